@@ -1,0 +1,138 @@
+"""Export a trained model to ONNX under contract v1 (models/CONTRACT.md).
+
+Usage: OPENBLAS_NUM_THREADS=1 /usr/bin/python3 -m mosear.export <checkpoint.pt> <out.onnx>
+(run from models/). The .pt holds {"config": ModelConfig fields, "state": state_dict,
+"meta": checkpoint metadata (name, description, training data, ar defaults, tau sweep)}.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+from dataclasses import asdict
+from typing import Any, Dict
+
+import onnx
+import torch
+
+from .model import (DEFAULT_PROMPT, INPUT_NAMES, LABELS, MOSE_OUTPUT, OUTPUT_NAMES, VOCAB,
+                    ContractGraph, Controls, ModelConfig, MoSEARModel)
+
+CONTRACT_VERSION = "1"
+OPSET = 17
+
+
+def load_checkpoint(path: str) -> "tuple[MoSEARModel, Dict[str, Any]]":
+    """Load a training checkpoint (.pt) → (model in eval mode, its metadata dict)."""
+    blob = torch.load(path, map_location="cpu")
+    cfg = ModelConfig(**blob["config"])
+    model = MoSEARModel(cfg)
+    model.load_state_dict(blob["state"])
+    model.eval()
+    return model, blob.get("meta", {})
+
+
+def default_tau_sweep() -> Dict[str, Any]:
+    return {
+        "raw": {"min": 0.001, "max": 1000.0, "steps": 25, "scale": "log"},
+        "density": {"min": 0.01, "max": 10000.0, "steps": 25, "scale": "log"},
+        "share": {"min": 0.0, "max": 1.0, "steps": 21, "scale": "linear"},
+    }
+
+
+def contract_metadata(cfg: ModelConfig, meta: Dict[str, Any]) -> Dict[str, str]:
+    """The metadata_props of a contract-v1 model: JSON values except mosear.contract."""
+    L = cfg.layers
+    ar = meta.get("ar_defaults") or {
+        "mode": 1, "ratio_kind": 2, "tau": [0.0] * L, "head_margin": 0.0, "alpha": 0.3,
+        "pai_alpha": 0.5, "layers": [1.0] * L,
+    }
+    layout = {
+        "segments": [
+            {"modality": "visual", "start": 0, "count": cfg.n_visual,
+             "grid": {"frames": cfg.frames, "rows": cfg.grid_rows, "cols": cfg.grid_cols,
+                      "order": "frame,row,col"}},
+            {"modality": "audio", "start": cfg.n_visual, "count": cfg.n_audio},
+            {"modality": "text", "start": cfg.n_visual + cfg.n_audio, "count": cfg.n_text},
+        ],
+        "total": cfg.n_tokens,
+    }
+    values: Dict[str, Any] = {
+        "mosear.checkpoint": {
+            "name": meta.get("name", "untitled"),
+            "description": meta.get("description", ""),
+            "training_data": meta.get("training_data", ""),
+            "version": meta.get("version", "0"),
+        },
+        "mosear.labels": LABELS,
+        "mosear.architecture": {
+            "family": "llama-tiny", "layers": L, "heads": cfg.heads, "d_model": cfg.d_model,
+            "adapter": cfg.adapter, "mose": cfg.adapter == "mose",
+            "lora_rank": cfg.lora_rank if cfg.adapter != "none" else 0,
+            "mose_eps": cfg.mose_eps if cfg.adapter == "mose" else None,
+        },
+        "mosear.token_layout": layout,
+        "mosear.answer_positions": [cfg.n_tokens - 1],
+        "mosear.frames": {"count": cfg.frames, "height": cfg.height, "width": cfg.width,
+                          "dynamic_count": False, "channels": "rgb", "range": [0, 1]},
+        "mosear.audio": {"sample_rate_hz": cfg.sample_rate_hz, "samples": cfg.audio_samples,
+                         "window_seconds": cfg.audio_samples / cfg.sample_rate_hz,
+                         "optional": True, "tokens": cfg.n_audio},
+        "mosear.prompt": {"vocab": VOCAB, "default": cfg.prompt,
+                          "default_ids": cfg.prompt_ids()},
+        "mosear.decode": {"spec": "mosear-decode-1", "frame_times": "midpoints",
+                          "resize": "cover-center-crop", "scale_flags": "area",
+                          "audio_window": "centered", "audio_pad": "zeros-at-end"},
+        "mosear.ar_defaults": ar,
+        "mosear.tau_sweep": meta.get("tau_sweep", default_tau_sweep()),
+    }
+    props = {"mosear.contract": CONTRACT_VERSION}
+    props.update({k: json.dumps(v) for k, v in values.items()})
+    return props
+
+
+def export(model: MoSEARModel, meta: Dict[str, Any], out_path: str) -> None:
+    """Trace the contract graph at batch 1 and write it with its metadata."""
+    cfg = model.cfg
+    model.eval()
+    frames = torch.rand(1, cfg.frames, 3, cfg.height, cfg.width)
+    audio = torch.randn(1, cfg.audio_samples) * 0.1
+    prompt = torch.tensor([cfg.prompt_ids()], dtype=torch.int64)
+    ctl = Controls.make(cfg, mode=1, alpha=0.3)
+    args = (frames, audio, prompt, ctl.ar_mode, ctl.ar_tau, ctl.ar_ratio_kind,
+            ctl.ar_head_margin, ctl.ar_alpha, ctl.pai_alpha, ctl.ar_layers,
+            ctl.ar_head_override)
+    outputs = OUTPUT_NAMES + ([MOSE_OUTPUT] if cfg.adapter == "mose" else [])
+    tmp = out_path + ".tmp"
+    torch.onnx.export(ContractGraph(model), args, tmp, input_names=INPUT_NAMES,
+                      output_names=outputs, opset_version=OPSET, do_constant_folding=True)
+    proto = onnx.load(tmp)
+    os.remove(tmp)
+    present = [i.name for i in proto.graph.input]
+    missing = [n for n in INPUT_NAMES if n not in present]
+    if missing:
+        raise RuntimeError(f"exporter dropped inputs {missing}: every input must reach an output")
+    del proto.metadata_props[:]
+    for k, v in contract_metadata(cfg, meta).items():
+        entry = proto.metadata_props.add()
+        entry.key, entry.value = k, v
+    proto.producer_name = "mosear-lens/models"
+    proto.doc_string = f"MoSEAR contract v{CONTRACT_VERSION}: {meta.get('name', 'untitled')}"
+    onnx.checker.check_model(proto)
+    onnx.save(proto, out_path)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("checkpoint")
+    ap.add_argument("out")
+    a = ap.parse_args()
+    torch.set_num_threads(2)
+    model, meta = load_checkpoint(a.checkpoint)
+    export(model, meta, a.out)
+    print(f"wrote {a.out} ({os.path.getsize(a.out) / 1e6:.2f} MB)")
+
+
+if __name__ == "__main__":
+    main()

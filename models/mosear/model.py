@@ -1,0 +1,517 @@
+"""The reference MoSEAR model: a toy-scale LLaMA-style decoder with in-graph interventions.
+
+Everything the ONNX contract (models/CONTRACT.md) promises is computed here, so the exported
+graph and this module are the same function. Preprocessing (normalisation, log-mel) lives inside
+the model: callers feed raw RGB in [0, 1] and raw 16 kHz PCM.
+
+Token layout: [visual patches (frame-major, then row, then col)] [one audio token] [text prompt].
+The answer position is the last token; the interventions and probes act on that query row.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Dict, List, Optional, Tuple
+
+import numpy as np
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+LABELS: List[str] = ["neutral", "angry", "happy", "sad", "worried", "surprise"]
+
+#: The prompt vocabulary: tiny, but real text tokens the answer position attends to.
+VOCAB: List[str] = [
+    "<pad>", "<bos>", "what", "emotion", "is", "expressed", "in", "this", "clip", "?", "<ans>",
+    "face", "voice", "describe", "the", "person",
+]
+DEFAULT_PROMPT: List[str] = ["<bos>", "what", "emotion", "is", "expressed", "in", "this", "<ans>"]
+
+#: Denominator floor of every statistic (CONTRACT.md §4).
+STAT_FLOOR = 1e-6
+#: Floor of the visual mass used to spread reallocated attention proportionally.
+SPREAD_FLOOR = 1e-30
+
+
+@dataclass
+class ModelConfig:
+    """Shapes and hyper-parameters; written into the ONNX metadata on export."""
+
+    layers: int = 4
+    heads: int = 4
+    d_model: int = 128
+    ffn_hidden: int = 256
+    frames: int = 4
+    height: int = 64
+    width: int = 64
+    patch: int = 16
+    sample_rate_hz: int = 16000
+    audio_samples: int = 32000
+    n_fft: int = 400
+    hop: int = 160
+    n_mels: int = 64
+    prompt: List[str] = field(default_factory=lambda: list(DEFAULT_PROMPT))
+    adapter: str = "none"  # "none" | "lora" | "mose"
+    lora_rank: int = 8
+    lora_alpha: float = 16.0
+    mose_eps: float = 0.1
+    rope_base: float = 10000.0
+
+    @property
+    def grid_rows(self) -> int:
+        return self.height // self.patch
+
+    @property
+    def grid_cols(self) -> int:
+        return self.width // self.patch
+
+    @property
+    def n_visual(self) -> int:
+        return self.frames * self.grid_rows * self.grid_cols
+
+    @property
+    def n_audio(self) -> int:
+        return 1
+
+    @property
+    def n_text(self) -> int:
+        return len(self.prompt)
+
+    @property
+    def n_tokens(self) -> int:
+        return self.n_visual + self.n_audio + self.n_text
+
+    def prompt_ids(self) -> List[int]:
+        return [VOCAB.index(t) for t in self.prompt]
+
+
+@dataclass
+class Controls:
+    """The intervention inputs of the contract, as tensors (scalars are 0-d)."""
+
+    ar_mode: torch.Tensor  # int64 []
+    ar_tau: torch.Tensor  # float32 [L]
+    ar_ratio_kind: torch.Tensor  # int64 []
+    ar_head_margin: torch.Tensor  # float32 []
+    ar_alpha: torch.Tensor  # float32 []
+    pai_alpha: torch.Tensor  # float32 []
+    ar_layers: torch.Tensor  # float32 [L]
+    ar_head_override: torch.Tensor  # float32 [L, Hh]
+
+    @staticmethod
+    def make(cfg: ModelConfig, mode: int = 0, tau: Optional[List[float]] = None,
+             kind: int = 2, margin: float = 0.0, alpha: float = 0.0, pai_alpha: float = 0.0,
+             layers: Optional[List[float]] = None,
+             override: Optional[np.ndarray] = None) -> "Controls":
+        L, H = cfg.layers, cfg.heads
+        return Controls(
+            ar_mode=torch.tensor(mode, dtype=torch.int64),
+            ar_tau=torch.tensor(tau if tau is not None else [0.0] * L, dtype=torch.float32),
+            ar_ratio_kind=torch.tensor(kind, dtype=torch.int64),
+            ar_head_margin=torch.tensor(margin, dtype=torch.float32),
+            ar_alpha=torch.tensor(alpha, dtype=torch.float32),
+            pai_alpha=torch.tensor(pai_alpha, dtype=torch.float32),
+            ar_layers=torch.tensor(layers if layers is not None else [1.0] * L,
+                                   dtype=torch.float32),
+            ar_head_override=torch.tensor(
+                override if override is not None else np.zeros((L, H)), dtype=torch.float32),
+        )
+
+
+# ---------------------------------------------------------------------------------------------
+# Front ends
+
+
+def hann_window(n: int) -> np.ndarray:
+    """Periodic Hann window (as torch.hann_window(n, periodic=True))."""
+    return 0.5 - 0.5 * np.cos(2 * np.pi * np.arange(n) / n)
+
+
+def mel_filterbank(n_fft: int, n_mels: int, sr: int, fmin: float = 50.0,
+                   fmax: Optional[float] = None) -> np.ndarray:
+    """HTK-style triangular mel filters, [n_mels, n_fft // 2 + 1]."""
+    fmax = fmax or sr / 2
+    def hz_to_mel(f: np.ndarray) -> np.ndarray:
+        return 2595.0 * np.log10(1.0 + f / 700.0)
+    def mel_to_hz(m: np.ndarray) -> np.ndarray:
+        return 700.0 * (10 ** (m / 2595.0) - 1.0)
+    mels = np.linspace(hz_to_mel(np.array(fmin)), hz_to_mel(np.array(fmax)), n_mels + 2)
+    hz = mel_to_hz(mels)
+    bins = np.linspace(0, sr / 2, n_fft // 2 + 1)
+    fb = np.zeros((n_mels, bins.size))
+    for m in range(n_mels):
+        lo, mid, hi = hz[m], hz[m + 1], hz[m + 2]
+        up = (bins - lo) / (mid - lo)
+        down = (hi - bins) / (hi - mid)
+        fb[m] = np.maximum(0.0, np.minimum(up, down))
+    return fb
+
+
+class LogMel(nn.Module):
+    """PCM → log-mel with a Conv1d DFT basis (torch 1.13 cannot export stft)."""
+
+    def __init__(self, cfg: ModelConfig) -> None:
+        super().__init__()
+        n = cfg.n_fft
+        k = np.arange(n // 2 + 1)[:, None]
+        t = np.arange(n)[None, :]
+        win = hann_window(n)[None, :]
+        basis = np.concatenate([np.cos(2 * np.pi * k * t / n) * win,
+                                -np.sin(2 * np.pi * k * t / n) * win], axis=0)
+        self.register_buffer("basis", torch.tensor(basis[:, None, :], dtype=torch.float32))
+        fb = mel_filterbank(n, cfg.n_mels, cfg.sample_rate_hz)
+        self.register_buffer("mel", torch.tensor(fb, dtype=torch.float32))
+        self.hop = cfg.hop
+        self.half = n // 2 + 1
+
+    def forward(self, audio: torch.Tensor) -> torch.Tensor:  # [B, S] → [B, n_mels, frames]
+        spec = F.conv1d(audio.unsqueeze(1), self.basis, stride=self.hop)
+        power = spec[:, : self.half] ** 2 + spec[:, self.half:] ** 2
+        mel = torch.matmul(self.mel, power)
+        return (torch.log(mel + 1e-6) + 4.0) / 6.0
+
+
+class AudioFrontEnd(nn.Module):
+    """Log-mel → ONE dense audio token (Emotion-LLaMA's single HuBERT token)."""
+
+    def __init__(self, cfg: ModelConfig) -> None:
+        super().__init__()
+        self.logmel = LogMel(cfg)
+        self.conv1 = nn.Conv1d(cfg.n_mels, 96, kernel_size=5, stride=2, padding=2)
+        self.conv2 = nn.Conv1d(96, 128, kernel_size=5, stride=2, padding=2)
+        self.proj = nn.Linear(256, cfg.d_model)
+
+    def forward(self, audio: torch.Tensor) -> torch.Tensor:  # [B, S] → [B, 1, d]
+        x = self.logmel(audio)
+        x = F.gelu(self.conv1(x))
+        x = F.gelu(self.conv2(x))
+        pooled = torch.cat([x.mean(dim=2), x.amax(dim=2)], dim=1)
+        return self.proj(pooled).unsqueeze(1)
+
+
+class VisualFrontEnd(nn.Module):
+    """T RGB frames → patch tokens with (frame, row, col) position embeddings."""
+
+    def __init__(self, cfg: ModelConfig) -> None:
+        super().__init__()
+        self.cfg = cfg
+        p = cfg.patch
+        self.patch_mlp = nn.Sequential(nn.Linear(3 * p * p, 256), nn.GELU(),
+                                       nn.Linear(256, cfg.d_model))
+        self.frame_emb = nn.Parameter(torch.zeros(cfg.frames, cfg.d_model))
+        self.row_emb = nn.Parameter(torch.zeros(cfg.grid_rows, cfg.d_model))
+        self.col_emb = nn.Parameter(torch.zeros(cfg.grid_cols, cfg.d_model))
+        for e in (self.frame_emb, self.row_emb, self.col_emb):
+            nn.init.normal_(e, std=0.02)
+
+    def forward(self, frames: torch.Tensor) -> torch.Tensor:  # [B,T,3,H,W] → [B, Nv, d]
+        c = self.cfg
+        b = frames.shape[0]
+        x = (frames - 0.5) / 0.25
+        x = x.reshape(b, c.frames, 3, c.grid_rows, c.patch, c.grid_cols, c.patch)
+        x = x.permute(0, 1, 3, 5, 2, 4, 6).reshape(b, c.n_visual, 3 * c.patch * c.patch)
+        tok = self.patch_mlp(x)
+        pos = (self.frame_emb[:, None, None, :] + self.row_emb[None, :, None, :]
+               + self.col_emb[None, None, :, :]).reshape(c.n_visual, c.d_model)
+        return tok + pos
+
+
+# ---------------------------------------------------------------------------------------------
+# Decoder
+
+
+class RMSNorm(nn.Module):
+    def __init__(self, d: int, eps: float = 1e-5) -> None:
+        super().__init__()
+        self.weight = nn.Parameter(torch.ones(d))
+        self.eps = eps
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x * torch.rsqrt(x.pow(2).mean(-1, keepdim=True) + self.eps) * self.weight
+
+
+def rope_tables(n: int, dim: int, base: float) -> Tuple[torch.Tensor, torch.Tensor]:
+    inv = 1.0 / (base ** (torch.arange(0, dim, 2, dtype=torch.float32) / dim))
+    ang = torch.arange(n, dtype=torch.float32)[:, None] * inv[None, :]
+    ang = torch.cat([ang, ang], dim=1)
+    return ang.cos(), ang.sin()
+
+
+def rotate_half(x: torch.Tensor) -> torch.Tensor:
+    h = x.shape[-1] // 2
+    return torch.cat([-x[..., h:], x[..., :h]], dim=-1)
+
+
+class AdaptedLinear(nn.Module):
+    """A frozen-able projection with an optional LoRA or MoSE adapter.
+
+    MoSE: one shared down-projection A, three up-projections (global, visual, non-visual); the
+    visual expert acts on visual tokens weighted by 2λ, the non-visual expert on audio and text
+    tokens weighted by 2(1 − λ), the global expert on every token (asymmetric soft-mixture LoRA).
+    """
+
+    def __init__(self, d_in: int, d_out: int, cfg: ModelConfig) -> None:
+        super().__init__()
+        self.base = nn.Linear(d_in, d_out, bias=False)
+        self.kind = cfg.adapter
+        self.scale = cfg.lora_alpha / cfg.lora_rank
+        if self.kind in ("lora", "mose"):
+            self.A = nn.Parameter(torch.randn(cfg.lora_rank, d_in) / math.sqrt(d_in))
+            self.B = nn.Parameter(torch.zeros(d_out, cfg.lora_rank))
+        if self.kind == "mose":
+            self.B_vis = nn.Parameter(torch.zeros(d_out, cfg.lora_rank))
+            self.B_nonvis = nn.Parameter(torch.zeros(d_out, cfg.lora_rank))
+
+    def forward(self, x: torch.Tensor, vis_mask: torch.Tensor,
+                lam: Optional[torch.Tensor]) -> torch.Tensor:
+        y = self.base(x)
+        if self.kind == "none":
+            return y
+        u = torch.matmul(x, self.A.t())
+        delta = torch.matmul(u, self.B.t())
+        if self.kind == "mose":
+            assert lam is not None
+            wv = (2.0 * lam)[:, None, None] * vis_mask[None, :, None]
+            wn = (2.0 * (1.0 - lam))[:, None, None] * (1.0 - vis_mask)[None, :, None]
+            delta = delta + wv * torch.matmul(u, self.B_vis.t()) \
+                + wn * torch.matmul(u, self.B_nonvis.t())
+        return y + self.scale * delta
+
+
+class MoSEGate(nn.Module):
+    """λ from pooled visual and non-visual features, bounded to [0.5 − ε, 0.5 + ε]."""
+
+    def __init__(self, cfg: ModelConfig) -> None:
+        super().__init__()
+        self.eps = cfg.mose_eps
+        self.proj = nn.Linear(2 * cfg.d_model, 1)
+        nn.init.zeros_(self.proj.weight)
+        nn.init.zeros_(self.proj.bias)
+
+    def forward(self, x: torch.Tensor, vis_mask: torch.Tensor) -> torch.Tensor:  # → [B]
+        nv = vis_mask.sum()
+        nn_ = (1.0 - vis_mask).sum()
+        pv = (x * vis_mask[None, :, None]).sum(1) / nv
+        pn = (x * (1.0 - vis_mask)[None, :, None]).sum(1) / nn_
+        return 0.5 + self.eps * torch.tanh(self.proj(torch.cat([pv, pn], dim=-1)).squeeze(-1))
+
+
+@dataclass
+class LayerProbe:
+    """What one layer reports about the answer query."""
+
+    mass_before: torch.Tensor  # [B, H, 3]
+    mass_after: torch.Tensor  # [B, H, 3]
+    flags: torch.Tensor  # [B, H]
+    row_before: torch.Tensor  # [B, H, N]
+    row_after: torch.Tensor  # [B, H, N]
+    gate: Optional[torch.Tensor]  # [B]
+
+
+def modality_masses(row: torch.Tensor, masks: torch.Tensor) -> torch.Tensor:
+    """[B,H,N] attention row, [3,N] one-hot modality masks → [B,H,3] (visual, audio, text)."""
+    return torch.matmul(row, masks.t())
+
+
+def ratio_statistic(vis: torch.Tensor, aud: torch.Tensor, kind: torch.Tensor,
+                    n_vis: float, n_aud: float) -> torch.Tensor:
+    """The audio-vs-visual statistic for ratio kind 0 (raw), 1 (density) or 2 (share)."""
+    raw = aud / torch.clamp(vis, min=STAT_FLOOR)
+    dens = (aud / n_aud) / torch.clamp(vis / n_vis, min=STAT_FLOOR)
+    share = aud / torch.clamp(aud + vis, min=STAT_FLOOR)
+    return torch.where(kind == 0, raw, torch.where(kind == 1, dens, share))
+
+
+def intervene(scores_row: torch.Tensor, row: torch.Tensor, masks: torch.Tensor,
+              layer: int, ctl: Controls, n_vis: float, n_aud: float
+              ) -> Tuple[torch.Tensor, torch.Tensor]:
+    """Apply the selected intervention to the answer row. Returns (row_after, flags [B,H])."""
+    vis_m, aud_m = masks[0], masks[1]
+    mass = modality_masses(row, masks)
+    v, a = mass[..., 0], mass[..., 1]
+    head_stat = ratio_statistic(v, a, ctl.ar_ratio_kind, n_vis, n_aud)
+    layer_stat = ratio_statistic(v.sum(-1), a.sum(-1), ctl.ar_ratio_kind, n_vis, n_aud)
+    layer_ok = (layer_stat > ctl.ar_tau[layer])[:, None]
+    head_ok = head_stat > (1.0 + ctl.ar_head_margin) * head_stat.mean(-1, keepdim=True)
+    ov = ctl.ar_head_override[layer][None, :]
+    enabled = ctl.ar_layers[layer] > 0.5
+    force_on = ov > 0.5
+    force_off = ov < -0.5
+    auto = layer_ok & head_ok & ~force_on & ~force_off
+    flag_ar = (force_on | auto) & enabled
+
+    # AR: p·(1 − g·[audio]) + g·A·w — bit-identical to no intervention when g = 0.
+    g = flag_ar.to(row.dtype) * ctl.ar_alpha
+    w_prop = row * vis_m / torch.clamp(v, min=SPREAD_FLOOR)[..., None]
+    w_uniform = (vis_m / vis_m.sum()).expand_as(row)
+    w = torch.where((v > 0)[..., None], w_prop, w_uniform)
+    row_ar = row * (1.0 - g[..., None] * aud_m) + (g * a)[..., None] * w
+
+    # PAI-style: add pai_alpha·|z| to the pre-softmax visual logits of every enabled head.
+    z_pai = scores_row + ctl.pai_alpha * scores_row.abs() * vis_m
+    row_pai = torch.where(enabled, torch.softmax(z_pai, dim=-1), row)
+
+    is_ar = ctl.ar_mode == 1
+    is_pai = ctl.ar_mode == 2
+    row_after = torch.where(is_ar, row_ar, torch.where(is_pai, row_pai, row))
+    flag_pai = enabled.to(row.dtype) * torch.ones_like(g)
+    flags = torch.where(is_ar, flag_ar.to(row.dtype),
+                        torch.where(is_pai, flag_pai, torch.zeros_like(g)))
+    return row_after, flags
+
+
+class DecoderLayer(nn.Module):
+    def __init__(self, cfg: ModelConfig, index: int) -> None:
+        super().__init__()
+        self.cfg = cfg
+        self.index = index
+        d = cfg.d_model
+        self.norm1 = RMSNorm(d)
+        self.norm2 = RMSNorm(d)
+        self.q = AdaptedLinear(d, d, cfg)
+        self.k = AdaptedLinear(d, d, cfg)
+        self.v = AdaptedLinear(d, d, cfg)
+        self.o = AdaptedLinear(d, d, cfg)
+        self.gate = MoSEGate(cfg) if cfg.adapter == "mose" else None
+        self.w1 = nn.Linear(d, cfg.ffn_hidden, bias=False)
+        self.w3 = nn.Linear(d, cfg.ffn_hidden, bias=False)
+        self.w2 = nn.Linear(cfg.ffn_hidden, d, bias=False)
+
+    def forward(self, x: torch.Tensor, cos: torch.Tensor, sin: torch.Tensor,
+                causal: torch.Tensor, masks: torch.Tensor, ctl: Optional[Controls]
+                ) -> Tuple[torch.Tensor, Optional[LayerProbe]]:
+        cfg = self.cfg
+        b, n, d = x.shape
+        hh, dh = cfg.heads, d // cfg.heads
+        h = self.norm1(x)
+        vis_m = masks[0]
+        lam = self.gate(h, vis_m) if self.gate is not None else None
+        q = self.q(h, vis_m, lam).reshape(b, n, hh, dh).transpose(1, 2)
+        k = self.k(h, vis_m, lam).reshape(b, n, hh, dh).transpose(1, 2)
+        v = self.v(h, vis_m, lam).reshape(b, n, hh, dh).transpose(1, 2)
+        q = q * cos + rotate_half(q) * sin
+        k = k * cos + rotate_half(k) * sin
+        scores = torch.matmul(q, k.transpose(-1, -2)) / math.sqrt(dh) + causal
+        probs = torch.softmax(scores, dim=-1)
+        probe: Optional[LayerProbe] = None
+        if ctl is not None:
+            row = probs[:, :, n - 1, :]
+            row_after, flags = intervene(scores[:, :, n - 1, :], row, masks, self.index, ctl,
+                                         float(cfg.n_visual), float(cfg.n_audio))
+            probs = torch.cat([probs[:, :, : n - 1, :], row_after.unsqueeze(2)], dim=2)
+            probe = LayerProbe(modality_masses(row, masks), modality_masses(row_after, masks),
+                               flags, row, row_after, lam)
+        att = torch.matmul(probs, v).transpose(1, 2).reshape(b, n, d)
+        x = x + self.o(att, vis_m, lam)
+        h2 = self.norm2(x)
+        x = x + self.w2(F.silu(self.w1(h2)) * self.w3(h2))
+        return x, probe
+
+
+class MoSEARModel(nn.Module):
+    """Front ends + decoder + label head. `forward` returns logits; `probe` returns everything."""
+
+    def __init__(self, cfg: ModelConfig) -> None:
+        super().__init__()
+        self.cfg = cfg
+        d = cfg.d_model
+        self.visual = VisualFrontEnd(cfg)
+        self.audio = AudioFrontEnd(cfg)
+        self.text = nn.Embedding(len(VOCAB), d)
+        self.modality_emb = nn.Parameter(torch.zeros(3, d))
+        self.layers = nn.ModuleList([DecoderLayer(cfg, i) for i in range(cfg.layers)])
+        self.norm = RMSNorm(d)
+        self.head = nn.Linear(d, len(LABELS))
+        cos, sin = rope_tables(cfg.n_tokens, d // cfg.heads, cfg.rope_base)
+        self.register_buffer("rope_cos", cos, persistent=False)
+        self.register_buffer("rope_sin", sin, persistent=False)
+        n = cfg.n_tokens
+        causal = torch.full((n, n), float("-inf")).triu(1)
+        self.register_buffer("causal", causal, persistent=False)
+        masks = torch.zeros(3, n)
+        masks[0, : cfg.n_visual] = 1.0
+        masks[1, cfg.n_visual: cfg.n_visual + cfg.n_audio] = 1.0
+        masks[2, cfg.n_visual + cfg.n_audio:] = 1.0
+        self.register_buffer("masks", masks, persistent=False)
+
+    def embed(self, frames: torch.Tensor, audio: torch.Tensor,
+              prompt_ids: torch.Tensor, audio_repeat: int = 1) -> torch.Tensor:
+        vis = self.visual(frames) + self.modality_emb[0]
+        aud = self.audio(audio) + self.modality_emb[1]
+        if audio_repeat != 1:
+            aud = aud.repeat(1, audio_repeat, 1)
+        txt = self.text(prompt_ids) + self.modality_emb[2]
+        if txt.shape[0] != vis.shape[0]:
+            txt = txt.expand(vis.shape[0], -1, -1)
+        return torch.cat([vis, aud, txt], dim=1)
+
+    def run(self, frames: torch.Tensor, audio: torch.Tensor, prompt_ids: torch.Tensor,
+            ctl: Optional[Controls]) -> Tuple[torch.Tensor, List[Optional[LayerProbe]]]:
+        x = self.embed(frames, audio, prompt_ids)
+        probes: List[Optional[LayerProbe]] = []
+        for layer in self.layers:
+            x, probe = layer(x, self.rope_cos, self.rope_sin, self.causal, self.masks, ctl)
+            probes.append(probe)
+        logits = self.head(self.norm(x[:, -1, :]))
+        return logits, probes
+
+    def forward(self, frames: torch.Tensor, audio: torch.Tensor,
+                prompt_ids: torch.Tensor) -> torch.Tensor:
+        return self.run(frames, audio, prompt_ids, None)[0]
+
+    def adapter_parameters(self) -> List[nn.Parameter]:
+        """The parameters a LoRA/MoSE fine-tune trains (adapters and gates)."""
+        out: List[nn.Parameter] = []
+        for name, p in self.named_parameters():
+            if name.split(".")[-1] in ("A", "B", "B_vis", "B_nonvis") or ".gate." in name:
+                out.append(p)
+        return out
+
+
+class ContractGraph(nn.Module):
+    """The exported function: contract inputs → contract outputs (batch of one)."""
+
+    def __init__(self, model: MoSEARModel) -> None:
+        super().__init__()
+        self.model = model
+
+    def forward(self, frames: torch.Tensor, audio: torch.Tensor, prompt_ids: torch.Tensor,
+                ar_mode: torch.Tensor, ar_tau: torch.Tensor, ar_ratio_kind: torch.Tensor,
+                ar_head_margin: torch.Tensor, ar_alpha: torch.Tensor, pai_alpha: torch.Tensor,
+                ar_layers: torch.Tensor, ar_head_override: torch.Tensor
+                ) -> Tuple[torch.Tensor, ...]:
+        ctl = Controls(ar_mode, ar_tau, ar_ratio_kind, ar_head_margin, ar_alpha, pai_alpha,
+                       ar_layers, ar_head_override)
+        logits, probes = self.model.run(frames, audio, prompt_ids, ctl)
+        ps = [p for p in probes if p is not None]
+        outs: List[torch.Tensor] = [
+            logits,
+            torch.stack([p.mass_before[0] for p in ps]),
+            torch.stack([p.mass_after[0] for p in ps]),
+            torch.stack([p.flags[0] for p in ps]),
+            torch.stack([p.row_before[0] for p in ps]),
+            torch.stack([p.row_after[0] for p in ps]),
+        ]
+        if self.model.cfg.adapter == "mose":
+            outs.append(torch.stack([p.gate[0] for p in ps if p.gate is not None]))
+        return tuple(outs)
+
+
+INPUT_NAMES = ["frames", "audio", "prompt_ids", "ar_mode", "ar_tau", "ar_ratio_kind",
+               "ar_head_margin", "ar_alpha", "pai_alpha", "ar_layers", "ar_head_override"]
+OUTPUT_NAMES = ["logits", "modality_mass", "modality_mass_after", "ar_flags",
+                "token_attention_before", "token_attention"]
+MOSE_OUTPUT = "mose_gate"
+
+
+def contract_outputs(model: MoSEARModel, frames: torch.Tensor, audio: torch.Tensor,
+                     prompt_ids: torch.Tensor, ctl: Controls) -> Dict[str, np.ndarray]:
+    """Run the contract function in PyTorch (batch of one) → name → numpy array."""
+    graph = ContractGraph(model)
+    with torch.no_grad():
+        outs = graph(frames, audio, prompt_ids, ctl.ar_mode, ctl.ar_tau, ctl.ar_ratio_kind,
+                     ctl.ar_head_margin, ctl.ar_alpha, ctl.pai_alpha, ctl.ar_layers,
+                     ctl.ar_head_override)
+    names = OUTPUT_NAMES + ([MOSE_OUTPUT] if model.cfg.adapter == "mose" else [])
+    return {n: o.numpy() for n, o in zip(names, outs)}
