@@ -448,7 +448,11 @@ class MoSEARModel(nn.Module):
 
     def run(self, frames: torch.Tensor, audio: torch.Tensor, prompt_ids: torch.Tensor,
             ctl: Optional[Controls]) -> Tuple[torch.Tensor, List[Optional[LayerProbe]]]:
-        x = self.embed(frames, audio, prompt_ids)
+        return self.decode(self.embed(frames, audio, prompt_ids), ctl)
+
+    def decode(self, x: torch.Tensor, ctl: Optional[Controls]
+               ) -> Tuple[torch.Tensor, List[Optional[LayerProbe]]]:
+        """The decoder and label head on embedded tokens (front ends already applied)."""
         probes: List[Optional[LayerProbe]] = []
         for layer in self.layers:
             x, probe = layer(x, self.rope_cos, self.rope_sin, self.causal, self.masks, ctl)

@@ -1,0 +1,55 @@
+// One esbuild context per target; type checking is separate (`npm run typecheck`).
+// Usage: node esbuild.mjs [--watch] [--tests]
+import * as esbuild from 'esbuild';
+import { readdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+
+const watch = process.argv.includes('--watch');
+const withTests = process.argv.includes('--tests');
+
+/** Options shared by every Node target: CommonJS, native and host modules left external. */
+const node = {
+  bundle: true,
+  platform: 'node',
+  format: 'cjs',
+  target: 'node20',
+  sourcemap: 'linked',
+  external: ['vscode', 'onnxruntime-node'],
+  logLevel: 'warning',
+};
+
+/** Lists `*.test.ts` files under a folder, recursively. */
+function testFiles(dir) {
+  return readdirSync(dir, { withFileTypes: true, recursive: true })
+    .filter((e) => e.isFile() && e.name.endsWith('.test.ts'))
+    .map((e) => join(e.parentPath, e.name));
+}
+
+const targets = [{ name: 'cli', entryPoints: { 'cli/demo': 'src/cli/demo.ts' }, outdir: 'dist' }];
+if (withTests) {
+  rmSync('dist-test', { recursive: true, force: true });
+  targets.push({
+    name: 'tests',
+    entryPoints: testFiles('test'),
+    outbase: 'test',
+    outdir: 'dist-test',
+  });
+}
+
+const contexts = await Promise.all(
+  targets.map((target) => {
+    const { name, ...options } = target;
+    void name;
+    return esbuild.context({ ...node, ...options });
+  }),
+);
+if (watch) {
+  await Promise.all(contexts.map((ctx) => ctx.watch()));
+  console.log(`esbuild: watching ${targets.map((t) => t.name).join(', ')}`);
+} else {
+  const started = performance.now();
+  await Promise.all(contexts.map((ctx) => ctx.rebuild()));
+  await Promise.all(contexts.map((ctx) => ctx.dispose()));
+  const ms = Math.round(performance.now() - started);
+  console.log(`esbuild: built ${targets.map((t) => t.name).join(', ')} in ${ms} ms`);
+}

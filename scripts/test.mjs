@@ -1,0 +1,114 @@
+// `npm test`: every tier in order, each tier's wall time, a summary, non-zero exit on any failure.
+// Tiers: build, typecheck, lint, format, unit (node --test), golden model checks (node --test).
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+const root = join(import.meta.dirname, '..');
+const bin = (pkg, file) => join(root, 'node_modules', pkg, file);
+const scratch = join(root, '.tmp');
+mkdirSync(scratch, { recursive: true });
+
+/** Lists built test files of one tier. */
+function builtTests(tier) {
+  const dir = join(root, 'dist-test', tier);
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir, { withFileTypes: true, recursive: true })
+    .filter((e) => e.isFile() && e.name.endsWith('.test.js'))
+    .map((e) => join(e.parentPath, e.name))
+    .sort();
+}
+
+/** Runs a command with inherited output; true when it exits 0. */
+function run(args, env = {}) {
+  const result = spawnSync(process.execPath, args, {
+    cwd: root,
+    stdio: 'inherit',
+    env: { ...process.env, ...env },
+  });
+  if (result.error) console.error(result.error.message);
+  return result.status === 0;
+}
+
+/** Reads `# pass N` / `# fail N` from a TAP file written by node's test runner. */
+function tapCounts(file) {
+  const text = existsSync(file) ? readFileSync(file, 'utf8') : '';
+  const count = (key) => Number(text.match(new RegExp(`^# ${key} (\\d+)$`, 'm'))?.[1] ?? 0);
+  return { pass: count('pass'), fail: count('fail') };
+}
+
+/** Runs one node --test tier: spec reporter on stdout, TAP copy on disk for the counts. */
+function nodeTest(tier) {
+  const files = builtTests(tier);
+  if (files.length === 0) {
+    console.error(`no built tests in dist-test/${tier}`);
+    return { ok: false, pass: 0, fail: 1 };
+  }
+  const tap = join(root, 'dist-test', `${tier}.tap`);
+  const ok = run(
+    [
+      '--enable-source-maps',
+      '--test',
+      '--test-reporter=spec',
+      '--test-reporter-destination=stdout',
+      '--test-reporter=tap',
+      `--test-reporter-destination=${tap}`,
+      ...files,
+    ],
+    { TMPDIR: scratch },
+  );
+  return { ok, ...tapCounts(tap) };
+}
+
+const tsconfigs = ['src/protocol', 'src/core', 'src/cli', 'test'];
+const tiers = [
+  { name: 'build', run: () => run(['esbuild.mjs', '--tests']) },
+  {
+    name: 'typecheck',
+    run: () =>
+      tsconfigs.map((p) => run([bin('typescript', 'bin/tsc'), '--noEmit', '-p', p])).every(Boolean),
+  },
+  { name: 'lint', run: () => run([bin('eslint', 'bin/eslint.js'), '--max-warnings', '0', '.']) },
+  { name: 'format', run: () => run([bin('prettier', 'bin/prettier.cjs'), '--check', '.']) },
+  { name: 'unit', needsBuild: true, run: () => nodeTest('unit') },
+  { name: 'golden', needsBuild: true, run: () => nodeTest('golden') },
+];
+
+const results = [];
+let built = false;
+for (const tier of tiers) {
+  console.log(`\n━━ ${tier.name} ━━`);
+  if (tier.needsBuild && !built) {
+    results.push({ name: tier.name, ok: false, seconds: 0, note: 'skipped: build failed' });
+    continue;
+  }
+  const started = performance.now();
+  const outcome = tier.run();
+  const seconds = (performance.now() - started) / 1000;
+  const ok = typeof outcome === 'boolean' ? outcome : outcome.ok;
+  const counts = typeof outcome === 'boolean' ? undefined : outcome;
+  if (tier.name === 'build') built = ok;
+  results.push({ name: tier.name, ok, seconds, counts });
+  console.log(`━━ ${tier.name}: ${ok ? 'ok' : 'FAILED'} in ${seconds.toFixed(1)} s`);
+}
+
+console.log('\nsummary');
+let pass = 0;
+let fail = 0;
+for (const r of results) {
+  const detail = r.counts ? ` (${r.counts.pass} passed, ${r.counts.fail} failed)` : '';
+  const note = r.note ? ` (${r.note})` : '';
+  console.log(
+    `  ${r.ok ? 'ok    ' : 'FAILED'} ${r.name.padEnd(10)} ${r.seconds.toFixed(1).padStart(6)} s${detail}${note}`,
+  );
+  pass += r.counts?.pass ?? 0;
+  fail += r.counts?.fail ?? 0;
+  // A failed tier without failing tests (lint, a crash) still counts as one failure.
+  if (!r.ok && !r.counts?.fail) fail += 1;
+}
+const failedTiers = results.filter((r) => !r.ok).length;
+console.log(
+  `  total ${results.reduce((s, r) => s + r.seconds, 0).toFixed(1)} s, ${failedTiers} tier(s) failed`,
+);
+console.log(`tests: ${pass} passed, ${fail} failed`);
+process.exit(failedTiers === 0 ? 0 : 1);

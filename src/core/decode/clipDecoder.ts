@@ -1,0 +1,155 @@
+import type { AudioSpec, DecodeSpec, FrameSpec } from '../../protocol/contract';
+import { DecodeError } from './decodeError';
+
+/** The decode spec this engine implements (CONTRACT.md §6, models/mosear/decode.py). */
+export const DECODE_SPEC_NAME = 'mosear-decode-1';
+
+/**
+ * The tensor sizes a model wants from a clip: T frames of H×W RGB, S mono samples at a rate.
+ * Derived from the model's metadata by the caller (see `clipDecodeSpecFromContract`).
+ */
+export interface ClipDecodeSpec {
+  /** T: frames sampled at the midpoints of T equal slices of the duration. */
+  frames: number;
+  /** H of each frame, in pixels. */
+  height: number;
+  /** W of each frame, in pixels. */
+  width: number;
+  sampleRateHz: number;
+  /** S: samples in the audio window (window seconds = samples / sampleRateHz). */
+  samples: number;
+}
+
+/** What ffprobe says about a clip's video stream. */
+export interface VideoStreamInfo {
+  /** Stream index in the file. */
+  index: number;
+  /** ffmpeg's codec name, e.g. "h264", "vp9", "mjpeg". */
+  codec: string;
+  /** Stored size in pixels (before sample aspect ratio and rotation). */
+  width: number;
+  height: number;
+  /** Sample (pixel) aspect ratio "num:den"; "1:1" for square pixels or when unknown. */
+  sampleAspectRatio: string;
+  /**
+   * Display rotation from the stream's display matrix, in degrees counterclockwise, 0/90/180/270
+   * (ffprobe's `rotation`, normalised). Decoding applies it (ffmpeg's autorotate).
+   */
+  rotationDegrees: 0 | 90 | 180 | 270;
+  /** Size as shown: square pixels, rotation applied. */
+  displayWidth: number;
+  displayHeight: number;
+  /** Average frame rate in Hz, when ffprobe knows it. */
+  averageFrameRateHz: number | null;
+}
+
+/** What ffprobe says about a clip's first audio stream. */
+export interface AudioStreamInfo {
+  index: number;
+  codec: string;
+  sampleRateHz: number | null;
+  channels: number | null;
+}
+
+/** A clip's probe: the duration the spec uses and the streams it decodes. */
+export interface ClipProbe {
+  /** Absolute path of the clip. */
+  path: string;
+  /** ffmpeg's container name, e.g. "mov,mp4,m4a,3gp,3g2,mj2", "matroska,webm". */
+  formatName: string;
+  /** D: the video stream's duration when positive, else the container's. */
+  durationSeconds: number;
+  /** Where D came from. */
+  durationSource: 'video-stream' | 'format';
+  video: VideoStreamInfo;
+  /** The first audio stream, or null when the file has none. */
+  audio: AudioStreamInfo | null;
+}
+
+/** Wall-clock milliseconds per stage of one decode. */
+export interface DecodeTimings {
+  probeMs: number;
+  /** From the first frame process's start to the last one's end (frames run in parallel). */
+  framesMs: number;
+  /** The audio process (0 when there is no audio stream). */
+  audioMs: number;
+  totalMs: number;
+  /** How many processes the decode started, ffprobe included. */
+  processes: number;
+}
+
+/** A clip decoded under the spec: the model's `frames` and `audio` inputs and how they were made. */
+export interface DecodedClip {
+  specName: typeof DECODE_SPEC_NAME;
+  spec: ClipDecodeSpec;
+  /** Which decoder produced the tensors. */
+  backend: 'system' | 'wasm';
+  /** The probe the decode used (duration, streams, codecs, rotation). */
+  source: ClipProbe;
+  /** float32 [T, 3, H, W], RGB in [0, 1]. */
+  frames: Float32Array;
+  /** float32 [S] mono PCM, the centred window zero-padded at the end; null when the file has no audio. */
+  audio: Float32Array | null;
+  /** t_i = (i + ½)·D/T, the seek time of each frame. */
+  frameTimesSeconds: number[];
+  /** Per frame: true when the seek yielded no frame and the spec's tail rule supplied it. */
+  frameFromTail: boolean[];
+  /** s0 = max(0, (D − window)/2), where the audio window starts. */
+  audioStartSeconds: number;
+  timings: DecodeTimings;
+}
+
+/**
+ * Turns clip files into model inputs. Implementations (system ffmpeg now, ffmpeg.wasm later) must
+ * produce the same tensors for the same file and spec; every call is pure in (file, spec).
+ */
+export interface ClipDecoder {
+  readonly backend: DecodedClip['backend'];
+  /** Reads the duration and streams; throws DecodeError (NO_VIDEO, UNREADABLE, …). */
+  probe(path: string, signal?: AbortSignal): Promise<ClipProbe>;
+  /** Decodes T frames and the audio window; throws DecodeError; CANCELLED when `signal` fires. */
+  decode(path: string, spec: ClipDecodeSpec, signal?: AbortSignal): Promise<DecodedClip>;
+}
+
+/** The decode spec of a model from its parsed contract metadata. */
+export function clipDecodeSpecFromContract(meta: {
+  frames: FrameSpec;
+  audio: AudioSpec;
+  decode: DecodeSpec;
+}): ClipDecodeSpec {
+  if (meta.decode.spec !== DECODE_SPEC_NAME) {
+    throw new DecodeError(
+      'BAD_SPEC',
+      `the model wants decode spec "${String(meta.decode.spec)}"; this engine implements "${DECODE_SPEC_NAME}"`,
+    );
+  }
+  const spec: ClipDecodeSpec = {
+    frames: meta.frames.count,
+    height: meta.frames.height,
+    width: meta.frames.width,
+    sampleRateHz: meta.audio.sampleRateHz,
+    samples: meta.audio.samples,
+  };
+  validateClipDecodeSpec(spec);
+  return spec;
+}
+
+/** Throws BAD_SPEC unless every size is a positive integer within sane bounds. */
+export function validateClipDecodeSpec(spec: ClipDecodeSpec): void {
+  const bounds: [keyof ClipDecodeSpec, number][] = [
+    ['frames', 1024],
+    ['height', 8192],
+    ['width', 8192],
+    ['sampleRateHz', 384_000],
+    ['samples', 384_000 * 600],
+  ];
+  for (const [key, max] of bounds) {
+    const value = spec[key];
+    if (!Number.isInteger(value) || value < 1 || value > max) {
+      throw new DecodeError(
+        'BAD_SPEC',
+        `decode spec: ${key} must be an integer in 1..${max}, got ${value}`,
+      );
+    }
+  }
+}

@@ -1,0 +1,246 @@
+// The pure half of decode spec "mosear-decode-1": times, argument lists and probe parsing. Every
+// function mirrors models/mosear/decode.py so both pipelines issue the same ffmpeg commands.
+import type { AudioStreamInfo, ClipProbe, VideoStreamInfo } from './clipDecoder';
+import { DecodeError } from './decodeError';
+
+/** When a seek yields no frame, decode from this long before the end and keep the last frame. */
+export const TAIL_RESEEK_SECONDS = 0.5;
+
+/**
+ * Formats seconds as Python's `f"{t:.6f}"`: correctly rounded, ties to even. JavaScript's
+ * `toFixed(6)` rounds exact ties up instead; a double is an exact tie at 6 decimals only when it
+ * is an odd multiple of 1/128 (…0078125), and then its 7-decimal form is exact.
+ */
+export function formatSeconds(seconds: number): string {
+  if (!Number.isFinite(seconds) || seconds < 0) {
+    throw new DecodeError('BAD_SPEC', `cannot seek to ${seconds} s`);
+  }
+  const scaled = seconds * 128;
+  if (Number.isInteger(scaled) && scaled % 2 === 1) {
+    const truncated = seconds.toFixed(7).slice(0, -1);
+    const lastDigit = Number(truncated.at(-1));
+    if (lastDigit % 2 === 0) return truncated;
+  }
+  return seconds.toFixed(6);
+}
+
+/** t_i = (i + ½)·D/T, evaluated in the same order as the Python pipeline. */
+export function frameTimesSeconds(durationSeconds: number, frames: number): number[] {
+  return Array.from({ length: frames }, (_, i) => ((i + 0.5) * durationSeconds) / frames);
+}
+
+/** s0 = max(0, (D − window)/2): the audio window is centred, starting at 0 for short clips. */
+export function audioWindowStartSeconds(durationSeconds: number, windowSeconds: number): number {
+  return Math.max(0, (durationSeconds - windowSeconds) / 2);
+}
+
+/**
+ * Square pixels first (a pass-through for square-pixel input), then cover-scale with area
+ * averaging and a centred crop to W×H.
+ */
+export function videoFilter(width: number, height: number): string {
+  return (
+    'scale=iw*sar:ih:flags=area,setsar=1,' +
+    `scale=${width}:${height}:force_original_aspect_ratio=increase:flags=area,crop=${width}:${height}`
+  );
+}
+
+/** ffprobe arguments: duration fields as the spec reads them, plus the stream facts we report. */
+export function probeArgs(input: string): string[] {
+  const entries = [
+    'stream=index,codec_type,codec_name,width,height,sample_aspect_ratio,avg_frame_rate,duration,sample_rate,channels',
+    'stream_disposition=attached_pic',
+    'stream_side_data=rotation',
+    'stream_tags=rotate',
+    'format=duration,format_name',
+  ].join(':');
+  return ['-v', 'error', '-show_entries', entries, '-of', 'json', input];
+}
+
+/**
+ * One frame at t: accurate input seek (the first frame with pts ≥ t), autorotate on. With
+ * `single` false, every frame from t to the end (the tail fallback).
+ */
+export function frameArgs(
+  input: string,
+  tSeconds: number,
+  width: number,
+  height: number,
+  single: boolean,
+): string[] {
+  return [
+    '-v',
+    'error',
+    '-nostdin',
+    '-ss',
+    formatSeconds(tSeconds),
+    '-i',
+    input,
+    ...(single ? ['-frames:v', '1'] : []),
+    '-vf',
+    videoFilter(width, height),
+    '-pix_fmt',
+    'rgb24',
+    '-f',
+    'rawvideo',
+    '-',
+  ];
+}
+
+/** The audio window: mono float32 little-endian at the spec's rate, from s0 for the window length. */
+export function audioArgs(
+  input: string,
+  startSeconds: number,
+  windowSeconds: number,
+  sampleRateHz: number,
+): string[] {
+  return [
+    '-v',
+    'error',
+    '-nostdin',
+    '-ss',
+    formatSeconds(startSeconds),
+    '-i',
+    input,
+    '-t',
+    formatSeconds(windowSeconds),
+    '-vn',
+    '-ac',
+    '1',
+    '-ar',
+    String(sampleRateHz),
+    '-f',
+    'f32le',
+    '-',
+  ];
+}
+
+/** A positive finite number from an ffprobe field ("N/A", missing and 0 give null), as Python's `_positive`. */
+function positive(value: unknown): number | null {
+  if (typeof value !== 'string' && typeof value !== 'number') return null;
+  const n = typeof value === 'number' ? value : value.trim() === '' ? NaN : Number(value);
+  return Number.isFinite(n) && n > 0 ? n : null;
+}
+
+function integerOrNull(value: unknown): number | null {
+  const n = positive(value);
+  return n !== null && Number.isInteger(n) ? n : null;
+}
+
+/** "30000/1001" → 29.97; "0/0" and junk → null. */
+function rate(value: unknown): number | null {
+  if (typeof value !== 'string') return null;
+  const [num, den] = value.split('/').map(Number);
+  if (num === undefined || den === undefined || !(num > 0) || !(den > 0)) return null;
+  return num / den;
+}
+
+function normaliseRotation(ccwDegrees: number): VideoStreamInfo['rotationDegrees'] {
+  const quarter = (((Math.round(ccwDegrees / 90) % 4) + 4) % 4) as 0 | 1 | 2 | 3;
+  return ([0, 90, 180, 270] as const)[quarter];
+}
+
+type Json = Record<string, unknown>;
+const isObject = (v: unknown): v is Json =>
+  typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** Counterclockwise display rotation: the display matrix's, else the legacy `rotate` tag (clockwise). */
+function rotationOf(stream: Json): number {
+  const sideData = Array.isArray(stream.side_data_list) ? stream.side_data_list : [];
+  for (const entry of sideData) {
+    if (isObject(entry) && typeof entry.rotation === 'number') return entry.rotation;
+  }
+  const tag = isObject(stream.tags) ? Number(stream.tags.rotate) : NaN;
+  return Number.isFinite(tag) ? -tag : 0;
+}
+
+/** Sample aspect ratio as a number; unknown and "0:1" count as square. */
+function sarValue(sar: string): number {
+  const [num, den] = sar.split(':').map(Number);
+  return num !== undefined && den !== undefined && num > 0 && den > 0 ? num / den : 1;
+}
+
+/**
+ * Reads ffprobe's JSON. D = the first video stream's duration when positive, else the
+ * container's. Cover-art pictures (attached_pic) are not video. Throws NO_VIDEO / UNREADABLE.
+ */
+export function parseProbe(json: string, path: string, fileName: string): ClipProbe {
+  let root: unknown;
+  try {
+    root = JSON.parse(json === '' ? '{}' : json);
+  } catch {
+    throw new DecodeError(
+      'UNREADABLE',
+      `Cannot read "${fileName}": ffprobe printed no valid JSON.`,
+      path,
+    );
+  }
+  const info = isObject(root) ? root : {};
+  const streams = (Array.isArray(info.streams) ? info.streams : []).filter(isObject);
+  const format = isObject(info.format) ? info.format : {};
+  const isCover = (s: Json): boolean =>
+    isObject(s.disposition) && Number(s.disposition.attached_pic) === 1;
+  const videoStream = streams.find((s) => s.codec_type === 'video' && !isCover(s));
+  const audioStream = streams.find((s) => s.codec_type === 'audio');
+  if (videoStream === undefined) {
+    const kinds = [...new Set(streams.map((s) => String(s.codec_type)))];
+    const found =
+      kinds.length > 0 ? `it has only ${kinds.join(', ')} stream(s)` : 'it has no streams';
+    throw new DecodeError('NO_VIDEO', `"${fileName}" has no video stream (${found}).`, path);
+  }
+  const streamDuration = positive(videoStream.duration);
+  const formatDuration = positive(format.duration);
+  const durationSeconds = streamDuration ?? formatDuration;
+  if (durationSeconds === null) {
+    throw new DecodeError(
+      'UNREADABLE',
+      `Cannot decode "${fileName}": neither its video stream nor its container states a duration.`,
+      path,
+    );
+  }
+  const width = integerOrNull(videoStream.width);
+  const height = integerOrNull(videoStream.height);
+  if (width === null || height === null) {
+    throw new DecodeError(
+      'UNREADABLE',
+      `Cannot decode "${fileName}": its video stream has no frame size.`,
+      path,
+    );
+  }
+  const sampleAspectRatio =
+    typeof videoStream.sample_aspect_ratio === 'string' &&
+    sarValue(videoStream.sample_aspect_ratio) !== 1
+      ? videoStream.sample_aspect_ratio
+      : '1:1';
+  const rotationDegrees = normaliseRotation(rotationOf(videoStream));
+  const squareWidth = Math.round(width * sarValue(sampleAspectRatio));
+  const quarterTurn = rotationDegrees === 90 || rotationDegrees === 270;
+  const video: VideoStreamInfo = {
+    index: Number(videoStream.index),
+    codec: String(videoStream.codec_name ?? 'unknown'),
+    width,
+    height,
+    sampleAspectRatio,
+    rotationDegrees,
+    displayWidth: quarterTurn ? height : squareWidth,
+    displayHeight: quarterTurn ? squareWidth : height,
+    averageFrameRateHz: rate(videoStream.avg_frame_rate),
+  };
+  const audio: AudioStreamInfo | null =
+    audioStream === undefined
+      ? null
+      : {
+          index: Number(audioStream.index),
+          codec: String(audioStream.codec_name ?? 'unknown'),
+          sampleRateHz: integerOrNull(audioStream.sample_rate),
+          channels: integerOrNull(audioStream.channels),
+        };
+  return {
+    path,
+    formatName: String(format.format_name ?? 'unknown'),
+    durationSeconds,
+    durationSource: streamDuration !== null ? 'video-stream' : 'format',
+    video,
+    audio,
+  };
+}

@@ -1,0 +1,394 @@
+import { stat } from 'node:fs/promises';
+import { basename, resolve } from 'node:path';
+import { HeadSink, LastRecordSink, runBounded, type BoundedRunResult } from './boundedProcess';
+import {
+  DECODE_SPEC_NAME,
+  validateClipDecodeSpec,
+  type ClipDecodeSpec,
+  type ClipDecoder,
+  type ClipProbe,
+  type DecodedClip,
+} from './clipDecoder';
+import { DecodeError } from './decodeError';
+import {
+  processLookupEnvironment,
+  resolveFfmpegExecutables,
+  type FfmpegExecutables,
+  type LookupEnvironment,
+} from './executableLookup';
+import {
+  TAIL_RESEEK_SECONDS,
+  audioArgs,
+  audioWindowStartSeconds,
+  formatSeconds,
+  frameArgs,
+  frameTimesSeconds,
+  parseProbe,
+  probeArgs,
+} from './mosearDecode1';
+
+/** A process the decoder started or saw end (for logs; tests use the pids). */
+export interface DecodeProcessEvent {
+  phase: 'start' | 'end';
+  pid: number | undefined;
+  executable: string;
+  args: readonly string[];
+  /** On 'end': how it ended and how long it ran. */
+  outcome?: BoundedRunResult['outcome'];
+  ms?: number;
+}
+
+/** How the system-ffmpeg decoder finds and bounds its processes. */
+export interface SystemFfmpegDecoderOptions {
+  /** An explicit ffmpeg executable; otherwise PATH is searched. */
+  ffmpegPath?: string | undefined;
+  /** An explicit ffprobe executable; otherwise next to ffmpegPath, then PATH. */
+  ffprobePath?: string | undefined;
+  /** PATH/platform to search; defaults to the running process's. */
+  lookup?: LookupEnvironment | undefined;
+  /** Processes run at once per decode (frames and audio share them). Default 2. */
+  maxParallelProcesses?: number | undefined;
+  /** Wall-clock limit per process. Default 60 s. */
+  processTimeoutMs?: number | undefined;
+  /** Told about every process start and end. */
+  onProcess?: ((event: DecodeProcessEvent) => void) | undefined;
+}
+
+const PROBE_MAX_BYTES = 4 * 1024 * 1024;
+const TAIL_MAX_FRAMES = 10_000;
+
+/** Last few non-empty stderr lines, short enough for a message. */
+function stderrSummary(stderrTail: string): string {
+  const lines = stderrTail
+    .split(/\r?\n/)
+    .map((l) => l.replace(/ @ 0x[0-9a-f]+\]/g, ']').trim())
+    .filter((l) => l !== '');
+  const text = lines.slice(-4).join(' | ');
+  return text.length > 600 ? `…${text.slice(-600)}` : text;
+}
+
+/** Float32 [3, H, W] in [0, 1] from rgb24 HWC bytes, written at `offset` of `out`. */
+function writeChw(
+  rgb: Buffer,
+  out: Float32Array,
+  offset: number,
+  width: number,
+  height: number,
+): void {
+  const plane = width * height;
+  for (let p = 0; p < plane; p++) {
+    out[offset + p] = rgb[3 * p]! / 255;
+    out[offset + plane + p] = rgb[3 * p + 1]! / 255;
+    out[offset + 2 * plane + p] = rgb[3 * p + 2]! / 255;
+  }
+}
+
+/** The first `samples` float32 LE samples of `pcm`, zero-padded at the end. */
+function audioWindow(pcm: Buffer, samples: number): Float32Array {
+  const out = new Float32Array(samples);
+  const available = Math.min(samples, Math.floor(pcm.length / 4));
+  for (let i = 0; i < available; i++) out[i] = pcm.readFloatLE(4 * i);
+  return out;
+}
+
+/**
+ * Runs tasks with at most `limit` at once. On the first failure it aborts `controller` (so the
+ * running processes are killed), lets the running tasks settle and rethrows that failure.
+ */
+async function runLimited<T>(
+  tasks: (() => Promise<T>)[],
+  limit: number,
+  controller: AbortController,
+): Promise<T[]> {
+  const results: T[] = new Array<T>(tasks.length);
+  let next = 0;
+  let failure: { error: unknown } | undefined;
+  const lane = async (): Promise<void> => {
+    while (failure === undefined && next < tasks.length) {
+      const index = next++;
+      try {
+        results[index] = await tasks[index]!();
+      } catch (error) {
+        if (failure === undefined) {
+          failure = { error };
+          controller.abort();
+        }
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, tasks.length) }, lane));
+  if (failure !== undefined) throw failure.error;
+  return results;
+}
+
+/** Decodes clips with the system's ffmpeg/ffprobe, exactly as decode spec "mosear-decode-1" says. */
+export class SystemFfmpegDecoder implements ClipDecoder {
+  readonly backend = 'system' as const;
+  private readonly maxParallel: number;
+  private readonly timeoutMs: number;
+
+  constructor(private readonly options: SystemFfmpegDecoderOptions = {}) {
+    this.maxParallel = Math.max(1, Math.floor(options.maxParallelProcesses ?? 2));
+    this.timeoutMs = Math.max(1, options.processTimeoutMs ?? 60_000);
+  }
+
+  /** The executables this decoder would use now (throws FFMPEG_NOT_FOUND). */
+  executables(): FfmpegExecutables {
+    return resolveFfmpegExecutables(
+      this.options,
+      this.options.lookup ?? processLookupEnvironment(),
+    );
+  }
+
+  async probe(path: string, signal?: AbortSignal): Promise<ClipProbe> {
+    const file = await this.checkFile(path);
+    const { ffprobe } = this.executables();
+    return this.runProbe(ffprobe, file, signal, { count: 0 });
+  }
+
+  async decode(path: string, spec: ClipDecodeSpec, signal?: AbortSignal): Promise<DecodedClip> {
+    const started = performance.now();
+    validateClipDecodeSpec(spec);
+    const file = await this.checkFile(path);
+    const { ffmpeg, ffprobe } = this.executables();
+    const processes = { count: 0 };
+
+    const probeStarted = performance.now();
+    const source = await this.runProbe(ffprobe, file, signal, processes);
+    const probeMs = performance.now() - probeStarted;
+
+    const duration = source.durationSeconds;
+    const frameTimes = frameTimesSeconds(duration, spec.frames);
+    const windowSeconds = spec.samples / spec.sampleRateHz;
+    const audioStart = audioWindowStartSeconds(duration, windowSeconds);
+    const frameBytes = spec.width * spec.height * 3;
+    const frames = new Float32Array(spec.frames * frameBytes);
+    const frameFromTail = new Array<boolean>(spec.frames).fill(false);
+    let audio: Float32Array | null = null;
+    let framesStart = Infinity;
+    let framesEnd = 0;
+    let audioMs = 0;
+
+    // One controller for the whole decode: the caller's abort or any failure kills every process.
+    const controller = new AbortController();
+    const onAbort = (): void => controller.abort();
+    signal?.addEventListener('abort', onAbort, { once: true });
+    if (signal?.aborted === true) controller.abort();
+
+    const frameTask = (index: number) => async (): Promise<void> => {
+      const t0 = performance.now();
+      framesStart = Math.min(framesStart, t0);
+      const t = frameTimes[index]!;
+      const head = new HeadSink(2 * frameBytes);
+      const single = await this.run(
+        ffmpeg,
+        frameArgs(file.path, t, spec.width, spec.height, true),
+        head,
+        controller.signal,
+        processes,
+      );
+      this.check(single, file, `read the frame at ${formatSeconds(t)} s`, signal);
+      let rgb = head.bytes();
+      if (rgb.length < frameBytes) {
+        // The seek landed past the last decodable frame: decode the tail, keep its last frame.
+        const tailStart = Math.max(0, duration - TAIL_RESEEK_SECONDS);
+        const tail = new LastRecordSink(frameBytes, TAIL_MAX_FRAMES);
+        const result = await this.run(
+          ffmpeg,
+          frameArgs(file.path, tailStart, spec.width, spec.height, false),
+          tail,
+          controller.signal,
+          processes,
+        );
+        this.check(result, file, `read the last frames from ${formatSeconds(tailStart)} s`, signal);
+        const last = tail.lastRecord();
+        if (last === undefined) {
+          throw new DecodeError(
+            'NO_FRAME',
+            `No frame of "${file.name}" could be decoded at ${formatSeconds(t)} s or in its last ` +
+              `${TAIL_RESEEK_SECONDS} s (stated duration ${formatSeconds(duration)} s): the file may be truncated or damaged.` +
+              suffix(result.stderrTail),
+            file.path,
+            result.stderrTail,
+          );
+        }
+        rgb = last;
+        frameFromTail[index] = true;
+      }
+      writeChw(rgb, frames, index * frameBytes, spec.width, spec.height);
+      framesEnd = Math.max(framesEnd, performance.now());
+    };
+
+    const audioTask = async (): Promise<void> => {
+      const pcmBytes = 4 * spec.samples;
+      const head = new HeadSink(2 * pcmBytes + 65536);
+      const result = await this.run(
+        ffmpeg,
+        audioArgs(file.path, audioStart, windowSeconds, spec.sampleRateHz),
+        head,
+        controller.signal,
+        processes,
+      );
+      this.check(result, file, `read the audio from ${formatSeconds(audioStart)} s`, signal);
+      audio = audioWindow(head.bytes(), spec.samples);
+      audioMs = result.ms;
+    };
+
+    const tasks = frameTimes.map((_, i) => frameTask(i));
+    if (source.audio !== null) tasks.push(audioTask);
+    try {
+      await runLimited(tasks, this.maxParallel, controller);
+    } finally {
+      signal?.removeEventListener('abort', onAbort);
+    }
+
+    return {
+      specName: DECODE_SPEC_NAME,
+      spec: { ...spec },
+      backend: this.backend,
+      source,
+      frames,
+      audio,
+      frameTimesSeconds: frameTimes,
+      frameFromTail,
+      audioStartSeconds: audioStart,
+      timings: {
+        probeMs,
+        framesMs: Math.max(0, framesEnd - framesStart),
+        audioMs,
+        totalMs: performance.now() - started,
+        processes: processes.count,
+      },
+    };
+  }
+
+  /** Resolves the path and checks it names a readable regular file. */
+  private async checkFile(path: string): Promise<{ path: string; name: string }> {
+    const absolute = resolve(path);
+    const name = basename(absolute);
+    try {
+      const info = await stat(absolute);
+      if (!info.isFile()) {
+        throw new DecodeError('UNREADABLE', `"${name}" is not a file.`, absolute);
+      }
+    } catch (error) {
+      if (error instanceof DecodeError) throw error;
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT' || code === 'ENOTDIR') {
+        throw new DecodeError('FILE_NOT_FOUND', `The clip "${absolute}" does not exist.`, absolute);
+      }
+      throw new DecodeError(
+        'UNREADABLE',
+        `Cannot open "${absolute}": ${(error as Error).message}`,
+        absolute,
+      );
+    }
+    return { path: absolute, name };
+  }
+
+  private async runProbe(
+    ffprobe: string,
+    file: { path: string; name: string },
+    signal: AbortSignal | undefined,
+    processes: { count: number },
+  ): Promise<ClipProbe> {
+    const sink = new HeadSink(PROBE_MAX_BYTES);
+    const result = await this.run(ffprobe, probeArgs(file.path), sink, signal, processes);
+    this.check(result, file, 'read', signal, 'ffprobe');
+    return parseProbe(sink.bytes().toString('utf8'), file.path, file.name);
+  }
+
+  private async run(
+    executable: string,
+    args: string[],
+    sink: HeadSink | LastRecordSink,
+    signal: AbortSignal | undefined,
+    processes: { count: number },
+  ): Promise<BoundedRunResult> {
+    processes.count += 1;
+    let pid: number | undefined;
+    const result = await runBounded({
+      executable,
+      args,
+      sink,
+      timeoutMs: this.timeoutMs,
+      signal,
+      onSpawn: (p) => {
+        pid = p;
+        this.options.onProcess?.({ phase: 'start', pid: p, executable, args });
+      },
+    });
+    this.options.onProcess?.({
+      phase: 'end',
+      pid,
+      executable,
+      args,
+      outcome: result.outcome,
+      ms: result.ms,
+    });
+    return result;
+  }
+
+  /** Turns anything but a clean exit into a DecodeError a user can read. */
+  private check(
+    result: BoundedRunResult,
+    file: { path: string; name: string },
+    what: string,
+    callerSignal: AbortSignal | undefined,
+    tool: 'ffmpeg' | 'ffprobe' = 'ffmpeg',
+  ): void {
+    const tail = result.stderrTail;
+    switch (result.outcome) {
+      case 'exited':
+        if (result.exitCode === 0) return;
+        throw new DecodeError(
+          'UNREADABLE',
+          `${tool} could not ${what} "${file.name}" (exit code ${result.exitCode}).${suffix(tail, tool)}`,
+          file.path,
+          tail,
+        );
+      case 'cancelled':
+        // An internal abort after another task failed is not the caller's cancel; that task's error wins.
+        throw new DecodeError(
+          'CANCELLED',
+          callerSignal?.aborted === true
+            ? `Decoding "${file.name}" was cancelled.`
+            : `Decoding "${file.name}" was stopped because another step failed.`,
+          file.path,
+        );
+      case 'timeout':
+        throw new DecodeError(
+          'TIMEOUT',
+          `${tool} took longer than ${(this.timeoutMs / 1000).toFixed(1)} s to ${what} "${file.name}" and was stopped.${suffix(tail, tool)}`,
+          file.path,
+          tail,
+        );
+      case 'overflow':
+        throw new DecodeError(
+          'OUTPUT_LIMIT',
+          `${tool} wrote far more data than expected while trying to ${what} "${file.name}" and was stopped.${suffix(tail, tool)}`,
+          file.path,
+          tail,
+        );
+      case 'crashed':
+        throw new DecodeError(
+          'UNREADABLE',
+          `${tool} crashed (${result.exitSignal}) while trying to ${what} "${file.name}".${suffix(tail, tool)}`,
+          file.path,
+          tail,
+        );
+      case 'spawn-failed':
+        throw new DecodeError(
+          result.error.code === 'ENOENT' ? 'FFMPEG_NOT_FOUND' : 'UNREADABLE',
+          `Could not start ${tool}: ${result.error.message}.`,
+          file.path,
+        );
+    }
+  }
+}
+
+/** " ffmpeg says: …" when stderr had anything. */
+function suffix(stderrTail: string, tool: 'ffmpeg' | 'ffprobe' = 'ffmpeg'): string {
+  const summary = stderrSummary(stderrTail);
+  return summary === '' ? '' : ` ${tool} says: ${summary}`;
+}

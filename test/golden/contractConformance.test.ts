@@ -1,0 +1,114 @@
+// The committed checkpoints follow the contract, and models that break it are rejected by name.
+import assert from 'node:assert/strict';
+import { readFileSync, statSync } from 'node:fs';
+import { describe, it } from 'node:test';
+import { ContractError } from '../../src/core/contract/contractError';
+import { parseContractMetadata } from '../../src/core/contract/metadata';
+import { INPUT_NAMES, MOSE_OUTPUT, OUTPUT_NAMES } from '../../src/core/contract/names';
+import { closeContractModel, openContractModel } from '../../src/core/inference/contractModel';
+import { OnnxModelError, readOnnxModelInfo } from '../../src/core/onnx/modelProto';
+import { requireCheckpoints } from '../helpers/golden';
+import { dropGraphOutput, renameGraphInput, setMetadata } from '../helpers/protoEncode';
+import { scratchDir, writeTemp } from '../helpers/tempFiles';
+
+const MAX_BYTES = 20 * 1024 * 1024;
+const dir = scratchDir('conformance');
+
+async function rejectsWith(
+  path: string,
+  type: typeof ContractError | typeof OnnxModelError,
+  text: string,
+) {
+  await assert.rejects(openContractModel(path), (error: unknown) => {
+    assert.ok(error instanceof type, `expected ${type.name}, got ${String(error)}`);
+    assert.ok(error.message.includes(text), `"${error.message}" does not mention ${text}`);
+    return true;
+  });
+}
+
+for (const checkpoint of requireCheckpoints(it)) {
+  describe(`contract conformance: ${checkpoint.name}`, () => {
+    const bytes = new Uint8Array(readFileSync(checkpoint.onnxPath));
+
+    it('is at most 20 MB, opset 17, with valid contract-v1 metadata naming it', async () => {
+      assert.ok(statSync(checkpoint.onnxPath).size <= MAX_BYTES, 'checkpoint larger than 20 MB');
+      const info = await readOnnxModelInfo(checkpoint.onnxPath);
+      const onnxOpset = info.opsetImports.find((o) => o.domain === '' || o.domain === 'ai.onnx');
+      assert.equal(onnxOpset?.version, 17, 'default-domain opset');
+      assert.ok(info.irVersion >= 7, `ir_version ${info.irVersion}`);
+      assert.ok(info.graphBytes > 0.5 * bytes.length, 'the graph holds most of the file');
+      const meta = parseContractMetadata(info.metadata);
+      assert.equal(meta.checkpoint.name, checkpoint.name);
+    });
+
+    it('opens, and its session matches the contract (mose_gate iff MoSE)', async () => {
+      const model = await openContractModel(checkpoint.onnxPath);
+      try {
+        assert.equal(
+          model.session.outputNames.includes(MOSE_OUTPUT),
+          model.metadata.architecture.mose,
+        );
+      } finally {
+        await closeContractModel(model);
+      }
+    });
+
+    for (const name of INPUT_NAMES) {
+      it(`a copy without input ${name} is rejected, naming it`, async () => {
+        const path = writeTemp(
+          dir,
+          `${checkpoint.name}-no-${name}.onnx`,
+          renameGraphInput(bytes, name, `${name}_renamed`),
+        );
+        await rejectsWith(path, ContractError, `missing input "${name}"`);
+      });
+    }
+
+    for (const name of OUTPUT_NAMES) {
+      it(`a copy without output ${name} is rejected, naming it`, async () => {
+        const path = writeTemp(
+          dir,
+          `${checkpoint.name}-no-${name}.onnx`,
+          dropGraphOutput(bytes, name),
+        );
+        await rejectsWith(path, ContractError, `missing output "${name}"`);
+      });
+    }
+
+    it('a copy whose metadata disagrees with its shapes is rejected, naming the output', async () => {
+      const info = await readOnnxModelInfo(checkpoint.onnxPath);
+      const labels = JSON.parse(info.metadata.get('mosear.labels') ?? '[]') as string[];
+      const edited = setMetadata(bytes, 'mosear.labels', JSON.stringify([...labels, 'bored']));
+      const path = writeTemp(dir, `${checkpoint.name}-labels.onnx`, edited);
+      await rejectsWith(
+        path,
+        ContractError,
+        `output "logits" has shape [1, ${labels.length}], expected [1, ${labels.length + 1}]`,
+      );
+    });
+
+    it('a copy of another contract version or without metadata is rejected', async () => {
+      const v2 = writeTemp(
+        dir,
+        `${checkpoint.name}-v2.onnx`,
+        setMetadata(bytes, 'mosear.contract', '2'),
+      );
+      await rejectsWith(v2, ContractError, 'unsupported contract version "2"');
+      const noJson = writeTemp(
+        dir,
+        `${checkpoint.name}-json.onnx`,
+        setMetadata(bytes, 'mosear.audio', '{'),
+      );
+      await rejectsWith(noJson, ContractError, 'mosear.audio: not valid JSON');
+    });
+
+    it('a truncated copy is not an ONNX model', async () => {
+      const path = writeTemp(
+        dir,
+        `${checkpoint.name}-cut.onnx`,
+        bytes.subarray(0, Math.floor(bytes.length / 2)),
+      );
+      await rejectsWith(path, OnnxModelError, 'not an ONNX model');
+    });
+  });
+}

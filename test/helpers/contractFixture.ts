@@ -1,0 +1,150 @@
+// A valid contract-v1 metadata set shaped like the one models/mosear/export.py writes
+// (4 layers × 4 heads, 4 frames of 64×64 in 4×4 patches, one audio token, an 8-token prompt).
+import type { SessionSignature, ValueInfo } from '../../src/core/contract/signature';
+
+/** The JSON values of a valid model's metadata, by key (before JSON encoding). */
+export function validMetadataValues(): Record<string, unknown> {
+  const vocab = [
+    '<pad>',
+    '<bos>',
+    'what',
+    'emotion',
+    'is',
+    'expressed',
+    'in',
+    'this',
+    'clip',
+    '?',
+    '<ans>',
+  ];
+  const prompt = ['<bos>', 'what', 'emotion', 'is', 'expressed', 'in', 'this', '<ans>'];
+  return {
+    'mosear.checkpoint': {
+      name: 'fixture-tiny',
+      description: 'a hand-written metadata fixture',
+      training_data: 'none',
+      version: '0',
+    },
+    'mosear.labels': ['neutral', 'angry', 'happy', 'sad', 'worried', 'surprise'],
+    'mosear.architecture': {
+      family: 'llama-tiny',
+      layers: 4,
+      heads: 4,
+      d_model: 128,
+      adapter: 'mose',
+      mose: true,
+      lora_rank: 8,
+      mose_eps: 0.1,
+    },
+    'mosear.token_layout': {
+      segments: [
+        {
+          modality: 'visual',
+          start: 0,
+          count: 64,
+          grid: { frames: 4, rows: 4, cols: 4, order: 'frame,row,col' },
+        },
+        { modality: 'audio', start: 64, count: 1 },
+        { modality: 'text', start: 65, count: 8 },
+      ],
+      total: 73,
+    },
+    'mosear.answer_positions': [72],
+    'mosear.frames': {
+      count: 4,
+      height: 64,
+      width: 64,
+      dynamic_count: false,
+      channels: 'rgb',
+      range: [0, 1],
+    },
+    'mosear.audio': {
+      sample_rate_hz: 16000,
+      samples: 32000,
+      window_seconds: 2.0,
+      optional: true,
+      tokens: 1,
+    },
+    'mosear.prompt': { vocab, default: prompt, default_ids: prompt.map((w) => vocab.indexOf(w)) },
+    'mosear.decode': {
+      spec: 'mosear-decode-1',
+      frame_times: 'midpoints',
+      resize: 'cover-center-crop',
+      scale_flags: 'area',
+      audio_window: 'centered',
+      audio_pad: 'zeros-at-end',
+    },
+    'mosear.ar_defaults': {
+      mode: 1,
+      ratio_kind: 2,
+      tau: [0.5, 0.5, 0.5, 0.5],
+      head_margin: 0.1,
+      alpha: 0.3,
+      pai_alpha: 0.5,
+      layers: [0.0, 1.0, 1.0, 1.0],
+    },
+    'mosear.tau_sweep': {
+      raw: { min: 0.001, max: 1000.0, steps: 25, scale: 'log' },
+      density: { min: 0.01, max: 10000.0, steps: 25, scale: 'log' },
+      share: { min: 0.0, max: 1.0, steps: 21, scale: 'linear' },
+    },
+  };
+}
+
+/** Encodes metadata values as `metadata_props` (JSON strings; `mosear.contract` plain). */
+export function toProps(values: Record<string, unknown>, contract = '1'): Map<string, string> {
+  const props = new Map<string, string>([['mosear.contract', contract]]);
+  for (const [key, value] of Object.entries(values)) props.set(key, JSON.stringify(value));
+  return props;
+}
+
+/** A valid fixture's props with one key's JSON value changed by `edit`. */
+export function propsWith(
+  key: string,
+  edit: (value: Record<string, unknown>) => void,
+): Map<string, string> {
+  const values = validMetadataValues();
+  edit(values[key] as Record<string, unknown>);
+  return toProps(values);
+}
+
+function tensor(name: string, type: string, shape: (number | string)[]): ValueInfo {
+  return { name, isTensor: true, type, shape };
+}
+
+/** A session signature that matches the fixture exactly (what onnxruntime would report). */
+export function validSignature(): {
+  inputNames: string[];
+  outputNames: string[];
+  inputMetadata: ValueInfo[];
+  outputMetadata: ValueInfo[];
+} & SessionSignature {
+  const inputMetadata = [
+    tensor('frames', 'float32', [1, 4, 3, 64, 64]),
+    tensor('audio', 'float32', [1, 32000]),
+    tensor('prompt_ids', 'int64', [1, 8]),
+    tensor('ar_mode', 'int64', []),
+    tensor('ar_tau', 'float32', [4]),
+    tensor('ar_ratio_kind', 'int64', []),
+    tensor('ar_head_margin', 'float32', []),
+    tensor('ar_alpha', 'float32', []),
+    tensor('pai_alpha', 'float32', []),
+    tensor('ar_layers', 'float32', [4]),
+    tensor('ar_head_override', 'float32', [4, 4]),
+  ];
+  const outputMetadata = [
+    tensor('logits', 'float32', [1, 6]),
+    tensor('modality_mass', 'float32', [4, 4, 3]),
+    tensor('modality_mass_after', 'float32', [4, 4, 3]),
+    tensor('ar_flags', 'float32', [4, 4]),
+    tensor('token_attention_before', 'float32', [4, 4, 73]),
+    tensor('token_attention', 'float32', [4, 4, 73]),
+    tensor('mose_gate', 'float32', [4]),
+  ];
+  return {
+    inputNames: inputMetadata.map((m) => m.name),
+    outputNames: outputMetadata.map((m) => m.name),
+    inputMetadata,
+    outputMetadata,
+  };
+}

@@ -1,0 +1,161 @@
+// A tiny protobuf encoder for building ONNX bytes in tests, and a field-level editor for
+// changing committed models (rename an input, drop an output) without a protobuf library.
+import { WireType, decodeMessage, type ProtoField } from '../../src/core/onnx/protoWire';
+
+/** Encodes a varint. */
+export function varint(value: number | bigint): Uint8Array {
+  let v = BigInt(value);
+  if (v < 0n) v = BigInt.asUintN(64, v);
+  const out: number[] = [];
+  do {
+    let byte = Number(v & 0x7fn);
+    v >>= 7n;
+    if (v > 0n) byte |= 0x80;
+    out.push(byte);
+  } while (v > 0n);
+  return Uint8Array.from(out);
+}
+
+/** Concatenates byte arrays. */
+export function concat(...parts: Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
+}
+
+/** A tag for a field number and wire type. */
+export function tag(field: number, wireType: number): Uint8Array {
+  return varint((BigInt(field) << 3n) | BigInt(wireType));
+}
+
+/** A varint field. */
+export function varintField(field: number, value: number | bigint): Uint8Array {
+  return concat(tag(field, WireType.Varint), varint(value));
+}
+
+/** A length-delimited field holding bytes or a UTF-8 string. */
+export function bytesField(field: number, value: Uint8Array | string): Uint8Array {
+  const bytes = typeof value === 'string' ? new TextEncoder().encode(value) : value;
+  return concat(tag(field, WireType.LengthDelimited), varint(bytes.length), bytes);
+}
+
+/** What a hand-built ONNX ModelProto holds. */
+export interface ModelSpec {
+  irVersion?: number | undefined;
+  producerName?: string | undefined;
+  opsets?: { domain: string; version: number }[] | undefined;
+  metadata?: [string, string][] | undefined;
+  graph?: Uint8Array | undefined;
+  /** Bytes appended after the standard fields (unknown fields, padding, ...). */
+  trailer?: Uint8Array | undefined;
+}
+
+/** Builds ModelProto bytes: ir_version (1), producer (2), graph (7), opsets (8), metadata (14). */
+export function onnxModelBytes(spec: ModelSpec): Uint8Array {
+  const parts: Uint8Array[] = [];
+  if (spec.irVersion !== undefined) parts.push(varintField(1, spec.irVersion));
+  if (spec.producerName !== undefined) parts.push(bytesField(2, spec.producerName));
+  if (spec.graph !== undefined) parts.push(bytesField(7, spec.graph));
+  for (const o of spec.opsets ?? []) {
+    parts.push(bytesField(8, concat(bytesField(1, o.domain), varintField(2, o.version))));
+  }
+  for (const [key, value] of spec.metadata ?? []) {
+    parts.push(bytesField(14, concat(bytesField(1, key), bytesField(2, value))));
+  }
+  if (spec.trailer) parts.push(spec.trailer);
+  return concat(...parts);
+}
+
+/** Re-encodes decoded fields. */
+export function encodeFields(fields: ProtoField[]): Uint8Array {
+  return concat(
+    ...fields.map((f) => {
+      if (f.wireType === WireType.Varint) return varintField(f.field, f.value);
+      if (f.wireType === WireType.LengthDelimited) return bytesField(f.field, f.value);
+      return concat(tag(f.field, f.wireType), f.value);
+    }),
+  );
+}
+
+const utf8 = new TextDecoder();
+const GRAPH = 7;
+const GRAPH_NODE = 1;
+const GRAPH_INPUT = 11;
+const GRAPH_OUTPUT = 12;
+const NODE_INPUT = 1;
+const VALUE_INFO_NAME = 1;
+
+function valueInfoName(bytes: Uint8Array): string | undefined {
+  const name = decodeMessage(bytes).find((f) => f.field === VALUE_INFO_NAME);
+  return name?.wireType === WireType.LengthDelimited ? utf8.decode(name.value) : undefined;
+}
+
+function editGraph(model: Uint8Array, edit: (graph: ProtoField[]) => ProtoField[]): Uint8Array {
+  const fields = decodeMessage(model).map((f) => {
+    if (f.field !== GRAPH || f.wireType !== WireType.LengthDelimited) return f;
+    return { ...f, value: encodeFields(edit(decodeMessage(f.value))) };
+  });
+  return encodeFields(fields);
+}
+
+function renameString(f: ProtoField, from: string, to: string): ProtoField {
+  if (f.wireType !== WireType.LengthDelimited || utf8.decode(f.value) !== from) return f;
+  return { ...f, value: new TextEncoder().encode(to) };
+}
+
+/** Renames a graph input and every node input that reads it (so the model still loads). */
+export function renameGraphInput(model: Uint8Array, from: string, to: string): Uint8Array {
+  return editGraph(model, (graph) =>
+    graph.map((f) => {
+      if (f.wireType !== WireType.LengthDelimited) return f;
+      if (f.field === GRAPH_INPUT && valueInfoName(f.value) === from) {
+        const info = decodeMessage(f.value).map((g) =>
+          g.field === VALUE_INFO_NAME ? renameString(g, from, to) : g,
+        );
+        return { ...f, value: encodeFields(info) };
+      }
+      if (f.field === GRAPH_NODE) {
+        const node = decodeMessage(f.value).map((g) =>
+          g.field === NODE_INPUT ? renameString(g, from, to) : g,
+        );
+        return { ...f, value: encodeFields(node) };
+      }
+      return f;
+    }),
+  );
+}
+
+/** Removes a graph output (the node producing it stays; its value is just no longer an output). */
+export function dropGraphOutput(model: Uint8Array, name: string): Uint8Array {
+  return editGraph(model, (graph) =>
+    graph.filter(
+      (f) =>
+        !(
+          f.field === GRAPH_OUTPUT &&
+          f.wireType === WireType.LengthDelimited &&
+          valueInfoName(f.value) === name
+        ),
+    ),
+  );
+}
+
+/** Replaces one metadata_props value (or adds the key). */
+export function setMetadata(model: Uint8Array, key: string, value: string): Uint8Array {
+  let found = false;
+  const fields = decodeMessage(model).map((f) => {
+    if (f.field !== 14 || f.wireType !== WireType.LengthDelimited) return f;
+    const entry = decodeMessage(f.value);
+    const k = entry.find((e) => e.field === 1);
+    if (k?.wireType !== WireType.LengthDelimited || utf8.decode(k.value) !== key) return f;
+    found = true;
+    return { ...f, value: concat(bytesField(1, key), bytesField(2, value)) };
+  });
+  const out = encodeFields(fields);
+  return found
+    ? out
+    : concat(out, bytesField(14, concat(bytesField(1, key), bytesField(2, value))));
+}
