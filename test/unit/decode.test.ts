@@ -31,7 +31,13 @@ import {
   makeVideoOnly,
 } from '../fixtures/decodeClips';
 
-const SPEC: ClipDecodeSpec = { frames: 4, height: 64, width: 64, sampleRateHz: 16000, samples: 32000 };
+const SPEC: ClipDecodeSpec = {
+  frames: 4,
+  height: 64,
+  width: 64,
+  sampleRateHz: 16000,
+  samples: 32000,
+};
 const dir = mkdtempSync(join(tmpdir(), 'decode-clips-'));
 const decoder = new SystemFfmpegDecoder();
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -125,7 +131,10 @@ describe('containers and codecs', () => {
       assertWellFormed(clip);
       assert.equal(clip.source.video.codec, c.videoCodec);
       assert.equal(clip.source.audio?.codec, c.audioCodec);
-      assert.ok(Math.abs(clip.source.durationSeconds - 2) < 0.05, `D = ${clip.source.durationSeconds}`);
+      assert.ok(
+        Math.abs(clip.source.durationSeconds - 2) < 0.05,
+        `D = ${clip.source.durationSeconds}`,
+      );
       assert.deepEqual(
         clip.frameTimesSeconds,
         [0.5, 1.5, 2.5, 3.5].map((k) => (k * clip.source.durationSeconds) / 4),
@@ -195,7 +204,10 @@ describe('frame times and the tail rule', () => {
     assert.equal(clip.audioStartSeconds, 0);
     const audio = clip.audio!;
     assert.ok(Math.abs(rms(audio, 1000, 7000) / SINE_RMS - 1) < 0.02);
-    assert.ok(audio.subarray(8000).every((v) => v === 0), 'window past the audio must be zeros');
+    assert.ok(
+      audio.subarray(8000).every((v) => v === 0),
+      'window past the audio must be zeros',
+    );
   });
 
   test('one-frame clip: every time falls back to the only frame', async () => {
@@ -204,7 +216,10 @@ describe('frame times and the tail rule', () => {
     assert.deepEqual(clip.frameFromTail, [true, true, true, true]);
     const size = 3 * 64 * 64;
     for (let f = 1; f < 4; f++) {
-      assert.deepEqual(clip.frames.subarray(f * size, (f + 1) * size), clip.frames.subarray(0, size));
+      assert.deepEqual(
+        clip.frames.subarray(f * size, (f + 1) * size),
+        clip.frames.subarray(0, size),
+      );
     }
     assert.ok(regionMean(clip, 0, 'all') > 0.1, 'the frame must have content');
   });
@@ -218,7 +233,10 @@ describe('frame times and the tail rule', () => {
     // Second k is grey 4k: seconds 7, 22, 37, 52.
     const levels = [0, 1, 2, 3].map((f) => regionMean(clip, f, 'all') * 255);
     for (const [f, second] of [7, 22, 37, 52].entries()) {
-      assert.ok(Math.abs(levels[f]! - 4 * second) < 3, `frame ${f}: level ${levels[f]} ≠ ${4 * second}`);
+      assert.ok(
+        Math.abs(levels[f]! - 4 * second) < 3,
+        `frame ${f}: level ${levels[f]} ≠ ${4 * second}`,
+      );
     }
     // Window 29–31 s: amplitude 0.29 then 0.30.
     assert.equal(clip.audioStartSeconds, 29);
@@ -231,12 +249,19 @@ describe('frame times and the tail rule', () => {
 
 describe('geometry', () => {
   /** Mean of R and B over the left/right/top/bottom halves of frame 0. */
-  const halves = (clip: DecodedClip): Record<'left' | 'right' | 'top' | 'bottom', [number, number]> => {
+  const halves = (
+    clip: DecodedClip,
+  ): Record<'left' | 'right' | 'top' | 'bottom', [number, number]> => {
     const at = (box: [number, number, number, number]): [number, number] => [
       regionMean(clip, 0, 0, box),
       regionMean(clip, 0, 2, box),
     ];
-    return { left: at([0, 64, 0, 24]), right: at([0, 64, 40, 64]), top: at([0, 24, 0, 64]), bottom: at([40, 64, 0, 64]) };
+    return {
+      left: at([0, 64, 0, 24]),
+      right: at([0, 64, 40, 64]),
+      top: at([0, 24, 0, 64]),
+      bottom: at([40, 64, 0, 64]),
+    };
   };
   const isRed = ([r, b]: [number, number]): boolean => r > 0.8 && b < 0.2;
   const isBlue = ([r, b]: [number, number]): boolean => b > 0.8 && r < 0.2;
@@ -282,8 +307,14 @@ describe('geometry', () => {
     assert.equal(clip.source.video.sampleAspectRatio, '2:1');
     const left = [0, 1, 2].map((c) => regionMean(clip, 0, c, [0, 64, 4, 28]));
     const right = [0, 1, 2].map((c) => regionMean(clip, 0, c, [0, 64, 36, 60]));
-    assert.ok(left[1]! > 0.8 && left[0]! < 0.2 && left[2]! < 0.2, `left ${left.join(',')} should be green`);
-    assert.ok(right[2]! > 0.8 && right[0]! < 0.2 && right[1]! < 0.2, `right ${right.join(',')} should be blue`);
+    assert.ok(
+      left[1]! > 0.8 && left[0]! < 0.2 && left[2]! < 0.2,
+      `left ${left.join(',')} should be green`,
+    );
+    assert.ok(
+      right[2]! > 0.8 && right[0]! < 0.2 && right[1]! < 0.2,
+      `right ${right.join(',')} should be blue`,
+    );
   });
 });
 
@@ -304,7 +335,11 @@ describe('streams and bad input', () => {
 
   test('truncated files: header intact → NO_FRAME; index lost → UNREADABLE', async () => {
     const { headerFirst, headerLast } = makeTruncated(dir);
-    await assertDecodeError(decoder.decode(headerFirst, SPEC), 'NO_FRAME', 'truncated-faststart.mp4');
+    await assertDecodeError(
+      decoder.decode(headerFirst, SPEC),
+      'NO_FRAME',
+      'truncated-faststart.mp4',
+    );
     await assertDecodeError(decoder.decode(headerLast, SPEC), 'UNREADABLE', 'truncated.mp4');
   });
 
@@ -315,15 +350,25 @@ describe('streams and bad input', () => {
   });
 
   test('a missing file is FILE_NOT_FOUND; a directory is UNREADABLE', async () => {
-    await assertDecodeError(decoder.decode(join(dir, 'nope.mp4'), SPEC), 'FILE_NOT_FOUND', 'nope.mp4');
+    await assertDecodeError(
+      decoder.decode(join(dir, 'nope.mp4'), SPEC),
+      'FILE_NOT_FOUND',
+      'nope.mp4',
+    );
     const folder = join(dir, 'folder.mp4');
     mkdirSync(folder, { recursive: true });
     await assertDecodeError(decoder.decode(folder, SPEC), 'UNREADABLE', 'folder.mp4');
   });
 
   test('no ffmpeg on PATH: FFMPEG_NOT_FOUND saying how to install it', async () => {
-    const bare = new SystemFfmpegDecoder({ lookup: { searchPath: '', platform: process.platform } });
-    await assertDecodeError(bare.decode(join(dir, 'index.mp4'), SPEC), 'FFMPEG_NOT_FOUND', 'apt-get install ffmpeg');
+    const bare = new SystemFfmpegDecoder({
+      lookup: { searchPath: '', platform: process.platform },
+    });
+    await assertDecodeError(
+      bare.decode(join(dir, 'index.mp4'), SPEC),
+      'FFMPEG_NOT_FOUND',
+      'apt-get install ffmpeg',
+    );
   });
 
   test('file names with spaces, unicode, shell metacharacters and a leading dash', async () => {
@@ -363,9 +408,16 @@ describe('cancellation and limits', () => {
   });
 
   /** Decodes with a hook on every process event; returns the events and the outcome. */
-  async function tracked(
-    options: { abortAtStart?: number; processTimeoutMs?: number; preAbort?: boolean },
-  ): Promise<{ events: DecodeProcessEvent[]; error: unknown; abortedAt: number; settledAt: number }> {
+  async function tracked(options: {
+    abortAtStart?: number;
+    processTimeoutMs?: number;
+    preAbort?: boolean;
+  }): Promise<{
+    events: DecodeProcessEvent[];
+    error: unknown;
+    abortedAt: number;
+    settledAt: number;
+  }> {
     const controller = new AbortController();
     if (options.preAbort === true) controller.abort();
     const events: DecodeProcessEvent[] = [];
@@ -391,9 +443,10 @@ describe('cancellation and limits', () => {
   }
 
   const assertAllExited = (events: DecodeProcessEvent[]): void => {
-    const pids = events.filter((e) => e.phase === 'start').map((e) => e.pid!);
+    const pids = events.filter((e) => e.phase === 'start').map((e) => e.pid);
     assert.ok(pids.length > 0);
-    for (const pid of pids) assert.throws(() => process.kill(pid, 0), /ESRCH/, `process ${pid} still alive`);
+    for (const pid of pids)
+      assert.throws(() => process.kill(pid, 0), /ESRCH/, `process ${pid} still alive`);
     assert.equal(events.filter((e) => e.phase === 'end').length, pids.length);
   };
 
@@ -403,8 +456,14 @@ describe('cancellation and limits', () => {
       assert.ok(isDecodeError(run.error, 'CANCELLED'), String(run.error));
       assert.match((run.error as Error).message, /cancelled/);
       assertAllExited(run.events);
-      assert.ok(run.events.filter((e) => e.phase === 'start').length <= at + 1, 'no new process after the abort');
-      assert.ok(run.settledAt - run.abortedAt < 2000, `settled ${run.settledAt - run.abortedAt} ms after abort`);
+      assert.ok(
+        run.events.filter((e) => e.phase === 'start').length <= at + 1,
+        'no new process after the abort',
+      );
+      assert.ok(
+        run.settledAt - run.abortedAt < 2000,
+        `settled ${run.settledAt - run.abortedAt} ms after abort`,
+      );
     });
   }
 

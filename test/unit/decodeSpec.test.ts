@@ -40,9 +40,16 @@ describe('decode spec: times', () => {
       [1234.5678905, '1234.567890'],
       [1.7570000000000001, '1.757000'],
     ];
-    for (const [value, expected] of cases) assert.equal(formatSeconds(value), expected, String(value));
-    assert.throws(() => formatSeconds(-1), (e) => isDecodeError(e, 'BAD_SPEC'));
-    assert.throws(() => formatSeconds(NaN), (e) => isDecodeError(e, 'BAD_SPEC'));
+    for (const [value, expected] of cases)
+      assert.equal(formatSeconds(value), expected, String(value));
+    assert.throws(
+      () => formatSeconds(-1),
+      (e) => isDecodeError(e, 'BAD_SPEC'),
+    );
+    assert.throws(
+      () => formatSeconds(NaN),
+      (e) => isDecodeError(e, 'BAD_SPEC'),
+    );
   });
 
   test('frame times are the midpoints (i + ½)·D/T, as Python evaluates them', () => {
@@ -65,12 +72,38 @@ describe('decode spec: ffmpeg argument lists', () => {
     const filter =
       'scale=iw*sar:ih:flags=area,setsar=1,scale=64:64:force_original_aspect_ratio=increase:flags=area,crop=64:64';
     assert.deepEqual(frameArgs('/clips/a b.mp4', 0.0078125, 64, 64, true), [
-      '-v', 'error', '-nostdin', '-ss', '0.007812', '-i', '/clips/a b.mp4', '-frames:v', '1',
-      '-vf', filter, '-pix_fmt', 'rgb24', '-f', 'rawvideo', '-',
+      '-v',
+      'error',
+      '-nostdin',
+      '-ss',
+      '0.007812',
+      '-i',
+      '/clips/a b.mp4',
+      '-frames:v',
+      '1',
+      '-vf',
+      filter,
+      '-pix_fmt',
+      'rgb24',
+      '-f',
+      'rawvideo',
+      '-',
     ]);
     assert.deepEqual(frameArgs('/clips/a b.mp4', 1.9, 64, 64, false), [
-      '-v', 'error', '-nostdin', '-ss', '1.900000', '-i', '/clips/a b.mp4',
-      '-vf', filter, '-pix_fmt', 'rgb24', '-f', 'rawvideo', '-',
+      '-v',
+      'error',
+      '-nostdin',
+      '-ss',
+      '1.900000',
+      '-i',
+      '/clips/a b.mp4',
+      '-vf',
+      filter,
+      '-pix_fmt',
+      'rgb24',
+      '-f',
+      'rawvideo',
+      '-',
     ]);
   });
 
@@ -84,8 +117,23 @@ describe('decode spec: ffmpeg argument lists', () => {
 
   test('audio arguments equal decode.py audio_args', () => {
     assert.deepEqual(audioArgs('/clips/a b.mp4', 14, 2, 16000), [
-      '-v', 'error', '-nostdin', '-ss', '14.000000', '-i', '/clips/a b.mp4', '-t', '2.000000',
-      '-vn', '-ac', '1', '-ar', '16000', '-f', 'f32le', '-',
+      '-v',
+      'error',
+      '-nostdin',
+      '-ss',
+      '14.000000',
+      '-i',
+      '/clips/a b.mp4',
+      '-t',
+      '2.000000',
+      '-vn',
+      '-ac',
+      '1',
+      '-ar',
+      '16000',
+      '-f',
+      'f32le',
+      '-',
     ]);
   });
 });
@@ -113,9 +161,15 @@ describe('decode spec: probe parsing', () => {
     );
     assert.throws(
       () => probe({ streams: [{ index: 0, codec_type: 'audio' }], format: { duration: '1' } }),
-      (e) => isDecodeError(e, 'NO_VIDEO') && /no video stream/.test(e.message) && /audio/.test(e.message),
+      (e) =>
+        isDecodeError(e, 'NO_VIDEO') &&
+        /no video stream/.test(e.message) &&
+        /audio/.test(e.message),
     );
-    assert.throws(() => probe({}), (e) => isDecodeError(e, 'NO_VIDEO'));
+    assert.throws(
+      () => probe({}),
+      (e) => isDecodeError(e, 'NO_VIDEO'),
+    );
     assert.throws(
       () => parseProbe('not json', '/c/x.mp4', 'x.mp4'),
       (e) => isDecodeError(e, 'UNREADABLE'),
@@ -125,7 +179,8 @@ describe('decode spec: probe parsing', () => {
   test('cover art (attached_pic) is not a video stream', () => {
     const cover = { ...video, codec_name: 'mjpeg', disposition: { attached_pic: 1 } };
     assert.throws(
-      () => probe({ streams: [{ index: 0, codec_type: 'audio' }, cover], format: { duration: '3' } }),
+      () =>
+        probe({ streams: [{ index: 0, codec_type: 'audio' }, cover], format: { duration: '3' } }),
       (e) => isDecodeError(e, 'NO_VIDEO'),
     );
     const both = probe({
@@ -164,13 +219,24 @@ describe('decode spec: probe parsing', () => {
     assert.ok(Math.abs((p.video.averageFrameRateHz ?? 0) - 29.97) < 0.01);
     assert.deepEqual(p.audio, { index: 1, codec: 'aac', sampleRateHz: 48000, channels: 2 });
     assert.equal(p.formatName, 'mov,mp4,m4a,3gp,3g2,mj2');
-    assert.equal(probe({ streams: [{ ...video, duration: '1', sample_aspect_ratio: '0:1' }] }).video.sampleAspectRatio, '1:1');
+    assert.equal(
+      probe({ streams: [{ ...video, duration: '1', sample_aspect_ratio: '0:1' }] }).video
+        .sampleAspectRatio,
+      '1:1',
+    );
   });
 });
 
 describe('decode spec: from contract metadata', () => {
   const meta = {
-    frames: { count: 4, height: 64, width: 64, dynamicCount: false, channels: 'rgb' as const, range: [0, 1] as [0, 1] },
+    frames: {
+      count: 4,
+      height: 64,
+      width: 64,
+      dynamicCount: false,
+      channels: 'rgb' as const,
+      range: [0, 1] as [0, 1],
+    },
     audio: { sampleRateHz: 16000, samples: 32000, windowSeconds: 2, optional: false, tokens: 1 },
     decode: {
       spec: 'mosear-decode-1' as const,
@@ -193,11 +259,29 @@ describe('decode spec: from contract metadata', () => {
   });
 
   test('another decode spec or nonsense sizes are BAD_SPEC', () => {
-    const other = { ...meta, decode: { ...meta.decode, spec: 'mosear-decode-2' } } as unknown as typeof meta;
-    assert.throws(() => clipDecodeSpecFromContract(other), (e) => isDecodeError(e, 'BAD_SPEC'));
-    const bad: ClipDecodeSpec = { frames: 0, height: 64, width: 64, sampleRateHz: 16000, samples: 1 };
-    assert.throws(() => validateClipDecodeSpec(bad), (e) => isDecodeError(e, 'BAD_SPEC'));
-    assert.throws(() => validateClipDecodeSpec({ ...bad, frames: 2.5 }), (e) => isDecodeError(e, 'BAD_SPEC'));
+    const other = {
+      ...meta,
+      decode: { ...meta.decode, spec: 'mosear-decode-2' },
+    } as unknown as typeof meta;
+    assert.throws(
+      () => clipDecodeSpecFromContract(other),
+      (e) => isDecodeError(e, 'BAD_SPEC'),
+    );
+    const bad: ClipDecodeSpec = {
+      frames: 0,
+      height: 64,
+      width: 64,
+      sampleRateHz: 16000,
+      samples: 1,
+    };
+    assert.throws(
+      () => validateClipDecodeSpec(bad),
+      (e) => isDecodeError(e, 'BAD_SPEC'),
+    );
+    assert.throws(
+      () => validateClipDecodeSpec({ ...bad, frames: 2.5 }),
+      (e) => isDecodeError(e, 'BAD_SPEC'),
+    );
   });
 });
 
@@ -219,7 +303,10 @@ describe('executable lookup', () => {
       writeFileSync(join(d, 'ffmpeg'), '#!/bin/sh\n');
       chmodSync(join(d, 'ffmpeg'), 0o755);
     }
-    const env = { searchPath: ['relative/bin', plain, exec1, exec2].join(':'), platform: 'linux' as const };
+    const env = {
+      searchPath: ['relative/bin', plain, exec1, exec2].join(':'),
+      platform: 'linux' as const,
+    };
     assert.equal(findOnPath('ffmpeg', env), join(exec1, 'ffmpeg'));
     assert.equal(findOnPath('ffprobe', env), undefined);
     assert.equal(findOnPath('ffmpeg', { ...env, searchPath: '' }), undefined);
@@ -237,7 +324,8 @@ describe('executable lookup', () => {
     );
     assert.throws(
       () => resolveFfmpegExecutables({ ffmpegPath: join(scratch, 'nope', 'ffmpeg') }, env),
-      (e) => isDecodeError(e, 'FFMPEG_NOT_FOUND') && e.message.includes(join(scratch, 'nope', 'ffmpeg')),
+      (e) =>
+        isDecodeError(e, 'FFMPEG_NOT_FOUND') && e.message.includes(join(scratch, 'nope', 'ffmpeg')),
     );
   });
 
@@ -348,7 +436,9 @@ describe('bounded processes', () => {
   test('DecodeError carries code, path and stderr', () => {
     const error = new DecodeError('UNREADABLE', 'm', '/p', 'tail');
     assert.equal(error.name, 'DecodeError');
-    assert.ok(isDecodeError(error, 'UNREADABLE') && !isDecodeError(error, 'NO_VIDEO'));
+    assert.ok(isDecodeError(error, 'UNREADABLE'));
+    assert.ok(!isDecodeError(new Error('x')));
+    assert.equal(isDecodeError(error, 'NO_VIDEO'), false);
     assert.deepEqual([error.path, error.stderrTail], ['/p', 'tail']);
   });
 });

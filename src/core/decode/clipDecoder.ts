@@ -117,10 +117,11 @@ export function clipDecodeSpecFromContract(meta: {
   audio: AudioSpec;
   decode: DecodeSpec;
 }): ClipDecodeSpec {
-  if (meta.decode.spec !== DECODE_SPEC_NAME) {
+  const wanted: string = meta.decode.spec;
+  if (wanted !== DECODE_SPEC_NAME) {
     throw new DecodeError(
       'BAD_SPEC',
-      `the model wants decode spec "${String(meta.decode.spec)}"; this engine implements "${DECODE_SPEC_NAME}"`,
+      `the model wants decode spec "${wanted}"; this engine implements "${DECODE_SPEC_NAME}"`,
     );
   }
   const spec: ClipDecodeSpec = {

@@ -141,6 +141,7 @@ function normaliseRotation(ccwDegrees: number): VideoStreamInfo['rotationDegrees
 }
 
 type Json = Record<string, unknown>;
+const text = (v: unknown): string => (typeof v === 'string' && v !== '' ? v : 'unknown');
 const isObject = (v: unknown): v is Json =>
   typeof v === 'object' && v !== null && !Array.isArray(v);
 
@@ -183,7 +184,7 @@ export function parseProbe(json: string, path: string, fileName: string): ClipPr
   const videoStream = streams.find((s) => s.codec_type === 'video' && !isCover(s));
   const audioStream = streams.find((s) => s.codec_type === 'audio');
   if (videoStream === undefined) {
-    const kinds = [...new Set(streams.map((s) => String(s.codec_type)))];
+    const kinds = [...new Set(streams.map((s) => text(s.codec_type)))];
     const found =
       kinds.length > 0 ? `it has only ${kinds.join(', ')} stream(s)` : 'it has no streams';
     throw new DecodeError('NO_VIDEO', `"${fileName}" has no video stream (${found}).`, path);
@@ -217,7 +218,7 @@ export function parseProbe(json: string, path: string, fileName: string): ClipPr
   const quarterTurn = rotationDegrees === 90 || rotationDegrees === 270;
   const video: VideoStreamInfo = {
     index: Number(videoStream.index),
-    codec: String(videoStream.codec_name ?? 'unknown'),
+    codec: text(videoStream.codec_name),
     width,
     height,
     sampleAspectRatio,
@@ -231,13 +232,13 @@ export function parseProbe(json: string, path: string, fileName: string): ClipPr
       ? null
       : {
           index: Number(audioStream.index),
-          codec: String(audioStream.codec_name ?? 'unknown'),
+          codec: text(audioStream.codec_name),
           sampleRateHz: integerOrNull(audioStream.sample_rate),
           channels: integerOrNull(audioStream.channels),
         };
   return {
     path,
-    formatName: String(format.format_name ?? 'unknown'),
+    formatName: text(format.format_name),
     durationSeconds,
     durationSource: streamDuration !== null ? 'video-stream' : 'format',
     video,

@@ -30,7 +30,7 @@ import {
 /** A process the decoder started or saw end (for logs; tests use the pids). */
 export interface DecodeProcessEvent {
   phase: 'start' | 'end';
-  pid: number | undefined;
+  pid: number;
   executable: string;
   args: readonly string[];
   /** On 'end': how it ended and how long it ran. */
@@ -318,14 +318,18 @@ export class SystemFfmpegDecoder implements ClipDecoder {
         this.options.onProcess?.({ phase: 'start', pid: p, executable, args });
       },
     });
-    this.options.onProcess?.({
-      phase: 'end',
-      pid,
-      executable,
-      args,
-      outcome: result.outcome,
-      ms: result.ms,
-    });
+    if (pid === undefined) {
+      processes.count -= 1; // never started: aborted before the spawn, or the spawn failed
+    } else {
+      this.options.onProcess?.({
+        phase: 'end',
+        pid,
+        executable,
+        args,
+        outcome: result.outcome,
+        ms: result.ms,
+      });
+    }
     return result;
   }
 
