@@ -86,7 +86,7 @@ _K_HARM = 12
 
 # Share of the 2x2-averaged sensor noise that the training path keeps (x264 at the corpus CRF
 # removes most fine-grained noise; measured by make_splits.py's compare step).
-TRAIN_NOISE_FACTOR = 1.0
+TRAIN_NOISE_FACTOR = 0.15
 _NOISE_BANK_FRAMES = 24
 _NOISE_PAD = 32
 _bank_cache: Dict[str, np.ndarray] = {}
