@@ -25,7 +25,13 @@ function testFiles(dir) {
     .map((e) => join(e.parentPath, e.name));
 }
 
-const targets = [{ name: 'cli', entryPoints: { 'cli/demo': 'src/cli/demo.ts' }, outdir: 'dist' }];
+const targets = [
+  {
+    name: 'cli',
+    entryPoints: { 'cli/demo': 'src/cli/demo.ts', 'cli/results': 'src/cli/results.ts' },
+    outdir: 'dist',
+  },
+];
 if (withTests) {
   rmSync('dist-test', { recursive: true, force: true });
   targets.push({

@@ -1,5 +1,6 @@
 // `npm test`: every tier in order, each tier's wall time, a summary, non-zero exit on any failure.
-// Tiers: build, typecheck, lint, format, unit (node --test), golden model checks (node --test).
+// Tiers: build, typecheck, lint, format, unit (node --test), golden model checks (node --test),
+// results (models/RESULTS.md regenerated from the checkpoints and the test split, compared).
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -72,6 +73,13 @@ const tiers = [
   { name: 'format', run: () => run([bin('prettier', 'bin/prettier.cjs'), '--check', '.']) },
   { name: 'unit', needsBuild: true, run: () => nodeTest('unit') },
   { name: 'golden', needsBuild: true, run: () => nodeTest('golden') },
+  // Decodes the whole test split (minutes on a clean machine; reruns reuse .tmp/decode-cache/)
+  // and fails when models/RESULTS.md is stale or its inputs are missing.
+  {
+    name: 'results',
+    needsBuild: true,
+    run: () => run(['--enable-source-maps', 'dist/cli/results.js', '--check'], { TMPDIR: scratch }),
+  },
 ];
 
 const results = [];

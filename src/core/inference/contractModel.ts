@@ -150,3 +150,8 @@ export async function runContractModel(
 export async function closeContractModel(model: ContractModel): Promise<void> {
   await model.session.release();
 }
+
+/** The version of the loaded onnxruntime-node package (e.g. "1.30.0"). */
+export function onnxRuntimeVersion(): string {
+  return ort.env.versions.node ?? ort.env.versions.common;
+}

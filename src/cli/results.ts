@@ -1,0 +1,560 @@
+// `npm run results`: evaluate the committed checkpoints on the committed CA-MER-synth test split
+// with onnxruntime-node and write the generated section of models/RESULTS.md. `--check`
+// regenerates it in memory and fails when the file differs (the "results" tier of `npm test`).
+import { readFile, stat, writeFile } from 'node:fs/promises';
+import { mkdirSync } from 'node:fs';
+import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
+import type { ArControls, ContractMetadata } from '../protocol/contract';
+import { CA_MER_SUBSETS, isCaMerSubset, type CaMerSubset } from '../core/analysis/metrics';
+import { argmax } from '../core/analysis/probabilities';
+import { tokenAttentionSummary, type LayerTokenAttention } from '../core/analysis/tokenAttention';
+import { uapPerLayer, type LayerUap } from '../core/analysis/uap';
+import { ContractError } from '../core/contract/contractError';
+import { defaultControls } from '../core/contract/controls';
+import {
+  DecodeError,
+  SystemFfmpegDecoder,
+  clipDecodeSpecFromContract,
+  type ClipDecodeSpec,
+} from '../core/decode';
+import { DecodeCache, type CachedTensors } from '../core/evaluation/decodeCache';
+import { ManifestError, readManifest, type ManifestEntry } from '../core/evaluation/manifest';
+import {
+  summarizeCheckpoint,
+  type CheckpointSummary,
+  type SettingRun,
+} from '../core/evaluation/splitSummary';
+import {
+  closeContractModel,
+  onnxRuntimeVersion,
+  openContractModel,
+  runContractModel,
+  type ContractModel,
+} from '../core/inference/contractModel';
+import { OnnxModelError } from '../core/onnx/modelProto';
+import {
+  MarkerError,
+  diffSummary,
+  findMarkedSection,
+  replaceMarkedSection,
+} from '../core/reports/markedSection';
+import {
+  RESULTS_BEGIN_MARKER,
+  RESULTS_END_MARKER,
+  resultsMarkdown,
+  type ReportCheckpoint,
+  type ResultsReport,
+} from '../core/reports/resultsMarkdown';
+
+/** The repository root: dist/cli/results.js lives two folders below it. */
+const packageRoot = resolve(__dirname, '..', '..');
+const DEFAULTS = {
+  manifest: join(packageRoot, 'models', 'data', 'ca-mer-synth', 'test', 'manifest.jsonl'),
+  checkpoints: join(packageRoot, 'models', 'checkpoints'),
+  out: join(packageRoot, 'models', 'RESULTS.md'),
+  cacheDir: join(packageRoot, '.tmp', 'decode-cache'),
+};
+/** The checkpoints the results cover, in table order (baseline first). */
+const CHECKPOINT_NAMES = ['emotion-llama-tiny', 'mosear-tiny'] as const;
+/** One thread per session: onnxruntime's results then do not depend on the machine's cores. */
+const INTRA_OP_THREADS = 1;
+
+const FILE_HEADER = `# Results on CA-MER-synth
+
+The section between the markers below is generated from the committed checkpoints
+(\`models/checkpoints/\`) and the committed test split (\`models/data/ca-mer-synth/test/\`) by
+\`npm run results\` (Node, onnxruntime-node), and CI fails when it is stale. Sections outside the
+markers are written by hand or by the Python pipeline under \`models/\` and are not checked by CI.
+
+`;
+
+/** A mistake the user can fix, or missing inputs: printed without a stack trace. */
+class ResultsError extends Error {}
+
+interface ResultsArgs {
+  manifest: string;
+  checkpoints: string;
+  out: string;
+  check: boolean;
+  json: string | undefined;
+  jobs: number;
+  cacheDir: string | undefined;
+  quiet: boolean;
+}
+
+const USAGE = `usage: npm run results -- [options]   (or: node dist/cli/results.js [options])
+
+Evaluates ${CHECKPOINT_NAMES.map((n) => `${n}.onnx`).join(' and ')} on the test split (intervention
+off, AR at the checkpoint's defaults, PAI-style) and writes the generated section of RESULTS.md.
+
+  --manifest <file>     test split manifest (JSONL)  [models/data/ca-mer-synth/test/manifest.jsonl]
+  --checkpoints <dir>   folder with the checkpoints  [models/checkpoints]
+  --out <file>          the RESULTS.md to update     [models/RESULTS.md]
+  --check               regenerate in memory; exit 1 with a diff summary when --out differs
+  --json <file>         also write the raw numbers (per-clip predictions, summaries) as JSON
+  --jobs <n>            clips decoded at once (default 2)
+  --no-cache            decode every clip (default: reuse decodes under .tmp/decode-cache/)
+  --cache-dir <dir>     where decoded tensors are cached
+  --quiet               no progress lines`;
+
+function parseArgs(argv: string[]): ResultsArgs {
+  const args: ResultsArgs = {
+    manifest: DEFAULTS.manifest,
+    checkpoints: DEFAULTS.checkpoints,
+    out: DEFAULTS.out,
+    check: false,
+    json: undefined,
+    jobs: 2,
+    cacheDir: DEFAULTS.cacheDir,
+    quiet: false,
+  };
+  for (let i = 0; i < argv.length; i++) {
+    const flag = argv[i] as string;
+    const value = (): string => {
+      const v = argv[++i];
+      if (v === undefined || v.startsWith('--')) throw new ResultsError(`${flag} needs a value`);
+      return v;
+    };
+    switch (flag) {
+      case '--help':
+      case '-h':
+        console.log(USAGE);
+        process.exit(0);
+        break;
+      case '--manifest':
+        args.manifest = resolve(value());
+        break;
+      case '--checkpoints':
+        args.checkpoints = resolve(value());
+        break;
+      case '--out':
+        args.out = resolve(value());
+        break;
+      case '--json':
+        args.json = resolve(value());
+        break;
+      case '--check':
+        args.check = true;
+        break;
+      case '--jobs': {
+        const text = value();
+        const n = Number(text);
+        if (!Number.isInteger(n) || n < 1 || n > 64) {
+          throw new ResultsError(`--jobs must be an integer in 1…64, got "${text}"`);
+        }
+        args.jobs = n;
+        break;
+      }
+      case '--no-cache':
+        args.cacheDir = undefined;
+        break;
+      case '--cache-dir':
+        args.cacheDir = resolve(value());
+        break;
+      case '--quiet':
+        args.quiet = true;
+        break;
+      default:
+        throw new ResultsError(`unknown argument "${flag}" (try --help)`);
+    }
+  }
+  return args;
+}
+
+/** A path as the report shows it: relative to the repository, with forward slashes. */
+function displayPath(path: string): string {
+  const rel = relative(packageRoot, path);
+  return (rel === '' || isAbsolute(rel) ? path : rel).split(sep).join('/');
+}
+
+/** The command that regenerates the section with these arguments. */
+function regenerateCommand(args: ResultsArgs): string {
+  const extra: string[] = [];
+  if (args.manifest !== DEFAULTS.manifest) extra.push('--manifest', displayPath(args.manifest));
+  if (args.checkpoints !== DEFAULTS.checkpoints) {
+    extra.push('--checkpoints', displayPath(args.checkpoints));
+  }
+  if (args.out !== DEFAULTS.out) extra.push('--out', displayPath(args.out));
+  return extra.length === 0 ? 'npm run results' : `npm run results -- ${extra.join(' ')}`;
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await stat(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Checks the inputs exist before anything slow starts, naming every missing one. */
+async function checkInputs(args: ResultsArgs): Promise<string[]> {
+  const files = CHECKPOINT_NAMES.map((n) => join(args.checkpoints, `${n}.onnx`));
+  const missing: string[] = [];
+  for (const file of [...files, args.manifest]) {
+    if (!(await exists(file))) missing.push(displayPath(file));
+  }
+  if (missing.length > 0) {
+    throw new ResultsError(
+      `cannot produce the results: missing ${missing.join(', ')}.\n` +
+        'The checkpoints and the test split are committed by the model pipeline (models/Makefile, ' +
+        'models/mosear/make_splits.py); without them there is nothing to check.',
+    );
+  }
+  return files;
+}
+
+/** The three settings of a checkpoint: off, AR at its defaults, PAI-style on every layer. */
+function settingsOf(meta: ContractMetadata): { id: string; title: string; controls: ArControls }[] {
+  const defaults = defaultControls(meta);
+  return [
+    { id: 'off', title: 'off', controls: { ...defaults, mode: 0 } },
+    { id: 'ar', title: 'AR', controls: { ...defaults, mode: 1 } },
+    {
+      id: 'pai',
+      title: 'PAI-style',
+      controls: {
+        ...defaults,
+        mode: 2,
+        layers: new Array<number>(meta.architecture.layers).fill(1),
+      },
+    },
+  ];
+}
+
+/** What one checkpoint produced on one clip. */
+interface ClipRecord {
+  predictions: number[];
+  flaggedHeads: number[];
+  uap: LayerUap[];
+  tokenAttention: LayerTokenAttention[];
+}
+
+interface LoadedCheckpoint {
+  file: string;
+  model: ContractModel;
+  spec: ClipDecodeSpec;
+  specKey: string;
+  settings: ReturnType<typeof settingsOf>;
+  records: ClipRecord[];
+}
+
+async function runClip(
+  c: LoadedCheckpoint,
+  entry: ManifestEntry,
+  tensors: CachedTensors,
+): Promise<ClipRecord> {
+  const meta = c.model.metadata;
+  let audio = tensors.audio;
+  if (audio === null) {
+    if (!meta.audio.optional) {
+      throw new ResultsError(
+        `${entry.relativePath} has no audio stream and ${meta.checkpoint.name} requires audio`,
+      );
+    }
+    audio = new Float32Array(meta.audio.samples);
+  }
+  const { layers: L, heads: Hh } = meta.architecture;
+  const record: ClipRecord = { predictions: [], flaggedHeads: [], uap: [], tokenAttention: [] };
+  for (const setting of c.settings) {
+    const out = await runContractModel(
+      c.model,
+      { frames: tensors.frames, audio },
+      setting.controls,
+    );
+    record.predictions.push(argmax(out.logits.data));
+    record.flaggedHeads.push(out.ar_flags.data.reduce((n, f) => n + (f > 0.5 ? 1 : 0), 0));
+    if (setting.controls.mode === 0) {
+      record.uap = uapPerLayer(out.modality_mass.data, L, Hh);
+      record.tokenAttention = tokenAttentionSummary(
+        out.token_attention.data,
+        meta.tokenLayout,
+        L,
+        Hh,
+      );
+    }
+  }
+  return record;
+}
+
+/** Runs `task(i)` for i = 0 … n − 1, at most `limit` at once; the first failure stops new tasks. */
+async function forEachLimited(
+  n: number,
+  limit: number,
+  task: (index: number) => Promise<void>,
+): Promise<void> {
+  let next = 0;
+  let failure: { error: unknown } | undefined;
+  const lane = async (): Promise<void> => {
+    while (failure === undefined && next < n) {
+      const index = next++;
+      try {
+        await task(index);
+      } catch (error) {
+        failure ??= { error };
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, n) }, lane));
+  if (failure !== undefined) throw failure.error;
+}
+
+/** Identifies the ffmpeg build a decode came from, for the cache key. */
+async function decoderIdentity(decoder: SystemFfmpegDecoder): Promise<Record<string, unknown>> {
+  const { ffmpeg, ffprobe } = decoder.executables();
+  const describe = async (path: string) => {
+    const info = await stat(path);
+    return { path, size: info.size, mtimeMs: info.mtimeMs };
+  };
+  return {
+    backend: decoder.backend,
+    ffmpeg: await describe(ffmpeg),
+    ffprobe: await describe(ffprobe),
+  };
+}
+
+function labelsEqual(a: readonly string[], b: readonly string[]): boolean {
+  return a.length === b.length && a.every((v, i) => v === b[i]);
+}
+
+async function evaluate(args: ResultsArgs): Promise<{ report: ResultsReport; json: unknown }> {
+  const files = await checkInputs(args);
+  const started = performance.now();
+  const log = (line: string) => {
+    if (!args.quiet) console.error(line);
+  };
+
+  const loaded: LoadedCheckpoint[] = [];
+  try {
+    for (const file of files) {
+      const model = await openContractModel(file, { intraOpNumThreads: INTRA_OP_THREADS });
+      const spec = clipDecodeSpecFromContract(model.metadata);
+      loaded.push({
+        file,
+        model,
+        spec,
+        specKey: JSON.stringify(spec),
+        settings: settingsOf(model.metadata),
+        records: [],
+      });
+    }
+    const first = loaded[0] as LoadedCheckpoint;
+    const labels = first.model.metadata.labels;
+    for (const c of loaded) {
+      if (!labelsEqual(c.model.metadata.labels, labels)) {
+        throw new ResultsError(
+          `${displayPath(c.file)} has labels [${c.model.metadata.labels.join(', ')}], ` +
+            `${displayPath(first.file)} has [${labels.join(', ')}]: the tables need one label set`,
+        );
+      }
+    }
+
+    const entries = await readManifest(args.manifest, labels);
+    const subsets: CaMerSubset[] = entries.map((e) => {
+      if (!isCaMerSubset(e.subset)) {
+        throw new ResultsError(
+          `${displayPath(args.manifest)}:${e.line}: subset must be one of ` +
+            `${CA_MER_SUBSETS.join(', ')}, got ${JSON.stringify(e.subset)}`,
+        );
+      }
+      return e.subset;
+    });
+    const clipCounts = {} as Record<CaMerSubset, number>;
+    for (const s of CA_MER_SUBSETS) {
+      clipCounts[s] = subsets.filter((v) => v === s).length;
+      if (clipCounts[s] === 0) {
+        throw new ResultsError(`${displayPath(args.manifest)} has no ${s} clips`);
+      }
+    }
+
+    // Two clips at a time, one ffmpeg process each: at most `jobs` processes overall.
+    const decoder = new SystemFfmpegDecoder({ maxParallelProcesses: 1 });
+    const cache =
+      args.cacheDir === undefined
+        ? undefined
+        : new DecodeCache(args.cacheDir, await decoderIdentity(decoder));
+    const specs = [...new Map(loaded.map((c) => [c.specKey, c.spec])).values()];
+    log(
+      `results: ${entries.length} clips × ${loaded.length} checkpoints × 3 settings; ` +
+        `${specs.length} decode spec(s); ${cache === undefined ? 'no cache' : `cache ${displayPath(cache.dir)}`}`,
+    );
+    let done = 0;
+    let fromCache = 0;
+    let silent = 0;
+    let lastReport = performance.now();
+    await forEachLimited(entries.length, args.jobs, async (index) => {
+      const entry = entries[index] as ManifestEntry;
+      for (const spec of specs) {
+        let tensors = await cache?.get(entry.path, spec);
+        if (tensors !== undefined) fromCache++;
+        else {
+          const decoded = await decoder.decode(entry.path, spec);
+          tensors = { frames: decoded.frames, audio: decoded.audio };
+          await cache?.put(entry.path, spec, tensors);
+        }
+        if (tensors.audio === null) silent++;
+        const key = JSON.stringify(spec);
+        for (const c of loaded) {
+          if (c.specKey === key) c.records[index] = await runClip(c, entry, tensors);
+        }
+      }
+      done++;
+      if (performance.now() - lastReport > 10_000 || done === entries.length) {
+        lastReport = performance.now();
+        const seconds = (performance.now() - started) / 1000;
+        log(
+          `  ${done}/${entries.length} clips (${fromCache} decodes from cache), ${seconds.toFixed(0)} s`,
+        );
+      }
+    });
+
+    const truth = { labels: entries.map((e) => e.label), subsets, classes: labels.length };
+    const checkpoints: ReportCheckpoint[] = [];
+    const jsonCheckpoints: unknown[] = [];
+    for (const c of loaded) {
+      const meta = c.model.metadata;
+      const runs: SettingRun[] = c.settings.map((s, k) => ({
+        id: s.id,
+        predictions: c.records.map((r) => r.predictions[k] as number),
+        flaggedHeads: c.records.map((r) => r.flaggedHeads[k] as number),
+      }));
+      const summary: CheckpointSummary = summarizeCheckpoint(truth, {
+        settings: runs,
+        uap: c.records.map((r) => r.uap),
+        tokenAttention: c.records.map((r) => r.tokenAttention),
+      });
+      checkpoints.push({
+        name: meta.checkpoint.name,
+        file: displayPath(c.file),
+        layers: meta.architecture.layers,
+        heads: meta.architecture.heads,
+        recommendedMode: meta.arDefaults.mode,
+        settings: c.settings,
+        summary,
+      });
+      jsonCheckpoints.push({
+        name: meta.checkpoint.name,
+        file: displayPath(c.file),
+        settings: c.settings,
+        summary,
+        clips: entries.map((e, i) => ({
+          path: e.relativePath,
+          predictions: Object.fromEntries(
+            c.settings.map((s, k) => [s.id, runs[k]?.predictions[i]]),
+          ),
+          flaggedHeads: Object.fromEntries(
+            c.settings.map((s, k) => [s.id, runs[k]?.flaggedHeads[i]]),
+          ),
+        })),
+      });
+    }
+    const report: ResultsReport = {
+      command: regenerateCommand(args),
+      manifest: displayPath(args.manifest),
+      clipCounts,
+      decodeSpec: first.model.metadata.decode.spec,
+      decoder: 'system ffmpeg',
+      onnxruntimeNodeVersion: onnxRuntimeVersion(),
+      executionProvider: 'CPU',
+      intraOpThreads: INTRA_OP_THREADS,
+      clipsWithoutAudio: silent,
+      checkpoints,
+    };
+    const json = {
+      schema: 'mosear-lens-results/1',
+      command: report.command,
+      manifest: report.manifest,
+      clipCounts,
+      clipsWithoutAudio: silent,
+      decodeSpec: report.decodeSpec,
+      runtime: {
+        onnxruntimeNode: report.onnxruntimeNodeVersion,
+        executionProvider: report.executionProvider,
+        intraOpThreads: INTRA_OP_THREADS,
+      },
+      labels,
+      clips: entries.map((e, i) => ({ path: e.relativePath, label: e.label, subset: subsets[i] })),
+      checkpoints: jsonCheckpoints,
+    };
+    return { report, json };
+  } finally {
+    for (const c of loaded) await closeContractModel(c.model);
+  }
+}
+
+async function readIfExists(path: string): Promise<string | undefined> {
+  try {
+    return await readFile(path, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw error;
+  }
+}
+
+async function main(): Promise<void> {
+  const args = parseArgs(process.argv.slice(2));
+  const started = performance.now();
+  const { report, json } = await evaluate(args);
+  const generated = resultsMarkdown(report);
+  if (args.json !== undefined) {
+    mkdirSync(dirname(args.json), { recursive: true });
+    await writeFile(args.json, `${JSON.stringify(json, null, 1)}\n`);
+  }
+  const seconds = ((performance.now() - started) / 1000).toFixed(1);
+  const current = await readIfExists(args.out);
+  const outName = displayPath(args.out);
+
+  if (args.check) {
+    const section =
+      current === undefined
+        ? undefined
+        : findMarkedSection(current, RESULTS_BEGIN_MARKER, RESULTS_END_MARKER);
+    if (current === undefined || section === undefined) {
+      console.error(
+        `results: ${outName} ${current === undefined ? 'does not exist' : 'has no generated section'}; ` +
+          `run \`${report.command}\` and commit it.`,
+      );
+      process.exitCode = 1;
+      return;
+    }
+    if (section.inner !== generated) {
+      console.error(`results: ${outName} is stale (regenerated in ${seconds} s).`);
+      const lineOffset = section.before.split('\n').length - 1;
+      console.error(diffSummary(section.inner, generated, { lineOffset }));
+      console.error(`Run \`${report.command}\` and commit ${outName}.`);
+      process.exitCode = 1;
+      return;
+    }
+    console.log(`results: ${outName} is up to date (regenerated in ${seconds} s)`);
+    return;
+  }
+
+  const next = replaceMarkedSection(
+    current ?? FILE_HEADER,
+    RESULTS_BEGIN_MARKER,
+    RESULTS_END_MARKER,
+    generated,
+  );
+  if (next === current) {
+    console.log(`results: ${outName} unchanged (${seconds} s)`);
+    return;
+  }
+  await writeFile(args.out, next);
+  console.log(
+    `results: ${current === undefined ? 'created' : 'updated'} ${outName} (${seconds} s)`,
+  );
+}
+
+main().catch((error: unknown) => {
+  const known =
+    error instanceof ResultsError ||
+    error instanceof ManifestError ||
+    error instanceof MarkerError ||
+    error instanceof ContractError ||
+    error instanceof OnnxModelError ||
+    error instanceof DecodeError;
+  const message = error instanceof Error ? error.message : String(error);
+  console.error(`results: ${message}`);
+  if (!known && error instanceof Error && error.stack) console.error(error.stack);
+  process.exitCode = 1;
+});

@@ -1,0 +1,130 @@
+// An on-disk cache of decoded clip tensors, so repeated evaluations of a split skip ffmpeg.
+// Entries are keyed by the clip's identity (absolute path, size, mtime), the decode spec and the
+// decoder's identity (backend and its executables); a changed file or ffmpeg misses the cache.
+import { createHash } from 'node:crypto';
+import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import type { ClipDecodeSpec } from '../decode/clipDecoder';
+
+/** Bump when the file layout or what a decoder produces for a spec changes. */
+const CACHE_FORMAT = 'mosear-decode-cache-1';
+const MAGIC = Buffer.from(`${CACHE_FORMAT}\n`, 'latin1');
+
+/** The tensors a cached decode gives back. */
+export interface CachedTensors {
+  /** float32 [T, 3, H, W] in [0, 1]: stored as bytes (the decoder's values are bytes / 255). */
+  frames: Float32Array;
+  /** float32 [S], or null when the clip has no audio stream. */
+  audio: Float32Array | null;
+}
+
+interface EntryHeader {
+  key: string;
+  identity: Record<string, unknown>;
+  frameValues: number;
+  audioSamples: number | null;
+}
+
+/** Decoded clips on disk under `dir`, one file per (clip, spec, decoder). */
+export class DecodeCache {
+  /**
+   * @param dir folder for the entries (created on first write)
+   * @param decoderIdentity what makes two decoders produce the same tensors (backend, executables)
+   */
+  constructor(
+    readonly dir: string,
+    private readonly decoderIdentity: Record<string, unknown>,
+  ) {}
+
+  private async identity(path: string, spec: ClipDecodeSpec): Promise<Record<string, unknown>> {
+    const absolute = resolve(path);
+    const info = await stat(absolute);
+    return {
+      format: CACHE_FORMAT,
+      path: absolute,
+      size: info.size,
+      mtimeMs: info.mtimeMs,
+      spec,
+      decoder: this.decoderIdentity,
+    };
+  }
+
+  private static keyOf(identity: Record<string, unknown>): string {
+    return createHash('sha256').update(JSON.stringify(identity)).digest('hex');
+  }
+
+  /** The cached tensors of a clip, or undefined on a miss (including any unreadable entry). */
+  async get(path: string, spec: ClipDecodeSpec): Promise<CachedTensors | undefined> {
+    let identity: Record<string, unknown>;
+    try {
+      identity = await this.identity(path, spec);
+    } catch {
+      return undefined; // the clip itself is unreadable: let the decoder report it
+    }
+    const key = DecodeCache.keyOf(identity);
+    let bytes: Buffer;
+    try {
+      bytes = await readFile(join(this.dir, `${key}.bin`));
+    } catch {
+      return undefined;
+    }
+    return parseEntry(bytes, key, spec);
+  }
+
+  /** Stores a clip's tensors (atomically: a partial write is never read back). */
+  async put(path: string, spec: ClipDecodeSpec, tensors: CachedTensors): Promise<void> {
+    const identity = await this.identity(path, spec);
+    const key = DecodeCache.keyOf(identity);
+    const header: EntryHeader = {
+      key,
+      identity,
+      frameValues: tensors.frames.length,
+      audioSamples: tensors.audio === null ? null : tensors.audio.length,
+    };
+    const frames = Buffer.alloc(tensors.frames.length);
+    for (let i = 0; i < tensors.frames.length; i++) {
+      frames[i] = Math.round((tensors.frames[i] as number) * 255);
+    }
+    const audio = Buffer.alloc(4 * (tensors.audio?.length ?? 0));
+    tensors.audio?.forEach((v, i) => audio.writeFloatLE(v, 4 * i));
+    const headerBytes = Buffer.from(`${JSON.stringify(header)}\n`, 'utf8');
+    await mkdir(this.dir, { recursive: true });
+    const file = join(this.dir, `${key}.bin`);
+    const partial = `${file}.${process.pid}.partial`;
+    try {
+      await writeFile(partial, Buffer.concat([MAGIC, headerBytes, frames, audio]));
+      await rename(partial, file);
+    } finally {
+      await rm(partial, { force: true });
+    }
+  }
+}
+
+/** Decodes an entry's bytes; undefined when anything is off (wrong key, spec, size). */
+function parseEntry(bytes: Buffer, key: string, spec: ClipDecodeSpec): CachedTensors | undefined {
+  if (!bytes.subarray(0, MAGIC.length).equals(MAGIC)) return undefined;
+  const newline = bytes.indexOf(0x0a, MAGIC.length);
+  if (newline < 0) return undefined;
+  let header: EntryHeader;
+  try {
+    header = JSON.parse(bytes.subarray(MAGIC.length, newline).toString('utf8')) as EntryHeader;
+  } catch {
+    return undefined;
+  }
+  const frameValues = spec.frames * 3 * spec.height * spec.width;
+  const samples = header.audioSamples;
+  if (header.key !== key || header.frameValues !== frameValues) return undefined;
+  if (samples !== null && samples !== spec.samples) return undefined;
+  const body = newline + 1;
+  if (bytes.length !== body + frameValues + 4 * (samples ?? 0)) return undefined;
+  const frames = new Float32Array(frameValues);
+  // The same expression as the decoder's (byte / 255 in float64, stored as float32): bit-exact.
+  for (let i = 0; i < frameValues; i++) frames[i] = (bytes[body + i] as number) / 255;
+  let audio: Float32Array | null = null;
+  if (samples !== null) {
+    audio = new Float32Array(samples);
+    const start = body + frameValues;
+    for (let i = 0; i < samples; i++) audio[i] = bytes.readFloatLE(start + 4 * i);
+  }
+  return { frames, audio };
+}
