@@ -54,7 +54,7 @@ WEAK_RANGE = (0.15, 0.4)
 CONSISTENT_RANGE = (0.2, 1.0)
 NEUTRAL_AMBIGUITY = 0.3
 # Expression strength = intensity ** gamma (audio is a little more legible at low intensity).
-VISUAL_GAMMA = 1.5
+VISUAL_GAMMA = 1.25
 AUDIO_GAMMA = 0.75
 
 # ---------------------------------------------------------------- visual expression space
@@ -70,7 +70,7 @@ _VIS_DELTA = np.array([
     [7.0, 0.0, 0.6, 0.0, 8.0, -0.4, 0.0],       # surprise: brows high, eyes wide, round open mouth
 ], np.float32)
 
-_VIS_PERSON_SD = np.array([1.2, 0.12, 0.12, 1.5, 0.8, 0.08, 0.4], np.float32)
+_VIS_PERSON_SD = np.array([0.6, 0.06, 0.06, 0.8, 0.4, 0.04, 0.2], np.float32)
 
 # ---------------------------------------------------------------- prosody space
 # shift st, range st, rate syll/s, energy dB, tilt, attack k (<1 abrupt), breath, tremor st,
@@ -153,14 +153,14 @@ def sample_clip_params(rng: np.random.Generator, subset: str, label: Optional[in
     }
     F = NUM_SOURCE_FRAMES
     # face and scene nuisance
-    sc = _u(rng, 0.78, 1.05)
+    sc = _u(rng, 0.85, 1.1)
     p.update({
         "cx": 64 + _u(rng, -5, 5), "cy": 66 + _u(rng, -5, 5), "scale": sc, "aspect": _u(rng, 0.9, 1.1),
         "skin": _u(rng, 0, 1), "skin_hue": _u(rng, -0.06, 0.06),
         "hair": [_u(rng, 0.03, 0.55)] * 1 + [0, 0],
         "eye_sep": _u(rng, 0.9, 1.1), "mouth_y": _u(rng, -2, 2), "iris": [_u(rng, 0.05, 0.35) for _ in range(3)],
         "lip": [_u(rng, 0.45, 0.75), _u(rng, 0.15, 0.35), _u(rng, 0.15, 0.35)],
-        "onset_s": _u(rng, 0.0, 0.9), "ramp_s": _u(rng, 0.15, 0.7),
+        "onset_s": _u(rng, 0.0, 0.8), "ramp_s": _u(rng, 0.15, 0.7),
         "bg_grid": rng.uniform(0.05, 0.95, (5, 5, 3)).round(4).tolist(),
         "bg_blobs": [[_u(rng, 0, 128), _u(rng, 0, 128), _u(rng, 6, 28), _u(rng, 6, 28),
                       _u(rng, 0, 1), _u(rng, 0, 1), _u(rng, 0, 1)] for _ in range(8)],
