@@ -19,7 +19,18 @@ Rendering is vectorised numpy. Edges use signed-distance soft coverage (one pixe
 128 px), which anti-aliases analytically instead of supersampling; the on-the-fly training path
 renders the same scene at 128 px and 2x2-averages to 64 px, which is what the decode spec's
 area scale does to the 128 px mp4. Frames at the decode times (i + 0.5) * 2.0 / 4 are source
-frames 3, 8, 13, 18 (see decode.py for the measured seek semantics).
+frames 3, 8, 13, 18 (see decode.py for the measured seek semantics). Occluder, lighting and sensor
+noise are applied after the 2x2 average on that path, with the noise scaled by TRAIN_NOISE_FACTOR:
+x264 at CRF 30 keeps only ~15% of the per-pixel noise (regression of decoded-minus-clean on the
+rendered noise). Measured on 45 test-split clips: mean |on-the-fly - decoded| = 0.024 per frame
+value (~6/255), of which ~0.012 and a -1.3/255 bias come from the RGB -> yuv420p -> RGB round trip
+alone (lossless encode); audio log-spectrum below 5 kHz differs by ~3.5 dB (AAC at 24 kbit/s).
+
+Calibration (small CNNs trained on 12,000 on-the-fly consistent clips, tested on decoded-style
+tensors of each subset): visual-only 69% consistent / 85% video-aligned; audio-only 91-95%
+consistent / 98-99% audio-aligned.
+
+Speed: `batch` renders ~200-230 clips/s on one core (batch 32-64, OPENBLAS_NUM_THREADS=1).
 """
 
 from __future__ import annotations
@@ -157,7 +168,7 @@ def sample_clip_params(rng: np.random.Generator, subset: str, label: Optional[in
     p.update({
         "cx": 64 + _u(rng, -5, 5), "cy": 66 + _u(rng, -5, 5), "scale": sc, "aspect": _u(rng, 0.9, 1.1),
         "skin": _u(rng, 0, 1), "skin_hue": _u(rng, -0.06, 0.06),
-        "hair": [_u(rng, 0.03, 0.55)] * 1 + [0, 0],
+        "hair": [_u(rng, 0.03, 0.55), 0.0, 0.0],  # value; tinted below
         "eye_sep": _u(rng, 0.9, 1.1), "mouth_y": _u(rng, -2, 2), "iris": [_u(rng, 0.05, 0.35) for _ in range(3)],
         "lip": [_u(rng, 0.45, 0.75), _u(rng, 0.15, 0.35), _u(rng, 0.15, 0.35)],
         "onset_s": _u(rng, 0.0, 0.8), "ramp_s": _u(rng, 0.15, 0.7),
