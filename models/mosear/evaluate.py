@@ -37,14 +37,15 @@ def load_split(path: str) -> Dict[str, Any]:
             "labels": z["labels"].astype(np.int64), "subsets": [str(s) for s in z["subsets"]]}
 
 
-def embed_split(model: MoSEARModel, split: Dict[str, Any], batch: int = 128) -> torch.Tensor:
+def embed_split(model: MoSEARModel, split: Dict[str, Any], batch: int = 128,
+                audio_repeat: int = 1) -> torch.Tensor:
     prompt = torch.tensor([model.cfg.prompt_ids()], dtype=torch.int64)
     out = []
     with torch.no_grad():
         for i in range(0, len(split["labels"]), batch):
             fr = torch.from_numpy(split["frames"][i:i + batch])
             au = torch.from_numpy(split["audio"][i:i + batch])
-            out.append(model.embed(fr, au, prompt))
+            out.append(model.embed(fr, au, prompt, audio_repeat=audio_repeat))
     return torch.cat(out)
 
 
@@ -125,7 +126,7 @@ def choose(model: MoSEARModel, emb: torch.Tensor, split: Dict[str, Any],
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
-    ap.add_argument("command", choices=["choose", "score"])
+    ap.add_argument("command", choices=["choose", "score", "duplicate"])
     ap.add_argument("checkpoint")
     ap.add_argument("split")
     ap.add_argument("--write", action="store_true", help="store chosen defaults in the .pt")
@@ -135,6 +136,14 @@ def main() -> None:
     model, meta = load_checkpoint(a.checkpoint)
     split = load_split(a.split)
     t = time.time()
+    if a.command == "duplicate":
+        # The paper's Fig. 3c probe: repeat the single audio token k times at inference.
+        rows = {}
+        for k in (1, 2, 4, 8, 16, 32, 64):
+            emb_k = embed_split(model, split, audio_repeat=k)
+            rows[k] = accuracy(predict(model, emb_k, None)[0], split)
+        print(json.dumps(rows, indent=1))
+        return
     emb = embed_split(model, split)
     if a.command == "score":
         s = json.loads(a.settings) if a.settings else off_settings(model.cfg)

@@ -423,17 +423,23 @@ class MoSEARModel(nn.Module):
         self.layers = nn.ModuleList([DecoderLayer(cfg, i) for i in range(cfg.layers)])
         self.norm = RMSNorm(d)
         self.head = nn.Linear(d, len(LABELS))
-        cos, sin = rope_tables(cfg.n_tokens, d // cfg.heads, cfg.rope_base)
+        cos, sin, causal, masks = self.tables(cfg.n_audio)
         self.register_buffer("rope_cos", cos, persistent=False)
         self.register_buffer("rope_sin", sin, persistent=False)
-        n = cfg.n_tokens
-        causal = torch.full((n, n), float("-inf")).triu(1)
         self.register_buffer("causal", causal, persistent=False)
+        self.register_buffer("masks", masks, persistent=False)
+
+    def tables(self, n_audio: int) -> Tuple[torch.Tensor, ...]:
+        """RoPE tables, causal mask and modality masks for a layout with n_audio audio tokens."""
+        cfg = self.cfg
+        n = cfg.n_visual + n_audio + cfg.n_text
+        cos, sin = rope_tables(n, cfg.d_model // cfg.heads, cfg.rope_base)
+        causal = torch.full((n, n), float("-inf")).triu(1)
         masks = torch.zeros(3, n)
         masks[0, : cfg.n_visual] = 1.0
-        masks[1, cfg.n_visual: cfg.n_visual + cfg.n_audio] = 1.0
-        masks[2, cfg.n_visual + cfg.n_audio:] = 1.0
-        self.register_buffer("masks", masks, persistent=False)
+        masks[1, cfg.n_visual: cfg.n_visual + n_audio] = 1.0
+        masks[2, cfg.n_visual + n_audio:] = 1.0
+        return cos, sin, causal, masks
 
     def embed(self, frames: torch.Tensor, audio: torch.Tensor,
               prompt_ids: torch.Tensor, audio_repeat: int = 1) -> torch.Tensor:
@@ -454,8 +460,11 @@ class MoSEARModel(nn.Module):
                ) -> Tuple[torch.Tensor, List[Optional[LayerProbe]]]:
         """The decoder and label head on embedded tokens (front ends already applied)."""
         probes: List[Optional[LayerProbe]] = []
+        cos, sin, causal, masks = self.rope_cos, self.rope_sin, self.causal, self.masks
+        if x.shape[1] != self.cfg.n_tokens:  # duplicated audio tokens (probe experiments only)
+            cos, sin, causal, masks = self.tables(x.shape[1] - self.cfg.n_visual - self.cfg.n_text)
         for layer in self.layers:
-            x, probe = layer(x, self.rope_cos, self.rope_sin, self.causal, self.masks, ctl)
+            x, probe = layer(x, cos, sin, causal, masks, ctl)
             probes.append(probe)
         logits = self.head(self.norm(x[:, -1, :]))
         return logits, probes

@@ -220,9 +220,21 @@ for (const checkpoint of requireCheckpoints(it)) {
           assert.equal(x.flag, enabled ? 1 : 0, `${where}: ar_flags in PAI mode`);
           near(sum(x.rowAfter), 1, `${where}: row after sums to 1`);
           if (enabled) {
+            // In exact arithmetic the visual mass rises and the audio + text mass falls. In
+            // float32 one side can saturate (visual ≈ 1 or ≈ 1e-8 of the row), so the test
+            // requires a measurable move on at least one side and no move the wrong way.
+            const visualBefore = x.before[0] as number;
+            const visualAfter = x.afterMass[0] as number;
+            const otherBefore = (x.before[1] as number) + (x.before[2] as number);
+            const otherAfter = (x.afterMass[1] as number) + (x.afterMass[2] as number);
+            const moved =
+              visualAfter > visualBefore ||
+              otherAfter < otherBefore ||
+              (otherBefore === 0 && otherAfter === 0);
             assert.ok(
-              (x.afterMass[0] as number) > (x.before[0] as number),
-              `${where}: visual share did not rise`,
+              moved && visualAfter >= visualBefore - 1e-6 && otherAfter <= otherBefore + 1e-6,
+              `${where}: visual share did not rise (visual ${visualBefore} → ${visualAfter}, ` +
+                `audio + text ${otherBefore} → ${otherAfter})`,
             );
           } else {
             assert.equal(
