@@ -15,6 +15,8 @@ import argparse
 import json
 import math
 import os
+import subprocess
+import tempfile
 import time
 from dataclasses import asdict
 from typing import Any, Dict, List, Optional, Tuple
@@ -34,28 +36,73 @@ PRETRAIN_MIX = {"consistent": 0.85, "audio-aligned": 0.10, "video-aligned": 0.05
 FINETUNE_MIX = {"consistent": 0.80, "audio-aligned": 0.12, "video-aligned": 0.08}
 
 
+def codec_roundtrip(frames128: np.ndarray, audio: np.ndarray, workdir: str
+                    ) -> Tuple[np.ndarray, np.ndarray]:
+    """Put training tensors through the same codecs as the test files, in one ffmpeg pass each.
+
+    frames128: uint8 [N, 4, 128, 128, 3], the source frames the decode spec picks;
+    audio: float32 [N, 32000]. The N clips are concatenated into one stream (frames at 2 fps,
+    i.e. 0.5 s apart as in a clip), encoded with the corpus' settings (x264 CRF 30 yuv420p, AAC
+    24 kbit/s), decoded with the decode spec's filters, and cut back into clips. Returns float32
+    frames [N, 4, 3, 64, 64] and audio [N, 32000].
+    """
+    n = frames128.shape[0]
+    vpath = os.path.join(workdir, "pool-video.mp4")
+    apath = os.path.join(workdir, "pool-audio.m4a")
+    run = lambda args, data=None: subprocess.run(args, input=data, capture_output=True, check=True)
+    run(["ffmpeg", "-v", "error", "-nostdin", "-y", "-f", "rawvideo", "-pix_fmt", "rgb24",
+         "-s", "128x128", "-r", "2", "-i", "pipe:0", "-c:v", "libx264", "-preset", "veryfast",
+         "-crf", str(corpus.VIDEO_CRF), "-pix_fmt", "yuv420p", "-x264-params", "log-level=error",
+         vpath], frames128.tobytes())
+    raw = run(["ffmpeg", "-v", "error", "-nostdin", "-i", vpath, "-vf",
+               "scale=64:64:flags=area", "-pix_fmt", "rgb24", "-f", "rawvideo", "-"]).stdout
+    fr = np.frombuffer(raw, np.uint8)[: n * 4 * 64 * 64 * 3].reshape(n, 4, 64, 64, 3)
+    run(["ffmpeg", "-v", "error", "-nostdin", "-y", "-f", "f32le", "-ar", "16000", "-ac", "1",
+         "-i", "pipe:0", "-c:a", "aac", "-b:a", corpus.AUDIO_BITRATE, apath],
+        audio.astype("<f4").tobytes())
+    pcm = np.frombuffer(run(["ffmpeg", "-v", "error", "-nostdin", "-i", apath, "-ac", "1",
+                             "-ar", "16000", "-f", "f32le", "-"]).stdout, "<f4")
+    out = np.zeros(n * 32000, np.float32)
+    out[: min(len(pcm), len(out))] = pcm[: len(out)]
+    return fr.transpose(0, 1, 4, 2, 3).astype(np.float32) / 255.0, out.reshape(n, 32000)
+
+
+#: Share of backbone training clips whose audio is silenced (attempt 2).
+BACKBONE_AUDIO_DROPOUT = 0.3
+
+
 class Pool:
-    """A pre-rendered training pool (uint8 frames, float16 audio) sampled with replacement."""
+    """A pre-rendered, codec-degraded training pool (uint8 frames, float16 audio)."""
 
     def __init__(self, rng: np.random.Generator, n: int, mix: Dict[str, float],
-                 chunk: int = 256) -> None:
+                 chunk: int = 1024) -> None:
         frames, audio, labels = [], [], []
         t = time.time()
-        for start in range(0, n, chunk):
-            fr, au, y, _ = corpus.batch(rng, min(chunk, n - start), mix)
-            frames.append(np.clip(np.round(fr * 255), 0, 255).astype(np.uint8))
-            audio.append(au.astype(np.float16))
-            labels.append(y)
+        with tempfile.TemporaryDirectory() as td:
+            for start in range(0, n, chunk):
+                params = corpus.sample_batch_params(rng, min(chunk, n - start), mix)
+                src = corpus.render_frames(params, corpus.DECODED_FRAME_INDEX)
+                src8 = np.round(np.clip(src, 0, 1) * 255).astype(np.uint8)
+                fr, au = codec_roundtrip(src8, corpus.render_audio_batch(params), td)
+                frames.append(np.clip(np.round(fr * 255), 0, 255).astype(np.uint8))
+                audio.append(au.astype(np.float16))
+                labels.append(np.asarray([p["label_index"] for p in params], np.int64))
         self.frames = np.concatenate(frames)
         self.audio = np.concatenate(audio)
         self.labels = np.concatenate(labels)
-        print(f"pool: {n} clips rendered in {time.time() - t:.0f}s", flush=True)
+        print(f"pool: {n} clips rendered and codec-round-tripped in {time.time() - t:.0f}s",
+              flush=True)
 
-    def sample(self, rng: np.random.Generator, b: int) -> Tuple[torch.Tensor, ...]:
+    def sample(self, rng: np.random.Generator, b: int,
+               audio_dropout: float = 0.0) -> Tuple[torch.Tensor, ...]:
         idx = rng.integers(0, len(self.labels), size=b)
         fr = torch.from_numpy(self.frames[idx].astype(np.float32) / 255.0)
-        au = torch.from_numpy(self.audio[idx].astype(np.float32))
-        return fr, au, torch.from_numpy(self.labels[idx].astype(np.int64))
+        au = self.audio[idx].astype(np.float32)
+        if audio_dropout > 0:
+            # Silence some clips so the visual pathway must learn (as a visual-only pretraining
+            # corpus would make it); the test clips always have audio.
+            au[rng.random(b) < audio_dropout] = 0.0
+        return fr, torch.from_numpy(au), torch.from_numpy(self.labels[idx].astype(np.int64))
 
 
 def lr_at(step: int, total: int, peak: float, warmup: int = 100) -> float:
@@ -66,7 +113,8 @@ def lr_at(step: int, total: int, peak: float, warmup: int = 100) -> float:
 
 
 def train_stage(model: MoSEARModel, params: List[torch.nn.Parameter], pool: Pool,
-                steps: int, lr: float, seed: int, batch: int, label: str) -> None:
+                steps: int, lr: float, seed: int, batch: int, label: str,
+                audio_dropout: float = 0.0) -> None:
     rng = np.random.default_rng(seed)
     torch.manual_seed(seed)
     opt = torch.optim.AdamW(params, lr=lr, weight_decay=0.01)
@@ -77,7 +125,7 @@ def train_stage(model: MoSEARModel, params: List[torch.nn.Parameter], pool: Pool
     for step in range(steps):
         for g in opt.param_groups:
             g["lr"] = lr_at(step, steps, lr)
-        fr, au, y = pool.sample(rng, batch)
+        fr, au, y = pool.sample(rng, batch, audio_dropout)
         logits = model(fr, au, prompt)
         loss = F.cross_entropy(logits, y)
         opt.zero_grad(set_to_none=True)
@@ -116,7 +164,7 @@ def main() -> None:
         torch.manual_seed(a.seed)
         model = MoSEARModel(ModelConfig(adapter="none"))
         train_stage(model, list(model.parameters()), pool, a.backbone_steps, 1e-3, a.seed,
-                    a.batch, "backbone")
+                    a.batch, "backbone", audio_dropout=BACKBONE_AUDIO_DROPOUT)
         save(model, backbone_path, {"name": "backbone", "mix": PRETRAIN_MIX})
         del pool
     if a.only in ("finetune", "all"):
