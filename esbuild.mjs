@@ -28,7 +28,26 @@ function testFiles(dir) {
 const targets = [
   {
     name: 'cli',
-    entryPoints: { 'cli/demo': 'src/cli/demo.ts', 'cli/results': 'src/cli/results.ts' },
+    entryPoints: {
+      'cli/main': 'src/cli/main.ts',
+      'cli/results': 'src/cli/results.ts',
+      'bench/engine': 'bench/engine.ts',
+      // Forked by the engine (one process per checkpoint); the only bundle that loads onnxruntime.
+      'core/inferenceWorker': 'src/core/inference/inferenceWorker.ts',
+    },
+    outdir: 'dist',
+  },
+  // The ffmpeg.wasm decoder's child process; it loads @ffmpeg/core's UMD files at run time, so
+  // the GPL core stays in its own files (never bundled) and runs in its own process.
+  {
+    name: 'decode-worker',
+    entryPoints: { 'decode/wasmWorker': 'src/core/decode/wasmWorker.ts' },
+    outdir: 'dist',
+    external: [...node.external, '@ffmpeg/core'],
+  },
+  {
+    name: 'bench-decode',
+    entryPoints: { 'bench/decodeBackends': 'bench/decodeBackends.ts' },
     outdir: 'dist',
   },
 ];

@@ -89,7 +89,7 @@ export default defineConfig(
     rules: { 'no-restricted-imports': 'off' },
   },
   {
-    files: ['src/cli/**', 'scripts/**', 'test/**', '*.mjs'],
+    files: ['src/cli/**', 'scripts/**', 'test/**', 'bench/**', '*.mjs'],
     rules: { 'no-console': 'off' },
   },
 );

@@ -1,5 +1,6 @@
 // `npm test`: every tier in order, each tier's wall time, a summary, non-zero exit on any failure.
 // Tiers: build, typecheck, lint, format, unit (node --test), golden model checks (node --test),
+// engine (worker, engine and CLI end to end, node --test),
 // results (models/RESULTS.md regenerated from the checkpoints and the test split, compared).
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
@@ -61,7 +62,7 @@ function nodeTest(tier) {
   return { ok, ...tapCounts(tap) };
 }
 
-const tsconfigs = ['src/protocol', 'src/core', 'src/cli', 'test'];
+const tsconfigs = ['src/protocol', 'src/core', 'src/cli', 'test', 'bench'];
 const tiers = [
   { name: 'build', run: () => run(['esbuild.mjs', '--tests']) },
   {
@@ -73,6 +74,8 @@ const tiers = [
   { name: 'format', run: () => run([bin('prettier', 'bin/prettier.cjs'), '--check', '.']) },
   { name: 'unit', needsBuild: true, run: () => nodeTest('unit') },
   { name: 'golden', needsBuild: true, run: () => nodeTest('golden') },
+  // The inference worker, the engine and the CLI end to end (real processes, real checkpoints).
+  { name: 'engine', needsBuild: true, run: () => nodeTest('engine') },
   // Decodes the whole test split (minutes on a clean machine; reruns reuse .tmp/decode-cache/)
   // and fails when models/RESULTS.md is stale or its inputs are missing.
   {

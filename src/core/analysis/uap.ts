@@ -1,20 +1,11 @@
 // UAP (unimodal attention proportion): how the answer query's attention splits between visual,
 // audio and text keys at each layer, averaged over heads — the paper's Fig. 3a per clip.
+import type { LayerUap } from '../../protocol/analysisResult';
 import { MODALITY_AXIS } from '../../protocol/contract';
 import { STAT_FLOOR } from '../ar/flagRule';
 import { meanPerLayer } from './layerMeans';
 
-/** Head-averaged attention shares of the answer query at one layer. */
-export interface LayerUap {
-  /** Whole-row shares: the head-averaged mass on each modality (visual + audio + text = 1). */
-  visual: number;
-  audio: number;
-  text: number;
-  /** A+V-normalised: visual / (visual + audio) of the head-averaged masses (text left out). */
-  visualOfAV: number;
-  /** A+V-normalised: audio / (visual + audio); visualOfAV + audioOfAV = 1. */
-  audioOfAV: number;
-}
+export type { LayerUap };
 
 /** The numeric fields of `LayerUap`, for averaging and tables. */
 export const LAYER_UAP_KEYS = ['visual', 'audio', 'text', 'visualOfAV', 'audioOfAV'] as const;

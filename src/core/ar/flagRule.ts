@@ -1,6 +1,13 @@
 // The AR flag rule of CONTRACT.md §4 in TypeScript, for the UI's live preview and for checking
 // the graph's `ar_flags`. Pure arithmetic (float64), no Node or DOM: webviews may bundle it.
+import type {
+  HeadReason,
+  LayerDecision,
+  LayerRatioStatistics,
+} from '../../protocol/analysisResult';
 import type { ArControls, RatioKind } from '../../protocol/contract';
+
+export type { HeadReason, LayerDecision, LayerRatioStatistics };
 
 /** Floor on every statistic's denominator. */
 export const STAT_FLOOR = 1e-6;
@@ -40,30 +47,6 @@ export interface FlagRuleInput {
   controls: FlagControls;
 }
 
-/** How the rule decided one head. */
-export type HeadReason = 'forced-on' | 'forced-off' | 'automatic' | 'not-selected' | 'layer-off';
-
-/** Why each head of one layer was or was not flagged (what the threshold view draws). */
-export interface LayerDecision {
-  layer: number;
-  /** ar_layers[l] > 0.5. */
-  enabled: boolean;
-  /** Layer statistic r(ΣA, ΣV) over the layer's heads. */
-  statistic: number;
-  tau: number;
-  /** statistic > τ. */
-  triggered: boolean;
-  /** Head statistics sₕ. */
-  headStatistics: number[];
-  /** Mean of the head statistics. */
-  headMean: number;
-  /** (1 + margin) · mean: a head must exceed it. */
-  headThreshold: number;
-  /** The AR flag of each head (mode 1). */
-  flags: boolean[];
-  reasons: HeadReason[];
-}
-
 /** The rule's decisions per layer and the `ar_flags` the graph should report for the mode. */
 export interface FlagRuleResult {
   layers: LayerDecision[];
@@ -79,21 +62,17 @@ export function applyFlagRule(input: FlagRuleInput): FlagRuleResult {
       `modalityMass has ${input.modalityMass.length} values, expected ${L * Hh * 3}`,
     );
   }
-  const stat = (audio: number, visual: number): number =>
-    ratioStatistic(c.ratioKind, audio, visual, input.audioTokens, input.visualTokens);
+  const counts = { visualTokens: input.visualTokens, audioTokens: input.audioTokens };
   const decisions: LayerDecision[] = [];
   const arFlags = new Float32Array(L * Hh);
   for (let l = 0; l < L; l++) {
-    const visual: number[] = [];
-    const audio: number[] = [];
-    for (let h = 0; h < Hh; h++) {
-      const at = (l * Hh + h) * 3;
-      visual.push(input.modalityMass[at] as number);
-      audio.push(input.modalityMass[at + 1] as number);
-    }
-    const statistic = stat(sum(audio), sum(visual));
-    const headStatistics = audio.map((a, h) => stat(a, visual[h] as number));
-    const headMean = sum(headStatistics) / Hh;
+    const { statistic, headStatistics, headMean } = layerRatioStatistics(
+      input.modalityMass,
+      l,
+      Hh,
+      c.ratioKind,
+      counts,
+    );
     const headThreshold = (1 + c.headMargin) * headMean;
     const tau = c.tau[l] as number;
     const enabled = (c.layers[l] as number) > 0.5;
@@ -124,6 +103,40 @@ export function applyFlagRule(input: FlagRuleInput): FlagRuleResult {
     }
   }
   return { layers: decisions, arFlags };
+}
+
+/** Token counts the density statistic divides by. */
+export interface TokenCounts {
+  visualTokens: number;
+  audioTokens: number;
+}
+
+/**
+ * One layer's statistics of one ratio kind from a row-major [L, Hh, 3] `modality_mass`: the layer
+ * statistic over summed masses, each head's statistic and their mean (CONTRACT.md §4).
+ */
+export function layerRatioStatistics(
+  modalityMass: ArrayLike<number>,
+  layer: number,
+  heads: number,
+  kind: RatioKind,
+  counts: TokenCounts,
+): LayerRatioStatistics {
+  const stat = (audio: number, visual: number): number =>
+    ratioStatistic(kind, audio, visual, counts.audioTokens, counts.visualTokens);
+  const visual: number[] = [];
+  const audio: number[] = [];
+  for (let h = 0; h < heads; h++) {
+    const at = (layer * heads + h) * 3;
+    visual.push(modalityMass[at] as number);
+    audio.push(modalityMass[at + 1] as number);
+  }
+  const headStatistics = audio.map((a, h) => stat(a, visual[h] as number));
+  return {
+    statistic: stat(sum(audio), sum(visual)),
+    headStatistics,
+    headMean: sum(headStatistics) / heads,
+  };
 }
 
 function sum(values: number[]): number {

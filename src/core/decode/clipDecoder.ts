@@ -76,6 +76,8 @@ export interface DecodeTimings {
   totalMs: number;
   /** How many processes the decode started, ffprobe included. */
   processes: number;
+  /** wasm only: starting the decoder process and compiling the ffmpeg.wasm core. */
+  startMs?: number;
 }
 
 /** A clip decoded under the spec: the model's `frames` and `audio` inputs and how they were made. */
@@ -100,7 +102,7 @@ export interface DecodedClip {
 }
 
 /**
- * Turns clip files into model inputs. Implementations (system ffmpeg now, ffmpeg.wasm later) must
+ * Turns clip files into model inputs. Implementations (system ffmpeg, bundled ffmpeg.wasm) must
  * produce the same tensors for the same file and spec; every call is pure in (file, spec).
  */
 export interface ClipDecoder {

@@ -17,7 +17,11 @@ export type DecodeErrorCode =
   /** The caller's AbortSignal fired; every process was killed. */
   | 'CANCELLED'
   /** The decode spec itself is invalid (a programming error in the caller). */
-  | 'BAD_SPEC';
+  | 'BAD_SPEC'
+  /** The file is larger than the bundled WebAssembly decoder accepts (it holds clips in memory). */
+  | 'TOO_LARGE'
+  /** The bundled ffmpeg.wasm core or its worker script is not where the decoder looks (packaging). */
+  | 'DECODER_MISSING';
 
 /** A decode failure with a user-readable message: the file name, what went wrong, ffmpeg's own words. */
 export class DecodeError extends Error {

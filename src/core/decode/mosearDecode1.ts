@@ -45,6 +45,31 @@ export function videoFilter(width: number, height: number): string {
   );
 }
 
+/** Float32 [3, H, W] in [0, 1] from rgb24 HWC bytes, written at `offset` of `out`. */
+export function writeChw(
+  rgb: Uint8Array,
+  out: Float32Array,
+  offset: number,
+  width: number,
+  height: number,
+): void {
+  const plane = width * height;
+  for (let p = 0; p < plane; p++) {
+    out[offset + p] = rgb[3 * p]! / 255;
+    out[offset + plane + p] = rgb[3 * p + 1]! / 255;
+    out[offset + 2 * plane + p] = rgb[3 * p + 2]! / 255;
+  }
+}
+
+/** The first `samples` float32 LE samples of `pcm`, zero-padded at the end. */
+export function audioWindow(pcm: Uint8Array, samples: number): Float32Array {
+  const out = new Float32Array(samples);
+  const view = new DataView(pcm.buffer, pcm.byteOffset, pcm.byteLength);
+  const available = Math.min(samples, Math.floor(pcm.length / 4));
+  for (let i = 0; i < available; i++) out[i] = view.getFloat32(4 * i, true);
+  return out;
+}
+
 /** ffprobe arguments: duration fields as the spec reads them, plus the stream facts we report. */
 export function probeArgs(input: string): string[] {
   const entries = [

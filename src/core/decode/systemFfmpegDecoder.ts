@@ -19,12 +19,14 @@ import {
 import {
   TAIL_RESEEK_SECONDS,
   audioArgs,
+  audioWindow,
   audioWindowStartSeconds,
   formatSeconds,
   frameArgs,
   frameTimesSeconds,
   parseProbe,
   probeArgs,
+  writeChw,
 } from './mosearDecode1';
 
 /** A process the decoder started or saw end (for logs; tests use the pids). */
@@ -65,30 +67,6 @@ function stderrSummary(stderrTail: string): string {
     .filter((l) => l !== '');
   const text = lines.slice(-4).join(' | ');
   return text.length > 600 ? `…${text.slice(-600)}` : text;
-}
-
-/** Float32 [3, H, W] in [0, 1] from rgb24 HWC bytes, written at `offset` of `out`. */
-function writeChw(
-  rgb: Buffer,
-  out: Float32Array,
-  offset: number,
-  width: number,
-  height: number,
-): void {
-  const plane = width * height;
-  for (let p = 0; p < plane; p++) {
-    out[offset + p] = rgb[3 * p]! / 255;
-    out[offset + plane + p] = rgb[3 * p + 1]! / 255;
-    out[offset + 2 * plane + p] = rgb[3 * p + 2]! / 255;
-  }
-}
-
-/** The first `samples` float32 LE samples of `pcm`, zero-padded at the end. */
-function audioWindow(pcm: Buffer, samples: number): Float32Array {
-  const out = new Float32Array(samples);
-  const available = Math.min(samples, Math.floor(pcm.length / 4));
-  for (let i = 0; i < available; i++) out[i] = pcm.readFloatLE(4 * i);
-  return out;
 }
 
 /**

@@ -1,13 +1,16 @@
-// Loads a contract model into an onnxruntime-node session and runs it. CPU only for now; the
-// execution-provider fallback chain and the worker process arrive with the engine issue.
+// Loads a contract model into an onnxruntime-node session (trying execution providers one at a
+// time) and runs it. In-process: the engine calls it from the inference worker (inferenceWorker.ts),
+// the results tier and the golden tests call it directly.
 import * as ort from 'onnxruntime-node';
 import type { ArControls, ContractMetadata } from '../../protocol/contract';
+import type { ExecutionProviderName, ProviderAttempt } from '../../protocol/executionProviders';
 import { ContractError } from '../contract/contractError';
 import { validateControls } from '../contract/controls';
 import { parseContractMetadata } from '../contract/metadata';
 import { MOSE_OUTPUT, OUTPUT_NAMES, type OutputName } from '../contract/names';
 import { validateSessionSignature } from '../contract/signature';
-import { readOnnxModelInfo, type OnnxModelInfo } from '../onnx/modelProto';
+import { OnnxModelError, readOnnxModelInfo, type OnnxModelInfo } from '../onnx/modelProto';
+import { openWithFallback } from './executionProviders';
 
 /** onnxruntime's graph optimisation levels. */
 export type GraphOptimizationLevel = 'disabled' | 'basic' | 'extended' | 'all';
@@ -18,6 +21,10 @@ export interface OpenModelOptions {
   intraOpNumThreads?: number;
   /** onnxruntime's log level: 0 verbose … 4 fatal (default 3, errors only). */
   logSeverityLevel?: 0 | 1 | 2 | 3 | 4;
+  /** Providers to try, one at a time, in order (default: cpu only). */
+  executionProviders?: readonly ExecutionProviderName[];
+  /** The platform whose providers exist (default: this process's). */
+  platform?: NodeJS.Platform;
 }
 
 /** A validated contract model with its open session. */
@@ -26,7 +33,9 @@ export interface ContractModel {
   info: OnnxModelInfo;
   metadata: ContractMetadata;
   session: ort.InferenceSession;
-  executionProvider: 'cpu';
+  executionProvider: ExecutionProviderName;
+  /** Every provider tried, in order; the last one opened the session. */
+  providerAttempts: ProviderAttempt[];
 }
 
 /** Clip tensors for one run: `frames` [T·3·H·W], `audio` [S], optional prompt ids [P]. */
@@ -47,8 +56,10 @@ export type ContractOutputs = Record<(typeof OUTPUT_NAMES)[number], OutputTensor
   Partial<Record<typeof MOSE_OUTPUT, OutputTensor>>;
 
 /**
- * Reads and validates the metadata, opens a CPU session and checks its inputs and outputs
- * against the contract. Throws OnnxModelError or ContractError naming what is wrong.
+ * Reads and validates the metadata, opens a session on the first provider of
+ * `options.executionProviders` that works (cpu by default) and checks its inputs and outputs
+ * against the contract. Throws OnnxModelError or ContractError naming what is wrong with the
+ * model, InferenceError PROVIDER_UNAVAILABLE when no provider opens.
  */
 export async function openContractModel(
   path: string,
@@ -56,21 +67,42 @@ export async function openContractModel(
 ): Promise<ContractModel> {
   const info = await readOnnxModelInfo(path);
   const metadata = parseContractMetadata(info.metadata);
-  const session = await ort.InferenceSession.create(path, {
-    executionProviders: ['cpu'],
-    graphOptimizationLevel: options.graphOptimizationLevel ?? 'all',
-    logSeverityLevel: options.logSeverityLevel ?? 3,
-    ...(options.intraOpNumThreads === undefined
-      ? {}
-      : { intraOpNumThreads: options.intraOpNumThreads }),
+  const create = async (provider: ExecutionProviderName): Promise<ort.InferenceSession> => {
+    try {
+      return await ort.InferenceSession.create(path, {
+        executionProviders: [provider],
+        graphOptimizationLevel: options.graphOptimizationLevel ?? 'all',
+        logSeverityLevel: options.logSeverityLevel ?? 3,
+        ...(options.intraOpNumThreads === undefined
+          ? {}
+          : { intraOpNumThreads: options.intraOpNumThreads }),
+      });
+    } catch (error) {
+      // The CPU provider always exists: when it fails, the model is at fault, not the provider.
+      if (provider !== 'cpu') throw error;
+      const message = error instanceof Error ? error.message : String(error);
+      throw new OnnxModelError(`onnxruntime could not load the model ${path}: ${message}`);
+    }
+  };
+  const opened = await openWithFallback(options.executionProviders ?? ['cpu'], create, {
+    platform: options.platform ?? process.platform,
+    isFatal: (error) => error instanceof OnnxModelError,
   });
+  const session = opened.value;
   try {
     validateSessionSignature(metadata, session);
   } catch (error) {
     await session.release();
     throw error;
   }
-  return { path, info, metadata, session, executionProvider: 'cpu' };
+  return {
+    path,
+    info,
+    metadata,
+    session,
+    executionProvider: opened.provider,
+    providerAttempts: opened.attempts,
+  };
 }
 
 /** Builds the graph's feeds from clip tensors and controls, rejecting wrong sizes. */

@@ -1,0 +1,192 @@
+// The readable summary `mosear-lens analyze` (and `show`) prints for an AnalysisResult: the
+// prediction with and without the intervention, the flagged heads with their statistics against
+// the thresholds, and UAP per layer as a compact text chart.
+import { relative } from 'node:path';
+import type { AnalysisResult, LayerUap } from '../protocol/analysisResult';
+import { RATIO_KIND_NAMES, type ArControls } from '../protocol/contract';
+import { textTable } from './textTable';
+
+const fmt = (v: number, digits = 4): string => String(Number(v.toPrecision(digits)));
+const ms = (v: number): string => `${v < 10 ? v.toFixed(1) : v.toFixed(0)} ms`;
+
+/** One line describing an intervention setting. */
+export function describeControls(c: ArControls): string {
+  if (c.mode === 0) return 'no intervention (ar_mode 0)';
+  const layers = c.layers.flatMap((on, l) => (on > 0.5 ? [l] : [])).join(',') || 'none';
+  if (c.mode === 2) return `PAI-style, gain ${fmt(c.paiAlpha)}, layers ${layers}`;
+  const overrides = c.headOverride.flatMap((row, l) =>
+    row.flatMap((o, h) => (o > 0.5 ? [`${l}:${h}=on`] : o < -0.5 ? [`${l}:${h}=off`] : [])),
+  );
+  return (
+    `AR, ratio ${RATIO_KIND_NAMES[c.ratioKind]}, τ [${c.tau.map((t) => fmt(t)).join(', ')}], ` +
+    `margin ${fmt(c.headMargin)}, α ${fmt(c.alpha)}, layers ${layers}` +
+    (overrides.length > 0 ? `, heads ${overrides.join(' ')}` : '')
+  );
+}
+
+/** A path relative to the working folder when that is shorter. */
+function shortPath(path: string): string {
+  const rel = relative(process.cwd(), path);
+  return rel !== '' && !rel.startsWith('..') && rel.length < path.length ? rel : path;
+}
+
+function header(r: AnalysisResult): string[] {
+  const c = r.clip;
+  const arch = r.model.metadata.architecture;
+  const audio =
+    c.audio === null
+      ? c.silenceUsed
+        ? 'no audio (analysed with silence)'
+        : 'no audio'
+      : `audio ${c.audio.codec}${c.audio.sampleRateHz === null ? '' : ` ${fmt(c.audio.sampleRateHz / 1000, 3)} kHz`}`;
+  const times = c.frameTimesSeconds.map((t) => t.toFixed(2)).join(' ');
+  const decoder = c.decoder.backend === 'wasm' ? 'ffmpeg.wasm' : 'system ffmpeg';
+  const attempts = r.runtime.attempts
+    .filter((a) => !a.ok)
+    .map((a) => `${a.provider} unavailable`)
+    .join(', ');
+  const t = r.timings;
+  return [
+    `clip      ${shortPath(c.path)} (${c.durationSeconds.toFixed(2)} s, ${c.video.codec} ` +
+      `${c.video.displayWidth}×${c.video.displayHeight}, ${audio}; frames at ${times} s; ${decoder})`,
+    `model     ${r.model.metadata.checkpoint.name} (${shortPath(r.model.path)}; ` +
+      `${arch.layers} layers × ${arch.heads} heads${arch.mose ? ', MoSE' : ''})`,
+    `setting   ${describeControls(r.settings.controls)}`,
+    `runtime   onnxruntime-node ${r.tool.onnxruntime}, ${r.runtime.provider}` +
+      `${attempts === '' ? '' : ` (${attempts})`}, ${r.runtime.intraOpNumThreads} thread(s)`,
+    `timings   decode ${ms(t.decodeMs)}${t.decodeCached ? ' (cached)' : ''}` +
+      `${t.sessionOpenMs > 0 ? `, session open ${ms(t.sessionOpenMs)}` : ''}, inference ` +
+      `${ms(t.inferenceMs)} (${t.sessionRuns} run${t.sessionRuns === 1 ? '' : 's'}: ` +
+      `${t.sessionRunMs.map(ms).join(' + ')}), analysis ${ms(t.analysisMs)}, total ${ms(t.totalMs)}`,
+  ];
+}
+
+function predictions(r: AnalysisResult): string {
+  const labels = r.model.metadata.labels;
+  const same = r.settings.controls.mode === 0;
+  const rows = [same ? ['', 'no intervention'] : ['', 'without', 'with']];
+  const cols = (f: (run: AnalysisResult['baseline']) => string) =>
+    same ? [f(r.baseline)] : [f(r.baseline), f(r.intervention)];
+  rows.push(['prediction', ...cols((run) => run.prediction.label)]);
+  labels.forEach((label, i) => {
+    rows.push([`  p(${label})`, ...cols((run) => (run.probabilities[i] ?? NaN).toFixed(4))]);
+  });
+  return textTable(rows, ['left', 'right', 'right']);
+}
+
+function flagged(r: AnalysisResult): string[] {
+  const c = r.settings.controls;
+  const run = r.intervention;
+  const { layers: L, heads: Hh } = r.model.metadata.architecture;
+  const total = run.arFlags.flat().filter((f) => f > 0.5).length;
+  const check = r.flagCheck;
+  const agreement = check.agree
+    ? 'the TypeScript rule agrees with the graph on every head'
+    : check.agreeBeyondRounding
+      ? `the TypeScript rule differs on ${check.mismatches.length} head(s), all within float32 rounding of a threshold`
+      : `WARNING: the TypeScript rule disagrees with the graph on ${check.mismatches.length} head(s)`;
+  if (c.mode === 0) return ['', 'flagged heads: none (no intervention)'];
+  if (c.mode === 2) {
+    return [
+      '',
+      `modified heads: ${total} of ${L * Hh} (PAI-style acts on every head of the enabled layers)`,
+    ];
+  }
+  const lines = [
+    '',
+    `flagged heads: ${total} of ${L * Hh} (statistic: ${RATIO_KIND_NAMES[c.ratioKind]}; ${agreement})`,
+  ];
+  const rows: string[][] = [];
+  for (const d of run.flagDecisions) {
+    for (let h = 0; h < Hh; h++) {
+      if ((run.arFlags[d.layer]?.[h] ?? 0) < 0.5) continue;
+      const reason = d.reasons[h] ?? '';
+      rows.push([
+        String(d.layer),
+        String(h),
+        fmt(d.headStatistics[h] ?? NaN),
+        `${(d.headStatistics[h] ?? NaN) > d.headThreshold ? '>' : '≤'} ${fmt(d.headThreshold)}`,
+        fmt(d.statistic),
+        `${d.triggered ? '>' : '≤'} ${fmt(d.tau)}`,
+        reason === 'automatic' ? '' : reason,
+      ]);
+    }
+  }
+  if (rows.length > 0) {
+    const head = ['layer', 'head', 'head stat', 'vs (1+m)·mean', 'layer stat', 'vs τ', ''];
+    lines.push(
+      textTable([head, ...rows], ['right', 'right', 'right', 'left', 'right', 'left']).replace(
+        /^/gm,
+        '  ',
+      ),
+    );
+  }
+  return lines;
+}
+
+const BAR = 20;
+
+/** A bar of BAR cells: █ for the visual share of A+V, ░ for audio. */
+function uapBar(u: LayerUap): string {
+  const v = Math.round(Math.min(1, Math.max(0, u.visualOfAV)) * BAR);
+  return `${'█'.repeat(v)}${'░'.repeat(BAR - v)}`;
+}
+
+function uapChart(r: AnalysisResult): string[] {
+  const same = r.settings.controls.mode === 0;
+  const rows: string[][] = [
+    ['layer', 'run', `visual █ │ audio ░ (of A+V)`, 'V/(A+V)', 'V', 'A', 'T'],
+  ];
+  const runs = same
+    ? [['', r.baseline] as const]
+    : ([
+        ['without', r.baseline],
+        ['with', r.intervention],
+      ] as const);
+  r.baseline.uapAfter.forEach((_, l) => {
+    runs.forEach(([name, run], i) => {
+      const u = run.uapAfter[l] as LayerUap;
+      rows.push([
+        i === 0 ? String(l) : '',
+        name,
+        uapBar(u),
+        u.visualOfAV.toFixed(3),
+        u.visual.toFixed(3),
+        u.audio.toFixed(3),
+        u.text.toFixed(3),
+      ]);
+    });
+  });
+  return [
+    '',
+    'UAP per layer (answer attention used by the model, heads averaged; V, A, T = whole-row shares)',
+    textTable(rows, ['right', 'left', 'left', 'right', 'right', 'right', 'right']).replace(
+      /^/gm,
+      '  ',
+    ),
+  ];
+}
+
+/** The whole summary, ending with a newline. */
+export function formatAnalysis(r: AnalysisResult): string {
+  const notes: string[] = [];
+  if (r.clip.silenceUsed)
+    notes.push(
+      'note: the clip has no audio stream; the model was fed silence (its metadata allows it)',
+    );
+  if (r.clip.frameFromTail.some(Boolean)) {
+    notes.push(
+      'note: some frame times lay past the last decodable frame; the last frame was used (decode spec)',
+    );
+  }
+  return (
+    [
+      ...header(r),
+      '',
+      predictions(r),
+      ...flagged(r),
+      ...uapChart(r),
+      ...(notes.length ? ['', ...notes] : []),
+    ].join('\n') + '\n'
+  );
+}

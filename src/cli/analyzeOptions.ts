@@ -1,0 +1,185 @@
+// `mosear-lens analyze` options → the engine's request. The intervention options mirror the
+// contract's control inputs one to one; what is not given comes from the checkpoint's defaults.
+import type { ArControls, ArMode, ContractMetadata, RatioKind } from '../protocol/contract';
+import { RATIO_KIND_NAMES } from '../protocol/contract';
+import { EXECUTION_PROVIDERS, type ExecutionProviderChoice } from '../protocol/executionProviders';
+import { defaultControls } from '../core/contract/controls';
+import { DECODER_CHOICES, type DecoderChoice } from '../core/decode/decoderSelection';
+import {
+  parseChoice,
+  parseCommandLine,
+  parseIndex,
+  parseNumber,
+  single,
+  type OptionSpec,
+} from './commandLine';
+import { UsageError } from './exitCodes';
+
+/** The options `analyze` accepts. */
+export const ANALYZE_OPTIONS: OptionSpec[] = [
+  { name: 'model', takesValue: true },
+  { name: 'ep', takesValue: true },
+  { name: 'allow-fallback', takesValue: false },
+  { name: 'mode', takesValue: true },
+  { name: 'ratio-kind', takesValue: true },
+  { name: 'tau', takesValue: true },
+  { name: 'margin', takesValue: true },
+  { name: 'alpha', takesValue: true },
+  { name: 'pai-alpha', takesValue: true },
+  { name: 'layers', takesValue: true },
+  { name: 'head', takesValue: true, repeatable: true },
+  { name: 'json', takesValue: true },
+  { name: 'ffmpeg', takesValue: true },
+  { name: 'decoder', takesValue: true },
+  { name: 'no-thumbnails', takesValue: false },
+  { name: 'quiet', takesValue: false },
+  { name: 'help', takesValue: false },
+];
+
+const MODES = ['off', 'ar', 'pai'] as const;
+
+/** Intervention edits as typed on the command line, before the checkpoint is known. */
+export interface ControlEdits {
+  mode?: ArMode;
+  ratioKind?: RatioKind;
+  /** One value for every layer, or one per layer. */
+  tau?: number[];
+  headMargin?: number;
+  alpha?: number;
+  paiAlpha?: number;
+  /** Layer indices (0-based) where the intervention may act, or every layer. */
+  layers?: number[] | 'all';
+  heads: { layer: number; head: number; override: -1 | 0 | 1 }[];
+}
+
+/** A parsed `analyze` command line. */
+export interface AnalyzeOptions {
+  clip: string;
+  model: string | undefined;
+  executionProvider: ExecutionProviderChoice;
+  allowFallback: boolean;
+  edits: ControlEdits;
+  json: string | undefined;
+  ffmpeg: string | undefined;
+  /** Which clip decoder: auto (system ffmpeg when found, else the bundled wasm), system, wasm. */
+  decoder: DecoderChoice;
+  thumbnails: boolean;
+  quiet: boolean;
+  help: boolean;
+}
+
+/** Parses the arguments after `analyze`. */
+export function parseAnalyzeOptions(argv: readonly string[]): AnalyzeOptions {
+  const parsed = parseCommandLine(argv, ANALYZE_OPTIONS);
+  const help = parsed.flags.has('help');
+  if (!help && parsed.positionals.length !== 1) {
+    throw new UsageError(
+      parsed.positionals.length === 0
+        ? 'analyze needs a clip: mosear-lens analyze <clip> [options]'
+        : `analyze takes one clip, got ${parsed.positionals.length}: ${parsed.positionals.join(', ')}`,
+    );
+  }
+  const edits: ControlEdits = { heads: [] };
+  const mode = single(parsed, 'mode');
+  if (mode !== undefined) edits.mode = MODES.indexOf(parseChoice(mode, 'mode', MODES)) as ArMode;
+  const kind = single(parsed, 'ratio-kind');
+  if (kind !== undefined) {
+    edits.ratioKind = RATIO_KIND_NAMES.indexOf(
+      parseChoice(kind, 'ratio-kind', RATIO_KIND_NAMES),
+    ) as RatioKind;
+  }
+  const tau = single(parsed, 'tau');
+  if (tau !== undefined) edits.tau = tau.split(',').map((v) => parseNumber(v, 'tau'));
+  const numberOption = (name: string): number | undefined => {
+    const text = single(parsed, name);
+    return text === undefined ? undefined : parseNumber(text, name);
+  };
+  const margin = numberOption('margin');
+  if (margin !== undefined) edits.headMargin = margin;
+  const alpha = numberOption('alpha');
+  if (alpha !== undefined) {
+    if (alpha < 0 || alpha > 1) throw new UsageError(`--alpha: ${alpha} is outside [0, 1]`);
+    edits.alpha = alpha;
+  }
+  const paiAlpha = numberOption('pai-alpha');
+  if (paiAlpha !== undefined) edits.paiAlpha = paiAlpha;
+  const layers = single(parsed, 'layers');
+  if (layers !== undefined) {
+    edits.layers =
+      layers === 'all'
+        ? 'all'
+        : layers === 'none' || layers === ''
+          ? []
+          : layers.split(',').map((v) => parseIndex(v, 'layers'));
+  }
+  for (const text of parsed.values.get('head') ?? []) {
+    const match = /^(\d+):(\d+)=(on|off|auto)$/.exec(text.trim());
+    if (match === null) {
+      throw new UsageError(`--head: "${text}" is not LAYER:HEAD=on|off|auto (e.g. --head 1:2=on)`);
+    }
+    const word = match[3] as 'on' | 'off' | 'auto';
+    edits.heads.push({
+      layer: Number(match[1]),
+      head: Number(match[2]),
+      override: word === 'on' ? 1 : word === 'off' ? -1 : 0,
+    });
+  }
+  const ep = single(parsed, 'ep') ?? 'auto';
+  return {
+    clip: parsed.positionals[0] ?? '',
+    model: single(parsed, 'model'),
+    executionProvider: parseChoice(ep, 'ep', ['auto', ...EXECUTION_PROVIDERS] as const),
+    allowFallback: parsed.flags.has('allow-fallback'),
+    edits,
+    json: single(parsed, 'json'),
+    ffmpeg: single(parsed, 'ffmpeg'),
+    decoder: parseChoice(single(parsed, 'decoder') ?? 'auto', 'decoder', DECODER_CHOICES),
+    thumbnails: !parsed.flags.has('no-thumbnails'),
+    quiet: parsed.flags.has('quiet'),
+    help,
+  };
+}
+
+/**
+ * The full controls for a checkpoint: its `mosear.ar_defaults` with the edits applied. Throws
+ * UsageError when an edit does not fit the checkpoint (τ count, layer or head out of range).
+ */
+export function controlsFromEdits(meta: ContractMetadata, edits: ControlEdits): ArControls {
+  const { layers: L, heads: Hh } = meta.architecture;
+  const c = defaultControls(meta);
+  if (edits.mode !== undefined) c.mode = edits.mode;
+  if (edits.ratioKind !== undefined) c.ratioKind = edits.ratioKind;
+  if (edits.tau !== undefined) {
+    if (edits.tau.length === 1) c.tau = new Array<number>(L).fill(edits.tau[0] as number);
+    else if (edits.tau.length === L) c.tau = [...edits.tau];
+    else {
+      throw new UsageError(
+        `--tau: give one value or ${L} (one per layer of ${meta.checkpoint.name}), got ${edits.tau.length}`,
+      );
+    }
+  }
+  if (edits.headMargin !== undefined) c.headMargin = edits.headMargin;
+  if (edits.alpha !== undefined) c.alpha = edits.alpha;
+  if (edits.paiAlpha !== undefined) c.paiAlpha = edits.paiAlpha;
+  if (edits.layers !== undefined) {
+    const enabled = edits.layers;
+    if (enabled !== 'all') {
+      for (const l of enabled) {
+        if (l >= L)
+          throw new UsageError(`--layers: layer ${l} does not exist (layers are 0…${L - 1})`);
+      }
+    }
+    c.layers = Array.from({ length: L }, (_, l) =>
+      enabled === 'all' || enabled.includes(l) ? 1 : 0,
+    );
+  }
+  for (const { layer, head, override } of edits.heads) {
+    if (layer >= L || head >= Hh) {
+      throw new UsageError(
+        `--head ${layer}:${head}: no such head (layers 0…${L - 1}, heads 0…${Hh - 1})`,
+      );
+    }
+    (c.headOverride[layer] as number[])[head] = override;
+  }
+  return c;
+}

@@ -1,0 +1,242 @@
+#!/usr/bin/env node
+// `mosear-lens`: analyse a clip with a MoSEAR contract checkpoint from the command line, print a
+// summary and write the AnalysisResult JSON; `info` describes a checkpoint and the providers.
+import { existsSync } from 'node:fs';
+import { readFile, writeFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import packageJson from '../../package.json';
+import { RATIO_KIND_NAMES } from '../protocol/contract';
+import { parseAnalysisResult } from '../protocol/analysisResultReader';
+import { selectClipDecoder, type DecoderChoice } from '../core/decode/decoderSelection';
+import { WASM_WORKER_BUNDLE } from '../core/decode/wasmFfmpegDecoder';
+import { AnalysisEngine, modelInfoOf } from '../core/engine/analysisEngine';
+import { readOnnxModelInfo } from '../core/onnx/modelProto';
+import { formatAnalysis } from './analysisReport';
+import { controlsFromEdits, parseAnalyzeOptions } from './analyzeOptions';
+import { parseCommandLine, single } from './commandLine';
+import { EXIT, OutputError, UsageError, exitCodeFor } from './exitCodes';
+import { formatModelInfo, formatProviders } from './infoCommand';
+
+/** The package root: dist/cli/main.js lives two folders below it. */
+const packageRoot = resolve(__dirname, '..', '..');
+const DEFAULT_MODEL = join(packageRoot, 'models', 'checkpoints', 'mosear-tiny.onnx');
+const WORKER_SCRIPT = join(__dirname, '..', 'core', 'inferenceWorker.js');
+/** The ffmpeg.wasm decoder's child process (dist/decode/wasmWorker.js). */
+const WASM_DECODE_WORKER = join(__dirname, '..', WASM_WORKER_BUNDLE);
+
+const USAGE = `mosear-lens ${packageJson.version}: see where a MoSEAR-style emotion model's attention goes.
+
+usage:
+  mosear-lens analyze <clip> [options]   analyse a video clip (prints a summary, --json writes the result)
+  mosear-lens info [<model.onnx>]        the checkpoint's contract metadata and the execution providers here
+  mosear-lens show <result.json>         the summary of a saved result (no clip or model needed)
+
+analyze options (unset intervention options come from the checkpoint's mosear.ar_defaults):
+  --model <file.onnx>       contract checkpoint (default: the shipped mosear-tiny)
+  --ep <provider>           auto | cpu | webgpu | cuda | dml | coreml (default auto: the platform's
+                            GPU provider, then webgpu, then cpu)
+  --allow-fallback          with an explicit --ep: fall back to the next providers if it fails
+  --mode off|ar|pai         ar_mode 0, 1 (attention reallocation) or 2 (PAI-style)
+  --ratio-kind raw|density|share   the AR statistic (ar_ratio_kind)
+  --tau <v> | <v,v,…>       τ for every layer, or one per layer (ar_tau)
+  --margin <m>              head rule: statistic > (1 + m) × layer mean (ar_head_margin)
+  --alpha <α>               share of a flagged head's audio mass moved to visual, 0…1 (ar_alpha)
+  --pai-alpha <γ>           PAI-style gain (pai_alpha)
+  --layers <l,l,…>|all|none layers (0-based) where the intervention may act (ar_layers)
+  --head <L:H=on|off|auto>  force a head on or off (ar_head_override); repeatable
+  --json <file>             write the AnalysisResult JSON ("-" for stdout, which drops the summary)
+  --ffmpeg <path>           the ffmpeg executable (default: on PATH; ffprobe next to it or on PATH)
+  --decoder auto|system|wasm   clip decoder: the system ffmpeg, or the bundled ffmpeg.wasm (clips
+                            up to 256 MiB); auto (default) = system when ffmpeg is on PATH, else wasm
+  --no-thumbnails           leave the frame thumbnails out of the JSON
+  --quiet                   no summary
+
+exit codes:
+  0 ok · 1 unexpected error (a bug; the stack trace is printed) · 2 usage · 3 clip (missing,
+  unreadable, no video, no audio where the model needs it) · 4 model (missing, not ONNX, not
+  following the contract) · 5 machine (ffmpeg or the wasm decoder missing, execution provider
+  unavailable, inference worker crashed or timed out) · 6 output file not writable ·
+  130 interrupted`;
+
+function engine(
+  ffmpegPath?: string,
+  decoderChoice: DecoderChoice = 'auto',
+  log?: (line: string) => void,
+): AnalysisEngine {
+  if (!existsSync(WORKER_SCRIPT)) {
+    throw new Error(`the inference worker ${WORKER_SCRIPT} is missing: run npm run build`);
+  }
+  const picked = selectClipDecoder({
+    choice: decoderChoice,
+    system: { ffmpegPath },
+    wasm: { workerScript: WASM_DECODE_WORKER },
+  });
+  log?.(`decoder: ${picked.reason}`);
+  return new AnalysisEngine({
+    workerScript: WORKER_SCRIPT,
+    decoder: picked.decoder,
+    ffmpegPath,
+    toolName: 'mosear-lens',
+    toolVersion: packageJson.version,
+  });
+}
+
+async function writeOutput(path: string, text: string): Promise<void> {
+  if (path === '-') {
+    process.stdout.write(text);
+    return;
+  }
+  try {
+    await writeFile(path, text);
+  } catch (error) {
+    throw new OutputError(`cannot write ${path}: ${(error as Error).message}`);
+  }
+}
+
+async function analyze(argv: string[], signal: AbortSignal): Promise<void> {
+  const options = parseAnalyzeOptions(argv);
+  if (options.help) {
+    console.log(USAGE);
+    return;
+  }
+  const eng = engine(
+    options.ffmpeg,
+    options.decoder,
+    options.quiet || options.json === '-' ? undefined : (line) => console.error(line),
+  );
+  try {
+    const modelPath = options.model ?? DEFAULT_MODEL;
+    const model = await eng.model(modelPath);
+    const controls = controlsFromEdits(model.metadata, options.edits);
+    const toStdout = options.json === '-';
+    const defaults = model.metadata.arDefaults;
+    if (
+      controls.ratioKind !== defaults.ratioKind &&
+      options.edits.tau === undefined &&
+      !options.quiet
+    ) {
+      console.error(
+        `note: τ comes from the checkpoint's defaults for the ${RATIO_KIND_NAMES[defaults.ratioKind]} ` +
+          `statistic; the ${RATIO_KIND_NAMES[controls.ratioKind]} statistic lives on another scale (pass --tau)`,
+      );
+    }
+    const result = await eng.analyze(
+      {
+        clipPath: options.clip,
+        modelPath,
+        controls,
+        executionProvider: options.executionProvider,
+        allowFallback: options.allowFallback,
+        thumbnails: options.thumbnails,
+      },
+      signal,
+    );
+    if (!options.quiet && !toStdout) process.stdout.write(formatAnalysis(result));
+    if (options.json !== undefined) {
+      await writeOutput(options.json, `${JSON.stringify(result)}\n`);
+      if (!options.quiet && !toStdout) console.log(`\nwrote ${options.json}`);
+    }
+  } finally {
+    await eng.dispose();
+  }
+}
+
+async function info(argv: string[], signal: AbortSignal): Promise<void> {
+  const parsed = parseCommandLine(argv, [
+    { name: 'json', takesValue: true },
+    { name: 'help', takesValue: false },
+  ]);
+  if (parsed.flags.has('help')) {
+    console.log(USAGE);
+    return;
+  }
+  if (parsed.positionals.length > 1) throw new UsageError('info takes one model');
+  const modelPath = parsed.positionals[0] ?? DEFAULT_MODEL;
+  const eng = engine();
+  try {
+    const model = await eng.model(modelPath);
+    const onnx = await readOnnxModelInfo(model.path);
+    const providers = await eng.probeProviders(model.path, signal);
+    const json = single(parsed, 'json');
+    if (json !== '-') {
+      console.log(formatModelInfo(model, onnx).join('\n'));
+      console.log('');
+      console.log(
+        formatProviders(providers, process.platform, eng.onnxruntimeVersion(model.path)).join('\n'),
+      );
+    }
+    if (json !== undefined) {
+      await writeOutput(
+        json,
+        `${JSON.stringify({ model: modelInfoOf(model), providers }, null, 2)}\n`,
+      );
+    }
+  } finally {
+    await eng.dispose();
+  }
+}
+
+async function show(argv: string[]): Promise<void> {
+  const parsed = parseCommandLine(argv, [{ name: 'help', takesValue: false }]);
+  if (parsed.flags.has('help')) {
+    console.log(USAGE);
+    return;
+  }
+  const [file] = parsed.positionals;
+  if (file === undefined || parsed.positionals.length > 1)
+    throw new UsageError('show takes one result file');
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (error) {
+    throw new UsageError(`cannot read ${file}: ${(error as Error).message}`);
+  }
+  process.stdout.write(formatAnalysis(parseAnalysisResult(text)));
+}
+
+async function main(argv: string[], signal: AbortSignal): Promise<void> {
+  const [command, ...rest] = argv;
+  switch (command) {
+    case 'analyze':
+      return analyze(rest, signal);
+    case 'info':
+      return info(rest, signal);
+    case 'show':
+      return show(rest);
+    case undefined:
+    case 'help':
+    case '--help':
+    case '-h':
+      console.log(USAGE);
+      return;
+    case '--version':
+      console.log(packageJson.version);
+      return;
+    default:
+      throw new UsageError(
+        `unknown command "${command}" (commands: analyze, info, show; try --help)`,
+      );
+  }
+}
+
+const controller = new AbortController();
+process.once('SIGINT', () => {
+  controller.abort();
+  process.once('SIGINT', () => process.exit(EXIT.interrupted));
+});
+main(process.argv.slice(2), controller.signal).then(
+  () => {
+    process.exitCode = EXIT.ok;
+  },
+  (error: unknown) => {
+    const { code, userError } = exitCodeFor(error);
+    const message = error instanceof Error ? error.message : String(error);
+    console.error(`mosear-lens: ${message}`);
+    if (code === EXIT.usage) console.error('(mosear-lens --help lists the commands and options)');
+    if (!userError) {
+      console.error(error instanceof Error && error.stack ? error.stack : '');
+      console.error('This is a bug in MoSEAR Lens; please report it with the lines above.');
+    }
+    process.exitCode = code;
+  },
+);

@@ -1,0 +1,298 @@
+// Decode spec "mosear-decode-1" on the ffmpeg.wasm core, inside the worker process: the same
+// ffprobe and ffmpeg argument lists as the system backend (mosearDecode1.ts), with the clip in
+// the core's in-memory file system instead of on disk and each output in a file instead of a pipe.
+import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { basename, extname } from 'node:path';
+import {
+  DECODE_SPEC_NAME,
+  type ClipDecodeSpec,
+  type ClipProbe,
+  type DecodedClip,
+} from './clipDecoder';
+import { DecodeError } from './decodeError';
+import {
+  TAIL_RESEEK_SECONDS,
+  audioArgs,
+  audioWindow,
+  audioWindowStartSeconds,
+  formatSeconds,
+  frameArgs,
+  frameTimesSeconds,
+  parseProbe,
+  probeArgs,
+  writeChw,
+} from './mosearDecode1';
+import type { CoreRunResult, WasmFfmpegCore } from './wasmCore';
+
+/** The tool names used in messages, so a reader knows which decoder spoke. */
+const FFMPEG = 'ffmpeg.wasm';
+const FFPROBE = 'ffprobe (ffmpeg.wasm)';
+/** Where the clip and each command's output live in the core's in-memory file system. */
+const CLIP_DIR = '/clip';
+const OUTPUT = `${CLIP_DIR}/output`;
+/** As the system backend: more than this many tail frames is a runaway. */
+const TAIL_MAX_FRAMES = 10_000;
+
+/** A clip read into memory, with the names messages use. */
+export interface ClipBytes {
+  /** Absolute path on disk. */
+  path: string;
+  /** File name for messages. */
+  name: string;
+  /** Path inside the core's file system (keeps the extension, which ffmpeg's probing weighs). */
+  memoryPath: string;
+  bytes: Uint8Array;
+}
+
+/** A size for messages: bytes, KiB or MiB with one decimal. */
+export function formatSize(bytes: number): string {
+  if (bytes < 1024) return `${bytes} bytes`;
+  if (bytes < 2 ** 20) return `${(bytes / 1024).toFixed(1)} KiB`;
+  return `${(bytes / 2 ** 20).toFixed(1)} MiB`;
+}
+
+/** The message for a clip over the size cap; it names the way past the cap. */
+export function tooLargeMessage(name: string, sizeBytes: number, maxFileBytes: number): string {
+  return (
+    `"${name}" is ${formatSize(sizeBytes)}; the bundled WebAssembly decoder holds the whole clip in ` +
+    `memory and accepts at most ${formatSize(maxFileBytes)}. Install ffmpeg and choose the system ` +
+    `decoder (--decoder system, or the "mosear.decoder" setting) to analyse larger clips.`
+  );
+}
+
+/**
+ * Reads a clip into memory, refusing files over `maxFileBytes` before reading them (the size is
+ * taken from the open file, so a file swapped after the parent's check is still bounded).
+ */
+export function readClip(path: string, maxFileBytes: number): ClipBytes {
+  const name = basename(path);
+  const ext = extname(path);
+  const memoryPath = `${CLIP_DIR}/input${/^\.[A-Za-z0-9]{1,10}$/.test(ext) ? ext : ''}`;
+  let fd: number;
+  try {
+    fd = openSync(path, 'r');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR') {
+      throw new DecodeError('FILE_NOT_FOUND', `The clip "${path}" does not exist.`, path);
+    }
+    throw new DecodeError('UNREADABLE', `Cannot open "${path}": ${(error as Error).message}`, path);
+  }
+  try {
+    const info = fstatSync(fd);
+    if (!info.isFile()) throw new DecodeError('UNREADABLE', `"${name}" is not a file.`, path);
+    if (info.size > maxFileBytes) {
+      throw new DecodeError('TOO_LARGE', tooLargeMessage(name, info.size, maxFileBytes), path);
+    }
+    const bytes = new Uint8Array(info.size);
+    let filled = 0;
+    while (filled < bytes.length) {
+      const n = readSync(fd, bytes, filled, bytes.length - filled, filled);
+      if (n === 0) break;
+      filled += n;
+    }
+    return { path, name, memoryPath, bytes: bytes.subarray(0, filled) };
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** Last few stderr lines, the in-memory path shown as the file's name. */
+function stderrSummary(lines: readonly string[], clip: ClipBytes): string {
+  const text = lines
+    .flatMap((l) => l.split(/\r?\n|\r/))
+    .map((l) =>
+      l
+        .replaceAll(clip.memoryPath, clip.name)
+        .replace(/ @ 0x[0-9a-f]+\]/g, ']')
+        .trim(),
+    )
+    .filter((l) => l !== '')
+    .slice(-4)
+    .join(' | ');
+  return text.length > 600 ? `…${text.slice(-600)}` : text;
+}
+
+function suffix(tool: string, lines: readonly string[], clip: ClipBytes): string {
+  const summary = stderrSummary(lines, clip);
+  return summary === '' ? '' : ` ${tool} says: ${summary}`;
+}
+
+/** Wall-clock milliseconds the worker spent per stage. */
+export interface WorkerTimings {
+  probeMs: number;
+  framesMs: number;
+  audioMs: number;
+  /** Commands run (probe, frames, tail re-reads, audio): one core instance each. */
+  commands: number;
+}
+
+/** Runs decode spec commands on one clip with one compiled core. */
+export class WasmClipDecode {
+  readonly timings: WorkerTimings = { probeMs: 0, framesMs: 0, audioMs: 0, commands: 0 };
+
+  constructor(
+    private readonly core: WasmFfmpegCore,
+    private readonly clip: ClipBytes,
+  ) {}
+
+  /** ffprobe with the spec's arguments, its JSON written to a file and parsed as the system's. */
+  async probe(): Promise<ClipProbe> {
+    const started = performance.now();
+    const { clip } = this;
+    const result = await this.run('ffprobe', [...probeArgs(clip.memoryPath), '-o', OUTPUT]);
+    this.timings.probeMs += performance.now() - started;
+    const json = result.output === undefined ? '' : new TextDecoder().decode(result.output);
+    // ffprobe's exit code is not reported: a file it could not open prints no format section.
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(json);
+    } catch {
+      parsed = undefined;
+    }
+    if (typeof parsed !== 'object' || parsed === null || !('format' in parsed)) {
+      throw new DecodeError(
+        'UNREADABLE',
+        `${FFPROBE} could not read "${clip.name}".${suffix(FFPROBE, result.stderrLines, clip)}`,
+        clip.path,
+        result.stderrLines.join('\n'),
+      );
+    }
+    return parseProbe(json, clip.path, clip.name);
+  }
+
+  /** The whole spec: probe, T frames (with the tail rule), the audio window. */
+  async decode(spec: ClipDecodeSpec): Promise<Omit<DecodedClip, 'timings'>> {
+    const source = await this.probe();
+    const duration = source.durationSeconds;
+    const frameTimes = frameTimesSeconds(duration, spec.frames);
+    const windowSeconds = spec.samples / spec.sampleRateHz;
+    const audioStart = audioWindowStartSeconds(duration, windowSeconds);
+    const frameBytes = spec.width * spec.height * 3;
+    const frames = new Float32Array(spec.frames * frameBytes);
+    const frameFromTail = new Array<boolean>(spec.frames).fill(false);
+
+    const framesStarted = performance.now();
+    for (const [index, t] of frameTimes.entries()) {
+      const { rgb, fromTail } = await this.frameAt(t, duration, spec);
+      writeChw(rgb, frames, index * frameBytes, spec.width, spec.height);
+      frameFromTail[index] = fromTail;
+    }
+    this.timings.framesMs = performance.now() - framesStarted;
+
+    let audio: Float32Array | null = null;
+    if (source.audio !== null) {
+      const audioStarted = performance.now();
+      const pcmBytes = 4 * spec.samples;
+      const result = await this.run(
+        'ffmpeg',
+        audioArgs(this.clip.memoryPath, audioStart, windowSeconds, spec.sampleRateHz),
+      );
+      this.check(result, `read the audio from ${formatSeconds(audioStart)} s`);
+      const pcm = this.bounded(result, 2 * pcmBytes + 65536, 'read the audio');
+      audio = audioWindow(pcm, spec.samples);
+      this.timings.audioMs = performance.now() - audioStarted;
+    }
+
+    return {
+      specName: DECODE_SPEC_NAME,
+      spec: { ...spec },
+      backend: 'wasm',
+      source,
+      frames,
+      audio,
+      frameTimesSeconds: frameTimes,
+      frameFromTail,
+      audioStartSeconds: audioStart,
+    };
+  }
+
+  /** Frame at t: the first frame with pts ≥ t, else the last frame of the final 0.5 s. */
+  private async frameAt(
+    t: number,
+    duration: number,
+    spec: ClipDecodeSpec,
+  ): Promise<{ rgb: Uint8Array; fromTail: boolean }> {
+    const frameBytes = spec.width * spec.height * 3;
+    const { clip } = this;
+    const single = await this.run(
+      'ffmpeg',
+      frameArgs(clip.memoryPath, t, spec.width, spec.height, true),
+    );
+    this.check(single, `read the frame at ${formatSeconds(t)} s`);
+    const rgb = this.bounded(single, 2 * frameBytes, `read the frame at ${formatSeconds(t)} s`);
+    if (rgb.length >= frameBytes) return { rgb: rgb.subarray(0, frameBytes), fromTail: false };
+
+    const tailStart = Math.max(0, duration - TAIL_RESEEK_SECONDS);
+    const what = `read the last frames from ${formatSeconds(tailStart)} s`;
+    const tail = await this.run(
+      'ffmpeg',
+      frameArgs(clip.memoryPath, tailStart, spec.width, spec.height, false),
+    );
+    this.check(tail, what);
+    const bytes = this.bounded(tail, TAIL_MAX_FRAMES * frameBytes, what);
+    const records = Math.floor(bytes.length / frameBytes);
+    if (records === 0) {
+      throw new DecodeError(
+        'NO_FRAME',
+        `No frame of "${clip.name}" could be decoded at ${formatSeconds(t)} s or in its last ` +
+          `${TAIL_RESEEK_SECONDS} s (stated duration ${formatSeconds(duration)} s): the file may be truncated or damaged.` +
+          suffix(FFMPEG, tail.stderrLines, clip),
+        clip.path,
+        tail.stderrLines.join('\n'),
+      );
+    }
+    return {
+      rgb: bytes.subarray((records - 1) * frameBytes, records * frameBytes),
+      fromTail: true,
+    };
+  }
+
+  /** One command on a fresh core instance; the spec's `-` (stdout) becomes an output file. */
+  private async run(tool: 'ffmpeg' | 'ffprobe', args: string[]): Promise<CoreRunResult> {
+    this.timings.commands += 1;
+    const last = args.length - 1;
+    const fileArgs =
+      tool === 'ffmpeg' && args[last] === '-' ? [...args.slice(0, last), OUTPUT] : args;
+    try {
+      return await this.core.run(
+        tool,
+        fileArgs,
+        { path: this.clip.memoryPath, bytes: this.clip.bytes },
+        OUTPUT,
+      );
+    } catch (error) {
+      // A trap inside the module (out-of-bounds access, unreachable): the system backend's crash.
+      throw new DecodeError(
+        'UNREADABLE',
+        `${tool === 'ffmpeg' ? FFMPEG : FFPROBE} crashed (${(error as Error).message}) while reading "${this.clip.name}".`,
+        this.clip.path,
+      );
+    }
+  }
+
+  /** A non-zero exit (or an abort, −1) is UNREADABLE with ffmpeg's own words. */
+  private check(result: CoreRunResult, what: string): void {
+    if (result.exitCode === 0) return;
+    const { clip } = this;
+    throw new DecodeError(
+      'UNREADABLE',
+      `${FFMPEG} could not ${what} "${clip.name}" (exit code ${result.exitCode}).${suffix(FFMPEG, result.stderrLines, clip)}`,
+      clip.path,
+      result.stderrLines.join('\n'),
+    );
+  }
+
+  /** The command's output, or OUTPUT_LIMIT when it wrote more than `maxBytes`. */
+  private bounded(result: CoreRunResult, maxBytes: number, what: string): Uint8Array {
+    const bytes = result.output ?? new Uint8Array(0);
+    if (bytes.length > maxBytes) {
+      throw new DecodeError(
+        'OUTPUT_LIMIT',
+        `${FFMPEG} wrote far more data than expected while trying to ${what} "${this.clip.name}".`,
+        this.clip.path,
+      );
+    }
+    return bytes;
+  }
+}

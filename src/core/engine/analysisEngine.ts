@@ -1,0 +1,330 @@
+// The analysis engine: clip file + checkpoint + intervention settings → AnalysisResult. Decodes
+// through a ClipDecoder (cached in memory), runs the requested intervention and `ar_mode` 0 in
+// the checkpoint's inference worker, analyses both runs. The CLI, the extension and the tests
+// all call this; the host passes in paths (the worker script, ffmpeg) and cancellation.
+import { stat } from 'node:fs/promises';
+import { basename, resolve } from 'node:path';
+import type { AnalysisResult, FrameThumbnail, ModelInfo } from '../../protocol/analysisResult';
+import type { ArControls, ContractMetadata } from '../../protocol/contract';
+import {
+  EXECUTION_PROVIDERS,
+  type ExecutionProviderChoice,
+  type ProviderAttempt,
+} from '../../protocol/executionProviders';
+import { ContractError } from '../contract/contractError';
+import { defaultControls, validateControls } from '../contract/controls';
+import { parseContractMetadata } from '../contract/metadata';
+import {
+  clipDecodeSpecFromContract,
+  type ClipDecoder,
+  type DecodedClip,
+} from '../decode/clipDecoder';
+import { SystemFfmpegDecoder } from '../decode/systemFfmpegDecoder';
+import type { GraphOptimizationLevel } from '../inference/contractModel';
+import { providerChain, providerPlatformProblem } from '../inference/executionProviders';
+import type { WorkerEvent } from '../inference/workerClient';
+import { WorkerPool } from '../inference/workerPool';
+import type { SessionSettings } from '../inference/workerProtocol';
+import { readOnnxModelInfo } from '../onnx/modelProto';
+import { ClipCache } from './clipCache';
+import { EngineError } from './engineError';
+import { assembleAnalysisResult } from './resultAssembly';
+import { frameThumbnails } from './thumbnails';
+
+/** How the engine finds its helpers and bounds its work. */
+export interface AnalysisEngineOptions {
+  /** The built inference worker script (dist/core/inferenceWorker.js). */
+  workerScript: string;
+  /** Decoder to use; default: the system ffmpeg (at `ffmpegPath`, else on PATH). */
+  decoder?: ClipDecoder;
+  ffmpegPath?: string | undefined;
+  /** Name and version written into results (default "mosear-lens", "0.0.0"). */
+  toolName?: string;
+  toolVersion?: string;
+  /** Decoded clips kept in memory (default 8). */
+  clipCacheEntries?: number;
+  /** Requests that may wait per checkpoint's worker (default 8). */
+  maxQueued?: number;
+  /** Time limit of one worker request (default 120 s). */
+  requestTimeoutMs?: number;
+  graphOptimizationLevel?: GraphOptimizationLevel;
+  /** Cores the sessions share (default: all). */
+  cores?: number;
+  /** Extra environment for worker processes (tests). */
+  workerEnv?: Record<string, string>;
+  onWorkerEvent?: (event: WorkerEvent) => void;
+  /** Platform whose providers `auto` tries (default: this one). */
+  platform?: NodeJS.Platform;
+}
+
+/** One analysis to do. */
+export interface AnalyzeRequest {
+  clipPath: string;
+  modelPath: string;
+  /** Intervention controls; fields left out come from the checkpoint's `mosear.ar_defaults`. */
+  controls?: Partial<ArControls>;
+  /** Prompt ids (default: the checkpoint's default prompt). */
+  promptIds?: number[];
+  executionProvider?: ExecutionProviderChoice;
+  /** With an explicit provider: fall back to the platform's next ones when it does not open. */
+  allowFallback?: boolean;
+  /** Embed the frames as PNG thumbnails (default true). */
+  thumbnails?: boolean;
+}
+
+/** A checkpoint's file identity and validated metadata. */
+export interface LoadedModel extends ModelInfo {
+  /** path, size and mtime: changes when the file does. */
+  identity: string;
+}
+
+/** The model facts a result records (the loaded model without its cache key). */
+export function modelInfoOf(model: LoadedModel): ModelInfo {
+  return {
+    path: model.path,
+    fileName: model.fileName,
+    sizeBytes: model.sizeBytes,
+    modifiedMs: model.modifiedMs,
+    metadata: model.metadata,
+  };
+}
+
+/** The controls of a request: the checkpoint's defaults with the request's fields on top. */
+export function resolveControls(
+  meta: ContractMetadata,
+  partial: Partial<ArControls> = {},
+): ArControls {
+  const controls: ArControls = { ...defaultControls(meta) };
+  for (const [key, value] of Object.entries(partial) as [keyof ArControls, unknown][]) {
+    if (value !== undefined)
+      (controls as unknown as Record<string, unknown>)[key] = structuredClone(value);
+  }
+  try {
+    validateControls(meta, controls);
+  } catch (error) {
+    if (error instanceof ContractError) throw new EngineError('BAD_SETTINGS', error.message);
+    throw error;
+  }
+  controls.tau.forEach((v, l) => {
+    if (!Number.isFinite(v)) {
+      throw new EngineError(
+        'BAD_SETTINGS',
+        `ar_tau: value ${l} must be finite, got ${v} (disable the layer instead)`,
+      );
+    }
+  });
+  return controls;
+}
+
+/** Runs analyses; holds the decoded-clip cache and one inference worker per checkpoint. */
+export class AnalysisEngine {
+  private readonly decoder: ClipDecoder;
+  private readonly clips: ClipCache;
+  private readonly pool: WorkerPool;
+  private readonly models = new Map<string, LoadedModel>();
+  /** PNGs of a decoded clip's frames, made once per decode (re-runs reuse them). */
+  private readonly thumbnails = new WeakMap<DecodedClip, FrameThumbnail[]>();
+  private readonly platform: NodeJS.Platform;
+
+  constructor(private readonly options: AnalysisEngineOptions) {
+    this.decoder = options.decoder ?? new SystemFfmpegDecoder({ ffmpegPath: options.ffmpegPath });
+    this.clips = new ClipCache(
+      this.decoder,
+      options.ffmpegPath ?? '',
+      options.clipCacheEntries ?? 8,
+    );
+    this.platform = options.platform ?? process.platform;
+    this.pool = new WorkerPool({
+      workerScript: options.workerScript,
+      ...(options.maxQueued === undefined ? {} : { maxQueued: options.maxQueued }),
+      ...(options.requestTimeoutMs === undefined
+        ? {}
+        : { requestTimeoutMs: options.requestTimeoutMs }),
+      ...(options.cores === undefined ? {} : { cores: options.cores }),
+      ...(options.workerEnv === undefined ? {} : { env: options.workerEnv }),
+      onEvent: (event) => {
+        options.onWorkerEvent?.(event);
+      },
+    });
+  }
+
+  /** Reads and validates a checkpoint's metadata (cached until the file changes). */
+  async model(modelPath: string): Promise<LoadedModel> {
+    const path = resolve(modelPath);
+    let info: { size: number; mtimeMs: number; isFile(): boolean };
+    try {
+      info = await stat(path);
+    } catch {
+      throw new EngineError('MODEL_NOT_FOUND', `The model file "${path}" does not exist.`);
+    }
+    if (!info.isFile()) throw new EngineError('MODEL_NOT_FOUND', `"${path}" is not a file.`);
+    const identity = JSON.stringify([path, info.size, info.mtimeMs]);
+    const known = this.models.get(path);
+    if (known?.identity === identity) return known;
+    const metadata = parseContractMetadata((await readOnnxModelInfo(path)).metadata);
+    const model: LoadedModel = {
+      path,
+      fileName: basename(path),
+      sizeBytes: info.size,
+      modifiedMs: info.mtimeMs,
+      metadata,
+      identity,
+    };
+    this.models.set(path, model);
+    return model;
+  }
+
+  /** Analyses a clip with a checkpoint: the requested intervention and `ar_mode` 0. */
+  async analyze(request: AnalyzeRequest, signal?: AbortSignal): Promise<AnalysisResult> {
+    const startedAt = performance.now();
+    const model = await this.model(request.modelPath);
+    const meta = model.metadata;
+    const controls = resolveControls(meta, request.controls);
+    const promptIds = request.promptIds ?? [...meta.prompt.defaultIds];
+    const choice = request.executionProvider ?? 'auto';
+    const allowFallback = request.allowFallback ?? false;
+
+    const spec = clipDecodeSpecFromContract(meta);
+    const decoded = await this.clips.get(request.clipPath, spec, signal);
+    const clip = decoded.clip;
+    let audio = clip.audio;
+    if (audio === null) {
+      if (!meta.audio.optional) {
+        throw new EngineError(
+          'NO_AUDIO',
+          `"${basename(clip.source.path)}" has no audio stream, and ${model.fileName} needs audio ` +
+            '(its metadata does not mark audio as optional).',
+        );
+      }
+      audio = new Float32Array(spec.samples);
+    }
+
+    const runs = controls.mode === 0 ? [controls] : [controls, { ...controls, mode: 0 as const }];
+    const inferenceStarted = performance.now();
+    const worker = this.pool.workerFor(model.path);
+    const reply = await worker.run(
+      this.sessionSettings(model, choice, allowFallback),
+      { frames: clip.frames, audio, promptIds },
+      runs,
+      signal,
+    );
+    const inferenceMs = performance.now() - inferenceStarted;
+    const [intervention, baseline] = [reply.runs[0], reply.runs[runs.length - 1]];
+    if (intervention === undefined || baseline === undefined) {
+      throw new Error(`the worker returned ${reply.runs.length} runs for ${runs.length} requested`);
+    }
+    return assembleAnalysisResult({
+      tool: {
+        name: this.options.toolName ?? 'mosear-lens',
+        version: this.options.toolVersion ?? '0.0.0',
+        onnxruntime: worker.onnxruntimeVersion ?? 'unknown',
+      },
+      model: modelInfoOf(model),
+      clip,
+      file: decoded,
+      silenceUsed: clip.audio === null,
+      settings: { controls, promptIds, executionProvider: choice, allowFallback },
+      runtime: {
+        provider: reply.session.provider,
+        attempts: reply.session.attempts,
+        intraOpNumThreads: reply.session.intraOpNumThreads,
+        graphOptimizationLevel: reply.session.graphOptimizationLevel,
+      },
+      intervention: intervention.outputs,
+      baseline: baseline.outputs,
+      thumbnails: (request.thumbnails ?? true) ? this.thumbnailsOf(clip) : [],
+      timings: {
+        decodeMs: decoded.ms,
+        decodeCached: decoded.cached,
+        sessionOpenMs: reply.session.openMs,
+        inferenceMs,
+        sessionRunMs: reply.runs.map((r) => r.runMs),
+        sessionRuns: reply.runs.length,
+      },
+      startedAt,
+    });
+  }
+
+  /** Opens the checkpoint's session ahead of the first analysis (warms the worker). */
+  async warm(
+    modelPath: string,
+    executionProvider: ExecutionProviderChoice = 'auto',
+    allowFallback = false,
+    signal?: AbortSignal,
+  ): Promise<void> {
+    const model = await this.model(modelPath);
+    await this.pool
+      .workerFor(model.path)
+      .open(this.sessionSettings(model, executionProvider, allowFallback), signal);
+  }
+
+  /**
+   * Tries every execution provider alone on a checkpoint: the ones this platform cannot have are
+   * reported without a try, the others open a session in the checkpoint's worker.
+   */
+  async probeProviders(modelPath: string, signal?: AbortSignal): Promise<ProviderAttempt[]> {
+    const model = await this.model(modelPath);
+    const impossible = new Map<string, string>();
+    for (const p of EXECUTION_PROVIDERS) {
+      const problem = providerPlatformProblem(p, this.platform);
+      if (problem !== undefined) impossible.set(p, problem);
+    }
+    const tried = await this.pool.workerFor(model.path).probe(
+      model.path,
+      EXECUTION_PROVIDERS.filter((p) => !impossible.has(p)),
+      signal,
+    );
+    return EXECUTION_PROVIDERS.map(
+      (p) =>
+        tried.find((a) => a.provider === p) ?? {
+          provider: p,
+          ok: false,
+          reason: impossible.get(p) ?? 'not tried',
+          ms: 0,
+        },
+    );
+  }
+
+  /** The onnxruntime-node version a checkpoint's worker reported ("unknown" before it started). */
+  onnxruntimeVersion(modelPath: string): string {
+    return this.pool.workerFor(resolve(modelPath)).onnxruntimeVersion ?? 'unknown';
+  }
+
+  /** Forgets every decoded clip. */
+  clearClipCache(): void {
+    this.clips.clear();
+  }
+
+  /** Shuts down every worker (pending requests fail with DISPOSED). */
+  async dispose(): Promise<void> {
+    await this.pool.dispose();
+  }
+
+  private thumbnailsOf(clip: DecodedClip): FrameThumbnail[] {
+    let pngs = this.thumbnails.get(clip);
+    if (pngs === undefined) {
+      pngs = frameThumbnails(
+        clip.frames,
+        clip.spec.width,
+        clip.spec.height,
+        clip.frameTimesSeconds,
+      );
+      this.thumbnails.set(clip, pngs);
+    }
+    return pngs;
+  }
+
+  private sessionSettings(
+    model: LoadedModel,
+    choice: ExecutionProviderChoice,
+    allowFallback: boolean,
+  ): SessionSettings {
+    return {
+      modelPath: model.path,
+      modelIdentity: model.identity,
+      providers: providerChain(choice, this.platform, allowFallback),
+      intraOpNumThreads: this.pool.intraOpThreads(),
+      graphOptimizationLevel: this.options.graphOptimizationLevel ?? 'all',
+    };
+  }
+}

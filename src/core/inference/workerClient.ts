@@ -1,0 +1,399 @@
+// The engine's side of one inference worker process: a typed request/response channel with a
+// bounded queue, cancellation (kill and replace), time limits and crash recovery. The worker runs
+// one request at a time; the rest wait here, where cancelling them costs nothing.
+import { fork, type ChildProcess } from 'node:child_process';
+import type { ArControls } from '../../protocol/contract';
+import type { ExecutionProviderName, ProviderAttempt } from '../../protocol/executionProviders';
+import { ContractError } from '../contract/contractError';
+import { OnnxModelError } from '../onnx/modelProto';
+import { InferenceError } from './inferenceError';
+import type {
+  RunInputs,
+  SerializedError,
+  SessionReport,
+  SessionSettings,
+  WorkerFault,
+  WorkerRequest,
+  WorkerResponse,
+  WorkerRunOutput,
+} from './workerProtocol';
+
+/** Something that happened to the worker process (for logs). */
+export type WorkerEvent =
+  | { kind: 'start'; pid: number }
+  | { kind: 'exit'; pid: number; code: number | null; signal: NodeJS.Signals | null }
+  | { kind: 'output'; pid: number; stream: 'stdout' | 'stderr'; text: string };
+
+/** How a worker is started and bounded. */
+export interface InferenceWorkerOptions {
+  /** The built worker script (dist/core/inferenceWorker.js); the host says where it is. */
+  workerScript: string;
+  /** Requests that may wait behind the running one; more are rejected with QUEUE_FULL. Default 8. */
+  maxQueued?: number;
+  /** Time limit of one request once it runs (waiting excluded). Default 120 s. */
+  requestTimeoutMs?: number;
+  /** Time limit for a new process to report ready. Default 30 s. */
+  startTimeoutMs?: number;
+  /** Extra environment variables for the process. */
+  env?: Record<string, string>;
+  onEvent?: (event: WorkerEvent) => void;
+}
+
+/** The answer to a run request. */
+export interface RunReply {
+  session: SessionReport;
+  runs: WorkerRunOutput[];
+  /** `session.run` calls the current process has made since it started. */
+  sessionRuns: number;
+}
+
+type WithoutId<T> = T extends unknown ? Omit<T, 'id'> : never;
+type RequestBody = WithoutId<WorkerRequest>;
+
+interface Pending {
+  body: RequestBody;
+  what: string;
+  resolve: (response: WorkerResponse) => void;
+  reject: (error: unknown) => void;
+  signal: AbortSignal | undefined;
+  onAbort: () => void;
+  id?: number;
+  timer?: NodeJS.Timeout;
+}
+
+const STDERR_TAIL_CHARS = 4000;
+
+/** Rebuilds an error the worker serialised, as the class the engine's callers branch on. */
+function deserialize(error: SerializedError, stderrTail: string): Error {
+  switch (error.name) {
+    case 'ContractError':
+      return new ContractError(error.message);
+    case 'OnnxModelError':
+      return new OnnxModelError(error.message);
+    case 'InferenceError':
+      return new InferenceError(error.code ?? 'WORKER_FAILED', error.message, error.attempts ?? []);
+    case 'Error':
+      return new InferenceError(
+        'WORKER_FAILED',
+        `The inference worker failed: ${error.message}`,
+        [],
+        [error.stack ?? '', stderrTail].filter((s) => s !== '').join('\n'),
+      );
+  }
+}
+
+/** Last non-empty lines of the worker's stderr, short enough for a message. */
+function tailSummary(stderrTail: string): string {
+  const lines = stderrTail
+    .split(/\r?\n/)
+    .map((l) => l.trim())
+    .filter((l) => l !== '');
+  const text = lines.slice(-3).join(' | ');
+  return text === ''
+    ? ''
+    : ` Its last output: ${text.length > 500 ? `…${text.slice(-500)}` : text}`;
+}
+
+/** One long-lived worker process (restarted after a crash or a cancel) and its request queue. */
+export class InferenceWorker {
+  private child: ChildProcess | undefined;
+  private ready: Promise<ChildProcess> | undefined;
+  private readonly queue: Pending[] = [];
+  private active: Pending | undefined;
+  private nextId = 1;
+  private stderrTail = '';
+  private disposed = false;
+  private readonly maxQueued: number;
+  private readonly requestTimeoutMs: number;
+  private readonly startTimeoutMs: number;
+  /** Processes started so far (a crash or cancel makes the next request start another). */
+  starts = 0;
+  /** The onnxruntime-node version the process reported when it started. */
+  onnxruntimeVersion: string | undefined;
+
+  constructor(private readonly options: InferenceWorkerOptions) {
+    this.maxQueued = Math.max(0, Math.floor(options.maxQueued ?? 8));
+    this.requestTimeoutMs = Math.max(1, options.requestTimeoutMs ?? 120_000);
+    this.startTimeoutMs = Math.max(1, options.startTimeoutMs ?? 30_000);
+  }
+
+  /** The current process's id, when one is running. */
+  get pid(): number | undefined {
+    return this.child?.pid;
+  }
+
+  /** Requests waiting behind the running one. */
+  get queued(): number {
+    return this.queue.length;
+  }
+
+  /** Opens (or keeps) the session for these settings. */
+  async open(settings: SessionSettings, signal?: AbortSignal): Promise<SessionReport> {
+    const response = await this.submit({ type: 'open', settings }, 'opening the model', signal);
+    if (response.type !== 'opened') throw this.unexpected(response);
+    return response.session;
+  }
+
+  /** Runs the model once per controls entry on the same inputs. */
+  async run(
+    settings: SessionSettings,
+    inputs: RunInputs,
+    controls: ArControls[],
+    signal?: AbortSignal,
+  ): Promise<RunReply> {
+    const response = await this.submit(
+      { type: 'run', settings, inputs, controls },
+      'running the model',
+      signal,
+    );
+    if (response.type !== 'ran') throw this.unexpected(response);
+    return { session: response.session, runs: response.runs, sessionRuns: response.sessionRuns };
+  }
+
+  /** Tries each provider alone on the model. */
+  async probe(
+    modelPath: string,
+    providers: ExecutionProviderName[],
+    signal?: AbortSignal,
+  ): Promise<ProviderAttempt[]> {
+    const response = await this.submit(
+      { type: 'probe', modelPath, providers },
+      'trying the execution providers',
+      signal,
+    );
+    if (response.type !== 'probed') throw this.unexpected(response);
+    return response.attempts;
+  }
+
+  /** Makes the worker misbehave (tests; needs MOSEAR_WORKER_TEST_FAULTS=1 in `env`). */
+  async fault(fault: WorkerFault, signal?: AbortSignal): Promise<void> {
+    await this.submit({ type: 'fault', fault }, `a ${fault.kind} fault`, signal);
+  }
+
+  /** Rejects every request with DISPOSED and ends the process. */
+  async dispose(): Promise<void> {
+    if (this.disposed) return;
+    this.disposed = true;
+    const error = () => new InferenceError('DISPOSED', 'The inference worker was shut down.');
+    for (const pending of this.queue.splice(0)) this.settle(pending, undefined, error());
+    if (this.active !== undefined) this.settle(this.active, undefined, error());
+    this.active = undefined;
+    const child = this.child;
+    this.detach();
+    if (child !== undefined && child.exitCode === null && child.signalCode === null) {
+      const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+      child.kill('SIGKILL');
+      await exited;
+    }
+  }
+
+  private submit(body: RequestBody, what: string, signal?: AbortSignal): Promise<WorkerResponse> {
+    if (this.disposed) {
+      return Promise.reject(new InferenceError('DISPOSED', 'The inference worker was shut down.'));
+    }
+    if (signal?.aborted === true) {
+      return Promise.reject(new InferenceError('CANCELLED', `Cancelled before ${what}.`));
+    }
+    if (this.active !== undefined && this.queue.length >= this.maxQueued) {
+      return Promise.reject(
+        new InferenceError(
+          'QUEUE_FULL',
+          `Too many requests for this model: ${this.queue.length} are already waiting behind the ` +
+            `running one (the limit is ${this.maxQueued}). Wait for them or cancel some.`,
+        ),
+      );
+    }
+    return new Promise<WorkerResponse>((resolve, reject) => {
+      const pending: Pending = { body, what, resolve, reject, signal, onAbort: () => {} };
+      pending.onAbort = () => this.cancel(pending, 'CANCELLED', `Cancelled while ${what}.`);
+      signal?.addEventListener('abort', pending.onAbort, { once: true });
+      this.queue.push(pending);
+      this.pump();
+    });
+  }
+
+  /** Starts the next waiting request when none is running. */
+  private pump(): void {
+    if (this.active !== undefined || this.disposed) return;
+    const pending = this.queue.shift();
+    if (pending === undefined) return;
+    this.active = pending;
+    this.started()
+      .then((child) => {
+        if (this.active !== pending) return; // cancelled while the process started
+        pending.id = this.nextId++;
+        pending.timer = setTimeout(
+          () =>
+            this.cancel(
+              pending,
+              'TIMEOUT',
+              `The inference worker took longer than ${(this.requestTimeoutMs / 1000).toFixed(0)} s ` +
+                `while ${pending.what} and was stopped.`,
+            ),
+          this.requestTimeoutMs,
+        );
+        child.send({ ...pending.body, id: pending.id });
+      })
+      .catch((error: unknown) => {
+        if (this.active !== pending) return;
+        this.active = undefined;
+        this.settle(pending, undefined, error);
+        this.pump();
+      });
+  }
+
+  /** The running process, started (and waited for) when there is none. */
+  private started(): Promise<ChildProcess> {
+    this.ready ??= this.spawn();
+    return this.ready;
+  }
+
+  private spawn(): Promise<ChildProcess> {
+    return new Promise<ChildProcess>((resolve, reject) => {
+      this.stderrTail = '';
+      const child = fork(this.options.workerScript, [], {
+        serialization: 'advanced',
+        stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+        execArgv: [],
+        env: { ...process.env, ...this.options.env },
+      });
+      this.child = child;
+      this.starts++;
+      let isReady = false;
+      const timer = setTimeout(() => {
+        child.kill('SIGKILL');
+        reject(
+          new InferenceError(
+            'WORKER_CRASHED',
+            `The inference worker did not start within ${(this.startTimeoutMs / 1000).toFixed(0)} s.${tailSummary(this.stderrTail)}`,
+            [],
+            this.stderrTail,
+          ),
+        );
+      }, this.startTimeoutMs);
+      const output = (stream: 'stdout' | 'stderr') => (chunk: Buffer) => {
+        const text = chunk.toString('utf8');
+        this.stderrTail = (this.stderrTail + text).slice(-STDERR_TAIL_CHARS);
+        if (child.pid !== undefined)
+          this.options.onEvent?.({ kind: 'output', pid: child.pid, stream, text });
+      };
+      child.stdout?.on('data', output('stdout'));
+      child.stderr?.on('data', output('stderr'));
+      child.on('message', (message: WorkerResponse) => {
+        if (message.type === 'ready') {
+          isReady = true;
+          clearTimeout(timer);
+          this.onnxruntimeVersion = message.onnxruntimeVersion;
+          if (child.pid !== undefined) this.options.onEvent?.({ kind: 'start', pid: child.pid });
+          resolve(child);
+          return;
+        }
+        if (this.child === child) this.onResponse(message);
+      });
+      child.on('error', (error) => {
+        // A failed spawn (no exit follows) or a failed send (exit follows).
+        if (child.pid === undefined) {
+          clearTimeout(timer);
+          if (this.child === child) this.detach();
+          reject(
+            new InferenceError(
+              'WORKER_CRASHED',
+              `Could not start the inference worker (${this.options.workerScript}): ${error.message}`,
+            ),
+          );
+        }
+      });
+      child.on('exit', (code, signal) => {
+        clearTimeout(timer);
+        if (child.pid !== undefined)
+          this.options.onEvent?.({ kind: 'exit', pid: child.pid, code, signal });
+        if (!isReady) {
+          reject(
+            new InferenceError(
+              'WORKER_CRASHED',
+              `The inference worker exited while starting (${describeExit(code, signal)}).${tailSummary(this.stderrTail)}`,
+              [],
+              this.stderrTail,
+            ),
+          );
+        }
+        if (this.child === child) this.onExit(code, signal);
+      });
+    });
+  }
+
+  private onResponse(message: WorkerResponse): void {
+    const pending = this.active;
+    if (pending === undefined || !('id' in message) || message.id !== pending.id) return;
+    this.active = undefined;
+    if (message.type === 'failed')
+      this.settle(pending, undefined, deserialize(message.error, this.stderrTail));
+    else this.settle(pending, message);
+    this.pump();
+  }
+
+  /** The current process ended on its own: the running request failed; the next one restarts it. */
+  private onExit(code: number | null, signal: NodeJS.Signals | null): void {
+    const tail = this.stderrTail;
+    this.detach();
+    const pending = this.active;
+    this.active = undefined;
+    if (pending !== undefined && pending.id !== undefined) {
+      this.settle(
+        pending,
+        undefined,
+        new InferenceError(
+          'WORKER_CRASHED',
+          `The inference worker crashed (${describeExit(code, signal)}) while ${pending.what}; ` +
+            `it is restarted for the next request.${tailSummary(tail)}`,
+          [],
+          tail,
+        ),
+      );
+    } else if (pending !== undefined) {
+      this.active = pending; // it was waiting for the process to start: the start's failure settles it
+    }
+    this.pump();
+  }
+
+  /** Cancels a request: a waiting one leaves the queue; the running one kills the process. */
+  private cancel(pending: Pending, code: 'CANCELLED' | 'TIMEOUT', message: string): void {
+    const index = this.queue.indexOf(pending);
+    if (index >= 0) {
+      this.queue.splice(index, 1);
+      this.settle(pending, undefined, new InferenceError(code, message));
+      return;
+    }
+    if (this.active !== pending) return;
+    this.active = undefined;
+    this.settle(pending, undefined, new InferenceError(code, message));
+    const child = this.child;
+    this.detach();
+    child?.kill('SIGKILL');
+    this.pump();
+  }
+
+  /** Forgets the current process (its late messages and exit are ignored). */
+  private detach(): void {
+    this.child = undefined;
+    this.ready = undefined;
+  }
+
+  private settle(pending: Pending, response: WorkerResponse | undefined, error?: unknown): void {
+    clearTimeout(pending.timer);
+    pending.signal?.removeEventListener('abort', pending.onAbort);
+    if (error !== undefined) pending.reject(error);
+    else if (response !== undefined) pending.resolve(response);
+  }
+
+  private unexpected(response: WorkerResponse): InferenceError {
+    return new InferenceError(
+      'WORKER_FAILED',
+      `The inference worker answered "${response.type}" unexpectedly.`,
+    );
+  }
+}
+
+function describeExit(code: number | null, signal: NodeJS.Signals | null): string {
+  return signal !== null ? `signal ${signal}` : `exit code ${code ?? '?'}`;
+}
