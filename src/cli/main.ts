@@ -29,6 +29,7 @@ const USAGE = `mosear-lens ${packageJson.version}: see where a MoSEAR-style emot
 usage:
   mosear-lens analyze <clip> [options]   analyse a video clip (prints a summary, --json writes the result)
   mosear-lens info [<model.onnx>]        the checkpoint's contract metadata and the execution providers here
+                                         (--json <file>: the same as JSON)
   mosear-lens show <result.json>         the summary of a saved result (no clip or model needed)
 
 analyze options (unset intervention options come from the checkpoint's mosear.ar_defaults):

@@ -174,6 +174,21 @@ describe('analysis engine', () => {
     results.forEach((r, i) => assert.equal(r.settings.controls.alpha, alphas[i]));
   });
 
+  test('warm opens the session ahead of the first analysis', async () => {
+    const fresh = new AnalysisEngine({ workerScript: WORKER_SCRIPT, cores: 1 });
+    try {
+      await fresh.warm(MODEL, 'cpu');
+      const r = await fresh.analyze({ clipPath: clip, modelPath: MODEL, executionProvider: 'cpu' });
+      assert.equal(r.timings.sessionOpenMs, 0);
+      assert.deepEqual(
+        r.runtime.attempts.map((a) => a.provider),
+        ['cpu'],
+      );
+    } finally {
+      await fresh.dispose();
+    }
+  });
+
   test('bad settings are refused before the model runs', async () => {
     await assert.rejects(
       engine.analyze({ clipPath: clip, modelPath: MODEL, controls: { alpha: 2 } }),
