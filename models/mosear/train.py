@@ -153,12 +153,16 @@ def main() -> None:
     ap.add_argument("--finetune-steps", type=int, default=1000)
     ap.add_argument("--batch", type=int, default=32)
     ap.add_argument("--only", choices=["backbone", "finetune", "all"], default="all")
+    ap.add_argument("--backbone", help="backbone .pt to fine-tune (default: <out>/backbone.pt)")
+    ap.add_argument("--finetune-mix", type=json.loads, default=None,
+                    help='JSON subset mix for the fine-tunes, e.g. {"consistent": 0.7, ...}')
     a = ap.parse_args()
     torch.set_num_threads(2)
     os.makedirs(a.out, exist_ok=True)
     rng = np.random.default_rng(a.seed)
     t_all = time.time()
-    backbone_path = os.path.join(a.out, "backbone.pt")
+    backbone_path = a.backbone or os.path.join(a.out, "backbone.pt")
+    finetune_mix = a.finetune_mix or FINETUNE_MIX
     if a.only in ("backbone", "all"):
         pool = Pool(rng, a.pool, PRETRAIN_MIX)
         torch.manual_seed(a.seed)
@@ -169,7 +173,7 @@ def main() -> None:
         del pool
     if a.only in ("finetune", "all"):
         base = torch.load(backbone_path, map_location="cpu")["state"]
-        pool = Pool(np.random.default_rng(a.seed + 1), a.pool, FINETUNE_MIX)
+        pool = Pool(np.random.default_rng(a.seed + 1), a.pool, finetune_mix)
         for name, adapter in (("emotion-llama-tiny", "lora"), ("mosear-tiny", "mose")):
             torch.manual_seed(a.seed + 2)
             model = MoSEARModel(ModelConfig(adapter=adapter))
@@ -182,7 +186,7 @@ def main() -> None:
                 p.requires_grad_(True)
             train_stage(model, params, pool, a.finetune_steps, 2e-3, a.seed + 3, a.batch, name)
             save(model, os.path.join(a.out, f"{name}.pt"),
-                 {"name": name, "adapter": adapter, "mix": FINETUNE_MIX,
+                 {"name": name, "adapter": adapter, "mix": finetune_mix,
                   "seed": a.seed, "steps": a.finetune_steps})
     print(f"total {time.time() - t_all:.0f}s")
 
