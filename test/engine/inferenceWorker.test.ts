@@ -69,7 +69,15 @@ async function waitUntilGone(pid: number): Promise<void> {
 describe('inference worker', () => {
   let inputs: Awaited<ReturnType<typeof sampleInputs>>;
   const settings = cpuSettings();
-  const withAlpha = (alpha: number): ArControls => ({ ...inputs.controls, mode: 1, alpha });
+  // Every head of every layer forced on, so α changes the outputs whatever the checkpoint's
+  // stored defaults would flag.
+  const withAlpha = (alpha: number): ArControls => ({
+    ...inputs.controls,
+    mode: 1,
+    alpha,
+    layers: inputs.controls.layers.map(() => 1),
+    headOverride: inputs.controls.headOverride.map((row) => row.map(() => 1)),
+  });
 
   before(async () => {
     requireEngineFiles();
