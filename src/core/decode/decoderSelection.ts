@@ -79,7 +79,7 @@ export function selectClipDecoder(options: DecoderSelectionOptions): DecoderSele
     return {
       decoder: new SystemFfmpegDecoder({ ...system, lookup }),
       backend: 'system',
-      reason: `decoder "${options.choice}": system ffmpeg at ${found.ffmpeg}`,
+      reason: `${options.choice}: system ffmpeg at ${found.ffmpeg}`,
     };
   } catch (error) {
     if (!isDecodeError(error, 'FFMPEG_NOT_FOUND')) throw error;

@@ -270,3 +270,12 @@ export function parseProbe(json: string, path: string, fileName: string): ClipPr
     audio,
   };
 }
+
+/** The NO_FRAME message both backends give when neither the seek nor the tail yields a frame. */
+export function noFrameMessage(name: string, tSeconds: number, durationSeconds: number): string {
+  return (
+    `No frame of "${name}" could be decoded at ${formatSeconds(tSeconds)} s or in its last ` +
+    `${TAIL_RESEEK_SECONDS} s (stated duration ${formatSeconds(durationSeconds)} s): the file ` +
+    'may be truncated or damaged.'
+  );
+}

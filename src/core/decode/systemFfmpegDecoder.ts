@@ -1,5 +1,3 @@
-import { stat } from 'node:fs/promises';
-import { basename, resolve } from 'node:path';
 import { HeadSink, LastRecordSink, runBounded, type BoundedRunResult } from './boundedProcess';
 import {
   DECODE_SPEC_NAME,
@@ -9,6 +7,7 @@ import {
   type ClipProbe,
   type DecodedClip,
 } from './clipDecoder';
+import { checkClipFile } from './clipFile';
 import { DecodeError } from './decodeError';
 import {
   processLookupEnvironment,
@@ -24,6 +23,7 @@ import {
   formatSeconds,
   frameArgs,
   frameTimesSeconds,
+  noFrameMessage,
   parseProbe,
   probeArgs,
   writeChw,
@@ -119,7 +119,7 @@ export class SystemFfmpegDecoder implements ClipDecoder {
   }
 
   async probe(path: string, signal?: AbortSignal): Promise<ClipProbe> {
-    const file = await this.checkFile(path);
+    const file = await checkClipFile(path);
     const { ffprobe } = this.executables();
     return this.runProbe(ffprobe, file, signal, { count: 0 });
   }
@@ -127,7 +127,7 @@ export class SystemFfmpegDecoder implements ClipDecoder {
   async decode(path: string, spec: ClipDecodeSpec, signal?: AbortSignal): Promise<DecodedClip> {
     const started = performance.now();
     validateClipDecodeSpec(spec);
-    const file = await this.checkFile(path);
+    const file = await checkClipFile(path);
     const { ffmpeg, ffprobe } = this.executables();
     const processes = { count: 0 };
 
@@ -183,9 +183,7 @@ export class SystemFfmpegDecoder implements ClipDecoder {
         if (last === undefined) {
           throw new DecodeError(
             'NO_FRAME',
-            `No frame of "${file.name}" could be decoded at ${formatSeconds(t)} s or in its last ` +
-              `${TAIL_RESEEK_SECONDS} s (stated duration ${formatSeconds(duration)} s): the file may be truncated or damaged.` +
-              suffix(result.stderrTail),
+            noFrameMessage(file.name, t, duration) + suffix(result.stderrTail),
             file.path,
             result.stderrTail,
           );
@@ -238,30 +236,6 @@ export class SystemFfmpegDecoder implements ClipDecoder {
         processes: processes.count,
       },
     };
-  }
-
-  /** Resolves the path and checks it names a readable regular file. */
-  private async checkFile(path: string): Promise<{ path: string; name: string }> {
-    const absolute = resolve(path);
-    const name = basename(absolute);
-    try {
-      const info = await stat(absolute);
-      if (!info.isFile()) {
-        throw new DecodeError('UNREADABLE', `"${name}" is not a file.`, absolute);
-      }
-    } catch (error) {
-      if (error instanceof DecodeError) throw error;
-      const code = (error as NodeJS.ErrnoException).code;
-      if (code === 'ENOENT' || code === 'ENOTDIR') {
-        throw new DecodeError('FILE_NOT_FOUND', `The clip "${absolute}" does not exist.`, absolute);
-      }
-      throw new DecodeError(
-        'UNREADABLE',
-        `Cannot open "${absolute}": ${(error as Error).message}`,
-        absolute,
-      );
-    }
-    return { path: absolute, name };
   }
 
   private async runProbe(

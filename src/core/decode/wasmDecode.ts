@@ -18,6 +18,7 @@ import {
   formatSeconds,
   frameArgs,
   frameTimesSeconds,
+  noFrameMessage,
   parseProbe,
   probeArgs,
   writeChw,
@@ -235,9 +236,7 @@ export class WasmClipDecode {
     if (records === 0) {
       throw new DecodeError(
         'NO_FRAME',
-        `No frame of "${clip.name}" could be decoded at ${formatSeconds(t)} s or in its last ` +
-          `${TAIL_RESEEK_SECONDS} s (stated duration ${formatSeconds(duration)} s): the file may be truncated or damaged.` +
-          suffix(FFMPEG, tail.stderrLines, clip),
+        noFrameMessage(clip.name, t, duration) + suffix(FFMPEG, tail.stderrLines, clip),
         clip.path,
         tail.stderrLines.join('\n'),
       );

@@ -1,7 +1,6 @@
 import { fork } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { stat } from 'node:fs/promises';
-import { basename, dirname, join, resolve } from 'node:path';
+import { dirname, join } from 'node:path';
 import {
   validateClipDecodeSpec,
   type ClipDecodeSpec,
@@ -9,6 +8,7 @@ import {
   type ClipProbe,
   type DecodedClip,
 } from './clipDecoder';
+import { checkClipFile } from './clipFile';
 import { DecodeError } from './decodeError';
 import type { DecodeProcessEvent } from './systemFfmpegDecoder';
 import type { WasmCoreFiles } from './wasmCore';
@@ -140,32 +140,17 @@ export class WasmFfmpegDecoder implements ClipDecoder {
       },
     };
   }
-
-  /** Resolves the path, checks it names a regular file within the size cap. */
+  /** Resolves and checks the clip, and enforces the in-memory size cap. */
   private async checkFile(path: string): Promise<{ path: string; name: string }> {
-    const absolute = resolve(path);
-    const name = basename(absolute);
-    let size: number;
-    try {
-      const info = await stat(absolute);
-      if (!info.isFile()) throw new DecodeError('UNREADABLE', `"${name}" is not a file.`, absolute);
-      size = info.size;
-    } catch (error) {
-      if (error instanceof DecodeError) throw error;
-      const code = (error as NodeJS.ErrnoException).code;
-      if (code === 'ENOENT' || code === 'ENOTDIR') {
-        throw new DecodeError('FILE_NOT_FOUND', `The clip "${absolute}" does not exist.`, absolute);
-      }
+    const file = await checkClipFile(path);
+    if (file.sizeBytes > this.maxFileBytes) {
       throw new DecodeError(
-        'UNREADABLE',
-        `Cannot open "${absolute}": ${(error as Error).message}`,
-        absolute,
+        'TOO_LARGE',
+        tooLargeMessage(file.name, file.sizeBytes, this.maxFileBytes),
+        file.path,
       );
     }
-    if (size > this.maxFileBytes) {
-      throw new DecodeError('TOO_LARGE', tooLargeMessage(name, size, this.maxFileBytes), absolute);
-    }
-    return { path: absolute, name };
+    return file;
   }
 
   /**
