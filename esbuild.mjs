@@ -45,9 +45,31 @@ const targets = [
     outdir: 'dist',
     external: [...node.external, '@ffmpeg/core'],
   },
+  // The extension host's entry (VS Code loads dist/extension.js; `vscode` stays external).
+  {
+    name: 'extension',
+    entryPoints: { extension: 'src/extension/extension.ts' },
+    outdir: 'dist',
+  },
   {
     name: 'bench-decode',
     entryPoints: { 'bench/decodeBackends': 'bench/decodeBackends.ts' },
+    outdir: 'dist',
+  },
+];
+/** Webview bundles: browser, one IIFE per panel, CSS emitted beside the script. */
+const webview = {
+  bundle: true,
+  platform: 'browser',
+  format: 'iife',
+  target: 'es2022',
+  sourcemap: 'linked',
+  logLevel: 'warning',
+};
+const webviewTargets = [
+  {
+    name: 'webview',
+    entryPoints: { 'webview/analysis': 'webview/analysis/main.ts' },
     outdir: 'dist',
   },
 ];
@@ -61,20 +83,26 @@ if (withTests) {
   });
 }
 
-const contexts = await Promise.all(
-  targets.map((target) => {
+const contexts = await Promise.all([
+  ...targets.map((target) => {
     const { name, ...options } = target;
     void name;
     return esbuild.context({ ...node, ...options });
   }),
-);
+  ...webviewTargets.map((target) => {
+    const { name, ...options } = target;
+    void name;
+    return esbuild.context({ ...webview, ...options });
+  }),
+]);
+const allTargets = [...targets, ...webviewTargets];
 if (watch) {
   await Promise.all(contexts.map((ctx) => ctx.watch()));
-  console.log(`esbuild: watching ${targets.map((t) => t.name).join(', ')}`);
+  console.log(`esbuild: watching ${allTargets.map((t) => t.name).join(', ')}`);
 } else {
   const started = performance.now();
   await Promise.all(contexts.map((ctx) => ctx.rebuild()));
   await Promise.all(contexts.map((ctx) => ctx.dispose()));
   const ms = Math.round(performance.now() - started);
-  console.log(`esbuild: built ${targets.map((t) => t.name).join(', ')} in ${ms} ms`);
+  console.log(`esbuild: built ${allTargets.map((t) => t.name).join(', ')} in ${ms} ms`);
 }

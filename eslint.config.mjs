@@ -81,6 +81,18 @@ export default defineConfig(
     },
   },
   {
+    files: ['webview/**'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: [vscodeOutsideHost, ortOutsideInference],
+          patterns: [{ group: ['node:*'], message: 'webview bundles run in a browser: no Node.' }],
+        },
+      ],
+    },
+  },
+  {
     files: ['src/core/inference/**'],
     rules: { 'no-restricted-imports': ['error', { paths: [vscodeOutsideHost] }] },
   },

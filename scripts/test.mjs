@@ -62,7 +62,7 @@ function nodeTest(tier) {
   return { ok, ...tapCounts(tap) };
 }
 
-const tsconfigs = ['src/protocol', 'src/core', 'src/cli', 'test', 'bench'];
+const tsconfigs = ['src/protocol', 'src/core', 'src/cli', 'src/extension', 'webview', 'test', 'bench'];
 const tiers = [
   { name: 'build', run: () => run(['esbuild.mjs', '--tests']) },
   {

@@ -1,0 +1,2 @@
+// The Analysis panel's webview entry.
+export {};
