@@ -1,8 +1,94 @@
-// Activation: registers commands, custom editors, panel serializers and the status bar item.
-import type * as vscode from 'vscode';
+// Activation: registers commands, custom editors, the panel serializer and the status bar item,
+// all in context.subscriptions. Nothing is spawned here: the engine starts on the first analysis.
+import * as vscode from 'vscode';
+import { AnalysisPanel, type PanelHost, type PanelSnapshot } from './analysisPanel';
+import { Checkpoints } from './checkpoints';
+import { ClipEditorProvider } from './clipEditor';
+import { registerCommands } from './commands';
+import { Config } from './config';
+import { ExtensionEngine } from './extensionEngine';
+import { Logger, messageOf } from './logger';
+import { ResultEditorProvider } from './resultEditor';
+import type { MosearSettings } from './settings';
+import { CheckpointStatusBar } from './statusBar';
 
-export function activate(_context: vscode.ExtensionContext): void {
-  // Filled in by the extension issue.
+/** What `activate` returns (`extension.exports`): read-only views for tests and other tools. */
+export interface MosearLensApi {
+  /** The open Analysis panels and custom editors. */
+  panels(): PanelSnapshot[];
+  /** The settings as the extension reads them now. */
+  settings(): MosearSettings;
+  /** The checkpoint analyses use now. */
+  activeCheckpoint(): string;
+  /** Whether the analysis engine (and so any worker process) has been created. */
+  engineStarted(): boolean;
 }
 
-export function deactivate(): void {}
+let engine: ExtensionEngine | undefined;
+
+export function activate(context: vscode.ExtensionContext): MosearLensApi | undefined {
+  const logger = new Logger();
+  context.subscriptions.push(logger);
+  try {
+    const version = String((context.extension.packageJSON as { version?: unknown }).version);
+    const config = new Config(logger);
+    engine = new ExtensionEngine(
+      {
+        distDir: vscode.Uri.joinPath(context.extensionUri, 'dist').fsPath,
+        toolVersion: version,
+        modelProblem: (modelPath, settings) => checkpoints.modelProblem(modelPath, settings),
+      },
+      config,
+      logger,
+    );
+    const checkpoints = new Checkpoints(
+      context.extensionPath,
+      config,
+      engine,
+      context.workspaceState,
+      logger,
+    );
+    const host: PanelHost = {
+      extensionUri: context.extensionUri,
+      engine,
+      config,
+      checkpoints,
+      logger,
+    };
+    context.subscriptions.push(
+      config,
+      engine,
+      checkpoints,
+      new CheckpointStatusBar(checkpoints, config, engine),
+      ...registerCommands(host, version),
+      ClipEditorProvider.register(host),
+      ResultEditorProvider.register(host),
+      vscode.window.registerWebviewPanelSerializer(AnalysisPanel.viewType, {
+        deserializeWebviewPanel: (panel, state: unknown) => {
+          AnalysisPanel.revive(host, panel, state);
+          return Promise.resolve();
+        },
+      }),
+      { dispose: () => AnalysisPanel.all().forEach((p) => p.dispose()) },
+    );
+    logger.info(
+      `MoSEAR Lens ${version} active (${vscode.workspace.isTrusted ? 'trusted workspace' : 'Restricted Mode'})`,
+    );
+    return {
+      panels: () => AnalysisPanel.all().map((p) => p.snapshot()),
+      settings: () => config.current,
+      activeCheckpoint: () => checkpoints.active,
+      engineStarted: () => engine?.started ?? false,
+    };
+  } catch (error) {
+    logger.error('activation failed', error);
+    void vscode.window.showErrorMessage(`MoSEAR Lens failed to start: ${messageOf(error)}`);
+    return undefined;
+  }
+}
+
+export function deactivate(): void {
+  // context.subscriptions disposes the engine too; this covers hosts that skip that on exit.
+  engine?.dispose();
+  engine = undefined;
+}

@@ -1,0 +1,384 @@
+// The Analysis panel's host side: one object per webview (a panel beside the editor or a custom
+// editor), answering the webview's protocol messages. Every message is validated with
+// `parseWebviewMessage`; re-runs answer only the latest request and cancel the one before.
+import { readFile } from 'node:fs/promises';
+import { basename, dirname, extname, join } from 'node:path';
+import * as vscode from 'vscode';
+import type { AnalysisResult } from '../protocol/analysisResult';
+import { readAnalysisResult } from '../protocol/analysisResultReader';
+import type { ArControls } from '../protocol/contract';
+import {
+  parseWebviewMessage,
+  type AnalysisViewState,
+  type ExportFile,
+  type HostToWebview,
+  type PanelInit,
+  type PanelOrigin,
+} from '../protocol/panelMessages';
+import { resolveControls } from '../core/engine/analysisEngine';
+import type { Checkpoints } from './checkpoints';
+import type { Config } from './config';
+import { Disposable } from './dispose';
+import type { ExtensionEngine } from './extensionEngine';
+import { messageOf, type Logger } from './logger';
+import { settingsFromControls, workspaceDefaultsOf } from './settings';
+import { ANALYSIS_BUNDLE, buildWebviewHtml, webviewOptions } from './webviewHtml';
+
+/** What panels need from the extension. */
+export interface PanelHost {
+  extensionUri: vscode.Uri;
+  engine: ExtensionEngine;
+  config: Config;
+  checkpoints: Checkpoints;
+  logger: Logger;
+}
+
+/** A panel's state as tests and the status bar see it. */
+export interface PanelSnapshot {
+  viewType: string;
+  title: string;
+  origin: PanelOrigin;
+  result: AnalysisResult | null;
+  /** Whether the webview has sent `ready` (and so received `init`). */
+  ready: boolean;
+  /** The messages posted so far, by type (e.g. `init`, `runResult`). */
+  posted: HostToWebview['type'][];
+}
+
+/** Checks the origin a webview saved in its state (untrusted input). */
+export function parsePanelOrigin(value: unknown): PanelOrigin {
+  const v = value as Record<string, unknown> | null;
+  if (typeof v === 'object' && v !== null) {
+    if (v['kind'] === 'clip' && typeof v['clipPath'] === 'string') {
+      if (typeof v['modelPath'] === 'string') {
+        return { kind: 'clip', clipPath: v['clipPath'], modelPath: v['modelPath'] };
+      }
+    }
+    if (v['kind'] === 'saved' && typeof v['resultPath'] === 'string') {
+      return { kind: 'saved', resultPath: v['resultPath'] };
+    }
+  }
+  throw new Error('the saved panel state has no clip or result file to restore');
+}
+
+function originKey(origin: PanelOrigin): string {
+  return JSON.stringify(origin);
+}
+
+/** The panel's title: "MoSEAR: <clip or result file>". */
+export function panelTitle(origin: PanelOrigin, result: AnalysisResult | null): string {
+  if (origin.kind === 'clip') return `MoSEAR: ${basename(origin.clipPath)}`;
+  if (origin.kind === 'saved') return `MoSEAR: ${basename(origin.resultPath)}`;
+  return `MoSEAR: ${result?.clip.name ?? 'report'}`;
+}
+
+/** The Analysis panel for one origin (a clip + checkpoint, or a saved result). */
+export class AnalysisPanel extends Disposable {
+  /** The webview panel type (also the serializer's). */
+  static readonly viewType = 'mosear.analysis';
+  private static readonly open = new Map<string, AnalysisPanel>();
+  private readonly posted: HostToWebview['type'][] = [];
+  private ready = false;
+  private latestRun: { requestId: number; controller: AbortController } | null = null;
+
+  /** Shows the panel of this origin beside the editor, creating it when none is open. */
+  static createOrShow(
+    host: PanelHost,
+    origin: PanelOrigin,
+    result: AnalysisResult | null,
+  ): AnalysisPanel {
+    const existing = AnalysisPanel.open.get(originKey(origin));
+    if (existing !== undefined) {
+      existing.panel.reveal(undefined, true);
+      if (result !== null) existing.setResult(result);
+      return existing;
+    }
+    const panel = vscode.window.createWebviewPanel(
+      AnalysisPanel.viewType,
+      panelTitle(origin, result),
+      { viewColumn: vscode.ViewColumn.Beside, preserveFocus: false },
+      webviewOptions(host.extensionUri),
+    );
+    return new AnalysisPanel(host, panel, origin, result);
+  }
+
+  /** Restores a panel after a reload from the webview's saved state, without re-running. */
+  static revive(host: PanelHost, panel: vscode.WebviewPanel, state: unknown): void {
+    panel.webview.options = webviewOptions(host.extensionUri);
+    try {
+      const saved = (state ?? {}) as Partial<AnalysisViewState>;
+      const origin = parsePanelOrigin(saved.origin);
+      const result =
+        saved.result === null || saved.result === undefined
+          ? null
+          : readAnalysisResult(saved.result);
+      new AnalysisPanel(host, panel, origin, result);
+    } catch (error) {
+      host.logger.error('cannot restore an Analysis panel', error);
+      panel.webview.html = buildWebviewHtml({
+        webview: panel.webview,
+        extensionUri: host.extensionUri,
+        title: 'MoSEAR: panel not restored',
+        error: `This panel could not be restored: ${messageOf(error)}. Analyze the clip again.`,
+      });
+    }
+  }
+
+  /** Drives a webview a custom editor owns (the clip editor and the result editor). */
+  static attach(
+    host: PanelHost,
+    panel: vscode.WebviewPanel,
+    origin: PanelOrigin,
+    result: AnalysisResult | null,
+  ): AnalysisPanel {
+    panel.webview.options = webviewOptions(host.extensionUri);
+    return new AnalysisPanel(host, panel, origin, result);
+  }
+
+  /** Every open panel, oldest first. */
+  static all(): AnalysisPanel[] {
+    return [...AnalysisPanel.open.values()];
+  }
+
+  private constructor(
+    private readonly host: PanelHost,
+    private readonly panel: vscode.WebviewPanel,
+    private readonly origin: PanelOrigin,
+    private result: AnalysisResult | null,
+  ) {
+    super();
+    panel.title = panelTitle(origin, result);
+    panel.iconPath = vscode.Uri.joinPath(host.extensionUri, 'media', 'icon.png');
+    panel.webview.html = buildWebviewHtml({
+      webview: panel.webview,
+      extensionUri: host.extensionUri,
+      title: panel.title,
+    });
+    AnalysisPanel.open.set(originKey(origin), this);
+    this._register(panel.onDidDispose(() => this.dispose()));
+    this._register(
+      panel.webview.onDidReceiveMessage((raw: unknown) => {
+        this.onMessage(raw).catch((error: unknown) => {
+          host.logger.error('the Analysis panel failed to handle a message', error);
+        });
+      }),
+    );
+  }
+
+  /** The panel's state for tests and diagnostics. */
+  snapshot(): PanelSnapshot {
+    return {
+      viewType: this.panel.viewType,
+      title: this.panel.title,
+      origin: this.origin,
+      result: this.result,
+      ready: this.ready,
+      posted: [...this.posted],
+    };
+  }
+
+  /** Shows a new result (a fresh analysis of the same origin). */
+  setResult(result: AnalysisResult): void {
+    this.result = result;
+    this.panel.title = panelTitle(this.origin, result);
+    // Before `ready` the webview has not loaded yet: its `ready` will fetch this result.
+    if (this.ready) this.post({ type: 'init', init: this.init() });
+  }
+
+  /** Replaces the panel's content with an error (the first analysis failed). */
+  showFailure(message: string): void {
+    this.panel.webview.html = buildWebviewHtml({
+      webview: this.panel.webview,
+      extensionUri: this.host.extensionUri,
+      title: this.panel.title,
+      error: message,
+    });
+  }
+
+  override dispose(): void {
+    this.latestRun?.controller.abort();
+    this.latestRun = null;
+    if (AnalysisPanel.open.get(originKey(this.origin)) === this) {
+      AnalysisPanel.open.delete(originKey(this.origin));
+    }
+    super.dispose();
+    this.panel.dispose();
+  }
+
+  private runProblem(): string | null {
+    if (this.origin.kind === 'saved') {
+      return 'A saved result: it shows the analysis as it was saved. Analyze the clip to re-run the model.';
+    }
+    if (this.origin.kind === 'report') return 'A report: no model is available.';
+    return (
+      this.host.checkpoints.modelProblem(this.origin.modelPath, this.host.config.current) ?? null
+    );
+  }
+
+  private init(): PanelInit {
+    const readOnlyReason = this.runProblem();
+    const settings = this.host.config.current;
+    return {
+      origin: this.origin,
+      result: this.result,
+      canRun: readOnlyReason === null,
+      readOnlyReason,
+      workspaceDefaults: workspaceDefaultsOf(settings.ar, this.result?.model.metadata ?? null),
+      debounceMs: settings.panel.debounceMs,
+    };
+  }
+
+  private post(message: HostToWebview): void {
+    this.posted.push(message.type);
+    this.panel.webview.postMessage(message).then(undefined, (error: unknown) => {
+      this.host.logger.error(`posting ${message.type} to the Analysis panel failed`, error);
+    });
+  }
+
+  private async onMessage(raw: unknown): Promise<void> {
+    let message;
+    try {
+      message = parseWebviewMessage(raw);
+    } catch (error) {
+      this.host.logger.warn(`ignored an invalid Analysis panel message: ${messageOf(error)}`);
+      return;
+    }
+    switch (message.type) {
+      case 'ready':
+        this.ready = true;
+        this.post({ type: 'init', init: this.init() });
+        return;
+      case 'run':
+        return this.run(message.requestId, message.controls);
+      case 'saveDefaults':
+        return this.saveDefaults(message.controls);
+      case 'exportFile':
+        return this.save(message.requestId, message.file.fileName, () => exportBytes(message.file));
+      case 'saveResult':
+        return this.save(message.requestId, `${this.clipStem()}.mosear.json`, () =>
+          Promise.resolve(Buffer.from(`${JSON.stringify(this.result)}\n`)),
+        );
+      case 'exportReport':
+        return this.save(message.requestId, `${this.clipStem()}.mosear.html`, () => this.report());
+      case 'webviewError':
+        this.host.logger.error(`Analysis panel: ${message.message}`);
+        return;
+    }
+  }
+
+  private async run(requestId: number, controls: ArControls): Promise<void> {
+    const problem = this.runProblem();
+    if (problem !== null || this.origin.kind !== 'clip') {
+      this.post({
+        type: 'runFailed',
+        requestId,
+        message: problem ?? 'read-only',
+        cancelled: false,
+      });
+      return;
+    }
+    // Only the latest request is answered; the previous run is cancelled (its worker replaced).
+    this.latestRun?.controller.abort();
+    const controller = new AbortController();
+    this.latestRun = { requestId, controller };
+    const isLatest = (): boolean => !this.isDisposed && this.latestRun?.requestId === requestId;
+    const { clipPath, modelPath } = this.origin;
+    try {
+      const model = await this.host.engine.model(modelPath);
+      resolveControls(model.metadata, controls);
+      if (!isLatest()) return;
+      this.post({ type: 'runStarted', requestId });
+      const result = await this.host.engine.analyze(
+        { clipPath, modelPath, controls },
+        controller.signal,
+      );
+      if (!isLatest()) return;
+      this.result = result;
+      this.post({ type: 'runResult', requestId, result });
+    } catch (error) {
+      if (!isLatest()) return;
+      const cancelled = controller.signal.aborted;
+      if (!cancelled) this.host.logger.error('re-run failed', error);
+      this.post({ type: 'runFailed', requestId, message: messageOf(error), cancelled });
+    } finally {
+      if (this.latestRun?.requestId === requestId) this.latestRun = null;
+    }
+  }
+
+  private async saveDefaults(controls: ArControls): Promise<void> {
+    try {
+      for (const [key, value] of settingsFromControls(controls)) {
+        await this.host.config.writeWorkspaceValue(key, value);
+      }
+      void vscode.window.showInformationMessage(
+        'MoSEAR: saved these AR settings as the workspace defaults (mosear.ar.*).',
+      );
+    } catch (error) {
+      this.host.logger.error('saving the workspace defaults failed', error);
+      void vscode.window.showErrorMessage(
+        `MoSEAR: cannot save workspace defaults: ${messageOf(error)}`,
+      );
+    }
+  }
+
+  /** Asks where to save (next to the clip by default), writes, and answers `saved`. */
+  private async save(
+    requestId: number,
+    fileName: string,
+    bytes: () => Promise<Buffer>,
+  ): Promise<void> {
+    try {
+      if (this.result === null) throw new Error('there is no result to save yet');
+      const ext = extname(fileName).slice(1);
+      const target = await vscode.window.showSaveDialog({
+        defaultUri: vscode.Uri.file(join(this.folder(), fileName)),
+        filters: ext === '' ? {} : { [ext.toUpperCase()]: [ext] },
+        title: `Save ${fileName}`,
+      });
+      if (target === undefined) {
+        this.post({ type: 'saved', requestId, path: null, error: null });
+        return;
+      }
+      await vscode.workspace.fs.writeFile(target, await bytes());
+      this.host.logger.info(`saved ${target.fsPath}`);
+      this.post({ type: 'saved', requestId, path: target.fsPath, error: null });
+    } catch (error) {
+      this.host.logger.error(`saving ${fileName} failed`, error);
+      this.post({ type: 'saved', requestId, path: null, error: messageOf(error) });
+    }
+  }
+
+  /** A self-contained HTML report: the panel's own bundle with the result embedded. */
+  private async report(): Promise<Buffer> {
+    const dir = join(this.host.extensionUri.fsPath, 'dist', 'webview');
+    const [script, style] = await Promise.all([
+      readFile(join(dir, `${ANALYSIS_BUNDLE}.js`), 'utf8'),
+      readFile(join(dir, `${ANALYSIS_BUNDLE}.css`), 'utf8'),
+    ]);
+    const init: PanelInit = {
+      ...this.init(),
+      origin: { kind: 'report' },
+      canRun: false,
+      readOnlyReason: 'A self-contained report: no model is available.',
+    };
+    // TEMP until src/core/reports/htmlReport.ts lands: buildHtmlReport({ script, style, init, title })
+    void [script, style, init];
+    throw new Error('HTML reports are not available in this build yet');
+  }
+
+  /** Where saves go by default: beside the clip or result file, else the workspace. */
+  private folder(): string {
+    if (this.origin.kind === 'clip') return dirname(this.origin.clipPath);
+    if (this.origin.kind === 'saved') return dirname(this.origin.resultPath);
+    return vscode.workspace.workspaceFolders?.[0]?.uri.fsPath ?? '';
+  }
+
+  private clipStem(): string {
+    const name = this.result?.clip.name ?? 'analysis';
+    return basename(name, extname(name));
+  }
+}
+
+function exportBytes(file: ExportFile): Promise<Buffer> {
+  return Promise.resolve(Buffer.from(file.data, file.encoding === 'base64' ? 'base64' : 'utf8'));
+}

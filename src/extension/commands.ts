@@ -1,0 +1,114 @@
+// The contributed commands (package.json `contributes.commands`), each a thin adapter from a
+// menu, the palette or a test to the panel, the checkpoints and the engine.
+import { basename } from 'node:path';
+import * as vscode from 'vscode';
+import type { AnalysisResult } from '../protocol/analysisResult';
+import { AnalysisPanel, type PanelHost } from './analysisPanel';
+import { analyzeWithProgress } from './clipAnalysis';
+import { ResultEditorProvider } from './resultEditor';
+import { showRuntimeInfo } from './runtimeInfo';
+import { isVideoPath, VIDEO_EXTENSIONS, videoGlob } from './settings';
+
+/** Asks for a clip: the workspace's videos, or a file dialog. */
+async function pickClip(): Promise<vscode.Uri | undefined> {
+  const browse = { label: '$(folder-opened) Browse…', uri: undefined };
+  const found = await vscode.workspace.findFiles(videoGlob(), '**/node_modules/**', 500);
+  const items = [
+    ...found
+      .sort((a, b) => a.fsPath.localeCompare(b.fsPath))
+      .map((uri) => ({
+        label: basename(uri.fsPath),
+        description: vscode.workspace.asRelativePath(uri, false),
+        uri,
+      })),
+    browse,
+  ];
+  const chosen = await vscode.window.showQuickPick<{ label: string; uri: vscode.Uri | undefined }>(
+    items,
+    {
+      title: 'MoSEAR: Analyze Clip',
+      placeHolder: 'A video clip to analyze',
+      matchOnDescription: true,
+    },
+  );
+  if (chosen === undefined) return undefined;
+  if (chosen.uri !== undefined) return chosen.uri;
+  const picked = await vscode.window.showOpenDialog({
+    canSelectMany: false,
+    filters: { Videos: [...VIDEO_EXTENSIONS, ...VIDEO_EXTENSIONS.map((e) => e.toUpperCase())] },
+    title: 'MoSEAR: Analyze Clip',
+  });
+  return picked?.[0];
+}
+
+/** Analyzes a clip (the explorer's, the preview's, or one asked for) and opens the panel. */
+async function analyzeClip(host: PanelHost, uri?: vscode.Uri): Promise<AnalysisResult | undefined> {
+  const clip = uri instanceof vscode.Uri ? uri : await pickClip();
+  if (clip === undefined) return undefined;
+  if (!isVideoPath(clip.fsPath)) {
+    void vscode.window.showErrorMessage(
+      `MoSEAR: ${basename(clip.fsPath)} is not a video (${VIDEO_EXTENSIONS.join(', ')}).`,
+    );
+    return undefined;
+  }
+  if (clip.scheme !== 'file') {
+    void vscode.window.showErrorMessage(
+      'MoSEAR: only clips on the local file system can be analyzed.',
+    );
+    return undefined;
+  }
+  const modelPath = host.checkpoints.active;
+  const outcome = await analyzeWithProgress(host, clip.fsPath, modelPath);
+  if (!('result' in outcome)) return undefined;
+  AnalysisPanel.createOrShow(
+    host,
+    { kind: 'clip', clipPath: clip.fsPath, modelPath },
+    outcome.result,
+  );
+  return outcome.result;
+}
+
+/** Makes an `.onnx` file the active checkpoint (validated first); true when it was accepted. */
+async function useAsCheckpoint(host: PanelHost, uri?: vscode.Uri): Promise<boolean> {
+  const file =
+    uri instanceof vscode.Uri
+      ? uri
+      : (
+          await vscode.window.showOpenDialog({
+            canSelectMany: false,
+            filters: { 'ONNX checkpoints': ['onnx'] },
+            title: 'MoSEAR: Use as Checkpoint',
+          })
+        )?.[0];
+  if (file === undefined) return false;
+  return host.checkpoints.use(file.fsPath);
+}
+
+/** Opens a saved `*.mosear.json` in the Analysis panel (the result custom editor). */
+async function openResult(uri?: vscode.Uri): Promise<void> {
+  const file =
+    uri instanceof vscode.Uri
+      ? uri
+      : (
+          await vscode.window.showOpenDialog({
+            canSelectMany: false,
+            filters: { 'MoSEAR results': ['json'] },
+            title: 'MoSEAR: Open Result',
+          })
+        )?.[0];
+  if (file === undefined) return;
+  await vscode.commands.executeCommand('vscode.openWith', file, ResultEditorProvider.viewType);
+}
+
+/** Registers every command; the ids match package.json's `contributes.commands`. */
+export function registerCommands(host: PanelHost, extensionVersion: string): vscode.Disposable[] {
+  const commands: Record<string, (...args: unknown[]) => unknown> = {
+    'mosear.analyzeClip': (uri) => analyzeClip(host, uri as vscode.Uri | undefined),
+    'mosear.useAsCheckpoint': (uri) => useAsCheckpoint(host, uri as vscode.Uri | undefined),
+    'mosear.selectCheckpoint': () => host.checkpoints.pick(),
+    'mosear.showRuntimeInfo': () => showRuntimeInfo(host, extensionVersion),
+    'mosear.openResult': (uri) => openResult(uri as vscode.Uri | undefined),
+    'mosear.showLog': () => host.logger.show(),
+  };
+  return Object.entries(commands).map(([id, run]) => vscode.commands.registerCommand(id, run));
+}

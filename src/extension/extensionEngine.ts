@@ -1,0 +1,206 @@
+// The extension's one AnalysisEngine, created on the first analysis (activation spawns nothing)
+// and rebuilt when the decoder settings change. Applies the settings and Restricted Mode to every
+// request, and reports the decode/inference stages it can observe.
+import { join } from 'node:path';
+import * as vscode from 'vscode';
+import type { AnalysisResult } from '../protocol/analysisResult';
+import type { ArControls } from '../protocol/contract';
+import type { ProviderAttempt } from '../protocol/executionProviders';
+import type {
+  ClipDecodeSpec,
+  ClipDecoder,
+  ClipProbe,
+  DecodedClip,
+} from '../core/decode/clipDecoder';
+import { selectClipDecoder } from '../core/decode/decoderSelection';
+import { WASM_WORKER_BUNDLE } from '../core/decode/wasmFfmpegDecoder';
+import { AnalysisEngine, resolveControls, type LoadedModel } from '../core/engine/analysisEngine';
+import type { Config } from './config';
+import { Disposable } from './dispose';
+import type { Logger } from './logger';
+import { controlsFromSettings, type MosearSettings } from './settings';
+
+/** A stage of an analysis that the host can see from outside the engine. */
+export type AnalysisStage = 'decoding' | 'inference';
+
+/** One analysis the host asks for; settings fill what it leaves out. */
+export interface ClipAnalysisRequest {
+  clipPath: string;
+  modelPath: string;
+  /** Controls from the panel; fields left out come from `mosear.ar.*`, then the checkpoint. */
+  controls?: Partial<ArControls>;
+}
+
+/** Where the engine and decoder come from, and whether a checkpoint may run. */
+export interface EngineEnvironment {
+  /** The extension's `dist/` folder (inference worker and wasm decoder bundles). */
+  distDir: string;
+  toolVersion: string;
+  /** Refuses a model Restricted Mode does not allow (a message), or undefined when allowed. */
+  modelProblem(modelPath: string, settings: MosearSettings): string | undefined;
+}
+
+/** Forwards to a decoder and tells listeners when a clip's decode starts and ends. */
+class StageReportingDecoder implements ClipDecoder {
+  readonly backend: ClipDecoder['backend'];
+
+  constructor(
+    private readonly inner: ClipDecoder,
+    private readonly onStage: (clipPath: string, stage: AnalysisStage) => void,
+  ) {
+    this.backend = inner.backend;
+  }
+
+  probe(path: string, signal?: AbortSignal): Promise<ClipProbe> {
+    return this.inner.probe(path, signal);
+  }
+
+  async decode(path: string, spec: ClipDecodeSpec, signal?: AbortSignal): Promise<DecodedClip> {
+    this.onStage(path, 'decoding');
+    const clip = await this.inner.decode(path, spec, signal);
+    // The engine sends the tensors to the inference worker as soon as the decode returns.
+    this.onStage(path, 'inference');
+    return clip;
+  }
+}
+
+/** The engine the extension's commands and panels share. */
+export class ExtensionEngine extends Disposable {
+  private engine: { instance: AnalysisEngine; decoderKey: string; decoderReason: string } | null =
+    null;
+  private readonly stages = this._register(
+    new vscode.EventEmitter<{ clipPath: string; stage: AnalysisStage }>(),
+  );
+  private readonly analyzed = this._register(new vscode.EventEmitter<AnalysisResult>());
+  /** Fires after every finished analysis (the status bar shows its provider). */
+  readonly onDidAnalyze = this.analyzed.event;
+
+  constructor(
+    private readonly env: EngineEnvironment,
+    private readonly config: Config,
+    private readonly logger: Logger,
+  ) {
+    super();
+    this._register(
+      config.onDidChange((settings) => {
+        if (this.engine !== null && this.engine.decoderKey !== decoderKey(settings)) {
+          this.logger.info('decoder settings changed: the next analysis starts a new engine');
+          this.retire();
+        }
+      }),
+    );
+  }
+
+  /** Whether an engine (and so possibly worker processes) exists yet. */
+  get started(): boolean {
+    return this.engine !== null;
+  }
+
+  /** Why the current decoder was chosen (creates the engine when needed). */
+  decoderReason(): string {
+    return this.get().decoderReason;
+  }
+
+  /** A checkpoint's validated metadata; throws ContractError/EngineError with a clear message. */
+  model(modelPath: string): Promise<LoadedModel> {
+    return this.get().instance.model(modelPath);
+  }
+
+  /** Analyses a clip with the settings applied; `onStage` hears decoding and inference. */
+  async analyze(
+    request: ClipAnalysisRequest,
+    signal: AbortSignal,
+    onStage?: (stage: AnalysisStage) => void,
+  ): Promise<AnalysisResult> {
+    const settings = this.config.current;
+    const problem = this.env.modelProblem(request.modelPath, settings);
+    if (problem !== undefined) throw new Error(problem);
+    const engine = this.get().instance;
+    const model = await engine.model(request.modelPath);
+    // Settings first, the panel's controls on top; resolveControls rejects what does not fit.
+    const controls = resolveControls(model.metadata, {
+      ...controlsFromSettings(settings.ar, model.metadata),
+      ...request.controls,
+    });
+    const listener = this.stages.event((e) => {
+      if (e.clipPath === request.clipPath) onStage?.(e.stage);
+    });
+    try {
+      const result = await engine.analyze(
+        {
+          clipPath: request.clipPath,
+          modelPath: request.modelPath,
+          controls,
+          executionProvider: settings.runtime.executionProvider,
+          allowFallback: settings.runtime.allowFallback,
+        },
+        signal,
+      );
+      this.analyzed.fire(result);
+      return result;
+    } finally {
+      listener.dispose();
+    }
+  }
+
+  /** Every execution provider tried alone on a checkpoint, and the onnxruntime version. */
+  async probeProviders(
+    modelPath: string,
+    signal?: AbortSignal,
+  ): Promise<{ attempts: ProviderAttempt[]; onnxruntime: string }> {
+    const engine = this.get().instance;
+    const attempts = await engine.probeProviders(modelPath, signal);
+    return { attempts, onnxruntime: engine.onnxruntimeVersion(modelPath) };
+  }
+
+  override dispose(): void {
+    this.retire();
+    super.dispose();
+  }
+
+  private get(): NonNullable<ExtensionEngine['engine']> {
+    if (this.engine !== null) return this.engine;
+    const settings = this.config.current;
+    // Throws a DecodeError naming the setting when a configured ffmpeg does not exist.
+    const picked = selectClipDecoder({
+      choice: settings.decode.decoder,
+      restricted: !settings.trusted,
+      system: { ffmpegPath: settings.decode.ffmpegPath ?? undefined },
+      wasm: { workerScript: join(this.env.distDir, WASM_WORKER_BUNDLE) },
+    });
+    this.logger.info(`decoder: ${picked.reason}`);
+    const instance = new AnalysisEngine({
+      workerScript: join(this.env.distDir, 'core', 'inferenceWorker.js'),
+      decoder: new StageReportingDecoder(picked.decoder, (clipPath, stage) =>
+        this.stages.fire({ clipPath, stage }),
+      ),
+      ffmpegPath: settings.trusted ? (settings.decode.ffmpegPath ?? undefined) : undefined,
+      toolName: 'mosear-lens (VS Code)',
+      toolVersion: this.env.toolVersion,
+      onWorkerEvent: (event) => {
+        if (event.kind === 'start') this.logger.info(`inference worker ${event.pid} started`);
+        else if (event.kind === 'exit') {
+          this.logger.info(
+            `inference worker ${event.pid} exited (${event.signal ?? `code ${String(event.code)}`})`,
+          );
+        } else this.logger.info(`worker ${event.pid} ${event.stream}: ${event.text.trimEnd()}`);
+      },
+    });
+    this.engine = { instance, decoderKey: decoderKey(settings), decoderReason: picked.reason };
+    return this.engine;
+  }
+
+  /** Drops the engine; its workers end in the background (running analyses fail as disposed). */
+  private retire(): void {
+    const old = this.engine;
+    this.engine = null;
+    old?.instance.dispose().catch((error: unknown) => {
+      this.logger.error('disposing the analysis engine failed', error);
+    });
+  }
+}
+
+/** What the engine's decoder depends on: a change needs a new engine. */
+function decoderKey(settings: MosearSettings): string {
+  return JSON.stringify([settings.decode, settings.trusted]);
+}
