@@ -2,32 +2,19 @@
 // configured paths, and the one the user picked for this workspace ("Use as Checkpoint",
 // "Select Checkpoint"). Restricted Mode allows only the shipped checkpoints.
 import { readdir } from 'node:fs/promises';
-import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
+import { basename, isAbsolute, join, resolve } from 'node:path';
 import * as vscode from 'vscode';
 import type { Config } from './config';
 import { Disposable } from './dispose';
 import type { ExtensionEngine } from './extensionEngine';
 import type { Logger } from './logger';
 import { messageOf } from './logger';
-import type { MosearSettings } from './settings';
+import { restrictedModelProblem, type MosearSettings } from './settings';
 
 /** The shipped checkpoint analyses use when nothing else is chosen. */
 export const DEFAULT_CHECKPOINT = 'mosear-tiny.onnx';
 /** workspaceState key of the checkpoint picked for this workspace. */
 const ACTIVE_KEY = 'mosear.activeCheckpoint';
-
-/** The message Restricted Mode gives for a checkpoint it will not run, or undefined. */
-export function restrictedModelProblem(
-  modelPath: string,
-  shippedDir: string,
-  trusted: boolean,
-): string | undefined {
-  if (trusted || dirname(resolve(modelPath)) === resolve(shippedDir)) return undefined;
-  return (
-    `Restricted Mode: only the checkpoints shipped with MoSEAR Lens run in an untrusted ` +
-    `workspace, not "${basename(modelPath)}". Trust the workspace to use other checkpoints.`
-  );
-}
 
 /** The active checkpoint and the list to choose from. */
 export class Checkpoints extends Disposable {

@@ -1,5 +1,6 @@
 // The extension's settings as one typed object, parsed from `inspect()` results so the same code
 // decides what Restricted Mode ignores. Pure (no `vscode` import): unit-tested in plain Node.
+import { basename, dirname, resolve } from 'node:path';
 import type { ArControls, ArMode, ContractMetadata, RatioKind } from '../protocol/contract';
 import { RATIO_KIND_NAMES } from '../protocol/contract';
 import {
@@ -24,7 +25,11 @@ export function isVideoPath(path: string): boolean {
 /** A glob matching the video extensions in any letter case, for `workspace.findFiles`. */
 export function videoGlob(): string {
   const anyCase = (ext: string): string =>
-    [...ext].map((c) => `[${c.toLowerCase()}${c.toUpperCase()}]`).join('');
+    [...ext]
+      .map((c) =>
+        c.toLowerCase() === c.toUpperCase() ? c : `[${c.toLowerCase()}${c.toUpperCase()}]`,
+      )
+      .join('');
   return `**/*.{${VIDEO_EXTENSIONS.map(anyCase).join(',')}}`;
 }
 
@@ -238,4 +243,17 @@ export function workspaceDefaultsOf(
   if (meta === null) return null;
   const c = controlsFromSettings(ar, meta);
   return Object.keys(c).length === 0 ? null : c;
+}
+
+/** The message Restricted Mode gives for a checkpoint it will not run, or undefined. */
+export function restrictedModelProblem(
+  modelPath: string,
+  shippedDir: string,
+  trusted: boolean,
+): string | undefined {
+  if (trusted || dirname(resolve(modelPath)) === resolve(shippedDir)) return undefined;
+  return (
+    `Restricted Mode: only the checkpoints shipped with MoSEAR Lens run in an untrusted ` +
+    `workspace, not "${basename(modelPath)}". Trust the workspace to use other checkpoints.`
+  );
 }
