@@ -29,6 +29,7 @@ export const ANALYZE_OPTIONS: OptionSpec[] = [
   { name: 'layers', takesValue: true },
   { name: 'head', takesValue: true, repeatable: true },
   { name: 'json', takesValue: true },
+  { name: 'html', takesValue: true },
   { name: 'ffmpeg', takesValue: true },
   { name: 'decoder', takesValue: true },
   { name: 'no-thumbnails', takesValue: false },
@@ -60,12 +61,21 @@ export interface AnalyzeOptions {
   allowFallback: boolean;
   edits: ControlEdits;
   json: string | undefined;
+  /** Write a self-contained HTML report of the result here. */
+  html: string | undefined;
   ffmpeg: string | undefined;
   /** Which clip decoder: auto (system ffmpeg when found, else the bundled wasm), system, wasm. */
   decoder: DecoderChoice;
   thumbnails: boolean;
   quiet: boolean;
   help: boolean;
+}
+
+/** `--html` takes a file (the report is one big page, never stdout). */
+export function htmlPath(value: string | undefined): string | undefined {
+  if (value === '-' || value === '')
+    throw new UsageError('--html needs a file name, e.g. --html report.html');
+  return value;
 }
 
 /** Parses the arguments after `analyze`. */
@@ -132,6 +142,7 @@ export function parseAnalyzeOptions(argv: readonly string[]): AnalyzeOptions {
     allowFallback: parsed.flags.has('allow-fallback'),
     edits,
     json: single(parsed, 'json'),
+    html: htmlPath(single(parsed, 'html')),
     ffmpeg: single(parsed, 'ffmpeg'),
     decoder: parseChoice(single(parsed, 'decoder') ?? 'auto', 'decoder', DECODER_CHOICES),
     thumbnails: !parsed.flags.has('no-thumbnails'),

@@ -12,9 +12,10 @@ import { WASM_WORKER_BUNDLE } from '../core/decode/wasmFfmpegDecoder';
 import { AnalysisEngine, modelInfoOf } from '../core/engine/analysisEngine';
 import { readOnnxModelInfo } from '../core/onnx/modelProto';
 import { formatAnalysis } from './analysisReport';
-import { controlsFromEdits, parseAnalyzeOptions } from './analyzeOptions';
+import { controlsFromEdits, htmlPath, parseAnalyzeOptions } from './analyzeOptions';
 import { parseCommandLine, single } from './commandLine';
 import { EXIT, OutputError, UsageError, exitCodeFor } from './exitCodes';
+import { htmlReportFor } from './htmlReportFile';
 import { formatModelInfo, formatProviders } from './infoCommand';
 
 /** The package root: dist/cli/main.js lives two folders below it. */
@@ -31,6 +32,7 @@ usage:
   mosear-lens info [<model.onnx>]        the checkpoint's contract metadata and the execution providers here
                                          (--json <file>: the same as JSON)
   mosear-lens show <result.json>         the summary of a saved result (no clip or model needed)
+                                         (--html <file>: also write its self-contained HTML report)
 
 analyze options (unset intervention options come from the checkpoint's mosear.ar_defaults):
   --model <file.onnx>       contract checkpoint (default: the shipped mosear-tiny)
@@ -46,6 +48,8 @@ analyze options (unset intervention options come from the checkpoint's mosear.ar
   --layers <l,l,…>|all|none layers (0-based) where the intervention may act (ar_layers)
   --head <L:H=on|off|auto>  force a head on or off (ar_head_override); repeatable
   --json <file>             write the AnalysisResult JSON ("-" for stdout, which drops the summary)
+  --html <file>             write a self-contained HTML report (the extension's Analysis panel with
+                            the result embedded; opens offline in a browser)
   --ffmpeg <path>           the ffmpeg executable (default: on PATH; ffprobe next to it or on PATH)
   --decoder auto|system|wasm   clip decoder: the system ffmpeg, or the bundled ffmpeg.wasm (clips
                             up to 256 MiB); auto (default) = system when ffmpeg is on PATH, else wasm
@@ -137,6 +141,10 @@ async function analyze(argv: string[], signal: AbortSignal): Promise<void> {
       await writeOutput(options.json, `${JSON.stringify(result)}\n`);
       if (!options.quiet && !toStdout) console.log(`\nwrote ${options.json}`);
     }
+    if (options.html !== undefined) {
+      await writeOutput(options.html, await htmlReportFor(result));
+      if (!options.quiet && !toStdout) console.log(`wrote ${options.html}`);
+    }
   } finally {
     await eng.dispose();
   }
@@ -178,7 +186,10 @@ async function info(argv: string[], signal: AbortSignal): Promise<void> {
 }
 
 async function show(argv: string[]): Promise<void> {
-  const parsed = parseCommandLine(argv, [{ name: 'help', takesValue: false }]);
+  const parsed = parseCommandLine(argv, [
+    { name: 'help', takesValue: false },
+    { name: 'html', takesValue: true },
+  ]);
   if (parsed.flags.has('help')) {
     console.log(USAGE);
     return;
@@ -192,7 +203,13 @@ async function show(argv: string[]): Promise<void> {
   } catch (error) {
     throw new UsageError(`cannot read ${file}: ${(error as Error).message}`);
   }
-  process.stdout.write(formatAnalysis(parseAnalysisResult(text)));
+  const result = parseAnalysisResult(text);
+  process.stdout.write(formatAnalysis(result));
+  const html = htmlPath(single(parsed, 'html'));
+  if (html !== undefined) {
+    await writeOutput(html, await htmlReportFor(result));
+    console.log(`\nwrote ${html}`);
+  }
 }
 
 async function main(argv: string[], signal: AbortSignal): Promise<void> {

@@ -30,6 +30,35 @@ export interface PanelInit {
   debounceMs: number;
 }
 
+/** Columns the biased-heads table can be sorted by. */
+export type BiasedHeadSortKey =
+  'layer' | 'head' | 'statistic' | 'layerMean' | 'aboveThreshold' | 'audioMoved' | 'visualBefore';
+
+/**
+ * What the Analysis webview keeps with `vscode.setState`: the host's serializer reads `origin`
+ * and `result` to revive the panel after a reload; the rest is UI state the webview restores.
+ */
+export interface AnalysisViewState {
+  origin: PanelOrigin;
+  /** The latest result drawn (null before the first one arrives). */
+  result: AnalysisResult | null;
+  /** The controls being edited (null: those the result ran with). */
+  controls: ArControls | null;
+  /** One τ slider for every layer (true) or one per layer. */
+  tauForAllLayers: boolean;
+  /** The head selected in the grid and the biased-heads table. */
+  selectedHead: { layer: number; head: number } | null;
+  /** UAP shares of visual + audio only, or of the whole row (text included). */
+  uapNormalisation: 'av' | 'row';
+  /** Head grid colour scale on log10 of the statistic. */
+  gridLogScale: boolean;
+  biasedHeadSort: { key: BiasedHeadSortKey; descending: boolean };
+  /** Per-token attention: the layer, a head or the head average, and which run's attention. */
+  tokenLayer: number;
+  tokenHead: number | 'mean';
+  tokenRun: 'before' | 'after';
+}
+
 /** A file the webview wants saved (charts as PNG, tables as CSV/JSON). */
 export interface ExportFile {
   /** Suggested base name, e.g. "sample.uap.png" (a bare name: no path separators). */

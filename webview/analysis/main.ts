@@ -1,2 +1,104 @@
-// The Analysis panel's webview entry.
-export {};
+// The Analysis panel's webview entry: builds the whole DOM into #app, connects to the host (VS Code
+// or the embedded report data), and redraws every view on each state or theme change.
+import './analysis.css';
+import { applyChartDefaults } from './chartCanvas';
+import { biasedHeadsView } from './biasedHeadsView';
+import { controlsView } from './controlsView';
+import { el } from './domBuilder';
+import { headerView } from './headerView';
+import { headGridView } from './headGridView';
+import { connectHost } from './hostChannel';
+import { moseGateView } from './moseGateView';
+import { fileStem } from './panelData';
+import { PanelModel } from './panelModel';
+import { predictionView } from './predictionView';
+import { button } from './sectionFrame';
+import { refreshPalette, watchTheme } from './theme';
+import { thresholdView } from './thresholdView';
+import { tokenAttentionView } from './tokenAttentionView';
+import { uapChartView } from './uapChartView';
+import type { View } from './view';
+
+const THEME_CLASSES = ['vscode-light', 'vscode-dark', 'vscode-high-contrast'];
+
+/** Outside VS Code (a report) the body has no theme class: follow the browser's scheme. */
+function followBrowserScheme(): void {
+  const dark = window.matchMedia('(prefers-color-scheme: dark)');
+  const contrast = window.matchMedia('(forced-colors: active)');
+  const apply = (): void => {
+    document.body.classList.remove(...THEME_CLASSES);
+    document.body.classList.add(
+      contrast.matches ? 'vscode-high-contrast' : dark.matches ? 'vscode-dark' : 'vscode-light',
+    );
+  };
+  apply();
+  dark.addEventListener('change', apply);
+  contrast.addEventListener('change', apply);
+}
+
+function start(): void {
+  const root =
+    document.getElementById('app') ?? document.body.appendChild(el('div', { id: 'app' }));
+  const host = connectHost();
+  if (!host.hasHost && !THEME_CLASSES.some((c) => document.body.classList.contains(c))) {
+    followBrowserScheme();
+  }
+  let views: View[] = [];
+  const render = (): void => {
+    const palette = refreshPalette();
+    applyChartDefaults(palette);
+    root.dataset['state'] = model.busy ? 'running' : 'idle';
+    root.dataset['ready'] = model.result === null ? 'false' : 'true';
+    for (const view of views) {
+      try {
+        view.update(palette);
+      } catch (error) {
+        model.reportError(error);
+      }
+    }
+  };
+  const model = new PanelModel(host, render);
+  const save = button(
+    'Save result (.mosear.json)',
+    () => model.saveResult(`${fileStem(model.result)}.mosear.json`),
+    { secondary: true, 'data-testid': 'save-result' },
+  );
+  const report = button('Export HTML report', () => model.exportReport(), {
+    secondary: true,
+    'data-testid': 'export-report',
+  });
+  report.hidden = !host.hasHost;
+  const header = headerView(model);
+  views = [
+    header,
+    controlsView(model),
+    predictionView(model),
+    uapChartView(model),
+    headGridView(model),
+    biasedHeadsView(model),
+    thresholdView(model),
+    moseGateView(model),
+    tokenAttentionView(model),
+  ];
+  const [, controls, ...cards] = views;
+  const tokens = cards.pop();
+  root.className = 'panel';
+  root.replaceChildren(
+    el(
+      'div',
+      { class: 'panel-top' },
+      header.element,
+      el('div', { class: 'panel-actions' }, save, report),
+    ),
+    controls?.element ?? '',
+    el('div', { class: 'cards' }, ...cards.map((v) => v.element)),
+    tokens?.element ?? '',
+  );
+  watchTheme(render);
+  window.addEventListener('error', (event) => model.reportError(event.error ?? event.message));
+  window.addEventListener('unhandledrejection', (event) => model.reportError(event.reason));
+  render();
+  host.start((message) => model.receive(message));
+}
+
+start();

@@ -1,0 +1,44 @@
+// `--html <out>`: the Analysis panel's bundle (dist/webview/analysis.{js,css}, found next to the
+// CLI's own bundle) inlined with the result into one offline HTML file.
+import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { AnalysisResult } from '../protocol/analysisResult';
+import { buildHtmlReport } from '../core/reports/htmlReport';
+import { OutputError } from './exitCodes';
+
+/** The folder holding the panel bundle: dist/cli/../webview. */
+export const WEBVIEW_BUNDLE_DIR = join(__dirname, '..', 'webview');
+
+/** The report HTML for a result, from the panel bundle in `bundleDir`. */
+export async function htmlReportFor(
+  result: AnalysisResult,
+  bundleDir: string = WEBVIEW_BUNDLE_DIR,
+): Promise<string> {
+  const scriptPath = join(bundleDir, 'analysis.js');
+  const stylePath = join(bundleDir, 'analysis.css');
+  for (const path of [scriptPath, stylePath]) {
+    if (!existsSync(path)) {
+      throw new OutputError(
+        `cannot write the HTML report: the panel bundle ${path} is missing (run npm run build)`,
+      );
+    }
+  }
+  const [script, style] = await Promise.all([
+    readFile(scriptPath, 'utf8'),
+    readFile(stylePath, 'utf8'),
+  ]);
+  return buildHtmlReport({
+    script,
+    style,
+    title: `${result.clip.name} — ${result.model.metadata.checkpoint.name} — MoSEAR Lens`,
+    init: {
+      origin: { kind: 'report' },
+      result,
+      canRun: false,
+      readOnlyReason: `a report written by mosear-lens on ${result.createdAt.slice(0, 10)}; the AR flag preview works, re-runs need the extension`,
+      workspaceDefaults: null,
+      debounceMs: 250,
+    },
+  });
+}

@@ -1,0 +1,81 @@
+// The header: clip, checkpoint, where the model ran (and why other providers were skipped), the
+// decoder, timings, and the read-only banner.
+import { el, formatMs, replaceChildren } from './domBuilder';
+import type { PanelModel } from './panelModel';
+import type { View } from './view';
+
+function fact(label: string, value: string, title?: string): HTMLElement {
+  return el('div', { class: 'fact' }, el('dt', {}, label), el('dd', { title }, value));
+}
+
+/** The clip and model header. */
+export function headerView(model: PanelModel): View {
+  const title = el('h1', { 'data-testid': 'clip-name' });
+  const facts = el('dl', { class: 'facts' });
+  const attempts = el('ul', { class: 'attempts' });
+  const details = el(
+    'details',
+    { class: 'runtime-details' },
+    el('summary', {}, 'Execution providers tried'),
+    attempts,
+  );
+  const banner = el('div', {
+    class: 'banner',
+    role: 'note',
+    'data-testid': 'read-only',
+    hidden: true,
+  });
+  const element = el('header', { class: 'panel-header' }, title, facts, details, banner);
+  return {
+    element,
+    update() {
+      const r = model.result;
+      const init = model.init;
+      banner.hidden = init === null || init.canRun;
+      banner.textContent =
+        init !== null && !init.canRun
+          ? `Read-only: ${init.readOnlyReason ?? 'runs are not available here'}.`
+          : '';
+      if (r === null) {
+        title.textContent = init === null ? 'Waiting for the extension…' : 'Analysing…';
+        replaceChildren(facts);
+        return;
+      }
+      title.textContent = r.clip.name;
+      title.title = r.clip.path;
+      const arch = r.model.metadata.architecture;
+      const failed = r.runtime.attempts.filter((a) => !a.ok);
+      const t = r.timings;
+      replaceChildren(
+        facts,
+        fact('Duration', `${r.clip.durationSeconds.toFixed(2)} s`),
+        fact(
+          'Checkpoint',
+          `${r.model.metadata.checkpoint.name} (${arch.layers} layers × ${arch.heads} heads${arch.mose ? ', MoSE' : ''})`,
+          r.model.path,
+        ),
+        fact(
+          'Provider',
+          `${r.runtime.provider}${failed.length > 0 ? ` (skipped: ${failed.map((a) => a.provider).join(', ')})` : ''}`,
+        ),
+        fact('Decoder', `${r.clip.decoder.backend === 'system' ? 'system ffmpeg' : 'ffmpeg.wasm'}`),
+        fact(
+          'Timings',
+          `decode ${t.decodeCached ? 'cached' : formatMs(t.decodeMs)} · inference ${formatMs(t.inferenceMs)} · total ${formatMs(t.totalMs)}`,
+          `session open ${formatMs(t.sessionOpenMs)}, ${t.sessionRuns} session runs (${t.sessionRunMs.map(formatMs).join(', ')}), analysis ${formatMs(t.analysisMs)}`,
+        ),
+      );
+      replaceChildren(
+        attempts,
+        ...r.runtime.attempts.map((a) =>
+          el(
+            'li',
+            { class: a.ok ? 'ok' : 'failed' },
+            el('strong', {}, a.provider),
+            a.ok ? ' — used' : ` — skipped: ${a.reason ?? 'failed'}`,
+          ),
+        ),
+      );
+    },
+  };
+}

@@ -1,0 +1,189 @@
+// Pure derivations behind the views: the preview flags, the biased-heads rows, the token ranks,
+// CSV text. No DOM, so the logic stays testable and the views stay thin.
+import { applyFlagRule, type FlagRuleResult } from '../../src/core/ar/flagRule';
+import { modalityPositions } from '../../src/core/analysis/tokenAttention';
+import type { AnalysisResult, LayerDecision } from '../../src/protocol/analysisResult';
+import type { ArControls, TauRange } from '../../src/protocol/contract';
+import { RATIO_KIND_NAMES } from '../../src/protocol/contract';
+import type { BiasedHeadSortKey } from '../../src/protocol/panelMessages';
+
+/** The TS flag rule on the intervention run's `modalityMass` with (possibly edited) controls. */
+export function previewFlags(result: AnalysisResult, controls: ArControls): FlagRuleResult {
+  const meta = result.model.metadata;
+  return applyFlagRule({
+    modalityMass: result.intervention.modalityMass.flat(2),
+    layers: meta.architecture.layers,
+    heads: meta.architecture.heads,
+    visualTokens: modalityPositions(meta.tokenLayout, 'visual').length,
+    audioTokens: modalityPositions(meta.tokenLayout, 'audio').length,
+    controls,
+  });
+}
+
+/** Heads set in a row-major [L·Hh] or nested [L][Hh] flag array. */
+export function countFlags(flags: ArrayLike<number> | number[][]): number {
+  const values = Array.isArray(flags) ? (flags as unknown[]).flat() : Array.from(flags);
+  return values.filter((v) => typeof v === 'number' && v > 0.5).length;
+}
+
+/** Deep equality of two control sets (the edited controls vs those a result ran with). */
+export function sameControls(a: ArControls, b: ArControls): boolean {
+  return JSON.stringify(a) === JSON.stringify(b);
+}
+
+/** Which heads and decisions the panel shows: the preview while edited, else the run's. */
+export interface ShownFlags {
+  /** True when the flags come from the preview (edited controls, not yet run). */
+  preview: boolean;
+  /** [L][Hh] flags as the graph reports them for the mode. */
+  flags: boolean[][];
+  decisions: LayerDecision[];
+  count: number;
+}
+
+/** The flags and decisions to draw. */
+export function shownFlags(
+  result: AnalysisResult,
+  controls: ArControls,
+  preview: FlagRuleResult,
+): ShownFlags {
+  const Hh = result.model.metadata.architecture.heads;
+  if (!sameControls(controls, result.intervention.controls)) {
+    const flags = preview.layers.map((_, l) =>
+      Array.from({ length: Hh }, (_, h) => (preview.arFlags[l * Hh + h] ?? 0) > 0.5),
+    );
+    return { preview: true, flags, decisions: preview.layers, count: countFlags(preview.arFlags) };
+  }
+  const flags = result.intervention.arFlags.map((row) => row.map((v) => v > 0.5));
+  return {
+    preview: false,
+    flags,
+    decisions: result.intervention.flagDecisions,
+    count: countFlags(result.intervention.arFlags),
+  };
+}
+
+/** One row of the biased-heads table. */
+export interface BiasedHeadRow {
+  layer: number;
+  head: number;
+  reason: string;
+  statistic: number;
+  layerMean: number;
+  /** statistic − (1 + margin) × mean: how far above the head threshold. */
+  aboveThreshold: number;
+  /** Audio mass before − after the intervention in this head (null when the run did not act). */
+  audioMoved: number | null;
+  /** Whole-row visual share before and after the intervention. */
+  visualBefore: number;
+  visualAfter: number | null;
+}
+
+/** The flagged heads as table rows, sorted. */
+export function biasedHeadRows(
+  result: AnalysisResult,
+  shown: ShownFlags,
+  sort: { key: BiasedHeadSortKey; descending: boolean },
+): BiasedHeadRow[] {
+  const run = result.intervention;
+  const rows: BiasedHeadRow[] = [];
+  shown.decisions.forEach((d) => {
+    shown.flags[d.layer]?.forEach((flagged, h) => {
+      if (!flagged) return;
+      const before = run.modalityMass[d.layer]?.[h] ?? [0, 0, 0];
+      const after = run.modalityMassAfter[d.layer]?.[h] ?? before;
+      // The run's after-masses belong to the run's flags; a preview-only flag has none yet.
+      const acted = (run.arFlags[d.layer]?.[h] ?? 0) > 0.5 && !shown.preview;
+      const statistic = d.headStatistics[h] ?? NaN;
+      rows.push({
+        layer: d.layer,
+        head: h,
+        reason: d.reasons[h] ?? (run.controls.mode === 2 ? 'pai' : 'automatic'),
+        statistic,
+        layerMean: d.headMean,
+        aboveThreshold: statistic - d.headThreshold,
+        audioMoved: acted ? (before[1] ?? 0) - (after[1] ?? 0) : null,
+        visualBefore: before[0] ?? 0,
+        visualAfter: acted ? (after[0] ?? 0) : null,
+      });
+    });
+  });
+  const direction = sort.descending ? -1 : 1;
+  const value = (r: BiasedHeadRow): number => r[sort.key] ?? -Infinity;
+  return rows.sort(
+    (a, b) => direction * (value(a) - value(b)) || a.layer - b.layer || a.head - b.head || 0,
+  );
+}
+
+/** One token's weight in one attention row, with its rank (1 = largest). */
+export interface TokenWeight {
+  index: number;
+  weight: number;
+  rank: number;
+}
+
+/** The answer query's attention over the keys for a layer and a head (or the head mean). */
+export function tokenWeights(
+  result: AnalysisResult,
+  layer: number,
+  head: number | 'mean',
+  run: 'before' | 'after',
+): TokenWeight[] {
+  const rows =
+    run === 'before'
+      ? result.intervention.tokenAttentionBefore[layer]
+      : result.intervention.tokenAttention[layer];
+  if (rows === undefined || rows.length === 0) return [];
+  const n = rows[0]?.length ?? 0;
+  const weights =
+    head === 'mean'
+      ? Array.from({ length: n }, (_, k) => rows.reduce((s, r) => s + (r[k] ?? 0), 0) / rows.length)
+      : [...(rows[head] ?? [])];
+  const order = weights.map((w, k) => ({ w, k })).sort((a, b) => b.w - a.w || a.k - b.k);
+  const ranks = new Array<number>(n);
+  order.forEach(({ k }, i) => (ranks[k] = i + 1));
+  return weights.map((weight, index) => ({ index, weight, rank: ranks[index] ?? n }));
+}
+
+/** The τ slider's scale for a ratio kind (from `mosear.tau_sweep`). */
+export function tauRangeOf(result: AnalysisResult, kind: ArControls['ratioKind']): TauRange {
+  return result.model.metadata.tauSweep[RATIO_KIND_NAMES[kind]];
+}
+
+/** Slider position ↔ τ: linear sweeps use τ itself, log sweeps log10 τ. */
+export function tauToSlider(range: TauRange, tau: number): number {
+  return range.scale === 'log' ? Math.log10(Math.max(tau, range.min)) : tau;
+}
+
+/** The τ for a slider position. */
+export function sliderToTau(range: TauRange, position: number): number {
+  return range.scale === 'log' ? Number((10 ** position).toPrecision(4)) : position;
+}
+
+/** A CSV cell: quoted when it holds a comma, quote or line break. */
+function csvCell(value: unknown): string {
+  const text =
+    typeof value === 'string'
+      ? value
+      : typeof value === 'number' || typeof value === 'boolean'
+        ? String(value)
+        : value === null || value === undefined
+          ? ''
+          : JSON.stringify(value);
+  return /[",\n\r]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
+}
+
+/** Rows of objects as CSV with a header line (columns from the first row's keys). */
+export function toCsv(rows: readonly Record<string, unknown>[], columns?: string[]): string {
+  const keys = columns ?? Object.keys(rows[0] ?? {});
+  const lines = [keys.map(csvCell).join(',')];
+  for (const row of rows) lines.push(keys.map((k) => csvCell(row[k])).join(','));
+  return `${lines.join('\n')}\n`;
+}
+
+/** A file-name stem from the clip's name (no extension, safe characters only). */
+export function fileStem(result: AnalysisResult | null): string {
+  const name = result?.clip.name.replace(/\.[^.]+$/, '') ?? 'analysis';
+  const safe = name.replace(/[^A-Za-z0-9._-]+/g, '_').replace(/^\.+/, '');
+  return safe === '' ? 'analysis' : safe.slice(0, 120);
+}

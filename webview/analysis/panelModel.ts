@@ -1,0 +1,253 @@
+// The panel's state and its transitions: the result drawn, the controls being edited, the UI
+// choices, and the run bookkeeping (increasing request ids; only the latest result is drawn).
+import { defaultControls } from '../../src/core/contract/controls';
+import type { FlagRuleResult } from '../../src/core/ar/flagRule';
+import type { AnalysisResult } from '../../src/protocol/analysisResult';
+import type { ArControls } from '../../src/protocol/contract';
+import type {
+  AnalysisViewState,
+  ExportFile,
+  HostToWebview,
+  PanelInit,
+} from '../../src/protocol/panelMessages';
+import type { PanelHost } from './hostChannel';
+import { previewFlags, sameControls, shownFlags, type ShownFlags } from './panelData';
+
+/** UI choices that survive a reload. */
+export type ViewChoices = Omit<AnalysisViewState, 'origin' | 'result' | 'controls'>;
+
+const DEFAULT_CHOICES: ViewChoices = {
+  tauForAllLayers: true,
+  selectedHead: null,
+  uapNormalisation: 'av',
+  gridLogScale: false,
+  biasedHeadSort: { key: 'aboveThreshold', descending: true },
+  tokenLayer: 0,
+  tokenHead: 'mean',
+  tokenRun: 'after',
+};
+
+/** Where the latest run stands, for the status line. */
+export type RunStatus =
+  | { kind: 'idle' }
+  | { kind: 'pending' }
+  | { kind: 'running'; requestId: number }
+  | { kind: 'failed'; message: string; cancelled: boolean };
+
+/** The panel's state; views read it and call its methods, `onChange` redraws. */
+export class PanelModel {
+  init: PanelInit | null = null;
+  result: AnalysisResult | null = null;
+  controls: ArControls | null = null;
+  choices: ViewChoices;
+  status: RunStatus = { kind: 'idle' };
+  /** The last export or save outcome, shown in the status line. */
+  notice: string | null = null;
+  private latestRequestId = 0;
+  private debounce: ReturnType<typeof setTimeout> | undefined;
+  private preview: { controls: ArControls; result: AnalysisResult; flags: FlagRuleResult } | null =
+    null;
+
+  constructor(
+    readonly host: PanelHost,
+    private readonly onChange: () => void,
+  ) {
+    const saved = host.loadState();
+    this.choices = { ...DEFAULT_CHOICES };
+    for (const key of Object.keys(DEFAULT_CHOICES) as (keyof ViewChoices)[]) {
+      if (saved?.[key] !== undefined) Object.assign(this.choices, { [key]: saved[key] });
+    }
+    if (saved?.result) this.result = saved.result;
+    if (saved?.controls) this.controls = saved.controls;
+  }
+
+  /** Whether `run` requests go anywhere. */
+  get canRun(): boolean {
+    return this.host.hasHost && (this.init?.canRun ?? false);
+  }
+
+  /** The preview of the edited controls on the current result (cached per controls). */
+  previewFlags(): FlagRuleResult | null {
+    if (this.result === null || this.controls === null) return null;
+    const cached = this.preview;
+    if (cached?.result === this.result && sameControls(cached.controls, this.controls)) {
+      return cached.flags;
+    }
+    const flags = previewFlags(this.result, this.controls);
+    this.preview = { controls: structuredClone(this.controls), result: this.result, flags };
+    return flags;
+  }
+
+  /** The flags the views draw (preview while the controls differ from the result's). */
+  shown(): ShownFlags | null {
+    const flags = this.previewFlags();
+    if (this.result === null || this.controls === null || flags === null) return null;
+    return shownFlags(this.result, this.controls, flags);
+  }
+
+  /** The checkpoint's own defaults (`mosear.ar_defaults`, no head overrides). */
+  defaultControls(): ArControls | null {
+    return this.result === null ? null : defaultControls(this.result.model.metadata);
+  }
+
+  /** Handles a host message. */
+  receive(message: HostToWebview): void {
+    switch (message.type) {
+      case 'init':
+        this.init = message.init;
+        if (message.init.result !== null) this.setResult(message.init.result);
+        this.status = { kind: 'idle' };
+        break;
+      case 'runStarted':
+        if (message.requestId === this.latestRequestId) {
+          this.status = { kind: 'running', requestId: message.requestId };
+        }
+        break;
+      case 'runResult':
+        // Results of superseded requests are dropped: the panel shows the latest settings.
+        if (message.requestId !== this.latestRequestId || this.debounce !== undefined) return;
+        this.setResult(message.result);
+        this.status = { kind: 'idle' };
+        break;
+      case 'runFailed':
+        if (message.requestId !== this.latestRequestId || this.debounce !== undefined) return;
+        this.status = {
+          kind: 'failed',
+          message: message.message,
+          cancelled: message.cancelled,
+        };
+        break;
+      case 'saved':
+        this.notice =
+          message.error !== null
+            ? `Save failed: ${message.error}`
+            : message.path === null
+              ? null
+              : `Saved ${message.path}`;
+        break;
+    }
+    this.changed();
+  }
+
+  private setResult(result: AnalysisResult): void {
+    const first = this.result === null || this.result.model.path !== result.model.path;
+    const keepEdits = this.controls !== null && !first && this.debounce !== undefined;
+    this.result = result;
+    if (!keepEdits) this.controls = structuredClone(result.intervention.controls);
+    const L = result.model.metadata.architecture.layers;
+    if (this.choices.tokenLayer >= L) this.choices.tokenLayer = 0;
+    const sel = this.choices.selectedHead;
+    if (sel !== null && sel.layer >= L) this.choices.selectedHead = null;
+  }
+
+  /** Applies an edit to the controls: the preview updates now, a run follows debounced. */
+  editControls(edit: (controls: ArControls) => void): void {
+    if (this.controls === null) return;
+    const next = structuredClone(this.controls);
+    edit(next);
+    this.controls = next;
+    this.scheduleRun();
+    this.changed();
+  }
+
+  /** Replaces a UI choice. */
+  choose<K extends keyof ViewChoices>(key: K, value: ViewChoices[K]): void {
+    this.choices = { ...this.choices, [key]: value };
+    this.changed();
+  }
+
+  private scheduleRun(): void {
+    if (!this.canRun) return;
+    clearTimeout(this.debounce);
+    this.status = { kind: 'pending' };
+    this.debounce = setTimeout(() => {
+      this.debounce = undefined;
+      this.runNow();
+    }, this.init?.debounceMs ?? 250);
+  }
+
+  /** Posts a run with the current controls now (a new, larger request id). */
+  runNow(): void {
+    if (!this.canRun || this.controls === null) return;
+    clearTimeout(this.debounce);
+    this.debounce = undefined;
+    this.latestRequestId += 1;
+    this.status = { kind: 'running', requestId: this.latestRequestId };
+    this.host.post({
+      type: 'run',
+      requestId: this.latestRequestId,
+      controls: structuredClone(this.controls),
+    });
+    this.changed();
+  }
+
+  /** True while a run is scheduled or in flight. */
+  get busy(): boolean {
+    return this.status.kind === 'pending' || this.status.kind === 'running';
+  }
+
+  /** Saves a file: the host asks where; a report downloads it. */
+  exportFile(file: ExportFile): void {
+    if (this.host.hasHost) {
+      this.host.post({ type: 'exportFile', requestId: this.exportId(), file });
+    } else {
+      this.host.download(file);
+    }
+  }
+
+  // Exports share the request counter with runs only in name; they never touch run state.
+  private exportCounter = 0;
+  private exportId(): number {
+    this.exportCounter += 1;
+    return this.exportCounter;
+  }
+
+  /** Asks the host to save the result, or downloads it in a report. */
+  saveResult(fileName: string): void {
+    if (this.host.hasHost) this.host.post({ type: 'saveResult', requestId: this.exportId() });
+    else if (this.result !== null) {
+      this.host.download({
+        fileName,
+        format: 'json',
+        encoding: 'utf8',
+        data: `${JSON.stringify(this.result)}\n`,
+      });
+    }
+  }
+
+  /** Asks the host for an HTML report of the current result. */
+  exportReport(): void {
+    if (this.host.hasHost) this.host.post({ type: 'exportReport', requestId: this.exportId() });
+  }
+
+  /** Posts the current controls as workspace defaults. */
+  saveDefaults(): void {
+    if (this.host.hasHost && this.controls !== null) {
+      this.host.post({ type: 'saveDefaults', controls: structuredClone(this.controls) });
+      this.notice = 'Saved these controls as the workspace defaults';
+      this.changed();
+    }
+  }
+
+  /** Reports an error to the host's log (no console in webviews). */
+  reportError(error: unknown): void {
+    const message =
+      error instanceof Error ? `${error.message}\n${error.stack ?? ''}` : String(error);
+    this.host.post({ type: 'webviewError', message });
+  }
+
+  /** The state VS Code keeps across reloads. */
+  viewState(): AnalysisViewState {
+    return {
+      origin: this.init?.origin ?? { kind: 'report' },
+      result: this.result,
+      controls: this.controls,
+      ...this.choices,
+    };
+  }
+
+  private changed(): void {
+    this.host.saveState(this.viewState());
+    this.onChange();
+  }
+}

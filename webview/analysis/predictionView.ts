@@ -1,0 +1,105 @@
+// Predictions with and without the intervention: every label's probability side by side, the
+// predicted label of each run outlined and named above the chart.
+import type { Prediction } from '../../src/protocol/analysisResult';
+import { ChartCanvas } from './chartCanvas';
+import { el, formatPercent, replaceChildren } from './domBuilder';
+import type { PanelModel } from './panelModel';
+import { toCsv } from './panelData';
+import { sectionFrame } from './sectionFrame';
+import { currentPalette, withAlpha } from './theme';
+import type { View } from './view';
+
+function predictionLine(run: string, p: Prediction): HTMLElement {
+  return el(
+    'span',
+    { class: 'prediction', 'data-run': run, 'data-label': p.label },
+    `${run}: `,
+    el('strong', {}, p.label),
+    ` ${formatPercent(p.probability)}`,
+  );
+}
+
+/** The prediction section. */
+export function predictionView(model: PanelModel): View {
+  const rows = (): Record<string, unknown>[] => {
+    const r = model.result;
+    if (r === null) return [];
+    return r.model.metadata.labels.map((label, i) => ({
+      label,
+      without: r.baseline.probabilities[i],
+      with: r.intervention.probabilities[i],
+    }));
+  };
+  const chart = new ChartCanvas<'bar'>(
+    'Probability of each label without and with the intervention',
+    220,
+    'prediction-chart',
+  );
+  const frame = sectionFrame(model, 'Prediction', 'prediction-section', {
+    name: 'prediction',
+    png: () => chart.pngBase64(currentPalette()),
+    csv: () => toCsv(rows()),
+    json: () => rows(),
+  });
+  const summary = el('p', { class: 'prediction-summary', 'data-testid': 'prediction' });
+  frame.body.append(summary, chart.element);
+  return {
+    element: frame.element,
+    update(p) {
+      const r = model.result;
+      if (r === null) return;
+      const without = r.baseline.prediction;
+      const withRun = r.intervention.prediction;
+      const changed = without.index !== withRun.index;
+      replaceChildren(
+        summary,
+        predictionLine('With intervention', withRun),
+        el('span', { class: 'sep' }, ' · '),
+        predictionLine('Without', without),
+        changed ? el('span', { class: 'changed' }, ' — the intervention changed the answer') : null,
+      );
+      summary.dataset['label'] = withRun.label;
+      const labels = r.model.metadata.labels.map((label, i) =>
+        i === withRun.index || i === without.index ? `${label} ★` : label,
+      );
+      const outline = (predicted: number) =>
+        labels.map((_, i) => (i === predicted ? p.foreground : 'transparent'));
+      chart.set({
+        type: 'bar',
+        data: {
+          labels,
+          datasets: [
+            {
+              label: 'without intervention',
+              data: r.baseline.probabilities,
+              backgroundColor: withAlpha(p.mutedForeground, 0.55),
+              borderColor: outline(without.index),
+              borderWidth: 2,
+            },
+            {
+              label: 'with intervention',
+              data: r.intervention.probabilities,
+              backgroundColor: p.visual,
+              borderColor: outline(withRun.index),
+              borderWidth: 2,
+            },
+          ],
+        },
+        options: {
+          indexAxis: 'y',
+          scales: {
+            x: { min: 0, max: 1, ticks: { callback: (v) => formatPercent(Number(v)) } },
+          },
+          plugins: {
+            legend: { position: 'bottom' },
+            tooltip: {
+              callbacks: {
+                label: (item) => `${item.dataset.label ?? ''}: ${formatPercent(Number(item.raw))}`,
+              },
+            },
+          },
+        },
+      });
+    },
+  };
+}

@@ -1,0 +1,277 @@
+// Per-token attention of the answer position: the sampled frames with the visual tokens' weights
+// as a patch heatmap, the audio token's weight over its time span on a strip under them, and the
+// prompt's words highlighted by weight. Layer, head (or head average) and before/after pickers;
+// hovering a token shows its exact weight and rank.
+import type { AnalysisResult, TokenInfo } from '../../src/protocol/analysisResult';
+import { canvasPngBase64 } from './chartCanvas';
+import { el, formatNumber, replaceChildren } from './domBuilder';
+import { selectControl } from './formControls';
+import type { PanelModel } from './panelModel';
+import { tokenWeights, toCsv, type TokenWeight } from './panelData';
+import { sectionFrame } from './sectionFrame';
+import { cssOf, currentPalette, type Palette } from './theme';
+import type { View } from './view';
+
+const THUMB_PX = 150;
+const GAP_PX = 10;
+const STRIP_PX = 46;
+const LABEL_PX = 18;
+
+/** Where each token was drawn, for hover lookups (CSS pixels). */
+interface HitBox {
+  x: number;
+  y: number;
+  w: number;
+  h: number;
+  token: number;
+}
+
+function describeToken(t: TokenInfo): string {
+  switch (t.modality) {
+    case 'visual':
+      return `visual token ${t.index} (frame ${t.frame} at ${t.frameTimeSeconds.toFixed(2)} s, row ${t.row}, col ${t.col})`;
+    case 'audio':
+      return `audio token ${t.index} (${t.startSeconds.toFixed(2)}–${t.endSeconds.toFixed(2)} s)`;
+    case 'text':
+      return `text token ${t.index} ("${t.text}")`;
+  }
+}
+
+/** The per-token attention section. */
+export function tokenAttentionView(model: PanelModel): View {
+  const images = new Map<string, HTMLImageElement>();
+  let hits: HitBox[] = [];
+  let weights: TokenWeight[] = [];
+  const canvas = el('canvas', {
+    role: 'img',
+    tabindex: 0,
+    'aria-label':
+      'Frames with the visual tokens’ attention as a heatmap, and the audio token on a time strip',
+  });
+  const words = el('p', { class: 'token-words', 'data-testid': 'text-tokens' });
+  const hover = el('p', {
+    class: 'token-hover',
+    'aria-live': 'polite',
+    'data-testid': 'token-hover',
+  });
+  const layerPick = selectControl('Layer', [], (v) => model.choose('tokenLayer', Number(v)), {
+    'data-testid': 'token-layer',
+  });
+  const headPick = selectControl(
+    'Head',
+    [],
+    (v) => model.choose('tokenHead', v === 'mean' ? 'mean' : Number(v)),
+    { 'data-testid': 'token-head' },
+  );
+  const runPick = selectControl(
+    'Attention',
+    [
+      { value: 'before', label: 'before intervention' },
+      { value: 'after', label: 'after intervention' },
+    ],
+    (v) => model.choose('tokenRun', v === 'before' ? 'before' : 'after'),
+    { 'data-testid': 'token-run' },
+  );
+  const rows = (): Record<string, unknown>[] => {
+    const r = model.result;
+    if (r === null) return [];
+    return weights.map((w) => {
+      const t = r.tokens[w.index];
+      return {
+        index: w.index,
+        modality: t?.modality,
+        description: t === undefined ? '' : describeToken(t),
+        weight: w.weight,
+        rank: w.rank,
+      };
+    });
+  };
+  const frame = sectionFrame(model, 'Per-token attention', 'tokens-section', {
+    name: 'tokens',
+    png: () => canvasPngBase64(canvas, currentPalette()),
+    csv: () => toCsv(rows()),
+    json: () => ({
+      layer: model.choices.tokenLayer,
+      head: model.choices.tokenHead,
+      run: model.choices.tokenRun,
+      tokens: rows(),
+    }),
+  });
+  frame.body.append(
+    el('div', { class: 'controls-row' }, layerPick.element, headPick.element, runPick.element),
+    el('div', { class: 'token-canvas', 'data-testid': 'token-canvas' }, canvas),
+    words,
+    hover,
+  );
+
+  let built: AnalysisResult | null = null;
+  const describeAt = (index: number): string => {
+    const r = model.result;
+    const w = weights[index];
+    const t = r?.tokens[index];
+    if (r === null || w === undefined || t === undefined) return '';
+    return `${describeToken(t)}: weight ${formatNumber(w.weight, 5)}, rank ${w.rank} of ${weights.length}`;
+  };
+  canvas.addEventListener('mousemove', (event) => {
+    const box = canvas.getBoundingClientRect();
+    const x = event.clientX - box.left;
+    const y = event.clientY - box.top;
+    const hit = hits.find((b) => x >= b.x && x < b.x + b.w && y >= b.y && y < b.y + b.h);
+    hover.textContent = hit === undefined ? '' : describeAt(hit.token);
+  });
+  canvas.addEventListener('mouseleave', () => (hover.textContent = ''));
+
+  const view: View = {
+    element: frame.element,
+    update(p) {
+      const r = model.result;
+      if (r === null) return;
+      const { layers: L, heads: Hh } = r.model.metadata.architecture;
+      if (built !== r) {
+        // Pickers depend on the checkpoint's shape; rebuild their options once per result.
+        built = r;
+        replaceChildren(
+          layerPick.select,
+          ...Array.from({ length: L }, (_, l) => el('vscode-option', { value: l }, `layer ${l}`)),
+        );
+        replaceChildren(
+          headPick.select,
+          el('vscode-option', { value: 'mean' }, 'average of heads'),
+          ...Array.from({ length: Hh }, (_, h) => el('vscode-option', { value: h }, `head ${h}`)),
+        );
+      }
+      const c = model.choices;
+      layerPick.set(String(c.tokenLayer));
+      headPick.set(String(c.tokenHead));
+      runPick.set(c.tokenRun);
+      weights = tokenWeights(r, c.tokenLayer, c.tokenHead, c.tokenRun);
+      hits = draw(canvas, r, weights, p, images, () => view.update(currentPalette()));
+      const text = r.tokens.filter((t) => t.modality === 'text');
+      const maxText = Math.max(1e-12, ...text.map((t) => weights[t.index]?.weight ?? 0));
+      replaceChildren(
+        words,
+        el('span', { class: 'strip-label' }, 'Prompt: '),
+        ...text.map((t) => {
+          const w = weights[t.index]?.weight ?? 0;
+          const span = el(
+            'span',
+            { class: 'word', title: describeAt(t.index), 'data-index': t.index, tabindex: 0 },
+            t.modality === 'text' ? t.text : '',
+          );
+          span.style.background = cssOf({ ...p.heatHigh, a: 0.1 + 0.8 * (w / maxText) });
+          const show = (): void => {
+            hover.textContent = describeAt(t.index);
+          };
+          span.addEventListener('mouseenter', show);
+          span.addEventListener('focus', show);
+          return span;
+        }),
+      );
+      frame.note.textContent = `Layer ${c.tokenLayer}, ${c.tokenHead === 'mean' ? 'heads averaged' : `head ${c.tokenHead}`}, ${c.tokenRun} the intervention. The heatmap is scaled to the largest visual weight; the audio strip and words use absolute weights.`;
+    },
+  };
+  return view;
+}
+
+/** Draws frames, heatmap and audio strip; returns the hit boxes. */
+function draw(
+  canvas: HTMLCanvasElement,
+  r: AnalysisResult,
+  weights: readonly TokenWeight[],
+  p: Palette,
+  images: Map<string, HTMLImageElement>,
+  redraw: () => void,
+): HitBox[] {
+  const visual = r.tokens.filter((t) => t.modality === 'visual');
+  const audio = r.tokens.filter((t) => t.modality === 'audio');
+  const grid = r.model.metadata.tokenLayout.segments.find((s) => s.grid !== undefined)?.grid;
+  const frames = grid?.frames ?? r.clip.frameTimesSeconds.length;
+  const width = frames * THUMB_PX + (frames - 1) * GAP_PX;
+  const height = LABEL_PX + THUMB_PX + GAP_PX + STRIP_PX + LABEL_PX;
+  const ratio = window.devicePixelRatio || 1;
+  canvas.width = Math.round(width * ratio);
+  canvas.height = Math.round(height * ratio);
+  canvas.style.width = `${width}px`;
+  canvas.style.height = `${height}px`;
+  const ctx = canvas.getContext('2d');
+  if (ctx === null) return [];
+  ctx.setTransform(ratio, 0, 0, ratio, 0, 0);
+  ctx.fillStyle = p.background;
+  ctx.fillRect(0, 0, width, height);
+  ctx.font = `12px ${p.fontFamily}`;
+  ctx.textBaseline = 'middle';
+  const hits: HitBox[] = [];
+  const maxVisual = Math.max(1e-12, ...visual.map((t) => weights[t.index]?.weight ?? 0));
+  for (let f = 0; f < frames; f++) {
+    const x0 = f * (THUMB_PX + GAP_PX);
+    const y0 = LABEL_PX;
+    ctx.fillStyle = p.foreground;
+    ctx.fillText(
+      `frame ${f} · ${(r.clip.frameTimesSeconds[f] ?? 0).toFixed(2)} s`,
+      x0,
+      LABEL_PX / 2,
+    );
+    const thumb = r.thumbnails.find((t) => t.frame === f);
+    if (thumb !== undefined) {
+      let img = images.get(thumb.dataUri);
+      if (img === undefined) {
+        img = new Image();
+        img.addEventListener('load', redraw, { once: true });
+        img.src = thumb.dataUri;
+        images.set(thumb.dataUri, img);
+      }
+      if (img.complete && img.naturalWidth > 0) {
+        ctx.imageSmoothingEnabled = false;
+        ctx.drawImage(img, x0, y0, THUMB_PX, THUMB_PX);
+      }
+    } else {
+      ctx.fillStyle = p.gridLines;
+      ctx.fillRect(x0, y0, THUMB_PX, THUMB_PX);
+    }
+    const rows = grid?.rows ?? 1;
+    const cols = grid?.cols ?? 1;
+    const cw = THUMB_PX / cols;
+    const chh = THUMB_PX / rows;
+    for (const t of visual) {
+      if (t.modality !== 'visual' || t.frame !== f) continue;
+      const w = (weights[t.index]?.weight ?? 0) / maxVisual;
+      const x = x0 + t.col * cw;
+      const y = y0 + t.row * chh;
+      ctx.fillStyle = cssOf({ ...p.heatHigh, a: 0.05 + 0.75 * w });
+      ctx.fillRect(x, y, cw, chh);
+      ctx.strokeStyle = cssOf({ ...p.heatLow, a: 0.35 });
+      ctx.lineWidth = 1;
+      ctx.strokeRect(x + 0.5, y + 0.5, cw - 1, chh - 1);
+      hits.push({ x, y, w: cw, h: chh, token: t.index });
+    }
+  }
+  // The audio strip spans the clip's duration under the frames; each audio token's weight is a
+  // bar over the time span it covers (the result has no samples, so no waveform is invented).
+  const stripY = LABEL_PX + THUMB_PX + GAP_PX;
+  const duration = Math.max(r.clip.durationSeconds, 1e-6);
+  const xOf = (seconds: number): number =>
+    (Math.min(Math.max(seconds, 0), duration) / duration) * width;
+  ctx.fillStyle = p.gridLines;
+  ctx.fillRect(0, stripY, width, STRIP_PX);
+  for (const t of audio) {
+    if (t.modality !== 'audio') continue;
+    const w = weights[t.index]?.weight ?? 0;
+    const x = xOf(t.startSeconds);
+    const x1 = xOf(t.endSeconds);
+    const h = Math.max(1, w * STRIP_PX);
+    ctx.fillStyle = p.audio;
+    ctx.fillRect(x, stripY + STRIP_PX - h, Math.max(1, x1 - x), h);
+    hits.push({ x, y: stripY, w: Math.max(1, x1 - x), h: STRIP_PX, token: t.index });
+    ctx.fillStyle = p.foreground;
+    ctx.fillText(`audio token ${t.audioToken}: ${formatNumber(w, 4)}`, x + 6, stripY + 12);
+  }
+  ctx.fillStyle = p.foreground;
+  for (const time of r.clip.frameTimesSeconds) {
+    const x = xOf(time);
+    ctx.fillRect(x - 0.5, stripY + STRIP_PX, 1, 5);
+  }
+  ctx.fillText('0 s', 0, stripY + STRIP_PX + LABEL_PX / 2 + 2);
+  const end = `${duration.toFixed(2)} s`;
+  ctx.fillText(end, width - ctx.measureText(end).width, stripY + STRIP_PX + LABEL_PX / 2 + 2);
+  return hits;
+}
