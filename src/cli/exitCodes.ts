@@ -6,6 +6,8 @@ import { DecodeError } from '../core/decode/decodeError';
 import { EngineError } from '../core/engine/engineError';
 import { InferenceError } from '../core/inference/inferenceError';
 import { OnnxModelError } from '../core/onnx/modelProto';
+import { BenchmarkError } from '../core/evaluation/benchmarkRecords';
+import { ManifestError } from '../core/evaluation/manifest';
 
 /** Exit codes, documented in README.md (CLI section) and `mosear-lens --help`. */
 export const EXIT = {
@@ -66,6 +68,12 @@ export function exitCodeFor(error: unknown): { code: number; userError: boolean 
     }
   }
   if (error instanceof ContractError || error instanceof OnnxModelError) return user(EXIT.model);
+  if (error instanceof BenchmarkError) {
+    return (error as { code?: unknown }).code === 'CANCELLED'
+      ? user(EXIT.interrupted)
+      : user(EXIT.usage);
+  }
+  if (error instanceof ManifestError) return user(EXIT.usage);
   if (error instanceof AnalysisResultError) return user(EXIT.clip);
   if (error instanceof InferenceError) {
     return error.code === 'CANCELLED' ? user(EXIT.interrupted) : user(EXIT.runtime);

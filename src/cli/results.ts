@@ -4,33 +4,19 @@
 import { readFile, stat, writeFile } from 'node:fs/promises';
 import { mkdirSync } from 'node:fs';
 import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
-import type { ArControls, ContractMetadata } from '../protocol/contract';
+import type { ContractMetadata } from '../protocol/contract';
 import { CA_MER_SUBSETS, isCaMerSubset, type CaMerSubset } from '../core/analysis/metrics';
-import { argmax } from '../core/analysis/probabilities';
-import { tokenAttentionSummary, type LayerTokenAttention } from '../core/analysis/tokenAttention';
-import { uapPerLayer, type LayerUap } from '../core/analysis/uap';
 import { ContractError } from '../core/contract/contractError';
-import { defaultControls } from '../core/contract/controls';
-import {
-  DecodeError,
-  SystemFfmpegDecoder,
-  clipDecodeSpecFromContract,
-  type ClipDecodeSpec,
-} from '../core/decode';
-import { DecodeCache, type CachedTensors } from '../core/evaluation/decodeCache';
-import { ManifestError, readManifest, type ManifestEntry } from '../core/evaluation/manifest';
+import { DecodeError, SystemFfmpegDecoder } from '../core/decode';
+import type { ClipOkRecord } from '../core/evaluation/benchmarkRecords';
+import { runBenchmark } from '../core/evaluation/benchmarkRun';
+import { DecodeCache, systemDecoderIdentity } from '../core/evaluation/decodeCache';
+import { ManifestError } from '../core/evaluation/manifest';
 import {
   summarizeCheckpoint,
   type CheckpointSummary,
   type SettingRun,
 } from '../core/evaluation/splitSummary';
-import {
-  closeContractModel,
-  onnxRuntimeVersion,
-  openContractModel,
-  runContractModel,
-  type ContractModel,
-} from '../core/inference/contractModel';
 import { OnnxModelError } from '../core/onnx/modelProto';
 import {
   MarkerError,
@@ -204,282 +190,135 @@ async function checkInputs(args: ResultsArgs): Promise<string[]> {
   return files;
 }
 
-/** The three settings of a checkpoint: off, AR at its defaults, PAI-style on every layer. */
-function settingsOf(meta: ContractMetadata): { id: string; title: string; controls: ArControls }[] {
-  const defaults = defaultControls(meta);
-  return [
-    { id: 'off', title: 'off', controls: { ...defaults, mode: 0 } },
-    { id: 'ar', title: 'AR', controls: { ...defaults, mode: 1 } },
-    {
-      id: 'pai',
-      title: 'PAI-style',
-      controls: {
-        ...defaults,
-        mode: 2,
-        layers: new Array<number>(meta.architecture.layers).fill(1),
-      },
-    },
-  ];
-}
+/** The built inference worker (dist/core/inferenceWorker.js). */
+const WORKER_SCRIPT = join(__dirname, '..', 'core', 'inferenceWorker.js');
 
-/** What one checkpoint produced on one clip. */
-interface ClipRecord {
-  predictions: number[];
-  flaggedHeads: number[];
-  uap: LayerUap[];
-  tokenAttention: LayerTokenAttention[];
-}
-
-interface LoadedCheckpoint {
-  file: string;
-  model: ContractModel;
-  spec: ClipDecodeSpec;
-  specKey: string;
-  settings: ReturnType<typeof settingsOf>;
-  records: ClipRecord[];
-}
-
-async function runClip(
-  c: LoadedCheckpoint,
-  entry: ManifestEntry,
-  tensors: CachedTensors,
-): Promise<ClipRecord> {
-  const meta = c.model.metadata;
-  let audio = tensors.audio;
-  if (audio === null) {
-    if (!meta.audio.optional) {
-      throw new ResultsError(
-        `${entry.relativePath} has no audio stream and ${meta.checkpoint.name} requires audio`,
-      );
-    }
-    audio = new Float32Array(meta.audio.samples);
-  }
-  const { layers: L, heads: Hh } = meta.architecture;
-  const record: ClipRecord = { predictions: [], flaggedHeads: [], uap: [], tokenAttention: [] };
-  for (const setting of c.settings) {
-    const out = await runContractModel(
-      c.model,
-      { frames: tensors.frames, audio },
-      setting.controls,
-    );
-    record.predictions.push(argmax(out.logits.data));
-    record.flaggedHeads.push(out.ar_flags.data.reduce((n, f) => n + (f > 0.5 ? 1 : 0), 0));
-    if (setting.controls.mode === 0) {
-      record.uap = uapPerLayer(out.modality_mass.data, L, Hh);
-      record.tokenAttention = tokenAttentionSummary(
-        out.token_attention.data,
-        meta.tokenLayout,
-        L,
-        Hh,
-      );
-    }
-  }
-  return record;
-}
-
-/** Runs `task(i)` for i = 0 … n − 1, at most `limit` at once; the first failure stops new tasks. */
-async function forEachLimited(
-  n: number,
-  limit: number,
-  task: (index: number) => Promise<void>,
-): Promise<void> {
-  let next = 0;
-  let failure: { error: unknown } | undefined;
-  const lane = async (): Promise<void> => {
-    while (failure === undefined && next < n) {
-      const index = next++;
-      try {
-        await task(index);
-      } catch (error) {
-        failure ??= { error };
-      }
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, n) }, lane));
-  if (failure !== undefined) throw failure.error;
-}
-
-/** Identifies the ffmpeg build a decode came from, for the cache key. */
-async function decoderIdentity(decoder: SystemFfmpegDecoder): Promise<Record<string, unknown>> {
-  const { ffmpeg, ffprobe } = decoder.executables();
-  const describe = async (path: string) => {
-    const info = await stat(path);
-    return { path, size: info.size, mtimeMs: info.mtimeMs };
-  };
-  return {
-    backend: decoder.backend,
-    ffmpeg: await describe(ffmpeg),
-    ffprobe: await describe(ffprobe),
-  };
-}
-
-function labelsEqual(a: readonly string[], b: readonly string[]): boolean {
-  return a.length === b.length && a.every((v, i) => v === b[i]);
-}
-
+/**
+ * Evaluates through the same runner as `mosear-lens eval` (one source of truth): the standard
+ * settings off, AR at the checkpoint's defaults and PAI-style, one intra-op thread per session.
+ */
 async function evaluate(args: ResultsArgs): Promise<{ report: ResultsReport; json: unknown }> {
   const files = await checkInputs(args);
   const started = performance.now();
   const log = (line: string) => {
     if (!args.quiet) console.error(line);
   };
-
-  const loaded: LoadedCheckpoint[] = [];
-  try {
-    for (const file of files) {
-      const model = await openContractModel(file, { intraOpNumThreads: INTRA_OP_THREADS });
-      const spec = clipDecodeSpecFromContract(model.metadata);
-      loaded.push({
-        file,
-        model,
-        spec,
-        specKey: JSON.stringify(spec),
-        settings: settingsOf(model.metadata),
-        records: [],
-      });
-    }
-    const first = loaded[0] as LoadedCheckpoint;
-    const labels = first.model.metadata.labels;
-    for (const c of loaded) {
-      if (!labelsEqual(c.model.metadata.labels, labels)) {
-        throw new ResultsError(
-          `${displayPath(c.file)} has labels [${c.model.metadata.labels.join(', ')}], ` +
-            `${displayPath(first.file)} has [${labels.join(', ')}]: the tables need one label set`,
-        );
-      }
-    }
-
-    const entries = await readManifest(args.manifest, labels);
-    const subsets: CaMerSubset[] = entries.map((e) => {
-      if (!isCaMerSubset(e.subset)) {
-        throw new ResultsError(
-          `${displayPath(args.manifest)}:${e.line}: subset must be one of ` +
-            `${CA_MER_SUBSETS.join(', ')}, got ${JSON.stringify(e.subset)}`,
-        );
-      }
-      return e.subset;
-    });
-    const clipCounts = {} as Record<CaMerSubset, number>;
-    for (const s of CA_MER_SUBSETS) {
-      clipCounts[s] = subsets.filter((v) => v === s).length;
-      if (clipCounts[s] === 0) {
-        throw new ResultsError(`${displayPath(args.manifest)} has no ${s} clips`);
-      }
-    }
-
-    // Two clips at a time, one ffmpeg process each: at most `jobs` processes overall.
-    const decoder = new SystemFfmpegDecoder({ maxParallelProcesses: 1 });
-    const cache =
-      args.cacheDir === undefined
-        ? undefined
-        : new DecodeCache(args.cacheDir, await decoderIdentity(decoder));
-    const specs = [...new Map(loaded.map((c) => [c.specKey, c.spec])).values()];
-    log(
-      `results: ${entries.length} clips × ${loaded.length} checkpoints × 3 settings; ` +
-        `${specs.length} decode spec(s); ${cache === undefined ? 'no cache' : `cache ${displayPath(cache.dir)}`}`,
-    );
-    let done = 0;
-    let fromCache = 0;
-    let silent = 0;
-    let lastReport = performance.now();
-    await forEachLimited(entries.length, args.jobs, async (index) => {
-      const entry = entries[index] as ManifestEntry;
-      for (const spec of specs) {
-        let tensors = await cache?.get(entry.path, spec);
-        if (tensors !== undefined) fromCache++;
-        else {
-          const decoded = await decoder.decode(entry.path, spec);
-          tensors = { frames: decoded.frames, audio: decoded.audio };
-          await cache?.put(entry.path, spec, tensors);
-        }
-        if (tensors.audio === null) silent++;
-        const key = JSON.stringify(spec);
-        for (const c of loaded) {
-          if (c.specKey === key) c.records[index] = await runClip(c, entry, tensors);
-        }
-      }
-      done++;
-      if (performance.now() - lastReport > 10_000 || done === entries.length) {
+  const decoder = new SystemFfmpegDecoder({ maxParallelProcesses: args.jobs });
+  const cache =
+    args.cacheDir === undefined
+      ? undefined
+      : new DecodeCache(args.cacheDir, await systemDecoderIdentity(decoder));
+  log(
+    `results: ${files.length} checkpoints × 3 settings on ${displayPath(args.manifest)}; ` +
+      `${cache === undefined ? 'no cache' : `cache ${displayPath(cache.dir)}`}`,
+  );
+  let lastReport = performance.now();
+  const outcome = await runBenchmark({
+    manifest: args.manifest,
+    models: files,
+    jobs: args.jobs,
+    intraOpThreads: INTRA_OP_THREADS,
+    workerScript: WORKER_SCRIPT,
+    decoder,
+    ...(cache === undefined ? {} : { decodeCache: cache }),
+    onProgress: (p) => {
+      if (performance.now() - lastReport > 10_000 || p.done === p.total) {
         lastReport = performance.now();
-        const seconds = (performance.now() - started) / 1000;
-        log(
-          `  ${done}/${entries.length} clips (${fromCache} decodes from cache), ${seconds.toFixed(0)} s`,
-        );
+        log(`  ${p.done}/${p.total} clips, ${((performance.now() - started) / 1000).toFixed(0)} s`);
       }
-    });
-
-    const truth = { labels: entries.map((e) => e.label), subsets, classes: labels.length };
-    const checkpoints: ReportCheckpoint[] = [];
-    const jsonCheckpoints: unknown[] = [];
-    for (const c of loaded) {
-      const meta = c.model.metadata;
-      const runs: SettingRun[] = c.settings.map((s, k) => ({
-        id: s.id,
-        predictions: c.records.map((r) => r.predictions[k] as number),
-        flaggedHeads: c.records.map((r) => r.flaggedHeads[k] as number),
-      }));
-      const summary: CheckpointSummary = summarizeCheckpoint(truth, {
-        settings: runs,
-        uap: c.records.map((r) => r.uap),
-        tokenAttention: c.records.map((r) => r.tokenAttention),
-      });
-      checkpoints.push({
-        name: meta.checkpoint.name,
-        file: displayPath(c.file),
-        layers: meta.architecture.layers,
-        heads: meta.architecture.heads,
-        recommendedMode: meta.arDefaults.mode,
-        settings: c.settings,
-        summary,
-      });
-      jsonCheckpoints.push({
-        name: meta.checkpoint.name,
-        file: displayPath(c.file),
-        settings: c.settings,
-        summary,
-        clips: entries.map((e, i) => ({
-          path: e.relativePath,
-          predictions: Object.fromEntries(
-            c.settings.map((s, k) => [s.id, runs[k]?.predictions[i]]),
-          ),
-          flaggedHeads: Object.fromEntries(
-            c.settings.map((s, k) => [s.id, runs[k]?.flaggedHeads[i]]),
-          ),
-        })),
-      });
-    }
-    const report: ResultsReport = {
-      command: regenerateCommand(args),
-      manifest: displayPath(args.manifest),
-      clipCounts,
-      decodeSpec: first.model.metadata.decode.spec,
-      decoder: 'system ffmpeg',
-      onnxruntimeNodeVersion: onnxRuntimeVersion(),
-      executionProvider: 'CPU',
-      intraOpThreads: INTRA_OP_THREADS,
-      clipsWithoutAudio: silent,
-      checkpoints,
-    };
-    const json = {
-      schema: 'mosear-lens-results/1',
-      command: report.command,
-      manifest: report.manifest,
-      clipCounts,
-      clipsWithoutAudio: silent,
-      decodeSpec: report.decodeSpec,
-      runtime: {
-        onnxruntimeNode: report.onnxruntimeNodeVersion,
-        executionProvider: report.executionProvider,
-        intraOpThreads: INTRA_OP_THREADS,
-      },
-      labels,
-      clips: entries.map((e, i) => ({ path: e.relativePath, label: e.label, subset: subsets[i] })),
-      checkpoints: jsonCheckpoints,
-    };
-    return { report, json };
-  } finally {
-    for (const c of loaded) await closeContractModel(c.model);
+    },
+  });
+  const { plan, entries, records } = outcome;
+  const failure = records.find((r) => !r.ok);
+  if (failure !== undefined && !failure.ok) {
+    throw new ResultsError(`${failure.path}: ${failure.error.message}`);
   }
+  const subsets: CaMerSubset[] = entries.map((e) => {
+    if (!isCaMerSubset(e.subset)) {
+      throw new ResultsError(
+        `${displayPath(args.manifest)}:${e.line}: subset must be one of ` +
+          `${CA_MER_SUBSETS.join(', ')}, got ${JSON.stringify(e.subset)}`,
+      );
+    }
+    return e.subset;
+  });
+  const clipCounts = {} as Record<CaMerSubset, number>;
+  for (const s of CA_MER_SUBSETS) {
+    clipCounts[s] = subsets.filter((v) => v === s).length;
+    if (clipCounts[s] === 0)
+      throw new ResultsError(`${displayPath(args.manifest)} has no ${s} clips`);
+  }
+
+  const truth = { labels: entries.map((e) => e.label), subsets, classes: plan.labels.length };
+  const checkpoints: ReportCheckpoint[] = [];
+  const jsonCheckpoints: unknown[] = [];
+  for (const [n, c] of plan.checkpoints.entries()) {
+    const ok = records.filter((r): r is ClipOkRecord => r.ok && r.checkpoint === c.name);
+    const runs: SettingRun[] = c.settings.map((s, k) => ({
+      id: s.id,
+      predictions: ok.map((r) => r.predictions[k] as number),
+      flaggedHeads: ok.map((r) => r.flaggedHeads[k] as number),
+    }));
+    const summary: CheckpointSummary = summarizeCheckpoint(truth, {
+      settings: runs,
+      uap: ok.map((r) => r.uap),
+      tokenAttention: ok.map((r) => r.tokenAttention),
+    });
+    const meta = outcome.metadata[n] as ContractMetadata;
+    const settings = c.settings.map(({ id, title, controls }) => ({ id, title, controls }));
+    checkpoints.push({
+      name: c.name,
+      file: displayPath(c.path),
+      layers: meta.architecture.layers,
+      heads: meta.architecture.heads,
+      recommendedMode: meta.arDefaults.mode,
+      settings,
+      summary,
+    });
+    jsonCheckpoints.push({
+      name: c.name,
+      file: displayPath(c.path),
+      settings,
+      summary,
+      clips: entries.map((e, i) => ({
+        path: e.relativePath,
+        predictions: Object.fromEntries(c.settings.map((s, k) => [s.id, runs[k]?.predictions[i]])),
+        flaggedHeads: Object.fromEntries(
+          c.settings.map((s, k) => [s.id, runs[k]?.flaggedHeads[i]]),
+        ),
+      })),
+    });
+  }
+  const silent = outcome.clipsWithoutAudio;
+  const report: ResultsReport = {
+    command: regenerateCommand(args),
+    manifest: displayPath(args.manifest),
+    clipCounts,
+    decodeSpec: plan.decodeSpec,
+    decoder: 'system ffmpeg',
+    onnxruntimeNodeVersion: outcome.onnxruntimeVersion,
+    executionProvider: 'CPU',
+    intraOpThreads: INTRA_OP_THREADS,
+    clipsWithoutAudio: silent,
+    checkpoints,
+  };
+  const json = {
+    schema: 'mosear-lens-results/1',
+    command: report.command,
+    manifest: report.manifest,
+    clipCounts,
+    clipsWithoutAudio: silent,
+    decodeSpec: report.decodeSpec,
+    runtime: {
+      onnxruntimeNode: report.onnxruntimeNodeVersion,
+      executionProvider: report.executionProvider,
+      intraOpThreads: INTRA_OP_THREADS,
+    },
+    labels: plan.labels,
+    clips: entries.map((e, i) => ({ path: e.relativePath, label: e.label, subset: subsets[i] })),
+    checkpoints: jsonCheckpoints,
+  };
+  return { report, json };
 }
 
 async function readIfExists(path: string): Promise<string | undefined> {

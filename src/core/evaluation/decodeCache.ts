@@ -5,6 +5,7 @@ import { createHash } from 'node:crypto';
 import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { ClipDecodeSpec } from '../decode/clipDecoder';
+import type { SystemFfmpegDecoder } from '../decode/systemFfmpegDecoder';
 
 /** Bump when the file layout or what a decoder produces for a spec changes. */
 const CACHE_FORMAT = 'mosear-decode-cache-1';
@@ -127,4 +128,20 @@ function parseEntry(bytes: Buffer, key: string, spec: ClipDecodeSpec): CachedTen
     for (let i = 0; i < samples; i++) audio[i] = bytes.readFloatLE(start + 4 * i);
   }
   return { frames, audio };
+}
+
+/** Identifies the ffmpeg build a system decode came from (paths, sizes, mtimes), for cache keys. */
+export async function systemDecoderIdentity(
+  decoder: SystemFfmpegDecoder,
+): Promise<Record<string, unknown>> {
+  const { ffmpeg, ffprobe } = decoder.executables();
+  const describe = async (path: string) => {
+    const info = await stat(path);
+    return { path, size: info.size, mtimeMs: info.mtimeMs };
+  };
+  return {
+    backend: decoder.backend,
+    ffmpeg: await describe(ffmpeg),
+    ffprobe: await describe(ffprobe),
+  };
 }

@@ -1,0 +1,185 @@
+// `mosear-lens eval` and `mosear-lens merge`: evaluate checkpoints on a labelled manifest (with
+// optional τ/α sweeps, parallel lanes, shards) into a run folder that resumes after a cancel or a
+// crash, and join the shards of a cluster job array into one run equal to a single-machine run.
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { BenchmarkError, parseShard, type ClipRecord } from '../core/evaluation/benchmarkRecords';
+import { mergeRunDirectories, writeRunDirectory } from '../core/evaluation/benchmarkMerge';
+import {
+  readRunDirectory,
+  runBenchmark,
+  type BenchmarkProgress,
+} from '../core/evaluation/benchmarkRun';
+import { summarizeBenchmark, type BenchmarkSummary } from '../core/evaluation/benchmarkSummary';
+import { DecodeCache, systemDecoderIdentity } from '../core/evaluation/decodeCache';
+import { readManifest } from '../core/evaluation/manifest';
+import { parseSweep, SweepError } from '../core/evaluation/evaluationSettings';
+import { SystemFfmpegDecoder } from '../core/decode/systemFfmpegDecoder';
+import { parseCommandLine, parseIndex, single } from './commandLine';
+import { UsageError } from './exitCodes';
+import { benchmarkCsvTables, formatBenchmarkSummary } from './benchmarkReport';
+
+/** Where the eval command finds its helpers. */
+export interface EvalEnvironment {
+  workerScript: string;
+  defaultModels: string[];
+  /** Folder for decoded tensors shared by runs (undefined: no cache). */
+  decodeCacheDir: string | undefined;
+}
+
+export const EVAL_USAGE = `usage:
+  mosear-lens eval <manifest | folder> [options]
+      evaluates checkpoints on a labelled clip list (JSONL or CSV: path, label, optional subset;
+      a folder stands for its manifest.jsonl or manifest.csv) in the settings off, AR (checkpoint
+      defaults) and PAI-style, plus any sweep points
+    --model <file.onnx>     a checkpoint; repeat to compare (default: both shipped checkpoints)
+    --sweep tau[=a:b:step]  AR with one τ on every layer per point (default range: the
+                            checkpoint's mosear.tau_sweep for its ratio kind); values v1,v2,… too
+    --sweep alpha[=a:b:step]  AR with each α (default 0:1:0.1); two sweeps make a grid
+    --jobs <n>              clips in flight at once, each lane with its own inference workers
+    --shard <k/n>           evaluate only clips i with i mod n = k − 1 (a job array's task)
+    --out <dir>             run folder: plan.json, records.jsonl (appended as clips finish, so
+                            a re-run resumes), summary.json and CSV tables (default eval-out)
+    --ffmpeg <path>         the ffmpeg executable (default: on PATH)
+    --no-cache              decode every clip (default: reuse decodes under .tmp/decode-cache)
+    --quiet                 no progress lines
+  mosear-lens merge <shard dir>… --out <dir>
+      joins the run folders of all n shards of one evaluation into one run folder (refuses
+      missing, repeated or unfinished shards) and writes its summary`;
+
+function formatDuration(ms: number): string {
+  const s = Math.round(ms / 1000);
+  return s < 60 ? `${s} s` : `${Math.floor(s / 60)} min ${s % 60} s`;
+}
+
+function progressLine(p: BenchmarkProgress): string {
+  const eta = p.etaMs === null ? '' : `, about ${formatDuration(p.etaMs)} left`;
+  const resumed = p.resumed > 0 ? ` (${p.resumed} from an earlier run)` : '';
+  const failed = p.failed > 0 ? `, ${p.failed} unreadable` : '';
+  return `  ${p.done}/${p.total} clips${resumed}${failed}, ${formatDuration(p.elapsedMs)}${eta}`;
+}
+
+/** Writes summary.json and the CSV tables of a run folder. */
+async function writeSummary(dir: string, summary: BenchmarkSummary): Promise<void> {
+  await mkdir(dir, { recursive: true });
+  await writeFile(join(dir, 'summary.json'), `${JSON.stringify(summary, null, 1)}\n`);
+  for (const [name, text] of Object.entries(benchmarkCsvTables(summary))) {
+    await writeFile(join(dir, name), text);
+  }
+}
+
+/** `mosear-lens eval`. */
+export async function evalCommand(
+  argv: string[],
+  signal: AbortSignal,
+  env: EvalEnvironment,
+): Promise<void> {
+  const parsed = parseCommandLine(argv, [
+    { name: 'model', takesValue: true, repeatable: true },
+    { name: 'sweep', takesValue: true, repeatable: true },
+    { name: 'jobs', takesValue: true },
+    { name: 'shard', takesValue: true },
+    { name: 'out', takesValue: true },
+    { name: 'ffmpeg', takesValue: true },
+    { name: 'no-cache', takesValue: false },
+    { name: 'quiet', takesValue: false },
+    { name: 'help', takesValue: false },
+  ]);
+  if (parsed.flags.has('help')) {
+    console.log(EVAL_USAGE);
+    return;
+  }
+  const [manifest, ...extra] = parsed.positionals;
+  if (manifest === undefined || extra.length > 0) {
+    throw new UsageError('eval takes one manifest or folder');
+  }
+  const jobsText = single(parsed, 'jobs');
+  const jobs = jobsText === undefined ? 1 : parseIndex(jobsText, 'jobs');
+  if (jobs < 1 || jobs > 64) throw new UsageError('--jobs must be in 1…64');
+  const shardText = single(parsed, 'shard');
+  const quiet = parsed.flags.has('quiet');
+  const log = (line: string) => {
+    if (!quiet) console.error(line);
+  };
+  let sweeps;
+  try {
+    sweeps = (parsed.values.get('sweep') ?? []).map(parseSweep);
+  } catch (error) {
+    if (error instanceof SweepError) throw new UsageError(`--sweep: ${error.message}`);
+    throw error;
+  }
+  const outDir = resolve(single(parsed, 'out') ?? 'eval-out');
+  const decoder = new SystemFfmpegDecoder({
+    ffmpegPath: single(parsed, 'ffmpeg'),
+    maxParallelProcesses: jobs,
+  });
+  const cache =
+    parsed.flags.has('no-cache') || env.decodeCacheDir === undefined
+      ? undefined
+      : new DecodeCache(env.decodeCacheDir, await systemDecoderIdentity(decoder));
+
+  let lastLine = 0;
+  const outcome = await runBenchmark({
+    manifest,
+    models: parsed.values.get('model') ?? env.defaultModels,
+    sweeps,
+    jobs,
+    ...(shardText === undefined ? {} : { shard: parseShard(shardText) }),
+    outDir,
+    workerScript: env.workerScript,
+    decoder,
+    ...(cache === undefined ? {} : { decodeCache: cache }),
+    signal,
+    onProgress: (p) => {
+      if (p.done === p.total || performance.now() - lastLine > 5000) {
+        lastLine = performance.now();
+        log(progressLine(p));
+      }
+    },
+    onRecord: (r: ClipRecord) => {
+      if (!r.ok) log(`  ${r.path}: ${r.error.message}`);
+    },
+  });
+  const { plan } = outcome;
+  if (outcome.cancelled) {
+    log(`cancelled: ${outcome.progress.done}/${outcome.progress.total} clips kept in ${outDir}`);
+    log('run the same command again to resume');
+    throw Object.assign(new BenchmarkError('interrupted'), { code: 'CANCELLED' });
+  }
+  const summary = summarizeBenchmark(
+    plan,
+    outcome.entries,
+    outcome.records,
+    outcome.progress.total,
+  );
+  await writeSummary(outDir, summary);
+  if (!quiet) process.stdout.write(formatBenchmarkSummary(summary));
+  log(`wrote ${outDir} (plan.json, records.jsonl, summary.json, CSV tables)`);
+}
+
+/** `mosear-lens merge`. */
+export async function mergeCommand(argv: string[]): Promise<void> {
+  const parsed = parseCommandLine(argv, [
+    { name: 'out', takesValue: true },
+    { name: 'quiet', takesValue: false },
+    { name: 'help', takesValue: false },
+  ]);
+  if (parsed.flags.has('help')) {
+    console.log(EVAL_USAGE);
+    return;
+  }
+  const out = single(parsed, 'out');
+  if (out === undefined) throw new UsageError('merge needs --out <dir>');
+  if (parsed.positionals.length === 0) throw new UsageError('merge needs the shard folders');
+  const merged = await mergeRunDirectories(parsed.positionals);
+  const dir = resolve(out);
+  const existing = await readRunDirectory(dir);
+  if (existing.plan !== null)
+    throw new UsageError(`${dir} already holds a run; choose an empty folder`);
+  await writeRunDirectory(dir, merged);
+  const entries = await readManifest(merged.plan.manifest.path, merged.plan.labels);
+  const summary = summarizeBenchmark(merged.plan, entries, merged.records, entries.length);
+  await writeSummary(dir, summary);
+  if (!parsed.flags.has('quiet')) process.stdout.write(formatBenchmarkSummary(summary));
+  console.error(`merged ${parsed.positionals.length} shard(s) into ${dir}`);
+}

@@ -1,0 +1,449 @@
+// Evaluates checkpoints on a labelled manifest: every clip decoded once per decode spec, every
+// setting of every checkpoint run on it in that checkpoint's inference worker, one record per
+// (clip, checkpoint) appended to `<out>/records.jsonl` as it is produced. A re-run with the same
+// plan resumes (finished clips skipped); unreadable clips become error records and never stop
+// the run; `jobs` lanes work on different clips at once, each with its own worker per checkpoint.
+import { createHash } from 'node:crypto';
+import { mkdir, open, readFile, stat, truncate, writeFile } from 'node:fs/promises';
+import { basename, join, resolve } from 'node:path';
+import type { ContractMetadata } from '../../protocol/contract';
+import { softmax, argmax } from '../analysis/probabilities';
+import { tokenAttentionSummary } from '../analysis/tokenAttention';
+import { uapPerLayer } from '../analysis/uap';
+import { parseContractMetadata } from '../contract/metadata';
+import {
+  clipDecodeSpecFromContract,
+  type ClipDecodeSpec,
+  type ClipDecoder,
+} from '../decode/clipDecoder';
+import { InferenceWorker } from '../inference/workerClient';
+import type { SessionSettings } from '../inference/workerProtocol';
+import { readOnnxModelInfo } from '../onnx/modelProto';
+import {
+  BENCHMARK_SCHEMA,
+  BenchmarkError,
+  finishedKeys,
+  parseRecords,
+  planKey,
+  shardClips,
+  sortRecords,
+  type BenchmarkPlan,
+  type ClipErrorRecord,
+  type ClipOkRecord,
+  type ClipRecord,
+  type Shard,
+} from './benchmarkRecords';
+import type { CachedTensors, DecodeCache } from './decodeCache';
+import { evaluationSettings, type SweepRequest } from './evaluationSettings';
+import { readManifest, locateManifest, type ManifestEntry } from './manifest';
+
+/** File names inside a run directory. */
+export const PLAN_FILE = 'plan.json';
+export const RECORDS_FILE = 'records.jsonl';
+
+/** How far a run has got. */
+export interface BenchmarkProgress {
+  /** Clips of this shard finished (resumed ones included). */
+  done: number;
+  total: number;
+  /** Finished by an earlier run and skipped. */
+  resumed: number;
+  /** Clips with at least one error record. */
+  failed: number;
+  elapsedMs: number;
+  /** Estimated time left from this run's pace; null before the first clip. */
+  etaMs: number | null;
+}
+
+/** What to evaluate and where to keep it. */
+export interface BenchmarkOptions {
+  /** A JSONL or CSV manifest, or a folder holding one. */
+  manifest: string;
+  /** Checkpoints (their label sets must match). */
+  models: string[];
+  sweeps?: SweepRequest[];
+  /** Clips in flight at once (default 1). */
+  jobs?: number;
+  shard?: Shard;
+  /** Run directory (plan.json, records.jsonl); undefined keeps everything in memory. */
+  outDir?: string;
+  /** The built inference worker script. */
+  workerScript: string;
+  decoder: ClipDecoder;
+  /** Decoded tensors on disk, shared between runs. */
+  decodeCache?: DecodeCache;
+  /** Decoded tensors in memory (e.g. across sweep steps in one process). */
+  tensorMemory?: Map<string, CachedTensors | Error>;
+  /** Intra-op threads per session (default 1: numbers then do not depend on the machine). */
+  intraOpThreads?: number;
+  signal?: AbortSignal;
+  onProgress?: (progress: BenchmarkProgress) => void;
+  onRecord?: (record: ClipRecord) => void;
+}
+
+/** A finished (or cancelled) run. */
+export interface BenchmarkOutcome {
+  plan: BenchmarkPlan;
+  /** Every record of the shard, resumed ones included, in (clip, checkpoint) order. */
+  records: ClipRecord[];
+  entries: ManifestEntry[];
+  cancelled: boolean;
+  progress: BenchmarkProgress;
+  /** Each checkpoint's contract metadata, in plan order. */
+  metadata: ContractMetadata[];
+  /** Clips fed silence because they have no audio stream. */
+  clipsWithoutAudio: number;
+  /** As the inference workers reported it ("unknown" when no worker ran). */
+  onnxruntimeVersion: string;
+}
+
+async function sha256File(path: string): Promise<string> {
+  return createHash('sha256')
+    .update(await readFile(path))
+    .digest('hex');
+}
+
+interface LoadedCheckpoint {
+  path: string;
+  identity: string;
+  meta: ContractMetadata;
+  spec: ClipDecodeSpec;
+  specKey: string;
+}
+
+/** Builds a run's plan: reads the manifest and every checkpoint's metadata. */
+export async function planBenchmark(
+  options: Pick<BenchmarkOptions, 'manifest' | 'models' | 'sweeps' | 'shard' | 'intraOpThreads'>,
+): Promise<{ plan: BenchmarkPlan; entries: ManifestEntry[]; checkpoints: LoadedCheckpoint[] }> {
+  if (options.models.length === 0) throw new BenchmarkError('no checkpoint to evaluate');
+  const checkpoints: LoadedCheckpoint[] = [];
+  const planned: BenchmarkPlan['checkpoints'] = [];
+  for (const modelPath of options.models) {
+    const path = resolve(modelPath);
+    const info = await stat(path).catch(() => {
+      throw new BenchmarkError(`the checkpoint ${path} does not exist`);
+    });
+    const meta = parseContractMetadata((await readOnnxModelInfo(path)).metadata);
+    if (planned.some((p) => p.name === meta.checkpoint.name)) {
+      throw new BenchmarkError(`two checkpoints are named "${meta.checkpoint.name}"`);
+    }
+    const spec = clipDecodeSpecFromContract(meta);
+    checkpoints.push({
+      path,
+      identity: JSON.stringify([path, info.size, info.mtimeMs]),
+      meta,
+      spec,
+      specKey: JSON.stringify(spec),
+    });
+    planned.push({
+      path,
+      fileName: basename(path),
+      name: meta.checkpoint.name,
+      sha256: await sha256File(path),
+      settings: evaluationSettings(meta, options.sweeps ?? []),
+    });
+  }
+  const first = checkpoints[0] as LoadedCheckpoint;
+  const labels = first.meta.labels;
+  for (const c of checkpoints) {
+    const other = c.meta.labels;
+    if (other.length !== labels.length || other.some((l, i) => l !== labels[i])) {
+      throw new BenchmarkError(
+        `${basename(c.path)} has labels [${other.join(', ')}], ${basename(first.path)} has ` +
+          `[${labels.join(', ')}]: one evaluation needs one label set`,
+      );
+    }
+  }
+  const manifestPath = await locateManifest(options.manifest);
+  const entries = await readManifest(manifestPath, labels);
+  const plan: BenchmarkPlan = {
+    schema: BENCHMARK_SCHEMA,
+    manifest: { path: manifestPath, sha256: await sha256File(manifestPath), clips: entries.length },
+    labels: [...labels],
+    decodeSpec: first.meta.decode.spec,
+    executionProvider: 'cpu',
+    intraOpThreads: options.intraOpThreads ?? 1,
+    checkpoints: planned,
+    shard: options.shard ?? { index: 1, count: 1 },
+  };
+  return { plan, entries, checkpoints };
+}
+
+/** Reads a run directory's plan and records (missing files: null plan, no records). */
+export async function readRunDirectory(
+  dir: string,
+): Promise<{ plan: BenchmarkPlan | null; records: ClipRecord[]; validBytes: number }> {
+  let planText: string;
+  try {
+    planText = await readFile(join(dir, PLAN_FILE), 'utf8');
+  } catch {
+    return { plan: null, records: [], validBytes: 0 };
+  }
+  let plan: BenchmarkPlan;
+  try {
+    plan = JSON.parse(planText) as BenchmarkPlan;
+  } catch {
+    throw new BenchmarkError(`${join(dir, PLAN_FILE)} is not valid JSON`);
+  }
+  if ((plan as { schema: unknown }).schema !== BENCHMARK_SCHEMA) {
+    throw new BenchmarkError(`${join(dir, PLAN_FILE)} is not a ${BENCHMARK_SCHEMA} plan`);
+  }
+  let text = '';
+  try {
+    text = await readFile(join(dir, RECORDS_FILE), 'utf8');
+  } catch {
+    // no records yet
+  }
+  return { plan, ...parseRecords(text, join(dir, RECORDS_FILE)) };
+}
+
+function errorRecord(
+  entry: ManifestEntry,
+  clip: number,
+  checkpoint: string | null,
+  error: unknown,
+): ClipErrorRecord {
+  const code =
+    typeof (error as { code?: unknown }).code === 'string'
+      ? (error as { code: string }).code
+      : error instanceof Error
+        ? error.name
+        : 'ERROR';
+  const message = error instanceof Error ? error.message : String(error);
+  return {
+    schema: BENCHMARK_SCHEMA,
+    clip,
+    path: entry.relativePath,
+    checkpoint,
+    ok: false,
+    error: { code, message },
+  };
+}
+
+/** Runs (or resumes) an evaluation. */
+export async function runBenchmark(options: BenchmarkOptions): Promise<BenchmarkOutcome> {
+  const started = performance.now();
+  const { plan, entries, checkpoints } = await planBenchmark(options);
+  const jobs = Math.max(1, Math.floor(options.jobs ?? 1));
+
+  let records: ClipRecord[] = [];
+  let append: ((r: ClipRecord) => Promise<void>) | undefined;
+  let closeFile: (() => Promise<void>) | undefined;
+  if (options.outDir !== undefined) {
+    const dir = resolve(options.outDir);
+    await mkdir(dir, { recursive: true });
+    const existing = await readRunDirectory(dir);
+    if (existing.plan !== null) {
+      if (
+        planKey(existing.plan) !== planKey(plan) ||
+        JSON.stringify(existing.plan.shard) !== JSON.stringify(plan.shard)
+      ) {
+        throw new BenchmarkError(
+          `${dir} holds a different evaluation (manifest, checkpoints, settings or shard ` +
+            'differ): choose another --out folder or delete it',
+        );
+      }
+      records = existing.records;
+      // Drop a line a crash cut short before appending after it.
+      await truncate(join(dir, RECORDS_FILE), existing.validBytes).catch(() => undefined);
+    } else {
+      await writeFile(join(dir, PLAN_FILE), `${JSON.stringify(plan, null, 1)}\n`);
+    }
+    const handle = await open(join(dir, RECORDS_FILE), 'a');
+    let chain = Promise.resolve();
+    append = (r) => {
+      chain = chain.then(() => handle.appendFile(`${JSON.stringify(r)}\n`));
+      return chain;
+    };
+    closeFile = async () => {
+      await chain;
+      await handle.close();
+    };
+  }
+
+  const shardIndices = shardClips(entries.length, plan.shard);
+  const finished = finishedKeys(records);
+  const isDone = (clip: number) =>
+    finished.has(`${clip}|*`) ||
+    checkpoints.every((c) => finished.has(`${clip}|${c.meta.checkpoint.name}`));
+  const pending = shardIndices.filter((i) => !isDone(i));
+  const resumed = shardIndices.length - pending.length;
+  const failedClips = new Set(records.filter((r) => !r.ok).map((r) => r.clip));
+  let done = resumed;
+  const progress = (): BenchmarkProgress => {
+    const elapsedMs = performance.now() - started;
+    const fresh = done - resumed;
+    return {
+      done,
+      total: shardIndices.length,
+      resumed,
+      failed: failedClips.size,
+      elapsedMs,
+      etaMs: fresh === 0 ? null : (elapsedMs / fresh) * (shardIndices.length - done),
+    };
+  };
+  options.onProgress?.(progress());
+
+  const signal = options.signal;
+  const lanes = Array.from({ length: Math.min(jobs, Math.max(1, pending.length)) }, () => {
+    const workers = new Map<string, InferenceWorker>();
+    return {
+      version(): string | undefined {
+        return [...workers.values()].find((w) => w.onnxruntimeVersion !== undefined)
+          ?.onnxruntimeVersion;
+      },
+      worker(path: string): InferenceWorker {
+        let w = workers.get(path);
+        if (w === undefined) {
+          w = new InferenceWorker({ workerScript: options.workerScript });
+          workers.set(path, w);
+        }
+        return w;
+      },
+      async dispose() {
+        await Promise.all([...workers.values()].map((w) => w.dispose()));
+      },
+    };
+  });
+  const settingsOf = (c: LoadedCheckpoint): SessionSettings => ({
+    modelPath: c.path,
+    modelIdentity: c.identity,
+    providers: ['cpu'],
+    intraOpNumThreads: plan.intraOpThreads,
+    graphOptimizationLevel: 'all',
+  });
+
+  const tensorsFor = async (entry: ManifestEntry, spec: ClipDecodeSpec): Promise<CachedTensors> => {
+    const key = `${entry.path}\n${JSON.stringify(spec)}`;
+    const remembered = options.tensorMemory?.get(key);
+    if (remembered instanceof Error) throw remembered;
+    if (remembered !== undefined) return remembered;
+    let tensors = await options.decodeCache?.get(entry.path, spec);
+    if (tensors === undefined) {
+      const decoded = await options.decoder.decode(entry.path, spec, signal);
+      tensors = { frames: decoded.frames, audio: decoded.audio };
+      await options.decodeCache?.put(entry.path, spec, tensors);
+    }
+    options.tensorMemory?.set(key, tensors);
+    return tensors;
+  };
+
+  const emit = async (record: ClipRecord) => {
+    records.push(record);
+    if (!record.ok) failedClips.add(record.clip);
+    await append?.(record);
+    options.onRecord?.(record);
+  };
+
+  const evaluateClip = async (lane: (typeof lanes)[number], clip: number): Promise<void> => {
+    const entry = entries[clip] as ManifestEntry;
+    const decoded = new Map<string, CachedTensors>();
+    for (const c of checkpoints) {
+      const name = c.meta.checkpoint.name;
+      if (finished.has(`${clip}|${name}`)) continue;
+      let tensors = decoded.get(c.specKey);
+      if (tensors === undefined) {
+        try {
+          tensors = await tensorsFor(entry, c.spec);
+        } catch (error) {
+          if (signal?.aborted) throw error;
+          // The clip itself is unreadable: one record for the clip, not one per checkpoint.
+          await emit(errorRecord(entry, clip, null, error));
+          return;
+        }
+        decoded.set(c.specKey, tensors);
+      }
+      const planned = plan.checkpoints.find((p) => p.name === name);
+      if (planned === undefined) throw new Error(`no plan for checkpoint ${name}`);
+      let audio = tensors.audio;
+      if (audio === null) {
+        if (!c.meta.audio.optional) {
+          await emit(
+            errorRecord(entry, clip, name, {
+              code: 'NO_AUDIO',
+              message: `${entry.relativePath} has no audio stream and ${name} needs audio`,
+            }),
+          );
+          continue;
+        }
+        audio = new Float32Array(c.meta.audio.samples);
+      }
+      try {
+        const reply = await lane.worker(c.path).run(
+          settingsOf(c),
+          { frames: tensors.frames, audio, promptIds: [...c.meta.prompt.defaultIds] },
+          planned.settings.map((s) => s.controls),
+          signal,
+        );
+        const { layers: L, heads: Hh } = c.meta.architecture;
+        const off = reply.runs[0]?.outputs;
+        if (off === undefined) throw new Error('the worker returned no runs');
+        const record: ClipOkRecord = {
+          schema: BENCHMARK_SCHEMA,
+          clip,
+          path: entry.relativePath,
+          checkpoint: name,
+          ok: true,
+          silenceUsed: tensors.audio === null,
+          predictions: reply.runs.map((r) => argmax(r.outputs.logits.data)),
+          probabilities: reply.runs.map((r) => Array.from(softmax(r.outputs.logits.data))),
+          flaggedHeads: reply.runs.map((r) =>
+            r.outputs.ar_flags.data.reduce((n, f) => n + (f > 0.5 ? 1 : 0), 0),
+          ),
+          uap: uapPerLayer(off.modality_mass.data, L, Hh),
+          tokenAttention: tokenAttentionSummary(
+            off.token_attention.data,
+            c.meta.tokenLayout,
+            L,
+            Hh,
+          ),
+        };
+        await emit(record);
+      } catch (error) {
+        if (signal?.aborted) throw error;
+        await emit(errorRecord(entry, clip, name, error));
+      }
+    }
+  };
+
+  let next = 0;
+  let cancelled: boolean;
+  let onnxruntimeVersion: string;
+  try {
+    await Promise.all(
+      lanes.map(async (lane) => {
+        while (next < pending.length && !signal?.aborted) {
+          const clip = pending[next++] as number;
+          try {
+            await evaluateClip(lane, clip);
+          } catch (error) {
+            if (signal?.aborted) return;
+            throw error;
+          }
+          done++;
+          options.onProgress?.(progress());
+        }
+      }),
+    );
+    cancelled = signal?.aborted ?? false;
+    onnxruntimeVersion = lanes.map((l) => l.version()).find((v) => v !== undefined) ?? 'unknown';
+  } finally {
+    await Promise.all(lanes.map((l) => l.dispose()));
+    await closeFile?.();
+  }
+  const sorted = sortRecords(
+    records,
+    plan.checkpoints.map((c) => c.name),
+  );
+  const silent = new Set(sorted.filter((r) => r.ok && r.silenceUsed).map((r) => r.clip));
+  return {
+    plan,
+    records: sorted,
+    entries,
+    cancelled,
+    progress: progress(),
+    metadata: checkpoints.map((c) => c.meta),
+    clipsWithoutAudio: silent.size,
+    onnxruntimeVersion,
+  };
+}

@@ -1,0 +1,197 @@
+// Dataset-level figures of a benchmark run, from its plan, manifest entries and records: per
+// checkpoint and setting, accuracy and weighted F1 overall and per subset, the audio−video gap, a
+// confusion matrix, the clips whose answer flips against `off`, and (for CA-MER subsets) the
+// baseline's UAP and token attention over wrong vs right answers. Pure: no I/O.
+import {
+  CA_MER_SUBSETS,
+  confusionMatrix,
+  isCaMerSubset,
+  scoresBySubset,
+  type CaMerSubset,
+  type SubsetScores,
+} from '../analysis/metrics';
+import type { BenchmarkPlan, ClipOkRecord, ClipRecord } from './benchmarkRecords';
+import type { EvaluationSetting, SweepPoint } from './evaluationSettings';
+import type { ManifestEntry } from './manifest';
+import { summarizeCheckpoint, type AnswerSplit } from './splitSummary';
+
+/** A clip whose answer differs between `off` and a setting. */
+export interface FlipClip {
+  clip: number;
+  path: string;
+  subset: string | null;
+  label: number;
+  before: number;
+  after: number;
+  kind: 'wrong-to-right' | 'right-to-wrong' | 'wrong-to-wrong';
+}
+
+/** One setting's figures for one checkpoint. */
+export interface SettingScores {
+  id: string;
+  title: string;
+  sweep: SweepPoint | null;
+  overall: SubsetScores;
+  /** Per subset named in the manifest (clips without one are only in `overall`). */
+  bySubset: Record<string, SubsetScores>;
+  /** Audio-aligned minus video-aligned accuracy (points); null without both subsets. */
+  gap: number | null;
+  meanFlaggedHeads: number;
+  /** Rows = truth, columns = prediction. */
+  confusion: number[][];
+  /** Against `off`; empty for `off` itself. */
+  flips: FlipClip[];
+}
+
+/** One checkpoint's figures. */
+export interface CheckpointEvaluation {
+  name: string;
+  fileName: string;
+  /** Clips with a result for this checkpoint. */
+  evaluated: number;
+  settings: SettingScores[];
+  /** The `off` run's attention by subset and answer (CA-MER subsets only); null otherwise. */
+  byAnswer: Record<CaMerSubset, AnswerSplit> | null;
+}
+
+/** A clip (or a clip with one checkpoint) that could not be evaluated. */
+export interface FailedClip {
+  clip: number;
+  path: string;
+  checkpoint: string | null;
+  code: string;
+  message: string;
+}
+
+/** Everything an evaluation's tables, charts and reports show. */
+export interface BenchmarkSummary {
+  schema: 'mosear-lens-eval-summary/1';
+  manifest: string;
+  labels: string[];
+  /** Clips the run covered (its shard, or all of them after a merge). */
+  clips: number;
+  subsets: string[];
+  failed: FailedClip[];
+  checkpoints: CheckpointEvaluation[];
+}
+
+function mean(values: readonly number[]): number {
+  return values.length === 0 ? NaN : values.reduce((a, b) => a + b, 0) / values.length;
+}
+
+/** Summarises the records of a run (or of merged shards) over `clips` manifest clips. */
+export function summarizeBenchmark(
+  plan: BenchmarkPlan,
+  entries: readonly Pick<ManifestEntry, 'label' | 'subset' | 'relativePath'>[],
+  records: readonly ClipRecord[],
+  clips: number,
+): BenchmarkSummary {
+  const classes = plan.labels.length;
+  const subsets = [...new Set(entries.map((e) => e.subset).filter((s) => s !== null))].sort(
+    (a, b) => subsetRank(a) - subsetRank(b) || a.localeCompare(b),
+  );
+  const failed: FailedClip[] = records
+    .filter((r) => !r.ok)
+    .map((r) => ({
+      clip: r.clip,
+      path: r.path,
+      checkpoint: r.checkpoint,
+      code: r.error.code,
+      message: r.error.message,
+    }));
+
+  const checkpoints = plan.checkpoints.map((c): CheckpointEvaluation => {
+    const ok = records
+      .filter((r): r is ClipOkRecord => r.ok && r.checkpoint === c.name)
+      .sort((a, b) => a.clip - b.clip);
+    const truth = ok.map((r) => entries[r.clip]?.label ?? -1);
+    const subsetOf = ok.map((r) => entries[r.clip]?.subset ?? '');
+    const settings = c.settings.map((s: EvaluationSetting, k): SettingScores => {
+      const predictions = ok.map((r) => r.predictions[k] as number);
+      const overall = scoresBySubset(
+        predictions,
+        truth,
+        ok.map(() => 'all'),
+        ['all'],
+        classes,
+      ).all;
+      const bySubset = scoresBySubset(predictions, truth, subsetOf, subsets, classes);
+      const audio = bySubset['audio-aligned'];
+      const video = bySubset['video-aligned'];
+      const gap =
+        audio !== undefined && video !== undefined && audio.count > 0 && video.count > 0
+          ? audio.accuracy - video.accuracy
+          : null;
+      const flips: FlipClip[] = [];
+      if (k > 0) {
+        ok.forEach((r, i) => {
+          const before = r.predictions[0] as number;
+          const after = r.predictions[k] as number;
+          if (before === after) return;
+          const label = truth[i] as number;
+          flips.push({
+            clip: r.clip,
+            path: r.path,
+            subset: entries[r.clip]?.subset ?? null,
+            label,
+            before,
+            after,
+            kind:
+              before !== label && after === label
+                ? 'wrong-to-right'
+                : before === label
+                  ? 'right-to-wrong'
+                  : 'wrong-to-wrong',
+          });
+        });
+      }
+      return {
+        id: s.id,
+        title: s.title,
+        sweep: s.sweep,
+        overall,
+        bySubset,
+        gap,
+        meanFlaggedHeads: mean(ok.map((r) => r.flaggedHeads[k] as number)),
+        confusion: confusionMatrix(predictions, truth, classes),
+        flips,
+      };
+    });
+    let byAnswer: CheckpointEvaluation['byAnswer'] = null;
+    const caMer =
+      subsetOf.every(isCaMerSubset) && CA_MER_SUBSETS.every((s) => subsetOf.includes(s));
+    if (caMer && ok.length > 0) {
+      byAnswer = summarizeCheckpoint(
+        { labels: truth, subsets: subsetOf, classes },
+        {
+          settings: [
+            {
+              id: 'off',
+              predictions: ok.map((r) => r.predictions[0] as number),
+              flaggedHeads: ok.map((r) => r.flaggedHeads[0] as number),
+            },
+          ],
+          uap: ok.map((r) => r.uap),
+          tokenAttention: ok.map((r) => r.tokenAttention),
+        },
+      ).byAnswer;
+    }
+    return { name: c.name, fileName: c.fileName, evaluated: ok.length, settings, byAnswer };
+  });
+
+  return {
+    schema: 'mosear-lens-eval-summary/1',
+    manifest: plan.manifest.path,
+    labels: [...plan.labels],
+    clips,
+    subsets,
+    failed,
+    checkpoints,
+  };
+}
+
+/** CA-MER subsets first, in their usual order. */
+function subsetRank(subset: string): number {
+  const i = (CA_MER_SUBSETS as readonly string[]).indexOf(subset);
+  return i < 0 ? CA_MER_SUBSETS.length : i;
+}
