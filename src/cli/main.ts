@@ -12,6 +12,7 @@ import { WASM_WORKER_BUNDLE } from '../core/decode/wasmFfmpegDecoder';
 import { AnalysisEngine, modelInfoOf } from '../core/engine/analysisEngine';
 import { readOnnxModelInfo } from '../core/onnx/modelProto';
 import { formatAnalysis } from './analysisReport';
+import { EVAL_USAGE, evalCommand, mergeCommand } from './evalCommand';
 import { controlsFromEdits, htmlPath, parseAnalyzeOptions } from './analyzeOptions';
 import { parseCommandLine, single } from './commandLine';
 import { EXIT, OutputError, UsageError, exitCodeFor } from './exitCodes';
@@ -33,6 +34,8 @@ usage:
                                          (--json <file>: the same as JSON)
   mosear-lens show <result.json>         the summary of a saved result (no clip or model needed)
                                          (--html <file>: also write its self-contained HTML report)
+  mosear-lens eval <manifest> [options]  evaluate checkpoints on a labelled clip list (see below)
+  mosear-lens merge <dir>… --out <dir>   join the shards of one evaluation
 
 analyze options (unset intervention options come from the checkpoint's mosear.ar_defaults):
   --model <file.onnx>       contract checkpoint (default: the shipped mosear-tiny)
@@ -55,6 +58,8 @@ analyze options (unset intervention options come from the checkpoint's mosear.ar
                             up to 256 MiB); auto (default) = system when ffmpeg is on PATH, else wasm
   --no-thumbnails           leave the frame thumbnails out of the JSON
   --quiet                   no summary
+
+${EVAL_USAGE}
 
 exit codes:
   0 ok · 1 unexpected error (a bug; the stack trace is printed) · 2 usage · 3 clip (missing,
@@ -221,6 +226,16 @@ async function main(argv: string[], signal: AbortSignal): Promise<void> {
       return info(rest, signal);
     case 'show':
       return show(rest);
+    case 'eval':
+      return evalCommand(rest, signal, {
+        workerScript: WORKER_SCRIPT,
+        defaultModels: ['emotion-llama-tiny', 'mosear-tiny'].map((n) =>
+          join(packageRoot, 'models', 'checkpoints', `${n}.onnx`),
+        ),
+        decodeCacheDir: join(packageRoot, '.tmp', 'decode-cache'),
+      });
+    case 'merge':
+      return mergeCommand(rest);
     case undefined:
     case 'help':
     case '--help':
@@ -232,7 +247,7 @@ async function main(argv: string[], signal: AbortSignal): Promise<void> {
       return;
     default:
       throw new UsageError(
-        `unknown command "${command}" (commands: analyze, info, show; try --help)`,
+        `unknown command "${command}" (commands: analyze, info, show, eval, merge; try --help)`,
       );
   }
 }
