@@ -81,6 +81,18 @@ if (withTests) {
     outbase: 'test',
     outdir: 'dist-test',
   });
+  // The integration suite (mocha bundled, loaded by VS Code's extension host) and its runner.
+  targets.push({
+    name: 'integration',
+    entryPoints: {
+      'integration/index': 'test/integration/index.ts',
+      'integration/runTests': 'test/integration/runTests.ts',
+    },
+    outdir: 'dist-test',
+    external: [...node.external, '@vscode/test-electron'],
+    // Mocha's parallel mode (unused here) resolves its worker files at run time.
+    logOverride: { 'require-resolve-not-external': 'silent' },
+  });
 }
 
 const contexts = await Promise.all([

@@ -62,7 +62,16 @@ function nodeTest(tier) {
   return { ok, ...tapCounts(tap) };
 }
 
-const tsconfigs = ['src/protocol', 'src/core', 'src/cli', 'src/extension', 'webview', 'test', 'bench'];
+const tsconfigs = [
+  'src/protocol',
+  'src/core',
+  'src/cli',
+  'src/extension',
+  'webview',
+  'test',
+  'test/integration',
+  'bench',
+];
 const tiers = [
   { name: 'build', run: () => run(['esbuild.mjs', '--tests']) },
   {
@@ -76,6 +85,9 @@ const tiers = [
   { name: 'golden', needsBuild: true, run: () => nodeTest('golden') },
   // The inference worker, the engine and the CLI end to end (real processes, real checkpoints).
   { name: 'engine', needsBuild: true, run: () => nodeTest('engine') },
+  // The extension inside a real VS Code workbench (code-server here; desktop VS Code with
+  // MOSEAR_VSCODE_DESKTOP=1): @vscode/test-electron's runTests with the mocha suite.
+  { name: 'integration', needsBuild: true, run: () => run(['dist-test/integration/runTests.js']) },
   // Decodes the whole test split (minutes on a clean machine; reruns reuse .tmp/decode-cache/)
   // and fails when models/RESULTS.md is stale or its inputs are missing.
   {

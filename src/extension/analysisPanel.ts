@@ -315,9 +315,7 @@ export class AnalysisPanel extends Disposable {
       );
     } catch (error) {
       this.host.logger.error('saving the workspace defaults failed', error);
-      void vscode.window.showErrorMessage(
-        `MoSEAR: cannot save workspace defaults: ${messageOf(error)}`,
-      );
+      this.host.logger.userError(`MoSEAR: cannot save workspace defaults: ${messageOf(error)}`);
     }
   }
 

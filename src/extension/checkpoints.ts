@@ -72,7 +72,7 @@ export class Checkpoints extends Disposable {
   async use(modelPath: string): Promise<boolean> {
     const problem = this.modelProblem(modelPath, this.config.current);
     if (problem !== undefined) {
-      void vscode.window.showErrorMessage(problem);
+      this.logger.userError(problem);
       return false;
     }
     try {
@@ -86,7 +86,7 @@ export class Checkpoints extends Disposable {
       return true;
     } catch (error) {
       this.logger.error(`cannot use ${modelPath} as a checkpoint`, error);
-      void vscode.window.showErrorMessage(
+      this.logger.userError(
         `MoSEAR: ${basename(modelPath)} cannot be used as a checkpoint. ${messageOf(error)}`,
       );
       return false;

@@ -51,9 +51,7 @@ export async function analyzeWithProgress(
     }
     host.logger.error(`analysis of ${name} failed`, error);
     const message = `MoSEAR: cannot analyze ${name}. ${messageOf(error)}`;
-    void vscode.window.showErrorMessage(message, 'Show Log').then((choice) => {
-      if (choice !== undefined) host.logger.show();
-    });
+    host.logger.userError(message);
     return { error: message, cancelled };
   }
 }

@@ -46,15 +46,13 @@ async function analyzeClip(host: PanelHost, uri?: vscode.Uri): Promise<AnalysisR
   const clip = uri instanceof vscode.Uri ? uri : await pickClip();
   if (clip === undefined) return undefined;
   if (!isVideoPath(clip.fsPath)) {
-    void vscode.window.showErrorMessage(
+    host.logger.userError(
       `MoSEAR: ${basename(clip.fsPath)} is not a video (${VIDEO_EXTENSIONS.join(', ')}).`,
     );
     return undefined;
   }
   if (clip.scheme !== 'file') {
-    void vscode.window.showErrorMessage(
-      'MoSEAR: only clips on the local file system can be analyzed.',
-    );
+    host.logger.userError('MoSEAR: only clips on the local file system can be analyzed.');
     return undefined;
   }
   const modelPath = host.checkpoints.active;

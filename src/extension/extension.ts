@@ -22,6 +22,8 @@ export interface MosearLensApi {
   activeCheckpoint(): string;
   /** Whether the analysis engine (and so any worker process) has been created. */
   engineStarted(): boolean;
+  /** The error messages shown to the user so far (the last 50). */
+  errorsShown(): readonly string[];
 }
 
 let engine: ExtensionEngine | undefined;
@@ -79,10 +81,11 @@ export function activate(context: vscode.ExtensionContext): MosearLensApi | unde
       settings: () => config.current,
       activeCheckpoint: () => checkpoints.active,
       engineStarted: () => engine?.started ?? false,
+      errorsShown: () => logger.errorsShown(),
     };
   } catch (error) {
     logger.error('activation failed', error);
-    void vscode.window.showErrorMessage(`MoSEAR Lens failed to start: ${messageOf(error)}`);
+    logger.userError(`MoSEAR Lens failed to start: ${messageOf(error)}`);
     return undefined;
   }
 }

@@ -45,7 +45,7 @@ export class ResultEditorProvider implements vscode.CustomReadonlyEditorProvider
         title: `MoSEAR: ${basename(resultPath)}`,
         error: message,
       });
-      void vscode.window.showErrorMessage(`MoSEAR: ${message}`);
+      this.host.logger.userError(`MoSEAR: ${message}`);
     }
   }
 }

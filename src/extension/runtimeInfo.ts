@@ -72,8 +72,6 @@ export async function showRuntimeInfo(host: PanelHost, extensionVersion: string)
     await vscode.window.showTextDocument(doc, { preview: true });
   } catch (error) {
     host.logger.error('runtime info failed', error);
-    void vscode.window.showErrorMessage(
-      `MoSEAR: cannot read the runtime info. ${messageOf(error)}`,
-    );
+    host.logger.userError(`MoSEAR: cannot read the runtime info. ${messageOf(error)}`);
   }
 }

@@ -1,0 +1,34 @@
+// Activation is lazy and complete: every contributed command is registered, nothing spawned.
+import assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import * as vscode from 'vscode';
+import { mosear } from './harness';
+
+/** Registers the activation suite. */
+export function registerActivationSuite(): void {
+  suite('activation', () => {
+    test('activates without starting the engine', async () => {
+      const { extension, api } = await mosear();
+      assert.equal(extension.isActive, true);
+      assert.equal(api.engineStarted(), false, 'activation must not spawn workers');
+      assert.match(api.activeCheckpoint(), /mosear-tiny\.onnx$/);
+      assert.equal(api.settings().trusted, vscode.workspace.isTrusted);
+    });
+
+    test('registers every contributed command', async () => {
+      const { extension } = await mosear();
+      const manifest = JSON.parse(
+        await readFile(join(extension.extensionPath, 'package.json'), 'utf8'),
+      ) as { contributes: { commands: { command: string }[] } };
+      const contributed = manifest.contributes.commands.map((c) => c.command);
+      assert.ok(contributed.length >= 5);
+      const registered = new Set(await vscode.commands.getCommands(true));
+      assert.deepEqual(
+        contributed.filter((id) => !registered.has(id)),
+        [],
+        'contributed but not registered',
+      );
+    });
+  });
+}

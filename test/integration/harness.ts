@@ -1,0 +1,68 @@
+// Shared by the integration suites: the extension under test, its API, the test workspace.
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import * as vscode from 'vscode';
+import type { MosearLensApi } from '../../src/extension/extension';
+import type { PanelSnapshot } from '../../src/extension/analysisPanel';
+
+/** The extension's id (publisher.name in package.json). */
+export const EXTENSION_ID = 'mosear-lens.mosear-lens';
+
+/** The extension, activated, and what activate() returned. */
+export async function mosear(): Promise<{
+  extension: vscode.Extension<unknown>;
+  api: MosearLensApi;
+}> {
+  const extension = vscode.extensions.getExtension(EXTENSION_ID);
+  assert.ok(extension, `${EXTENSION_ID} is not loaded`);
+  const api = (await extension.activate()) as MosearLensApi | undefined;
+  assert.ok(api, 'activate() returned no API (activation failed: see the MoSEAR Lens log)');
+  return { extension, api };
+}
+
+/** A file of the test workspace (prepared by runTests: a clip, a CLI result, broken files). */
+export function workspaceFile(name: string): vscode.Uri {
+  const folder = vscode.workspace.workspaceFolders?.[0];
+  assert.ok(folder, 'the suite needs a workspace folder');
+  return vscode.Uri.file(join(folder.uri.fsPath, name));
+}
+
+/** Polls until `probe` returns a value, or fails naming what it waited for. */
+export async function waitFor<T>(
+  what: string,
+  probe: () => T | undefined,
+  timeoutMs = 30_000,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = probe();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline)
+      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+/** The panel whose webview has loaded and received `init` for this file (clip or saved result). */
+export function readyPanel(api: MosearLensApi, path: string): Promise<PanelSnapshot> {
+  return waitFor(`a ready Analysis panel for ${path}`, () =>
+    api.panels().find((p) => {
+      const origin = p.origin;
+      const file =
+        origin.kind === 'clip' ? origin.clipPath : origin.kind === 'saved' ? origin.resultPath : '';
+      return file === path && p.ready && p.posted.includes('init') && p.result !== null;
+    }),
+  );
+}
+
+/** Sets `mosear.<key>` in the workspace settings (undefined removes it). */
+export async function setSetting(key: string, value: unknown): Promise<void> {
+  await vscode.workspace
+    .getConfiguration('mosear')
+    .update(key, value, vscode.ConfigurationTarget.Workspace);
+}
+
+/** Closes every editor and panel between tests. */
+export async function closeAll(): Promise<void> {
+  await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+}

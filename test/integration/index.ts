@@ -1,0 +1,33 @@
+// The integration suite's entry: VS Code (desktop through @vscode/test-electron, or code-server
+// through scripts/vscode/code-server-as-vscode.mjs) loads this bundle in the extension host and
+// calls `run()`. Mocha is bundled; the suites register once its TDD globals exist.
+import Mocha from 'mocha';
+import { registerActivationSuite } from './activation';
+import { registerAnalysisSuite } from './analysis';
+import { registerCheckpointSuite } from './checkpoints';
+import { registerSavedResultSuite } from './savedResult';
+import { registerSettingsSuite } from './settings';
+
+const SUITE_START = '-- mosear integration suite: start --';
+const SUITE_END = '-- mosear integration suite: end --';
+
+/** Runs every suite; rejects when any test fails. */
+export function run(): Promise<void> {
+  const mocha = new Mocha({ ui: 'tdd', color: false, timeout: 60_000, reporter: 'spec' });
+  // What `mocha.addFile` + require would do: install suite()/test() for the suites below.
+  mocha.suite.emit('pre-require', globalThis, 'integration', mocha);
+  registerActivationSuite();
+  registerAnalysisSuite();
+  registerSettingsSuite();
+  registerCheckpointSuite();
+  registerSavedResultSuite();
+  // scripts/vscode/code-server-as-vscode.mjs prints the page's console between these lines.
+  console.log(SUITE_START);
+  return new Promise((resolve, reject) => {
+    mocha.run((failures) => {
+      console.log(SUITE_END);
+      if (failures > 0) reject(new Error(`${failures} integration test(s) failed`));
+      else resolve();
+    });
+  });
+}
