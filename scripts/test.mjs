@@ -1,7 +1,8 @@
 // `npm test`: every tier in order, each tier's wall time, a summary, non-zero exit on any failure.
 // Tiers: build, typecheck, lint, format, unit (node --test), golden model checks (node --test),
 // engine (worker, engine and CLI end to end, node --test),
-// results (models/RESULTS.md regenerated from the checkpoints and the test split, compared).
+// results (models/RESULTS.md regenerated from the checkpoints and the test split, compared),
+// e2e (the packaged extension in code-server, driven by chromium).
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -95,6 +96,8 @@ const tiers = [
     needsBuild: true,
     run: () => run(['--enable-source-maps', 'dist/cli/results.js', '--check'], { TMPDIR: scratch }),
   },
+  // The linux-x64 VSIX in code-server driven by chromium (test/e2e; installs code-server once).
+  { name: 'e2e', needsBuild: true, run: () => nodeTest('e2e') },
 ];
 
 const results = [];

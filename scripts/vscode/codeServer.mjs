@@ -321,6 +321,8 @@ export async function startCodeServer({
     'extensions.autoUpdate': false,
     'extensions.autoCheckUpdates': false,
     'update.mode': 'none',
+    // Work dirs live inside this repository; the git prompt about it would cover the UI.
+    'git.openRepositoryInParentFolders': 'never',
     ...(trust ? {} : { 'security.workspace.trust.enabled': false }),
     ...userSettings,
   };

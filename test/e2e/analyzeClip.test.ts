@@ -1,0 +1,286 @@
+// End-to-end UI test (DESIGN.md §6, tier 5): the packaged linux-x64 VSIX installed into a real
+// VS Code workbench (code-server, scripts/vscode/codeServer.mjs) driven by Debian's chromium.
+// Right-click a shipped clip in the explorer → Analyze Clip → the Analysis panel shows the CLI's
+// prediction, the charts, grid and list; moving τ previews exactly what the TypeScript flag rule
+// predicts and re-runs the model. Screenshots go to test-results/e2e/.
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { copyFileSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { pathToFileURL } from 'node:url';
+import { promisify } from 'node:util';
+import type { BrowserContext, FrameLocator, Locator, Page } from 'playwright-core';
+import { modalityPositions } from '../../src/core/analysis/tokenAttention';
+import { applyFlagRule } from '../../src/core/ar/flagRule';
+import type { AnalysisResult } from '../../src/protocol/analysisResult';
+import type { ArControls } from '../../src/protocol/contract';
+import { RATIO_KIND_NAMES } from '../../src/protocol/contract';
+import { REPO_ROOT } from '../helpers/golden';
+
+const run = promisify(execFile);
+
+/** What this test uses of scripts/vscode/codeServer.mjs (a plain ES module, loaded at run time). */
+interface CodeServerHarness {
+  vscodeTestDir: string;
+  installCodeServer(): Promise<{ bin: string; version: string }>;
+  installExtension(options: {
+    bin: string;
+    vsix: string;
+    userDataDir: string;
+    extensionsDir: string;
+  }): Promise<string>;
+  startCodeServer(options: {
+    workDir: string;
+    folder?: string;
+    bin?: string;
+    userSettings?: Record<string, unknown>;
+  }): Promise<{ url: string; pid: number; logFile: string; stop(): Promise<void> }>;
+  launchChromium(options: { workDir: string }): Promise<BrowserContext>;
+}
+
+/** The clip: its layer 3 (the layer the shipped AR defaults act on) has audio mass to move. */
+const CLIP = 'sample-consistent-happy.mp4';
+const SCREENSHOTS = join(REPO_ROOT, 'test-results', 'e2e');
+const manifest = JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')) as {
+  name: string;
+  version: string;
+  contributes: { commands: { command: string; title: string }[] };
+};
+const ANALYZE_TITLE =
+  manifest.contributes.commands.find((c) => c.command === 'mosear.analyzeClip')?.title ??
+  'Analyze Clip';
+
+/** Runs the CLI on the clip (same checkpoint and decoder defaults as the extension). */
+async function cliAnalysis(clip: string, out: string, extra: string[] = []) {
+  await run(
+    process.execPath,
+    [join(REPO_ROOT, 'dist/cli/main.js'), 'analyze', clip, '--json', out, '--quiet', ...extra],
+    { cwd: REPO_ROOT },
+  );
+  return JSON.parse(readFileSync(out, 'utf8')) as AnalysisResult;
+}
+
+/** Flags the TypeScript rule sets on a result's intervention-run masses with these controls. */
+function ruleFlagCount(result: AnalysisResult, controls: ArControls): number {
+  const meta = result.model.metadata;
+  const { arFlags } = applyFlagRule({
+    modalityMass: result.intervention.modalityMass.flat(2),
+    layers: meta.architecture.layers,
+    heads: meta.architecture.heads,
+    visualTokens: modalityPositions(meta.tokenLayout, 'visual').length,
+    audioTokens: modalityPositions(meta.tokenLayout, 'audio').length,
+    controls,
+  });
+  return Array.from(arFlags).filter((f) => f > 0.5).length;
+}
+
+const percent = (p: number): string => `${(p * 100).toFixed(1)}%`;
+const seconds = (t0: number): string => `${((performance.now() - t0) / 1000).toFixed(1)} s`;
+
+/** Number shown in an element (the flag counters). */
+async function shownNumber(locator: Locator): Promise<number> {
+  return Number((await locator.textContent())?.trim());
+}
+
+/** Records every value the panel root's data-state takes from now on (MutationObserver). */
+async function recordStates(app: Locator): Promise<void> {
+  type Observer = new (callback: () => void) => {
+    observe(target: unknown, options: { attributeFilter: string[] }): void;
+  };
+  await app.evaluate((root: unknown) => {
+    const element = root as { dataset: Record<string, string>; e2eStates: string[] };
+    element.e2eStates = [];
+    const { MutationObserver } = globalThis as unknown as { MutationObserver: Observer };
+    new MutationObserver(() => element.e2eStates.push(element.dataset['state'] ?? '')).observe(
+      root,
+      { attributeFilter: ['data-state'] },
+    );
+  });
+}
+
+const recordedStates = (app: Locator): Promise<string[]> =>
+  app.evaluate((root: unknown) => (root as { e2eStates: string[] }).e2eStates);
+
+describe('e2e: analyze a clip in code-server', { timeout: 300_000 }, () => {
+  const t0 = performance.now();
+  let harness: CodeServerHarness;
+  let server: Awaited<ReturnType<CodeServerHarness['startCodeServer']>> | undefined;
+  let browser: BrowserContext | undefined;
+  let page: Page;
+  let panel: FrameLocator;
+  let first: AnalysisResult;
+  let clipPath: string;
+  const workDir = join(REPO_ROOT, '.vscode-test', 'work', 'e2e');
+
+  const shot = async (name: string): Promise<void> => {
+    await page.screenshot({ path: join(SCREENSHOTS, `${name}.png`) });
+  };
+  // Ctrl-C or a CI timeout: 'exit' runs codeServer.mjs's handler, which kills the process group.
+  const onSignal = (): never => process.exit(130);
+
+  before(async () => {
+    process.once('SIGINT', onSignal);
+    process.once('SIGTERM', onSignal);
+    harness = (await import(
+      pathToFileURL(join(REPO_ROOT, 'scripts', 'vscode', 'codeServer.mjs')).href
+    )) as CodeServerHarness;
+    rmSync(workDir, { recursive: true, force: true });
+    rmSync(SCREENSHOTS, { recursive: true, force: true });
+    mkdirSync(SCREENSHOTS, { recursive: true });
+    const folder = join(workDir, 'workspace');
+    mkdirSync(folder, { recursive: true });
+    clipPath = join(folder, CLIP);
+    copyFileSync(join(REPO_ROOT, 'models', 'samples', CLIP), clipPath);
+
+    const vsix = join(
+      REPO_ROOT,
+      'out',
+      'vsix',
+      `${manifest.name}-linux-x64-${manifest.version}.vsix`,
+    );
+    // Packaging (the bundles are built by the build tier), the code-server install and the CLI
+    // reference run are independent.
+    const [, codeServer, reference] = await Promise.all([
+      process.env['MOSEAR_E2E_SKIP_PACKAGE'] === '1'
+        ? Promise.resolve()
+        : run(process.execPath, ['scripts/package.mjs', '--target', 'linux-x64', '--no-build'], {
+            cwd: REPO_ROOT,
+          }),
+      harness.installCodeServer(),
+      cliAnalysis(clipPath, join(workDir, 'cli-defaults.json')),
+    ]);
+    first = reference;
+    console.log(`# packaged, code-server ${codeServer.version} ready: ${seconds(t0)}`);
+    await harness.installExtension({
+      bin: codeServer.bin,
+      vsix,
+      userDataDir: join(workDir, 'user-data'),
+      extensionsDir: join(workDir, 'extensions'),
+    });
+    server = await harness.startCodeServer({ workDir, folder, bin: codeServer.bin });
+    browser = await harness.launchChromium({ workDir });
+    page = browser.pages()[0] ?? (await browser.newPage());
+    await page.goto(`${server.url}?folder=${encodeURIComponent(folder)}`);
+    panel = page.frameLocator('iframe.webview.ready').frameLocator('iframe#active-frame');
+    console.log(`# workbench loading: ${seconds(t0)}`);
+  });
+
+  after(async () => {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    if (page !== undefined) await shot('99-last').catch(() => undefined);
+    await browser?.close().catch(() => undefined);
+    await server?.stop();
+    console.log(`# e2e wall time: ${seconds(t0)}`);
+  });
+
+  it(`opens the Analysis panel from the explorer's "${ANALYZE_TITLE}"`, async () => {
+    const row = page.locator(`.explorer-folders-view .monaco-list-row[aria-label^="${CLIP}"]`);
+    await row.waitFor({ timeout: 60_000 });
+    await shot('01-workbench');
+    const item = page.getByRole('menuitem', { name: ANALYZE_TITLE, exact: true });
+    // The contributed item appears only once the extension host has registered the extension.
+    const deadline = Date.now() + 60_000;
+    for (;;) {
+      await row.click({ button: 'right' });
+      const shown = await item.waitFor({ timeout: 3000 }).then(
+        () => true,
+        () => false,
+      );
+      if (shown) break;
+      assert.ok(Date.now() < deadline, `"${ANALYZE_TITLE}" never appeared in the context menu`);
+      await page.keyboard.press('Escape');
+      await page.waitForTimeout(1000);
+    }
+    // A click the instant the menu appears was seen swallowed: hover, settle, then click.
+    await item.hover();
+    await page.waitForTimeout(500);
+    await shot('02-context-menu');
+    await item.click();
+    const app = panel.locator('#app[data-ready="true"][data-state="idle"]');
+    await app.waitFor({ timeout: 120_000 });
+    console.log(`# panel shows a result: ${seconds(t0)}`);
+
+    const summary = panel.locator('[data-testid=prediction]');
+    assert.equal(await summary.getAttribute('data-label'), first.intervention.prediction.label);
+    const text = (await summary.textContent()) ?? '';
+    assert.ok(text.includes(percent(first.intervention.prediction.probability)), text);
+    assert.ok(text.includes(first.baseline.prediction.label), text);
+    await shot('03-analysis-panel');
+  });
+
+  it('renders the UAP chart, the head grid and the biased-heads list', async () => {
+    const meta = first.model.metadata;
+    const canvas = panel.locator('[data-testid=uap-chart] canvas');
+    await canvas.waitFor();
+    const box = await canvas.boundingBox();
+    assert.ok(
+      box !== null && box.width > 50 && box.height > 50,
+      `UAP canvas ${JSON.stringify(box)}`,
+    );
+    const cells = panel.locator('[data-testid=head-grid] [data-layer][data-head]');
+    assert.equal(await cells.count(), meta.architecture.layers * meta.architecture.heads);
+    const flagged = first.intervention.arFlags.flat().filter((f) => f > 0.5).length;
+    assert.equal(await shownNumber(panel.locator('[data-testid=flag-count]')), flagged);
+    assert.equal(
+      await panel.locator('[data-testid=head-grid] [data-flagged=true]').count(),
+      flagged,
+    );
+    await panel.locator('[data-testid=biased-heads]').waitFor({ state: 'attached' });
+    assert.equal(await panel.locator('[data-testid=biased-heads] tbody tr').count(), flagged);
+  });
+
+  it('moving τ previews the TS rule at once and re-runs the model', async () => {
+    const controls = first.intervention.controls;
+    const range = first.model.metadata.tauSweep[RATIO_KIND_NAMES[controls.ratioKind]];
+    // Home puts the slider at the sweep's minimum (a log slider rounds τ to 4 digits).
+    const tau = range.scale === 'log' ? Number(range.min.toPrecision(4)) : range.min;
+    const edited: ArControls = { ...controls, tau: controls.tau.map(() => tau) };
+    const expectedPreview = ruleFlagCount(first, edited);
+    const before = first.intervention.arFlags.flat().filter((f) => f > 0.5).length;
+    assert.notEqual(expectedPreview, before, `τ = ${tau} must change the flags on ${CLIP}`);
+    // The model's own answer at the new τ, for the re-run's prediction and flags.
+    const rerun = await cliAnalysis(clipPath, join(workDir, 'cli-tau.json'), ['--tau', `${tau}`]);
+
+    const app = panel.locator('#app');
+    await recordStates(app);
+    const slider = panel.locator('[data-testid=tau]');
+    await slider.focus();
+    await slider.press('Home');
+    // The preview is synchronous: the TS rule on the shown result's masses.
+    assert.equal(await shownNumber(panel.locator('[data-testid=preview-count]')), expectedPreview);
+    await shot('04-tau-preview');
+
+    // Idle only counts once a run has started since the edit.
+    const deadline = Date.now() + 60_000;
+    for (;;) {
+      const states = await recordedStates(app);
+      const running = states.indexOf('running');
+      const idleAgain = running >= 0 && states.slice(running).includes('idle');
+      if (idleAgain && (await app.getAttribute('data-state')) === 'idle') break;
+      assert.ok(Date.now() < deadline, `no re-run seen; states: ${states.join(' → ')}`);
+      await page.waitForTimeout(100);
+    }
+    console.log(`# re-run shown: ${seconds(t0)}`);
+
+    const flagsAfter = rerun.intervention.arFlags.flat().filter((f) => f > 0.5).length;
+    assert.equal(ruleFlagCount(rerun, edited), flagsAfter, 'the TS rule agrees with the graph');
+    assert.equal(await shownNumber(panel.locator('[data-testid=flag-count]')), flagsAfter);
+    assert.equal(
+      await panel.locator('[data-testid=head-grid] [data-flagged=true]').count(),
+      flagsAfter,
+    );
+    assert.equal(await panel.locator('[data-testid=biased-heads] tbody tr').count(), flagsAfter);
+    const summary = panel.locator('[data-testid=prediction]');
+    assert.equal(await summary.getAttribute('data-label'), rerun.intervention.prediction.label);
+    const text = (await summary.textContent()) ?? '';
+    assert.ok(text.includes(percent(rerun.intervention.prediction.probability)), text);
+    await shot('05-after-rerun');
+    // Further down the panel, for the README (npm run screenshots).
+    await panel.locator('[data-testid=head-grid]').scrollIntoViewIfNeeded();
+    await shot('06-heads');
+    await panel.locator('[data-testid=token-canvas]').scrollIntoViewIfNeeded();
+    await shot('07-token-attention');
+  });
+});
