@@ -2,7 +2,6 @@
 // reader accepts, TypeScript flags agreeing with the graph's, options reaching the graph), `info`,
 // `show`, and every documented exit code on bad input, never with a stack trace.
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { copyFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { before, describe, test } from 'node:test';
@@ -19,34 +18,16 @@ import {
 } from '../fixtures/decodeClips';
 import {
   BASELINE_MODEL,
-  CLI_SCRIPT,
   MODEL,
   SAMPLES_DIR,
   SAMPLE_NAMES,
   requireEngineFiles,
 } from '../helpers/engineFixtures';
+import { runCli } from '../helpers/cliRun';
 import { setMetadata } from '../helpers/protoEncode';
 import { scratchDir, writeTemp } from '../helpers/tempFiles';
 
-interface CliRun {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-function cli(args: string[], cwd?: string): Promise<CliRun> {
-  return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      [CLI_SCRIPT, ...args],
-      { cwd, maxBuffer: 64 << 20 },
-      (error, stdout, stderr) => {
-        const code = error === null ? 0 : typeof error.code === 'number' ? error.code : -1;
-        resolve({ code, stdout, stderr });
-      },
-    );
-  });
-}
+const cli = runCli;
 
 /** Asserts an exit code and a message on stderr, and no stack trace. */
 async function fails(args: string[], code: number, message: RegExp): Promise<void> {

@@ -1,0 +1,281 @@
+// `mosear-lens eval` / `merge` end to end on 30 clips of the committed test split: three shards
+// merged equal the unsharded run, a run killed midway (SIGKILL, a line cut short) and resumed
+// equals an uninterrupted one, a cancelled in-process run resumes, bad manifest entries are
+// reported without stopping the run, CSV manifests and folders work, and sweeps add settings.
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import {
+  appendFileSync,
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  writeFileSync,
+} from 'node:fs';
+import { join, relative } from 'node:path';
+import { before, describe, test } from 'node:test';
+import { runCli } from '../helpers/cliRun';
+import {
+  BASELINE_MODEL,
+  CLI_SCRIPT,
+  MODEL,
+  WORKER_SCRIPT,
+  requireEngineFiles,
+} from '../helpers/engineFixtures';
+import { REPO_ROOT } from '../helpers/golden';
+import { scratchDir } from '../helpers/tempFiles';
+import { makeAudioOnly, makeGarbage, makeTruncated } from '../fixtures/decodeClips';
+import type { BenchmarkSummary } from '../../src/core/evaluation/benchmarkSummary';
+import { sortRecords } from '../../src/core/evaluation/benchmarkRecords';
+import { readRunDirectory, runBenchmark } from '../../src/core/evaluation/benchmarkRun';
+import { summarizeBenchmark } from '../../src/core/evaluation/benchmarkSummary';
+import { SystemFfmpegDecoder } from '../../src/core/decode/systemFfmpegDecoder';
+
+const SPLIT = join(REPO_ROOT, 'models', 'data', 'ca-mer-synth', 'test');
+
+/** 10 clips of each subset, paths relative to `dir`. */
+function writeManifest(dir: string): string {
+  const lines = readFileSync(join(SPLIT, 'manifest.jsonl'), 'utf8').trim().split('\n');
+  const bySubset = new Map<string, string[]>();
+  for (const line of lines) {
+    const row = JSON.parse(line) as { subset: string; path: string };
+    const list = bySubset.get(row.subset) ?? [];
+    if (list.length < 10) {
+      list.push(JSON.stringify({ ...row, path: relative(dir, join(SPLIT, row.path)) }));
+    }
+    bySubset.set(row.subset, list);
+  }
+  const file = join(dir, 'manifest.jsonl');
+  writeFileSync(file, [...bySubset.values()].flat().join('\n') + '\n');
+  return file;
+}
+
+function summaryOf(dir: string): BenchmarkSummary {
+  return JSON.parse(readFileSync(join(dir, 'summary.json'), 'utf8')) as BenchmarkSummary;
+}
+
+/** Records of a run folder as comparable JSON, in (clip, checkpoint) order. */
+async function recordsOf(dir: string): Promise<string[]> {
+  const { records } = await readRunDirectory(dir);
+  return sortRecords(records, ['emotion-llama-tiny', 'mosear-tiny']).map((r) => JSON.stringify(r));
+}
+
+async function evalOk(args: string[]): Promise<void> {
+  const run = await runCli(['eval', ...args, '--quiet']);
+  assert.equal(run.code, 0, run.stderr);
+}
+
+describe('mosear-lens eval', () => {
+  const dir = scratchDir('eval');
+  let manifest = '';
+  const whole = join(dir, 'whole');
+
+  before(async () => {
+    requireEngineFiles();
+    manifest = writeManifest(dir);
+    await evalOk([manifest, '--out', whole, '--jobs', '2']);
+  });
+
+  test('the unsharded run covers every clip with both checkpoints and the three settings', () => {
+    const summary = summaryOf(whole);
+    assert.equal(summary.clips, 30);
+    assert.deepEqual(summary.subsets, ['consistent', 'audio-aligned', 'video-aligned']);
+    assert.deepEqual(
+      summary.checkpoints.map((c) => [c.name, c.evaluated, c.settings.map((s) => s.id)]),
+      [
+        ['emotion-llama-tiny', 30, ['off', 'ar', 'pai']],
+        ['mosear-tiny', 30, ['off', 'ar', 'pai']],
+      ],
+    );
+    for (const c of summary.checkpoints) {
+      const off = c.settings[0]!;
+      assert.equal(off.overall.count, 30);
+      assert.equal(
+        off.confusion.flat().reduce((a, b) => a + b, 0),
+        30,
+      );
+      assert.ok(c.byAnswer !== null, 'CA-MER subsets give the wrong-vs-right UAP split');
+    }
+    for (const file of ['scores.csv', 'flips.csv', 'failed.csv', 'uap-by-answer.csv']) {
+      assert.ok(existsSync(join(whole, file)), file);
+    }
+  });
+
+  test('three shards merged equal the unsharded run', async () => {
+    const shards = [1, 2, 3].map((k) => join(dir, `shard-${k}`));
+    await Promise.all(
+      shards.map((out, k) => evalOk([manifest, '--shard', `${k + 1}/3`, '--out', out])),
+    );
+    for (const [k, out] of shards.entries()) {
+      assert.equal(summaryOf(out).checkpoints[0]!.evaluated, 10, `shard ${k + 1}`);
+    }
+    const merged = join(dir, 'merged');
+    const run = await runCli(['merge', ...shards.reverse(), '--out', merged, '--quiet']);
+    assert.equal(run.code, 0, run.stderr);
+    assert.deepEqual(summaryOf(merged), summaryOf(whole));
+    assert.deepEqual(await recordsOf(merged), await recordsOf(whole));
+
+    const incomplete = await runCli(['merge', shards[0]!, shards[1]!, '--out', join(dir, 'm2')]);
+    assert.equal(incomplete.code, 2);
+    assert.match(incomplete.stderr, /shard\(s\) .*missing/);
+  });
+
+  test('a run killed midway (SIGKILL) and resumed equals an uninterrupted run', async () => {
+    const out = join(dir, 'killed');
+    // --no-cache decodes every clip, so the run is slow enough to be killed part way.
+    const child = spawn(
+      process.execPath,
+      [CLI_SCRIPT, 'eval', manifest, '--out', out, '--no-cache', '--quiet'],
+      {
+        stdio: 'ignore',
+      },
+    );
+    const records = join(out, 'records.jsonl');
+    const lines = () =>
+      existsSync(records) ? readFileSync(records, 'utf8').split('\n').length - 1 : 0;
+    await new Promise<void>((resolve, reject) => {
+      const timer = setInterval(() => {
+        if (lines() >= 6) {
+          clearInterval(timer);
+          child.kill('SIGKILL');
+          resolve();
+        }
+      }, 20);
+      child.once('exit', () => {
+        clearInterval(timer);
+        reject(new Error('the run finished before it could be killed'));
+      });
+    });
+    await new Promise((r) => child.once('exit', r));
+    const kept = lines();
+    assert.ok(kept >= 6 && kept < 60, `kept ${kept} records`);
+    // A crash can leave a line cut short: the resume drops it.
+    appendFileSync(records, '{"schema":"mosear-lens-eval/1","clip":29,"pa');
+    await evalOk([manifest, '--out', out]);
+    assert.deepEqual(summaryOf(out), summaryOf(whole));
+    assert.deepEqual(await recordsOf(out), await recordsOf(whole));
+  });
+
+  test('a cancelled in-process run keeps its records and resumes to the same result', async () => {
+    const out = join(dir, 'cancelled');
+    const controller = new AbortController();
+    let seen = 0;
+    const options = {
+      manifest,
+      models: [BASELINE_MODEL, MODEL],
+      outDir: out,
+      workerScript: WORKER_SCRIPT,
+      decoder: new SystemFfmpegDecoder({}),
+    };
+    const first = await runBenchmark({
+      ...options,
+      signal: controller.signal,
+      onRecord: () => {
+        if (++seen === 8) controller.abort();
+      },
+    });
+    assert.equal(first.cancelled, true);
+    assert.ok(first.progress.done < 30);
+    const second = await runBenchmark(options);
+    assert.equal(second.cancelled, false);
+    assert.ok(second.progress.resumed >= 4, `resumed ${second.progress.resumed}`);
+    const summary = summarizeBenchmark(second.plan, second.entries, second.records, 30);
+    assert.deepEqual(JSON.parse(JSON.stringify(summary)), summaryOf(whole));
+  });
+
+  test('missing, corrupt and non-video entries are reported and never stop the run', async () => {
+    const bad = join(dir, 'bad');
+    const clips = join(bad, 'clips');
+    mkdirSync(clips, { recursive: true });
+    const first = readFileSync(join(SPLIT, 'manifest.jsonl'), 'utf8').split('\n')[0]!;
+    const goodName = (JSON.parse(first) as { path: string }).path;
+    copyFileSync(join(SPLIT, goodName), join(bad, 'good.mp4'));
+    const { headerLast } = makeTruncated(clips);
+    const { random } = makeGarbage(clips);
+    const audioOnly = makeAudioOnly(clips);
+    writeFileSync(join(bad, 'notes.mp4'), 'this is not a video\n');
+    const rows = [
+      ['good.mp4', 'neutral', 'consistent'],
+      ['missing.mp4', 'sad', 'video-aligned'],
+      [relative(bad, headerLast), 'happy', 'consistent'],
+      [relative(bad, random), 'angry', 'audio-aligned'],
+      [relative(bad, audioOnly), 'sad', 'audio-aligned'],
+      ['notes.mp4', 'worried', 'video-aligned'],
+    ];
+    // A CSV manifest with a quoted field, found through its folder.
+    writeFileSync(
+      join(bad, 'manifest.csv'),
+      ['path,label,subset', ...rows.map(([p, l, s]) => `"${p}",${l},${s}`)].join('\r\n') + '\r\n',
+    );
+    const out = join(dir, 'bad-out');
+    const run = await runCli(['eval', bad, '--out', out, '--model', MODEL]);
+    assert.equal(run.code, 0, run.stderr);
+    const summary = summaryOf(out);
+    assert.equal(summary.checkpoints[0]!.evaluated, 1);
+    assert.deepEqual(
+      summary.failed.map((f) => f.path).sort(),
+      rows
+        .slice(1)
+        .map(([p]) => p)
+        .sort(),
+    );
+    const byPath = new Map(summary.failed.map((f) => [f.path, f]));
+    assert.equal(byPath.get('missing.mp4')?.code, 'FILE_NOT_FOUND');
+    assert.equal(byPath.get(relative(bad, audioOnly))?.code, 'NO_VIDEO');
+    assert.match(run.stdout, /5 clip\(s\) could not be evaluated/);
+    assert.match(readFileSync(join(out, 'failed.csv'), 'utf8'), /missing\.mp4/);
+  });
+
+  test('sweeps add one AR setting per point; τ=∞-like values flag nothing', async () => {
+    const out = join(dir, 'sweep');
+    await evalOk([
+      manifest,
+      '--out',
+      out,
+      '--model',
+      MODEL,
+      '--sweep',
+      'tau=0,1000',
+      '--sweep',
+      'alpha=0:1:0.5',
+    ]);
+    const c = summaryOf(out).checkpoints[0]!;
+    assert.deepEqual(
+      c.settings.map((s) => s.id),
+      [
+        'off',
+        'ar',
+        'pai',
+        'ar tau=0 alpha=0',
+        'ar tau=0 alpha=0.5',
+        'ar tau=0 alpha=1',
+        'ar tau=1000 alpha=0',
+        'ar tau=1000 alpha=0.5',
+        'ar tau=1000 alpha=1',
+      ],
+    );
+    const byId = new Map(c.settings.map((s) => [s.id, s]));
+    assert.equal(byId.get('ar tau=1000 alpha=1')?.meanFlaggedHeads, 0);
+    assert.ok((byId.get('ar tau=0 alpha=1')?.meanFlaggedHeads ?? 0) > 0);
+    // α = 0 is bit-identical to off: no answer changes.
+    assert.equal(byId.get('ar tau=0 alpha=0')?.flips.length, 0);
+  });
+
+  test('a different plan in the same folder is refused; bad options are usage errors', async () => {
+    const refused = await runCli(['eval', manifest, '--out', whole, '--model', MODEL]);
+    assert.equal(refused.code, 2);
+    assert.match(refused.stderr, /holds a different evaluation/);
+    const badSweep = await runCli([
+      'eval',
+      manifest,
+      '--sweep',
+      'tau=1:0:0.1',
+      '--out',
+      join(dir, 'x'),
+    ]);
+    assert.equal(badSweep.code, 2);
+    assert.match(badSweep.stderr, /--sweep/);
+    const badShard = await runCli(['eval', manifest, '--shard', '4/3', '--out', join(dir, 'y')]);
+    assert.equal(badShard.code, 2);
+  });
+});
