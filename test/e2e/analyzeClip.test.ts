@@ -11,8 +11,7 @@ import { after, before, describe, it } from 'node:test';
 import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import type { BrowserContext, FrameLocator, Locator, Page } from 'playwright-core';
-import { modalityPositions } from '../../src/core/analysis/tokenAttention';
-import { applyFlagRule } from '../../src/core/ar/flagRule';
+import { flagRuleForRun } from '../../src/core/analysis/runAnalysis';
 import type { AnalysisResult } from '../../src/protocol/analysisResult';
 import type { ArControls } from '../../src/protocol/contract';
 import { RATIO_KIND_NAMES } from '../../src/protocol/contract';
@@ -61,17 +60,10 @@ async function cliAnalysis(clip: string, out: string, extra: string[] = []) {
   return JSON.parse(readFileSync(out, 'utf8')) as AnalysisResult;
 }
 
-/** Flags the TypeScript rule sets on a result's intervention-run masses with these controls. */
+/** Flags the TypeScript rule (applyFlagRule) sets on a result's intervention-run masses. */
 function ruleFlagCount(result: AnalysisResult, controls: ArControls): number {
-  const meta = result.model.metadata;
-  const { arFlags } = applyFlagRule({
-    modalityMass: result.intervention.modalityMass.flat(2),
-    layers: meta.architecture.layers,
-    heads: meta.architecture.heads,
-    visualTokens: modalityPositions(meta.tokenLayout, 'visual').length,
-    audioTokens: modalityPositions(meta.tokenLayout, 'audio').length,
-    controls,
-  });
+  const mass = result.intervention.modalityMass.flat(2);
+  const { arFlags } = flagRuleForRun(result.model.metadata, mass, controls);
   return Array.from(arFlags).filter((f) => f > 0.5).length;
 }
 
