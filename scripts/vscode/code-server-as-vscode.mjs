@@ -51,13 +51,11 @@ const workDir = join(vscodeTestDir, 'work', 'integration');
 rmSync(workDir, { recursive: true, force: true });
 
 const { bin } = await installCodeServer();
-// runTests always passes --disable-workspace-trust; without it the folder opens in Restricted Mode.
-const server = await startCodeServer({
-  workDir,
-  folder,
-  bin,
-  trust: !flags.has('disable-workspace-trust'),
-});
+// runTests always passes --disable-workspace-trust; the integration runner asks for Restricted
+// Mode (workspace trust on, the folder untrusted) through MOSEAR_INTEGRATION_RESTRICTED=1.
+const restricted =
+  !flags.has('disable-workspace-trust') || process.env.MOSEAR_INTEGRATION_RESTRICTED === '1';
+const server = await startCodeServer({ workDir, folder, bin, trust: restricted });
 let browser;
 let code;
 try {

@@ -16,6 +16,7 @@ import {
   type PanelOrigin,
 } from '../protocol/panelMessages';
 import { resolveControls } from '../core/engine/analysisEngine';
+import { buildHtmlReport } from '../core/reports/htmlReport';
 import type { Checkpoints } from './checkpoints';
 import type { Config } from './config';
 import { Disposable } from './dispose';
@@ -359,9 +360,7 @@ export class AnalysisPanel extends Disposable {
       canRun: false,
       readOnlyReason: 'A self-contained report: no model is available.',
     };
-    // TEMP until src/core/reports/htmlReport.ts lands: buildHtmlReport({ script, style, init, title })
-    void [script, style, init];
-    throw new Error('HTML reports are not available in this build yet');
+    return Buffer.from(buildHtmlReport({ script, style, init, title: this.panel.title }));
   }
 
   /** Where saves go by default: beside the clip or result file, else the workspace. */

@@ -3,14 +3,10 @@
 // renders everything into `<div id="app">`; an error page is the same shell with no script.
 import { randomBytes } from 'node:crypto';
 import * as vscode from 'vscode';
+import { escapeHtml } from '../core/reports/htmlReport';
 
 /** The webview bundle's base name under dist/webview/ (`.js` and `.css`). */
 export const ANALYSIS_BUNDLE = 'analysis';
-
-/** Escapes text for HTML element content and attribute values. */
-export function escapeHtml(text: string): string {
-  return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
-}
 
 /** Folders a MoSEAR webview may load from. */
 export function webviewResourceRoots(extensionUri: vscode.Uri): vscode.Uri[] {

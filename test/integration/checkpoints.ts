@@ -32,6 +32,19 @@ export function registerCheckpointSuite(): void {
       assert.equal(api.activeCheckpoint(), back);
     });
 
+    test('uses a valid checkpoint from the workspace', async () => {
+      const { extension, api } = await mosear();
+      const file = workspaceFile('workspace-model.onnx');
+      const ok = await vscode.commands.executeCommand<boolean>('mosear.useAsCheckpoint', file);
+      assert.equal(ok, true, api.errorsShown().join(' | '));
+      assert.equal(api.activeCheckpoint(), file.fsPath);
+      const back = join(extension.extensionPath, 'models', 'checkpoints', 'mosear-tiny.onnx');
+      await vscode.commands.executeCommand<boolean>(
+        'mosear.useAsCheckpoint',
+        vscode.Uri.file(back),
+      );
+    });
+
     test('refuses an .onnx file that does not follow the contract', async () => {
       const { api } = await mosear();
       const before = api.errorsShown().length;

@@ -5,6 +5,7 @@ import Mocha from 'mocha';
 import { registerActivationSuite } from './activation';
 import { registerAnalysisSuite } from './analysis';
 import { registerCheckpointSuite } from './checkpoints';
+import { registerRestrictedModeSuite } from './restrictedMode';
 import { registerSavedResultSuite } from './savedResult';
 import { registerSettingsSuite } from './settings';
 
@@ -16,11 +17,15 @@ export function run(): Promise<void> {
   const mocha = new Mocha({ ui: 'tdd', color: false, timeout: 60_000, reporter: 'spec' });
   // What `mocha.addFile` + require would do: install suite()/test() for the suites below.
   mocha.suite.emit('pre-require', globalThis, 'integration', mocha);
-  registerActivationSuite();
-  registerAnalysisSuite();
-  registerSettingsSuite();
-  registerCheckpointSuite();
-  registerSavedResultSuite();
+  if (process.env['MOSEAR_INTEGRATION_RESTRICTED'] === '1') {
+    registerRestrictedModeSuite();
+  } else {
+    registerActivationSuite();
+    registerAnalysisSuite();
+    registerSettingsSuite();
+    registerCheckpointSuite();
+    registerSavedResultSuite();
+  }
   // scripts/vscode/code-server-as-vscode.mjs prints the page's console between these lines.
   console.log(SUITE_START);
   return new Promise((resolve, reject) => {

@@ -9,6 +9,8 @@ import { runTests } from '@vscode/test-electron';
 
 const root = resolve(__dirname, '..', '..');
 const CLIP = 'sample-consistent-happy.mp4';
+/** Set to 1 for the Restricted Mode pass (read by the suite and the code-server stand-in). */
+const RESTRICTED_ENV = 'MOSEAR_INTEGRATION_RESTRICTED';
 
 /** A fresh workspace folder with everything the suites open. */
 function prepareWorkspace(): string {
@@ -32,6 +34,11 @@ function prepareWorkspace(): string {
   if (cli.status !== 0) throw new Error(`the CLI failed (${cli.status}): ${cli.stderr}`);
   writeFileSync(join(workspace, 'broken.mosear.json'), '{"kind": "something else"}\n');
   writeFileSync(join(workspace, 'not-a-model.onnx'), 'not protobuf at all\n');
+  // A valid contract checkpoint that is not shipped: usable when trusted, refused in Restricted Mode.
+  copyFileSync(
+    join(root, 'models', 'checkpoints', 'emotion-llama-tiny.onnx'),
+    join(workspace, 'workspace-model.onnx'),
+  );
   return workspace;
 }
 
@@ -44,19 +51,41 @@ async function main(): Promise<number> {
   const workspace = prepareWorkspace();
   const desktop = process.env['MOSEAR_VSCODE_DESKTOP'] === '1';
   const started = performance.now();
+  const pass = async (restricted: boolean): Promise<boolean> => {
+    try {
+      await runTests({
+        ...(desktop
+          ? {}
+          : { vscodeExecutablePath: join(root, 'scripts', 'vscode', 'code-server-as-vscode.mjs') }),
+        extensionDevelopmentPath: root,
+        extensionTestsPath,
+        launchArgs: [workspace, '--disable-extensions'],
+        // The suite and the code-server stand-in read this: the second pass opens the folder
+        // untrusted (Restricted Mode) and runs only the Restricted Mode suite.
+        extensionTestsEnv: { [RESTRICTED_ENV]: restricted ? '1' : '0' },
+      });
+      return true;
+    } catch (error) {
+      console.error(`integration suite failed: ${(error as Error).message}`);
+      return false;
+    }
+  };
   try {
-    await runTests({
-      ...(desktop
-        ? {}
-        : { vscodeExecutablePath: join(root, 'scripts', 'vscode', 'code-server-as-vscode.mjs') }),
-      extensionDevelopmentPath: root,
-      extensionTestsPath,
-      launchArgs: [workspace, '--disable-extensions'],
-    });
-    return 0;
-  } catch (error) {
-    console.error(`integration suite failed: ${(error as Error).message}`);
-    return 1;
+    const trusted = await pass(false);
+    // runTests always passes --disable-workspace-trust, so desktop VS Code cannot open the
+    // folder untrusted; only the code-server stand-in honours the variable.
+    // An untrusted folder's own settings name an executable and a model; they must be ignored.
+    mkdirSync(join(workspace, '.vscode'), { recursive: true });
+    writeFileSync(
+      join(workspace, '.vscode', 'settings.json'),
+      JSON.stringify({
+        'mosear.decode.decoder': 'system',
+        'mosear.decode.ffmpegPath': '/nonexistent/bin/ffmpeg',
+        'mosear.checkpoint.path': 'workspace-model.onnx',
+      }),
+    );
+    const restricted = desktop ? true : await pass(true);
+    return trusted && restricted ? 0 : 1;
   } finally {
     console.log(`integration: ${((performance.now() - started) / 1000).toFixed(1)} s`);
   }
