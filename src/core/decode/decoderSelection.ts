@@ -86,7 +86,7 @@ export function selectClipDecoder(options: DecoderSelectionOptions): DecoderSele
     if (options.choice === 'system' || configured) {
       throw new DecodeError(
         'FFMPEG_NOT_FOUND',
-        `${error.message} Or choose the bundled ffmpeg.wasm decoder (--decoder wasm, or the "mosear.decoder" setting).`,
+        `${error.message} Or choose the bundled ffmpeg.wasm decoder (--decoder wasm, or the "mosear.decode.decoder" setting).`,
       );
     }
     return wasm(

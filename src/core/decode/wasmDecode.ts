@@ -57,7 +57,7 @@ export function tooLargeMessage(name: string, sizeBytes: number, maxFileBytes: n
   return (
     `"${name}" is ${formatSize(sizeBytes)}; the bundled WebAssembly decoder holds the whole clip in ` +
     `memory and accepts at most ${formatSize(maxFileBytes)}. Install ffmpeg and choose the system ` +
-    `decoder (--decoder system, or the "mosear.decoder" setting) to analyse larger clips.`
+    `decoder (--decoder system, or the "mosear.decode.decoder" setting) to analyse larger clips.`
   );
 }
 
