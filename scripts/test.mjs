@@ -86,6 +86,8 @@ const tiers = [
   { name: 'golden', needsBuild: true, run: () => nodeTest('golden') },
   // The inference worker, the engine and the CLI end to end (real processes, real checkpoints).
   { name: 'engine', needsBuild: true, run: () => nodeTest('engine') },
+  // The Analysis panel's bundle in headless Chromium (playwright-core + Debian chromium).
+  { name: 'webview', needsBuild: true, run: () => nodeTest('webview') },
   // The extension inside a real VS Code workbench (code-server here; desktop VS Code with
   // MOSEAR_VSCODE_DESKTOP=1): @vscode/test-electron's runTests with the mocha suite.
   { name: 'integration', needsBuild: true, run: () => run(['dist-test/integration/runTests.js']) },

@@ -10,22 +10,22 @@ import type { View } from './view';
 const COLUMNS: { key: BiasedHeadSortKey; label: string; title: string }[] = [
   { key: 'layer', label: 'Layer', title: 'Layer index (0-based)' },
   { key: 'head', label: 'Head', title: 'Head index (0-based)' },
-  { key: 'statistic', label: 'Statistic', title: 'The head statistic sₕ' },
-  { key: 'layerMean', label: 'Layer mean', title: 'Mean of the layer’s head statistics' },
+  { key: 'statistic', label: 'sₕ', title: 'The head statistic sₕ' },
+  { key: 'layerMean', label: 'Mean', title: 'Mean of the layer’s head statistics' },
   {
     key: 'aboveThreshold',
-    label: 'Above (1+m)·mean',
+    label: 'Over thr.',
     title: 'sₕ − (1 + margin) × mean: how far above the head threshold',
   },
   {
     key: 'audioMoved',
-    label: 'Audio moved',
-    title: 'Audio mass before − after the intervention in this head',
+    label: 'Audio Δ',
+    title: 'Audio mass moved: before − after the intervention in this head',
   },
   {
     key: 'visualBefore',
-    label: 'Visual before → after',
-    title: 'The head’s whole-row visual share before and after the intervention',
+    label: 'Visual',
+    title: 'The head’s whole-row visual share before → after the intervention',
   },
 ];
 

@@ -37,6 +37,13 @@ function describeToken(t: TokenInfo): string {
   }
 }
 
+function maxVisualOf(r: AnalysisResult, weights: readonly TokenWeight[]): number {
+  return Math.max(
+    0,
+    ...r.tokens.filter((t) => t.modality === 'visual').map((t) => weights[t.index]?.weight ?? 0),
+  );
+}
+
 /** The per-token attention section. */
 export function tokenAttentionView(model: PanelModel): View {
   const images = new Map<string, HTMLImageElement>();
@@ -167,7 +174,7 @@ export function tokenAttentionView(model: PanelModel): View {
           return span;
         }),
       );
-      frame.note.textContent = `Layer ${c.tokenLayer}, ${c.tokenHead === 'mean' ? 'heads averaged' : `head ${c.tokenHead}`}, ${c.tokenRun} the intervention. The heatmap is scaled to the largest visual weight; the audio strip and words use absolute weights.`;
+      frame.note.textContent = `Layer ${c.tokenLayer}, ${c.tokenHead === 'mean' ? 'heads averaged' : `head ${c.tokenHead}`}, ${c.tokenRun} the intervention. The heatmap's opacity follows √(weight ÷ the largest visual weight, ${formatNumber(maxVisualOf(r, weights), 3)}); the audio strip is on an absolute 0–1 scale; words are shaded relative to the largest word. Hover a token for its exact weight and rank.`;
     },
   };
   return view;
@@ -201,7 +208,7 @@ function draw(
   ctx.font = `12px ${p.fontFamily}`;
   ctx.textBaseline = 'middle';
   const hits: HitBox[] = [];
-  const maxVisual = Math.max(1e-12, ...visual.map((t) => weights[t.index]?.weight ?? 0));
+  const maxVisual = Math.max(1e-12, maxVisualOf(r, weights));
   for (let f = 0; f < frames; f++) {
     const x0 = f * (THUMB_PX + GAP_PX);
     const y0 = LABEL_PX;
@@ -237,9 +244,9 @@ function draw(
       const w = (weights[t.index]?.weight ?? 0) / maxVisual;
       const x = x0 + t.col * cw;
       const y = y0 + t.row * chh;
-      ctx.fillStyle = cssOf({ ...p.heatHigh, a: 0.05 + 0.75 * w });
+      ctx.fillStyle = cssOf({ ...p.heatHigh, a: 0.85 * Math.sqrt(w) });
       ctx.fillRect(x, y, cw, chh);
-      ctx.strokeStyle = cssOf({ ...p.heatLow, a: 0.35 });
+      ctx.strokeStyle = cssOf({ ...p.heatLow, a: 0.2 });
       ctx.lineWidth = 1;
       ctx.strokeRect(x + 0.5, y + 0.5, cw - 1, chh - 1);
       hits.push({ x, y, w: cw, h: chh, token: t.index });

@@ -205,9 +205,12 @@ export function inlineScriptText(script: string): string {
   return script.replace(/<\/(script)/gi, '<\\/$1').replace(/<(!--|script)/gi, '\\x3C$1');
 }
 
-/** Makes CSS safe inside `<style>`: `</style` cannot occur (a CSS escape keeps the meaning). */
+/**
+ * Makes CSS safe inside `<style>`: no `<` at all, so `</style` cannot occur (`\3c ` is the same
+ * character inside CSS strings, the only place the panel's stylesheet has one).
+ */
 export function inlineStyleText(style: string): string {
-  return style.replace(/<\/(style)/gi, '<\\2f $1');
+  return style.replace(/</g, '\\3c ');
 }
 
 /** PanelInit as JSON for `<script type="application/json">`: every `<` written as `\u003c`. */
@@ -247,7 +250,7 @@ export function buildHtmlReport(input: HtmlReportInput): string {
     '<html lang="en">',
     '<head>',
     '<meta charset="utf-8">',
-    `<meta http-equiv="Content-Security-Policy" content="${escapeHtml(csp)}">`,
+    `<meta http-equiv="Content-Security-Policy" content="${csp}">`,
     '<meta name="viewport" content="width=device-width, initial-scale=1">',
     '<meta name="generator" content="MoSEAR Lens">',
     `<title>${escapeHtml(input.title)}</title>`,

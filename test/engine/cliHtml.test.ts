@@ -1,0 +1,94 @@
+// `mosear-lens analyze --html` and `show --html`: a self-contained report with the panel bundle
+// inlined and the same result embedded that --json writes.
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { before, describe, test } from 'node:test';
+import { EXIT } from '../../src/cli/exitCodes';
+import type { AnalysisResult } from '../../src/protocol/analysisResult';
+import { REPORT_DATA_ELEMENT_ID, type PanelInit } from '../../src/protocol/panelMessages';
+import { CLI_SCRIPT, SAMPLES_DIR, requireEngineFiles } from '../helpers/engineFixtures';
+import { REPO_ROOT } from '../helpers/golden';
+import { scratchDir } from '../helpers/tempFiles';
+
+function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(
+      process.execPath,
+      [CLI_SCRIPT, ...args],
+      { maxBuffer: 64 << 20 },
+      (error, stdout, stderr) => {
+        resolve({
+          code: error === null ? 0 : typeof error.code === 'number' ? error.code : -1,
+          stdout,
+          stderr,
+        });
+      },
+    );
+  });
+}
+
+function embeddedInit(html: string): PanelInit {
+  const match = new RegExp(
+    `<script type="application/json" id="${REPORT_DATA_ELEMENT_ID}">([^<]*)</script>`,
+  ).exec(html);
+  assert.ok(match?.[1] !== undefined, 'the report embeds its data');
+  return JSON.parse(match[1]) as PanelInit;
+}
+
+describe('mosear-lens --html', () => {
+  const dir = scratchDir('cli-html');
+  const clip = join(SAMPLES_DIR, 'sample-video-aligned-sad.mp4');
+  before(() => requireEngineFiles());
+
+  test('analyze writes a report embedding the same result as --json', async () => {
+    const json = join(dir, 'r.json');
+    const html = join(dir, 'r.html');
+    const run = await cli([
+      'analyze',
+      clip,
+      '--ep',
+      'cpu',
+      '--mode',
+      'ar',
+      '--json',
+      json,
+      '--html',
+      html,
+    ]);
+    assert.equal(run.code, 0, run.stderr);
+    assert.match(run.stdout, /wrote .*r\.html/);
+    const page = readFileSync(html, 'utf8');
+    assert.match(
+      page,
+      /<meta http-equiv="Content-Security-Policy" content="default-src 'none'; img-src data:; style-src 'nonce-[A-Za-z0-9]+'; script-src 'nonce-[A-Za-z0-9]+'">/,
+    );
+    const init = embeddedInit(page);
+    assert.deepEqual(init.origin, { kind: 'report' });
+    assert.equal(init.canRun, false);
+    const saved = JSON.parse(readFileSync(json, 'utf8')) as AnalysisResult;
+    assert.deepEqual(init.result, saved);
+    // The panel's own bundle and stylesheet, inlined.
+    const bundle = readFileSync(join(REPO_ROOT, 'dist', 'webview', 'analysis.css'), 'utf8');
+    assert.ok(page.includes(bundle.slice(0, 200)));
+    assert.ok(page.length > readFileSync(join(REPO_ROOT, 'dist', 'webview', 'analysis.js')).length);
+  });
+
+  test('show --html turns a saved result into a report; --html needs a file', async () => {
+    const json = join(dir, 's.json');
+    assert.equal((await cli(['analyze', clip, '--ep', 'cpu', '--json', json, '--quiet'])).code, 0);
+    const html = join(dir, 's.html');
+    const run = await cli(['show', json, '--html', html]);
+    assert.equal(run.code, 0, run.stderr);
+    assert.deepEqual(
+      embeddedInit(readFileSync(html, 'utf8')).result,
+      JSON.parse(readFileSync(json, 'utf8')),
+    );
+    const dash = await cli(['analyze', clip, '--html', '-']);
+    assert.equal(dash.code, EXIT.usage);
+    assert.match(dash.stderr, /--html needs a file name/);
+    const unwritable = await cli(['show', json, '--html', join(dir, 'missing', 'dir', 'x.html')]);
+    assert.equal(unwritable.code, EXIT.output);
+  });
+});

@@ -1,0 +1,610 @@
+// The Analysis panel's built bundle (dist/webview/analysis.js) in headless Chromium, fed real
+// AnalysisResults from the engine on a shipped clip with both shipped checkpoints: behind the
+// host's CSP with a stub VS Code API that records every posted message, and as a self-contained
+// HTML report opened offline. One browser for the whole file.
+import assert from 'node:assert/strict';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import type * as PlaywrightCore from 'playwright-core';
+import type { BrowserContext, Page } from 'playwright-core';
+import { applyFlagRule } from '../../src/core/ar/flagRule';
+import { AnalysisEngine } from '../../src/core/engine/analysisEngine';
+import { buildHtmlReport, reportThemeCss } from '../../src/core/reports/htmlReport';
+import type { AnalysisResult } from '../../src/protocol/analysisResult';
+import type { ArControls } from '../../src/protocol/contract';
+import {
+  parseWebviewMessage,
+  type HostToWebview,
+  type PanelInit,
+  type WebviewToHost,
+} from '../../src/protocol/panelMessages';
+import {
+  BASELINE_MODEL,
+  MODEL,
+  SAMPLES_DIR,
+  WORKER_SCRIPT,
+  requireEngineFiles,
+} from '../helpers/engineFixtures';
+import { REPO_ROOT } from '../helpers/golden';
+import { decodePng, distinctColours } from '../helpers/pngPixels';
+import { scratchDir } from '../helpers/tempFiles';
+
+// playwright-core is loaded at run time, not bundled into the test (it reads its own files).
+const { chromium } = createRequire(__filename)('playwright-core') as typeof PlaywrightCore;
+
+const BUNDLE_DIR = join(REPO_ROOT, 'dist', 'webview');
+const SCREENSHOTS = join(REPO_ROOT, 'test-results', 'webview');
+const CLIP = join(SAMPLES_DIR, 'sample-video-aligned-sad.mp4');
+const NONCE = 'testNonce0123456789';
+const DEBOUNCE_MS = 40;
+
+/** AR on every layer with the share statistic at τ: low τ flags heads on both checkpoints. */
+function arControls(tau: number): Partial<ArControls> {
+  return { mode: 1, ratioKind: 2, tau: [tau, tau, tau, tau], layers: [1, 1, 1, 1] };
+}
+
+function initFor(result: AnalysisResult, canRun = true): PanelInit {
+  return {
+    origin: { kind: 'clip', clipPath: result.clip.path, modelPath: result.model.path },
+    result,
+    canRun,
+    readOnlyReason: canRun ? null : 'test',
+    workspaceDefaults: null,
+    debounceMs: DEBOUNCE_MS,
+  };
+}
+
+/** The flags the TS rule gives on a result's intervention masses with these controls. */
+function ruleCount(result: AnalysisResult, controls: ArControls): number {
+  const meta = result.model.metadata;
+  const visual = meta.tokenLayout.segments.filter((s) => s.modality === 'visual');
+  const audio = meta.tokenLayout.segments.filter((s) => s.modality === 'audio');
+  const { arFlags } = applyFlagRule({
+    modalityMass: result.intervention.modalityMass.flat(2),
+    layers: meta.architecture.layers,
+    heads: meta.architecture.heads,
+    visualTokens: visual.reduce((n, s) => n + s.count, 0),
+    audioTokens: audio.reduce((n, s) => n + s.count, 0),
+    controls,
+  });
+  return arFlags.filter((v) => v > 0.5).length;
+}
+
+function flaggedHeads(result: AnalysisResult): string[] {
+  return result.intervention.arFlags.flatMap((row, l) =>
+    row.flatMap((v, h) => (v > 0.5 ? [`${l}:${h}`] : [])),
+  );
+}
+
+/** What the stub VS Code API recorded in the page. */
+interface Recorded {
+  posted: WebviewToHost[];
+  violations: string[];
+}
+
+/** The few browser shapes the page functions touch (the test config has no DOM types). */
+interface PageElement {
+  dataset: Record<string, string | undefined>;
+  hidden: boolean;
+  value: string;
+  width: number;
+  height: number;
+  dispatchEvent(event: unknown): boolean;
+  getContext(kind: '2d'): {
+    getImageData(x: number, y: number, w: number, h: number): { data: Uint8ClampedArray };
+  } | null;
+  toDataURL(): string;
+}
+
+/** The page's globals as the init scripts and page functions use them. */
+interface PageGlobals {
+  __mosear: Recorded;
+  acquireVsCodeApi: () => unknown;
+  postMessage(message: unknown, targetOrigin: string): void;
+  Event: new (type: string, init?: { bubbles: boolean }) => unknown;
+  document: {
+    body: { className: string };
+    addEventListener(
+      type: 'securitypolicyviolation',
+      listener: (e: { violatedDirective: string; blockedURI: string }) => void,
+    ): void;
+  };
+}
+
+describe('Analysis panel webview', { timeout: 120_000 }, () => {
+  const dir = scratchDir('webview');
+  let engine: AnalysisEngine;
+  let context: BrowserContext;
+  let server: Server;
+  let origin = '';
+  const results: Record<'tiny' | 'tinyHighTau' | 'baseline', AnalysisResult> = {} as never;
+  const problems: string[] = [];
+
+  before(async () => {
+    requireEngineFiles();
+    for (const file of ['analysis.js', 'analysis.css']) {
+      readFileSync(join(BUNDLE_DIR, file)); // fails clearly when the bundle was not built
+    }
+    engine = new AnalysisEngine({ workerScript: WORKER_SCRIPT, cores: 1, toolVersion: 'test' });
+    const analyze = (modelPath: string, tau: number) =>
+      engine.analyze({
+        clipPath: CLIP,
+        modelPath,
+        controls: arControls(tau),
+        executionProvider: 'cpu',
+      });
+    results.tiny = await analyze(MODEL, 0.05);
+    results.tinyHighTau = await analyze(MODEL, 0.5);
+    results.baseline = await analyze(BASELINE_MODEL, 0.05);
+    // JSON round trip: the panel only ever sees JSON.
+    for (const key of Object.keys(results) as (keyof typeof results)[]) {
+      results[key] = JSON.parse(JSON.stringify(results[key])) as AnalysisResult;
+    }
+    assert.ok(flaggedHeads(results.tiny).length > 0, 'the AR setting must flag heads');
+
+    server = createServer((req, res) => {
+      const url = req.url ?? '/';
+      if (url === '/panel') {
+        res.setHeader(
+          'Content-Security-Policy',
+          `default-src 'none'; img-src data: ${origin}; style-src ${origin} 'nonce-${NONCE}'; script-src 'nonce-${NONCE}'`,
+        );
+        res.setHeader('Content-Type', 'text/html; charset=utf-8');
+        // Like VS Code's webview HTML: theme variables on the page, the bundle by URL + nonce.
+        res.end(
+          `<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">` +
+            `<style nonce="${NONCE}">${reportThemeCss()}</style>` +
+            `<link rel="stylesheet" href="${origin}/analysis.css"></head>` +
+            `<body class="vscode-dark"><div id="app"></div>` +
+            `<script nonce="${NONCE}" src="${origin}/analysis.js"></script></body></html>`,
+        );
+        return;
+      }
+      const file = url === '/analysis.js' || url === '/analysis.css' ? url.slice(1) : null;
+      if (file === null) {
+        // The browser's own favicon request is not the panel's doing.
+        res.statusCode = url === '/favicon.ico' ? 204 : 404;
+        res.end();
+        return;
+      }
+      res.setHeader('Content-Type', file.endsWith('.js') ? 'text/javascript' : 'text/css');
+      res.end(readFileSync(join(BUNDLE_DIR, file)));
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+
+    const home = join(dir, 'home');
+    mkdirSync(home, { recursive: true });
+    context = await chromium.launchPersistentContext(join(dir, 'profile'), {
+      executablePath: '/usr/bin/chromium',
+      headless: true,
+      args: [
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
+      env: {
+        ...process.env,
+        HOME: home,
+        XDG_CONFIG_HOME: join(home, '.config'),
+        XDG_CACHE_HOME: join(home, '.cache'),
+        XDG_DATA_HOME: join(home, '.local', 'share'),
+      },
+      viewport: { width: 1200, height: 900 },
+    });
+  });
+
+  after(async () => {
+    await context?.close();
+    await new Promise((resolve) => server?.close(resolve));
+    await engine?.dispose();
+  });
+
+  /** Records console errors, page errors and CSP violations of a page. */
+  function watch(page: Page): void {
+    problems.length = 0;
+    page.on('console', (m) => {
+      if (m.type() === 'error' || /Content Security Policy/i.test(m.text())) {
+        problems.push(`console: ${m.text()}`);
+      }
+    });
+    page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
+  }
+
+  /** Opens the panel behind the host's CSP with a stub VS Code API answering `ready`. */
+  async function openPanel(init: PanelInit): Promise<Page> {
+    const page = await context.newPage();
+    watch(page);
+    await page.addInitScript((panelInit: PanelInit) => {
+      const page = globalThis as unknown as PageGlobals;
+      const recorded: Recorded = { posted: [], violations: [] };
+      page.__mosear = recorded;
+      page.document.addEventListener('securitypolicyviolation', (e) =>
+        recorded.violations.push(`${e.violatedDirective} ${e.blockedURI}`),
+      );
+      let state: unknown;
+      page.acquireVsCodeApi = () => ({
+        postMessage(message: WebviewToHost) {
+          recorded.posted.push(JSON.parse(JSON.stringify(message)) as WebviewToHost);
+          if (message.type === 'ready') {
+            setTimeout(() => page.postMessage({ type: 'init', init: panelInit }, '*'), 0);
+          }
+        },
+        getState: () => state,
+        setState: (s: unknown) => {
+          state = s;
+        },
+      });
+    }, init);
+    await page.goto(`${origin}/panel`);
+    await page.waitForSelector('#app[data-ready="true"]');
+    return page;
+  }
+
+  async function recorded(page: Page): Promise<Recorded> {
+    const r = await page.evaluate(() => (globalThis as unknown as PageGlobals).__mosear);
+    // Every message the webview posts must pass the host's validator.
+    for (const m of r.posted) parseWebviewMessage(m);
+    return r;
+  }
+
+  async function send(page: Page, message: HostToWebview): Promise<void> {
+    await page.evaluate((m) => (globalThis as unknown as PageGlobals).postMessage(m, '*'), message);
+  }
+
+  async function runs(page: Page): Promise<Extract<WebviewToHost, { type: 'run' }>[]> {
+    return (await recorded(page)).posted.filter((m) => m.type === 'run');
+  }
+
+  async function waitForRuns(page: Page, count: number): Promise<void> {
+    await page.waitForFunction(
+      (n) =>
+        (globalThis as unknown as PageGlobals).__mosear.posted.filter((m) => m.type === 'run')
+          .length >= n,
+      count,
+    );
+  }
+
+  async function assertClean(page: Page): Promise<void> {
+    const r = await recorded(page);
+    assert.deepEqual(r.violations, [], 'CSP violations');
+    assert.deepEqual(
+      r.posted.filter((m) => m.type === 'webviewError'),
+      [],
+      'the webview reported errors',
+    );
+    assert.deepEqual(problems, []);
+  }
+
+  async function setTau(page: Page, tau: number): Promise<number> {
+    return page.$eval(
+      '[data-testid=tau]',
+      (input, v) => {
+        const range = input as PageElement;
+        range.value = String(v);
+        range.dispatchEvent(
+          new (globalThis as unknown as PageGlobals).Event('input', { bubbles: true }),
+        );
+        return Number(range.value);
+      },
+      tau,
+    );
+  }
+
+  /** Distinct colours and painted pixels of every canvas under a selector. */
+  async function canvasStats(page: Page, selector: string) {
+    return page.$$eval(selector, (canvases) =>
+      canvases.map((c) => {
+        const canvas = c as PageElement;
+        const data = canvas.getContext('2d')?.getImageData(0, 0, canvas.width, canvas.height).data;
+        const colours = new Set<number>();
+        let painted = 0;
+        for (let i = 0; data !== undefined && i < data.length; i += 4) {
+          if ((data[i + 3] ?? 0) > 0) painted++;
+          colours.add(
+            (((data[i] ?? 0) << 24) | ((data[i + 1] ?? 0) << 16) | ((data[i + 2] ?? 0) << 8)) +
+              (data[i + 3] ?? 0),
+          );
+        }
+        return { width: canvas.width, height: canvas.height, painted, colours: colours.size };
+      }),
+    );
+  }
+
+  async function gridFlags(page: Page): Promise<string[]> {
+    return page.$$eval('[data-testid=head-grid] [data-flagged="true"]', (cells) =>
+      cells
+        .map((c) => `${(c as PageElement).dataset['layer']}:${(c as PageElement).dataset['head']}`)
+        .sort(),
+    );
+  }
+
+  async function tableHeads(page: Page): Promise<string[]> {
+    return page.$$eval('[data-testid=biased-heads] tbody tr', (rows) =>
+      rows
+        .map((r) => `${(r as PageElement).dataset['layer']}:${(r as PageElement).dataset['head']}`)
+        .sort(),
+    );
+  }
+
+  const text = (page: Page, testId: string): Promise<string> =>
+    page.$eval(
+      `[data-testid=${testId}]`,
+      (e: unknown) => (e as { textContent: string | null }).textContent?.trim() ?? '',
+    );
+
+  test('draws both checkpoints: prediction, charts, grid and list mark exactly the flagged heads', async () => {
+    for (const result of [results.tiny, results.baseline]) {
+      const page = await openPanel(initFor(result));
+      const prediction = await text(page, 'prediction');
+      assert.match(
+        prediction,
+        new RegExp(`With intervention: ${result.intervention.prediction.label}`),
+      );
+      assert.match(prediction, new RegExp(`Without: ${result.baseline.prediction.label}`));
+      for (const selector of [
+        '[data-testid=uap-chart] canvas',
+        '[data-testid=prediction-chart] canvas',
+        '[data-testid=threshold-layers] canvas',
+        '[data-testid=threshold-heads] canvas',
+        '[data-testid=token-canvas] canvas',
+      ]) {
+        const [stats] = await canvasStats(page, selector);
+        assert.ok(stats !== undefined, `${selector} exists`);
+        assert.ok(stats.width > 100 && stats.height > 100, `${selector} has a size`);
+        assert.ok(
+          stats.painted > 500 && stats.colours >= 16,
+          `${selector} is blank: ${JSON.stringify(stats)}`,
+        );
+      }
+      const expected = flaggedHeads(result).sort();
+      assert.deepEqual(await gridFlags(page), expected);
+      assert.deepEqual(await tableHeads(page), expected);
+      assert.equal(await text(page, 'flag-count'), String(expected.length));
+      const cells = await page.$$('[data-testid=head-grid] [data-layer][data-head]');
+      assert.equal(cells.length, 16);
+      // MoSE gates only for the checkpoint that has them.
+      const moseHidden = await page.$eval(
+        '[data-section=mose-section]',
+        (e) => (e as PageElement).hidden,
+      );
+      assert.equal(moseHidden, result.intervention.moseGate === null);
+      assert.equal(await page.getAttribute('#app', 'data-state'), 'idle');
+      await assertClean(page);
+      await page.close();
+    }
+  });
+
+  test('τ slider: preview count from the TS rule at once, a debounced run, stale results dropped', async () => {
+    const result = results.tiny;
+    const page = await openPanel(initFor(result));
+    const before = Number(await text(page, 'flag-count'));
+    const tau = await setTau(page, 0.5);
+    assert.equal(tau, 0.5);
+    const controls: ArControls = { ...result.intervention.controls, tau: [tau, tau, tau, tau] };
+    const expected = ruleCount(result, controls);
+    assert.notEqual(expected, before, 'the τ change must change the flags');
+    assert.equal(await text(page, 'preview-count'), String(expected));
+    assert.equal(
+      await text(page, 'flag-count'),
+      String(expected),
+      'the preview is shown while pending',
+    );
+    assert.equal(await page.getAttribute('#app', 'data-state'), 'running');
+    await waitForRuns(page, 1);
+    const [first] = await runs(page);
+    assert.deepEqual(first?.controls, controls);
+    // A second move: a second, larger request id.
+    await setTau(page, 0.45);
+    await waitForRuns(page, 2);
+    const second = (await runs(page))[1];
+    assert.ok(second !== undefined && first !== undefined && second.requestId > first.requestId);
+    assert.deepEqual(second.controls.tau, [0.45, 0.45, 0.45, 0.45]);
+    // The superseded request's result is dropped …
+    await send(page, { type: 'runResult', requestId: first.requestId, result: results.baseline });
+    assert.equal(await page.getAttribute('#app', 'data-state'), 'running');
+    assert.match(await text(page, 'clip-name'), /sample-video-aligned-sad/);
+    assert.equal(await text(page, 'flag-count'), String(expected));
+    // … the latest one is drawn, with its real flags.
+    await send(page, { type: 'runStarted', requestId: second.requestId });
+    await send(page, {
+      type: 'runResult',
+      requestId: second.requestId,
+      result: results.tinyHighTau,
+    });
+    await page.waitForSelector('#app[data-state="idle"]');
+    const real = flaggedHeads(results.tinyHighTau).sort();
+    assert.equal(await text(page, 'flag-count'), String(real.length));
+    assert.deepEqual(await gridFlags(page), real);
+    assert.deepEqual(await tableHeads(page), real);
+    assert.equal(await page.$eval('[data-testid=tau]', (e) => (e as PageElement).value), '0.5');
+    await assertClean(page);
+    await page.close();
+  });
+
+  test('a head click cycles its override auto → on → off → auto and re-runs (mouse and keyboard)', async () => {
+    const page = await openPanel(initFor(results.tiny));
+    const cell = '[data-testid=head-grid] [data-layer="1"][data-head="2"]';
+    await page.click(cell);
+    await waitForRuns(page, 1);
+    assert.equal((await runs(page))[0]?.controls.headOverride[1]?.[2], 1);
+    assert.equal(await page.getAttribute(cell, 'data-override'), '1');
+    assert.equal(
+      await page.getAttribute(cell, 'data-flagged'),
+      'true',
+      'forced on shows as flagged',
+    );
+    assert.equal(
+      await page.$eval(
+        '[data-testid=biased-heads] tbody tr.selected',
+        (r) => `${(r as PageElement).dataset['layer']}:${(r as PageElement).dataset['head']}`,
+      ),
+      '1:2',
+      'the table highlights the head selected in the grid',
+    );
+    await page.focus(cell);
+    await page.keyboard.press('Enter');
+    await waitForRuns(page, 2);
+    assert.equal((await runs(page))[1]?.controls.headOverride[1]?.[2], -1);
+    await page.keyboard.press('Space');
+    await waitForRuns(page, 3);
+    assert.equal((await runs(page))[2]?.controls.headOverride[1]?.[2], 0);
+    assert.equal(await page.getAttribute(cell, 'data-override'), '0');
+    await assertClean(page);
+    await page.close();
+  });
+
+  test('exports: PNGs of real pixels at the canvas size, CSV and JSON that parse', async () => {
+    const result = results.tiny;
+    const page = await openPanel(initFor(result));
+    const exported = async (section: string, format: string) => {
+      const count = (await recorded(page)).posted.filter((m) => m.type === 'exportFile').length;
+      await page.click(`[data-section=${section}] [data-export=${format}]`);
+      await page.waitForFunction(
+        (n) =>
+          (globalThis as unknown as PageGlobals).__mosear.posted.filter(
+            (m) => m.type === 'exportFile',
+          ).length > n,
+        count,
+      );
+      const last = (await recorded(page)).posted.filter((m) => m.type === 'exportFile').at(-1);
+      assert.ok(last?.type === 'exportFile');
+      assert.equal(last.file.format, format);
+      assert.match(last.file.fileName, new RegExp(`^sample-video-aligned-sad\\..+\\.${format}$`));
+      return last.file;
+    };
+    const pngChecks: [string, string][] = [
+      ['uap-section', '[data-testid=uap-chart] canvas'],
+      ['prediction-section', '[data-testid=prediction-chart] canvas'],
+      ['tokens-section', '[data-testid=token-canvas] canvas'],
+    ];
+    for (const [section, canvas] of pngChecks) {
+      const file = await exported(section, 'png');
+      const png = decodePng(Buffer.from(file.data, 'base64'));
+      const [stats] = await canvasStats(page, canvas);
+      assert.equal(png.width, stats?.width);
+      assert.equal(png.height, stats?.height);
+      assert.ok(distinctColours(png) >= 16, `${section}: ${distinctColours(png)} colours`);
+    }
+    const grid = decodePng(Buffer.from((await exported('grid-section', 'png')).data, 'base64'));
+    assert.ok(grid.width > 100 && distinctColours(grid) >= 16);
+
+    const L = result.model.metadata.architecture.layers;
+    const uapCsv = (await exported('uap-section', 'csv')).data.trim().split('\n');
+    assert.equal(uapCsv.length, L + 1);
+    assert.ok(uapCsv[0]?.startsWith('layer,without_visual,'));
+    const withVisual = Number(
+      uapCsv[1]?.split(',')[uapCsv[0]?.split(',').indexOf('with_visual') ?? -1],
+    );
+    assert.equal(withVisual, result.intervention.uapAfter[0]?.visual);
+    const uapJson = JSON.parse((await exported('uap-section', 'json')).data) as unknown[];
+    assert.equal(uapJson.length, L);
+    const biased = (await exported('biased-section', 'csv')).data.trim().split('\n');
+    assert.equal(biased.length, flaggedHeads(result).length + 1);
+    const thresholds = JSON.parse((await exported('threshold-section', 'json')).data) as {
+      tau: number;
+    }[];
+    assert.deepEqual(
+      thresholds.map((d) => d.tau),
+      result.intervention.controls.tau,
+    );
+    const tokens = JSON.parse((await exported('tokens-section', 'json')).data) as {
+      tokens: { weight: number; rank: number }[];
+    };
+    assert.equal(tokens.tokens.length, result.tokens.length);
+    assert.deepEqual(
+      tokens.tokens.map((t) => t.rank).sort((a, b) => a - b),
+      result.tokens.map((_, i) => i + 1),
+    );
+    // Result and report saves are the host's to do.
+    await page.click('[data-testid=save-result]');
+    await page.click('[data-testid=export-report]');
+    const types = (await recorded(page)).posted.map((m) => m.type);
+    assert.ok(types.includes('saveResult') && types.includes('exportReport'));
+    await assertClean(page);
+    await page.close();
+  });
+
+  test('themes: light, dark and high-contrast body classes re-colour the charts', async () => {
+    const page = await openPanel(initFor(results.tiny));
+    mkdirSync(SCREENSHOTS, { recursive: true });
+    const images = new Set<string>();
+    for (const theme of ['vscode-light', 'vscode-dark', 'vscode-high-contrast']) {
+      await page.evaluate(
+        (t) => ((globalThis as unknown as PageGlobals).document.body.className = t),
+        theme,
+      );
+      await page.waitForFunction(() => true);
+      images.add(
+        await page.$eval('[data-testid=uap-chart] canvas', (c) => (c as PageElement).toDataURL()),
+      );
+      await page.screenshot({ path: join(SCREENSHOTS, `${theme}.png`), fullPage: true });
+    }
+    assert.equal(images.size, 3, 'each theme draws the chart in its own colours');
+    await assertClean(page);
+    await page.close();
+  });
+
+  test('the HTML report opens offline with no CSP violation and shows the same panel', async () => {
+    const result = results.tiny;
+    const host = await openPanel(initFor(result));
+    const hostPrediction = await text(host, 'prediction');
+    await host.close();
+    const html = buildHtmlReport({
+      script: readFileSync(join(BUNDLE_DIR, 'analysis.js'), 'utf8'),
+      style: readFileSync(join(BUNDLE_DIR, 'analysis.css'), 'utf8'),
+      init: initFor(result, false),
+      title: 'report </title><script>alert(1)</script>',
+    });
+    const file = join(dir, 'report.html');
+    writeFileSync(file, html);
+    const page = await context.newPage();
+    watch(page);
+    const requests: string[] = [];
+    page.on('request', (r) => requests.push(r.url()));
+    await page.addInitScript(() => {
+      const page = globalThis as unknown as PageGlobals;
+      const recorded: Recorded = { posted: [], violations: [] };
+      page.__mosear = recorded;
+      page.document.addEventListener('securitypolicyviolation', (e) =>
+        recorded.violations.push(`${e.violatedDirective} ${e.blockedURI}`),
+      );
+    });
+    await page.emulateMedia({ colorScheme: 'dark' });
+    await page.goto(`file://${file}`);
+    await page.waitForSelector('#app[data-ready="true"]');
+    assert.equal(await text(page, 'prediction'), hostPrediction);
+    assert.equal(await page.title(), 'report </title><script>alert(1)</script>');
+    const bodyClass = await page.$eval(
+      'body',
+      (b: unknown) => (b as { className: string }).className,
+    );
+    assert.match(bodyClass, /\bvscode-dark\b/);
+    assert.match(await text(page, 'read-only'), /Read-only/);
+    const [uap] = await canvasStats(page, '[data-testid=uap-chart] canvas');
+    assert.ok(uap !== undefined && uap.colours >= 16);
+    // The flag preview works without a host; nothing is posted and the state stays idle.
+    const tau = await setTau(page, 0.5);
+    const controls: ArControls = { ...result.intervention.controls, tau: [tau, tau, tau, tau] };
+    assert.equal(await text(page, 'preview-count'), String(ruleCount(result, controls)));
+    assert.equal(await page.getAttribute('#app', 'data-state'), 'idle');
+    assert.equal(await page.$('[data-testid=export-report]:not([hidden])'), null);
+    assert.deepEqual(
+      requests.filter((u) => !u.startsWith('file:') && !u.startsWith('data:')),
+      [],
+      'the report must not touch the network',
+    );
+    const r = await page.evaluate(() => (globalThis as unknown as PageGlobals).__mosear);
+    assert.deepEqual(r.violations, []);
+    assert.deepEqual(problems, []);
+    await page.close();
+  });
+});
