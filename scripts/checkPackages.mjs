@@ -4,7 +4,15 @@
 // checkpoints and clips) or carries what it must not (another platform's binaries, the test split,
 // Python, tests, sources, source maps). The listing and rules are pure functions, unit-tested on
 // hand-made entry lists (test/unit/vsixCheck.test.ts).
-import { closeSync, existsSync, openSync, readdirSync, readSync, statSync } from 'node:fs';
+import {
+  closeSync,
+  existsSync,
+  openSync,
+  readdirSync,
+  readSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { Buffer } from 'node:buffer';
 import { basename, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -275,9 +283,10 @@ export function checkPackages(vsixFiles, { root, verbose = false }) {
       const files = `${String(a.files).padStart(4)} files`;
       console.log(`  ${megabytes(a.compressedSize).padStart(9)} ${files}  ${a.area}`);
     }
-    if (verbose) {
-      for (const e of entries) console.log(`    ${String(e.size).padStart(10)}  ${e.name}`);
-    }
+    // The full listing beside the package (a CI artefact), and on stdout with --verbose.
+    const listing = entries.map((e) => `${String(e.size).padStart(10)}  ${e.name}`);
+    writeFileSync(file.replace(/\.vsix$/, '.contents.txt'), listing.join('\n') + '\n');
+    if (verbose) for (const line of listing) console.log(`  ${line}`);
     for (const problem of problems) console.error(`  ✗ ${problem}`);
     if (problems.length === 0) console.log('  ✓ binding, bundles, checkpoints and clips present');
     ok &&= problems.length === 0;
