@@ -42,8 +42,16 @@ export interface PanelSnapshot {
   result: AnalysisResult | null;
   /** Whether the webview has sent `ready` (and so received `init`). */
   ready: boolean;
-  /** The messages posted so far, by type (e.g. `init`, `runResult`). */
-  posted: HostToWebview['type'][];
+  /** The messages posted so far, oldest first. */
+  posted: PostedMessage[];
+}
+
+/** A message the host posted to the webview, summarised. */
+export interface PostedMessage {
+  type: HostToWebview['type'];
+  requestId?: number;
+  /** runFailed's message or saved's error. */
+  error?: string;
 }
 
 /** Checks the origin a webview saved in its state (untrusted input). */
@@ -78,7 +86,7 @@ export class AnalysisPanel extends Disposable {
   /** The webview panel type (also the serializer's). */
   static readonly viewType = 'mosear.analysis';
   private static readonly open = new Map<string, AnalysisPanel>();
-  private readonly posted: HostToWebview['type'][] = [];
+  private readonly posted: PostedMessage[] = [];
   private ready = false;
   private latestRun: { requestId: number; controller: AbortController } | null = null;
 
@@ -159,7 +167,7 @@ export class AnalysisPanel extends Disposable {
     this._register(panel.onDidDispose(() => this.dispose()));
     this._register(
       panel.webview.onDidReceiveMessage((raw: unknown) => {
-        this.onMessage(raw).catch((error: unknown) => {
+        this.receive(raw).catch((error: unknown) => {
           host.logger.error('the Analysis panel failed to handle a message', error);
         });
       }),
@@ -176,6 +184,14 @@ export class AnalysisPanel extends Disposable {
       ready: this.ready,
       posted: [...this.posted],
     };
+  }
+
+  /** Whether this panel shows this clip or saved result file. */
+  shows(path: string): boolean {
+    const o = this.origin;
+    return (
+      (o.kind === 'clip' && o.clipPath === path) || (o.kind === 'saved' && o.resultPath === path)
+    );
   }
 
   /** Shows a new result (a fresh analysis of the same origin). */
@@ -230,13 +246,24 @@ export class AnalysisPanel extends Disposable {
   }
 
   private post(message: HostToWebview): void {
-    this.posted.push(message.type);
+    const error =
+      message.type === 'runFailed'
+        ? message.message
+        : message.type === 'saved'
+          ? message.error
+          : null;
+    this.posted.push({
+      type: message.type,
+      ...('requestId' in message ? { requestId: message.requestId } : {}),
+      ...(error === null ? {} : { error }),
+    });
     this.panel.webview.postMessage(message).then(undefined, (error: unknown) => {
       this.host.logger.error(`posting ${message.type} to the Analysis panel failed`, error);
     });
   }
 
-  private async onMessage(raw: unknown): Promise<void> {
+  /** Handles one message from the webview, validated first (invalid ones are logged, dropped). */
+  async receive(raw: unknown): Promise<void> {
     let message;
     try {
       message = parseWebviewMessage(raw);

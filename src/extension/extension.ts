@@ -24,6 +24,11 @@ export interface MosearLensApi {
   engineStarted(): boolean;
   /** The error messages shown to the user so far (the last 50). */
   errorsShown(): readonly string[];
+  /**
+   * Hands a message to the panel of a clip or saved result as if its webview had sent it
+   * (tests drive the panel protocol with it); resolves when the panel has handled it.
+   */
+  sendToPanel(path: string, message: unknown): Promise<void>;
 }
 
 let engine: ExtensionEngine | undefined;
@@ -82,6 +87,11 @@ export function activate(context: vscode.ExtensionContext): MosearLensApi | unde
       activeCheckpoint: () => checkpoints.active,
       engineStarted: () => engine?.started ?? false,
       errorsShown: () => logger.errorsShown(),
+      sendToPanel: (path, message) => {
+        const panel = AnalysisPanel.all().find((p) => p.shows(path));
+        if (panel === undefined) return Promise.reject(new Error(`no panel shows ${path}`));
+        return panel.receive(message);
+      },
     };
   } catch (error) {
     logger.error('activation failed', error);

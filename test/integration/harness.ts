@@ -50,7 +50,9 @@ export function readyPanel(api: MosearLensApi, path: string): Promise<PanelSnaps
       const origin = p.origin;
       const file =
         origin.kind === 'clip' ? origin.clipPath : origin.kind === 'saved' ? origin.resultPath : '';
-      return file === path && p.ready && p.posted.includes('init') && p.result !== null;
+      return (
+        file === path && p.ready && p.posted.some((m) => m.type === 'init') && p.result !== null
+      );
     }),
   );
 }

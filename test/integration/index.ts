@@ -5,6 +5,7 @@ import Mocha from 'mocha';
 import { registerActivationSuite } from './activation';
 import { registerAnalysisSuite } from './analysis';
 import { registerCheckpointSuite } from './checkpoints';
+import { registerPanelProtocolSuite } from './panelProtocol';
 import { registerRestrictedModeSuite } from './restrictedMode';
 import { registerSavedResultSuite } from './savedResult';
 import { registerSettingsSuite } from './settings';
@@ -22,6 +23,7 @@ export function run(): Promise<void> {
   } else {
     registerActivationSuite();
     registerAnalysisSuite();
+    registerPanelProtocolSuite();
     registerSettingsSuite();
     registerCheckpointSuite();
     registerSavedResultSuite();
