@@ -157,6 +157,12 @@ function isInstalled() {
  */
 export async function installCodeServer() {
   if (isInstalled()) return { bin: entryScript(), version: CODE_SERVER_VERSION };
+  // Its postinstall refuses any other Node major; say so before a minute of npm.
+  if (process.versions.node.split('.')[0] !== '20') {
+    throw new Error(
+      `code-server ${CODE_SERVER_VERSION} needs Node 20; this is Node ${process.versions.node}`,
+    );
+  }
   const missing = missingDebianPackages();
   if (missing.length > 0) {
     throw new Error(
@@ -186,8 +192,10 @@ export async function installCodeServer() {
     const npm = existsSync(join(npmCli, 'npm-cli.js'))
       ? { command: process.execPath, prefix: [join(npmCli, 'npm-cli.js')] }
       : { command: 'npm', prefix: [] };
+    // Under `npm run`, the outer npm's npm_* variables (and the project's config) would leak in.
+    const outer = Object.entries(cleanEnv()).filter(([key]) => !/^npm_/i.test(key));
     const env = {
-      ...cleanEnv(),
+      ...Object.fromEntries(outer),
       TMPDIR: tmp,
       // Headers of the running node, so node-gyp (kerberos, node-pty) never downloads them.
       npm_config_nodedir: dirname(dirname(process.execPath)),
