@@ -87,6 +87,17 @@ describe('HTML report', () => {
     assert.ok(!embeddedJson({ s: NASTY }).includes('<'));
   });
 
+  test('source map comments of the bundle are dropped (no map file travels with a report)', () => {
+    const page = buildHtmlReport({
+      script: 'var a = 1;\n//# sourceMappingURL=analysis.js.map\n',
+      style: 'a { color: red; }\n/*# sourceMappingURL=analysis.css.map */\n',
+      init: init(),
+      title: 't',
+    });
+    assert.ok(!page.includes('sourceMappingURL'));
+    assert.ok(page.includes('var a = 1;') && page.includes('a { color: red; }'));
+  });
+
   test('a fresh random nonce per report; a bad nonce is refused', () => {
     const nonceOf = (h: string) => /script-src 'nonce-([A-Za-z0-9]+)'/.exec(h)?.[1];
     const base = { script: '', style: '', init: init(), title: 't' };

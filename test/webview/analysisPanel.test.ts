@@ -462,6 +462,49 @@ describe('Analysis panel webview', { timeout: 120_000 }, () => {
     await page.close();
   });
 
+  test('the biased-heads table sorts by its columns; a row selected by keyboard highlights its grid cell', async () => {
+    const result = results.baseline;
+    const page = await openPanel(initFor(result));
+    const rows = () =>
+      page.$$eval('[data-testid=biased-heads] tbody tr', (trs) =>
+        trs.map((r) => {
+          const d = (r as PageElement).dataset;
+          return { layer: Number(d['layer']), head: Number(d['head']) };
+        }),
+      );
+    const statistic = (r: { layer: number; head: number }): number =>
+      result.intervention.flagDecisions[r.layer]?.headStatistics[r.head] ?? NaN;
+    await page.click('[data-testid=biased-heads] button[data-sort=layer]');
+    const ascending = (await rows()).map((r) => r.layer);
+    assert.deepEqual(
+      ascending,
+      [...ascending].sort((a, b) => a - b),
+    );
+    await page.click('[data-testid=biased-heads] button[data-sort=statistic]');
+    const stats = (await rows()).map(statistic);
+    assert.equal(stats.length, flaggedHeads(result).length);
+    assert.deepEqual(
+      stats,
+      [...stats].sort((a, b) => b - a),
+      'statistic sorts descending first',
+    );
+    const [, second] = await rows();
+    assert.ok(second !== undefined);
+    const row = `[data-testid=biased-heads] tbody tr[data-layer="${second.layer}"][data-head="${second.head}"]`;
+    await page.focus(row);
+    await page.keyboard.press('Enter');
+    const cell = `[data-testid=head-grid] [data-layer="${second.layer}"][data-head="${second.head}"]`;
+    assert.equal(await page.getAttribute(cell, 'aria-pressed'), 'true');
+    assert.equal(await page.getAttribute(row, 'aria-selected'), 'true');
+    assert.equal(
+      await runs(page).then((r) => r.length),
+      0,
+      'selecting in the table does not re-run',
+    );
+    await assertClean(page);
+    await page.close();
+  });
+
   test('exports: PNGs of real pixels at the canvas size, CSV and JSON that parse', async () => {
     const result = results.tiny;
     const page = await openPanel(initFor(result));

@@ -66,6 +66,16 @@ export function biasedHeadsView(model: PanelModel): View {
   return {
     element: frame.element,
     update() {
+      // Redrawing replaces the rows and headers; keep keyboard focus where it was.
+      const active = document.activeElement;
+      const focusedRow =
+        active instanceof HTMLElement && tbody.contains(active)
+          ? `${active.dataset['layer']}:${active.dataset['head']}`
+          : null;
+      const focusedSort =
+        active instanceof HTMLElement && thead.contains(active)
+          ? active.dataset['sort']
+          : undefined;
       const shown = model.shown();
       const list = rows();
       const sort = model.choices.biasedHeadSort;
@@ -140,6 +150,15 @@ export function biasedHeadsView(model: PanelModel): View {
           return tr;
         }),
       );
+      const refocus =
+        focusedRow !== null
+          ? tbody.querySelector<HTMLElement>(
+              `tr[data-layer="${focusedRow.split(':')[0]}"][data-head="${focusedRow.split(':')[1]}"]`,
+            )
+          : focusedSort !== undefined
+            ? thead.querySelector<HTMLElement>(`button[data-sort="${focusedSort}"]`)
+            : null;
+      refocus?.focus();
       empty.hidden = list.length > 0;
       empty.textContent =
         model.controls?.mode === 0

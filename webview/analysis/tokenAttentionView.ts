@@ -53,7 +53,7 @@ export function tokenAttentionView(model: PanelModel): View {
     role: 'img',
     tabindex: 0,
     'aria-label':
-      'Frames with the visual tokens’ attention as a heatmap, and the audio token on a time strip',
+      'Frames with the visual tokens’ attention as a heatmap, and the audio token on a time strip; arrow keys step through the tokens',
   });
   const words = el('p', { class: 'token-words', 'data-testid': 'text-tokens' });
   const hover = el('p', {
@@ -127,6 +127,15 @@ export function tokenAttentionView(model: PanelModel): View {
     hover.textContent = hit === undefined ? '' : describeAt(hit.token);
   });
   canvas.addEventListener('mouseleave', () => (hover.textContent = ''));
+  // Keyboard: arrows step through the drawn tokens (frames, then audio) and read each one out.
+  let cursor = -1;
+  canvas.addEventListener('keydown', (event) => {
+    if (hits.length === 0 || (event.key !== 'ArrowRight' && event.key !== 'ArrowLeft')) return;
+    event.preventDefault();
+    cursor = (cursor + (event.key === 'ArrowRight' ? 1 : hits.length - 1)) % hits.length;
+    const hit = hits[cursor];
+    if (hit !== undefined) hover.textContent = describeAt(hit.token);
+  });
 
   const view: View = {
     element: frame.element,

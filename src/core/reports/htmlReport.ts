@@ -229,6 +229,11 @@ function randomNonce(): string {
   return btoa(text).replace(/[+/=]/g, '');
 }
 
+/** Drops `sourceMappingURL` comments: a report has no map files beside it (and the CSP blocks them). */
+function withoutSourceMap(text: string): string {
+  return text.replace(/\n(\/\/# sourceMappingURL=\S*|\/\*# sourceMappingURL=\S* \*\/)\s*$/, '\n');
+}
+
 /** Builds the self-contained report page. */
 export function buildHtmlReport(input: HtmlReportInput): string {
   const nonce = input.nonce ?? randomNonce();
@@ -255,12 +260,12 @@ export function buildHtmlReport(input: HtmlReportInput): string {
     '<meta name="generator" content="MoSEAR Lens">',
     `<title>${escapeHtml(input.title)}</title>`,
     `<style nonce="${nonce}">\n${inlineStyleText(reportThemeCss())}\n</style>`,
-    `<style nonce="${nonce}">\n${inlineStyleText(input.style)}\n</style>`,
+    `<style nonce="${nonce}">\n${inlineStyleText(withoutSourceMap(input.style))}\n</style>`,
     '</head>',
     '<body>',
     '<div id="app"></div>',
     `<script type="application/json" id="${REPORT_DATA_ELEMENT_ID}">${embeddedJson(init)}</script>`,
-    `<script nonce="${nonce}">\n${inlineScriptText(input.script)}\n</script>`,
+    `<script nonce="${nonce}">\n${inlineScriptText(withoutSourceMap(input.script))}\n</script>`,
     '</body>',
     '</html>',
     '',
