@@ -7,6 +7,7 @@ import { registerAnalysisSuite } from './analysis';
 import { registerCheckpointSuite } from './checkpoints';
 import { registerPanelProtocolSuite } from './panelProtocol';
 import { registerRestrictedModeSuite } from './restrictedMode';
+import { registerRuntimeInfoSuite } from './runtimeInfo';
 import { registerSavedResultSuite } from './savedResult';
 import { registerSettingsSuite } from './settings';
 
@@ -26,6 +27,7 @@ export function run(): Promise<void> {
     registerPanelProtocolSuite();
     registerSettingsSuite();
     registerCheckpointSuite();
+    registerRuntimeInfoSuite();
     registerSavedResultSuite();
   }
   // scripts/vscode/code-server-as-vscode.mjs prints the page's console between these lines.
