@@ -2,7 +2,8 @@
 // VS Code workbench (code-server, scripts/vscode/codeServer.mjs) driven by Debian's chromium.
 // Right-click a shipped clip in the explorer → Analyze Clip → the Analysis panel shows the CLI's
 // prediction, the charts, grid and list; moving τ previews exactly what the TypeScript flag rule
-// predicts and re-runs the model. Screenshots go to test-results/e2e/.
+// predicts and re-runs the model. Screenshots go to test-results/e2e/. MOSEAR_E2E_SKIP_PACKAGE=1
+// reuses out/vsix/'s linux-x64 package instead of packaging again.
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { copyFileSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
@@ -21,7 +22,6 @@ const run = promisify(execFile);
 
 /** What this test uses of scripts/vscode/codeServer.mjs (a plain ES module, loaded at run time). */
 interface CodeServerHarness {
-  vscodeTestDir: string;
   installCodeServer(): Promise<{ bin: string; version: string }>;
   installExtension(options: {
     bin: string;
