@@ -7,9 +7,9 @@ import { join } from 'node:path';
 import { before, describe, test } from 'node:test';
 import { EXIT } from '../../src/cli/exitCodes';
 import type { AnalysisResult } from '../../src/protocol/analysisResult';
-import { REPORT_DATA_ELEMENT_ID, type PanelInit } from '../../src/protocol/panelMessages';
 import { CLI_SCRIPT, SAMPLES_DIR, requireEngineFiles } from '../helpers/engineFixtures';
 import { REPO_ROOT } from '../helpers/golden';
+import { embeddedInit } from '../helpers/reportData';
 import { scratchDir } from '../helpers/tempFiles';
 
 function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
@@ -27,14 +27,6 @@ function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: st
       },
     );
   });
-}
-
-function embeddedInit(html: string): PanelInit {
-  const match = new RegExp(
-    `<script type="application/json" id="${REPORT_DATA_ELEMENT_ID}">([^<]*)</script>`,
-  ).exec(html);
-  assert.ok(match?.[1] !== undefined, 'the report embeds its data');
-  return JSON.parse(match[1]) as PanelInit;
 }
 
 describe('mosear-lens --html', () => {

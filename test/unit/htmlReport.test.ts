@@ -15,7 +15,8 @@ import {
 } from '../../src/core/reports/htmlReport';
 import { htmlReportFor } from '../../src/cli/htmlReportFile';
 import type { AnalysisResult } from '../../src/protocol/analysisResult';
-import { REPORT_DATA_ELEMENT_ID, type PanelInit } from '../../src/protocol/panelMessages';
+import type { PanelInit } from '../../src/protocol/panelMessages';
+import { embeddedInit } from '../helpers/reportData';
 import { REPO_ROOT } from '../helpers/golden';
 
 const NASTY = 'a</script><script>alert(1)</script><!-- \u2028 </style>';
@@ -29,15 +30,6 @@ function init(): PanelInit {
     workspaceDefaults: null,
     debounceMs: 300,
   };
-}
-
-/** The embedded PanelInit, read back the way the panel reads it. */
-function embedded(html: string): PanelInit {
-  const match = new RegExp(
-    `<script type="application/json" id="${REPORT_DATA_ELEMENT_ID}">([^<]*)</script>`,
-  ).exec(html);
-  assert.ok(match?.[1] !== undefined, 'the report embeds its data');
-  return JSON.parse(match[1]) as PanelInit;
 }
 
 describe('HTML report', () => {
@@ -68,7 +60,7 @@ describe('HTML report', () => {
 
   test('the title is escaped; the data reads back with the report origin and no runs', () => {
     assert.ok(html.includes(`<title>${escapeHtml(NASTY)}</title>`));
-    const data = embedded(html);
+    const data = embeddedInit(html);
     assert.deepEqual(data.origin, { kind: 'report' });
     assert.equal(data.canRun, false);
     assert.match(data.readOnlyReason ?? '', /report/);

@@ -96,24 +96,22 @@ export function controlsView(model: PanelModel): View {
     setAllTau,
     { 'data-testid': 'tau' },
   );
-  const margin = sliderControl(
-    'Head margin m',
-    (v) => edit((c) => (c.headMargin = v)),
-    (v) => edit((c) => (c.headMargin = v)),
-    { 'data-testid': 'margin' },
-  );
-  const alpha = sliderControl(
-    'α (share of audio moved)',
-    (v) => edit((c) => (c.alpha = v)),
-    (v) => edit((c) => (c.alpha = Math.min(1, Math.max(0, v)))),
-    { 'data-testid': 'alpha' },
-  );
-  const pai = sliderControl(
-    'PAI gain γ',
-    (v) => edit((c) => (c.paiAlpha = v)),
-    (v) => edit((c) => (c.paiAlpha = v)),
-    { 'data-testid': 'pai-alpha' },
-  );
+  /** A slider for one number of the controls; typed values are clamped to `[min, max]`. */
+  const numberSlider = (
+    label: string,
+    testId: string,
+    apply: (c: ArControls, v: number) => void,
+    bounds: [number, number] = [-Infinity, Infinity],
+  ): SliderControl =>
+    sliderControl(
+      label,
+      (v) => edit((c) => apply(c, v)),
+      (v) => edit((c) => apply(c, Math.min(bounds[1], Math.max(bounds[0], v)))),
+      { 'data-testid': testId },
+    );
+  const margin = numberSlider('Head margin m', 'margin', (c, v) => (c.headMargin = v));
+  const alpha = numberSlider('α (share of audio moved)', 'alpha', (c, v) => (c.alpha = v), [0, 1]);
+  const pai = numberSlider('PAI gain γ', 'pai-alpha', (c, v) => (c.paiAlpha = v));
   const perLayer = el('div', { class: 'per-layer' });
   let layerSliders: SliderControl[] = [];
   let layerBoxes: CheckboxControl[] = [];
