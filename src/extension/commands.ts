@@ -5,7 +5,7 @@ import * as vscode from 'vscode';
 import type { AnalysisResult } from '../protocol/analysisResult';
 import { AnalysisPanel, type PanelHost } from './analysisPanel';
 import { analyzeWithProgress } from './clipAnalysis';
-import { ResultEditorProvider } from './resultEditor';
+import { RESULT_EDITOR_VIEW_TYPE } from './resultEditor';
 import { showRuntimeInfo } from './runtimeInfo';
 import { isVideoPath, VIDEO_EXTENSIONS, videoGlob } from './settings';
 
@@ -42,7 +42,7 @@ async function pickClip(): Promise<vscode.Uri | undefined> {
 }
 
 /** Analyzes a clip (the explorer's, the preview's, or one asked for) and opens the panel. */
-async function analyzeClip(host: PanelHost, uri?: vscode.Uri): Promise<AnalysisResult | undefined> {
+async function analyzeClip(host: PanelHost, uri: unknown): Promise<AnalysisResult | undefined> {
   const clip = uri instanceof vscode.Uri ? uri : await pickClip();
   if (clip === undefined) return undefined;
   if (!isVideoPath(clip.fsPath)) {
@@ -66,46 +66,41 @@ async function analyzeClip(host: PanelHost, uri?: vscode.Uri): Promise<AnalysisR
   return outcome.result;
 }
 
+/** The file a menu passed, or one the user picks in an open dialog. */
+async function fileArgument(
+  uri: unknown,
+  title: string,
+  filters: Record<string, string[]>,
+): Promise<vscode.Uri | undefined> {
+  if (uri instanceof vscode.Uri) return uri;
+  const picked = await vscode.window.showOpenDialog({ canSelectMany: false, filters, title });
+  return picked?.[0];
+}
+
 /** Makes an `.onnx` file the active checkpoint (validated first); true when it was accepted. */
-async function useAsCheckpoint(host: PanelHost, uri?: vscode.Uri): Promise<boolean> {
-  const file =
-    uri instanceof vscode.Uri
-      ? uri
-      : (
-          await vscode.window.showOpenDialog({
-            canSelectMany: false,
-            filters: { 'ONNX checkpoints': ['onnx'] },
-            title: 'MoSEAR: Use as Checkpoint',
-          })
-        )?.[0];
-  if (file === undefined) return false;
-  return host.checkpoints.use(file.fsPath);
+async function useAsCheckpoint(host: PanelHost, uri: unknown): Promise<boolean> {
+  const file = await fileArgument(uri, 'MoSEAR: Use as Checkpoint', {
+    'ONNX checkpoints': ['onnx'],
+  });
+  return file === undefined ? false : host.checkpoints.use(file.fsPath);
 }
 
 /** Opens a saved `*.mosear.json` in the Analysis panel (the result custom editor). */
-async function openResult(uri?: vscode.Uri): Promise<void> {
-  const file =
-    uri instanceof vscode.Uri
-      ? uri
-      : (
-          await vscode.window.showOpenDialog({
-            canSelectMany: false,
-            filters: { 'MoSEAR results': ['json'] },
-            title: 'MoSEAR: Open Result',
-          })
-        )?.[0];
-  if (file === undefined) return;
-  await vscode.commands.executeCommand('vscode.openWith', file, ResultEditorProvider.viewType);
+async function openResult(uri: unknown): Promise<void> {
+  const file = await fileArgument(uri, 'MoSEAR: Open Saved Result', { 'MoSEAR results': ['json'] });
+  if (file !== undefined) {
+    await vscode.commands.executeCommand('vscode.openWith', file, RESULT_EDITOR_VIEW_TYPE);
+  }
 }
 
 /** Registers every command; the ids match package.json's `contributes.commands`. */
 export function registerCommands(host: PanelHost, extensionVersion: string): vscode.Disposable[] {
   const commands: Record<string, (...args: unknown[]) => unknown> = {
-    'mosear.analyzeClip': (uri) => analyzeClip(host, uri as vscode.Uri | undefined),
-    'mosear.useAsCheckpoint': (uri) => useAsCheckpoint(host, uri as vscode.Uri | undefined),
+    'mosear.analyzeClip': (uri) => analyzeClip(host, uri),
+    'mosear.useAsCheckpoint': (uri) => useAsCheckpoint(host, uri),
     'mosear.selectCheckpoint': () => host.checkpoints.pick(),
     'mosear.showRuntimeInfo': () => showRuntimeInfo(host, extensionVersion),
-    'mosear.openResult': (uri) => openResult(uri as vscode.Uri | undefined),
+    'mosear.openResult': (uri) => openResult(uri),
     'mosear.showLog': () => host.logger.show(),
   };
   return Object.entries(commands).map(([id, run]) => vscode.commands.registerCommand(id, run));

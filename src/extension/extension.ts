@@ -3,12 +3,12 @@
 import * as vscode from 'vscode';
 import { AnalysisPanel, type PanelHost, type PanelSnapshot } from './analysisPanel';
 import { Checkpoints } from './checkpoints';
-import { ClipEditorProvider } from './clipEditor';
+import { registerClipEditor } from './clipEditor';
 import { registerCommands } from './commands';
 import { Config } from './config';
 import { ExtensionEngine } from './extensionEngine';
 import { Logger, messageOf } from './logger';
-import { ResultEditorProvider } from './resultEditor';
+import { registerResultEditor } from './resultEditor';
 import type { MosearSettings } from './settings';
 import { CheckpointStatusBar } from './statusBar';
 
@@ -68,8 +68,8 @@ export function activate(context: vscode.ExtensionContext): MosearLensApi | unde
       checkpoints,
       new CheckpointStatusBar(checkpoints, config, engine),
       ...registerCommands(host, version),
-      ClipEditorProvider.register(host),
-      ResultEditorProvider.register(host),
+      registerClipEditor(host),
+      registerResultEditor(host),
       vscode.window.registerWebviewPanelSerializer(AnalysisPanel.viewType, {
         deserializeWebviewPanel: (panel, state: unknown) => {
           AnalysisPanel.revive(host, panel, state);

@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import * as vscode from 'vscode';
 import type { AnalysisResult } from '../../src/protocol/analysisResult';
-import { closeAll, mosear, readyPanel, workspaceFile } from './harness';
+import { analyzeThroughCommand, closeAll, mosear, readyPanel, workspaceFile } from './harness';
 
 /** The sample clip the runner copies into the test workspace. */
 export const CLIP = 'sample-consistent-happy.mp4';
@@ -15,11 +15,7 @@ export function registerAnalysisSuite(): void {
     test('analyzes a shipped clip and shows the result in the panel', async () => {
       const { api } = await mosear();
       const clip = workspaceFile(CLIP);
-      const result = await vscode.commands.executeCommand<AnalysisResult | undefined>(
-        'mosear.analyzeClip',
-        clip,
-      );
-      assert.ok(result, `no result; errors shown: ${api.errorsShown().join(' | ')}`);
+      const result = await analyzeThroughCommand(api, clip);
       assert.equal(result.clip.name, CLIP);
       assert.equal(result.model.fileName, 'mosear-tiny.onnx');
       assert.equal(result.intervention.probabilities.length, result.model.metadata.labels.length);

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import * as vscode from 'vscode';
 import type { MosearLensApi } from '../../src/extension/extension';
 import type { PanelSnapshot } from '../../src/extension/analysisPanel';
+import type { AnalysisResult } from '../../src/protocol/analysisResult';
 
 /** The extension's id (publisher.name in package.json). */
 export const EXTENSION_ID = 'mosear-lens.mosear-lens';
@@ -67,4 +68,27 @@ export async function setSetting(key: string, value: unknown): Promise<void> {
 /** Closes every editor and panel between tests. */
 export async function closeAll(): Promise<void> {
   await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+}
+
+/** Runs "Analyze Clip" on a clip and returns its result; fails with the errors shown if none. */
+export async function analyzeThroughCommand(
+  api: MosearLensApi,
+  clip: vscode.Uri,
+): Promise<AnalysisResult> {
+  const result = await vscode.commands.executeCommand<AnalysisResult | undefined>(
+    'mosear.analyzeClip',
+    clip,
+  );
+  assert.ok(result, `no result; errors shown: ${api.errorsShown().join(' | ')}`);
+  return result;
+}
+
+/** Runs "Use as Checkpoint" on a file: whether it was accepted, and the error it showed. */
+export async function useAsCheckpoint(
+  api: MosearLensApi,
+  file: vscode.Uri,
+): Promise<{ ok: boolean; error: string | undefined }> {
+  const before = api.errorsShown().length;
+  const ok = await vscode.commands.executeCommand<boolean>('mosear.useAsCheckpoint', file);
+  return { ok, error: api.errorsShown()[before] };
 }

@@ -2,11 +2,17 @@
 // re-runs answer only the latest request, controls are validated against the checkpoint, and
 // malformed messages are dropped.
 import assert from 'node:assert/strict';
-import * as vscode from 'vscode';
-import type { AnalysisResult } from '../../src/protocol/analysisResult';
+import type * as vscode from 'vscode';
 import type { ArControls } from '../../src/protocol/contract';
 import { CLIP } from './analysis';
-import { closeAll, mosear, readyPanel, waitFor, workspaceFile } from './harness';
+import {
+  analyzeThroughCommand,
+  closeAll,
+  mosear,
+  readyPanel,
+  waitFor,
+  workspaceFile,
+} from './harness';
 
 /** Registers the panel protocol suite. */
 export function registerPanelProtocolSuite(): void {
@@ -16,11 +22,7 @@ export function registerPanelProtocolSuite(): void {
 
     suiteSetup(async () => {
       const { api } = await mosear();
-      const result = await vscode.commands.executeCommand<AnalysisResult | undefined>(
-        'mosear.analyzeClip',
-        clip(),
-      );
-      assert.ok(result, api.errorsShown().join(' | '));
+      const result = await analyzeThroughCommand(api, clip());
       controls = result.settings.controls;
       await readyPanel(api, clip().fsPath);
     });

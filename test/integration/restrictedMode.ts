@@ -2,9 +2,15 @@
 // the shipped checkpoints and the bundled wasm decoder only; saved results open.
 import assert from 'node:assert/strict';
 import * as vscode from 'vscode';
-import type { AnalysisResult } from '../../src/protocol/analysisResult';
 import { CLIP } from './analysis';
-import { closeAll, mosear, readyPanel, workspaceFile } from './harness';
+import {
+  analyzeThroughCommand,
+  closeAll,
+  mosear,
+  readyPanel,
+  useAsCheckpoint,
+  workspaceFile,
+} from './harness';
 
 /** Registers the Restricted Mode suite (run in the untrusted pass only). */
 export function registerRestrictedModeSuite(): void {
@@ -30,11 +36,7 @@ export function registerRestrictedModeSuite(): void {
     test('analyzes with the shipped checkpoint and the wasm decoder', async () => {
       const { api } = await mosear();
       const clip = workspaceFile(CLIP);
-      const result = await vscode.commands.executeCommand<AnalysisResult | undefined>(
-        'mosear.analyzeClip',
-        clip,
-      );
-      assert.ok(result, `no result; errors shown: ${api.errorsShown().join(' | ')}`);
+      const result = await analyzeThroughCommand(api, clip);
       assert.equal(result.clip.decoder.backend, 'wasm');
       assert.equal(result.model.fileName, 'mosear-tiny.onnx');
       await readyPanel(api, clip.fsPath);
@@ -42,16 +44,9 @@ export function registerRestrictedModeSuite(): void {
 
     test('refuses a workspace checkpoint, however valid', async () => {
       const { api } = await mosear();
-      const before = api.errorsShown().length;
-      const ok = await vscode.commands.executeCommand<boolean>(
-        'mosear.useAsCheckpoint',
-        workspaceFile('workspace-model.onnx'),
-      );
+      const { ok, error } = await useAsCheckpoint(api, workspaceFile('workspace-model.onnx'));
       assert.equal(ok, false);
-      assert.match(
-        api.errorsShown()[before] ?? '',
-        /^Restricted Mode: only the checkpoints shipped/,
-      );
+      assert.match(error ?? '', /^Restricted Mode: only the checkpoints shipped/);
       assert.match(api.activeCheckpoint(), /mosear-tiny\.onnx$/);
     });
 

@@ -4,7 +4,14 @@ import assert from 'node:assert/strict';
 import * as vscode from 'vscode';
 import type { AnalysisResult } from '../../src/protocol/analysisResult';
 import { CLIP } from './analysis';
-import { closeAll, mosear, setSetting, waitFor, workspaceFile } from './harness';
+import {
+  analyzeThroughCommand,
+  closeAll,
+  mosear,
+  setSetting,
+  waitFor,
+  workspaceFile,
+} from './harness';
 
 /** Registers the settings suite. */
 export function registerSettingsSuite(): void {
@@ -23,11 +30,7 @@ export function registerSettingsSuite(): void {
       await waitFor('the settings to refresh', () =>
         api.settings().ar.alpha === 0.55 ? true : undefined,
       );
-      const result = await vscode.commands.executeCommand<AnalysisResult | undefined>(
-        'mosear.analyzeClip',
-        workspaceFile(CLIP),
-      );
-      assert.ok(result, `no result; errors shown: ${api.errorsShown().join(' | ')}`);
+      const result = await analyzeThroughCommand(api, workspaceFile(CLIP));
       assert.equal(result.settings.controls.alpha, 0.55);
       assert.equal(result.settings.controls.mode, 2);
       assert.equal(result.intervention.controls.mode, 2);

@@ -112,8 +112,8 @@ describe('extension manifest', () => {
     assert.equal(clip?.priority, 'option');
     assert.equal(result?.priority, 'default');
     assert.deepEqual(result.selector, [{ filenamePattern: '*.mosear.json' }]);
-    assert.match(source('clipEditor.ts'), /viewType = 'mosear\.clipAnalysis'/);
-    assert.match(source('resultEditor.ts'), /viewType = 'mosear\.result'/);
+    assert.match(source('clipEditor.ts'), /CLIP_EDITOR_VIEW_TYPE = 'mosear\.clipAnalysis'/);
+    assert.match(source('resultEditor.ts'), /RESULT_EDITOR_VIEW_TYPE = 'mosear\.result'/);
   });
 
   it('documents every setting, with enum descriptions and titled sections', () => {
