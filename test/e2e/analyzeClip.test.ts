@@ -2,11 +2,11 @@
 // VS Code workbench (code-server, scripts/vscode/codeServer.mjs) driven by Debian's chromium.
 // Right-click a shipped clip in the explorer → Analyze Clip → the Analysis panel shows the CLI's
 // prediction, the charts, grid and list; moving τ previews exactly what the TypeScript flag rule
-// predicts and re-runs the model. Screenshots go to test-results/e2e/. MOSEAR_E2E_SKIP_PACKAGE=1
-// reuses out/vsix/'s linux-x64 package instead of packaging again.
+// predicts and re-runs the model. Screenshots (and code-server's logs) go to test-results/e2e/.
+// MOSEAR_E2E_SKIP_PACKAGE=1 reuses out/vsix/'s linux-x64 package instead of packaging again.
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { copyFileSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { copyFileSync, cpSync, existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { pathToFileURL } from 'node:url';
@@ -164,6 +164,13 @@ describe('e2e: analyze a clip in code-server', { timeout: 300_000 }, () => {
     if (page !== undefined) await shot('99-last').catch(() => undefined);
     await browser?.close().catch(() => undefined);
     await server?.stop();
+    // The server's and the extension host's logs beside the screenshots, for a failed CI run.
+    for (const [from, to] of [
+      [join(workDir, 'code-server.log'), 'code-server.log'],
+      [join(workDir, 'user-data', 'logs'), 'logs'],
+    ] as const) {
+      if (existsSync(from)) cpSync(from, join(SCREENSHOTS, to), { recursive: true });
+    }
     console.log(`# e2e wall time: ${seconds(t0)}`);
   });
 
