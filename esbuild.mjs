@@ -32,6 +32,7 @@ const targets = [
       'cli/main': 'src/cli/main.ts',
       'cli/results': 'src/cli/results.ts',
       'bench/engine': 'bench/engine.ts',
+      'bench/evaluation': 'bench/evaluation.ts',
       // Forked by the engine (one process per checkpoint); the only bundle that loads onnxruntime.
       'core/inferenceWorker': 'src/core/inference/inferenceWorker.ts',
     },

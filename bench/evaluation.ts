@@ -1,0 +1,185 @@
+// `npm run bench` (evaluation part): throughput of `eval` over the committed test split with
+// --jobs 1 and 2 (decoding included, then with decoded clips in memory), and one τ sweep step
+// over the whole split re-running decoded clips with a τ never used before (target < 10 s).
+// Ratios come from runs in this one process. Not a test.
+// Usage: node dist/bench/evaluation.js [--clips N] [--json FILE]
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { availableParallelism, cpus, loadavg } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { textTable } from '../src/cli/textTable';
+import { SystemFfmpegDecoder } from '../src/core/decode/systemFfmpegDecoder';
+import { runBenchmark } from '../src/core/evaluation/benchmarkRun';
+import {
+  DecodeCache,
+  systemDecoderIdentity,
+  type CachedTensors,
+} from '../src/core/evaluation/decodeCache';
+
+/** dist/bench/evaluation.js lives two folders below the repository root. */
+const root = resolve(__dirname, '..', '..');
+const SPLIT = join(root, 'models', 'data', 'ca-mer-synth', 'test', 'manifest.jsonl');
+const WORKER = join(root, 'dist', 'core', 'inferenceWorker.js');
+const MODELS = ['emotion-llama-tiny', 'mosear-tiny'].map((n) =>
+  join(root, 'models', 'checkpoints', `${n}.onnx`),
+);
+
+function parseArgs(argv: string[]): { clips: number; json: string } {
+  const args = { clips: 60, json: join(root, '.tmp', 'bench', 'evaluation.json') };
+  for (let i = 0; i < argv.length; i++) {
+    const [flag, value] = [argv[i], argv[i + 1]];
+    if (flag === '--clips' && value !== undefined && Number.isInteger(Number(value))) {
+      args.clips = Math.max(6, Number(value));
+      i++;
+    } else if (flag === '--json' && value !== undefined) {
+      args.json = resolve(value);
+      i++;
+    } else {
+      console.log('usage: node dist/bench/evaluation.js [--clips N (default 60)] [--json FILE]');
+      process.exit(flag === '--help' || flag === '-h' ? 0 : 2);
+    }
+  }
+  return args;
+}
+
+/** The first `n` clips of the split as a manifest beside the split (paths stay relative). */
+function subsetManifest(n: number): string {
+  const lines = readFileSync(SPLIT, 'utf8').trim().split('\n');
+  // Evenly spaced lines: the split is ordered by subset, so all three subsets are represented.
+  const picked = lines.filter((_, i) => i % Math.max(1, Math.floor(lines.length / n)) === 0);
+  const file = join(root, '.tmp', 'bench', 'eval-subset.jsonl');
+  mkdirSync(dirname(file), { recursive: true });
+  const rel = (p: string) => join('..', '..', 'models', 'data', 'ca-mer-synth', 'test', p);
+  writeFileSync(
+    file,
+    picked
+      .slice(0, n)
+      .map((l) => {
+        const row = JSON.parse(l) as { path: string };
+        return JSON.stringify({ ...row, path: rel(row.path) });
+      })
+      .join('\n') + '\n',
+  );
+  return file;
+}
+
+interface Row {
+  measure: string;
+  jobs: number;
+  clips: number;
+  seconds: number;
+  clipsPerSecond: number;
+  sessionRunsPerClip: number;
+}
+
+async function main(): Promise<void> {
+  const args = parseArgs(process.argv.slice(2));
+  const loadAtStart = loadavg()[0]!;
+  const manifest = subsetManifest(args.clips);
+  const rows: Row[] = [];
+  const measure = async (
+    name: string,
+    jobs: number,
+    options: {
+      manifest: string;
+      models: string[];
+      memory?: Map<string, CachedTensors | Error>;
+      cache?: DecodeCache;
+    },
+    sweeps: { parameter: 'tau'; values: number[] }[] = [],
+  ) => {
+    const started = performance.now();
+    const outcome = await runBenchmark({
+      manifest: options.manifest,
+      models: options.models,
+      sweeps,
+      jobs,
+      workerScript: WORKER,
+      decoder: new SystemFfmpegDecoder({ maxParallelProcesses: jobs }),
+      ...(options.memory === undefined ? {} : { tensorMemory: options.memory }),
+      ...(options.cache === undefined ? {} : { decodeCache: options.cache }),
+    });
+    const seconds = (performance.now() - started) / 1000;
+    const failed = outcome.records.filter((r) => !r.ok);
+    if (failed.length > 0) throw new Error(`${failed.length} clips failed in "${name}"`);
+    const clips = outcome.progress.total;
+    const settings = outcome.plan.checkpoints.reduce((n, c) => n + c.settings.length, 0);
+    rows.push({
+      measure: name,
+      jobs,
+      clips,
+      seconds,
+      clipsPerSecond: clips / seconds,
+      sessionRunsPerClip: settings,
+    });
+    console.error(`  ${name}, jobs ${jobs}: ${seconds.toFixed(1)} s`);
+  };
+
+  // Decoding included (no cache): what a first evaluation of a new folder costs.
+  for (const jobs of [1, 2]) {
+    await measure('eval, decode + 2 checkpoints × 3 settings', jobs, { manifest, models: MODELS });
+  }
+  // Decoded clips in memory: what re-running settings costs.
+  const memory = new Map<string, CachedTensors | Error>();
+  await measure('(fill memory: decode the whole split)', 2, {
+    manifest: SPLIT,
+    models: MODELS,
+    memory,
+  });
+  for (const jobs of [1, 2]) {
+    await measure('eval, decoded, 2 checkpoints × 3 settings', jobs, {
+      manifest: SPLIT,
+      models: MODELS,
+      memory,
+    });
+  }
+  // One sweep step: a τ no run has used, mosear-tiny, over the whole split (off, AR, PAI and
+  // the new point: four session runs per clip).
+  const tau = 0.2 + Math.random() * 1e-3;
+  await measure(
+    `sweep step τ=${tau.toFixed(6)} (target < 10 s)`,
+    2,
+    { manifest: SPLIT, models: [MODELS[1]!], memory },
+    [{ parameter: 'tau', values: [tau] }],
+  );
+
+  const cpu = cpus()[0]?.model ?? 'unknown CPU';
+  console.log(
+    `\nevaluation benchmark: ${availableParallelism()} cores (${cpu}), load ${loadAtStart.toFixed(2)} at start\n`,
+  );
+  console.log(
+    textTable(
+      [
+        ['measure', 'jobs', 'clips', 's', 'clips/s', 'runs/clip'],
+        ...rows.map((r) => [
+          r.measure,
+          String(r.jobs),
+          String(r.clips),
+          r.seconds.toFixed(2),
+          r.clipsPerSecond.toFixed(1),
+          String(r.sessionRunsPerClip),
+        ]),
+      ],
+      ['left', 'right', 'right', 'right', 'right', 'right'],
+    ),
+  );
+  const ratio = (a: string) => {
+    const one = rows.find((r) => r.measure === a && r.jobs === 1);
+    const two = rows.find((r) => r.measure === a && r.jobs === 2);
+    return one && two ? (two.clipsPerSecond / one.clipsPerSecond).toFixed(2) : '–';
+  };
+  console.log(
+    `\n--jobs 2 vs 1 (same run): decoding ${ratio('eval, decode + 2 checkpoints × 3 settings')}×, ` +
+      `decoded ${ratio('eval, decoded, 2 checkpoints × 3 settings')}×`,
+  );
+  mkdirSync(dirname(args.json), { recursive: true });
+  writeFileSync(
+    args.json,
+    `${JSON.stringify({ rows, loadAtStart, cores: availableParallelism() }, null, 1)}\n`,
+  );
+  console.log(`wrote ${args.json}`);
+}
+
+main().catch((error: unknown) => {
+  console.error(error instanceof Error ? (error.stack ?? error.message) : String(error));
+  process.exitCode = 1;
+});
