@@ -4,7 +4,8 @@
 //
 // vsce ships the production node_modules; onnxruntime-node keeps every platform's binaries under
 // bin/napi-v<N>/<platform>/<arch>/ (hundreds of MB), so each target gets a copy of .vscodeignore
-// with the other platforms' folders appended and passed with --ignoreFile.
+// with the other platforms' folders appended and passed with --ignoreFile, together with the
+// packages only onnxruntime-node's install script uses (INSTALL_ONLY_DEPENDENCIES).
 import { spawn } from 'node:child_process';
 import {
   existsSync,
@@ -20,6 +21,7 @@ import {
   checkPackages,
   DARWIN_X64_NOTE,
   megabytes,
+  productionPackages,
   TARGETS,
   targetIgnoreFile,
 } from './checkPackages.mjs';
@@ -89,6 +91,8 @@ if (!args.includes('--no-build')) {
 }
 
 const folders = ortBinaryFolders();
+const { all, runtime } = productionPackages(root);
+const installOnly = all.filter((folder) => !runtime.includes(folder));
 const base = readFileSync(join(root, '.vscodeignore'), 'utf8');
 mkdirSync(outDir, { recursive: true });
 mkdirSync(ignoreDir, { recursive: true });
@@ -101,7 +105,7 @@ for (const spec of targets) {
     continue;
   }
   const ignoreFile = join(ignoreDir, `${spec.target}.vscodeignore`);
-  writeFileSync(ignoreFile, targetIgnoreFile(base, spec, folders));
+  writeFileSync(ignoreFile, targetIgnoreFile(base, spec, folders, installOnly));
   const vsix = join(outDir, `${name}-${spec.target}-${version}.vsix`);
   rmSync(vsix, { force: true });
   const t0 = performance.now();

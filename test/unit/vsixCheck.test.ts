@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { pathToFileURL } from 'node:url';
@@ -15,7 +17,14 @@ interface Spec {
 }
 /** The part of scripts/checkPackages.mjs (plain ES module, loaded at run time) tested here. */
 interface VsixRules {
-  checkVsixEntries(entries: Entry[], target: string, modelFiles: string[]): string[];
+  checkVsixEntries(
+    entries: Entry[],
+    target: string,
+    modelFiles: string[],
+    runtimePackages?: string[],
+  ): string[];
+  productionPackages(root: string): { all: string[]; runtime: string[] };
+  packageFolderOf(path: string): string | undefined;
   parseCentralDirectory(directory: Buffer): Entry[];
   areaOf(name: string): string;
   targetOfVsix(file: string): string | undefined;
@@ -23,6 +32,7 @@ interface VsixRules {
     base: string,
     spec: Spec,
     folders: { platform: string; arch: string; dir: string }[],
+    installOnly?: string[],
   ): string;
 }
 
@@ -141,12 +151,59 @@ describe('VSIX check', () => {
       const [platform = '', arch = ''] = pa.split('/');
       return { platform, arch, dir: `${ORT}/bin/napi-v6/${pa}` };
     });
-    const text = rules.targetIgnoreFile('src/**\n', { platform: 'linux', arch: 'x64' }, folders);
+    const text = rules.targetIgnoreFile('src/**\n', { platform: 'linux', arch: 'x64' }, folders, [
+      'node_modules/adm-zip',
+    ]);
     const lines = text.split('\n').filter((l) => l && !l.startsWith('#'));
     assert.deepEqual(lines, [
       'src/**',
       `${ORT}/bin/napi-v6/linux/arm64/**`,
       `${ORT}/bin/napi-v6/darwin/arm64/**`,
+      'node_modules/adm-zip/**',
+    ]);
+  });
+
+  it('ships exactly the runtime packages, install-time helpers left out', async () => {
+    const rules = await load();
+    const root = mkdtempSync(join(tmpdir(), 'vsix-packages-'));
+    try {
+      const pkg = (dir: string, dependencies: Record<string, string> = {}): void => {
+        mkdirSync(join(root, dir), { recursive: true });
+        writeFileSync(join(root, dir, 'package.json'), JSON.stringify({ dependencies }));
+      };
+      pkg('.', { 'onnxruntime-node': '1', '@ffmpeg/core': '1' });
+      pkg('node_modules/onnxruntime-node', { 'onnxruntime-common': '1', 'global-agent': '4' });
+      pkg('node_modules/onnxruntime-common');
+      pkg('node_modules/@ffmpeg/core');
+      pkg('node_modules/global-agent', { semver: '7' });
+      // A nested copy wins over the hoisted one, as in Node's lookup.
+      pkg('node_modules/global-agent/node_modules/semver');
+      pkg('node_modules/semver');
+      const { all, runtime } = rules.productionPackages(root);
+      assert.deepEqual(runtime, [
+        'node_modules/@ffmpeg/core',
+        'node_modules/onnxruntime-common',
+        'node_modules/onnxruntime-node',
+      ]);
+      assert.deepEqual(
+        all.filter((p) => !runtime.includes(p)),
+        ['node_modules/global-agent', 'node_modules/global-agent/node_modules/semver'],
+      );
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
+    assert.equal(
+      rules.packageFolderOf('node_modules/a/node_modules/@s/b/dist/x.js'),
+      'node_modules/a/node_modules/@s/b',
+    );
+    assert.equal(rules.packageFolderOf('dist/extension.js'), undefined);
+    const runtime = [ORT, 'node_modules/@ffmpeg/core', 'node_modules/onnxruntime-common'];
+    const paths = [...linuxX64(), `${ORT}/package.json`, 'node_modules/@ffmpeg/core/package.json'];
+    const extra = [...paths, 'node_modules/adm-zip/adm-zip.js'];
+    const problems = rules.checkVsixEntries(entries(extra), 'linux-x64', MODELS, runtime);
+    assert.deepEqual(problems, [
+      'missing node_modules/onnxruntime-common/package.json',
+      'ships node_modules/adm-zip, which nothing loads at run time',
     ]);
   });
 });
