@@ -52,6 +52,8 @@ export interface PostedMessage {
   requestId?: number;
   /** runFailed's message or saved's error. */
   error?: string;
+  /** saved's path. */
+  path?: string;
 }
 
 /** Checks the origin a webview saved in its state (untrusted input). */
@@ -256,6 +258,7 @@ export class AnalysisPanel extends Disposable {
       type: message.type,
       ...('requestId' in message ? { requestId: message.requestId } : {}),
       ...(error === null ? {} : { error }),
+      ...(message.type === 'saved' && message.path !== null ? { path: message.path } : {}),
     });
     this.panel.webview.postMessage(message).then(undefined, (error: unknown) => {
       this.host.logger.error(`posting ${message.type} to the Analysis panel failed`, error);

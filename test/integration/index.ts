@@ -6,6 +6,7 @@ import { registerActivationSuite } from './activation';
 import { registerAnalysisSuite } from './analysis';
 import { registerCheckpointSuite } from './checkpoints';
 import { registerPanelProtocolSuite } from './panelProtocol';
+import { registerPanelSavesSuite } from './panelSaves';
 import { registerRestrictedModeSuite } from './restrictedMode';
 import { registerRuntimeInfoSuite } from './runtimeInfo';
 import { registerSavedResultSuite } from './savedResult';
@@ -25,6 +26,7 @@ export function run(): Promise<void> {
     registerActivationSuite();
     registerAnalysisSuite();
     registerPanelProtocolSuite();
+    registerPanelSavesSuite();
     registerSettingsSuite();
     registerCheckpointSuite();
     registerRuntimeInfoSuite();
