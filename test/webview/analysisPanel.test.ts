@@ -3,7 +3,8 @@
 // host's CSP with a stub VS Code API that records every posted message, and as a self-contained
 // HTML report opened offline. One browser for the whole file.
 import assert from 'node:assert/strict';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createRequire } from 'node:module';
@@ -19,6 +20,7 @@ import type { ArControls } from '../../src/protocol/contract';
 import {
   parseWebviewMessage,
   type HostToWebview,
+  type AnalysisViewState,
   type PanelInit,
   type WebviewToHost,
 } from '../../src/protocol/panelMessages';
@@ -31,7 +33,6 @@ import {
 } from '../helpers/engineFixtures';
 import { REPO_ROOT } from '../helpers/golden';
 import { decodePng, distinctColours } from '../helpers/pngPixels';
-import { scratchDir } from '../helpers/tempFiles';
 
 // playwright-core is loaded at run time, not bundled into the test (it reads its own files).
 const { chromium } = createRequire(__filename)('playwright-core') as typeof PlaywrightCore;
@@ -84,6 +85,8 @@ function flaggedHeads(result: AnalysisResult): string[] {
 interface Recorded {
   posted: WebviewToHost[];
   violations: string[];
+  /** What the webview last passed to `setState`. */
+  state?: AnalysisViewState;
 }
 
 /** The few browser shapes the page functions touch (the test config has no DOM types). */
@@ -116,7 +119,8 @@ interface PageGlobals {
 }
 
 describe('Analysis panel webview', { timeout: 120_000 }, () => {
-  const dir = scratchDir('webview');
+  // Removed after the browser has closed (it writes to its profile until then).
+  const dir = mkdtempSync(join(tmpdir(), 'mosear-webview-'));
   let engine: AnalysisEngine;
   let context: BrowserContext;
   let server: Server;
@@ -206,6 +210,7 @@ describe('Analysis panel webview', { timeout: 120_000 }, () => {
     await context?.close();
     await new Promise((resolve) => server?.close(resolve));
     await engine?.dispose();
+    rmSync(dir, { recursive: true, force: true });
   });
 
   /** Records console errors, page errors and CSP violations of a page. */
@@ -220,30 +225,34 @@ describe('Analysis panel webview', { timeout: 120_000 }, () => {
   }
 
   /** Opens the panel behind the host's CSP with a stub VS Code API answering `ready`. */
-  async function openPanel(init: PanelInit): Promise<Page> {
+  async function openPanel(init: PanelInit, savedState?: AnalysisViewState): Promise<Page> {
     const page = await context.newPage();
     watch(page);
-    await page.addInitScript((panelInit: PanelInit) => {
-      const page = globalThis as unknown as PageGlobals;
-      const recorded: Recorded = { posted: [], violations: [] };
-      page.__mosear = recorded;
-      page.document.addEventListener('securitypolicyviolation', (e) =>
-        recorded.violations.push(`${e.violatedDirective} ${e.blockedURI}`),
-      );
-      let state: unknown;
-      page.acquireVsCodeApi = () => ({
-        postMessage(message: WebviewToHost) {
-          recorded.posted.push(JSON.parse(JSON.stringify(message)) as WebviewToHost);
-          if (message.type === 'ready') {
-            setTimeout(() => page.postMessage({ type: 'init', init: panelInit }, '*'), 0);
-          }
-        },
-        getState: () => state,
-        setState: (s: unknown) => {
-          state = s;
-        },
-      });
-    }, init);
+    await page.addInitScript(
+      ({ panelInit, saved }) => {
+        const page = globalThis as unknown as PageGlobals;
+        const recorded: Recorded = { posted: [], violations: [] };
+        page.__mosear = recorded;
+        page.document.addEventListener('securitypolicyviolation', (e) =>
+          recorded.violations.push(`${e.violatedDirective} ${e.blockedURI}`),
+        );
+        let state: unknown = saved;
+        page.acquireVsCodeApi = () => ({
+          postMessage(message: WebviewToHost) {
+            recorded.posted.push(JSON.parse(JSON.stringify(message)) as WebviewToHost);
+            if (message.type === 'ready') {
+              setTimeout(() => page.postMessage({ type: 'init', init: panelInit }, '*'), 0);
+            }
+          },
+          getState: () => state,
+          setState: (s: AnalysisViewState) => {
+            state = s;
+            recorded.state = s;
+          },
+        });
+      },
+      { panelInit: init, saved: savedState ?? null },
+    );
     await page.goto(`${origin}/panel`);
     await page.waitForSelector('#app[data-ready="true"]');
     return page;
@@ -503,6 +512,39 @@ describe('Analysis panel webview', { timeout: 120_000 }, () => {
     );
     await assertClean(page);
     await page.close();
+  });
+
+  test('UI state goes to setState (origin, result, controls, choices) and revives the panel', async () => {
+    const page = await openPanel(initFor(results.tiny));
+    await page.click('[data-testid=grid-log]');
+    await page.click('[data-testid=head-grid] [data-layer="0"][data-head="3"]');
+    await page.click('[data-testid=biased-heads] button[data-sort=layer]');
+    await waitForRuns(page, 1);
+    const state = (await recorded(page)).state;
+    assert.ok(state !== undefined);
+    assert.deepEqual(state.origin, initFor(results.tiny).origin);
+    assert.equal(state.result?.clip.name, 'sample-video-aligned-sad.mp4');
+    assert.equal(state.gridLogScale, true);
+    assert.deepEqual(state.selectedHead, { layer: 0, head: 3 });
+    assert.deepEqual(state.biasedHeadSort, { key: 'layer', descending: false });
+    assert.equal(state.controls?.headOverride[0]?.[3], 1);
+    await page.close();
+    // After a reload the host may not have a result yet: the saved one is drawn with the choices.
+    const revived = await openPanel({ ...initFor(results.tiny), result: null }, state);
+    const cell = '[data-testid=head-grid] [data-layer="0"][data-head="3"]';
+    assert.equal(await revived.getAttribute(cell, 'aria-pressed'), 'true');
+    assert.equal(await revived.getAttribute(cell, 'data-override'), '1');
+    assert.equal(await revived.getAttribute(cell, 'data-flagged'), 'true');
+    assert.equal(
+      await revived.$eval(
+        '[data-testid=grid-log]',
+        (b: unknown) => (b as { checked: boolean }).checked,
+      ),
+      true,
+    );
+    assert.match(await text(revived, 'prediction'), /With intervention: angry/);
+    await assertClean(revived);
+    await revived.close();
   });
 
   test('exports: PNGs of real pixels at the canvas size, CSV and JSON that parse', async () => {

@@ -123,7 +123,19 @@ export function thresholdView(model: PanelModel): View {
         },
         options: {
           scales: { y: yScale },
-          plugins: { legend: { position: 'bottom' } },
+          plugins: {
+            legend: { position: 'bottom' },
+            tooltip: {
+              callbacks: {
+                footer: (items) => {
+                  const d = ds[items[0]?.dataIndex ?? -1];
+                  if (d === undefined) return '';
+                  const gap = d.statistic - d.tau;
+                  return `statistic − τ = ${gap >= 0 ? '+' : ''}${formatNumber(gap, 4)}: ${d.triggered ? 'qualifies; flips below' : 'does not qualify; flips above'} τ = ${formatNumber(d.statistic, 4)}${d.enabled ? '' : ' (layer off)'}`;
+                },
+              },
+            },
+          },
         },
       });
       const heads = ds.flatMap((d) =>
@@ -151,7 +163,23 @@ export function thresholdView(model: PanelModel): View {
         },
         options: {
           scales: { y: yScale },
-          plugins: { legend: { position: 'bottom' } },
+          plugins: {
+            legend: { position: 'bottom' },
+            tooltip: {
+              callbacks: {
+                footer: (items) => {
+                  const head = heads[items[0]?.dataIndex ?? -1];
+                  if (head === undefined) return '';
+                  const gap = head.s - head.d.headThreshold;
+                  return [
+                    `sₕ − (1 + m)·mean = ${gap >= 0 ? '+' : ''}${formatNumber(gap, 4)}`,
+                    `layer ${head.d.triggered ? 'qualifies' : 'does not qualify'} (statistic ${formatNumber(head.d.statistic, 4)} vs τ ${formatNumber(head.d.tau, 4)})`,
+                    `decision: ${head.d.reasons[head.h] ?? ''}`,
+                  ];
+                },
+              },
+            },
+          },
         },
       });
       replaceChildren(
