@@ -26,6 +26,15 @@ export function registerAnalysisSuite(): void {
       assert.equal(panel.result?.createdAt, result.createdAt);
     });
 
+    test('opens a clip with "Open With… → MoSEAR Lens" (the clip custom editor)', async () => {
+      const { api } = await mosear();
+      const clip = workspaceFile(CLIP);
+      await vscode.commands.executeCommand('vscode.openWith', clip, 'mosear.clipAnalysis');
+      const panel = await readyPanel(api, clip.fsPath);
+      assert.equal(panel.viewType, 'mosear.clipAnalysis');
+      assert.equal(panel.result?.clip.name, CLIP);
+    });
+
     test('refuses a file that is not a video, with a message', async () => {
       const { api } = await mosear();
       const before = api.errorsShown().length;

@@ -2,7 +2,7 @@
 // re-runs answer only the latest request, controls are validated against the checkpoint, and
 // malformed messages are dropped.
 import assert from 'node:assert/strict';
-import type * as vscode from 'vscode';
+import * as vscode from 'vscode';
 import type { ArControls } from '../../src/protocol/contract';
 import { CLIP } from './analysis';
 import {
@@ -10,6 +10,7 @@ import {
   closeAll,
   mosear,
   readyPanel,
+  setSetting,
   waitFor,
   workspaceFile,
 } from './harness';
@@ -79,6 +80,23 @@ export function registerPanelProtocolSuite(): void {
         await api.sendToPanel(path, bad);
       }
       assert.equal(count(), before);
+    });
+
+    test('saves controls as the workspace defaults (mosear.ar.*)', async () => {
+      const { api } = await mosear();
+      await api.sendToPanel(clip().fsPath, {
+        type: 'saveDefaults',
+        controls: { ...controls, alpha: 0.35, mode: 2 },
+      });
+      const section = vscode.workspace.getConfiguration('mosear');
+      assert.equal(section.inspect('ar.alpha')?.workspaceValue, 0.35);
+      assert.equal(section.inspect('ar.mode')?.workspaceValue, 'pai');
+      await waitFor('the settings to refresh', () =>
+        api.settings().ar.alpha === 0.35 ? true : undefined,
+      );
+      for (const key of ['mode', 'ratioKind', 'tau', 'headMargin', 'alpha', 'paiAlpha', 'layers']) {
+        await setSetting(`ar.${key}`, undefined);
+      }
     });
 
     test('answers ready with the whole state', async () => {
