@@ -119,6 +119,7 @@ export function controlsView(model: PanelModel): View {
 
   const previewCount = el('span', { 'data-testid': 'preview-count' }, '0');
   const flagCount = el('span', { 'data-testid': 'flag-count' }, '0');
+  const previewNoun = el('span', {}, ' heads');
   const flagSource = el('span', { class: 'flag-source' });
   const overrides = el('span', { class: 'overrides' });
   const status = el('p', { class: 'status', 'data-testid': 'status', role: 'status' });
@@ -162,7 +163,8 @@ export function controlsView(model: PanelModel): View {
       el('span', { class: 'badge preview-badge' }, 'preview'),
       ' ',
       previewCount,
-      ' heads flagged by the TS rule on this result’s masses with these controls (exact for the first layer AR acts on; later layers compound). Shown: ',
+      previewNoun,
+      ' flagged by the TS rule on this result’s masses with these controls (exact for the first layer AR acts on; later layers compound). Shown: ',
       flagCount,
       ' ',
       flagSource,
@@ -236,15 +238,20 @@ export function controlsView(model: PanelModel): View {
       pai.element.classList.toggle('inactive', c.mode !== 2);
       const preview = model.previewFlags();
       const shown = model.shown();
-      previewCount.textContent = String(preview === null ? 0 : countFlags(preview.arFlags));
+      const previewed = preview === null ? 0 : countFlags(preview.arFlags);
+      previewCount.textContent = String(previewed);
+      previewNoun.textContent = previewed === 1 ? ' head' : ' heads';
       flagCount.textContent = String(shown?.count ?? 0);
-      flagSource.textContent = shown?.preview
-        ? '(preview until the re-run’s real flags arrive).'
-        : '(the run’s real flags).';
+      flagSource.textContent = !shown?.preview
+        ? '(the run’s real flags).'
+        : model.canRun
+          ? '(preview until the re-run’s real flags arrive).'
+          : '(preview: the model cannot re-run here).';
       const forced = c.headOverride.flat().filter((v) => v !== 0).length;
       overrides.textContent = forced > 0 ? ` ${forced} head override(s) set.` : '';
       const canRun = model.canRun;
       runNow.toggleAttribute('disabled', !canRun);
+      runNow.hidden = !model.host.hasHost;
       saveDefaults.toggleAttribute('disabled', !model.host.hasHost);
       status.textContent = statusText(model, canRun);
       status.dataset['kind'] = model.status.kind;

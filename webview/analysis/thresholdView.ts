@@ -100,7 +100,20 @@ export function thresholdView(model: PanelModel): View {
       const kind = RATIO_KIND_NAMES[controls.ratioKind];
       frame.note.textContent = `Statistic: ${kind}${shown.preview ? ' — preview of the edited controls on this result’s masses (exact for the first layer acted on; later layers compound)' : ''}. A layer qualifies when its bar passes τ; inside it, a head is flagged when its bar passes its layer’s tick.`;
       const muted = withAlpha(p.mutedForeground, 0.45);
-      const yScale = log ? { type: 'logarithmic' as const } : { type: 'linear' as const, min: 0 };
+      // Log axes label the powers of ten only (chart.js would print every minor tick in full).
+      const yScale = log
+        ? {
+            type: 'logarithmic' as const,
+            ticks: {
+              callback: (value: string | number) => {
+                const v = Number(value);
+                return Math.abs(Math.log10(v) - Math.round(Math.log10(v))) < 1e-9
+                  ? formatNumber(v, 1)
+                  : '';
+              },
+            },
+          }
+        : { type: 'linear' as const, min: 0 };
       layerChart.set({
         type: 'bar',
         data: {
