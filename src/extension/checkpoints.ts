@@ -25,14 +25,15 @@ export class Checkpoints extends Disposable {
   readonly onDidChange = this.changed.event;
 
   constructor(
-    extensionPath: string,
+    /** The folder of the shipped checkpoints (`<extension>/models/checkpoints`). */
+    shippedDir: string,
     private readonly config: Config,
     private readonly engine: ExtensionEngine,
     private readonly state: vscode.Memento,
     private readonly logger: Logger,
   ) {
     super();
-    this.shippedDir = join(extensionPath, 'models', 'checkpoints');
+    this.shippedDir = shippedDir;
     this._register(config.onDidChange(() => this.changed.fire(this.active)));
   }
 

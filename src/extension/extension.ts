@@ -9,7 +9,7 @@ import { Config } from './config';
 import { ExtensionEngine } from './extensionEngine';
 import { Logger, messageOf } from './logger';
 import { registerResultEditor } from './resultEditor';
-import type { MosearSettings } from './settings';
+import { restrictedModelProblem, type MosearSettings } from './settings';
 import { CheckpointStatusBar } from './statusBar';
 
 /** What `activate` returns (`extension.exports`): read-only views for tests and other tools. */
@@ -33,23 +33,30 @@ export interface MosearLensApi {
 
 let engine: ExtensionEngine | undefined;
 
+/** Registers everything; returns the API tests read, or undefined when activation failed. */
 export function activate(context: vscode.ExtensionContext): MosearLensApi | undefined {
   const logger = new Logger();
   context.subscriptions.push(logger);
   try {
     const version = String((context.extension.packageJSON as { version?: unknown }).version);
     const config = new Config(logger);
+    const shippedCheckpointsDir = vscode.Uri.joinPath(
+      context.extensionUri,
+      'models',
+      'checkpoints',
+    ).fsPath;
     engine = new ExtensionEngine(
       {
         distDir: vscode.Uri.joinPath(context.extensionUri, 'dist').fsPath,
         toolVersion: version,
-        modelProblem: (modelPath, settings) => checkpoints.modelProblem(modelPath, settings),
+        modelProblem: (modelPath, settings) =>
+          restrictedModelProblem(modelPath, shippedCheckpointsDir, settings.trusted),
       },
       config,
       logger,
     );
     const checkpoints = new Checkpoints(
-      context.extensionPath,
+      shippedCheckpointsDir,
       config,
       engine,
       context.workspaceState,
@@ -100,6 +107,7 @@ export function activate(context: vscode.ExtensionContext): MosearLensApi | unde
   }
 }
 
+/** Ends the engine's worker processes. */
 export function deactivate(): void {
   // context.subscriptions disposes the engine too; this covers hosts that skip that on exit.
   engine?.dispose();
