@@ -547,6 +547,55 @@ describe('Analysis panel webview', { timeout: 120_000 }, () => {
     await revived.close();
   });
 
+  test('a failed run is reported, the preview stays; an empty init waits for the first result', async () => {
+    const page = await openPanel(initFor(results.tiny));
+    await setTau(page, 0.5);
+    await waitForRuns(page, 1);
+    const [run] = await runs(page);
+    assert.ok(run !== undefined);
+    await send(page, {
+      type: 'runFailed',
+      requestId: run.requestId,
+      message: 'the worker <b>crashed</b>',
+      cancelled: false,
+    });
+    await page.waitForSelector('#app[data-state="idle"]');
+    assert.equal(await text(page, 'status'), 'The run failed: the worker <b>crashed</b>');
+    assert.equal(await page.$$eval('#app b', (b) => b.length), 0, 'messages are text, not markup');
+    assert.equal(await text(page, 'flag-count'), await text(page, 'preview-count'));
+    await page.close();
+    const waiting = await context.newPage();
+    watch(waiting);
+    await waiting.addInitScript(
+      (init: PanelInit) => {
+        (globalThis as unknown as PageGlobals).acquireVsCodeApi = () => ({
+          postMessage: (m: WebviewToHost) => {
+            if (m.type === 'ready') {
+              (globalThis as unknown as PageGlobals).postMessage({ type: 'init', init }, '*');
+            }
+          },
+          getState: () => undefined,
+          setState: () => undefined,
+        });
+      },
+      { ...initFor(results.tiny), result: null },
+    );
+    await waiting.goto(`${origin}/panel`);
+    await waiting.waitForFunction(() => {
+      const title = (
+        globalThis as unknown as {
+          document: { querySelector(s: string): { textContent: string } | null };
+        }
+      ).document.querySelector('[data-testid=clip-name]');
+      return title?.textContent === 'Analysing…';
+    });
+    assert.equal(await waiting.getAttribute('#app', 'data-ready'), 'false');
+    await send(waiting, { type: 'init', init: initFor(results.tiny) });
+    await waiting.waitForSelector('#app[data-ready="true"]');
+    assert.deepEqual(problems, []);
+    await waiting.close();
+  });
+
   test('exports: PNGs of real pixels at the canvas size, CSV and JSON that parse', async () => {
     const result = results.tiny;
     const page = await openPanel(initFor(result));
@@ -682,6 +731,14 @@ describe('Analysis panel webview', { timeout: 120_000 }, () => {
     assert.equal(await text(page, 'preview-count'), String(ruleCount(result, controls)));
     assert.equal(await page.getAttribute('#app', 'data-state'), 'idle');
     assert.equal(await page.$('[data-testid=export-report]:not([hidden])'), null);
+    // Exports become browser downloads.
+    const [download] = await Promise.all([
+      page.waitForEvent('download'),
+      page.click('[data-testid=save-result]'),
+    ]);
+    assert.equal(download.suggestedFilename(), 'sample-video-aligned-sad.mosear.json');
+    const saved = JSON.parse(readFileSync(await download.path(), 'utf8')) as AnalysisResult;
+    assert.deepEqual(saved, result);
     assert.deepEqual(
       requests.filter((u) => !u.startsWith('file:') && !u.startsWith('data:')),
       [],
