@@ -238,7 +238,10 @@ function draw(
       }
       if (img.complete && img.naturalWidth > 0) {
         ctx.imageSmoothingEnabled = false;
+        // The frame is dimmed so the heatmap over it stays readable on busy images.
+        ctx.globalAlpha = 0.55;
         ctx.drawImage(img, x0, y0, THUMB_PX, THUMB_PX);
+        ctx.globalAlpha = 1;
       }
     } else {
       ctx.fillStyle = p.gridLines;
