@@ -84,7 +84,7 @@ describe('panel data', () => {
   test('file stems are safe bare names', () => {
     assert.equal(fileStem(tinyResult()), 'my_clip_take_2_');
     assert.equal(fileStem(null), 'analysis');
-    assert.equal(fileStem({ clip: { name: '../../.mp4' } } as unknown as AnalysisResult), '_._');
+    assert.equal(fileStem({ clip: { name: '../../.mp4' } } as unknown as AnalysisResult), '_.._');
   });
 
   test('the τ slider is linear or log10 per the checkpoint’s sweep, and round-trips', () => {
