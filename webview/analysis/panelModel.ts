@@ -168,9 +168,14 @@ export class PanelModel {
 
   /** Posts a run with the current controls now (a new, larger request id). */
   runNow(): void {
-    if (!this.canRun || this.controls === null) return;
     clearTimeout(this.debounce);
     this.debounce = undefined;
+    if (!this.canRun || this.controls === null) {
+      // The host withdrew runs (a new init) while one was scheduled: nothing is pending now.
+      if (this.status.kind === 'pending') this.status = { kind: 'idle' };
+      this.changed();
+      return;
+    }
     this.latestRequestId += 1;
     this.status = { kind: 'running', requestId: this.latestRequestId };
     this.host.post({
@@ -195,7 +200,7 @@ export class PanelModel {
     }
   }
 
-  // Exports share the request counter with runs only in name; they never touch run state.
+  // Exports and saves have their own request ids (the host echoes them in `saved`).
   private exportCounter = 0;
   private exportId(): number {
     this.exportCounter += 1;
