@@ -8,6 +8,7 @@ import {
   biasedHeadRows,
   countFlags,
   fileStem,
+  sameControls,
   sliderToTau,
   tauToSlider,
   tokenWeights,
@@ -79,6 +80,14 @@ describe('panel data', () => {
     const csv = toCsv([{ a: 'x,y', b: 'say "hi"', c: 1.5, d: null, e: [1, 2] }]);
     assert.equal(csv, 'a,b,c,d,e\n"x,y","say ""hi""",1.5,,"[1,2]"\n');
     assert.equal(toCsv([], ['only']), 'only\n');
+  });
+
+  test('controls compare by value, whatever the key order', () => {
+    const { headOverride, layers, ...rest } = controls;
+    const reordered = JSON.parse(JSON.stringify({ headOverride, layers, ...rest })) as ArControls;
+    assert.ok(sameControls(controls, reordered));
+    assert.ok(!sameControls(controls, { ...controls, headOverride: [[0, 1]] }));
+    assert.ok(!sameControls(controls, { ...controls, tau: [0.3, 0.3] }));
   });
 
   test('file stems are safe bare names', () => {

@@ -28,7 +28,20 @@ export function countFlags(flags: ArrayLike<number> | number[][]): number {
 
 /** Deep equality of two control sets (the edited controls vs those a result ran with). */
 export function sameControls(a: ArControls, b: ArControls): boolean {
-  return JSON.stringify(a) === JSON.stringify(b);
+  // Field by field, so the key order of a result's JSON never matters.
+  const same = (x: readonly number[], y: readonly number[]): boolean =>
+    x.length === y.length && x.every((v, i) => v === y[i]);
+  return (
+    a.mode === b.mode &&
+    a.ratioKind === b.ratioKind &&
+    a.headMargin === b.headMargin &&
+    a.alpha === b.alpha &&
+    a.paiAlpha === b.paiAlpha &&
+    same(a.tau, b.tau) &&
+    same(a.layers, b.layers) &&
+    a.headOverride.length === b.headOverride.length &&
+    a.headOverride.every((row, l) => same(row, b.headOverride[l] ?? []))
+  );
 }
 
 /** Which heads and decisions the panel shows: the preview while edited, else the run's. */
