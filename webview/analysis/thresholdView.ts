@@ -1,7 +1,7 @@
 // Threshold debugging: per layer the layer statistic against its τ, per head its statistic
 // against (1 + margin) × layer mean — why each head was or was not flagged, and how far each
 // value is from flipping.
-import type { ChartDataset } from 'chart.js';
+import type { ChartDataset, ChartOptions } from 'chart.js';
 import type { LayerDecision } from '../../src/protocol/analysisResult';
 import { RATIO_KIND_NAMES } from '../../src/protocol/contract';
 import { canvasPngBase64, ChartCanvas } from './chartCanvas';
@@ -27,6 +27,20 @@ function thresholdTicks(p: Palette, label: string, values: number[]): ChartDatas
     pointBorderWidth: 3,
     borderColor: p.threshold,
     backgroundColor: p.threshold,
+  };
+}
+
+/** Options of both charts: the y scale, a legend, and a tooltip footer per bar. */
+function barOptions(
+  yScale: NonNullable<ChartOptions<Mixed>['scales']>['y'],
+  footer: (index: number) => string | string[],
+): ChartOptions<Mixed> {
+  return {
+    scales: { y: yScale },
+    plugins: {
+      legend: { position: 'bottom' },
+      tooltip: { callbacks: { footer: (items) => footer(items[0]?.dataIndex ?? -1) } },
+    },
   };
 }
 
@@ -134,22 +148,13 @@ export function thresholdView(model: PanelModel): View {
             },
           ],
         },
-        options: {
-          scales: { y: yScale },
-          plugins: {
-            legend: { position: 'bottom' },
-            tooltip: {
-              callbacks: {
-                footer: (items) => {
-                  const d = ds[items[0]?.dataIndex ?? -1];
-                  if (d === undefined) return '';
-                  const gap = d.statistic - d.tau;
-                  return `statistic − τ = ${gap >= 0 ? '+' : ''}${formatNumber(gap, 4)}: ${d.triggered ? 'qualifies; flips below' : 'does not qualify; flips above'} τ = ${formatNumber(d.statistic, 4)}${d.enabled ? '' : ' (layer off)'}`;
-                },
-              },
-            },
-          },
-        },
+        options: barOptions(yScale, (index) => {
+          const d = ds[index];
+          if (d === undefined) return '';
+          const gap = d.statistic - d.tau;
+          const when = `τ < ${formatNumber(d.statistic, 4)}`;
+          return `statistic − τ = ${gap >= 0 ? '+' : ''}${formatNumber(gap, 4)}: ${d.triggered ? `qualifies while ${when}` : `would qualify with ${when}`}${d.enabled ? '' : ' (layer off)'}`;
+        }),
       });
       const heads = ds.flatMap((d) =>
         d.headStatistics.map((s, h) => ({ d, h, s, flagged: shown.flags[d.layer]?.[h] ?? false })),
@@ -174,26 +179,16 @@ export function thresholdView(model: PanelModel): View {
             },
           ],
         },
-        options: {
-          scales: { y: yScale },
-          plugins: {
-            legend: { position: 'bottom' },
-            tooltip: {
-              callbacks: {
-                footer: (items) => {
-                  const head = heads[items[0]?.dataIndex ?? -1];
-                  if (head === undefined) return '';
-                  const gap = head.s - head.d.headThreshold;
-                  return [
-                    `sₕ − (1 + m)·mean = ${gap >= 0 ? '+' : ''}${formatNumber(gap, 4)}`,
-                    `layer ${head.d.triggered ? 'qualifies' : 'does not qualify'} (statistic ${formatNumber(head.d.statistic, 4)} vs τ ${formatNumber(head.d.tau, 4)})`,
-                    `decision: ${head.d.reasons[head.h] ?? ''}`,
-                  ];
-                },
-              },
-            },
-          },
-        },
+        options: barOptions(yScale, (index) => {
+          const head = heads[index];
+          if (head === undefined) return '';
+          const gap = head.s - head.d.headThreshold;
+          return [
+            `sₕ − (1 + m)·mean = ${gap >= 0 ? '+' : ''}${formatNumber(gap, 4)}`,
+            `layer ${head.d.triggered ? 'qualifies' : 'does not qualify'} (statistic ${formatNumber(head.d.statistic, 4)} vs τ ${formatNumber(head.d.tau, 4)})`,
+            `decision: ${head.d.reasons[head.h] ?? ''}`,
+          ];
+        }),
       });
       replaceChildren(
         table,
