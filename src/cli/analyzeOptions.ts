@@ -12,6 +12,7 @@ import {
   parseNumber,
   single,
   type OptionSpec,
+  type ParsedCommandLine,
 } from './commandLine';
 import { UsageError } from './exitCodes';
 
@@ -78,6 +79,60 @@ export function htmlPath(value: string | undefined): string | undefined {
   return value;
 }
 
+/** The intervention options (`--mode`, `--tau` …; with `prefix`, e.g. `--b-mode`) as edits. */
+export function parseControlEdits(parsed: ParsedCommandLine, prefix = ''): ControlEdits {
+  const edits: ControlEdits = { heads: [] };
+  const mode = single(parsed, `${prefix}mode`);
+  if (mode !== undefined)
+    edits.mode = MODES.indexOf(parseChoice(mode, `${prefix}mode`, MODES)) as ArMode;
+  const kind = single(parsed, `${prefix}ratio-kind`);
+  if (kind !== undefined) {
+    edits.ratioKind = RATIO_KIND_NAMES.indexOf(
+      parseChoice(kind, `${prefix}ratio-kind`, RATIO_KIND_NAMES),
+    ) as RatioKind;
+  }
+  const tau = single(parsed, `${prefix}tau`);
+  if (tau !== undefined) edits.tau = tau.split(',').map((v) => parseNumber(v, `${prefix}tau`));
+  const numberOption = (name: string): number | undefined => {
+    const text = single(parsed, `${prefix}${name}`);
+    return text === undefined ? undefined : parseNumber(text, `${prefix}${name}`);
+  };
+  const margin = numberOption('margin');
+  if (margin !== undefined) edits.headMargin = margin;
+  const alpha = numberOption('alpha');
+  if (alpha !== undefined) {
+    if (alpha < 0 || alpha > 1)
+      throw new UsageError(`--${prefix}alpha: ${alpha} is outside [0, 1]`);
+    edits.alpha = alpha;
+  }
+  const paiAlpha = numberOption('pai-alpha');
+  if (paiAlpha !== undefined) edits.paiAlpha = paiAlpha;
+  const layers = single(parsed, `${prefix}layers`);
+  if (layers !== undefined) {
+    edits.layers =
+      layers === 'all'
+        ? 'all'
+        : layers === 'none' || layers === ''
+          ? []
+          : layers.split(',').map((v) => parseIndex(v, `${prefix}layers`));
+  }
+  for (const text of parsed.values.get(`${prefix}head`) ?? []) {
+    const match = /^(\d+):(\d+)=(on|off|auto)$/.exec(text.trim());
+    if (match === null) {
+      throw new UsageError(
+        `--${prefix}head: "${text}" is not LAYER:HEAD=on|off|auto (e.g. --head 1:2=on)`,
+      );
+    }
+    const word = match[3] as 'on' | 'off' | 'auto';
+    edits.heads.push({
+      layer: Number(match[1]),
+      head: Number(match[2]),
+      override: word === 'on' ? 1 : word === 'off' ? -1 : 0,
+    });
+  }
+  return edits;
+}
+
 /** Parses the arguments after `analyze`. */
 export function parseAnalyzeOptions(argv: readonly string[]): AnalyzeOptions {
   const parsed = parseCommandLine(argv, ANALYZE_OPTIONS);
@@ -89,51 +144,7 @@ export function parseAnalyzeOptions(argv: readonly string[]): AnalyzeOptions {
         : `analyze takes one clip, got ${parsed.positionals.length}: ${parsed.positionals.join(', ')}`,
     );
   }
-  const edits: ControlEdits = { heads: [] };
-  const mode = single(parsed, 'mode');
-  if (mode !== undefined) edits.mode = MODES.indexOf(parseChoice(mode, 'mode', MODES)) as ArMode;
-  const kind = single(parsed, 'ratio-kind');
-  if (kind !== undefined) {
-    edits.ratioKind = RATIO_KIND_NAMES.indexOf(
-      parseChoice(kind, 'ratio-kind', RATIO_KIND_NAMES),
-    ) as RatioKind;
-  }
-  const tau = single(parsed, 'tau');
-  if (tau !== undefined) edits.tau = tau.split(',').map((v) => parseNumber(v, 'tau'));
-  const numberOption = (name: string): number | undefined => {
-    const text = single(parsed, name);
-    return text === undefined ? undefined : parseNumber(text, name);
-  };
-  const margin = numberOption('margin');
-  if (margin !== undefined) edits.headMargin = margin;
-  const alpha = numberOption('alpha');
-  if (alpha !== undefined) {
-    if (alpha < 0 || alpha > 1) throw new UsageError(`--alpha: ${alpha} is outside [0, 1]`);
-    edits.alpha = alpha;
-  }
-  const paiAlpha = numberOption('pai-alpha');
-  if (paiAlpha !== undefined) edits.paiAlpha = paiAlpha;
-  const layers = single(parsed, 'layers');
-  if (layers !== undefined) {
-    edits.layers =
-      layers === 'all'
-        ? 'all'
-        : layers === 'none' || layers === ''
-          ? []
-          : layers.split(',').map((v) => parseIndex(v, 'layers'));
-  }
-  for (const text of parsed.values.get('head') ?? []) {
-    const match = /^(\d+):(\d+)=(on|off|auto)$/.exec(text.trim());
-    if (match === null) {
-      throw new UsageError(`--head: "${text}" is not LAYER:HEAD=on|off|auto (e.g. --head 1:2=on)`);
-    }
-    const word = match[3] as 'on' | 'off' | 'auto';
-    edits.heads.push({
-      layer: Number(match[1]),
-      head: Number(match[2]),
-      override: word === 'on' ? 1 : word === 'off' ? -1 : 0,
-    });
-  }
+  const edits = parseControlEdits(parsed);
   const ep = single(parsed, 'ep') ?? 'auto';
   return {
     clip: parsed.positionals[0] ?? '',

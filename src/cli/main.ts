@@ -12,6 +12,7 @@ import { WASM_WORKER_BUNDLE } from '../core/decode/wasmFfmpegDecoder';
 import { AnalysisEngine, modelInfoOf } from '../core/engine/analysisEngine';
 import { readOnnxModelInfo } from '../core/onnx/modelProto';
 import { formatAnalysis } from './analysisReport';
+import { COMPARE_USAGE, compareCommand } from './compareCommand';
 import { EVAL_USAGE, evalCommand, mergeCommand } from './evalCommand';
 import { controlsFromEdits, htmlPath, parseAnalyzeOptions } from './analyzeOptions';
 import { parseCommandLine, single } from './commandLine';
@@ -34,6 +35,7 @@ usage:
                                          (--json <file>: the same as JSON)
   mosear-lens show <result.json>         the summary of a saved result (no clip or model needed)
                                          (--html <file>: also write its self-contained HTML report)
+  mosear-lens compare <clip> [options]   two checkpoints, or one under two settings, on one clip (see below)
   mosear-lens eval <manifest> [options]  evaluate checkpoints on a labelled clip list (see below)
   mosear-lens merge <dir>… --out <dir>   join the shards of one evaluation
 
@@ -58,6 +60,8 @@ analyze options (unset intervention options come from the checkpoint's mosear.ar
                             up to 256 MiB); auto (default) = system when ffmpeg is on PATH, else wasm
   --no-thumbnails           leave the frame thumbnails out of the JSON
   --quiet                   no summary
+
+${COMPARE_USAGE}
 
 ${EVAL_USAGE}
 
@@ -226,6 +230,16 @@ async function main(argv: string[], signal: AbortSignal): Promise<void> {
       return info(rest, signal);
     case 'show':
       return show(rest);
+    case 'compare':
+      return compareCommand(rest, signal, {
+        engine,
+        defaultModels: [
+          join(packageRoot, 'models', 'checkpoints', 'emotion-llama-tiny.onnx'),
+          DEFAULT_MODEL,
+        ],
+        writeOutput,
+        usage: USAGE,
+      });
     case 'eval':
       return evalCommand(rest, signal, {
         workerScript: WORKER_SCRIPT,
@@ -247,7 +261,7 @@ async function main(argv: string[], signal: AbortSignal): Promise<void> {
       return;
     default:
       throw new UsageError(
-        `unknown command "${command}" (commands: analyze, info, show, eval, merge; try --help)`,
+        `unknown command "${command}" (commands: analyze, info, show, compare, eval, merge; try --help)`,
       );
   }
 }

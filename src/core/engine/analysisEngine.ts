@@ -290,6 +290,19 @@ export class AnalysisEngine {
     return this.pool.workerFor(resolve(modelPath)).onnxruntimeVersion ?? 'unknown';
   }
 
+  /**
+   * Creates the checkpoints' workers before their first request, so that sessions about to run
+   * concurrently each open with their share of the cores (⌊cores ÷ workers⌋ threads).
+   */
+  reserveWorkers(modelPaths: readonly string[]): void {
+    for (const path of modelPaths) this.pool.workerFor(resolve(path));
+  }
+
+  /** Full clip decodes so far (cache hits and decodes shared by concurrent requests not counted). */
+  get clipDecodes(): number {
+    return this.clips.decodes;
+  }
+
   /** Forgets every decoded clip. */
   clearClipCache(): void {
     this.clips.clear();

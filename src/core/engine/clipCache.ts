@@ -1,6 +1,7 @@
 // Decoded clips kept in memory, so re-running a clip with new intervention settings (a slider
 // move) skips ffmpeg. Keyed by the file's identity (absolute path, size, mtime), the decode spec
-// and the decoder: an edited file or another spec decodes again.
+// and the decoder: an edited file or another spec decodes again. Concurrent requests for the same
+// key share one decode (a comparison runs two subjects on one clip at the same time).
 import { stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import type { ClipDecodeSpec, ClipDecoder, DecodedClip } from '../decode/clipDecoder';
@@ -19,6 +20,9 @@ export interface CachedClip {
 /** The most recently used decoded clips, up to `maxEntries`. */
 export class ClipCache {
   private readonly entries = new Map<string, Omit<CachedClip, 'cached' | 'ms'>>();
+  /** Decodes under way, by key: a second caller waits for the first's instead of decoding. */
+  private readonly pending = new Map<string, Promise<Omit<CachedClip, 'cached' | 'ms'>>>();
+  private decodeCount = 0;
 
   constructor(
     private readonly decoder: ClipDecoder,
@@ -37,6 +41,7 @@ export class ClipCache {
     } catch {
       // The decoder reports a missing or unreadable file in its own words (a DecodeError); if
       // the file appeared meanwhile, its decode is returned uncached.
+      this.decodeCount += 1;
       const clip = await this.decoder.decode(absolute, spec, signal);
       return { clip, sizeBytes: 0, modifiedMs: 0, cached: false, ms: performance.now() - started };
     }
@@ -54,6 +59,33 @@ export class ClipCache {
       this.entries.set(key, hit);
       return { ...hit, cached: true, ms: performance.now() - started };
     }
+    const shared = this.pending.get(key);
+    if (shared !== undefined) {
+      try {
+        return { ...(await shared), cached: true, ms: performance.now() - started };
+      } catch (error) {
+        // The first caller's decode failed or was cancelled by its own signal: unless this
+        // caller was cancelled too, it decodes for itself below.
+        if (signal?.aborted === true) throw error;
+      }
+    }
+    const decoding = this.decode(absolute, spec, info, key, signal);
+    this.pending.set(key, decoding);
+    try {
+      return { ...(await decoding), cached: false, ms: performance.now() - started };
+    } finally {
+      if (this.pending.get(key) === decoding) this.pending.delete(key);
+    }
+  }
+
+  private async decode(
+    absolute: string,
+    spec: ClipDecodeSpec,
+    info: { size: number; mtimeMs: number },
+    key: string,
+    signal: AbortSignal | undefined,
+  ): Promise<Omit<CachedClip, 'cached' | 'ms'>> {
+    this.decodeCount += 1;
     const clip = await this.decoder.decode(absolute, spec, signal);
     const entry = { clip, sizeBytes: info.size, modifiedMs: info.mtimeMs };
     this.entries.set(key, entry);
@@ -61,7 +93,12 @@ export class ClipCache {
       const oldest = this.entries.keys().next().value as string;
       this.entries.delete(oldest);
     }
-    return { ...entry, cached: false, ms: performance.now() - started };
+    return entry;
+  }
+
+  /** Decodes started since this cache was made (hits and shared decodes not counted). */
+  get decodes(): number {
+    return this.decodeCount;
   }
 
   /** Decoded clips held now. */

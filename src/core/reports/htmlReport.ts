@@ -2,17 +2,18 @@
 // under a strict nonce CSP, its PanelInit embedded as JSON, and default values for the --vscode-*
 // variables the panel reads (a report opens in a plain browser, not in VS Code). Pure: no Node
 // imports, so the CLI, the extension host and the tests all call the same builder.
+import type { CompareInit } from '../../protocol/compareMessages';
 import type { PanelInit } from '../../protocol/panelMessages';
 import { REPORT_DATA_ELEMENT_ID } from '../../protocol/panelMessages';
 
 /** What a report is made of. */
 export interface HtmlReportInput {
-  /** The panel's bundle (dist/webview/analysis.js). */
+  /** The panel's bundle (dist/webview/analysis.js or compare.js). */
   script: string;
-  /** Its stylesheet (dist/webview/analysis.css). */
+  /** Its stylesheet (dist/webview/analysis.css or compare.css). */
   style: string;
   /** The state the panel starts from; the report forces `origin: report` and `canRun: false`. */
-  init: PanelInit;
+  init: PanelInit | CompareInit;
   /** The document title (escaped here). */
   title: string;
   /** The CSP nonce; a fresh random one by default (tests pass a fixed one). */
@@ -234,16 +235,26 @@ function withoutSourceMap(text: string): string {
   return text.replace(/\n(\/\/# sourceMappingURL=\S*|\/\*# sourceMappingURL=\S* \*\/)\s*$/, '\n');
 }
 
-/** Builds the self-contained report page. */
+/** Builds the Analysis panel's self-contained report page. */
 export function buildHtmlReport(input: HtmlReportInput): string {
-  const nonce = input.nonce ?? randomNonce();
-  if (!/^[A-Za-z0-9]+$/.test(nonce)) throw new Error('the nonce must be alphanumeric');
-  const init: PanelInit = {
+  const init: PanelInit | CompareInit = {
     ...input.init,
     origin: { kind: 'report' },
     canRun: false,
     readOnlyReason: input.init.readOnlyReason ?? 'a self-contained report: no model runs here',
   };
+  return buildReportPage({ ...input, data: init });
+}
+
+/** A report page of any panel bundle (the Evaluate panel's too) with its start data embedded. */
+export function buildReportPage(
+  input: Omit<HtmlReportInput, 'init'> & {
+    /** What the bundle reads from the embedded JSON element instead of a host's `init`. */
+    data: unknown;
+  },
+): string {
+  const nonce = input.nonce ?? randomNonce();
+  if (!/^[A-Za-z0-9]+$/.test(nonce)) throw new Error('the nonce must be alphanumeric');
   const csp = [
     "default-src 'none'",
     'img-src data:',
@@ -264,7 +275,7 @@ export function buildHtmlReport(input: HtmlReportInput): string {
     '</head>',
     '<body>',
     '<div id="app"></div>',
-    `<script type="application/json" id="${REPORT_DATA_ELEMENT_ID}">${embeddedJson(init)}</script>`,
+    `<script type="application/json" id="${REPORT_DATA_ELEMENT_ID}">${embeddedJson(input.data)}</script>`,
     `<script nonce="${nonce}">\n${inlineScriptText(withoutSourceMap(input.script))}\n</script>`,
     '</body>',
     '</html>',

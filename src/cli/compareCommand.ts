@@ -1,0 +1,279 @@
+// `mosear-lens compare <clip>`: two checkpoints (or one checkpoint under two settings) on one
+// clip. The analyze options set both subjects; `--b-<option>` overrides one for subject B only.
+// Prints both summaries' essentials side by side and writes the ComparisonResult as JSON and as a
+// self-contained HTML report of the Compare panel.
+import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { AnalysisResult } from '../protocol/analysisResult';
+import type { ComparisonResult, SubjectKey } from '../protocol/comparisonResult';
+import { SUBJECT_KEYS } from '../protocol/comparisonResult';
+import { EXECUTION_PROVIDERS, type ExecutionProviderChoice } from '../protocol/executionProviders';
+import type { AnalysisEngine } from '../core/engine/analysisEngine';
+import { compareClip } from '../core/engine/compareClip';
+import { buildHtmlReport } from '../core/reports/htmlReport';
+import { DECODER_CHOICES, type DecoderChoice } from '../core/decode/decoderSelection';
+import { describeControls } from './analysisReport';
+import {
+  ANALYZE_OPTIONS,
+  controlsFromEdits,
+  htmlPath,
+  parseControlEdits,
+  type ControlEdits,
+} from './analyzeOptions';
+import { parseChoice, parseCommandLine, single, type OptionSpec } from './commandLine';
+import { OutputError, UsageError } from './exitCodes';
+import { WEBVIEW_BUNDLE_DIR } from './htmlReportFile';
+import { textTable } from './textTable';
+
+/** The intervention options B may override (`--b-mode`, `--b-tau` …). */
+const B_OPTIONS: OptionSpec[] = [
+  'mode',
+  'ratio-kind',
+  'tau',
+  'margin',
+  'alpha',
+  'pai-alpha',
+  'layers',
+  'head',
+].map((name) => ({ name: `b-${name}`, takesValue: true, repeatable: name === 'head' }));
+
+/** The options `compare` accepts: analyze's (with `--model` up to twice) and B's overrides. */
+export const COMPARE_OPTIONS: OptionSpec[] = [
+  ...ANALYZE_OPTIONS.map((o) => (o.name === 'model' ? { ...o, repeatable: true } : o)),
+  ...B_OPTIONS,
+];
+
+/** The compare lines of `--help`. */
+export const COMPARE_USAGE = `compare options (mosear-lens compare <clip> [options]):
+  --model <file.onnx>       give twice for two checkpoints (A, then B); once for one checkpoint
+                            under two settings (then set B apart with --b-… options); none: the two
+                            shipped checkpoints (emotion-llama-tiny as A, mosear-tiny as B)
+  the analyze options above set both subjects (--ep, --mode, --tau, --json, --html, --quiet …)
+  --b-mode, --b-ratio-kind, --b-tau, --b-margin, --b-alpha, --b-pai-alpha, --b-layers, --b-head
+                            the same intervention options for subject B only
+  --json <file>             write the ComparisonResult (both AnalysisResults); "-" for stdout
+  --html <file>             a self-contained HTML report of the Compare panel`;
+
+/** A parsed `compare` command line. */
+export interface CompareOptions {
+  clip: string;
+  /** Zero, one or two checkpoints as given. */
+  models: string[];
+  edits: ControlEdits;
+  /** Subject B's edits: the shared ones with the `--b-` options on top. */
+  editsB: ControlEdits;
+  executionProvider: ExecutionProviderChoice;
+  allowFallback: boolean;
+  json: string | undefined;
+  html: string | undefined;
+  ffmpeg: string | undefined;
+  decoder: DecoderChoice;
+  thumbnails: boolean;
+  quiet: boolean;
+  help: boolean;
+}
+
+/** Parses the arguments after `compare`. */
+export function parseCompareOptions(argv: readonly string[]): CompareOptions {
+  const parsed = parseCommandLine(argv, COMPARE_OPTIONS);
+  const help = parsed.flags.has('help');
+  if (!help && parsed.positionals.length !== 1) {
+    throw new UsageError(
+      parsed.positionals.length === 0
+        ? 'compare needs a clip: mosear-lens compare <clip> [--model A --model B]'
+        : `compare takes one clip, got ${parsed.positionals.length}: ${parsed.positionals.join(', ')}`,
+    );
+  }
+  const models = parsed.values.get('model') ?? [];
+  if (models.length > 2)
+    throw new UsageError(`compare takes two --model options at most, got ${models.length}`);
+  const edits = parseControlEdits(parsed);
+  const overrides = parseControlEdits(parsed, 'b-');
+  const hasOverrides = B_OPTIONS.some((o) => parsed.values.has(o.name));
+  if (!help && models.length === 1 && !hasOverrides) {
+    throw new UsageError(
+      'one --model compares the checkpoint under two settings: set B apart with a --b-… option (e.g. --b-mode off), or give a second --model',
+    );
+  }
+  const editsB: ControlEdits = {
+    ...edits,
+    ...Object.fromEntries(
+      Object.entries(overrides).filter(([k, v]) => k !== 'heads' && v !== undefined),
+    ),
+    heads: [...edits.heads, ...overrides.heads],
+  };
+  return {
+    clip: parsed.positionals[0] ?? '',
+    models,
+    edits,
+    editsB,
+    executionProvider: parseChoice(single(parsed, 'ep') ?? 'auto', 'ep', [
+      'auto',
+      ...EXECUTION_PROVIDERS,
+    ] as const),
+    allowFallback: parsed.flags.has('allow-fallback'),
+    json: single(parsed, 'json'),
+    html: htmlPath(single(parsed, 'html')),
+    ffmpeg: single(parsed, 'ffmpeg'),
+    decoder: parseChoice(single(parsed, 'decoder') ?? 'auto', 'decoder', DECODER_CHOICES),
+    thumbnails: !parsed.flags.has('no-thumbnails'),
+    quiet: parsed.flags.has('quiet'),
+    help,
+  };
+}
+
+const flaggedHeads = (r: AnalysisResult): string => {
+  const heads = r.intervention.arFlags.flatMap((row, l) =>
+    row.flatMap((f, h) => (f > 0.5 ? [`${l}:${h}`] : [])),
+  );
+  if (r.settings.controls.mode === 0) return 'none (no intervention)';
+  return heads.length === 0 ? 'none' : `${heads.length}: ${heads.join(' ')}`;
+};
+
+/** The side-by-side summary `compare` prints, ending with a newline. */
+export function formatComparison(c: ComparisonResult): string {
+  const [a, b] = SUBJECT_KEYS.map((k) => c.subjects[k].result) as [AnalysisResult, AnalysisResult];
+  const col = (f: (r: AnalysisResult, k: SubjectKey) => string): string[] => [f(a, 'a'), f(b, 'b')];
+  const pct = (p: number): string => `${(p * 100).toFixed(1)}%`;
+  const rows: string[][] = [
+    ['', `A: ${c.subjects.a.label}`, `B: ${c.subjects.b.label}`],
+    ['model', ...col((r) => r.model.fileName)],
+    [
+      'prediction',
+      ...col(
+        (r) => `${r.intervention.prediction.label} ${pct(r.intervention.prediction.probability)}`,
+      ),
+    ],
+    [
+      'without AR',
+      ...col((r) => `${r.baseline.prediction.label} ${pct(r.baseline.prediction.probability)}`),
+    ],
+    ['flagged', ...col(flaggedHeads)],
+    ['runtime', ...col((r) => `${r.runtime.provider}, ${r.runtime.intraOpNumThreads} thread(s)`)],
+  ];
+  const layers = Math.max(a.intervention.uapAfter.length, b.intervention.uapAfter.length);
+  for (let l = 0; l < layers; l++) {
+    rows.push([
+      l === 0 ? 'UAP V/(A+V)' : '',
+      ...col((r) => {
+        const u = r.intervention.uapAfter[l];
+        return u === undefined ? '' : `layer ${l}: ${u.visualOfAV.toFixed(3)}`;
+      }),
+    ]);
+  }
+  const settings = SUBJECT_KEYS.map(
+    (k) => `setting ${k.toUpperCase()}  ${describeControls(c.subjects[k].controls)}`,
+  );
+  const decodes = c.timings.clipDecodes;
+  return (
+    [
+      `clip       ${c.clip.path}`,
+      `comparing  ${c.comparing === 'checkpoints' ? 'two checkpoints' : 'one checkpoint under two settings'}; the clip was decoded ${decodes === 1 ? 'once' : `${decodes} times`}; ${c.timings.totalMs.toFixed(0)} ms in all`,
+      ...settings,
+      '',
+      textTable(rows),
+      '',
+      a.intervention.prediction.label === b.intervention.prediction.label
+        ? `both predict ${a.intervention.prediction.label}`
+        : `the predictions differ: A ${a.intervention.prediction.label}, B ${b.intervention.prediction.label}`,
+    ].join('\n') + '\n'
+  );
+}
+
+/** The Compare panel's report HTML for a comparison, from the bundle in `bundleDir`. */
+export async function compareReportFor(
+  comparison: ComparisonResult,
+  bundleDir: string = WEBVIEW_BUNDLE_DIR,
+): Promise<string> {
+  const scriptPath = join(bundleDir, 'compare.js');
+  const stylePath = join(bundleDir, 'compare.css');
+  for (const path of [scriptPath, stylePath]) {
+    if (!existsSync(path)) {
+      throw new OutputError(
+        `cannot write the HTML report: the panel bundle ${path} is missing (run npm run build)`,
+      );
+    }
+  }
+  const [script, style] = await Promise.all([
+    readFile(scriptPath, 'utf8'),
+    readFile(stylePath, 'utf8'),
+  ]);
+  return buildHtmlReport({
+    script,
+    style,
+    title: `${comparison.clip.name} — ${comparison.subjects.a.label} vs ${comparison.subjects.b.label} — MoSEAR Lens`,
+    init: {
+      origin: { kind: 'report' },
+      comparison,
+      canRun: false,
+      readOnlyReason: `a report written by mosear-lens on ${comparison.createdAt.slice(0, 10)}; the AR flag preview works, re-runs need the extension`,
+      debounceMs: 250,
+    },
+  });
+}
+
+/** What `compare` needs from main: the engine factory, the default checkpoints, output. */
+export interface CompareDeps {
+  engine(
+    ffmpeg: string | undefined,
+    decoder: DecoderChoice,
+    log?: (line: string) => void,
+  ): AnalysisEngine;
+  /** A and B when no --model is given. */
+  defaultModels: [string, string];
+  writeOutput(path: string, text: string): Promise<void>;
+  usage: string;
+}
+
+/** Runs `compare`. */
+export async function compareCommand(
+  argv: string[],
+  signal: AbortSignal,
+  deps: CompareDeps,
+): Promise<void> {
+  const options = parseCompareOptions(argv);
+  if (options.help) {
+    console.log(deps.usage);
+    return;
+  }
+  const toStdout = options.json === '-';
+  const talk = !options.quiet && !toStdout;
+  const engine = deps.engine(
+    options.ffmpeg,
+    options.decoder,
+    talk ? (line) => console.error(line) : undefined,
+  );
+  try {
+    const [pathA, pathB] =
+      options.models.length === 0
+        ? deps.defaultModels
+        : [options.models[0] as string, options.models[1] ?? (options.models[0] as string)];
+    const [modelA, modelB] = await Promise.all([engine.model(pathA), engine.model(pathB)]);
+    const comparison = await compareClip(
+      engine,
+      {
+        clipPath: options.clip,
+        subjects: {
+          a: { modelPath: pathA, controls: controlsFromEdits(modelA.metadata, options.edits) },
+          b: { modelPath: pathB, controls: controlsFromEdits(modelB.metadata, options.editsB) },
+        },
+        executionProvider: options.executionProvider,
+        allowFallback: options.allowFallback,
+        thumbnails: options.thumbnails,
+      },
+      signal,
+    );
+    if (talk) process.stdout.write(formatComparison(comparison));
+    if (options.json !== undefined) {
+      await deps.writeOutput(options.json, `${JSON.stringify(comparison)}\n`);
+      if (talk) console.log(`\nwrote ${options.json}`);
+    }
+    if (options.html !== undefined) {
+      await deps.writeOutput(options.html, await compareReportFor(comparison));
+      if (talk) console.log(`wrote ${options.html}`);
+    }
+  } finally {
+    await engine.dispose();
+  }
+}
