@@ -17,7 +17,8 @@ import { parseSweep, SweepError } from '../core/evaluation/evaluationSettings';
 import { SystemFfmpegDecoder } from '../core/decode/systemFfmpegDecoder';
 import { parseCommandLine, parseIndex, single } from './commandLine';
 import { UsageError } from './exitCodes';
-import { benchmarkCsvTables, formatBenchmarkSummary } from './benchmarkReport';
+import { benchmarkCsvTables } from '../core/reports/benchmarkCsv';
+import { formatBenchmarkSummary } from './benchmarkReport';
 
 /** Where the eval command finds its helpers. */
 export interface EvalEnvironment {

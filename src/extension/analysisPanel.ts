@@ -32,6 +32,8 @@ export interface PanelHost {
   config: Config;
   checkpoints: Checkpoints;
   logger: Logger;
+  /** The extension's global storage folder (decode cache, run folders without a workspace). */
+  globalStorageDir: string;
 }
 
 /** A panel's state as tests and the status bar see it. */

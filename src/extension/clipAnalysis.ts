@@ -3,6 +3,7 @@
 import { basename } from 'node:path';
 import * as vscode from 'vscode';
 import type { AnalysisResult } from '../protocol/analysisResult';
+import type { ArControls } from '../protocol/contract';
 import type { PanelHost } from './analysisPanel';
 import type { AnalysisStage } from './extensionEngine';
 import { messageOf } from './logger';
@@ -17,6 +18,8 @@ export async function analyzeWithProgress(
   host: PanelHost,
   clipPath: string,
   modelPath: string,
+  /** Controls to run with (the Evaluate panel's setting); settings fill the rest. */
+  controls?: ArControls,
 ): Promise<{ result: AnalysisResult } | { error: string; cancelled: boolean }> {
   const name = basename(clipPath);
   host.logger.info(`analyze ${clipPath} with ${modelPath}`);
@@ -31,7 +34,9 @@ export async function analyzeWithProgress(
       (progress, token) => {
         token.onCancellationRequested(() => controller.abort());
         progress.report({ message: `loading ${basename(modelPath)}…` });
-        return host.engine.analyze({ clipPath, modelPath }, controller.signal, (stage) =>
+        const request =
+          controls === undefined ? { clipPath, modelPath } : { clipPath, modelPath, controls };
+        return host.engine.analyze(request, controller.signal, (stage) =>
           progress.report({ message: STAGE_MESSAGES[stage] }),
         );
       },

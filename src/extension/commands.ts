@@ -5,6 +5,7 @@ import * as vscode from 'vscode';
 import type { AnalysisResult } from '../protocol/analysisResult';
 import { AnalysisPanel, type PanelHost } from './analysisPanel';
 import { analyzeWithProgress } from './clipAnalysis';
+import { evaluateBenchmark } from './evaluateCommand';
 import { RESULT_EDITOR_VIEW_TYPE } from './resultEditor';
 import { showRuntimeInfo } from './runtimeInfo';
 import { isVideoPath, VIDEO_EXTENSIONS, videoGlob } from './settings';
@@ -102,6 +103,7 @@ export function registerCommands(host: PanelHost, extensionVersion: string): vsc
     'mosear.showRuntimeInfo': () => showRuntimeInfo(host, extensionVersion),
     'mosear.openResult': (uri) => openResult(uri),
     'mosear.showLog': () => host.logger.show(),
+    'mosear.evaluateBenchmark': (uri, args) => evaluateBenchmark(host, uri, args),
   };
   return Object.entries(commands).map(([id, run]) => vscode.commands.registerCommand(id, run));
 }

@@ -7,6 +7,7 @@ import { registerClipEditor } from './clipEditor';
 import { registerCommands } from './commands';
 import { Config } from './config';
 import { ExtensionEngine } from './extensionEngine';
+import { EvaluationPanel, type EvaluationSnapshot } from './evaluationPanel';
 import { Logger, messageOf } from './logger';
 import { registerResultEditor } from './resultEditor';
 import { restrictedModelProblem, type MosearSettings } from './settings';
@@ -29,6 +30,10 @@ export interface MosearLensApi {
    * (tests drive the panel protocol with it); resolves when the panel has handled it.
    */
   sendToPanel(path: string, message: unknown): Promise<void>;
+  /** The open Evaluate panels. */
+  evaluations(): EvaluationSnapshot[];
+  /** Hands a message to the Evaluate panel of a run folder as if its webview had sent it. */
+  sendToEvaluation(runDir: string, message: unknown): Promise<void>;
 }
 
 let engine: ExtensionEngine | undefined;
@@ -68,6 +73,7 @@ export function activate(context: vscode.ExtensionContext): MosearLensApi | unde
       config,
       checkpoints,
       logger,
+      globalStorageDir: context.globalStorageUri.fsPath,
     };
     context.subscriptions.push(
       config,
@@ -84,6 +90,11 @@ export function activate(context: vscode.ExtensionContext): MosearLensApi | unde
         },
       }),
       { dispose: () => AnalysisPanel.all().forEach((p) => p.dispose()) },
+      vscode.window.registerWebviewPanelSerializer(EvaluationPanel.viewType, {
+        deserializeWebviewPanel: (panel, state: unknown) =>
+          EvaluationPanel.revive(host, panel, state),
+      }),
+      { dispose: () => EvaluationPanel.all().forEach((p) => p.dispose()) },
     );
     logger.info(
       `MoSEAR Lens ${version} active (${vscode.workspace.isTrusted ? 'trusted workspace' : 'Restricted Mode'})`,
@@ -97,6 +108,13 @@ export function activate(context: vscode.ExtensionContext): MosearLensApi | unde
       sendToPanel: (path, message) => {
         const panel = AnalysisPanel.all().find((p) => p.shows(path));
         if (panel === undefined) return Promise.reject(new Error(`no panel shows ${path}`));
+        return panel.receive(message);
+      },
+      evaluations: () => EvaluationPanel.all().map((p) => p.snapshot()),
+      sendToEvaluation: (runDir, message) => {
+        const panel = EvaluationPanel.all().find((p) => p.runDir === runDir);
+        if (panel === undefined)
+          return Promise.reject(new Error(`no Evaluate panel for ${runDir}`));
         return panel.receive(message);
       },
     };

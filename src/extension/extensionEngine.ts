@@ -13,7 +13,9 @@ import type {
   DecodedClip,
 } from '../core/decode/clipDecoder';
 import { selectClipDecoder } from '../core/decode/decoderSelection';
-import { WASM_WORKER_BUNDLE } from '../core/decode/wasmFfmpegDecoder';
+import { SystemFfmpegDecoder } from '../core/decode/systemFfmpegDecoder';
+import { WASM_WORKER_BUNDLE, WasmFfmpegDecoder } from '../core/decode/wasmFfmpegDecoder';
+import { systemDecoderIdentity } from '../core/evaluation/decodeCache';
 import { AnalysisEngine, resolveControls, type LoadedModel } from '../core/engine/analysisEngine';
 import type { Config } from './config';
 import { Disposable } from './dispose';
@@ -66,8 +68,12 @@ class StageReportingDecoder implements ClipDecoder {
 
 /** The engine the extension's commands and panels share. */
 export class ExtensionEngine extends Disposable {
-  private engine: { instance: AnalysisEngine; decoderKey: string; decoderReason: string } | null =
-    null;
+  private engine: {
+    instance: AnalysisEngine;
+    decoder: ClipDecoder;
+    decoderKey: string;
+    decoderReason: string;
+  } | null = null;
   private readonly stages = this._register(
     new vscode.EventEmitter<{ clipPath: string; stage: AnalysisStage }>(),
   );
@@ -143,6 +149,19 @@ export class ExtensionEngine extends Disposable {
     }
   }
 
+  /**
+   * The decoder analyses use (same settings and Restricted Mode rule) for benchmark runs, with
+   * what identifies its output for a DecodeCache: the ffmpeg executables or the wasm core files.
+   */
+  async benchmarkDecoder(): Promise<{ decoder: ClipDecoder; identity: Record<string, unknown> }> {
+    const { decoder } = this.get();
+    if (decoder instanceof SystemFfmpegDecoder) {
+      return { decoder, identity: await systemDecoderIdentity(decoder) };
+    }
+    const files = decoder instanceof WasmFfmpegDecoder ? decoder.files().core : null;
+    return { decoder, identity: { backend: decoder.backend, files } };
+  }
+
   /** Every execution provider tried alone on a checkpoint, and the onnxruntime version. */
   async probeProviders(
     modelPath: string,
@@ -186,7 +205,12 @@ export class ExtensionEngine extends Disposable {
         } else this.logger.info(`worker ${event.pid} ${event.stream}: ${event.text.trimEnd()}`);
       },
     });
-    this.engine = { instance, decoderKey: decoderKey(settings), decoderReason: picked.reason };
+    this.engine = {
+      instance,
+      decoder: picked.decoder,
+      decoderKey: decoderKey(settings),
+      decoderReason: picked.reason,
+    };
     return this.engine;
   }
 

@@ -72,6 +72,8 @@ export interface MosearSettings {
   decode: { decoder: DecoderChoice; ffmpegPath: string | null };
   ar: ArSettings;
   panel: { debounceMs: number };
+  /** Benchmark evaluations: clips in flight at once (each lane with its own workers). */
+  evaluation: { jobs: number };
   /** Whether the workspace is trusted (false: Restricted Mode). */
   trusted: boolean;
 }
@@ -96,6 +98,9 @@ export interface SettingsReading {
 
 /** Lowest and highest `mosear.panel.debounceMs`. */
 export const DEBOUNCE_BOUNDS_MS = { min: 0, max: 5000, default: 250 } as const;
+
+/** Lowest and highest `mosear.evaluation.jobs`. */
+export const EVALUATION_JOBS_BOUNDS = { min: 1, max: 16, default: 1 } as const;
 
 /** Reads every setting; in Restricted Mode workspace values of RESTRICTED_SETTINGS are ignored. */
 export function readSettings(source: SettingsSource, trusted: boolean): SettingsReading {
@@ -153,6 +158,7 @@ export function readSettings(source: SettingsSource, trusted: boolean): Settings
   const mode = choice('ar.mode', AR_MODE_SETTING, 'default');
   const ratioKind = choice('ar.ratioKind', RATIO_KIND_SETTING, 'default');
   const debounce = number('panel.debounceMs', DEBOUNCE_BOUNDS_MS.min, DEBOUNCE_BOUNDS_MS.max);
+  const jobs = number('evaluation.jobs', EVALUATION_JOBS_BOUNDS.min, EVALUATION_JOBS_BOUNDS.max);
 
   return {
     settings: {
@@ -175,6 +181,9 @@ export function readSettings(source: SettingsSource, trusted: boolean): Settings
         ),
       },
       panel: { debounceMs: debounce ?? DEBOUNCE_BOUNDS_MS.default },
+      evaluation: {
+        jobs: jobs === null ? EVALUATION_JOBS_BOUNDS.default : Math.floor(jobs),
+      },
       trusted,
     },
     problems,

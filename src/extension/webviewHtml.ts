@@ -7,6 +7,8 @@ import { escapeHtml } from '../core/reports/htmlReport';
 
 /** The webview bundle's base name under dist/webview/ (`.js` and `.css`). */
 export const ANALYSIS_BUNDLE = 'analysis';
+/** The Evaluate panel's bundle under dist/webview/. */
+export const EVALUATE_BUNDLE = 'evaluate';
 
 /** Folders a MoSEAR webview may load from. */
 export function webviewResourceRoots(extensionUri: vscode.Uri): vscode.Uri[] {
@@ -28,11 +30,14 @@ export interface WebviewPage {
   title: string;
   /** When set, the page shows this message instead of loading the panel. */
   error?: string;
+  /** The bundle under dist/webview/ (default: the Analysis panel's). */
+  bundle?: string;
 }
 
 /** The HTML of a MoSEAR webview page. */
 export function buildWebviewHtml(page: WebviewPage): string {
   const { webview, extensionUri } = page;
+  const bundle = page.bundle ?? ANALYSIS_BUNDLE;
   const nonce = randomBytes(16).toString('base64');
   const asset = (file: string): string =>
     webview.asWebviewUri(vscode.Uri.joinPath(extensionUri, 'dist', 'webview', file)).toString();
@@ -45,7 +50,7 @@ export function buildWebviewHtml(page: WebviewPage): string {
   ].join('; ');
   const body =
     page.error === undefined
-      ? `<div id="app"></div>\n    <script nonce="${nonce}" src="${escapeHtml(asset(`${ANALYSIS_BUNDLE}.js`))}"></script>`
+      ? `<div id="app"></div>\n    <script nonce="${nonce}" src="${escapeHtml(asset(`${bundle}.js`))}"></script>`
       : // Inline style attributes are blocked by the CSP; the nonce'd block is allowed.
         `<style nonce="${nonce}">.mosear-error { padding: 1em; color: var(--vscode-errorForeground); }</style>\n` +
         `    <main class="mosear-error" role="alert"><h1>${escapeHtml(page.title)}</h1>` +
@@ -56,7 +61,7 @@ export function buildWebviewHtml(page: WebviewPage): string {
     <meta charset="UTF-8" />
     <meta http-equiv="Content-Security-Policy" content="${csp}" />
     <meta name="viewport" content="width=device-width, initial-scale=1.0" />
-    <link nonce="${nonce}" rel="stylesheet" href="${escapeHtml(asset(`${ANALYSIS_BUNDLE}.css`))}" />
+    <link nonce="${nonce}" rel="stylesheet" href="${escapeHtml(asset(`${bundle}.css`))}" />
     <title>${escapeHtml(page.title)}</title>
   </head>
   <body>

@@ -107,11 +107,13 @@ export class InvalidMessageError extends Error {
   override readonly name = 'InvalidMessageError';
 }
 
-function isRecord(v: unknown): v is Record<string, unknown> {
+/** A plain object (not null, not an array). */
+export function isRecord(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
-function requestIdOf(m: Record<string, unknown>): number {
+/** A message's `requestId`, checked. */
+export function requestIdOf(m: Record<string, unknown>): number {
   const id = m['requestId'];
   if (typeof id !== 'number' || !Number.isSafeInteger(id) || id < 0) {
     throw new InvalidMessageError('requestId must be a non-negative integer');
@@ -167,7 +169,8 @@ export function parseControlsShape(v: unknown): ArControls {
   };
 }
 
-function parseExportFile(v: unknown): ExportFile {
+/** Checks a file a webview asks to save (bare name, known format, size limit). */
+export function parseExportFile(v: unknown): ExportFile {
   if (!isRecord(v)) throw new InvalidMessageError('file must be an object');
   const { fileName, format, encoding, data } = v;
   if (

@@ -11,7 +11,7 @@ import type {
   PanelInit,
 } from '../../src/protocol/panelMessages';
 import type { PanelHost } from './hostChannel';
-import { previewFlags, sameControls, shownFlags, type ShownFlags } from './panelData';
+import { fileStem, previewFlags, sameControls, shownFlags, type ShownFlags } from './panelData';
 
 /** UI choices that survive a reload. */
 export type ViewChoices = Omit<AnalysisViewState, 'origin' | 'result' | 'controls'>;
@@ -192,6 +192,11 @@ export class PanelModel {
   }
 
   /** Saves a file: the host asks where; a report downloads it. */
+  /** Export file names start with the clip's stem. */
+  exportStem(): string {
+    return fileStem(this.result);
+  }
+
   exportFile(file: ExportFile): void {
     if (this.host.hasHost) {
       this.host.post({ type: 'exportFile', requestId: this.exportId(), file });

@@ -1,10 +1,16 @@
 // A titled panel section with its export buttons (PNG of the chart, CSV and JSON of the data
-// behind it), shared by every view.
+// behind it), shared by every view of the Analysis and Evaluate panels.
 import '@vscode-elements/elements/dist/vscode-button/index.js';
 import type { ExportFile } from '../../src/protocol/panelMessages';
 import { el } from './domBuilder';
-import type { PanelModel } from './panelModel';
-import { fileStem } from './panelData';
+
+/** What a section needs from its panel (the Analysis panel's model, the Evaluate panel's). */
+export interface SectionOwner {
+  exportFile(file: ExportFile): void;
+  reportError(error: unknown): void;
+  /** The first part of export file names (the clip's or the manifest's stem). */
+  exportStem(): string;
+}
 
 /** What a section can export; each function runs when its button is pressed. */
 export interface SectionExports {
@@ -36,7 +42,7 @@ export function button(
 
 /** Builds a section with a heading, a note line and export buttons. */
 export function sectionFrame(
-  model: PanelModel,
+  model: SectionOwner,
   title: string,
   testId: string,
   exports?: SectionExports,
@@ -49,7 +55,7 @@ export function sectionFrame(
     const save = (format: ExportFile['format'], data: () => string): void => {
       try {
         model.exportFile({
-          fileName: `${fileStem(model.result)}.${exports.name}.${format}`,
+          fileName: `${model.exportStem()}.${exports.name}.${format}`,
           format,
           encoding: format === 'png' ? 'base64' : 'utf8',
           data: data(),

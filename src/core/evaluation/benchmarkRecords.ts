@@ -131,7 +131,20 @@ export function parseRecords(
     }
     records.push(value as ClipRecord);
   });
-  return { records, validBytes: new TextEncoder().encode(text.slice(0, end)).length };
+  return { records, validBytes: utf8Length(text.slice(0, end)) };
+}
+
+/**
+ * Bytes of a string in UTF-8 (lone surrogates count as U+FFFD, as TextEncoder writes them). Not
+ * TextEncoder: the summary's types reach the protocol and webview configs, which have no such global.
+ */
+function utf8Length(text: string): number {
+  let bytes = 0;
+  for (const ch of text) {
+    const c = ch.codePointAt(0) ?? 0;
+    bytes += c < 0x80 ? 1 : c < 0x800 ? 2 : c < 0x10000 ? 3 : 4;
+  }
+  return bytes;
 }
 
 /** A plan without its shard, as JSON: two shards of one evaluation have equal keys. */

@@ -12,7 +12,6 @@ import {
 } from '../analysis/metrics';
 import type { BenchmarkPlan, ClipOkRecord, ClipRecord } from './benchmarkRecords';
 import type { EvaluationSetting, SweepPoint } from './evaluationSettings';
-import type { ManifestEntry } from './manifest';
 import { summarizeCheckpoint, type AnswerSplit } from './splitSummary';
 
 /** A clip whose answer differs between `off` and a setting. */
@@ -82,7 +81,8 @@ function mean(values: readonly number[]): number {
 /** Summarises the records of a run (or of merged shards) over `clips` manifest clips. */
 export function summarizeBenchmark(
   plan: BenchmarkPlan,
-  entries: readonly Pick<ManifestEntry, 'label' | 'subset' | 'relativePath'>[],
+  // Structural (not ManifestEntry) so this pure module pulls no Node code into the webview.
+  entries: readonly { label: number; subset: string | null; relativePath: string }[],
   records: readonly ClipRecord[],
   clips: number,
 ): BenchmarkSummary {
