@@ -75,6 +75,12 @@ const webviewTargets = [
     entryPoints: { 'webview/analysis': 'webview/analysis/main.ts' },
     outdir: 'dist',
   },
+  // The Evaluate panel (benchmark runs); it imports the Analysis panel's shared modules.
+  {
+    name: 'webview-evaluate',
+    entryPoints: { 'webview/evaluate': 'webview/evaluate/main.ts' },
+    outdir: 'dist',
+  },
 ];
 if (withTests) {
   rmSync('dist-test', { recursive: true, force: true });

@@ -58,8 +58,8 @@ export interface EvaluationViewState {
   confusion: { checkpoint: string; setting: string } | null;
   /** The setting whose flips are listed. */
   flips: { checkpoint: string; setting: string } | null;
-  /** The checkpoint whose per-layer UAP by answer is drawn. */
-  uapCheckpoint: string | null;
+  /** The checkpoint whose sweep curves and UAP by answer are drawn. */
+  chartCheckpoint: string | null;
 }
 
 /** Messages the Evaluate webview sends to the host. */

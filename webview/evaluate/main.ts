@@ -1,0 +1,93 @@
+// The Evaluate panel's webview entry: builds the DOM into #app, connects to the host (VS Code or
+// a report's embedded data) and redraws every view on each message, choice or theme change.
+// Charts, sections, DOM builders and the theme come from the Analysis panel's modules.
+import '../analysis/analysis.css';
+import './evaluate.css';
+import { applyChartDefaults } from '../analysis/chartCanvas';
+import { el } from '../analysis/domBuilder';
+import { button } from '../analysis/sectionFrame';
+import { refreshPalette, watchTheme } from '../analysis/theme';
+import type { View } from '../analysis/view';
+import { connectEvaluationHost } from './evaluationHost';
+import { EvaluationModel } from './evaluationModel';
+import { failedView, flipsView } from './clipListsView';
+import { progressView } from './progressView';
+import { confusionView, scoresView } from './scoresView';
+import { sweepView } from './sweepView';
+import { uapByAnswerView } from './uapByAnswerView';
+
+const THEME_CLASSES = ['vscode-light', 'vscode-dark', 'vscode-high-contrast'];
+
+/** Outside VS Code (a report) the body has no theme class: follow the browser's scheme. */
+function followBrowserScheme(): void {
+  const dark = window.matchMedia('(prefers-color-scheme: dark)');
+  const apply = (): void => {
+    document.body.classList.remove(...THEME_CLASSES);
+    document.body.classList.add(dark.matches ? 'vscode-dark' : 'vscode-light');
+  };
+  apply();
+  dark.addEventListener('change', apply);
+}
+
+function start(): void {
+  const root =
+    document.getElementById('app') ?? document.body.appendChild(el('div', { id: 'app' }));
+  const host = connectEvaluationHost();
+  if (!host.hasHost && !THEME_CLASSES.some((c) => document.body.classList.contains(c))) {
+    followBrowserScheme();
+  }
+  let views: View[] = [];
+  // Streaming sends up to four messages a second: redraw once per frame at most.
+  let frame = 0;
+  const render = (): void => {
+    frame = 0;
+    const palette = refreshPalette();
+    applyChartDefaults(palette);
+    root.dataset['status'] = model.status;
+    root.dataset['ready'] = model.init === null ? 'false' : 'true';
+    for (const view of views) {
+      try {
+        view.update(palette);
+      } catch (error) {
+        model.reportError(error);
+      }
+    }
+  };
+  const schedule = (): void => {
+    if (frame === 0) frame = requestAnimationFrame(render);
+  };
+  const model = new EvaluationModel(host, schedule);
+  const header = progressView(model);
+  const report = button('Export HTML report', () => model.exportReport(), {
+    secondary: true,
+    'data-testid': 'eval-export-report',
+  });
+  report.hidden = !host.hasHost;
+  views = [
+    header,
+    scoresView(model),
+    sweepView(model),
+    uapByAnswerView(model),
+    confusionView(model),
+    flipsView(model),
+    failedView(model),
+  ];
+  const [, ...sections] = views;
+  root.className = 'panel evaluate';
+  root.replaceChildren(
+    el(
+      'div',
+      { class: 'panel-top' },
+      header.element,
+      el('div', { class: 'panel-actions' }, report),
+    ),
+    ...sections.map((v) => v.element),
+  );
+  watchTheme(schedule);
+  window.addEventListener('error', (event) => model.reportError(event.error ?? event.message));
+  window.addEventListener('unhandledrejection', (event) => model.reportError(event.reason));
+  render();
+  host.start((message) => model.receive(message));
+}
+
+start();
