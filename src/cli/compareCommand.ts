@@ -11,7 +11,7 @@ import { SUBJECT_KEYS } from '../protocol/comparisonResult';
 import { EXECUTION_PROVIDERS, type ExecutionProviderChoice } from '../protocol/executionProviders';
 import type { AnalysisEngine } from '../core/engine/analysisEngine';
 import { compareClip } from '../core/engine/compareClip';
-import { buildHtmlReport } from '../core/reports/htmlReport';
+import { buildCompareReport, COMPARE_BUNDLE } from '../core/reports/compareReport';
 import { DECODER_CHOICES, type DecoderChoice } from '../core/decode/decoderSelection';
 import { describeControls } from './analysisReport';
 import {
@@ -186,8 +186,8 @@ export async function compareReportFor(
   comparison: ComparisonResult,
   bundleDir: string = WEBVIEW_BUNDLE_DIR,
 ): Promise<string> {
-  const scriptPath = join(bundleDir, 'compare.js');
-  const stylePath = join(bundleDir, 'compare.css');
+  const scriptPath = join(bundleDir, `${COMPARE_BUNDLE}.js`);
+  const stylePath = join(bundleDir, `${COMPARE_BUNDLE}.css`);
   for (const path of [scriptPath, stylePath]) {
     if (!existsSync(path)) {
       throw new OutputError(
@@ -199,18 +199,11 @@ export async function compareReportFor(
     readFile(scriptPath, 'utf8'),
     readFile(stylePath, 'utf8'),
   ]);
-  return buildHtmlReport({
-    script,
-    style,
-    title: `${comparison.clip.name} — ${comparison.subjects.a.label} vs ${comparison.subjects.b.label} — MoSEAR Lens`,
-    init: {
-      origin: { kind: 'report' },
-      comparison,
-      canRun: false,
-      readOnlyReason: `a report written by mosear-lens on ${comparison.createdAt.slice(0, 10)}; the AR flag preview works, re-runs need the extension`,
-      debounceMs: 250,
-    },
-  });
+  return buildCompareReport(
+    comparison,
+    { script, style },
+    `a report written by mosear-lens on ${comparison.createdAt.slice(0, 10)}; the AR flag preview works, re-runs need the extension`,
+  );
 }
 
 /** What `compare` needs from main: the engine factory, the default checkpoints, output. */

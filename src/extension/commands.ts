@@ -5,6 +5,7 @@ import * as vscode from 'vscode';
 import type { AnalysisResult } from '../protocol/analysisResult';
 import { AnalysisPanel, type PanelHost } from './analysisPanel';
 import { analyzeWithProgress } from './clipAnalysis';
+import { compareCheckpoints } from './compareCheckpoints';
 import { evaluateBenchmark } from './evaluateCommand';
 import { RESULT_EDITOR_VIEW_TYPE } from './resultEditor';
 import { showRuntimeInfo } from './runtimeInfo';
@@ -98,6 +99,7 @@ async function openResult(uri: unknown): Promise<void> {
 export function registerCommands(host: PanelHost, extensionVersion: string): vscode.Disposable[] {
   const commands: Record<string, (...args: unknown[]) => unknown> = {
     'mosear.analyzeClip': (uri) => analyzeClip(host, uri),
+    'mosear.compareCheckpoints': (uri, choice) => compareCheckpoints(host, uri, choice, pickClip),
     'mosear.useAsCheckpoint': (uri) => useAsCheckpoint(host, uri),
     'mosear.selectCheckpoint': () => host.checkpoints.pick(),
     'mosear.showRuntimeInfo': () => showRuntimeInfo(host, extensionVersion),

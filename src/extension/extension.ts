@@ -5,6 +5,7 @@ import { AnalysisPanel, type PanelHost, type PanelSnapshot } from './analysisPan
 import { Checkpoints } from './checkpoints';
 import { registerClipEditor } from './clipEditor';
 import { registerCommands } from './commands';
+import { ComparePanel, type CompareSnapshot } from './comparePanel';
 import { Config } from './config';
 import { ExtensionEngine } from './extensionEngine';
 import { EvaluationPanel, type EvaluationSnapshot } from './evaluationPanel';
@@ -30,6 +31,10 @@ export interface MosearLensApi {
    * (tests drive the panel protocol with it); resolves when the panel has handled it.
    */
   sendToPanel(path: string, message: unknown): Promise<void>;
+  /** The open Compare panels. */
+  comparePanels(): CompareSnapshot[];
+  /** Hands a message to the Compare panel of a clip as if its webview had sent it. */
+  sendToCompare(clipPath: string, message: unknown): Promise<void>;
   /** The open Evaluate panels. */
   evaluations(): EvaluationSnapshot[];
   /** Hands a message to the Evaluate panel of a run folder as if its webview had sent it. */
@@ -90,6 +95,13 @@ export function activate(context: vscode.ExtensionContext): MosearLensApi | unde
         },
       }),
       { dispose: () => AnalysisPanel.all().forEach((p) => p.dispose()) },
+      vscode.window.registerWebviewPanelSerializer(ComparePanel.viewType, {
+        deserializeWebviewPanel: (panel, state: unknown) => {
+          ComparePanel.revive(host, panel, state);
+          return Promise.resolve();
+        },
+      }),
+      { dispose: () => ComparePanel.all().forEach((p) => p.dispose()) },
       vscode.window.registerWebviewPanelSerializer(EvaluationPanel.viewType, {
         deserializeWebviewPanel: (panel, state: unknown) =>
           EvaluationPanel.revive(host, panel, state),
@@ -108,6 +120,13 @@ export function activate(context: vscode.ExtensionContext): MosearLensApi | unde
       sendToPanel: (path, message) => {
         const panel = AnalysisPanel.all().find((p) => p.shows(path));
         if (panel === undefined) return Promise.reject(new Error(`no panel shows ${path}`));
+        return panel.receive(message);
+      },
+      comparePanels: () => ComparePanel.all().map((p) => p.snapshot()),
+      sendToCompare: (clipPath, message) => {
+        const panel = ComparePanel.all().find((p) => p.shows(clipPath));
+        if (panel === undefined)
+          return Promise.reject(new Error(`no Compare panel on ${clipPath}`));
         return panel.receive(message);
       },
       evaluations: () => EvaluationPanel.all().map((p) => p.snapshot()),

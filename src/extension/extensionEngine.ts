@@ -4,6 +4,7 @@
 import { join } from 'node:path';
 import * as vscode from 'vscode';
 import type { AnalysisResult } from '../protocol/analysisResult';
+import { SUBJECT_KEYS, type ComparisonResult, type SubjectKey } from '../protocol/comparisonResult';
 import type { ArControls } from '../protocol/contract';
 import type { ProviderAttempt } from '../protocol/executionProviders';
 import type {
@@ -17,6 +18,7 @@ import { SystemFfmpegDecoder } from '../core/decode/systemFfmpegDecoder';
 import { WASM_WORKER_BUNDLE, WasmFfmpegDecoder } from '../core/decode/wasmFfmpegDecoder';
 import { systemDecoderIdentity } from '../core/evaluation/decodeCache';
 import { AnalysisEngine, resolveControls, type LoadedModel } from '../core/engine/analysisEngine';
+import { compareClip, type CompareSubjectRequest } from '../core/engine/compareClip';
 import type { Config } from './config';
 import { Disposable } from './dispose';
 import type { Logger } from './logger';
@@ -160,6 +162,43 @@ export class ExtensionEngine extends Disposable {
     }
     const files = decoder instanceof WasmFfmpegDecoder ? decoder.files().core : null;
     return { decoder, identity: { backend: decoder.backend, files } };
+  }
+
+  /**
+   * Runs two subjects on one clip (decoded once, both at the same time: `compareClip`), the
+   * settings and Restricted Mode applied to each as in `analyze`.
+   */
+  async compare(
+    clipPath: string,
+    subjects: Record<SubjectKey, { modelPath: string; controls?: Partial<ArControls> }>,
+    signal: AbortSignal,
+  ): Promise<ComparisonResult> {
+    const settings = this.config.current;
+    for (const k of SUBJECT_KEYS) {
+      const problem = this.env.modelProblem(subjects[k].modelPath, settings);
+      if (problem !== undefined) throw new Error(problem);
+    }
+    const engine = this.get().instance;
+    const withSettings = async (k: SubjectKey): Promise<CompareSubjectRequest> => {
+      const { modelPath, controls } = subjects[k];
+      const model = await engine.model(modelPath);
+      return {
+        modelPath,
+        controls: { ...controlsFromSettings(settings.ar, model.metadata), ...controls },
+      };
+    };
+    const comparison = await compareClip(
+      engine,
+      {
+        clipPath,
+        subjects: { a: await withSettings('a'), b: await withSettings('b') },
+        executionProvider: settings.runtime.executionProvider,
+        allowFallback: settings.runtime.allowFallback,
+      },
+      signal,
+    );
+    this.analyzed.fire(comparison.subjects.b.result);
+    return comparison;
   }
 
   /** Every execution provider tried alone on a checkpoint, and the onnxruntime version. */

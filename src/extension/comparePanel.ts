@@ -1,0 +1,338 @@
+// The Compare panel's host side: one webview panel per clip + pair of checkpoints, answering the
+// Compare protocol. Every message is validated with `parseCompareMessage`; each subject's re-runs
+// answer only its latest request and cancel the one before (latest run wins, per subject).
+import { readFile } from 'node:fs/promises';
+import { basename, dirname, extname, join } from 'node:path';
+import * as vscode from 'vscode';
+import type { AnalysisResult } from '../protocol/analysisResult';
+import {
+  readComparisonResult,
+  type ComparisonResult,
+  type SubjectKey,
+} from '../protocol/comparisonResult';
+import {
+  parseCompareMessage,
+  type CompareInit,
+  type CompareOrigin,
+  type CompareViewState,
+  type HostToCompare,
+} from '../protocol/compareMessages';
+import type { ArControls } from '../protocol/contract';
+import { resolveControls } from '../core/engine/analysisEngine';
+import { buildCompareReport, COMPARE_BUNDLE } from '../core/reports/compareReport';
+import type { PanelHost, PostedMessage } from './analysisPanel';
+import { Disposable } from './dispose';
+import { messageOf } from './logger';
+import { buildWebviewHtml, webviewOptions } from './webviewHtml';
+
+/** A Compare panel's state as tests see it. */
+export interface CompareSnapshot {
+  viewType: string;
+  title: string;
+  origin: CompareOrigin;
+  comparison: ComparisonResult | null;
+  ready: boolean;
+  /** Messages posted so far (`subject` on runs), oldest first. */
+  posted: (PostedMessage & { subject?: SubjectKey })[];
+}
+
+/** Checks the origin a webview saved in its state (untrusted input). */
+export function parseCompareOrigin(value: unknown): CompareOrigin {
+  const v = value as Record<string, unknown> | null;
+  const models = v?.['models'] as Record<string, unknown> | null | undefined;
+  if (
+    v?.['kind'] === 'clip' &&
+    typeof v['clipPath'] === 'string' &&
+    typeof models?.['a'] === 'string' &&
+    typeof models['b'] === 'string'
+  ) {
+    return { kind: 'clip', clipPath: v['clipPath'], models: { a: models['a'], b: models['b'] } };
+  }
+  throw new Error('the saved panel state has no clip and checkpoints to restore');
+}
+
+const originKey = (origin: CompareOrigin): string => JSON.stringify(origin);
+
+/** The Compare panel for one clip and two checkpoints. */
+export class ComparePanel extends Disposable {
+  /** The webview panel type (also the serializer's). */
+  static readonly viewType = 'mosear.compare';
+  private static readonly open = new Map<string, ComparePanel>();
+  private readonly posted: CompareSnapshot['posted'] = [];
+  private ready = false;
+  private readonly latestRuns: Partial<
+    Record<SubjectKey, { requestId: number; controller: AbortController }>
+  > = {};
+
+  /** Shows the panel of this origin beside the editor, creating it when none is open. */
+  static createOrShow(
+    host: PanelHost,
+    origin: CompareOrigin,
+    comparison: ComparisonResult,
+  ): ComparePanel {
+    const existing = ComparePanel.open.get(originKey(origin));
+    if (existing !== undefined) {
+      existing.panel.reveal(undefined, true);
+      existing.setComparison(comparison);
+      return existing;
+    }
+    const panel = vscode.window.createWebviewPanel(
+      ComparePanel.viewType,
+      compareTitle(comparison.clip.name),
+      { viewColumn: vscode.ViewColumn.Beside, preserveFocus: false },
+      webviewOptions(host.extensionUri),
+    );
+    return new ComparePanel(host, panel, origin, comparison);
+  }
+
+  /** Restores a panel after a reload from the webview's saved state, without re-running. */
+  static revive(host: PanelHost, panel: vscode.WebviewPanel, state: unknown): void {
+    panel.webview.options = webviewOptions(host.extensionUri);
+    try {
+      const saved = (state ?? {}) as Partial<CompareViewState>;
+      const origin = parseCompareOrigin(saved.origin);
+      new ComparePanel(host, panel, origin, readComparisonResult(saved.comparison));
+    } catch (error) {
+      host.logger.error('cannot restore a Compare panel', error);
+      panel.webview.html = buildWebviewHtml({
+        webview: panel.webview,
+        extensionUri: host.extensionUri,
+        title: 'MoSEAR: comparison not restored',
+        error: `This panel could not be restored: ${messageOf(error)}. Compare the clip again.`,
+      });
+    }
+  }
+
+  /** Every open Compare panel, oldest first. */
+  static all(): ComparePanel[] {
+    return [...ComparePanel.open.values()];
+  }
+
+  private constructor(
+    private readonly host: PanelHost,
+    private readonly panel: vscode.WebviewPanel,
+    private readonly origin: CompareOrigin,
+    private comparison: ComparisonResult,
+  ) {
+    super();
+    panel.title = compareTitle(comparison.clip.name);
+    panel.iconPath = vscode.Uri.joinPath(host.extensionUri, 'media', 'icon.png');
+    panel.webview.html = buildWebviewHtml({
+      webview: panel.webview,
+      extensionUri: host.extensionUri,
+      title: panel.title,
+      bundle: COMPARE_BUNDLE,
+    });
+    ComparePanel.open.set(originKey(origin), this);
+    this._register(panel.onDidDispose(() => this.dispose()));
+    this._register(
+      panel.webview.onDidReceiveMessage((raw: unknown) => {
+        this.receive(raw).catch((error: unknown) => {
+          host.logger.error('the Compare panel failed to handle a message', error);
+        });
+      }),
+    );
+  }
+
+  /** The panel's state for tests and diagnostics. */
+  snapshot(): CompareSnapshot {
+    return {
+      viewType: this.panel.viewType,
+      title: this.panel.title,
+      origin: this.origin,
+      comparison: this.comparison,
+      ready: this.ready,
+      posted: [...this.posted],
+    };
+  }
+
+  /** Whether this panel compares on this clip. */
+  shows(clipPath: string): boolean {
+    return this.origin.kind === 'clip' && this.origin.clipPath === clipPath;
+  }
+
+  /** Shows a fresh comparison of the same origin. */
+  setComparison(comparison: ComparisonResult): void {
+    this.comparison = comparison;
+    if (this.ready) this.post({ type: 'init', init: this.init() });
+  }
+
+  override dispose(): void {
+    for (const run of Object.values(this.latestRuns)) run.controller.abort();
+    if (ComparePanel.open.get(originKey(this.origin)) === this) {
+      ComparePanel.open.delete(originKey(this.origin));
+    }
+    super.dispose();
+    this.panel.dispose();
+  }
+
+  private runProblem(): string | null {
+    if (this.origin.kind !== 'clip') return 'A report: no model is available.';
+    const settings = this.host.config.current;
+    for (const path of [this.origin.models.a, this.origin.models.b]) {
+      const problem = this.host.checkpoints.modelProblem(path, settings);
+      if (problem !== undefined) return problem;
+    }
+    return null;
+  }
+
+  private init(): CompareInit {
+    const readOnlyReason = this.runProblem();
+    return {
+      origin: this.origin,
+      comparison: this.comparison,
+      canRun: readOnlyReason === null,
+      readOnlyReason,
+      debounceMs: this.host.config.current.panel.debounceMs,
+    };
+  }
+
+  private post(message: HostToCompare): void {
+    const error =
+      message.type === 'runFailed'
+        ? message.message
+        : message.type === 'saved'
+          ? message.error
+          : null;
+    this.posted.push({
+      type: message.type,
+      ...('requestId' in message ? { requestId: message.requestId } : {}),
+      ...('subject' in message ? { subject: message.subject } : {}),
+      ...(error === null ? {} : { error }),
+      ...(message.type === 'saved' && message.path !== null ? { path: message.path } : {}),
+    });
+    this.panel.webview.postMessage(message).then(undefined, (e: unknown) => {
+      this.host.logger.error(`posting ${message.type} to the Compare panel failed`, e);
+    });
+  }
+
+  /** Handles one message from the webview, validated first (invalid ones are logged, dropped). */
+  async receive(raw: unknown): Promise<void> {
+    let message;
+    try {
+      message = parseCompareMessage(raw);
+    } catch (error) {
+      this.host.logger.warn(`ignored an invalid Compare panel message: ${messageOf(error)}`);
+      return;
+    }
+    const stem = basename(this.comparison.clip.name, extname(this.comparison.clip.name));
+    switch (message.type) {
+      case 'ready':
+        this.ready = true;
+        this.post({ type: 'init', init: this.init() });
+        return;
+      case 'run':
+        return this.run(message.subject, message.requestId, message.controls);
+      case 'exportFile': {
+        const { file } = message;
+        return this.save(message.requestId, file.fileName, () =>
+          Buffer.from(file.data, file.encoding === 'base64' ? 'base64' : 'utf8'),
+        );
+      }
+      case 'saveResult':
+        return this.save(message.requestId, `${stem}.comparison.json`, () =>
+          Buffer.from(`${JSON.stringify(this.comparison)}\n`),
+        );
+      case 'exportReport':
+        return this.save(message.requestId, `${stem}.comparison.html`, () => this.report());
+      case 'webviewError':
+        this.host.logger.error(`Compare panel: ${message.message}`);
+        return;
+    }
+  }
+
+  private async run(subject: SubjectKey, requestId: number, controls: ArControls): Promise<void> {
+    const problem = this.runProblem();
+    if (problem !== null || this.origin.kind !== 'clip') {
+      this.post({
+        type: 'runFailed',
+        subject,
+        requestId,
+        message: problem ?? 'read-only',
+        cancelled: false,
+      });
+      return;
+    }
+    this.latestRuns[subject]?.controller.abort();
+    const controller = new AbortController();
+    this.latestRuns[subject] = { requestId, controller };
+    const isLatest = (): boolean =>
+      !this.isDisposed && this.latestRuns[subject]?.requestId === requestId;
+    const { clipPath } = this.origin;
+    const modelPath = this.origin.models[subject];
+    try {
+      const model = await this.host.engine.model(modelPath);
+      resolveControls(model.metadata, controls);
+      if (!isLatest()) return;
+      this.post({ type: 'runStarted', subject, requestId });
+      const result = await this.host.engine.analyze(
+        { clipPath, modelPath, controls },
+        controller.signal,
+      );
+      if (!isLatest()) return;
+      this.store(subject, result);
+      this.post({ type: 'runResult', subject, requestId, result });
+    } catch (error) {
+      if (!isLatest()) return;
+      const cancelled = controller.signal.aborted;
+      if (!cancelled) this.host.logger.error(`re-run of subject ${subject} failed`, error);
+      this.post({ type: 'runFailed', subject, requestId, message: messageOf(error), cancelled });
+    } finally {
+      if (this.latestRuns[subject]?.requestId === requestId) delete this.latestRuns[subject];
+    }
+  }
+
+  /** Keeps a subject's latest result, so saves and reports show what the panel shows. */
+  private store(subject: SubjectKey, result: AnalysisResult): void {
+    const subjects = { ...this.comparison.subjects };
+    subjects[subject] = { ...subjects[subject], controls: result.settings.controls, result };
+    this.comparison = { ...this.comparison, subjects };
+  }
+
+  /** Asks where to save (next to the clip by default), writes, and answers `saved`. */
+  private async save(
+    requestId: number,
+    fileName: string,
+    bytes: () => Buffer | Promise<Buffer>,
+  ): Promise<void> {
+    try {
+      const ext = extname(fileName).slice(1);
+      const target = await vscode.window.showSaveDialog({
+        defaultUri: vscode.Uri.file(join(dirname(this.comparison.clip.path), fileName)),
+        filters: ext === '' ? {} : { [ext.toUpperCase()]: [ext] },
+        title: `Save ${fileName}`,
+      });
+      if (target === undefined) {
+        this.post({ type: 'saved', requestId, path: null, error: null });
+        return;
+      }
+      await vscode.workspace.fs.writeFile(target, await bytes());
+      this.host.logger.info(`saved ${target.fsPath}`);
+      this.post({ type: 'saved', requestId, path: target.fsPath, error: null });
+    } catch (error) {
+      this.host.logger.error(`saving ${fileName} failed`, error);
+      this.post({ type: 'saved', requestId, path: null, error: messageOf(error) });
+    }
+  }
+
+  /** A self-contained HTML report: the panel's own bundle with the comparison embedded. */
+  private async report(): Promise<Buffer> {
+    const dir = join(this.host.extensionUri.fsPath, 'dist', 'webview');
+    const [script, style] = await Promise.all([
+      readFile(join(dir, `${COMPARE_BUNDLE}.js`), 'utf8'),
+      readFile(join(dir, `${COMPARE_BUNDLE}.css`), 'utf8'),
+    ]);
+    return Buffer.from(
+      buildCompareReport(
+        this.comparison,
+        { script, style },
+        'A self-contained report: no model is available.',
+      ),
+    );
+  }
+}
+
+/** The panel's title. */
+export function compareTitle(clipName: string): string {
+  return `MoSEAR Compare: ${clipName}`;
+}

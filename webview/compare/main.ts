@@ -1,0 +1,274 @@
+// The Compare panel's webview entry: two SubjectModels (the Analysis panel's model) fed from one
+// CompareInit; the Analysis views run per subject in two columns, the compare views read both.
+// Linked controls: an edit to either subject's controls is applied to both, each re-running.
+import '../analysis/analysis.css';
+import './compare.css';
+import type { AnalysisResult } from '../../src/protocol/analysisResult';
+import {
+  SUBJECT_KEYS,
+  type ComparisonResult,
+  type SubjectKey,
+} from '../../src/protocol/comparisonResult';
+import type {
+  CompareInit,
+  CompareViewState,
+  HostToCompare,
+} from '../../src/protocol/compareMessages';
+import type { AnalysisViewState, PanelInit, PanelOrigin } from '../../src/protocol/panelMessages';
+import { applyChartDefaults } from '../analysis/chartCanvas';
+import { controlsView } from '../analysis/controlsView';
+import { el } from '../analysis/domBuilder';
+import { checkboxControl } from '../analysis/formControls';
+import { headGridView } from '../analysis/headGridView';
+import { moseGateView } from '../analysis/moseGateView';
+import { fileStem } from '../analysis/panelData';
+import { button } from '../analysis/sectionFrame';
+import { refreshPalette, watchTheme } from '../analysis/theme';
+import { tokenAttentionView } from '../analysis/tokenAttentionView';
+import type { View } from '../analysis/view';
+import { connectCompareHost } from './compareChannel';
+import {
+  comparePredictionView,
+  compareUapView,
+  gridDifferenceView,
+  tokenDifferenceView,
+} from './compareViews';
+import { SubjectModel, subjectHost } from './subjectModel';
+
+const THEME_CLASSES = ['vscode-light', 'vscode-dark', 'vscode-high-contrast'];
+
+/** Ids inside a subject's column get its prefix, so the two columns never share an id. */
+function scopeIds(root: HTMLElement, prefix: string): void {
+  for (const node of root.querySelectorAll<HTMLElement>('[id]')) node.id = `${prefix}${node.id}`;
+  for (const attr of ['aria-labelledby', 'for']) {
+    for (const node of root.querySelectorAll<HTMLElement>(`[${attr}]`)) {
+      node.setAttribute(attr, `${prefix}${node.getAttribute(attr) ?? ''}`);
+    }
+  }
+}
+
+function start(): void {
+  const root =
+    document.getElementById('app') ?? document.body.appendChild(el('div', { id: 'app' }));
+  const channel = connectCompareHost();
+  if (!channel.hasHost && !THEME_CLASSES.some((c) => document.body.classList.contains(c))) {
+    const dark = window.matchMedia('(prefers-color-scheme: dark)').matches;
+    document.body.classList.add(dark ? 'vscode-dark' : 'vscode-light');
+  }
+  const saved = channel.loadState();
+  let init: CompareInit | null = null;
+  let comparison: ComparisonResult | null = saved?.comparison ?? null;
+  let linked = saved?.linked ?? true;
+  const subjectStates: Partial<Record<SubjectKey, Partial<AnalysisViewState>>> = {
+    ...saved?.subjects,
+  };
+  const persist = (): void => {
+    const state: CompareViewState = {
+      origin: init?.origin ?? { kind: 'report' },
+      comparison,
+      linked,
+      subjects: subjectStates,
+    };
+    channel.saveState(state);
+  };
+  let views: View[] = [];
+  let rendering = false;
+  const render = (): void => {
+    if (rendering) return;
+    rendering = true;
+    try {
+      const palette = refreshPalette();
+      applyChartDefaults(palette);
+      const busy = SUBJECT_KEYS.some((k) => models[k].busy);
+      root.dataset['state'] = busy ? 'running' : 'idle';
+      root.dataset['ready'] = SUBJECT_KEYS.every((k) => models[k].result !== null)
+        ? 'true'
+        : 'false';
+      for (const view of views) {
+        try {
+          view.update(palette);
+        } catch (error) {
+          models.a.reportError(error);
+        }
+      }
+    } finally {
+      rendering = false;
+    }
+  };
+  const makeModel = (key: SubjectKey): SubjectModel =>
+    new SubjectModel(
+      key,
+      subjectHost(channel, key, saved?.subjects?.[key], (state) => {
+        // The comparison holds the results; the subject state keeps only the UI choices.
+        subjectStates[key] = { ...state, result: null };
+        persist();
+      }),
+      render,
+      () => linked,
+    );
+  const models: Record<SubjectKey, SubjectModel> = { a: makeModel('a'), b: makeModel('b') };
+  models.a.partner = models.b;
+  models.b.partner = models.a;
+  const label = (k: SubjectKey): string => comparison?.subjects[k].label ?? k.toUpperCase();
+  const cm = { models, label };
+
+  const subjectInit = (k: SubjectKey, i: CompareInit): PanelInit => {
+    const origin: PanelOrigin =
+      i.origin.kind === 'clip'
+        ? { kind: 'clip', clipPath: i.origin.clipPath, modelPath: i.origin.models[k] }
+        : { kind: 'report' };
+    return {
+      origin,
+      result: i.comparison?.subjects[k].result ?? null,
+      canRun: i.canRun,
+      readOnlyReason: i.readOnlyReason,
+      workspaceDefaults: null,
+      debounceMs: i.debounceMs,
+    };
+  };
+  const storeResult = (k: SubjectKey, result: AnalysisResult): void => {
+    if (comparison === null) return;
+    comparison = {
+      ...comparison,
+      subjects: {
+        ...comparison.subjects,
+        [k]: { ...comparison.subjects[k], controls: result.settings.controls, result },
+      },
+    };
+  };
+  const receive = (message: HostToCompare): void => {
+    switch (message.type) {
+      case 'init':
+        init = message.init;
+        comparison = message.init.comparison;
+        for (const k of SUBJECT_KEYS) {
+          models[k].receive({ type: 'init', init: subjectInit(k, message.init) });
+        }
+        break;
+      case 'runResult':
+        storeResult(message.subject, message.result);
+        models[message.subject].receive({
+          type: 'runResult',
+          requestId: message.requestId,
+          result: message.result,
+        });
+        break;
+      case 'runStarted':
+        models[message.subject].receive({ type: 'runStarted', requestId: message.requestId });
+        break;
+      case 'runFailed': {
+        const { subject, ...rest } = message;
+        models[subject].receive(rest);
+        break;
+      }
+      case 'saved':
+        models.a.receive(message);
+        break;
+    }
+    persist();
+    render();
+  };
+
+  const link = checkboxControl(
+    'Link the controls (one set of AR controls drives both)',
+    (v) => {
+      linked = v;
+      persist();
+      render();
+    },
+    { 'data-testid': 'link-controls' },
+  );
+  const save = button(
+    'Save comparison (.json)',
+    () => {
+      if (channel.hasHost) channel.post({ type: 'saveResult', requestId: Date.now() });
+      else if (comparison !== null) {
+        channel.download({
+          fileName: `${fileStem(models.a.result)}.comparison.json`,
+          format: 'json',
+          encoding: 'utf8',
+          data: `${JSON.stringify(comparison)}\n`,
+        });
+      }
+    },
+    { secondary: true, 'data-testid': 'save-comparison' },
+  );
+  const report = button(
+    'Export HTML report',
+    () => channel.post({ type: 'exportReport', requestId: Date.now() }),
+    { secondary: true, 'data-testid': 'export-report' },
+  );
+  report.hidden = !channel.hasHost;
+  const title = el('h1', {});
+  const subtitle = el('p', { class: 'note', 'data-testid': 'compare-subjects' });
+  const header: View = {
+    element: el('header', { class: 'panel-header' }, title, subtitle),
+    update() {
+      title.textContent = comparison === null ? 'Comparing…' : `Compare: ${comparison.clip.name}`;
+      subtitle.textContent =
+        comparison === null
+          ? (init?.readOnlyReason ?? '')
+          : `A: ${label('a')} · B: ${label('b')} (${comparison.comparing === 'checkpoints' ? 'two checkpoints' : 'one checkpoint, two settings'}; clip decoded ${comparison.timings.clipDecodes === 1 ? 'once' : `${comparison.timings.clipDecodes}×`})`;
+      link.set(linked);
+    },
+  };
+
+  const column = (k: SubjectKey): { element: HTMLElement; views: View[]; grid: HTMLElement } => {
+    const m = models[k];
+    const controls = controlsView(m);
+    const grid = headGridView(m);
+    const gridBox = el('div', { 'data-testid': `compare-grid-${k}` }, grid.element);
+    const gates = moseGateView(m);
+    const tokens = tokenAttentionView(m);
+    const heading = el('h2', { class: 'subject-heading', 'data-subject': k });
+    const element = el(
+      'div',
+      { class: 'subject-column', 'data-subject': k },
+      heading,
+      controls.element,
+      gridBox,
+      gates.element,
+      tokens.element,
+    );
+    scopeIds(element, `${k}-`);
+    const headingView: View = {
+      element: heading,
+      update: () => (heading.textContent = `${k.toUpperCase()}: ${label(k)}`),
+    };
+    return { element, views: [headingView, controls, grid, gates, tokens], grid: gridBox };
+  };
+  const columns = { a: column('a'), b: column('b') };
+  const shared = [comparePredictionView(cm), compareUapView(cm)];
+  const differences = gridDifferenceView(cm, { a: columns.a.grid, b: columns.b.grid });
+  const tokenDiff = tokenDifferenceView(cm);
+  views = [
+    header,
+    ...shared,
+    ...columns.a.views,
+    ...columns.b.views,
+    // After both grids have redrawn their cells.
+    differences,
+    tokenDiff,
+  ];
+  root.className = 'panel compare';
+  root.replaceChildren(
+    el(
+      'div',
+      { class: 'panel-top' },
+      header.element,
+      el('div', { class: 'panel-actions' }, save, report),
+    ),
+    el('div', { class: 'controls-row link-row' }, link.element),
+    el('div', { class: 'cards' }, ...shared.map((v) => v.element)),
+    differences.element,
+    el('div', { class: 'subject-columns' }, columns.a.element, columns.b.element),
+    tokenDiff.element,
+  );
+  watchTheme(render);
+  window.addEventListener('error', (event) => models.a.reportError(event.error ?? event.message));
+  window.addEventListener('unhandledrejection', (event) => models.a.reportError(event.reason));
+  render();
+  channel.start(receive);
+}
+
+start();

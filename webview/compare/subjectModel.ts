@@ -1,0 +1,55 @@
+// One subject of the Compare panel as the Analysis panel's model: the analysis views (controls
+// with their live preview, head grid, token view, MoSE gate) run unchanged on it. Its host is
+// the Compare channel: runs are tagged with the subject, and with linked controls every edit is
+// applied to the partner too, which then posts its own debounced run.
+import type { SubjectKey } from '../../src/protocol/comparisonResult';
+import type { ArControls } from '../../src/protocol/contract';
+import type { AnalysisViewState, ExportFile } from '../../src/protocol/panelMessages';
+import type { PanelHost } from '../analysis/hostChannel';
+import { PanelModel } from '../analysis/panelModel';
+import type { CompareChannel } from './compareChannel';
+
+/** The Analysis model of one subject, with linked edits. */
+export class SubjectModel extends PanelModel {
+  partner: SubjectModel | null = null;
+
+  constructor(
+    readonly key: SubjectKey,
+    host: PanelHost,
+    onChange: () => void,
+    private readonly linked: () => boolean,
+  ) {
+    super(host, onChange);
+  }
+
+  override editControls(edit: (controls: ArControls) => void): void {
+    super.editControls(edit);
+    if (this.linked()) this.partner?.editOwn(edit);
+  }
+
+  /** An edit of this subject only (the partner's linked edit arriving). */
+  editOwn(edit: (controls: ArControls) => void): void {
+    super.editControls(edit);
+  }
+}
+
+/** The PanelHost a subject's model talks to: the Compare channel, with the subject added. */
+export function subjectHost(
+  channel: CompareChannel,
+  key: SubjectKey,
+  saved: Partial<AnalysisViewState> | undefined,
+  saveState: (state: AnalysisViewState) => void,
+): PanelHost {
+  return {
+    hasHost: channel.hasHost,
+    post(message) {
+      // Workspace defaults are a per-checkpoint setting the Analysis panel owns; not sent here.
+      if (message.type === 'saveDefaults') return;
+      channel.post(message.type === 'run' ? { ...message, subject: key } : message);
+    },
+    loadState: () => saved,
+    saveState,
+    start: () => undefined,
+    download: (file: ExportFile) => channel.download(file),
+  };
+}
