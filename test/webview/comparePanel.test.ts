@@ -1,0 +1,387 @@
+// The Compare panel's built bundle (dist/webview/compare.js) in headless Chromium with two REAL
+// results from the engine (both shipped checkpoints on a shipped clip, AR at a τ low enough to
+// flag heads), behind the host's CSP with a stub VS Code API, and as an offline HTML report.
+import assert from 'node:assert/strict';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import { createRequire } from 'node:module';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import type * as PlaywrightCore from 'playwright-core';
+import type { BrowserContext, Page } from 'playwright-core';
+import { AnalysisEngine } from '../../src/core/engine/analysisEngine';
+import { compareClip } from '../../src/core/engine/compareClip';
+import { buildCompareReport } from '../../src/core/reports/compareReport';
+import { reportThemeCss } from '../../src/core/reports/htmlReport';
+import type { AnalysisResult } from '../../src/protocol/analysisResult';
+import {
+  readComparisonResult,
+  SUBJECT_KEYS,
+  type ComparisonResult,
+  type SubjectKey,
+} from '../../src/protocol/comparisonResult';
+import {
+  parseCompareMessage,
+  type CompareInit,
+  type CompareToHost,
+} from '../../src/protocol/compareMessages';
+import type { ArControls } from '../../src/protocol/contract';
+import {
+  BASELINE_MODEL,
+  MODEL,
+  SAMPLES_DIR,
+  WORKER_SCRIPT,
+  requireEngineFiles,
+} from '../helpers/engineFixtures';
+import { REPO_ROOT } from '../helpers/golden';
+import { decodePng, distinctColours } from '../helpers/pngPixels';
+
+const { chromium } = createRequire(__filename)('playwright-core') as typeof PlaywrightCore;
+
+const BUNDLE_DIR = join(REPO_ROOT, 'dist', 'webview');
+const CLIP = join(SAMPLES_DIR, 'sample-video-aligned-sad.mp4');
+const NONCE = 'testNonce0123456789';
+
+/** AR on every layer, share statistic, low τ: both checkpoints flag heads (different ones). */
+const AR: Partial<ArControls> = {
+  mode: 1,
+  ratioKind: 2,
+  tau: [0.05, 0.05, 0.05, 0.05],
+  layers: [1, 1, 1, 1],
+};
+
+interface Recorded {
+  posted: CompareToHost[];
+  violations: string[];
+}
+
+interface PageGlobals {
+  __mosear: Recorded;
+  acquireVsCodeApi: () => unknown;
+  postMessage(message: unknown, targetOrigin: string): void;
+  Event: new (type: string, init?: { bubbles: boolean }) => unknown;
+  document: {
+    addEventListener(
+      type: 'securitypolicyviolation',
+      listener: (e: { violatedDirective: string; blockedURI: string }) => void,
+    ): void;
+  };
+}
+
+interface PageElement {
+  dataset: Record<string, string | undefined>;
+  value: string;
+  width: number;
+  height: number;
+  textContent: string | null;
+  dispatchEvent(event: unknown): boolean;
+  getContext(kind: '2d'): {
+    getImageData(x: number, y: number, w: number, h: number): { data: Uint8ClampedArray };
+  } | null;
+}
+
+function flags(result: AnalysisResult): boolean[][] {
+  return result.intervention.arFlags.map((row) => row.map((v) => v > 0.5));
+}
+
+function heads(grid: boolean[][]): string[] {
+  return grid.flatMap((row, l) => row.flatMap((f, h) => (f ? [`${l}:${h}`] : []))).sort();
+}
+
+describe('Compare panel webview', { timeout: 120_000 }, () => {
+  const dir = mkdtempSync(join(tmpdir(), 'mosear-compare-webview-'));
+  let engine: AnalysisEngine;
+  let comparison: ComparisonResult;
+  let context: BrowserContext;
+  let server: Server;
+  let origin = '';
+  const problems: string[] = [];
+
+  before(async () => {
+    requireEngineFiles();
+    for (const file of ['compare.js', 'compare.css']) readFileSync(join(BUNDLE_DIR, file));
+    engine = new AnalysisEngine({ workerScript: WORKER_SCRIPT, cores: 2, toolVersion: 'test' });
+    const real = await compareClip(engine, {
+      clipPath: CLIP,
+      subjects: {
+        a: { modelPath: BASELINE_MODEL, controls: AR },
+        b: { modelPath: MODEL, controls: AR },
+      },
+      executionProvider: 'cpu',
+    });
+    // The panel only ever sees JSON; the reader must accept what the engine wrote.
+    comparison = readComparisonResult(JSON.parse(JSON.stringify(real)));
+    assert.equal(comparison.timings.clipDecodes, 1, 'the clip must be decoded once');
+    for (const k of SUBJECT_KEYS) {
+      assert.ok(heads(flags(comparison.subjects[k].result)).length > 0, `${k} flags no head`);
+    }
+    assert.notDeepEqual(
+      heads(flags(comparison.subjects.a.result)),
+      heads(flags(comparison.subjects.b.result)),
+      'the two subjects must flag different heads for the differs check to mean something',
+    );
+
+    server = createServer((req, res) => {
+      const url = req.url ?? '/';
+      if (url === '/panel') {
+        res.setHeader(
+          'Content-Security-Policy',
+          `default-src 'none'; img-src data: ${origin}; style-src ${origin} 'nonce-${NONCE}'; script-src 'nonce-${NONCE}'`,
+        );
+        res.setHeader('Content-Type', 'text/html; charset=utf-8');
+        res.end(
+          `<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">` +
+            `<style nonce="${NONCE}">${reportThemeCss()}</style>` +
+            `<link rel="stylesheet" href="${origin}/compare.css"></head>` +
+            `<body class="vscode-dark"><div id="app"></div>` +
+            `<script nonce="${NONCE}" src="${origin}/compare.js"></script></body></html>`,
+        );
+        return;
+      }
+      const file = url === '/compare.js' || url === '/compare.css' ? url.slice(1) : null;
+      if (file === null) {
+        res.statusCode = url === '/favicon.ico' ? 204 : 404;
+        res.end();
+        return;
+      }
+      res.setHeader('Content-Type', file.endsWith('.js') ? 'text/javascript' : 'text/css');
+      res.end(readFileSync(join(BUNDLE_DIR, file)));
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const home = join(dir, 'home');
+    mkdirSync(home, { recursive: true });
+    context = await chromium.launchPersistentContext(join(dir, 'profile'), {
+      executablePath: '/usr/bin/chromium',
+      headless: true,
+      args: ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking'],
+      env: {
+        ...process.env,
+        HOME: home,
+        XDG_CONFIG_HOME: join(home, '.config'),
+        XDG_CACHE_HOME: join(home, '.cache'),
+      },
+      viewport: { width: 1400, height: 1000 },
+    });
+  });
+
+  after(async () => {
+    await context?.close();
+    await new Promise((resolve) => server?.close(resolve));
+    await engine?.dispose();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  function initOf(c: ComparisonResult): CompareInit {
+    return {
+      origin: {
+        kind: 'clip',
+        clipPath: c.clip.path,
+        models: { a: c.subjects.a.modelPath, b: c.subjects.b.modelPath },
+      },
+      comparison: c,
+      canRun: true,
+      readOnlyReason: null,
+      debounceMs: 40,
+    };
+  }
+
+  async function openPanel(init: CompareInit): Promise<Page> {
+    const page = await context.newPage();
+    problems.length = 0;
+    page.on('console', (m) => {
+      if (m.type() === 'error') problems.push(`console: ${m.text()}`);
+    });
+    page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
+    await page.addInitScript((panelInit) => {
+      const g = globalThis as unknown as PageGlobals;
+      const recorded: Recorded = { posted: [], violations: [] };
+      g.__mosear = recorded;
+      g.document.addEventListener('securitypolicyviolation', (e) =>
+        recorded.violations.push(`${e.violatedDirective} ${e.blockedURI}`),
+      );
+      let state: unknown = null;
+      g.acquireVsCodeApi = () => ({
+        postMessage(message: CompareToHost) {
+          recorded.posted.push(JSON.parse(JSON.stringify(message)) as CompareToHost);
+          if (message.type === 'ready') {
+            setTimeout(() => g.postMessage({ type: 'init', init: panelInit }, '*'), 0);
+          }
+        },
+        getState: () => state,
+        setState: (s: unknown) => (state = s),
+      });
+    }, init);
+    await page.goto(`${origin}/panel`);
+    await page.waitForSelector('#app[data-ready="true"]');
+    return page;
+  }
+
+  async function recorded(page: Page): Promise<Recorded> {
+    const r = await page.evaluate(() => (globalThis as unknown as PageGlobals).__mosear);
+    // Every message the webview posts must pass the host's validator.
+    for (const m of r.posted) parseCompareMessage(m);
+    return r;
+  }
+
+  async function assertClean(page: Page): Promise<void> {
+    const r = await recorded(page);
+    assert.deepEqual(r.violations, [], 'CSP violations');
+    assert.deepEqual(
+      r.posted.filter((m) => m.type === 'webviewError'),
+      [],
+      'webview errors',
+    );
+    assert.deepEqual(problems, []);
+  }
+
+  /** Painted pixels and distinct colours of the first canvas under a selector. */
+  function canvasStats(page: Page, selector: string) {
+    return page.$eval(selector, (c) => {
+      const canvas = c as PageElement;
+      const data = canvas.getContext('2d')?.getImageData(0, 0, canvas.width, canvas.height).data;
+      const colours = new Set<number>();
+      let painted = 0;
+      for (let i = 0; data !== undefined && i < data.length; i += 4) {
+        if ((data[i + 3] ?? 0) > 0) painted++;
+        colours.add(((data[i] ?? 0) << 16) | ((data[i + 1] ?? 0) << 8) | (data[i + 2] ?? 0));
+      }
+      return { width: canvas.width, height: canvas.height, painted, colours: colours.size };
+    });
+  }
+
+  const cells = (page: Page, k: SubjectKey, attribute: string): Promise<string[]> =>
+    page.$$eval(`[data-testid=compare-grid-${k}] button.cell[${attribute}="true"]`, (list) =>
+      list
+        .map((c) => `${(c as PageElement).dataset['layer']}:${(c as PageElement).dataset['head']}`)
+        .sort(),
+    );
+
+  test('both predictions, the UAP chart, the grids with exactly the flagged and differing heads, the token difference', async () => {
+    const page = await openPanel(initOf(comparison));
+    for (const k of SUBJECT_KEYS) {
+      const prediction = comparison.subjects[k].result.intervention.prediction;
+      const line = await page.$eval(`[data-testid=compare-prediction-${k}]`, (e) => ({
+        label: (e as PageElement).dataset['label'],
+        text: (e as PageElement).textContent ?? '',
+      }));
+      assert.equal(line.label, prediction.label);
+      assert.match(line.text, new RegExp(comparison.subjects[k].label));
+    }
+    const uap = await canvasStats(page, '[data-testid=compare-uap-chart] canvas');
+    assert.ok(uap.width > 200 && uap.colours >= 16, `UAP chart: ${JSON.stringify(uap)}`);
+    const [fa, fb] = [flags(comparison.subjects.a.result), flags(comparison.subjects.b.result)];
+    assert.deepEqual(await cells(page, 'a', 'data-flagged'), heads(fa));
+    assert.deepEqual(await cells(page, 'b', 'data-flagged'), heads(fb));
+    const differ = heads(fa.map((row, l) => row.map((f, h) => f !== fb[l]?.[h])));
+    assert.ok(differ.length > 0);
+    assert.deepEqual(await cells(page, 'a', 'data-differs'), differ);
+    assert.deepEqual(await cells(page, 'b', 'data-differs'), differ);
+    const diff = await canvasStats(page, '[data-testid=compare-token-diff] canvas');
+    assert.ok(diff.width > 300 && diff.colours >= 16, `token difference: ${JSON.stringify(diff)}`);
+    await page.screenshot({
+      path: join(REPO_ROOT, 'test-results', 'webview', 'compare.png'),
+      fullPage: true,
+    });
+    await assertClean(page);
+    await page.close();
+  });
+
+  test('linked controls post a run for both subjects; unlinked, only for the one edited', async () => {
+    const page = await openPanel(initOf(comparison));
+    const runs = async (): Promise<Extract<CompareToHost, { type: 'run' }>[]> =>
+      (await recorded(page)).posted.filter((m) => m.type === 'run');
+    const waitRuns = (n: number) =>
+      page.waitForFunction(
+        (count) =>
+          (globalThis as unknown as PageGlobals).__mosear.posted.filter((m) => m.type === 'run')
+            .length >= count,
+        n,
+      );
+    const setTau = (k: SubjectKey, value: number) =>
+      page.$eval(
+        `.subject-column[data-subject=${k}] [data-testid=tau]`,
+        (input, v) => {
+          const range = input as PageElement;
+          range.value = String(v);
+          range.dispatchEvent(
+            new (globalThis as unknown as PageGlobals).Event('input', { bubbles: true }),
+          );
+        },
+        value,
+      );
+    assert.equal(
+      await page.$eval(
+        '[data-testid=link-controls]',
+        (e) => (e as unknown as { checked: boolean }).checked,
+      ),
+      true,
+    );
+    await setTau('a', 0.2);
+    await waitRuns(2);
+    const linked = await runs();
+    assert.deepEqual(linked.map((m) => m.subject).sort(), ['a', 'b']);
+    for (const m of linked) assert.deepEqual(m.controls.tau, [0.2, 0.2, 0.2, 0.2]);
+
+    await page.click('[data-testid=link-controls]');
+    await setTau('b', 0.4);
+    await waitRuns(3);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    const after = (await runs()).slice(2);
+    assert.deepEqual(
+      after.map((m) => m.subject),
+      ['b'],
+    );
+    await assertClean(page);
+    await page.close();
+  });
+
+  test('a PNG export of the UAP chart decodes to the canvas size', async () => {
+    const page = await openPanel(initOf(comparison));
+    await page.click('[data-section=compare-uap-section] [data-export=png]');
+    await page.waitForFunction(() =>
+      (globalThis as unknown as PageGlobals).__mosear.posted.some((m) => m.type === 'exportFile'),
+    );
+    const file = (await recorded(page)).posted.find((m) => m.type === 'exportFile');
+    assert.ok(file?.type === 'exportFile');
+    const png = decodePng(Buffer.from(file.file.data, 'base64'));
+    const stats = await canvasStats(page, '[data-testid=compare-uap-chart] canvas');
+    assert.equal(png.width, stats.width);
+    assert.equal(png.height, stats.height);
+    assert.ok(distinctColours(png) >= 16);
+    await assertClean(page);
+    await page.close();
+  });
+
+  test('the HTML report opens offline with no CSP violation and shows both predictions', async () => {
+    const html = buildCompareReport(
+      comparison,
+      {
+        script: readFileSync(join(BUNDLE_DIR, 'compare.js'), 'utf8'),
+        style: readFileSync(join(BUNDLE_DIR, 'compare.css'), 'utf8'),
+      },
+      'test report',
+    );
+    const file = join(dir, 'report.html');
+    writeFileSync(file, html);
+    const page = await context.newPage();
+    const errors: string[] = [];
+    page.on('console', (m) => {
+      if (m.type() === 'error') errors.push(m.text());
+    });
+    page.on('pageerror', (e) => errors.push(e.message));
+    await page.goto(`file://${file}`);
+    await page.waitForSelector('#app[data-ready="true"]');
+    for (const k of SUBJECT_KEYS) {
+      const label = await page.$eval(
+        `[data-testid=compare-prediction-${k}]`,
+        (e) => (e as PageElement).dataset['label'],
+      );
+      assert.equal(label, comparison.subjects[k].result.intervention.prediction.label);
+    }
+    assert.deepEqual(errors, []);
+    await page.close();
+  });
+});
