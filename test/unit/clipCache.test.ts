@@ -47,6 +47,44 @@ describe('ClipCache', () => {
     assert.equal(decoder.decodes.length, 1);
   });
 
+  test('concurrent requests for the same file and spec share one decode', async () => {
+    const decoder = countingDecoder();
+    const cache = new ClipCache(decoder, '');
+    const path = writeTemp(dir, 'concurrent.mp4', new Uint8Array([1, 2, 3, 4]));
+    const [first, second] = await Promise.all([cache.get(path, spec), cache.get(path, spec)]);
+    assert.equal(decoder.decodes.length, 1);
+    assert.equal(cache.decodes, 1);
+    assert.equal(second.clip, first.clip);
+    // Either may be the one that decodes (their stat calls finish in any order).
+    assert.deepEqual([first.cached, second.cached].sort(), [false, true]);
+  });
+
+  test('a shared decode cancelled by its first caller is redone for the second', async () => {
+    const clip = fixtureClip(fixtureMetadata());
+    let calls = 0;
+    const decoder: ClipDecoder = {
+      backend: 'system',
+      probe: () => Promise.resolve(clip.source),
+      decode: (_path, s, signal) => {
+        calls += 1;
+        return signal?.aborted === true
+          ? Promise.reject(new Error('cancelled'))
+          : Promise.resolve({ ...clip, spec: { ...s } });
+      },
+    };
+    const cache = new ClipCache(decoder, '');
+    const path = writeTemp(dir, 'cancelled.mp4', new Uint8Array([5]));
+    const controller = new AbortController();
+    controller.abort();
+    const [cancelled, other] = await Promise.allSettled([
+      cache.get(path, spec, controller.signal),
+      cache.get(path, spec),
+    ]);
+    assert.equal(cancelled.status, 'rejected');
+    assert.equal(other.status, 'fulfilled');
+    assert.equal(calls, 2);
+  });
+
   test('a changed mtime, size or spec decodes again', async () => {
     const decoder = countingDecoder();
     const cache = new ClipCache(decoder, '');
