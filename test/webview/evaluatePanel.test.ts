@@ -218,6 +218,13 @@ describe('Evaluate panel webview', { timeout: 180_000 }, () => {
     );
   }
 
+  /** The text of every element matching a selector (the test config has no DOM types). */
+  async function texts(page: Page, selector: string): Promise<string[]> {
+    return page.$$eval(selector, (nodes) =>
+      nodes.map((n) => (n as unknown as { textContent: string | null }).textContent ?? ''),
+    );
+  }
+
   async function assertClean(page: Page): Promise<void> {
     const r = await recorded(page);
     assert.deepEqual(r.violations, [], 'CSP violations');
@@ -264,20 +271,17 @@ describe('Evaluate panel webview', { timeout: 180_000 }, () => {
       await page.getAttribute('[data-testid=eval-sweep-chart]', 'data-parameter'),
       'tau',
     );
-    const labels = await page.$$eval('[data-testid=eval-sweep-table] tbody th', (cells) =>
-      cells.map((c) => c.textContent),
-    );
+    const labels = await texts(page, '[data-testid=eval-sweep-table] tbody th');
     assert.deepEqual(labels, TAUS.map(String));
     const first = summary.checkpoints[0];
     assert.ok(first !== undefined);
     await page.selectOption('[data-testid=eval-sweep-checkpoint]', first.name);
-    const videoAligned = await page.$$eval('[data-testid=eval-sweep-table] tbody tr', (rows) =>
-      rows.map((r) => r.children[1]?.textContent ?? ''),
-    );
+    // Column 1 is the first subset's accuracy (CA-MER order: consistent first).
+    const firstSubset = await texts(page, '[data-testid=eval-sweep-table] tbody td:nth-child(2)');
     const points = first.settings.filter((s) => s.sweep !== null);
     const subset = summary.subsets[0] ?? '';
     assert.deepEqual(
-      videoAligned,
+      firstSubset,
       points.map((s) => {
         const v = s.bySubset[subset]?.accuracy;
         return v === null || v === undefined ? '–' : v.toFixed(1);
@@ -345,10 +349,8 @@ describe('Evaluate panel webview', { timeout: 180_000 }, () => {
     ]);
     // The confusion matrix of a chosen pair holds its counts.
     await page.selectOption('[data-testid=eval-confusion-pick]', `${c.name}\n${s.id}`);
-    const cells = await page.$$eval('table.confusion td', (tds) =>
-      tds.map((td) => Number(td.textContent)),
-    );
-    assert.deepEqual(cells, s.confusion.flat());
+    const cells = await texts(page, 'table.confusion td');
+    assert.deepEqual(cells.map(Number), s.confusion.flat());
     assert.equal(await page.isHidden('[data-testid=eval-failed]'), true);
     await assertClean(page);
     await page.close();
