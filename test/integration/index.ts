@@ -5,6 +5,7 @@ import Mocha from 'mocha';
 import { registerActivationSuite } from './activation';
 import { registerAnalysisSuite } from './analysis';
 import { registerCheckpointSuite } from './checkpoints';
+import { registerCompareSuite } from './compare';
 import { registerPanelProtocolSuite } from './panelProtocol';
 import { registerPanelSavesSuite } from './panelSaves';
 import { registerRestrictedModeSuite } from './restrictedMode';
@@ -25,6 +26,7 @@ export function run(): Promise<void> {
   } else {
     registerActivationSuite();
     registerAnalysisSuite();
+    registerCompareSuite();
     registerPanelProtocolSuite();
     registerPanelSavesSuite();
     registerSettingsSuite();

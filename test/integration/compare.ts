@@ -1,0 +1,91 @@
+// "MoSEAR: Compare Checkpoints on Clip" on a shipped clip: both subjects' results come back,
+// the Compare panel opens and receives them, and a subject re-runs through the panel protocol.
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import * as vscode from 'vscode';
+import type { CompareSnapshot } from '../../src/extension/comparePanel';
+import type { MosearLensApi } from '../../src/extension/extension';
+import type { ComparisonResult } from '../../src/protocol/comparisonResult';
+import { CLIP } from './analysis';
+import { closeAll, EXTENSION_ID, mosear, waitFor, workspaceFile } from './harness';
+
+function shipped(name: string): string {
+  const extension = vscode.extensions.getExtension(EXTENSION_ID);
+  assert.ok(extension);
+  return join(extension.extensionPath, 'models', 'checkpoints', `${name}.onnx`);
+}
+
+/** The Compare panel of a clip once its webview has loaded and received `init`. */
+function readyCompare(api: MosearLensApi, clipPath: string): Promise<CompareSnapshot> {
+  return waitFor(`a ready Compare panel for ${clipPath}`, () =>
+    api
+      .comparePanels()
+      .find(
+        (p) =>
+          p.origin.kind === 'clip' &&
+          p.origin.clipPath === clipPath &&
+          p.ready &&
+          p.posted.some((m) => m.type === 'init'),
+      ),
+  );
+}
+
+async function compare(api: MosearLensApi, choice: unknown): Promise<ComparisonResult> {
+  const comparison = await vscode.commands.executeCommand<ComparisonResult | undefined>(
+    'mosear.compareCheckpoints',
+    workspaceFile(CLIP),
+    choice,
+  );
+  assert.ok(comparison, `no comparison; errors shown: ${api.errorsShown().join(' | ')}`);
+  return comparison;
+}
+
+/** Registers the compare suite. */
+export function registerCompareSuite(): void {
+  suite('compare checkpoints on a clip', () => {
+    teardown(closeAll);
+
+    test('two shipped checkpoints: both results reach the Compare panel', async () => {
+      const { api } = await mosear();
+      const models = [shipped('emotion-llama-tiny'), shipped('mosear-tiny')];
+      const comparison = await compare(api, { models });
+      assert.equal(comparison.comparing, 'checkpoints');
+      assert.equal(comparison.timings.clipDecodes <= 1, true, 'the clip is decoded at most once');
+      assert.equal(comparison.subjects.a.result.model.fileName, 'emotion-llama-tiny.onnx');
+      assert.equal(comparison.subjects.b.result.model.fileName, 'mosear-tiny.onnx');
+      const panel = await readyCompare(api, workspaceFile(CLIP).fsPath);
+      assert.equal(panel.viewType, 'mosear.compare');
+      assert.equal(panel.comparison?.createdAt, comparison.createdAt);
+      for (const k of ['a', 'b'] as const) {
+        assert.equal(
+          panel.comparison?.subjects[k].result.intervention.prediction.label,
+          comparison.subjects[k].result.intervention.prediction.label,
+        );
+      }
+    });
+
+    test('one checkpoint under two settings, and a re-run of one subject', async () => {
+      const { api } = await mosear();
+      const comparison = await compare(api, {
+        model: shipped('mosear-tiny'),
+        settings: 'off-vs-ar',
+      });
+      assert.equal(comparison.comparing, 'settings');
+      assert.equal(comparison.subjects.a.controls.mode, 0);
+      assert.equal(comparison.subjects.b.controls.mode, 1);
+      const clipPath = workspaceFile(CLIP).fsPath;
+      await readyCompare(api, clipPath);
+      const controls = { ...comparison.subjects.b.controls, alpha: 0.5 };
+      await api.sendToCompare(clipPath, { type: 'run', subject: 'b', requestId: 7, controls });
+      const panel = await waitFor('the re-run of subject b', () =>
+        api
+          .comparePanels()
+          .find((p) => p.posted.some((m) => m.type === 'runResult' && m.subject === 'b')),
+      );
+      assert.equal(panel.comparison?.subjects.b.controls.alpha, 0.5);
+      // An invalid message is dropped (logged), never acted on.
+      await api.sendToCompare(clipPath, { type: 'run', subject: 'z', requestId: 8, controls });
+      assert.ok(!api.comparePanels().some((p) => p.posted.some((m) => m.requestId === 8)));
+    });
+  });
+}
