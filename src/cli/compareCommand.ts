@@ -169,7 +169,7 @@ export function formatComparison(c: ComparisonResult): string {
   return (
     [
       `clip       ${c.clip.path}`,
-      `comparing  ${c.comparing === 'checkpoints' ? 'two checkpoints' : 'one checkpoint under two settings'}; the clip was decoded ${decodes === 1 ? 'once' : `${decodes} times`}; ${c.timings.totalMs.toFixed(0)} ms in all`,
+      `comparing  ${c.comparing === 'checkpoints' ? 'two checkpoints' : 'one checkpoint under two settings'}; ${decodes === 0 ? 'the clip came from the decode cache' : `the clip was decoded ${decodes === 1 ? 'once' : `${decodes} times`}`}; ${c.timings.totalMs.toFixed(0)} ms in all`,
       ...settings,
       '',
       textTable(rows),

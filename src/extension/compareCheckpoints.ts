@@ -63,7 +63,8 @@ async function askChoice(host: PanelHost): Promise<CompareChoice | undefined> {
     { title: 'MoSEAR: Compare Checkpoints on Clip', placeHolder: 'What to compare' },
   );
   if (kind === undefined) return undefined;
-  const shipped = await host.checkpoints.shipped();
+  // Sorted, so the default pair is always A = emotion-llama-tiny, B = mosear-tiny (as the CLI's).
+  const shipped = (await host.checkpoints.shipped()).sort();
   const active = host.checkpoints.active;
   const candidates = [...new Set([...shipped, active])];
   const items = candidates.map((path) => ({

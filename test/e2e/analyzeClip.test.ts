@@ -11,9 +11,10 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
-import type { BrowserContext, FrameLocator, Locator, Page } from 'playwright-core';
+import type { BrowserContext, Frame, FrameLocator, Locator, Page } from 'playwright-core';
 import { flagRuleForRun } from '../../src/core/analysis/runAnalysis';
 import type { AnalysisResult } from '../../src/protocol/analysisResult';
+import type { ComparisonResult } from '../../src/protocol/comparisonResult';
 import type { ArControls } from '../../src/protocol/contract';
 import { RATIO_KIND_NAMES } from '../../src/protocol/contract';
 import { REPO_ROOT } from '../helpers/golden';
@@ -49,6 +50,10 @@ const manifest = JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8'
 const ANALYZE_TITLE =
   manifest.contributes.commands.find((c) => c.command === 'mosear.analyzeClip')?.title ??
   'Analyze Clip';
+
+const COMPARE_TITLE =
+  manifest.contributes.commands.find((c) => c.command === 'mosear.compareCheckpoints')?.title ??
+  'Compare Checkpoints on Clip';
 
 /** Runs the CLI on the clip (same checkpoint and decoder defaults as the extension). */
 async function cliAnalysis(clip: string, out: string, extra: string[] = []) {
@@ -107,6 +112,31 @@ describe('e2e: analyze a clip in code-server', { timeout: 300_000 }, () => {
 
   const shot = async (name: string): Promise<void> => {
     await page.screenshot({ path: join(SCREENSHOTS, `${name}.png`) });
+  };
+  /** Right-clicks the clip in the explorer and clicks a contributed menu item. */
+  const clickInContextMenu = async (title: string, screenshot: string): Promise<void> => {
+    const row = page.locator(`.explorer-folders-view .monaco-list-row[aria-label^="${CLIP}"]`);
+    await row.waitFor({ timeout: 60_000 });
+    await shot('01-workbench');
+    const item = page.getByRole('menuitem', { name: title, exact: true });
+    // The contributed item appears only once the extension host has registered the extension.
+    const deadline = Date.now() + 60_000;
+    for (;;) {
+      await row.click({ button: 'right' });
+      const shown = await item.waitFor({ timeout: 3000 }).then(
+        () => true,
+        () => false,
+      );
+      if (shown) break;
+      assert.ok(Date.now() < deadline, `"${title}" never appeared in the context menu`);
+      await page.keyboard.press('Escape');
+      await page.waitForTimeout(1000);
+    }
+    // A click the instant the menu appears was seen swallowed: hover, settle, then click.
+    await item.hover();
+    await page.waitForTimeout(500);
+    await shot(screenshot);
+    await item.click();
   };
   // Ctrl-C or a CI timeout: 'exit' runs codeServer.mjs's handler, which kills the process group.
   const onSignal = (): never => process.exit(130);
@@ -175,28 +205,7 @@ describe('e2e: analyze a clip in code-server', { timeout: 300_000 }, () => {
   });
 
   it(`opens the Analysis panel from the explorer's "${ANALYZE_TITLE}"`, async () => {
-    const row = page.locator(`.explorer-folders-view .monaco-list-row[aria-label^="${CLIP}"]`);
-    await row.waitFor({ timeout: 60_000 });
-    await shot('01-workbench');
-    const item = page.getByRole('menuitem', { name: ANALYZE_TITLE, exact: true });
-    // The contributed item appears only once the extension host has registered the extension.
-    const deadline = Date.now() + 60_000;
-    for (;;) {
-      await row.click({ button: 'right' });
-      const shown = await item.waitFor({ timeout: 3000 }).then(
-        () => true,
-        () => false,
-      );
-      if (shown) break;
-      assert.ok(Date.now() < deadline, `"${ANALYZE_TITLE}" never appeared in the context menu`);
-      await page.keyboard.press('Escape');
-      await page.waitForTimeout(1000);
-    }
-    // A click the instant the menu appears was seen swallowed: hover, settle, then click.
-    await item.hover();
-    await page.waitForTimeout(500);
-    await shot('02-context-menu');
-    await item.click();
+    await clickInContextMenu(ANALYZE_TITLE, '02-context-menu');
     const app = panel.locator('#app[data-ready="true"][data-state="idle"]');
     await app.waitFor({ timeout: 120_000 });
     console.log(`# panel shows a result: ${seconds(t0)}`);
@@ -281,5 +290,41 @@ describe('e2e: analyze a clip in code-server', { timeout: 300_000 }, () => {
     await shot('06-heads');
     await panel.locator('[data-testid=token-canvas]').scrollIntoViewIfNeeded();
     await shot('07-token-attention');
+  });
+
+  it(`"${COMPARE_TITLE}" opens the Compare panel with both predictions`, async () => {
+    // The CLI's comparison with the same defaults (A = emotion-llama-tiny, B = mosear-tiny).
+    const out = join(workDir, 'cli-compare.json');
+    await run(
+      process.execPath,
+      [join(REPO_ROOT, 'dist/cli/main.js'), 'compare', clipPath, '--json', out, '--quiet'],
+      { cwd: REPO_ROOT },
+    );
+    const reference = JSON.parse(readFileSync(out, 'utf8')) as ComparisonResult;
+    await clickInContextMenu(COMPARE_TITLE, '08-compare-menu');
+    const input = page.locator('.quick-input-widget input.input');
+    await input.waitFor();
+    await input.fill('Two checkpoints');
+    await page.keyboard.press('Enter');
+    // The second pick (both shipped checkpoints preselected) is accepted as it is.
+    await page.locator('.quick-input-widget', { hasText: 'the two checkpoints' }).waitFor();
+    await page.keyboard.press('Enter');
+    // The Compare panel is a second webview: find the frame that holds its predictions.
+    const deadline = Date.now() + 120_000;
+    let frame: Frame | undefined;
+    while (frame === undefined) {
+      for (const f of page.frames()) {
+        const ready = await f.$('#app[data-ready="true"] [data-testid=compare-prediction-b]');
+        if (ready !== null) frame = f;
+      }
+      assert.ok(Date.now() < deadline, 'the Compare panel never showed both predictions');
+      if (frame === undefined) await page.waitForTimeout(250);
+    }
+    for (const k of ['a', 'b'] as const) {
+      const label = await frame.getAttribute(`[data-testid=compare-prediction-${k}]`, 'data-label');
+      assert.equal(label, reference.subjects[k].result.intervention.prediction.label, k);
+    }
+    await frame.locator('[data-testid=compare-uap-chart] canvas').waitFor();
+    await shot('09-compare-panel');
   });
 });

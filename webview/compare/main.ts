@@ -37,6 +37,12 @@ import { SubjectModel, subjectHost } from './subjectModel';
 
 const THEME_CLASSES = ['vscode-light', 'vscode-dark', 'vscode-high-contrast'];
 
+/** How the comparison got the clip (0 decodes: an earlier analysis had it in the cache). */
+function decodedText(decodes: number): string {
+  if (decodes === 0) return 'the clip came from the decode cache';
+  return decodes === 1 ? 'clip decoded once' : `clip decoded ${decodes}×`;
+}
+
 /** Ids inside a subject's column get its prefix, so the two columns never share an id. */
 function scopeIds(root: HTMLElement, prefix: string): void {
   for (const node of root.querySelectorAll<HTMLElement>('[id]')) node.id = `${prefix}${node.id}`;
@@ -208,7 +214,7 @@ function start(): void {
       subtitle.textContent =
         comparison === null
           ? (init?.readOnlyReason ?? '')
-          : `A: ${label('a')} · B: ${label('b')} (${comparison.comparing === 'checkpoints' ? 'two checkpoints' : 'one checkpoint, two settings'}; clip decoded ${comparison.timings.clipDecodes === 1 ? 'once' : `${comparison.timings.clipDecodes}×`})`;
+          : `A: ${label('a')} · B: ${label('b')} (${comparison.comparing === 'checkpoints' ? 'two checkpoints' : 'one checkpoint, two settings'}; ${decodedText(comparison.timings.clipDecodes)})`;
       link.set(linked);
     },
   };
