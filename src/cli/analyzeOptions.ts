@@ -136,22 +136,28 @@ export function parseControlEdits(parsed: ParsedCommandLine, prefix = ''): Contr
 /** Parses the arguments after `analyze`. */
 export function parseAnalyzeOptions(argv: readonly string[]): AnalyzeOptions {
   const parsed = parseCommandLine(argv, ANALYZE_OPTIONS);
+  return { ...parseRunOptions(parsed, 'analyze'), model: single(parsed, 'model') };
+}
+
+/** What `analyze` and `compare` share: one clip, the edits, the provider, decoder and outputs. */
+export function parseRunOptions(
+  parsed: ParsedCommandLine,
+  command: string,
+): Omit<AnalyzeOptions, 'model'> {
   const help = parsed.flags.has('help');
   if (!help && parsed.positionals.length !== 1) {
     throw new UsageError(
       parsed.positionals.length === 0
-        ? 'analyze needs a clip: mosear-lens analyze <clip> [options]'
-        : `analyze takes one clip, got ${parsed.positionals.length}: ${parsed.positionals.join(', ')}`,
+        ? `${command} needs a clip: mosear-lens ${command} <clip> [options]`
+        : `${command} takes one clip, got ${parsed.positionals.length}: ${parsed.positionals.join(', ')}`,
     );
   }
-  const edits = parseControlEdits(parsed);
   const ep = single(parsed, 'ep') ?? 'auto';
   return {
     clip: parsed.positionals[0] ?? '',
-    model: single(parsed, 'model'),
     executionProvider: parseChoice(ep, 'ep', ['auto', ...EXECUTION_PROVIDERS] as const),
     allowFallback: parsed.flags.has('allow-fallback'),
-    edits,
+    edits: parseControlEdits(parsed),
     json: single(parsed, 'json'),
     html: htmlPath(single(parsed, 'html')),
     ffmpeg: single(parsed, 'ffmpeg'),

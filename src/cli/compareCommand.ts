@@ -2,28 +2,25 @@
 // clip. The analyze options set both subjects; `--b-<option>` overrides one for subject B only.
 // Prints both summaries' essentials side by side and writes the ComparisonResult as JSON and as a
 // self-contained HTML report of the Compare panel.
-import { existsSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import type { AnalysisResult } from '../protocol/analysisResult';
 import type { ComparisonResult, SubjectKey } from '../protocol/comparisonResult';
 import { SUBJECT_KEYS } from '../protocol/comparisonResult';
-import { EXECUTION_PROVIDERS, type ExecutionProviderChoice } from '../protocol/executionProviders';
 import type { AnalysisEngine } from '../core/engine/analysisEngine';
 import { compareClip } from '../core/engine/compareClip';
 import { buildCompareReport, COMPARE_BUNDLE } from '../core/reports/compareReport';
-import { DECODER_CHOICES, type DecoderChoice } from '../core/decode/decoderSelection';
+import type { DecoderChoice } from '../core/decode/decoderSelection';
 import { describeControls } from './analysisReport';
 import {
   ANALYZE_OPTIONS,
   controlsFromEdits,
-  htmlPath,
   parseControlEdits,
+  parseRunOptions,
+  type AnalyzeOptions,
   type ControlEdits,
 } from './analyzeOptions';
-import { parseChoice, parseCommandLine, single, type OptionSpec } from './commandLine';
-import { OutputError, UsageError } from './exitCodes';
-import { WEBVIEW_BUNDLE_DIR } from './htmlReportFile';
+import { parseCommandLine, type OptionSpec } from './commandLine';
+import { UsageError } from './exitCodes';
+import { readPanelBundle, WEBVIEW_BUNDLE_DIR } from './htmlReportFile';
 import { textTable } from './textTable';
 
 /** The intervention options B may override (`--b-mode`, `--b-tau` …). */
@@ -55,47 +52,30 @@ export const COMPARE_USAGE = `compare options (mosear-lens compare <clip> [optio
   --json <file>             write the ComparisonResult (both AnalysisResults); "-" for stdout
   --html <file>             a self-contained HTML report of the Compare panel`;
 
-/** A parsed `compare` command line. */
-export interface CompareOptions {
-  clip: string;
+/** A parsed `compare` command line: analyze's options, with up to two models and B's edits. */
+export interface CompareOptions extends Omit<AnalyzeOptions, 'model'> {
   /** Zero, one or two checkpoints as given. */
   models: string[];
-  edits: ControlEdits;
   /** Subject B's edits: the shared ones with the `--b-` options on top. */
   editsB: ControlEdits;
-  executionProvider: ExecutionProviderChoice;
-  allowFallback: boolean;
-  json: string | undefined;
-  html: string | undefined;
-  ffmpeg: string | undefined;
-  decoder: DecoderChoice;
-  thumbnails: boolean;
-  quiet: boolean;
-  help: boolean;
 }
 
 /** Parses the arguments after `compare`. */
 export function parseCompareOptions(argv: readonly string[]): CompareOptions {
   const parsed = parseCommandLine(argv, COMPARE_OPTIONS);
-  const help = parsed.flags.has('help');
-  if (!help && parsed.positionals.length !== 1) {
-    throw new UsageError(
-      parsed.positionals.length === 0
-        ? 'compare needs a clip: mosear-lens compare <clip> [--model A --model B]'
-        : `compare takes one clip, got ${parsed.positionals.length}: ${parsed.positionals.join(', ')}`,
-    );
-  }
+  const shared = parseRunOptions(parsed, 'compare');
   const models = parsed.values.get('model') ?? [];
-  if (models.length > 2)
+  if (models.length > 2) {
     throw new UsageError(`compare takes two --model options at most, got ${models.length}`);
-  const edits = parseControlEdits(parsed);
+  }
   const overrides = parseControlEdits(parsed, 'b-');
   const hasOverrides = B_OPTIONS.some((o) => parsed.values.has(o.name));
-  if (!help && models.length === 1 && !hasOverrides) {
+  if (!shared.help && models.length === 1 && !hasOverrides) {
     throw new UsageError(
       'one --model compares the checkpoint under two settings: set B apart with a --b-… option (e.g. --b-mode off), or give a second --model',
     );
   }
+  const { edits } = shared;
   const editsB: ControlEdits = {
     ...edits,
     ...Object.fromEntries(
@@ -103,24 +83,7 @@ export function parseCompareOptions(argv: readonly string[]): CompareOptions {
     ),
     heads: [...edits.heads, ...overrides.heads],
   };
-  return {
-    clip: parsed.positionals[0] ?? '',
-    models,
-    edits,
-    editsB,
-    executionProvider: parseChoice(single(parsed, 'ep') ?? 'auto', 'ep', [
-      'auto',
-      ...EXECUTION_PROVIDERS,
-    ] as const),
-    allowFallback: parsed.flags.has('allow-fallback'),
-    json: single(parsed, 'json'),
-    html: htmlPath(single(parsed, 'html')),
-    ffmpeg: single(parsed, 'ffmpeg'),
-    decoder: parseChoice(single(parsed, 'decoder') ?? 'auto', 'decoder', DECODER_CHOICES),
-    thumbnails: !parsed.flags.has('no-thumbnails'),
-    quiet: parsed.flags.has('quiet'),
-    help,
-  };
+  return { ...shared, models, editsB };
 }
 
 const flaggedHeads = (r: AnalysisResult): string => {
@@ -186,22 +149,10 @@ export async function compareReportFor(
   comparison: ComparisonResult,
   bundleDir: string = WEBVIEW_BUNDLE_DIR,
 ): Promise<string> {
-  const scriptPath = join(bundleDir, `${COMPARE_BUNDLE}.js`);
-  const stylePath = join(bundleDir, `${COMPARE_BUNDLE}.css`);
-  for (const path of [scriptPath, stylePath]) {
-    if (!existsSync(path)) {
-      throw new OutputError(
-        `cannot write the HTML report: the panel bundle ${path} is missing (run npm run build)`,
-      );
-    }
-  }
-  const [script, style] = await Promise.all([
-    readFile(scriptPath, 'utf8'),
-    readFile(stylePath, 'utf8'),
-  ]);
+  const bundle = await readPanelBundle(COMPARE_BUNDLE, bundleDir);
   return buildCompareReport(
     comparison,
-    { script, style },
+    bundle,
     `a report written by mosear-lens on ${comparison.createdAt.slice(0, 10)}; the AR flag preview works, re-runs need the extension`,
   );
 }

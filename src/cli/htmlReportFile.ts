@@ -10,13 +10,13 @@ import { OutputError } from './exitCodes';
 /** The folder holding the panel bundle: dist/cli/../webview. */
 export const WEBVIEW_BUNDLE_DIR = join(__dirname, '..', 'webview');
 
-/** The report HTML for a result, from the panel bundle in `bundleDir`. */
-export async function htmlReportFor(
-  result: AnalysisResult,
+/** A panel bundle's script and stylesheet (`<name>.js`, `<name>.css` in `bundleDir`). */
+export async function readPanelBundle(
+  name: string,
   bundleDir: string = WEBVIEW_BUNDLE_DIR,
-): Promise<string> {
-  const scriptPath = join(bundleDir, 'analysis.js');
-  const stylePath = join(bundleDir, 'analysis.css');
+): Promise<{ script: string; style: string }> {
+  const scriptPath = join(bundleDir, `${name}.js`);
+  const stylePath = join(bundleDir, `${name}.css`);
   for (const path of [scriptPath, stylePath]) {
     if (!existsSync(path)) {
       throw new OutputError(
@@ -28,6 +28,15 @@ export async function htmlReportFor(
     readFile(scriptPath, 'utf8'),
     readFile(stylePath, 'utf8'),
   ]);
+  return { script, style };
+}
+
+/** The report HTML for a result, from the panel bundle in `bundleDir`. */
+export async function htmlReportFor(
+  result: AnalysisResult,
+  bundleDir: string = WEBVIEW_BUNDLE_DIR,
+): Promise<string> {
+  const { script, style } = await readPanelBundle('analysis', bundleDir);
   return buildHtmlReport({
     script,
     style,
