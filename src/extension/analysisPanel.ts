@@ -22,6 +22,7 @@ import type { Config } from './config';
 import { Disposable } from './dispose';
 import type { ExtensionEngine } from './extensionEngine';
 import { messageOf, type Logger } from './logger';
+import { saveWithDialog } from './saveDialog';
 import { settingsFromControls, workspaceDefaultsOf } from './settings';
 import { ANALYSIS_BUNDLE, buildWebviewHtml, webviewOptions } from './webviewHtml';
 
@@ -360,19 +361,9 @@ export class AnalysisPanel extends Disposable {
   ): Promise<void> {
     try {
       if (this.result === null) throw new Error('there is no result to save yet');
-      const ext = extname(fileName).slice(1);
-      const target = await vscode.window.showSaveDialog({
-        defaultUri: vscode.Uri.file(join(this.folder(), fileName)),
-        filters: ext === '' ? {} : { [ext.toUpperCase()]: [ext] },
-        title: `Save ${fileName}`,
-      });
-      if (target === undefined) {
-        this.post({ type: 'saved', requestId, path: null, error: null });
-        return;
-      }
-      await vscode.workspace.fs.writeFile(target, await bytes());
-      this.host.logger.info(`saved ${target.fsPath}`);
-      this.post({ type: 'saved', requestId, path: target.fsPath, error: null });
+      const path = await saveWithDialog(this.folder(), fileName, bytes);
+      if (path !== null) this.host.logger.info(`saved ${path}`);
+      this.post({ type: 'saved', requestId, path, error: null });
     } catch (error) {
       this.host.logger.error(`saving ${fileName} failed`, error);
       this.post({ type: 'saved', requestId, path: null, error: messageOf(error) });

@@ -32,6 +32,7 @@ import { AnalysisPanel, type PanelHost } from './analysisPanel';
 import { analyzeWithProgress } from './clipAnalysis';
 import { Disposable } from './dispose';
 import { messageOf } from './logger';
+import { saveWithDialog } from './saveDialog';
 import { EVALUATE_BUNDLE, buildWebviewHtml, webviewOptions } from './webviewHtml';
 
 /** Fewest milliseconds between two progress posts (≤ 4 updates a second). */
@@ -408,15 +409,8 @@ export class EvaluationPanel extends Disposable {
     bytes: () => Promise<Buffer>,
   ): Promise<void> {
     try {
-      const target = await vscode.window.showSaveDialog({
-        defaultUri: vscode.Uri.file(join(this.runDir, fileName)),
-        title: `Save ${fileName}`,
-      });
-      const path = target === undefined ? null : target.fsPath;
-      if (target !== undefined) {
-        await vscode.workspace.fs.writeFile(target, await bytes());
-        this.host.logger.info(`saved ${target.fsPath}`);
-      }
+      const path = await saveWithDialog(this.runDir, fileName, bytes);
+      if (path !== null) this.host.logger.info(`saved ${path}`);
       this.post({ type: 'saved', requestId, path, error: null });
     } catch (error) {
       this.host.logger.error(`saving ${fileName} failed`, error);

@@ -7,20 +7,21 @@ import type { BenchmarkSummary } from '../core/evaluation/benchmarkSummary';
 import {
   InvalidMessageError,
   isRecord,
-  parseExportFile,
-  requestIdOf,
+  parseSharedMessage,
   type ExportFile,
 } from './panelMessages';
 
-/** How far a run has got (the core's `BenchmarkProgress`, as plain JSON). */
+/** How far a benchmark run has got (the core's `BenchmarkProgress`). */
 export interface EvaluationProgress {
+  /** Clips of this shard finished (resumed ones included). */
   done: number;
   total: number;
-  /** Clips finished by an earlier run of the same evaluation and skipped. */
+  /** Finished by an earlier run of the same evaluation and skipped. */
   resumed: number;
+  /** Clips with at least one error record. */
   failed: number;
   elapsedMs: number;
-  /** null before the first clip of this run. */
+  /** Estimated time left from this run's pace; null before the first clip. */
   etaMs: number | null;
 }
 
@@ -103,9 +104,9 @@ function shortName(v: unknown, what: string): string {
 /** Validates a message from the Evaluate webview; throws InvalidMessageError otherwise. */
 export function parseEvaluationMessage(raw: unknown): EvaluationToHost {
   if (!isRecord(raw)) throw new InvalidMessageError('message must be an object');
+  const shared = parseSharedMessage(raw);
+  if (shared !== undefined) return shared;
   switch (raw['type']) {
-    case 'ready':
-      return { type: 'ready' };
     case 'cancel':
       return { type: 'cancel' };
     case 'openClip': {
@@ -119,19 +120,6 @@ export function parseEvaluationMessage(raw: unknown): EvaluationToHost {
         checkpoint: shortName(raw['checkpoint'], 'checkpoint'),
         setting: shortName(raw['setting'], 'setting'),
       };
-    }
-    case 'exportFile':
-      return {
-        type: 'exportFile',
-        requestId: requestIdOf(raw),
-        file: parseExportFile(raw['file']),
-      };
-    case 'exportReport':
-      return { type: 'exportReport', requestId: requestIdOf(raw) };
-    case 'webviewError': {
-      const message = raw['message'];
-      if (typeof message !== 'string') throw new InvalidMessageError('message must be a string');
-      return { type: 'webviewError', message: message.slice(0, 4000) };
     }
     default:
       throw new InvalidMessageError(`unknown message type ${JSON.stringify(raw['type'])}`);

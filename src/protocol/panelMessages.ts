@@ -197,12 +197,41 @@ export function parseExportFile(v: unknown): ExportFile {
   return { fileName, format, encoding: expected, data };
 }
 
-/** Validates a message from a webview; throws InvalidMessageError on anything unexpected. */
-export function parseWebviewMessage(raw: unknown): WebviewToHost {
-  if (!isRecord(raw)) throw new InvalidMessageError('message must be an object');
+/** The messages every MoSEAR webview sends (the handshake, exports, its own errors). */
+export type SharedWebviewMessage = Extract<
+  WebviewToHost,
+  { type: 'ready' | 'exportFile' | 'exportReport' | 'webviewError' }
+>;
+
+/** Validates a shared message; undefined when `raw` is of another type (throws when malformed). */
+export function parseSharedMessage(raw: Record<string, unknown>): SharedWebviewMessage | undefined {
   switch (raw['type']) {
     case 'ready':
       return { type: 'ready' };
+    case 'exportFile':
+      return {
+        type: 'exportFile',
+        requestId: requestIdOf(raw),
+        file: parseExportFile(raw['file']),
+      };
+    case 'exportReport':
+      return { type: 'exportReport', requestId: requestIdOf(raw) };
+    case 'webviewError': {
+      const message = raw['message'];
+      if (typeof message !== 'string') throw new InvalidMessageError('message must be a string');
+      return { type: 'webviewError', message: message.slice(0, 4000) };
+    }
+    default:
+      return undefined;
+  }
+}
+
+/** Validates a message from a webview; throws InvalidMessageError on anything unexpected. */
+export function parseWebviewMessage(raw: unknown): WebviewToHost {
+  if (!isRecord(raw)) throw new InvalidMessageError('message must be an object');
+  const shared = parseSharedMessage(raw);
+  if (shared !== undefined) return shared;
+  switch (raw['type']) {
     case 'run':
       return {
         type: 'run',
@@ -211,21 +240,8 @@ export function parseWebviewMessage(raw: unknown): WebviewToHost {
       };
     case 'saveDefaults':
       return { type: 'saveDefaults', controls: parseControlsShape(raw['controls']) };
-    case 'exportFile':
-      return {
-        type: 'exportFile',
-        requestId: requestIdOf(raw),
-        file: parseExportFile(raw['file']),
-      };
     case 'saveResult':
       return { type: 'saveResult', requestId: requestIdOf(raw) };
-    case 'exportReport':
-      return { type: 'exportReport', requestId: requestIdOf(raw) };
-    case 'webviewError': {
-      const message = raw['message'];
-      if (typeof message !== 'string') throw new InvalidMessageError('message must be a string');
-      return { type: 'webviewError', message: message.slice(0, 4000) };
-    }
     default:
       throw new InvalidMessageError(`unknown message type ${JSON.stringify(raw['type'])}`);
   }

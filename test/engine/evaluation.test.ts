@@ -22,7 +22,7 @@ import {
   WORKER_SCRIPT,
   requireEngineFiles,
 } from '../helpers/engineFixtures';
-import { REPO_ROOT } from '../helpers/golden';
+import { TEST_SPLIT, writeSplitManifest } from '../helpers/splitManifest';
 import { scratchDir } from '../helpers/tempFiles';
 import { makeAudioOnly, makeGarbage, makeTruncated } from '../fixtures/decodeClips';
 import type { BenchmarkSummary } from '../../src/core/evaluation/benchmarkSummary';
@@ -31,24 +31,7 @@ import { readRunDirectory, runBenchmark } from '../../src/core/evaluation/benchm
 import { summarizeBenchmark } from '../../src/core/evaluation/benchmarkSummary';
 import { SystemFfmpegDecoder } from '../../src/core/decode/systemFfmpegDecoder';
 
-const SPLIT = join(REPO_ROOT, 'models', 'data', 'ca-mer-synth', 'test');
-
-/** 10 clips of each subset, paths relative to `dir`. */
-function writeManifest(dir: string): string {
-  const lines = readFileSync(join(SPLIT, 'manifest.jsonl'), 'utf8').trim().split('\n');
-  const bySubset = new Map<string, string[]>();
-  for (const line of lines) {
-    const row = JSON.parse(line) as { subset: string; path: string };
-    const list = bySubset.get(row.subset) ?? [];
-    if (list.length < 10) {
-      list.push(JSON.stringify({ ...row, path: relative(dir, join(SPLIT, row.path)) }));
-    }
-    bySubset.set(row.subset, list);
-  }
-  const file = join(dir, 'manifest.jsonl');
-  writeFileSync(file, [...bySubset.values()].flat().join('\n') + '\n');
-  return file;
-}
+const SPLIT = TEST_SPLIT;
 
 function summaryOf(dir: string): BenchmarkSummary {
   return JSON.parse(readFileSync(join(dir, 'summary.json'), 'utf8')) as BenchmarkSummary;
@@ -72,7 +55,7 @@ describe('mosear-lens eval', () => {
 
   before(async () => {
     requireEngineFiles();
-    manifest = writeManifest(dir);
+    manifest = writeSplitManifest(dir, 10);
     await evalOk([manifest, '--out', whole, '--jobs', '2']);
   });
 

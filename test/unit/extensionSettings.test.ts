@@ -38,6 +38,7 @@ describe('extension settings', () => {
       layers: null,
     });
     assert.equal(settings.panel.debounceMs, 250);
+    assert.equal(settings.evaluation.jobs, 1);
   });
 
   it('prefers folder over workspace over user values when trusted', () => {
@@ -85,6 +86,7 @@ describe('extension settings', () => {
         'runtime.executionProvider': { workspaceValue: 'tpu' },
         'panel.debounceMs': { workspaceValue: -5 },
         'ar.layers': { workspaceValue: [0, -1] },
+        'evaluation.jobs': { workspaceValue: 99 },
       }),
       true,
     );
@@ -94,7 +96,8 @@ describe('extension settings', () => {
     assert.equal(settings.ar.layers, null);
     assert.equal(settings.runtime.executionProvider, 'auto');
     assert.equal(settings.panel.debounceMs, 250);
-    assert.equal(problems.length, 6);
+    assert.equal(settings.evaluation.jobs, 1);
+    assert.equal(problems.length, 7);
     assert.ok(problems.some((p) => p.startsWith('mosear.ar.alpha: 3 is not a number in [0, 1]')));
   });
 

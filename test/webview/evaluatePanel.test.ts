@@ -8,7 +8,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
-import { join, relative } from 'node:path';
+import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type * as PlaywrightCore from 'playwright-core';
 import type { BrowserContext, Page } from 'playwright-core';
@@ -34,31 +34,14 @@ import {
 } from '../helpers/engineFixtures';
 import { REPO_ROOT } from '../helpers/golden';
 import { decodePng, distinctColours } from '../helpers/pngPixels';
+import { writeSplitManifest } from '../helpers/splitManifest';
 
 const { chromium } = createRequire(__filename)('playwright-core') as typeof PlaywrightCore;
 
 const BUNDLE_DIR = join(REPO_ROOT, 'dist', 'webview');
 const SCREENSHOTS = join(REPO_ROOT, 'test-results', 'webview');
-const SPLIT = join(REPO_ROOT, 'models', 'data', 'ca-mer-synth', 'test');
 const NONCE = 'testNonce0123456789';
 const TAUS = [0.1, 0.3, 0.5];
-
-/** 5 clips of each subset, paths relative to `dir`. */
-function writeManifest(dir: string): string {
-  const lines = readFileSync(join(SPLIT, 'manifest.jsonl'), 'utf8').trim().split('\n');
-  const bySubset = new Map<string, string[]>();
-  for (const line of lines) {
-    const row = JSON.parse(line) as { subset: string; path: string };
-    const list = bySubset.get(row.subset) ?? [];
-    if (list.length < 5) {
-      list.push(JSON.stringify({ ...row, path: relative(dir, join(SPLIT, row.path)) }));
-    }
-    bySubset.set(row.subset, list);
-  }
-  const file = join(dir, 'manifest.jsonl');
-  writeFileSync(file, [...bySubset.values()].flat().join('\n') + '\n');
-  return file;
-}
 
 interface Recorded {
   posted: EvaluationToHost[];
@@ -89,7 +72,7 @@ describe('Evaluate panel webview', { timeout: 180_000 }, () => {
   before(async () => {
     requireEngineFiles();
     for (const file of ['evaluate.js', 'evaluate.css']) readFileSync(join(BUNDLE_DIR, file));
-    const manifest = writeManifest(dir);
+    const manifest = writeSplitManifest(dir, 5);
     const started = performance.now();
     const outcome = await runBenchmark({
       manifest,
@@ -209,7 +192,16 @@ describe('Evaluate panel webview', { timeout: 180_000 }, () => {
 
   async function send(page: Page, message: HostToEvaluation): Promise<void> {
     await page.evaluate((m) => (globalThis as unknown as PageGlobals).postMessage(m, '*'), message);
-    // Views redraw on the next animation frame.
+    await nextFrame(page);
+  }
+
+  /** Picks an option; views redraw on the next animation frame, so wait for it. */
+  async function select(page: Page, selector: string, value: string): Promise<void> {
+    await page.selectOption(selector, value);
+    await nextFrame(page);
+  }
+
+  async function nextFrame(page: Page): Promise<void> {
     await page.evaluate(
       () =>
         new Promise((resolve) =>
@@ -275,7 +267,7 @@ describe('Evaluate panel webview', { timeout: 180_000 }, () => {
     assert.deepEqual(labels, TAUS.map(String));
     const first = summary.checkpoints[0];
     assert.ok(first !== undefined);
-    await page.selectOption('[data-testid=eval-sweep-checkpoint]', first.name);
+    await select(page, '[data-testid=eval-sweep-checkpoint]', first.name);
     // Column 1 is the first subset's accuracy (CA-MER order: consistent first).
     const firstSubset = await texts(page, '[data-testid=eval-sweep-table] tbody td:nth-child(2)');
     const points = first.settings.filter((s) => s.sweep !== null);
@@ -329,7 +321,7 @@ describe('Evaluate panel webview', { timeout: 180_000 }, () => {
     );
     assert.ok(withFlips.length > 0, 'some setting must flip an answer on 15 clips');
     for (const { c, s } of withFlips) {
-      await page.selectOption('[data-testid=eval-flips-pick]', `${c.name}\n${s.id}`);
+      await select(page, '[data-testid=eval-flips-pick]', `${c.name}\n${s.id}`);
       const rows = await page.$$eval('table[data-testid=eval-flips] tbody tr', (trs) =>
         trs.map((tr) => (tr as unknown as { dataset: Record<string, string> }).dataset),
       );
@@ -341,14 +333,14 @@ describe('Evaluate panel webview', { timeout: 180_000 }, () => {
     const { c, s } = withFlips[0] as (typeof withFlips)[number];
     const flip = s.flips[0];
     assert.ok(flip !== undefined);
-    await page.selectOption('[data-testid=eval-flips-pick]', `${c.name}\n${s.id}`);
+    await select(page, '[data-testid=eval-flips-pick]', `${c.name}\n${s.id}`);
     await page.click(`table[data-testid=eval-flips] tr[data-path="${flip.path}"]`);
     const open = (await recorded(page)).posted.filter((m) => m.type === 'openClip');
     assert.deepEqual(open, [
       { type: 'openClip', clip: flip.clip, checkpoint: c.name, setting: s.id },
     ]);
     // The confusion matrix of a chosen pair holds its counts.
-    await page.selectOption('[data-testid=eval-confusion-pick]', `${c.name}\n${s.id}`);
+    await select(page, '[data-testid=eval-confusion-pick]', `${c.name}\n${s.id}`);
     const cells = await texts(page, 'table.confusion td');
     assert.deepEqual(cells.map(Number), s.confusion.flat());
     assert.equal(await page.isHidden('[data-testid=eval-failed]'), true);

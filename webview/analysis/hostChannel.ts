@@ -1,5 +1,5 @@
-// The panel's link to its host: the VS Code webview API when it exists, otherwise the HTML
-// report's embedded PanelInit (read-only; exports become browser downloads).
+// A panel's link to its host: the VS Code webview API when it exists, otherwise the HTML report's
+// embedded start data (read-only; exports become browser downloads). Shared by every panel.
 import type {
   AnalysisViewState,
   ExportFile,
@@ -15,32 +15,25 @@ interface VsCodeApi {
   setState(state: unknown): void;
 }
 
-/** What the panel needs from wherever it runs. */
-export interface PanelHost {
+/** What a panel needs from wherever it runs (`Out`: its messages, `In`: the host's). */
+export interface WebviewHost<Out, In, State> {
   /** True inside VS Code (a host answers messages); false in a report. */
   readonly hasHost: boolean;
-  post(message: WebviewToHost): void;
-  loadState(): Partial<AnalysisViewState> | undefined;
-  saveState(state: AnalysisViewState): void;
+  post(message: Out): void;
+  loadState(): Partial<State> | undefined;
+  saveState(state: State): void;
   /** Starts the handshake; `onMessage` receives `init` and everything after it. */
-  start(onMessage: (message: HostToWebview) => void): void;
+  start(onMessage: (message: In) => void): void;
   /** Saves a file the browser way (report mode only). */
   download(file: ExportFile): void;
 }
 
-function isHostMessage(data: unknown): data is HostToWebview {
-  if (typeof data !== 'object' || data === null) return false;
-  const type = (data as { type?: unknown }).type;
-  return (
-    type === 'init' ||
-    type === 'runStarted' ||
-    type === 'runResult' ||
-    type === 'runFailed' ||
-    type === 'saved'
-  );
-}
+/** The Analysis panel's host. */
+export type PanelHost = WebviewHost<WebviewToHost, HostToWebview, AnalysisViewState>;
 
-function stateOf(raw: unknown): Partial<AnalysisViewState> | undefined {
+const ANALYSIS_HOST_TYPES = ['init', 'runStarted', 'runResult', 'runFailed', 'saved'];
+
+function stateOf<State>(raw: unknown): Partial<State> | undefined {
   return typeof raw === 'object' && raw !== null ? raw : undefined;
 }
 
@@ -63,25 +56,33 @@ export function browserDownload(file: ExportFile): void {
   setTimeout(() => URL.revokeObjectURL(url), 10_000);
 }
 
-/** The VS Code host: messages through `acquireVsCodeApi`. */
-function vscodeHost(api: VsCodeApi): PanelHost {
-  return {
-    hasHost: true,
-    post: (message) => api.postMessage(message),
-    loadState: () => stateOf(api.getState()),
-    saveState: (state) => api.setState(state),
-    start(onMessage) {
-      window.addEventListener('message', (event: MessageEvent<unknown>) => {
-        if (isHostMessage(event.data)) onMessage(event.data);
-      });
-      api.postMessage({ type: 'ready' } satisfies WebviewToHost);
-    },
-    download: browserDownload,
-  };
-}
-
-/** A report: the PanelInit embedded in the page; errors only surface in the page itself. */
-function reportHost(): PanelHost {
+/**
+ * Connects a panel: VS Code's API when it exists (messages of `hostTypes` are handed on, and
+ * `ready` starts the handshake), otherwise a report, whose embedded JSON `reportInit` turns into
+ * the first message (read-only: nothing is posted, exports become downloads).
+ */
+export function connectWebviewHost<Out, In, State>(
+  hostTypes: readonly string[],
+  reportInit: (embedded: unknown) => In,
+): WebviewHost<Out, In, State> {
+  const acquire = (globalThis as { acquireVsCodeApi?: () => VsCodeApi }).acquireVsCodeApi;
+  if (typeof acquire === 'function') {
+    const api = acquire();
+    return {
+      hasHost: true,
+      post: (message) => api.postMessage(message),
+      loadState: () => stateOf(api.getState()),
+      saveState: (state) => api.setState(state),
+      start(onMessage) {
+        window.addEventListener('message', (event: MessageEvent<unknown>) => {
+          const type: unknown = (event.data as { type?: unknown } | null)?.type;
+          if (typeof type === 'string' && hostTypes.includes(type)) onMessage(event.data as In);
+        });
+        api.postMessage({ type: 'ready' });
+      },
+      download: browserDownload,
+    };
+  }
   return {
     hasHost: false,
     post: () => undefined,
@@ -89,16 +90,18 @@ function reportHost(): PanelHost {
     saveState: () => undefined,
     start(onMessage) {
       const data = document.getElementById(REPORT_DATA_ELEMENT_ID)?.textContent ?? 'null';
-      const init = JSON.parse(data) as PanelInit | null;
-      if (init === null) throw new Error(`no embedded #${REPORT_DATA_ELEMENT_ID} data`);
-      onMessage({ type: 'init', init: { ...init, canRun: false } });
+      const embedded = JSON.parse(data) as unknown;
+      if (embedded === null) throw new Error(`no embedded #${REPORT_DATA_ELEMENT_ID} data`);
+      onMessage(reportInit(embedded));
     },
     download: browserDownload,
   };
 }
 
-/** Picks the host: VS Code when its API exists, otherwise report mode. */
+/** The Analysis panel's host: VS Code, or report mode with `canRun` off. */
 export function connectHost(): PanelHost {
-  const acquire = (globalThis as { acquireVsCodeApi?: () => VsCodeApi }).acquireVsCodeApi;
-  return typeof acquire === 'function' ? vscodeHost(acquire()) : reportHost();
+  return connectWebviewHost(ANALYSIS_HOST_TYPES, (init) => ({
+    type: 'init',
+    init: { ...(init as PanelInit), canRun: false },
+  }));
 }

@@ -7,6 +7,7 @@ import { createHash } from 'node:crypto';
 import { mkdir, open, readFile, stat, truncate, writeFile } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
 import type { ContractMetadata } from '../../protocol/contract';
+import type { EvaluationProgress } from '../../protocol/evaluationMessages';
 import { softmax, argmax } from '../analysis/probabilities';
 import { tokenAttentionSummary } from '../analysis/tokenAttention';
 import { uapPerLayer } from '../analysis/uap';
@@ -41,19 +42,8 @@ import { readManifest, locateManifest, type ManifestEntry } from './manifest';
 export const PLAN_FILE = 'plan.json';
 export const RECORDS_FILE = 'records.jsonl';
 
-/** How far a run has got. */
-export interface BenchmarkProgress {
-  /** Clips of this shard finished (resumed ones included). */
-  done: number;
-  total: number;
-  /** Finished by an earlier run and skipped. */
-  resumed: number;
-  /** Clips with at least one error record. */
-  failed: number;
-  elapsedMs: number;
-  /** Estimated time left from this run's pace; null before the first clip. */
-  etaMs: number | null;
-}
+/** How far a run has got: the Evaluate panel's progress message carries it as is. */
+export type BenchmarkProgress = EvaluationProgress;
 
 /** What to evaluate and where to keep it. */
 export interface BenchmarkOptions {
