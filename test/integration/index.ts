@@ -6,6 +6,7 @@ import { registerActivationSuite } from './activation';
 import { registerAnalysisSuite } from './analysis';
 import { registerCheckpointSuite } from './checkpoints';
 import { registerCompareSuite } from './compare';
+import { registerEvaluationSuite } from './evaluation';
 import { registerPanelProtocolSuite } from './panelProtocol';
 import { registerPanelSavesSuite } from './panelSaves';
 import { registerRestrictedModeSuite } from './restrictedMode';
@@ -33,6 +34,7 @@ export function run(): Promise<void> {
     registerCheckpointSuite();
     registerRuntimeInfoSuite();
     registerSavedResultSuite();
+    registerEvaluationSuite();
   }
   // scripts/vscode/code-server-as-vscode.mjs prints the page's console between these lines.
   console.log(SUITE_START);

@@ -3,7 +3,7 @@
 // Here VS Code cannot be downloaded, so `vscodeExecutablePath` is our code-server wrapper, which
 // accepts the desktop flags; with MOSEAR_VSCODE_DESKTOP=1 runTests downloads desktop VS Code.
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { runTests } from '@vscode/test-electron';
 
@@ -39,7 +39,25 @@ function prepareWorkspace(): string {
     join(root, 'models', 'checkpoints', 'emotion-llama-tiny.onnx'),
     join(workspace, 'workspace-model.onnx'),
   );
+  prepareEvaluationFolder(join(workspace, 'eval-split'));
   return workspace;
+}
+
+/** 4 clips of each CA-MER subset copied from the committed test split, with their manifest. */
+function prepareEvaluationFolder(folder: string): void {
+  const split = join(root, 'models', 'data', 'ca-mer-synth', 'test');
+  mkdirSync(folder, { recursive: true });
+  const taken = new Map<string, number>();
+  const lines: string[] = [];
+  for (const line of readFileSync(join(split, 'manifest.jsonl'), 'utf8').trim().split('\n')) {
+    const row = JSON.parse(line) as { path: string; subset: string };
+    const n = taken.get(row.subset) ?? 0;
+    if (n >= 4) continue;
+    taken.set(row.subset, n + 1);
+    copyFileSync(join(split, row.path), join(folder, row.path));
+    lines.push(line);
+  }
+  writeFileSync(join(folder, 'manifest.jsonl'), `${lines.join('\n')}\n`);
 }
 
 async function main(): Promise<number> {

@@ -1,0 +1,89 @@
+// "Evaluate Benchmark" in a running VS Code: the command on the workspace's small manifest (clips
+// copied from the committed test split by runTests) opens the Evaluate panel, whose webview
+// receives the summary; a cancelled run keeps its records and running it again resumes.
+import assert from 'node:assert/strict';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import * as vscode from 'vscode';
+import type { EvaluationOutcome } from '../../src/extension/evaluationPanel';
+import { closeAll, mosear, waitFor, workspaceFile } from './harness';
+
+/** The folder runTests fills with clips and a manifest.jsonl. */
+export const EVAL_FOLDER = 'eval-split';
+
+function recordLines(runDir: string): number {
+  const file = join(runDir, 'records.jsonl');
+  if (!existsSync(file)) return 0;
+  return readFileSync(file, 'utf8')
+    .split('\n')
+    .filter((l) => l.trim() !== '').length;
+}
+
+/** Registers the suite (mocha TDD globals must exist). */
+export function registerEvaluationSuite(): void {
+  suite('Evaluate Benchmark', () => {
+    teardown(closeAll);
+
+    test('the command evaluates the folder and the panel receives the summary', async () => {
+      const { api } = await mosear();
+      const runDir = workspaceFile(join('.mosear', 'eval', 'integration-whole')).fsPath;
+      rmSync(runDir, { recursive: true, force: true });
+      const outcome = await vscode.commands.executeCommand<EvaluationOutcome | undefined>(
+        'mosear.evaluateBenchmark',
+        workspaceFile(EVAL_FOLDER),
+        { outDir: runDir, jobs: 1 },
+      );
+      assert.ok(outcome, `no outcome; errors shown: ${api.errorsShown().join(' | ')}`);
+      assert.equal(outcome.status, 'finished', outcome.error ?? '');
+      const summary = outcome.summary;
+      assert.ok(summary);
+      assert.equal(summary.clips, 12);
+      assert.deepEqual(
+        summary.checkpoints.map((c) => c.evaluated),
+        [12, 12],
+      );
+      const panel = await waitFor('an Evaluate panel that received the summary', () =>
+        api
+          .evaluations()
+          .find(
+            (p) => p.runDir === runDir && p.ready && p.posted.includes('finished') && p.summary,
+          ),
+      );
+      assert.equal(panel.status, 'finished');
+      assert.equal(recordLines(runDir), 24);
+    });
+
+    test('cancelling keeps the records; the same evaluation again resumes', async () => {
+      const { api } = await mosear();
+      const runDir = workspaceFile(join('.mosear', 'eval', 'integration-resume')).fsPath;
+      rmSync(runDir, { recursive: true, force: true });
+      // A sweep makes each clip slow enough to cancel midway.
+      const args = { outDir: runDir, jobs: 1, sweeps: ['tau=0.05:0.95:0.05'] };
+      const first = vscode.commands.executeCommand<EvaluationOutcome | undefined>(
+        'mosear.evaluateBenchmark',
+        workspaceFile(EVAL_FOLDER),
+        args,
+      );
+      await waitFor('two clips evaluated', () =>
+        api.evaluations().find((p) => p.runDir === runDir && (p.progress?.done ?? 0) >= 2),
+      );
+      await api.sendToEvaluation(runDir, { type: 'cancel' });
+      const cancelled = await first;
+      assert.ok(cancelled, `no outcome; errors shown: ${api.errorsShown().join(' | ')}`);
+      assert.equal(cancelled.status, 'cancelled');
+      const kept = recordLines(runDir);
+      assert.ok(kept >= 4 && kept < 24, `${kept} records kept`);
+
+      const second = await vscode.commands.executeCommand<EvaluationOutcome | undefined>(
+        'mosear.evaluateBenchmark',
+        workspaceFile(EVAL_FOLDER),
+        args,
+      );
+      assert.ok(second);
+      assert.equal(second.status, 'finished', second.error ?? '');
+      assert.ok(second.resumed >= 2, `resumed ${second.resumed}`);
+      assert.equal(second.summary?.clips, 12);
+      assert.equal(recordLines(runDir), 24);
+    });
+  });
+}
