@@ -5,16 +5,12 @@
 import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import type * as PlaywrightCore from 'playwright-core';
 import type { BrowserContext, Page } from 'playwright-core';
 import { applyFlagRule } from '../../src/core/ar/flagRule';
 import { AnalysisEngine } from '../../src/core/engine/analysisEngine';
-import { buildHtmlReport, reportThemeCss } from '../../src/core/reports/htmlReport';
+import { buildHtmlReport } from '../../src/core/reports/htmlReport';
 import type { AnalysisResult } from '../../src/protocol/analysisResult';
 import type { ArControls } from '../../src/protocol/contract';
 import {
@@ -33,14 +29,15 @@ import {
 } from '../helpers/engineFixtures';
 import { REPO_ROOT } from '../helpers/golden';
 import { decodePng, distinctColours } from '../helpers/pngPixels';
+import {
+  BUNDLE_DIR,
+  launchTestChromium,
+  serveBundle,
+  type BundleServer,
+} from '../helpers/webviewBrowser';
 
-// playwright-core is loaded at run time, not bundled into the test (it reads its own files).
-const { chromium } = createRequire(__filename)('playwright-core') as typeof PlaywrightCore;
-
-const BUNDLE_DIR = join(REPO_ROOT, 'dist', 'webview');
 const SCREENSHOTS = join(REPO_ROOT, 'test-results', 'webview');
 const CLIP = join(SAMPLES_DIR, 'sample-video-aligned-sad.mp4');
-const NONCE = 'testNonce0123456789';
 const DEBOUNCE_MS = 40;
 
 /** AR on every layer with the share statistic at τ: low τ flags heads on both checkpoints. */
@@ -123,16 +120,13 @@ describe('Analysis panel webview', { timeout: 120_000 }, () => {
   const dir = mkdtempSync(join(tmpdir(), 'mosear-webview-'));
   let engine: AnalysisEngine;
   let context: BrowserContext;
-  let server: Server;
+  let server: BundleServer | undefined;
   let origin = '';
   const results: Record<'tiny' | 'tinyHighTau' | 'baseline', AnalysisResult> = {} as never;
   const problems: string[] = [];
 
   before(async () => {
     requireEngineFiles();
-    for (const file of ['analysis.js', 'analysis.css']) {
-      readFileSync(join(BUNDLE_DIR, file)); // fails clearly when the bundle was not built
-    }
     engine = new AnalysisEngine({ workerScript: WORKER_SCRIPT, cores: 1, toolVersion: 'test' });
     const analyze = (modelPath: string, tau: number) =>
       engine.analyze({
@@ -150,65 +144,14 @@ describe('Analysis panel webview', { timeout: 120_000 }, () => {
     }
     assert.ok(flaggedHeads(results.tiny).length > 0, 'the AR setting must flag heads');
 
-    server = createServer((req, res) => {
-      const url = req.url ?? '/';
-      if (url === '/panel') {
-        res.setHeader(
-          'Content-Security-Policy',
-          `default-src 'none'; img-src data: ${origin}; style-src ${origin} 'nonce-${NONCE}'; script-src 'nonce-${NONCE}'`,
-        );
-        res.setHeader('Content-Type', 'text/html; charset=utf-8');
-        // Like VS Code's webview HTML: theme variables on the page, the bundle by URL + nonce.
-        res.end(
-          `<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">` +
-            `<style nonce="${NONCE}">${reportThemeCss()}</style>` +
-            `<link rel="stylesheet" href="${origin}/analysis.css"></head>` +
-            `<body class="vscode-dark"><div id="app"></div>` +
-            `<script nonce="${NONCE}" src="${origin}/analysis.js"></script></body></html>`,
-        );
-        return;
-      }
-      const file = url === '/analysis.js' || url === '/analysis.css' ? url.slice(1) : null;
-      if (file === null) {
-        // The browser's own favicon request is not the panel's doing.
-        res.statusCode = url === '/favicon.ico' ? 204 : 404;
-        res.end();
-        return;
-      }
-      res.setHeader('Content-Type', file.endsWith('.js') ? 'text/javascript' : 'text/css');
-      res.end(readFileSync(join(BUNDLE_DIR, file)));
-    });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-
-    const home = join(dir, 'home');
-    mkdirSync(home, { recursive: true });
-    context = await chromium.launchPersistentContext(join(dir, 'profile'), {
-      executablePath: '/usr/bin/chromium',
-      headless: true,
-      args: [
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-      env: {
-        ...process.env,
-        HOME: home,
-        XDG_CONFIG_HOME: join(home, '.config'),
-        XDG_CACHE_HOME: join(home, '.cache'),
-        XDG_DATA_HOME: join(home, '.local', 'share'),
-      },
-      viewport: { width: 1200, height: 900 },
-    });
+    server = await serveBundle('analysis');
+    origin = server.origin;
+    context = await launchTestChromium(dir);
   });
 
   after(async () => {
     await context?.close();
-    await new Promise((resolve) => server?.close(resolve));
+    await server?.close();
     await engine?.dispose();
     rmSync(dir, { recursive: true, force: true });
   });

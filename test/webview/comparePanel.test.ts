@@ -2,19 +2,14 @@
 // results from the engine (both shipped checkpoints on a shipped clip, AR at a τ low enough to
 // flag heads), behind the host's CSP with a stub VS Code API, and as an offline HTML report.
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
-import { createRequire } from 'node:module';
-import type { AddressInfo } from 'node:net';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import type * as PlaywrightCore from 'playwright-core';
 import type { BrowserContext, Page } from 'playwright-core';
 import { AnalysisEngine } from '../../src/core/engine/analysisEngine';
 import { compareClip } from '../../src/core/engine/compareClip';
 import { buildCompareReport } from '../../src/core/reports/compareReport';
-import { reportThemeCss } from '../../src/core/reports/htmlReport';
 import type { AnalysisResult } from '../../src/protocol/analysisResult';
 import {
   readComparisonResult,
@@ -37,12 +32,14 @@ import {
 } from '../helpers/engineFixtures';
 import { REPO_ROOT } from '../helpers/golden';
 import { decodePng, distinctColours } from '../helpers/pngPixels';
+import {
+  BUNDLE_DIR,
+  launchTestChromium,
+  serveBundle,
+  type BundleServer,
+} from '../helpers/webviewBrowser';
 
-const { chromium } = createRequire(__filename)('playwright-core') as typeof PlaywrightCore;
-
-const BUNDLE_DIR = join(REPO_ROOT, 'dist', 'webview');
 const CLIP = join(SAMPLES_DIR, 'sample-video-aligned-sad.mp4');
-const NONCE = 'testNonce0123456789';
 
 /** AR on every layer, share statistic, low τ: both checkpoints flag heads (different ones). */
 const AR: Partial<ArControls> = {
@@ -95,13 +92,12 @@ describe('Compare panel webview', { timeout: 120_000 }, () => {
   let engine: AnalysisEngine;
   let comparison: ComparisonResult;
   let context: BrowserContext;
-  let server: Server;
+  let server: BundleServer | undefined;
   let origin = '';
   const problems: string[] = [];
 
   before(async () => {
     requireEngineFiles();
-    for (const file of ['compare.js', 'compare.css']) readFileSync(join(BUNDLE_DIR, file));
     engine = new AnalysisEngine({ workerScript: WORKER_SCRIPT, cores: 2, toolVersion: 'test' });
     const real = await compareClip(engine, {
       clipPath: CLIP,
@@ -123,53 +119,14 @@ describe('Compare panel webview', { timeout: 120_000 }, () => {
       'the two subjects must flag different heads for the differs check to mean something',
     );
 
-    server = createServer((req, res) => {
-      const url = req.url ?? '/';
-      if (url === '/panel') {
-        res.setHeader(
-          'Content-Security-Policy',
-          `default-src 'none'; img-src data: ${origin}; style-src ${origin} 'nonce-${NONCE}'; script-src 'nonce-${NONCE}'`,
-        );
-        res.setHeader('Content-Type', 'text/html; charset=utf-8');
-        res.end(
-          `<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">` +
-            `<style nonce="${NONCE}">${reportThemeCss()}</style>` +
-            `<link rel="stylesheet" href="${origin}/compare.css"></head>` +
-            `<body class="vscode-dark"><div id="app"></div>` +
-            `<script nonce="${NONCE}" src="${origin}/compare.js"></script></body></html>`,
-        );
-        return;
-      }
-      const file = url === '/compare.js' || url === '/compare.css' ? url.slice(1) : null;
-      if (file === null) {
-        res.statusCode = url === '/favicon.ico' ? 204 : 404;
-        res.end();
-        return;
-      }
-      res.setHeader('Content-Type', file.endsWith('.js') ? 'text/javascript' : 'text/css');
-      res.end(readFileSync(join(BUNDLE_DIR, file)));
-    });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-    const home = join(dir, 'home');
-    mkdirSync(home, { recursive: true });
-    context = await chromium.launchPersistentContext(join(dir, 'profile'), {
-      executablePath: '/usr/bin/chromium',
-      headless: true,
-      args: ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking'],
-      env: {
-        ...process.env,
-        HOME: home,
-        XDG_CONFIG_HOME: join(home, '.config'),
-        XDG_CACHE_HOME: join(home, '.cache'),
-      },
-      viewport: { width: 1400, height: 1000 },
-    });
+    server = await serveBundle('compare');
+    origin = server.origin;
+    context = await launchTestChromium(dir, { width: 1400, height: 1000 });
   });
 
   after(async () => {
     await context?.close();
-    await new Promise((resolve) => server?.close(resolve));
+    await server?.close();
     await engine?.dispose();
     rmSync(dir, { recursive: true, force: true });
   });

@@ -189,6 +189,38 @@ export function tokenAttentionView(model: PanelModel): View {
   return view;
 }
 
+/**
+ * Draws a frame's thumbnail dimmed to `alpha` (so a heatmap over it stays readable on busy
+ * images), loading each image once and redrawing when it arrives; false when the result has no
+ * thumbnail of that frame.
+ */
+export function drawFrameThumbnail(
+  ctx: CanvasRenderingContext2D,
+  r: AnalysisResult,
+  frame: number,
+  box: { x: number; y: number; size: number },
+  alpha: number,
+  images: Map<string, HTMLImageElement>,
+  redraw: () => void,
+): boolean {
+  const thumb = r.thumbnails.find((t) => t.frame === frame);
+  if (thumb === undefined) return false;
+  let img = images.get(thumb.dataUri);
+  if (img === undefined) {
+    img = new Image();
+    img.addEventListener('load', redraw, { once: true });
+    img.src = thumb.dataUri;
+    images.set(thumb.dataUri, img);
+  }
+  if (img.complete && img.naturalWidth > 0) {
+    ctx.imageSmoothingEnabled = false;
+    ctx.globalAlpha = alpha;
+    ctx.drawImage(img, box.x, box.y, box.size, box.size);
+    ctx.globalAlpha = 1;
+  }
+  return true;
+}
+
 /** Draws frames, heatmap and audio strip; returns the hit boxes. */
 function draw(
   canvas: HTMLCanvasElement,
@@ -227,23 +259,7 @@ function draw(
       x0,
       LABEL_PX / 2,
     );
-    const thumb = r.thumbnails.find((t) => t.frame === f);
-    if (thumb !== undefined) {
-      let img = images.get(thumb.dataUri);
-      if (img === undefined) {
-        img = new Image();
-        img.addEventListener('load', redraw, { once: true });
-        img.src = thumb.dataUri;
-        images.set(thumb.dataUri, img);
-      }
-      if (img.complete && img.naturalWidth > 0) {
-        ctx.imageSmoothingEnabled = false;
-        // The frame is dimmed so the heatmap over it stays readable on busy images.
-        ctx.globalAlpha = 0.55;
-        ctx.drawImage(img, x0, y0, THUMB_PX, THUMB_PX);
-        ctx.globalAlpha = 1;
-      }
-    } else {
+    if (!drawFrameThumbnail(ctx, r, f, { x: x0, y: y0, size: THUMB_PX }, 0.55, images, redraw)) {
       ctx.fillStyle = p.gridLines;
       ctx.fillRect(x0, y0, THUMB_PX, THUMB_PX);
     }

@@ -9,6 +9,7 @@ import { selectControl } from '../analysis/formControls';
 import { toCsv, tokenWeights } from '../analysis/panelData';
 import { sectionFrame } from '../analysis/sectionFrame';
 import { cssOf, currentPalette, parseColour, type Palette } from '../analysis/theme';
+import { drawFrameThumbnail } from '../analysis/tokenAttentionView';
 import type { View } from '../analysis/view';
 import {
   countDifferences,
@@ -322,21 +323,7 @@ function drawDifference(
     const x0 = f * (THUMB_PX + GAP_PX);
     ctx.fillStyle = p.foreground;
     ctx.fillText(`frame ${f}`, x0, LABEL_PX / 2);
-    const thumb = r.thumbnails.find((t) => t.frame === f);
-    if (thumb !== undefined) {
-      let img = images.get(thumb.dataUri);
-      if (img === undefined) {
-        img = new Image();
-        img.addEventListener('load', redraw, { once: true });
-        img.src = thumb.dataUri;
-        images.set(thumb.dataUri, img);
-      }
-      if (img.complete && img.naturalWidth > 0) {
-        ctx.globalAlpha = 0.45;
-        ctx.drawImage(img, x0, LABEL_PX, THUMB_PX, THUMB_PX);
-        ctx.globalAlpha = 1;
-      }
-    }
+    drawFrameThumbnail(ctx, r, f, { x: x0, y: LABEL_PX, size: THUMB_PX }, 0.45, images, redraw);
     for (const t of r.tokens) {
       if (t.modality !== 'visual' || t.frame !== f) continue;
       const d = diff[t.index]?.difference ?? 0;

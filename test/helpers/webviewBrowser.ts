@@ -1,0 +1,92 @@
+// What the webview tests share: a local server that serves a panel bundle behind the host's CSP
+// (theme variables inlined, the bundle by URL and nonce, like VS Code's webview HTML), and
+// Debian's chromium through playwright-core with its profile and HOME inside a scratch folder.
+import { mkdirSync, readFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import { createRequire } from 'node:module';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import type * as PlaywrightCore from 'playwright-core';
+import type { BrowserContext } from 'playwright-core';
+import { reportThemeCss } from '../../src/core/reports/htmlReport';
+import { REPO_ROOT } from './golden';
+
+/** The built webview bundles. */
+export const BUNDLE_DIR = join(REPO_ROOT, 'dist', 'webview');
+
+/** The CSP nonce the served page uses. */
+export const NONCE = 'testNonce0123456789';
+
+/** A running bundle server: `${origin}/panel` is the page. */
+export interface BundleServer {
+  origin: string;
+  close(): Promise<void>;
+}
+
+/** Serves `/panel` (the bundle `<name>.js`/`.css` behind a strict CSP) on a free local port. */
+export async function serveBundle(name: string): Promise<BundleServer> {
+  for (const ext of ['js', 'css']) readFileSync(join(BUNDLE_DIR, `${name}.${ext}`)); // built?
+  let origin = '';
+  const server: Server = createServer((req, res) => {
+    const url = req.url ?? '/';
+    if (url === '/panel') {
+      res.setHeader(
+        'Content-Security-Policy',
+        `default-src 'none'; img-src data: ${origin}; style-src ${origin} 'nonce-${NONCE}'; script-src 'nonce-${NONCE}'`,
+      );
+      res.setHeader('Content-Type', 'text/html; charset=utf-8');
+      res.end(
+        `<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">` +
+          `<style nonce="${NONCE}">${reportThemeCss()}</style>` +
+          `<link rel="stylesheet" href="${origin}/${name}.css"></head>` +
+          `<body class="vscode-dark"><div id="app"></div>` +
+          `<script nonce="${NONCE}" src="${origin}/${name}.js"></script></body></html>`,
+      );
+      return;
+    }
+    const file = url === `/${name}.js` || url === `/${name}.css` ? url.slice(1) : null;
+    if (file === null) {
+      // The browser's own favicon request is not the panel's doing.
+      res.statusCode = url === '/favicon.ico' ? 204 : 404;
+      res.end();
+      return;
+    }
+    res.setHeader('Content-Type', file.endsWith('.js') ? 'text/javascript' : 'text/css');
+    res.end(readFileSync(join(BUNDLE_DIR, file)));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  return { origin, close: () => new Promise((resolve) => server.close(() => resolve())) };
+}
+
+/** Headless chromium with its profile and HOME under `dir` (removed by the caller after close). */
+export function launchTestChromium(
+  dir: string,
+  viewport = { width: 1200, height: 900 },
+): Promise<BrowserContext> {
+  // playwright-core is loaded at run time, not bundled into the test (it reads its own files).
+  const { chromium } = createRequire(__filename)('playwright-core') as typeof PlaywrightCore;
+  const home = join(dir, 'home');
+  mkdirSync(home, { recursive: true });
+  return chromium.launchPersistentContext(join(dir, 'profile'), {
+    executablePath: '/usr/bin/chromium',
+    headless: true,
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
+    env: {
+      ...process.env,
+      HOME: home,
+      XDG_CONFIG_HOME: join(home, '.config'),
+      XDG_CACHE_HOME: join(home, '.cache'),
+      XDG_DATA_HOME: join(home, '.local', 'share'),
+    },
+    viewport,
+  });
+}
