@@ -106,7 +106,12 @@ export class EvaluationPanel extends Disposable {
   private controller: AbortController | null = null;
 
   /** Shows the panel of this run folder, creating it when none is open. */
-  static createOrShow(host: PanelHost, runDir: string, title: string, note: string) {
+  static createOrShow(
+    host: PanelHost,
+    runDir: string,
+    title: string,
+    note: string,
+  ): EvaluationPanel {
     const existing = EvaluationPanel.open.get(runDir);
     if (existing !== undefined) {
       existing.panel.reveal(undefined, true);

@@ -87,3 +87,38 @@ export function registerEvaluationSuite(): void {
     });
   });
 }
+
+/** Restricted Mode: only the shipped checkpoints evaluate (with the bundled decoder). */
+export function registerRestrictedEvaluationSuite(): void {
+  suite('Evaluate Benchmark in Restricted Mode', () => {
+    teardown(closeAll);
+
+    test('refuses a workspace checkpoint, however valid', async () => {
+      const { api } = await mosear();
+      const before = api.errorsShown().length;
+      const outcome = await vscode.commands.executeCommand<EvaluationOutcome | undefined>(
+        'mosear.evaluateBenchmark',
+        workspaceFile(join(EVAL_FOLDER, 'small.jsonl')),
+        { models: [workspaceFile('workspace-model.onnx').fsPath] },
+      );
+      assert.equal(outcome, undefined);
+      assert.match(api.errorsShown()[before] ?? '', /Restricted Mode/);
+    });
+
+    test('evaluates with the shipped checkpoints and the bundled decoder', async () => {
+      const { api } = await mosear();
+      const runDir = workspaceFile(join('.mosear', 'eval', 'integration-restricted')).fsPath;
+      rmSync(runDir, { recursive: true, force: true });
+      const outcome = await vscode.commands.executeCommand<EvaluationOutcome | undefined>(
+        'mosear.evaluateBenchmark',
+        workspaceFile(join(EVAL_FOLDER, 'small.jsonl')),
+        { outDir: runDir },
+      );
+      assert.ok(outcome, `no outcome; errors shown: ${api.errorsShown().join(' | ')}`);
+      assert.equal(outcome.status, 'finished', outcome.error ?? '');
+      assert.equal(outcome.summary?.clips, 3);
+      assert.deepEqual(outcome.summary?.failed, []);
+      assert.equal(recordLines(runDir), 6);
+    });
+  });
+}

@@ -6,7 +6,7 @@ import { registerActivationSuite } from './activation';
 import { registerAnalysisSuite } from './analysis';
 import { registerCheckpointSuite } from './checkpoints';
 import { registerCompareSuite } from './compare';
-import { registerEvaluationSuite } from './evaluation';
+import { registerEvaluationSuite, registerRestrictedEvaluationSuite } from './evaluation';
 import { registerPanelProtocolSuite } from './panelProtocol';
 import { registerPanelSavesSuite } from './panelSaves';
 import { registerRestrictedModeSuite } from './restrictedMode';
@@ -24,6 +24,7 @@ export function run(): Promise<void> {
   mocha.suite.emit('pre-require', globalThis, 'integration', mocha);
   if (process.env['MOSEAR_INTEGRATION_RESTRICTED'] === '1') {
     registerRestrictedModeSuite();
+    registerRestrictedEvaluationSuite();
   } else {
     registerActivationSuite();
     registerAnalysisSuite();

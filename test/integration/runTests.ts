@@ -43,21 +43,27 @@ function prepareWorkspace(): string {
   return workspace;
 }
 
-/** 4 clips of each CA-MER subset copied from the committed test split, with their manifest. */
+/**
+ * 4 clips of each CA-MER subset copied from the committed test split, with their manifest, and
+ * `small.jsonl` naming one clip of each (for the slower wasm decoder of Restricted Mode).
+ */
 function prepareEvaluationFolder(folder: string): void {
   const split = join(root, 'models', 'data', 'ca-mer-synth', 'test');
   mkdirSync(folder, { recursive: true });
   const taken = new Map<string, number>();
   const lines: string[] = [];
+  const small: string[] = [];
   for (const line of readFileSync(join(split, 'manifest.jsonl'), 'utf8').trim().split('\n')) {
     const row = JSON.parse(line) as { path: string; subset: string };
     const n = taken.get(row.subset) ?? 0;
     if (n >= 4) continue;
     taken.set(row.subset, n + 1);
+    if (n === 0) small.push(line);
     copyFileSync(join(split, row.path), join(folder, row.path));
     lines.push(line);
   }
   writeFileSync(join(folder, 'manifest.jsonl'), `${lines.join('\n')}\n`);
+  writeFileSync(join(folder, 'small.jsonl'), `${small.join('\n')}\n`);
 }
 
 async function main(): Promise<number> {
