@@ -6,6 +6,7 @@ import { basename, dirname, extname, join } from 'node:path';
 import * as vscode from 'vscode';
 import type { AnalysisResult } from '../protocol/analysisResult';
 import { readAnalysisResult } from '../protocol/analysisResultReader';
+import type { HostToCompare } from '../protocol/compareMessages';
 import type { ArControls } from '../protocol/contract';
 import {
   parseWebviewMessage,
@@ -57,6 +58,22 @@ export interface PostedMessage {
   error?: string;
   /** saved's path. */
   path?: string;
+}
+
+/** What tests see of a message a panel posted (the Compare panel's too). */
+export function postedSummary(message: HostToWebview | HostToCompare): PostedMessage {
+  const error =
+    message.type === 'runFailed'
+      ? message.message
+      : message.type === 'saved'
+        ? message.error
+        : null;
+  return {
+    type: message.type,
+    ...('requestId' in message ? { requestId: message.requestId } : {}),
+    ...(error === null ? {} : { error }),
+    ...(message.type === 'saved' && message.path !== null ? { path: message.path } : {}),
+  };
 }
 
 /** Checks the origin a webview saved in its state (untrusted input). */
@@ -251,18 +268,7 @@ export class AnalysisPanel extends Disposable {
   }
 
   private post(message: HostToWebview): void {
-    const error =
-      message.type === 'runFailed'
-        ? message.message
-        : message.type === 'saved'
-          ? message.error
-          : null;
-    this.posted.push({
-      type: message.type,
-      ...('requestId' in message ? { requestId: message.requestId } : {}),
-      ...(error === null ? {} : { error }),
-      ...(message.type === 'saved' && message.path !== null ? { path: message.path } : {}),
-    });
+    this.posted.push(postedSummary(message));
     this.panel.webview.postMessage(message).then(undefined, (error: unknown) => {
       this.host.logger.error(`posting ${message.type} to the Analysis panel failed`, error);
     });

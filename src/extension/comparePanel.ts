@@ -20,9 +20,10 @@ import {
 import type { ArControls } from '../protocol/contract';
 import { resolveControls } from '../core/engine/analysisEngine';
 import { buildCompareReport, COMPARE_BUNDLE } from '../core/reports/compareReport';
-import type { PanelHost, PostedMessage } from './analysisPanel';
+import { postedSummary, type PanelHost, type PostedMessage } from './analysisPanel';
 import { Disposable } from './dispose';
 import { messageOf } from './logger';
+import { saveWithDialog } from './saveDialog';
 import { buildWebviewHtml, webviewOptions } from './webviewHtml';
 
 /** A Compare panel's state as tests see it. */
@@ -188,18 +189,9 @@ export class ComparePanel extends Disposable {
   }
 
   private post(message: HostToCompare): void {
-    const error =
-      message.type === 'runFailed'
-        ? message.message
-        : message.type === 'saved'
-          ? message.error
-          : null;
     this.posted.push({
-      type: message.type,
-      ...('requestId' in message ? { requestId: message.requestId } : {}),
+      ...postedSummary(message),
       ...('subject' in message ? { subject: message.subject } : {}),
-      ...(error === null ? {} : { error }),
-      ...(message.type === 'saved' && message.path !== null ? { path: message.path } : {}),
     });
     this.panel.webview.postMessage(message).then(undefined, (e: unknown) => {
       this.host.logger.error(`posting ${message.type} to the Compare panel failed`, e);
@@ -226,12 +218,12 @@ export class ComparePanel extends Disposable {
       case 'exportFile': {
         const { file } = message;
         return this.save(message.requestId, file.fileName, () =>
-          Buffer.from(file.data, file.encoding === 'base64' ? 'base64' : 'utf8'),
+          Promise.resolve(Buffer.from(file.data, file.encoding === 'base64' ? 'base64' : 'utf8')),
         );
       }
       case 'saveResult':
         return this.save(message.requestId, `${stem}.comparison.json`, () =>
-          Buffer.from(`${JSON.stringify(this.comparison)}\n`),
+          Promise.resolve(Buffer.from(`${JSON.stringify(this.comparison)}\n`)),
         );
       case 'exportReport':
         return this.save(message.requestId, `${stem}.comparison.html`, () => this.report());
@@ -293,22 +285,12 @@ export class ComparePanel extends Disposable {
   private async save(
     requestId: number,
     fileName: string,
-    bytes: () => Buffer | Promise<Buffer>,
+    bytes: () => Promise<Uint8Array>,
   ): Promise<void> {
     try {
-      const ext = extname(fileName).slice(1);
-      const target = await vscode.window.showSaveDialog({
-        defaultUri: vscode.Uri.file(join(dirname(this.comparison.clip.path), fileName)),
-        filters: ext === '' ? {} : { [ext.toUpperCase()]: [ext] },
-        title: `Save ${fileName}`,
-      });
-      if (target === undefined) {
-        this.post({ type: 'saved', requestId, path: null, error: null });
-        return;
-      }
-      await vscode.workspace.fs.writeFile(target, await bytes());
-      this.host.logger.info(`saved ${target.fsPath}`);
-      this.post({ type: 'saved', requestId, path: target.fsPath, error: null });
+      const path = await saveWithDialog(dirname(this.comparison.clip.path), fileName, bytes);
+      if (path !== null) this.host.logger.info(`saved ${path}`);
+      this.post({ type: 'saved', requestId, path, error: null });
     } catch (error) {
       this.host.logger.error(`saving ${fileName} failed`, error);
       this.post({ type: 'saved', requestId, path: null, error: messageOf(error) });

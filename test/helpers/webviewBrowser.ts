@@ -7,7 +7,7 @@ import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import type * as PlaywrightCore from 'playwright-core';
-import type { BrowserContext } from 'playwright-core';
+import type { BrowserContext, Page } from 'playwright-core';
 import { reportThemeCss } from '../../src/core/reports/htmlReport';
 import { REPO_ROOT } from './golden';
 
@@ -89,4 +89,80 @@ export function launchTestChromium(
     },
     viewport,
   });
+}
+
+/** What the stub VS Code API records in a page (as `globalThis.__mosear`). */
+export interface StubRecord<Out, State> {
+  posted: Out[];
+  violations: string[];
+  /** What the webview last passed to `setState`. */
+  state?: State;
+}
+
+/** The page globals the stub touches (the test config has no DOM types). */
+interface StubGlobals {
+  __mosear: StubRecord<{ type: string }, unknown>;
+  acquireVsCodeApi: () => unknown;
+  postMessage(message: unknown, targetOrigin: string): void;
+  document: {
+    addEventListener(
+      type: 'securitypolicyviolation',
+      listener: (e: { violatedDirective: string; blockedURI: string }) => void,
+    ): void;
+  };
+}
+
+/** Records a page's console errors, CSP reports and page errors in `problems` (cleared first). */
+export function watchProblems(page: Page, problems: string[]): void {
+  problems.length = 0;
+  page.on('console', (m) => {
+    if (m.type() === 'error' || /Content Security Policy/i.test(m.text())) {
+      problems.push(`console: ${m.text()}`);
+    }
+  });
+  page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
+}
+
+/**
+ * Opens a panel page with a stub VS Code API that records every posted message and CSP
+ * violation, keeps `setState`'s state (starting from `saved`), and answers `ready` with
+ * `{ type: 'init', init }`; resolves once the panel shows a result.
+ */
+export async function openWithStubApi(
+  context: BrowserContext,
+  url: string,
+  init: unknown,
+  saved: unknown,
+  problems: string[],
+): Promise<Page> {
+  const page = await context.newPage();
+  watchProblems(page, problems);
+  await page.addInitScript(
+    ({ panelInit, savedState }) => {
+      const g = globalThis as unknown as StubGlobals;
+      const recorded: StubGlobals['__mosear'] = { posted: [], violations: [] };
+      g.__mosear = recorded;
+      g.document.addEventListener('securitypolicyviolation', (e) =>
+        recorded.violations.push(`${e.violatedDirective} ${e.blockedURI}`),
+      );
+      let state: unknown = savedState;
+      g.acquireVsCodeApi = () => ({
+        postMessage(message: { type: string }) {
+          recorded.posted.push(JSON.parse(JSON.stringify(message)) as { type: string });
+          if (message.type === 'ready') {
+            setTimeout(() => g.postMessage({ type: 'init', init: panelInit }, '*'), 0);
+          }
+        },
+        getState: () => state,
+        setState: (s: unknown) => {
+          state = s;
+          recorded.state = s;
+        },
+      });
+    },
+    { panelInit: init, savedState: saved },
+  );
+  await page.goto(url);
+  await page.waitForSelector('#app[data-ready="true"]');
+  return page;
 }

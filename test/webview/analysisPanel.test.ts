@@ -32,7 +32,9 @@ import { decodePng, distinctColours } from '../helpers/pngPixels';
 import {
   BUNDLE_DIR,
   launchTestChromium,
+  openWithStubApi,
   serveBundle,
+  watchProblems,
   type BundleServer,
 } from '../helpers/webviewBrowser';
 
@@ -156,49 +158,13 @@ describe('Analysis panel webview', { timeout: 120_000 }, () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  /** Records console errors, page errors and CSP violations of a page. */
   function watch(page: Page): void {
-    problems.length = 0;
-    page.on('console', (m) => {
-      if (m.type() === 'error' || /Content Security Policy/i.test(m.text())) {
-        problems.push(`console: ${m.text()}`);
-      }
-    });
-    page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
+    watchProblems(page, problems);
   }
 
   /** Opens the panel behind the host's CSP with a stub VS Code API answering `ready`. */
-  async function openPanel(init: PanelInit, savedState?: AnalysisViewState): Promise<Page> {
-    const page = await context.newPage();
-    watch(page);
-    await page.addInitScript(
-      ({ panelInit, saved }) => {
-        const page = globalThis as unknown as PageGlobals;
-        const recorded: Recorded = { posted: [], violations: [] };
-        page.__mosear = recorded;
-        page.document.addEventListener('securitypolicyviolation', (e) =>
-          recorded.violations.push(`${e.violatedDirective} ${e.blockedURI}`),
-        );
-        let state: unknown = saved;
-        page.acquireVsCodeApi = () => ({
-          postMessage(message: WebviewToHost) {
-            recorded.posted.push(JSON.parse(JSON.stringify(message)) as WebviewToHost);
-            if (message.type === 'ready') {
-              setTimeout(() => page.postMessage({ type: 'init', init: panelInit }, '*'), 0);
-            }
-          },
-          getState: () => state,
-          setState: (s: AnalysisViewState) => {
-            state = s;
-            recorded.state = s;
-          },
-        });
-      },
-      { panelInit: init, saved: savedState ?? null },
-    );
-    await page.goto(`${origin}/panel`);
-    await page.waitForSelector('#app[data-ready="true"]');
-    return page;
+  function openPanel(init: PanelInit, savedState?: AnalysisViewState): Promise<Page> {
+    return openWithStubApi(context, `${origin}/panel`, init, savedState ?? null, problems);
   }
 
   async function recorded(page: Page): Promise<Recorded> {

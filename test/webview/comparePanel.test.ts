@@ -35,6 +35,7 @@ import { decodePng, distinctColours } from '../helpers/pngPixels';
 import {
   BUNDLE_DIR,
   launchTestChromium,
+  openWithStubApi,
   serveBundle,
   type BundleServer,
 } from '../helpers/webviewBrowser';
@@ -145,35 +146,8 @@ describe('Compare panel webview', { timeout: 120_000 }, () => {
     };
   }
 
-  async function openPanel(init: CompareInit): Promise<Page> {
-    const page = await context.newPage();
-    problems.length = 0;
-    page.on('console', (m) => {
-      if (m.type() === 'error') problems.push(`console: ${m.text()}`);
-    });
-    page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
-    await page.addInitScript((panelInit) => {
-      const g = globalThis as unknown as PageGlobals;
-      const recorded: Recorded = { posted: [], violations: [] };
-      g.__mosear = recorded;
-      g.document.addEventListener('securitypolicyviolation', (e) =>
-        recorded.violations.push(`${e.violatedDirective} ${e.blockedURI}`),
-      );
-      let state: unknown = null;
-      g.acquireVsCodeApi = () => ({
-        postMessage(message: CompareToHost) {
-          recorded.posted.push(JSON.parse(JSON.stringify(message)) as CompareToHost);
-          if (message.type === 'ready') {
-            setTimeout(() => g.postMessage({ type: 'init', init: panelInit }, '*'), 0);
-          }
-        },
-        getState: () => state,
-        setState: (s: unknown) => (state = s),
-      });
-    }, init);
-    await page.goto(`${origin}/panel`);
-    await page.waitForSelector('#app[data-ready="true"]');
-    return page;
+  function openPanel(init: CompareInit): Promise<Page> {
+    return openWithStubApi(context, `${origin}/panel`, init, null, problems);
   }
 
   async function recorded(page: Page): Promise<Recorded> {
