@@ -18,6 +18,7 @@ import { SystemFfmpegDecoder } from '../core/decode/systemFfmpegDecoder';
 import { parseCommandLine, parseIndex, single } from './commandLine';
 import { UsageError } from './exitCodes';
 import { benchmarkCsvTables } from '../core/reports/benchmarkCsv';
+import { durationText } from '../core/reports/durationText';
 import { formatBenchmarkSummary } from './benchmarkReport';
 
 /** Where the eval command finds its helpers. */
@@ -48,16 +49,11 @@ export const EVAL_USAGE = `usage:
       joins the run folders of all n shards of one evaluation into one run folder (refuses
       missing, repeated or unfinished shards) and writes its summary`;
 
-function formatDuration(ms: number): string {
-  const s = Math.round(ms / 1000);
-  return s < 60 ? `${s} s` : `${Math.floor(s / 60)} min ${s % 60} s`;
-}
-
 function progressLine(p: BenchmarkProgress): string {
-  const eta = p.etaMs === null ? '' : `, about ${formatDuration(p.etaMs)} left`;
+  const eta = p.etaMs === null ? '' : `, about ${durationText(p.etaMs)} left`;
   const resumed = p.resumed > 0 ? ` (${p.resumed} from an earlier run)` : '';
   const failed = p.failed > 0 ? `, ${p.failed} unreadable` : '';
-  return `  ${p.done}/${p.total} clips${resumed}${failed}, ${formatDuration(p.elapsedMs)}${eta}`;
+  return `  ${p.done}/${p.total} clips${resumed}${failed}, ${durationText(p.elapsedMs)}${eta}`;
 }
 
 /** Writes summary.json and the CSV tables of a run folder. */

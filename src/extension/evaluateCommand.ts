@@ -1,14 +1,14 @@
 // "MoSEAR: Evaluate Benchmark": asks for a manifest (or takes the explorer's file or folder),
 // checkpoints, an optional sweep, jobs and a run folder, then runs the evaluation in the Evaluate
 // panel. Tests pass an `EvaluateArguments` object instead of answering the prompts.
-import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { basename, join, resolve } from 'node:path';
+import { basename, join } from 'node:path';
 import * as vscode from 'vscode';
 import { locateManifest } from '../core/evaluation/manifest';
-import { parseSweep, type SweepRequest } from '../core/evaluation/evaluationSettings';
+import type { SweepRequest } from '../core/evaluation/evaluationSettings';
 import type { PanelHost } from './analysisPanel';
-import { EvaluationPanel, manifestTitle, type EvaluationOutcome } from './evaluationPanel';
+import { EvaluationPanel, type EvaluationOutcome } from './evaluationPanel';
+import { defaultRunDir, manifestTitle, parseSweepText } from './evaluationPlan';
 import { messageOf } from './logger';
 import { EVALUATION_JOBS_BOUNDS } from './settings';
 
@@ -118,14 +118,6 @@ async function pickCheckpoints(host: PanelHost): Promise<string[] | undefined> {
   return chosen.flatMap((c) => (c.path === undefined ? [] : [c.path]));
 }
 
-/** Parses sweeps written like the CLI's, several separated by spaces or semicolons. */
-export function parseSweepText(text: string): SweepRequest[] {
-  return text
-    .split(/[\s;]+/)
-    .filter((s) => s !== '')
-    .map(parseSweep);
-}
-
 /** Asks for an optional sweep. */
 async function pickSweep(): Promise<SweepRequest[] | undefined> {
   const items: (vscode.QuickPickItem & { text: string | null })[] = [
@@ -178,29 +170,6 @@ async function pickJobs(host: PanelHost): Promise<number | undefined> {
   return text === undefined ? undefined : Number(text);
 }
 
-/** The default run folder: in the workspace's `.mosear/eval/`, else the global storage. */
-export function defaultRunDir(
-  host: Pick<PanelHost, 'globalStorageDir'>,
-  workspaceDir: string | undefined,
-  manifest: string,
-  models: readonly string[],
-  sweeps: readonly SweepRequest[],
-): { dir: string; note: string } {
-  // The same evaluation (manifest, checkpoints, sweeps) always lands in the same folder, so
-  // running it again resumes; jobs do not change the numbers and are left out.
-  const hash = createHash('sha256')
-    .update(JSON.stringify([resolve(manifest), models.map((m) => resolve(m)), sweeps]))
-    .digest('hex')
-    .slice(0, 10);
-  const name = `${manifestTitle(manifest).replace(/[^\w.-]+/g, '_')}-${hash}`;
-  if (workspaceDir !== undefined) {
-    const dir = join(workspaceDir, '.mosear', 'eval', name);
-    return { dir, note: `Run folder in the workspace: ${dir}` };
-  }
-  const dir = join(host.globalStorageDir, 'eval', name);
-  return { dir, note: `No workspace is open: run folder in the extension's storage, ${dir}` };
-}
-
 /** Asks whether to use the default run folder or another one. */
 async function pickRunDir(suggested: {
   dir: string;
@@ -236,8 +205,9 @@ export async function evaluateBenchmark(
   try {
     const target = uri instanceof vscode.Uri ? uri.fsPath : await pickManifest(host);
     if (target === undefined) return undefined;
-    // Fails early with a clear message when the folder holds no manifest.
-    await locateManifest(target);
+    // Fails early with a clear message when the folder holds no manifest; a folder and its
+    // manifest file then name the same evaluation (and default run folder).
+    const manifestFile = await locateManifest(target);
     const models =
       args === undefined
         ? await pickCheckpoints(host)
@@ -255,7 +225,13 @@ export async function evaluateBenchmark(
       args === undefined ? await pickJobs(host) : (args.jobs ?? settings.evaluation.jobs);
     if (jobs === undefined) return undefined;
     const workspaceDir = vscode.workspace.workspaceFolders?.[0]?.uri.fsPath;
-    const suggested = defaultRunDir(host, workspaceDir, target, models, sweeps);
+    const suggested = defaultRunDir(
+      host.globalStorageDir,
+      workspaceDir,
+      manifestFile,
+      models,
+      sweeps,
+    );
     const run =
       args === undefined
         ? await pickRunDir(suggested)
@@ -266,7 +242,7 @@ export async function evaluateBenchmark(
     const panel = EvaluationPanel.createOrShow(
       host,
       run.dir,
-      manifestTitle(await locateManifest(target)),
+      manifestTitle(manifestFile),
       run.note,
     );
     if (panel.running) {

@@ -4,7 +4,7 @@
 // partial summary to the webview at most four times a second. Every webview message is validated
 // with `parseEvaluationMessage`; revival re-reads the run folder and re-summarises, never re-runs.
 import { readFile } from 'node:fs/promises';
-import { basename, join } from 'node:path';
+import { join } from 'node:path';
 import * as vscode from 'vscode';
 import {
   parseEvaluationMessage,
@@ -27,10 +27,12 @@ import { summarizeBenchmark, type BenchmarkSummary } from '../core/evaluation/be
 import { DecodeCache } from '../core/evaluation/decodeCache';
 import type { SweepRequest } from '../core/evaluation/evaluationSettings';
 import { readManifest, type ManifestEntry } from '../core/evaluation/manifest';
+import { durationText } from '../core/reports/durationText';
 import { buildReportPage } from '../core/reports/htmlReport';
 import { AnalysisPanel, type PanelHost } from './analysisPanel';
 import { analyzeWithProgress } from './clipAnalysis';
 import { Disposable } from './dispose';
+import { manifestTitle } from './evaluationPlan';
 import { messageOf } from './logger';
 import { saveWithDialog } from './saveDialog';
 import { EVALUATE_BUNDLE, buildWebviewHtml, webviewOptions } from './webviewHtml';
@@ -83,12 +85,6 @@ function summaryOf(data: RunData): BenchmarkSummary {
   const records = sortRecords([...data.records], names);
   const clips = shardClips(data.entries.length, data.plan.shard).length;
   return summarizeBenchmark(data.plan, data.entries, records, clips);
-}
-
-/** The manifest's display name: its folder's name when the file is the conventional manifest.* */
-export function manifestTitle(manifestPath: string): string {
-  const name = basename(manifestPath).replace(/\.(jsonl|csv)$/i, '');
-  return name === 'manifest' ? basename(join(manifestPath, '..')) : name;
 }
 
 /** The Evaluate panel of one run folder. */
@@ -293,7 +289,7 @@ export class EvaluationPanel extends Disposable {
               onProgress: (progress) => {
                 this.progress = progress;
                 resumed = progress.resumed;
-                const eta = progress.etaMs === null ? '' : `, ${formatEta(progress.etaMs)} left`;
+                const eta = progress.etaMs === null ? '' : `, ${durationText(progress.etaMs)} left`;
                 const step = progress.total === 0 ? 0 : (100 * progress.done) / progress.total;
                 notification.report({
                   message: `${progress.done}/${progress.total} clips${eta}`,
@@ -439,10 +435,4 @@ export class EvaluationPanel extends Disposable {
       buildReportPage({ script, style, data, title: `MoSEAR evaluation: ${this.title}` }),
     );
   }
-}
-
-/** "12 s" or "3 min 5 s". */
-export function formatEta(ms: number): string {
-  const s = Math.round(ms / 1000);
-  return s < 60 ? `${s} s` : `${Math.floor(s / 60)} min ${s % 60} s`;
 }

@@ -1,15 +1,10 @@
 // The run's header: manifest, run folder, status, a progress bar with the ETA, Cancel, and the
 // failure or cancellation message.
+import { durationText } from '../../src/core/reports/durationText';
 import { el, replaceChildren } from '../analysis/domBuilder';
 import { button } from '../analysis/sectionFrame';
 import type { View } from '../analysis/view';
 import type { EvaluationModel } from './evaluationModel';
-
-/** "12 s" or "3 min 5 s". */
-function duration(ms: number): string {
-  const s = Math.round(ms / 1000);
-  return s < 60 ? `${s} s` : `${Math.floor(s / 60)} min ${s % 60} s`;
-}
 
 const STATUS_TEXT = {
   running: 'Running',
@@ -64,8 +59,8 @@ export function progressView(model: EvaluationModel): View {
         parts.push(`${p.done}/${p.total} clips`);
         if (p.resumed > 0) parts.push(`resumed ${p.resumed} clips from an earlier run`);
         if (p.failed > 0) parts.push(`${p.failed} unreadable`);
-        if (running && p.etaMs !== null) parts.push(`about ${duration(p.etaMs)} left`);
-        else parts.push(`${duration(p.elapsedMs)} elapsed`);
+        if (running && p.etaMs !== null) parts.push(`about ${durationText(p.etaMs)} left`);
+        else parts.push(`${durationText(p.elapsedMs)} elapsed`);
       }
       replaceChildren(
         text,
