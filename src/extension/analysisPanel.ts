@@ -16,12 +16,12 @@ import {
   type PanelInit,
   type PanelOrigin,
 } from '../protocol/panelMessages';
-import { resolveControls } from '../core/engine/analysisEngine';
 import { buildHtmlReport } from '../core/reports/htmlReport';
 import type { Checkpoints } from './checkpoints';
 import type { Config } from './config';
 import { Disposable } from './dispose';
 import type { ExtensionEngine } from './extensionEngine';
+import { LatestRun } from './latestRun';
 import { messageOf, type Logger } from './logger';
 import { saveWithDialog } from './saveDialog';
 import { settingsFromControls, workspaceDefaultsOf } from './settings';
@@ -110,7 +110,8 @@ export class AnalysisPanel extends Disposable {
   private static readonly open = new Map<string, AnalysisPanel>();
   private readonly posted: PostedMessage[] = [];
   private ready = false;
-  private latestRun: { requestId: number; controller: AbortController } | null = null;
+  /** Only the latest re-run is answered; a new one cancels the one before. */
+  private readonly latestRun: LatestRun;
 
   /** Shows the panel of this origin beside the editor, creating it when none is open. */
   static createOrShow(
@@ -178,6 +179,7 @@ export class AnalysisPanel extends Disposable {
     private result: AnalysisResult | null,
   ) {
     super();
+    this.latestRun = new LatestRun(host.engine, host.logger, () => this.isDisposed);
     panel.title = panelTitle(origin, result);
     panel.iconPath = vscode.Uri.joinPath(host.extensionUri, 'media', 'icon.png');
     panel.webview.html = buildWebviewHtml({
@@ -235,8 +237,7 @@ export class AnalysisPanel extends Disposable {
   }
 
   override dispose(): void {
-    this.latestRun?.controller.abort();
-    this.latestRun = null;
+    this.latestRun.cancel();
     if (AnalysisPanel.open.get(originKey(this.origin)) === this) {
       AnalysisPanel.open.delete(originKey(this.origin));
     }
@@ -317,32 +318,20 @@ export class AnalysisPanel extends Disposable {
       });
       return;
     }
-    // Only the latest request is answered; the previous run is cancelled (its worker replaced).
-    this.latestRun?.controller.abort();
-    const controller = new AbortController();
-    this.latestRun = { requestId, controller };
-    const isLatest = (): boolean => !this.isDisposed && this.latestRun?.requestId === requestId;
     const { clipPath, modelPath } = this.origin;
-    try {
-      const model = await this.host.engine.model(modelPath);
-      resolveControls(model.metadata, controls);
-      if (!isLatest()) return;
-      this.post({ type: 'runStarted', requestId });
-      const result = await this.host.engine.analyze(
-        { clipPath, modelPath, controls },
-        controller.signal,
-      );
-      if (!isLatest()) return;
-      this.result = result;
-      this.post({ type: 'runResult', requestId, result });
-    } catch (error) {
-      if (!isLatest()) return;
-      const cancelled = controller.signal.aborted;
-      if (!cancelled) this.host.logger.error('re-run failed', error);
-      this.post({ type: 'runFailed', requestId, message: messageOf(error), cancelled });
-    } finally {
-      if (this.latestRun?.requestId === requestId) this.latestRun = null;
-    }
+    await this.latestRun.run(
+      requestId,
+      { clipPath, modelPath, controls },
+      {
+        started: () => this.post({ type: 'runStarted', requestId }),
+        result: (result) => {
+          this.result = result;
+          this.post({ type: 'runResult', requestId, result });
+        },
+        failed: (message, cancelled) =>
+          this.post({ type: 'runFailed', requestId, message, cancelled }),
+      },
+    );
   }
 
   private async saveDefaults(controls: ArControls): Promise<void> {

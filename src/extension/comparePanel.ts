@@ -18,10 +18,10 @@ import {
   type HostToCompare,
 } from '../protocol/compareMessages';
 import type { ArControls } from '../protocol/contract';
-import { resolveControls } from '../core/engine/analysisEngine';
 import { buildCompareReport, COMPARE_BUNDLE } from '../core/reports/compareReport';
 import { postedSummary, type PanelHost, type PostedMessage } from './analysisPanel';
 import { Disposable } from './dispose';
+import { LatestRun } from './latestRun';
 import { messageOf } from './logger';
 import { saveWithDialog } from './saveDialog';
 import { buildWebviewHtml, webviewOptions } from './webviewHtml';
@@ -61,9 +61,8 @@ export class ComparePanel extends Disposable {
   private static readonly open = new Map<string, ComparePanel>();
   private readonly posted: CompareSnapshot['posted'] = [];
   private ready = false;
-  private readonly latestRuns: Partial<
-    Record<SubjectKey, { requestId: number; controller: AbortController }>
-  > = {};
+  /** Each subject's re-runs: only its latest request is answered. */
+  private readonly latestRuns: Record<SubjectKey, LatestRun>;
 
   /** Shows the panel of this origin beside the editor, creating it when none is open. */
   static createOrShow(
@@ -116,6 +115,8 @@ export class ComparePanel extends Disposable {
     private comparison: ComparisonResult,
   ) {
     super();
+    const runs = (): LatestRun => new LatestRun(host.engine, host.logger, () => this.isDisposed);
+    this.latestRuns = { a: runs(), b: runs() };
     panel.title = compareTitle(comparison.clip.name);
     panel.iconPath = vscode.Uri.joinPath(host.extensionUri, 'media', 'icon.png');
     panel.webview.html = buildWebviewHtml({
@@ -159,7 +160,7 @@ export class ComparePanel extends Disposable {
   }
 
   override dispose(): void {
-    for (const run of Object.values(this.latestRuns)) run.controller.abort();
+    for (const run of Object.values(this.latestRuns)) run.cancel();
     if (ComparePanel.open.get(originKey(this.origin)) === this) {
       ComparePanel.open.delete(originKey(this.origin));
     }
@@ -245,33 +246,21 @@ export class ComparePanel extends Disposable {
       });
       return;
     }
-    this.latestRuns[subject]?.controller.abort();
-    const controller = new AbortController();
-    this.latestRuns[subject] = { requestId, controller };
-    const isLatest = (): boolean =>
-      !this.isDisposed && this.latestRuns[subject]?.requestId === requestId;
     const { clipPath } = this.origin;
     const modelPath = this.origin.models[subject];
-    try {
-      const model = await this.host.engine.model(modelPath);
-      resolveControls(model.metadata, controls);
-      if (!isLatest()) return;
-      this.post({ type: 'runStarted', subject, requestId });
-      const result = await this.host.engine.analyze(
-        { clipPath, modelPath, controls },
-        controller.signal,
-      );
-      if (!isLatest()) return;
-      this.store(subject, result);
-      this.post({ type: 'runResult', subject, requestId, result });
-    } catch (error) {
-      if (!isLatest()) return;
-      const cancelled = controller.signal.aborted;
-      if (!cancelled) this.host.logger.error(`re-run of subject ${subject} failed`, error);
-      this.post({ type: 'runFailed', subject, requestId, message: messageOf(error), cancelled });
-    } finally {
-      if (this.latestRuns[subject]?.requestId === requestId) delete this.latestRuns[subject];
-    }
+    await this.latestRuns[subject].run(
+      requestId,
+      { clipPath, modelPath, controls },
+      {
+        started: () => this.post({ type: 'runStarted', subject, requestId }),
+        result: (result) => {
+          this.store(subject, result);
+          this.post({ type: 'runResult', subject, requestId, result });
+        },
+        failed: (message, cancelled) =>
+          this.post({ type: 'runFailed', subject, requestId, message, cancelled }),
+      },
+    );
   }
 
   /** Keeps a subject's latest result, so saves and reports show what the panel shows. */
