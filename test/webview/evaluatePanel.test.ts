@@ -4,13 +4,9 @@
 // posted message, and as a self-contained HTML report opened offline.
 import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import type * as PlaywrightCore from 'playwright-core';
 import type { BrowserContext, Page } from 'playwright-core';
 import { SystemFfmpegDecoder } from '../../src/core/decode/systemFfmpegDecoder';
 import { runBenchmark } from '../../src/core/evaluation/benchmarkRun';
@@ -19,7 +15,7 @@ import {
   type BenchmarkSummary,
 } from '../../src/core/evaluation/benchmarkSummary';
 import { parseSweep } from '../../src/core/evaluation/evaluationSettings';
-import { buildReportPage, reportThemeCss } from '../../src/core/reports/htmlReport';
+import { buildReportPage } from '../../src/core/reports/htmlReport';
 import {
   parseEvaluationMessage,
   type EvaluationInit,
@@ -35,43 +31,37 @@ import {
 import { REPO_ROOT } from '../helpers/golden';
 import { decodePng, distinctColours } from '../helpers/pngPixels';
 import { writeSplitManifest } from '../helpers/splitManifest';
+import {
+  BUNDLE_DIR,
+  launchTestChromium,
+  openWithStubApi,
+  serveBundle,
+  watchProblems,
+  type BundleServer,
+  type StubRecord,
+} from '../helpers/webviewBrowser';
 
-const { chromium } = createRequire(__filename)('playwright-core') as typeof PlaywrightCore;
-
-const BUNDLE_DIR = join(REPO_ROOT, 'dist', 'webview');
 const SCREENSHOTS = join(REPO_ROOT, 'test-results', 'webview');
-const NONCE = 'testNonce0123456789';
 const TAUS = [0.1, 0.3, 0.5];
 
-interface Recorded {
-  posted: EvaluationToHost[];
-  violations: string[];
-}
+type Recorded = StubRecord<EvaluationToHost, unknown>;
 
+/** The page globals these tests touch (the test config has no DOM types). */
 interface PageGlobals {
   __mosear: Recorded;
-  acquireVsCodeApi: () => unknown;
   postMessage(message: unknown, targetOrigin: string): void;
   requestAnimationFrame(callback: (time: number) => void): number;
-  document: {
-    addEventListener(
-      type: 'securitypolicyviolation',
-      listener: (e: { violatedDirective: string; blockedURI: string }) => void,
-    ): void;
-  };
 }
 
 describe('Evaluate panel webview', { timeout: 180_000 }, () => {
   const dir = mkdtempSync(join(tmpdir(), 'mosear-eval-webview-'));
   let summary: BenchmarkSummary;
   let context: BrowserContext;
-  let server: Server;
-  let origin = '';
+  let server: BundleServer;
   const problems: string[] = [];
 
   before(async () => {
     requireEngineFiles();
-    for (const file of ['evaluate.js', 'evaluate.css']) readFileSync(join(BUNDLE_DIR, file));
     const manifest = writeSplitManifest(dir, 5);
     const started = performance.now();
     const outcome = await runBenchmark({
@@ -91,48 +81,13 @@ describe('Evaluate panel webview', { timeout: 180_000 }, () => {
     ) as BenchmarkSummary;
     assert.equal(summary.clips, 15);
 
-    server = createServer((req, res) => {
-      const url = req.url ?? '/';
-      if (url === '/panel') {
-        res.setHeader(
-          'Content-Security-Policy',
-          `default-src 'none'; img-src data: ${origin}; style-src ${origin} 'nonce-${NONCE}'; script-src 'nonce-${NONCE}'`,
-        );
-        res.setHeader('Content-Type', 'text/html; charset=utf-8');
-        res.end(
-          `<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">` +
-            `<style nonce="${NONCE}">${reportThemeCss()}</style>` +
-            `<link rel="stylesheet" href="${origin}/evaluate.css"></head>` +
-            `<body class="vscode-dark"><div id="app"></div>` +
-            `<script nonce="${NONCE}" src="${origin}/evaluate.js"></script></body></html>`,
-        );
-        return;
-      }
-      const file = url === '/evaluate.js' || url === '/evaluate.css' ? url.slice(1) : null;
-      if (file === null) {
-        res.statusCode = url === '/favicon.ico' ? 204 : 404;
-        res.end();
-        return;
-      }
-      res.setHeader('Content-Type', file.endsWith('.js') ? 'text/javascript' : 'text/css');
-      res.end(readFileSync(join(BUNDLE_DIR, file)));
-    });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-    const home = join(dir, 'home');
-    mkdirSync(home, { recursive: true });
-    context = await chromium.launchPersistentContext(join(dir, 'profile'), {
-      executablePath: '/usr/bin/chromium',
-      headless: true,
-      args: ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking'],
-      env: { ...process.env, HOME: home, XDG_CONFIG_HOME: join(home, '.config') },
-      viewport: { width: 1200, height: 900 },
-    });
+    server = await serveBundle('evaluate');
+    context = await launchTestChromium(dir);
   });
 
   after(async () => {
     await context?.close();
-    await new Promise((resolve) => server?.close(resolve));
+    await server?.close();
     rmSync(dir, { recursive: true, force: true });
   });
 
@@ -149,39 +104,8 @@ describe('Evaluate panel webview', { timeout: 180_000 }, () => {
     };
   }
 
-  function watch(page: Page): void {
-    problems.length = 0;
-    page.on('console', (m) => {
-      if (m.type() === 'error') problems.push(`console: ${m.text()}`);
-    });
-    page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
-  }
-
-  async function openPanel(init: EvaluationInit): Promise<Page> {
-    const page = await context.newPage();
-    watch(page);
-    await page.addInitScript((panelInit) => {
-      const page = globalThis as unknown as PageGlobals;
-      const recorded: Recorded = { posted: [], violations: [] };
-      page.__mosear = recorded;
-      page.document.addEventListener('securitypolicyviolation', (e) =>
-        recorded.violations.push(`${e.violatedDirective} ${e.blockedURI}`),
-      );
-      let state: unknown;
-      page.acquireVsCodeApi = () => ({
-        postMessage(message: EvaluationToHost) {
-          recorded.posted.push(JSON.parse(JSON.stringify(message)) as EvaluationToHost);
-          if (message.type === 'ready') {
-            setTimeout(() => page.postMessage({ type: 'init', init: panelInit }, '*'), 0);
-          }
-        },
-        getState: () => state,
-        setState: (s: unknown) => (state = s),
-      });
-    }, init);
-    await page.goto(`${origin}/panel`);
-    await page.waitForSelector('#app[data-ready="true"]');
-    return page;
+  function openPanel(init: EvaluationInit): Promise<Page> {
+    return openWithStubApi(context, `${server.origin}/panel`, init, null, problems);
   }
 
   async function recorded(page: Page): Promise<Recorded> {
@@ -414,7 +338,7 @@ describe('Evaluate panel webview', { timeout: 180_000 }, () => {
     const file = join(dir, 'report.html');
     writeFileSync(file, html);
     const page = await context.newPage();
-    watch(page);
+    watchProblems(page, problems);
     const requests: string[] = [];
     page.on('request', (r) => requests.push(r.url()));
     await page.goto(`file://${file}`);

@@ -13,36 +13,17 @@ import { fileStem } from './panelData';
 import { PanelModel } from './panelModel';
 import { predictionView } from './predictionView';
 import { button } from './sectionFrame';
-import { refreshPalette, watchTheme } from './theme';
+import { followBrowserSchemeWhenUnthemed, refreshPalette, watchTheme } from './theme';
 import { thresholdView } from './thresholdView';
 import { tokenAttentionView } from './tokenAttentionView';
 import { uapChartView } from './uapChartView';
 import type { View } from './view';
 
-const THEME_CLASSES = ['vscode-light', 'vscode-dark', 'vscode-high-contrast'];
-
-/** Outside VS Code (a report) the body has no theme class: follow the browser's scheme. */
-function followBrowserScheme(): void {
-  const dark = window.matchMedia('(prefers-color-scheme: dark)');
-  const contrast = window.matchMedia('(forced-colors: active)');
-  const apply = (): void => {
-    document.body.classList.remove(...THEME_CLASSES);
-    document.body.classList.add(
-      contrast.matches ? 'vscode-high-contrast' : dark.matches ? 'vscode-dark' : 'vscode-light',
-    );
-  };
-  apply();
-  dark.addEventListener('change', apply);
-  contrast.addEventListener('change', apply);
-}
-
 function start(): void {
   const root =
     document.getElementById('app') ?? document.body.appendChild(el('div', { id: 'app' }));
   const host = connectHost();
-  if (!host.hasHost && !THEME_CLASSES.some((c) => document.body.classList.contains(c))) {
-    followBrowserScheme();
-  }
+  if (!host.hasHost) followBrowserSchemeWhenUnthemed();
   let views: View[] = [];
   const render = (): void => {
     const palette = refreshPalette();

@@ -126,3 +126,24 @@ export function refreshPalette(): Palette {
   current = readPalette();
   return current;
 }
+
+const THEME_CLASSES = ['vscode-light', 'vscode-dark', 'vscode-high-contrast'];
+
+/**
+ * Outside VS Code (a report) the body has no theme class: follow the browser's colour scheme and
+ * forced colours instead. Does nothing when VS Code (or the page) already set a theme class.
+ */
+export function followBrowserSchemeWhenUnthemed(): void {
+  if (THEME_CLASSES.some((c) => document.body.classList.contains(c))) return;
+  const dark = window.matchMedia('(prefers-color-scheme: dark)');
+  const contrast = window.matchMedia('(forced-colors: active)');
+  const apply = (): void => {
+    document.body.classList.remove(...THEME_CLASSES);
+    document.body.classList.add(
+      contrast.matches ? 'vscode-high-contrast' : dark.matches ? 'vscode-dark' : 'vscode-light',
+    );
+  };
+  apply();
+  dark.addEventListener('change', apply);
+  contrast.addEventListener('change', apply);
+}

@@ -6,7 +6,7 @@ import './evaluate.css';
 import { applyChartDefaults } from '../analysis/chartCanvas';
 import { el } from '../analysis/domBuilder';
 import { button } from '../analysis/sectionFrame';
-import { refreshPalette, watchTheme } from '../analysis/theme';
+import { followBrowserSchemeWhenUnthemed, refreshPalette, watchTheme } from '../analysis/theme';
 import type { View } from '../analysis/view';
 import { connectEvaluationHost } from './evaluationHost';
 import { EvaluationModel } from './evaluationModel';
@@ -16,26 +16,11 @@ import { confusionView, scoresView } from './scoresView';
 import { sweepView } from './sweepView';
 import { uapByAnswerView } from './uapByAnswerView';
 
-const THEME_CLASSES = ['vscode-light', 'vscode-dark', 'vscode-high-contrast'];
-
-/** Outside VS Code (a report) the body has no theme class: follow the browser's scheme. */
-function followBrowserScheme(): void {
-  const dark = window.matchMedia('(prefers-color-scheme: dark)');
-  const apply = (): void => {
-    document.body.classList.remove(...THEME_CLASSES);
-    document.body.classList.add(dark.matches ? 'vscode-dark' : 'vscode-light');
-  };
-  apply();
-  dark.addEventListener('change', apply);
-}
-
 function start(): void {
   const root =
     document.getElementById('app') ?? document.body.appendChild(el('div', { id: 'app' }));
   const host = connectEvaluationHost();
-  if (!host.hasHost && !THEME_CLASSES.some((c) => document.body.classList.contains(c))) {
-    followBrowserScheme();
-  }
+  if (!host.hasHost) followBrowserSchemeWhenUnthemed();
   let views: View[] = [];
   // Streaming sends up to four messages a second: redraw once per frame at most.
   let frame = 0;
