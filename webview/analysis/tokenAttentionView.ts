@@ -146,15 +146,7 @@ export function tokenAttentionView(model: PanelModel): View {
       if (built !== r) {
         // Pickers depend on the checkpoint's shape; rebuild their options once per result.
         built = r;
-        replaceChildren(
-          layerPick.select,
-          ...Array.from({ length: L }, (_, l) => el('vscode-option', { value: l }, `layer ${l}`)),
-        );
-        replaceChildren(
-          headPick.select,
-          el('vscode-option', { value: 'mean' }, 'average of heads'),
-          ...Array.from({ length: Hh }, (_, h) => el('vscode-option', { value: h }, `head ${h}`)),
-        );
+        fillLayerHeadPickers(layerPick.select, headPick.select, L, Hh);
       }
       const c = model.choices;
       layerPick.set(String(c.tokenLayer));
@@ -187,6 +179,24 @@ export function tokenAttentionView(model: PanelModel): View {
     },
   };
   return view;
+}
+
+/** The layer picker's options (layer 0…L−1) and the head picker's (the average, head 0…Hh−1). */
+export function fillLayerHeadPickers(
+  layerSelect: HTMLElement,
+  headSelect: HTMLElement,
+  L: number,
+  Hh: number,
+): void {
+  replaceChildren(
+    layerSelect,
+    ...Array.from({ length: L }, (_, l) => el('vscode-option', { value: l }, `layer ${l}`)),
+  );
+  replaceChildren(
+    headSelect,
+    el('vscode-option', { value: 'mean' }, 'average of heads'),
+    ...Array.from({ length: Hh }, (_, h) => el('vscode-option', { value: h }, `head ${h}`)),
+  );
 }
 
 /**

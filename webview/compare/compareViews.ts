@@ -9,7 +9,7 @@ import { selectControl } from '../analysis/formControls';
 import { toCsv, tokenWeights } from '../analysis/panelData';
 import { sectionFrame } from '../analysis/sectionFrame';
 import { cssOf, currentPalette, parseColour, type Palette } from '../analysis/theme';
-import { drawFrameThumbnail } from '../analysis/tokenAttentionView';
+import { drawFrameThumbnail, fillLayerHeadPickers } from '../analysis/tokenAttentionView';
 import type { View } from '../analysis/view';
 import {
   countDifferences,
@@ -253,15 +253,7 @@ export function tokenDifferenceView(cm: CompareViewModel): View {
       const { layers: L, heads: Hh } = ra.model.metadata.architecture;
       if (built !== ra) {
         built = ra;
-        replaceChildren(
-          layerPick.select,
-          ...Array.from({ length: L }, (_, l) => el('vscode-option', { value: l }, `layer ${l}`)),
-        );
-        replaceChildren(
-          headPick.select,
-          el('vscode-option', { value: 'mean' }, 'average of heads'),
-          ...Array.from({ length: Hh }, (_, h) => el('vscode-option', { value: h }, `head ${h}`)),
-        );
+        fillLayerHeadPickers(layerPick.select, headPick.select, L, Hh);
         if (layer >= L) layer = 0;
       }
       layerPick.set(String(layer));
