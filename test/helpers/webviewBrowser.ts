@@ -1,12 +1,11 @@
 // What the webview tests share: a local server that serves a panel bundle behind the host's CSP
 // (theme variables inlined, the bundle by URL and nonce, like VS Code's webview HTML), and
 // Debian's chromium through playwright-core with its profile and HOME inside a scratch folder.
-import { mkdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
-import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import type * as PlaywrightCore from 'playwright-core';
+import { pathToFileURL } from 'node:url';
 import type { BrowserContext, Page } from 'playwright-core';
 import { reportThemeCss } from '../../src/core/reports/htmlReport';
 import { REPO_ROOT } from './golden';
@@ -59,36 +58,15 @@ export async function serveBundle(name: string): Promise<BundleServer> {
   return { origin, close: () => new Promise((resolve) => server.close(() => resolve())) };
 }
 
-/** Headless chromium with its profile and HOME under `dir` (removed by the caller after close). */
-export function launchTestChromium(
-  dir: string,
-  viewport = { width: 1200, height: 900 },
-): Promise<BrowserContext> {
-  // playwright-core is loaded at run time, not bundled into the test (it reads its own files).
-  const { chromium } = createRequire(__filename)('playwright-core') as typeof PlaywrightCore;
-  const home = join(dir, 'home');
-  mkdirSync(home, { recursive: true });
-  return chromium.launchPersistentContext(join(dir, 'profile'), {
-    executablePath: '/usr/bin/chromium',
-    headless: true,
-    args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-    env: {
-      ...process.env,
-      HOME: home,
-      XDG_CONFIG_HOME: join(home, '.config'),
-      XDG_CACHE_HOME: join(home, '.cache'),
-      XDG_DATA_HOME: join(home, '.local', 'share'),
-    },
-    viewport,
-  });
+/**
+ * Headless chromium with its profile and HOME under `dir` (removed by the caller after close):
+ * the e2e harness's launcher (scripts/vscode/codeServer.mjs, a plain ES module loaded at run time).
+ */
+export async function launchTestChromium(dir: string): Promise<BrowserContext> {
+  const harness = (await import(
+    pathToFileURL(join(REPO_ROOT, 'scripts', 'vscode', 'codeServer.mjs')).href
+  )) as { launchChromium(options: { workDir: string }): Promise<BrowserContext> };
+  return harness.launchChromium({ workDir: dir });
 }
 
 /** What the stub VS Code API records in a page (as `globalThis.__mosear`). */

@@ -122,7 +122,7 @@ describe('Compare panel webview', { timeout: 120_000 }, () => {
 
     server = await serveBundle('compare');
     origin = server.origin;
-    context = await launchTestChromium(dir, { width: 1400, height: 1000 });
+    context = await launchTestChromium(dir);
   });
 
   after(async () => {
