@@ -200,6 +200,31 @@ export function fillLayerHeadPickers(
 }
 
 /**
+ * Sizes a canvas to `width` × `height` CSS pixels at the screen's pixel ratio, clears it to the
+ * theme's background and sets the text style; null without a 2D context.
+ */
+export function frameCanvas(
+  canvas: HTMLCanvasElement,
+  width: number,
+  height: number,
+  p: Palette,
+): CanvasRenderingContext2D | null {
+  const ratio = window.devicePixelRatio || 1;
+  canvas.width = Math.round(width * ratio);
+  canvas.height = Math.round(height * ratio);
+  canvas.style.width = `${width}px`;
+  canvas.style.height = `${height}px`;
+  const ctx = canvas.getContext('2d');
+  if (ctx === null) return null;
+  ctx.setTransform(ratio, 0, 0, ratio, 0, 0);
+  ctx.fillStyle = p.background;
+  ctx.fillRect(0, 0, width, height);
+  ctx.font = `12px ${p.fontFamily}`;
+  ctx.textBaseline = 'middle';
+  return ctx;
+}
+
+/**
  * Draws a frame's thumbnail dimmed to `alpha` (so a heatmap over it stays readable on busy
  * images), loading each image once and redrawing when it arrives; false when the result has no
  * thumbnail of that frame.
@@ -246,18 +271,8 @@ function draw(
   const frames = grid?.frames ?? r.clip.frameTimesSeconds.length;
   const width = frames * THUMB_PX + (frames - 1) * GAP_PX;
   const height = LABEL_PX + THUMB_PX + GAP_PX + STRIP_PX + LABEL_PX;
-  const ratio = window.devicePixelRatio || 1;
-  canvas.width = Math.round(width * ratio);
-  canvas.height = Math.round(height * ratio);
-  canvas.style.width = `${width}px`;
-  canvas.style.height = `${height}px`;
-  const ctx = canvas.getContext('2d');
+  const ctx = frameCanvas(canvas, width, height, p);
   if (ctx === null) return [];
-  ctx.setTransform(ratio, 0, 0, ratio, 0, 0);
-  ctx.fillStyle = p.background;
-  ctx.fillRect(0, 0, width, height);
-  ctx.font = `12px ${p.fontFamily}`;
-  ctx.textBaseline = 'middle';
   const hits: HitBox[] = [];
   const maxVisual = Math.max(1e-12, maxVisualOf(r, weights));
   for (let f = 0; f < frames; f++) {

@@ -9,7 +9,11 @@ import { selectControl } from '../analysis/formControls';
 import { toCsv, tokenWeights } from '../analysis/panelData';
 import { sectionFrame } from '../analysis/sectionFrame';
 import { cssOf, currentPalette, parseColour, type Palette } from '../analysis/theme';
-import { drawFrameThumbnail, fillLayerHeadPickers } from '../analysis/tokenAttentionView';
+import {
+  drawFrameThumbnail,
+  fillLayerHeadPickers,
+  frameCanvas,
+} from '../analysis/tokenAttentionView';
 import type { View } from '../analysis/view';
 import {
   countDifferences,
@@ -295,18 +299,8 @@ function drawDifference(
   const frames = grid?.frames ?? r.clip.frameTimesSeconds.length;
   const width = frames * THUMB_PX + (frames - 1) * GAP_PX;
   const height = LABEL_PX + THUMB_PX;
-  const ratio = window.devicePixelRatio || 1;
-  canvas.width = Math.round(width * ratio);
-  canvas.height = Math.round(height * ratio);
-  canvas.style.width = `${width}px`;
-  canvas.style.height = `${height}px`;
-  const ctx = canvas.getContext('2d');
+  const ctx = frameCanvas(canvas, width, height, p);
   if (ctx === null) return;
-  ctx.setTransform(ratio, 0, 0, ratio, 0, 0);
-  ctx.fillStyle = p.background;
-  ctx.fillRect(0, 0, width, height);
-  ctx.font = `12px ${p.fontFamily}`;
-  ctx.textBaseline = 'middle';
   const positive = parseColour(p.visual);
   const negative = parseColour(p.audio);
   const rows = grid?.rows ?? 1;
