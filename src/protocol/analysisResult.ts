@@ -215,7 +215,10 @@ export interface FrameThumbnail {
 
 /** Wall-clock milliseconds per stage of this analysis. */
 export interface AnalysisTimings {
-  /** Getting the clip's tensors: a full decode, or a cache lookup when `decodeCached`. */
+  /**
+   * Getting the clip's tensors: a full decode, or when `decodeCached` a cache lookup or the wait
+   * for the same decode started by a concurrent analysis (a comparison's other subject).
+   */
   decodeMs: number;
   decodeCached: boolean;
   /** Opening the session (0 when the worker's session was reused). */

@@ -3,6 +3,7 @@
 // one checkpoint under two settings; the HTML report embeds the comparison; usage errors.
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { before, describe, test } from 'node:test';
 import { EXIT } from '../../src/cli/exitCodes';
@@ -45,6 +46,11 @@ describe('mosear-lens compare', () => {
     assert.equal(comparison.timings.clipDecodes, 1);
     const cached = SUBJECT_KEYS.map((k) => comparison.subjects[k].result.timings.decodeCached);
     assert.deepEqual(cached.sort(), [false, true], 'one subject decoded, the other reused it');
+    // Two workers share the cores: each session opened with ⌊cores ÷ 2⌋ threads (at least 1).
+    const threads = Math.max(1, Math.floor(availableParallelism() / 2));
+    for (const k of SUBJECT_KEYS) {
+      assert.equal(comparison.subjects[k].result.runtime.intraOpNumThreads, threads, k);
+    }
     for (const [k, model] of [
       ['a', BASELINE_MODEL],
       ['b', MODEL],

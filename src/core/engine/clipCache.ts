@@ -13,7 +13,7 @@ export interface CachedClip {
   modifiedMs: number;
   /** True when this call found it in the cache. */
   cached: boolean;
-  /** Time this call spent: the decode, or the lookup on a hit. */
+  /** Time this call spent: the decode, the lookup on a hit, or the wait for a shared decode. */
   ms: number;
 }
 
