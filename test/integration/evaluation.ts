@@ -51,6 +51,14 @@ export function registerEvaluationSuite(): void {
       );
       assert.equal(panel.status, 'finished');
       assert.equal(recordLines(runDir), 24);
+      // Streaming is throttled: at most one progress message per 250 ms (plus the first).
+      const progressPosts = panel.posted.filter((t) => t === 'progress').length;
+      const elapsedMs = panel.progress?.elapsedMs ?? 0;
+      assert.ok(progressPosts >= 1, 'progress was streamed');
+      assert.ok(
+        progressPosts <= Math.ceil(elapsedMs / 250) + 1,
+        `${progressPosts} progress messages in ${Math.round(elapsedMs)} ms`,
+      );
     });
 
     test('cancelling keeps the records; the same evaluation again resumes', async () => {
