@@ -172,6 +172,7 @@ export class EvaluationPanel extends Disposable {
     private note: string,
   ) {
     super();
+    panel.title = `MoSEAR Eval: ${title}`;
     panel.iconPath = vscode.Uri.joinPath(host.extensionUri, 'media', 'icon.png');
     panel.webview.html = buildWebviewHtml({
       webview: panel.webview,

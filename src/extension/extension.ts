@@ -39,6 +39,8 @@ export interface MosearLensApi {
   evaluations(): EvaluationSnapshot[];
   /** Hands a message to the Evaluate panel of a run folder as if its webview had sent it. */
   sendToEvaluation(runDir: string, message: unknown): Promise<void>;
+  /** Restores an Evaluate panel from a webview state as a window reload would (tests). */
+  restoreEvaluation(state: unknown): Promise<void>;
 }
 
 let engine: ExtensionEngine | undefined;
@@ -136,6 +138,16 @@ export function activate(context: vscode.ExtensionContext): MosearLensApi | unde
           return Promise.reject(new Error(`no Evaluate panel for ${runDir}`));
         return panel.receive(message);
       },
+      restoreEvaluation: (state) =>
+        EvaluationPanel.revive(
+          host,
+          vscode.window.createWebviewPanel(
+            EvaluationPanel.viewType,
+            'MoSEAR Eval',
+            vscode.ViewColumn.Active,
+          ),
+          state,
+        ),
     };
   } catch (error) {
     logger.error('activation failed', error);

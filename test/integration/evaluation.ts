@@ -59,6 +59,21 @@ export function registerEvaluationSuite(): void {
         progressPosts <= Math.ceil(elapsedMs / 250) + 1,
         `${progressPosts} progress messages in ${Math.round(elapsedMs)} ms`,
       );
+
+      // A reload restores the panel from the run folder: the same summary, nothing re-run.
+      await closeAll();
+      await api.restoreEvaluation({ origin: { kind: 'run', runDir } });
+      const restored = await waitFor('the restored Evaluate panel', () =>
+        api.evaluations().find((p) => p.runDir === runDir && p.ready),
+      );
+      assert.equal(restored.status, 'finished');
+      assert.deepEqual(restored.summary, summary);
+      assert.equal(recordLines(runDir), 24);
+      await api.restoreEvaluation({ origin: { kind: 'run', runDir: `${runDir}-missing` } });
+      assert.equal(
+        api.evaluations().some((p) => p.runDir === `${runDir}-missing`),
+        false,
+      );
     });
 
     test('cancelling keeps the records; the same evaluation again resumes', async () => {
