@@ -1,13 +1,23 @@
 // "MoSEAR: Compare Checkpoints on Clip" on a shipped clip: both subjects' results come back,
 // the Compare panel opens and receives them, and a subject re-runs through the panel protocol.
 import assert from 'node:assert/strict';
-import { join } from 'node:path';
+import { readFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import * as vscode from 'vscode';
 import type { CompareSnapshot } from '../../src/extension/comparePanel';
 import type { MosearLensApi } from '../../src/extension/extension';
-import type { ComparisonResult } from '../../src/protocol/comparisonResult';
+import { readComparisonResult, type ComparisonResult } from '../../src/protocol/comparisonResult';
+import { REPORT_DATA_ELEMENT_ID } from '../../src/protocol/panelMessages';
 import { CLIP } from './analysis';
-import { closeAll, EXTENSION_ID, mosear, waitFor, workspaceFile } from './harness';
+import {
+  acceptSaveDialog,
+  closeAll,
+  EXTENSION_ID,
+  mosear,
+  useSimpleDialogs,
+  waitFor,
+  workspaceFile,
+} from './harness';
 
 function shipped(name: string): string {
   const extension = vscode.extensions.getExtension(EXTENSION_ID);
@@ -86,6 +96,36 @@ export function registerCompareSuite(): void {
       // An invalid message is dropped (logged), never acted on.
       await api.sendToCompare(clipPath, { type: 'run', subject: 'z', requestId: 8, controls });
       assert.ok(!api.comparePanels().some((p) => p.posted.some((m) => m.requestId === 8)));
+    });
+
+    test('saves the comparison and its HTML report next to the clip', async () => {
+      const { api } = await mosear();
+      await useSimpleDialogs(true);
+      try {
+        await compare(api, { models: [shipped('emotion-llama-tiny'), shipped('mosear-tiny')] });
+        const clipPath = workspaceFile(CLIP).fsPath;
+        await readyCompare(api, clipPath);
+        const save = (type: 'saveResult' | 'exportReport', requestId: number) =>
+          acceptSaveDialog(
+            type,
+            () => api.sendToCompare(clipPath, { type, requestId }),
+            () =>
+              api
+                .comparePanels()
+                .flatMap((p) => p.posted)
+                .find((m) => m.requestId === requestId && m.type === 'saved'),
+          );
+        const json = await save('saveResult', 301);
+        assert.equal(json, join(dirname(clipPath), 'sample-consistent-happy.comparison.json'));
+        const saved = readComparisonResult(JSON.parse(await readFile(json, 'utf8')));
+        assert.equal(saved.subjects.b.result.model.fileName, 'mosear-tiny.onnx');
+        const html = await readFile(await save('exportReport', 302), 'utf8');
+        assert.match(html, new RegExp(`id="${REPORT_DATA_ELEMENT_ID}"`));
+        assert.match(html, /mosear-lens\/comparison/);
+        assert.ok(!/<script[^>]+src=/.test(html), 'no external scripts');
+      } finally {
+        await useSimpleDialogs(undefined);
+      }
     });
   });
 }

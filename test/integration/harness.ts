@@ -92,3 +92,30 @@ export async function useAsCheckpoint(
   const ok = await vscode.commands.executeCommand<boolean>('mosear.useAsCheckpoint', file);
   return { ok, error: api.errorsShown()[before] };
 }
+
+/**
+ * Sends a save request to a panel and accepts VS Code's simple save dialog (its input holds the
+ * default path; the suite enables `files.simpleDialog`) until the panel's `saved` answer appears.
+ */
+export async function acceptSaveDialog<T extends { error?: string; path?: string }>(
+  what: string,
+  send: () => Promise<void>,
+  answer: () => T | undefined,
+): Promise<string> {
+  const handled = send();
+  const saved = await waitFor(`the ${what} answer`, () => {
+    void vscode.commands.executeCommand('workbench.action.acceptSelectedQuickOpenItem');
+    return answer();
+  });
+  await handled;
+  assert.equal(saved.error, undefined, saved.error);
+  assert.ok(saved.path, 'saved without a path');
+  return saved.path;
+}
+
+/** Turns VS Code's simple file dialogs on or off (undefined: back to the default). */
+export async function useSimpleDialogs(on: boolean | undefined): Promise<void> {
+  await vscode.workspace
+    .getConfiguration('files')
+    .update('simpleDialog.enable', on, vscode.ConfigurationTarget.Workspace);
+}

@@ -4,17 +4,17 @@
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { join, dirname } from 'node:path';
-import * as vscode from 'vscode';
 import { parseAnalysisResult } from '../../src/protocol/analysisResultReader';
 import { REPORT_DATA_ELEMENT_ID } from '../../src/protocol/panelMessages';
 import type { PostedMessage } from '../../src/extension/analysisPanel';
 import { CLIP } from './analysis';
 import {
+  acceptSaveDialog,
   analyzeThroughCommand,
   closeAll,
   mosear,
   readyPanel,
-  waitFor,
+  useSimpleDialogs,
   workspaceFile,
 } from './harness';
 
@@ -22,38 +22,28 @@ import {
 export function registerPanelSavesSuite(): void {
   suite('panel saves', () => {
     suiteSetup(async () => {
-      await vscode.workspace
-        .getConfiguration('files')
-        .update('simpleDialog.enable', true, vscode.ConfigurationTarget.Workspace);
+      await useSimpleDialogs(true);
       const { api } = await mosear();
       await analyzeThroughCommand(api, workspaceFile(CLIP));
       await readyPanel(api, workspaceFile(CLIP).fsPath);
     });
     suiteTeardown(async () => {
-      await vscode.workspace
-        .getConfiguration('files')
-        .update('simpleDialog.enable', undefined, vscode.ConfigurationTarget.Workspace);
+      await useSimpleDialogs(undefined);
       await closeAll();
     });
 
     /** Sends a save request, accepts the dialog's default path, returns the path written. */
     async function save(type: 'saveResult' | 'exportReport', requestId: number): Promise<string> {
       const { api } = await mosear();
-      const answer = (): PostedMessage | undefined =>
-        api
-          .panels()
-          .flatMap((p) => p.posted)
-          .find((m) => m.requestId === requestId && m.type === 'saved');
-      const handled = api.sendToPanel(workspaceFile(CLIP).fsPath, { type, requestId });
-      // Accept the simple dialog (its input holds the default path) until the panel answers.
-      const saved = await waitFor(`the ${type} answer`, () => {
-        void vscode.commands.executeCommand('workbench.action.acceptSelectedQuickOpenItem');
-        return answer();
-      });
-      await handled;
-      assert.equal(saved.error, undefined, saved.error);
-      assert.ok(saved.path, 'saved without a path');
-      return saved.path;
+      return acceptSaveDialog(
+        type,
+        () => api.sendToPanel(workspaceFile(CLIP).fsPath, { type, requestId }),
+        (): PostedMessage | undefined =>
+          api
+            .panels()
+            .flatMap((p) => p.posted)
+            .find((m) => m.requestId === requestId && m.type === 'saved'),
+      );
     }
 
     test('saves the result next to the clip as <clip>.mosear.json', async () => {
