@@ -6,7 +6,7 @@ import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import * as vscode from 'vscode';
 import type { EvaluationOutcome } from '../../src/extension/evaluationPanel';
-import { closeAll, mosear, waitFor, workspaceFile } from './harness';
+import { closeAll, mosear, readyPanel, waitFor, workspaceFile } from './harness';
 
 /** The folder runTests fills with clips and a manifest.jsonl. */
 export const EVAL_FOLDER = 'eval-split';
@@ -59,6 +59,18 @@ export function registerEvaluationSuite(): void {
         progressPosts <= Math.ceil(elapsedMs / 250) + 1,
         `${progressPosts} progress messages in ${Math.round(elapsedMs)} ms`,
       );
+
+      // A flipped clip opens its Analysis panel with that checkpoint and setting's controls.
+      const manifest = readFileSync(
+        workspaceFile(join(EVAL_FOLDER, 'manifest.jsonl')).fsPath,
+        'utf8',
+      );
+      const firstClip = (JSON.parse(manifest.split('\n')[0] ?? '{}') as { path: string }).path;
+      const checkpoint = summary.checkpoints[1]?.name ?? '';
+      await api.sendToEvaluation(runDir, { type: 'openClip', clip: 0, checkpoint, setting: 'pai' });
+      const analysis = await readyPanel(api, workspaceFile(join(EVAL_FOLDER, firstClip)).fsPath);
+      assert.equal(analysis.result?.intervention.controls.mode, 2);
+      assert.equal(analysis.result?.model.metadata.checkpoint.name, checkpoint);
 
       // A reload restores the panel from the run folder: the same summary, nothing re-run.
       await closeAll();
