@@ -1,6 +1,7 @@
 // What the webview tests share: a local server that serves a panel bundle behind the host's CSP
 // (theme variables inlined, the bundle by URL and nonce, like VS Code's webview HTML), and
 // Debian's chromium through playwright-core with its profile and HOME inside a scratch folder.
+import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -143,4 +144,70 @@ export async function openWithStubApi(
   await page.goto(url);
   await page.waitForSelector('#app[data-ready="true"]');
   return page;
+}
+
+/** The few browser shapes page functions touch (the test config has no DOM types). */
+export interface PageElement {
+  dataset: Record<string, string | undefined>;
+  hidden: boolean;
+  value: string;
+  width: number;
+  height: number;
+  textContent: string | null;
+  dispatchEvent(event: unknown): boolean;
+  getContext(kind: '2d'): {
+    getImageData(x: number, y: number, w: number, h: number): { data: Uint8ClampedArray };
+  } | null;
+  toDataURL(): string;
+}
+
+/** What the stub recorded in a page, every posted message checked by the host's `validate`. */
+export async function recordedMessages<Out, State>(
+  page: Page,
+  validate: (message: unknown) => unknown,
+): Promise<StubRecord<Out, State>> {
+  const r = await page.evaluate(
+    () => (globalThis as unknown as { __mosear: StubRecord<Out, State> }).__mosear,
+  );
+  for (const m of r.posted) validate(m);
+  return r;
+}
+
+/** Asserts a page had no CSP violation, posted no `webviewError` and logged no error. */
+export async function assertCleanPage(
+  page: Page,
+  problems: readonly string[],
+  validate: (message: unknown) => unknown,
+): Promise<void> {
+  const r = await recordedMessages<{ type: string }, unknown>(page, validate);
+  assert.deepEqual(r.violations, [], 'CSP violations');
+  assert.deepEqual(
+    r.posted.filter((m) => m.type === 'webviewError'),
+    [],
+    'the webview reported errors',
+  );
+  assert.deepEqual(problems, []);
+}
+
+/** Distinct colours and painted pixels of every canvas under a selector. */
+export function canvasStats(
+  page: Page,
+  selector: string,
+): Promise<{ width: number; height: number; painted: number; colours: number }[]> {
+  return page.$$eval(selector, (canvases) =>
+    canvases.map((c) => {
+      const canvas = c as PageElement;
+      const data = canvas.getContext('2d')?.getImageData(0, 0, canvas.width, canvas.height).data;
+      const colours = new Set<number>();
+      let painted = 0;
+      for (let i = 0; data !== undefined && i < data.length; i += 4) {
+        if ((data[i + 3] ?? 0) > 0) painted++;
+        colours.add(
+          (((data[i] ?? 0) << 24) | ((data[i + 1] ?? 0) << 16) | ((data[i + 2] ?? 0) << 8)) +
+            (data[i + 3] ?? 0),
+        );
+      }
+      return { width: canvas.width, height: canvas.height, painted, colours: colours.size };
+    }),
+  );
 }

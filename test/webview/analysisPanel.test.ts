@@ -30,12 +30,17 @@ import {
 import { REPO_ROOT } from '../helpers/golden';
 import { decodePng, distinctColours } from '../helpers/pngPixels';
 import {
+  assertCleanPage,
   BUNDLE_DIR,
+  canvasStats,
   launchTestChromium,
   openWithStubApi,
+  recordedMessages,
   serveBundle,
   watchProblems,
   type BundleServer,
+  type PageElement,
+  type StubRecord,
 } from '../helpers/webviewBrowser';
 
 const SCREENSHOTS = join(REPO_ROOT, 'test-results', 'webview');
@@ -81,26 +86,7 @@ function flaggedHeads(result: AnalysisResult): string[] {
 }
 
 /** What the stub VS Code API recorded in the page. */
-interface Recorded {
-  posted: WebviewToHost[];
-  violations: string[];
-  /** What the webview last passed to `setState`. */
-  state?: AnalysisViewState;
-}
-
-/** The few browser shapes the page functions touch (the test config has no DOM types). */
-interface PageElement {
-  dataset: Record<string, string | undefined>;
-  hidden: boolean;
-  value: string;
-  width: number;
-  height: number;
-  dispatchEvent(event: unknown): boolean;
-  getContext(kind: '2d'): {
-    getImageData(x: number, y: number, w: number, h: number): { data: Uint8ClampedArray };
-  } | null;
-  toDataURL(): string;
-}
+type Recorded = StubRecord<WebviewToHost, AnalysisViewState>;
 
 /** The page's globals as the init scripts and page functions use them. */
 interface PageGlobals {
@@ -167,11 +153,9 @@ describe('Analysis panel webview', { timeout: 120_000 }, () => {
     return openWithStubApi(context, `${origin}/panel`, init, savedState ?? null, problems);
   }
 
-  async function recorded(page: Page): Promise<Recorded> {
-    const r = await page.evaluate(() => (globalThis as unknown as PageGlobals).__mosear);
+  function recorded(page: Page): Promise<Recorded> {
     // Every message the webview posts must pass the host's validator.
-    for (const m of r.posted) parseWebviewMessage(m);
-    return r;
+    return recordedMessages(page, parseWebviewMessage);
   }
 
   async function send(page: Page, message: HostToWebview): Promise<void> {
@@ -191,15 +175,8 @@ describe('Analysis panel webview', { timeout: 120_000 }, () => {
     );
   }
 
-  async function assertClean(page: Page): Promise<void> {
-    const r = await recorded(page);
-    assert.deepEqual(r.violations, [], 'CSP violations');
-    assert.deepEqual(
-      r.posted.filter((m) => m.type === 'webviewError'),
-      [],
-      'the webview reported errors',
-    );
-    assert.deepEqual(problems, []);
+  function assertClean(page: Page): Promise<void> {
+    return assertCleanPage(page, problems, parseWebviewMessage);
   }
 
   async function setTau(page: Page, tau: number): Promise<number> {
@@ -214,26 +191,6 @@ describe('Analysis panel webview', { timeout: 120_000 }, () => {
         return Number(range.value);
       },
       tau,
-    );
-  }
-
-  /** Distinct colours and painted pixels of every canvas under a selector. */
-  async function canvasStats(page: Page, selector: string) {
-    return page.$$eval(selector, (canvases) =>
-      canvases.map((c) => {
-        const canvas = c as PageElement;
-        const data = canvas.getContext('2d')?.getImageData(0, 0, canvas.width, canvas.height).data;
-        const colours = new Set<number>();
-        let painted = 0;
-        for (let i = 0; data !== undefined && i < data.length; i += 4) {
-          if ((data[i + 3] ?? 0) > 0) painted++;
-          colours.add(
-            (((data[i] ?? 0) << 24) | ((data[i + 1] ?? 0) << 16) | ((data[i + 2] ?? 0) << 8)) +
-              (data[i + 3] ?? 0),
-          );
-        }
-        return { width: canvas.width, height: canvas.height, painted, colours: colours.size };
-      }),
     );
   }
 

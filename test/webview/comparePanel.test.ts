@@ -33,11 +33,16 @@ import {
 import { REPO_ROOT } from '../helpers/golden';
 import { decodePng, distinctColours } from '../helpers/pngPixels';
 import {
+  assertCleanPage,
   BUNDLE_DIR,
+  canvasStats,
   launchTestChromium,
   openWithStubApi,
+  recordedMessages,
   serveBundle,
   type BundleServer,
+  type PageElement,
+  type StubRecord,
 } from '../helpers/webviewBrowser';
 
 const CLIP = join(SAMPLES_DIR, 'sample-video-aligned-sad.mp4');
@@ -50,10 +55,7 @@ const AR: Partial<ArControls> = {
   layers: [1, 1, 1, 1],
 };
 
-interface Recorded {
-  posted: CompareToHost[];
-  violations: string[];
-}
+type Recorded = StubRecord<CompareToHost, unknown>;
 
 interface PageGlobals {
   __mosear: Recorded;
@@ -66,18 +68,6 @@ interface PageGlobals {
       listener: (e: { violatedDirective: string; blockedURI: string }) => void,
     ): void;
   };
-}
-
-interface PageElement {
-  dataset: Record<string, string | undefined>;
-  value: string;
-  width: number;
-  height: number;
-  textContent: string | null;
-  dispatchEvent(event: unknown): boolean;
-  getContext(kind: '2d'): {
-    getImageData(x: number, y: number, w: number, h: number): { data: Uint8ClampedArray };
-  } | null;
 }
 
 function flags(result: AnalysisResult): boolean[][] {
@@ -150,37 +140,20 @@ describe('Compare panel webview', { timeout: 120_000 }, () => {
     return openWithStubApi(context, `${origin}/panel`, init, null, problems);
   }
 
-  async function recorded(page: Page): Promise<Recorded> {
-    const r = await page.evaluate(() => (globalThis as unknown as PageGlobals).__mosear);
+  function recorded(page: Page): Promise<Recorded> {
     // Every message the webview posts must pass the host's validator.
-    for (const m of r.posted) parseCompareMessage(m);
-    return r;
+    return recordedMessages(page, parseCompareMessage);
   }
 
-  async function assertClean(page: Page): Promise<void> {
-    const r = await recorded(page);
-    assert.deepEqual(r.violations, [], 'CSP violations');
-    assert.deepEqual(
-      r.posted.filter((m) => m.type === 'webviewError'),
-      [],
-      'webview errors',
-    );
-    assert.deepEqual(problems, []);
+  function assertClean(page: Page): Promise<void> {
+    return assertCleanPage(page, problems, parseCompareMessage);
   }
 
   /** Painted pixels and distinct colours of the first canvas under a selector. */
-  function canvasStats(page: Page, selector: string) {
-    return page.$eval(selector, (c) => {
-      const canvas = c as PageElement;
-      const data = canvas.getContext('2d')?.getImageData(0, 0, canvas.width, canvas.height).data;
-      const colours = new Set<number>();
-      let painted = 0;
-      for (let i = 0; data !== undefined && i < data.length; i += 4) {
-        if ((data[i + 3] ?? 0) > 0) painted++;
-        colours.add(((data[i] ?? 0) << 16) | ((data[i + 1] ?? 0) << 8) | (data[i + 2] ?? 0));
-      }
-      return { width: canvas.width, height: canvas.height, painted, colours: colours.size };
-    });
+  async function firstCanvasStats(page: Page, selector: string) {
+    const [stats] = await canvasStats(page, selector);
+    assert.ok(stats, `no canvas under ${selector}`);
+    return stats;
   }
 
   const cells = (page: Page, k: SubjectKey, attribute: string): Promise<string[]> =>
@@ -201,7 +174,7 @@ describe('Compare panel webview', { timeout: 120_000 }, () => {
       assert.equal(line.label, prediction.label);
       assert.match(line.text, new RegExp(comparison.subjects[k].label));
     }
-    const uap = await canvasStats(page, '[data-testid=compare-uap-chart] canvas');
+    const uap = await firstCanvasStats(page, '[data-testid=compare-uap-chart] canvas');
     assert.ok(uap.width > 200 && uap.colours >= 16, `UAP chart: ${JSON.stringify(uap)}`);
     const [fa, fb] = [flags(comparison.subjects.a.result), flags(comparison.subjects.b.result)];
     assert.deepEqual(await cells(page, 'a', 'data-flagged'), heads(fa));
@@ -210,7 +183,7 @@ describe('Compare panel webview', { timeout: 120_000 }, () => {
     assert.ok(differ.length > 0);
     assert.deepEqual(await cells(page, 'a', 'data-differs'), differ);
     assert.deepEqual(await cells(page, 'b', 'data-differs'), differ);
-    const diff = await canvasStats(page, '[data-testid=compare-token-diff] canvas');
+    const diff = await firstCanvasStats(page, '[data-testid=compare-token-diff] canvas');
     assert.ok(diff.width > 300 && diff.colours >= 16, `token difference: ${JSON.stringify(diff)}`);
     await page.screenshot({
       path: join(REPO_ROOT, 'test-results', 'webview', 'compare.png'),
@@ -278,7 +251,7 @@ describe('Compare panel webview', { timeout: 120_000 }, () => {
     const file = (await recorded(page)).posted.find((m) => m.type === 'exportFile');
     assert.ok(file?.type === 'exportFile');
     const png = decodePng(Buffer.from(file.file.data, 'base64'));
-    const stats = await canvasStats(page, '[data-testid=compare-uap-chart] canvas');
+    const stats = await firstCanvasStats(page, '[data-testid=compare-uap-chart] canvas');
     assert.equal(png.width, stats.width);
     assert.equal(png.height, stats.height);
     assert.ok(distinctColours(png) >= 16);
