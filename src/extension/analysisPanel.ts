@@ -6,7 +6,7 @@ import { basename, dirname, extname, join } from 'node:path';
 import * as vscode from 'vscode';
 import type { AnalysisResult } from '../protocol/analysisResult';
 import { readAnalysisResult } from '../protocol/analysisResultReader';
-import type { HostToCompare } from '../protocol/compareMessages';
+import type { SubjectKey } from '../protocol/comparisonResult';
 import type { ArControls } from '../protocol/contract';
 import {
   parseWebviewMessage,
@@ -19,9 +19,9 @@ import {
 import { buildHtmlReport } from '../core/reports/htmlReport';
 import type { Checkpoints } from './checkpoints';
 import type { Config } from './config';
-import { Disposable } from './dispose';
 import type { ExtensionEngine } from './extensionEngine';
 import { LatestRun } from './latestRun';
+import { PanelBase, showRestoreFailure } from './panelBase';
 import { messageOf, type Logger } from './logger';
 import { saveWithDialog } from './saveDialog';
 import { settingsFromControls, workspaceDefaultsOf } from './settings';
@@ -54,26 +54,12 @@ export interface PanelSnapshot {
 export interface PostedMessage {
   type: HostToWebview['type'];
   requestId?: number;
+  /** The Compare panel's subject of a run message. */
+  subject?: SubjectKey;
   /** runFailed's message or saved's error. */
   error?: string;
   /** saved's path. */
   path?: string;
-}
-
-/** What tests see of a message a panel posted (the Compare panel's too). */
-export function postedSummary(message: HostToWebview | HostToCompare): PostedMessage {
-  const error =
-    message.type === 'runFailed'
-      ? message.message
-      : message.type === 'saved'
-        ? message.error
-        : null;
-  return {
-    type: message.type,
-    ...('requestId' in message ? { requestId: message.requestId } : {}),
-    ...(error === null ? {} : { error }),
-    ...(message.type === 'saved' && message.path !== null ? { path: message.path } : {}),
-  };
 }
 
 /** Checks the origin a webview saved in its state (untrusted input). */
@@ -104,12 +90,10 @@ export function panelTitle(origin: PanelOrigin, result: AnalysisResult | null): 
 }
 
 /** The Analysis panel for one origin (a clip + checkpoint, or a saved result). */
-export class AnalysisPanel extends Disposable {
+export class AnalysisPanel extends PanelBase<HostToWebview> {
   /** The webview panel type (also the serializer's). */
   static readonly viewType = 'mosear.analysis';
   private static readonly open = new Map<string, AnalysisPanel>();
-  private readonly posted: PostedMessage[] = [];
-  private ready = false;
   /** Only the latest re-run is answered; a new one cancels the one before. */
   private readonly latestRun: LatestRun;
 
@@ -146,13 +130,7 @@ export class AnalysisPanel extends Disposable {
           : readAnalysisResult(saved.result);
       new AnalysisPanel(host, panel, origin, result);
     } catch (error) {
-      host.logger.error('cannot restore an Analysis panel', error);
-      panel.webview.html = buildWebviewHtml({
-        webview: panel.webview,
-        extensionUri: host.extensionUri,
-        title: 'MoSEAR: panel not restored',
-        error: `This panel could not be restored: ${messageOf(error)}. Analyze the clip again.`,
-      });
+      showRestoreFailure(host, panel, error, 'Analyze the clip again.');
     }
   }
 
@@ -173,29 +151,14 @@ export class AnalysisPanel extends Disposable {
   }
 
   private constructor(
-    private readonly host: PanelHost,
-    private readonly panel: vscode.WebviewPanel,
+    host: PanelHost,
+    panel: vscode.WebviewPanel,
     private readonly origin: PanelOrigin,
     private result: AnalysisResult | null,
   ) {
-    super();
+    super(host, panel, 'Analysis', panelTitle(origin, result));
     this.latestRun = new LatestRun(host.engine, host.logger, () => this.isDisposed);
-    panel.title = panelTitle(origin, result);
-    panel.iconPath = vscode.Uri.joinPath(host.extensionUri, 'media', 'icon.png');
-    panel.webview.html = buildWebviewHtml({
-      webview: panel.webview,
-      extensionUri: host.extensionUri,
-      title: panel.title,
-    });
     AnalysisPanel.open.set(originKey(origin), this);
-    this._register(panel.onDidDispose(() => this.dispose()));
-    this._register(
-      panel.webview.onDidReceiveMessage((raw: unknown) => {
-        this.receive(raw).catch((error: unknown) => {
-          host.logger.error('the Analysis panel failed to handle a message', error);
-        });
-      }),
-    );
   }
 
   /** The panel's state for tests and diagnostics. */
@@ -242,7 +205,6 @@ export class AnalysisPanel extends Disposable {
       AnalysisPanel.open.delete(originKey(this.origin));
     }
     super.dispose();
-    this.panel.dispose();
   }
 
   private runProblem(): string | null {
@@ -268,22 +230,10 @@ export class AnalysisPanel extends Disposable {
     };
   }
 
-  private post(message: HostToWebview): void {
-    this.posted.push(postedSummary(message));
-    this.panel.webview.postMessage(message).then(undefined, (error: unknown) => {
-      this.host.logger.error(`posting ${message.type} to the Analysis panel failed`, error);
-    });
-  }
-
   /** Handles one message from the webview, validated first (invalid ones are logged, dropped). */
   async receive(raw: unknown): Promise<void> {
-    let message;
-    try {
-      message = parseWebviewMessage(raw);
-    } catch (error) {
-      this.host.logger.warn(`ignored an invalid Analysis panel message: ${messageOf(error)}`);
-      return;
-    }
+    const message = this.validated(raw, parseWebviewMessage);
+    if (message === undefined) return;
     switch (message.type) {
       case 'ready':
         this.ready = true;

@@ -19,12 +19,12 @@ import {
 } from '../protocol/compareMessages';
 import type { ArControls } from '../protocol/contract';
 import { buildCompareReport, COMPARE_BUNDLE } from '../core/reports/compareReport';
-import { postedSummary, type PanelHost, type PostedMessage } from './analysisPanel';
-import { Disposable } from './dispose';
+import type { PanelHost, PostedMessage } from './analysisPanel';
 import { LatestRun } from './latestRun';
+import { PanelBase, showRestoreFailure } from './panelBase';
 import { messageOf } from './logger';
 import { saveWithDialog } from './saveDialog';
-import { buildWebviewHtml, webviewOptions } from './webviewHtml';
+import { webviewOptions } from './webviewHtml';
 
 /** A Compare panel's state as tests see it. */
 export interface CompareSnapshot {
@@ -34,7 +34,7 @@ export interface CompareSnapshot {
   comparison: ComparisonResult | null;
   ready: boolean;
   /** Messages posted so far (`subject` on runs), oldest first. */
-  posted: (PostedMessage & { subject?: SubjectKey })[];
+  posted: PostedMessage[];
 }
 
 /** Checks the origin a webview saved in its state (untrusted input). */
@@ -55,12 +55,10 @@ export function parseCompareOrigin(value: unknown): CompareOrigin {
 const originKey = (origin: CompareOrigin): string => JSON.stringify(origin);
 
 /** The Compare panel for one clip and two checkpoints. */
-export class ComparePanel extends Disposable {
+export class ComparePanel extends PanelBase<HostToCompare> {
   /** The webview panel type (also the serializer's). */
   static readonly viewType = 'mosear.compare';
   private static readonly open = new Map<string, ComparePanel>();
-  private readonly posted: CompareSnapshot['posted'] = [];
-  private ready = false;
   /** Each subject's re-runs: only its latest request is answered. */
   private readonly latestRuns: Record<SubjectKey, LatestRun>;
 
@@ -93,13 +91,7 @@ export class ComparePanel extends Disposable {
       const origin = parseCompareOrigin(saved.origin);
       new ComparePanel(host, panel, origin, readComparisonResult(saved.comparison));
     } catch (error) {
-      host.logger.error('cannot restore a Compare panel', error);
-      panel.webview.html = buildWebviewHtml({
-        webview: panel.webview,
-        extensionUri: host.extensionUri,
-        title: 'MoSEAR: comparison not restored',
-        error: `This panel could not be restored: ${messageOf(error)}. Compare the clip again.`,
-      });
+      showRestoreFailure(host, panel, error, 'Compare the clip again.');
     }
   }
 
@@ -109,31 +101,15 @@ export class ComparePanel extends Disposable {
   }
 
   private constructor(
-    private readonly host: PanelHost,
-    private readonly panel: vscode.WebviewPanel,
+    host: PanelHost,
+    panel: vscode.WebviewPanel,
     private readonly origin: CompareOrigin,
     private comparison: ComparisonResult,
   ) {
-    super();
+    super(host, panel, 'Compare', compareTitle(comparison.clip.name), COMPARE_BUNDLE);
     const runs = (): LatestRun => new LatestRun(host.engine, host.logger, () => this.isDisposed);
     this.latestRuns = { a: runs(), b: runs() };
-    panel.title = compareTitle(comparison.clip.name);
-    panel.iconPath = vscode.Uri.joinPath(host.extensionUri, 'media', 'icon.png');
-    panel.webview.html = buildWebviewHtml({
-      webview: panel.webview,
-      extensionUri: host.extensionUri,
-      title: panel.title,
-      bundle: COMPARE_BUNDLE,
-    });
     ComparePanel.open.set(originKey(origin), this);
-    this._register(panel.onDidDispose(() => this.dispose()));
-    this._register(
-      panel.webview.onDidReceiveMessage((raw: unknown) => {
-        this.receive(raw).catch((error: unknown) => {
-          host.logger.error('the Compare panel failed to handle a message', error);
-        });
-      }),
-    );
   }
 
   /** The panel's state for tests and diagnostics. */
@@ -165,7 +141,6 @@ export class ComparePanel extends Disposable {
       ComparePanel.open.delete(originKey(this.origin));
     }
     super.dispose();
-    this.panel.dispose();
   }
 
   private runProblem(): string | null {
@@ -189,25 +164,10 @@ export class ComparePanel extends Disposable {
     };
   }
 
-  private post(message: HostToCompare): void {
-    this.posted.push({
-      ...postedSummary(message),
-      ...('subject' in message ? { subject: message.subject } : {}),
-    });
-    this.panel.webview.postMessage(message).then(undefined, (e: unknown) => {
-      this.host.logger.error(`posting ${message.type} to the Compare panel failed`, e);
-    });
-  }
-
   /** Handles one message from the webview, validated first (invalid ones are logged, dropped). */
   async receive(raw: unknown): Promise<void> {
-    let message;
-    try {
-      message = parseCompareMessage(raw);
-    } catch (error) {
-      this.host.logger.warn(`ignored an invalid Compare panel message: ${messageOf(error)}`);
-      return;
-    }
+    const message = this.validated(raw, parseCompareMessage);
+    if (message === undefined) return;
     const stem = basename(this.comparison.clip.name, extname(this.comparison.clip.name));
     switch (message.type) {
       case 'ready':

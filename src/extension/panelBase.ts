@@ -1,0 +1,107 @@
+// What the Analysis and Compare panel hosts share: the page from the one HTML builder, disposal
+// together with the webview, every incoming message validated before it is acted on (invalid ones
+// are logged and dropped), and posting with a summary kept for tests.
+import * as vscode from 'vscode';
+import type { HostToCompare } from '../protocol/compareMessages';
+import type { HostToWebview } from '../protocol/panelMessages';
+import type { PanelHost, PostedMessage } from './analysisPanel';
+import { Disposable } from './dispose';
+import { messageOf } from './logger';
+import { buildWebviewHtml } from './webviewHtml';
+
+/** A message either panel posts. */
+type HostMessage = HostToWebview | HostToCompare;
+
+/** What tests see of a message a panel posted. */
+export function postedSummary(message: HostMessage): PostedMessage {
+  const error =
+    message.type === 'runFailed'
+      ? message.message
+      : message.type === 'saved'
+        ? message.error
+        : null;
+  return {
+    type: message.type,
+    ...('requestId' in message ? { requestId: message.requestId } : {}),
+    ...('subject' in message ? { subject: message.subject } : {}),
+    ...(error === null ? {} : { error }),
+    ...(message.type === 'saved' && message.path !== null ? { path: message.path } : {}),
+  };
+}
+
+/** Replaces a panel that could not be revived with an error page saying what to do instead. */
+export function showRestoreFailure(
+  host: PanelHost,
+  panel: vscode.WebviewPanel,
+  error: unknown,
+  redo: string,
+): void {
+  host.logger.error(`cannot restore a ${panel.viewType} panel`, error);
+  panel.webview.html = buildWebviewHtml({
+    webview: panel.webview,
+    extensionUri: host.extensionUri,
+    title: 'MoSEAR: panel not restored',
+    error: `This panel could not be restored: ${messageOf(error)}. ${redo}`,
+  });
+}
+
+/** A webview panel's host side; subclasses answer `receive`. */
+export abstract class PanelBase<Out extends HostMessage> extends Disposable {
+  /** Whether the webview has sent `ready` (and so received `init`). */
+  protected ready = false;
+  /** The messages posted so far, oldest first. */
+  protected readonly posted: PostedMessage[] = [];
+
+  protected constructor(
+    protected readonly host: PanelHost,
+    protected readonly panel: vscode.WebviewPanel,
+    /** "Analysis", "Compare": for log lines. */
+    private readonly name: string,
+    title: string,
+    bundle?: string,
+  ) {
+    super();
+    panel.title = title;
+    panel.iconPath = vscode.Uri.joinPath(host.extensionUri, 'media', 'icon.png');
+    panel.webview.html = buildWebviewHtml({
+      webview: panel.webview,
+      extensionUri: host.extensionUri,
+      title,
+      ...(bundle === undefined ? {} : { bundle }),
+    });
+    this._register(panel.onDidDispose(() => this.dispose()));
+    this._register(
+      panel.webview.onDidReceiveMessage((raw: unknown) => {
+        this.receive(raw).catch((error: unknown) => {
+          host.logger.error(`the ${name} panel failed to handle a message`, error);
+        });
+      }),
+    );
+  }
+
+  /** Handles one message from the webview (validated first with `validated`). */
+  abstract receive(raw: unknown): Promise<void>;
+
+  /** The message `parse` makes of `raw`, or undefined (logged) when it is invalid. */
+  protected validated<M>(raw: unknown, parse: (raw: unknown) => M): M | undefined {
+    try {
+      return parse(raw);
+    } catch (error) {
+      this.host.logger.warn(`ignored an invalid ${this.name} panel message: ${messageOf(error)}`);
+      return undefined;
+    }
+  }
+
+  /** Posts to the webview and keeps its summary. */
+  protected post(message: Out): void {
+    this.posted.push(postedSummary(message));
+    this.panel.webview.postMessage(message).then(undefined, (error: unknown) => {
+      this.host.logger.error(`posting ${message.type} to the ${this.name} panel failed`, error);
+    });
+  }
+
+  override dispose(): void {
+    super.dispose();
+    this.panel.dispose();
+  }
+}
