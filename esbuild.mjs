@@ -75,6 +75,12 @@ const webviewTargets = [
     entryPoints: { 'webview/analysis': 'webview/analysis/main.ts' },
     outdir: 'dist',
   },
+  // The Compare panel (two subjects on one clip); it imports the Analysis panel's views.
+  {
+    name: 'webview-compare',
+    entryPoints: { 'webview/compare': 'webview/compare/main.ts' },
+    outdir: 'dist',
+  },
   // The Evaluate panel (benchmark runs); it imports the Analysis panel's shared modules.
   {
     name: 'webview-evaluate',
