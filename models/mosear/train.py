@@ -154,6 +154,8 @@ def main() -> None:
     ap.add_argument("--batch", type=int, default=32)
     ap.add_argument("--only", choices=["backbone", "finetune", "all"], default="all")
     ap.add_argument("--backbone", help="backbone .pt to fine-tune (default: <out>/backbone.pt)")
+    ap.add_argument("--pretrain-mix", type=json.loads, default=None,
+                    help='JSON subset mix for the backbone (default: PRETRAIN_MIX)')
     ap.add_argument("--finetune-mix", type=json.loads, default=None,
                     help='JSON subset mix for the fine-tunes, e.g. {"consistent": 0.7, ...}')
     a = ap.parse_args()
@@ -163,13 +165,14 @@ def main() -> None:
     t_all = time.time()
     backbone_path = a.backbone or os.path.join(a.out, "backbone.pt")
     finetune_mix = a.finetune_mix or FINETUNE_MIX
+    pretrain_mix = a.pretrain_mix or PRETRAIN_MIX
     if a.only in ("backbone", "all"):
-        pool = Pool(rng, a.pool, PRETRAIN_MIX)
+        pool = Pool(rng, a.pool, pretrain_mix)
         torch.manual_seed(a.seed)
         model = MoSEARModel(ModelConfig(adapter="none"))
         train_stage(model, list(model.parameters()), pool, a.backbone_steps, 1e-3, a.seed,
                     a.batch, "backbone", audio_dropout=BACKBONE_AUDIO_DROPOUT)
-        save(model, backbone_path, {"name": "backbone", "mix": PRETRAIN_MIX})
+        save(model, backbone_path, {"name": "backbone", "mix": pretrain_mix})
         del pool
     if a.only in ("finetune", "all"):
         base = torch.load(backbone_path, map_location="cpu")["state"]
