@@ -21,7 +21,7 @@ import type { Checkpoints } from './checkpoints';
 import type { Config } from './config';
 import type { ExtensionEngine } from './extensionEngine';
 import { LatestRun } from './latestRun';
-import { PanelBase, showRestoreFailure } from './panelBase';
+import { PanelBase, showRestoreFailure, type HostMessage } from './panelBase';
 import { messageOf, type Logger } from './logger';
 import { saveWithDialog } from './saveDialog';
 import { settingsFromControls, workspaceDefaultsOf } from './settings';
@@ -52,7 +52,7 @@ export interface PanelSnapshot {
 
 /** A message the host posted to the webview, summarised. */
 export interface PostedMessage {
-  type: HostToWebview['type'];
+  type: HostMessage['type'];
   requestId?: number;
   /** The Compare panel's subject of a run message. */
   subject?: SubjectKey;

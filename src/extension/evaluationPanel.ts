@@ -29,13 +29,13 @@ import type { SweepRequest } from '../core/evaluation/evaluationSettings';
 import { readManifest, type ManifestEntry } from '../core/evaluation/manifest';
 import { durationText } from '../core/reports/durationText';
 import { buildReportPage } from '../core/reports/htmlReport';
-import { AnalysisPanel, type PanelHost } from './analysisPanel';
+import { AnalysisPanel, type PanelHost, type PostedMessage } from './analysisPanel';
 import { analyzeWithProgress } from './clipAnalysis';
-import { Disposable } from './dispose';
 import { manifestTitle } from './evaluationPlan';
 import { messageOf } from './logger';
 import { saveWithDialog } from './saveDialog';
-import { EVALUATE_BUNDLE, buildWebviewHtml, webviewOptions } from './webviewHtml';
+import { PanelBase, showRestoreFailure } from './panelBase';
+import { EVALUATE_BUNDLE, webviewOptions } from './webviewHtml';
 
 /** Fewest milliseconds between two progress posts (≤ 4 updates a second). */
 export const PROGRESS_INTERVAL_MS = 250;
@@ -69,8 +69,8 @@ export interface EvaluationSnapshot {
   status: EvaluationStatus;
   progress: EvaluationProgress | null;
   summary: BenchmarkSummary | null;
-  /** Types of the messages posted so far, oldest first. */
-  posted: HostToEvaluation['type'][];
+  /** The messages posted so far, summarised, oldest first. */
+  posted: PostedMessage[];
 }
 
 /** What a summary is made from; kept so flips can be opened and partial summaries rebuilt. */
@@ -88,12 +88,10 @@ function summaryOf(data: RunData): BenchmarkSummary {
 }
 
 /** The Evaluate panel of one run folder. */
-export class EvaluationPanel extends Disposable {
+export class EvaluationPanel extends PanelBase<HostToEvaluation> {
   /** The webview panel type (also the serializer's). */
   static readonly viewType = 'mosear.evaluation';
   private static readonly open = new Map<string, EvaluationPanel>();
-  private readonly posted: HostToEvaluation['type'][] = [];
-  private ready = false;
   private status: EvaluationStatus = 'finished';
   private progress: EvaluationProgress | null = null;
   private summary: BenchmarkSummary | null = null;
@@ -149,13 +147,7 @@ export class EvaluationPanel extends Disposable {
         revived.error = `${done} of ${total} clips evaluated: run the same evaluation to resume.`;
       }
     } catch (error) {
-      host.logger.error('cannot restore an Evaluate panel', error);
-      panel.webview.html = buildWebviewHtml({
-        webview: panel.webview,
-        extensionUri: host.extensionUri,
-        title: 'MoSEAR: evaluation not restored',
-        error: `This panel could not be restored: ${messageOf(error)}. Evaluate the benchmark again.`,
-      });
+      showRestoreFailure(host, panel, error, 'Evaluate the benchmark again.');
     }
   }
 
@@ -165,30 +157,14 @@ export class EvaluationPanel extends Disposable {
   }
 
   private constructor(
-    private readonly host: PanelHost,
-    private readonly panel: vscode.WebviewPanel,
+    host: PanelHost,
+    panel: vscode.WebviewPanel,
     readonly runDir: string,
     private readonly title: string,
     private note: string,
   ) {
-    super();
-    panel.title = `MoSEAR Eval: ${title}`;
-    panel.iconPath = vscode.Uri.joinPath(host.extensionUri, 'media', 'icon.png');
-    panel.webview.html = buildWebviewHtml({
-      webview: panel.webview,
-      extensionUri: host.extensionUri,
-      title: panel.title,
-      bundle: EVALUATE_BUNDLE,
-    });
+    super(host, panel, 'Evaluate', `MoSEAR Eval: ${title}`, EVALUATE_BUNDLE);
     EvaluationPanel.open.set(runDir, this);
-    this._register(panel.onDidDispose(() => this.dispose()));
-    this._register(
-      panel.webview.onDidReceiveMessage((raw: unknown) => {
-        this.receive(raw).catch((error: unknown) => {
-          host.logger.error('the Evaluate panel failed to handle a message', error);
-        });
-      }),
-    );
   }
 
   /** The panel's state for tests and diagnostics. */
@@ -218,7 +194,6 @@ export class EvaluationPanel extends Disposable {
     this.controller?.abort();
     if (EvaluationPanel.open.get(this.runDir) === this) EvaluationPanel.open.delete(this.runDir);
     super.dispose();
-    this.panel.dispose();
   }
 
   /** Runs (or resumes) the evaluation, streaming into the panel; resolves when it ends. */
@@ -346,23 +321,15 @@ export class EvaluationPanel extends Disposable {
     if (this.ready) this.post({ type: 'init', init: this.init() });
   }
 
-  private post(message: HostToEvaluation): void {
-    if (this.isDisposed) return;
-    this.posted.push(message.type);
-    this.panel.webview.postMessage(message).then(undefined, (error: unknown) => {
-      this.host.logger.error(`posting ${message.type} to the Evaluate panel failed`, error);
-    });
+  protected override post(message: HostToEvaluation): void {
+    // A run outlives a closed panel until its workers stop: nothing to post to then.
+    if (!this.isDisposed) super.post(message);
   }
 
   /** Handles one message from the webview, validated first (invalid ones are logged, dropped). */
   async receive(raw: unknown): Promise<void> {
-    let message;
-    try {
-      message = parseEvaluationMessage(raw);
-    } catch (error) {
-      this.host.logger.warn(`ignored an invalid Evaluate panel message: ${messageOf(error)}`);
-      return;
-    }
+    const message = this.validated(raw, parseEvaluationMessage);
+    if (message === undefined) return;
     switch (message.type) {
       case 'ready':
         this.ready = true;

@@ -1,16 +1,17 @@
-// What the Analysis and Compare panel hosts share: the page from the one HTML builder, disposal
-// together with the webview, every incoming message validated before it is acted on (invalid ones
-// are logged and dropped), and posting with a summary kept for tests.
+// What the Analysis, Compare and Evaluate panel hosts share: the page from the one HTML builder,
+// disposal together with the webview, every incoming message validated before it is acted on
+// (invalid ones are logged and dropped), and posting with a summary kept for tests.
 import * as vscode from 'vscode';
 import type { HostToCompare } from '../protocol/compareMessages';
+import type { HostToEvaluation } from '../protocol/evaluationMessages';
 import type { HostToWebview } from '../protocol/panelMessages';
 import type { PanelHost, PostedMessage } from './analysisPanel';
 import { Disposable } from './dispose';
 import { messageOf } from './logger';
 import { buildWebviewHtml } from './webviewHtml';
 
-/** A message either panel posts. */
-type HostMessage = HostToWebview | HostToCompare;
+/** A message any panel posts. */
+export type HostMessage = HostToWebview | HostToCompare | HostToEvaluation;
 
 /** What tests see of a message a panel posted. */
 export function postedSummary(message: HostMessage): PostedMessage {
@@ -55,7 +56,7 @@ export abstract class PanelBase<Out extends HostMessage> extends Disposable {
   protected constructor(
     protected readonly host: PanelHost,
     protected readonly panel: vscode.WebviewPanel,
-    /** "Analysis", "Compare": for log lines. */
+    /** "Analysis", "Compare", "Evaluate": for log lines. */
     private readonly name: string,
     title: string,
     bundle?: string,

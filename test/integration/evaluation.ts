@@ -46,13 +46,17 @@ export function registerEvaluationSuite(): void {
         api
           .evaluations()
           .find(
-            (p) => p.runDir === runDir && p.ready && p.posted.includes('finished') && p.summary,
+            (p) =>
+              p.runDir === runDir &&
+              p.ready &&
+              p.posted.some((m) => m.type === 'finished') &&
+              p.summary,
           ),
       );
       assert.equal(panel.status, 'finished');
       assert.equal(recordLines(runDir), 24);
       // Streaming is throttled: at most one progress message per 250 ms (plus the first).
-      const progressPosts = panel.posted.filter((t) => t === 'progress').length;
+      const progressPosts = panel.posted.filter((m) => m.type === 'progress').length;
       const elapsedMs = panel.progress?.elapsedMs ?? 0;
       assert.ok(progressPosts >= 1, 'progress was streamed');
       assert.ok(
