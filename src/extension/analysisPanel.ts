@@ -1,8 +1,7 @@
 // The Analysis panel's host side: one object per webview (a panel beside the editor or a custom
 // editor), answering the webview's protocol messages. Every message is validated with
 // `parseWebviewMessage`; re-runs answer only the latest request and cancel the one before.
-import { readFile } from 'node:fs/promises';
-import { basename, dirname, extname, join } from 'node:path';
+import { basename, dirname, extname } from 'node:path';
 import * as vscode from 'vscode';
 import type { AnalysisResult } from '../protocol/analysisResult';
 import { readAnalysisResult } from '../protocol/analysisResultReader';
@@ -23,7 +22,6 @@ import type { ExtensionEngine } from './extensionEngine';
 import { LatestRun } from './latestRun';
 import { PanelBase, showRestoreFailure, type HostMessage } from './panelBase';
 import { messageOf, type Logger } from './logger';
-import { saveWithDialog } from './saveDialog';
 import { settingsFromControls, workspaceDefaultsOf } from './settings';
 import { ANALYSIS_BUNDLE, buildWebviewHtml, webviewOptions } from './webviewHtml';
 
@@ -299,29 +297,17 @@ export class AnalysisPanel extends PanelBase<HostToWebview> {
   }
 
   /** Asks where to save (next to the clip by default), writes, and answers `saved`. */
-  private async save(
-    requestId: number,
-    fileName: string,
-    bytes: () => Promise<Buffer>,
-  ): Promise<void> {
-    try {
-      if (this.result === null) throw new Error('there is no result to save yet');
-      const path = await saveWithDialog(this.folder(), fileName, bytes);
-      if (path !== null) this.host.logger.info(`saved ${path}`);
-      this.post({ type: 'saved', requestId, path, error: null });
-    } catch (error) {
-      this.host.logger.error(`saving ${fileName} failed`, error);
-      this.post({ type: 'saved', requestId, path: null, error: messageOf(error) });
+  private save(requestId: number, fileName: string, bytes: () => Promise<Buffer>): Promise<void> {
+    if (this.result === null) {
+      this.post({ type: 'saved', requestId, path: null, error: 'there is no result to save yet' });
+      return Promise.resolve();
     }
+    return this.saveAndAnswer(requestId, this.folder(), fileName, bytes);
   }
 
   /** A self-contained HTML report: the panel's own bundle with the result embedded. */
   private async report(): Promise<Buffer> {
-    const dir = join(this.host.extensionUri.fsPath, 'dist', 'webview');
-    const [script, style] = await Promise.all([
-      readFile(join(dir, `${ANALYSIS_BUNDLE}.js`), 'utf8'),
-      readFile(join(dir, `${ANALYSIS_BUNDLE}.css`), 'utf8'),
-    ]);
+    const { script, style } = await this.bundleText(ANALYSIS_BUNDLE);
     const init: PanelInit = {
       ...this.init(),
       origin: { kind: 'report' },

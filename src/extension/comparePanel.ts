@@ -1,8 +1,7 @@
 // The Compare panel's host side: one webview panel per clip + pair of checkpoints, answering the
 // Compare protocol. Every message is validated with `parseCompareMessage`; each subject's re-runs
 // answer only its latest request and cancel the one before (latest run wins, per subject).
-import { readFile } from 'node:fs/promises';
-import { basename, dirname, extname, join } from 'node:path';
+import { basename, dirname, extname } from 'node:path';
 import * as vscode from 'vscode';
 import type { AnalysisResult } from '../protocol/analysisResult';
 import {
@@ -22,8 +21,6 @@ import { buildCompareReport, COMPARE_BUNDLE } from '../core/reports/compareRepor
 import type { PanelHost, PostedMessage } from './analysisPanel';
 import { LatestRun } from './latestRun';
 import { PanelBase, showRestoreFailure } from './panelBase';
-import { messageOf } from './logger';
-import { saveWithDialog } from './saveDialog';
 import { webviewOptions } from './webviewHtml';
 
 /** A Compare panel's state as tests see it. */
@@ -231,28 +228,17 @@ export class ComparePanel extends PanelBase<HostToCompare> {
   }
 
   /** Asks where to save (next to the clip by default), writes, and answers `saved`. */
-  private async save(
+  private save(
     requestId: number,
     fileName: string,
     bytes: () => Promise<Uint8Array>,
   ): Promise<void> {
-    try {
-      const path = await saveWithDialog(dirname(this.comparison.clip.path), fileName, bytes);
-      if (path !== null) this.host.logger.info(`saved ${path}`);
-      this.post({ type: 'saved', requestId, path, error: null });
-    } catch (error) {
-      this.host.logger.error(`saving ${fileName} failed`, error);
-      this.post({ type: 'saved', requestId, path: null, error: messageOf(error) });
-    }
+    return this.saveAndAnswer(requestId, dirname(this.comparison.clip.path), fileName, bytes);
   }
 
   /** A self-contained HTML report: the panel's own bundle with the comparison embedded. */
   private async report(): Promise<Buffer> {
-    const dir = join(this.host.extensionUri.fsPath, 'dist', 'webview');
-    const [script, style] = await Promise.all([
-      readFile(join(dir, `${COMPARE_BUNDLE}.js`), 'utf8'),
-      readFile(join(dir, `${COMPARE_BUNDLE}.css`), 'utf8'),
-    ]);
+    const { script, style } = await this.bundleText(COMPARE_BUNDLE);
     return Buffer.from(
       buildCompareReport(
         this.comparison,

@@ -3,7 +3,6 @@
 // thread stays free — under a cancellable progress notification, and streams progress and a
 // partial summary to the webview at most four times a second. Every webview message is validated
 // with `parseEvaluationMessage`; revival re-reads the run folder and re-summarises, never re-runs.
-import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as vscode from 'vscode';
 import {
@@ -33,7 +32,6 @@ import { AnalysisPanel, type PanelHost, type PostedMessage } from './analysisPan
 import { analyzeWithProgress } from './clipAnalysis';
 import { manifestTitle } from './evaluationPlan';
 import { messageOf } from './logger';
-import { saveWithDialog } from './saveDialog';
 import { PanelBase, showRestoreFailure } from './panelBase';
 import { EVALUATE_BUNDLE, webviewOptions } from './webviewHtml';
 
@@ -372,28 +370,13 @@ export class EvaluationPanel extends PanelBase<HostToEvaluation> {
   }
 
   /** Asks where to save (the run folder by default), writes, and answers `saved`. */
-  private async save(
-    requestId: number,
-    fileName: string,
-    bytes: () => Promise<Buffer>,
-  ): Promise<void> {
-    try {
-      const path = await saveWithDialog(this.runDir, fileName, bytes);
-      if (path !== null) this.host.logger.info(`saved ${path}`);
-      this.post({ type: 'saved', requestId, path, error: null });
-    } catch (error) {
-      this.host.logger.error(`saving ${fileName} failed`, error);
-      this.post({ type: 'saved', requestId, path: null, error: messageOf(error) });
-    }
+  private save(requestId: number, fileName: string, bytes: () => Promise<Buffer>): Promise<void> {
+    return this.saveAndAnswer(requestId, this.runDir, fileName, bytes);
   }
 
   /** A self-contained HTML report: the Evaluate bundle with this summary embedded. */
   private async report(): Promise<Buffer> {
-    const dir = join(this.host.extensionUri.fsPath, 'dist', 'webview');
-    const [script, style] = await Promise.all([
-      readFile(join(dir, `${EVALUATE_BUNDLE}.js`), 'utf8'),
-      readFile(join(dir, `${EVALUATE_BUNDLE}.css`), 'utf8'),
-    ]);
+    const { script, style } = await this.bundleText(EVALUATE_BUNDLE);
     const data: EvaluationInit = {
       ...this.init(),
       origin: { kind: 'report' },

@@ -1,6 +1,8 @@
 // What the Analysis, Compare and Evaluate panel hosts share: the page from the one HTML builder,
 // disposal together with the webview, every incoming message validated before it is acted on
 // (invalid ones are logged and dropped), and posting with a summary kept for tests.
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import * as vscode from 'vscode';
 import type { HostToCompare } from '../protocol/compareMessages';
 import type { HostToEvaluation } from '../protocol/evaluationMessages';
@@ -8,6 +10,7 @@ import type { HostToWebview } from '../protocol/panelMessages';
 import type { PanelHost, PostedMessage } from './analysisPanel';
 import { Disposable } from './dispose';
 import { messageOf } from './logger';
+import { saveWithDialog } from './saveDialog';
 import { buildWebviewHtml } from './webviewHtml';
 
 /** A message any panel posts. */
@@ -99,6 +102,39 @@ export abstract class PanelBase<Out extends HostMessage> extends Disposable {
     this.panel.webview.postMessage(message).then(undefined, (error: unknown) => {
       this.host.logger.error(`posting ${message.type} to the ${this.name} panel failed`, error);
     });
+  }
+
+  /**
+   * Asks where to save `fileName` (offered in `folder`), writes what `bytes` gives, and answers
+   * the webview's `saved` for `requestId`: the path, null when dismissed, or the error.
+   */
+  protected async saveAndAnswer(
+    requestId: number,
+    folder: string,
+    fileName: string,
+    bytes: () => Promise<Uint8Array>,
+  ): Promise<void> {
+    let saved: { path: string | null; error: string | null };
+    try {
+      const path = await saveWithDialog(folder, fileName, bytes);
+      if (path !== null) this.host.logger.info(`saved ${path}`);
+      saved = { path, error: null };
+    } catch (error) {
+      this.host.logger.error(`saving ${fileName} failed`, error);
+      saved = { path: null, error: messageOf(error) };
+    }
+    // Every panel's protocol has this `saved` answer (the generic cannot prove it).
+    this.post({ type: 'saved', requestId, ...saved } as Out);
+  }
+
+  /** A webview bundle's script and stylesheet from dist/webview/, for a self-contained report. */
+  protected async bundleText(name: string): Promise<{ script: string; style: string }> {
+    const dir = join(this.host.extensionUri.fsPath, 'dist', 'webview');
+    const [script, style] = await Promise.all([
+      readFile(join(dir, `${name}.js`), 'utf8'),
+      readFile(join(dir, `${name}.css`), 'utf8'),
+    ]);
+    return { script, style };
   }
 
   override dispose(): void {
