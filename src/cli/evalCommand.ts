@@ -2,7 +2,7 @@
 // optional τ/α sweeps, parallel lanes, shards) into a run folder that resumes after a cancel or a
 // crash, and join the shards of a cluster job array into one run equal to a single-machine run.
 import { mkdir, writeFile } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { BenchmarkError, parseShard, type ClipRecord } from '../core/evaluation/benchmarkRecords';
 import { mergeRunDirectories, writeRunDirectory } from '../core/evaluation/benchmarkMerge';
 import {
@@ -15,8 +15,10 @@ import { DecodeCache, systemDecoderIdentity } from '../core/evaluation/decodeCac
 import { readManifest } from '../core/evaluation/manifest';
 import { parseSweep, SweepError } from '../core/evaluation/evaluationSettings';
 import { SystemFfmpegDecoder } from '../core/decode/systemFfmpegDecoder';
-import { parseCommandLine, parseIndex, single } from './commandLine';
+import { parseChoice, parseCommandLine, parseIndex, single } from './commandLine';
+import { RATIO_KIND_NAMES, type RatioKind } from '../protocol/contract';
 import { UsageError } from './exitCodes';
+import { evaluationReportFor } from './htmlReportFile';
 import { benchmarkCsvTables } from '../core/reports/benchmarkCsv';
 import { durationText } from '../core/reports/durationText';
 import { formatBenchmarkSummary } from './benchmarkReport';
@@ -38,6 +40,8 @@ export const EVAL_USAGE = `usage:
     --sweep tau[=a:b:step]  AR with one τ on every layer per point (default range: the
                             checkpoint's mosear.tau_sweep for its ratio kind); values v1,v2,… too
     --sweep alpha[=a:b:step]  AR with each α (default 0:1:0.1); two sweeps make a grid
+    --ratio-kind raw|density|share  the statistic of the sweep points (default: each
+                            checkpoint's own; another kind needs --sweep tau)
     --jobs <n>              clips in flight at once, each lane with its own inference workers
     --shard <k/n>           evaluate only clips i with i mod n = k − 1 (a job array's task)
     --out <dir>             run folder: plan.json, records.jsonl (appended as clips finish, so
@@ -56,13 +60,15 @@ function progressLine(p: BenchmarkProgress): string {
   return `  ${p.done}/${p.total} clips${resumed}${failed}, ${durationText(p.elapsedMs)}${eta}`;
 }
 
-/** Writes summary.json and the CSV tables of a run folder. */
+/** Writes summary.json, the CSV tables and report.html (the Evaluate panel, offline) of a run folder. */
 async function writeSummary(dir: string, summary: BenchmarkSummary): Promise<void> {
   await mkdir(dir, { recursive: true });
   await writeFile(join(dir, 'summary.json'), `${JSON.stringify(summary, null, 1)}\n`);
   for (const [name, text] of Object.entries(benchmarkCsvTables(summary))) {
     await writeFile(join(dir, name), text);
   }
+  const title = basename(dirname(summary.manifest)) || basename(summary.manifest);
+  await writeFile(join(dir, 'report.html'), await evaluationReportFor(summary, title));
 }
 
 /** `mosear-lens eval`. */
@@ -74,6 +80,7 @@ export async function evalCommand(
   const parsed = parseCommandLine(argv, [
     { name: 'model', takesValue: true, repeatable: true },
     { name: 'sweep', takesValue: true, repeatable: true },
+    { name: 'ratio-kind', takesValue: true },
     { name: 'jobs', takesValue: true },
     { name: 'shard', takesValue: true },
     { name: 'out', takesValue: true },
@@ -105,6 +112,13 @@ export async function evalCommand(
     if (error instanceof SweepError) throw new UsageError(`--sweep: ${error.message}`);
     throw error;
   }
+  const kindText = single(parsed, 'ratio-kind');
+  const ratioKind =
+    kindText === undefined
+      ? undefined
+      : (RATIO_KIND_NAMES.indexOf(
+          parseChoice(kindText, 'ratio-kind', RATIO_KIND_NAMES),
+        ) as RatioKind);
   const outDir = resolve(single(parsed, 'out') ?? 'eval-out');
   const decoder = new SystemFfmpegDecoder({
     ffmpegPath: single(parsed, 'ffmpeg'),
@@ -120,6 +134,7 @@ export async function evalCommand(
     manifest,
     models: parsed.values.get('model') ?? env.defaultModels,
     sweeps,
+    ...(ratioKind === undefined ? {} : { ratioKind }),
     jobs,
     ...(shardText === undefined ? {} : { shard: parseShard(shardText) }),
     outDir,
@@ -151,7 +166,7 @@ export async function evalCommand(
   );
   await writeSummary(outDir, summary);
   if (!quiet) process.stdout.write(formatBenchmarkSummary(summary));
-  log(`wrote ${outDir} (plan.json, records.jsonl, summary.json, CSV tables)`);
+  log(`wrote ${outDir} (plan.json, records.jsonl, summary.json, CSV tables, report.html)`);
 }
 
 /** `mosear-lens merge`. */

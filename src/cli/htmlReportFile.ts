@@ -4,7 +4,9 @@ import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { AnalysisResult } from '../protocol/analysisResult';
-import { buildHtmlReport } from '../core/reports/htmlReport';
+import type { BenchmarkSummary } from '../core/evaluation/benchmarkSummary';
+import type { EvaluationInit } from '../protocol/evaluationMessages';
+import { buildHtmlReport, buildReportPage } from '../core/reports/htmlReport';
 import { OutputError } from './exitCodes';
 
 /** The folder holding the panel bundle: dist/cli/../webview. */
@@ -50,4 +52,24 @@ export async function htmlReportFor(
       debounceMs: 250,
     },
   });
+}
+
+/** The Evaluate panel's report for a benchmark summary (the evaluate bundle with it embedded). */
+export async function evaluationReportFor(
+  summary: BenchmarkSummary,
+  title: string,
+  bundleDir: string = WEBVIEW_BUNDLE_DIR,
+): Promise<string> {
+  const { script, style } = await readPanelBundle('evaluate', bundleDir);
+  const data: EvaluationInit = {
+    origin: { kind: 'report' },
+    title,
+    runDirNote: 'a report written by mosear-lens eval',
+    status: 'finished',
+    progress: null,
+    summary,
+    error: null,
+    canOpenClips: false,
+  };
+  return buildReportPage({ script, style, data, title: `MoSEAR evaluation: ${title}` });
 }

@@ -82,6 +82,10 @@ describe('mosear-lens eval', () => {
     for (const file of ['scores.csv', 'flips.csv', 'failed.csv', 'uap-by-answer.csv']) {
       assert.ok(existsSync(join(whole, file)), file);
     }
+    // The Evaluate panel's offline report, with the summary embedded.
+    const report = readFileSync(join(whole, 'report.html'), 'utf8');
+    assert.match(report, /Content-Security-Policy/);
+    assert.ok(report.includes('"mosear-lens-eval-summary/1"'));
   });
 
   test('three shards merged equal the unsharded run', async () => {
@@ -260,5 +264,15 @@ describe('mosear-lens eval', () => {
     assert.match(badSweep.stderr, /--sweep/);
     const badShard = await runCli(['eval', manifest, '--shard', '4/3', '--out', join(dir, 'y')]);
     assert.equal(badShard.code, 2);
+    const kindWithoutTau = await runCli([
+      'eval',
+      manifest,
+      '--ratio-kind',
+      'raw',
+      '--out',
+      join(dir, 'z'),
+    ]);
+    assert.equal(kindWithoutTau.code, 2);
+    assert.match(kindWithoutTau.stderr, /needs a τ sweep/);
   });
 });

@@ -6,7 +6,7 @@
 import { createHash } from 'node:crypto';
 import { mkdir, open, readFile, stat, truncate, writeFile } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
-import type { ContractMetadata } from '../../protocol/contract';
+import type { ContractMetadata, RatioKind } from '../../protocol/contract';
 import type { EvaluationProgress } from '../../protocol/evaluationMessages';
 import { softmax, argmax } from '../analysis/probabilities';
 import { tokenAttentionSummary } from '../analysis/tokenAttention';
@@ -52,6 +52,8 @@ export interface BenchmarkOptions {
   /** Checkpoints (their label sets must match). */
   models: string[];
   sweeps?: SweepRequest[];
+  /** The statistic of the sweep points (default: each checkpoint's own). */
+  ratioKind?: RatioKind;
   /** Clips in flight at once (default 1). */
   jobs?: number;
   shard?: Shard;
@@ -103,7 +105,10 @@ interface LoadedCheckpoint {
 
 /** Builds a run's plan: reads the manifest and every checkpoint's metadata. */
 export async function planBenchmark(
-  options: Pick<BenchmarkOptions, 'manifest' | 'models' | 'sweeps' | 'shard' | 'intraOpThreads'>,
+  options: Pick<
+    BenchmarkOptions,
+    'manifest' | 'models' | 'sweeps' | 'ratioKind' | 'shard' | 'intraOpThreads'
+  >,
 ): Promise<{ plan: BenchmarkPlan; entries: ManifestEntry[]; checkpoints: LoadedCheckpoint[] }> {
   if (options.models.length === 0) throw new BenchmarkError('no checkpoint to evaluate');
   const checkpoints: LoadedCheckpoint[] = [];
@@ -130,7 +135,7 @@ export async function planBenchmark(
       fileName: basename(path),
       name: meta.checkpoint.name,
       sha256: await sha256File(path),
-      settings: evaluationSettings(meta, options.sweeps ?? []),
+      settings: evaluationSettings(meta, options.sweeps ?? [], options.ratioKind),
     });
   }
   const first = checkpoints[0] as LoadedCheckpoint;

@@ -1,6 +1,6 @@
 // The intervention settings a benchmark evaluation runs for a checkpoint: the three standard ones
 // (off, AR at the checkpoint's defaults, PAI-style) and sweeps over τ or α. Pure: no I/O.
-import type { ArControls, ContractMetadata } from '../../protocol/contract';
+import type { ArControls, ContractMetadata, RatioKind } from '../../protocol/contract';
 import { RATIO_KIND_NAMES } from '../../protocol/contract';
 import { defaultControls } from '../contract/controls';
 
@@ -138,13 +138,21 @@ export function standardSettings(meta: ContractMetadata): EvaluationSetting[] {
 /**
  * The settings of an evaluation: the standard three, then one AR setting per sweep point (the
  * cartesian product when both τ and α are swept), every other control at the checkpoint's
- * defaults. A swept τ is set on every layer.
+ * defaults. A swept τ is set on every layer. `ratioKind` sets the statistic of the sweep points
+ * (and the default τ range); it needs a τ sweep, since each kind's τ lives on its own scale.
  */
 export function evaluationSettings(
   meta: ContractMetadata,
   sweeps: readonly SweepRequest[] = [],
+  ratioKind?: RatioKind,
 ): EvaluationSetting[] {
   const settings = standardSettings(meta);
+  const kind = ratioKind ?? meta.arDefaults.ratioKind;
+  if (kind !== meta.arDefaults.ratioKind && !sweeps.some((s) => s.parameter === 'tau')) {
+    throw new SweepError(
+      `the ${RATIO_KIND_NAMES[kind]} statistic needs a τ sweep: its τ lives on its own scale`,
+    );
+  }
   if (sweeps.length === 0) return settings;
   const seen = new Set<SweepParameter>();
   for (const s of sweeps) {
@@ -154,15 +162,18 @@ export function evaluationSettings(
   const defaults = defaultControls(meta);
   let points: SweepPoint[] = [{}];
   for (const s of sweeps) {
-    const values = sweepValues(meta, s);
+    const values = sweepValues(meta, s, kind);
     points = points.flatMap((p) => values.map((v) => ({ ...p, [s.parameter]: v })));
   }
   for (const point of points) {
-    const controls: ArControls = { ...defaults, mode: 1 };
+    const controls: ArControls = { ...defaults, mode: 1, ratioKind: kind };
     if (point.tau !== undefined)
       controls.tau = new Array<number>(meta.architecture.layers).fill(point.tau);
     if (point.alpha !== undefined) controls.alpha = point.alpha;
-    const name = sweepPointName(point);
+    const name =
+      kind === meta.arDefaults.ratioKind
+        ? sweepPointName(point)
+        : `${RATIO_KIND_NAMES[kind]} ${sweepPointName(point)}`;
     settings.push({ id: `ar ${name}`, title: `AR ${name}`, controls, sweep: point });
   }
   return settings;
