@@ -1,8 +1,10 @@
 // `npm test`: every tier in order, each tier's wall time, a summary, non-zero exit on any failure.
 // Tiers: build, typecheck, lint, format, unit (node --test), golden model checks (node --test),
-// engine (worker, engine and CLI end to end, node --test),
+// engine (worker, engine and CLI end to end, node --test), webview (the panels in headless
+// Chromium), integration (the mocha suite inside VS Code via runTests; code-server here),
 // results (models/RESULTS.md regenerated from the checkpoints and the test split, compared),
-// e2e (the packaged extension in code-server, driven by chromium).
+// package (one VSIX per target, checked), e2e (the packaged extension in code-server, driven by
+// chromium).
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -98,6 +100,9 @@ const tiers = [
     needsBuild: true,
     run: () => run(['--enable-source-maps', 'dist/cli/results.js', '--check'], { TMPDIR: scratch }),
   },
+  // One VSIX per target (bundles from the build tier), each checked: its own onnxruntime
+  // binaries only, bindings, bundles, checkpoints and samples present, nothing forbidden.
+  { name: 'package', needsBuild: true, run: () => run(['scripts/package.mjs', '--no-build']) },
   // The linux-x64 VSIX in code-server driven by chromium (test/e2e; installs code-server once).
   { name: 'e2e', needsBuild: true, run: () => nodeTest('e2e') },
 ];
