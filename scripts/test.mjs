@@ -38,7 +38,9 @@ function run(args, env = {}) {
 /** Reads `# pass N` / `# fail N` from a TAP file written by node's test runner. */
 function tapCounts(file) {
   const text = existsSync(file) ? readFileSync(file, 'utf8') : '';
-  const count = (key) => Number(text.match(new RegExp(`^# ${key} (\\d+)$`, 'm'))?.[1] ?? 0);
+  // Summed over every block (the integration suite appends one per pass).
+  const count = (key) =>
+    [...text.matchAll(new RegExp(`^# ${key} (\\d+)$`, 'gm'))].reduce((n, m) => n + Number(m[1]), 0);
   return { pass: count('pass'), fail: count('fail') };
 }
 
@@ -92,7 +94,14 @@ const tiers = [
   { name: 'webview', needsBuild: true, run: () => nodeTest('webview') },
   // The extension inside a real VS Code workbench (code-server here; desktop VS Code with
   // MOSEAR_VSCODE_DESKTOP=1): @vscode/test-electron's runTests with the mocha suite.
-  { name: 'integration', needsBuild: true, run: () => run(['dist-test/integration/runTests.js']) },
+  {
+    name: 'integration',
+    needsBuild: true,
+    run: () => {
+      const ok = run(['dist-test/integration/runTests.js']);
+      return { ok, ...tapCounts(join(root, 'dist-test', 'integration.counts')) };
+    },
+  },
   // Decodes the whole test split (minutes on a clean machine; reruns reuse .tmp/decode-cache/)
   // and fails when models/RESULTS.md is stale or its inputs are missing.
   {

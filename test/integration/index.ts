@@ -1,6 +1,7 @@
 // The integration suite's entry: VS Code (desktop through @vscode/test-electron, or code-server
 // through scripts/vscode/code-server-as-vscode.mjs) loads this bundle in the extension host and
 // calls `run()`. Mocha is bundled; the suites register once its TDD globals exist.
+import { appendFileSync } from 'node:fs';
 import Mocha from 'mocha';
 import { registerActivationSuite } from './activation';
 import { registerAnalysisSuite } from './analysis';
@@ -40,8 +41,13 @@ export function run(): Promise<void> {
   // scripts/vscode/code-server-as-vscode.mjs prints the page's console between these lines.
   console.log(SUITE_START);
   return new Promise((resolve, reject) => {
-    mocha.run((failures) => {
+    const runner = mocha.run((failures) => {
       console.log(SUITE_END);
+      // The runner sums these lines over its passes for `npm test`'s totals.
+      const counts = process.env['MOSEAR_INTEGRATION_COUNTS'];
+      if (counts) {
+        appendFileSync(counts, `# pass ${runner.stats?.passes ?? 0}\n# fail ${failures}\n`);
+      }
       if (failures > 0) reject(new Error(`${failures} integration test(s) failed`));
       else resolve();
     });

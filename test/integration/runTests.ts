@@ -11,6 +11,8 @@ const root = resolve(__dirname, '..', '..');
 const CLIP = 'sample-consistent-happy.mp4';
 /** Set to 1 for the Restricted Mode pass (read by the suite and the code-server stand-in). */
 const RESTRICTED_ENV = 'MOSEAR_INTEGRATION_RESTRICTED';
+/** Where each pass appends its `# pass N` / `# fail M` lines (read by scripts/test.mjs). */
+const COUNTS_FILE = join(root, 'dist-test', 'integration.counts');
 
 /** A fresh workspace folder with everything the suites open. */
 function prepareWorkspace(): string {
@@ -73,6 +75,7 @@ async function main(): Promise<number> {
   }
   mkdirSync(join(root, '.tmp'), { recursive: true });
   const workspace = prepareWorkspace();
+  rmSync(COUNTS_FILE, { force: true });
   const desktop = process.env['MOSEAR_VSCODE_DESKTOP'] === '1';
   const started = performance.now();
   const pass = async (restricted: boolean): Promise<boolean> => {
@@ -86,7 +89,10 @@ async function main(): Promise<number> {
         launchArgs: [workspace, '--disable-extensions'],
         // The suite and the code-server stand-in read this: the second pass opens the folder
         // untrusted (Restricted Mode) and runs only the Restricted Mode suite.
-        extensionTestsEnv: { [RESTRICTED_ENV]: restricted ? '1' : '0' },
+        extensionTestsEnv: {
+          [RESTRICTED_ENV]: restricted ? '1' : '0',
+          MOSEAR_INTEGRATION_COUNTS: COUNTS_FILE,
+        },
       });
       return true;
     } catch (error) {
