@@ -154,6 +154,8 @@ def main() -> None:
     ap.add_argument("--batch", type=int, default=32)
     ap.add_argument("--only", choices=["backbone", "finetune", "all"], default="all")
     ap.add_argument("--backbone", help="backbone .pt to fine-tune (default: <out>/backbone.pt)")
+    ap.add_argument("--backbone-audio-dropout", type=float, default=BACKBONE_AUDIO_DROPOUT,
+                    help="share of backbone training clips with their audio silenced")
     ap.add_argument("--pretrain-mix", type=json.loads, default=None,
                     help='JSON subset mix for the backbone (default: PRETRAIN_MIX)')
     ap.add_argument("--finetune-mix", type=json.loads, default=None,
@@ -171,7 +173,7 @@ def main() -> None:
         torch.manual_seed(a.seed)
         model = MoSEARModel(ModelConfig(adapter="none"))
         train_stage(model, list(model.parameters()), pool, a.backbone_steps, 1e-3, a.seed,
-                    a.batch, "backbone", audio_dropout=BACKBONE_AUDIO_DROPOUT)
+                    a.batch, "backbone", audio_dropout=a.backbone_audio_dropout)
         save(model, backbone_path, {"name": "backbone", "mix": pretrain_mix})
         del pool
     if a.only in ("finetune", "all"):
