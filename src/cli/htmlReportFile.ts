@@ -5,8 +5,8 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { AnalysisResult } from '../protocol/analysisResult';
 import type { BenchmarkSummary } from '../core/evaluation/benchmarkSummary';
-import type { EvaluationInit } from '../protocol/evaluationMessages';
-import { buildHtmlReport, buildReportPage } from '../core/reports/htmlReport';
+import { buildEvaluationReport } from '../core/reports/evaluationReport';
+import { buildHtmlReport } from '../core/reports/htmlReport';
 import { OutputError } from './exitCodes';
 
 /** The folder holding the panel bundle: dist/cli/../webview. */
@@ -60,16 +60,14 @@ export async function evaluationReportFor(
   title: string,
   bundleDir: string = WEBVIEW_BUNDLE_DIR,
 ): Promise<string> {
-  const { script, style } = await readPanelBundle('evaluate', bundleDir);
-  const data: EvaluationInit = {
-    origin: { kind: 'report' },
+  const bundle = await readPanelBundle('evaluate', bundleDir);
+  const init = {
     title,
     runDirNote: 'a report written by mosear-lens eval',
-    status: 'finished',
+    status: 'finished' as const,
     progress: null,
     summary,
     error: null,
-    canOpenClips: false,
   };
-  return buildReportPage({ script, style, data, title: `MoSEAR evaluation: ${title}` });
+  return buildEvaluationReport(init, bundle);
 }

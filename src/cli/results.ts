@@ -8,15 +8,12 @@ import type { ContractMetadata } from '../protocol/contract';
 import { CA_MER_SUBSETS, isCaMerSubset, type CaMerSubset } from '../core/analysis/metrics';
 import { ContractError } from '../core/contract/contractError';
 import { DecodeError, SystemFfmpegDecoder } from '../core/decode';
-import type { ClipOkRecord } from '../core/evaluation/benchmarkRecords';
+import type { ClipErrorRecord, ClipOkRecord } from '../core/evaluation/benchmarkRecords';
 import { runBenchmark } from '../core/evaluation/benchmarkRun';
+import { checkpointRunsOf } from '../core/evaluation/benchmarkSummary';
 import { DecodeCache, systemDecoderIdentity } from '../core/evaluation/decodeCache';
 import { ManifestError } from '../core/evaluation/manifest';
-import {
-  summarizeCheckpoint,
-  type CheckpointSummary,
-  type SettingRun,
-} from '../core/evaluation/splitSummary';
+import { summarizeCheckpoint, type CheckpointSummary } from '../core/evaluation/splitSummary';
 import { OnnxModelError } from '../core/onnx/modelProto';
 import {
   MarkerError,
@@ -229,8 +226,8 @@ async function evaluate(args: ResultsArgs): Promise<{ report: ResultsReport; jso
     },
   });
   const { plan, entries, records } = outcome;
-  const failure = records.find((r) => !r.ok);
-  if (failure !== undefined && !failure.ok) {
+  const failure = records.find((r): r is ClipErrorRecord => !r.ok);
+  if (failure !== undefined) {
     throw new ResultsError(`${failure.path}: ${failure.error.message}`);
   }
   const subsets: CaMerSubset[] = entries.map((e) => {
@@ -254,16 +251,12 @@ async function evaluate(args: ResultsArgs): Promise<{ report: ResultsReport; jso
   const jsonCheckpoints: unknown[] = [];
   for (const [n, c] of plan.checkpoints.entries()) {
     const ok = records.filter((r): r is ClipOkRecord => r.ok && r.checkpoint === c.name);
-    const runs: SettingRun[] = c.settings.map((s, k) => ({
-      id: s.id,
-      predictions: ok.map((r) => r.predictions[k] as number),
-      flaggedHeads: ok.map((r) => r.flaggedHeads[k] as number),
-    }));
-    const summary: CheckpointSummary = summarizeCheckpoint(truth, {
-      settings: runs,
-      uap: ok.map((r) => r.uap),
-      tokenAttention: ok.map((r) => r.tokenAttention),
-    });
+    const clipRuns = checkpointRunsOf(
+      ok,
+      c.settings.map((s) => s.id),
+    );
+    const runs = clipRuns.settings;
+    const summary: CheckpointSummary = summarizeCheckpoint(truth, clipRuns);
     const meta = outcome.metadata[n] as ContractMetadata;
     const settings = c.settings.map(({ id, title, controls }) => ({ id, title, controls }));
     checkpoints.push({

@@ -27,7 +27,7 @@ import { DecodeCache } from '../core/evaluation/decodeCache';
 import type { SweepRequest } from '../core/evaluation/evaluationSettings';
 import { readManifest, type ManifestEntry } from '../core/evaluation/manifest';
 import { durationText } from '../core/reports/durationText';
-import { buildReportPage } from '../core/reports/htmlReport';
+import { buildEvaluationReport } from '../core/reports/evaluationReport';
 import { AnalysisPanel, type PanelHost, type PostedMessage } from './analysisPanel';
 import { analyzeWithProgress } from './clipAnalysis';
 import { manifestTitle } from './evaluationPlan';
@@ -376,14 +376,7 @@ export class EvaluationPanel extends PanelBase<HostToEvaluation> {
 
   /** A self-contained HTML report: the Evaluate bundle with this summary embedded. */
   private async report(): Promise<Buffer> {
-    const { script, style } = await this.bundleText(EVALUATE_BUNDLE);
-    const data: EvaluationInit = {
-      ...this.init(),
-      origin: { kind: 'report' },
-      canOpenClips: false,
-    };
-    return Buffer.from(
-      buildReportPage({ script, style, data, title: `MoSEAR evaluation: ${this.title}` }),
-    );
+    const bundle = await this.bundleText(EVALUATE_BUNDLE);
+    return Buffer.from(buildEvaluationReport(this.init(), bundle));
   }
 }

@@ -6,7 +6,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import {
   BenchmarkError,
-  finishedKeys,
+  FinishedClips,
   planKey,
   shardClips,
   sortRecords,
@@ -62,9 +62,9 @@ export async function mergeRunDirectories(dirs: readonly string[]): Promise<Merg
   const unfinished: string[] = [];
   const records: ClipRecord[] = [];
   for (const s of shards) {
-    const done = finishedKeys(s.records);
+    const done = new FinishedClips(s.records);
     for (const clip of shardClips(first.plan.manifest.clips, s.plan.shard)) {
-      if (!done.has(`${clip}|*`) && !names.every((n) => done.has(`${clip}|${n}`))) {
+      if (!done.clipDone(clip, names)) {
         unfinished.push(`clip ${clip} (shard ${s.plan.shard.index}/${count})`);
       }
     }

@@ -152,11 +152,23 @@ export function planKey(plan: BenchmarkPlan): string {
   return JSON.stringify({ ...plan, shard: null });
 }
 
-/** The (clip, checkpoint) pairs a record list has finished, as "clip|checkpoint" keys. */
-export function finishedKeys(records: readonly ClipRecord[]): Set<string> {
-  const done = new Set<string>();
-  for (const r of records) done.add(`${r.clip}|${r.checkpoint ?? '*'}`);
-  return done;
+/** What a record list has finished: (clip, checkpoint) pairs, and clips unreadable as a whole. */
+export class FinishedClips {
+  private readonly keys = new Set<string>();
+
+  constructor(records: readonly ClipRecord[]) {
+    for (const r of records) this.keys.add(`${r.clip}|${r.checkpoint ?? '*'}`);
+  }
+
+  /** The clip has a record for this checkpoint. */
+  has(clip: number, checkpoint: string): boolean {
+    return this.keys.has(`${clip}|${checkpoint}`);
+  }
+
+  /** Nothing is left to do for the clip: it failed as a whole, or every checkpoint has a record. */
+  clipDone(clip: number, checkpoints: readonly string[]): boolean {
+    return this.keys.has(`${clip}|*`) || checkpoints.every((c) => this.has(clip, c));
+  }
 }
 
 /** Record order: by clip, then checkpoint plan order (a clip's own error record first). */

@@ -23,7 +23,7 @@ import { readOnnxModelInfo } from '../onnx/modelProto';
 import {
   BENCHMARK_SCHEMA,
   BenchmarkError,
-  finishedKeys,
+  FinishedClips,
   parseRecords,
   planKey,
   shardClips,
@@ -257,11 +257,9 @@ export async function runBenchmark(options: BenchmarkOptions): Promise<Benchmark
   }
 
   const shardIndices = shardClips(entries.length, plan.shard);
-  const finished = finishedKeys(records);
-  const isDone = (clip: number) =>
-    finished.has(`${clip}|*`) ||
-    checkpoints.every((c) => finished.has(`${clip}|${c.meta.checkpoint.name}`));
-  const pending = shardIndices.filter((i) => !isDone(i));
+  const finished = new FinishedClips(records);
+  const names = checkpoints.map((c) => c.meta.checkpoint.name);
+  const pending = shardIndices.filter((i) => !finished.clipDone(i, names));
   const resumed = shardIndices.length - pending.length;
   const failedClips = new Set(records.filter((r) => !r.ok).map((r) => r.clip));
   let done = resumed;
@@ -335,7 +333,7 @@ export async function runBenchmark(options: BenchmarkOptions): Promise<Benchmark
     const decoded = new Map<string, CachedTensors>();
     for (const c of checkpoints) {
       const name = c.meta.checkpoint.name;
-      if (finished.has(`${clip}|${name}`)) continue;
+      if (finished.has(clip, name)) continue;
       let tensors = decoded.get(c.specKey);
       if (tensors === undefined) {
         try {
@@ -426,10 +424,7 @@ export async function runBenchmark(options: BenchmarkOptions): Promise<Benchmark
     await Promise.all(lanes.map((l) => l.dispose()));
     await closeFile?.();
   }
-  const sorted = sortRecords(
-    records,
-    plan.checkpoints.map((c) => c.name),
-  );
+  const sorted = sortRecords(records, names);
   const silent = new Set(sorted.filter((r) => r.ok && r.silenceUsed).map((r) => r.clip));
   return {
     plan,

@@ -12,7 +12,23 @@ import {
 } from '../analysis/metrics';
 import type { BenchmarkPlan, ClipOkRecord, ClipRecord } from './benchmarkRecords';
 import type { EvaluationSetting, SweepPoint } from './evaluationSettings';
-import { summarizeCheckpoint, type AnswerSplit } from './splitSummary';
+import { summarizeCheckpoint, type AnswerSplit, type CheckpointRuns } from './splitSummary';
+
+/** One checkpoint's records (clip order) as the split summary's runs, for the given settings. */
+export function checkpointRunsOf(
+  ok: readonly ClipOkRecord[],
+  settingIds: readonly string[],
+): CheckpointRuns {
+  return {
+    settings: settingIds.map((id, k) => ({
+      id,
+      predictions: ok.map((r) => r.predictions[k] as number),
+      flaggedHeads: ok.map((r) => r.flaggedHeads[k] as number),
+    })),
+    uap: ok.map((r) => r.uap),
+    tokenAttention: ok.map((r) => r.tokenAttention),
+  };
+}
 
 /** A clip whose answer differs between `off` and a setting. */
 export interface FlipClip {
@@ -161,19 +177,10 @@ export function summarizeBenchmark(
     const caMer =
       subsetOf.every(isCaMerSubset) && CA_MER_SUBSETS.every((s) => subsetOf.includes(s));
     if (caMer && ok.length > 0) {
+      // Only the off run (setting 0) feeds the answer split.
       byAnswer = summarizeCheckpoint(
         { labels: truth, subsets: subsetOf, classes },
-        {
-          settings: [
-            {
-              id: 'off',
-              predictions: ok.map((r) => r.predictions[0] as number),
-              flaggedHeads: ok.map((r) => r.flaggedHeads[0] as number),
-            },
-          ],
-          uap: ok.map((r) => r.uap),
-          tokenAttention: ok.map((r) => r.tokenAttention),
-        },
+        checkpointRunsOf(ok, ['off']),
       ).byAnswer;
     }
     return { name: c.name, fileName: c.fileName, evaluated: ok.length, settings, byAnswer };
