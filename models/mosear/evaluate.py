@@ -5,7 +5,7 @@ which makes a few hundred settings affordable on 2 cores.
 
 Usage (from models/):
   python3 -m mosear.evaluate choose <checkpoint.pt> <validation.npz> [--write]
-  python3 -m mosear.evaluate score <checkpoint.pt> <split.npz> [settings json]
+  python3 -m mosear.evaluate score <checkpoint.pt> <split.npz> [--settings json] [--mute-audio]
 """
 
 from __future__ import annotations
@@ -150,10 +150,16 @@ def main() -> None:
     ap.add_argument("split")
     ap.add_argument("--write", action="store_true", help="store chosen defaults in the .pt")
     ap.add_argument("--settings", help="JSON settings for score")
+    ap.add_argument("--mute-audio", action="store_true",
+                    help="score with every clip's audio silenced (the model's visual-only accuracy)")
     a = ap.parse_args()
     torch.set_num_threads(2)
     model, meta = load_checkpoint(a.checkpoint)
     split = load_split(a.split)
+    if a.mute_audio:
+        if a.command != "score":
+            ap.error("--mute-audio is for score only")
+        split["audio"] = np.zeros_like(split["audio"])
     t = time.time()
     if a.command == "duplicate":
         # The paper's Fig. 3c probe: repeat the single audio token k times at inference.

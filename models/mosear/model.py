@@ -46,6 +46,9 @@ class ModelConfig:
     height: int = 64
     width: int = 64
     patch: int = 16
+    #: "patch": an MLP on each 16×16 patch (attempts 1–5); "conv": a small strided CNN per frame
+    #: whose 4×4 output cells are the patch tokens (attempt 6), same token layout either way.
+    visual_front: str = "patch"
     sample_rate_hz: int = 16000
     audio_samples: int = 32000
     n_fft: int = 400
@@ -191,14 +194,33 @@ class AudioFrontEnd(nn.Module):
 
 
 class VisualFrontEnd(nn.Module):
-    """T RGB frames → patch tokens with (frame, row, col) position embeddings."""
+    """T RGB frames → patch tokens with (frame, row, col) position embeddings.
+
+    Token (f, r, c) describes the 16×16 pixel cell at row r, column c of frame f, whichever
+    front end computes it: "patch" sees only that cell's pixels; "conv" runs a strided CNN over
+    the whole frame (receptive field ≈ 41 px, so a cell also sees its neighbourhood) and pools
+    its 8×8 feature map to the 4×4 grid.
+    """
 
     def __init__(self, cfg: ModelConfig) -> None:
         super().__init__()
         self.cfg = cfg
         p = cfg.patch
-        self.patch_mlp = nn.Sequential(nn.Linear(3 * p * p, 256), nn.GELU(),
-                                       nn.Linear(256, cfg.d_model))
+        if cfg.visual_front == "conv":
+            if cfg.height // 8 != 2 * cfg.grid_rows or cfg.width // 8 != 2 * cfg.grid_cols:
+                raise ValueError("the conv front end needs patch = 16")
+            self.conv = nn.Sequential(
+                nn.Conv2d(3, 32, kernel_size=5, stride=2, padding=2), nn.GELU(),
+                nn.Conv2d(32, 64, kernel_size=3, stride=2, padding=1), nn.GELU(),
+                nn.Conv2d(64, 96, kernel_size=3, stride=2, padding=1), nn.GELU(),
+                nn.Conv2d(96, 128, kernel_size=3, stride=1, padding=1), nn.GELU(),
+            )
+            self.cell_proj = nn.Linear(2 * 128, cfg.d_model)
+        elif cfg.visual_front == "patch":
+            self.patch_mlp = nn.Sequential(nn.Linear(3 * p * p, 256), nn.GELU(),
+                                           nn.Linear(256, cfg.d_model))
+        else:
+            raise ValueError(f"unknown visual front end {cfg.visual_front!r}")
         self.frame_emb = nn.Parameter(torch.zeros(cfg.frames, cfg.d_model))
         self.row_emb = nn.Parameter(torch.zeros(cfg.grid_rows, cfg.d_model))
         self.col_emb = nn.Parameter(torch.zeros(cfg.grid_cols, cfg.d_model))
@@ -209,9 +231,16 @@ class VisualFrontEnd(nn.Module):
         c = self.cfg
         b = frames.shape[0]
         x = (frames - 0.5) / 0.25
-        x = x.reshape(b, c.frames, 3, c.grid_rows, c.patch, c.grid_cols, c.patch)
-        x = x.permute(0, 1, 3, 5, 2, 4, 6).reshape(b, c.n_visual, 3 * c.patch * c.patch)
-        tok = self.patch_mlp(x)
+        if c.visual_front == "conv":
+            y = self.conv(x.reshape(b * c.frames, 3, c.height, c.width))  # [BT, 128, 8, 8]
+            cells = torch.cat([F.avg_pool2d(y, 2), F.max_pool2d(y, 2)], dim=1)  # [BT, 256, 4, 4]
+            cells = cells.reshape(b, c.frames, 256, c.grid_rows * c.grid_cols)
+            cells = cells.permute(0, 1, 3, 2).reshape(b, c.n_visual, 256)
+            tok = self.cell_proj(cells)
+        else:
+            x = x.reshape(b, c.frames, 3, c.grid_rows, c.patch, c.grid_cols, c.patch)
+            x = x.permute(0, 1, 3, 5, 2, 4, 6).reshape(b, c.n_visual, 3 * c.patch * c.patch)
+            tok = self.patch_mlp(x)
         pos = (self.frame_emb[:, None, None, :] + self.row_emb[None, :, None, :]
                + self.col_emb[None, None, :, :]).reshape(c.n_visual, c.d_model)
         return tok + pos

@@ -19,7 +19,7 @@ import subprocess
 import tempfile
 import time
 from dataclasses import asdict
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any, Callable, Dict, List, Optional, Tuple
 
 import numpy as np
 import torch
@@ -76,7 +76,7 @@ class Pool:
 
     def __init__(self, rng: np.random.Generator, n: int, mix: Dict[str, float],
                  chunk: int = 1024) -> None:
-        frames, audio, labels = [], [], []
+        frames, audio, labels, vis_labels = [], [], [], []
         t = time.time()
         with tempfile.TemporaryDirectory() as td:
             for start in range(0, n, chunk):
@@ -87,9 +87,13 @@ class Pool:
                 frames.append(np.clip(np.round(fr * 255), 0, 255).astype(np.uint8))
                 audio.append(au.astype(np.float16))
                 labels.append(np.asarray([p["label_index"] for p in params], np.int64))
+                vis_labels.append(np.asarray([corpus.LABELS.index(p["e_v"]) for p in params],
+                                             np.int64))
         self.frames = np.concatenate(frames)
         self.audio = np.concatenate(audio)
         self.labels = np.concatenate(labels)
+        #: the emotion the face shows (= the label except in audio-aligned clips)
+        self.vis_labels = np.concatenate(vis_labels)
         print(f"pool: {n} clips rendered and codec-round-tripped in {time.time() - t:.0f}s",
               flush=True)
 
@@ -105,6 +109,56 @@ class Pool:
         return fr, torch.from_numpy(au), torch.from_numpy(self.labels[idx].astype(np.int64))
 
 
+def optimise(model: MoSEARModel, params: List[torch.nn.Parameter], steps: int, lr: float,
+             label: str, batch_fn: Callable[[], Tuple[torch.Tensor, torch.Tensor]]) -> None:
+    """AdamW with warm-up and cosine decay on cross-entropy; batch_fn → (logits, targets)."""
+    opt = torch.optim.AdamW(params, lr=lr, weight_decay=0.01)
+    model.train()
+    t0 = time.time()
+    run_loss, run_acc = 0.0, 0.0
+    for step in range(steps):
+        for g in opt.param_groups:
+            g["lr"] = lr_at(step, steps, lr)
+        logits, y = batch_fn()
+        loss = F.cross_entropy(logits, y)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(params, 1.0)
+        opt.step()
+        run_loss = 0.98 * run_loss + 0.02 * float(loss)
+        run_acc = 0.98 * run_acc + 0.02 * float((logits.argmax(1) == y).float().mean())
+        if (step + 1) % 200 == 0 or step == steps - 1:
+            print(f"[{label}] step {step + 1}/{steps} loss {run_loss:.3f} acc {run_acc:.3f} "
+                  f"({time.time() - t0:.0f}s)", flush=True)
+    model.eval()
+
+
+def pretrain_visual(model: MoSEARModel, pool: Pool, steps: int, lr: float, seed: int,
+                    batch: int) -> None:
+    """Stage 0 (attempt 6): pretrain the visual front end alone to name the face's emotion.
+
+    A stand-in for the pretrained, frozen visual encoders of the real models (EVA-CLIP,
+    VideoMAE): a temporary linear head on the mean and max of the visual tokens is trained on
+    the face's emotion (horizontal flips as augmentation), then discarded. Without it the
+    decoder never learned to read the face (attempts 1–5: visual-only accuracy near chance).
+    """
+    rng = np.random.default_rng(seed)
+    torch.manual_seed(seed)
+    head = torch.nn.Linear(2 * model.cfg.d_model, len(corpus.LABELS))
+
+    def batch_fn() -> Tuple[torch.Tensor, torch.Tensor]:
+        idx = rng.integers(0, len(pool.vis_labels), size=batch)
+        fr = torch.from_numpy(pool.frames[idx].astype(np.float32) / 255.0)
+        flip = torch.from_numpy(rng.random(batch) < 0.5)
+        fr = torch.where(flip[:, None, None, None, None], fr.flip(-1), fr)
+        tok = model.visual(fr)
+        return head(torch.cat([tok.mean(1), tok.amax(1)], dim=1)), \
+            torch.from_numpy(pool.vis_labels[idx])
+
+    optimise(model, list(model.visual.parameters()) + list(head.parameters()), steps, lr,
+             "visual", batch_fn)
+
+
 def lr_at(step: int, total: int, peak: float, warmup: int = 100) -> float:
     if step < warmup:
         return peak * (step + 1) / warmup
@@ -117,27 +171,13 @@ def train_stage(model: MoSEARModel, params: List[torch.nn.Parameter], pool: Pool
                 audio_dropout: float = 0.0) -> None:
     rng = np.random.default_rng(seed)
     torch.manual_seed(seed)
-    opt = torch.optim.AdamW(params, lr=lr, weight_decay=0.01)
     prompt = torch.tensor([model.cfg.prompt_ids()], dtype=torch.int64)
-    model.train()
-    t0 = time.time()
-    run_loss, run_acc = 0.0, 0.0
-    for step in range(steps):
-        for g in opt.param_groups:
-            g["lr"] = lr_at(step, steps, lr)
+
+    def batch_fn() -> Tuple[torch.Tensor, torch.Tensor]:
         fr, au, y = pool.sample(rng, batch, audio_dropout)
-        logits = model(fr, au, prompt)
-        loss = F.cross_entropy(logits, y)
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(params, 1.0)
-        opt.step()
-        run_loss = 0.98 * run_loss + 0.02 * float(loss)
-        run_acc = 0.98 * run_acc + 0.02 * float((logits.argmax(1) == y).float().mean())
-        if (step + 1) % 200 == 0 or step == steps - 1:
-            print(f"[{label}] step {step + 1}/{steps} loss {run_loss:.3f} acc {run_acc:.3f} "
-                  f"({time.time() - t0:.0f}s)", flush=True)
-    model.eval()
+        return model(fr, au, prompt), y
+
+    optimise(model, params, steps, lr, label, batch_fn)
 
 
 def save(model: MoSEARModel, path: str, meta: Dict[str, Any]) -> None:
@@ -156,6 +196,10 @@ def main() -> None:
     ap.add_argument("--backbone", help="backbone .pt to fine-tune (default: <out>/backbone.pt)")
     ap.add_argument("--backbone-audio-dropout", type=float, default=BACKBONE_AUDIO_DROPOUT,
                     help="share of backbone training clips with their audio silenced")
+    ap.add_argument("--visual-front", choices=["patch", "conv"], default="conv",
+                    help="the backbone's visual front end (fine-tunes inherit the backbone's)")
+    ap.add_argument("--visual-steps", type=int, default=3000,
+                    help="stage 0: steps pretraining the conv visual front end alone (then frozen)")
     ap.add_argument("--pretrain-mix", type=json.loads, default=None,
                     help='JSON subset mix for the backbone (default: PRETRAIN_MIX)')
     ap.add_argument("--finetune-mix", type=json.loads, default=None,
@@ -171,17 +215,26 @@ def main() -> None:
     if a.only in ("backbone", "all"):
         pool = Pool(rng, a.pool, pretrain_mix)
         torch.manual_seed(a.seed)
-        model = MoSEARModel(ModelConfig(adapter="none"))
-        train_stage(model, list(model.parameters()), pool, a.backbone_steps, 1e-3, a.seed,
-                    a.batch, "backbone", audio_dropout=a.backbone_audio_dropout)
+        model = MoSEARModel(ModelConfig(adapter="none", visual_front=a.visual_front))
+        if a.visual_front == "conv" and a.visual_steps > 0:
+            pretrain_visual(model, pool, a.visual_steps, 1e-3, a.seed + 7, a.batch)
+            # Frozen from here on, like the real models' pretrained encoders; the position
+            # embeddings stay trainable (the stage-0 head pools over positions).
+            for p in list(model.visual.conv.parameters()) + list(
+                    model.visual.cell_proj.parameters()):
+                p.requires_grad_(False)
+        train_stage(model, [p for p in model.parameters() if p.requires_grad], pool,
+                    a.backbone_steps, 1e-3, a.seed, a.batch, "backbone",
+                    audio_dropout=a.backbone_audio_dropout)
         save(model, backbone_path, {"name": "backbone", "mix": pretrain_mix})
         del pool
     if a.only in ("finetune", "all"):
-        base = torch.load(backbone_path, map_location="cpu")["state"]
+        blob = torch.load(backbone_path, map_location="cpu")
+        base, base_cfg = blob["state"], blob["config"]
         pool = Pool(np.random.default_rng(a.seed + 1), a.pool, finetune_mix)
         for name, adapter in (("emotion-llama-tiny", "lora"), ("mosear-tiny", "mose")):
             torch.manual_seed(a.seed + 2)
-            model = MoSEARModel(ModelConfig(adapter=adapter))
+            model = MoSEARModel(ModelConfig(**{**base_cfg, "adapter": adapter}))
             missing, unexpected = model.load_state_dict(base, strict=False)
             assert not unexpected, unexpected
             for p in model.parameters():
