@@ -41,6 +41,39 @@ def default_tau_sweep() -> Dict[str, Any]:
     }
 
 
+ADAPTERS = {
+    "none": "no adapter (the backbone itself)",
+    "lora": "plain LoRA (rank {rank} on q/k/v/o) — the Emotion-LLaMA-style baseline",
+    "mose": "MoSE (rank {rank}: shared A; global, visual and non-visual B; gate λ in "
+            "[{lo:g}, {hi:g}]) — apply AR at inference for full MoSEAR",
+}
+VISUAL_FRONTS = {
+    "patch": "an MLP on each 16×16 patch",
+    "conv": "a small CNN per frame, pretrained to name the face's emotion and then frozen",
+}
+
+
+def checkpoint_identity(cfg: ModelConfig, meta: Dict[str, Any]) -> Dict[str, str]:
+    """mosear.checkpoint's description and training data, derived from the training record
+    unless the metadata states them."""
+    adapter = ADAPTERS[cfg.adapter].format(rank=cfg.lora_rank, lo=0.5 - cfg.mose_eps,
+                                           hi=0.5 + cfg.mose_eps)
+    description = (f"Toy-scale MoSEAR replication ({cfg.layers}-layer LLaMA-style decoder, "
+                   f"{cfg.heads} heads, d {cfg.d_model}; visual front end: "
+                   f"{VISUAL_FRONTS[cfg.visual_front]}; one audio token): frozen backbone + "
+                   f"{adapter}.")
+    mix = meta.get("mix")
+    training = ("CA-MER-synth (synthetic faces and voices, six MER2023 labels), rendered on the "
+                f"fly from seed {meta.get('seed', '?')}")
+    if mix:
+        training += "; fine-tuning mix " + ", ".join(f"{k} {v:.0%}" for k, v in mix.items())
+    if meta.get("steps"):
+        training += f", {meta['steps']} steps"
+    training += "; AR defaults chosen on the validation split. See models/RESULTS.md."
+    return {"description": meta.get("description") or description,
+            "training_data": meta.get("training_data") or training}
+
+
 def contract_metadata(cfg: ModelConfig, meta: Dict[str, Any]) -> Dict[str, str]:
     """The metadata_props of a contract-v1 model: JSON values except mosear.contract."""
     L = cfg.layers
@@ -61,8 +94,7 @@ def contract_metadata(cfg: ModelConfig, meta: Dict[str, Any]) -> Dict[str, str]:
     values: Dict[str, Any] = {
         "mosear.checkpoint": {
             "name": meta.get("name", "untitled"),
-            "description": meta.get("description", ""),
-            "training_data": meta.get("training_data", ""),
+            **checkpoint_identity(cfg, meta),
             "version": meta.get("version", "0"),
         },
         "mosear.labels": LABELS,

@@ -67,6 +67,10 @@ def codec_roundtrip(frames128: np.ndarray, audio: np.ndarray, workdir: str
     return fr.transpose(0, 1, 4, 2, 3).astype(np.float32) / 255.0, out.reshape(n, 32000)
 
 
+#: The training recipe's number: the attempt in RESULTS.md that it reproduces (mosear.checkpoint
+#: version in the exported metadata).
+RECIPE_VERSION = "6"
+
 #: Share of backbone training clips whose audio is silenced (attempt 2).
 BACKBONE_AUDIO_DROPOUT = 0.3
 
@@ -181,7 +185,8 @@ def train_stage(model: MoSEARModel, params: List[torch.nn.Parameter], pool: Pool
 
 
 def save(model: MoSEARModel, path: str, meta: Dict[str, Any]) -> None:
-    torch.save({"config": asdict(model.cfg), "state": model.state_dict(), "meta": meta}, path)
+    torch.save({"config": asdict(model.cfg), "state": model.state_dict(),
+                "meta": {**meta, "version": RECIPE_VERSION}}, path)
 
 
 def main() -> None:
