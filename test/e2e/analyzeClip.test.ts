@@ -6,7 +6,15 @@
 // MOSEAR_E2E_SKIP_PACKAGE=1 reuses out/vsix/'s linux-x64 package instead of packaging again.
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { copyFileSync, cpSync, existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import {
+  copyFileSync,
+  cpSync,
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { pathToFileURL } from 'node:url';
@@ -56,10 +64,18 @@ const COMPARE_TITLE =
   'Compare Checkpoints on Clip';
 
 /** Runs the CLI on the clip (same checkpoint and decoder defaults as the extension). */
-async function cliAnalysis(clip: string, out: string, extra: string[] = []) {
+/**
+ * The AR settings of the e2e workspace (its `.vscode/settings.json`) and of the CLI reference
+ * runs: mosear-tiny's stored default is "off" (no AR setting passed its validation rule), and a
+ * τ above the sweep's minimum lets Home on the slider change the flags.
+ */
+const WORKSPACE_AR = { 'mosear.ar.mode': 'ar', 'mosear.ar.tau': 0.5, 'mosear.ar.alpha': 0.3 };
+
+async function cliAnalysis(clip: string, out: string, tau = WORKSPACE_AR['mosear.ar.tau']) {
+  const ar = ['--mode', 'ar', '--tau', `${tau}`, '--alpha', `${WORKSPACE_AR['mosear.ar.alpha']}`];
   await run(
     process.execPath,
-    [join(REPO_ROOT, 'dist/cli/main.js'), 'analyze', clip, '--json', out, '--quiet', ...extra],
+    [join(REPO_ROOT, 'dist/cli/main.js'), 'analyze', clip, '--json', out, '--quiet', ...ar],
     { cwd: REPO_ROOT },
   );
   return JSON.parse(readFileSync(out, 'utf8')) as AnalysisResult;
@@ -154,6 +170,8 @@ describe('e2e: analyze a clip in code-server', { timeout: 300_000 }, () => {
     mkdirSync(folder, { recursive: true });
     clipPath = join(folder, CLIP);
     copyFileSync(join(REPO_ROOT, 'models', 'samples', CLIP), clipPath);
+    mkdirSync(join(folder, '.vscode'));
+    writeFileSync(join(folder, '.vscode', 'settings.json'), JSON.stringify(WORKSPACE_AR, null, 2));
 
     const vsix = join(
       REPO_ROOT,
@@ -249,7 +267,7 @@ describe('e2e: analyze a clip in code-server', { timeout: 300_000 }, () => {
     const before = first.intervention.arFlags.flat().filter((f) => f > 0.5).length;
     assert.notEqual(expectedPreview, before, `τ = ${tau} must change the flags on ${CLIP}`);
     // The model's own answer at the new τ, for the re-run's prediction and flags.
-    const rerun = await cliAnalysis(clipPath, join(workDir, 'cli-tau.json'), ['--tau', `${tau}`]);
+    const rerun = await cliAnalysis(clipPath, join(workDir, 'cli-tau.json'), tau);
 
     const app = panel.locator('#app');
     await recordStates(app);
@@ -297,7 +315,16 @@ describe('e2e: analyze a clip in code-server', { timeout: 300_000 }, () => {
     const out = join(workDir, 'cli-compare.json');
     await run(
       process.execPath,
-      [join(REPO_ROOT, 'dist/cli/main.js'), 'compare', clipPath, '--json', out, '--quiet'],
+      [
+        join(REPO_ROOT, 'dist/cli/main.js'),
+        'compare',
+        clipPath,
+        '--json',
+        out,
+        '--quiet',
+        ...['--mode', 'ar', '--tau', `${WORKSPACE_AR['mosear.ar.tau']}`],
+        ...['--alpha', `${WORKSPACE_AR['mosear.ar.alpha']}`],
+      ],
       { cwd: REPO_ROOT },
     );
     const reference = JSON.parse(readFileSync(out, 'utf8')) as ComparisonResult;

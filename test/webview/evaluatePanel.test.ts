@@ -1,6 +1,6 @@
 // The Evaluate panel's built bundle (dist/webview/evaluate.js) in headless Chromium, fed a REAL
 // summary: `runBenchmark` on 15 clips of the committed test split (5 per subset) with both shipped
-// checkpoints and a 3-point τ sweep. Behind the host's CSP with a stub VS Code API recording every
+// checkpoints and a 3-point α sweep. Behind the host's CSP with a stub VS Code API recording every
 // posted message, and as a self-contained HTML report opened offline.
 import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -42,7 +42,8 @@ import {
 } from '../helpers/webviewBrowser';
 
 const SCREENSHOTS = join(REPO_ROOT, 'test-results', 'webview');
-const TAUS = [0.1, 0.3, 0.5];
+// An α sweep: strong α flips answers on 15 clips (τ alone moves no answer at the defaults).
+const ALPHAS = [0.1, 0.5, 0.9];
 
 type Recorded = StubRecord<EvaluationToHost, unknown>;
 
@@ -67,7 +68,7 @@ describe('Evaluate panel webview', { timeout: 180_000 }, () => {
     const outcome = await runBenchmark({
       manifest,
       models: [BASELINE_MODEL, MODEL],
-      sweeps: [parseSweep(`tau=${TAUS.join(',')}`)],
+      sweeps: [parseSweep(`alpha=${ALPHAS.join(',')}`)],
       jobs: 2,
       workerScript: WORKER_SCRIPT,
       decoder: new SystemFfmpegDecoder({}),
@@ -154,7 +155,7 @@ describe('Evaluate panel webview', { timeout: 180_000 }, () => {
   test('the scores tables show the summary’s numbers for every checkpoint and setting', async () => {
     const page = await openPanel(initOf('finished'));
     for (const c of summary.checkpoints) {
-      assert.equal(c.settings.length, 3 + TAUS.length);
+      assert.equal(c.settings.length, 3 + ALPHAS.length);
       for (const s of c.settings) {
         const cell = (col: string) =>
           page.textContent(
@@ -179,16 +180,16 @@ describe('Evaluate panel webview', { timeout: 180_000 }, () => {
     await page.close();
   });
 
-  test('the sweep chart has one point per τ; the UAP-by-answer chart draws real pixels', async () => {
+  test('the sweep chart has one point per α; the UAP-by-answer chart draws real pixels', async () => {
     const page = await openPanel(initOf('finished'));
     await page.waitForSelector('[data-testid=eval-sweep-chart][data-points]');
     assert.equal(await page.getAttribute('[data-testid=eval-sweep-chart]', 'data-points'), '3');
     assert.equal(
       await page.getAttribute('[data-testid=eval-sweep-chart]', 'data-parameter'),
-      'tau',
+      'alpha',
     );
     const labels = await texts(page, '[data-testid=eval-sweep-table] tbody th');
-    assert.deepEqual(labels, TAUS.map(String));
+    assert.deepEqual(labels, ALPHAS.map(String));
     const first = summary.checkpoints[0];
     assert.ok(first !== undefined);
     await select(page, '[data-testid=eval-sweep-checkpoint]', first.name);
