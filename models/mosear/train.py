@@ -113,6 +113,13 @@ class Pool:
         return fr, torch.from_numpy(au), torch.from_numpy(self.labels[idx].astype(np.int64))
 
 
+def lr_at(step: int, total: int, peak: float, warmup: int = 100) -> float:
+    if step < warmup:
+        return peak * (step + 1) / warmup
+    frac = (step - warmup) / max(1, total - warmup)
+    return peak * 0.5 * (1 + math.cos(math.pi * min(1.0, frac)))
+
+
 def optimise(model: MoSEARModel, params: List[torch.nn.Parameter], steps: int, lr: float,
              label: str, batch_fn: Callable[[], Tuple[torch.Tensor, torch.Tensor]]) -> None:
     """AdamW with warm-up and cosine decay on cross-entropy; batch_fn → (logits, targets)."""
@@ -161,13 +168,6 @@ def pretrain_visual(model: MoSEARModel, pool: Pool, steps: int, lr: float, seed:
 
     optimise(model, list(model.visual.parameters()) + list(head.parameters()), steps, lr,
              "visual", batch_fn)
-
-
-def lr_at(step: int, total: int, peak: float, warmup: int = 100) -> float:
-    if step < warmup:
-        return peak * (step + 1) / warmup
-    frac = (step - warmup) / max(1, total - warmup)
-    return peak * 0.5 * (1 + math.cos(math.pi * min(1.0, frac)))
 
 
 def train_stage(model: MoSEARModel, params: List[torch.nn.Parameter], pool: Pool,

@@ -63,7 +63,6 @@ const COMPARE_TITLE =
   manifest.contributes.commands.find((c) => c.command === 'mosear.compareCheckpoints')?.title ??
   'Compare Checkpoints on Clip';
 
-/** Runs the CLI on the clip (same checkpoint and decoder defaults as the extension). */
 /**
  * The AR settings of the e2e workspace (its `.vscode/settings.json`) and of the CLI reference
  * runs: mosear-tiny's stored default is "off" (no AR setting passed its validation rule), and a
@@ -71,8 +70,14 @@ const COMPARE_TITLE =
  */
 const WORKSPACE_AR = { 'mosear.ar.mode': 'ar', 'mosear.ar.tau': 0.5, 'mosear.ar.alpha': 0.3 };
 
-async function cliAnalysis(clip: string, out: string, tau = WORKSPACE_AR['mosear.ar.tau']) {
-  const ar = ['--mode', 'ar', '--tau', `${tau}`, '--alpha', `${WORKSPACE_AR['mosear.ar.alpha']}`];
+/** The CLI options equal to WORKSPACE_AR (with another τ when given). */
+function workspaceArArgs(tau = WORKSPACE_AR['mosear.ar.tau']): string[] {
+  return ['--mode', 'ar', '--tau', `${tau}`, '--alpha', `${WORKSPACE_AR['mosear.ar.alpha']}`];
+}
+
+/** Runs the CLI on the clip (same checkpoint, decoder and AR settings as the extension here). */
+async function cliAnalysis(clip: string, out: string, tau?: number) {
+  const ar = workspaceArArgs(tau);
   await run(
     process.execPath,
     [join(REPO_ROOT, 'dist/cli/main.js'), 'analyze', clip, '--json', out, '--quiet', ...ar],
@@ -322,8 +327,7 @@ describe('e2e: analyze a clip in code-server', { timeout: 300_000 }, () => {
         '--json',
         out,
         '--quiet',
-        ...['--mode', 'ar', '--tau', `${WORKSPACE_AR['mosear.ar.tau']}`],
-        ...['--alpha', `${WORKSPACE_AR['mosear.ar.alpha']}`],
+        ...workspaceArArgs(),
       ],
       { cwd: REPO_ROOT },
     );
