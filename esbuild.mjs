@@ -84,7 +84,7 @@ const webviewTargets = [
   // The Evaluate panel (benchmark runs); it imports the Analysis panel's shared modules.
   {
     name: 'webview-evaluate',
-    entryPoints: { 'webview/evaluate': 'webview/evaluate/main.ts' },
+    entryPoints: { 'webview/evaluation': 'webview/evaluation/main.ts' },
     outdir: 'dist',
   },
 ];

@@ -10,7 +10,7 @@ import { availableParallelism, cpus, loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { ArControls } from '../src/protocol/contract';
 import { textTable } from '../src/cli/textTable';
-import { defaultControls } from '../src/core/contract/controls';
+import { defaultControls } from '../src/shared/controls';
 import { clipDecodeSpecFromContract } from '../src/core/decode/clipDecoder';
 import { SystemFfmpegDecoder } from '../src/core/decode/systemFfmpegDecoder';
 import { AnalysisEngine } from '../src/core/engine/analysisEngine';

@@ -1,10 +1,9 @@
-// `npm test`: every tier in order, each tier's wall time, a summary, non-zero exit on any failure.
-// Tiers: build, typecheck, lint, format, unit (node --test), golden model checks (node --test),
-// engine (worker, engine and CLI end to end, node --test), webview (the panels in headless
-// Chromium), integration (the mocha suite inside VS Code via runTests; code-server here),
-// results (models/RESULTS.md regenerated from the checkpoints and the test split, compared),
-// package (one VSIX per target, checked), e2e (the packaged extension in code-server, driven by
-// chromium).
+// `npm test [-- <tier>…]`: the named tiers (every tier when none is named) in the order below,
+// each tier's wall time, a summary, non-zero exit on any failure. Tiers that run built tests get
+// the build tier first. `npm test -- --list` prints the tiers. Tiers are named for what they start:
+// fast (pure tests, no processes), decode (ffmpeg and ffmpeg.wasm), golden (onnxruntime on the
+// committed models), engine (worker processes, the CLI), webview (Chromium), integration
+// (VS Code), results, package, e2e (code-server + Chromium), python (pytest + flake8).
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -69,6 +68,7 @@ function nodeTest(tier) {
 
 const tsconfigs = [
   'src/protocol',
+  'src/shared',
   'src/core',
   'src/cli',
   'src/extension',
@@ -86,7 +86,10 @@ const tiers = [
   },
   { name: 'lint', run: () => run([bin('eslint', 'bin/eslint.js'), '--max-warnings', '0', '.']) },
   { name: 'format', run: () => run([bin('prettier', 'bin/prettier.cjs'), '--check', '.']) },
-  { name: 'unit', needsBuild: true, run: () => nodeTest('unit') },
+  // Pure tests in plain Node: no processes, no browsers; the everyday loop (seconds).
+  { name: 'fast', needsBuild: true, run: () => nodeTest('fast') },
+  // Decoders against real clips: system ffmpeg/ffprobe processes and the ffmpeg.wasm worker.
+  { name: 'decode', needsBuild: true, run: () => nodeTest('decode') },
   { name: 'golden', needsBuild: true, run: () => nodeTest('golden') },
   // The inference worker, the engine and the CLI end to end (real processes, real checkpoints).
   { name: 'engine', needsBuild: true, run: () => nodeTest('engine') },
@@ -116,9 +119,31 @@ const tiers = [
   { name: 'e2e', needsBuild: true, run: () => nodeTest('e2e') },
 ];
 
+const asked = process.argv.slice(2);
+if (asked.includes('--list')) {
+  console.log(tiers.map((t) => t.name).join('\n'));
+  process.exit(0);
+}
+const unknown = asked.filter((name) => !tiers.some((t) => t.name === name));
+if (unknown.length > 0) {
+  console.error(
+    `unknown tier(s): ${unknown.join(', ')}; tiers: ${tiers.map((t) => t.name).join(', ')}`,
+  );
+  process.exit(2);
+}
+// The named tiers, in suite order, with the build first when one of them runs built tests.
+const chosen =
+  asked.length === 0
+    ? tiers
+    : tiers.filter(
+        (t) =>
+          asked.includes(t.name) ||
+          (t.name === 'build' && tiers.some((u) => u.needsBuild && asked.includes(u.name))),
+      );
+
 const results = [];
 let built = false;
-for (const tier of tiers) {
+for (const tier of chosen) {
   console.log(`\n━━ ${tier.name} ━━`);
   if (tier.needsBuild && !built) {
     results.push({ name: tier.name, ok: false, seconds: 0, note: 'skipped: build failed' });

@@ -3,7 +3,7 @@
 import type { ArControls, ArMode, ContractMetadata, RatioKind } from '../protocol/contract';
 import { RATIO_KIND_NAMES } from '../protocol/contract';
 import { EXECUTION_PROVIDERS, type ExecutionProviderChoice } from '../protocol/executionProviders';
-import { defaultControls } from '../core/contract/controls';
+import { defaultControls } from '../shared/controls';
 import { DECODER_CHOICES, type DecoderChoice } from '../core/decode/decoderSelection';
 import {
   parseChoice,

@@ -1,7 +1,7 @@
 // The printed summary of a benchmark evaluation (`mosear-lens eval`/`merge`); its CSV tables are
 // built by src/core/reports/benchmarkCsv.ts (shared with the Evaluate panel).
-import type { BenchmarkSummary } from '../core/evaluation/benchmarkSummary';
 import { textTable } from './textTable';
+import type { BenchmarkSummary } from '../protocol/evaluationSummary';
 
 const pct = (v: number) => (Number.isNaN(v) ? '–' : v.toFixed(1));
 

@@ -10,7 +10,7 @@ import {
   runBenchmark,
   type BenchmarkProgress,
 } from '../core/evaluation/benchmarkRun';
-import { summarizeBenchmark, type BenchmarkSummary } from '../core/evaluation/benchmarkSummary';
+import { summarizeBenchmark } from '../core/evaluation/benchmarkSummary';
 import { DecodeCache, systemDecoderIdentity } from '../core/evaluation/decodeCache';
 import { readManifest } from '../core/evaluation/manifest';
 import { parseSweep, SweepError } from '../core/evaluation/evaluationSettings';
@@ -19,9 +19,10 @@ import { parseChoice, parseCommandLine, parseIndex, single } from './commandLine
 import { RATIO_KIND_NAMES, type RatioKind } from '../protocol/contract';
 import { UsageError } from './exitCodes';
 import { evaluationReportFor } from './htmlReportFile';
-import { benchmarkCsvTables } from '../core/reports/benchmarkCsv';
-import { durationText } from '../core/reports/durationText';
+import { benchmarkCsvTables } from '../shared/benchmarkCsv';
+import { durationText } from '../shared/durationText';
 import { formatBenchmarkSummary } from './benchmarkReport';
+import type { BenchmarkSummary } from '../protocol/evaluationSummary';
 
 /** Where the eval command finds its helpers. */
 export interface EvalEnvironment {

@@ -4,10 +4,10 @@ import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { AnalysisResult } from '../protocol/analysisResult';
-import type { BenchmarkSummary } from '../core/evaluation/benchmarkSummary';
 import { buildEvaluationReport } from '../core/reports/evaluationReport';
 import { buildHtmlReport } from '../core/reports/htmlReport';
 import { OutputError } from './exitCodes';
+import type { BenchmarkSummary } from '../protocol/evaluationSummary';
 
 /** The folder holding the panel bundle: dist/cli/../webview. */
 export const WEBVIEW_BUNDLE_DIR = join(__dirname, '..', 'webview');
@@ -60,7 +60,7 @@ export async function evaluationReportFor(
   title: string,
   bundleDir: string = WEBVIEW_BUNDLE_DIR,
 ): Promise<string> {
-  const bundle = await readPanelBundle('evaluate', bundleDir);
+  const bundle = await readPanelBundle('evaluation', bundleDir);
   const init = {
     title,
     runDirNote: 'a report written by mosear-lens eval',

@@ -5,7 +5,7 @@ import { readFile, stat, writeFile } from 'node:fs/promises';
 import { mkdirSync } from 'node:fs';
 import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import type { ContractMetadata } from '../protocol/contract';
-import { CA_MER_SUBSETS, isCaMerSubset, type CaMerSubset } from '../core/analysis/metrics';
+import { isCaMerSubset } from '../core/analysis/metrics';
 import { ContractError } from '../core/contract/contractError';
 import { DecodeError, SystemFfmpegDecoder } from '../core/decode';
 import type { ClipErrorRecord, ClipOkRecord } from '../core/evaluation/benchmarkRecords';
@@ -28,6 +28,7 @@ import {
   type ReportCheckpoint,
   type ResultsReport,
 } from '../core/reports/resultsMarkdown';
+import { CA_MER_SUBSETS, type CaMerSubset } from '../protocol/evaluationSummary';
 
 /** The repository root: dist/cli/results.js lives two folders below it. */
 const packageRoot = resolve(__dirname, '..', '..');

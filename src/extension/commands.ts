@@ -3,13 +3,14 @@
 import { basename } from 'node:path';
 import * as vscode from 'vscode';
 import type { AnalysisResult } from '../protocol/analysisResult';
-import { AnalysisPanel, type PanelHost } from './analysisPanel';
-import { analyzeWithProgress } from './clipAnalysis';
-import { compareCheckpoints } from './compareCheckpoints';
-import { evaluateBenchmark } from './evaluateCommand';
-import { RESULT_EDITOR_VIEW_TYPE } from './resultEditor';
+import { AnalysisPanel } from './panels/analysis/analysisPanel';
+import { analyzeWithProgress } from './panels/analysis/clipAnalysis';
+import { compareCheckpoints } from './panels/compare/compareCheckpoints';
+import { evaluateBenchmark } from './panels/evaluation/evaluateCommand';
+import { RESULT_EDITOR_VIEW_TYPE } from './panels/analysis/resultEditor';
 import { showRuntimeInfo } from './runtimeInfo';
 import { isVideoPath, VIDEO_EXTENSIONS, videoGlob } from './settings';
+import type { PanelHost } from './panels/panelBase';
 
 /** Asks for a clip: the workspace's videos, or a file dialog. */
 async function pickClip(): Promise<vscode.Uri | undefined> {

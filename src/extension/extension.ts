@@ -1,18 +1,19 @@
 // Activation: registers commands, custom editors, the panel serializer and the status bar item,
 // all in context.subscriptions. Nothing is spawned here: the engine starts on the first analysis.
 import * as vscode from 'vscode';
-import { AnalysisPanel, type PanelHost, type PanelSnapshot } from './analysisPanel';
+import { AnalysisPanel, type PanelSnapshot } from './panels/analysis/analysisPanel';
 import { Checkpoints } from './checkpoints';
-import { registerClipEditor } from './clipEditor';
+import { registerClipEditor } from './panels/analysis/clipEditor';
 import { registerCommands } from './commands';
-import { ComparePanel, type CompareSnapshot } from './comparePanel';
+import { ComparePanel, type CompareSnapshot } from './panels/compare/comparePanel';
 import { Config } from './config';
 import { ExtensionEngine } from './extensionEngine';
-import { EvaluationPanel, type EvaluationSnapshot } from './evaluationPanel';
+import { EvaluationPanel, type EvaluationSnapshot } from './panels/evaluation/evaluationPanel';
 import { Logger, messageOf } from './logger';
-import { registerResultEditor } from './resultEditor';
+import { registerResultEditor } from './panels/analysis/resultEditor';
 import { restrictedModelProblem, type MosearSettings } from './settings';
 import { CheckpointStatusBar } from './statusBar';
+import type { PanelHost } from './panels/panelBase';
 
 /** What `activate` returns (`extension.exports`): read-only views for tests and other tools. */
 export interface MosearLensApi {

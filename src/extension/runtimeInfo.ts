@@ -3,9 +3,9 @@
 // in an untitled Markdown document.
 import * as vscode from 'vscode';
 import type { ProviderAttempt } from '../protocol/executionProviders';
-import type { PanelHost } from './analysisPanel';
 import { messageOf } from './logger';
 import type { MosearSettings } from './settings';
+import type { PanelHost } from './panels/panelBase';
 
 /** What the runtime info document reports. */
 export interface RuntimeFacts {

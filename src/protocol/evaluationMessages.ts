@@ -3,13 +3,13 @@
 // host answers `init` with the whole state, and validates every incoming message with
 // `parseEvaluationMessage`. The same bundle runs in a self-contained HTML report, where `init`
 // comes from the embedded JSON. The summary type is the pure core's (type-only import: no code).
-import type { BenchmarkSummary } from '../core/evaluation/benchmarkSummary';
 import {
   InvalidMessageError,
   isRecord,
   parseSharedMessage,
   type ExportFile,
 } from './panelMessages';
+import type { BenchmarkSummary } from './evaluationSummary';
 
 /** How far a benchmark run has got (the core's `BenchmarkProgress`). */
 export interface EvaluationProgress {

@@ -25,11 +25,11 @@ import {
 import { TEST_SPLIT, writeSplitManifest } from '../helpers/splitManifest';
 import { scratchDir } from '../helpers/tempFiles';
 import { makeAudioOnly, makeGarbage, makeTruncated } from '../fixtures/decodeClips';
-import type { BenchmarkSummary } from '../../src/core/evaluation/benchmarkSummary';
 import { sortRecords } from '../../src/core/evaluation/benchmarkRecords';
 import { readRunDirectory, runBenchmark } from '../../src/core/evaluation/benchmarkRun';
 import { summarizeBenchmark } from '../../src/core/evaluation/benchmarkSummary';
 import { SystemFfmpegDecoder } from '../../src/core/decode/systemFfmpegDecoder';
+import type { BenchmarkSummary } from '../../src/protocol/evaluationSummary';
 
 const SPLIT = TEST_SPLIT;
 

@@ -1,7 +1,7 @@
 // The TypeScript flag rule, applied to the graph's modality_mass, reproduces the graph's ar_flags.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { applyFlagRule } from '../../src/core/ar/flagRule';
+import { applyFlagRule } from '../../src/shared/flagRule';
 import { countTokens } from '../../src/core/contract/metadata';
 import {
   closeContractModel,

@@ -2,7 +2,7 @@
 // (4 layers × 4 heads, 73 tokens, 6 labels): no ffmpeg, no onnxruntime.
 import type { AnalysisResult } from '../../src/protocol/analysisResult';
 import type { ArControls, ContractMetadata } from '../../src/protocol/contract';
-import { defaultControls } from '../../src/core/contract/controls';
+import { defaultControls } from '../../src/shared/controls';
 import { parseContractMetadata } from '../../src/core/contract/metadata';
 import type { DecodedClip } from '../../src/core/decode/clipDecoder';
 import type { ContractOutputs } from '../../src/core/inference/contractModel';

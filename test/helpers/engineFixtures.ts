@@ -3,7 +3,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ArControls } from '../../src/protocol/contract';
-import { defaultControls } from '../../src/core/contract/controls';
+import { defaultControls } from '../../src/shared/controls';
 import { parseContractMetadata } from '../../src/core/contract/metadata';
 import type { SessionSettings } from '../../src/core/inference/workerProtocol';
 import { readOnnxModelInfo } from '../../src/core/onnx/modelProto';

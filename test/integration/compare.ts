@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import * as vscode from 'vscode';
-import type { CompareSnapshot } from '../../src/extension/comparePanel';
+import type { CompareSnapshot } from '../../src/extension/panels/compare/comparePanel';
 import type { MosearLensApi } from '../../src/extension/extension';
 import { readComparisonResult, type ComparisonResult } from '../../src/protocol/comparisonResult';
 import { REPORT_DATA_ELEMENT_ID } from '../../src/protocol/panelMessages';

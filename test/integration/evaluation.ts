@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import * as vscode from 'vscode';
-import type { EvaluationOutcome } from '../../src/extension/evaluationPanel';
+import type { EvaluationOutcome } from '../../src/extension/panels/evaluation/evaluationPanel';
 import { closeAll, mosear, readyPanel, waitFor, workspaceFile } from './harness';
 
 /** The folder runTests fills with clips and a manifest.jsonl. */

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import * as vscode from 'vscode';
 import type { MosearLensApi } from '../../src/extension/extension';
-import type { PanelSnapshot } from '../../src/extension/analysisPanel';
+import type { PanelSnapshot } from '../../src/extension/panels/analysis/analysisPanel';
 import type { AnalysisResult } from '../../src/protocol/analysisResult';
 
 /** The extension's id (publisher.name in package.json). */

@@ -6,7 +6,6 @@ import { readFile } from 'node:fs/promises';
 import { join, dirname } from 'node:path';
 import { parseAnalysisResult } from '../../src/protocol/analysisResultReader';
 import { REPORT_DATA_ELEMENT_ID } from '../../src/protocol/panelMessages';
-import type { PostedMessage } from '../../src/extension/analysisPanel';
 import { CLIP } from './analysis';
 import {
   acceptSaveDialog,
@@ -17,6 +16,7 @@ import {
   useSimpleDialogs,
   workspaceFile,
 } from './harness';
+import type { PostedMessage } from '../../src/extension/panels/panelBase';
 
 /** Registers the panel saves suite. */
 export function registerPanelSavesSuite(): void {

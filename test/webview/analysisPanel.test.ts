@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { BrowserContext, Page } from 'playwright-core';
-import { applyFlagRule } from '../../src/core/ar/flagRule';
+import { applyFlagRule } from '../../src/shared/flagRule';
 import { AnalysisEngine } from '../../src/core/engine/analysisEngine';
 import { buildHtmlReport } from '../../src/core/reports/htmlReport';
 import type { AnalysisResult } from '../../src/protocol/analysisResult';

@@ -1,11 +1,12 @@
 // The biased heads the AR pass flagged, as a sortable table synced with the grid: selecting a
 // row selects the head in the grid and the other way round.
 import type { BiasedHeadSortKey } from '../../src/protocol/panelMessages';
-import { el, formatNumber, formatPercent, replaceChildren } from './domBuilder';
+import { el, formatNumber, formatPercent, replaceChildren } from '../kit/domBuilder';
 import type { PanelModel } from './panelModel';
-import { biasedHeadRows, toCsv, type BiasedHeadRow } from './panelData';
-import { sectionFrame } from './sectionFrame';
-import type { View } from './view';
+import { toCsv } from '../../src/shared/csv';
+import { biasedHeadRows, type BiasedHeadRow } from './panelData';
+import { sectionFrame } from '../kit/sectionFrame';
+import type { View } from '../kit/view';
 
 const COLUMNS: { key: BiasedHeadSortKey; label: string; title: string }[] = [
   { key: 'layer', label: 'Layer', title: 'Layer index (0-based)' },

@@ -5,18 +5,18 @@
 import type { AnalysisResult } from '../../src/protocol/analysisResult';
 import type { ArControls, ArMode, RatioKind, TauRange } from '../../src/protocol/contract';
 import { RATIO_KIND_NAMES } from '../../src/protocol/contract';
-import { el, formatNumber, replaceChildren } from './domBuilder';
+import { el, formatNumber, replaceChildren } from '../kit/domBuilder';
 import {
   checkboxControl,
   selectControl,
   sliderControl,
   type CheckboxControl,
   type SliderControl,
-} from './formControls';
+} from '../kit/formControls';
 import type { PanelModel } from './panelModel';
 import { countFlags, sliderToTau, tauRangeOf, tauToSlider } from './panelData';
-import { button } from './sectionFrame';
-import type { View } from './view';
+import { button } from '../kit/sectionFrame';
+import type { View } from '../kit/view';
 
 const MODE_OPTIONS = [
   { value: '0', label: 'off (no intervention)' },

@@ -2,14 +2,14 @@
 // log), flagged heads marked. Clicking a cell (or Enter/Space on it) selects the head and cycles
 // its override auto → force on → force off, which re-runs the model.
 import { RATIO_KIND_NAMES } from '../../src/protocol/contract';
-import { canvasPngBase64 } from './chartCanvas';
-import { el, formatNumber, replaceChildren } from './domBuilder';
-import { checkboxControl } from './formControls';
+import { canvasPngBase64 } from '../kit/chartCanvas';
+import { el, formatNumber, replaceChildren } from '../kit/domBuilder';
+import { checkboxControl } from '../kit/formControls';
 import type { PanelModel } from './panelModel';
-import { toCsv } from './panelData';
-import { sectionFrame } from './sectionFrame';
-import { currentPalette, heatColour, type Palette } from './theme';
-import type { View } from './view';
+import { toCsv } from '../../src/shared/csv';
+import { sectionFrame } from '../kit/sectionFrame';
+import { currentPalette, heatColour, type Palette } from '../kit/theme';
+import type { View } from '../kit/view';
 
 const OVERRIDE_WORDS = { '1': 'force on', '-1': 'force off', '0': 'auto' } as const;
 

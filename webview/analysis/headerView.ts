@@ -1,8 +1,8 @@
 // The header: clip, checkpoint, where the model ran (and why other providers were skipped), the
 // decoder, timings, and the read-only banner.
-import { el, formatMs, replaceChildren } from './domBuilder';
+import { el, formatMs, replaceChildren } from '../kit/domBuilder';
 import type { PanelModel } from './panelModel';
-import type { View } from './view';
+import type { View } from '../kit/view';
 
 function fact(label: string, value: string, title?: string): HTMLElement {
   return el('div', { class: 'fact' }, el('dt', {}, label), el('dd', { title }, value));

@@ -1,23 +1,23 @@
 // The Analysis panel's webview entry: builds the whole DOM into #app, connects to the host (VS Code
 // or the embedded report data), and redraws every view on each state or theme change.
-import './analysis.css';
-import { applyChartDefaults } from './chartCanvas';
+import '../kit/kit.css';
+import { applyChartDefaults } from '../kit/chartCanvas';
 import { biasedHeadsView } from './biasedHeadsView';
 import { controlsView } from './controlsView';
-import { el } from './domBuilder';
+import { el } from '../kit/domBuilder';
 import { headerView } from './headerView';
 import { headGridView } from './headGridView';
-import { connectHost } from './hostChannel';
+import { connectHost } from '../kit/hostChannel';
 import { moseGateView } from './moseGateView';
 import { fileStem } from './panelData';
 import { PanelModel } from './panelModel';
 import { predictionView } from './predictionView';
-import { button } from './sectionFrame';
-import { followBrowserSchemeWhenUnthemed, refreshPalette, watchTheme } from './theme';
+import { button } from '../kit/sectionFrame';
+import { followBrowserSchemeWhenUnthemed, refreshPalette, watchTheme } from '../kit/theme';
 import { thresholdView } from './thresholdView';
 import { tokenAttentionView } from './tokenAttentionView';
 import { uapChartView } from './uapChartView';
-import type { View } from './view';
+import type { View } from '../kit/view';
 
 function start(): void {
   const root =

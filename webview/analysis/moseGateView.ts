@@ -1,12 +1,12 @@
 // MoSE's gate λ per layer (the visual expert's weight against the non-visual one), with the
 // balance band 0.5 ± ε the training regularised it towards; hidden for checkpoints without MoSE.
-import { ChartCanvas } from './chartCanvas';
-import { formatNumber } from './domBuilder';
+import { ChartCanvas } from '../kit/chartCanvas';
+import { formatNumber } from '../kit/domBuilder';
 import type { PanelModel } from './panelModel';
-import { toCsv } from './panelData';
-import { sectionFrame } from './sectionFrame';
-import { currentPalette } from './theme';
-import type { View } from './view';
+import { toCsv } from '../../src/shared/csv';
+import { sectionFrame } from '../kit/sectionFrame';
+import { currentPalette } from '../kit/theme';
+import type { View } from '../kit/view';
 
 type Mixed = 'bar' | 'line';
 

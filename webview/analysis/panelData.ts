@@ -1,7 +1,7 @@
 // Pure derivations behind the views: the preview flags, the biased-heads rows, the token ranks,
 // CSV text. No DOM, so the logic stays testable and the views stay thin.
-import { applyFlagRule, type FlagRuleResult } from '../../src/core/ar/flagRule';
-import { modalityPositions } from '../../src/core/analysis/tokenAttention';
+import { applyFlagRule, type FlagRuleResult } from '../../src/shared/flagRule';
+import { modalityPositions } from '../../src/shared/tokenPositions';
 import type { AnalysisResult, LayerDecision } from '../../src/protocol/analysisResult';
 import type { ArControls, TauRange } from '../../src/protocol/contract';
 import { RATIO_KIND_NAMES } from '../../src/protocol/contract';
@@ -171,27 +171,6 @@ export function tauToSlider(range: TauRange, tau: number): number {
 /** The τ for a slider position. */
 export function sliderToTau(range: TauRange, position: number): number {
   return range.scale === 'log' ? Number((10 ** position).toPrecision(4)) : position;
-}
-
-/** A CSV cell: quoted when it holds a comma, quote or line break. */
-function csvCell(value: unknown): string {
-  const text =
-    typeof value === 'string'
-      ? value
-      : typeof value === 'number' || typeof value === 'boolean'
-        ? String(value)
-        : value === null || value === undefined
-          ? ''
-          : JSON.stringify(value);
-  return /[",\n\r]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
-}
-
-/** Rows of objects as CSV with a header line (columns from the first row's keys). */
-export function toCsv(rows: readonly Record<string, unknown>[], columns?: string[]): string {
-  const keys = columns ?? Object.keys(rows[0] ?? {});
-  const lines = [keys.map(csvCell).join(',')];
-  for (const row of rows) lines.push(keys.map((k) => csvCell(row[k])).join(','));
-  return `${lines.join('\n')}\n`;
 }
 
 /** A file-name stem from the clip's name (no extension, safe characters only). */

@@ -1,7 +1,7 @@
 // The panel's state and its transitions: the result drawn, the controls being edited, the UI
 // choices, and the run bookkeeping (increasing request ids; only the latest result is drawn).
-import { defaultControls } from '../../src/core/contract/controls';
-import type { FlagRuleResult } from '../../src/core/ar/flagRule';
+import { defaultControls } from '../../src/shared/controls';
+import type { FlagRuleResult } from '../../src/shared/flagRule';
 import type { AnalysisResult } from '../../src/protocol/analysisResult';
 import type { ArControls } from '../../src/protocol/contract';
 import type {
@@ -10,7 +10,7 @@ import type {
   HostToWebview,
   PanelInit,
 } from '../../src/protocol/panelMessages';
-import type { PanelHost } from './hostChannel';
+import type { PanelHost } from '../kit/hostChannel';
 import { fileStem, previewFlags, sameControls, shownFlags, type ShownFlags } from './panelData';
 
 /** UI choices that survive a reload. */

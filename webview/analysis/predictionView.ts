@@ -1,13 +1,13 @@
 // Predictions with and without the intervention: every label's probability side by side, the
 // predicted label of each run outlined and named above the chart.
 import type { Prediction } from '../../src/protocol/analysisResult';
-import { ChartCanvas } from './chartCanvas';
-import { el, formatPercent, replaceChildren } from './domBuilder';
+import { ChartCanvas } from '../kit/chartCanvas';
+import { el, formatPercent, replaceChildren } from '../kit/domBuilder';
 import type { PanelModel } from './panelModel';
-import { toCsv } from './panelData';
-import { sectionFrame } from './sectionFrame';
-import { currentPalette, withAlpha } from './theme';
-import type { View } from './view';
+import { toCsv } from '../../src/shared/csv';
+import { sectionFrame } from '../kit/sectionFrame';
+import { currentPalette, withAlpha } from '../kit/theme';
+import type { View } from '../kit/view';
 
 function predictionLine(run: string, p: Prediction): HTMLElement {
   return el(

@@ -4,13 +4,14 @@
 import type { ChartDataset, ChartOptions } from 'chart.js';
 import type { LayerDecision } from '../../src/protocol/analysisResult';
 import { RATIO_KIND_NAMES } from '../../src/protocol/contract';
-import { canvasPngBase64, ChartCanvas } from './chartCanvas';
-import { el, formatNumber, replaceChildren } from './domBuilder';
+import { canvasPngBase64, ChartCanvas } from '../kit/chartCanvas';
+import { el, formatNumber, replaceChildren } from '../kit/domBuilder';
 import type { PanelModel } from './panelModel';
-import { tauRangeOf, toCsv } from './panelData';
-import { sectionFrame } from './sectionFrame';
-import { currentPalette, withAlpha, type Palette } from './theme';
-import type { View } from './view';
+import { toCsv } from '../../src/shared/csv';
+import { tauRangeOf } from './panelData';
+import { sectionFrame } from '../kit/sectionFrame';
+import { currentPalette, withAlpha, type Palette } from '../kit/theme';
+import type { View } from '../kit/view';
 
 type Mixed = 'bar' | 'line';
 

@@ -3,14 +3,15 @@
 // prompt's words highlighted by weight. Layer, head (or head average) and before/after pickers;
 // hovering a token shows its exact weight and rank.
 import type { AnalysisResult, TokenInfo } from '../../src/protocol/analysisResult';
-import { canvasPngBase64 } from './chartCanvas';
-import { el, formatNumber, replaceChildren } from './domBuilder';
-import { selectControl } from './formControls';
+import { canvasPngBase64 } from '../kit/chartCanvas';
+import { el, formatNumber, replaceChildren } from '../kit/domBuilder';
+import { selectControl } from '../kit/formControls';
 import type { PanelModel } from './panelModel';
-import { tokenWeights, toCsv, type TokenWeight } from './panelData';
-import { sectionFrame } from './sectionFrame';
-import { cssOf, currentPalette, type Palette } from './theme';
-import type { View } from './view';
+import { toCsv } from '../../src/shared/csv';
+import { tokenWeights, type TokenWeight } from './panelData';
+import { sectionFrame } from '../kit/sectionFrame';
+import { cssOf, currentPalette, type Palette } from '../kit/theme';
+import type { View } from '../kit/view';
 
 const THUMB_PX = 150;
 const GAP_PX = 10;

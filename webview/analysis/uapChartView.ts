@@ -3,14 +3,14 @@
 // whole-row shares.
 import type { ChartDataset } from 'chart.js';
 import type { LayerUap } from '../../src/protocol/analysisResult';
-import { ChartCanvas } from './chartCanvas';
-import { el, formatPercent } from './domBuilder';
-import { selectControl } from './formControls';
+import { ChartCanvas } from '../kit/chartCanvas';
+import { el, formatPercent } from '../kit/domBuilder';
+import { selectControl } from '../kit/formControls';
 import type { PanelModel } from './panelModel';
-import { toCsv } from './panelData';
-import { sectionFrame } from './sectionFrame';
-import { currentPalette, type Palette } from './theme';
-import type { View } from './view';
+import { toCsv } from '../../src/shared/csv';
+import { sectionFrame } from '../kit/sectionFrame';
+import { currentPalette, type Palette } from '../kit/theme';
+import type { View } from '../kit/view';
 
 type Share = 'visual' | 'audio' | 'text' | 'visualOfAV' | 'audioOfAV';
 

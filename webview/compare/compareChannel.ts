@@ -6,7 +6,7 @@ import type {
   CompareViewState,
   HostToCompare,
 } from '../../src/protocol/compareMessages';
-import { connectWebviewHost, type WebviewHost } from '../analysis/hostChannel';
+import { connectWebviewHost, type WebviewHost } from '../kit/hostChannel';
 
 /** What the Compare panel needs from wherever it runs. */
 export type CompareChannel = WebviewHost<CompareToHost, HostToCompare, CompareViewState>;

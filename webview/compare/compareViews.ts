@@ -3,18 +3,19 @@
 // per subject (controls, grids, tokens, gates) is the Analysis panel's views on SubjectModels.
 import type { AnalysisResult } from '../../src/protocol/analysisResult';
 import { SUBJECT_KEYS, type SubjectKey } from '../../src/protocol/comparisonResult';
-import { canvasPngBase64, ChartCanvas } from '../analysis/chartCanvas';
-import { el, formatNumber, formatPercent, replaceChildren } from '../analysis/domBuilder';
-import { selectControl } from '../analysis/formControls';
-import { toCsv, tokenWeights } from '../analysis/panelData';
-import { sectionFrame } from '../analysis/sectionFrame';
-import { cssOf, currentPalette, parseColour, type Palette } from '../analysis/theme';
+import { canvasPngBase64, ChartCanvas } from '../kit/chartCanvas';
+import { el, formatNumber, formatPercent, replaceChildren } from '../kit/domBuilder';
+import { selectControl } from '../kit/formControls';
+import { toCsv } from '../../src/shared/csv';
+import { tokenWeights } from '../analysis/panelData';
+import { sectionFrame } from '../kit/sectionFrame';
+import { cssOf, currentPalette, parseColour, type Palette } from '../kit/theme';
 import {
   drawFrameThumbnail,
   fillLayerHeadPickers,
   frameCanvas,
 } from '../analysis/tokenAttentionView';
-import type { View } from '../analysis/view';
+import type { View } from '../kit/view';
 import {
   countDifferences,
   flagDifferences,

@@ -1,7 +1,7 @@
 // The Compare panel's webview entry: two SubjectModels (the Analysis panel's model) fed from one
 // CompareInit; the Analysis views run per subject in two columns, the compare views read both.
 // Linked controls: an edit to either subject's controls is applied to both, each re-running.
-import '../analysis/analysis.css';
+import '../kit/kit.css';
 import './compare.css';
 import type { AnalysisResult } from '../../src/protocol/analysisResult';
 import {
@@ -15,17 +15,17 @@ import type {
   HostToCompare,
 } from '../../src/protocol/compareMessages';
 import type { AnalysisViewState, PanelInit, PanelOrigin } from '../../src/protocol/panelMessages';
-import { applyChartDefaults } from '../analysis/chartCanvas';
+import { applyChartDefaults } from '../kit/chartCanvas';
 import { controlsView } from '../analysis/controlsView';
-import { el } from '../analysis/domBuilder';
-import { checkboxControl } from '../analysis/formControls';
+import { el } from '../kit/domBuilder';
+import { checkboxControl } from '../kit/formControls';
 import { headGridView } from '../analysis/headGridView';
 import { moseGateView } from '../analysis/moseGateView';
 import { fileStem } from '../analysis/panelData';
-import { button } from '../analysis/sectionFrame';
-import { refreshPalette, watchTheme } from '../analysis/theme';
+import { button } from '../kit/sectionFrame';
+import { refreshPalette, watchTheme } from '../kit/theme';
 import { tokenAttentionView } from '../analysis/tokenAttentionView';
-import type { View } from '../analysis/view';
+import type { View } from '../kit/view';
 import { connectCompareHost } from './compareChannel';
 import {
   comparePredictionView,

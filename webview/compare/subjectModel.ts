@@ -5,7 +5,7 @@
 import type { SubjectKey } from '../../src/protocol/comparisonResult';
 import type { ArControls } from '../../src/protocol/contract';
 import type { AnalysisViewState, ExportFile } from '../../src/protocol/panelMessages';
-import type { PanelHost } from '../analysis/hostChannel';
+import type { PanelHost } from '../kit/hostChannel';
 import { PanelModel } from '../analysis/panelModel';
 import type { CompareChannel } from './compareChannel';
 

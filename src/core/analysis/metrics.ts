@@ -1,12 +1,11 @@
+import {
+  CA_MER_SUBSETS,
+  type CaMerSubset,
+  type SubsetScores,
+} from '../../protocol/evaluationSummary';
 // Classification metrics over prediction vectors: accuracy, weighted F1, confusion matrices,
 // the CA-MER summary figures (per-subset accuracy, the audio−video gap, the three-subset mean)
 // and paired flips between two runs on the same clips. Pure arithmetic on label indices.
-
-/** The CA-MER subsets, in the order tables list them. */
-export const CA_MER_SUBSETS = ['consistent', 'audio-aligned', 'video-aligned'] as const;
-
-/** A CA-MER subset name. */
-export type CaMerSubset = (typeof CA_MER_SUBSETS)[number];
 
 /** True for one of the three CA-MER subset names. */
 export function isCaMerSubset(value: unknown): value is CaMerSubset {
@@ -89,16 +88,6 @@ export function weightedF1(
   const scores = classScores(confusionMatrix(predictions, labels, classes));
   const weighted = scores.reduce((sum, s) => sum + s.f1 * s.support, 0);
   return (100 * weighted) / labels.length;
-}
-
-/** Accuracy and weighted F1 of one subset. */
-export interface SubsetScores {
-  /** Number of samples in the subset. */
-  count: number;
-  /** Percentage 0–100 (NaN when the subset is empty). */
-  accuracy: number;
-  /** Percentage 0–100 (NaN when the subset is empty). */
-  weightedF1: number;
 }
 
 /**

@@ -2,7 +2,7 @@
 // threshold view shows for whichever kind the user switches to, without another model run.
 import type { LayerRatioStatistics } from '../../protocol/analysisResult';
 import { RATIO_KIND_NAMES, type RatioKind, type RatioKindName } from '../../protocol/contract';
-import { layerRatioStatistics, type TokenCounts } from '../ar/flagRule';
+import { layerRatioStatistics, type TokenCounts } from '../../shared/flagRule';
 
 /**
  * Layer and head statistics of the raw, density and share kinds from a row-major [L, Hh, 3]

@@ -3,7 +3,7 @@
 // arrays. Pure; float32 values are written with the fewest digits that read back exactly.
 import type { RunAnalysis } from '../../protocol/analysisResult';
 import type { ArControls, ContractMetadata } from '../../protocol/contract';
-import { applyFlagRule, type FlagRuleResult } from '../ar/flagRule';
+import { applyFlagRule, type FlagRuleResult } from '../../shared/flagRule';
 import { countTokens } from '../contract/metadata';
 import { argmax, softmax } from './probabilities';
 import { ratioStatisticsByKind } from './ratioStatistics';

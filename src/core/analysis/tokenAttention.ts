@@ -1,28 +1,13 @@
 // Per-token attention of the answer query (`token_attention` [L, Hh, N]) read through the
 // metadata's token layout: how much weight the audio token gets next to a typical visual token
 // at each layer, averaged over heads — the paper's Fig. 3b per clip.
-import type { Modality, TokenLayout } from '../../protocol/contract';
+import type { TokenLayout } from '../../protocol/contract';
+import { modalityPositions } from '../../shared/tokenPositions';
 import { meanPerLayer } from './layerMeans';
-
-/** Head-averaged per-token weights of one layer, summarised by modality. */
-export interface LayerTokenAttention {
-  /** Mean weight per audio token (the audio token's weight when there is one); NaN without audio. */
-  audioToken: number;
-  /** Mean weight per visual token; NaN without visual tokens. */
-  visualTokenMean: number;
-  /** The largest visual token weight; NaN without visual tokens. */
-  visualTokenMax: number;
-  /** Mean weight per text token; NaN without text tokens. */
-  textTokenMean: number;
-}
-
-/** The numeric fields of `LayerTokenAttention`, for averaging and tables. */
-export const LAYER_TOKEN_ATTENTION_KEYS = [
-  'audioToken',
-  'visualTokenMean',
-  'visualTokenMax',
-  'textTokenMean',
-] as const;
+import {
+  type LayerTokenAttention,
+  LAYER_TOKEN_ATTENTION_KEYS,
+} from '../../protocol/evaluationSummary';
 
 function checkSize(tokenAttention: ArrayLike<number>, layers: number, heads: number, n: number) {
   if (tokenAttention.length !== layers * heads * n) {
@@ -50,13 +35,6 @@ export function headAveragedRows(
     for (let k = 0; k < tokens; k++) row[k] = (row[k] as number) / heads;
     return row;
   });
-}
-
-/** The key positions of one modality, in layout order. */
-export function modalityPositions(layout: TokenLayout, modality: Modality): number[] {
-  return layout.segments
-    .filter((s) => s.modality === modality)
-    .flatMap((s) => Array.from({ length: s.count }, (_, i) => s.start + i));
 }
 
 function meanAt(row: Float64Array, positions: readonly number[]): number {

@@ -2,7 +2,7 @@
 // audio and text keys at each layer, averaged over heads — the paper's Fig. 3a per clip.
 import type { LayerUap } from '../../protocol/analysisResult';
 import { MODALITY_AXIS } from '../../protocol/contract';
-import { STAT_FLOOR } from '../ar/flagRule';
+import { STAT_FLOOR } from '../../shared/flagRule';
 import { meanPerLayer } from './layerMeans';
 
 export type { LayerUap };

@@ -1,7 +1,7 @@
 // The graph's `ar_flags` against the TypeScript flag rule re-derived from the same run's
 // `modality_mass`: CONTRACT.md §4 says they agree except within float32 rounding of a threshold.
 import type { FlagCheck, FlagMismatch } from '../../protocol/analysisResult';
-import type { FlagRuleResult } from './flagRule';
+import type { FlagRuleResult } from '../../shared/flagRule';
 
 /** Relative distance under which float32 arithmetic in the graph may land on either side. */
 export const ROUNDING_TOLERANCE = 1e-5;

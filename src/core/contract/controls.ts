@@ -1,21 +1,6 @@
+// Checks AR controls against the checkpoint before they reach the graph.
 import type { ArControls, ContractMetadata } from '../../protocol/contract';
 import { ContractError } from './contractError';
-
-/** The checkpoint's recommended controls (`mosear.ar_defaults`) with no head overrides. */
-export function defaultControls(meta: ContractMetadata): ArControls {
-  const { layers: L, heads: Hh } = meta.architecture;
-  const d = meta.arDefaults;
-  return {
-    mode: d.mode,
-    ratioKind: d.ratioKind,
-    tau: [...d.tau],
-    headMargin: d.headMargin,
-    alpha: d.alpha,
-    paiAlpha: d.paiAlpha,
-    layers: [...d.layers],
-    headOverride: Array.from({ length: L }, () => new Array<number>(Hh).fill(0)),
-  };
-}
 
 /** Rejects controls the graph must never see (CONTRACT.md §1), naming the graph input at fault. */
 export function validateControls(meta: ContractMetadata, c: ArControls): void {

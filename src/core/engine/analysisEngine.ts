@@ -12,7 +12,8 @@ import {
   type ProviderAttempt,
 } from '../../protocol/executionProviders';
 import { ContractError } from '../contract/contractError';
-import { defaultControls, validateControls } from '../contract/controls';
+import { defaultControls } from '../../shared/controls';
+import { validateControls } from '../contract/controls';
 import { parseContractMetadata } from '../contract/metadata';
 import {
   clipDecodeSpecFromContract,

@@ -2,9 +2,9 @@
 // settings, shard) and one JSON line per (clip, checkpoint) in `records.jsonl`, appended as each
 // is produced so a cancelled or crashed run keeps its work and a re-run resumes. Pure types and
 // parsing; the runner and `merge` do the I/O.
-import type { LayerTokenAttention } from '../analysis/tokenAttention';
 import type { LayerUap } from '../../protocol/analysisResult';
 import type { EvaluationSetting } from './evaluationSettings';
+import type { LayerTokenAttention } from '../../protocol/evaluationSummary';
 
 /** The schema of plan.json and of every record line. */
 export const BENCHMARK_SCHEMA = 'mosear-lens-eval/1';

@@ -2,17 +2,18 @@
 // checkpoint and setting, accuracy and weighted F1 overall and per subset, the audio−video gap, a
 // confusion matrix, the clips whose answer flips against `off`, and (for CA-MER subsets) the
 // baseline's UAP and token attention over wrong vs right answers. Pure: no I/O.
+import { confusionMatrix, isCaMerSubset, scoresBySubset } from '../analysis/metrics';
+import type { BenchmarkPlan, ClipOkRecord, ClipRecord } from './benchmarkRecords';
+import type { EvaluationSetting } from './evaluationSettings';
+import { summarizeCheckpoint, type CheckpointRuns } from './splitSummary';
 import {
   CA_MER_SUBSETS,
-  confusionMatrix,
-  isCaMerSubset,
-  scoresBySubset,
-  type CaMerSubset,
-  type SubsetScores,
-} from '../analysis/metrics';
-import type { BenchmarkPlan, ClipOkRecord, ClipRecord } from './benchmarkRecords';
-import type { EvaluationSetting, SweepPoint } from './evaluationSettings';
-import { summarizeCheckpoint, type AnswerSplit, type CheckpointRuns } from './splitSummary';
+  type BenchmarkSummary,
+  type CheckpointEvaluation,
+  type FailedClip,
+  type FlipClip,
+  type SettingScores,
+} from '../../protocol/evaluationSummary';
 
 /** One checkpoint's records (clip order) as the split summary's runs, for the given settings. */
 export function checkpointRunsOf(
@@ -28,66 +29,6 @@ export function checkpointRunsOf(
     uap: ok.map((r) => r.uap),
     tokenAttention: ok.map((r) => r.tokenAttention),
   };
-}
-
-/** A clip whose answer differs between `off` and a setting. */
-export interface FlipClip {
-  clip: number;
-  path: string;
-  subset: string | null;
-  label: number;
-  before: number;
-  after: number;
-  kind: 'wrong-to-right' | 'right-to-wrong' | 'wrong-to-wrong';
-}
-
-/** One setting's figures for one checkpoint. */
-export interface SettingScores {
-  id: string;
-  title: string;
-  sweep: SweepPoint | null;
-  overall: SubsetScores;
-  /** Per subset named in the manifest (clips without one are only in `overall`). */
-  bySubset: Record<string, SubsetScores>;
-  /** Audio-aligned minus video-aligned accuracy (points); null without both subsets. */
-  gap: number | null;
-  meanFlaggedHeads: number;
-  /** Rows = truth, columns = prediction. */
-  confusion: number[][];
-  /** Against `off`; empty for `off` itself. */
-  flips: FlipClip[];
-}
-
-/** One checkpoint's figures. */
-export interface CheckpointEvaluation {
-  name: string;
-  fileName: string;
-  /** Clips with a result for this checkpoint. */
-  evaluated: number;
-  settings: SettingScores[];
-  /** The `off` run's attention by subset and answer (CA-MER subsets only); null otherwise. */
-  byAnswer: Record<CaMerSubset, AnswerSplit> | null;
-}
-
-/** A clip (or a clip with one checkpoint) that could not be evaluated. */
-export interface FailedClip {
-  clip: number;
-  path: string;
-  checkpoint: string | null;
-  code: string;
-  message: string;
-}
-
-/** Everything an evaluation's tables, charts and reports show. */
-export interface BenchmarkSummary {
-  schema: 'mosear-lens-eval-summary/1';
-  manifest: string;
-  labels: string[];
-  /** Clips the run covered (its shard, or all of them after a merge). */
-  clips: number;
-  subsets: string[];
-  failed: FailedClip[];
-  checkpoints: CheckpointEvaluation[];
 }
 
 function mean(values: readonly number[]): number {

@@ -2,7 +2,8 @@
 // (off, AR at the checkpoint's defaults, PAI-style) and sweeps over τ or α. Pure: no I/O.
 import type { ArControls, ContractMetadata, RatioKind } from '../../protocol/contract';
 import { RATIO_KIND_NAMES } from '../../protocol/contract';
-import { defaultControls } from '../contract/controls';
+import { defaultControls } from '../../shared/controls';
+import type { SweepPoint } from '../../protocol/evaluationSummary';
 
 /** One setting of an evaluation; the first of a checkpoint's list is always `off`. */
 export interface EvaluationSetting {
@@ -23,12 +24,6 @@ export interface SweepRequest {
   parameter: SweepParameter;
   /** null: the checkpoint's default range (`mosear.tau_sweep` for τ, 0 … 1 in 0.1 for α). */
   values: number[] | null;
-}
-
-/** The parameter values of one sweep point (only the swept ones are set). */
-export interface SweepPoint {
-  tau?: number;
-  alpha?: number;
 }
 
 /** A sweep the user wrote that cannot be read. */

@@ -2,17 +2,21 @@
 // accuracy and weighted F1, the audio−video gap, flips against the no-intervention run, and
 // UAP / per-token attention averaged over wrong vs right answers. Pure: no I/O, no model.
 import {
-  CA_MER_SUBSETS,
   audioVideoGap,
   confusionMatrix,
   pairedFlips,
   scoresBySubset,
   threeSubsetMean,
+} from '../analysis/metrics';
+import { meanTokenAttention } from '../analysis/tokenAttention';
+import { meanUap, type LayerUap } from '../analysis/uap';
+import {
+  CA_MER_SUBSETS,
   type CaMerSubset,
   type SubsetScores,
-} from '../analysis/metrics';
-import { meanTokenAttention, type LayerTokenAttention } from '../analysis/tokenAttention';
-import { meanUap, type LayerUap } from '../analysis/uap';
+  type LayerTokenAttention,
+  type AnswerSplit,
+} from '../../protocol/evaluationSummary';
 
 /** The split's ground truth, one entry per clip. */
 export interface SplitTruth {
@@ -60,19 +64,6 @@ export interface SettingSummary {
   confusion: number[][];
   /** Against the baseline, per subset; null for the baseline itself. */
   flips: Record<CaMerSubset, FlipCounts> | null;
-}
-
-/** A per-layer average over a group of clips. */
-export interface GroupMean<T> {
-  count: number;
-  /** Empty when count is 0. */
-  layers: T[];
-}
-
-/** Baseline attention figures of one subset, split by whether the baseline answered right. */
-export interface AnswerSplit {
-  wrong: { uap: GroupMean<LayerUap>; tokenAttention: GroupMean<LayerTokenAttention> };
-  right: { uap: GroupMean<LayerUap>; tokenAttention: GroupMean<LayerTokenAttention> };
 }
 
 /** Everything the results tables show for one checkpoint. */

@@ -1,4 +1,4 @@
-// The Evaluate panel as a self-contained HTML report: its bundle (dist/webview/evaluate.{js,css})
+// The Evaluate panel as a self-contained HTML report: its bundle (dist/webview/evaluation.{js,css})
 // with the evaluation's state embedded. Pure, so the CLI's run folders and the panel's "Export
 // HTML report" (which read the bundle files themselves) share it.
 import type { EvaluationInit } from '../../protocol/evaluationMessages';

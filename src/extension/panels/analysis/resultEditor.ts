@@ -1,0 +1,35 @@
+// The default editor for saved `*.mosear.json` results (from the panel or the CLI): the Analysis
+// panel, read-only, without the clip or the model. A file that is not a result says why.
+import { basename } from 'node:path';
+import * as vscode from 'vscode';
+import { parseAnalysisResult } from '../../../protocol/analysisResultReader';
+import { AnalysisPanel } from './analysisPanel';
+import { messageOf } from '../../logger';
+import { registerReadonlyEditor } from './readonlyEditor';
+import { buildWebviewHtml } from '../webviewHtml';
+import type { PanelHost } from '../panelBase';
+
+/** The saved result custom editor's view type (package.json `customEditors`). */
+export const RESULT_EDITOR_VIEW_TYPE = 'mosear.result';
+
+/** Registers the saved result custom editor. */
+export function registerResultEditor(host: PanelHost): vscode.Disposable {
+  return registerReadonlyEditor(RESULT_EDITOR_VIEW_TYPE, async (uri, webviewPanel) => {
+    const resultPath = uri.fsPath;
+    try {
+      const bytes = await vscode.workspace.fs.readFile(uri);
+      const result = parseAnalysisResult(Buffer.from(bytes).toString('utf8'));
+      AnalysisPanel.attach(host, webviewPanel, { kind: 'saved', resultPath }, result);
+    } catch (error) {
+      const message = `${basename(resultPath)} is not a MoSEAR analysis result: ${messageOf(error)}`;
+      host.logger.error(`cannot open ${resultPath}`, error);
+      webviewPanel.webview.html = buildWebviewHtml({
+        webview: webviewPanel.webview,
+        extensionUri: host.extensionUri,
+        title: `MoSEAR: ${basename(resultPath)}`,
+        error: message,
+      });
+      host.logger.userError(`MoSEAR: ${message}`);
+    }
+  });
+}

@@ -1,0 +1,255 @@
+// The Compare panel's host side: one webview panel per clip + pair of checkpoints, answering the
+// Compare protocol. Every message is validated with `parseCompareMessage`; each subject's re-runs
+// answer only its latest request and cancel the one before (latest run wins, per subject).
+import { basename, dirname, extname } from 'node:path';
+import * as vscode from 'vscode';
+import type { AnalysisResult } from '../../../protocol/analysisResult';
+import {
+  readComparisonResult,
+  type ComparisonResult,
+  type SubjectKey,
+} from '../../../protocol/comparisonResult';
+import {
+  parseCompareMessage,
+  type CompareInit,
+  type CompareOrigin,
+  type CompareViewState,
+  type HostToCompare,
+} from '../../../protocol/compareMessages';
+import type { ArControls } from '../../../protocol/contract';
+import { buildCompareReport, COMPARE_BUNDLE } from '../../../core/reports/compareReport';
+import { LatestRun } from '../latestRun';
+import { PanelBase, showRestoreFailure } from '../panelBase';
+import { webviewOptions } from '../webviewHtml';
+import type { PanelHost, PostedMessage } from '../panelBase';
+
+/** A Compare panel's state as tests see it. */
+export interface CompareSnapshot {
+  viewType: string;
+  title: string;
+  origin: CompareOrigin;
+  comparison: ComparisonResult | null;
+  ready: boolean;
+  /** Messages posted so far (`subject` on runs), oldest first. */
+  posted: PostedMessage[];
+}
+
+/** Checks the origin a webview saved in its state (untrusted input). */
+export function parseCompareOrigin(value: unknown): CompareOrigin {
+  const v = value as Record<string, unknown> | null;
+  const models = v?.['models'] as Record<string, unknown> | null | undefined;
+  if (
+    v?.['kind'] === 'clip' &&
+    typeof v['clipPath'] === 'string' &&
+    typeof models?.['a'] === 'string' &&
+    typeof models['b'] === 'string'
+  ) {
+    return { kind: 'clip', clipPath: v['clipPath'], models: { a: models['a'], b: models['b'] } };
+  }
+  throw new Error('the saved panel state has no clip and checkpoints to restore');
+}
+
+const originKey = (origin: CompareOrigin): string => JSON.stringify(origin);
+
+/** The Compare panel for one clip and two checkpoints. */
+export class ComparePanel extends PanelBase<HostToCompare> {
+  /** The webview panel type (also the serializer's). */
+  static readonly viewType = 'mosear.compare';
+  private static readonly open = new Map<string, ComparePanel>();
+  /** Each subject's re-runs: only its latest request is answered. */
+  private readonly latestRuns: Record<SubjectKey, LatestRun>;
+
+  /** Shows the panel of this origin beside the editor, creating it when none is open. */
+  static createOrShow(
+    host: PanelHost,
+    origin: CompareOrigin,
+    comparison: ComparisonResult,
+  ): ComparePanel {
+    const existing = ComparePanel.open.get(originKey(origin));
+    if (existing !== undefined) {
+      existing.panel.reveal(undefined, true);
+      existing.setComparison(comparison);
+      return existing;
+    }
+    const panel = vscode.window.createWebviewPanel(
+      ComparePanel.viewType,
+      compareTitle(comparison.clip.name),
+      { viewColumn: vscode.ViewColumn.Beside, preserveFocus: false },
+      webviewOptions(host.extensionUri),
+    );
+    return new ComparePanel(host, panel, origin, comparison);
+  }
+
+  /** Restores a panel after a reload from the webview's saved state, without re-running. */
+  static revive(host: PanelHost, panel: vscode.WebviewPanel, state: unknown): void {
+    panel.webview.options = webviewOptions(host.extensionUri);
+    try {
+      const saved = (state ?? {}) as Partial<CompareViewState>;
+      const origin = parseCompareOrigin(saved.origin);
+      new ComparePanel(host, panel, origin, readComparisonResult(saved.comparison));
+    } catch (error) {
+      showRestoreFailure(host, panel, error, 'Compare the clip again.');
+    }
+  }
+
+  /** Every open Compare panel, oldest first. */
+  static all(): ComparePanel[] {
+    return [...ComparePanel.open.values()];
+  }
+
+  private constructor(
+    host: PanelHost,
+    panel: vscode.WebviewPanel,
+    private readonly origin: CompareOrigin,
+    private comparison: ComparisonResult,
+  ) {
+    super(host, panel, 'Compare', compareTitle(comparison.clip.name), COMPARE_BUNDLE);
+    const runs = (): LatestRun => new LatestRun(host.engine, host.logger, () => this.isDisposed);
+    this.latestRuns = { a: runs(), b: runs() };
+    ComparePanel.open.set(originKey(origin), this);
+  }
+
+  /** The panel's state for tests and diagnostics. */
+  snapshot(): CompareSnapshot {
+    return {
+      viewType: this.panel.viewType,
+      title: this.panel.title,
+      origin: this.origin,
+      comparison: this.comparison,
+      ready: this.ready,
+      posted: [...this.posted],
+    };
+  }
+
+  /** Whether this panel compares on this clip. */
+  shows(clipPath: string): boolean {
+    return this.origin.kind === 'clip' && this.origin.clipPath === clipPath;
+  }
+
+  /** Shows a fresh comparison of the same origin. */
+  setComparison(comparison: ComparisonResult): void {
+    this.comparison = comparison;
+    if (this.ready) this.post({ type: 'init', init: this.init() });
+  }
+
+  override dispose(): void {
+    for (const run of Object.values(this.latestRuns)) run.cancel();
+    if (ComparePanel.open.get(originKey(this.origin)) === this) {
+      ComparePanel.open.delete(originKey(this.origin));
+    }
+    super.dispose();
+  }
+
+  private runProblem(): string | null {
+    if (this.origin.kind !== 'clip') return 'A report: no model is available.';
+    const settings = this.host.config.current;
+    for (const path of [this.origin.models.a, this.origin.models.b]) {
+      const problem = this.host.checkpoints.modelProblem(path, settings);
+      if (problem !== undefined) return problem;
+    }
+    return null;
+  }
+
+  private init(): CompareInit {
+    const readOnlyReason = this.runProblem();
+    return {
+      origin: this.origin,
+      comparison: this.comparison,
+      canRun: readOnlyReason === null,
+      readOnlyReason,
+      debounceMs: this.host.config.current.panel.debounceMs,
+    };
+  }
+
+  /** Handles one message from the webview, validated first (invalid ones are logged, dropped). */
+  async receive(raw: unknown): Promise<void> {
+    const message = this.validated(raw, parseCompareMessage);
+    if (message === undefined) return;
+    const stem = basename(this.comparison.clip.name, extname(this.comparison.clip.name));
+    switch (message.type) {
+      case 'ready':
+        this.ready = true;
+        this.post({ type: 'init', init: this.init() });
+        return;
+      case 'run':
+        return this.run(message.subject, message.requestId, message.controls);
+      case 'exportFile': {
+        const { file } = message;
+        return this.save(message.requestId, file.fileName, () =>
+          Promise.resolve(Buffer.from(file.data, file.encoding === 'base64' ? 'base64' : 'utf8')),
+        );
+      }
+      case 'saveResult':
+        return this.save(message.requestId, `${stem}.comparison.json`, () =>
+          Promise.resolve(Buffer.from(`${JSON.stringify(this.comparison)}\n`)),
+        );
+      case 'exportReport':
+        return this.save(message.requestId, `${stem}.comparison.html`, () => this.report());
+      case 'webviewError':
+        this.host.logger.error(`Compare panel: ${message.message}`);
+        return;
+    }
+  }
+
+  private async run(subject: SubjectKey, requestId: number, controls: ArControls): Promise<void> {
+    const problem = this.runProblem();
+    if (problem !== null || this.origin.kind !== 'clip') {
+      this.post({
+        type: 'runFailed',
+        subject,
+        requestId,
+        message: problem ?? 'read-only',
+        cancelled: false,
+      });
+      return;
+    }
+    const { clipPath } = this.origin;
+    const modelPath = this.origin.models[subject];
+    await this.latestRuns[subject].run(
+      requestId,
+      { clipPath, modelPath, controls },
+      {
+        started: () => this.post({ type: 'runStarted', subject, requestId }),
+        result: (result) => {
+          this.store(subject, result);
+          this.post({ type: 'runResult', subject, requestId, result });
+        },
+        failed: (message, cancelled) =>
+          this.post({ type: 'runFailed', subject, requestId, message, cancelled }),
+      },
+    );
+  }
+
+  /** Keeps a subject's latest result, so saves and reports show what the panel shows. */
+  private store(subject: SubjectKey, result: AnalysisResult): void {
+    const subjects = { ...this.comparison.subjects };
+    subjects[subject] = { ...subjects[subject], controls: result.settings.controls, result };
+    this.comparison = { ...this.comparison, subjects };
+  }
+
+  /** Asks where to save (next to the clip by default), writes, and answers `saved`. */
+  private save(
+    requestId: number,
+    fileName: string,
+    bytes: () => Promise<Uint8Array>,
+  ): Promise<void> {
+    return this.saveAndAnswer(requestId, dirname(this.comparison.clip.path), fileName, bytes);
+  }
+
+  /** A self-contained HTML report: the panel's own bundle with the comparison embedded. */
+  private async report(): Promise<Buffer> {
+    const { script, style } = await this.bundleText(COMPARE_BUNDLE);
+    return Buffer.from(
+      buildCompareReport(
+        this.comparison,
+        { script, style },
+        'A self-contained report: no model is available.',
+      ),
+    );
+  }
+}
+
+/** The panel's title. */
+export function compareTitle(clipName: string): string {
+  return `MoSEAR Compare: ${clipName}`;
+}

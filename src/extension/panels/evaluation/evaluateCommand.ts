@@ -1,0 +1,267 @@
+// "MoSEAR: Evaluate Benchmark": asks for a manifest (or takes the explorer's file or folder),
+// checkpoints, an optional sweep, jobs and a run folder, then runs the evaluation in the Evaluate
+// panel. Tests pass an `EvaluateArguments` object instead of answering the prompts.
+import { existsSync } from 'node:fs';
+import { basename, join } from 'node:path';
+import * as vscode from 'vscode';
+import { locateManifest } from '../../../core/evaluation/manifest';
+import type { SweepRequest } from '../../../core/evaluation/evaluationSettings';
+import { EvaluationPanel, type EvaluationOutcome } from './evaluationPanel';
+import { defaultRunDir, manifestTitle, parseSweepText } from './evaluationPlan';
+import { messageOf } from '../../logger';
+import { EVALUATION_JOBS_BOUNDS } from '../../settings';
+import type { PanelHost } from '../panelBase';
+
+/** What a caller may fix instead of being asked (all optional; absent ones take defaults). */
+export interface EvaluateArguments {
+  /** Checkpoint paths (default: the shipped ones). */
+  models?: string[];
+  /** Sweeps as written for the CLI, e.g. "tau=0.1:0.5:0.05" (default: none). */
+  sweeps?: string[];
+  jobs?: number;
+  /** The run folder (default: `.mosear/eval/<manifest>-<hash>` in the workspace). */
+  outDir?: string;
+}
+
+/** The shipped test split in the extension's folder (absent from a VSIX). */
+export function shippedTestSplit(extensionPath: string): string {
+  return join(extensionPath, 'models', 'data', 'ca-mer-synth', 'test');
+}
+
+/** Reads the command's optional second argument (the explorer passes an array there). */
+function evaluateArguments(value: unknown): EvaluateArguments | undefined {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return undefined;
+  const v = value as Record<string, unknown>;
+  const strings = (x: unknown): string[] | undefined =>
+    Array.isArray(x) && x.every((s) => typeof s === 'string') ? x : undefined;
+  const args: EvaluateArguments = {};
+  const models = strings(v['models']);
+  const sweeps = strings(v['sweeps']);
+  if (models !== undefined) args.models = models;
+  if (sweeps !== undefined) args.sweeps = sweeps;
+  if (typeof v['jobs'] === 'number') args.jobs = v['jobs'];
+  if (typeof v['outDir'] === 'string') args.outDir = v['outDir'];
+  return args;
+}
+
+type PathItem = vscode.QuickPickItem & { path?: string };
+
+/** Asks for a manifest: the shipped test split, the workspace's manifests, or a file dialog. */
+async function pickManifest(host: PanelHost): Promise<string | undefined> {
+  const items: PathItem[] = [];
+  const split = shippedTestSplit(host.extensionUri.fsPath);
+  if (existsSync(join(split, 'manifest.jsonl'))) {
+    items.push({
+      label: 'CA-MER-synth test split',
+      description: 'shipped with MoSEAR Lens',
+      path: split,
+    });
+  }
+  const found = await vscode.workspace.findFiles(
+    '**/manifest.{jsonl,csv}',
+    '{**/node_modules/**,**/.mosear/**}',
+    200,
+  );
+  for (const uri of found.sort((a, b) => a.fsPath.localeCompare(b.fsPath))) {
+    items.push({
+      label: manifestTitle(uri.fsPath),
+      description: vscode.workspace.asRelativePath(uri, false),
+      path: uri.fsPath,
+    });
+  }
+  items.push({ label: '$(folder-opened) Browse…', description: 'a manifest file or a folder' });
+  const chosen = await vscode.window.showQuickPick(items, {
+    title: 'MoSEAR: Evaluate Benchmark (1/5)',
+    placeHolder: 'A labelled clip list (JSONL or CSV: path, label, subset) or its folder',
+    matchOnDescription: true,
+  });
+  if (chosen === undefined) return undefined;
+  if (chosen.path !== undefined) return chosen.path;
+  const picked = await vscode.window.showOpenDialog({
+    canSelectFiles: true,
+    canSelectFolders: true,
+    canSelectMany: false,
+    filters: { Manifests: ['jsonl', 'csv'] },
+    title: 'MoSEAR: Evaluate Benchmark — manifest or folder',
+  });
+  return picked?.[0]?.fsPath;
+}
+
+/** Asks for checkpoints: the shipped ones (preselected) and, when trusted, workspace ones. */
+async function pickCheckpoints(host: PanelHost): Promise<string[] | undefined> {
+  const shipped = await host.checkpoints.shipped();
+  const items: PathItem[] = shipped.map((path) => ({
+    label: basename(path),
+    description: 'shipped',
+    path,
+    picked: true,
+  }));
+  if (host.config.current.trusted) {
+    const found = await vscode.workspace.findFiles('**/*.onnx', '**/node_modules/**', 200);
+    for (const uri of found) {
+      if (shipped.includes(uri.fsPath)) continue;
+      items.push({
+        label: basename(uri.fsPath),
+        description: vscode.workspace.asRelativePath(uri, false),
+        path: uri.fsPath,
+      });
+    }
+  }
+  const chosen = await vscode.window.showQuickPick(items, {
+    title: 'MoSEAR: Evaluate Benchmark (2/5)',
+    placeHolder: host.config.current.trusted
+      ? 'Checkpoints to evaluate (same label set)'
+      : 'Restricted Mode: only the shipped checkpoints',
+    canPickMany: true,
+  });
+  if (chosen === undefined || chosen.length === 0) return undefined;
+  return chosen.flatMap((c) => (c.path === undefined ? [] : [c.path]));
+}
+
+/** Asks for an optional sweep. */
+async function pickSweep(): Promise<SweepRequest[] | undefined> {
+  const items: (vscode.QuickPickItem & { text: string | null })[] = [
+    { label: 'No sweep', description: 'off, AR and PAI-style only', text: '' },
+    {
+      label: 'τ sweep',
+      description: "the checkpoint's default range for its ratio kind (mosear.tau_sweep)",
+      text: 'tau',
+    },
+    { label: 'α sweep', description: '0 to 1 in steps of 0.1', text: 'alpha=0:1:0.1' },
+    { label: 'Custom…', description: 'e.g. tau=0.1:0.5:0.05 or alpha=0,0.5,1', text: null },
+  ];
+  const chosen = await vscode.window.showQuickPick(items, {
+    title: 'MoSEAR: Evaluate Benchmark (3/5)',
+    placeHolder: 'Sweep an AR parameter (one AR setting per value)',
+  });
+  if (chosen === undefined) return undefined;
+  const text =
+    chosen.text ??
+    (await vscode.window.showInputBox({
+      title: 'MoSEAR: Evaluate Benchmark — sweep',
+      prompt: 'tau=start:end:step, alpha=start:end:step or name=v1,v2 (two sweeps make a grid)',
+      value: 'tau=0.1:0.5:0.05',
+      validateInput: (value) => {
+        try {
+          parseSweepText(value);
+          return undefined;
+        } catch (error) {
+          return messageOf(error);
+        }
+      },
+    }));
+  return text === undefined ? undefined : parseSweepText(text);
+}
+
+/** Asks for the number of lanes, defaulting to `mosear.evaluation.jobs`. */
+async function pickJobs(host: PanelHost): Promise<number | undefined> {
+  const { min, max } = EVALUATION_JOBS_BOUNDS;
+  const text = await vscode.window.showInputBox({
+    title: 'MoSEAR: Evaluate Benchmark (4/5)',
+    prompt: `Clips in flight at once (${min}–${max}; setting mosear.evaluation.jobs)`,
+    value: String(host.config.current.evaluation.jobs),
+    validateInput: (value) => {
+      const n = Number(value);
+      return Number.isInteger(n) && n >= min && n <= max
+        ? undefined
+        : `a whole number in ${min}–${max}`;
+    },
+  });
+  return text === undefined ? undefined : Number(text);
+}
+
+/** Asks whether to use the default run folder or another one. */
+async function pickRunDir(suggested: {
+  dir: string;
+  note: string;
+}): Promise<{ dir: string; note: string } | undefined> {
+  const items: PathItem[] = [
+    { label: '$(folder) Default run folder', description: suggested.dir, path: suggested.dir },
+    { label: '$(folder-opened) Choose a folder…' },
+  ];
+  const chosen = await vscode.window.showQuickPick(items, {
+    title: 'MoSEAR: Evaluate Benchmark (5/5)',
+    placeHolder: 'Where records are kept (the same folder resumes an interrupted run)',
+  });
+  if (chosen === undefined) return undefined;
+  if (chosen.path !== undefined) return suggested;
+  const picked = await vscode.window.showOpenDialog({
+    canSelectFiles: false,
+    canSelectFolders: true,
+    canSelectMany: false,
+    title: 'MoSEAR: Evaluate Benchmark — run folder',
+  });
+  const dir = picked?.[0]?.fsPath;
+  return dir === undefined ? undefined : { dir, note: `Run folder chosen: ${dir}` };
+}
+
+/** The command: collects the plan, opens the Evaluate panel and runs; undefined when dismissed. */
+export async function evaluateBenchmark(
+  host: PanelHost,
+  uri: unknown,
+  rawArgs?: unknown,
+): Promise<EvaluationOutcome | undefined> {
+  const args = evaluateArguments(rawArgs);
+  try {
+    const target = uri instanceof vscode.Uri ? uri.fsPath : await pickManifest(host);
+    if (target === undefined) return undefined;
+    // Fails early with a clear message when the folder holds no manifest; a folder and its
+    // manifest file then name the same evaluation (and default run folder).
+    const manifestFile = await locateManifest(target);
+    const models =
+      args === undefined
+        ? await pickCheckpoints(host)
+        : (args.models ?? (await host.checkpoints.shipped()));
+    if (models === undefined) return undefined;
+    const settings = host.config.current;
+    for (const model of models) {
+      const problem = host.checkpoints.modelProblem(model, settings);
+      if (problem !== undefined) throw new Error(problem);
+    }
+    const sweeps =
+      args === undefined ? await pickSweep() : (args.sweeps ?? []).flatMap(parseSweepText);
+    if (sweeps === undefined) return undefined;
+    const jobs =
+      args === undefined ? await pickJobs(host) : (args.jobs ?? settings.evaluation.jobs);
+    if (jobs === undefined) return undefined;
+    const workspaceDir = vscode.workspace.workspaceFolders?.[0]?.uri.fsPath;
+    const suggested = defaultRunDir(
+      host.globalStorageDir,
+      workspaceDir,
+      manifestFile,
+      models,
+      sweeps,
+    );
+    const run =
+      args === undefined
+        ? await pickRunDir(suggested)
+        : args.outDir === undefined
+          ? suggested
+          : { dir: args.outDir, note: `Run folder: ${args.outDir}` };
+    if (run === undefined) return undefined;
+    const panel = EvaluationPanel.createOrShow(
+      host,
+      run.dir,
+      manifestTitle(manifestFile),
+      run.note,
+    );
+    if (panel.running) {
+      void vscode.window.showInformationMessage(
+        `MoSEAR: this evaluation is already running (${basename(run.dir)}).`,
+      );
+      return undefined;
+    }
+    return await panel.run({
+      manifest: target,
+      models,
+      sweeps,
+      jobs,
+      runDir: run.dir,
+      runDirNote: run.note,
+    });
+  } catch (error) {
+    host.logger.error('Evaluate Benchmark failed', error);
+    host.logger.userError(`MoSEAR: cannot evaluate. ${messageOf(error)}`);
+    return undefined;
+  }
+}

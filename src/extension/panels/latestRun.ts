@@ -1,0 +1,62 @@
+// Re-runs of one clip with one checkpoint where only the latest request counts: a new request
+// cancels the one before (its worker is replaced), and a superseded run answers nothing. The
+// Analysis panel has one; the Compare panel one per subject.
+import type { AnalysisResult } from '../../protocol/analysisResult';
+import type { ArControls } from '../../protocol/contract';
+import { resolveControls } from '../../core/engine/analysisEngine';
+import type { ExtensionEngine } from '../extensionEngine';
+import type { Logger } from '../logger';
+import { messageOf } from '../logger';
+
+/** How a run reports back, each called only while the run is the latest. */
+export interface RunAnswers {
+  /** The controls fit the checkpoint; the model is about to run. */
+  started(): void;
+  result(result: AnalysisResult): void;
+  failed(message: string, cancelled: boolean): void;
+}
+
+/** Latest-run-wins bookkeeping for one subject. */
+export class LatestRun {
+  private latest: { requestId: number; controller: AbortController } | null = null;
+
+  constructor(
+    private readonly engine: ExtensionEngine,
+    private readonly logger: Logger,
+    /** True once the owning panel is gone (nothing is answered then). */
+    private readonly disposed: () => boolean,
+  ) {}
+
+  /** Analyses the clip with `controls` for `requestId`, answering only while it is the latest. */
+  async run(
+    requestId: number,
+    request: { clipPath: string; modelPath: string; controls: ArControls },
+    answers: RunAnswers,
+  ): Promise<void> {
+    this.latest?.controller.abort();
+    const controller = new AbortController();
+    this.latest = { requestId, controller };
+    const isLatest = (): boolean => !this.disposed() && this.latest?.requestId === requestId;
+    try {
+      const model = await this.engine.model(request.modelPath);
+      resolveControls(model.metadata, request.controls);
+      if (!isLatest()) return;
+      answers.started();
+      const result = await this.engine.analyze(request, controller.signal);
+      if (isLatest()) answers.result(result);
+    } catch (error) {
+      if (!isLatest()) return;
+      const cancelled = controller.signal.aborted;
+      if (!cancelled) this.logger.error('re-run failed', error);
+      answers.failed(messageOf(error), cancelled);
+    } finally {
+      if (this.latest?.requestId === requestId) this.latest = null;
+    }
+  }
+
+  /** Cancels the run in flight, if any. */
+  cancel(): void {
+    this.latest?.controller.abort();
+    this.latest = null;
+  }
+}

@@ -1,0 +1,98 @@
+// The CSV tables of a benchmark evaluation: what `mosear-lens eval` writes into its run folder and
+// what the Evaluate panel exports. Pure text, no I/O, so the CLI, the host and the webview share it.
+import { csvRows } from './csv';
+import type { BenchmarkSummary } from '../protocol/evaluationSummary';
+
+/** The run folder's CSV tables by file name: scores, flips, failed clips, UAP by answer. */
+export function benchmarkCsvTables(summary: BenchmarkSummary): Record<string, string> {
+  const scores: (string | number | null)[][] = [
+    [
+      'checkpoint',
+      'setting',
+      'tau',
+      'alpha',
+      'subset',
+      'count',
+      'accuracy',
+      'weighted_f1',
+      'gap',
+      'mean_flagged_heads',
+    ],
+  ];
+  const flips: (string | number | null)[][] = [
+    ['checkpoint', 'setting', 'clip', 'path', 'subset', 'label', 'before', 'after', 'kind'],
+  ];
+  const uap: (string | number | null)[][] = [
+    [
+      'checkpoint',
+      'subset',
+      'answer',
+      'clips',
+      'layer',
+      'visual',
+      'audio',
+      'text',
+      'visual_of_av',
+      'audio_of_av',
+    ],
+  ];
+  for (const c of summary.checkpoints) {
+    for (const s of c.settings) {
+      const groups = [['all', s.overall] as const, ...Object.entries(s.bySubset)];
+      for (const [subset, score] of groups) {
+        scores.push([
+          c.name,
+          s.id,
+          s.sweep?.tau ?? null,
+          s.sweep?.alpha ?? null,
+          subset,
+          score.count,
+          score.accuracy,
+          score.weightedF1,
+          s.gap,
+          s.meanFlaggedHeads,
+        ]);
+      }
+      for (const f of s.flips) {
+        flips.push([
+          c.name,
+          s.id,
+          f.clip,
+          f.path,
+          f.subset,
+          summary.labels[f.label] ?? f.label,
+          summary.labels[f.before] ?? f.before,
+          summary.labels[f.after] ?? f.after,
+          f.kind,
+        ]);
+      }
+    }
+    for (const [subset, split] of Object.entries(c.byAnswer ?? {})) {
+      for (const answer of ['wrong', 'right'] as const) {
+        const group = split[answer].uap;
+        group.layers.forEach((u, layer) => {
+          uap.push([
+            c.name,
+            subset,
+            answer,
+            group.count,
+            layer,
+            u.visual,
+            u.audio,
+            u.text,
+            u.visualOfAV,
+            u.audioOfAV,
+          ]);
+        });
+      }
+    }
+  }
+  const failed: (string | number | null)[][] = [['clip', 'path', 'checkpoint', 'code', 'message']];
+  for (const f of summary.failed) failed.push([f.clip, f.path, f.checkpoint, f.code, f.message]);
+  return {
+    'scores.csv': csvRows(scores),
+    'flips.csv': csvRows(flips),
+    'uap-by-answer.csv': csvRows(uap),
+    'failed.csv': csvRows(failed),
+  };
+}

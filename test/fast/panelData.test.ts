@@ -1,0 +1,166 @@
+// The Analysis panel's pure derivations (webview/analysis/panelData.ts) and the CSV writer: file names, the τ
+// slider scale, token ranks, the biased-heads rows and which flags are shown.
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import type { AnalysisResult, LayerDecision } from '../../src/protocol/analysisResult';
+import type { ArControls, TauRange } from '../../src/protocol/contract';
+import {
+  biasedHeadRows,
+  countFlags,
+  fileStem,
+  sameControls,
+  sliderToTau,
+  tauToSlider,
+  tokenWeights,
+  type ShownFlags,
+} from '../../webview/analysis/panelData';
+import { toCsv } from '../../src/shared/csv';
+
+const controls: ArControls = {
+  mode: 1,
+  ratioKind: 2,
+  tau: [0.3],
+  headMargin: 0.25,
+  alpha: 0.5,
+  paiAlpha: 0.1,
+  layers: [1],
+  headOverride: [[0, 0]],
+};
+
+/** One layer, two heads, three tokens: just what the derivations read. */
+function tinyResult(): AnalysisResult {
+  return {
+    clip: { name: 'my clip, "take 2".mp4' },
+    intervention: {
+      controls,
+      modalityMass: [
+        [
+          [0.2, 0.6, 0.2],
+          [0.5, 0.3, 0.2],
+        ],
+      ],
+      modalityMassAfter: [
+        [
+          [0.5, 0.3, 0.2],
+          [0.5, 0.3, 0.2],
+        ],
+      ],
+      arFlags: [[1, 0]],
+      tokenAttentionBefore: [
+        [
+          [0.1, 0.6, 0.3],
+          [0.3, 0.3, 0.4],
+        ],
+      ],
+      tokenAttention: [
+        [
+          [0.4, 0.3, 0.3],
+          [0.2, 0.2, 0.6],
+        ],
+      ],
+    },
+  } as unknown as AnalysisResult;
+}
+
+const decision: LayerDecision = {
+  layer: 0,
+  enabled: true,
+  statistic: 0.6,
+  tau: 0.3,
+  triggered: true,
+  headStatistics: [0.75, 0.375],
+  headMean: 0.5625,
+  headThreshold: 0.703125,
+  flags: [true, false],
+  reasons: ['automatic', 'not-selected'],
+};
+
+describe('panel data', () => {
+  test('CSV quotes cells with commas, quotes and line breaks; objects as JSON', () => {
+    const csv = toCsv([{ a: 'x,y', b: 'say "hi"', c: 1.5, d: null, e: [1, 2] }]);
+    assert.equal(csv, 'a,b,c,d,e\n"x,y","say ""hi""",1.5,,"[1,2]"\n');
+    assert.equal(toCsv([], ['only']), 'only\n');
+  });
+
+  test('controls compare by value, whatever the key order', () => {
+    const { headOverride, layers, ...rest } = controls;
+    const reordered = JSON.parse(JSON.stringify({ headOverride, layers, ...rest })) as ArControls;
+    assert.ok(sameControls(controls, reordered));
+    assert.ok(!sameControls(controls, { ...controls, headOverride: [[0, 1]] }));
+    assert.ok(!sameControls(controls, { ...controls, tau: [0.3, 0.3] }));
+  });
+
+  test('file stems are safe bare names', () => {
+    assert.equal(fileStem(tinyResult()), 'my_clip_take_2_');
+    assert.equal(fileStem(null), 'analysis');
+    assert.equal(fileStem({ clip: { name: '../../.mp4' } } as unknown as AnalysisResult), '_.._');
+  });
+
+  test('the τ slider is linear or log10 per the checkpoint’s sweep, and round-trips', () => {
+    const log: TauRange = { min: 0.001, max: 1000, steps: 25, scale: 'log' };
+    const linear: TauRange = { min: 0, max: 1, steps: 21, scale: 'linear' };
+    assert.equal(tauToSlider(log, 10), 1);
+    assert.equal(sliderToTau(log, -2), 0.01);
+    assert.equal(tauToSlider(log, 0), -3, 'τ below the sweep sits at its start');
+    assert.equal(tauToSlider(linear, 0.35), 0.35);
+    assert.equal(sliderToTau(linear, 0.35), 0.35);
+  });
+
+  test('token weights per head or head-averaged, with ranks (1 = largest)', () => {
+    const r = tinyResult();
+    assert.deepEqual(
+      tokenWeights(r, 0, 1, 'after').map((t) => [t.weight, t.rank]),
+      [
+        [0.2, 2],
+        [0.2, 3],
+        [0.6, 1],
+      ],
+    );
+    const mean = tokenWeights(r, 0, 'mean', 'before');
+    assert.deepEqual(
+      mean.map((t) => t.rank),
+      [3, 1, 2],
+    );
+    assert.ok(Math.abs((mean[1]?.weight ?? 0) - 0.45) < 1e-12);
+    assert.deepEqual(tokenWeights(r, 5, 'mean', 'after'), []);
+  });
+
+  test('biased-head rows: the run’s audio moved and visual share; preview flags have none yet', () => {
+    const r = tinyResult();
+    const run: ShownFlags = {
+      preview: false,
+      flags: [[true, false]],
+      decisions: [decision],
+      count: 1,
+    };
+    const [row] = biasedHeadRows(r, run, { key: 'statistic', descending: true });
+    assert.deepEqual(row, {
+      layer: 0,
+      head: 0,
+      reason: 'automatic',
+      statistic: 0.75,
+      layerMean: 0.5625,
+      aboveThreshold: 0.75 - 0.703125,
+      audioMoved: 0.6 - 0.3,
+      visualBefore: 0.2,
+      visualAfter: 0.5,
+    });
+    const preview: ShownFlags = { ...run, preview: true, flags: [[true, true]], count: 2 };
+    const rows = biasedHeadRows(r, preview, { key: 'statistic', descending: false });
+    assert.deepEqual(
+      rows.map((x) => [x.head, x.audioMoved]),
+      [
+        [1, null],
+        [0, null],
+      ],
+    );
+    assert.equal(
+      countFlags([
+        [1, 0],
+        [1, 1],
+      ]),
+      3,
+    );
+    assert.equal(countFlags(new Float32Array([0, 1, 0.2])), 1);
+  });
+});

@@ -1,0 +1,360 @@
+// The Evaluate panel's built bundle (dist/webview/evaluation.js) in headless Chromium, fed a REAL
+// summary: `runBenchmark` on 15 clips of the committed test split (5 per subset) with both shipped
+// checkpoints and a 3-point α sweep. Behind the host's CSP with a stub VS Code API recording every
+// posted message, and as a self-contained HTML report opened offline.
+import assert from 'node:assert/strict';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import type { BrowserContext, Page } from 'playwright-core';
+import { SystemFfmpegDecoder } from '../../src/core/decode/systemFfmpegDecoder';
+import { runBenchmark } from '../../src/core/evaluation/benchmarkRun';
+import { summarizeBenchmark } from '../../src/core/evaluation/benchmarkSummary';
+import { parseSweep } from '../../src/core/evaluation/evaluationSettings';
+import { buildReportPage } from '../../src/core/reports/htmlReport';
+import {
+  parseEvaluationMessage,
+  type EvaluationInit,
+  type EvaluationToHost,
+  type HostToEvaluation,
+} from '../../src/protocol/evaluationMessages';
+import {
+  BASELINE_MODEL,
+  MODEL,
+  WORKER_SCRIPT,
+  requireEngineFiles,
+} from '../helpers/engineFixtures';
+import { REPO_ROOT } from '../helpers/golden';
+import { decodePng, distinctColours } from '../helpers/pngPixels';
+import { writeSplitManifest } from '../helpers/splitManifest';
+import {
+  BUNDLE_DIR,
+  launchTestChromium,
+  openWithStubApi,
+  serveBundle,
+  watchProblems,
+  type BundleServer,
+  type StubRecord,
+} from '../helpers/webviewBrowser';
+import type { BenchmarkSummary } from '../../src/protocol/evaluationSummary';
+
+const SCREENSHOTS = join(REPO_ROOT, 'test-results', 'webview');
+// An α sweep: strong α flips answers on 15 clips (τ alone moves no answer at the defaults).
+const ALPHAS = [0.1, 0.5, 0.9];
+
+type Recorded = StubRecord<EvaluationToHost, unknown>;
+
+/** The page globals these tests touch (the test config has no DOM types). */
+interface PageGlobals {
+  __mosear: Recorded;
+  postMessage(message: unknown, targetOrigin: string): void;
+  requestAnimationFrame(callback: (time: number) => void): number;
+}
+
+describe('Evaluate panel webview', { timeout: 180_000 }, () => {
+  const dir = mkdtempSync(join(tmpdir(), 'mosear-eval-webview-'));
+  let summary: BenchmarkSummary;
+  let context: BrowserContext;
+  let server: BundleServer;
+  const problems: string[] = [];
+
+  before(async () => {
+    requireEngineFiles();
+    const manifest = writeSplitManifest(dir, 5);
+    const started = performance.now();
+    const outcome = await runBenchmark({
+      manifest,
+      models: [BASELINE_MODEL, MODEL],
+      sweeps: [parseSweep(`alpha=${ALPHAS.join(',')}`)],
+      jobs: 2,
+      workerScript: WORKER_SCRIPT,
+      decoder: new SystemFfmpegDecoder({}),
+    });
+    console.log(`runBenchmark on 15 clips: ${Math.round(performance.now() - started)} ms`);
+    // JSON round trip: the panel only ever sees JSON (NaN becomes null).
+    summary = JSON.parse(
+      JSON.stringify(
+        summarizeBenchmark(outcome.plan, outcome.entries, outcome.records, outcome.progress.total),
+      ),
+    ) as BenchmarkSummary;
+    assert.equal(summary.clips, 15);
+
+    server = await serveBundle('evaluation');
+    context = await launchTestChromium(dir);
+  });
+
+  after(async () => {
+    await context?.close();
+    await server?.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  function initOf(status: EvaluationInit['status'], withSummary = true): EvaluationInit {
+    return {
+      origin: { kind: 'run', runDir: '/tmp/run' },
+      title: 'ca-mer-small',
+      runDirNote: 'Run folder in the workspace: /tmp/run',
+      status,
+      progress: { done: 15, total: 15, resumed: 0, failed: 0, elapsedMs: 1000, etaMs: null },
+      summary: withSummary ? summary : null,
+      error: null,
+      canOpenClips: true,
+    };
+  }
+
+  function openPanel(init: EvaluationInit): Promise<Page> {
+    return openWithStubApi(context, `${server.origin}/panel`, init, null, problems);
+  }
+
+  async function recorded(page: Page): Promise<Recorded> {
+    const r = await page.evaluate(() => (globalThis as unknown as PageGlobals).__mosear);
+    for (const m of r.posted) parseEvaluationMessage(m);
+    return r;
+  }
+
+  async function send(page: Page, message: HostToEvaluation): Promise<void> {
+    await page.evaluate((m) => (globalThis as unknown as PageGlobals).postMessage(m, '*'), message);
+    await nextFrame(page);
+  }
+
+  /** Picks an option; views redraw on the next animation frame, so wait for it. */
+  async function select(page: Page, selector: string, value: string): Promise<void> {
+    await page.selectOption(selector, value);
+    await nextFrame(page);
+  }
+
+  async function nextFrame(page: Page): Promise<void> {
+    await page.evaluate(
+      () =>
+        new Promise((resolve) =>
+          (globalThis as unknown as PageGlobals).requestAnimationFrame(resolve),
+        ),
+    );
+  }
+
+  /** The text of every element matching a selector (the test config has no DOM types). */
+  async function texts(page: Page, selector: string): Promise<string[]> {
+    return page.$$eval(selector, (nodes) =>
+      nodes.map((n) => (n as unknown as { textContent: string | null }).textContent ?? ''),
+    );
+  }
+
+  async function assertClean(page: Page): Promise<void> {
+    const r = await recorded(page);
+    assert.deepEqual(r.violations, [], 'CSP violations');
+    assert.deepEqual(
+      r.posted.filter((m) => m.type === 'webviewError'),
+      [],
+    );
+    assert.deepEqual(problems, []);
+  }
+
+  test('the scores tables show the summary’s numbers for every checkpoint and setting', async () => {
+    const page = await openPanel(initOf('finished'));
+    for (const c of summary.checkpoints) {
+      assert.equal(c.settings.length, 3 + ALPHAS.length);
+      for (const s of c.settings) {
+        const cell = (col: string) =>
+          page.textContent(
+            `[data-testid=eval-scores] table[data-checkpoint="${c.name}"] tr[data-setting="${s.id}"] td[data-col="${col}"]`,
+          );
+        const fixed = (v: number | null) => (v === null ? '–' : v.toFixed(1));
+        assert.equal(await cell('overall:accuracy'), fixed(s.overall.accuracy));
+        assert.equal(await cell('overall:weightedF1'), fixed(s.overall.weightedF1));
+        for (const subset of summary.subsets) {
+          assert.equal(
+            await cell(`${subset}:accuracy`),
+            fixed(s.bySubset[subset]?.accuracy ?? null),
+          );
+        }
+        assert.equal(await cell('gap'), fixed(s.gap));
+        assert.equal(await cell('heads'), s.meanFlaggedHeads.toFixed(2));
+      }
+    }
+    mkdirSync(SCREENSHOTS, { recursive: true });
+    await page.screenshot({ path: join(SCREENSHOTS, 'evaluate-dark.png'), fullPage: true });
+    await assertClean(page);
+    await page.close();
+  });
+
+  test('the sweep chart has one point per α; the UAP-by-answer chart draws real pixels', async () => {
+    const page = await openPanel(initOf('finished'));
+    await page.waitForSelector('[data-testid=eval-sweep-chart][data-points]');
+    assert.equal(await page.getAttribute('[data-testid=eval-sweep-chart]', 'data-points'), '3');
+    assert.equal(
+      await page.getAttribute('[data-testid=eval-sweep-chart]', 'data-parameter'),
+      'alpha',
+    );
+    const labels = await texts(page, '[data-testid=eval-sweep-table] tbody th');
+    assert.deepEqual(labels, ALPHAS.map(String));
+    const first = summary.checkpoints[0];
+    assert.ok(first !== undefined);
+    await select(page, '[data-testid=eval-sweep-checkpoint]', first.name);
+    // Column 1 is the first subset's accuracy (CA-MER order: consistent first).
+    const firstSubset = await texts(page, '[data-testid=eval-sweep-table] tbody td:nth-child(2)');
+    const points = first.settings.filter((s) => s.sweep !== null);
+    const subset = summary.subsets[0] ?? '';
+    assert.deepEqual(
+      firstSubset,
+      points.map((s) => {
+        const v = s.bySubset[subset]?.accuracy;
+        return v === null || v === undefined ? '–' : v.toFixed(1);
+      }),
+    );
+    assert.ok(first.byAnswer !== null, 'the three CA-MER subsets give a UAP split');
+    const series = await page.getAttribute('[data-testid=eval-uap-chart]', 'data-series');
+    assert.ok(Number(series) >= 3, `UAP series: ${series}`);
+    // PNG export: the chart's pixels, at its canvas size.
+    await page.click('[data-section=eval-sweep] [data-export=png]');
+    await page.waitForFunction(() =>
+      (globalThis as unknown as PageGlobals).__mosear.posted.some((m) => m.type === 'exportFile'),
+    );
+    const file = (await recorded(page)).posted.find((m) => m.type === 'exportFile');
+    assert.ok(file?.type === 'exportFile');
+    assert.equal(file.file.fileName, 'ca-mer-small.eval.sweep.png');
+    const png = decodePng(Buffer.from(file.file.data, 'base64'));
+    const size = await page.$eval('[data-testid=eval-sweep-chart] canvas', (c) => ({
+      width: (c as unknown as { width: number }).width,
+      height: (c as unknown as { height: number }).height,
+    }));
+    assert.deepEqual({ width: png.width, height: png.height }, size);
+    assert.ok(distinctColours(png) >= 16, `${distinctColours(png)} colours`);
+    // CSV export of the scores: the run folder's table.
+    await page.click('[data-section=eval-scores] [data-export=csv]');
+    await page.waitForFunction(
+      () =>
+        (globalThis as unknown as PageGlobals).__mosear.posted.filter(
+          (m) => m.type === 'exportFile',
+        ).length >= 2,
+    );
+    const csv = (await recorded(page)).posted.filter((m) => m.type === 'exportFile').at(-1);
+    assert.ok(csv?.type === 'exportFile');
+    const lines = csv.file.data.trim().split('\n');
+    assert.match(lines[0] ?? '', /^checkpoint,setting,tau,alpha,subset,count,accuracy/);
+    assert.equal(lines.length, 1 + 2 * 6 * (summary.subsets.length + 1));
+    await assertClean(page);
+    await page.close();
+  });
+
+  test('the flips list has exactly the summary’s flips; clicking one posts openClip', async () => {
+    const page = await openPanel(initOf('finished'));
+    const withFlips = summary.checkpoints.flatMap((c) =>
+      c.settings.filter((s) => s.flips.length > 0).map((s) => ({ c, s })),
+    );
+    assert.ok(withFlips.length > 0, 'some setting must flip an answer on 15 clips');
+    for (const { c, s } of withFlips) {
+      await select(page, '[data-testid=eval-flips-pick]', `${c.name}\n${s.id}`);
+      const rows = await page.$$eval('table[data-testid=eval-flips] tbody tr', (trs) =>
+        trs.map((tr) => (tr as unknown as { dataset: Record<string, string> }).dataset),
+      );
+      assert.deepEqual(
+        rows.map((r) => [r['path'], Number(r['clip']), r['kind']]),
+        s.flips.map((f) => [f.path, f.clip, f.kind]),
+      );
+    }
+    const { c, s } = withFlips[0] as (typeof withFlips)[number];
+    const flip = s.flips[0];
+    assert.ok(flip !== undefined);
+    await select(page, '[data-testid=eval-flips-pick]', `${c.name}\n${s.id}`);
+    await page.click(`table[data-testid=eval-flips] tr[data-path="${flip.path}"]`);
+    const open = (await recorded(page)).posted.filter((m) => m.type === 'openClip');
+    assert.deepEqual(open, [
+      { type: 'openClip', clip: flip.clip, checkpoint: c.name, setting: s.id },
+    ]);
+    // The confusion matrix of a chosen pair holds its counts.
+    await select(page, '[data-testid=eval-confusion-pick]', `${c.name}\n${s.id}`);
+    const cells = await texts(page, 'table.confusion td');
+    assert.deepEqual(cells.map(Number), s.confusion.flat());
+    assert.equal(await page.isHidden('[data-testid=eval-failed]'), true);
+    await assertClean(page);
+    await page.close();
+  });
+
+  test('progress messages move the bar and stream a partial summary; Cancel posts cancel', async () => {
+    const running: EvaluationInit = { ...initOf('running', false), progress: null };
+    const page = await openPanel(running);
+    assert.equal(await page.isVisible('[data-testid=eval-cancel]'), true);
+    const progress = { done: 4, total: 15, resumed: 2, failed: 1, elapsedMs: 2000, etaMs: 7000 };
+    await send(page, { type: 'progress', progress, summary });
+    assert.equal(await page.getAttribute('[data-testid=eval-progress]', 'data-done'), '4');
+    assert.equal(
+      await page.$eval(
+        '[data-testid=eval-progress] progress',
+        (p) => (p as unknown as { value: number }).value,
+      ),
+      4,
+    );
+    const text = (await page.textContent('[data-testid=eval-progress]')) ?? '';
+    assert.match(text, /4\/15 clips/);
+    assert.match(text, /resumed 2 clips/);
+    assert.match(text, /about 7 s left/);
+    assert.ok(await page.$('[data-testid=eval-scores] table[data-checkpoint]'));
+    await send(page, { type: 'progress', progress: { ...progress, done: 9 }, summary: null });
+    assert.equal(await page.getAttribute('[data-testid=eval-progress]', 'data-done'), '9');
+    await page.click('[data-testid=eval-cancel]');
+    assert.ok((await recorded(page)).posted.some((m) => m.type === 'cancel'));
+    await send(page, {
+      type: 'finished',
+      status: 'cancelled',
+      summary,
+      error: 'Cancelled after 9 of 15 clips',
+    });
+    assert.equal(await page.isHidden('[data-testid=eval-cancel]'), true);
+    assert.match((await page.textContent('[data-testid=eval-status]')) ?? '', /Cancelled after 9/);
+    await assertClean(page);
+    await page.close();
+  });
+
+  test('failed clips are listed with their errors', async () => {
+    const failed: BenchmarkSummary = {
+      ...summary,
+      failed: [
+        {
+          clip: 3,
+          path: 'missing.mp4',
+          checkpoint: null,
+          code: 'FILE_NOT_FOUND',
+          message: 'no such file',
+        },
+      ],
+    };
+    const page = await openPanel({ ...initOf('finished'), summary: failed });
+    assert.equal(await page.isVisible('[data-testid=eval-failed]'), true);
+    const row = await page.textContent('[data-testid=eval-failed] tr[data-path="missing.mp4"]');
+    assert.match(row ?? '', /FILE_NOT_FOUND.*no such file/);
+    await assertClean(page);
+    await page.close();
+  });
+
+  test('the HTML report opens offline with the same tables and no host', async () => {
+    const html = buildReportPage({
+      script: readFileSync(join(BUNDLE_DIR, 'evaluation.js'), 'utf8'),
+      style: readFileSync(join(BUNDLE_DIR, 'evaluation.css'), 'utf8'),
+      data: { ...initOf('finished'), origin: { kind: 'report' }, canOpenClips: false },
+      title: 'MoSEAR evaluation',
+    });
+    const file = join(dir, 'report.html');
+    writeFileSync(file, html);
+    const page = await context.newPage();
+    watchProblems(page, problems);
+    const requests: string[] = [];
+    page.on('request', (r) => requests.push(r.url()));
+    await page.goto(`file://${file}`);
+    await page.waitForSelector('#app[data-ready="true"]');
+    const c = summary.checkpoints[1];
+    assert.ok(c !== undefined);
+    const cell = await page.textContent(
+      `table[data-checkpoint="${c.name}"] tr[data-setting="off"] td[data-col="overall:accuracy"]`,
+    );
+    assert.equal(cell, c.settings[0]?.overall.accuracy.toFixed(1));
+    assert.equal(await page.isHidden('[data-testid=eval-export-report]'), true);
+    assert.equal(await page.$('table[data-testid=eval-flips] tr.clickable'), null);
+    assert.deepEqual(
+      requests.filter((u) => !u.startsWith('file:') && !u.startsWith('data:')),
+      [],
+    );
+    assert.deepEqual(problems, []);
+    await page.close();
+  });
+});

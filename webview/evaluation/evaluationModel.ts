@@ -1,0 +1,128 @@
+// The Evaluate panel's state: the host's init, the latest summary and progress, the user's
+// choices (kept with setState so a reload restores them), and the messages it sends.
+import type {
+  EvaluationInit,
+  EvaluationProgress,
+  EvaluationStatus,
+  EvaluationViewState,
+  HostToEvaluation,
+} from '../../src/protocol/evaluationMessages';
+import type { ExportFile } from '../../src/protocol/panelMessages';
+import type { SectionOwner } from '../kit/sectionFrame';
+import type { EvaluationHost } from './evaluationHost';
+import type { BenchmarkSummary } from '../../src/protocol/evaluationSummary';
+
+/** The choices the user makes in the panel. */
+export type EvaluationChoices = Omit<EvaluationViewState, 'origin'>;
+
+/** A checkpoint and one of its settings, as the selects name them. */
+export interface SettingRef {
+  checkpoint: string;
+  setting: string;
+}
+
+/** The panel's model; `onChange` redraws every view. */
+export class EvaluationModel implements SectionOwner {
+  init: EvaluationInit | null = null;
+  summary: BenchmarkSummary | null = null;
+  progress: EvaluationProgress | null = null;
+  status: EvaluationStatus = 'running';
+  error: string | null = null;
+  /** The last export outcome, for the status line. */
+  saveStatus: string | null = null;
+  choices: EvaluationChoices;
+  private exportCounter = 0;
+
+  constructor(
+    readonly host: EvaluationHost,
+    private readonly onChange: () => void,
+  ) {
+    const saved = host.loadState();
+    this.choices = {
+      confusion: saved?.confusion ?? null,
+      flips: saved?.flips ?? null,
+      chartCheckpoint: saved?.chartCheckpoint ?? null,
+    };
+  }
+
+  /** Handles a host message. */
+  receive(message: HostToEvaluation): void {
+    switch (message.type) {
+      case 'init':
+        this.init = message.init;
+        this.summary = message.init.summary;
+        this.progress = message.init.progress;
+        this.status = message.init.status;
+        this.error = message.init.error;
+        this.persist();
+        break;
+      case 'progress':
+        this.status = 'running';
+        this.progress = message.progress;
+        if (message.summary !== null) this.summary = message.summary;
+        break;
+      case 'finished':
+        this.status = message.status;
+        this.summary = message.summary ?? this.summary;
+        this.error = message.error;
+        break;
+      case 'saved':
+        this.saveStatus =
+          message.error !== null
+            ? `Export failed: ${message.error}`
+            : message.path === null
+              ? null
+              : `Saved ${message.path}`;
+        break;
+    }
+    this.onChange();
+  }
+
+  /** Stores a choice and redraws. */
+  choose<K extends keyof EvaluationChoices>(key: K, value: EvaluationChoices[K]): void {
+    this.choices = { ...this.choices, [key]: value };
+    this.persist();
+    this.onChange();
+  }
+
+  cancel(): void {
+    this.host.post({ type: 'cancel' });
+  }
+
+  /** Asks the host to open a clip's Analysis panel with a checkpoint and setting. */
+  openClip(clip: number, ref: SettingRef): void {
+    if (this.init?.canOpenClips !== true) return;
+    this.host.post({ type: 'openClip', clip, ...ref });
+  }
+
+  exportStem(): string {
+    const name = this.init?.title ?? 'evaluation';
+    const safe = name.replace(/[^A-Za-z0-9._-]+/g, '_').replace(/^\.+/, '');
+    return `${safe === '' ? 'evaluation' : safe.slice(0, 120)}.eval`;
+  }
+
+  exportFile(file: ExportFile): void {
+    if (this.host.hasHost) {
+      this.exportCounter += 1;
+      this.host.post({ type: 'exportFile', requestId: this.exportCounter, file });
+    } else {
+      this.host.download(file);
+    }
+  }
+
+  exportReport(): void {
+    this.exportCounter += 1;
+    if (this.host.hasHost) this.host.post({ type: 'exportReport', requestId: this.exportCounter });
+  }
+
+  reportError(error: unknown): void {
+    const message =
+      error instanceof Error ? `${error.message}\n${error.stack ?? ''}` : String(error);
+    this.host.post({ type: 'webviewError', message });
+  }
+
+  private persist(): void {
+    const origin = this.init?.origin;
+    if (origin !== undefined) this.host.saveState({ origin, ...this.choices });
+  }
+}

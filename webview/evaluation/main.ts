@@ -1,0 +1,78 @@
+// The Evaluate panel's webview entry: builds the DOM into #app, connects to the host (VS Code or
+// a report's embedded data) and redraws every view on each message, choice or theme change.
+// Charts, sections, DOM builders and the theme come from the Analysis panel's modules.
+import '../kit/kit.css';
+import './evaluation.css';
+import { applyChartDefaults } from '../kit/chartCanvas';
+import { el } from '../kit/domBuilder';
+import { button } from '../kit/sectionFrame';
+import { followBrowserSchemeWhenUnthemed, refreshPalette, watchTheme } from '../kit/theme';
+import type { View } from '../kit/view';
+import { connectEvaluationHost } from './evaluationHost';
+import { EvaluationModel } from './evaluationModel';
+import { failedView, flipsView } from './clipListsView';
+import { progressView } from './progressView';
+import { confusionView, scoresView } from './scoresView';
+import { sweepView } from './sweepView';
+import { uapByAnswerView } from './uapByAnswerView';
+
+function start(): void {
+  const root =
+    document.getElementById('app') ?? document.body.appendChild(el('div', { id: 'app' }));
+  const host = connectEvaluationHost();
+  if (!host.hasHost) followBrowserSchemeWhenUnthemed();
+  let views: View[] = [];
+  // Streaming sends up to four messages a second: redraw once per frame at most.
+  let frame = 0;
+  const render = (): void => {
+    frame = 0;
+    const palette = refreshPalette();
+    applyChartDefaults(palette);
+    root.dataset['status'] = model.status;
+    root.dataset['ready'] = model.init === null ? 'false' : 'true';
+    for (const view of views) {
+      try {
+        view.update(palette);
+      } catch (error) {
+        model.reportError(error);
+      }
+    }
+  };
+  const schedule = (): void => {
+    if (frame === 0) frame = requestAnimationFrame(render);
+  };
+  const model = new EvaluationModel(host, schedule);
+  const header = progressView(model);
+  const report = button('Export HTML report', () => model.exportReport(), {
+    secondary: true,
+    'data-testid': 'eval-export-report',
+  });
+  report.hidden = !host.hasHost;
+  views = [
+    header,
+    scoresView(model),
+    sweepView(model),
+    uapByAnswerView(model),
+    confusionView(model),
+    flipsView(model),
+    failedView(model),
+  ];
+  const [, ...sections] = views;
+  root.className = 'panel evaluate';
+  root.replaceChildren(
+    el(
+      'div',
+      { class: 'panel-top' },
+      header.element,
+      el('div', { class: 'panel-actions' }, report),
+    ),
+    ...sections.map((v) => v.element),
+  );
+  watchTheme(schedule);
+  window.addEventListener('error', (event) => model.reportError(event.error ?? event.message));
+  window.addEventListener('unhandledrejection', (event) => model.reportError(event.reason));
+  render();
+  host.start((message) => model.receive(message));
+}
+
+start();
