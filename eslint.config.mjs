@@ -15,6 +15,24 @@ const ortOutsideInference = {
   name: 'onnxruntime-node',
   message: 'onnxruntime-node is loaded only by src/core/inference (the worker side).',
 };
+/** No Node built-ins in a runtime-neutral or browser folder. */
+const noNode = (why) => ({ group: ['node:*'], message: `${why}: no Node.` });
+const webviewOnly = {
+  group: ['**/src/core/**', '**/src/extension/**', '**/src/cli/**'],
+  message: 'webviews import only src/protocol, src/shared, webview/kit and their own folder.',
+};
+/** An import zone: files that may not import what `patterns` name (nor vscode or onnxruntime). */
+function zone(files, patterns) {
+  return {
+    files,
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        { paths: [vscodeOutsideHost, ortOutsideInference], patterns },
+      ],
+    },
+  };
+}
 
 export default defineConfig(
   {
@@ -65,135 +83,55 @@ export default defineConfig(
       'no-restricted-imports': ['error', { paths: [ortOutsideInference] }],
     },
   },
-  {
-    files: ['src/core/**'],
-    rules: {
-      'no-restricted-imports': [
-        'error',
-        {
-          paths: [vscodeOutsideHost, ortOutsideInference],
-          patterns: [{ group: upperLayers, message: 'src/core is below the CLI and the host.' }],
-        },
-      ],
-    },
-  },
-  {
-    // The protocol is a leaf: its own files and the schema library, nothing else.
-    files: ['src/protocol/**'],
-    rules: {
-      'no-restricted-imports': [
-        'error',
-        {
-          paths: [vscodeOutsideHost, ortOutsideInference],
-          patterns: [
-            { group: ['node:*'], message: 'src/protocol is runtime-neutral: no Node.' },
-            {
-              group: ['../*', '!../protocol'],
-              message: 'src/protocol imports nothing outside itself.',
-            },
-            {
-              regex: '^(?!\\.|valibot$)',
-              message: 'src/protocol imports only its own files and valibot.',
-            },
-          ],
-        },
-      ],
-    },
-  },
-  {
-    // The pure shared leaf: the protocol and itself; webviews, the engine and the CLI use it.
-    files: ['src/shared/**'],
-    rules: {
-      'no-restricted-imports': [
-        'error',
-        {
-          paths: [vscodeOutsideHost, ortOutsideInference],
-          patterns: [
-            { group: ['node:*'], message: 'src/shared is runtime-neutral: no Node.' },
-            {
-              regex: '^(?!\\./|\\.\\./protocol/)',
-              message: 'src/shared imports only itself and src/protocol.',
-            },
-          ],
-        },
-      ],
-    },
-  },
-  {
-    files: ['webview/**'],
-    rules: {
-      'no-restricted-imports': [
-        'error',
-        {
-          paths: [vscodeOutsideHost, ortOutsideInference],
-          patterns: [
-            { group: ['node:*'], message: 'webview bundles run in a browser: no Node.' },
-            {
-              group: ['**/src/core/**', '**/src/extension/**', '**/src/cli/**'],
-              message:
-                'webviews import only src/protocol, src/shared, webview/kit and their own folder.',
-            },
-          ],
-        },
-      ],
-    },
-  },
-  {
-    // The UI kit serves every panel and knows none.
-    files: ['webview/kit/**'],
-    rules: {
-      'no-restricted-imports': [
-        'error',
-        {
-          paths: [vscodeOutsideHost, ortOutsideInference],
-          patterns: [
-            { group: ['node:*'], message: 'webview bundles run in a browser: no Node.' },
-            {
-              group: [
-                '**/src/core/**',
-                '**/src/extension/**',
-                '**/src/cli/**',
-                '../analysis/*',
-                '../compare/*',
-                '../evaluation/*',
-              ],
-              message: 'webview/kit imports only src/protocol, src/shared and itself.',
-            },
-          ],
-        },
-      ],
-    },
-  },
-  {
-    // Each panel's webview uses the kit, not another panel (Compare shows two Analysis views).
-    files: ['webview/evaluation/**', 'webview/analysis/**'],
-    rules: {
-      'no-restricted-imports': [
-        'error',
-        {
-          paths: [vscodeOutsideHost, ortOutsideInference],
-          patterns: [
-            { group: ['node:*'], message: 'webview bundles run in a browser: no Node.' },
-            {
-              group: ['**/src/core/**', '**/src/extension/**', '**/src/cli/**'],
-              message:
-                'webviews import only src/protocol, src/shared, webview/kit and their own folder.',
-            },
-            {
-              group: ['../analysis/*', '../compare/*', '../evaluation/*'],
-              message: 'a panel imports the kit, not another panel.',
-            },
-          ],
-        },
-      ],
-    },
-  },
+  zone(
+    ['src/core/**'],
+    [{ group: upperLayers, message: 'src/core is below the CLI and the host.' }],
+  ),
+  // The protocol is a leaf: its own files and the schema library, nothing else.
+  zone(
+    ['src/protocol/**'],
+    [
+      noNode('src/protocol is runtime-neutral'),
+      { regex: '^(?!\\./|valibot$)', message: 'src/protocol imports only itself and valibot.' },
+    ],
+  ),
+  // The pure shared leaf: the protocol and itself; webviews, the engine and the CLI use it.
+  zone(
+    ['src/shared/**'],
+    [
+      noNode('src/shared is runtime-neutral'),
+      {
+        regex: '^(?!\\./|\\.\\./protocol/)',
+        message: 'src/shared imports only itself and src/protocol.',
+      },
+    ],
+  ),
+  // Webviews: the protocol, the shared leaf, the kit and their own folder. Compare shows two
+  // Analysis views, so only it may import webview/analysis; the kit knows no panel.
+  zone(['webview/**'], [noNode('webview bundles run in a browser'), webviewOnly]),
+  zone(
+    ['webview/kit/**', 'webview/analysis/**', 'webview/evaluation/**'],
+    [
+      noNode('webview bundles run in a browser'),
+      webviewOnly,
+      { group: ['../analysis/*', '../compare/*', '../evaluation/*'], message: 'use webview/kit.' },
+    ],
+  ),
   {
     files: ['src/core/inference/**'],
-    rules: { 'no-restricted-imports': ['error', { paths: [vscodeOutsideHost] }] },
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: [vscodeOutsideHost],
+          patterns: [{ group: upperLayers, message: 'below the host.' }],
+        },
+      ],
+    },
   },
   {
-    // No file cycles anywhere in the product (type-only imports count too).
+    // No file cycles anywhere in the product (the rule follows value imports; type-only ones are
+    // exempt by design, and none form a cycle today).
     files: ['src/**/*.ts', 'webview/**/*.ts'],
     plugins: { 'import-x': importX },
     settings: {

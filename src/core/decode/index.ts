@@ -16,16 +16,4 @@ export { DECODER_CHOICES, parseDecoderChoice, selectClipDecoder } from './decode
 export type { DecoderChoice, DecoderSelection, DecoderSelectionOptions } from './decoderSelection';
 export { findOnPath, processLookupEnvironment, resolveFfmpegExecutables } from './executableLookup';
 export type { FfmpegExecutables, LookupEnvironment } from './executableLookup';
-export {
-  TAIL_RESEEK_SECONDS,
-  audioArgs,
-  audioWindow,
-  audioWindowStartSeconds,
-  formatSeconds,
-  frameArgs,
-  frameTimesSeconds,
-  parseProbe,
-  probeArgs,
-  videoFilter,
-  writeChw,
-} from './mosearDecode1';
+export * from './mosearDecode1';
