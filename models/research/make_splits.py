@@ -1,7 +1,7 @@
 """Render the CA-MER-synth splits to real mp4 files, decode them, and compare with the on-the-fly path.
 
-Run from models/ (so that ``mosear`` is importable), always with
-``OPENBLAS_NUM_THREADS=1 /usr/bin/python3 -m mosear.make_splits ...``:
+Run from models/ (so that ``mosear`` and ``research`` are importable), always with
+``OPENBLAS_NUM_THREADS=1 /usr/bin/python3 -m research.make_splits ...``:
 
 * ``test``        frozen test split: 150 clips per subset -> models/data/ca-mer-synth/test/
 * ``validation``  ``--out DIR [--per-subset N]`` (default 1000), not committed; add ``--decode`` to
@@ -26,8 +26,9 @@ from typing import Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 
+from mosear import decode
+
 from . import corpus
-from . import decode
 
 MODELS_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 TEST_DIR = os.path.join(MODELS_DIR, "data", "ca-mer-synth", "test")
@@ -124,7 +125,7 @@ Procedurally rendered audio-visual emotion clips with emotion conflicts, rendere
 so that evaluation and the tests exercise the full decode path (`models/mosear/decode.py`, spec
 `mosear-decode-1`).
 
-- Generator: `{gen}` (`models/mosear/corpus.py`)
+- Generator: `{gen}` (`models/research/corpus.py`)
 - Seed: `{seed}`; clip k of subset s is `sample_clip_params(np.random.default_rng([{seed}, s, k]),
   subset, label=k % 6)` with s = 0 consistent, 1 video-aligned, 2 audio-aligned.
 - {per} clips per subset ({total} in all), labels balanced ({per_label} per label per subset).
@@ -136,7 +137,7 @@ so that evaluation and the tests exercise the full decode path (`models/mosear/d
 
 **This split is frozen.** Never train or tune on it (use `make_splits.py validation`). It is only
 re-rendered when the generator version changes, and then every number that used it is re-run.
-Regenerate with `cd models && OPENBLAS_NUM_THREADS=1 /usr/bin/python3 -m mosear.make_splits test`
+Regenerate with `cd models && OPENBLAS_NUM_THREADS=1 /usr/bin/python3 -m research.make_splits test`
 (same seed -> same manifest; the mp4 bytes may differ across ffmpeg versions).
 """
 

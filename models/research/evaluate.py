@@ -4,9 +4,9 @@ The front ends run once per clip; every intervention setting then re-runs only t
 which makes a few hundred settings affordable on 2 cores.
 
 Usage (from models/):
-  python3 -m mosear.evaluate choose <checkpoint.pt> <validation.npz> [--write]
-  python3 -m mosear.evaluate score <checkpoint.pt> <split.npz> [--settings json] [--mute-audio]
-  python3 -m mosear.evaluate tradeoff <checkpoint.pt> <split.npz>
+  python3 -m research.evaluate choose <checkpoint.pt> <validation.npz> [--write]
+  python3 -m research.evaluate score <checkpoint.pt> <split.npz> [--settings json] [--mute-audio]
+  python3 -m research.evaluate tradeoff <checkpoint.pt> <split.npz>
 """
 
 from __future__ import annotations
@@ -20,8 +20,8 @@ from typing import Any, Dict, List, Optional, Tuple
 import numpy as np
 import torch
 
-from .export import load_checkpoint
-from .model import Controls, ModelConfig, MoSEARModel
+from mosear.export import load_checkpoint
+from mosear.model import Controls, ModelConfig, MoSEARModel
 
 SUBSETS = ["consistent", "audio-aligned", "video-aligned"]
 #: Selection rule for defaults (fixed before the first run): maximise video-aligned accuracy on

@@ -4,8 +4,8 @@
   emotion-llama-tiny  frozen backbone + plain LoRA on q/k/v/o, on the fine-tuning mix
   mosear-tiny         frozen backbone + MoSE (shared A; global/visual/non-visual B; gate λ)
 
-Usage (from models/): OPENBLAS_NUM_THREADS=1 /usr/bin/python3 -m mosear.train --out build
-Training data is rendered on the fly from CA-MER-synth (mosear.corpus) into an in-memory pool;
+Usage (from models/): OPENBLAS_NUM_THREADS=1 /usr/bin/python3 -m research.train --out build
+Training data is rendered on the fly from CA-MER-synth (research.corpus) into an in-memory pool;
 the seeds are fixed, so a rerun on the same machine reproduces the checkpoints.
 """
 
@@ -25,8 +25,9 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from mosear.model import ModelConfig, MoSEARModel
+
 from . import corpus
-from .model import ModelConfig, MoSEARModel
 
 #: Subset mixes (probabilities). Chosen before the first run; see RESULTS.md "Protocol".
 #: The backbone's "pretraining" data: conflicts are rare and mostly audio-aligned, as in real
