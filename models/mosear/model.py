@@ -226,6 +226,25 @@ class VisualFrontEnd(nn.Module):
         self.col_emb = nn.Parameter(torch.zeros(cfg.grid_cols, cfg.d_model))
         for e in (self.frame_emb, self.row_emb, self.col_emb):
             nn.init.normal_(e, std=0.02)
+        #: [Nv, d] position table that replaces frame + row + col when set. Only a checkpoint
+        #: recovered from ONNX (mosear.recover) has one: the export folds the three embeddings
+        #: into their sum, and the sum does not determine them. None (no state entry) otherwise.
+        self.register_buffer("pos_table", None)
+
+    def _load_from_state_dict(self, state_dict: Dict[str, torch.Tensor], prefix: str,
+                              *args: object, **kwargs: object) -> None:
+        table = state_dict.get(prefix + "pos_table")
+        if table is not None:
+            self.pos_table = torch.empty_like(table)
+        super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
+
+    def positions(self) -> torch.Tensor:
+        """[Nv, d]: the embedding of each token's (frame, row, col)."""
+        c = self.cfg
+        if self.pos_table is not None:
+            return self.pos_table
+        return (self.frame_emb[:, None, None, :] + self.row_emb[None, :, None, :]
+                + self.col_emb[None, None, :, :]).reshape(c.n_visual, c.d_model)
 
     def forward(self, frames: torch.Tensor) -> torch.Tensor:  # [B,T,3,H,W] → [B, Nv, d]
         c = self.cfg
@@ -241,9 +260,7 @@ class VisualFrontEnd(nn.Module):
             x = x.reshape(b, c.frames, 3, c.grid_rows, c.patch, c.grid_cols, c.patch)
             x = x.permute(0, 1, 3, 5, 2, 4, 6).reshape(b, c.n_visual, 3 * c.patch * c.patch)
             tok = self.patch_mlp(x)
-        pos = (self.frame_emb[:, None, None, :] + self.row_emb[None, :, None, :]
-               + self.col_emb[None, None, :, :]).reshape(c.n_visual, c.d_model)
-        return tok + pos
+        return tok + self.positions()
 
 
 # ---------------------------------------------------------------------------------------------
