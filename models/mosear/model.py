@@ -135,8 +135,10 @@ def mel_filterbank(n_fft: int, n_mels: int, sr: int, fmin: float = 50.0,
                    fmax: Optional[float] = None) -> np.ndarray:
     """HTK-style triangular mel filters, [n_mels, n_fft // 2 + 1]."""
     fmax = fmax or sr / 2
+
     def hz_to_mel(f: np.ndarray) -> np.ndarray:
         return 2595.0 * np.log10(1.0 + f / 700.0)
+
     def mel_to_hz(m: np.ndarray) -> np.ndarray:
         return 700.0 * (10 ** (m / 2595.0) - 1.0)
     mels = np.linspace(hz_to_mel(np.array(fmin)), hz_to_mel(np.array(fmax)), n_mels + 2)

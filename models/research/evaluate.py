@@ -99,7 +99,7 @@ def ar_grid(cfg: ModelConfig) -> List[Dict[str, Any]]:
                                                     [0.05, 0.1, 0.2, 0.3, 0.5]):
         grid.append({"mode": 1, "ratio_kind": 2, "tau": [tau] * L, "head_margin": margin,
                      "alpha": alpha, "pai_alpha": 0.0,
-                     "layers": [1.0 if l in ls else 0.0 for l in range(L)]})
+                     "layers": [1.0 if i in ls else 0.0 for i in range(L)]})
     return grid
 
 
@@ -170,11 +170,11 @@ def tradeoff(model: MoSEARModel, emb: torch.Tensor, split: Dict[str, Any]) -> Di
     for name, layers in (("first", [0]), ("all", list(range(L)))):
         for alpha in (0.03, 0.05, 0.1, 0.2, 0.3, 0.5):
             s = {**off_settings(cfg), "mode": 1, "head_margin": -1.0, "alpha": alpha,
-                 "layers": [1.0 if l in layers else 0.0 for l in range(L)]}
+                 "layers": [1.0 if i in layers else 0.0 for i in range(L)]}
             rows["ar"].append({"layers": name, "alpha": alpha, "delta": delta(s)})
     for g in (0.1, 0.25, 0.5, 1.0):
-        rows["pai"].append({"gamma": g, "delta": delta({**off_settings(cfg), "mode": 2,
-                                                         "pai_alpha": g})})
+        rows["pai"].append({"gamma": g,
+                            "delta": delta({**off_settings(cfg), "mode": 2, "pai_alpha": g})})
     return rows
 
 
@@ -186,7 +186,8 @@ def main() -> None:
     ap.add_argument("--write", action="store_true", help="store chosen defaults in the .pt")
     ap.add_argument("--settings", help="JSON settings for score")
     ap.add_argument("--mute-audio", action="store_true",
-                    help="score with every clip's audio silenced (the model's visual-only accuracy)")
+                    help="score with every clip's audio silenced "
+                         "(the model's visual-only accuracy)")
     a = ap.parse_args()
     torch.set_num_threads(2)
     model, meta = load_checkpoint(a.checkpoint)

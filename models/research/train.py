@@ -50,7 +50,10 @@ def codec_roundtrip(frames128: np.ndarray, audio: np.ndarray, workdir: str
     n = frames128.shape[0]
     vpath = os.path.join(workdir, "pool-video.mp4")
     apath = os.path.join(workdir, "pool-audio.m4a")
-    run = lambda args, data=None: subprocess.run(args, input=data, capture_output=True, check=True)
+
+    def run(args: List[str], data: Optional[bytes] = None) -> "subprocess.CompletedProcess[bytes]":
+        return subprocess.run(args, input=data, capture_output=True, check=True)
+
     run(["ffmpeg", "-v", "error", "-nostdin", "-y", "-f", "rawvideo", "-pix_fmt", "rgb24",
          "-s", "128x128", "-r", "2", "-i", "pipe:0", "-c:v", "libx264", "-preset", "veryfast",
          "-crf", str(corpus.VIDEO_CRF), "-pix_fmt", "yuv420p", "-x264-params", "log-level=error",
