@@ -61,7 +61,7 @@ export const REQUIRED_DOCS = ['LICENSE.txt', 'THIRD_PARTY_NOTICES', 'readme.md',
 const FORBIDDEN = [
   { pattern: /^models\/data\//, why: 'the test split (models/data)' },
   { pattern: /^models\/golden\//, why: 'golden model outputs (models/golden)' },
-  { pattern: /^models\/mosear\//, why: 'the Python reference (models/mosear)' },
+  { pattern: /^models\/(mosear|research|tests)\/|^models\/.*\.pt$/, why: 'Python or a .pt' },
   { pattern: /^models\/samples\/golden-decodes\//, why: 'decode fixtures of the tests' },
   { pattern: /\.f32$/, why: 'raw tensor fixtures of the tests' },
   { pattern: /\.py$/, why: 'Python code' },

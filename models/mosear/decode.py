@@ -63,7 +63,8 @@ class ProbeResult:
 def _run(args: List[str]) -> bytes:
     proc = subprocess.run(args, stdin=subprocess.DEVNULL, capture_output=True)
     if proc.returncode != 0:
-        raise DecodeError(f"{args[0]} failed ({proc.returncode}): {proc.stderr.decode(errors='replace').strip()}")
+        err = proc.stderr.decode(errors="replace").strip()
+        raise DecodeError(f"{args[0]} failed ({proc.returncode}): {err}")
     return proc.stdout
 
 
@@ -103,7 +104,8 @@ def probe(path: str) -> ProbeResult:
     streams = info.get("streams") or []
     if not streams:
         raise DecodeError(f"no video stream in {path}")
-    d = _positive(streams[0].get("duration")) or _positive((info.get("format") or {}).get("duration"))
+    d = (_positive(streams[0].get("duration"))
+         or _positive((info.get("format") or {}).get("duration")))
     if d is None:
         raise DecodeError(f"no duration for {path}")
     a = json.loads(_run(audio_probe_args(path)) or b"{}")
@@ -134,7 +136,8 @@ def decode_frame(path: str, t: float, duration_s: float, size: int = FRAME_SIZE)
 def decode_frames(path: str, duration_s: float, num_frames: int = NUM_FRAMES,
                   size: int = FRAME_SIZE) -> np.ndarray:
     """float32 [T, 3, size, size] in [0, 1]."""
-    return np.stack([decode_frame(path, t, duration_s, size) for t in frame_times(duration_s, num_frames)])
+    return np.stack([decode_frame(path, t, duration_s, size)
+                     for t in frame_times(duration_s, num_frames)])
 
 
 def decode_audio(path: str, duration_s: float) -> np.ndarray:

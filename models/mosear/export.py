@@ -10,13 +10,12 @@ from __future__ import annotations
 import argparse
 import json
 import os
-from dataclasses import asdict
 from typing import Any, Dict
 
 import onnx
 import torch
 
-from .model import (DEFAULT_PROMPT, INPUT_NAMES, LABELS, MOSE_OUTPUT, OUTPUT_NAMES, VOCAB,
+from .model import (INPUT_NAMES, LABELS, MOSE_OUTPUT, OUTPUT_NAMES, VOCAB,
                     ContractGraph, Controls, ModelConfig, MoSEARModel)
 
 CONTRACT_VERSION = "1"

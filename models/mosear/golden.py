@@ -37,17 +37,17 @@ def threshold_distance(mass: np.ndarray, ctl: Dict[str, Any], cfg: ModelConfig) 
     """Smallest relative gap between any statistic and its threshold, over acting layers."""
     kind = ctl["ar_ratio_kind"]
     best = np.inf
-    for l in range(cfg.layers):
-        if ctl["ar_layers"][l] < 0.5:
+    for layer in range(cfg.layers):
+        if ctl["ar_layers"][layer] < 0.5:
             continue
-        v, a = mass[l, :, 0], mass[l, :, 1]
+        v, a = mass[layer, :, 0], mass[layer, :, 1]
         hs = statistic(a, v, kind, cfg.n_visual, cfg.n_audio)
         ls = float(statistic(a.sum(), v.sum(), kind, cfg.n_visual, cfg.n_audio))
-        tau = ctl["ar_tau"][l]
+        tau = ctl["ar_tau"][layer]
         best = min(best, abs(ls - tau) / max(abs(tau), abs(ls), 1e-12))
         line = (1 + ctl["ar_head_margin"]) * hs.mean()
         for h in range(cfg.heads):
-            if abs(ctl["ar_head_override"][l][h]) > 0.5:
+            if abs(ctl["ar_head_override"][layer][h]) > 0.5:
                 continue
             best = min(best, abs(hs[h] - line) / max(abs(line), abs(hs[h]), 1e-12))
     return float(best)
@@ -98,11 +98,12 @@ def settle(model: MoSEARModel, frames: torch.Tensor, audio: torch.Tensor, prompt
     ctl = json.loads(json.dumps(ctl))
     if name == "ar-raw-per-layer-tau":
         # τ per layer: let layers 2 and 4 qualify (τ below the layer statistic), not layer 3.
-        plain = contract_outputs(model, frames, audio, prompt, make_controls(cfg, base_controls(cfg)))
+        plain = contract_outputs(model, frames, audio, prompt,
+                                 make_controls(cfg, base_controls(cfg)))
         m = plain["modality_mass"]
-        stats = [float(statistic(m[l, :, 1].sum(), m[l, :, 0].sum(), 0, cfg.n_visual,
-                                 cfg.n_audio)) for l in range(cfg.layers)]
-        ctl["ar_tau"] = [s * (0.5 if l in (1, 3) else 2.0) + 1e-9 for l, s in enumerate(stats)]
+        stats = [float(statistic(m[i, :, 1].sum(), m[i, :, 0].sum(), 0, cfg.n_visual,
+                                 cfg.n_audio)) for i in range(cfg.layers)]
+        ctl["ar_tau"] = [s * (0.5 if i in (1, 3) else 2.0) + 1e-9 for i, s in enumerate(stats)]
         ctl["ar_tau"][0] = stats[0] * 0.5
     for attempt in range(40):
         out = contract_outputs(model, frames, audio, prompt, make_controls(cfg, ctl))
@@ -148,7 +149,7 @@ def build(model: MoSEARModel, name: str, inputs: List[str], out_dir: str,
             if cname == "off":
                 plain_pred = pred
             flags = out["ar_flags"]
-            mixed = int(sum(1 for l in range(cfg.layers) if 0 < flags[l].sum() < cfg.heads))
+            mixed = int(sum(1 for i in range(cfg.layers) if 0 < flags[i].sum() < cfg.heads))
             doc["cases"].append({
                 "name": f"{iid}/{cname}", "input": iid, "prompt_ids": cfg.prompt_ids(),
                 "controls": ctl,

@@ -135,8 +135,10 @@ def mel_filterbank(n_fft: int, n_mels: int, sr: int, fmin: float = 50.0,
                    fmax: Optional[float] = None) -> np.ndarray:
     """HTK-style triangular mel filters, [n_mels, n_fft // 2 + 1]."""
     fmax = fmax or sr / 2
+
     def hz_to_mel(f: np.ndarray) -> np.ndarray:
         return 2595.0 * np.log10(1.0 + f / 700.0)
+
     def mel_to_hz(m: np.ndarray) -> np.ndarray:
         return 700.0 * (10 ** (m / 2595.0) - 1.0)
     mels = np.linspace(hz_to_mel(np.array(fmin)), hz_to_mel(np.array(fmax)), n_mels + 2)
@@ -226,6 +228,25 @@ class VisualFrontEnd(nn.Module):
         self.col_emb = nn.Parameter(torch.zeros(cfg.grid_cols, cfg.d_model))
         for e in (self.frame_emb, self.row_emb, self.col_emb):
             nn.init.normal_(e, std=0.02)
+        #: [Nv, d] position table that replaces frame + row + col when set. Only a checkpoint
+        #: recovered from ONNX (mosear.recover) has one: the export folds the three embeddings
+        #: into their sum, and the sum does not determine them. None (no state entry) otherwise.
+        self.register_buffer("pos_table", None)
+
+    def _load_from_state_dict(self, state_dict: Dict[str, torch.Tensor], prefix: str,
+                              *args: object, **kwargs: object) -> None:
+        table = state_dict.get(prefix + "pos_table")
+        if table is not None:
+            self.pos_table = torch.empty_like(table)
+        super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
+
+    def positions(self) -> torch.Tensor:
+        """[Nv, d]: the embedding of each token's (frame, row, col)."""
+        c = self.cfg
+        if self.pos_table is not None:
+            return self.pos_table
+        return (self.frame_emb[:, None, None, :] + self.row_emb[None, :, None, :]
+                + self.col_emb[None, None, :, :]).reshape(c.n_visual, c.d_model)
 
     def forward(self, frames: torch.Tensor) -> torch.Tensor:  # [B,T,3,H,W] → [B, Nv, d]
         c = self.cfg
@@ -241,9 +262,7 @@ class VisualFrontEnd(nn.Module):
             x = x.reshape(b, c.frames, 3, c.grid_rows, c.patch, c.grid_cols, c.patch)
             x = x.permute(0, 1, 3, 5, 2, 4, 6).reshape(b, c.n_visual, 3 * c.patch * c.patch)
             tok = self.patch_mlp(x)
-        pos = (self.frame_emb[:, None, None, :] + self.row_emb[None, :, None, :]
-               + self.col_emb[None, None, :, :]).reshape(c.n_visual, c.d_model)
-        return tok + pos
+        return tok + self.positions()
 
 
 # ---------------------------------------------------------------------------------------------

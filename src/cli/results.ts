@@ -182,7 +182,7 @@ async function checkInputs(args: ResultsArgs): Promise<string[]> {
     throw new ResultsError(
       `cannot produce the results: missing ${missing.join(', ')}.\n` +
         'The checkpoints and the test split are committed by the model pipeline (models/Makefile, ' +
-        'models/mosear/make_splits.py); without them there is nothing to check.',
+        'models/research/make_splits.py); without them there is nothing to check.',
     );
   }
   return files;

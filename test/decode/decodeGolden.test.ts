@@ -14,7 +14,7 @@ const AUDIO_TOLERANCE = 1e-4;
 /** The spec's audio rate (the golden index records shapes, not the rate). */
 const SAMPLE_RATE_HZ = 16000;
 const REGENERATE =
-  'generate them with `cd models && OPENBLAS_NUM_THREADS=1 /usr/bin/python3 -m mosear.make_splits samples`';
+  'generate them with `cd models && OPENBLAS_NUM_THREADS=1 /usr/bin/python3 -m research.make_splits samples`';
 
 /** The repository root: the nearest folder above this file with the project's package.json. */
 function repoRoot(): string {

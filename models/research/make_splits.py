@@ -1,7 +1,8 @@
-"""Render the CA-MER-synth splits to real mp4 files, decode them, and compare with the on-the-fly path.
+"""Render the CA-MER-synth splits to real mp4 files, decode them, and compare with the on-the-fly
+path.
 
-Run from models/ (so that ``mosear`` is importable), always with
-``OPENBLAS_NUM_THREADS=1 /usr/bin/python3 -m mosear.make_splits ...``:
+Run from models/ (so that ``mosear`` and ``research`` are importable), always with
+``OPENBLAS_NUM_THREADS=1 /usr/bin/python3 -m research.make_splits ...``:
 
 * ``test``        frozen test split: 150 clips per subset -> models/data/ca-mer-synth/test/
 * ``validation``  ``--out DIR [--per-subset N]`` (default 1000), not committed; add ``--decode`` to
@@ -26,8 +27,9 @@ from typing import Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 
+from mosear import decode
+
 from . import corpus
-from . import decode
 
 MODELS_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 TEST_DIR = os.path.join(MODELS_DIR, "data", "ca-mer-synth", "test")
@@ -49,7 +51,8 @@ def clip_params(seed: int, subset: str, k: int) -> dict:
 def manifest_entry(p: dict, rel_path: str, seed: int, k: int) -> dict:
     return {"path": rel_path, "label": p["label"], "subset": p["subset"],
             "e_v": p["e_v"], "a_v": p["a_v"], "e_a": p["e_a"], "a_a": p["a_a"],
-            "seed": [seed, corpus.SUBSETS.index(p["subset"]), k], "generator": corpus.GENERATOR_VERSION}
+            "seed": [seed, corpus.SUBSETS.index(p["subset"]), k],
+            "generator": corpus.GENERATOR_VERSION}
 
 
 def _encode(job: Tuple[dict, str]) -> str:
@@ -90,7 +93,8 @@ def _decode_one(path: str) -> Tuple[np.ndarray, np.ndarray]:
     return np.round(frames * 255.0).astype(np.uint8), audio
 
 
-def decode_split(manifest: str, cache: Optional[str] = None, workers: int = WORKERS) -> Dict[str, np.ndarray]:
+def decode_split(manifest: str, cache: Optional[str] = None,
+                 workers: int = WORKERS) -> Dict[str, np.ndarray]:
     """Decode every clip of a manifest with decode.py; save (and return) an .npz cache with
     frames uint8 [N,4,3,64,64] (decoded value * 255, exact), audio float32 [N,32000],
     labels int64 [N], subsets (str) [N], paths (str) [N]."""
@@ -124,7 +128,7 @@ Procedurally rendered audio-visual emotion clips with emotion conflicts, rendere
 so that evaluation and the tests exercise the full decode path (`models/mosear/decode.py`, spec
 `mosear-decode-1`).
 
-- Generator: `{gen}` (`models/mosear/corpus.py`)
+- Generator: `{gen}` (`models/research/corpus.py`)
 - Seed: `{seed}`; clip k of subset s is `sample_clip_params(np.random.default_rng([{seed}, s, k]),
   subset, label=k % 6)` with s = 0 consistent, 1 video-aligned, 2 audio-aligned.
 - {per} clips per subset ({total} in all), labels balanced ({per_label} per label per subset).
@@ -136,9 +140,9 @@ so that evaluation and the tests exercise the full decode path (`models/mosear/d
 
 **This split is frozen.** Never train or tune on it (use `make_splits.py validation`). It is only
 re-rendered when the generator version changes, and then every number that used it is re-run.
-Regenerate with `cd models && OPENBLAS_NUM_THREADS=1 /usr/bin/python3 -m mosear.make_splits test`
+Regenerate with `cd models && OPENBLAS_NUM_THREADS=1 /usr/bin/python3 -m research.make_splits test`
 (same seed -> same manifest; the mp4 bytes may differ across ffmpeg versions).
-"""
+"""  # noqa: E501 (the README's own line width)
 
 
 def cmd_test(args) -> None:
@@ -146,9 +150,9 @@ def cmd_test(args) -> None:
     t0 = time.time()
     entries = render_split(TEST_DIR, TEST_SEED, per)
     with open(os.path.join(TEST_DIR, "README.md"), "w") as f:
-        f.write(TEST_README.format(gen=corpus.GENERATOR_VERSION, seed=TEST_SEED, per=per, total=len(entries),
-                                   per_label=per // corpus.NUM_CLASSES, crf=corpus.VIDEO_CRF,
-                                   abr=corpus.AUDIO_BITRATE))
+        f.write(TEST_README.format(gen=corpus.GENERATOR_VERSION, seed=TEST_SEED, per=per,
+                                   total=len(entries), per_label=per // corpus.NUM_CLASSES,
+                                   crf=corpus.VIDEO_CRF, abr=corpus.AUDIO_BITRATE))
     size = sum(os.path.getsize(os.path.join(TEST_DIR, e["path"])) for e in entries)
     print(f"test split: {len(entries)} clips, {size / 1e6:.2f} MB, {time.time() - t0:.0f} s")
 
@@ -202,7 +206,8 @@ def cmd_samples(args) -> None:
         _write_tensors(os.path.join(SAMPLES_DIR, name), frames, audio)
         e = manifest_entry(p, name + ".mp4", TEST_SEED + 7, i)
         e["seed"] = [TEST_SEED + 7, i]
-        e["note"] = "sample_clip_params(default_rng(seed), subset, label) with a_v, a_a, e_v/e_a and occluder overridden"
+        e["note"] = ("sample_clip_params(default_rng(seed), subset, label) with a_v, a_a, e_v/e_a "
+                     "and occluder overridden")
         e.update({"frames": name + ".frames.f32", "audio": name + ".audio.f32", **info})
         entries.append(e)
     with open(os.path.join(SAMPLES_DIR, "manifest.jsonl"), "w") as f:
@@ -220,8 +225,10 @@ def cmd_samples(args) -> None:
         _write_tensors(os.path.join(gdir, stem), frames, audio)
         index["clips"].append({"file": "../../data/ca-mer-synth/test/" + fname, "test_file": fname,
                                "frames": stem + ".frames.f32", "audio": stem + ".audio.f32",
-                               "duration_s": info["duration_s"], "frame_times_s": info["frame_times_s"],
-                               "audio_start_s": info["audio_start_s"], "has_audio": info["has_audio"],
+                               "duration_s": info["duration_s"],
+                               "frame_times_s": info["frame_times_s"],
+                               "audio_start_s": info["audio_start_s"],
+                               "has_audio": info["has_audio"],
                                "frames_mean": round(float(frames.mean()), 6),
                                "audio_rms": round(float(np.sqrt((audio ** 2).mean())), 6)})
     with open(os.path.join(gdir, "index.json"), "w") as f:
@@ -259,7 +266,8 @@ def cmd_compare(args) -> None:
 
 
 def main(argv: Optional[Sequence[str]] = None) -> None:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = argparse.ArgumentParser(description=__doc__,
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = ap.add_subparsers(dest="cmd", required=True)
     t = sub.add_parser("test")
     t.add_argument("--per-subset", type=int, default=None)

@@ -4,8 +4,8 @@
   emotion-llama-tiny  frozen backbone + plain LoRA on q/k/v/o, on the fine-tuning mix
   mosear-tiny         frozen backbone + MoSE (shared A; global/visual/non-visual B; gate λ)
 
-Usage (from models/): OPENBLAS_NUM_THREADS=1 /usr/bin/python3 -m mosear.train --out build
-Training data is rendered on the fly from CA-MER-synth (mosear.corpus) into an in-memory pool;
+Usage (from models/): OPENBLAS_NUM_THREADS=1 /usr/bin/python3 -m research.train --out build
+Training data is rendered on the fly from CA-MER-synth (research.corpus) into an in-memory pool;
 the seeds are fixed, so a rerun on the same machine reproduces the checkpoints.
 """
 
@@ -25,8 +25,9 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from mosear.model import ModelConfig, MoSEARModel
+
 from . import corpus
-from .model import ModelConfig, MoSEARModel
 
 #: Subset mixes (probabilities). Chosen before the first run; see RESULTS.md "Protocol".
 #: The backbone's "pretraining" data: conflicts are rare and mostly audio-aligned, as in real
@@ -49,7 +50,10 @@ def codec_roundtrip(frames128: np.ndarray, audio: np.ndarray, workdir: str
     n = frames128.shape[0]
     vpath = os.path.join(workdir, "pool-video.mp4")
     apath = os.path.join(workdir, "pool-audio.m4a")
-    run = lambda args, data=None: subprocess.run(args, input=data, capture_output=True, check=True)
+
+    def run(args: List[str], data: Optional[bytes] = None) -> "subprocess.CompletedProcess[bytes]":
+        return subprocess.run(args, input=data, capture_output=True, check=True)
+
     run(["ffmpeg", "-v", "error", "-nostdin", "-y", "-f", "rawvideo", "-pix_fmt", "rgb24",
          "-s", "128x128", "-r", "2", "-i", "pipe:0", "-c:v", "libx264", "-preset", "veryfast",
          "-crf", str(corpus.VIDEO_CRF), "-pix_fmt", "yuv420p", "-x264-params", "log-level=error",

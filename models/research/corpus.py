@@ -74,7 +74,8 @@ AUDIO_GAMMA = 0.75
 _VIS_REST = np.array([0.0, 0.0, 1.0, 0.0, 0.0, 1.0, 0.0], np.float32)
 _VIS_DELTA = np.array([
     [0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0],        # neutral
-    [-3.5, -0.5, -0.35, -1.5, 0.0, -0.25, 0.0],  # angry: brows down-in, narrowed eyes, tight flat-down mouth
+    # angry: brows down-in, narrowed eyes, tight flat-down mouth
+    [-3.5, -0.5, -0.35, -1.5, 0.0, -0.25, 0.0],
     [1.0, 0.0, -0.25, 6.0, 3.0, 0.3, 0.0],      # happy: big smile, slight squint
     [0.5, 0.45, -0.35, -5.0, 0.0, -0.1, 0.0],    # sad: brows up-in, droopy eyes, mouth down
     [3.5, 0.3, 0.2, -1.5, 2.5, -0.1, 1.8],      # worried: brows up, slightly open wavy mouth
@@ -160,16 +161,19 @@ def sample_clip_params(rng: np.random.Generator, subset: str, label: Optional[in
     p: dict = {
         "generator": GENERATOR_VERSION, "label": LABELS[lab], "label_index": lab, "subset": subset,
         "e_v": LABELS[e_v], "a_v": round(a_v, 4), "e_a": LABELS[e_a], "a_a": round(a_a, 4),
-        "v_amb_dir": int(rng.integers(1, NUM_CLASSES)), "a_amb_dir": int(rng.integers(1, NUM_CLASSES)),
+        "v_amb_dir": int(rng.integers(1, NUM_CLASSES)),
+        "a_amb_dir": int(rng.integers(1, NUM_CLASSES)),
     }
     F = NUM_SOURCE_FRAMES
     # face and scene nuisance
     sc = _u(rng, 0.85, 1.1)
     p.update({
-        "cx": 64 + _u(rng, -5, 5), "cy": 66 + _u(rng, -5, 5), "scale": sc, "aspect": _u(rng, 0.9, 1.1),
+        "cx": 64 + _u(rng, -5, 5), "cy": 66 + _u(rng, -5, 5), "scale": sc,
+        "aspect": _u(rng, 0.9, 1.1),
         "skin": _u(rng, 0, 1), "skin_hue": _u(rng, -0.06, 0.06),
         "hair": [_u(rng, 0.03, 0.55), 0.0, 0.0],  # value; tinted below
-        "eye_sep": _u(rng, 0.9, 1.1), "mouth_y": _u(rng, -2, 2), "iris": [_u(rng, 0.05, 0.35) for _ in range(3)],
+        "eye_sep": _u(rng, 0.9, 1.1), "mouth_y": _u(rng, -2, 2),
+        "iris": [_u(rng, 0.05, 0.35) for _ in range(3)],
         "lip": [_u(rng, 0.45, 0.75), _u(rng, 0.15, 0.35), _u(rng, 0.15, 0.35)],
         "onset_s": _u(rng, 0.0, 0.8), "ramp_s": _u(rng, 0.15, 0.7),
         "bg_grid": rng.uniform(0.05, 0.95, (5, 5, 3)).round(4).tolist(),
@@ -239,7 +243,8 @@ _CHECK_DTYPES = False
 
 
 def _blend(img: np.ndarray, alpha: np.ndarray, color: np.ndarray) -> None:
-    """img[..., c] += alpha * (color - img) in place; alpha [..., h, w], color broadcastable to img."""
+    """img[..., c] += alpha * (color - img) in place; alpha [..., h, w], color broadcastable to
+    img."""
     if _CHECK_DTYPES and (alpha.dtype != np.float32 or np.asarray(color).dtype != np.float32):
         raise TypeError(f"float64 leak: alpha {alpha.dtype}, color {np.asarray(color).dtype}")
     img += alpha[..., None] * (color - img)
@@ -284,7 +289,6 @@ _UP_JITTER = _upsample_matrix(64, NUM_SAMPLES)
 def _render_background(params: Sequence[dict]) -> np.ndarray:
     """Static per-clip background [N, 128, 128, 3]: a blurred colour field with blurry blobs plus a
     few sharp rectangles."""
-    n = len(params)
     grid = np.asarray([p["bg_grid"] for p in params], np.float32)            # [N,5,5,3]
     low = np.einsum("yi,nijc,xj->nyxc", _UP5_32, grid, _UP5_32, optimize=True)  # [N,32,32,3]
     blobs = np.asarray([p["bg_blobs"] for p in params], np.float32)         # [N,B,7]
@@ -338,7 +342,8 @@ def _render_scene(params: Sequence[dict], frame_idx: Sequence[int]) -> np.ndarra
     fi = np.asarray(frame_idx)
     bg = _render_background(params)
     img = np.repeat(bg[:, None], F, axis=1)                                    # [N,F,H,W,3]
-    P = _stack(params, ["cx", "cy", "scale", "aspect", "skin", "skin_hue", "eye_sep", "mouth_y", "blink"])
+    P = _stack(params, ["cx", "cy", "scale", "aspect", "skin", "skin_hue", "eye_sep", "mouth_y",
+                        "blink"])
     drift = np.asarray([p["drift"] for p in params], np.float32)[:, fi]      # [N,F,2]
     cx = P["cx"][:, None] + drift[..., 0]
     cy = P["cy"][:, None] + drift[..., 1]
@@ -530,13 +535,14 @@ def render_audio_batch(params: Sequence[dict]) -> np.ndarray:
     syl = (rate * P["rate_mul"])[:, None] * t + P["syll_phase"][:, None]       # syllable count
     frac = syl - np.floor(syl)
     ph = P["contour_phase"][:, None]
-    shapes = (w_n * (-(tau - 0.5) + 0.3 * np.sin(2 * np.pi * 0.8 * t + ph))        # neutral: declination
-              + w[:, 1:2] * (1.0 - 2.0 * frac)                                    # angry: falling accents
-              + w[:, 2:3] * np.sin(2 * np.pi * 1.6 * t + ph)                      # happy: wide up-down
-              + w[:, 3:4] * (0.5 - tau)                                           # sad: slow fall
-              + w[:, 4:5] * 0.4 * np.sin(2 * np.pi * 0.7 * t + ph)                # worried
-              + w[:, 5:6] * (2.0 * tau ** 1.5 - 0.6))                             # surprise: strong rise
-    jit = np.stack([np.random.default_rng(int(p["jitter_seed"])).standard_normal(64) for p in params])
+    shapes = (w_n * (-(tau - 0.5) + 0.3 * np.sin(2 * np.pi * 0.8 * t + ph))  # neutral: declination
+              + w[:, 1:2] * (1.0 - 2.0 * frac)  # angry: falling accents
+              + w[:, 2:3] * np.sin(2 * np.pi * 1.6 * t + ph)  # happy: wide up-down
+              + w[:, 3:4] * (0.5 - tau)  # sad: slow fall
+              + w[:, 4:5] * 0.4 * np.sin(2 * np.pi * 0.7 * t + ph)  # worried
+              + w[:, 5:6] * (2.0 * tau ** 1.5 - 0.6))  # surprise: strong rise
+    jit = np.stack([np.random.default_rng(int(p["jitter_seed"])).standard_normal(64)
+                    for p in params])
     jit = jit.astype(np.float32) @ _UP_JITTER.T
     st = (shift[:, None] + rng_st[:, None] * 0.5 * shapes
           + tremor[:, None] * np.sin(2 * np.pi * P["tremor_hz"][:, None] * t)
@@ -575,7 +581,8 @@ def render_audio_batch(params: Sequence[dict]) -> np.ndarray:
     env = env * sy_amp * onset * np.clip((CLIP_SECONDS - t) / 0.05, 0, 1)
     white, pink = _audio_noise_bank()
     breath_n = np.stack([white[p["noise_start"]:p["noise_start"] + NUM_SAMPLES] for p in params])
-    bg_n = np.stack([pink[p["noise_start"] + NUM_SAMPLES // 3:p["noise_start"] + NUM_SAMPLES // 3 + NUM_SAMPLES]
+    third = NUM_SAMPLES // 3
+    bg_n = np.stack([pink[p["noise_start"] + third:p["noise_start"] + third + NUM_SAMPLES]
                      for p in params])
     level = 0.06 * 10 ** ((energy + P["level_db"]) / 20.0)
     y = level[:, None] * env * ((1 - breath[:, None]) * sig + 2.0 * breath[:, None] * breath_n)
@@ -593,7 +600,8 @@ def model_tensors_batch(params: Sequence[dict]) -> Tuple[np.ndarray, np.ndarray]
     return render_model_frames(params), render_audio_batch(params)
 
 
-def model_tensors(params: dict, rng: Optional[np.random.Generator] = None) -> Tuple[np.ndarray, np.ndarray]:
+def model_tensors(params: dict, rng: Optional[np.random.Generator] = None
+                  ) -> Tuple[np.ndarray, np.ndarray]:
     """(frames float32 [4,3,64,64], audio float32 [32000]) as the decode spec would produce them
     (up to codec loss). `rng` is unused: every random choice lives in `params`."""
     f, a = model_tensors_batch([params])
@@ -622,8 +630,8 @@ VIDEO_CRF = 30
 AUDIO_BITRATE = "24k"
 
 
-def write_clip_mp4(params: dict, path: str, crf: int = VIDEO_CRF, audio_bitrate: str = AUDIO_BITRATE,
-                   preset: str = "veryslow") -> None:
+def write_clip_mp4(params: dict, path: str, crf: int = VIDEO_CRF,
+                   audio_bitrate: str = AUDIO_BITRATE, preset: str = "veryslow") -> None:
     """Encode one clip: H.264 yuv420p 128x128 10 fps + AAC mono 16 kHz, 2.0 s, faststart."""
     frames = render_video(params)
     audio = render_audio(params)
@@ -631,7 +639,8 @@ def write_clip_mp4(params: dict, path: str, crf: int = VIDEO_CRF, audio_bitrate:
         apath = os.path.join(td, "audio.f32")
         audio.astype("<f4").tofile(apath)
         args = ["ffmpeg", "-v", "error", "-nostdin", "-y",
-                "-f", "rawvideo", "-pix_fmt", "rgb24", "-s", f"{SIZE}x{SIZE}", "-r", str(FPS), "-i", "pipe:0",
+                "-f", "rawvideo", "-pix_fmt", "rgb24", "-s", f"{SIZE}x{SIZE}", "-r", str(FPS),
+                "-i", "pipe:0",
                 "-f", "f32le", "-ar", str(SAMPLE_RATE_HZ), "-ac", "1", "-i", apath,
                 "-map", "0:v:0", "-map", "1:a:0",
                 "-c:v", "libx264", "-preset", preset, "-crf", str(crf), "-pix_fmt", "yuv420p",

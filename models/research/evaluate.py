@@ -4,9 +4,9 @@ The front ends run once per clip; every intervention setting then re-runs only t
 which makes a few hundred settings affordable on 2 cores.
 
 Usage (from models/):
-  python3 -m mosear.evaluate choose <checkpoint.pt> <validation.npz> [--write]
-  python3 -m mosear.evaluate score <checkpoint.pt> <split.npz> [--settings json] [--mute-audio]
-  python3 -m mosear.evaluate tradeoff <checkpoint.pt> <split.npz>
+  python3 -m research.evaluate choose <checkpoint.pt> <validation.npz> [--write]
+  python3 -m research.evaluate score <checkpoint.pt> <split.npz> [--settings json] [--mute-audio]
+  python3 -m research.evaluate tradeoff <checkpoint.pt> <split.npz>
 """
 
 from __future__ import annotations
@@ -20,8 +20,8 @@ from typing import Any, Dict, List, Optional, Tuple
 import numpy as np
 import torch
 
-from .export import load_checkpoint
-from .model import Controls, ModelConfig, MoSEARModel
+from mosear.export import load_checkpoint
+from mosear.model import Controls, ModelConfig, MoSEARModel
 
 SUBSETS = ["consistent", "audio-aligned", "video-aligned"]
 #: Selection rule for defaults (fixed before the first run): maximise video-aligned accuracy on
@@ -99,7 +99,7 @@ def ar_grid(cfg: ModelConfig) -> List[Dict[str, Any]]:
                                                     [0.05, 0.1, 0.2, 0.3, 0.5]):
         grid.append({"mode": 1, "ratio_kind": 2, "tau": [tau] * L, "head_margin": margin,
                      "alpha": alpha, "pai_alpha": 0.0,
-                     "layers": [1.0 if l in ls else 0.0 for l in range(L)]})
+                     "layers": [1.0 if i in ls else 0.0 for i in range(L)]})
     return grid
 
 
@@ -170,11 +170,11 @@ def tradeoff(model: MoSEARModel, emb: torch.Tensor, split: Dict[str, Any]) -> Di
     for name, layers in (("first", [0]), ("all", list(range(L)))):
         for alpha in (0.03, 0.05, 0.1, 0.2, 0.3, 0.5):
             s = {**off_settings(cfg), "mode": 1, "head_margin": -1.0, "alpha": alpha,
-                 "layers": [1.0 if l in layers else 0.0 for l in range(L)]}
+                 "layers": [1.0 if i in layers else 0.0 for i in range(L)]}
             rows["ar"].append({"layers": name, "alpha": alpha, "delta": delta(s)})
     for g in (0.1, 0.25, 0.5, 1.0):
-        rows["pai"].append({"gamma": g, "delta": delta({**off_settings(cfg), "mode": 2,
-                                                         "pai_alpha": g})})
+        rows["pai"].append({"gamma": g,
+                            "delta": delta({**off_settings(cfg), "mode": 2, "pai_alpha": g})})
     return rows
 
 
@@ -186,7 +186,8 @@ def main() -> None:
     ap.add_argument("--write", action="store_true", help="store chosen defaults in the .pt")
     ap.add_argument("--settings", help="JSON settings for score")
     ap.add_argument("--mute-audio", action="store_true",
-                    help="score with every clip's audio silenced (the model's visual-only accuracy)")
+                    help="score with every clip's audio silenced "
+                         "(the model's visual-only accuracy)")
     a = ap.parse_args()
     torch.set_num_threads(2)
     model, meta = load_checkpoint(a.checkpoint)
