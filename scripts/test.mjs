@@ -117,6 +117,15 @@ const tiers = [
   { name: 'package', needsBuild: true, run: () => run(['scripts/package.mjs', '--no-build']) },
   // The linux-x64 VSIX in code-server driven by chromium (test/e2e; installs code-server once).
   { name: 'e2e', needsBuild: true, run: () => nodeTest('e2e') },
+  // The product Python under models/ (golden generator, state-dict recovery, decode spec):
+  // flake8 over all of models/, then pytest with Debian's python3-torch (scripts/pythonTests.mjs).
+  {
+    name: 'python',
+    run: () => {
+      const counts = join(scratch, 'python.counts');
+      return { ok: run(['scripts/pythonTests.mjs', counts]), ...tapCounts(counts) };
+    },
+  },
 ];
 
 const asked = process.argv.slice(2);
