@@ -1,3 +1,4 @@
+// Plain-text tables for the CLI's summaries: fixed-width columns, left or right aligned.
 /** Column alignment of a text table. */
 export type Align = 'left' | 'right';
 

@@ -1,11 +1,11 @@
+// Classification metrics over prediction vectors: accuracy, weighted F1, confusion matrices,
+// the CA-MER summary figures (per-subset accuracy, the audio−video gap, the three-subset mean)
+// and paired flips between two runs on the same clips. Pure arithmetic on label indices.
 import {
   CA_MER_SUBSETS,
   type CaMerSubset,
   type SubsetScores,
 } from '../../protocol/evaluationSummary';
-// Classification metrics over prediction vectors: accuracy, weighted F1, confusion matrices,
-// the CA-MER summary figures (per-subset accuracy, the audio−video gap, the three-subset mean)
-// and paired flips between two runs on the same clips. Pure arithmetic on label indices.
 
 /** True for one of the three CA-MER subset names. */
 export function isCaMerSubset(value: unknown): value is CaMerSubset {

@@ -1,3 +1,4 @@
+// Softmax and argmax over logits: the predictions of a run, in float64.
 /** Softmax of logits, computed stably in float64. */
 export function softmax(logits: ArrayLike<number>): number[] {
   const values = Array.from(logits);

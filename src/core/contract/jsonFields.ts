@@ -1,7 +1,6 @@
-import { ContractError } from './contractError';
-
 // Small path-aware readers for parsed JSON. Each throws a ContractError whose message starts
 // with the path ("mosear.architecture.layers") and says what was expected and what was found.
+import { ContractError } from './contractError';
 
 /** A JSON object being read, with the path used in error messages. */
 export interface JsonObject {

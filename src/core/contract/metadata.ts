@@ -1,3 +1,5 @@
+// Contract v1's `metadata_props` parsed and validated into ContractMetadata; every error names
+// the key and the member inside its JSON value.
 import type {
   RATIO_KIND_NAMES,
   ArDefaults,

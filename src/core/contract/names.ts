@@ -1,3 +1,4 @@
+// The names contract v1 fixes: its version, the graph's inputs and outputs, the metadata keys.
 /** The contract version this engine implements (`mosear.contract`). */
 export const CONTRACT_VERSION = '1';
 

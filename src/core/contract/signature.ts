@@ -1,3 +1,5 @@
+// The session's inputs and outputs against the contract: the tensors v1 requires (shapes from the
+// metadata) and a ContractError naming every missing or mismatched one.
 import type { ContractMetadata } from '../../protocol/contract';
 import { ContractError } from './contractError';
 import { INPUT_NAMES, MOSE_OUTPUT, OUTPUT_NAMES } from './names';

@@ -1,3 +1,5 @@
+// Child processes with bounds: an argument array (never a shell), stdout into a bounded sink,
+// SIGKILL on timeout, overflow or abort, settled only after the process has exited.
 import { spawn } from 'node:child_process';
 
 /** Receives a process's stdout; says when it has seen more than it allows. */

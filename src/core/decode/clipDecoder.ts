@@ -1,3 +1,5 @@
+// The decoder interface both backends implement (ClipDecoder), the decode spec a model asks for,
+// the probe and the DecodedClip (the model's `frames` and `audio` inputs, with timings).
 import type { AudioSpec, DecodeSpec, FrameSpec } from '../../protocol/contract';
 import { DecodeError } from './decodeError';
 

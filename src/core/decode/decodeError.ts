@@ -1,3 +1,4 @@
+// DecodeError and its codes: why a clip could not be probed or decoded, in words a user can act on.
 /** Why a clip could not be probed or decoded; stable across messages so callers can branch. */
 export type DecodeErrorCode =
   /** ffmpeg or ffprobe is not at the configured path or on PATH. */

@@ -1,3 +1,4 @@
+// Finds ffmpeg and ffprobe: a configured path or a search of PATH by hand (no `which`, no shell).
 import { accessSync, constants, statSync } from 'node:fs';
 import { delimiter, dirname, isAbsolute, join } from 'node:path';
 import { DecodeError } from './decodeError';

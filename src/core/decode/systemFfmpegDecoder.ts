@@ -1,3 +1,5 @@
+// The system-ffmpeg backend: decode spec "mosear-decode-1" run with the machine's ffmpeg and
+// ffprobe, each command a bounded process.
 import { HeadSink, LastRecordSink, runBounded, type BoundedRunResult } from './boundedProcess';
 import {
   DECODE_SPEC_NAME,

@@ -1,3 +1,5 @@
+// The ffmpeg.wasm backend's parent side: forks dist/decode/wasmWorker.js for each probe or decode,
+// bounds it by size, time and cancellation, and turns its reply into a DecodedClip or DecodeError.
 import { fork } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';

@@ -1,3 +1,4 @@
+// EngineError and its codes: an analysis the engine refused before or around the model run.
 /** Why the engine refused an analysis before or around the model run. */
 export type EngineErrorCode =
   /** The model file does not exist or is not a file. */

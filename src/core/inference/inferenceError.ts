@@ -1,3 +1,5 @@
+// InferenceError and its codes: why an inference request failed (no provider, crashed worker,
+// time-out, cancel), with a message a user can read.
 import type { ProviderAttempt } from '../../protocol/executionProviders';
 
 /** Why an inference request failed; stable across messages so callers can branch. */

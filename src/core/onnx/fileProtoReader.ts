@@ -1,3 +1,5 @@
+// Reads a protobuf message stored in a file field by field, skipping payloads by position, so a
+// large graph is never read into memory.
 import type { FileHandle } from 'node:fs/promises';
 import { MAX_VARINT_BYTES, ProtoWireError, WireType, splitTag } from './protoWire';
 

@@ -1,3 +1,5 @@
+// readOnnxModelInfo: what an ONNX file says about itself (ir_version, opsets, producer,
+// `metadata_props`) read without decoding its graph.
 import { open } from 'node:fs/promises';
 import { FileProtoReader, type FieldHeader } from './fileProtoReader';
 import { ProtoWireError, WireType, decodeMessage, decodeUtf8, type ProtoField } from './protoWire';

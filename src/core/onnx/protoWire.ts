@@ -1,3 +1,4 @@
+// The protobuf wire format on in-memory bytes: varints, tags, one message's fields, UTF-8 text.
 /** Protobuf wire types (the low three bits of a field's tag). */
 export const enum WireType {
   Varint = 0,

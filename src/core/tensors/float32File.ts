@@ -1,3 +1,4 @@
+// Raw little-endian float32 tensor files (the `.f32` inputs of samples and golden cases).
 import { readFile } from 'node:fs/promises';
 
 /** Thrown when a raw tensor file has the wrong size. */
