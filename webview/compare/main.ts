@@ -183,11 +183,10 @@ function start(): void {
     },
     { secondary: true, 'data-testid': 'save-comparison' },
   );
-  const report = button(
-    'Export HTML report',
-    () => channel.request({ type: 'exportReport' }),
-    { secondary: true, 'data-testid': 'export-report' },
-  );
+  const report = button('Export HTML report', () => channel.request({ type: 'exportReport' }), {
+    secondary: true,
+    'data-testid': 'export-report',
+  });
   report.hidden = !channel.hasHost;
   const title = el('h1', {});
   const subtitle = el('p', { class: 'note', 'data-testid': 'compare-subjects' });
