@@ -7,6 +7,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as vscode from 'vscode';
 import { isReady, type ChannelMessage, type ReadyMessage } from '../../protocol/channel';
+import type { ExportFile } from '../../protocol/panelMessages';
 import type { Checkpoints } from '../checkpoints';
 import type { Config } from '../config';
 import type { ExtensionEngine } from '../extensionEngine';
@@ -42,6 +43,11 @@ export function showRestoreFailure(
     title: 'MoSEAR: panel not restored',
     error: `This panel could not be restored: ${messageOf(error)}. ${redo}`,
   });
+}
+
+/** The bytes of a file a webview exported (base64 for PNG, text otherwise). */
+export function exportedBytes(file: ExportFile): Promise<Buffer> {
+  return Promise.resolve(Buffer.from(file.data, file.encoding === 'base64' ? 'base64' : 'utf8'));
 }
 
 /** What a panel's channel state looks like to tests. */
@@ -140,6 +146,11 @@ export abstract class PanelBase<
   /** Posts to the webview (nothing once the panel is closed) and keeps its summary. */
   protected post(message: Out): void {
     this.send(message);
+  }
+
+  /** Logs an error the webview reported (no console in webviews). */
+  protected logWebviewError(message: string): void {
+    this.host.logger.error(`${this.name} panel: ${message}`);
   }
 
   /** The channel's state for the panel's snapshot. */

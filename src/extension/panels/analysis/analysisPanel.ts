@@ -10,7 +10,6 @@ import type { ArControls } from '../../../protocol/contract';
 import {
   parseWebviewMessage,
   type AnalysisViewState,
-  type ExportFile,
   type HostToWebview,
   type PanelInit,
   type PanelOrigin,
@@ -18,7 +17,13 @@ import {
 } from '../../../protocol/panelMessages';
 import { buildHtmlReport } from '../../../core/reports/htmlReport';
 import { LatestRun } from '../latestRun';
-import { PanelBase, showRestoreFailure, type ChannelSnapshot, type PanelHost } from '../panelBase';
+import {
+  exportedBytes,
+  PanelBase,
+  showRestoreFailure,
+  type ChannelSnapshot,
+  type PanelHost,
+} from '../panelBase';
 import { messageOf } from '../../logger';
 import { settingsFromControls, workspaceDefaultsOf } from '../../settings';
 import { ANALYSIS_BUNDLE, buildWebviewHtml, webviewOptions } from '../webviewHtml';
@@ -214,7 +219,9 @@ export class AnalysisPanel extends PanelBase<WebviewToHost, HostToWebview> {
       case 'saveDefaults':
         return this.saveDefaults(message.controls);
       case 'exportFile':
-        return this.save(message.requestId, message.file.fileName, () => exportBytes(message.file));
+        return this.save(message.requestId, message.file.fileName, () =>
+          exportedBytes(message.file),
+        );
       case 'saveResult':
         return this.save(message.requestId, `${this.clipStem()}.mosear.json`, () =>
           Promise.resolve(Buffer.from(`${JSON.stringify(this.result)}\n`)),
@@ -222,7 +229,7 @@ export class AnalysisPanel extends PanelBase<WebviewToHost, HostToWebview> {
       case 'exportReport':
         return this.save(message.requestId, `${this.clipStem()}.mosear.html`, () => this.report());
       case 'webviewError':
-        this.host.logger.error(`Analysis panel: ${message.message}`);
+        this.logWebviewError(message.message);
         return;
     }
   }
@@ -300,8 +307,4 @@ export class AnalysisPanel extends PanelBase<WebviewToHost, HostToWebview> {
     const name = this.result?.clip.name ?? 'analysis';
     return basename(name, extname(name));
   }
-}
-
-function exportBytes(file: ExportFile): Promise<Buffer> {
-  return Promise.resolve(Buffer.from(file.data, file.encoding === 'base64' ? 'base64' : 'utf8'));
 }

@@ -21,7 +21,7 @@ import { INIT, type ReadyMessage } from '../../../protocol/channel';
 import type { ArControls } from '../../../protocol/contract';
 import { buildCompareReport, COMPARE_BUNDLE } from '../../../core/reports/compareReport';
 import { LatestRun } from '../latestRun';
-import { PanelBase, showRestoreFailure } from '../panelBase';
+import { exportedBytes, PanelBase, showRestoreFailure } from '../panelBase';
 import { webviewOptions } from '../webviewHtml';
 import type { ChannelSnapshot, PanelHost } from '../panelBase';
 
@@ -174,12 +174,10 @@ export class ComparePanel extends PanelBase<CompareToHost, HostToCompare> {
     switch (message.type) {
       case 'run':
         return this.run(message.subject, message.requestId, message.controls);
-      case 'exportFile': {
-        const { file } = message;
-        return this.save(message.requestId, file.fileName, () =>
-          Promise.resolve(Buffer.from(file.data, file.encoding === 'base64' ? 'base64' : 'utf8')),
+      case 'exportFile':
+        return this.save(message.requestId, message.file.fileName, () =>
+          exportedBytes(message.file),
         );
-      }
       case 'saveResult':
         return this.save(message.requestId, `${stem}.comparison.json`, () =>
           Promise.resolve(Buffer.from(`${JSON.stringify(this.comparison)}\n`)),
@@ -187,7 +185,7 @@ export class ComparePanel extends PanelBase<CompareToHost, HostToCompare> {
       case 'exportReport':
         return this.save(message.requestId, `${stem}.comparison.html`, () => this.report());
       case 'webviewError':
-        this.host.logger.error(`Compare panel: ${message.message}`);
+        this.logWebviewError(message.message);
         return;
     }
   }

@@ -38,7 +38,7 @@ import { AnalysisPanel } from '../analysis/analysisPanel';
 import { analyzeWithProgress } from '../analysis/clipAnalysis';
 import { manifestTitle } from './evaluationPlan';
 import { messageOf } from '../../logger';
-import { PanelBase, showRestoreFailure } from '../panelBase';
+import { exportedBytes, PanelBase, showRestoreFailure } from '../panelBase';
 import { EVALUATE_BUNDLE, webviewOptions } from '../webviewHtml';
 import type { BenchmarkSummary } from '../../../protocol/evaluationSummary';
 import type { ChannelSnapshot, PanelHost } from '../panelBase';
@@ -336,15 +336,14 @@ export class EvaluationPanel extends PanelBase<EvaluationToHost, HostToEvaluatio
         return;
       case 'openClip':
         return this.openClip(message.clip, message.checkpoint, message.setting);
-      case 'exportFile': {
-        const { file } = message;
-        const bytes = Buffer.from(file.data, file.encoding === 'base64' ? 'base64' : 'utf8');
-        return this.save(message.requestId, file.fileName, () => Promise.resolve(bytes));
-      }
+      case 'exportFile':
+        return this.save(message.requestId, message.file.fileName, () =>
+          exportedBytes(message.file),
+        );
       case 'exportReport':
         return this.save(message.requestId, `${this.title}.evaluation.html`, () => this.report());
       case 'webviewError':
-        this.host.logger.error(`Evaluate panel: ${message.message}`);
+        this.logWebviewError(message.message);
         return;
     }
   }
