@@ -14,8 +14,12 @@ import { registerResultEditor } from './panels/analysis/resultEditor';
 import { restrictedModelProblem, type MosearSettings } from './settings';
 import { CheckpointStatusBar } from './statusBar';
 import type { PanelHost } from './panels/panelBase';
+import { testHooks, type MosearLensTestHooks } from './testHooks';
 
-/** What `activate` returns (`extension.exports`): read-only views for tests and other tools. */
+/**
+ * What `activate` returns (`extension.exports`): read-only views for tests and other tools; in
+ * test mode also the hooks that drive panels (`MosearLensTestHooks`).
+ */
 export interface MosearLensApi {
   /** The open Analysis panels and custom editors. */
   panels(): PanelSnapshot[];
@@ -27,27 +31,18 @@ export interface MosearLensApi {
   engineStarted(): boolean;
   /** The error messages shown to the user so far (the last 50). */
   errorsShown(): readonly string[];
-  /**
-   * Hands a message to the panel of a clip or saved result as if its webview had sent it
-   * (tests drive the panel protocol with it); resolves when the panel has handled it.
-   */
-  sendToPanel(path: string, message: unknown): Promise<void>;
   /** The open Compare panels. */
   comparePanels(): CompareSnapshot[];
-  /** Hands a message to the Compare panel of a clip as if its webview had sent it. */
-  sendToCompare(clipPath: string, message: unknown): Promise<void>;
   /** The open Evaluate panels. */
   evaluations(): EvaluationSnapshot[];
-  /** Hands a message to the Evaluate panel of a run folder as if its webview had sent it. */
-  sendToEvaluation(runDir: string, message: unknown): Promise<void>;
-  /** Restores an Evaluate panel from a webview state as a window reload would (tests). */
-  restoreEvaluation(state: unknown): Promise<void>;
 }
 
 let engine: ExtensionEngine | undefined;
 
 /** Registers everything; returns the API tests read, or undefined when activation failed. */
-export function activate(context: vscode.ExtensionContext): MosearLensApi | undefined {
+export function activate(
+  context: vscode.ExtensionContext,
+): MosearLensApi | (MosearLensApi & MosearLensTestHooks) | undefined {
   const logger = new Logger();
   context.subscriptions.push(logger);
   try {
@@ -120,35 +115,9 @@ export function activate(context: vscode.ExtensionContext): MosearLensApi | unde
       activeCheckpoint: () => checkpoints.active,
       engineStarted: () => engine?.started ?? false,
       errorsShown: () => logger.errorsShown(),
-      sendToPanel: (path, message) => {
-        const panel = AnalysisPanel.all().find((p) => p.shows(path));
-        if (panel === undefined) return Promise.reject(new Error(`no panel shows ${path}`));
-        return panel.receive(message);
-      },
       comparePanels: () => ComparePanel.all().map((p) => p.snapshot()),
-      sendToCompare: (clipPath, message) => {
-        const panel = ComparePanel.all().find((p) => p.shows(clipPath));
-        if (panel === undefined)
-          return Promise.reject(new Error(`no Compare panel on ${clipPath}`));
-        return panel.receive(message);
-      },
       evaluations: () => EvaluationPanel.all().map((p) => p.snapshot()),
-      sendToEvaluation: (runDir, message) => {
-        const panel = EvaluationPanel.all().find((p) => p.runDir === runDir);
-        if (panel === undefined)
-          return Promise.reject(new Error(`no Evaluate panel for ${runDir}`));
-        return panel.receive(message);
-      },
-      restoreEvaluation: (state) =>
-        EvaluationPanel.revive(
-          host,
-          vscode.window.createWebviewPanel(
-            EvaluationPanel.viewType,
-            'MoSEAR Eval',
-            vscode.ViewColumn.Active,
-          ),
-          state,
-        ),
+      ...testHooks(context.extensionMode, host),
     };
   } catch (error) {
     logger.error('activation failed', error);

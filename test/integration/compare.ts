@@ -5,7 +5,6 @@ import { readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import * as vscode from 'vscode';
 import type { CompareSnapshot } from '../../src/extension/panels/compare/comparePanel';
-import type { MosearLensApi } from '../../src/extension/extension';
 import { readComparisonResult, type ComparisonResult } from '../../src/protocol/comparisonResult';
 import { REPORT_DATA_ELEMENT_ID } from '../../src/protocol/panelMessages';
 import { CLIP } from './analysis';
@@ -17,6 +16,7 @@ import {
   useSimpleDialogs,
   waitFor,
   workspaceFile,
+  type TestApi,
 } from './harness';
 
 function shipped(name: string): string {
@@ -26,7 +26,7 @@ function shipped(name: string): string {
 }
 
 /** The Compare panel of a clip once its webview has loaded and received `init`. */
-function readyCompare(api: MosearLensApi, clipPath: string): Promise<CompareSnapshot> {
+function readyCompare(api: TestApi, clipPath: string): Promise<CompareSnapshot> {
   return waitFor(`a ready Compare panel for ${clipPath}`, () =>
     api
       .comparePanels()
@@ -40,7 +40,7 @@ function readyCompare(api: MosearLensApi, clipPath: string): Promise<CompareSnap
   );
 }
 
-async function compare(api: MosearLensApi, choice: unknown): Promise<ComparisonResult> {
+async function compare(api: TestApi, choice: unknown): Promise<ComparisonResult> {
   const comparison = await vscode.commands.executeCommand<ComparisonResult | undefined>(
     'mosear.compareCheckpoints',
     workspaceFile(CLIP),

@@ -4,21 +4,27 @@ import { join } from 'node:path';
 import * as vscode from 'vscode';
 import type { MosearLensApi } from '../../src/extension/extension';
 import type { PanelSnapshot } from '../../src/extension/panels/analysis/analysisPanel';
+import type { PostedMessage } from '../../src/extension/panels/postedLog';
+import type { MosearLensTestHooks } from '../../src/extension/testHooks';
 import type { AnalysisResult } from '../../src/protocol/analysisResult';
 
 /** The extension's id (publisher.name in package.json). */
 export const EXTENSION_ID = 'mosear-lens.mosear-lens';
 
-/** The extension, activated, and what activate() returned. */
+/** What activate() returns when VS Code runs the extension in test mode. */
+export type TestApi = MosearLensApi & MosearLensTestHooks;
+
+/** The extension, activated, and what activate() returned (the test hooks included). */
 export async function mosear(): Promise<{
   extension: vscode.Extension<unknown>;
-  api: MosearLensApi;
+  api: TestApi;
 }> {
   const extension = vscode.extensions.getExtension(EXTENSION_ID);
   assert.ok(extension, `${EXTENSION_ID} is not loaded`);
-  const api = (await extension.activate()) as MosearLensApi | undefined;
+  const api = (await extension.activate()) as Partial<TestApi> | undefined;
   assert.ok(api, 'activate() returned no API (activation failed: see the MoSEAR Lens log)');
-  return { extension, api };
+  assert.equal(typeof api.sendToPanel, 'function', 'no test hooks: not in ExtensionMode.Test?');
+  return { extension, api: api as TestApi };
 }
 
 /** A file of the test workspace (prepared by runTests: a clip, a CLI result, broken files). */
@@ -97,10 +103,10 @@ export async function useAsCheckpoint(
  * Sends a save request to a panel and accepts VS Code's simple save dialog (its input holds the
  * default path; the suite enables `files.simpleDialog`) until the panel's `saved` answer appears.
  */
-export async function acceptSaveDialog<T extends { error?: string; path?: string }>(
+export async function acceptSaveDialog(
   what: string,
   send: () => Promise<void>,
-  answer: () => T | undefined,
+  answer: () => PostedMessage | undefined,
 ): Promise<string> {
   const handled = send();
   const saved = await waitFor(`the ${what} answer`, () => {
@@ -108,8 +114,8 @@ export async function acceptSaveDialog<T extends { error?: string; path?: string
     return answer();
   });
   await handled;
-  assert.equal(saved.error, undefined, saved.error);
-  assert.ok(saved.path, 'saved without a path');
+  assert.equal(saved.error, undefined, String(saved.error));
+  assert.ok(typeof saved.path === 'string' && saved.path !== '', 'saved without a path');
   return saved.path;
 }
 

@@ -62,13 +62,13 @@ export function registerPanelProtocolSuite(): void {
           .find((m) => m.requestId === 103),
       );
       assert.equal(failed.type, 'runFailed');
-      assert.match(failed.error ?? '', /ar_tau: needs \d+ values/);
+      assert.match(String(failed.message), /ar_tau: needs \d+ values/);
     });
 
     test('drops malformed messages without answering', async () => {
       const { api } = await mosear();
       const path = clip().fsPath;
-      const count = (): number => api.panels().flatMap((p) => p.posted).length;
+      const count = (): number => api.panels().reduce((n, p) => n + p.postedCount, 0);
       const before = count();
       for (const bad of [
         { type: 'run', requestId: -1, controls },

@@ -16,7 +16,7 @@ import {
   useSimpleDialogs,
   workspaceFile,
 } from './harness';
-import type { PostedMessage } from '../../src/extension/panels/panelBase';
+import type { PostedMessage } from '../../src/extension/panels/postedLog';
 
 /** Registers the panel saves suite. */
 export function registerPanelSavesSuite(): void {

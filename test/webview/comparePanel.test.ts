@@ -69,6 +69,7 @@ interface PageGlobals {
   postMessage(message: unknown, targetOrigin: string): void;
   Event: new (type: string, init?: { bubbles: boolean }) => unknown;
   document: {
+    body: { className: string };
     addEventListener(
       type: 'securitypolicyviolation',
       listener: (e: { violatedDirective: string; blockedURI: string }) => void,
@@ -291,6 +292,15 @@ describe('Compare panel webview', { timeout: 120_000 }, () => {
       );
       assert.equal(label, comparison.subjects[k].result.intervention.prediction.label);
     }
+    // The report follows the browser's forced colours (high contrast) like the other panels.
+    const bodyClass = (): Promise<string> =>
+      page.$eval('body', (b: unknown) => (b as { className: string }).className);
+    assert.doesNotMatch(await bodyClass(), /\bvscode-high-contrast\b/);
+    await page.emulateMedia({ forcedColors: 'active' });
+    await page.waitForFunction(() =>
+      (globalThis as unknown as PageGlobals).document.body.className.includes('high-contrast'),
+    );
+    assert.match(await bodyClass(), /\bvscode-high-contrast\b/);
     assert.deepEqual(errors, []);
     await page.close();
   });

@@ -1,42 +1,31 @@
 // The Analysis panel's webview entry: builds the whole DOM into #app, connects to the host (VS Code
 // or the embedded report data), and redraws every view on each state or theme change.
 import '../kit/kit.css';
-import { applyChartDefaults } from '../kit/chartCanvas';
 import { biasedHeadsView } from './biasedHeadsView';
 import { controlsView } from './controlsView';
 import { el } from '../kit/domBuilder';
 import { headerView } from './headerView';
 import { headGridView } from './headGridView';
-import { connectHost } from '../kit/hostChannel';
 import { moseGateView } from './moseGateView';
 import { fileStem } from './panelData';
 import { PanelModel } from './panelModel';
 import { predictionView } from './predictionView';
 import { button } from '../kit/sectionFrame';
-import { followBrowserSchemeWhenUnthemed, refreshPalette, watchTheme } from '../kit/theme';
 import { thresholdView } from './thresholdView';
 import { tokenAttentionView } from './tokenAttentionView';
 import { uapChartView } from './uapChartView';
 import type { View } from '../kit/view';
+import { connectAnalysisHost } from './analysisHost';
+import { appRoot, drawViews, startPage } from '../kit/panelPage';
 
 function start(): void {
-  const root =
-    document.getElementById('app') ?? document.body.appendChild(el('div', { id: 'app' }));
-  const host = connectHost();
-  if (!host.hasHost) followBrowserSchemeWhenUnthemed();
+  const root = appRoot();
+  const host = connectAnalysisHost();
   let views: View[] = [];
   const render = (): void => {
-    const palette = refreshPalette();
-    applyChartDefaults(palette);
     root.dataset['state'] = model.busy ? 'running' : 'idle';
     root.dataset['ready'] = model.result === null ? 'false' : 'true';
-    for (const view of views) {
-      try {
-        view.update(palette);
-      } catch (error) {
-        model.reportError(error);
-      }
-    }
+    drawViews(views, (error) => model.reportError(error));
   };
   const model = new PanelModel(host, render);
   const save = button(
@@ -75,9 +64,7 @@ function start(): void {
     el('div', { class: 'cards' }, ...cards.map((v) => v.element)),
     tokens?.element ?? '',
   );
-  watchTheme(render);
-  window.addEventListener('error', (event) => model.reportError(event.error ?? event.message));
-  window.addEventListener('unhandledrejection', (event) => model.reportError(event.reason));
+  startPage({ hasHost: host.hasHost, redraw: render, report: (e) => model.reportError(e) });
   render();
   host.start((message) => model.receive(message));
 }

@@ -1,5 +1,5 @@
 // The panel's state and its transitions: the result drawn, the controls being edited, the UI
-// choices, and the run bookkeeping (increasing request ids; only the latest result is drawn).
+// choices, and the runs (requests of the channel's `run` lane: only the latest result is drawn).
 import { defaultControls } from '../../src/shared/controls';
 import type { FlagRuleResult } from '../../src/shared/flagRule';
 import type { AnalysisResult } from '../../src/protocol/analysisResult';
@@ -10,7 +10,8 @@ import type {
   HostToWebview,
   PanelInit,
 } from '../../src/protocol/panelMessages';
-import type { PanelHost } from '../kit/hostChannel';
+import { errorText } from '../kit/panelPage';
+import type { PanelHost } from './analysisHost';
 import { fileStem, previewFlags, sameControls, shownFlags, type ShownFlags } from './panelData';
 
 /** UI choices that survive a reload. */
@@ -26,6 +27,9 @@ const DEFAULT_CHOICES: ViewChoices = {
   tokenHead: 'mean',
   tokenRun: 'after',
 };
+
+/** The channel lane of re-runs: a new run supersedes the one before. */
+export const RUN_LANE = 'run';
 
 /** Where the latest run stands, for the status line. */
 export type RunStatus =
@@ -43,7 +47,6 @@ export class PanelModel {
   status: RunStatus = { kind: 'idle' };
   /** The last export or save outcome, shown in the status line. */
   notice: string | null = null;
-  private latestRequestId = 0;
   private debounce: ReturnType<typeof setTimeout> | undefined;
   private preview: { controls: ArControls; result: AnalysisResult; flags: FlagRuleResult } | null =
     null;
@@ -99,18 +102,18 @@ export class PanelModel {
         this.status = { kind: 'idle' };
         break;
       case 'runStarted':
-        if (message.requestId === this.latestRequestId) {
+        if (this.host.isLatest(RUN_LANE, message.requestId)) {
           this.status = { kind: 'running', requestId: message.requestId };
         }
         break;
       case 'runResult':
         // Results of superseded requests are dropped: the panel shows the latest settings.
-        if (message.requestId !== this.latestRequestId || this.debounce !== undefined) return;
+        if (!this.isCurrentRun(message.requestId)) return;
         this.setResult(message.result);
         this.status = { kind: 'idle' };
         break;
       case 'runFailed':
-        if (message.requestId !== this.latestRequestId || this.debounce !== undefined) return;
+        if (!this.isCurrentRun(message.requestId)) return;
         this.status = {
           kind: 'failed',
           message: message.message,
@@ -127,6 +130,11 @@ export class PanelModel {
         break;
     }
     this.changed();
+  }
+
+  /** An answer of the latest run while no newer one is scheduled (others are dropped). */
+  private isCurrentRun(requestId: number): boolean {
+    return this.host.isLatest(RUN_LANE, requestId) && this.debounce === undefined;
   }
 
   private setResult(result: AnalysisResult): void {
@@ -176,13 +184,11 @@ export class PanelModel {
       this.changed();
       return;
     }
-    this.latestRequestId += 1;
-    this.status = { kind: 'running', requestId: this.latestRequestId };
-    this.host.post({
-      type: 'run',
-      requestId: this.latestRequestId,
-      controls: structuredClone(this.controls),
-    });
+    const requestId = this.host.request(
+      { type: 'run', controls: structuredClone(this.controls) },
+      RUN_LANE,
+    );
+    this.status = { kind: 'running', requestId };
     this.changed();
   }
 
@@ -191,30 +197,20 @@ export class PanelModel {
     return this.status.kind === 'pending' || this.status.kind === 'running';
   }
 
-  /** Saves a file: the host asks where; a report downloads it. */
   /** Export file names start with the clip's stem. */
   exportStem(): string {
     return fileStem(this.result);
   }
 
+  /** Saves a file: the host asks where; a report downloads it. */
   exportFile(file: ExportFile): void {
-    if (this.host.hasHost) {
-      this.host.post({ type: 'exportFile', requestId: this.exportId(), file });
-    } else {
-      this.host.download(file);
-    }
-  }
-
-  // Exports and saves have their own request ids (the host echoes them in `saved`).
-  private exportCounter = 0;
-  private exportId(): number {
-    this.exportCounter += 1;
-    return this.exportCounter;
+    if (this.host.hasHost) this.host.request({ type: 'exportFile', file });
+    else this.host.download(file);
   }
 
   /** Asks the host to save the result, or downloads it in a report. */
   saveResult(fileName: string): void {
-    if (this.host.hasHost) this.host.post({ type: 'saveResult', requestId: this.exportId() });
+    if (this.host.hasHost) this.host.request({ type: 'saveResult' });
     else if (this.result !== null) {
       this.host.download({
         fileName,
@@ -227,13 +223,13 @@ export class PanelModel {
 
   /** Asks the host for an HTML report of the current result. */
   exportReport(): void {
-    if (this.host.hasHost) this.host.post({ type: 'exportReport', requestId: this.exportId() });
+    if (this.host.hasHost) this.host.request({ type: 'exportReport' });
   }
 
   /** Posts the current controls as workspace defaults. */
   saveDefaults(): void {
     if (this.host.hasHost && this.controls !== null) {
-      this.host.post({ type: 'saveDefaults', controls: structuredClone(this.controls) });
+      this.host.notify({ type: 'saveDefaults', controls: structuredClone(this.controls) });
       this.notice = 'Saved these controls as the workspace defaults';
       this.changed();
     }
@@ -241,9 +237,7 @@ export class PanelModel {
 
   /** Reports an error to the host's log (no console in webviews). */
   reportError(error: unknown): void {
-    const message =
-      error instanceof Error ? `${error.message}\n${error.stack ?? ''}` : String(error);
-    this.host.post({ type: 'webviewError', message });
+    this.host.notify({ type: 'webviewError', message: errorText(error) });
   }
 
   /** The state VS Code keeps across reloads. */

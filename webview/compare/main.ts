@@ -15,7 +15,6 @@ import type {
   HostToCompare,
 } from '../../src/protocol/compareMessages';
 import type { AnalysisViewState, PanelInit, PanelOrigin } from '../../src/protocol/panelMessages';
-import { applyChartDefaults } from '../kit/chartCanvas';
 import { controlsView } from '../analysis/controlsView';
 import { el } from '../kit/domBuilder';
 import { checkboxControl } from '../kit/formControls';
@@ -23,10 +22,10 @@ import { headGridView } from '../analysis/headGridView';
 import { moseGateView } from '../analysis/moseGateView';
 import { fileStem } from '../analysis/panelData';
 import { button } from '../kit/sectionFrame';
-import { refreshPalette, watchTheme } from '../kit/theme';
+import { appRoot, drawViews, startPage } from '../kit/panelPage';
 import { tokenAttentionView } from '../analysis/tokenAttentionView';
 import type { View } from '../kit/view';
-import { connectCompareHost } from './compareChannel';
+import { connectCompareHost } from './compareHost';
 import {
   comparePredictionView,
   compareUapView,
@@ -34,8 +33,6 @@ import {
   tokenDifferenceView,
 } from './compareViews';
 import { SubjectModel, subjectHost } from './subjectModel';
-
-const THEME_CLASSES = ['vscode-light', 'vscode-dark', 'vscode-high-contrast'];
 
 /** How the comparison got the clip (0 decodes: an earlier analysis had it in the cache). */
 function decodedText(decodes: number): string {
@@ -54,13 +51,8 @@ function scopeIds(root: HTMLElement, prefix: string): void {
 }
 
 function start(): void {
-  const root =
-    document.getElementById('app') ?? document.body.appendChild(el('div', { id: 'app' }));
+  const root = appRoot();
   const channel = connectCompareHost();
-  if (!channel.hasHost && !THEME_CLASSES.some((c) => document.body.classList.contains(c))) {
-    const dark = window.matchMedia('(prefers-color-scheme: dark)').matches;
-    document.body.classList.add(dark ? 'vscode-dark' : 'vscode-light');
-  }
   const saved = channel.loadState();
   let init: CompareInit | null = null;
   let comparison: ComparisonResult | null = saved?.comparison ?? null;
@@ -83,20 +75,12 @@ function start(): void {
     if (rendering) return;
     rendering = true;
     try {
-      const palette = refreshPalette();
-      applyChartDefaults(palette);
       const busy = SUBJECT_KEYS.some((k) => models[k].busy);
       root.dataset['state'] = busy ? 'running' : 'idle';
       root.dataset['ready'] = SUBJECT_KEYS.every((k) => models[k].result !== null)
         ? 'true'
         : 'false';
-      for (const view of views) {
-        try {
-          view.update(palette);
-        } catch (error) {
-          models.a.reportError(error);
-        }
-      }
+      drawViews(views, (error) => models.a.reportError(error));
     } finally {
       rendering = false;
     }
@@ -187,7 +171,7 @@ function start(): void {
   const save = button(
     'Save comparison (.json)',
     () => {
-      if (channel.hasHost) channel.post({ type: 'saveResult', requestId: Date.now() });
+      if (channel.hasHost) channel.request({ type: 'saveResult' });
       else if (comparison !== null) {
         channel.download({
           fileName: `${fileStem(models.a.result)}.comparison.json`,
@@ -199,11 +183,10 @@ function start(): void {
     },
     { secondary: true, 'data-testid': 'save-comparison' },
   );
-  const report = button(
-    'Export HTML report',
-    () => channel.post({ type: 'exportReport', requestId: Date.now() }),
-    { secondary: true, 'data-testid': 'export-report' },
-  );
+  const report = button('Export HTML report', () => channel.request({ type: 'exportReport' }), {
+    secondary: true,
+    'data-testid': 'export-report',
+  });
   report.hidden = !channel.hasHost;
   const title = el('h1', {});
   const subtitle = el('p', { class: 'note', 'data-testid': 'compare-subjects' });
@@ -270,9 +253,7 @@ function start(): void {
     el('div', { class: 'subject-columns' }, columns.a.element, columns.b.element),
     tokenDiff.element,
   );
-  watchTheme(render);
-  window.addEventListener('error', (event) => models.a.reportError(event.error ?? event.message));
-  window.addEventListener('unhandledrejection', (event) => models.a.reportError(event.reason));
+  startPage({ hasHost: channel.hasHost, redraw: render, report: (e) => models.a.reportError(e) });
   render();
   channel.start(receive);
 }

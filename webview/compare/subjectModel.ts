@@ -1,13 +1,14 @@
 // One subject of the Compare panel as the Analysis panel's model: the analysis views (controls
 // with their live preview, head grid, token view, MoSE gate) run unchanged on it. Its host is
-// the Compare channel: runs are tagged with the subject, and with linked controls every edit is
-// applied to the partner too, which then posts its own debounced run.
+// the Compare panel's channel: runs are tagged with the subject and go in the subject's own lane
+// (latest wins per subject), and with linked controls every edit is applied to the partner too,
+// which then posts its own debounced run.
 import type { SubjectKey } from '../../src/protocol/comparisonResult';
 import type { ArControls } from '../../src/protocol/contract';
 import type { AnalysisViewState, ExportFile } from '../../src/protocol/panelMessages';
-import type { PanelHost } from '../kit/hostChannel';
+import type { PanelHost } from '../analysis/analysisHost';
 import { PanelModel } from '../analysis/panelModel';
-import type { CompareChannel } from './compareChannel';
+import type { CompareHost } from './compareHost';
 
 /** The Analysis model of one subject, with linked edits. */
 export class SubjectModel extends PanelModel {
@@ -35,18 +36,23 @@ export class SubjectModel extends PanelModel {
 
 /** The PanelHost a subject's model talks to: the Compare channel, with the subject added. */
 export function subjectHost(
-  channel: CompareChannel,
+  channel: CompareHost,
   key: SubjectKey,
   saved: Partial<AnalysisViewState> | undefined,
   saveState: (state: AnalysisViewState) => void,
 ): PanelHost {
   return {
     hasHost: channel.hasHost,
-    post(message) {
-      // Workspace defaults are a per-checkpoint setting the Analysis panel owns; not sent here.
-      if (message.type === 'saveDefaults') return;
-      channel.post(message.type === 'run' ? { ...message, subject: key } : message);
+    request(message, lane) {
+      if (message.type !== 'run') return channel.request(message, lane);
+      const subjectLane = lane === undefined ? undefined : `${lane}:${key}`;
+      return channel.request({ ...message, subject: key }, subjectLane);
     },
+    notify(message) {
+      // Workspace defaults are a per-checkpoint setting the Analysis panel owns; not sent here.
+      if (message.type !== 'saveDefaults') channel.notify(message);
+    },
+    isLatest: (lane, requestId) => channel.isLatest(`${lane}:${key}`, requestId),
     loadState: () => saved,
     saveState,
     start: () => undefined,

@@ -1,5 +1,6 @@
-// The Evaluate panel's link to its host (see analysis/hostChannel.ts): VS Code, or a report's
-// embedded EvaluationInit, where clips cannot be opened.
+// The Evaluate panel's end of its channel: VS Code, or a report's embedded EvaluationInit, where
+// clips cannot be opened.
+import { INIT } from '../../src/protocol/channel';
 import type {
   EvaluationInit,
   EvaluationToHost,
@@ -11,12 +12,13 @@ import { connectWebviewHost, type WebviewHost } from '../kit/hostChannel';
 /** What the Evaluate panel needs from wherever it runs. */
 export type EvaluationHost = WebviewHost<EvaluationToHost, HostToEvaluation, EvaluationViewState>;
 
-const HOST_TYPES: readonly HostToEvaluation['type'][] = ['init', 'progress', 'finished', 'saved'];
-
 /** Picks the host: VS Code when its API exists, otherwise the report's embedded data. */
 export function connectEvaluationHost(): EvaluationHost {
-  return connectWebviewHost(HOST_TYPES, (init) => ({
-    type: 'init',
-    init: { ...(init as EvaluationInit), canOpenClips: false },
-  }));
+  return connectWebviewHost<EvaluationToHost, HostToEvaluation, EvaluationViewState>({
+    hostTypes: ['init', 'progress', 'finished', 'saved'],
+    reportInit: (init) => ({
+      type: INIT,
+      init: { ...(init as EvaluationInit), canOpenClips: false },
+    }),
+  });
 }

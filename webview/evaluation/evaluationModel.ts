@@ -9,6 +9,7 @@ import type {
 } from '../../src/protocol/evaluationMessages';
 import type { ExportFile } from '../../src/protocol/panelMessages';
 import type { SectionOwner } from '../kit/sectionFrame';
+import { errorText } from '../kit/panelPage';
 import type { EvaluationHost } from './evaluationHost';
 import type { BenchmarkSummary } from '../../src/protocol/evaluationSummary';
 
@@ -31,7 +32,6 @@ export class EvaluationModel implements SectionOwner {
   /** The last export outcome, for the status line. */
   saveStatus: string | null = null;
   choices: EvaluationChoices;
-  private exportCounter = 0;
 
   constructor(
     readonly host: EvaluationHost,
@@ -86,13 +86,13 @@ export class EvaluationModel implements SectionOwner {
   }
 
   cancel(): void {
-    this.host.post({ type: 'cancel' });
+    this.host.notify({ type: 'cancel' });
   }
 
   /** Asks the host to open a clip's Analysis panel with a checkpoint and setting. */
   openClip(clip: number, ref: SettingRef): void {
     if (this.init?.canOpenClips !== true) return;
-    this.host.post({ type: 'openClip', clip, ...ref });
+    this.host.notify({ type: 'openClip', clip, ...ref });
   }
 
   exportStem(): string {
@@ -101,24 +101,20 @@ export class EvaluationModel implements SectionOwner {
     return `${safe === '' ? 'evaluation' : safe.slice(0, 120)}.eval`;
   }
 
+  /** Saves a file: the host asks where; a report downloads it. */
   exportFile(file: ExportFile): void {
-    if (this.host.hasHost) {
-      this.exportCounter += 1;
-      this.host.post({ type: 'exportFile', requestId: this.exportCounter, file });
-    } else {
-      this.host.download(file);
-    }
+    if (this.host.hasHost) this.host.request({ type: 'exportFile', file });
+    else this.host.download(file);
   }
 
+  /** Asks the host for an HTML report of the current summary. */
   exportReport(): void {
-    this.exportCounter += 1;
-    if (this.host.hasHost) this.host.post({ type: 'exportReport', requestId: this.exportCounter });
+    if (this.host.hasHost) this.host.request({ type: 'exportReport' });
   }
 
+  /** Reports an error to the host's log (no console in webviews). */
   reportError(error: unknown): void {
-    const message =
-      error instanceof Error ? `${error.message}\n${error.stack ?? ''}` : String(error);
-    this.host.post({ type: 'webviewError', message });
+    this.host.notify({ type: 'webviewError', message: errorText(error) });
   }
 
   private persist(): void {

@@ -1,12 +1,11 @@
 // The Evaluate panel's webview entry: builds the DOM into #app, connects to the host (VS Code or
 // a report's embedded data) and redraws every view on each message, choice or theme change.
-// Charts, sections, DOM builders and the theme come from the Analysis panel's modules.
+// Charts, sections, DOM builders and the theme come from the UI kit.
 import '../kit/kit.css';
 import './evaluation.css';
-import { applyChartDefaults } from '../kit/chartCanvas';
 import { el } from '../kit/domBuilder';
 import { button } from '../kit/sectionFrame';
-import { followBrowserSchemeWhenUnthemed, refreshPalette, watchTheme } from '../kit/theme';
+import { appRoot, drawViews, startPage } from '../kit/panelPage';
 import type { View } from '../kit/view';
 import { connectEvaluationHost } from './evaluationHost';
 import { EvaluationModel } from './evaluationModel';
@@ -17,26 +16,16 @@ import { sweepView } from './sweepView';
 import { uapByAnswerView } from './uapByAnswerView';
 
 function start(): void {
-  const root =
-    document.getElementById('app') ?? document.body.appendChild(el('div', { id: 'app' }));
+  const root = appRoot();
   const host = connectEvaluationHost();
-  if (!host.hasHost) followBrowserSchemeWhenUnthemed();
   let views: View[] = [];
   // Streaming sends up to four messages a second: redraw once per frame at most.
   let frame = 0;
   const render = (): void => {
     frame = 0;
-    const palette = refreshPalette();
-    applyChartDefaults(palette);
     root.dataset['status'] = model.status;
     root.dataset['ready'] = model.init === null ? 'false' : 'true';
-    for (const view of views) {
-      try {
-        view.update(palette);
-      } catch (error) {
-        model.reportError(error);
-      }
-    }
+    drawViews(views, (error) => model.reportError(error));
   };
   const schedule = (): void => {
     if (frame === 0) frame = requestAnimationFrame(render);
@@ -68,9 +57,7 @@ function start(): void {
     ),
     ...sections.map((v) => v.element),
   );
-  watchTheme(schedule);
-  window.addEventListener('error', (event) => model.reportError(event.error ?? event.message));
-  window.addEventListener('unhandledrejection', (event) => model.reportError(event.reason));
+  startPage({ hasHost: host.hasHost, redraw: schedule, report: (e) => model.reportError(e) });
   render();
   host.start((message) => model.receive(message));
 }

@@ -1,12 +1,17 @@
-// A panel's link to its host: the VS Code webview API when it exists, otherwise the HTML report's
-// embedded start data (read-only; exports become browser downloads). Shared by every panel.
-import type {
-  AnalysisViewState,
-  ExportFile,
-  HostToWebview,
-  PanelInit,
-  WebviewToHost,
-} from '../../src/protocol/panelMessages';
+// The webview end of a panel's channel (src/protocol/channel.ts): VS Code's webview API when it
+// exists, otherwise the HTML report's embedded start data (read-only: nothing is posted, exports
+// become browser downloads). Every panel connects through it; each panel's own file names its
+// host message types and how a report's embedded data becomes `init`.
+import {
+  messageOfTypes,
+  READY,
+  Requester,
+  type ChannelMessage,
+  type Notifications,
+  type Requests,
+  type Unnumbered,
+} from '../../src/protocol/channel';
+import type { ExportFile } from '../../src/protocol/panelMessages';
 import { REPORT_DATA_ELEMENT_ID } from '../../src/protocol/panelMessages';
 
 interface VsCodeApi {
@@ -16,10 +21,15 @@ interface VsCodeApi {
 }
 
 /** What a panel needs from wherever it runs (`Out`: its messages, `In`: the host's). */
-export interface WebviewHost<Out, In, State> {
+export interface WebviewHost<Out extends ChannelMessage, In extends ChannelMessage, State> {
   /** True inside VS Code (a host answers messages); false in a report. */
   readonly hasHost: boolean;
-  post(message: Out): void;
+  /** Sends a request with a fresh id; within a `lane` it supersedes the lane's earlier one. */
+  request(message: Unnumbered<Requests<Out>>, lane?: string): number;
+  /** Sends a message that asks for nothing. */
+  notify(message: Notifications<Out>): void;
+  /** Whether an answer's `requestId` is its lane's latest request. */
+  isLatest(lane: string, requestId: number): boolean;
   loadState(): Partial<State> | undefined;
   saveState(state: State): void;
   /** Starts the handshake; `onMessage` receives `init` and everything after it. */
@@ -28,10 +38,13 @@ export interface WebviewHost<Out, In, State> {
   download(file: ExportFile): void;
 }
 
-/** The Analysis panel's host. */
-export type PanelHost = WebviewHost<WebviewToHost, HostToWebview, AnalysisViewState>;
-
-const ANALYSIS_HOST_TYPES = ['init', 'runStarted', 'runResult', 'runFailed', 'saved'];
+/** How a panel's report turns its embedded data into the payload of `init`. */
+export interface HostSpec<In extends ChannelMessage> {
+  /** The types of the host's messages (anything else arriving is ignored). */
+  hostTypes: readonly In['type'][];
+  /** The `init` message a report's embedded data stands for (runs and clip links off). */
+  reportInit(embedded: unknown): In;
+}
 
 function stateOf<State>(raw: unknown): Partial<State> | undefined {
   return typeof raw === 'object' && raw !== null ? raw : undefined;
@@ -57,51 +70,48 @@ export function browserDownload(file: ExportFile): void {
 }
 
 /**
- * Connects a panel: VS Code's API when it exists (messages of `hostTypes` are handed on, and
- * `ready` starts the handshake), otherwise a report, whose embedded JSON `reportInit` turns into
- * the first message (read-only: nothing is posted, exports become downloads).
+ * Connects a panel: VS Code's API when it exists (host messages of `spec.hostTypes` are handed on,
+ * and `ready` starts the handshake), otherwise a report, whose embedded JSON becomes the first
+ * message.
  */
-export function connectWebviewHost<Out, In, State>(
-  hostTypes: readonly string[],
-  reportInit: (embedded: unknown) => In,
+export function connectWebviewHost<Out extends ChannelMessage, In extends ChannelMessage, State>(
+  spec: HostSpec<In>,
 ): WebviewHost<Out, In, State> {
   const acquire = (globalThis as { acquireVsCodeApi?: () => VsCodeApi }).acquireVsCodeApi;
-  if (typeof acquire === 'function') {
-    const api = acquire();
+  const api = typeof acquire === 'function' ? acquire() : undefined;
+  const requester = new Requester<Out>((message) => api?.postMessage(message));
+  const common = {
+    hasHost: api !== undefined,
+    request: (message: Unnumbered<Requests<Out>>, lane?: string) =>
+      requester.request(message, lane),
+    notify: (message: Notifications<Out>) => requester.notify(message),
+    isLatest: (lane: string, requestId: number) => requester.isLatest(lane, requestId),
+    download: browserDownload,
+  };
+  if (api !== undefined) {
+    const fromHost = messageOfTypes<In>(spec.hostTypes);
     return {
-      hasHost: true,
-      post: (message) => api.postMessage(message),
+      ...common,
       loadState: () => stateOf(api.getState()),
       saveState: (state) => api.setState(state),
       start(onMessage) {
         window.addEventListener('message', (event: MessageEvent<unknown>) => {
-          const type: unknown = (event.data as { type?: unknown } | null)?.type;
-          if (typeof type === 'string' && hostTypes.includes(type)) onMessage(event.data as In);
+          const message = fromHost(event.data);
+          if (message !== undefined) onMessage(message);
         });
-        api.postMessage({ type: 'ready' });
+        api.postMessage({ type: READY });
       },
-      download: browserDownload,
     };
   }
   return {
-    hasHost: false,
-    post: () => undefined,
+    ...common,
     loadState: () => undefined,
     saveState: () => undefined,
     start(onMessage) {
       const data = document.getElementById(REPORT_DATA_ELEMENT_ID)?.textContent ?? 'null';
       const embedded = JSON.parse(data) as unknown;
       if (embedded === null) throw new Error(`no embedded #${REPORT_DATA_ELEMENT_ID} data`);
-      onMessage(reportInit(embedded));
+      onMessage(spec.reportInit(embedded));
     },
-    download: browserDownload,
   };
-}
-
-/** The Analysis panel's host: VS Code, or report mode with `canRun` off. */
-export function connectHost(): PanelHost {
-  return connectWebviewHost(ANALYSIS_HOST_TYPES, (init) => ({
-    type: 'init',
-    init: { ...(init as PanelInit), canRun: false },
-  }));
 }

@@ -1,7 +1,9 @@
-// Re-runs of one clip with one checkpoint where only the latest request counts: a new request
-// cancels the one before (its worker is replaced), and a superseded run answers nothing. The
-// Analysis panel has one; the Compare panel one per subject.
+// Re-runs of one clip with one checkpoint where only the latest request counts (a lane of the
+// panel channel, src/protocol/channel.ts): a new request aborts the one before (its worker is
+// replaced), and a superseded run answers nothing. The Analysis panel has one; the Compare panel
+// one per subject.
 import type { AnalysisResult } from '../../protocol/analysisResult';
+import { LatestWins } from '../../protocol/channel';
 import type { ArControls } from '../../protocol/contract';
 import { resolveControls } from '../../core/engine/analysisEngine';
 import type { ExtensionEngine } from '../extensionEngine';
@@ -18,7 +20,7 @@ export interface RunAnswers {
 
 /** Latest-run-wins bookkeeping for one subject. */
 export class LatestRun {
-  private latest: { requestId: number; controller: AbortController } | null = null;
+  private readonly lane = new LatestWins<AbortController>();
 
   constructor(
     private readonly engine: ExtensionEngine,
@@ -33,10 +35,9 @@ export class LatestRun {
     request: { clipPath: string; modelPath: string; controls: ArControls },
     answers: RunAnswers,
   ): Promise<void> {
-    this.latest?.controller.abort();
     const controller = new AbortController();
-    this.latest = { requestId, controller };
-    const isLatest = (): boolean => !this.disposed() && this.latest?.requestId === requestId;
+    this.lane.begin(requestId, controller)?.abort();
+    const isLatest = (): boolean => !this.disposed() && this.lane.isLatest(requestId);
     try {
       const model = await this.engine.model(request.modelPath);
       resolveControls(model.metadata, request.controls);
@@ -50,13 +51,12 @@ export class LatestRun {
       if (!cancelled) this.logger.error('re-run failed', error);
       answers.failed(messageOf(error), cancelled);
     } finally {
-      if (this.latest?.requestId === requestId) this.latest = null;
+      this.lane.settle(requestId);
     }
   }
 
   /** Cancels the run in flight, if any. */
   cancel(): void {
-    this.latest?.controller.abort();
-    this.latest = null;
+    this.lane.cancel()?.abort();
   }
 }

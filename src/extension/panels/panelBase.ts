@@ -1,19 +1,20 @@
-// What the Analysis, Compare and Evaluate panel hosts share: the page from the one HTML builder,
-// disposal together with the webview, every incoming message validated before it is acted on
-// (invalid ones are logged and dropped), and posting with a summary kept for tests.
+// The host end of a panel's channel (src/protocol/channel.ts), shared by the Analysis, Compare
+// and Evaluate panels and knowing none of them: the page from the one HTML builder, disposal
+// together with the webview, every incoming message parsed with the panel's own parser before it
+// is acted on (invalid ones are logged and dropped), the `ready` → `init` handshake, the `saved`
+// answer every panel gives, and the last posted messages kept (summarised) for tests.
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as vscode from 'vscode';
-import type { HostToCompare } from '../../protocol/compareMessages';
-import type { HostToEvaluation } from '../../protocol/evaluationMessages';
-import type { HostToWebview } from '../../protocol/panelMessages';
-import type { SubjectKey } from '../../protocol/comparisonResult';
+import { isReady, type ChannelMessage, type ReadyMessage } from '../../protocol/channel';
+import type { ExportFile } from '../../protocol/panelMessages';
 import type { Checkpoints } from '../checkpoints';
 import type { Config } from '../config';
 import type { ExtensionEngine } from '../extensionEngine';
 import type { Logger } from '../logger';
 import { Disposable } from '../dispose';
 import { messageOf } from '../logger';
+import { PostedLog, type PostedMessage } from './postedLog';
 import { saveWithDialog } from './saveDialog';
 import { buildWebviewHtml } from './webviewHtml';
 
@@ -26,38 +27,6 @@ export interface PanelHost {
   logger: Logger;
   /** The extension's global storage folder (decode cache, run folders without a workspace). */
   globalStorageDir: string;
-}
-
-/** A message the host posted to the webview, summarised. */
-export interface PostedMessage {
-  type: string;
-  requestId?: number;
-  /** The Compare panel's subject of a run message. */
-  subject?: SubjectKey;
-  /** runFailed's message or saved's error. */
-  error?: string;
-  /** saved's path. */
-  path?: string;
-}
-
-/** A message any panel posts. */
-export type HostMessage = HostToWebview | HostToCompare | HostToEvaluation;
-
-/** What tests see of a message a panel posted. */
-export function postedSummary(message: HostMessage): PostedMessage {
-  const error =
-    message.type === 'runFailed'
-      ? message.message
-      : message.type === 'saved'
-        ? message.error
-        : null;
-  return {
-    type: message.type,
-    ...('requestId' in message ? { requestId: message.requestId } : {}),
-    ...('subject' in message ? { subject: message.subject } : {}),
-    ...(error === null ? {} : { error }),
-    ...(message.type === 'saved' && message.path !== null ? { path: message.path } : {}),
-  };
 }
 
 /** Replaces a panel that could not be revived with an error page saying what to do instead. */
@@ -76,22 +45,55 @@ export function showRestoreFailure(
   });
 }
 
-/** A webview panel's host side; subclasses answer `receive`. */
-export abstract class PanelBase<Out extends HostMessage> extends Disposable {
+/** The bytes of a file a webview exported (base64 for PNG, text otherwise). */
+export function exportedBytes(file: ExportFile): Promise<Buffer> {
+  return Promise.resolve(Buffer.from(file.data, file.encoding === 'base64' ? 'base64' : 'utf8'));
+}
+
+/** What a panel's channel state looks like to tests. */
+export interface ChannelSnapshot {
+  /** Whether the webview has sent `ready` (and so received `init`). */
+  ready: boolean;
+  /** The last messages posted, summarised, oldest first. */
+  posted: PostedMessage[];
+  /** How many messages were posted in all. */
+  postedCount: number;
+}
+
+/** What a panel subclass tells its base. */
+export interface PanelOptions<In> {
+  /** "Analysis", "Compare", "Evaluate": for log lines. */
+  name: string;
+  title: string;
+  /** The webview bundle (the Analysis bundle when left out). */
+  bundle?: string;
+  /** The panel's parser of webview messages (throws on anything invalid). */
+  parse: (raw: unknown) => In;
+}
+
+/**
+ * A webview panel's host side, generic over the messages it receives (`In`) and posts (`Out`).
+ * Subclasses give the `init` message and handle everything after the handshake.
+ */
+export abstract class PanelBase<
+  In extends ChannelMessage,
+  Out extends ChannelMessage,
+> extends Disposable {
   /** Whether the webview has sent `ready` (and so received `init`). */
   protected ready = false;
-  /** The messages posted so far, oldest first. */
-  protected readonly posted: PostedMessage[] = [];
+  private readonly log = new PostedLog();
+  private readonly name: string;
+  private readonly parse: (raw: unknown) => In;
 
   protected constructor(
     protected readonly host: PanelHost,
     protected readonly panel: vscode.WebviewPanel,
-    /** "Analysis", "Compare", "Evaluate": for log lines. */
-    private readonly name: string,
-    title: string,
-    bundle?: string,
+    options: PanelOptions<In>,
   ) {
     super();
+    const { name, title, bundle } = options;
+    this.name = name;
+    this.parse = options.parse;
     panel.title = title;
     panel.iconPath = vscode.Uri.joinPath(host.extensionUri, 'media', 'icon.png');
     panel.webview.html = buildWebviewHtml({
@@ -110,25 +112,50 @@ export abstract class PanelBase<Out extends HostMessage> extends Disposable {
     );
   }
 
-  /** Handles one message from the webview (validated first with `validated`). */
-  abstract receive(raw: unknown): Promise<void>;
+  /** The message that carries the panel's whole state (the answer to `ready`). */
+  protected abstract initMessage(): Out;
 
-  /** The message `parse` makes of `raw`, or undefined (logged) when it is invalid. */
-  protected validated<M>(raw: unknown, parse: (raw: unknown) => M): M | undefined {
+  /** Handles one validated message after the handshake. */
+  protected abstract handle(message: Exclude<In, ReadyMessage>): Promise<void>;
+
+  /**
+   * Handles one message from the webview (tests hand theirs in here too): parsed first (invalid
+   * ones are logged and dropped); `ready` is answered with the whole state.
+   */
+  async receive(raw: unknown): Promise<void> {
+    let message: In;
     try {
-      return parse(raw);
+      message = this.parse(raw);
     } catch (error) {
       this.host.logger.warn(`ignored an invalid ${this.name} panel message: ${messageOf(error)}`);
-      return undefined;
+      return;
     }
+    if (isReady(message)) {
+      this.ready = true;
+      this.post(this.initMessage());
+      return;
+    }
+    await this.handle(message as Exclude<In, ReadyMessage>);
   }
 
-  /** Posts to the webview and keeps its summary. */
+  /** Posts the whole state again when the webview has it already (before `ready` it asks). */
+  protected refresh(): void {
+    if (this.ready) this.post(this.initMessage());
+  }
+
+  /** Posts to the webview (nothing once the panel is closed) and keeps its summary. */
   protected post(message: Out): void {
-    this.posted.push(postedSummary(message));
-    this.panel.webview.postMessage(message).then(undefined, (error: unknown) => {
-      this.host.logger.error(`posting ${message.type} to the ${this.name} panel failed`, error);
-    });
+    this.send(message);
+  }
+
+  /** Logs an error the webview reported (no console in webviews). */
+  protected logWebviewError(message: string): void {
+    this.host.logger.error(`${this.name} panel: ${message}`);
+  }
+
+  /** The channel's state for the panel's snapshot. */
+  protected channelSnapshot(): ChannelSnapshot {
+    return { ready: this.ready, posted: this.log.entries(), postedCount: this.log.total };
   }
 
   /**
@@ -150,8 +177,18 @@ export abstract class PanelBase<Out extends HostMessage> extends Disposable {
       this.host.logger.error(`saving ${fileName} failed`, error);
       saved = { path: null, error: messageOf(error) };
     }
-    // Every panel's protocol has this `saved` answer (the generic cannot prove it).
-    this.post({ type: 'saved', requestId, ...saved } as Out);
+    // Every panel's protocol has this answer; the generic `Out` cannot say so.
+    const answer = { type: 'saved', requestId, ...saved };
+    this.send(answer);
+  }
+
+  private send(message: ChannelMessage): void {
+    // A run can outlive a closed panel: there is nothing to post to then.
+    if (this.isDisposed) return;
+    this.log.add(message);
+    this.panel.webview.postMessage(message).then(undefined, (error: unknown) => {
+      this.host.logger.error(`posting ${message.type} to the ${this.name} panel failed`, error);
+    });
   }
 
   /** A webview bundle's script and stylesheet from dist/webview/, for a self-contained report. */

@@ -5,32 +5,35 @@ import { basename, dirname, extname } from 'node:path';
 import * as vscode from 'vscode';
 import type { AnalysisResult } from '../../../protocol/analysisResult';
 import { readAnalysisResult } from '../../../protocol/analysisResultReader';
+import { INIT, type ReadyMessage } from '../../../protocol/channel';
 import type { ArControls } from '../../../protocol/contract';
 import {
   parseWebviewMessage,
   type AnalysisViewState,
-  type ExportFile,
   type HostToWebview,
   type PanelInit,
   type PanelOrigin,
+  type WebviewToHost,
 } from '../../../protocol/panelMessages';
 import { buildHtmlReport } from '../../../core/reports/htmlReport';
 import { LatestRun } from '../latestRun';
-import { PanelBase, showRestoreFailure, type PanelHost, type PostedMessage } from '../panelBase';
+import {
+  exportedBytes,
+  PanelBase,
+  showRestoreFailure,
+  type ChannelSnapshot,
+  type PanelHost,
+} from '../panelBase';
 import { messageOf } from '../../logger';
 import { settingsFromControls, workspaceDefaultsOf } from '../../settings';
 import { ANALYSIS_BUNDLE, buildWebviewHtml, webviewOptions } from '../webviewHtml';
 
-/** A panel's state as tests and the status bar see it. */
-export interface PanelSnapshot {
+/** A panel's state as tests see it. */
+export interface PanelSnapshot extends ChannelSnapshot {
   viewType: string;
   title: string;
   origin: PanelOrigin;
   result: AnalysisResult | null;
-  /** Whether the webview has sent `ready` (and so received `init`). */
-  ready: boolean;
-  /** The messages posted so far, oldest first. */
-  posted: PostedMessage[];
 }
 
 /** Checks the origin a webview saved in its state (untrusted input). */
@@ -61,7 +64,7 @@ export function panelTitle(origin: PanelOrigin, result: AnalysisResult | null): 
 }
 
 /** The Analysis panel for one origin (a clip + checkpoint, or a saved result). */
-export class AnalysisPanel extends PanelBase<HostToWebview> {
+export class AnalysisPanel extends PanelBase<WebviewToHost, HostToWebview> {
   /** The webview panel type (also the serializer's). */
   static readonly viewType = 'mosear.analysis';
   private static readonly open = new Map<string, AnalysisPanel>();
@@ -127,7 +130,11 @@ export class AnalysisPanel extends PanelBase<HostToWebview> {
     private readonly origin: PanelOrigin,
     private result: AnalysisResult | null,
   ) {
-    super(host, panel, 'Analysis', panelTitle(origin, result));
+    super(host, panel, {
+      name: 'Analysis',
+      title: panelTitle(origin, result),
+      parse: parseWebviewMessage,
+    });
     this.latestRun = new LatestRun(host.engine, host.logger, () => this.isDisposed);
     AnalysisPanel.open.set(originKey(origin), this);
   }
@@ -139,8 +146,7 @@ export class AnalysisPanel extends PanelBase<HostToWebview> {
       title: this.panel.title,
       origin: this.origin,
       result: this.result,
-      ready: this.ready,
-      posted: [...this.posted],
+      ...this.channelSnapshot(),
     };
   }
 
@@ -157,7 +163,7 @@ export class AnalysisPanel extends PanelBase<HostToWebview> {
     this.result = result;
     this.panel.title = panelTitle(this.origin, result);
     // Before `ready` the webview has not loaded yet: its `ready` will fetch this result.
-    if (this.ready) this.post({ type: 'init', init: this.init() });
+    this.refresh();
   }
 
   /** Replaces the panel's content with an error (the first analysis failed). */
@@ -201,21 +207,21 @@ export class AnalysisPanel extends PanelBase<HostToWebview> {
     };
   }
 
-  /** Handles one message from the webview, validated first (invalid ones are logged, dropped). */
-  async receive(raw: unknown): Promise<void> {
-    const message = this.validated(raw, parseWebviewMessage);
-    if (message === undefined) return;
+  protected initMessage(): HostToWebview {
+    return { type: INIT, init: this.init() };
+  }
+
+  /** Handles one validated message from the webview. */
+  protected async handle(message: Exclude<WebviewToHost, ReadyMessage>): Promise<void> {
     switch (message.type) {
-      case 'ready':
-        this.ready = true;
-        this.post({ type: 'init', init: this.init() });
-        return;
       case 'run':
         return this.run(message.requestId, message.controls);
       case 'saveDefaults':
         return this.saveDefaults(message.controls);
       case 'exportFile':
-        return this.save(message.requestId, message.file.fileName, () => exportBytes(message.file));
+        return this.save(message.requestId, message.file.fileName, () =>
+          exportedBytes(message.file),
+        );
       case 'saveResult':
         return this.save(message.requestId, `${this.clipStem()}.mosear.json`, () =>
           Promise.resolve(Buffer.from(`${JSON.stringify(this.result)}\n`)),
@@ -223,7 +229,7 @@ export class AnalysisPanel extends PanelBase<HostToWebview> {
       case 'exportReport':
         return this.save(message.requestId, `${this.clipStem()}.mosear.html`, () => this.report());
       case 'webviewError':
-        this.host.logger.error(`Analysis panel: ${message.message}`);
+        this.logWebviewError(message.message);
         return;
     }
   }
@@ -301,8 +307,4 @@ export class AnalysisPanel extends PanelBase<HostToWebview> {
     const name = this.result?.clip.name ?? 'analysis';
     return basename(name, extname(name));
   }
-}
-
-function exportBytes(file: ExportFile): Promise<Buffer> {
-  return Promise.resolve(Buffer.from(file.data, file.encoding === 'base64' ? 'base64' : 'utf8'));
 }

@@ -13,25 +13,24 @@ import {
   parseCompareMessage,
   type CompareInit,
   type CompareOrigin,
+  type CompareToHost,
   type CompareViewState,
   type HostToCompare,
 } from '../../../protocol/compareMessages';
+import { INIT, type ReadyMessage } from '../../../protocol/channel';
 import type { ArControls } from '../../../protocol/contract';
 import { buildCompareReport, COMPARE_BUNDLE } from '../../../core/reports/compareReport';
 import { LatestRun } from '../latestRun';
-import { PanelBase, showRestoreFailure } from '../panelBase';
+import { exportedBytes, PanelBase, showRestoreFailure } from '../panelBase';
 import { webviewOptions } from '../webviewHtml';
-import type { PanelHost, PostedMessage } from '../panelBase';
+import type { ChannelSnapshot, PanelHost } from '../panelBase';
 
 /** A Compare panel's state as tests see it. */
-export interface CompareSnapshot {
+export interface CompareSnapshot extends ChannelSnapshot {
   viewType: string;
   title: string;
   origin: CompareOrigin;
   comparison: ComparisonResult | null;
-  ready: boolean;
-  /** Messages posted so far (`subject` on runs), oldest first. */
-  posted: PostedMessage[];
 }
 
 /** Checks the origin a webview saved in its state (untrusted input). */
@@ -52,7 +51,7 @@ export function parseCompareOrigin(value: unknown): CompareOrigin {
 const originKey = (origin: CompareOrigin): string => JSON.stringify(origin);
 
 /** The Compare panel for one clip and two checkpoints. */
-export class ComparePanel extends PanelBase<HostToCompare> {
+export class ComparePanel extends PanelBase<CompareToHost, HostToCompare> {
   /** The webview panel type (also the serializer's). */
   static readonly viewType = 'mosear.compare';
   private static readonly open = new Map<string, ComparePanel>();
@@ -103,7 +102,12 @@ export class ComparePanel extends PanelBase<HostToCompare> {
     private readonly origin: CompareOrigin,
     private comparison: ComparisonResult,
   ) {
-    super(host, panel, 'Compare', compareTitle(comparison.clip.name), COMPARE_BUNDLE);
+    super(host, panel, {
+      name: 'Compare',
+      title: compareTitle(comparison.clip.name),
+      bundle: COMPARE_BUNDLE,
+      parse: parseCompareMessage,
+    });
     const runs = (): LatestRun => new LatestRun(host.engine, host.logger, () => this.isDisposed);
     this.latestRuns = { a: runs(), b: runs() };
     ComparePanel.open.set(originKey(origin), this);
@@ -116,8 +120,7 @@ export class ComparePanel extends PanelBase<HostToCompare> {
       title: this.panel.title,
       origin: this.origin,
       comparison: this.comparison,
-      ready: this.ready,
-      posted: [...this.posted],
+      ...this.channelSnapshot(),
     };
   }
 
@@ -129,7 +132,7 @@ export class ComparePanel extends PanelBase<HostToCompare> {
   /** Shows a fresh comparison of the same origin. */
   setComparison(comparison: ComparisonResult): void {
     this.comparison = comparison;
-    if (this.ready) this.post({ type: 'init', init: this.init() });
+    this.refresh();
   }
 
   override dispose(): void {
@@ -161,24 +164,20 @@ export class ComparePanel extends PanelBase<HostToCompare> {
     };
   }
 
-  /** Handles one message from the webview, validated first (invalid ones are logged, dropped). */
-  async receive(raw: unknown): Promise<void> {
-    const message = this.validated(raw, parseCompareMessage);
-    if (message === undefined) return;
+  protected initMessage(): HostToCompare {
+    return { type: INIT, init: this.init() };
+  }
+
+  /** Handles one validated message from the webview. */
+  protected async handle(message: Exclude<CompareToHost, ReadyMessage>): Promise<void> {
     const stem = basename(this.comparison.clip.name, extname(this.comparison.clip.name));
     switch (message.type) {
-      case 'ready':
-        this.ready = true;
-        this.post({ type: 'init', init: this.init() });
-        return;
       case 'run':
         return this.run(message.subject, message.requestId, message.controls);
-      case 'exportFile': {
-        const { file } = message;
-        return this.save(message.requestId, file.fileName, () =>
-          Promise.resolve(Buffer.from(file.data, file.encoding === 'base64' ? 'base64' : 'utf8')),
+      case 'exportFile':
+        return this.save(message.requestId, message.file.fileName, () =>
+          exportedBytes(message.file),
         );
-      }
       case 'saveResult':
         return this.save(message.requestId, `${stem}.comparison.json`, () =>
           Promise.resolve(Buffer.from(`${JSON.stringify(this.comparison)}\n`)),
@@ -186,7 +185,7 @@ export class ComparePanel extends PanelBase<HostToCompare> {
       case 'exportReport':
         return this.save(message.requestId, `${stem}.comparison.html`, () => this.report());
       case 'webviewError':
-        this.host.logger.error(`Compare panel: ${message.message}`);
+        this.logWebviewError(message.message);
         return;
     }
   }

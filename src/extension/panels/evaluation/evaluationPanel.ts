@@ -5,12 +5,14 @@
 // with `parseEvaluationMessage`; revival re-reads the run folder and re-summarises, never re-runs.
 import { join } from 'node:path';
 import * as vscode from 'vscode';
+import { INIT, type ReadyMessage } from '../../../protocol/channel';
 import {
   parseEvaluationMessage,
   parseEvaluationOrigin,
   type EvaluationInit,
   type EvaluationProgress,
   type EvaluationStatus,
+  type EvaluationToHost,
   type EvaluationViewState,
   type HostToEvaluation,
 } from '../../../protocol/evaluationMessages';
@@ -36,10 +38,10 @@ import { AnalysisPanel } from '../analysis/analysisPanel';
 import { analyzeWithProgress } from '../analysis/clipAnalysis';
 import { manifestTitle } from './evaluationPlan';
 import { messageOf } from '../../logger';
-import { PanelBase, showRestoreFailure } from '../panelBase';
+import { exportedBytes, PanelBase, showRestoreFailure } from '../panelBase';
 import { EVALUATE_BUNDLE, webviewOptions } from '../webviewHtml';
 import type { BenchmarkSummary } from '../../../protocol/evaluationSummary';
-import type { PanelHost, PostedMessage } from '../panelBase';
+import type { ChannelSnapshot, PanelHost } from '../panelBase';
 
 /** Fewest milliseconds between two progress posts (≤ 4 updates a second). */
 export const PROGRESS_INTERVAL_MS = 250;
@@ -67,14 +69,11 @@ export interface EvaluationOutcome {
 }
 
 /** A panel's state as tests see it. */
-export interface EvaluationSnapshot {
+export interface EvaluationSnapshot extends ChannelSnapshot {
   runDir: string;
-  ready: boolean;
   status: EvaluationStatus;
   progress: EvaluationProgress | null;
   summary: BenchmarkSummary | null;
-  /** The messages posted so far, summarised, oldest first. */
-  posted: PostedMessage[];
 }
 
 /** What a summary is made from; kept so flips can be opened and partial summaries rebuilt. */
@@ -92,7 +91,7 @@ function summaryOf(data: RunData): BenchmarkSummary {
 }
 
 /** The Evaluate panel of one run folder. */
-export class EvaluationPanel extends PanelBase<HostToEvaluation> {
+export class EvaluationPanel extends PanelBase<EvaluationToHost, HostToEvaluation> {
   /** The webview panel type (also the serializer's). */
   static readonly viewType = 'mosear.evaluation';
   private static readonly open = new Map<string, EvaluationPanel>();
@@ -167,7 +166,12 @@ export class EvaluationPanel extends PanelBase<HostToEvaluation> {
     private readonly title: string,
     private note: string,
   ) {
-    super(host, panel, 'Evaluate', `MoSEAR Eval: ${title}`, EVALUATE_BUNDLE);
+    super(host, panel, {
+      name: 'Evaluate',
+      title: `MoSEAR Eval: ${title}`,
+      bundle: EVALUATE_BUNDLE,
+      parse: parseEvaluationMessage,
+    });
     EvaluationPanel.open.set(runDir, this);
   }
 
@@ -175,11 +179,10 @@ export class EvaluationPanel extends PanelBase<HostToEvaluation> {
   snapshot(): EvaluationSnapshot {
     return {
       runDir: this.runDir,
-      ready: this.ready,
       status: this.status,
       progress: this.progress,
       summary: this.summary,
-      posted: [...this.posted],
+      ...this.channelSnapshot(),
     };
   }
 
@@ -209,7 +212,8 @@ export class EvaluationPanel extends PanelBase<HostToEvaluation> {
     this.error = null;
     this.progress = null;
     this.note = request.runDirNote;
-    this.postInit();
+    // Before `ready` the webview has not loaded: its `ready` fetches the state.
+    this.refresh();
     const log = this.host.logger;
     log.info(
       `evaluate ${request.manifest} with ${request.models.join(', ')} into ${request.runDir}`,
@@ -320,39 +324,26 @@ export class EvaluationPanel extends PanelBase<HostToEvaluation> {
     };
   }
 
-  private postInit(): void {
-    // Before `ready` the webview has not loaded: its `ready` fetches the state.
-    if (this.ready) this.post({ type: 'init', init: this.init() });
+  protected initMessage(): HostToEvaluation {
+    return { type: INIT, init: this.init() };
   }
 
-  protected override post(message: HostToEvaluation): void {
-    // A run outlives a closed panel until its workers stop: nothing to post to then.
-    if (!this.isDisposed) super.post(message);
-  }
-
-  /** Handles one message from the webview, validated first (invalid ones are logged, dropped). */
-  async receive(raw: unknown): Promise<void> {
-    const message = this.validated(raw, parseEvaluationMessage);
-    if (message === undefined) return;
+  /** Handles one validated message from the webview. */
+  protected async handle(message: Exclude<EvaluationToHost, ReadyMessage>): Promise<void> {
     switch (message.type) {
-      case 'ready':
-        this.ready = true;
-        this.post({ type: 'init', init: this.init() });
-        return;
       case 'cancel':
         this.cancel();
         return;
       case 'openClip':
         return this.openClip(message.clip, message.checkpoint, message.setting);
-      case 'exportFile': {
-        const { file } = message;
-        const bytes = Buffer.from(file.data, file.encoding === 'base64' ? 'base64' : 'utf8');
-        return this.save(message.requestId, file.fileName, () => Promise.resolve(bytes));
-      }
+      case 'exportFile':
+        return this.save(message.requestId, message.file.fileName, () =>
+          exportedBytes(message.file),
+        );
       case 'exportReport':
         return this.save(message.requestId, `${this.title}.evaluation.html`, () => this.report());
       case 'webviewError':
-        this.host.logger.error(`Evaluate panel: ${message.message}`);
+        this.logWebviewError(message.message);
         return;
     }
   }

@@ -1,0 +1,21 @@
+// The Compare panel's end of its channel: VS Code, or a report's embedded CompareInit, where
+// nothing re-runs.
+import { INIT } from '../../src/protocol/channel';
+import type {
+  CompareInit,
+  CompareToHost,
+  CompareViewState,
+  HostToCompare,
+} from '../../src/protocol/compareMessages';
+import { connectWebviewHost, type WebviewHost } from '../kit/hostChannel';
+
+/** What the Compare panel needs from wherever it runs. */
+export type CompareHost = WebviewHost<CompareToHost, HostToCompare, CompareViewState>;
+
+/** Picks the host: VS Code when its API exists, otherwise report mode with runs off. */
+export function connectCompareHost(): CompareHost {
+  return connectWebviewHost<CompareToHost, HostToCompare, CompareViewState>({
+    hostTypes: ['init', 'runStarted', 'runResult', 'runFailed', 'saved'],
+    reportInit: (init) => ({ type: INIT, init: { ...(init as CompareInit), canRun: false } }),
+  });
+}

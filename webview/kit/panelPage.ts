@@ -1,0 +1,46 @@
+// What every panel's entry does alike: the #app root, the theme (VS Code's, or the browser's
+// scheme and forced colours in a report), redrawing the views with the palette, and errors sent
+// to the host's log — so the Analysis, Compare and Evaluate pages and their reports behave alike.
+import { applyChartDefaults } from './chartCanvas';
+import { el } from './domBuilder';
+import { followBrowserSchemeWhenUnthemed, refreshPalette, watchTheme } from './theme';
+import type { View } from './view';
+
+/** The page's #app element, created when the page has none. */
+export function appRoot(): HTMLElement {
+  return document.getElementById('app') ?? document.body.appendChild(el('div', { id: 'app' }));
+}
+
+/** An error as the host's log shows it: the message and the stack. */
+export function errorText(error: unknown): string {
+  return error instanceof Error ? `${error.message}\n${error.stack ?? ''}` : String(error);
+}
+
+/** Redraws every view with the current palette; a view that throws is reported, the rest draw. */
+export function drawViews(views: readonly View[], report: (error: unknown) => void): void {
+  const palette = refreshPalette();
+  applyChartDefaults(palette);
+  for (const view of views) {
+    try {
+      view.update(palette);
+    } catch (error) {
+      report(error);
+    }
+  }
+}
+
+/**
+ * Themes the page (a report follows the browser when the page names no theme), redraws on theme
+ * changes and reports uncaught errors and rejections. Call before the first draw.
+ */
+export function startPage(options: {
+  hasHost: boolean;
+  redraw: () => void;
+  report: (error: unknown) => void;
+}): void {
+  const { hasHost, redraw, report } = options;
+  if (!hasHost) followBrowserSchemeWhenUnthemed();
+  watchTheme(redraw);
+  window.addEventListener('error', (event) => report(event.error ?? event.message));
+  window.addEventListener('unhandledrejection', (event) => report(event.reason));
+}
