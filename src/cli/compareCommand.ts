@@ -22,6 +22,7 @@ import { parseCommandLine, repeated, type CommandOptions } from './commandLine';
 import { UsageError } from './exitCodes';
 import { readPanelBundle, WEBVIEW_BUNDLE_DIR } from './htmlReportFile';
 import { textTable } from './textTable';
+import { isOn } from '../shared/onOff';
 
 /** The intervention options B may override (`--b-mode`, `--b-tau` …). */
 const B_OPTIONS: CommandOptions = Object.fromEntries(
@@ -85,7 +86,7 @@ export function parseCompareOptions(argv: readonly string[]): CompareOptions {
 
 const flaggedHeads = (r: AnalysisResult): string => {
   const heads = r.intervention.arFlags.flatMap((row, l) =>
-    row.flatMap((f, h) => (f > 0.5 ? [`${l}:${h}`] : [])),
+    row.flatMap((f, h) => (isOn(f) ? [`${l}:${h}`] : [])),
   );
   if (r.settings.controls.mode === 0) return 'none (no intervention)';
   return heads.length === 0 ? 'none' : `${heads.length}: ${heads.join(' ')}`;
