@@ -33,8 +33,10 @@ export function parseCommandLine(
   }
   const seen = new Set<string>();
   for (const token of parsed.tokens) {
-    if (token.kind !== 'option' || options[token.name]?.multiple === true) continue;
-    // parseArgs keeps the last of a repeated single option; the CLI refuses the ambiguity.
+    if (token.kind !== 'option') continue;
+    const option = options[token.name];
+    if (option?.type !== 'string' || option.multiple === true) continue;
+    // parseArgs keeps the last of a repeated single value; the CLI refuses the ambiguity.
     if (seen.has(token.name)) throw new UsageError(`--${token.name} is given more than once`);
     seen.add(token.name);
   }

@@ -30,6 +30,7 @@ describe('parseCommandLine', () => {
     assert.equal(single(p, 'tau'), '0.5');
     assert.deepEqual(repeated(p, 'head'), ['1:2=on', '0:0=off']);
     assert.equal(flag(p, 'quiet'), true);
+    assert.equal(flag(parseCommandLine(['--quiet', '--quiet'], options), 'quiet'), true);
     const none = parseCommandLine(['-'], options);
     assert.deepEqual(none.positionals, ['-']);
     assert.deepEqual(repeated(none, 'head'), []);

@@ -80,16 +80,8 @@ export function timeoutMessage(what: string, limitMs: number): string {
   return `The inference worker took longer than ${limitText(limitMs)} while ${what} and was stopped.`;
 }
 
-/** What identifies a worker's session (the worker reopens it when this changes). */
-function sessionKey(settings: SessionSettings): string {
-  return JSON.stringify([
-    settings.modelPath,
-    settings.modelIdentity,
-    settings.providers,
-    settings.intraOpNumThreads,
-    settings.graphOptimizationLevel,
-  ]);
-}
+/** What identifies a session: a differing key costs at most an open the worker finds open. */
+const sessionKey = (settings: SessionSettings): string => JSON.stringify(settings);
 
 /** Rebuilds an error the worker serialised, as the class the engine's callers branch on. */
 function deserialize(error: SerializedError, stderrTail: string): Error {
