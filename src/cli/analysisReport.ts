@@ -5,6 +5,7 @@ import { relative } from 'node:path';
 import type { AnalysisResult, LayerUap } from '../protocol/analysisResult';
 import { RATIO_KIND_NAMES, type ArControls } from '../protocol/contract';
 import { textTable } from './textTable';
+import { isForcedOff, isOn } from '../shared/onOff';
 
 const fmt = (v: number, digits = 4): string => String(Number(v.toPrecision(digits)));
 const ms = (v: number): string => `${v < 10 ? v.toFixed(1) : v.toFixed(0)} ms`;
@@ -12,10 +13,10 @@ const ms = (v: number): string => `${v < 10 ? v.toFixed(1) : v.toFixed(0)} ms`;
 /** One line describing an intervention setting. */
 export function describeControls(c: ArControls): string {
   if (c.mode === 0) return 'no intervention (ar_mode 0)';
-  const layers = c.layers.flatMap((on, l) => (on > 0.5 ? [l] : [])).join(',') || 'none';
+  const layers = c.layers.flatMap((on, l) => (isOn(on) ? [l] : [])).join(',') || 'none';
   if (c.mode === 2) return `PAI-style, gain ${fmt(c.paiAlpha)}, layers ${layers}`;
   const overrides = c.headOverride.flatMap((row, l) =>
-    row.flatMap((o, h) => (o > 0.5 ? [`${l}:${h}=on`] : o < -0.5 ? [`${l}:${h}=off`] : [])),
+    row.flatMap((o, h) => (isOn(o) ? [`${l}:${h}=on`] : isForcedOff(o) ? [`${l}:${h}=off`] : [])),
   );
   return (
     `AR, ratio ${RATIO_KIND_NAMES[c.ratioKind]}, τ [${c.tau.map((t) => fmt(t)).join(', ')}], ` +
@@ -78,7 +79,7 @@ function flagged(r: AnalysisResult): string[] {
   const c = r.settings.controls;
   const run = r.intervention;
   const { layers: L, heads: Hh } = r.model.metadata.architecture;
-  const total = run.arFlags.flat().filter((f) => f > 0.5).length;
+  const total = run.arFlags.flat().filter(isOn).length;
   const check = r.flagCheck;
   const agreement = check.agree
     ? 'the TypeScript rule agrees with the graph on every head'
@@ -99,7 +100,7 @@ function flagged(r: AnalysisResult): string[] {
   const rows: string[][] = [];
   for (const d of run.flagDecisions) {
     for (let h = 0; h < Hh; h++) {
-      if ((run.arFlags[d.layer]?.[h] ?? 0) < 0.5) continue;
+      if (!isOn(run.arFlags[d.layer]?.[h] ?? 0)) continue;
       const reason = d.reasons[h] ?? '';
       rows.push([
         String(d.layer),

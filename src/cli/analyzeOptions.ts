@@ -6,37 +6,39 @@ import { EXECUTION_PROVIDERS, type ExecutionProviderChoice } from '../protocol/e
 import { defaultControls } from '../shared/controls';
 import { DECODER_CHOICES, type DecoderChoice } from '../core/decode/decoderSelection';
 import {
+  flag,
   parseChoice,
   parseCommandLine,
   parseIndex,
   parseNumber,
+  repeated,
   single,
-  type OptionSpec,
+  type CommandOptions,
   type ParsedCommandLine,
 } from './commandLine';
 import { UsageError } from './exitCodes';
 
 /** The options `analyze` accepts. */
-export const ANALYZE_OPTIONS: OptionSpec[] = [
-  { name: 'model', takesValue: true },
-  { name: 'ep', takesValue: true },
-  { name: 'allow-fallback', takesValue: false },
-  { name: 'mode', takesValue: true },
-  { name: 'ratio-kind', takesValue: true },
-  { name: 'tau', takesValue: true },
-  { name: 'margin', takesValue: true },
-  { name: 'alpha', takesValue: true },
-  { name: 'pai-alpha', takesValue: true },
-  { name: 'layers', takesValue: true },
-  { name: 'head', takesValue: true, repeatable: true },
-  { name: 'json', takesValue: true },
-  { name: 'html', takesValue: true },
-  { name: 'ffmpeg', takesValue: true },
-  { name: 'decoder', takesValue: true },
-  { name: 'no-thumbnails', takesValue: false },
-  { name: 'quiet', takesValue: false },
-  { name: 'help', takesValue: false },
-];
+export const ANALYZE_OPTIONS = {
+  model: { type: 'string' },
+  ep: { type: 'string' },
+  'allow-fallback': { type: 'boolean' },
+  mode: { type: 'string' },
+  'ratio-kind': { type: 'string' },
+  tau: { type: 'string' },
+  margin: { type: 'string' },
+  alpha: { type: 'string' },
+  'pai-alpha': { type: 'string' },
+  layers: { type: 'string' },
+  head: { type: 'string', multiple: true },
+  json: { type: 'string' },
+  html: { type: 'string' },
+  ffmpeg: { type: 'string' },
+  decoder: { type: 'string' },
+  'no-thumbnails': { type: 'boolean' },
+  quiet: { type: 'boolean' },
+  help: { type: 'boolean' },
+} satisfies CommandOptions;
 
 const MODES = ['off', 'ar', 'pai'] as const;
 
@@ -116,7 +118,7 @@ export function parseControlEdits(parsed: ParsedCommandLine, prefix = ''): Contr
           ? []
           : layers.split(',').map((v) => parseIndex(v, `${prefix}layers`));
   }
-  for (const text of parsed.values.get(`${prefix}head`) ?? []) {
+  for (const text of repeated(parsed, `${prefix}head`)) {
     const match = /^(\d+):(\d+)=(on|off|auto)$/.exec(text.trim());
     if (match === null) {
       throw new UsageError(
@@ -144,7 +146,7 @@ export function parseRunOptions(
   parsed: ParsedCommandLine,
   command: string,
 ): Omit<AnalyzeOptions, 'model'> {
-  const help = parsed.flags.has('help');
+  const help = flag(parsed, 'help');
   if (!help && parsed.positionals.length !== 1) {
     throw new UsageError(
       parsed.positionals.length === 0
@@ -156,14 +158,14 @@ export function parseRunOptions(
   return {
     clip: parsed.positionals[0] ?? '',
     executionProvider: parseChoice(ep, 'ep', ['auto', ...EXECUTION_PROVIDERS] as const),
-    allowFallback: parsed.flags.has('allow-fallback'),
+    allowFallback: flag(parsed, 'allow-fallback'),
     edits: parseControlEdits(parsed),
     json: single(parsed, 'json'),
     html: htmlPath(single(parsed, 'html')),
     ffmpeg: single(parsed, 'ffmpeg'),
     decoder: parseChoice(single(parsed, 'decoder') ?? 'auto', 'decoder', DECODER_CHOICES),
-    thumbnails: !parsed.flags.has('no-thumbnails'),
-    quiet: parsed.flags.has('quiet'),
+    thumbnails: !flag(parsed, 'no-thumbnails'),
+    quiet: flag(parsed, 'quiet'),
     help,
   };
 }

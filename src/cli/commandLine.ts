@@ -1,78 +1,112 @@
-// A small command-line parser: `--name value`, `--name=value`, boolean flags, repeatable
-// options, positionals, and `--` to end options (for clip names that start with a dash).
+// Command lines through `node:util` parseArgs (strict, positionals allowed), with the CLI's own
+// usage errors: an unknown option, a missing value or a repeated single option is a UsageError
+// (exit code 2) that names the option. `--` ends the options (for clip names that start with a dash).
+import { parseArgs } from 'node:util';
 import { UsageError } from './exitCodes';
 
-/** An option a command accepts. */
-export interface OptionSpec {
-  name: string;
-  /** True when the option takes a value. */
-  takesValue: boolean;
-  /** May be given more than once (values accumulate). */
-  repeatable?: boolean;
-}
+/** The options a command accepts, in parseArgs' shape: `multiple` options may repeat. */
+export type CommandOptions = Record<string, { type: 'string' | 'boolean'; multiple?: boolean }>;
 
 /** What the parser found. */
 export interface ParsedCommandLine {
-  /** Values per option name (without dashes), in order given. */
-  values: Map<string, string[]>;
-  /** Boolean flags given. */
-  flags: Set<string>;
+  /** Per option name (without dashes): a string, a string[] (`multiple`), true (a flag), or absent. */
+  values: Readonly<Record<string, string | boolean | (string | boolean)[] | undefined>>;
   positionals: string[];
 }
 
-/** Parses `argv` (after the command name) against `specs`; throws UsageError on any mistake. */
+/** Parses `argv` (after the command name) against `options`; throws UsageError on any mistake. */
 export function parseCommandLine(
   argv: readonly string[],
-  specs: readonly OptionSpec[],
+  options: CommandOptions,
 ): ParsedCommandLine {
-  const byName = new Map(specs.map((s) => [s.name, s]));
-  const out: ParsedCommandLine = { values: new Map(), flags: new Set(), positionals: [] };
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: attachDashValues(argv, options),
+      options,
+      strict: true,
+      allowPositionals: true,
+      tokens: true,
+    });
+  } catch (error) {
+    throw usageErrorOf(error, argv, options);
+  }
+  const seen = new Set<string>();
+  for (const token of parsed.tokens) {
+    if (token.kind !== 'option') continue;
+    const option = options[token.name];
+    if (option?.type !== 'string' || option.multiple === true) continue;
+    // parseArgs keeps the last of a repeated single value; the CLI refuses the ambiguity.
+    if (seen.has(token.name)) throw new UsageError(`--${token.name} is given more than once`);
+    seen.add(token.name);
+  }
+  return { values: parsed.values, positionals: parsed.positionals };
+}
+
+/**
+ * parseArgs (strict) refuses `--tau -1` as ambiguous; the CLI has always taken a value that starts
+ * with a single dash (a negative number) as the option's value, so such pairs become `--tau=-1`.
+ */
+function attachDashValues(argv: readonly string[], options: CommandOptions): string[] {
+  const args: string[] = [];
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i] as string;
     if (arg === '--') {
-      out.positionals.push(...argv.slice(i + 1));
+      args.push(...argv.slice(i));
       break;
     }
-    if (!arg.startsWith('--') || arg === '-') {
-      if (arg.startsWith('-') && arg !== '-') {
-        throw new UsageError(
-          `unknown option "${arg}" (a file name starting with "-" goes after "--")`,
-        );
-      }
-      out.positionals.push(arg);
-      continue;
-    }
-    const eq = arg.indexOf('=');
-    const name = arg.slice(2, eq < 0 ? undefined : eq);
-    const spec = byName.get(name);
-    if (spec === undefined) throw new UsageError(`unknown option "--${name}"`);
-    if (!spec.takesValue) {
-      if (eq >= 0) throw new UsageError(`--${name} takes no value`);
-      out.flags.add(name);
-      continue;
-    }
-    let value: string | undefined;
-    if (eq >= 0) value = arg.slice(eq + 1);
-    else {
-      value = argv[i + 1];
-      if (value === undefined || (value.startsWith('--') && value.length > 2)) {
-        throw new UsageError(`--${name} needs a value`);
-      }
+    const next = argv[i + 1];
+    const name = arg.slice(2);
+    const takesValue =
+      arg.startsWith('--') && Object.hasOwn(options, name) && options[name]?.type === 'string';
+    if (takesValue && next !== undefined && /^-[^-]/.test(next)) {
+      args.push(`${arg}=${next}`);
       i++;
-    }
-    const list = out.values.get(name) ?? [];
-    if (list.length > 0 && spec.repeatable !== true) {
-      throw new UsageError(`--${name} is given more than once`);
-    }
-    list.push(value);
-    out.values.set(name, list);
+    } else args.push(arg);
   }
-  return out;
+  return args;
+}
+
+/** parseArgs' error as the CLI's usage error, naming the option as typed. */
+function usageErrorOf(error: unknown, argv: readonly string[], options: CommandOptions): unknown {
+  const code = (error as { code?: unknown } | null)?.code;
+  const message = error instanceof Error ? error.message : String(error);
+  const rawName = /'(-[^'\s]*)/.exec(message)?.[1];
+  if (rawName === undefined) return error instanceof TypeError ? new UsageError(message) : error;
+  if (code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') {
+    if (rawName.startsWith('--')) return new UsageError(`unknown option "${rawName}"`);
+    const end = argv.indexOf('--');
+    const typed =
+      (end < 0 ? argv : argv.slice(0, end)).find((a) => a.startsWith(rawName)) ?? rawName;
+    return new UsageError(
+      `unknown option "${typed}" (a file name starting with "-" goes after "--")`,
+    );
+  }
+  if (code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE') {
+    const type = options[rawName.replace(/^-+/, '')]?.type;
+    return new UsageError(
+      type === 'boolean' ? `${rawName} takes no value` : `${rawName} needs a value`,
+    );
+  }
+  return new UsageError(message);
 }
 
 /** The single value of an option, or undefined. */
 export function single(parsed: ParsedCommandLine, name: string): string | undefined {
-  return parsed.values.get(name)?.[0];
+  const value = parsed.values[name];
+  return typeof value === 'string' ? value : undefined;
+}
+
+/** Every value of a `multiple` option, in the order given. */
+export function repeated(parsed: ParsedCommandLine, name: string): string[] {
+  const value = parsed.values[name];
+  if (typeof value === 'string') return [value];
+  return Array.isArray(value) ? value.filter((v): v is string => typeof v === 'string') : [];
+}
+
+/** Whether a boolean option was given. */
+export function flag(parsed: ParsedCommandLine, name: string): boolean {
+  return parsed.values[name] === true;
 }
 
 /** A finite number, or a UsageError naming the option. */

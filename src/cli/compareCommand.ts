@@ -18,28 +18,26 @@ import {
   type AnalyzeOptions,
   type ControlEdits,
 } from './analyzeOptions';
-import { parseCommandLine, type OptionSpec } from './commandLine';
+import { parseCommandLine, repeated, type CommandOptions } from './commandLine';
 import { UsageError } from './exitCodes';
 import { readPanelBundle, WEBVIEW_BUNDLE_DIR } from './htmlReportFile';
 import { textTable } from './textTable';
+import { isOn } from '../shared/onOff';
 
 /** The intervention options B may override (`--b-mode`, `--b-tau` …). */
-const B_OPTIONS: OptionSpec[] = [
-  'mode',
-  'ratio-kind',
-  'tau',
-  'margin',
-  'alpha',
-  'pai-alpha',
-  'layers',
-  'head',
-].map((name) => ({ name: `b-${name}`, takesValue: true, repeatable: name === 'head' }));
+const B_OPTIONS: CommandOptions = Object.fromEntries(
+  ['mode', 'ratio-kind', 'tau', 'margin', 'alpha', 'pai-alpha', 'layers', 'head'].map((name) => [
+    `b-${name}`,
+    { type: 'string', multiple: name === 'head' },
+  ]),
+);
 
 /** The options `compare` accepts: analyze's (with `--model` up to twice) and B's overrides. */
-export const COMPARE_OPTIONS: OptionSpec[] = [
-  ...ANALYZE_OPTIONS.map((o) => (o.name === 'model' ? { ...o, repeatable: true } : o)),
+export const COMPARE_OPTIONS: CommandOptions = {
+  ...ANALYZE_OPTIONS,
+  model: { type: 'string', multiple: true },
   ...B_OPTIONS,
-];
+};
 
 /** The compare lines of `--help`. */
 export const COMPARE_USAGE = `compare options (mosear-lens compare <clip> [options]):
@@ -64,12 +62,12 @@ export interface CompareOptions extends Omit<AnalyzeOptions, 'model'> {
 export function parseCompareOptions(argv: readonly string[]): CompareOptions {
   const parsed = parseCommandLine(argv, COMPARE_OPTIONS);
   const shared = parseRunOptions(parsed, 'compare');
-  const models = parsed.values.get('model') ?? [];
+  const models = repeated(parsed, 'model');
   if (models.length > 2) {
     throw new UsageError(`compare takes two --model options at most, got ${models.length}`);
   }
   const overrides = parseControlEdits(parsed, 'b-');
-  const hasOverrides = B_OPTIONS.some((o) => parsed.values.has(o.name));
+  const hasOverrides = Object.keys(B_OPTIONS).some((name) => parsed.values[name] !== undefined);
   if (!shared.help && models.length === 1 && !hasOverrides) {
     throw new UsageError(
       'one --model compares the checkpoint under two settings: set B apart with a --b-… option (e.g. --b-mode off), or give a second --model',
@@ -88,7 +86,7 @@ export function parseCompareOptions(argv: readonly string[]): CompareOptions {
 
 const flaggedHeads = (r: AnalysisResult): string => {
   const heads = r.intervention.arFlags.flatMap((row, l) =>
-    row.flatMap((f, h) => (f > 0.5 ? [`${l}:${h}`] : [])),
+    row.flatMap((f, h) => (isOn(f) ? [`${l}:${h}`] : [])),
   );
   if (r.settings.controls.mode === 0) return 'none (no intervention)';
   return heads.length === 0 ? 'none' : `${heads.length}: ${heads.join(' ')}`;

@@ -15,7 +15,7 @@ import { DecodeCache, systemDecoderIdentity } from '../core/evaluation/decodeCac
 import { readManifest } from '../core/evaluation/manifest';
 import { parseSweep, SweepError } from '../core/evaluation/evaluationSettings';
 import { SystemFfmpegDecoder } from '../core/decode/systemFfmpegDecoder';
-import { parseChoice, parseCommandLine, parseIndex, single } from './commandLine';
+import { flag, parseChoice, parseCommandLine, parseIndex, repeated, single } from './commandLine';
 import { RATIO_KIND_NAMES, type RatioKind } from '../protocol/contract';
 import { UsageError } from './exitCodes';
 import { evaluationReportFor } from './htmlReportFile';
@@ -78,19 +78,19 @@ export async function evalCommand(
   signal: AbortSignal,
   env: EvalEnvironment,
 ): Promise<void> {
-  const parsed = parseCommandLine(argv, [
-    { name: 'model', takesValue: true, repeatable: true },
-    { name: 'sweep', takesValue: true, repeatable: true },
-    { name: 'ratio-kind', takesValue: true },
-    { name: 'jobs', takesValue: true },
-    { name: 'shard', takesValue: true },
-    { name: 'out', takesValue: true },
-    { name: 'ffmpeg', takesValue: true },
-    { name: 'no-cache', takesValue: false },
-    { name: 'quiet', takesValue: false },
-    { name: 'help', takesValue: false },
-  ]);
-  if (parsed.flags.has('help')) {
+  const parsed = parseCommandLine(argv, {
+    model: { type: 'string', multiple: true },
+    sweep: { type: 'string', multiple: true },
+    'ratio-kind': { type: 'string' },
+    jobs: { type: 'string' },
+    shard: { type: 'string' },
+    out: { type: 'string' },
+    ffmpeg: { type: 'string' },
+    'no-cache': { type: 'boolean' },
+    quiet: { type: 'boolean' },
+    help: { type: 'boolean' },
+  });
+  if (flag(parsed, 'help')) {
     console.log(EVAL_USAGE);
     return;
   }
@@ -102,13 +102,13 @@ export async function evalCommand(
   const jobs = jobsText === undefined ? 1 : parseIndex(jobsText, 'jobs');
   if (jobs < 1 || jobs > 64) throw new UsageError('--jobs must be in 1…64');
   const shardText = single(parsed, 'shard');
-  const quiet = parsed.flags.has('quiet');
+  const quiet = flag(parsed, 'quiet');
   const log = (line: string) => {
     if (!quiet) console.error(line);
   };
   let sweeps;
   try {
-    sweeps = (parsed.values.get('sweep') ?? []).map(parseSweep);
+    sweeps = repeated(parsed, 'sweep').map(parseSweep);
   } catch (error) {
     if (error instanceof SweepError) throw new UsageError(`--sweep: ${error.message}`);
     throw error;
@@ -126,14 +126,14 @@ export async function evalCommand(
     maxParallelProcesses: jobs,
   });
   const cache =
-    parsed.flags.has('no-cache') || env.decodeCacheDir === undefined
+    flag(parsed, 'no-cache') || env.decodeCacheDir === undefined
       ? undefined
       : new DecodeCache(env.decodeCacheDir, await systemDecoderIdentity(decoder));
 
   let lastLine = 0;
   const outcome = await runBenchmark({
     manifest,
-    models: parsed.values.get('model') ?? env.defaultModels,
+    models: repeated(parsed, 'model').length > 0 ? repeated(parsed, 'model') : env.defaultModels,
     sweeps,
     ...(ratioKind === undefined ? {} : { ratioKind }),
     jobs,
@@ -172,12 +172,12 @@ export async function evalCommand(
 
 /** `mosear-lens merge`. */
 export async function mergeCommand(argv: string[]): Promise<void> {
-  const parsed = parseCommandLine(argv, [
-    { name: 'out', takesValue: true },
-    { name: 'quiet', takesValue: false },
-    { name: 'help', takesValue: false },
-  ]);
-  if (parsed.flags.has('help')) {
+  const parsed = parseCommandLine(argv, {
+    out: { type: 'string' },
+    quiet: { type: 'boolean' },
+    help: { type: 'boolean' },
+  });
+  if (flag(parsed, 'help')) {
     console.log(EVAL_USAGE);
     return;
   }
@@ -193,6 +193,6 @@ export async function mergeCommand(argv: string[]): Promise<void> {
   const entries = await readManifest(merged.plan.manifest.path, merged.plan.labels);
   const summary = summarizeBenchmark(merged.plan, entries, merged.records, entries.length);
   await writeSummary(dir, summary);
-  if (!parsed.flags.has('quiet')) process.stdout.write(formatBenchmarkSummary(summary));
+  if (!flag(parsed, 'quiet')) process.stdout.write(formatBenchmarkSummary(summary));
   console.error(`merged ${parsed.positionals.length} shard(s) into ${dir}`);
 }

@@ -15,7 +15,7 @@ import { formatAnalysis } from './analysisReport';
 import { COMPARE_USAGE, compareCommand } from './compareCommand';
 import { EVAL_USAGE, evalCommand, mergeCommand } from './evalCommand';
 import { controlsFromEdits, htmlPath, parseAnalyzeOptions } from './analyzeOptions';
-import { parseCommandLine, single } from './commandLine';
+import { flag, parseCommandLine, single } from './commandLine';
 import { EXIT, OutputError, UsageError, exitCodeFor } from './exitCodes';
 import { htmlReportFor } from './htmlReportFile';
 import { formatModelInfo, formatProviders } from './infoCommand';
@@ -160,11 +160,11 @@ async function analyze(argv: string[], signal: AbortSignal): Promise<void> {
 }
 
 async function info(argv: string[], signal: AbortSignal): Promise<void> {
-  const parsed = parseCommandLine(argv, [
-    { name: 'json', takesValue: true },
-    { name: 'help', takesValue: false },
-  ]);
-  if (parsed.flags.has('help')) {
+  const parsed = parseCommandLine(argv, {
+    json: { type: 'string' },
+    help: { type: 'boolean' },
+  });
+  if (flag(parsed, 'help')) {
     console.log(USAGE);
     return;
   }
@@ -195,11 +195,11 @@ async function info(argv: string[], signal: AbortSignal): Promise<void> {
 }
 
 async function show(argv: string[]): Promise<void> {
-  const parsed = parseCommandLine(argv, [
-    { name: 'help', takesValue: false },
-    { name: 'html', takesValue: true },
-  ]);
-  if (parsed.flags.has('help')) {
+  const parsed = parseCommandLine(argv, {
+    help: { type: 'boolean' },
+    html: { type: 'string' },
+  });
+  if (flag(parsed, 'help')) {
     console.log(USAGE);
     return;
   }

@@ -11,8 +11,15 @@ const FORMULA_START = /^[=+\-@\t\r]/;
 /** One CSV cell: numbers as JS prints them, text neutralised and quoted when it needs to be. */
 export function csvCell(value: unknown): string {
   if (value === null || value === undefined) return '';
-  if (typeof value === 'number' || typeof value === 'boolean') return String(value);
-  let text = typeof value === 'string' ? value : JSON.stringify(value);
+  if (typeof value === 'boolean' || typeof value === 'bigint') return String(value);
+  // A finite number as JS prints it; -Infinity is no literal to a spreadsheet: text, neutralised.
+  if (typeof value === 'number' && Number.isFinite(value)) return String(value);
+  let text =
+    typeof value === 'string'
+      ? value
+      : typeof value === 'number'
+        ? String(value)
+        : (JSON.stringify(value) ?? '');
   if (FORMULA_START.test(text) && !NUMBER_LITERAL.test(text)) text = `'${text}`;
   return /[",\n\r]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
 }

@@ -2,6 +2,7 @@
 // the graph's `ar_flags`. Pure arithmetic (float64), no Node or DOM: webviews may bundle it.
 import type { HeadReason, LayerDecision, LayerRatioStatistics } from '../protocol/analysisResult';
 import type { ArControls, RatioKind } from '../protocol/contract';
+import { isForcedOff, isOn } from './onOff';
 
 export type { HeadReason, LayerDecision, LayerRatioStatistics };
 
@@ -71,13 +72,13 @@ export function applyFlagRule(input: FlagRuleInput): FlagRuleResult {
     );
     const headThreshold = (1 + c.headMargin) * headMean;
     const tau = c.tau[l] as number;
-    const enabled = (c.layers[l] as number) > 0.5;
+    const enabled = isOn(c.layers[l] as number);
     const triggered = statistic > tau;
     const reasons = headStatistics.map((s, h): HeadReason => {
       const override = c.headOverride[l]?.[h] ?? 0;
       if (!enabled) return 'layer-off';
-      if (override > 0.5) return 'forced-on';
-      if (override < -0.5) return 'forced-off';
+      if (isOn(override)) return 'forced-on';
+      if (isForcedOff(override)) return 'forced-off';
       return triggered && s > headThreshold ? 'automatic' : 'not-selected';
     });
     const flags = reasons.map((r) => r === 'forced-on' || r === 'automatic');

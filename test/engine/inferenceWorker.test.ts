@@ -219,11 +219,29 @@ describe('inference worker', () => {
     assert.equal((await queued).runs.length, 1);
   });
 
-  test('a request past its time limit is stopped with TIMEOUT', async () => {
+  test('a request past its time limit is stopped with TIMEOUT; the restart reopens apart', async () => {
+    // The 300 ms bound the blocked request alone: the new process's start and its session's
+    // re-open have limits of their own (30 s, 120 s), so a loaded machine cannot fail the run.
     const worker = startWorker({ requestTimeoutMs: 300 });
     await worker.open(settings);
-    await rejectsWith(worker.fault({ kind: 'block', ms: 30_000 }), 'TIMEOUT', /longer than/);
-    await worker.run(settings, inputs, [withAlpha(0.3)]);
+    await rejectsWith(
+      worker.fault({ kind: 'block', ms: 30_000 }),
+      'TIMEOUT',
+      /longer than 300 ms while a block fault/,
+    );
+    const reply = await worker.run(settings, inputs, [withAlpha(0.3)]);
+    assert.equal(worker.starts, 2);
+    assert.ok(reply.session.openMs > 0, 'the re-open is reported with the run');
+    assert.equal((await worker.run(settings, inputs, [withAlpha(0.4)])).session.openMs, 0);
+  });
+
+  test('opening a session has its own time limit', async () => {
+    const worker = startWorker({ openTimeoutMs: 1 });
+    await rejectsWith(
+      worker.run(settings, inputs, [withAlpha(0.3)]),
+      'TIMEOUT',
+      /longer than 1 ms while opening the model/,
+    );
   });
 
   test('errors cross the process boundary as their own classes', async () => {

@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { controlsFromEdits, parseAnalyzeOptions } from '../../src/cli/analyzeOptions';
-import { parseCommandLine } from '../../src/cli/commandLine';
+import { flag, parseCommandLine, repeated, single } from '../../src/cli/commandLine';
 import { EXIT, UsageError, exitCodeFor } from '../../src/cli/exitCodes';
 import { ContractError } from '../../src/core/contract/contractError';
 import { DecodeError } from '../../src/core/decode/decodeError';
@@ -15,30 +15,47 @@ const usage = (fn: () => unknown, pattern: RegExp) =>
   assert.throws(fn, (e: unknown) => e instanceof UsageError && pattern.test(e.message));
 
 describe('parseCommandLine', () => {
-  const specs = [
-    { name: 'tau', takesValue: true },
-    { name: 'head', takesValue: true, repeatable: true },
-    { name: 'quiet', takesValue: false },
-  ];
+  const options = {
+    tau: { type: 'string' },
+    head: { type: 'string', multiple: true },
+    quiet: { type: 'boolean' },
+  } as const;
 
   test('values, =values, flags, repeats, positionals and --', () => {
     const p = parseCommandLine(
       ['a.mp4', '--tau', '0.5', '--head=1:2=on', '--head', '0:0=off', '--quiet', '--', '-b.mp4'],
-      specs,
+      options,
     );
     assert.deepEqual(p.positionals, ['a.mp4', '-b.mp4']);
-    assert.deepEqual(p.values.get('tau'), ['0.5']);
-    assert.deepEqual(p.values.get('head'), ['1:2=on', '0:0=off']);
-    assert.ok(p.flags.has('quiet'));
+    assert.equal(single(p, 'tau'), '0.5');
+    assert.deepEqual(repeated(p, 'head'), ['1:2=on', '0:0=off']);
+    assert.equal(flag(p, 'quiet'), true);
+    assert.equal(flag(parseCommandLine(['--quiet', '--quiet'], options), 'quiet'), true);
+    const none = parseCommandLine(['-'], options);
+    assert.deepEqual(none.positionals, ['-']);
+    assert.deepEqual(repeated(none, 'head'), []);
+    assert.equal(single(none, 'tau'), undefined);
+    assert.equal(flag(none, 'quiet'), false);
   });
 
-  test('negative numbers are values; mistakes are usage errors', () => {
-    assert.deepEqual(parseCommandLine(['--tau', '-1'], specs).values.get('tau'), ['-1']);
-    usage(() => parseCommandLine(['--nope'], specs), /unknown option "--nope"/);
-    usage(() => parseCommandLine(['--tau'], specs), /--tau needs a value/);
-    usage(() => parseCommandLine(['--tau', '1', '--tau', '2'], specs), /more than once/);
-    usage(() => parseCommandLine(['--quiet=yes'], specs), /takes no value/);
-    usage(() => parseCommandLine(['-x.mp4'], specs), /after "--"/);
+  test('values starting with one dash are values; mistakes are usage errors', () => {
+    assert.equal(single(parseCommandLine(['--tau', '-1'], options), 'tau'), '-1');
+    assert.equal(single(parseCommandLine(['--tau=-1'], options), 'tau'), '-1');
+    assert.deepEqual(repeated(parseCommandLine(['--head', '-x', 'c'], options), 'head'), ['-x']);
+    usage(() => parseCommandLine(['--nope'], options), /^unknown option "--nope"$/);
+    usage(() => parseCommandLine(['--tau'], options), /^--tau needs a value$/);
+    usage(() => parseCommandLine(['--tau', '--quiet'], options), /^--tau needs a value$/);
+    usage(() => parseCommandLine(['--tau', '1', '--tau', '2'], options), /^--tau is given more/);
+    usage(() => parseCommandLine(['--quiet=yes'], options), /^--quiet takes no value$/);
+    usage(
+      () => parseCommandLine(['-x.mp4', '--', '-x.mp4'], options),
+      /^unknown option "-x.mp4" \(a file name starting with "-" goes after "--"\)$/,
+    );
+    assert.deepEqual(parseCommandLine(['a', '--', '--tau', '-1'], options).positionals, [
+      'a',
+      '--tau',
+      '-1',
+    ]);
   });
 });
 

@@ -17,6 +17,7 @@ import type { PanelModel } from './panelModel';
 import { countFlags, sliderToTau, tauRangeOf, tauToSlider } from './panelData';
 import { button } from '../kit/sectionFrame';
 import type { View } from '../kit/view';
+import { isOn } from '../../src/shared/onOff';
 
 const MODE_OPTIONS = [
   { value: '0', label: 'off (no intervention)' },
@@ -224,7 +225,7 @@ export function controlsView(model: PanelModel): View {
         s.input.dataset['tau'] = String(t);
         s.set(sliderSettings(range, t));
       });
-      layerBoxes.forEach((b, l) => b.set((c.layers[l] ?? 0) > 0.5));
+      layerBoxes.forEach((b, l) => b.set(isOn(c.layers[l] ?? 0)));
       margin.set({
         min: 0,
         max: 2,

@@ -6,6 +6,7 @@ import type { AnalysisResult, LayerDecision } from '../../src/protocol/analysisR
 import type { ArControls, TauRange } from '../../src/protocol/contract';
 import { RATIO_KIND_NAMES } from '../../src/protocol/contract';
 import type { BiasedHeadSortKey } from '../../src/protocol/panelMessages';
+import { isOn } from '../../src/shared/onOff';
 
 /** The TS flag rule on the intervention run's `modalityMass` with (possibly edited) controls. */
 export function previewFlags(result: AnalysisResult, controls: ArControls): FlagRuleResult {
@@ -23,7 +24,7 @@ export function previewFlags(result: AnalysisResult, controls: ArControls): Flag
 /** Heads set in a row-major [L·Hh] or nested [L][Hh] flag array. */
 export function countFlags(flags: ArrayLike<number> | number[][]): number {
   const values = Array.isArray(flags) ? (flags as unknown[]).flat() : Array.from(flags);
-  return values.filter((v) => typeof v === 'number' && v > 0.5).length;
+  return values.filter((v) => typeof v === 'number' && isOn(v)).length;
 }
 
 /** Deep equality of two control sets (the edited controls vs those a result ran with). */
@@ -63,11 +64,11 @@ export function shownFlags(
   const Hh = result.model.metadata.architecture.heads;
   if (!sameControls(controls, result.intervention.controls)) {
     const flags = preview.layers.map((_, l) =>
-      Array.from({ length: Hh }, (_, h) => (preview.arFlags[l * Hh + h] ?? 0) > 0.5),
+      Array.from({ length: Hh }, (_, h) => isOn(preview.arFlags[l * Hh + h] ?? 0)),
     );
     return { preview: true, flags, decisions: preview.layers, count: countFlags(preview.arFlags) };
   }
-  const flags = result.intervention.arFlags.map((row) => row.map((v) => v > 0.5));
+  const flags = result.intervention.arFlags.map((row) => row.map(isOn));
   return {
     preview: false,
     flags,
@@ -106,7 +107,7 @@ export function biasedHeadRows(
       const before = run.modalityMass[d.layer]?.[h] ?? [0, 0, 0];
       const after = run.modalityMassAfter[d.layer]?.[h] ?? before;
       // The run's after-masses belong to the run's flags; a preview-only flag has none yet.
-      const acted = (run.arFlags[d.layer]?.[h] ?? 0) > 0.5 && !shown.preview;
+      const acted = isOn(run.arFlags[d.layer]?.[h] ?? 0) && !shown.preview;
       const statistic = d.headStatistics[h] ?? NaN;
       rows.push({
         layer: d.layer,

@@ -2,6 +2,7 @@
 // `modality_mass`: CONTRACT.md §4 says they agree except within float32 rounding of a threshold.
 import type { FlagCheck, FlagMismatch } from '../../protocol/analysisResult';
 import type { FlagRuleResult } from '../../shared/flagRule';
+import { isOn } from '../../shared/onOff';
 
 /** Relative distance under which float32 arithmetic in the graph may land on either side. */
 export const ROUNDING_TOLERANCE = 1e-5;
@@ -31,8 +32,8 @@ export function compareFlags(
   for (let l = 0; l < layers; l++) {
     const decision = rule.layers[l];
     for (let h = 0; h < heads; h++) {
-      const graph = (graphFlags[l * heads + h] as number) > 0.5 ? 1 : 0;
-      const ruleFlag = (rule.arFlags[l * heads + h] as number) > 0.5 ? 1 : 0;
+      const graph = isOn(graphFlags[l * heads + h] as number) ? 1 : 0;
+      const ruleFlag = isOn(rule.arFlags[l * heads + h] as number) ? 1 : 0;
       if (graph === ruleFlag) continue;
       const near =
         decision !== undefined &&

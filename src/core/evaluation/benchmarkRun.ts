@@ -17,7 +17,8 @@ import {
   type ClipDecodeSpec,
   type ClipDecoder,
 } from '../decode/clipDecoder';
-import { InferenceWorker } from '../inference/workerClient';
+import type { RunReply } from '../inference/workerClient';
+import { WorkerPool } from '../inference/workerPool';
 import type { SessionSettings } from '../inference/workerProtocol';
 import { readOnnxModelInfo } from '../onnx/modelProto';
 import {
@@ -37,6 +38,7 @@ import {
 import type { CachedTensors, DecodeCache } from './decodeCache';
 import { evaluationSettings, type SweepRequest } from './evaluationSettings';
 import { readManifest, locateManifest, type ManifestEntry } from './manifest';
+import { isOn } from '../../shared/onOff';
 
 /** File names inside a run directory. */
 export const PLAN_FILE = 'plan.json';
@@ -215,214 +217,303 @@ function errorRecord(
   };
 }
 
-/** Runs (or resumes) an evaluation. */
-export async function runBenchmark(options: BenchmarkOptions): Promise<BenchmarkOutcome> {
-  const started = performance.now();
-  const { plan, entries, checkpoints } = await planBenchmark(options);
-  const jobs = Math.max(1, Math.floor(options.jobs ?? 1));
+/** Where a run's records go: memory, and `records.jsonl` when the run has a folder. */
+interface RecordLog {
+  /** The records so far: those resumed from the folder, then each one appended. */
+  records: ClipRecord[];
+  append(record: ClipRecord): Promise<void>;
+  close(): Promise<void>;
+}
 
+/**
+ * Opens a run's folder: a new one gets the plan; one holding the same plan (and shard) resumes
+ * with its records; one holding another evaluation is refused. No folder: records in memory only.
+ */
+async function openRecordLog(outDir: string | undefined, plan: BenchmarkPlan): Promise<RecordLog> {
+  if (outDir === undefined) {
+    return { records: [], append: async () => {}, close: async () => {} };
+  }
+  const dir = resolve(outDir);
+  await mkdir(dir, { recursive: true });
+  const existing = await readRunDirectory(dir);
   let records: ClipRecord[] = [];
-  let append: ((r: ClipRecord) => Promise<void>) | undefined;
-  let closeFile: (() => Promise<void>) | undefined;
-  if (options.outDir !== undefined) {
-    const dir = resolve(options.outDir);
-    await mkdir(dir, { recursive: true });
-    const existing = await readRunDirectory(dir);
-    if (existing.plan !== null) {
-      if (
-        planKey(existing.plan) !== planKey(plan) ||
-        JSON.stringify(existing.plan.shard) !== JSON.stringify(plan.shard)
-      ) {
-        throw new BenchmarkError(
-          `${dir} holds a different evaluation (manifest, checkpoints, settings or shard ` +
-            'differ): choose another --out folder or delete it',
-        );
-      }
-      records = existing.records;
-      // Drop a line a crash cut short before appending after it.
-      await truncate(join(dir, RECORDS_FILE), existing.validBytes).catch(() => undefined);
-    } else {
-      await writeFile(join(dir, PLAN_FILE), `${JSON.stringify(plan, null, 1)}\n`);
+  if (existing.plan !== null) {
+    if (
+      planKey(existing.plan) !== planKey(plan) ||
+      JSON.stringify(existing.plan.shard) !== JSON.stringify(plan.shard)
+    ) {
+      throw new BenchmarkError(
+        `${dir} holds a different evaluation (manifest, checkpoints, settings or shard ` +
+          'differ): choose another --out folder or delete it',
+      );
     }
-    const handle = await open(join(dir, RECORDS_FILE), 'a');
-    let chain = Promise.resolve();
-    append = (r) => {
+    records = existing.records;
+    // Drop a line a crash cut short before appending after it.
+    await truncate(join(dir, RECORDS_FILE), existing.validBytes).catch(() => undefined);
+  } else {
+    await writeFile(join(dir, PLAN_FILE), `${JSON.stringify(plan, null, 1)}\n`);
+  }
+  const handle = await open(join(dir, RECORDS_FILE), 'a');
+  let chain = Promise.resolve();
+  return {
+    records,
+    append: (r) => {
       chain = chain.then(() => handle.appendFile(`${JSON.stringify(r)}\n`));
       return chain;
-    };
-    closeFile = async () => {
+    },
+    close: async () => {
       await chain;
       await handle.close();
-    };
+    },
+  };
+}
+
+/** Counts a run's clips for its progress messages. */
+class RunProgress {
+  private done: number;
+  private readonly failedClips: Set<number>;
+
+  constructor(
+    private readonly startedMs: number,
+    private readonly total: number,
+    private readonly resumed: number,
+    records: readonly ClipRecord[],
+  ) {
+    this.done = resumed;
+    this.failedClips = new Set(records.filter((r) => !r.ok).map((r) => r.clip));
   }
 
-  const shardIndices = shardClips(entries.length, plan.shard);
-  const finished = new FinishedClips(records);
-  const names = checkpoints.map((c) => c.meta.checkpoint.name);
-  const pending = shardIndices.filter((i) => !finished.clipDone(i, names));
-  const resumed = shardIndices.length - pending.length;
-  const failedClips = new Set(records.filter((r) => !r.ok).map((r) => r.clip));
-  let done = resumed;
-  const progress = (): BenchmarkProgress => {
-    const elapsedMs = performance.now() - started;
-    const fresh = done - resumed;
-    return {
-      done,
-      total: shardIndices.length,
-      resumed,
-      failed: failedClips.size,
-      elapsedMs,
-      etaMs: fresh === 0 ? null : (elapsedMs / fresh) * (shardIndices.length - done),
-    };
-  };
-  options.onProgress?.(progress());
+  recorded(record: ClipRecord): void {
+    if (!record.ok) this.failedClips.add(record.clip);
+  }
 
-  const signal = options.signal;
-  const lanes = Array.from({ length: Math.min(jobs, Math.max(1, pending.length)) }, () => {
-    const workers = new Map<string, InferenceWorker>();
+  clipDone(): void {
+    this.done++;
+  }
+
+  now(): BenchmarkProgress {
+    const elapsedMs = performance.now() - this.startedMs;
+    const fresh = this.done - this.resumed;
     return {
-      version(): string | undefined {
-        return [...workers.values()].find((w) => w.onnxruntimeVersion !== undefined)
-          ?.onnxruntimeVersion;
-      },
-      worker(path: string): InferenceWorker {
-        let w = workers.get(path);
-        if (w === undefined) {
-          w = new InferenceWorker({ workerScript: options.workerScript });
-          workers.set(path, w);
-        }
-        return w;
-      },
-      async dispose() {
-        await Promise.all([...workers.values()].map((w) => w.dispose()));
-      },
+      done: this.done,
+      total: this.total,
+      resumed: this.resumed,
+      failed: this.failedClips.size,
+      elapsedMs,
+      etaMs: fresh === 0 ? null : (elapsedMs / fresh) * (this.total - this.done),
     };
-  });
-  const settingsOf = (c: LoadedCheckpoint): SessionSettings => ({
+  }
+}
+
+/** What evaluating one clip needs to know about the run. */
+interface RunContext {
+  options: BenchmarkOptions;
+  plan: BenchmarkPlan;
+  entries: ManifestEntry[];
+  checkpoints: LoadedCheckpoint[];
+  finished: FinishedClips;
+  emit: (record: ClipRecord) => Promise<void>;
+}
+
+/** A clip's tensors for one decode spec: from memory, the decode cache, or the decoder. */
+async function clipTensors(
+  options: BenchmarkOptions,
+  entry: ManifestEntry,
+  spec: ClipDecodeSpec,
+): Promise<CachedTensors> {
+  const key = `${entry.path}\n${JSON.stringify(spec)}`;
+  const remembered = options.tensorMemory?.get(key);
+  if (remembered instanceof Error) throw remembered;
+  if (remembered !== undefined) return remembered;
+  let tensors = await options.decodeCache?.get(entry.path, spec);
+  if (tensors === undefined) {
+    const decoded = await options.decoder.decode(entry.path, spec, options.signal);
+    tensors = { frames: decoded.frames, audio: decoded.audio };
+    await options.decodeCache?.put(entry.path, spec, tensors);
+  }
+  options.tensorMemory?.set(key, tensors);
+  return tensors;
+}
+
+/** The session every benchmark run of a checkpoint uses (CPU, the plan's thread count). */
+function sessionSettings(c: LoadedCheckpoint, plan: BenchmarkPlan): SessionSettings {
+  return {
     modelPath: c.path,
     modelIdentity: c.identity,
     providers: ['cpu'],
     intraOpNumThreads: plan.intraOpThreads,
     graphOptimizationLevel: 'all',
-  });
+  };
+}
 
-  const tensorsFor = async (entry: ManifestEntry, spec: ClipDecodeSpec): Promise<CachedTensors> => {
-    const key = `${entry.path}\n${JSON.stringify(spec)}`;
-    const remembered = options.tensorMemory?.get(key);
-    if (remembered instanceof Error) throw remembered;
-    if (remembered !== undefined) return remembered;
-    let tensors = await options.decodeCache?.get(entry.path, spec);
+/** The record of one checkpoint's runs (every setting) on one clip. */
+function okRecord(
+  c: LoadedCheckpoint,
+  clip: number,
+  entry: ManifestEntry,
+  tensors: CachedTensors,
+  reply: RunReply,
+): ClipOkRecord {
+  const { layers: L, heads: Hh } = c.meta.architecture;
+  const off = reply.runs[0]?.outputs;
+  if (off === undefined) throw new Error('the worker returned no runs');
+  return {
+    schema: BENCHMARK_SCHEMA,
+    clip,
+    path: entry.relativePath,
+    checkpoint: c.meta.checkpoint.name,
+    ok: true,
+    silenceUsed: tensors.audio === null,
+    predictions: reply.runs.map((r) => argmax(r.outputs.logits.data)),
+    probabilities: reply.runs.map((r) => Array.from(softmax(r.outputs.logits.data))),
+    flaggedHeads: reply.runs.map((r) =>
+      r.outputs.ar_flags.data.reduce((n, f) => n + (isOn(f) ? 1 : 0), 0),
+    ),
+    uap: uapPerLayer(off.modality_mass.data, L, Hh),
+    tokenAttention: tokenAttentionSummary(off.token_attention.data, c.meta.tokenLayout, L, Hh),
+  };
+}
+
+/** Runs one checkpoint's settings on a decoded clip and emits its record (or error record). */
+async function evaluateCheckpoint(
+  ctx: RunContext,
+  pool: WorkerPool,
+  clip: number,
+  c: LoadedCheckpoint,
+  tensors: CachedTensors,
+): Promise<void> {
+  const { signal } = ctx.options;
+  const entry = ctx.entries[clip] as ManifestEntry;
+  const name = c.meta.checkpoint.name;
+  const planned = ctx.plan.checkpoints.find((p) => p.name === name);
+  if (planned === undefined) throw new Error(`no plan for checkpoint ${name}`);
+  let audio = tensors.audio;
+  if (audio === null) {
+    if (!c.meta.audio.optional) {
+      await ctx.emit(
+        errorRecord(entry, clip, name, {
+          code: 'NO_AUDIO',
+          message: `${entry.relativePath} has no audio stream and ${name} needs audio`,
+        }),
+      );
+      return;
+    }
+    audio = new Float32Array(c.meta.audio.samples);
+  }
+  try {
+    const reply = await pool.workerFor(c.path).run(
+      sessionSettings(c, ctx.plan),
+      { frames: tensors.frames, audio, promptIds: [...c.meta.prompt.defaultIds] },
+      planned.settings.map((s) => s.controls),
+      signal,
+    );
+    await ctx.emit(okRecord(c, clip, entry, tensors, reply));
+  } catch (error) {
+    if (signal?.aborted) throw error;
+    await ctx.emit(errorRecord(entry, clip, name, error));
+  }
+}
+
+/** Every unfinished checkpoint on one clip, decoding once per decode spec. */
+async function evaluateClip(ctx: RunContext, pool: WorkerPool, clip: number): Promise<void> {
+  const entry = ctx.entries[clip] as ManifestEntry;
+  const decoded = new Map<string, CachedTensors>();
+  for (const c of ctx.checkpoints) {
+    if (ctx.finished.has(clip, c.meta.checkpoint.name)) continue;
+    let tensors = decoded.get(c.specKey);
     if (tensors === undefined) {
-      const decoded = await options.decoder.decode(entry.path, spec, signal);
-      tensors = { frames: decoded.frames, audio: decoded.audio };
-      await options.decodeCache?.put(entry.path, spec, tensors);
-    }
-    options.tensorMemory?.set(key, tensors);
-    return tensors;
-  };
-
-  const emit = async (record: ClipRecord) => {
-    records.push(record);
-    if (!record.ok) failedClips.add(record.clip);
-    await append?.(record);
-    options.onRecord?.(record);
-  };
-
-  const evaluateClip = async (lane: (typeof lanes)[number], clip: number): Promise<void> => {
-    const entry = entries[clip] as ManifestEntry;
-    const decoded = new Map<string, CachedTensors>();
-    for (const c of checkpoints) {
-      const name = c.meta.checkpoint.name;
-      if (finished.has(clip, name)) continue;
-      let tensors = decoded.get(c.specKey);
-      if (tensors === undefined) {
-        try {
-          tensors = await tensorsFor(entry, c.spec);
-        } catch (error) {
-          if (signal?.aborted) throw error;
-          // The clip itself is unreadable: one record for the clip, not one per checkpoint.
-          await emit(errorRecord(entry, clip, null, error));
-          return;
-        }
-        decoded.set(c.specKey, tensors);
-      }
-      const planned = plan.checkpoints.find((p) => p.name === name);
-      if (planned === undefined) throw new Error(`no plan for checkpoint ${name}`);
-      let audio = tensors.audio;
-      if (audio === null) {
-        if (!c.meta.audio.optional) {
-          await emit(
-            errorRecord(entry, clip, name, {
-              code: 'NO_AUDIO',
-              message: `${entry.relativePath} has no audio stream and ${name} needs audio`,
-            }),
-          );
-          continue;
-        }
-        audio = new Float32Array(c.meta.audio.samples);
-      }
       try {
-        const reply = await lane.worker(c.path).run(
-          settingsOf(c),
-          { frames: tensors.frames, audio, promptIds: [...c.meta.prompt.defaultIds] },
-          planned.settings.map((s) => s.controls),
-          signal,
-        );
-        const { layers: L, heads: Hh } = c.meta.architecture;
-        const off = reply.runs[0]?.outputs;
-        if (off === undefined) throw new Error('the worker returned no runs');
-        const record: ClipOkRecord = {
-          schema: BENCHMARK_SCHEMA,
-          clip,
-          path: entry.relativePath,
-          checkpoint: name,
-          ok: true,
-          silenceUsed: tensors.audio === null,
-          predictions: reply.runs.map((r) => argmax(r.outputs.logits.data)),
-          probabilities: reply.runs.map((r) => Array.from(softmax(r.outputs.logits.data))),
-          flaggedHeads: reply.runs.map((r) =>
-            r.outputs.ar_flags.data.reduce((n, f) => n + (f > 0.5 ? 1 : 0), 0),
-          ),
-          uap: uapPerLayer(off.modality_mass.data, L, Hh),
-          tokenAttention: tokenAttentionSummary(
-            off.token_attention.data,
-            c.meta.tokenLayout,
-            L,
-            Hh,
-          ),
-        };
-        await emit(record);
+        tensors = await clipTensors(ctx.options, entry, c.spec);
       } catch (error) {
-        if (signal?.aborted) throw error;
-        await emit(errorRecord(entry, clip, name, error));
+        if (ctx.options.signal?.aborted) throw error;
+        // The clip itself is unreadable: one record for the clip, not one per checkpoint.
+        await ctx.emit(errorRecord(entry, clip, null, error));
+        return;
       }
+      decoded.set(c.specKey, tensors);
     }
-  };
+    await evaluateCheckpoint(ctx, pool, clip, c, tensors);
+  }
+}
 
+/**
+ * Works through the pending clips in lanes, one worker pool (a worker per checkpoint) each;
+ * returns whether the run was cancelled. A cancelled clip is neither counted nor recorded.
+ */
+async function runLanes(
+  ctx: RunContext,
+  pools: WorkerPool[],
+  pending: readonly number[],
+  onClipDone: () => void,
+): Promise<boolean> {
+  const { signal } = ctx.options;
   let next = 0;
+  await Promise.all(
+    pools.map(async (pool) => {
+      while (next < pending.length && !signal?.aborted) {
+        const clip = pending[next++] as number;
+        try {
+          await evaluateClip(ctx, pool, clip);
+        } catch (error) {
+          if (signal?.aborted) return;
+          throw error;
+        }
+        onClipDone();
+      }
+    }),
+  );
+  return signal?.aborted ?? false;
+}
+
+/** Runs (or resumes) an evaluation. */
+export async function runBenchmark(options: BenchmarkOptions): Promise<BenchmarkOutcome> {
+  const started = performance.now();
+  const { plan, entries, checkpoints } = await planBenchmark(options);
+  const jobs = Math.max(1, Math.floor(options.jobs ?? 1));
+  const log = await openRecordLog(options.outDir, plan);
+  const { records } = log;
+
+  const shardIndices = shardClips(entries.length, plan.shard);
+  const finished = new FinishedClips(records);
+  const names = checkpoints.map((c) => c.meta.checkpoint.name);
+  const pending = shardIndices.filter((i) => !finished.clipDone(i, names));
+  const progress = new RunProgress(
+    started,
+    shardIndices.length,
+    shardIndices.length - pending.length,
+    records,
+  );
+  options.onProgress?.(progress.now());
+
+  const ctx: RunContext = {
+    options,
+    plan,
+    entries,
+    checkpoints,
+    finished,
+    emit: async (record) => {
+      records.push(record);
+      progress.recorded(record);
+      await log.append(record);
+      options.onRecord?.(record);
+    },
+  };
+  const pools = Array.from(
+    { length: Math.min(jobs, Math.max(1, pending.length)) },
+    () => new WorkerPool({ workerScript: options.workerScript }),
+  );
   let cancelled: boolean;
   let onnxruntimeVersion: string;
   try {
-    await Promise.all(
-      lanes.map(async (lane) => {
-        while (next < pending.length && !signal?.aborted) {
-          const clip = pending[next++] as number;
-          try {
-            await evaluateClip(lane, clip);
-          } catch (error) {
-            if (signal?.aborted) return;
-            throw error;
-          }
-          done++;
-          options.onProgress?.(progress());
-        }
-      }),
-    );
-    cancelled = signal?.aborted ?? false;
-    onnxruntimeVersion = lanes.map((l) => l.version()).find((v) => v !== undefined) ?? 'unknown';
+    cancelled = await runLanes(ctx, pools, pending, () => {
+      progress.clipDone();
+      options.onProgress?.(progress.now());
+    });
+    onnxruntimeVersion =
+      pools.map((p) => p.onnxruntimeVersion()).find((v) => v !== undefined) ?? 'unknown';
   } finally {
-    await Promise.all(lanes.map((l) => l.dispose()));
-    await closeFile?.();
+    await Promise.all(pools.map((p) => p.dispose()));
+    await log.close();
   }
   const sorted = sortRecords(records, names);
   const silent = new Set(sorted.filter((r) => r.ok && r.silenceUsed).map((r) => r.clip));
@@ -431,7 +522,7 @@ export async function runBenchmark(options: BenchmarkOptions): Promise<Benchmark
     records: sorted,
     entries,
     cancelled,
-    progress: progress(),
+    progress: progress.now(),
     metadata: checkpoints.map((c) => c.meta),
     clipsWithoutAudio: silent.size,
     onnxruntimeVersion,

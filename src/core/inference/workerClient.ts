@@ -1,11 +1,14 @@
 // The engine's side of one inference worker process: a typed request/response channel with a
 // bounded queue, cancellation (kill and replace), time limits and crash recovery. The worker runs
-// one request at a time; the rest wait here, where cancelling them costs nothing.
+// one request at a time; the rest wait here, where cancelling them costs nothing. A run whose
+// session the process does not hold yet (after a start or restart, or with new settings) opens it
+// first as a phase of its own, so the request's time limit never has to cover a session open.
 import { fork, type ChildProcess } from 'node:child_process';
 import type { ArControls } from '../../protocol/contract';
 import type { ExecutionProviderName, ProviderAttempt } from '../../protocol/executionProviders';
 import { ContractError } from '../contract/contractError';
 import { OnnxModelError } from '../onnx/modelProto';
+import { durationText } from '../../shared/durationText';
 import { InferenceError } from './inferenceError';
 import type {
   RunInputs,
@@ -30,8 +33,10 @@ export interface InferenceWorkerOptions {
   workerScript: string;
   /** Requests that may wait behind the running one; more are rejected with QUEUE_FULL. Default 8. */
   maxQueued?: number;
-  /** Time limit of one request once it runs (waiting excluded). Default 120 s. */
+  /** Time limit of one request once it runs (waiting and its session's open excluded). Default 120 s. */
   requestTimeoutMs?: number;
+  /** Time limit for opening a session (an `open`, or the open a run needs first). Default 120 s. */
+  openTimeoutMs?: number;
   /** Time limit for a new process to report ready. Default 30 s. */
   startTimeoutMs?: number;
   /** Extra environment variables for the process. */
@@ -59,9 +64,24 @@ interface Pending {
   onAbort: () => void;
   id?: number;
   timer?: NodeJS.Timeout;
+  /** Set while a run waits for the open of its session: what that open took. */
+  openMs?: number;
 }
 
 const STDERR_TAIL_CHARS = 4000;
+
+/** A time limit as text: milliseconds below a second ("300 ms"), else durationText ("2 min 0 s"). */
+export function limitText(ms: number): string {
+  return ms < 1000 ? `${Math.round(ms)} ms` : durationText(ms);
+}
+
+/** The TIMEOUT message of a request (`what`: "running the model") stopped at its limit. */
+export function timeoutMessage(what: string, limitMs: number): string {
+  return `The inference worker took longer than ${limitText(limitMs)} while ${what} and was stopped.`;
+}
+
+/** What identifies a session: a differing key costs at most an open the worker finds open. */
+const sessionKey = (settings: SessionSettings): string => JSON.stringify(settings);
 
 /** Rebuilds an error the worker serialised, as the class the engine's callers branch on. */
 function deserialize(error: SerializedError, stderrTail: string): Error {
@@ -106,6 +126,9 @@ export class InferenceWorker {
   private readonly maxQueued: number;
   private readonly requestTimeoutMs: number;
   private readonly startTimeoutMs: number;
+  private readonly openTimeoutMs: number;
+  /** The session the current process holds, as far as its replies tell. */
+  private openSession: string | undefined;
   /** Processes started so far (a crash or cancel makes the next request start another). */
   starts = 0;
   /** The onnxruntime-node version the process reported when it started. */
@@ -115,6 +138,7 @@ export class InferenceWorker {
     this.maxQueued = Math.max(0, Math.floor(options.maxQueued ?? 8));
     this.requestTimeoutMs = Math.max(1, options.requestTimeoutMs ?? 120_000);
     this.startTimeoutMs = Math.max(1, options.startTimeoutMs ?? 30_000);
+    this.openTimeoutMs = Math.max(1, options.openTimeoutMs ?? 120_000);
   }
 
   /** The current process's id, when one is running. */
@@ -221,18 +245,10 @@ export class InferenceWorker {
     this.started()
       .then((child) => {
         if (this.active !== pending) return; // cancelled while the process started
-        pending.id = this.nextId++;
-        pending.timer = setTimeout(
-          () =>
-            this.cancel(
-              pending,
-              'TIMEOUT',
-              `The inference worker took longer than ${(this.requestTimeoutMs / 1000).toFixed(0)} s ` +
-                `while ${pending.what} and was stopped.`,
-            ),
-          this.requestTimeoutMs,
-        );
-        child.send({ ...pending.body, id: pending.id });
+        const { body } = pending;
+        if (body.type === 'run' && sessionKey(body.settings) !== this.openSession) {
+          this.send(child, pending, { type: 'open', settings: body.settings }, 'opening the model');
+        } else this.send(child, pending, body, pending.what);
       })
       .catch((error: unknown) => {
         if (this.active !== pending) return;
@@ -240,6 +256,18 @@ export class InferenceWorker {
         this.settle(pending, undefined, error);
         this.pump();
       });
+  }
+
+  /** Sends the active request (or the open its run needs first) under that phase's time limit. */
+  private send(child: ChildProcess, pending: Pending, body: RequestBody, what: string): void {
+    const limitMs = body.type === 'open' ? this.openTimeoutMs : this.requestTimeoutMs;
+    pending.id = this.nextId++;
+    clearTimeout(pending.timer);
+    pending.timer = setTimeout(
+      () => this.cancel(pending, 'TIMEOUT', timeoutMessage(what, limitMs)),
+      limitMs,
+    );
+    child.send({ ...body, id: pending.id });
   }
 
   /** The running process, started (and waited for) when there is none. */
@@ -265,7 +293,7 @@ export class InferenceWorker {
         reject(
           new InferenceError(
             'WORKER_CRASHED',
-            `The inference worker did not start within ${(this.startTimeoutMs / 1000).toFixed(0)} s.${tailSummary(this.stderrTail)}`,
+            `The inference worker did not start within ${limitText(this.startTimeoutMs)}.${tailSummary(this.stderrTail)}`,
             [],
             this.stderrTail,
           ),
@@ -325,10 +353,22 @@ export class InferenceWorker {
   private onResponse(message: WorkerResponse): void {
     const pending = this.active;
     if (pending === undefined || !('id' in message) || message.id !== pending.id) return;
+    const { body } = pending;
+    if (message.type === 'failed') this.openSession = undefined;
+    else if (body.type === 'open' || body.type === 'run')
+      this.openSession = sessionKey(body.settings);
+    if (body.type === 'run' && message.type === 'opened' && this.child !== undefined) {
+      pending.openMs = message.session.openMs; // the run's own phase follows
+      this.send(this.child, pending, body, pending.what);
+      return;
+    }
     this.active = undefined;
     if (message.type === 'failed')
       this.settle(pending, undefined, deserialize(message.error, this.stderrTail));
-    else this.settle(pending, message);
+    else if (message.type === 'ran' && pending.openMs !== undefined) {
+      const openMs = message.session.openMs + pending.openMs;
+      this.settle(pending, { ...message, session: { ...message.session, openMs } });
+    } else this.settle(pending, message);
     this.pump();
   }
 
@@ -377,6 +417,7 @@ export class InferenceWorker {
   private detach(): void {
     this.child = undefined;
     this.ready = undefined;
+    this.openSession = undefined;
   }
 
   private settle(pending: Pending, response: WorkerResponse | undefined, error?: unknown): void {

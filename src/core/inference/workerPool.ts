@@ -1,6 +1,7 @@
 // One long-lived inference worker per checkpoint, sharing the machine's cores: each session gets
 // max(1, ⌊cores ÷ workers⌋) intra-op threads (a worker whose share changed reopens its session
-// on its next request, because the thread count is part of its session settings).
+// on its next request, because the thread count is part of its session settings). The engine
+// keeps one pool; an evaluation keeps one per lane and fixes its own thread count.
 import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 import { InferenceWorker, type InferenceWorkerOptions } from './workerClient';
@@ -39,6 +40,12 @@ export class WorkerPool {
   /** Intra-op threads each session should use now. */
   intraOpThreads(): number {
     return intraOpThreadsFor(this.cores, this.workers.size);
+  }
+
+  /** The onnxruntime-node version a started worker reported (undefined before any started). */
+  onnxruntimeVersion(): string | undefined {
+    return [...this.workers.values()].find((w) => w.onnxruntimeVersion !== undefined)
+      ?.onnxruntimeVersion;
   }
 
   /** Shuts down and forgets one checkpoint's worker (e.g. when its panel closes). */
