@@ -1,13 +1,17 @@
 // The AnalysisResult: everything one analysis of one clip with one checkpoint produced, as plain
 // JSON. The CLI writes it, the extension's panels draw it, and a saved file renders without the
 // clip or the model. Versioned: readers accept `ANALYSIS_SCHEMA_VERSION` and reject the others
-// with a message (analysisResultReader.ts).
-import type { ArControls, ContractMetadata, Modality, RatioKindName } from './contract';
-import type {
-  ExecutionProviderChoice,
-  ExecutionProviderName,
-  ProviderAttempt,
+// with a message (analysisResultReader.ts). The tensors are checked by shape against the saved
+// metadata in one loop each (`numberArray`), never a schema per number: a real model's result
+// holds millions.
+import * as v from 'valibot';
+import { ArControlsSchema, ContractMetadataSchema } from './contract';
+import {
+  ExecutionProviderChoiceSchema,
+  ExecutionProviderNameSchema,
+  ProviderAttemptSchema,
 } from './executionProviders';
+import { numberArray } from './issues';
 
 /** The schema version this code writes and reads. Bump on any incompatible change. */
 export const ANALYSIS_SCHEMA_VERSION = 1;
@@ -16,242 +20,373 @@ export const ANALYSIS_SCHEMA_VERSION = 1;
 export const ANALYSIS_RESULT_KIND = 'mosear-lens/analysis';
 
 /** Head-averaged attention shares of the answer query at one layer (the paper's UAP). */
-export interface LayerUap {
+export const LayerUapSchema = v.object({
   /** Whole-row shares: the head-averaged mass on each modality (visual + audio + text = 1). */
-  visual: number;
-  audio: number;
-  text: number;
+  visual: v.number(),
+  audio: v.number(),
+  text: v.number(),
   /** A+V-normalised: visual / (visual + audio) of the head-averaged masses (text left out). */
-  visualOfAV: number;
+  visualOfAV: v.number(),
   /** A+V-normalised: audio / (visual + audio); visualOfAV + audioOfAV = 1. */
-  audioOfAV: number;
-}
+  audioOfAV: v.number(),
+});
+export type LayerUap = v.InferOutput<typeof LayerUapSchema>;
+
+const layerRatioEntries = {
+  /** Layer statistic r(ΣA, ΣV) over the layer's heads (summed masses). */
+  statistic: v.number(),
+  /** Head statistics sₕ = r(Aₕ, Vₕ). */
+  headStatistics: numberArray(1),
+  /** Mean of the head statistics. */
+  headMean: v.number(),
+};
 
 /** One layer's audio-vs-visual statistics of one ratio kind (CONTRACT.md §4). */
-export interface LayerRatioStatistics {
-  /** Layer statistic r(ΣA, ΣV) over the layer's heads (summed masses). */
-  statistic: number;
-  /** Head statistics sₕ = r(Aₕ, Vₕ). */
-  headStatistics: number[];
-  /** Mean of the head statistics. */
-  headMean: number;
-}
+export const LayerRatioStatisticsSchema = v.object(layerRatioEntries);
+export type LayerRatioStatistics = v.InferOutput<typeof LayerRatioStatisticsSchema>;
 
 /** How the flag rule decided one head. */
-export type HeadReason = 'forced-on' | 'forced-off' | 'automatic' | 'not-selected' | 'layer-off';
+export const HeadReasonSchema = v.picklist([
+  'forced-on',
+  'forced-off',
+  'automatic',
+  'not-selected',
+  'layer-off',
+]);
+export type HeadReason = v.InferOutput<typeof HeadReasonSchema>;
 
 /** Why each head of one layer was or was not flagged (what the threshold view draws). */
-export interface LayerDecision extends LayerRatioStatistics {
-  layer: number;
+export const LayerDecisionSchema = v.object({
+  ...layerRatioEntries,
+  layer: v.number(),
   /** ar_layers[l] > 0.5. */
-  enabled: boolean;
-  tau: number;
+  enabled: v.boolean(),
+  tau: v.number(),
   /** statistic > τ. */
-  triggered: boolean;
+  triggered: v.boolean(),
   /** (1 + margin) · mean: a head must exceed it. */
-  headThreshold: number;
+  headThreshold: v.number(),
   /** The AR flag of each head (mode 1). */
-  flags: boolean[];
-  reasons: HeadReason[];
-}
+  flags: v.array(v.boolean()),
+  reasons: v.array(HeadReasonSchema),
+});
+export type LayerDecision = v.InferOutput<typeof LayerDecisionSchema>;
 
 /** A key position read through the token layout. */
-export type TokenInfo =
-  | {
-      index: number;
-      modality: Extract<Modality, 'visual'>;
-      /** Grid position: token = start + (frame·rows + row)·cols + col. */
-      frame: number;
-      row: number;
-      col: number;
-      /** The clip time the frame was decoded at. */
-      frameTimeSeconds: number;
-    }
-  | {
-      index: number;
-      modality: Extract<Modality, 'audio'>;
-      /** Which audio token (0 for the single-token checkpoints). */
-      audioToken: number;
-      /** The clip time span the token covers (the audio window split evenly over the tokens). */
-      startSeconds: number;
-      endSeconds: number;
-    }
-  | {
-      index: number;
-      modality: Extract<Modality, 'text'>;
-      /** Which text position (0 = the first prompt token). */
-      textToken: number;
-      /** The prompt id fed at this position, or null when the prompt is shorter than the segment. */
-      id: number | null;
-      /** The id's vocabulary entry ("?" when unknown). */
-      text: string;
-    };
+export const TokenInfoSchema = v.variant('modality', [
+  v.object({
+    index: v.number(),
+    modality: v.literal('visual'),
+    /** Grid position: token = start + (frame·rows + row)·cols + col. */
+    frame: v.number(),
+    row: v.number(),
+    col: v.number(),
+    /** The clip time the frame was decoded at. */
+    frameTimeSeconds: v.number(),
+  }),
+  v.object({
+    index: v.number(),
+    modality: v.literal('audio'),
+    /** Which audio token (0 for the single-token checkpoints). */
+    audioToken: v.number(),
+    /** The clip time span the token covers (the audio window split evenly over the tokens). */
+    startSeconds: v.number(),
+    endSeconds: v.number(),
+  }),
+  v.object({
+    index: v.number(),
+    modality: v.literal('text'),
+    /** Which text position (0 = the first prompt token). */
+    textToken: v.number(),
+    /** The prompt id fed at this position, or null when the prompt is shorter than the segment. */
+    id: v.nullable(v.number()),
+    /** The id's vocabulary entry ("?" when unknown). */
+    text: v.string(),
+  }),
+]);
+export type TokenInfo = v.InferOutput<typeof TokenInfoSchema>;
 
 /** What the model predicted in one run. */
-export interface Prediction {
-  index: number;
-  label: string;
-  probability: number;
-}
+export const PredictionSchema = v.object({
+  index: v.number(),
+  label: v.string(),
+  probability: v.number(),
+});
+export type Prediction = v.InferOutput<typeof PredictionSchema>;
 
 /** One session run (with its controls) and the analysis of its outputs. */
-export interface RunAnalysis {
-  controls: ArControls;
-  logits: number[];
+export const RunAnalysisSchema = v.object({
+  controls: ArControlsSchema,
+  logits: numberArray(1),
   /** softmax(logits), in label order. */
-  probabilities: number[];
-  prediction: Prediction;
+  probabilities: numberArray(1),
+  prediction: PredictionSchema,
   /** [L][Hh][3]: (visual, audio, text) mass of the answer query before each layer's intervention. */
-  modalityMass: number[][][];
+  modalityMass: numberArray(3),
   /** [L][Hh][3]: the same after the intervention. */
-  modalityMassAfter: number[][][];
+  modalityMassAfter: numberArray(3),
   /** [L][Hh]: the graph's `ar_flags`. */
-  arFlags: number[][];
+  arFlags: numberArray(2),
   /** [L][Hh][N]: the answer query's attention over the keys, before / after intervention. */
-  tokenAttentionBefore: number[][][];
-  tokenAttention: number[][][];
+  tokenAttentionBefore: numberArray(3),
+  tokenAttention: numberArray(3),
   /** UAP per layer from `modalityMass` (before) and `modalityMassAfter`. */
-  uapBefore: LayerUap[];
-  uapAfter: LayerUap[];
+  uapBefore: v.array(LayerUapSchema),
+  uapAfter: v.array(LayerUapSchema),
   /** Every ratio kind's statistics from `modalityMass` (what detection sees), per layer. */
-  ratioStatistics: Record<RatioKindName, LayerRatioStatistics[]>;
+  ratioStatistics: v.object({
+    raw: v.array(LayerRatioStatisticsSchema),
+    density: v.array(LayerRatioStatisticsSchema),
+    share: v.array(LayerRatioStatisticsSchema),
+  }),
   /** The TypeScript flag rule applied to `modalityMass` with `controls`. */
-  flagDecisions: LayerDecision[];
+  flagDecisions: v.array(LayerDecisionSchema),
   /** MoSE's λ per layer; null for checkpoints without MoSE. */
-  moseGate: number[] | null;
-}
+  moseGate: v.nullable(numberArray(1)),
+});
+export type RunAnalysis = v.InferOutput<typeof RunAnalysisSchema>;
 
 /** A head where the graph's `ar_flags` and the TypeScript rule disagree. */
-export interface FlagMismatch {
-  layer: number;
-  head: number;
-  graph: number;
-  rule: number;
+export const FlagMismatchSchema = v.object({
+  layer: v.number(),
+  head: v.number(),
+  graph: v.number(),
+  rule: v.number(),
   /** The layer or head statistic lies within float32 rounding of its threshold. */
-  nearThreshold: boolean;
-}
+  nearThreshold: v.boolean(),
+});
+export type FlagMismatch = v.InferOutput<typeof FlagMismatchSchema>;
 
 /** The TypeScript flag rule re-derived from the intervention run's masses, against the graph. */
-export interface FlagCheck {
+export const FlagCheckSchema = v.object({
   /** Heads compared (L·Hh). */
-  heads: number;
-  mismatches: FlagMismatch[];
+  heads: v.number(),
+  mismatches: v.array(FlagMismatchSchema),
   /** No mismatch at all. */
-  agree: boolean;
+  agree: v.boolean(),
   /** Every mismatch (if any) is explained by float32 rounding at a threshold. */
-  agreeBeyondRounding: boolean;
-}
+  agreeBeyondRounding: v.boolean(),
+});
+export type FlagCheck = v.InferOutput<typeof FlagCheckSchema>;
 
 /** The clip and how it was decoded. */
-export interface ClipInfo {
-  path: string;
-  name: string;
-  sizeBytes: number;
-  modifiedMs: number;
+export const ClipInfoSchema = v.object({
+  path: v.string(),
+  name: v.string(),
+  sizeBytes: v.number(),
+  modifiedMs: v.number(),
   /** ffmpeg's container name. */
-  container: string;
-  durationSeconds: number;
-  durationSource: 'video-stream' | 'format';
-  video: {
-    codec: string;
-    width: number;
-    height: number;
-    displayWidth: number;
-    displayHeight: number;
-    rotationDegrees: 0 | 90 | 180 | 270;
-    frameRateHz: number | null;
-  };
+  container: v.string(),
+  durationSeconds: v.number(),
+  durationSource: v.picklist(['video-stream', 'format']),
+  video: v.object({
+    codec: v.string(),
+    width: v.number(),
+    height: v.number(),
+    displayWidth: v.number(),
+    displayHeight: v.number(),
+    rotationDegrees: v.picklist([0, 90, 180, 270]),
+    frameRateHz: v.nullable(v.number()),
+  }),
   /** The first audio stream, or null when the clip has none. */
-  audio: { codec: string; sampleRateHz: number | null; channels: number | null } | null;
+  audio: v.nullable(
+    v.object({
+      codec: v.string(),
+      sampleRateHz: v.nullable(v.number()),
+      channels: v.nullable(v.number()),
+    }),
+  ),
   /** The file has an audio stream. */
-  hasAudio: boolean;
+  hasAudio: v.boolean(),
   /** No audio stream, and the model (audio optional) was fed silence instead. */
-  silenceUsed: boolean;
+  silenceUsed: v.boolean(),
   /** tᵢ, the time each frame was decoded at. */
-  frameTimesSeconds: number[];
+  frameTimesSeconds: numberArray(1),
   /** Per frame: the decode spec's past-the-end rule supplied it. */
-  frameFromTail: boolean[];
-  audioWindow: { startSeconds: number; seconds: number; sampleRateHz: number; samples: number };
-  decoder: { backend: 'system' | 'wasm'; spec: string };
-}
+  frameFromTail: v.array(v.boolean()),
+  audioWindow: v.object({
+    startSeconds: v.number(),
+    seconds: v.number(),
+    sampleRateHz: v.number(),
+    samples: v.number(),
+  }),
+  decoder: v.object({ backend: v.picklist(['system', 'wasm']), spec: v.string() }),
+});
+export type ClipInfo = v.InferOutput<typeof ClipInfoSchema>;
 
 /** The checkpoint. */
-export interface ModelInfo {
-  path: string;
-  fileName: string;
-  sizeBytes: number;
-  modifiedMs: number;
+export const ModelInfoSchema = v.object({
+  path: v.string(),
+  fileName: v.string(),
+  sizeBytes: v.number(),
+  modifiedMs: v.number(),
   /** The contract metadata (labels, token layout, architecture, defaults …). */
-  metadata: ContractMetadata;
-}
+  metadata: ContractMetadataSchema,
+});
+export type ModelInfo = v.InferOutput<typeof ModelInfoSchema>;
 
 /** What the analysis was asked to do. */
-export interface AnalysisSettings {
+export const AnalysisSettingsSchema = v.object({
   /** The requested intervention (the baseline run uses the same with mode 0). */
-  controls: ArControls;
-  promptIds: number[];
-  executionProvider: ExecutionProviderChoice;
-  allowFallback: boolean;
-}
+  controls: ArControlsSchema,
+  promptIds: v.array(v.number()),
+  executionProvider: ExecutionProviderChoiceSchema,
+  allowFallback: v.boolean(),
+});
+export type AnalysisSettings = v.InferOutput<typeof AnalysisSettingsSchema>;
 
 /** Where the model ran. */
-export interface RuntimeInfo {
-  provider: ExecutionProviderName;
+export const RuntimeInfoSchema = v.object({
+  provider: ExecutionProviderNameSchema,
   /** Every provider tried, in order; the last one succeeded. */
-  attempts: ProviderAttempt[];
-  intraOpNumThreads: number;
-  graphOptimizationLevel: string;
-}
+  attempts: v.array(ProviderAttemptSchema),
+  intraOpNumThreads: v.number(),
+  graphOptimizationLevel: v.string(),
+});
+export type RuntimeInfo = v.InferOutput<typeof RuntimeInfoSchema>;
 
 /** A decoded frame as a small PNG, so a saved result renders without the clip. */
-export interface FrameThumbnail {
-  frame: number;
-  timeSeconds: number;
-  width: number;
-  height: number;
+export const FrameThumbnailSchema = v.object({
+  frame: v.number(),
+  timeSeconds: v.number(),
+  width: v.number(),
+  height: v.number(),
   /** `data:image/png;base64,…` */
-  dataUri: string;
-}
+  dataUri: v.string(),
+});
+export type FrameThumbnail = v.InferOutput<typeof FrameThumbnailSchema>;
 
 /** Wall-clock milliseconds per stage of this analysis. */
-export interface AnalysisTimings {
+export const AnalysisTimingsSchema = v.object({
   /**
    * Getting the clip's tensors: a full decode, or when `decodeCached` a cache lookup or the wait
    * for the same decode started by a concurrent analysis (a comparison's other subject).
    */
-  decodeMs: number;
-  decodeCached: boolean;
+  decodeMs: v.number(),
+  decodeCached: v.boolean(),
   /** Opening the session (0 when the worker's session was reused). */
-  sessionOpenMs: number;
+  sessionOpenMs: v.number(),
   /** Both runs through the worker, end to end (queueing and IPC included). */
-  inferenceMs: number;
+  inferenceMs: v.number(),
   /** Each `session.run` as timed inside the worker. */
-  sessionRunMs: number[];
+  sessionRunMs: numberArray(1),
   /** `session.run` calls this analysis made. */
-  sessionRuns: number;
+  sessionRuns: v.number(),
   /** The pure analysis and the result's assembly. */
-  analysisMs: number;
-  totalMs: number;
+  analysisMs: v.number(),
+  totalMs: v.number(),
+});
+export type AnalysisTimings = v.InferOutput<typeof AnalysisTimingsSchema>;
+
+/** A nested array's lengths, outermost first. */
+type Shape = readonly number[];
+
+/** Where a nested array's shape first differs from `dims` (path and message), or null. */
+function shapeIssue(value: unknown, dims: Shape): { path: number[]; message: string } | null {
+  const path: number[] = [];
+  const walk = (x: unknown, axis: number): string | null => {
+    if (axis === dims.length) return null;
+    if (!Array.isArray(x) || x.length !== dims[axis]) {
+      return `must be an array of ${dims[axis]} (shape [${dims.join(', ')}])`;
+    }
+    // The leaves were checked as numbers already (`numberArray`).
+    if (axis === dims.length - 1) return null;
+    for (let i = 0; i < x.length; i++) {
+      const message = walk(x[i], axis + 1);
+      if (message !== null) {
+        path.unshift(i);
+        return message;
+      }
+    }
+    return null;
+  };
+  const message = walk(value, 0);
+  return message === null ? null : { path, message };
+}
+
+/** Per run: each tensor's expected shape from L, Hh, N (key positions) and C (labels). */
+function runShapes(L: number, Hh: number, N: number, C: number): [string, Shape][] {
+  return [
+    ['logits', [C]],
+    ['probabilities', [C]],
+    ['modalityMass', [L, Hh, 3]],
+    ['modalityMassAfter', [L, Hh, 3]],
+    ['arFlags', [L, Hh]],
+    ['tokenAttentionBefore', [L, Hh, N]],
+    ['tokenAttention', [L, Hh, N]],
+    ['uapBefore', [L]],
+    ['uapAfter', [L]],
+    ['flagDecisions', [L]],
+    ['moseGate', [L]],
+  ];
 }
 
 /** One analysis: the clip, the model, the settings, both runs and their analysis. */
-export interface AnalysisResult {
-  kind: typeof ANALYSIS_RESULT_KIND;
-  schemaVersion: typeof ANALYSIS_SCHEMA_VERSION;
-  /** ISO 8601. */
-  createdAt: string;
-  tool: { name: string; version: string; onnxruntime: string };
-  clip: ClipInfo;
-  model: ModelInfo;
-  settings: AnalysisSettings;
-  runtime: RuntimeInfo;
-  /** The N key positions, in order. */
-  tokens: TokenInfo[];
-  /** The requested intervention's run (the same run as `baseline` when its mode is 0). */
-  intervention: RunAnalysis;
-  /** The `ar_mode` = 0 run: the model without intervention. */
-  baseline: RunAnalysis;
-  flagCheck: FlagCheck;
-  thumbnails: FrameThumbnail[];
-  timings: AnalysisTimings;
-}
+export const AnalysisResultSchema = v.pipe(
+  v.object({
+    kind: v.literal(ANALYSIS_RESULT_KIND),
+    schemaVersion: v.literal(ANALYSIS_SCHEMA_VERSION),
+    /** ISO 8601. */
+    createdAt: v.string(),
+    tool: v.object({ name: v.string(), version: v.string(), onnxruntime: v.string() }),
+    clip: ClipInfoSchema,
+    model: ModelInfoSchema,
+    settings: AnalysisSettingsSchema,
+    runtime: RuntimeInfoSchema,
+    /** The N key positions, in order. */
+    tokens: v.array(TokenInfoSchema),
+    /** The requested intervention's run (the same run as `baseline` when its mode is 0). */
+    intervention: RunAnalysisSchema,
+    /** The `ar_mode` = 0 run: the model without intervention. */
+    baseline: RunAnalysisSchema,
+    flagCheck: FlagCheckSchema,
+    thumbnails: v.array(FrameThumbnailSchema),
+    timings: AnalysisTimingsSchema,
+  }),
+  // The tensors' shapes follow the saved metadata, so a panel can index without guarding.
+  v.rawCheck(({ dataset, addIssue }) => {
+    if (!dataset.typed) return;
+    const result = dataset.value;
+    const { architecture, tokenLayout, labels } = result.model.metadata;
+    const N = tokenLayout.total;
+    const item = (input: unknown, key: string | number, value: unknown): v.IssuePathItem =>
+      typeof key === 'number'
+        ? { type: 'array', origin: 'value', input: input as unknown[], key, value }
+        : { type: 'object', origin: 'value', input: input as Record<string, unknown>, key, value };
+    if (result.tokens.length !== N) {
+      addIssue({
+        message: `must be an array of ${N} (the token layout's total)`,
+        path: [item(result, 'tokens', result.tokens)],
+      });
+      return;
+    }
+    const L = architecture.layers;
+    const shapes: [string, Shape][] = [
+      ...runShapes(L, architecture.heads, N, labels.length),
+      ...(['raw', 'density', 'share'] as const).map((k): [string, Shape] => [k, [L]]),
+    ];
+    for (const runKey of ['intervention', 'baseline'] as const) {
+      const run = result[runKey];
+      const tensors: Record<string, unknown> = { ...run, ...run.ratioStatistics };
+      for (const [key, dims] of shapes) {
+        const value = tensors[key];
+        if (key === 'moseGate' && value === null) continue;
+        const bad = shapeIssue(value, dims);
+        if (bad === null) continue;
+        const inRatio = key === 'raw' || key === 'density' || key === 'share';
+        let at: unknown = value;
+        const path: v.IssuePathItem[] = [item(result, runKey, run)];
+        if (inRatio) path.push(item(run, 'ratioStatistics', run.ratioStatistics));
+        path.push(item(inRatio ? run.ratioStatistics : run, key, at));
+        for (const i of bad.path) {
+          const next = (at as unknown[])[i];
+          path.push(item(at, i, next));
+          at = next;
+        }
+        addIssue({ message: bad.message, path: path as [v.IssuePathItem, ...v.IssuePathItem[]] });
+        return;
+      }
+    }
+  }),
+);
+export type AnalysisResult = v.InferOutput<typeof AnalysisResultSchema>;

@@ -1,39 +1,50 @@
 // The Compare panel's messages between the extension host and its webview. The same handshake as
 // the Analysis panel (`ready` → `init` with the whole state); runs, results and failures name
-// their subject. Exports, saves and errors are the Analysis panel's messages, validated by the
-// same parser (`parseWebviewMessage`), so both panels accept exactly the same files.
-import type { AnalysisResult } from './analysisResult';
-import { SUBJECT_KEYS, type ComparisonResult, type SubjectKey } from './comparisonResult';
-import type { ArControls } from './contract';
+// their subject. Exports, saves and errors are the Analysis panel's messages with the same
+// schemas, so both panels accept exactly the same files.
+import * as v from 'valibot';
+import { AnalysisResultSchema } from './analysisResult';
+import { ComparisonResultSchema, SubjectKeySchema, type SubjectKey } from './comparisonResult';
+import { UserControlsSchema } from './contract';
+import { parseOrThrow } from './issues';
 import {
-  InvalidMessageError,
-  parseWebviewMessage,
+  RequestIdSchema,
+  SHARED_WEBVIEW_MESSAGES,
+  SavedMessageSchema,
+  invalidMessage,
+  messageSchema,
   type AnalysisViewState,
-  type WebviewToHost,
 } from './panelMessages';
 
 /** Where a Compare panel's comparison comes from; saved in the webview state for revival. */
-export type CompareOrigin =
+export const CompareOriginSchema = v.variant('kind', [
   /** A clip run by two subjects (re-runs are possible while the clip and the models exist). */
-  | { kind: 'clip'; clipPath: string; models: Record<SubjectKey, string> }
+  v.object({
+    kind: v.literal('clip'),
+    clipPath: v.string(),
+    models: v.object({ a: v.string(), b: v.string() }),
+  }),
   /** A self-contained HTML report (read-only, no host). */
-  | { kind: 'report' };
+  v.object({ kind: v.literal('report') }),
+]);
+export type CompareOrigin = v.InferOutput<typeof CompareOriginSchema>;
 
 /** The Compare panel's full state, sent in reply to `ready`. */
-export interface CompareInit {
-  origin: CompareOrigin;
+export const CompareInitSchema = v.object({
+  origin: CompareOriginSchema,
   /** Null while the first comparison is still running. */
-  comparison: ComparisonResult | null;
-  canRun: boolean;
-  readOnlyReason: string | null;
-  debounceMs: number;
-}
+  comparison: v.nullable(ComparisonResultSchema),
+  canRun: v.boolean(),
+  readOnlyReason: v.nullable(v.string()),
+  debounceMs: v.number(),
+});
+export type CompareInit = v.InferOutput<typeof CompareInitSchema>;
 
 /** What the Compare webview keeps with `vscode.setState`. */
 export interface CompareViewState {
   origin: CompareOrigin;
   /** The comparison with the latest result of each subject. */
-  comparison: ComparisonResult | null;
+  comparison: CompareInit['comparison'];
   /** One set of controls drives both subjects. */
   linked: boolean;
   /** Each subject's Analysis view state (controls being edited, pickers). */
@@ -41,47 +52,55 @@ export interface CompareViewState {
 }
 
 /** Messages the Compare webview sends to the host. */
-export type CompareToHost =
+export const CompareToHostSchema = messageSchema([
+  /** The Analysis panel's messages of the same type. */
+  ...SHARED_WEBVIEW_MESSAGES,
+  /** Save the comparison as a file (the host asks where). */
+  v.object({ type: v.literal('saveResult'), requestId: RequestIdSchema }),
   /** Re-run one subject with these controls; only its latest `requestId` is answered. */
-  | { type: 'run'; subject: SubjectKey; requestId: number; controls: ArControls }
-  /** Everything else is the Analysis panel's message of the same type. */
-  | Extract<
-      WebviewToHost,
-      { type: 'ready' | 'exportFile' | 'saveResult' | 'exportReport' | 'webviewError' }
-    >;
+  v.object({
+    type: v.literal('run'),
+    subject: SubjectKeySchema,
+    requestId: RequestIdSchema,
+    controls: UserControlsSchema,
+  }),
+]);
+export type CompareToHost = v.InferOutput<typeof CompareToHostSchema>;
 
 /** Messages the host sends to the Compare webview. */
-export type HostToCompare =
+export const HostToCompareSchema = v.variant('type', [
   /** The full state (reply to `ready`, and when the host replaces the comparison). */
-  | { type: 'init'; init: CompareInit }
+  v.object({ type: v.literal('init'), init: CompareInitSchema }),
   /** The run for a subject's `requestId` started. */
-  | { type: 'runStarted'; subject: SubjectKey; requestId: number }
+  v.object({ type: v.literal('runStarted'), subject: SubjectKeySchema, requestId: v.number() }),
   /** A subject's latest run finished. */
-  | { type: 'runResult'; subject: SubjectKey; requestId: number; result: AnalysisResult }
+  v.object({
+    type: v.literal('runResult'),
+    subject: SubjectKeySchema,
+    requestId: v.number(),
+    result: AnalysisResultSchema,
+  }),
   /** A subject's latest run failed or was cancelled. */
-  | {
-      type: 'runFailed';
-      subject: SubjectKey;
-      requestId: number;
-      message: string;
-      cancelled: boolean;
-    }
+  v.object({
+    type: v.literal('runFailed'),
+    subject: SubjectKeySchema,
+    requestId: v.number(),
+    message: v.string(),
+    cancelled: v.boolean(),
+  }),
   /** An export or save finished: the path written, or null when the user cancelled. */
-  | { type: 'saved'; requestId: number; path: string | null; error: string | null };
+  SavedMessageSchema,
+]);
+export type HostToCompare = v.InferOutput<typeof HostToCompareSchema>;
 
-/** Validates a message from the Compare webview; throws InvalidMessageError otherwise. */
+/** Parses a message from the Compare webview; throws InvalidMessageError otherwise. */
 export function parseCompareMessage(raw: unknown): CompareToHost {
-  const subject = (raw as { subject?: unknown } | null)?.subject;
-  const message = parseWebviewMessage(raw);
-  switch (message.type) {
-    case 'run':
-      if (!(SUBJECT_KEYS as readonly unknown[]).includes(subject)) {
-        throw new InvalidMessageError('subject must be "a" or "b"');
-      }
-      return { ...message, subject: subject as SubjectKey };
-    case 'saveDefaults':
-      throw new InvalidMessageError('the Compare panel does not save workspace defaults');
-    default:
-      return message;
-  }
+  return parseOrThrow(CompareToHostSchema, raw, invalidMessage);
+}
+
+/** Parses the origin a Compare webview saved in its state (untrusted input). */
+export function parseCompareOrigin(value: unknown): CompareOrigin {
+  const parsed = v.safeParse(CompareOriginSchema, value);
+  if (parsed.success && parsed.output.kind === 'clip') return parsed.output;
+  throw new Error('the saved panel state has no clip and checkpoints to restore');
 }

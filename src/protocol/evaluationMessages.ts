@@ -2,55 +2,62 @@
 // Same shape as the Analysis panel's protocol (panelMessages.ts): the webview sends `ready`, the
 // host answers `init` with the whole state, and validates every incoming message with
 // `parseEvaluationMessage`. The same bundle runs in a self-contained HTML report, where `init`
-// comes from the embedded JSON. The summary type is the pure core's (type-only import: no code).
+// comes from the embedded JSON. Every message is a schema; the types are inferred from them.
+import * as v from 'valibot';
+import { BenchmarkSummarySchema } from './evaluationSummary';
+import { parseOrThrow } from './issues';
 import {
-  InvalidMessageError,
-  isRecord,
-  parseSharedMessage,
-  type ExportFile,
+  SHARED_WEBVIEW_MESSAGES,
+  SavedMessageSchema,
+  invalidMessage,
+  messageSchema,
 } from './panelMessages';
-import type { BenchmarkSummary } from './evaluationSummary';
 
 /** How far a benchmark run has got (the core's `BenchmarkProgress`). */
-export interface EvaluationProgress {
+export const EvaluationProgressSchema = v.object({
   /** Clips of this shard finished (resumed ones included). */
-  done: number;
-  total: number;
+  done: v.number(),
+  total: v.number(),
   /** Finished by an earlier run of the same evaluation and skipped. */
-  resumed: number;
+  resumed: v.number(),
   /** Clips with at least one error record. */
-  failed: number;
-  elapsedMs: number;
+  failed: v.number(),
+  elapsedMs: v.number(),
   /** Estimated time left from this run's pace; null before the first clip. */
-  etaMs: number | null;
-}
+  etaMs: v.nullable(v.number()),
+});
+export type EvaluationProgress = v.InferOutput<typeof EvaluationProgressSchema>;
 
 /** Where an Evaluate panel's data comes from; kept in the webview's state for revival. */
-export type EvaluationOrigin =
+export const EvaluationOriginSchema = v.variant('kind', [
   /** A run folder (plan.json + records.jsonl) the host reads and re-summarises. */
-  | { kind: 'run'; runDir: string }
+  v.object({ kind: v.literal('run'), runDir: v.string() }),
   /** A self-contained HTML report (read-only, no host). */
-  | { kind: 'report' };
+  v.object({ kind: v.literal('report') }),
+]);
+export type EvaluationOrigin = v.InferOutput<typeof EvaluationOriginSchema>;
 
 /** Whether the run is going on, and how it ended. */
-export type EvaluationStatus = 'running' | 'finished' | 'cancelled' | 'failed';
+export const EvaluationStatusSchema = v.picklist(['running', 'finished', 'cancelled', 'failed']);
+export type EvaluationStatus = v.InferOutput<typeof EvaluationStatusSchema>;
 
 /** The Evaluate panel's full state, sent in reply to `ready`. */
-export interface EvaluationInit {
-  origin: EvaluationOrigin;
+export const EvaluationInitSchema = v.object({
+  origin: EvaluationOriginSchema,
   /** The manifest's name, for the title and export file names. */
-  title: string;
+  title: v.string(),
   /** The run folder and why it is there (workspace `.mosear/eval`, global storage, chosen). */
-  runDirNote: string;
-  status: EvaluationStatus;
-  progress: EvaluationProgress | null;
+  runDirNote: v.string(),
+  status: EvaluationStatusSchema,
+  progress: v.nullable(EvaluationProgressSchema),
   /** The latest summary (partial while running); null before the first record. */
-  summary: BenchmarkSummary | null;
+  summary: v.nullable(BenchmarkSummarySchema),
   /** The failure that stopped the run (not a clip's error: those are in the summary). */
-  error: string | null;
+  error: v.nullable(v.string()),
   /** Whether clicking a flipped clip can open its Analysis panel. */
-  canOpenClips: boolean;
-}
+  canOpenClips: v.boolean(),
+});
+export type EvaluationInit = v.InferOutput<typeof EvaluationInitSchema>;
 
 /** What the Evaluate webview keeps with `setState` (the serializer reads `origin`). */
 export interface EvaluationViewState {
@@ -63,73 +70,62 @@ export interface EvaluationViewState {
   chartCheckpoint: string | null;
 }
 
+/** A checkpoint or setting name from the webview. */
+const shortName = v.pipe(
+  v.string('must be a non-empty string'),
+  v.minLength(1, 'must be a non-empty string'),
+  v.maxLength(500, 'must be at most 500 characters'),
+);
+
 /** Messages the Evaluate webview sends to the host. */
-export type EvaluationToHost =
-  /** The webview has loaded and wants its state. */
-  | { type: 'ready' }
+export const EvaluationToHostSchema = messageSchema([
+  ...SHARED_WEBVIEW_MESSAGES,
   /** Stop the run (records so far are kept; running the same evaluation again resumes). */
-  | { type: 'cancel' }
+  v.object({ type: v.literal('cancel') }),
   /** Open the Analysis panel of manifest clip `clip` with this checkpoint and setting's controls. */
-  | { type: 'openClip'; clip: number; checkpoint: string; setting: string }
-  /** Save a chart or table the webview produced (the host asks where). */
-  | { type: 'exportFile'; requestId: number; file: ExportFile }
-  /** Save a self-contained HTML report of the current summary (the host asks where). */
-  | { type: 'exportReport'; requestId: number }
-  /** Something failed inside the webview; the host logs it. */
-  | { type: 'webviewError'; message: string };
+  v.object({
+    type: v.literal('openClip'),
+    clip: v.pipe(
+      v.number('must be a non-negative integer'),
+      v.safeInteger('must be a non-negative integer'),
+      v.minValue(0, 'must be a non-negative integer'),
+    ),
+    checkpoint: shortName,
+    setting: shortName,
+  }),
+]);
+export type EvaluationToHost = v.InferOutput<typeof EvaluationToHostSchema>;
 
 /** Messages the host sends to the Evaluate webview. */
-export type HostToEvaluation =
+export const HostToEvaluationSchema = v.variant('type', [
   /** The full state (reply to `ready`, and when the host replaces the run). */
-  | { type: 'init'; init: EvaluationInit }
+  v.object({ type: v.literal('init'), init: EvaluationInitSchema }),
   /** Progress of the running evaluation, with a partial summary when records arrived since. */
-  | { type: 'progress'; progress: EvaluationProgress; summary: BenchmarkSummary | null }
+  v.object({
+    type: v.literal('progress'),
+    progress: EvaluationProgressSchema,
+    summary: v.nullable(BenchmarkSummarySchema),
+  }),
   /** The run ended: the final summary (null when none could be made) and any failure. */
-  | {
-      type: 'finished';
-      status: Exclude<EvaluationStatus, 'running'>;
-      summary: BenchmarkSummary | null;
-      error: string | null;
-    }
+  v.object({
+    type: v.literal('finished'),
+    status: v.picklist(['finished', 'cancelled', 'failed']),
+    summary: v.nullable(BenchmarkSummarySchema),
+    error: v.nullable(v.string()),
+  }),
   /** An export finished: the path written, or null when the user cancelled. */
-  | { type: 'saved'; requestId: number; path: string | null; error: string | null };
+  SavedMessageSchema,
+]);
+export type HostToEvaluation = v.InferOutput<typeof HostToEvaluationSchema>;
 
-function shortName(v: unknown, what: string): string {
-  if (typeof v !== 'string' || v.length === 0 || v.length > 500) {
-    throw new InvalidMessageError(`${what} must be a non-empty string`);
-  }
-  return v;
-}
-
-/** Validates a message from the Evaluate webview; throws InvalidMessageError otherwise. */
+/** Parses a message from the Evaluate webview; throws InvalidMessageError otherwise. */
 export function parseEvaluationMessage(raw: unknown): EvaluationToHost {
-  if (!isRecord(raw)) throw new InvalidMessageError('message must be an object');
-  const shared = parseSharedMessage(raw);
-  if (shared !== undefined) return shared;
-  switch (raw['type']) {
-    case 'cancel':
-      return { type: 'cancel' };
-    case 'openClip': {
-      const clip = raw['clip'];
-      if (typeof clip !== 'number' || !Number.isSafeInteger(clip) || clip < 0) {
-        throw new InvalidMessageError('clip must be a non-negative integer');
-      }
-      return {
-        type: 'openClip',
-        clip,
-        checkpoint: shortName(raw['checkpoint'], 'checkpoint'),
-        setting: shortName(raw['setting'], 'setting'),
-      };
-    }
-    default:
-      throw new InvalidMessageError(`unknown message type ${JSON.stringify(raw['type'])}`);
-  }
+  return parseOrThrow(EvaluationToHostSchema, raw, invalidMessage);
 }
 
-/** Checks the origin an Evaluate webview saved in its state (untrusted input). */
+/** Parses the origin an Evaluate webview saved in its state (untrusted input). */
 export function parseEvaluationOrigin(value: unknown): EvaluationOrigin {
-  if (isRecord(value) && value['kind'] === 'run' && typeof value['runDir'] === 'string') {
-    return { kind: 'run', runDir: value['runDir'] };
-  }
+  const parsed = v.safeParse(EvaluationOriginSchema, value);
+  if (parsed.success && parsed.output.kind === 'run') return parsed.output;
   throw new Error('the saved Evaluate panel state names no run folder');
 }

@@ -1,6 +1,8 @@
 // The summary of a benchmark evaluation (`summary.json` in a run folder, the Evaluate panel's data,
-// the HTML report's embedded data) and the per-clip attention figures it is built from.
-import type { LayerUap } from './analysisResult';
+// the HTML report's embedded data) and the per-clip attention figures it is built from. Scores of
+// empty groups are NaN in memory (null once written as JSON), so they are checked as `typeof`.
+import * as v from 'valibot';
+import { LayerUapSchema } from './analysisResult';
 
 /** The CA-MER subsets, in the order tables list them. */
 export const CA_MER_SUBSETS = ['consistent', 'audio-aligned', 'video-aligned'] as const;
@@ -8,27 +10,32 @@ export const CA_MER_SUBSETS = ['consistent', 'audio-aligned', 'video-aligned'] a
 /** A CA-MER subset name. */
 export type CaMerSubset = (typeof CA_MER_SUBSETS)[number];
 
+/** A number that may be NaN (an empty group's mean or score). */
+const numberOrNaN = v.custom<number>((x) => typeof x === 'number', 'must be a number or NaN');
+
 /** Accuracy and weighted F1 of one subset. */
-export interface SubsetScores {
+export const SubsetScoresSchema = v.object({
   /** Number of samples in the subset. */
-  count: number;
+  count: v.number(),
   /** Percentage 0–100 (NaN when the subset is empty). */
-  accuracy: number;
+  accuracy: numberOrNaN,
   /** Percentage 0–100 (NaN when the subset is empty). */
-  weightedF1: number;
-}
+  weightedF1: numberOrNaN,
+});
+export type SubsetScores = v.InferOutput<typeof SubsetScoresSchema>;
 
 /** Head-averaged per-token weights of one layer, summarised by modality. */
-export interface LayerTokenAttention {
+export const LayerTokenAttentionSchema = v.object({
   /** Mean weight per audio token (the audio token's weight when there is one); NaN without audio. */
-  audioToken: number;
+  audioToken: numberOrNaN,
   /** Mean weight per visual token; NaN without visual tokens. */
-  visualTokenMean: number;
+  visualTokenMean: numberOrNaN,
   /** The largest visual token weight; NaN without visual tokens. */
-  visualTokenMax: number;
+  visualTokenMax: numberOrNaN,
   /** Mean weight per text token; NaN without text tokens. */
-  textTokenMean: number;
-}
+  textTokenMean: numberOrNaN,
+});
+export type LayerTokenAttention = v.InferOutput<typeof LayerTokenAttentionSchema>;
 
 /** The numeric fields of `LayerTokenAttention`, for averaging and tables. */
 export const LAYER_TOKEN_ATTENTION_KEYS = [
@@ -38,81 +45,100 @@ export const LAYER_TOKEN_ATTENTION_KEYS = [
   'textTokenMean',
 ] as const;
 
-/** A per-layer average over a group of clips. */
+/** A per-layer average over a group of clips (`layers` empty when count is 0). */
 export interface GroupMean<T> {
   count: number;
-  /** Empty when count is 0. */
   layers: T[];
 }
 
-/** Baseline attention figures of one subset, split by whether the baseline answered right. */
-export interface AnswerSplit {
-  wrong: { uap: GroupMean<LayerUap>; tokenAttention: GroupMean<LayerTokenAttention> };
-  right: { uap: GroupMean<LayerUap>; tokenAttention: GroupMean<LayerTokenAttention> };
+/** The schema of a `GroupMean` of `layer` items. */
+function groupMeanSchema<T>(layer: v.GenericSchema<T>) {
+  return v.object({ count: v.number(), layers: v.array(layer) });
 }
+
+const answerGroupSchema = v.object({
+  uap: groupMeanSchema(LayerUapSchema),
+  tokenAttention: groupMeanSchema(LayerTokenAttentionSchema),
+});
+
+/** Baseline attention figures of one subset, split by whether the baseline answered right. */
+export const AnswerSplitSchema = v.object({ wrong: answerGroupSchema, right: answerGroupSchema });
+export type AnswerSplit = v.InferOutput<typeof AnswerSplitSchema>;
 
 /** The parameter values of one sweep point (only the swept ones are set). */
-export interface SweepPoint {
-  tau?: number;
-  alpha?: number;
-}
+export const SweepPointSchema = v.object({
+  tau: v.exactOptional(v.number()),
+  alpha: v.exactOptional(v.number()),
+});
+export type SweepPoint = v.InferOutput<typeof SweepPointSchema>;
 
 /** A clip whose answer differs between `off` and a setting. */
-export interface FlipClip {
-  clip: number;
-  path: string;
-  subset: string | null;
-  label: number;
-  before: number;
-  after: number;
-  kind: 'wrong-to-right' | 'right-to-wrong' | 'wrong-to-wrong';
-}
+export const FlipClipSchema = v.object({
+  clip: v.number(),
+  path: v.string(),
+  subset: v.nullable(v.string()),
+  label: v.number(),
+  before: v.number(),
+  after: v.number(),
+  kind: v.picklist(['wrong-to-right', 'right-to-wrong', 'wrong-to-wrong']),
+});
+export type FlipClip = v.InferOutput<typeof FlipClipSchema>;
 
 /** One setting's figures for one checkpoint. */
-export interface SettingScores {
-  id: string;
-  title: string;
-  sweep: SweepPoint | null;
-  overall: SubsetScores;
+export const SettingScoresSchema = v.object({
+  id: v.string(),
+  title: v.string(),
+  sweep: v.nullable(SweepPointSchema),
+  overall: SubsetScoresSchema,
   /** Per subset named in the manifest (clips without one are only in `overall`). */
-  bySubset: Record<string, SubsetScores>;
+  bySubset: v.record(v.string(), SubsetScoresSchema),
   /** Audio-aligned minus video-aligned accuracy (points); null without both subsets. */
-  gap: number | null;
-  meanFlaggedHeads: number;
+  gap: v.nullable(numberOrNaN),
+  meanFlaggedHeads: numberOrNaN,
   /** Rows = truth, columns = prediction. */
-  confusion: number[][];
+  confusion: v.array(v.array(v.number())),
   /** Against `off`; empty for `off` itself. */
-  flips: FlipClip[];
-}
+  flips: v.array(FlipClipSchema),
+});
+export type SettingScores = v.InferOutput<typeof SettingScoresSchema>;
 
 /** One checkpoint's figures. */
-export interface CheckpointEvaluation {
-  name: string;
-  fileName: string;
+export const CheckpointEvaluationSchema = v.object({
+  name: v.string(),
+  fileName: v.string(),
   /** Clips with a result for this checkpoint. */
-  evaluated: number;
-  settings: SettingScores[];
+  evaluated: v.number(),
+  settings: v.array(SettingScoresSchema),
   /** The `off` run's attention by subset and answer (CA-MER subsets only); null otherwise. */
-  byAnswer: Record<CaMerSubset, AnswerSplit> | null;
-}
+  byAnswer: v.nullable(
+    v.object({
+      consistent: AnswerSplitSchema,
+      'audio-aligned': AnswerSplitSchema,
+      'video-aligned': AnswerSplitSchema,
+    }),
+  ),
+});
+export type CheckpointEvaluation = v.InferOutput<typeof CheckpointEvaluationSchema>;
 
 /** A clip (or a clip with one checkpoint) that could not be evaluated. */
-export interface FailedClip {
-  clip: number;
-  path: string;
-  checkpoint: string | null;
-  code: string;
-  message: string;
-}
+export const FailedClipSchema = v.object({
+  clip: v.number(),
+  path: v.string(),
+  checkpoint: v.nullable(v.string()),
+  code: v.string(),
+  message: v.string(),
+});
+export type FailedClip = v.InferOutput<typeof FailedClipSchema>;
 
 /** Everything an evaluation's tables, charts and reports show. */
-export interface BenchmarkSummary {
-  schema: 'mosear-lens-eval-summary/1';
-  manifest: string;
-  labels: string[];
+export const BenchmarkSummarySchema = v.object({
+  schema: v.literal('mosear-lens-eval-summary/1'),
+  manifest: v.string(),
+  labels: v.array(v.string()),
   /** Clips the run covered (its shard, or all of them after a merge). */
-  clips: number;
-  subsets: string[];
-  failed: FailedClip[];
-  checkpoints: CheckpointEvaluation[];
-}
+  clips: v.number(),
+  subsets: v.array(v.string()),
+  failed: v.array(FailedClipSchema),
+  checkpoints: v.array(CheckpointEvaluationSchema),
+});
+export type BenchmarkSummary = v.InferOutput<typeof BenchmarkSummarySchema>;

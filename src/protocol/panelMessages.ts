@@ -1,34 +1,40 @@
 // The Analysis panel's messages between the extension host and its webview, split by direction.
 // Every panel starts with `ready` from the webview; the host answers with `init` carrying the
 // panel's whole state. The host validates every incoming message with `parseWebviewMessage`
-// before acting on it (a webview is untrusted input). The same bundle also runs inside a
+// before acting on it (a webview is untrusted input): a parse by the messages' schema. The same
+// bundle also runs inside a
 // self-contained HTML report, where no host exists: `init` then comes from the embedded JSON.
-import type { AnalysisResult } from './analysisResult';
-import type { ArControls } from './contract';
+import * as v from 'valibot';
+import { AnalysisResultSchema, type AnalysisResult } from './analysisResult';
+import { ArControlsSchema, UserControlsSchema, type ArControls } from './contract';
+import { describeValue, isMissing, issuePath, parseOrThrow, type Issue } from './issues';
 
 /** Where a panel's result comes from; saved in the webview's state so a reload can revive it. */
-export type PanelOrigin =
+export const PanelOriginSchema = v.variant('kind', [
   /** A clip analysed with a checkpoint (re-runs are possible while both exist). */
-  | { kind: 'clip'; clipPath: string; modelPath: string }
+  v.object({ kind: v.literal('clip'), clipPath: v.string(), modelPath: v.string() }),
   /** A saved `*.mosear.json` result (read-only: no model run). */
-  | { kind: 'saved'; resultPath: string }
+  v.object({ kind: v.literal('saved'), resultPath: v.string() }),
   /** A self-contained HTML report (read-only, no host). */
-  | { kind: 'report' };
+  v.object({ kind: v.literal('report') }),
+]);
+export type PanelOrigin = v.InferOutput<typeof PanelOriginSchema>;
 
 /** The panel's full state, sent in reply to `ready`. */
-export interface PanelInit {
-  origin: PanelOrigin;
+export const PanelInitSchema = v.object({
+  origin: PanelOriginSchema,
   /** The result to draw; null while the first analysis is still running. */
-  result: AnalysisResult | null;
+  result: v.nullable(AnalysisResultSchema),
   /** Whether `run` requests are served (false for saved results, reports, Restricted Mode). */
-  canRun: boolean;
+  canRun: v.boolean(),
   /** Why runs are not possible, shown in the panel when `canRun` is false. */
-  readOnlyReason: string | null;
+  readOnlyReason: v.nullable(v.string()),
   /** Controls the user saved as workspace defaults (null: the checkpoint's defaults apply). */
-  workspaceDefaults: Partial<ArControls> | null;
+  workspaceDefaults: v.nullable(v.partial(ArControlsSchema)),
   /** Re-run debounce in ms for slider moves. */
-  debounceMs: number;
-}
+  debounceMs: v.number(),
+});
+export type PanelInit = v.InferOutput<typeof PanelInitSchema>;
 
 /** Columns the biased-heads table can be sorted by. */
 export type BiasedHeadSortKey =
@@ -59,142 +65,142 @@ export interface AnalysisViewState {
   tokenRun: 'before' | 'after';
 }
 
+/** Largest export the host accepts from a webview (base64 or text characters). */
+export const MAX_EXPORT_CHARS = 64 * 1024 * 1024;
+
+/** A request id: a non-negative integer. */
+export const RequestIdSchema = v.pipe(
+  v.number('must be a non-negative integer'),
+  v.safeInteger('must be a non-negative integer'),
+  v.minValue(0, 'must be a non-negative integer'),
+);
+
 /** A file the webview wants saved (charts as PNG, tables as CSV/JSON). */
-export interface ExportFile {
-  /** Suggested base name, e.g. "sample.uap.png" (a bare name: no path separators). */
-  fileName: string;
-  format: 'png' | 'csv' | 'json';
-  /** base64 for png, utf8 text otherwise. */
-  encoding: 'base64' | 'utf8';
-  data: string;
+export const ExportFileSchema = v.pipe(
+  v.object({
+    /** Suggested base name, e.g. "sample.uap.png" (a bare name: no path separators). */
+    fileName: v.pipe(
+      v.string('must be a bare file name'),
+      v.check(
+        (name) =>
+          name.length > 0 &&
+          name.length <= 200 &&
+          !/[/\\\0]/.test(name) &&
+          name !== '.' &&
+          name !== '..',
+        'must be a bare file name',
+      ),
+    ),
+    format: v.picklist(['png', 'csv', 'json'], 'must be png, csv or json'),
+    /** base64 for png, utf8 text otherwise. */
+    encoding: v.picklist(['base64', 'utf8'], 'must be base64 or utf8'),
+    data: v.pipe(
+      v.string('must be a string within the export size limit'),
+      v.maxLength(MAX_EXPORT_CHARS, 'must be a string within the export size limit'),
+    ),
+  }),
+  v.check(
+    (file) => file.encoding === (file.format === 'png' ? 'base64' : 'utf8'),
+    'png exports must be base64, csv and json exports utf8',
+  ),
+  v.check(
+    (file) => file.encoding !== 'base64' || /^[A-Za-z0-9+/]*={0,2}$/.test(file.data),
+    'data is not base64',
+  ),
+);
+export type ExportFile = v.InferOutput<typeof ExportFileSchema>;
+
+/** A message the webview's code failed with, cut to 4000 characters for the log. */
+const webviewErrorText = v.pipe(
+  v.string(),
+  v.transform((text) => text.slice(0, 4000)),
+);
+
+/** Messages every MoSEAR webview sends (the handshake, exports, its own errors). */
+export const SHARED_WEBVIEW_MESSAGES = [
+  /** The webview has loaded and wants its state. */
+  v.object({ type: v.literal('ready') }),
+  /** Save a chart or table the webview produced (the host asks where). */
+  v.object({ type: v.literal('exportFile'), requestId: RequestIdSchema, file: ExportFileSchema }),
+  /** Save a self-contained HTML report of the current result (the host asks where). */
+  v.object({ type: v.literal('exportReport'), requestId: RequestIdSchema }),
+  /** Something failed inside the webview; the host logs it. */
+  v.object({ type: v.literal('webviewError'), message: webviewErrorText }),
+] as const;
+
+/** The type names of `sharedWebviewMessages`. */
+const SHARED_TYPES: readonly unknown[] = ['ready', 'exportFile', 'exportReport', 'webviewError'];
+
+/** The message every webview sends; an unknown `type` is named in the error. */
+export function messageSchema<const O extends v.VariantOptions<'type'>>(options: O) {
+  return v.variant('type', options, (issue) =>
+    isMissing(issue) || issue.path === undefined
+      ? 'must be an object with a type'
+      : `unknown message type ${describeValue(issue.input)}`,
+  );
 }
 
 /** Messages the webview sends to the host. */
-export type WebviewToHost =
-  /** The webview has loaded and wants its state. */
-  | { type: 'ready' }
+export const WebviewToHostSchema = messageSchema([
+  ...SHARED_WEBVIEW_MESSAGES,
   /** Re-run the model with these controls; only the latest `requestId` is answered with a result. */
-  | { type: 'run'; requestId: number; controls: ArControls }
+  v.object({ type: v.literal('run'), requestId: RequestIdSchema, controls: UserControlsSchema }),
   /** Save these controls as the workspace's AR defaults for this checkpoint family. */
-  | { type: 'saveDefaults'; controls: ArControls }
-  /** Save a chart or table the webview produced (the host asks where). */
-  | { type: 'exportFile'; requestId: number; file: ExportFile }
+  v.object({ type: v.literal('saveDefaults'), controls: UserControlsSchema }),
   /** Save the panel's current result as `<clip>.mosear.json` (the host asks where). */
-  | { type: 'saveResult'; requestId: number }
-  /** Save a self-contained HTML report of the current result (the host asks where). */
-  | { type: 'exportReport'; requestId: number }
-  /** Something failed inside the webview; the host logs it. */
-  | { type: 'webviewError'; message: string };
+  v.object({ type: v.literal('saveResult'), requestId: RequestIdSchema }),
+]);
+export type WebviewToHost = v.InferOutput<typeof WebviewToHostSchema>;
+
+/** An export or save finished: the path written, or null when the user cancelled. */
+export const SavedMessageSchema = v.object({
+  type: v.literal('saved'),
+  requestId: v.number(),
+  path: v.nullable(v.string()),
+  error: v.nullable(v.string()),
+});
 
 /** Messages the host sends to the webview. */
-export type HostToWebview =
+export const HostToWebviewSchema = v.variant('type', [
   /** The panel's full state (reply to `ready`, and after the host replaces the result). */
-  | { type: 'init'; init: PanelInit }
+  v.object({ type: v.literal('init'), init: PanelInitSchema }),
   /** The run for `requestId` started (earlier runs are being dropped). */
-  | { type: 'runStarted'; requestId: number }
+  v.object({ type: v.literal('runStarted'), requestId: v.number() }),
   /** The latest run finished. */
-  | { type: 'runResult'; requestId: number; result: AnalysisResult }
+  v.object({ type: v.literal('runResult'), requestId: v.number(), result: AnalysisResultSchema }),
   /** The latest run failed or was cancelled. */
-  | { type: 'runFailed'; requestId: number; message: string; cancelled: boolean }
-  /** An export or save finished: the path written, or null when the user cancelled. */
-  | { type: 'saved'; requestId: number; path: string | null; error: string | null };
-
-/** Largest export the host accepts from a webview (base64 or text characters). */
-export const MAX_EXPORT_CHARS = 64 * 1024 * 1024;
+  v.object({
+    type: v.literal('runFailed'),
+    requestId: v.number(),
+    message: v.string(),
+    cancelled: v.boolean(),
+  }),
+  SavedMessageSchema,
+]);
+export type HostToWebview = v.InferOutput<typeof HostToWebviewSchema>;
 
 /** Why a webview message was rejected. */
 export class InvalidMessageError extends Error {
   override readonly name = 'InvalidMessageError';
 }
 
-/** A plain object (not null, not an array). */
-export function isRecord(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
-/** A message's `requestId`, checked. */
-export function requestIdOf(m: Record<string, unknown>): number {
-  const id = m['requestId'];
-  if (typeof id !== 'number' || !Number.isSafeInteger(id) || id < 0) {
-    throw new InvalidMessageError('requestId must be a non-negative integer');
-  }
-  return id;
-}
-
-function finiteArray(v: unknown, what: string): number[] {
-  if (!Array.isArray(v) || !v.every((x) => typeof x === 'number' && Number.isFinite(x))) {
-    throw new InvalidMessageError(`${what} must be an array of finite numbers`);
-  }
-  return v as number[];
-}
-
-function finiteNumber(v: unknown, what: string): number {
-  if (typeof v !== 'number' || !Number.isFinite(v)) {
-    throw new InvalidMessageError(`${what} must be a finite number`);
-  }
-  return v;
+/** An InvalidMessageError naming the bad field ("file.fileName: must be a bare file name"). */
+export function invalidMessage(issue: Issue): InvalidMessageError {
+  const path = issuePath(issue);
+  return new InvalidMessageError(path === '' ? issue.message : `${path}: ${issue.message}`);
 }
 
 /**
  * Checks the shape of controls from a webview (types only; the host then validates them against
  * the checkpoint's metadata: lengths, ranges). Returns a fresh object without extra keys.
  */
-export function parseControlsShape(v: unknown): ArControls {
-  if (!isRecord(v)) throw new InvalidMessageError('controls must be an object');
-  const mode = v['mode'];
-  if (mode !== 0 && mode !== 1 && mode !== 2)
-    throw new InvalidMessageError('mode must be 0, 1 or 2');
-  const ratioKind = v['ratioKind'];
-  if (ratioKind !== 0 && ratioKind !== 1 && ratioKind !== 2) {
-    throw new InvalidMessageError('ratioKind must be 0, 1 or 2');
-  }
-  const overrides = v['headOverride'];
-  if (!Array.isArray(overrides)) throw new InvalidMessageError('headOverride must be an array');
-  const headOverride = overrides.map((row, l) => {
-    const values = finiteArray(row, `headOverride[${l}]`);
-    if (!values.every((x) => x === -1 || x === 0 || x === 1)) {
-      throw new InvalidMessageError(`headOverride[${l}] values must be -1, 0 or 1`);
-    }
-    return [...values];
-  });
-  return {
-    mode,
-    ratioKind,
-    tau: [...finiteArray(v['tau'], 'tau')],
-    headMargin: finiteNumber(v['headMargin'], 'headMargin'),
-    alpha: finiteNumber(v['alpha'], 'alpha'),
-    paiAlpha: finiteNumber(v['paiAlpha'], 'paiAlpha'),
-    layers: [...finiteArray(v['layers'], 'layers')],
-    headOverride,
-  };
+export function parseControlsShape(value: unknown): ArControls {
+  return parseOrThrow(UserControlsSchema, value, invalidMessage);
 }
 
 /** Checks a file a webview asks to save (bare name, known format, size limit). */
-export function parseExportFile(v: unknown): ExportFile {
-  if (!isRecord(v)) throw new InvalidMessageError('file must be an object');
-  const { fileName, format, encoding, data } = v;
-  if (
-    typeof fileName !== 'string' ||
-    fileName.length === 0 ||
-    fileName.length > 200 ||
-    /[/\\\0]/.test(fileName) ||
-    fileName === '.' ||
-    fileName === '..'
-  ) {
-    throw new InvalidMessageError('fileName must be a bare file name');
-  }
-  if (format !== 'png' && format !== 'csv' && format !== 'json') {
-    throw new InvalidMessageError('format must be png, csv or json');
-  }
-  const expected = format === 'png' ? 'base64' : 'utf8';
-  if (encoding !== expected) throw new InvalidMessageError(`${format} exports must be ${expected}`);
-  if (typeof data !== 'string' || data.length > MAX_EXPORT_CHARS) {
-    throw new InvalidMessageError('data must be a string within the export size limit');
-  }
-  if (expected === 'base64' && !/^[A-Za-z0-9+/]*={0,2}$/.test(data)) {
-    throw new InvalidMessageError('data is not base64');
-  }
-  return { fileName, format, encoding: expected, data };
+export function parseExportFile(value: unknown): ExportFile {
+  return parseOrThrow(ExportFileSchema, value, invalidMessage);
 }
 
 /** The messages every MoSEAR webview sends (the handshake, exports, its own errors). */
@@ -203,48 +209,26 @@ export type SharedWebviewMessage = Extract<
   { type: 'ready' | 'exportFile' | 'exportReport' | 'webviewError' }
 >;
 
-/** Validates a shared message; undefined when `raw` is of another type (throws when malformed). */
+const SharedWebviewMessageSchema = messageSchema([...SHARED_WEBVIEW_MESSAGES]);
+
+/** Parses a shared message; undefined when `raw` is of another type (throws when malformed). */
 export function parseSharedMessage(raw: Record<string, unknown>): SharedWebviewMessage | undefined {
-  switch (raw['type']) {
-    case 'ready':
-      return { type: 'ready' };
-    case 'exportFile':
-      return {
-        type: 'exportFile',
-        requestId: requestIdOf(raw),
-        file: parseExportFile(raw['file']),
-      };
-    case 'exportReport':
-      return { type: 'exportReport', requestId: requestIdOf(raw) };
-    case 'webviewError': {
-      const message = raw['message'];
-      if (typeof message !== 'string') throw new InvalidMessageError('message must be a string');
-      return { type: 'webviewError', message: message.slice(0, 4000) };
-    }
-    default:
-      return undefined;
-  }
+  if (!SHARED_TYPES.includes(raw['type'])) return undefined;
+  return parseOrThrow(SharedWebviewMessageSchema, raw, invalidMessage);
 }
 
-/** Validates a message from a webview; throws InvalidMessageError on anything unexpected. */
+/** Parses a message from a webview; throws InvalidMessageError on anything unexpected. */
 export function parseWebviewMessage(raw: unknown): WebviewToHost {
-  if (!isRecord(raw)) throw new InvalidMessageError('message must be an object');
-  const shared = parseSharedMessage(raw);
-  if (shared !== undefined) return shared;
-  switch (raw['type']) {
-    case 'run':
-      return {
-        type: 'run',
-        requestId: requestIdOf(raw),
-        controls: parseControlsShape(raw['controls']),
-      };
-    case 'saveDefaults':
-      return { type: 'saveDefaults', controls: parseControlsShape(raw['controls']) };
-    case 'saveResult':
-      return { type: 'saveResult', requestId: requestIdOf(raw) };
-    default:
-      throw new InvalidMessageError(`unknown message type ${JSON.stringify(raw['type'])}`);
+  return parseOrThrow(WebviewToHostSchema, raw, invalidMessage);
+}
+
+/** Parses the origin a webview saved in its state (untrusted input); a report cannot revive. */
+export function parsePanelOrigin(value: unknown): PanelOrigin {
+  const parsed = v.safeParse(PanelOriginSchema, value);
+  if (!parsed.success || parsed.output.kind === 'report') {
+    throw new Error('the saved panel state has no clip or result file to restore');
   }
+  return parsed.output;
 }
 
 /**

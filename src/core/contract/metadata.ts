@@ -1,42 +1,36 @@
-// Contract v1's `metadata_props` parsed and validated into ContractMetadata; every error names
-// the key and the member inside its JSON value.
+// Parses a model's `metadata_props` against contract v1: each key's JSON value by its schema
+// (protocol/modelMetadata.ts), then the checks that need numbers from several fields, then the
+// camelCase ContractMetadata. Errors name the key and the member inside its value.
+import type * as v from 'valibot';
 import type {
-  RATIO_KIND_NAMES,
-  ArDefaults,
-  ArMode,
-  Architecture,
-  AudioSpec,
-  CheckpointInfo,
   ContractMetadata,
-  DecodeSpec,
-  FrameSpec,
   Modality,
-  PromptSpec,
-  RatioKind,
   TauRange,
-  TauSweep,
   TokenLayout,
   TokenSegment,
 } from '../../protocol/contract';
-import { ContractError } from './contractError';
+import { describeValue, expectedFound, issuePath, parseOrThrow } from '../../protocol/issues';
 import {
-  arrayAt,
-  asArray,
-  asInteger,
-  asNumber,
-  asObject,
-  asString,
-  booleanAt,
-  enumAt,
-  fail,
-  integerAt,
-  member,
-  numberAt,
-  objectAt,
-  stringAt,
-  type JsonObject,
-} from './jsonFields';
+  AnswerPositionsJsonSchema,
+  ArDefaultsJsonSchema,
+  ArchitectureJsonSchema,
+  AudioJsonSchema,
+  CheckpointJsonSchema,
+  DecodeJsonSchema,
+  FramesJsonSchema,
+  LabelsJsonSchema,
+  PromptJsonSchema,
+  TauSweepJsonSchema,
+  TokenLayoutJsonSchema,
+  type TokenSegmentJson,
+} from '../../protocol/modelMetadata';
+import { ContractError } from './contractError';
 import { CONTRACT_VERSION, type METADATA_KEYS } from './names';
+
+/** Throws a ContractError "`path`: expected `expected`, found `found`". */
+function fail(path: string, expected: string, found: unknown): never {
+  throw new ContractError(`${path}: expected ${expected}, found ${describeValue(found)}`);
+}
 
 /**
  * Parses and validates a model's `metadata_props` against contract v1. Errors name the key (and
@@ -54,57 +48,122 @@ export function parseContractMetadata(props: ReadonlyMap<string, string>): Contr
       `mosear.contract: unsupported contract version "${version}" (this engine knows "${CONTRACT_VERSION}")`,
     );
   }
-  const json = (key: (typeof METADATA_KEYS)[number]): { value: unknown; path: string } => {
+  const read = <const S extends v.GenericSchema>(
+    key: (typeof METADATA_KEYS)[number],
+    schema: S,
+  ): v.InferOutput<S> => {
     const text = props.get(key);
     if (text === undefined) throw new ContractError(`metadata key "${key}" is missing`);
+    let value: unknown;
     try {
-      return { value: JSON.parse(text) as unknown, path: key };
+      value = JSON.parse(text);
     } catch (error) {
       throw new ContractError(`${key}: not valid JSON (${(error as Error).message})`);
     }
-  };
-  const root = (key: (typeof METADATA_KEYS)[number]): JsonObject => {
-    const { value, path } = json(key);
-    return asObject(value, path);
+    return parseOrThrow(
+      schema,
+      value,
+      (issue) => new ContractError(`${issuePath(issue, key)}: ${issue.message}`),
+      expectedFound,
+    );
   };
 
-  const architecture = parseArchitecture(root('mosear.architecture'));
-  const labelsJson = json('mosear.labels');
-  const labels = asArray(labelsJson.value, labelsJson.path, nonEmptyString, { atLeast: 2 });
-  requireUnique(labels, labelsJson.path);
-  const tokenLayout = parseTokenLayout(root('mosear.token_layout'));
-  const answerJson = json('mosear.answer_positions');
-  const answerPositions = asArray(
-    answerJson.value,
-    answerJson.path,
-    (v, p) => {
-      const position = asInteger(v, p);
-      if (position >= tokenLayout.total) fail(p, `a position < ${tokenLayout.total}`, v);
-      return position;
-    },
-    { atLeast: 1 },
-  );
-  const audio = parseAudio(root('mosear.audio'), tokenLayout);
+  const architecture = read('mosear.architecture', ArchitectureJsonSchema);
+  const labels = read('mosear.labels', LabelsJsonSchema);
+  requireUnique(labels, 'mosear.labels');
+  const tokenLayout = tokenLayoutOf(read('mosear.token_layout', TokenLayoutJsonSchema));
+  const answerPositions = read('mosear.answer_positions', AnswerPositionsJsonSchema);
+  answerPositions.forEach((position, i) => {
+    if (position >= tokenLayout.total) {
+      fail(`mosear.answer_positions[${i}]`, `a position < ${tokenLayout.total}`, position);
+    }
+  });
+  const audio = read('mosear.audio', AudioJsonSchema);
+  if (Math.abs(audio.sample_rate_hz * audio.window_seconds - audio.samples) >= 0.5) {
+    fail('mosear.audio.samples', 'sample_rate_hz · window_seconds', audio.samples);
+  }
+  const audioTokens = countTokens(tokenLayout, 'audio');
+  if (audio.tokens !== audioTokens) {
+    fail(
+      'mosear.audio.tokens',
+      `${audioTokens} (the audio positions in the token layout)`,
+      audio.tokens,
+    );
+  }
+  const checkpoint = read('mosear.checkpoint', CheckpointJsonSchema);
+  const frames = read('mosear.frames', FramesJsonSchema);
+  const prompt = read('mosear.prompt', PromptJsonSchema);
+  checkPrompt(prompt.vocab, prompt.default, prompt.default_ids);
+  const decode = read('mosear.decode', DecodeJsonSchema);
+  const defaults = read('mosear.ar_defaults', ArDefaultsJsonSchema);
+  for (const key of ['tau', 'layers'] as const) {
+    if (defaults[key].length !== architecture.layers) {
+      fail(
+        `mosear.ar_defaults.${key}`,
+        `an array of length ${architecture.layers}`,
+        `length ${defaults[key].length}`,
+      );
+    }
+  }
+  const sweep = read('mosear.tau_sweep', TauSweepJsonSchema);
+  for (const [kind, range] of Object.entries(sweep))
+    checkTauRange(range, `mosear.tau_sweep.${kind}`);
   return {
     contract: CONTRACT_VERSION,
-    checkpoint: parseCheckpoint(root('mosear.checkpoint')),
+    checkpoint: {
+      name: checkpoint.name,
+      description: checkpoint.description,
+      trainingData: checkpoint.training_data,
+      version: checkpoint.version,
+    },
     labels,
-    architecture,
+    architecture: {
+      family: architecture.family,
+      layers: architecture.layers,
+      heads: architecture.heads,
+      dModel: architecture.d_model,
+      adapter: architecture.adapter,
+      mose: architecture.mose,
+      loraRank: architecture.lora_rank,
+      moseEps: architecture.mose_eps,
+    },
     tokenLayout,
     answerPositions,
-    frames: parseFrames(root('mosear.frames')),
-    audio,
-    prompt: parsePrompt(root('mosear.prompt')),
-    decode: parseDecode(root('mosear.decode')),
-    arDefaults: parseArDefaults(root('mosear.ar_defaults'), architecture.layers),
-    tauSweep: parseTauSweep(root('mosear.tau_sweep')),
+    frames: {
+      count: frames.count,
+      height: frames.height,
+      width: frames.width,
+      dynamicCount: frames.dynamic_count,
+      channels: frames.channels,
+      range: [0, 1],
+    },
+    audio: {
+      sampleRateHz: audio.sample_rate_hz,
+      samples: audio.samples,
+      windowSeconds: audio.window_seconds,
+      optional: audio.optional,
+      tokens: audio.tokens,
+    },
+    prompt: { vocab: prompt.vocab, default: prompt.default, defaultIds: prompt.default_ids },
+    decode: {
+      spec: decode.spec,
+      frameTimes: decode.frame_times,
+      resize: decode.resize,
+      scaleFlags: decode.scale_flags,
+      audioWindow: decode.audio_window,
+      audioPad: decode.audio_pad,
+    },
+    arDefaults: {
+      mode: defaults.mode,
+      ratioKind: defaults.ratio_kind,
+      tau: defaults.tau,
+      headMargin: defaults.head_margin,
+      alpha: defaults.alpha,
+      paiAlpha: defaults.pai_alpha,
+      layers: defaults.layers,
+    },
+    tauSweep: sweep,
   };
-}
-
-function nonEmptyString(value: unknown, path: string): string {
-  const text = asString(value, path);
-  if (text.length === 0) fail(path, 'a non-empty string', value);
-  return text;
 }
 
 function requireUnique(values: string[], path: string): void {
@@ -115,187 +174,70 @@ function requireUnique(values: string[], path: string): void {
   }
 }
 
-function parseCheckpoint(o: JsonObject): CheckpointInfo {
-  return {
-    name: stringAt(o, 'name'),
-    description: stringAt(o, 'description'),
-    trainingData: stringAt(o, 'training_data'),
-    version: stringAt(o, 'version'),
-  };
-}
-
-function parseArchitecture(o: JsonObject): Architecture {
-  const eps = member(o, 'mose_eps');
-  return {
-    family: stringAt(o, 'family'),
-    layers: integerAt(o, 'layers', 1),
-    heads: integerAt(o, 'heads', 1),
-    dModel: integerAt(o, 'd_model', 1),
-    adapter: enumAt(o, 'adapter', ['none', 'lora', 'mose'] as const),
-    mose: booleanAt(o, 'mose'),
-    loraRank: integerAt(o, 'lora_rank'),
-    moseEps: eps.value === null ? null : asNumber(eps.value, eps.path),
-  };
-}
-
-const MODALITIES: readonly Modality[] = ['visual', 'audio', 'text'];
-
-function parseTokenLayout(o: JsonObject): TokenLayout {
-  const total = integerAt(o, 'total', 1);
-  const segments = arrayAt(o, 'segments', parseSegment, { atLeast: 1 });
+/** The layout with its cross-field rules: contiguous from 0, grids on visual segments only. */
+function tokenLayoutOf(layout: { total: number; segments: TokenSegmentJson[] }): TokenLayout {
+  const path = 'mosear.token_layout';
+  const segments = layout.segments.map((s, i) => segmentOf(s, `${path}.segments[${i}]`));
   let next = 0;
   segments.forEach((segment, i) => {
-    const path = `${o.path}.segments[${i}]`;
     if (segment.start !== next) {
-      fail(`${path}.start`, `${next} (segments must be contiguous from 0)`, segment.start);
+      fail(
+        `${path}.segments[${i}].start`,
+        `${next} (segments must be contiguous from 0)`,
+        segment.start,
+      );
     }
     next = segment.start + segment.count;
   });
-  if (next !== total) {
-    fail(`${o.path}.total`, `${next} (the end of the last segment)`, total);
+  if (next !== layout.total) {
+    fail(`${path}.total`, `${next} (the end of the last segment)`, layout.total);
   }
   for (const modality of ['visual', 'audio'] as const) {
     if (!segments.some((s) => s.modality === modality)) {
-      throw new ContractError(`${o.path}.segments: no ${modality} segment`);
+      throw new ContractError(`${path}.segments: no ${modality} segment`);
     }
   }
-  return { segments, total };
+  return { segments, total: layout.total };
 }
 
-function parseSegment(value: unknown, path: string): TokenSegment {
-  const o = asObject(value, path);
-  const segment: TokenSegment = {
-    modality: enumAt(o, 'modality', MODALITIES),
-    start: integerAt(o, 'start'),
-    count: integerAt(o, 'count', 1),
-  };
-  const hasGrid = Object.hasOwn(o.value, 'grid') && o.value['grid'] !== null;
+function segmentOf(json: TokenSegmentJson, path: string): TokenSegment {
+  const segment: TokenSegment = { modality: json.modality, start: json.start, count: json.count };
+  const grid = json.grid ?? null;
   if (segment.modality !== 'visual') {
-    if (hasGrid) fail(`${path}.grid`, 'no grid on a non-visual segment', o.value['grid']);
+    if (grid !== null) fail(`${path}.grid`, 'no grid on a non-visual segment', grid);
     return segment;
   }
-  const grid = objectAt(o, 'grid');
-  segment.grid = {
-    frames: integerAt(grid, 'frames', 1),
-    rows: integerAt(grid, 'rows', 1),
-    cols: integerAt(grid, 'cols', 1),
-    order: enumAt(grid, 'order', ['frame,row,col'] as const),
-  };
-  const cells = segment.grid.frames * segment.grid.rows * segment.grid.cols;
+  if (grid === null) throw new ContractError(`${path}.grid: missing`);
+  segment.grid = grid;
+  const cells = grid.frames * grid.rows * grid.cols;
   if (cells !== segment.count) {
     fail(`${path}.grid`, `frames·rows·cols = count (${segment.count})`, `${cells} cells`);
   }
   return segment;
 }
 
-function parseFrames(o: JsonObject): FrameSpec {
-  const range = member(o, 'range');
-  if (!Array.isArray(range.value) || range.value[0] !== 0 || range.value[1] !== 1) {
-    fail(range.path, '[0, 1]', range.value);
-  }
-  return {
-    count: integerAt(o, 'count', 1),
-    height: integerAt(o, 'height', 1),
-    width: integerAt(o, 'width', 1),
-    dynamicCount: booleanAt(o, 'dynamic_count'),
-    channels: enumAt(o, 'channels', ['rgb'] as const),
-    range: [0, 1],
-  };
-}
-
-function parseAudio(o: JsonObject, layout: TokenLayout): AudioSpec {
-  const spec: AudioSpec = {
-    sampleRateHz: integerAt(o, 'sample_rate_hz', 1),
-    samples: integerAt(o, 'samples', 1),
-    windowSeconds: numberAt(o, 'window_seconds'),
-    optional: booleanAt(o, 'optional'),
-    tokens: integerAt(o, 'tokens', 1),
-  };
-  if (Math.abs(spec.sampleRateHz * spec.windowSeconds - spec.samples) >= 0.5) {
-    fail(`${o.path}.samples`, 'sample_rate_hz · window_seconds', spec.samples);
-  }
-  const audioTokens = countTokens(layout, 'audio');
-  if (spec.tokens !== audioTokens) {
-    fail(
-      `${o.path}.tokens`,
-      `${audioTokens} (the audio positions in the token layout)`,
-      spec.tokens,
-    );
-  }
-  return spec;
-}
-
-function parsePrompt(o: JsonObject): PromptSpec {
-  const vocab = arrayAt(o, 'vocab', asString, { atLeast: 1 });
-  const words = arrayAt(o, 'default', asString);
-  const ids = arrayAt(o, 'default_ids', (v, p) => {
-    const id = asInteger(v, p);
-    if (id >= vocab.length) fail(p, `an id < ${vocab.length} (the vocabulary size)`, v);
-    return id;
+function checkPrompt(vocab: string[], words: string[], ids: number[]): void {
+  const path = 'mosear.prompt';
+  ids.forEach((id, i) => {
+    if (id >= vocab.length) {
+      fail(`${path}.default_ids[${i}]`, `an id < ${vocab.length} (the vocabulary size)`, id);
+    }
   });
   if (ids.length !== words.length) {
-    fail(`${o.path}.default_ids`, `${words.length} ids (one per default word)`, ids.length);
+    fail(`${path}.default_ids`, `${words.length} ids (one per default word)`, ids.length);
   }
   ids.forEach((id, i) => {
     if (vocab[id] !== words[i]) {
-      fail(`${o.path}.default_ids[${i}]`, `the id of "${words[i]}"`, `${id} ("${vocab[id]}")`);
+      fail(`${path}.default_ids[${i}]`, `the id of "${words[i]}"`, `${id} ("${vocab[id]}")`);
     }
   });
-  return { vocab, default: words, defaultIds: ids };
 }
 
-function parseDecode(o: JsonObject): DecodeSpec {
-  return {
-    spec: enumAt(o, 'spec', ['mosear-decode-1'] as const),
-    frameTimes: enumAt(o, 'frame_times', ['midpoints'] as const),
-    resize: enumAt(o, 'resize', ['cover-center-crop'] as const),
-    scaleFlags: enumAt(o, 'scale_flags', ['area'] as const),
-    audioWindow: enumAt(o, 'audio_window', ['centered'] as const),
-    audioPad: enumAt(o, 'audio_pad', ['zeros-at-end'] as const),
-  };
-}
-
-function parseArDefaults(o: JsonObject, layers: number): ArDefaults {
-  const alpha = numberAt(o, 'alpha');
-  if (alpha < 0 || alpha > 1) fail(`${o.path}.alpha`, 'a number in [0, 1]', alpha);
-  return {
-    mode: integerIn(o, 'mode', [0, 1, 2]) as ArMode,
-    ratioKind: integerIn(o, 'ratio_kind', [0, 1, 2]) as RatioKind,
-    tau: arrayAt(o, 'tau', asNumber, { exactly: layers }),
-    headMargin: numberAt(o, 'head_margin'),
-    alpha,
-    paiAlpha: numberAt(o, 'pai_alpha'),
-    layers: arrayAt(o, 'layers', (v, p) => (v === 0 || v === 1 ? v : fail(p, '0 or 1', v)), {
-      exactly: layers,
-    }),
-  };
-}
-
-function integerIn(o: JsonObject, key: string, allowed: number[]): number {
-  const { value, path } = member(o, key);
-  if (typeof value !== 'number' || !allowed.includes(value)) {
-    fail(path, `one of ${allowed.join(', ')}`, value);
+function checkTauRange(range: TauRange, path: string): void {
+  if (!(range.min < range.max)) fail(`${path}.max`, `a number > min (${range.min})`, range.max);
+  if (range.scale === 'log' && range.min <= 0) {
+    fail(`${path}.min`, 'a number > 0 on a log scale', range.min);
   }
-  return value;
-}
-
-function parseTauSweep(o: JsonObject): TauSweep {
-  const range = (key: (typeof RATIO_KIND_NAMES)[number]): TauRange => {
-    const r = objectAt(o, key);
-    const parsed: TauRange = {
-      min: numberAt(r, 'min'),
-      max: numberAt(r, 'max'),
-      steps: integerAt(r, 'steps', 2),
-      scale: enumAt(r, 'scale', ['linear', 'log'] as const),
-    };
-    if (!(parsed.min < parsed.max))
-      fail(`${r.path}.max`, `a number > min (${parsed.min})`, parsed.max);
-    if (parsed.scale === 'log' && parsed.min <= 0) {
-      fail(`${r.path}.min`, 'a number > 0 on a log scale', parsed.min);
-    }
-    return parsed;
-  };
-  return { raw: range('raw'), density: range('density'), share: range('share') };
 }
 
 /** Number of key positions of one modality in a layout (|V|, |A|, |T|). */

@@ -8,6 +8,7 @@ import { readAnalysisResult } from '../../../protocol/analysisResultReader';
 import { INIT, type ReadyMessage } from '../../../protocol/channel';
 import type { ArControls } from '../../../protocol/contract';
 import {
+  parsePanelOrigin,
   parseWebviewMessage,
   type AnalysisViewState,
   type HostToWebview,
@@ -34,22 +35,6 @@ export interface PanelSnapshot extends ChannelSnapshot {
   title: string;
   origin: PanelOrigin;
   result: AnalysisResult | null;
-}
-
-/** Checks the origin a webview saved in its state (untrusted input). */
-export function parsePanelOrigin(value: unknown): PanelOrigin {
-  const v = value as Record<string, unknown> | null;
-  if (typeof v === 'object' && v !== null) {
-    if (v['kind'] === 'clip' && typeof v['clipPath'] === 'string') {
-      if (typeof v['modelPath'] === 'string') {
-        return { kind: 'clip', clipPath: v['clipPath'], modelPath: v['modelPath'] };
-      }
-    }
-    if (v['kind'] === 'saved' && typeof v['resultPath'] === 'string') {
-      return { kind: 'saved', resultPath: v['resultPath'] };
-    }
-  }
-  throw new Error('the saved panel state has no clip or result file to restore');
 }
 
 function originKey(origin: PanelOrigin): string {

@@ -11,6 +11,7 @@ import {
 } from '../../../protocol/comparisonResult';
 import {
   parseCompareMessage,
+  parseCompareOrigin,
   type CompareInit,
   type CompareOrigin,
   type CompareToHost,
@@ -31,21 +32,6 @@ export interface CompareSnapshot extends ChannelSnapshot {
   title: string;
   origin: CompareOrigin;
   comparison: ComparisonResult | null;
-}
-
-/** Checks the origin a webview saved in its state (untrusted input). */
-export function parseCompareOrigin(value: unknown): CompareOrigin {
-  const v = value as Record<string, unknown> | null;
-  const models = v?.['models'] as Record<string, unknown> | null | undefined;
-  if (
-    v?.['kind'] === 'clip' &&
-    typeof v['clipPath'] === 'string' &&
-    typeof models?.['a'] === 'string' &&
-    typeof models['b'] === 'string'
-  ) {
-    return { kind: 'clip', clipPath: v['clipPath'], models: { a: models['a'], b: models['b'] } };
-  }
-  throw new Error('the saved panel state has no clip and checkpoints to restore');
 }
 
 const originKey = (origin: CompareOrigin): string => JSON.stringify(origin);
