@@ -16,6 +16,7 @@ import { isDecodeError } from '../src/core/decode/decodeError';
 import { SystemFfmpegDecoder } from '../src/core/decode/systemFfmpegDecoder';
 import { WASM_WORKER_BUNDLE, WasmFfmpegDecoder } from '../src/core/decode/wasmFfmpegDecoder';
 import { readOnnxModelInfo } from '../src/core/onnx/modelProto';
+import { benchArgs } from './benchArgs';
 
 /** One line to stdout (a report, so not the lint-banned console). */
 const print = (line: string): boolean => process.stdout.write(`${line}\n`);
@@ -24,29 +25,6 @@ const print = (line: string): boolean => process.stdout.write(`${line}\n`);
 const root = resolve(__dirname, '..', '..');
 const samplesDir = join(root, 'models', 'samples');
 const checkpoint = join(root, 'models', 'checkpoints', 'mosear-tiny.onnx');
-
-interface Args {
-  runs: number;
-  json: string | undefined;
-}
-
-function parseArgs(argv: string[]): Args {
-  const args: Args = { runs: 5, json: undefined };
-  for (let i = 0; i < argv.length; i++) {
-    const [flag, value] = [argv[i], argv[i + 1]];
-    if (flag === '--runs' && value !== undefined && Number.isInteger(Number(value))) {
-      args.runs = Math.max(1, Number(value));
-      i++;
-    } else if (flag === '--json' && value !== undefined) {
-      args.json = resolve(value);
-      i++;
-    } else {
-      print('usage: node dist/bench/decodeBackends.js [--runs N (default 5)] [--json FILE]');
-      process.exit(flag === '--help' || flag === '-h' ? 0 : 2);
-    }
-  }
-  return args;
-}
 
 function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
@@ -83,7 +61,13 @@ async function measure(
 }
 
 async function main(): Promise<void> {
-  const args = parseArgs(process.argv.slice(2));
+  const args = benchArgs(
+    process.argv.slice(2),
+    'decodeBackends',
+    { name: 'runs', default: 5, min: 1 },
+    undefined,
+    print,
+  );
   const spec = clipDecodeSpecFromContract(
     parseContractMetadata((await readOnnxModelInfo(checkpoint)).metadata),
   );
@@ -104,7 +88,7 @@ async function main(): Promise<void> {
   });
 
   print(
-    `decode medians over ${args.runs} runs (after one warm-up), spec ${spec.frames} frames ` +
+    `decode medians over ${args.count} runs (after one warm-up), spec ${spec.frames} frames ` +
       `${spec.width}×${spec.height} + ${spec.samples} samples at ${spec.sampleRateHz} Hz`,
   );
   const fmt = (ms: number | null | undefined): string =>
@@ -126,7 +110,7 @@ async function main(): Promise<void> {
     const path = join(samplesDir, clip);
     const result: Partial<Record<'system' | 'wasm', Medians>> = {};
     for (const backend of backends) {
-      result[backend.name] = await measure(backend.decoder, path, spec, args.runs);
+      result[backend.name] = await measure(backend.decoder, path, spec, args.count);
     }
     report[clip] = result;
     const [s, w] = [result.system, result.wasm];
@@ -144,7 +128,7 @@ async function main(): Promise<void> {
   print(textTable(rows, ['left', 'right', 'right', 'right', 'right', 'right', 'right', 'right']));
   if (systemMissing !== undefined) print(`system decoder not measured: ${systemMissing}`);
   if (args.json !== undefined) {
-    writeFileSync(args.json, JSON.stringify({ spec, runs: args.runs, clips: report }, null, 2));
+    writeFileSync(args.json, JSON.stringify({ spec, runs: args.count, clips: report }, null, 2));
     print(`wrote ${args.json}`);
   }
 }

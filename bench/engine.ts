@@ -16,6 +16,7 @@ import { SystemFfmpegDecoder } from '../src/core/decode/systemFfmpegDecoder';
 import { AnalysisEngine } from '../src/core/engine/analysisEngine';
 import { InferenceWorker } from '../src/core/inference/workerClient';
 import { intraOpThreadsFor } from '../src/core/inference/workerPool';
+import { benchArgs } from './benchArgs';
 
 /** dist/bench/engine.js lives two folders below the repository root. */
 const root = resolve(__dirname, '..', '..');
@@ -27,29 +28,6 @@ const SAMPLES = [
   'sample-audio-aligned-surprise',
   'sample-consistent-happy',
 ];
-
-interface Args {
-  runs: number;
-  json: string;
-}
-
-function parseArgs(argv: string[]): Args {
-  const args: Args = { runs: 15, json: join(root, '.tmp', 'bench', 'engine.json') };
-  for (let i = 0; i < argv.length; i++) {
-    const [flag, value] = [argv[i], argv[i + 1]];
-    if (flag === '--runs' && value !== undefined && Number.isInteger(Number(value))) {
-      args.runs = Math.max(3, Number(value));
-      i++;
-    } else if (flag === '--json' && value !== undefined) {
-      args.json = resolve(value);
-      i++;
-    } else {
-      console.log('usage: node dist/bench/engine.js [--runs N (default 15)] [--json FILE]');
-      process.exit(flag === '--help' || flag === '-h' ? 0 : 2);
-    }
-  }
-  return args;
-}
 
 /** The q-quantile by linear interpolation between order statistics. */
 function quantile(values: number[], q: number): number {
@@ -102,7 +80,14 @@ function freshControls(base: ArControls, mode: ArControls['mode']): ArControls {
 }
 
 async function main(): Promise<void> {
-  const args = parseArgs(process.argv.slice(2));
+  const args = benchArgs(
+    process.argv.slice(2),
+    'engine',
+    { name: 'runs', default: 15, min: 3 },
+    join(root, '.tmp', 'bench', 'engine.json'),
+    console.log,
+  );
+  const json = args.json ?? join(root, '.tmp', 'bench', 'engine.json');
   const loadAtStart = loadavg()[0]!;
   for (const file of [MODEL, WORKER, CLI]) {
     if (!existsSync(file))
@@ -116,7 +101,7 @@ async function main(): Promise<void> {
     { name: 'ten-seconds (10 s)', path: tenSecondClip() },
   ];
   const rows: Row[] = [];
-  const N = args.runs;
+  const N = args.count;
   const engine = new AnalysisEngine({ workerScript: WORKER, toolName: 'mosear-lens-bench' });
   const meta = (await engine.model(MODEL)).metadata;
   const spec = clipDecodeSpecFromContract(meta);
@@ -245,12 +230,12 @@ async function main(): Promise<void> {
   const machine = `${cpus()[0]?.model ?? 'cpu'} × ${availableParallelism()}, ${process.platform}, node ${process.version}, load average ${load}`;
   console.log(`engine benchmark: ${machine}; ${threads} intra-op thread(s), cpu provider\n`);
   console.log(table);
-  mkdirSync(resolve(args.json, '..'), { recursive: true });
+  mkdirSync(resolve(json, '..'), { recursive: true });
   writeFileSync(
-    args.json,
+    json,
     `${JSON.stringify({ machine, intraOpThreads: threads, runs: N, rows }, null, 2)}\n`,
   );
-  console.log(`\nwrote ${args.json}`);
+  console.log(`\nwrote ${json}`);
 }
 
 function row(

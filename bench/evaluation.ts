@@ -9,6 +9,7 @@ import { dirname, join, resolve } from 'node:path';
 import { textTable } from '../src/cli/textTable';
 import { SystemFfmpegDecoder } from '../src/core/decode/systemFfmpegDecoder';
 import { runBenchmark } from '../src/core/evaluation/benchmarkRun';
+import { benchArgs } from './benchArgs';
 import {
   DecodeCache,
   systemDecoderIdentity,
@@ -22,24 +23,6 @@ const WORKER = join(root, 'dist', 'core', 'inferenceWorker.js');
 const MODELS = ['emotion-llama-tiny', 'mosear-tiny'].map((n) =>
   join(root, 'models', 'checkpoints', `${n}.onnx`),
 );
-
-function parseArgs(argv: string[]): { clips: number; json: string } {
-  const args = { clips: 60, json: join(root, '.tmp', 'bench', 'evaluation.json') };
-  for (let i = 0; i < argv.length; i++) {
-    const [flag, value] = [argv[i], argv[i + 1]];
-    if (flag === '--clips' && value !== undefined && Number.isInteger(Number(value))) {
-      args.clips = Math.max(6, Number(value));
-      i++;
-    } else if (flag === '--json' && value !== undefined) {
-      args.json = resolve(value);
-      i++;
-    } else {
-      console.log('usage: node dist/bench/evaluation.js [--clips N (default 60)] [--json FILE]');
-      process.exit(flag === '--help' || flag === '-h' ? 0 : 2);
-    }
-  }
-  return args;
-}
 
 /** The first `n` clips of the split as a manifest beside the split (paths stay relative). */
 function subsetManifest(n: number): string {
@@ -72,9 +55,16 @@ interface Row {
 }
 
 async function main(): Promise<void> {
-  const args = parseArgs(process.argv.slice(2));
+  const args = benchArgs(
+    process.argv.slice(2),
+    'evaluation',
+    { name: 'clips', default: 60, min: 6 },
+    join(root, '.tmp', 'bench', 'evaluation.json'),
+    console.log,
+  );
+  const json = args.json ?? join(root, '.tmp', 'bench', 'evaluation.json');
   const loadAtStart = loadavg()[0]!;
-  const manifest = subsetManifest(args.clips);
+  const manifest = subsetManifest(args.count);
   const rows: Row[] = [];
   const measure = async (
     name: string,
@@ -177,12 +167,12 @@ async function main(): Promise<void> {
     `\n--jobs 2 vs 1 (same run): decoding ${ratio('eval, decode + 2 checkpoints × 3 settings')}×, ` +
       `decoded ${ratio('eval, decoded, 2 checkpoints × 3 settings')}×`,
   );
-  mkdirSync(dirname(args.json), { recursive: true });
+  mkdirSync(dirname(json), { recursive: true });
   writeFileSync(
-    args.json,
+    json,
     `${JSON.stringify({ rows, loadAtStart, cores: availableParallelism() }, null, 1)}\n`,
   );
-  console.log(`wrote ${args.json}`);
+  console.log(`wrote ${json}`);
 }
 
 main().catch((error: unknown) => {
