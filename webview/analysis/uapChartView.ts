@@ -3,8 +3,8 @@
 // whole-row shares.
 import type { ChartDataset } from 'chart.js';
 import type { LayerUap } from '../../src/protocol/analysisResult';
-import { ChartCanvas } from '../kit/chartCanvas';
-import { el, formatPercent } from '../kit/domBuilder';
+import { ChartCanvas, shareLineOptions } from '../kit/chartCanvas';
+import { el } from '../kit/domBuilder';
 import { selectControl } from '../kit/formControls';
 import type { PanelModel } from './panelModel';
 import { toCsv } from '../../src/shared/csv';
@@ -99,27 +99,7 @@ export function uapChartView(model: PanelModel): View {
       chart.set({
         type: 'line',
         data: { labels: r.baseline.uapBefore.map((_, l) => `layer ${l}`), datasets },
-        options: {
-          scales: {
-            y: {
-              min: 0,
-              max: 1,
-              title: {
-                display: true,
-                text: whole ? 'share of the row' : 'share of audio + visual',
-              },
-              ticks: { callback: (v) => formatPercent(Number(v)) },
-            },
-          },
-          plugins: {
-            legend: { position: 'bottom', labels: { usePointStyle: true } },
-            tooltip: {
-              callbacks: {
-                label: (item) => `${item.dataset.label ?? ''}: ${formatPercent(Number(item.raw))}`,
-              },
-            },
-          },
-        },
+        options: shareLineOptions(whole ? 'share of the row' : 'share of audio + visual'),
       });
     },
   };

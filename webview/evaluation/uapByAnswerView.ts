@@ -4,8 +4,7 @@
 import type { ChartDataset } from 'chart.js';
 import type { LayerUap } from '../../src/protocol/analysisResult';
 import { benchmarkCsvTables } from '../../src/shared/benchmarkCsv';
-import { ChartCanvas } from '../kit/chartCanvas';
-import { formatPercent } from '../kit/domBuilder';
+import { ChartCanvas, shareLineOptions } from '../kit/chartCanvas';
 import { el } from '../kit/domBuilder';
 import { sectionFrame } from '../kit/sectionFrame';
 import { currentPalette, type Palette } from '../kit/theme';
@@ -79,24 +78,7 @@ export function uapByAnswerView(model: EvaluationModel): View {
       chart.set({
         type: 'line',
         data: { labels: Array.from({ length: layers }, (_, l) => `layer ${l}`), datasets },
-        options: {
-          scales: {
-            y: {
-              min: 0,
-              max: 1,
-              title: { display: true, text: 'audio share of audio + visual' },
-              ticks: { callback: (v) => formatPercent(Number(v)) },
-            },
-          },
-          plugins: {
-            legend: { position: 'bottom', labels: { usePointStyle: true } },
-            tooltip: {
-              callbacks: {
-                label: (item) => `${item.dataset.label ?? ''}: ${formatPercent(Number(item.raw))}`,
-              },
-            },
-          },
-        },
+        options: shareLineOptions('audio share of audio + visual'),
       });
     },
   };

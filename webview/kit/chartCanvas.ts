@@ -15,7 +15,7 @@ import {
   type ChartConfiguration,
   type ChartType,
 } from 'chart.js';
-import { el } from './domBuilder';
+import { el, formatPercent } from './domBuilder';
 import type { Palette } from './theme';
 
 Chart.register(
@@ -86,4 +86,26 @@ export function canvasPngBase64(source: HTMLCanvasElement, palette: Palette): st
   ctx.fillRect(0, 0, out.width, out.height);
   ctx.drawImage(source, 0, 0);
   return out.toDataURL('image/png').replace(/^data:image\/png;base64,/, '');
+}
+
+/** Options of a line chart of shares (0–1) per layer: a percent y axis titled `yTitle`. */
+export function shareLineOptions(yTitle: string): ChartConfiguration<'line'>['options'] {
+  return {
+    scales: {
+      y: {
+        min: 0,
+        max: 1,
+        title: { display: true, text: yTitle },
+        ticks: { callback: (v) => formatPercent(Number(v)) },
+      },
+    },
+    plugins: {
+      legend: { position: 'bottom', labels: { usePointStyle: true } },
+      tooltip: {
+        callbacks: {
+          label: (item) => `${item.dataset.label ?? ''}: ${formatPercent(Number(item.raw))}`,
+        },
+      },
+    },
+  };
 }
