@@ -159,3 +159,90 @@ export function setMetadata(model: Uint8Array, key: string, value: string): Uint
     ? out
     : concat(out, bytesField(14, concat(bytesField(1, key), bytesField(2, value))));
 }
+
+/** Renames a graph output and the node output that produces it (so the model still loads). */
+export function renameGraphOutput(model: Uint8Array, from: string, to: string): Uint8Array {
+  return editGraph(model, (graph) =>
+    graph.map((f) => {
+      if (f.wireType !== WireType.LengthDelimited) return f;
+      if (f.field === GRAPH_OUTPUT && valueInfoName(f.value) === from) {
+        const info = decodeMessage(f.value).map((g) =>
+          g.field === VALUE_INFO_NAME ? renameString(g, from, to) : g,
+        );
+        return { ...f, value: encodeFields(info) };
+      }
+      if (f.field === GRAPH_NODE) {
+        const node = decodeMessage(f.value).map((g) =>
+          g.field === NODE_OUTPUT ? renameString(g, from, to) : g,
+        );
+        return { ...f, value: encodeFields(node) };
+      }
+      return f;
+    }),
+  );
+}
+
+const NODE_OUTPUT = 2;
+const NODE_OP_TYPE = 4;
+const VALUE_INFO_TYPE = 2;
+const TYPE_TENSOR = 1;
+const TENSOR_ELEM_TYPE = 1;
+
+/** Changes the declared element type (TensorProto.DataType, e.g. 7 = int64) of a graph input. */
+export function setGraphInputElemType(
+  model: Uint8Array,
+  name: string,
+  elemType: number,
+): Uint8Array {
+  const retype = (fields: ProtoField[], field: number, edit: (f: ProtoField[]) => ProtoField[]) =>
+    fields.map((f) =>
+      f.field === field && f.wireType === WireType.LengthDelimited
+        ? { ...f, value: encodeFields(edit(decodeMessage(f.value))) }
+        : f,
+    );
+  return editGraph(model, (graph) =>
+    graph.map((f) => {
+      if (f.field !== GRAPH_INPUT || f.wireType !== WireType.LengthDelimited) return f;
+      if (valueInfoName(f.value) !== name) return f;
+      const info = retype(decodeMessage(f.value), VALUE_INFO_TYPE, (type) =>
+        retype(type, TYPE_TENSOR, (tensor) =>
+          tensor.map((t) =>
+            t.field === TENSOR_ELEM_TYPE && t.wireType === WireType.Varint
+              ? { ...t, value: BigInt(elemType) }
+              : t,
+          ),
+        ),
+      );
+      return { ...f, value: encodeFields(info) };
+    }),
+  );
+}
+
+/** Changes the op_type of the first node of type `from` (e.g. to an operator no runtime knows). */
+export function setFirstNodeOpType(model: Uint8Array, from: string, to: string): Uint8Array {
+  let done = false;
+  return editGraph(model, (graph) =>
+    graph.map((f) => {
+      if (done || f.field !== GRAPH_NODE || f.wireType !== WireType.LengthDelimited) return f;
+      const node = decodeMessage(f.value);
+      const op = node.find((g) => g.field === NODE_OP_TYPE);
+      if (op?.wireType !== WireType.LengthDelimited || utf8.decode(op.value) !== from) return f;
+      done = true;
+      return {
+        ...f,
+        value: encodeFields(
+          node.map((g) => (g.field === NODE_OP_TYPE ? renameString(g, from, to) : g)),
+        ),
+      };
+    }),
+  );
+}
+
+/** Replaces ModelProto.ir_version. */
+export function setIrVersion(model: Uint8Array, irVersion: number): Uint8Array {
+  return encodeFields(
+    decodeMessage(model).map((f) =>
+      f.field === 1 && f.wireType === WireType.Varint ? { ...f, value: BigInt(irVersion) } : f,
+    ),
+  );
+}
