@@ -246,3 +246,72 @@ export function setIrVersion(model: Uint8Array, irVersion: number): Uint8Array {
     ),
   );
 }
+
+/** A graph input or output for graphBytes: a tensor of an element type and shape. */
+export interface ValueSpec {
+  name: string;
+  /** onnxruntime's type name ('float32', 'int64', …); undefined: no element type declared. */
+  type?: string | undefined;
+  /** Sizes, dim_param names, or null for a dimension with neither; undefined: no shape. */
+  shape?: readonly (number | string | null)[] | undefined;
+  /** A sequence instead of a tensor. */
+  sequence?: boolean | undefined;
+}
+
+const ELEM_TYPES: Record<string, number> = { float32: 1, uint8: 2, int32: 6, int64: 7, bool: 9 };
+
+/** Encodes a ValueInfoProto { name, type: TypeProto { tensor_type { elem_type, shape } } }. */
+export function valueInfoBytes(value: ValueSpec): Uint8Array {
+  const tensor: Uint8Array[] = [];
+  if (value.type !== undefined) {
+    const elem = ELEM_TYPES[value.type];
+    if (elem === undefined) throw new Error(`no element type number for ${value.type}`);
+    tensor.push(varintField(1, elem));
+  }
+  if (value.shape !== undefined) {
+    const dims = value.shape.map((d) =>
+      bytesField(
+        1,
+        d === null
+          ? new Uint8Array()
+          : typeof d === 'number'
+            ? varintField(1, d)
+            : bytesField(2, d),
+      ),
+    );
+    tensor.push(bytesField(2, concat(...dims)));
+  }
+  // TypeProto: 1 tensor_type, 4 sequence_type (holding a TypeProto).
+  const tensorType = bytesField(1, concat(...tensor));
+  const type = value.sequence === true ? bytesField(4, tensorType) : tensorType;
+  return concat(bytesField(1, value.name), bytesField(2, type));
+}
+
+/** Encodes a TensorProto initializer: dims, float data type, name, raw_data. */
+export function initializerBytes(name: string, raw: Uint8Array): Uint8Array {
+  return concat(
+    varintField(1, raw.length / 4),
+    varintField(2, 1),
+    bytesField(8, name),
+    bytesField(9, raw),
+  );
+}
+
+/** What a hand-built GraphProto holds (nodes are opaque bytes; the readers never decode them). */
+export interface GraphSpec {
+  inputs: ValueSpec[];
+  outputs: ValueSpec[];
+  initializers?: { name: string; raw: Uint8Array }[] | undefined;
+  nodes?: Uint8Array[] | undefined;
+}
+
+/** Encodes a GraphProto: nodes (1), name (2), initializers (5), inputs (11), outputs (12). */
+export function graphBytes(spec: GraphSpec): Uint8Array {
+  return concat(
+    ...(spec.nodes ?? []).map((n) => bytesField(1, n)),
+    bytesField(2, 'hand-built'),
+    ...(spec.initializers ?? []).map((i) => bytesField(5, initializerBytes(i.name, i.raw))),
+    ...spec.inputs.map((v) => bytesField(11, valueInfoBytes(v))),
+    ...spec.outputs.map((v) => bytesField(12, valueInfoBytes(v))),
+  );
+}
