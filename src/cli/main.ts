@@ -9,6 +9,7 @@ import { RATIO_KIND_NAMES } from '../protocol/contract';
 import { parseAnalysisResult } from '../protocol/analysisResultReader';
 import { selectClipDecoder, type DecoderChoice } from '../core/decode/decoderSelection';
 import { WASM_WORKER_BUNDLE } from '../core/decode/wasmFfmpegDecoder';
+import { unrunnableModelError } from '../core/contract/graphCheck';
 import { AnalysisEngine, modelInfoOf } from '../core/engine/analysisEngine';
 import { readOnnxModelInfo } from '../core/onnx/modelProto';
 import { formatAnalysis } from './analysisReport';
@@ -189,6 +190,9 @@ async function info(argv: string[], signal: AbortSignal): Promise<void> {
         `${JSON.stringify({ model: modelInfoOf(model), providers }, null, 2)}\n`,
       );
     }
+    // Printed above all the same: the list says why; the exit code says it cannot be used.
+    const unrunnable = unrunnableModelError(model.path, providers);
+    if (unrunnable !== undefined) throw unrunnable;
   } finally {
     await eng.dispose();
   }

@@ -4,6 +4,7 @@
 import { readdir } from 'node:fs/promises';
 import { basename, isAbsolute, join, resolve } from 'node:path';
 import * as vscode from 'vscode';
+import { unrunnableModelError } from '../core/contract/graphCheck';
 import type { Config } from './config';
 import { Disposable } from './dispose';
 import type { ExtensionEngine } from './extensionEngine';
@@ -67,8 +68,10 @@ export class Checkpoints extends Disposable {
   }
 
   /**
-   * Makes a checkpoint active for this workspace after validating its contract metadata; shows
-   * a clear error and returns false when it cannot be used.
+   * Makes a checkpoint active for this workspace after validating it: its metadata and graph
+   * signature against the contract (every problem listed), then a cpu session, so a checkpoint
+   * onnxruntime cannot load (unknown operator, IR version) is refused too. Shows a clear error
+   * and returns false when it cannot be used.
    */
   async use(modelPath: string): Promise<boolean> {
     const problem = this.modelProblem(modelPath, this.config.current);
@@ -78,6 +81,9 @@ export class Checkpoints extends Disposable {
     }
     try {
       const model = await this.engine.model(modelPath);
+      const { attempts } = await this.engine.probeProviders(model.path, undefined, ['cpu']);
+      const unrunnable = unrunnableModelError(model.path, attempts);
+      if (unrunnable !== undefined) throw unrunnable;
       await this.state.update(ACTIVE_KEY, model.path);
       this.logger.info(`active checkpoint: ${model.path} (${model.metadata.checkpoint.name})`);
       this.changed.fire(model.path);

@@ -6,7 +6,7 @@ import * as vscode from 'vscode';
 import type { AnalysisResult } from '../protocol/analysisResult';
 import { SUBJECT_KEYS, type ComparisonResult, type SubjectKey } from '../protocol/comparisonResult';
 import type { ArControls } from '../protocol/contract';
-import type { ProviderAttempt } from '../protocol/executionProviders';
+import type { ExecutionProviderName, ProviderAttempt } from '../protocol/executionProviders';
 import type {
   ClipDecodeSpec,
   ClipDecoder,
@@ -201,13 +201,17 @@ export class ExtensionEngine extends Disposable {
     return comparison;
   }
 
-  /** Every execution provider tried alone on a checkpoint, and the onnxruntime version. */
+  /**
+   * Every execution provider (or those in `only`) tried alone on a checkpoint, and the
+   * onnxruntime version.
+   */
   async probeProviders(
     modelPath: string,
     signal?: AbortSignal,
+    only?: readonly ExecutionProviderName[],
   ): Promise<{ attempts: ProviderAttempt[]; onnxruntime: string }> {
     const engine = this.get().instance;
-    const attempts = await engine.probeProviders(modelPath, signal);
+    const attempts = await engine.probeProviders(modelPath, signal, only);
     return { attempts, onnxruntime: engine.onnxruntimeVersion(modelPath) };
   }
 

@@ -8,6 +8,7 @@ import { before, describe, test } from 'node:test';
 import { readAnalysisResult } from '../../src/protocol/analysisResultReader';
 import type { AnalysisResult } from '../../src/protocol/analysisResult';
 import { EXIT } from '../../src/cli/exitCodes';
+import { readOnnxModelInfo } from '../../src/core/onnx/modelProto';
 import {
   AWKWARD_NAMES,
   ffmpegMake,
@@ -24,7 +25,14 @@ import {
   requireEngineFiles,
 } from '../helpers/engineFixtures';
 import { runCli } from '../helpers/cliRun';
-import { setMetadata } from '../helpers/protoEncode';
+import {
+  dropGraphOutput,
+  renameGraphOutput,
+  setFirstNodeOpType,
+  setGraphInputElemType,
+  setIrVersion,
+  setMetadata,
+} from '../helpers/protoEncode';
 import { scratchDir, writeTemp } from '../helpers/tempFiles';
 
 const cli = runCli;
@@ -174,6 +182,83 @@ describe('mosear-lens CLI', () => {
     );
     await fails(['analyze', clip, '--model', broken], EXIT.model, /mosear\.labels/);
     await fails(['info', broken], EXIT.model, /mosear\.labels/);
+  });
+
+  test('info exits 4 for a checkpoint the engine cannot run, listing every problem', async () => {
+    const bytes = new Uint8Array(readFileSync(MODEL));
+    const { metadata } = await readOnnxModelInfo(MODEL);
+    const json = (key: string) => JSON.parse(metadata.get(key) ?? 'null') as unknown;
+    const labels = json('mosear.labels') as string[];
+    const arch = (change: Record<string, unknown>) =>
+      JSON.stringify({ ...(json('mosear.architecture') as object), ...change });
+    const hostile: [string, Uint8Array, RegExp[]][] = [
+      [
+        'heads',
+        setMetadata(bytes, 'mosear.architecture', arch({ heads: 2 })),
+        [/6 problems:/, /input "ar_head_override" has shape \[4, 4\], expected \[4, 2\]/],
+      ],
+      ['no-gate', dropGraphOutput(bytes, 'mose_gate'), [/missing output "mose_gate"/]],
+      ['renamed-logits', renameGraphOutput(bytes, 'logits', 'scores'), [/missing output "logits"/]],
+      [
+        'labels',
+        setMetadata(bytes, 'mosear.labels', JSON.stringify([...labels, 'bored'])),
+        [/output "logits" has shape \[1, 6\], expected \[1, 7\]/],
+      ],
+      [
+        'int64-frames',
+        setGraphInputElemType(bytes, 'frames', 7),
+        [/input "frames" has type int64, expected float32 \(models\/CONTRACT\.md §1\)/],
+      ],
+      [
+        'all-at-once',
+        setGraphInputElemType(
+          dropGraphOutput(
+            setMetadata(bytes, 'mosear.labels', JSON.stringify([...labels, 'bored'])),
+            'mose_gate',
+          ),
+          'frames',
+          7,
+        ),
+        [/3 problems:/, /type int64/, /expected \[1, 7\]/, /missing output "mose_gate"/],
+      ],
+      ['ir99', setIrVersion(bytes, 99), [/cannot be used: .*not even on cpu.*IR version/]],
+      [
+        'unknown-op',
+        setFirstNodeOpType(bytes, 'MatMul', 'NoSuchOp'),
+        [/cannot be used: .*not even on cpu.*NoSuchOp/],
+      ],
+    ];
+    for (const [name, edited, patterns] of hostile) {
+      const path = writeTemp(dir, `hostile-${name}.onnx`, edited);
+      const run = await cli(['info', path]);
+      assert.equal(run.code, EXIT.model, `${name}: exit ${run.code}, stderr: ${run.stderr}`);
+      assert.ok(run.stderr.includes(path), `${name}: the file is named`);
+      for (const pattern of patterns) assert.match(run.stderr, pattern, name);
+      assert.doesNotMatch(run.stderr, /\n\s+at /, 'a user error printed a stack trace');
+    }
+  });
+
+  test('eval with checkpoints whose label sets differ is a model error (exit 4)', async () => {
+    const renamed = writeTemp(
+      dir,
+      'relabelled.onnx',
+      setMetadata(
+        setMetadata(
+          readFileSync(MODEL),
+          'mosear.labels',
+          JSON.stringify(['calm', 'angry', 'happy', 'sad', 'worried', 'surprise']),
+        ),
+        'mosear.checkpoint',
+        JSON.stringify({ name: 'relabelled', description: '', training_data: '', version: '1' }),
+      ),
+    );
+    const manifest = join(dir, 'clash.jsonl');
+    writeFileSync(manifest, `${JSON.stringify({ path: sample(SAMPLE_NAMES[0]), label: 'sad' })}\n`);
+    await fails(
+      ['eval', manifest, '--model', MODEL, '--model', renamed, '--out', join(dir, 'clash-out')],
+      EXIT.model,
+      /relabelled\.onnx has labels \[calm, .*one label set/,
+    );
   });
 
   test('clip errors exit 3: missing, empty, random bytes, truncated, audio only', async () => {

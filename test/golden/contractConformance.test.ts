@@ -8,7 +8,16 @@ import { INPUT_NAMES, MOSE_OUTPUT, OUTPUT_NAMES } from '../../src/core/contract/
 import { closeContractModel, openContractModel } from '../../src/core/inference/contractModel';
 import { OnnxModelError, readOnnxModelInfo } from '../../src/core/onnx/modelProto';
 import { requireCheckpoints } from '../helpers/golden';
-import { dropGraphOutput, renameGraphInput, setMetadata } from '../helpers/protoEncode';
+import { readCheckedModelFile } from '../../src/core/contract/graphCheck';
+import {
+  dropGraphOutput,
+  renameGraphInput,
+  renameGraphOutput,
+  setFirstNodeOpType,
+  setGraphInputElemType,
+  setIrVersion,
+  setMetadata,
+} from '../helpers/protoEncode';
 import { scratchDir, writeTemp } from '../helpers/tempFiles';
 
 const MAX_BYTES = 20 * 1024 * 1024;
@@ -100,6 +109,45 @@ for (const checkpoint of requireCheckpoints(it)) {
         setMetadata(bytes, 'mosear.audio', '{'),
       );
       await rejectsWith(noJson, ContractError, 'mosear.audio: not valid JSON');
+    });
+
+    it('its graph signature agrees with its metadata before any session opens', async () => {
+      const checked = await readCheckedModelFile(checkpoint.onnxPath);
+      assert.equal(checked.metadata.checkpoint.name, checkpoint.name);
+      assert.equal(checked.graph.inputs.length, INPUT_NAMES.length);
+    });
+
+    it('a copy breaking the contract in several ways is refused at load, listing every way', async () => {
+      const info = await readOnnxModelInfo(checkpoint.onnxPath);
+      const labels = JSON.parse(info.metadata.get('mosear.labels') ?? '[]') as string[];
+      let edited = setMetadata(bytes, 'mosear.labels', JSON.stringify([...labels, 'bored']));
+      edited = renameGraphOutput(edited, 'modality_mass', 'mass');
+      edited = setGraphInputElemType(edited, 'frames', 7);
+      const path = writeTemp(dir, `${checkpoint.name}-several.onnx`, edited);
+      await assert.rejects(readCheckedModelFile(path), (error: unknown) => {
+        assert.ok(error instanceof ContractError, String(error));
+        const lines = error.message.split('\n');
+        assert.ok(lines[0]?.startsWith(`${path} does not follow`), lines[0]);
+        assert.deepEqual(lines.slice(1), [
+          '  - input "frames" has type int64, expected float32 (models/CONTRACT.md §1)',
+          `  - output "logits" has shape [1, ${labels.length}], expected [1, ${labels.length + 1}] (models/CONTRACT.md §2, §3)`,
+          '  - missing output "modality_mass" (models/CONTRACT.md §2)',
+        ]);
+        return true;
+      });
+    });
+
+    it('a copy onnxruntime cannot load (IR 99, an unknown operator) passes the file check and fails at session creation', async () => {
+      const copies = {
+        ir99: setIrVersion(bytes, 99),
+        op: setFirstNodeOpType(bytes, 'MatMul', 'NoSuchOp'),
+      };
+      for (const [what, edited] of Object.entries(copies)) {
+        assert.notDeepEqual(edited, bytes, `${what}: the edit changed nothing`);
+        const path = writeTemp(dir, `${checkpoint.name}-${what}.onnx`, edited);
+        await readCheckedModelFile(path);
+        await rejectsWith(path, OnnxModelError, `onnxruntime could not load the model ${path}`);
+      }
     });
 
     it('a truncated copy is not an ONNX model', async () => {

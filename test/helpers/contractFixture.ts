@@ -148,3 +148,17 @@ export function validSignature(): {
     outputMetadata,
   };
 }
+
+/** The fixture's signature as graph inputs and outputs for protoEncode's graphBytes. */
+export function validGraphValues(): {
+  inputs: { name: string; type: string; shape: (number | string)[] }[];
+  outputs: { name: string; type: string; shape: (number | string)[] }[];
+} {
+  const sig = validSignature();
+  const plain = (m: ValueInfo) => ({
+    name: m.name,
+    type: m.type ?? 'float32',
+    shape: [...(m.shape ?? [])],
+  });
+  return { inputs: sig.inputMetadata.map(plain), outputs: sig.outputMetadata.map(plain) };
+}

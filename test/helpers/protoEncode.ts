@@ -159,3 +159,159 @@ export function setMetadata(model: Uint8Array, key: string, value: string): Uint
     ? out
     : concat(out, bytesField(14, concat(bytesField(1, key), bytesField(2, value))));
 }
+
+/** Renames a graph output and the node output that produces it (so the model still loads). */
+export function renameGraphOutput(model: Uint8Array, from: string, to: string): Uint8Array {
+  return editGraph(model, (graph) =>
+    graph.map((f) => {
+      if (f.wireType !== WireType.LengthDelimited) return f;
+      if (f.field === GRAPH_OUTPUT && valueInfoName(f.value) === from) {
+        const info = decodeMessage(f.value).map((g) =>
+          g.field === VALUE_INFO_NAME ? renameString(g, from, to) : g,
+        );
+        return { ...f, value: encodeFields(info) };
+      }
+      if (f.field === GRAPH_NODE) {
+        const node = decodeMessage(f.value).map((g) =>
+          g.field === NODE_OUTPUT ? renameString(g, from, to) : g,
+        );
+        return { ...f, value: encodeFields(node) };
+      }
+      return f;
+    }),
+  );
+}
+
+const NODE_OUTPUT = 2;
+const NODE_OP_TYPE = 4;
+const VALUE_INFO_TYPE = 2;
+const TYPE_TENSOR = 1;
+const TENSOR_ELEM_TYPE = 1;
+
+/** Changes the declared element type (TensorProto.DataType, e.g. 7 = int64) of a graph input. */
+export function setGraphInputElemType(
+  model: Uint8Array,
+  name: string,
+  elemType: number,
+): Uint8Array {
+  const retype = (fields: ProtoField[], field: number, edit: (f: ProtoField[]) => ProtoField[]) =>
+    fields.map((f) =>
+      f.field === field && f.wireType === WireType.LengthDelimited
+        ? { ...f, value: encodeFields(edit(decodeMessage(f.value))) }
+        : f,
+    );
+  return editGraph(model, (graph) =>
+    graph.map((f) => {
+      if (f.field !== GRAPH_INPUT || f.wireType !== WireType.LengthDelimited) return f;
+      if (valueInfoName(f.value) !== name) return f;
+      const info = retype(decodeMessage(f.value), VALUE_INFO_TYPE, (type) =>
+        retype(type, TYPE_TENSOR, (tensor) =>
+          tensor.map((t) =>
+            t.field === TENSOR_ELEM_TYPE && t.wireType === WireType.Varint
+              ? { ...t, value: BigInt(elemType) }
+              : t,
+          ),
+        ),
+      );
+      return { ...f, value: encodeFields(info) };
+    }),
+  );
+}
+
+/** Changes the op_type of the first node of type `from` (e.g. to an operator no runtime knows). */
+export function setFirstNodeOpType(model: Uint8Array, from: string, to: string): Uint8Array {
+  let done = false;
+  return editGraph(model, (graph) =>
+    graph.map((f) => {
+      if (done || f.field !== GRAPH_NODE || f.wireType !== WireType.LengthDelimited) return f;
+      const node = decodeMessage(f.value);
+      const op = node.find((g) => g.field === NODE_OP_TYPE);
+      if (op?.wireType !== WireType.LengthDelimited || utf8.decode(op.value) !== from) return f;
+      done = true;
+      return {
+        ...f,
+        value: encodeFields(
+          node.map((g) => (g.field === NODE_OP_TYPE ? renameString(g, from, to) : g)),
+        ),
+      };
+    }),
+  );
+}
+
+/** Replaces ModelProto.ir_version. */
+export function setIrVersion(model: Uint8Array, irVersion: number): Uint8Array {
+  return encodeFields(
+    decodeMessage(model).map((f) =>
+      f.field === 1 && f.wireType === WireType.Varint ? { ...f, value: BigInt(irVersion) } : f,
+    ),
+  );
+}
+
+/** A graph input or output for graphBytes: a tensor of an element type and shape. */
+export interface ValueSpec {
+  name: string;
+  /** onnxruntime's type name ('float32', 'int64', …); undefined: no element type declared. */
+  type?: string | undefined;
+  /** Sizes, dim_param names, or null for a dimension with neither; undefined: no shape. */
+  shape?: readonly (number | string | null)[] | undefined;
+  /** A sequence instead of a tensor. */
+  sequence?: boolean | undefined;
+}
+
+const ELEM_TYPES: Record<string, number> = { float32: 1, uint8: 2, int32: 6, int64: 7, bool: 9 };
+
+/** Encodes a ValueInfoProto { name, type: TypeProto { tensor_type { elem_type, shape } } }. */
+export function valueInfoBytes(value: ValueSpec): Uint8Array {
+  const tensor: Uint8Array[] = [];
+  if (value.type !== undefined) {
+    const elem = ELEM_TYPES[value.type];
+    if (elem === undefined) throw new Error(`no element type number for ${value.type}`);
+    tensor.push(varintField(1, elem));
+  }
+  if (value.shape !== undefined) {
+    const dims = value.shape.map((d) =>
+      bytesField(
+        1,
+        d === null
+          ? new Uint8Array()
+          : typeof d === 'number'
+            ? varintField(1, d)
+            : bytesField(2, d),
+      ),
+    );
+    tensor.push(bytesField(2, concat(...dims)));
+  }
+  // TypeProto: 1 tensor_type, 4 sequence_type (holding a TypeProto).
+  const tensorType = bytesField(1, concat(...tensor));
+  const type = value.sequence === true ? bytesField(4, tensorType) : tensorType;
+  return concat(bytesField(1, value.name), bytesField(2, type));
+}
+
+/** Encodes a TensorProto initializer: dims, float data type, name, raw_data. */
+export function initializerBytes(name: string, raw: Uint8Array): Uint8Array {
+  return concat(
+    varintField(1, raw.length / 4),
+    varintField(2, 1),
+    bytesField(8, name),
+    bytesField(9, raw),
+  );
+}
+
+/** What a hand-built GraphProto holds (nodes are opaque bytes; the readers never decode them). */
+export interface GraphSpec {
+  inputs: ValueSpec[];
+  outputs: ValueSpec[];
+  initializers?: { name: string; raw: Uint8Array }[] | undefined;
+  nodes?: Uint8Array[] | undefined;
+}
+
+/** Encodes a GraphProto: nodes (1), name (2), initializers (5), inputs (11), outputs (12). */
+export function graphBytes(spec: GraphSpec): Uint8Array {
+  return concat(
+    ...(spec.nodes ?? []).map((n) => bytesField(1, n)),
+    bytesField(2, 'hand-built'),
+    ...(spec.initializers ?? []).map((i) => bytesField(5, initializerBytes(i.name, i.raw))),
+    ...spec.inputs.map((v) => bytesField(11, valueInfoBytes(v))),
+    ...spec.outputs.map((v) => bytesField(12, valueInfoBytes(v))),
+  );
+}

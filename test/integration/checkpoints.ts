@@ -34,5 +34,28 @@ export function registerCheckpointSuite(): void {
       assert.match(error ?? '', /not-a-model\.onnx cannot be used as a checkpoint\. \S/);
       assert.match(api.activeCheckpoint(), /mosear-tiny\.onnx$/);
     });
+
+    test('refuses a checkpoint whose graph disagrees with its metadata, listing every problem', async () => {
+      const { api } = await mosear();
+      const { ok, error } = await useAsCheckpoint(api, workspaceFile('hostile-model.onnx'));
+      assert.equal(ok, false);
+      assert.match(error ?? '', /hostile-model\.onnx cannot be used as a checkpoint\. /);
+      assert.match(error ?? '', /2 problems:/);
+      assert.match(
+        error ?? '',
+        /input "frames" has type int64, expected float32 \(models\/CONTRACT\.md §1\)/,
+      );
+      assert.match(error ?? '', /output "logits" has shape \[1, 6\], expected \[1, 7\]/);
+      assert.match(api.activeCheckpoint(), /mosear-tiny\.onnx$/);
+    });
+
+    test('refuses a checkpoint onnxruntime cannot load (IR 99): never shown as usable', async () => {
+      const { api } = await mosear();
+      const { ok, error } = await useAsCheckpoint(api, workspaceFile('unrunnable-model.onnx'));
+      assert.equal(ok, false);
+      assert.match(error ?? '', /unrunnable-model\.onnx cannot be used as a checkpoint\. /);
+      assert.match(error ?? '', /not even on cpu.*IR version/);
+      assert.match(api.activeCheckpoint(), /mosear-tiny\.onnx$/);
+    });
   });
 }

@@ -6,6 +6,7 @@ import { spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { runTests } from '@vscode/test-electron';
+import { setGraphInputElemType, setIrVersion, setMetadata } from '../helpers/protoEncode';
 
 const root = resolve(__dirname, '..', '..');
 const CLIP = 'sample-consistent-happy.mp4';
@@ -41,6 +42,22 @@ function prepareWorkspace(): string {
     join(root, 'models', 'checkpoints', 'emotion-llama-tiny.onnx'),
     join(workspace, 'workspace-model.onnx'),
   );
+  // Checkpoints with valid metadata that the engine cannot run: refused with every problem.
+  const shipped = readFileSync(join(root, 'models', 'checkpoints', 'emotion-llama-tiny.onnx'));
+  const sevenLabels = JSON.stringify([
+    'neutral',
+    'angry',
+    'happy',
+    'sad',
+    'worried',
+    'surprise',
+    'bored',
+  ]);
+  writeFileSync(
+    join(workspace, 'hostile-model.onnx'),
+    setGraphInputElemType(setMetadata(shipped, 'mosear.labels', sevenLabels), 'frames', 7),
+  );
+  writeFileSync(join(workspace, 'unrunnable-model.onnx'), setIrVersion(shipped, 99));
   prepareEvaluationFolder(join(workspace, 'eval-split'));
   return workspace;
 }

@@ -27,14 +27,22 @@ export interface SessionSignature {
   readonly outputMetadata: readonly ValueInfo[];
 }
 
-/** The inputs contract v1 requires, with shapes taken from the metadata (CONTRACT.md §1, §3). */
-export function expectedInputs(meta: ContractMetadata): TensorSpec[] {
-  const { layers: L, heads: Hh } = meta.architecture;
-  const T = meta.frames.dynamicCount ? null : meta.frames.count;
+/**
+ * The inputs contract v1 requires, with shapes taken from the metadata (CONTRACT.md §1, §3);
+ * without metadata (it could not be read) every size is unknown and only names, types and ranks
+ * remain.
+ */
+export function expectedInputs(meta?: ContractMetadata): TensorSpec[] {
+  const L = meta?.architecture.layers ?? null;
+  const Hh = meta?.architecture.heads ?? null;
+  const T = meta === undefined || meta.frames.dynamicCount ? null : meta.frames.count;
   const specs: Record<(typeof INPUT_NAMES)[number], Omit<TensorSpec, 'name'>> = {
-    frames: { type: 'float32', shape: [1, T, 3, meta.frames.height, meta.frames.width] },
-    audio: { type: 'float32', shape: [1, meta.audio.samples] },
-    prompt_ids: { type: 'int64', shape: [1, meta.prompt.defaultIds.length] },
+    frames: {
+      type: 'float32',
+      shape: [1, T, 3, meta?.frames.height ?? null, meta?.frames.width ?? null],
+    },
+    audio: { type: 'float32', shape: [1, meta?.audio.samples ?? null] },
+    prompt_ids: { type: 'int64', shape: [1, meta?.prompt.defaultIds.length ?? null] },
     ar_mode: { type: 'int64', shape: [] },
     ar_tau: { type: 'float32', shape: [L] },
     ar_ratio_kind: { type: 'int64', shape: [] },
@@ -47,12 +55,17 @@ export function expectedInputs(meta: ContractMetadata): TensorSpec[] {
   return INPUT_NAMES.map((name) => ({ name, ...specs[name] }));
 }
 
-/** The outputs contract v1 requires (`mose_gate` only when the architecture has MoSE). */
-export function expectedOutputs(meta: ContractMetadata): TensorSpec[] {
-  const { layers: L, heads: Hh } = meta.architecture;
-  const N = meta.tokenLayout.total;
+/**
+ * The outputs contract v1 requires (`mose_gate` only when the architecture has MoSE; without
+ * metadata it is left out, and sizes are unknown as in expectedInputs).
+ */
+export function expectedOutputs(meta?: ContractMetadata): TensorSpec[] {
+  const L = meta?.architecture.layers ?? null;
+  const Hh = meta?.architecture.heads ?? null;
+  // With a varying frame count the number of visual tokens, and so N, varies with it.
+  const N = meta === undefined || meta.frames.dynamicCount ? null : meta.tokenLayout.total;
   const specs: Record<(typeof OUTPUT_NAMES)[number], TensorSpec['shape']> = {
-    logits: [1, meta.labels.length],
+    logits: [1, meta?.labels.length ?? null],
     modality_mass: [L, Hh, 3],
     modality_mass_after: [L, Hh, 3],
     ar_flags: [L, Hh],
@@ -64,7 +77,9 @@ export function expectedOutputs(meta: ContractMetadata): TensorSpec[] {
     type: 'float32',
     shape: specs[name],
   }));
-  if (meta.architecture.mose) outputs.push({ name: MOSE_OUTPUT, type: 'float32', shape: [L] });
+  if (meta?.architecture.mose === true) {
+    outputs.push({ name: MOSE_OUTPUT, type: 'float32', shape: [L] });
+  }
   return outputs;
 }
 
@@ -73,60 +88,111 @@ export function formatShape(shape: ReadonlyArray<number | string | null>): strin
   return `[${shape.map((d) => (d === null ? '?' : String(d))).join(', ')}]`;
 }
 
-function shapeMatches(declared: ReadonlyArray<number | string>, expected: (number | null)[]) {
+/** How declared shapes are compared with the contract's. */
+interface ShapeRule {
+  /**
+   * True for a session (onnxruntime names a dimension it cannot infer, so any named one is let
+   * through); false for the graph's own declaration, where a named dimension is allowed only
+   * where the contract lets the size vary (T when `mosear.frames.dynamic_count` is true).
+   */
+  symbolicAnywhere: boolean;
+}
+
+function shapeMatches(
+  declared: ReadonlyArray<number | string>,
+  expected: (number | null)[],
+  rule: ShapeRule,
+) {
   // onnxruntime reports an undeclared shape as []; only a declared rank can disagree.
-  if (declared.length === 0 && expected.length > 0) return true;
+  if (rule.symbolicAnywhere && declared.length === 0 && expected.length > 0) return true;
   if (declared.length !== expected.length) return false;
   return declared.every(
-    (d, i) => typeof d === 'string' || expected[i] === null || d === expected[i],
+    (d, i) =>
+      expected[i] === null || (typeof d === 'string' ? rule.symbolicAnywhere : d === expected[i]),
   );
+}
+
+/** One way a model's inputs or outputs break the contract, with the CONTRACT.md sections. */
+export interface SignatureProblem {
+  text: string;
+  /** CONTRACT.md sections that state the rule, e.g. ["§2", "§3"]. */
+  sections: string[];
 }
 
 function checkValue(
   kind: 'input' | 'output',
   spec: TensorSpec,
   info: ValueInfo | undefined,
-  problems: string[],
+  rule: ShapeRule,
+  problems: SignatureProblem[],
 ): void {
   if (!info) return;
+  const section = kind === 'input' ? '§1' : '§2';
   if (!info.isTensor) {
-    problems.push(`${kind} "${spec.name}" is not a tensor`);
+    problems.push({ text: `${kind} "${spec.name}" is not a tensor`, sections: [section] });
     return;
   }
   if (info.type !== undefined && info.type !== spec.type) {
-    problems.push(`${kind} "${spec.name}" has type ${info.type}, expected ${spec.type}`);
+    problems.push({
+      text: `${kind} "${spec.name}" has type ${info.type}, expected ${spec.type}`,
+      sections: [section],
+    });
   }
-  if (info.shape !== undefined && !shapeMatches(info.shape, spec.shape)) {
-    problems.push(
-      `${kind} "${spec.name}" has shape ${formatShape(info.shape)}, expected ${formatShape(spec.shape)}`,
-    );
+  if (info.shape !== undefined && !shapeMatches(info.shape, spec.shape, rule)) {
+    problems.push({
+      text: `${kind} "${spec.name}" has shape ${formatShape(info.shape)}, expected ${formatShape(spec.shape)}`,
+      sections: [section, '§3'],
+    });
   }
+}
+
+/**
+ * Every way declared inputs and outputs disagree with the contract and the metadata (all sizes
+ * unknown when `meta` is undefined), each with the CONTRACT.md sections that state the rule.
+ */
+export function signatureProblemList(
+  meta: ContractMetadata | undefined,
+  signature: SessionSignature,
+  rule: ShapeRule = { symbolicAnywhere: true },
+): SignatureProblem[] {
+  const problems: SignatureProblem[] = [];
+  const inputs = expectedInputs(meta);
+  const outputs = expectedOutputs(meta);
+  const inputInfo = new Map(signature.inputMetadata.map((m) => [m.name, m]));
+  const outputInfo = new Map(signature.outputMetadata.map((m) => [m.name, m]));
+  for (const spec of inputs) {
+    if (!signature.inputNames.includes(spec.name)) {
+      problems.push({ text: `missing input "${spec.name}"`, sections: ['§1'] });
+    } else checkValue('input', spec, inputInfo.get(spec.name), rule, problems);
+  }
+  for (const name of signature.inputNames) {
+    if (!inputs.some((s) => s.name === name)) {
+      problems.push({
+        text: `unexpected input "${name}" (contract v1 has no such input)`,
+        sections: ['§1'],
+      });
+    }
+  }
+  for (const spec of outputs) {
+    if (!signature.outputNames.includes(spec.name)) {
+      problems.push({
+        text: `missing output "${spec.name}"`,
+        sections: spec.name === MOSE_OUTPUT ? ['§2', '§3'] : ['§2'],
+      });
+    } else checkValue('output', spec, outputInfo.get(spec.name), rule, problems);
+  }
+  if (meta?.architecture.mose === false && signature.outputNames.includes(MOSE_OUTPUT)) {
+    problems.push({
+      text: `output "${MOSE_OUTPUT}" is present but mosear.architecture.mose is false`,
+      sections: ['§2', '§3'],
+    });
+  }
+  return problems;
 }
 
 /** Lists every way a session's inputs and outputs disagree with the contract and metadata. */
 export function signatureProblems(meta: ContractMetadata, session: SessionSignature): string[] {
-  const problems: string[] = [];
-  const inputs = expectedInputs(meta);
-  const outputs = expectedOutputs(meta);
-  const inputInfo = new Map(session.inputMetadata.map((m) => [m.name, m]));
-  const outputInfo = new Map(session.outputMetadata.map((m) => [m.name, m]));
-  for (const spec of inputs) {
-    if (!session.inputNames.includes(spec.name)) problems.push(`missing input "${spec.name}"`);
-    else checkValue('input', spec, inputInfo.get(spec.name), problems);
-  }
-  for (const name of session.inputNames) {
-    if (!inputs.some((s) => s.name === name)) {
-      problems.push(`unexpected input "${name}" (contract v1 has no such input)`);
-    }
-  }
-  for (const spec of outputs) {
-    if (!session.outputNames.includes(spec.name)) problems.push(`missing output "${spec.name}"`);
-    else checkValue('output', spec, outputInfo.get(spec.name), problems);
-  }
-  if (!meta.architecture.mose && session.outputNames.includes(MOSE_OUTPUT)) {
-    problems.push(`output "${MOSE_OUTPUT}" is present but mosear.architecture.mose is false`);
-  }
-  return problems;
+  return signatureProblemList(meta, session).map((p) => p.text);
 }
 
 /** Throws a ContractError naming every missing or mismatched input and output. */

@@ -9,12 +9,13 @@ import type { ArControls, ContractMetadata } from '../../protocol/contract';
 import {
   EXECUTION_PROVIDERS,
   type ExecutionProviderChoice,
+  type ExecutionProviderName,
   type ProviderAttempt,
 } from '../../protocol/executionProviders';
 import { ContractError } from '../contract/contractError';
 import { defaultControls } from '../../shared/controls';
 import { validateControls } from '../contract/controls';
-import { parseContractMetadata } from '../contract/metadata';
+import { readCheckedModelFile } from '../contract/graphCheck';
 import {
   clipDecodeSpecFromContract,
   type ClipDecoder,
@@ -26,7 +27,6 @@ import { providerChain, providerPlatformProblem } from '../inference/executionPr
 import type { WorkerEvent } from '../inference/workerClient';
 import { WorkerPool } from '../inference/workerPool';
 import type { SessionSettings } from '../inference/workerProtocol';
-import { readOnnxModelInfo } from '../onnx/modelProto';
 import { ClipCache } from './clipCache';
 import { EngineError } from './engineError';
 import { assembleAnalysisResult } from './resultAssembly';
@@ -149,7 +149,10 @@ export class AnalysisEngine {
     });
   }
 
-  /** Reads and validates a checkpoint's metadata (cached until the file changes). */
+  /**
+   * Reads and validates a checkpoint's metadata and graph signature (cached until the file
+   * changes); operators and the IR version are checked when a session opens.
+   */
   async model(modelPath: string): Promise<LoadedModel> {
     const path = resolve(modelPath);
     let info: { size: number; mtimeMs: number; isFile(): boolean };
@@ -162,7 +165,7 @@ export class AnalysisEngine {
     const identity = JSON.stringify([path, info.size, info.mtimeMs]);
     const known = this.models.get(path);
     if (known?.identity === identity) return known;
-    const metadata = parseContractMetadata((await readOnnxModelInfo(path)).metadata);
+    const { metadata } = await readCheckedModelFile(path);
     const model: LoadedModel = {
       path,
       fileName: basename(path),
@@ -261,9 +264,14 @@ export class AnalysisEngine {
 
   /**
    * Tries every execution provider alone on a checkpoint: the ones this platform cannot have are
-   * reported without a try, the others open a session in the checkpoint's worker.
+   * reported without a try, the others open a session in the checkpoint's worker. `only` limits
+   * the tries (["cpu"]: can this checkpoint run at all); the rest are reported as not tried.
    */
-  async probeProviders(modelPath: string, signal?: AbortSignal): Promise<ProviderAttempt[]> {
+  async probeProviders(
+    modelPath: string,
+    signal?: AbortSignal,
+    only: readonly ExecutionProviderName[] = EXECUTION_PROVIDERS,
+  ): Promise<ProviderAttempt[]> {
     const model = await this.model(modelPath);
     const impossible = new Map<string, string>();
     for (const p of EXECUTION_PROVIDERS) {
@@ -272,7 +280,7 @@ export class AnalysisEngine {
     }
     const tried = await this.pool.workerFor(model.path).probe(
       model.path,
-      EXECUTION_PROVIDERS.filter((p) => !impossible.has(p)),
+      EXECUTION_PROVIDERS.filter((p) => !impossible.has(p) && only.includes(p)),
       signal,
     );
     return EXECUTION_PROVIDERS.map(

@@ -11,7 +11,8 @@ import type { EvaluationProgress } from '../../protocol/evaluationMessages';
 import { softmax, argmax } from '../analysis/probabilities';
 import { tokenAttentionSummary } from '../analysis/tokenAttention';
 import { uapPerLayer } from '../analysis/uap';
-import { parseContractMetadata } from '../contract/metadata';
+import { ContractError } from '../contract/contractError';
+import { readCheckedModelFile } from '../contract/graphCheck';
 import {
   clipDecodeSpecFromContract,
   type ClipDecodeSpec,
@@ -20,7 +21,6 @@ import {
 import type { RunReply } from '../inference/workerClient';
 import { WorkerPool } from '../inference/workerPool';
 import type { SessionSettings } from '../inference/workerProtocol';
-import { readOnnxModelInfo } from '../onnx/modelProto';
 import {
   BENCHMARK_SCHEMA,
   BenchmarkError,
@@ -120,7 +120,7 @@ export async function planBenchmark(
     const info = await stat(path).catch(() => {
       throw new BenchmarkError(`the checkpoint ${path} does not exist`);
     });
-    const meta = parseContractMetadata((await readOnnxModelInfo(path)).metadata);
+    const { metadata: meta } = await readCheckedModelFile(path);
     if (planned.some((p) => p.name === meta.checkpoint.name)) {
       throw new BenchmarkError(`two checkpoints are named "${meta.checkpoint.name}"`);
     }
@@ -145,9 +145,11 @@ export async function planBenchmark(
   for (const c of checkpoints) {
     const other = c.meta.labels;
     if (other.length !== labels.length || other.some((l, i) => l !== labels[i])) {
-      throw new BenchmarkError(
-        `${basename(c.path)} has labels [${other.join(', ')}], ${basename(first.path)} has ` +
-          `[${labels.join(', ')}]: one evaluation needs one label set`,
+      // The checkpoints, not the command line, disagree: a model problem.
+      throw new ContractError(
+        `${c.path} has labels [${other.join(', ')}], ${first.path} has ` +
+          `[${labels.join(', ')}]: one evaluation needs checkpoints with one label set ` +
+          '(models/CONTRACT.md §3, mosear.labels)',
       );
     }
   }

@@ -6,10 +6,10 @@ import type { ArControls, ContractMetadata } from '../../protocol/contract';
 import type { ExecutionProviderName, ProviderAttempt } from '../../protocol/executionProviders';
 import { ContractError } from '../contract/contractError';
 import { validateControls } from '../contract/controls';
-import { parseContractMetadata } from '../contract/metadata';
+import { readCheckedModelFile } from '../contract/graphCheck';
 import { MOSE_OUTPUT, OUTPUT_NAMES, type OutputName } from '../contract/names';
 import { validateSessionSignature } from '../contract/signature';
-import { OnnxModelError, readOnnxModelInfo, type OnnxModelInfo } from '../onnx/modelProto';
+import { OnnxModelError, type OnnxModelInfo } from '../onnx/modelProto';
 import { openWithFallback } from './executionProviders';
 
 /** onnxruntime's graph optimisation levels. */
@@ -56,7 +56,7 @@ export type ContractOutputs = Record<(typeof OUTPUT_NAMES)[number], OutputTensor
   Partial<Record<typeof MOSE_OUTPUT, OutputTensor>>;
 
 /**
- * Reads and validates the metadata, opens a session on the first provider of
+ * Reads and validates the metadata and the graph's declared signature, opens a session on the first provider of
  * `options.executionProviders` that works (cpu by default) and checks its inputs and outputs
  * against the contract. Throws OnnxModelError or ContractError naming what is wrong with the
  * model, InferenceError PROVIDER_UNAVAILABLE when no provider opens.
@@ -65,8 +65,8 @@ export async function openContractModel(
   path: string,
   options: OpenModelOptions = {},
 ): Promise<ContractModel> {
-  const info = await readOnnxModelInfo(path);
-  const metadata = parseContractMetadata(info.metadata);
+  // The metadata and the graph's signature, checked before onnxruntime loads any weights.
+  const { info, metadata } = await readCheckedModelFile(path);
   const create = async (provider: ExecutionProviderName): Promise<ort.InferenceSession> => {
     try {
       return await ort.InferenceSession.create(path, {

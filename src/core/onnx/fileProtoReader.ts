@@ -30,8 +30,12 @@ export class FileProtoReader {
 
   private constructor(
     private readonly handle: FileHandle,
+    /** Where this message's bytes end in the file (the file size for the top level). */
     private readonly size: number,
-  ) {}
+    start = 0,
+  ) {
+    this.position = start;
+  }
 
   /** Opens a reader over an already opened file. */
   static async open(handle: FileHandle): Promise<FileProtoReader> {
@@ -39,9 +43,26 @@ export class FileProtoReader {
     return new FileProtoReader(handle, stat.size);
   }
 
-  /** File size in bytes. */
+  /** File size in bytes (for a nested reader: the offset where its message ends). */
   get byteLength(): number {
     return this.size;
+  }
+
+  /**
+   * A reader over the fields of a length-delimited field's payload (a nested message), with the
+   * same skip-by-position walk: a GraphProto's initializers are stepped over, never read.
+   */
+  nested(header: FieldHeader): FileProtoReader {
+    if (header.wireType !== WireType.LengthDelimited) {
+      throw new ProtoWireError(
+        `field ${header.field} at byte ${header.tagOffset} is not a message`,
+      );
+    }
+    return new FileProtoReader(
+      this.handle,
+      header.payloadOffset + header.payloadSize,
+      header.payloadOffset,
+    );
   }
 
   /** Reads the next field header, or returns undefined at the end of the file. */
@@ -66,7 +87,7 @@ export class FileProtoReader {
     const payloadOffset = this.position;
     if (payloadOffset + payloadSize > this.size) {
       throw new ProtoWireError(
-        `field ${field} at byte ${tagOffset} needs ${payloadSize} bytes but the file ends ` +
+        `field ${field} at byte ${tagOffset} needs ${payloadSize} bytes but its message ends ` +
           `after ${this.size - payloadOffset}`,
       );
     }
