@@ -7,13 +7,13 @@ import * as v from 'valibot';
 import { float32Array, float32ArrayOf, issueError, numberArray, parseOrThrow } from './issues';
 
 /** The ffmpeg.wasm core's files (`@ffmpeg/core/dist/umd/ffmpeg-core.{js,wasm}`). */
-export const WasmCoreFilesSchema = /* @__PURE__ */ v.object({
+export const WasmCoreFilesSchema = v.object({
   script: v.string(),
   wasm: v.string(),
 });
 
 /** The tensor sizes a model wants from a clip: T frames of H×W RGB, S mono samples at a rate. */
-export const ClipDecodeSpecSchema = /* @__PURE__ */ v.object({
+export const ClipDecodeSpecSchema = v.object({
   frames: v.number(),
   height: v.number(),
   width: v.number(),
@@ -23,7 +23,7 @@ export const ClipDecodeSpecSchema = /* @__PURE__ */ v.object({
 type ClipDecodeSpec = v.InferOutput<typeof ClipDecodeSpecSchema>;
 
 /** What ffprobe says about a clip's video stream. */
-export const VideoStreamInfoSchema = /* @__PURE__ */ v.object({
+export const VideoStreamInfoSchema = v.object({
   index: v.number(),
   codec: v.string(),
   width: v.number(),
@@ -36,7 +36,7 @@ export const VideoStreamInfoSchema = /* @__PURE__ */ v.object({
 });
 
 /** What ffprobe says about a clip's first audio stream. */
-export const AudioStreamInfoSchema = /* @__PURE__ */ v.object({
+export const AudioStreamInfoSchema = v.object({
   index: v.number(),
   codec: v.string(),
   sampleRateHz: v.nullable(v.number()),
@@ -44,7 +44,7 @@ export const AudioStreamInfoSchema = /* @__PURE__ */ v.object({
 });
 
 /** A clip's probe: the duration the spec uses and the streams it decodes. */
-export const ClipProbeSchema = /* @__PURE__ */ v.object({
+export const ClipProbeSchema = v.object({
   path: v.string(),
   formatName: v.string(),
   durationSeconds: v.number(),
@@ -54,7 +54,7 @@ export const ClipProbeSchema = /* @__PURE__ */ v.object({
 });
 
 /** Wall-clock milliseconds the worker spent per stage, and the core commands it ran. */
-export const WasmWorkerTimingsSchema = /* @__PURE__ */ v.object({
+export const WasmWorkerTimingsSchema = v.object({
   probeMs: v.number(),
   framesMs: v.number(),
   audioMs: v.number(),
@@ -62,7 +62,7 @@ export const WasmWorkerTimingsSchema = /* @__PURE__ */ v.object({
 });
 
 /** Why a clip could not be probed or decoded (DecodeError's codes, src/core/decode/decodeError.ts). */
-export const DecodeErrorCodeSchema = /* @__PURE__ */ v.picklist([
+export const DecodeErrorCodeSchema = v.picklist([
   'FFMPEG_NOT_FOUND',
   'FILE_NOT_FOUND',
   'NO_VIDEO',
@@ -101,7 +101,7 @@ const job = {
 };
 
 /** Parent → worker: exactly one request per process. */
-export const WasmWorkerRequestSchema = /* @__PURE__ */ v.variant('kind', [
+export const WasmWorkerRequestSchema = v.variant('kind', [
   /** Read the duration and streams. */
   v.object({ ...job, kind: v.literal('probe') }),
   /** Decode T frames and the audio window. */
@@ -138,7 +138,7 @@ function replySchema(spec: ClipDecodeSpec | undefined) {
 }
 
 /** Worker → parent: exactly one reply, then the worker exits. */
-export const WasmWorkerReplySchema = /* @__PURE__ */ replySchema(undefined);
+export const WasmWorkerReplySchema = replySchema(undefined);
 export type WasmWorkerReply = v.InferOutput<typeof WasmWorkerReplySchema>;
 
 /** Parses the request the worker received; throws an Error naming the bad field. */

@@ -144,7 +144,7 @@ export function numberArray<const D extends 1 | 2 | 3>(depth: D) {
 }
 
 /** A Float32Array (over IPC with 'advanced' serialization): checked by type only, not per value. */
-export const float32Array = /* @__PURE__ */ v.custom<Float32Array>(
+export const float32Array = v.custom<Float32Array>(
   (x) => x instanceof Float32Array,
   'must be a Float32Array',
 );

@@ -9,15 +9,10 @@ import { ExecutionProviderNameSchema, ProviderAttemptSchema } from './executionP
 import { float32Array, issueError, parseOrThrow } from './issues';
 
 /** onnxruntime's graph optimisation levels. */
-export const GraphOptimizationLevelSchema = /* @__PURE__ */ v.picklist([
-  'disabled',
-  'basic',
-  'extended',
-  'all',
-]);
+export const GraphOptimizationLevelSchema = v.picklist(['disabled', 'basic', 'extended', 'all']);
 
 /** How the worker's session is opened; a run with different settings reopens it. */
-export const SessionSettingsSchema = /* @__PURE__ */ v.object({
+export const SessionSettingsSchema = v.object({
   modelPath: v.string(),
   /** Changes when the file changes (path, size, mtime), so an edited checkpoint is reloaded. */
   modelIdentity: v.string(),
@@ -29,7 +24,7 @@ export const SessionSettingsSchema = /* @__PURE__ */ v.object({
 export type SessionSettings = v.InferOutput<typeof SessionSettingsSchema>;
 
 /** Clip tensors for a run: `frames` [T·3·H·W], `audio` [S], prompt ids [P] (sizes: buildFeeds). */
-export const RunInputsSchema = /* @__PURE__ */ v.object({
+export const RunInputsSchema = v.object({
   frames: float32Array,
   audio: float32Array,
   promptIds: v.array(v.number()),
@@ -37,7 +32,7 @@ export const RunInputsSchema = /* @__PURE__ */ v.object({
 export type RunInputs = v.InferOutput<typeof RunInputsSchema>;
 
 /** Test-only faults (honoured only when the worker runs with MOSEAR_WORKER_TEST_FAULTS=1). */
-export const WorkerFaultSchema = /* @__PURE__ */ v.variant('kind', [
+export const WorkerFaultSchema = v.variant('kind', [
   v.object({ kind: v.literal('exit'), code: v.number() }),
   v.object({ kind: v.literal('sigkill') }),
   /** Blocks the worker's thread like a long native `session.run`. */
@@ -47,10 +42,10 @@ export const WorkerFaultSchema = /* @__PURE__ */ v.variant('kind', [
 export type WorkerFault = v.InferOutput<typeof WorkerFaultSchema>;
 
 /** A request's id, echoed by its answer. */
-const id = /* @__PURE__ */ v.pipe(v.number(), v.safeInteger());
+const id = v.pipe(v.number(), v.safeInteger());
 
 /** Engine → worker. */
-export const WorkerRequestSchema = /* @__PURE__ */ v.variant('type', [
+export const WorkerRequestSchema = v.variant('type', [
   /** Open (or keep) the session for these settings. */
   v.object({ type: v.literal('open'), id, settings: SessionSettingsSchema }),
   /** Run the session once per controls entry on the same inputs (opening it first if needed). */
@@ -74,7 +69,7 @@ export const WorkerRequestSchema = /* @__PURE__ */ v.variant('type', [
 export type WorkerRequest = v.InferOutput<typeof WorkerRequestSchema>;
 
 /** Where the session runs, as the worker opened it. */
-export const SessionReportSchema = /* @__PURE__ */ v.object({
+export const SessionReportSchema = v.object({
   provider: ExecutionProviderNameSchema,
   attempts: v.array(ProviderAttemptSchema),
   intraOpNumThreads: v.number(),
@@ -85,7 +80,7 @@ export const SessionReportSchema = /* @__PURE__ */ v.object({
 export type SessionReport = v.InferOutput<typeof SessionReportSchema>;
 
 /** A float32 output with its shape: `data` holds exactly the product of `dims` values. */
-export const OutputTensorSchema = /* @__PURE__ */ v.pipe(
+export const OutputTensorSchema = v.pipe(
   v.object({ data: float32Array, dims: v.array(v.number()) }),
   v.check(
     (t) => t.data.length === t.dims.reduce((n, d) => n * d, 1),
@@ -97,7 +92,7 @@ export const OutputTensorSchema = /* @__PURE__ */ v.pipe(
 );
 
 /** The contract's outputs of one run (CONTRACT.md §2; `mose_gate` only for MoSE checkpoints). */
-export const ContractOutputsSchema = /* @__PURE__ */ v.object({
+export const ContractOutputsSchema = v.object({
   logits: OutputTensorSchema,
   modality_mass: OutputTensorSchema,
   modality_mass_after: OutputTensorSchema,
@@ -108,14 +103,14 @@ export const ContractOutputsSchema = /* @__PURE__ */ v.object({
 });
 
 /** One `session.run`'s outputs and its time inside the worker. */
-export const WorkerRunOutputSchema = /* @__PURE__ */ v.object({
+export const WorkerRunOutputSchema = v.object({
   outputs: ContractOutputsSchema,
   runMs: v.number(),
 });
 export type WorkerRunOutput = v.InferOutput<typeof WorkerRunOutputSchema>;
 
 /** Why an inference request failed (InferenceError's codes, src/core/inference/inferenceError.ts). */
-export const InferenceErrorCodeSchema = /* @__PURE__ */ v.picklist([
+export const InferenceErrorCodeSchema = v.picklist([
   'PROVIDER_UNAVAILABLE',
   'WORKER_CRASHED',
   'TIMEOUT',
@@ -126,7 +121,7 @@ export const InferenceErrorCodeSchema = /* @__PURE__ */ v.picklist([
 ]);
 
 /** An error as it crosses the process boundary; the client rebuilds the class from `name`. */
-export const SerializedErrorSchema = /* @__PURE__ */ v.object({
+export const SerializedErrorSchema = v.object({
   name: v.picklist(['ContractError', 'OnnxModelError', 'InferenceError', 'Error']),
   message: v.string(),
   code: v.exactOptional(InferenceErrorCodeSchema),
@@ -137,7 +132,7 @@ export const SerializedErrorSchema = /* @__PURE__ */ v.object({
 export type SerializedError = v.InferOutput<typeof SerializedErrorSchema>;
 
 /** Worker → engine. */
-export const WorkerResponseSchema = /* @__PURE__ */ v.variant('type', [
+export const WorkerResponseSchema = v.variant('type', [
   /** Sent once at start-up: the worker listens. */
   v.object({ type: v.literal('ready'), pid: v.number(), onnxruntimeVersion: v.string() }),
   v.object({ type: v.literal('opened'), id, session: SessionReportSchema }),
