@@ -2,6 +2,7 @@
 // Usage: node esbuild.mjs [--watch] [--tests]
 import * as esbuild from 'esbuild';
 import { readdirSync, rmSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
 const watch = process.argv.includes('--watch');
@@ -58,6 +59,34 @@ const targets = [
     outdir: 'dist',
   },
 ];
+/** A schema builder call in src/protocol: a valibot function other than a parse, or a local one. */
+const SCHEMA_BUILDER =
+  /(?<!function )\b(v\.(?!(?:parse|safeParse|parser|safeParser|is|assert)\()\w+|numberArray|messageSchema|float32ArrayOf)\(/g;
+
+/**
+ * Gives every schema construction in src/protocol esbuild's PURE annotation (comment lines left
+ * alone), so a webview bundle keeps only the schemas it parses with: esbuild drops an unused
+ * top-level call only when told it has no side effects, and valibot's builders only build
+ * objects. (A spread, `{ ...entries }` or `[...list]`, still keeps its schema: esbuild cannot
+ * prove a spread free of side effects.)
+ */
+const pureSchemas = {
+  name: 'pure-schemas',
+  setup(build) {
+    build.onLoad({ filter: /[\\/]src[\\/]protocol[\\/][^\\/]+\.ts$/ }, async (args) => {
+      const source = await readFile(args.path, 'utf8');
+      const lines = source
+        .split('\n')
+        .map((line) =>
+          /^\s*(\/\/|\/?\*)/.test(line)
+            ? line
+            : line.replace(SCHEMA_BUILDER, '/* @__PURE__ */ $1('),
+        );
+      return { contents: lines.join('\n'), loader: 'ts' };
+    });
+  },
+};
+
 /** Webview bundles: browser, one IIFE per panel, CSS emitted beside the script. */
 const webview = {
   bundle: true,
@@ -68,6 +97,7 @@ const webview = {
   minify: true,
   sourcemap: 'linked',
   logLevel: 'warning',
+  plugins: [pureSchemas],
 };
 const webviewTargets = [
   {

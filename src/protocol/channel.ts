@@ -6,6 +6,8 @@
 // counts: a newer one supersedes it, and answers to a superseded one are dropped — the host aborts
 // its work, the webview ignores what still arrives. The adapters: src/extension/panels/panelBase.ts
 // (host) and webview/kit/hostChannel.ts (webview). Runtime-neutral: no DOM, Node or vscode.
+import * as v from 'valibot';
+import { expectedFound, issuesText } from './issues';
 
 /** Any message of a panel's channel. */
 export interface ChannelMessage {
@@ -108,17 +110,20 @@ export class Requester<Out extends ChannelMessage> {
   }
 }
 
+/** A host message as the webview parsed it: the message, or why it was dropped. */
+export type ParsedHostMessage<M> = { message: M } | { error: string };
+
 /**
- * A check for messages from a trusted end (the host, seen from the webview): an object whose
- * `type` is one of `types`, or undefined. Messages from a webview are parsed by their schema.
+ * Parses a message from the host where it enters the webview (webview/kit/hostChannel.ts): what
+ * does not fit `schema` is not handed on, and the error names its type and the bad field.
  */
-export function messageOfTypes<M extends ChannelMessage>(
-  types: readonly M['type'][],
-): (raw: unknown) => M | undefined {
-  return (raw) => {
-    const type: unknown = (raw as { type?: unknown } | null)?.type;
-    return typeof type === 'string' && (types as readonly string[]).includes(type)
-      ? (raw as M)
-      : undefined;
-  };
+export function parseHostMessage<M extends ChannelMessage>(
+  schema: v.GenericSchema<unknown, M>,
+  raw: unknown,
+): ParsedHostMessage<M> {
+  const parsed = v.safeParse(schema, raw, { abortEarly: true, message: expectedFound });
+  if (parsed.success) return { message: parsed.output };
+  const type: unknown = (raw as { type?: unknown } | null)?.type;
+  const what = typeof type === 'string' ? `"${type.slice(0, 40)}" message` : 'message';
+  return { error: `Dropped a malformed ${what} from the host: ${issuesText(parsed.issues)}` };
 }

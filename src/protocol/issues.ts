@@ -72,6 +72,12 @@ export function issuesText(issues: readonly Issue[], root = ''): string {
   return issues.map((issue) => `${issuePath(issue, root)}: ${issue.message}`).join('\n');
 }
 
+/** An Error whose message is the issue's "path: message" (just the message at the root). */
+export function issueError(issue: Issue): Error {
+  const path = issuePath(issue);
+  return new Error(path === '' ? issue.message : `${path}: ${issue.message}`);
+}
+
 /**
  * Parses `value` with `schema`, stopping at the first issue; on failure throws what `fail` makes
  * of that issue (its message uses `fallback` where the schema set none).
@@ -138,7 +144,10 @@ export function numberArray<const D extends 1 | 2 | 3>(depth: D) {
 }
 
 /** A Float32Array (over IPC with 'advanced' serialization): checked by type only, not per value. */
-export const float32Array = v.instance(Float32Array, 'must be a Float32Array');
+export const float32Array = v.custom<Float32Array>(
+  (x) => x instanceof Float32Array,
+  'must be a Float32Array',
+);
 
 /** A Float32Array of exactly `length` values. */
 export function float32ArrayOf(length: number) {

@@ -2,6 +2,7 @@
 // files, cancel, timeout, a crashing worker, missing core files — each a clear DecodeError
 // within seconds, and no worker process left behind.
 import assert from 'node:assert/strict';
+import { fork } from 'node:child_process';
 import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { before, describe, test } from 'node:test';
@@ -240,6 +241,42 @@ describe('wasm decoder limits, cancel and crashes', () => {
     const second = tracked({ workerScript: killed });
     await assertDecodeError(second.decoder.decode(clip, SPEC), 'UNREADABLE', /SIGKILL/);
     assertNoWorkerLeft(second.events);
+  });
+
+  test('a worker whose reply is malformed: UNREADABLE naming the field, no worker left', async () => {
+    const short = join(dir, 'short-frames-worker.js');
+    writeFileSync(
+      short,
+      "process.once('message', (r) => process.send({ kind: 'decoded', timings: { probeMs: 0, " +
+        "framesMs: 0, audioMs: 0, commands: 0 }, clip: { specName: 'mosear-decode-1', spec: r.spec, " +
+        "backend: 'wasm', source: { path: r.path, formatName: 'mp4', durationSeconds: 1, " +
+        "durationSource: 'format', video: { index: 0, codec: 'h264', width: 64, height: 64, " +
+        "sampleAspectRatio: '1:1', rotationDegrees: 0, displayWidth: 64, displayHeight: 64, " +
+        'averageFrameRateHz: null }, audio: null }, frames: new Float32Array(3), audio: null, ' +
+        'frameTimesSeconds: [0], frameFromTail: [false], audioStartSeconds: 0 } }));\n',
+    );
+    const { decoder, events } = tracked({ workerScript: short });
+    await assertDecodeError(
+      decoder.decode(clip, SPEC),
+      'UNREADABLE',
+      /malformed reply \(clip\.frames: must hold 49152 values\)/,
+    );
+    assertNoWorkerLeft(events);
+  });
+
+  test('the worker answers a malformed request with BAD_SPEC naming the field', async () => {
+    const child = fork(WORKER, [], {
+      serialization: 'advanced',
+      stdio: ['ignore', 'ignore', 'ignore', 'ipc'],
+    });
+    const reply = new Promise<unknown>((resolve) => child.once('message', resolve));
+    child.send({ kind: 'decode', path: clip, core: resolveWasmCoreFiles(), maxFileBytes: 1e9 });
+    assert.deepEqual(await reply, {
+      kind: 'failed',
+      code: 'BAD_SPEC',
+      message: 'The WebAssembly decoder got a malformed request (spec: missing).',
+    });
+    await new Promise((resolve) => child.once('exit', resolve));
   });
 
   test('missing worker script or core files: DECODER_MISSING', async () => {

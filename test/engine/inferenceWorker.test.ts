@@ -3,6 +3,7 @@
 // makes the worker exit or SIGKILL itself, an external SIGKILL mid-run), time limits, and the
 // execution-provider fallback with a provider that fails on machines without a GPU.
 import assert from 'node:assert/strict';
+import { fork } from 'node:child_process';
 import { after, before, describe, test } from 'node:test';
 import { setTimeout as delay } from 'node:timers/promises';
 import type { ArControls } from '../../src/protocol/contract';
@@ -276,6 +277,76 @@ describe('inference worker', () => {
       /exited while starting \(exit code 7\).*no luck/,
     );
     await rejectsWith(worker.open(settings), 'WORKER_CRASHED');
+  });
+
+  test('a worker that sends a malformed message is stopped; the error names the field', async () => {
+    const dir = scratchDir('worker-malformed');
+    const badReady = writeTemp(
+      dir,
+      'bad-ready.js',
+      new TextEncoder().encode(
+        "process.send({ type: 'ready', pid: 'one' }); setInterval(() => {}, 1000);",
+      ),
+    );
+    await rejectsWith(
+      startWorker({ workerScript: badReady }).open(settings),
+      'WORKER_FAILED',
+      /malformed message \(pid: expected a number, found "one"\)/,
+    );
+    // Ready, then an answer whose session report is wrong: the request fails, the process is
+    // killed, and the next request starts a new one.
+    const badAnswer = writeTemp(
+      dir,
+      'bad-answer.js',
+      new TextEncoder().encode(
+        "process.send({ type: 'ready', pid: process.pid, onnxruntimeVersion: 'x' });\n" +
+          "process.on('message', (m) => process.send({ type: 'opened', id: m.id, session: { provider: 'gpu' } }));",
+      ),
+    );
+    const worker = startWorker({ workerScript: badAnswer });
+    await rejectsWith(worker.open(settings), 'WORKER_FAILED', /session\.provider: expected one of/);
+    const firstPid = worker.starts;
+    await rejectsWith(worker.open(settings), 'WORKER_FAILED');
+    assert.equal(worker.starts, firstPid + 1);
+  });
+
+  test('the worker answers a malformed request with failed, naming the field, and keeps serving', async () => {
+    const child = fork(WORKER_SCRIPT, [], {
+      serialization: 'advanced',
+      stdio: ['ignore', 'ignore', 'ignore', 'ipc'],
+    });
+    try {
+      const messages: unknown[] = [];
+      const next = () =>
+        new Promise<unknown>((resolve) => {
+          const take = () =>
+            messages.length > 0 ? resolve(messages.shift()) : setTimeout(take, 10);
+          take();
+        });
+      child.on('message', (m) => messages.push(m));
+      assert.equal(((await next()) as { type: string }).type, 'ready');
+      child.send({
+        type: 'run',
+        id: 7,
+        settings,
+        inputs: { frames: [0, 1], audio: inputs.audio, promptIds: inputs.promptIds },
+        controls: [inputs.controls],
+      });
+      const failed = (await next()) as { type: string; id: number; error: { message: string } };
+      assert.equal(failed.type, 'failed');
+      assert.equal(failed.id, 7);
+      assert.match(
+        failed.error.message,
+        /^malformed request: inputs\.frames: must be a Float32Array$/,
+      );
+      child.send({ type: 'open', id: 8, settings });
+      assert.deepEqual(
+        (({ type, id }) => ({ type, id }))((await next()) as { type: string; id: number }),
+        { type: 'opened', id: 8 },
+      );
+    } finally {
+      child.kill('SIGKILL');
+    }
   });
 
   test('dispose fails waiting and running requests with DISPOSED', async () => {

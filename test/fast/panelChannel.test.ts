@@ -1,9 +1,15 @@
 // The panel channel's bookkeeping on both ends: request ids, latest-wins lanes, the webview's
-// check of host messages, and the host's bounded log of what it posted.
+// parse of host messages, and the host's bounded log of what it posted.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { isReady, LatestWins, messageOfTypes, Requester } from '../../src/protocol/channel';
-import type { CompareToHost, HostToCompare } from '../../src/protocol/compareMessages';
+import {
+  isReady,
+  LatestWins,
+  parseHostMessage,
+  Requester,
+  type ParsedHostMessage,
+} from '../../src/protocol/channel';
+import { HostToCompareSchema, type CompareToHost } from '../../src/protocol/compareMessages';
 import type { WebviewToHost } from '../../src/protocol/panelMessages';
 import { PostedLog, summarise } from '../../src/extension/panels/postedLog';
 
@@ -17,6 +23,12 @@ const controls = {
   layers: [1],
   headOverride: [[0]],
 } as const satisfies Extract<WebviewToHost, { type: 'run' }>['controls'];
+
+/** The error of a parse that must have failed. */
+function errorOf(parsed: ParsedHostMessage<unknown>): string {
+  assert.ok('error' in parsed, 'expected the message to be dropped');
+  return parsed.error;
+}
 
 describe('panel channel', () => {
   it('numbers requests from 1 up across lanes and keeps each lane’s latest', () => {
@@ -62,12 +74,21 @@ describe('panel channel', () => {
     assert.equal(lane.isLatest(10), false);
   });
 
-  it('lets through only the host message types a panel names, and spots ready', () => {
-    const fromHost = messageOfTypes<HostToCompare>(['init', 'saved']);
+  it('parses host messages by the panel’s schema, naming what it dropped, and spots ready', () => {
     const saved = { type: 'saved', requestId: 1, path: null, error: null };
-    assert.equal(fromHost(saved), saved);
-    for (const other of [{ type: 'runResult' }, { type: 4 }, 'saved', null, undefined]) {
-      assert.equal(fromHost(other), undefined);
+    assert.deepEqual(parseHostMessage(HostToCompareSchema, saved), { message: saved });
+    assert.deepEqual(parseHostMessage(HostToCompareSchema, { ...saved, path: 4 }), {
+      error: 'Dropped a malformed "saved" message from the host: path: expected a string, found 4',
+    });
+    assert.match(
+      errorOf(parseHostMessage(HostToCompareSchema, { type: 'progress' })),
+      /^Dropped a malformed "progress" message from the host: type: expected one of/,
+    );
+    for (const other of [{ type: 4 }, 'saved', null, undefined]) {
+      assert.match(
+        errorOf(parseHostMessage(HostToCompareSchema, other)),
+        /^Dropped a malformed message/,
+      );
     }
     assert.equal(isReady({ type: 'ready' }), true);
     assert.equal(isReady({ type: 'init' }), false);

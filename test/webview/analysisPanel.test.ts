@@ -413,6 +413,38 @@ describe('Analysis panel webview', { timeout: 120_000 }, () => {
     await revived.close();
   });
 
+  test('a malformed host message is dropped and reported; the panel carries on', async () => {
+    const page = await openPanel(initFor(results.tiny));
+    await setTau(page, 0.5);
+    await waitForRuns(page, 1);
+    const [run] = await runs(page);
+    assert.ok(run !== undefined);
+    const bad = structuredClone(results.tinyHighTau) as unknown as {
+      intervention: { tokenAttention: unknown[] };
+    };
+    bad.intervention.tokenAttention = bad.intervention.tokenAttention.slice(1);
+    await send(page, {
+      type: 'runResult',
+      requestId: run.requestId,
+      result: bad,
+    } as unknown as HostToWebview);
+    await page.waitForFunction(() =>
+      (globalThis as unknown as PageGlobals).__mosear.posted.some((m) => m.type === 'webviewError'),
+    );
+    const errors = (await recorded(page)).posted.filter((m) => m.type === 'webviewError');
+    assert.deepEqual(
+      errors.map((m) => m.type === 'webviewError' && m.message),
+      [
+        'Dropped a malformed "runResult" message from the host: ' +
+          'result.intervention.tokenAttention: must be an array of 4 (shape [4, 4, 73])',
+      ],
+    );
+    assert.equal(await page.getAttribute('#app', 'data-state'), 'running');
+    await send(page, { type: 'runResult', requestId: run.requestId, result: results.tinyHighTau });
+    await page.waitForSelector('#app[data-state="idle"]');
+    await page.close();
+  });
+
   test('a failed run is reported, the preview stays; an empty init waits for the first result', async () => {
     const page = await openPanel(initFor(results.tiny));
     await setTau(page, 0.5);

@@ -1,11 +1,11 @@
 // The Compare panel's end of its channel: VS Code, or a report's embedded CompareInit, where
 // nothing re-runs.
 import { INIT } from '../../src/protocol/channel';
-import type {
-  CompareInit,
-  CompareToHost,
-  CompareViewState,
-  HostToCompare,
+import {
+  HostToCompareSchema,
+  type CompareToHost,
+  type CompareViewState,
+  type HostToCompare,
 } from '../../src/protocol/compareMessages';
 import { connectWebviewHost, type WebviewHost } from '../kit/hostChannel';
 
@@ -15,7 +15,7 @@ export type CompareHost = WebviewHost<CompareToHost, HostToCompare, CompareViewS
 /** Picks the host: VS Code when its API exists, otherwise report mode with runs off. */
 export function connectCompareHost(): CompareHost {
   return connectWebviewHost<CompareToHost, HostToCompare, CompareViewState>({
-    hostTypes: ['init', 'runStarted', 'runResult', 'runFailed', 'saved'],
-    reportInit: (init) => ({ type: INIT, init: { ...(init as CompareInit), canRun: false } }),
+    hostSchema: HostToCompareSchema,
+    reportInit: (init) => ({ type: INIT, init: { ...(init as object), canRun: false } }),
   });
 }

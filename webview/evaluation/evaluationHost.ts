@@ -1,11 +1,11 @@
 // The Evaluate panel's end of its channel: VS Code, or a report's embedded EvaluationInit, where
 // clips cannot be opened.
 import { INIT } from '../../src/protocol/channel';
-import type {
-  EvaluationInit,
-  EvaluationToHost,
-  EvaluationViewState,
-  HostToEvaluation,
+import {
+  HostToEvaluationSchema,
+  type EvaluationToHost,
+  type EvaluationViewState,
+  type HostToEvaluation,
 } from '../../src/protocol/evaluationMessages';
 import { connectWebviewHost, type WebviewHost } from '../kit/hostChannel';
 
@@ -15,10 +15,10 @@ export type EvaluationHost = WebviewHost<EvaluationToHost, HostToEvaluation, Eva
 /** Picks the host: VS Code when its API exists, otherwise the report's embedded data. */
 export function connectEvaluationHost(): EvaluationHost {
   return connectWebviewHost<EvaluationToHost, HostToEvaluation, EvaluationViewState>({
-    hostTypes: ['init', 'progress', 'finished', 'saved'],
+    hostSchema: HostToEvaluationSchema,
     reportInit: (init) => ({
       type: INIT,
-      init: { ...(init as EvaluationInit), canOpenClips: false },
+      init: { ...(init as object), canOpenClips: false },
     }),
   });
 }

@@ -1,9 +1,12 @@
 // The webview end of a panel's channel (src/protocol/channel.ts): VS Code's webview API when it
 // exists, otherwise the HTML report's embedded start data (read-only: nothing is posted, exports
 // become browser downloads). Every panel connects through it; each panel's own file names its
-// host message types and how a report's embedded data becomes `init`.
+// host message schema and how a report's embedded data becomes `init`. Host messages are parsed
+// here, where they enter the webview: one that does not parse is dropped and reported to the
+// host's log (`webviewError`); a report whose embedded data does not parse fails to start.
+import type { GenericSchema } from 'valibot';
 import {
-  messageOfTypes,
+  parseHostMessage,
   READY,
   Requester,
   type ChannelMessage,
@@ -38,12 +41,12 @@ export interface WebviewHost<Out extends ChannelMessage, In extends ChannelMessa
   download(file: ExportFile): void;
 }
 
-/** How a panel's report turns its embedded data into the payload of `init`. */
+/** A panel's host messages, and how its report turns the embedded data into `init`. */
 export interface HostSpec<In extends ChannelMessage> {
-  /** The types of the host's messages (anything else arriving is ignored). */
-  hostTypes: readonly In['type'][];
-  /** The `init` message a report's embedded data stands for (runs and clip links off). */
-  reportInit(embedded: unknown): In;
+  /** The schema of every message the host sends (src/protocol/<panel>Messages.ts). */
+  hostSchema: GenericSchema<unknown, In>;
+  /** The `init` message a report's embedded data stands for (runs and clip links off); parsed. */
+  reportInit(embedded: unknown): unknown;
 }
 
 function stateOf<State>(raw: unknown): Partial<State> | undefined {
@@ -70,9 +73,9 @@ export function browserDownload(file: ExportFile): void {
 }
 
 /**
- * Connects a panel: VS Code's API when it exists (host messages of `spec.hostTypes` are handed on,
- * and `ready` starts the handshake), otherwise a report, whose embedded JSON becomes the first
- * message.
+ * Connects a panel: VS Code's API when it exists (host messages that parse by `spec.hostSchema` are
+ * handed on, and `ready` starts the handshake), otherwise a report, whose embedded JSON becomes
+ * the first message.
  */
 export function connectWebviewHost<Out extends ChannelMessage, In extends ChannelMessage, State>(
   spec: HostSpec<In>,
@@ -89,15 +92,15 @@ export function connectWebviewHost<Out extends ChannelMessage, In extends Channe
     download: browserDownload,
   };
   if (api !== undefined) {
-    const fromHost = messageOfTypes<In>(spec.hostTypes);
     return {
       ...common,
       loadState: () => stateOf(api.getState()),
       saveState: (state) => api.setState(state),
       start(onMessage) {
         window.addEventListener('message', (event: MessageEvent<unknown>) => {
-          const message = fromHost(event.data);
-          if (message !== undefined) onMessage(message);
+          const parsed = parseHostMessage(spec.hostSchema, event.data);
+          if ('message' in parsed) onMessage(parsed.message);
+          else api.postMessage({ type: 'webviewError', message: parsed.error });
         });
         api.postMessage({ type: READY });
       },
@@ -111,7 +114,9 @@ export function connectWebviewHost<Out extends ChannelMessage, In extends Channe
       const data = document.getElementById(REPORT_DATA_ELEMENT_ID)?.textContent ?? 'null';
       const embedded = JSON.parse(data) as unknown;
       if (embedded === null) throw new Error(`no embedded #${REPORT_DATA_ELEMENT_ID} data`);
-      onMessage(spec.reportInit(embedded));
+      const parsed = parseHostMessage(spec.hostSchema, spec.reportInit(embedded));
+      if ('error' in parsed) throw new Error(`The report's embedded data: ${parsed.error}`);
+      onMessage(parsed.message);
     },
   };
 }

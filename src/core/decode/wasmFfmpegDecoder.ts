@@ -15,7 +15,7 @@ import { DecodeError } from './decodeError';
 import type { DecodeProcessEvent } from './systemFfmpegDecoder';
 import type { WasmCoreFiles } from './wasmCore';
 import { tooLargeMessage } from './wasmDecode';
-import type { WasmWorkerReply, WasmWorkerRequest } from './wasmProtocol';
+import { parseWasmWorkerReply, type WasmWorkerReply, type WasmWorkerRequest } from './wasmProtocol';
 
 export type { WasmCoreFiles } from './wasmCore';
 
@@ -78,6 +78,7 @@ export function resolveWasmCoreFiles(core?: WasmCoreFiles): WasmCoreFiles {
 type WorkerOutcome =
   | { kind: 'reply'; reply: WasmWorkerReply; ms: number }
   | { kind: 'timeout' | 'cancelled'; ms: number }
+  | { kind: 'malformed'; reason: string; ms: number }
   | { kind: 'crashed'; detail: string; stderrTail: string; ms: number };
 
 const STDERR_TAIL_BYTES = 4096;
@@ -187,6 +188,12 @@ export class WasmFfmpegDecoder implements ClipDecoder {
           );
         }
         return { reply: outcome.reply, ms: outcome.ms };
+      case 'malformed':
+        throw new DecodeError(
+          'UNREADABLE',
+          `The WebAssembly decoder sent a malformed reply (${outcome.reason}) while decoding "${file.name}".`,
+          file.path,
+        );
       case 'cancelled':
         throw new DecodeError('CANCELLED', `Decoding "${file.name}" was cancelled.`, file.path);
       case 'timeout':
@@ -224,12 +231,13 @@ export class WasmFfmpegDecoder implements ClipDecoder {
       const args = [workerScript];
       const executable = this.options.execPath ?? process.execPath;
       let reply: WasmWorkerReply | undefined;
+      let malformed: string | undefined;
       let stopReason: 'timeout' | 'cancelled' | undefined;
       let spawnError: Error | undefined;
       let stderr = '';
 
       const stop = (reason: 'timeout' | 'cancelled'): void => {
-        if (stopReason !== undefined || reply !== undefined) return;
+        if (stopReason !== undefined || reply !== undefined || malformed !== undefined) return;
         stopReason = reason;
         child.kill('SIGKILL');
       };
@@ -247,9 +255,14 @@ export class WasmFfmpegDecoder implements ClipDecoder {
       child.stderr?.on('data', (chunk: string) => {
         stderr = (stderr + chunk).slice(-STDERR_TAIL_BYTES);
       });
-      child.on('message', (message: WasmWorkerReply) => {
-        if (reply !== undefined || stopReason !== undefined) return;
-        reply = message;
+      child.on('message', (raw: unknown) => {
+        if (reply !== undefined || malformed !== undefined || stopReason !== undefined) return;
+        try {
+          reply = parseWasmWorkerReply(raw, request.kind === 'decode' ? request.spec : undefined);
+        } catch (error) {
+          // A worker that answers nonsense is broken: its answer is refused and it is stopped.
+          malformed = error instanceof Error ? error.message : String(error);
+        }
         // The worker exits by itself once the reply is flushed; this only makes it certain.
         child.kill('SIGKILL');
       });
@@ -262,12 +275,13 @@ export class WasmFfmpegDecoder implements ClipDecoder {
         const ms = performance.now() - started;
         if (child.pid !== undefined) {
           const outcome =
-            reply !== undefined
+            reply !== undefined || malformed !== undefined
               ? 'exited'
               : (stopReason ?? (exitSignal !== null ? 'crashed' : 'exited'));
           this.options.onProcess?.({ phase: 'end', pid: child.pid, executable, args, outcome, ms });
         }
         if (reply !== undefined) settle({ kind: 'reply', reply, ms });
+        else if (malformed !== undefined) settle({ kind: 'malformed', reason: malformed, ms });
         else if (stopReason !== undefined) settle({ kind: stopReason, ms });
         else {
           const detail =

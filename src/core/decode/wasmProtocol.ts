@@ -1,34 +1,40 @@
-// Messages between WasmFfmpegDecoder (parent) and its worker process (wasmWorker.ts), sent over
-// the fork's IPC channel with 'advanced' serialization, so typed arrays travel as they are.
+// The wasm decode worker's messages, as the decoder's code imports them. They are defined (as
+// schemas, parsed on receipt by both ends) in src/protocol/decodeWorkerMessages.ts; what is left
+// here proves at compile time that the wire types and the decoder's own declarations agree.
+import type { InferOutput } from 'valibot';
+import type {
+  ClipDecodeSpecSchema,
+  ClipProbeSchema,
+  DecodeErrorCodeSchema,
+  WasmCoreFilesSchema,
+  WasmWorkerReply,
+  WasmWorkerTimingsSchema,
+} from '../../protocol/decodeWorkerMessages';
 import type { ClipDecodeSpec, ClipProbe, DecodedClip } from './clipDecoder';
 import type { DecodeErrorCode } from './decodeError';
 import type { WasmCoreFiles } from './wasmCore';
 import type { WorkerTimings } from './wasmDecode';
 
-/** What the worker needs for any job: the clip, the core, the size cap. */
-interface WorkerJob {
-  /** Absolute path of the clip. */
-  path: string;
-  core: WasmCoreFiles;
-  maxFileBytes: number;
-}
+export {
+  parseWasmWorkerReply,
+  parseWasmWorkerRequest,
+  type WasmWorkerReply,
+  type WasmWorkerRequest,
+} from '../../protocol/decodeWorkerMessages';
 
-/** Parent → worker: exactly one request per process. */
-export type WasmWorkerRequest =
-  /** Read the duration and streams. */
-  | (WorkerJob & { kind: 'probe' })
-  /** Decode T frames and the audio window. */
-  | (WorkerJob & { kind: 'decode'; spec: ClipDecodeSpec });
+/** True when each type is assignable to the other. */
+type Agree<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
 
-/** Worker → parent: exactly one reply, then the worker exits. */
-export type WasmWorkerReply =
-  /** The probe. */
-  | { kind: 'probed'; probe: ClipProbe; timings: WorkerTimings }
-  /** The decoded clip without the parent-side timings. */
-  | {
-      kind: 'decoded';
-      clip: Omit<DecodedClip, 'timings'>;
-      timings: WorkerTimings;
-    }
-  /** A DecodeError (or an unexpected error, as UNREADABLE) thrown in the worker. */
-  | { kind: 'failed'; code: DecodeErrorCode; message: string; stderrTail?: string };
+type AllTrue<T extends readonly true[]> = T;
+
+/** Fails to compile when a wire schema and the decoder's declaration drift apart. */
+export type WireTypesAgree = AllTrue<
+  [
+    Agree<InferOutput<typeof ClipDecodeSpecSchema>, ClipDecodeSpec>,
+    Agree<InferOutput<typeof ClipProbeSchema>, ClipProbe>,
+    Agree<InferOutput<typeof DecodeErrorCodeSchema>, DecodeErrorCode>,
+    Agree<InferOutput<typeof WasmCoreFilesSchema>, WasmCoreFiles>,
+    Agree<InferOutput<typeof WasmWorkerTimingsSchema>, WorkerTimings>,
+    Agree<Extract<WasmWorkerReply, { kind: 'decoded' }>['clip'], Omit<DecodedClip, 'timings'>>,
+  ]
+>;

@@ -5,11 +5,22 @@
 import { isDecodeError } from './decodeError';
 import { WasmFfmpegCore } from './wasmCore';
 import { WasmClipDecode, readClip } from './wasmDecode';
-import type { WasmWorkerReply, WasmWorkerRequest } from './wasmProtocol';
+import { parseWasmWorkerRequest, type WasmWorkerReply } from './wasmProtocol';
 
-/** Runs one request to its reply; every failure becomes a 'failed' reply. */
-async function handle(request: WasmWorkerRequest): Promise<WasmWorkerReply> {
+/** Runs one request to its reply; every failure (a malformed request too) becomes a 'failed' reply. */
+async function handle(raw: unknown): Promise<WasmWorkerReply> {
   try {
+    let request;
+    try {
+      request = parseWasmWorkerRequest(raw);
+    } catch (error) {
+      const reason = error instanceof Error ? error.message : String(error);
+      return {
+        kind: 'failed',
+        code: 'BAD_SPEC',
+        message: `The WebAssembly decoder got a malformed request (${reason}).`,
+      };
+    }
     const clip = readClip(request.path, request.maxFileBytes);
     const core = await WasmFfmpegCore.load(request.core);
     const decode = new WasmClipDecode(core, clip);
@@ -45,8 +56,8 @@ if (process.send === undefined) {
   process.stderr.write('wasmWorker: start this file with child_process.fork (it needs IPC).\n');
   process.exit(2);
 }
-process.once('message', (request: WasmWorkerRequest) => {
-  void handle(request).then(reply);
+process.once('message', (raw: unknown) => {
+  void handle(raw).then(reply);
 });
 // The parent going away (cancel, crash of the host) ends this process too.
 process.once('disconnect', () => process.exit(0));

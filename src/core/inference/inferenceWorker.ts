@@ -12,6 +12,7 @@ import {
 } from './contractModel';
 import { InferenceError } from './inferenceError';
 import {
+  parseWorkerRequest,
   TEST_FAULTS_ENV,
   type SerializedError,
   type SessionReport,
@@ -173,8 +174,21 @@ if (process.send === undefined) {
 
 // One request at a time, in arrival order (the engine sends one at a time anyway).
 let queue: Promise<void> = Promise.resolve();
-process.on('message', (request: WorkerRequest) => {
+process.on('message', (raw: unknown) => {
   queue = queue.then(async () => {
+    let request: WorkerRequest;
+    try {
+      request = parseWorkerRequest(raw);
+    } catch (error) {
+      // Answered, never thrown: the engine fails that request and the worker keeps serving.
+      const id: unknown = (raw as { id?: unknown } | null)?.id;
+      send({
+        type: 'failed',
+        id: typeof id === 'number' && Number.isSafeInteger(id) ? id : -1,
+        error: { name: 'Error', message: `malformed request: ${(error as Error).message}` },
+      });
+      return;
+    }
     try {
       send(await handle(request));
     } catch (error) {

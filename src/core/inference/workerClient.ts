@@ -10,15 +10,16 @@ import { ContractError } from '../contract/contractError';
 import { OnnxModelError } from '../onnx/modelProto';
 import { durationText } from '../../shared/durationText';
 import { InferenceError } from './inferenceError';
-import type {
-  RunInputs,
-  SerializedError,
-  SessionReport,
-  SessionSettings,
-  WorkerFault,
-  WorkerRequest,
-  WorkerResponse,
-  WorkerRunOutput,
+import {
+  parseWorkerResponse,
+  type RunInputs,
+  type SerializedError,
+  type SessionReport,
+  type SessionSettings,
+  type WorkerFault,
+  type WorkerRequest,
+  type WorkerResponse,
+  type WorkerRunOutput,
 } from './workerProtocol';
 
 /** Something that happened to the worker process (for logs). */
@@ -307,7 +308,20 @@ export class InferenceWorker {
       };
       child.stdout?.on('data', output('stdout'));
       child.stderr?.on('data', output('stderr'));
-      child.on('message', (message: WorkerResponse) => {
+      child.on('message', (raw: unknown) => {
+        let message: WorkerResponse;
+        try {
+          message = parseWorkerResponse(raw);
+        } catch (error) {
+          // A worker that says something malformed is broken: it is stopped like a crashed one.
+          const text = `The inference worker sent a malformed message (${(error as Error).message}).`;
+          if (!isReady) {
+            clearTimeout(timer);
+            child.kill('SIGKILL');
+            reject(new InferenceError('WORKER_FAILED', text, [], this.stderrTail));
+          } else if (this.child === child) this.onMalformed(text);
+          return;
+        }
         if (message.type === 'ready') {
           isReady = true;
           clearTimeout(timer);
@@ -392,6 +406,20 @@ export class InferenceWorker {
       );
     } else if (pending !== undefined) {
       this.active = pending; // it was waiting for the process to start: the start's failure settles it
+    }
+    this.pump();
+  }
+
+  /** The current process sent a malformed message: the running request fails, the process is replaced. */
+  private onMalformed(text: string): void {
+    const tail = this.stderrTail;
+    const child = this.child;
+    this.detach();
+    child?.kill('SIGKILL');
+    const pending = this.active;
+    this.active = undefined;
+    if (pending !== undefined) {
+      this.settle(pending, undefined, new InferenceError('WORKER_FAILED', text, [], tail));
     }
     this.pump();
   }
