@@ -46,7 +46,7 @@ function header(r: AnalysisResult): string[] {
   const decoder = c.decoder.backend === 'wasm' ? 'ffmpeg.wasm' : 'system ffmpeg';
   const attempts = r.runtime.attempts
     .filter((a) => !a.ok)
-    .map((a) => `${a.provider} unavailable`)
+    .map((a) => `${safe(a.provider)} unavailable`)
     .join(', ');
   const t = r.timings;
   return [
@@ -55,7 +55,7 @@ function header(r: AnalysisResult): string[] {
     `model     ${safe(r.model.metadata.checkpoint.name)} (${shortPath(r.model.path)}; ` +
       `${arch.layers} layers × ${arch.heads} heads${arch.mose ? ', MoSE' : ''})`,
     `setting   ${describeControls(r.settings.controls)}`,
-    `runtime   onnxruntime-node ${safe(r.tool.onnxruntime)}, ${r.runtime.provider}` +
+    `runtime   onnxruntime-node ${safe(r.tool.onnxruntime)}, ${safe(r.runtime.provider)}` +
       `${attempts === '' ? '' : ` (${attempts})`}, ${r.runtime.intraOpNumThreads} thread(s)`,
     `timings   decode ${ms(t.decodeMs)}${t.decodeCached ? ' (cached)' : ''}` +
       `${t.sessionOpenMs > 0 ? `, session open ${ms(t.sessionOpenMs)}` : ''}, inference ` +

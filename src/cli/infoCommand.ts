@@ -77,8 +77,8 @@ export function formatProviders(
     `execution providers (onnxruntime-node ${ortVersion}, ${platform}):`,
     ...attempts.map(
       (a) =>
-        `  ${a.provider.padEnd(width)}  ${a.ok ? `works (session opened in ${a.ms.toFixed(0)} ms)` : `unavailable: ${terminalText(a.reason ?? 'failed')}`}`,
+        `  ${a.provider.padEnd(width)}  ${a.ok ? `works (session opened in ${a.ms.toFixed(0)} ms)` : `unavailable: ${a.reason ?? 'failed'}`}`,
     ),
     `  auto tries ${autoProviderChain(platform).join(' → ')}, one at a time`,
-  ];
+  ].map(terminalText);
 }

@@ -5,6 +5,8 @@ import { AnalysisResultError } from '../protocol/analysisResultReader';
 import { UsageError } from './exitCodes';
 
 const MIB = 1024 * 1024;
+const sizeText = (bytes: number) =>
+  bytes < MIB ? `${bytes} bytes` : `${(bytes / MIB).toFixed(0)} MiB`;
 
 /** The text of the result file at `path`; refuses files over `maxBytes` before reading them. */
 export async function readResultText(path: string, maxBytes: number): Promise<string> {
@@ -16,8 +18,8 @@ export async function readResultText(path: string, maxBytes: number): Promise<st
   }
   if (size > maxBytes) {
     throw new AnalysisResultError(
-      `${path}: the file is ${(size / MIB).toFixed(0)} MiB; results over ` +
-        `${(maxBytes / MIB).toFixed(0)} MiB are not read (is it a MoSEAR Lens result?)`,
+      `${path}: the file is ${sizeText(size)}; results over ${sizeText(maxBytes)} are not ` +
+        'read (is it a MoSEAR Lens result?)',
     );
   }
   try {
