@@ -73,7 +73,7 @@ exit codes:
   following the contract) · 5 machine (ffmpeg or the wasm decoder missing, execution provider
   unavailable, inference worker crashed or timed out) · 6 output file not writable ·
   130 interrupted (Ctrl+C; 143 SIGTERM, 129 SIGHUP). A result file show cannot read (not a
-  result, damaged, over 256 MiB, nested deeper than 64 levels) is 3; such model metadata is 4.`;
+  result, damaged, over 256 MiB, nested deeper than 64 levels) is 3.`;
 
 function engine(
   ffmpegPath?: string,

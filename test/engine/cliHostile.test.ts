@@ -7,6 +7,7 @@ import { execFile, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { before, describe, test } from 'node:test';
+import type { AnalysisResult, RunAnalysis } from '../../src/protocol/analysisResult';
 import { EXIT } from '../../src/cli/exitCodes';
 import { CLI_SCRIPT, MODEL, SAMPLES_DIR, requireEngineFiles } from '../helpers/engineFixtures';
 import { runCli } from '../helpers/cliRun';
@@ -18,6 +19,7 @@ const DEEP = `${'['.repeat(100_000)}${']'.repeat(100_000)}`;
 /** An OSC window title, an SGR colour, a C1 CSI, a bidi override and a line break. */
 const EVIL = '\u001b]0;owned\u0007\u001b[31m\u009b2J\u202e\nX';
 /** Any character a terminal acts on, line feed aside. */
+// eslint-disable-next-line no-control-regex -- finding control characters is the point
 const CONTROL = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/;
 const CLIP = join(SAMPLES_DIR, 'sample-consistent-happy.mp4');
 
@@ -39,14 +41,17 @@ function runWithEnv(args: string[], env: Record<string, string>): Promise<number
   });
 }
 
-/** A deep copy with EVIL added to every string of the listed paths' objects (keys kept). */
-function withEvilStrings(value: unknown): unknown {
-  if (typeof value === 'string') return `${value}${EVIL}`;
-  if (Array.isArray(value)) return value.map(withEvilStrings);
-  if (value !== null && typeof value === 'object') {
-    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, withEvilStrings(v)]));
-  }
-  return value;
+/** A deep copy with EVIL added to every string (object keys kept). */
+function withEvilStrings<T>(value: T): T {
+  const walk = (x: unknown): unknown => {
+    if (typeof x === 'string') return `${x}${EVIL}`;
+    if (Array.isArray(x)) return x.map(walk);
+    if (x !== null && typeof x === 'object') {
+      return Object.fromEntries(Object.entries(x).map(([k, v]) => [k, walk(v)]));
+    }
+    return x;
+  };
+  return walk(value) as T;
 }
 
 describe('mosear-lens with hostile input', () => {
@@ -84,32 +89,43 @@ describe('mosear-lens with hostile input', () => {
   });
 
   test('show: control characters in every string of a shared result are printed escaped', async () => {
-    const evil = withEvilStrings(JSON.parse(resultText)) as Record<string, any>;
-    // Keep the strings the schema checks by value (kinds, picklists, data URIs) valid.
-    const valid = JSON.parse(resultText) as Record<string, any>;
-    evil['kind'] = valid['kind'];
-    evil['runtime'] = valid['runtime'];
-    evil['settings'] = valid['settings'];
-    evil['thumbnails'] = valid['thumbnails'];
-    evil['tokens'] = valid['tokens'];
-    evil['clip']['durationSource'] = valid['clip']['durationSource'];
-    evil['clip']['decoder'] = valid['clip']['decoder'];
-    evil['model']['metadata'] = {
-      ...valid['model']['metadata'],
-      labels: evil['model']['metadata']['labels'],
-      checkpoint: evil['model']['metadata']['checkpoint'],
+    // Every free-text string the result holds (the schema checks the others by value).
+    const valid = JSON.parse(resultText) as AnalysisResult;
+    const run = (r: RunAnalysis): RunAnalysis => ({
+      ...r,
+      prediction: withEvilStrings(r.prediction),
+    });
+    const evil: AnalysisResult = {
+      ...valid,
+      createdAt: withEvilStrings(valid.createdAt),
+      tool: withEvilStrings(valid.tool),
+      clip: {
+        ...withEvilStrings(valid.clip),
+        durationSource: valid.clip.durationSource,
+        decoder: valid.clip.decoder,
+      },
+      model: {
+        ...withEvilStrings(valid.model),
+        metadata: {
+          ...valid.model.metadata,
+          labels: withEvilStrings(valid.model.metadata.labels),
+          checkpoint: withEvilStrings(valid.model.metadata.checkpoint),
+        },
+      },
+      intervention: run(valid.intervention),
+      baseline: run(valid.baseline),
     };
-    for (const run of ['intervention', 'baseline']) {
-      evil[run]['flagDecisions'] = valid[run]['flagDecisions'];
-      evil[run]['controls'] = valid[run]['controls'];
-    }
     const path = writeTemp(dir, 'evil.mosear.json', Buffer.from(JSON.stringify(evil)));
-    const run = await runCli(['show', path]);
-    assert.equal(run.code, 0, run.stderr);
-    assert.doesNotMatch(run.stdout, CONTROL, 'a control character reached stdout');
-    assert.match(run.stdout, /\\x1b\]0;owned\\x07\\x1b\[31m\\x9b2J\\u202e\\x0aX/);
+    const shown = await runCli(['show', path]);
+    assert.equal(shown.code, 0, shown.stderr);
+    assert.doesNotMatch(shown.stdout, CONTROL, 'a control character reached stdout');
+    assert.match(shown.stdout, /\\x1b\]0;owned\\x07\\x1b\[31m\\x9b2J\\u202e\\x0aX/);
     const plain = await runCli(['show', join(dir, 'good.mosear.json')]);
-    assert.equal(run.stdout.split('\n').length, plain.stdout.split('\n').length, 'lines added');
+    assert.equal(
+      shown.stdout.split('\n').length,
+      plain.stdout.split('\n').length,
+      'lines were added',
+    );
   });
 
   test('error messages from a file are printed escaped', async () => {

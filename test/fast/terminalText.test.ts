@@ -23,6 +23,7 @@ const EVIL = '\u001b]0;owned\u0007\u001b[31m\u009b2J\u007f\u0000\u202e\r\nX';
 /** What EVIL prints as. */
 const EVIL_SHOWN = '\\x1b]0;owned\\x07\\x1b[31m\\x9b2J\\x7f\\x00\\u202e\\x0d\\x0aX';
 /** Any character a terminal acts on, line feed aside. */
+// eslint-disable-next-line no-control-regex -- finding control characters is the point
 const CONTROL = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/;
 
 /** A deep copy with EVIL added to every string (object keys left alone). */
