@@ -1,9 +1,11 @@
 // The readable summary `mosear-lens analyze` (and `show`) prints for an AnalysisResult: the
 // prediction with and without the intervention, the flagged heads with their statistics against
-// the thresholds, and UAP per layer as a compact text chart.
+// the thresholds, and UAP per layer as a compact text chart. Every string from the result is
+// printed through terminalText: a shared result file is untrusted.
 import { relative } from 'node:path';
 import type { AnalysisResult, LayerUap } from '../protocol/analysisResult';
 import { RATIO_KIND_NAMES, type ArControls } from '../protocol/contract';
+import { terminalLines, terminalText as safe } from './terminalText';
 import { textTable } from './textTable';
 import { isForcedOff, isOn } from '../shared/onOff';
 
@@ -25,10 +27,10 @@ export function describeControls(c: ArControls): string {
   );
 }
 
-/** A path relative to the working folder when that is shorter. */
+/** A path relative to the working folder when that is shorter, safe to print. */
 function shortPath(path: string): string {
   const rel = relative(process.cwd(), path);
-  return rel !== '' && !rel.startsWith('..') && rel.length < path.length ? rel : path;
+  return safe(rel !== '' && !rel.startsWith('..') && rel.length < path.length ? rel : path);
 }
 
 function header(r: AnalysisResult): string[] {
@@ -39,21 +41,21 @@ function header(r: AnalysisResult): string[] {
       ? c.silenceUsed
         ? 'no audio (analysed with silence)'
         : 'no audio'
-      : `audio ${c.audio.codec}${c.audio.sampleRateHz === null ? '' : ` ${fmt(c.audio.sampleRateHz / 1000, 3)} kHz`}`;
+      : `audio ${safe(c.audio.codec)}${c.audio.sampleRateHz === null ? '' : ` ${fmt(c.audio.sampleRateHz / 1000, 3)} kHz`}`;
   const times = c.frameTimesSeconds.map((t) => t.toFixed(2)).join(' ');
   const decoder = c.decoder.backend === 'wasm' ? 'ffmpeg.wasm' : 'system ffmpeg';
   const attempts = r.runtime.attempts
     .filter((a) => !a.ok)
-    .map((a) => `${a.provider} unavailable`)
+    .map((a) => `${safe(a.provider)} unavailable`)
     .join(', ');
   const t = r.timings;
   return [
-    `clip      ${shortPath(c.path)} (${c.durationSeconds.toFixed(2)} s, ${c.video.codec} ` +
+    `clip      ${shortPath(c.path)} (${c.durationSeconds.toFixed(2)} s, ${safe(c.video.codec)} ` +
       `${c.video.displayWidth}×${c.video.displayHeight}, ${audio}; frames at ${times} s; ${decoder})`,
-    `model     ${r.model.metadata.checkpoint.name} (${shortPath(r.model.path)}; ` +
+    `model     ${safe(r.model.metadata.checkpoint.name)} (${shortPath(r.model.path)}; ` +
       `${arch.layers} layers × ${arch.heads} heads${arch.mose ? ', MoSE' : ''})`,
     `setting   ${describeControls(r.settings.controls)}`,
-    `runtime   onnxruntime-node ${r.tool.onnxruntime}, ${r.runtime.provider}` +
+    `runtime   onnxruntime-node ${safe(r.tool.onnxruntime)}, ${safe(r.runtime.provider)}` +
       `${attempts === '' ? '' : ` (${attempts})`}, ${r.runtime.intraOpNumThreads} thread(s)`,
     `timings   decode ${ms(t.decodeMs)}${t.decodeCached ? ' (cached)' : ''}` +
       `${t.sessionOpenMs > 0 ? `, session open ${ms(t.sessionOpenMs)}` : ''}, inference ` +
@@ -180,7 +182,8 @@ export function formatAnalysis(r: AnalysisResult): string {
       'note: some frame times lay past the last decodable frame; the last frame was used (decode spec)',
     );
   }
-  return (
+  // terminalLines again over the whole: a field printed in a future line cannot slip through.
+  return terminalLines(
     [
       ...header(r),
       '',
@@ -188,6 +191,6 @@ export function formatAnalysis(r: AnalysisResult): string {
       ...flagged(r),
       ...uapChart(r),
       ...(notes.length ? ['', ...notes] : []),
-    ].join('\n') + '\n'
+    ].join('\n') + '\n',
   );
 }

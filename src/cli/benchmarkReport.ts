@@ -1,5 +1,7 @@
 // The printed summary of a benchmark evaluation (`mosear-lens eval`/`merge`); its CSV tables are
-// built by src/core/reports/benchmarkCsv.ts (shared with the Evaluate panel).
+// built by src/core/reports/benchmarkCsv.ts (shared with the Evaluate panel). Names, labels,
+// paths and messages come from manifests and models: printed through terminalText.
+import { terminalLines, terminalText as safe } from './terminalText';
 import { textTable } from './textTable';
 import type { BenchmarkSummary } from '../protocol/evaluationSummary';
 
@@ -8,9 +10,9 @@ const pct = (v: number) => (Number.isNaN(v) ? '–' : v.toFixed(1));
 /** Per checkpoint: one row per setting with accuracy per subset, overall, F1, gap and flips. */
 export function formatBenchmarkSummary(summary: BenchmarkSummary): string {
   const lines: string[] = [];
-  lines.push(`${summary.clips} clips, labels: ${summary.labels.join(', ')}`);
+  lines.push(`${summary.clips} clips, labels: ${safe(summary.labels.join(', '))}`);
   for (const c of summary.checkpoints) {
-    lines.push('', `${c.name} (${c.fileName}): ${c.evaluated} clips evaluated`);
+    lines.push('', `${safe(c.name)} (${safe(c.fileName)}): ${c.evaluated} clips evaluated`);
     const header = ['setting', ...summary.subsets, 'all', 'wF1', 'gap', 'heads', 'w→r', 'r→w'];
     const rows = c.settings.map((s) => [
       s.title,
@@ -30,9 +32,10 @@ export function formatBenchmarkSummary(summary: BenchmarkSummary): string {
     lines.push('', `${summary.failed.length} clip(s) could not be evaluated:`);
     for (const f of summary.failed) {
       lines.push(
-        `  ${f.path}${f.checkpoint === null ? '' : ` [${f.checkpoint}]`}: ${f.code}: ${f.message}`,
+        `  ${safe(f.path)}${f.checkpoint === null ? '' : ` [${safe(f.checkpoint)}]`}: ` +
+          `${safe(f.code)}: ${safe(f.message)}`,
       );
     }
   }
-  return `${lines.join('\n')}\n`;
+  return terminalLines(`${lines.join('\n')}\n`);
 }

@@ -21,6 +21,7 @@ import {
 import { parseCommandLine, repeated, type CommandOptions } from './commandLine';
 import { UsageError } from './exitCodes';
 import { readPanelBundle, WEBVIEW_BUNDLE_DIR } from './htmlReportFile';
+import { terminalLines, terminalText as safe } from './terminalText';
 import { textTable } from './textTable';
 import { isOn } from '../shared/onOff';
 
@@ -127,18 +128,19 @@ export function formatComparison(c: ComparisonResult): string {
     (k) => `setting ${k.toUpperCase()}  ${describeControls(c.subjects[k].controls)}`,
   );
   const decodes = c.timings.clipDecodes;
-  return (
+  const label = (r: AnalysisResult) => safe(r.intervention.prediction.label);
+  return terminalLines(
     [
-      `clip       ${c.clip.path}`,
+      `clip       ${safe(c.clip.path)}`,
       `comparing  ${c.comparing === 'checkpoints' ? 'two checkpoints' : 'one checkpoint under two settings'}; ${decodes === 0 ? 'the clip came from the decode cache' : `the clip was decoded ${decodes === 1 ? 'once' : `${decodes} times`}`}; ${c.timings.totalMs.toFixed(0)} ms in all`,
       ...settings,
       '',
       textTable(rows),
       '',
       a.intervention.prediction.label === b.intervention.prediction.label
-        ? `both predict ${a.intervention.prediction.label}`
-        : `the predictions differ: A ${a.intervention.prediction.label}, B ${b.intervention.prediction.label}`,
-    ].join('\n') + '\n'
+        ? `both predict ${label(a)}`
+        : `the predictions differ: A ${label(a)}, B ${label(b)}`,
+    ].join('\n') + '\n',
   );
 }
 

@@ -18,6 +18,7 @@ import { SystemFfmpegDecoder } from '../core/decode/systemFfmpegDecoder';
 import { flag, parseChoice, parseCommandLine, parseIndex, repeated, single } from './commandLine';
 import { RATIO_KIND_NAMES, type RatioKind } from '../protocol/contract';
 import { UsageError } from './exitCodes';
+import { terminalLines } from './terminalText';
 import { evaluationReportFor } from './htmlReportFile';
 import { benchmarkCsvTables } from '../shared/benchmarkCsv';
 import { durationText } from '../shared/durationText';
@@ -104,7 +105,7 @@ export async function evalCommand(
   const shardText = single(parsed, 'shard');
   const quiet = flag(parsed, 'quiet');
   const log = (line: string) => {
-    if (!quiet) console.error(line);
+    if (!quiet) console.error(terminalLines(line));
   };
   let sweeps;
   try {

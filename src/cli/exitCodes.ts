@@ -25,9 +25,16 @@ export const EXIT = {
   runtime: 5,
   /** The output file could not be written. */
   output: 6,
-  /** Interrupted (Ctrl+C). */
+  /** Interrupted (Ctrl+C); SIGTERM and SIGHUP end the same way with 128 + their number. */
   interrupted: 130,
 } as const;
+
+const SIGNAL_NUMBERS = { SIGHUP: 1, SIGINT: 2, SIGTERM: 15 } as const;
+
+/** The shell's code for a run ended by a signal: 128 + its number (SIGINT 130, SIGTERM 143). */
+export function signalExitCode(signal: keyof typeof SIGNAL_NUMBERS): number {
+  return 128 + SIGNAL_NUMBERS[signal];
+}
 
 /** A command-line mistake the user can fix. */
 export class UsageError extends Error {

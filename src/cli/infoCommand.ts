@@ -1,5 +1,6 @@
 // `mosear-lens info <model>`: the checkpoint's contract metadata, and which execution providers
-// open a session on this machine (and why the others do not).
+// open a session on this machine (and why the others do not). Every value is printed through
+// terminalText: a model's metadata is untrusted text.
 import type { ContractMetadata } from '../protocol/contract';
 import { RATIO_KIND_NAMES } from '../protocol/contract';
 import type { ProviderAttempt } from '../protocol/executionProviders';
@@ -7,6 +8,7 @@ import { autoProviderChain } from '../core/inference/executionProviders';
 import type { LoadedModel } from '../core/engine/analysisEngine';
 import type { OnnxModelInfo } from '../core/onnx/modelProto';
 import { describeControls } from './analysisReport';
+import { terminalText } from './terminalText';
 
 function layoutLine(meta: ContractMetadata): string {
   const parts = meta.tokenLayout.segments.map((s) => {
@@ -61,7 +63,7 @@ export function formatModelInfo(model: LoadedModel, onnx: OnnxModelInfo): string
     ['τ sweeps', sweep],
   ];
   const width = Math.max(...rows.map(([k]) => k.length));
-  return rows.map(([k, v]) => `${k.padEnd(width)}  ${v}`);
+  return rows.map(([k, v]) => `${k.padEnd(width)}  ${terminalText(v)}`);
 }
 
 /** Provider lines: which open, why the others do not, and what `auto` tries. */
@@ -78,5 +80,5 @@ export function formatProviders(
         `  ${a.provider.padEnd(width)}  ${a.ok ? `works (session opened in ${a.ms.toFixed(0)} ms)` : `unavailable: ${a.reason ?? 'failed'}`}`,
     ),
     `  auto tries ${autoProviderChain(platform).join(' → ')}, one at a time`,
-  ];
+  ].map(terminalText);
 }

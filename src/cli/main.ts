@@ -2,11 +2,11 @@
 // `mosear-lens`: analyse a clip with a MoSEAR contract checkpoint from the command line, print a
 // summary and write the AnalysisResult JSON; `info` describes a checkpoint and the providers.
 import { existsSync } from 'node:fs';
-import { readFile, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import packageJson from '../../package.json';
 import { RATIO_KIND_NAMES } from '../protocol/contract';
-import { parseAnalysisResult } from '../protocol/analysisResultReader';
+import { MAX_RESULT_FILE_BYTES, parseAnalysisResult } from '../protocol/analysisResultReader';
 import { selectClipDecoder, type DecoderChoice } from '../core/decode/decoderSelection';
 import { WASM_WORKER_BUNDLE } from '../core/decode/wasmFfmpegDecoder';
 import { unrunnableModelError } from '../core/contract/graphCheck';
@@ -17,9 +17,11 @@ import { COMPARE_USAGE, compareCommand } from './compareCommand';
 import { EVAL_USAGE, evalCommand, mergeCommand } from './evalCommand';
 import { controlsFromEdits, htmlPath, parseAnalyzeOptions } from './analyzeOptions';
 import { flag, parseCommandLine, single } from './commandLine';
-import { EXIT, OutputError, UsageError, exitCodeFor } from './exitCodes';
+import { EXIT, OutputError, UsageError, exitCodeFor, signalExitCode } from './exitCodes';
 import { htmlReportFor } from './htmlReportFile';
 import { formatModelInfo, formatProviders } from './infoCommand';
+import { readResultText } from './resultFile';
+import { terminalLines } from './terminalText';
 
 /** The package root: dist/cli/main.js lives two folders below it. */
 const packageRoot = resolve(__dirname, '..', '..');
@@ -71,7 +73,8 @@ exit codes:
   unreadable, no video, no audio where the model needs it) · 4 model (missing, not ONNX, not
   following the contract) · 5 machine (ffmpeg or the wasm decoder missing, execution provider
   unavailable, inference worker crashed or timed out) · 6 output file not writable ·
-  130 interrupted`;
+  130 interrupted (Ctrl+C; 143 SIGTERM, 129 SIGHUP). A result file show cannot read (not a
+  result, damaged, over 256 MiB, nested deeper than 64 levels) is 3.`;
 
 function engine(
   ffmpegPath?: string,
@@ -117,7 +120,9 @@ async function analyze(argv: string[], signal: AbortSignal): Promise<void> {
   const eng = engine(
     options.ffmpeg,
     options.decoder,
-    options.quiet || options.json === '-' ? undefined : (line) => console.error(line),
+    options.quiet || options.json === '-'
+      ? undefined
+      : (line) => console.error(terminalLines(line)),
   );
   try {
     const modelPath = options.model ?? DEFAULT_MODEL;
@@ -210,13 +215,8 @@ async function show(argv: string[]): Promise<void> {
   const [file] = parsed.positionals;
   if (file === undefined || parsed.positionals.length > 1)
     throw new UsageError('show takes one result file');
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (error) {
-    throw new UsageError(`cannot read ${file}: ${(error as Error).message}`);
-  }
-  const result = parseAnalysisResult(text);
+  const text = await readResultText(file, MAX_RESULT_FILE_BYTES);
+  const result = parseAnalysisResult(text, file);
   process.stdout.write(formatAnalysis(result));
   const html = htmlPath(single(parsed, 'html'));
   if (html !== undefined) {
@@ -271,18 +271,30 @@ async function main(argv: string[], signal: AbortSignal): Promise<void> {
 }
 
 const controller = new AbortController();
-process.once('SIGINT', () => {
-  controller.abort();
-  process.once('SIGINT', () => process.exit(EXIT.interrupted));
-});
+/** The signal that interrupted the run, if one did: the exit code is 128 + its number. */
+let interruptedBy: 'SIGINT' | 'SIGTERM' | 'SIGHUP' | undefined;
+// SIGINT (Ctrl+C), SIGTERM (kill, a supervisor) and SIGHUP (the terminal closed) all cancel the
+// run cleanly (workers and decoders stopped, records kept); the same signal again exits at once.
+for (const name of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+  process.once(name, () => {
+    interruptedBy ??= name;
+    controller.abort();
+    process.once(name, () => process.exit(signalExitCode(name)));
+  });
+}
 main(process.argv.slice(2), controller.signal).then(
   () => {
     process.exitCode = EXIT.ok;
   },
   (error: unknown) => {
-    const { code, userError } = exitCodeFor(error);
+    const mapped = exitCodeFor(error);
+    const { userError } = mapped;
+    const code =
+      interruptedBy !== undefined && mapped.code === EXIT.interrupted
+        ? signalExitCode(interruptedBy)
+        : mapped.code;
     const message = error instanceof Error ? error.message : String(error);
-    console.error(`mosear-lens: ${message}`);
+    console.error(`mosear-lens: ${terminalLines(message)}`);
     if (code === EXIT.usage) console.error('(mosear-lens --help lists the commands and options)');
     if (!userError) {
       console.error(error instanceof Error && error.stack ? error.stack : '');

@@ -1,9 +1,13 @@
-// Plain-text tables for the CLI's summaries: fixed-width columns, left or right aligned.
+// Plain-text tables for the CLI's summaries: fixed-width columns, left or right aligned. Cells
+// often come from files (labels, names), so each is printed through terminalText.
+import { terminalText } from './terminalText';
+
 /** Column alignment of a text table. */
 export type Align = 'left' | 'right';
 
 /** Lays out rows as fixed-width columns separated by two spaces (first row = header). */
-export function textTable(rows: string[][], align: Align[] = []): string {
+export function textTable(table: string[][], align: Align[] = []): string {
+  const rows = table.map((row) => row.map(terminalText));
   const widths: number[] = [];
   for (const row of rows) {
     row.forEach((cell, i) => {

@@ -5,7 +5,7 @@
 // metadata in one loop each (`numberArray`), never a schema per number: a real model's result
 // holds millions.
 import * as v from 'valibot';
-import { ArControlsSchema, ContractMetadataSchema } from './contract';
+import { ArControlsSchema, ContractMetadataSchema, finiteNumber } from './contract';
 import {
   ExecutionProviderChoiceSchema,
   ExecutionProviderNameSchema,
@@ -22,23 +22,23 @@ export const ANALYSIS_RESULT_KIND = 'mosear-lens/analysis';
 /** Head-averaged attention shares of the answer query at one layer (the paper's UAP). */
 export const LayerUapSchema = v.object({
   /** Whole-row shares: the head-averaged mass on each modality (visual + audio + text = 1). */
-  visual: v.number(),
-  audio: v.number(),
-  text: v.number(),
+  visual: finiteNumber,
+  audio: finiteNumber,
+  text: finiteNumber,
   /** A+V-normalised: visual / (visual + audio) of the head-averaged masses (text left out). */
-  visualOfAV: v.number(),
+  visualOfAV: finiteNumber,
   /** A+V-normalised: audio / (visual + audio); visualOfAV + audioOfAV = 1. */
-  audioOfAV: v.number(),
+  audioOfAV: finiteNumber,
 });
 export type LayerUap = v.InferOutput<typeof LayerUapSchema>;
 
 const layerRatioEntries = {
   /** Layer statistic r(ΣA, ΣV) over the layer's heads (summed masses). */
-  statistic: v.number(),
+  statistic: finiteNumber,
   /** Head statistics sₕ = r(Aₕ, Vₕ). */
   headStatistics: numberArray(1),
   /** Mean of the head statistics. */
-  headMean: v.number(),
+  headMean: finiteNumber,
 };
 
 /** One layer's audio-vs-visual statistics of one ratio kind (CONTRACT.md §4). */
@@ -58,14 +58,14 @@ export type HeadReason = v.InferOutput<typeof HeadReasonSchema>;
 /** Why each head of one layer was or was not flagged (what the threshold view draws). */
 export const LayerDecisionSchema = v.object({
   ...layerRatioEntries,
-  layer: v.number(),
+  layer: finiteNumber,
   /** ar_layers[l] > 0.5. */
   enabled: v.boolean(),
-  tau: v.number(),
+  tau: finiteNumber,
   /** statistic > τ. */
   triggered: v.boolean(),
   /** (1 + margin) · mean: a head must exceed it. */
-  headThreshold: v.number(),
+  headThreshold: finiteNumber,
   /** The AR flag of each head (mode 1). */
   flags: v.array(v.boolean()),
   reasons: v.array(HeadReasonSchema),
@@ -75,31 +75,31 @@ export type LayerDecision = v.InferOutput<typeof LayerDecisionSchema>;
 /** A key position read through the token layout. */
 export const TokenInfoSchema = v.variant('modality', [
   v.object({
-    index: v.number(),
+    index: finiteNumber,
     modality: v.literal('visual'),
     /** Grid position: token = start + (frame·rows + row)·cols + col. */
-    frame: v.number(),
-    row: v.number(),
-    col: v.number(),
+    frame: finiteNumber,
+    row: finiteNumber,
+    col: finiteNumber,
     /** The clip time the frame was decoded at. */
-    frameTimeSeconds: v.number(),
+    frameTimeSeconds: finiteNumber,
   }),
   v.object({
-    index: v.number(),
+    index: finiteNumber,
     modality: v.literal('audio'),
     /** Which audio token (0 for the single-token checkpoints). */
-    audioToken: v.number(),
+    audioToken: finiteNumber,
     /** The clip time span the token covers (the audio window split evenly over the tokens). */
-    startSeconds: v.number(),
-    endSeconds: v.number(),
+    startSeconds: finiteNumber,
+    endSeconds: finiteNumber,
   }),
   v.object({
-    index: v.number(),
+    index: finiteNumber,
     modality: v.literal('text'),
     /** Which text position (0 = the first prompt token). */
-    textToken: v.number(),
+    textToken: finiteNumber,
     /** The prompt id fed at this position, or null when the prompt is shorter than the segment. */
-    id: v.nullable(v.number()),
+    id: v.nullable(finiteNumber),
     /** The id's vocabulary entry ("?" when unknown). */
     text: v.string(),
   }),
@@ -108,9 +108,14 @@ export type TokenInfo = v.InferOutput<typeof TokenInfoSchema>;
 
 /** What the model predicted in one run. */
 export const PredictionSchema = v.object({
-  index: v.number(),
+  /** Into the model's labels (checked against their count with the tensors' shapes). */
+  index: v.pipe(
+    v.number(),
+    v.integer('must be an integer ≥ 0'),
+    v.minValue(0, 'must be an integer ≥ 0'),
+  ),
   label: v.string(),
-  probability: v.number(),
+  probability: finiteNumber,
 });
 export type Prediction = v.InferOutput<typeof PredictionSchema>;
 
@@ -148,10 +153,10 @@ export type RunAnalysis = v.InferOutput<typeof RunAnalysisSchema>;
 
 /** A head where the graph's `ar_flags` and the TypeScript rule disagree. */
 export const FlagMismatchSchema = v.object({
-  layer: v.number(),
-  head: v.number(),
-  graph: v.number(),
-  rule: v.number(),
+  layer: finiteNumber,
+  head: finiteNumber,
+  graph: finiteNumber,
+  rule: finiteNumber,
   /** The layer or head statistic lies within float32 rounding of its threshold. */
   nearThreshold: v.boolean(),
 });
@@ -160,7 +165,7 @@ export type FlagMismatch = v.InferOutput<typeof FlagMismatchSchema>;
 /** The TypeScript flag rule re-derived from the intervention run's masses, against the graph. */
 export const FlagCheckSchema = v.object({
   /** Heads compared (L·Hh). */
-  heads: v.number(),
+  heads: finiteNumber,
   mismatches: v.array(FlagMismatchSchema),
   /** No mismatch at all. */
   agree: v.boolean(),
@@ -173,27 +178,27 @@ export type FlagCheck = v.InferOutput<typeof FlagCheckSchema>;
 export const ClipInfoSchema = v.object({
   path: v.string(),
   name: v.string(),
-  sizeBytes: v.number(),
-  modifiedMs: v.number(),
+  sizeBytes: finiteNumber,
+  modifiedMs: finiteNumber,
   /** ffmpeg's container name. */
   container: v.string(),
-  durationSeconds: v.number(),
+  durationSeconds: finiteNumber,
   durationSource: v.picklist(['video-stream', 'format']),
   video: v.object({
     codec: v.string(),
-    width: v.number(),
-    height: v.number(),
-    displayWidth: v.number(),
-    displayHeight: v.number(),
+    width: finiteNumber,
+    height: finiteNumber,
+    displayWidth: finiteNumber,
+    displayHeight: finiteNumber,
     rotationDegrees: v.picklist([0, 90, 180, 270]),
-    frameRateHz: v.nullable(v.number()),
+    frameRateHz: v.nullable(finiteNumber),
   }),
   /** The first audio stream, or null when the clip has none. */
   audio: v.nullable(
     v.object({
       codec: v.string(),
-      sampleRateHz: v.nullable(v.number()),
-      channels: v.nullable(v.number()),
+      sampleRateHz: v.nullable(finiteNumber),
+      channels: v.nullable(finiteNumber),
     }),
   ),
   /** The file has an audio stream. */
@@ -205,10 +210,10 @@ export const ClipInfoSchema = v.object({
   /** Per frame: the decode spec's past-the-end rule supplied it. */
   frameFromTail: v.array(v.boolean()),
   audioWindow: v.object({
-    startSeconds: v.number(),
-    seconds: v.number(),
-    sampleRateHz: v.number(),
-    samples: v.number(),
+    startSeconds: finiteNumber,
+    seconds: finiteNumber,
+    sampleRateHz: finiteNumber,
+    samples: finiteNumber,
   }),
   decoder: v.object({ backend: v.picklist(['system', 'wasm']), spec: v.string() }),
 });
@@ -218,8 +223,8 @@ export type ClipInfo = v.InferOutput<typeof ClipInfoSchema>;
 export const ModelInfoSchema = v.object({
   path: v.string(),
   fileName: v.string(),
-  sizeBytes: v.number(),
-  modifiedMs: v.number(),
+  sizeBytes: finiteNumber,
+  modifiedMs: finiteNumber,
   /** The contract metadata (labels, token layout, architecture, defaults …). */
   metadata: ContractMetadataSchema,
 });
@@ -229,7 +234,7 @@ export type ModelInfo = v.InferOutput<typeof ModelInfoSchema>;
 export const AnalysisSettingsSchema = v.object({
   /** The requested intervention (the baseline run uses the same with mode 0). */
   controls: ArControlsSchema,
-  promptIds: v.array(v.number()),
+  promptIds: v.array(finiteNumber),
   executionProvider: ExecutionProviderChoiceSchema,
   allowFallback: v.boolean(),
 });
@@ -240,19 +245,25 @@ export const RuntimeInfoSchema = v.object({
   provider: ExecutionProviderNameSchema,
   /** Every provider tried, in order; the last one succeeded. */
   attempts: v.array(ProviderAttemptSchema),
-  intraOpNumThreads: v.number(),
+  intraOpNumThreads: finiteNumber,
   graphOptimizationLevel: v.string(),
 });
 export type RuntimeInfo = v.InferOutput<typeof RuntimeInfoSchema>;
 
+/** An embedded PNG or JPEG image; anything else (a file or web URL) would be fetched. */
+const THUMBNAIL_DATA_URI = /^data:image\/(?:png|jpeg);base64,[A-Za-z0-9+/]*={0,2}$/;
+
 /** A decoded frame as a small PNG, so a saved result renders without the clip. */
 export const FrameThumbnailSchema = v.object({
-  frame: v.number(),
-  timeSeconds: v.number(),
-  width: v.number(),
-  height: v.number(),
-  /** `data:image/png;base64,…` */
-  dataUri: v.string(),
+  frame: finiteNumber,
+  timeSeconds: finiteNumber,
+  width: finiteNumber,
+  height: finiteNumber,
+  /** `data:image/png;base64,…` (or jpeg): only an embedded image, never a link to fetch. */
+  dataUri: v.pipe(
+    v.string(),
+    v.regex(THUMBNAIL_DATA_URI, 'must be a data:image/png or data:image/jpeg base64 URI'),
+  ),
 });
 export type FrameThumbnail = v.InferOutput<typeof FrameThumbnailSchema>;
 
@@ -262,19 +273,19 @@ export const AnalysisTimingsSchema = v.object({
    * Getting the clip's tensors: a full decode, or when `decodeCached` a cache lookup or the wait
    * for the same decode started by a concurrent analysis (a comparison's other subject).
    */
-  decodeMs: v.number(),
+  decodeMs: finiteNumber,
   decodeCached: v.boolean(),
   /** Opening the session (0 when the worker's session was reused). */
-  sessionOpenMs: v.number(),
+  sessionOpenMs: finiteNumber,
   /** Both runs through the worker, end to end (queueing and IPC included). */
-  inferenceMs: v.number(),
+  inferenceMs: finiteNumber,
   /** Each `session.run` as timed inside the worker. */
   sessionRunMs: numberArray(1),
   /** `session.run` calls this analysis made. */
-  sessionRuns: v.number(),
+  sessionRuns: finiteNumber,
   /** The pure analysis and the result's assembly. */
-  analysisMs: v.number(),
-  totalMs: v.number(),
+  analysisMs: finiteNumber,
+  totalMs: finiteNumber,
 });
 export type AnalysisTimings = v.InferOutput<typeof AnalysisTimingsSchema>;
 
@@ -367,6 +378,17 @@ export const AnalysisResultSchema = v.pipe(
     ];
     for (const runKey of ['intervention', 'baseline'] as const) {
       const run = result[runKey];
+      if (run.prediction.index >= labels.length) {
+        addIssue({
+          message: `must be an index < ${labels.length} (the model's label count)`,
+          path: [
+            item(result, runKey, run),
+            item(run, 'prediction', run.prediction),
+            item(run.prediction, 'index', run.prediction.index),
+          ],
+        });
+        return;
+      }
       const tensors: Record<string, unknown> = { ...run, ...run.ratioStatistics };
       for (const [key, dims] of shapes) {
         const value = tensors[key];

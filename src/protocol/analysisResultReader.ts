@@ -7,7 +7,11 @@ import {
   AnalysisResultSchema,
   type AnalysisResult,
 } from './analysisResult';
+import { JsonTextError, parseJsonBounded } from './boundedJson';
 import { issuePath, mustBe, parseOrThrow } from './issues';
+
+/** The largest result file read (bytes): a real model's result is tens of MB. */
+export const MAX_RESULT_FILE_BYTES = 256 * 1024 * 1024;
 
 /** A file that is not an AnalysisResult this version can read; the message says why. */
 export class AnalysisResultError extends Error {
@@ -18,8 +22,18 @@ export class AnalysisResultError extends Error {
  * Parses a JSON value as an AnalysisResult of the current schema and returns it typed.
  * Throws AnalysisResultError: for another schema version (newer: update MoSEAR Lens; older:
  * re-run the analysis), for JSON that is not a result, and for a result with broken structure.
+ * `source` (the file) starts every message when given.
  */
-export function readAnalysisResult(value: unknown): AnalysisResult {
+export function readAnalysisResult(value: unknown, source?: string): AnalysisResult {
+  try {
+    return readResultValue(value);
+  } catch (error) {
+    if (source === undefined || !(error instanceof AnalysisResultError)) throw error;
+    throw new AnalysisResultError(`${source}: ${error.message}`);
+  }
+}
+
+function readResultValue(value: unknown): AnalysisResult {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     throw new AnalysisResultError(
       'Not a MoSEAR Lens result: the file does not hold a JSON object.',
@@ -60,15 +74,18 @@ export function readAnalysisResult(value: unknown): AnalysisResult {
   );
 }
 
-/** Parses the text of a saved result (see `readAnalysisResult`). */
-export function parseAnalysisResult(text: string): AnalysisResult {
+/**
+ * Parses the text of a saved result (see `readAnalysisResult`; a leading BOM is accepted, the
+ * nesting depth bounded). `source` (the file) starts every message when given.
+ */
+export function parseAnalysisResult(text: string, source?: string): AnalysisResult {
   let value: unknown;
   try {
-    value = JSON.parse(text);
+    value = parseJsonBounded(text, { what: 'the file' });
   } catch (error) {
-    throw new AnalysisResultError(
-      `Not a MoSEAR Lens result: the file is not valid JSON (${(error as Error).message}).`,
-    );
+    if (!(error instanceof JsonTextError)) throw error;
+    const message = `Not a MoSEAR Lens result: the file is ${error.problem}.`;
+    throw new AnalysisResultError(source === undefined ? message : `${source}: ${message}`);
   }
-  return readAnalysisResult(value);
+  return readAnalysisResult(value, source);
 }

@@ -5,6 +5,7 @@
 import * as v from 'valibot';
 import { AnalysisResultSchema } from './analysisResult';
 import { ArControlsSchema } from './contract';
+import { JsonTextError, parseJsonBounded } from './boundedJson';
 import { issuePath, mustBe, parseOrThrow } from './issues';
 
 /** The schema version this code writes and reads. Bump on any incompatible change. */
@@ -64,8 +65,18 @@ export class ComparisonResultError extends Error {
 /**
  * Parses a JSON value as a ComparisonResult of the current schema (both subjects' results by
  * `AnalysisResultSchema`) and returns it typed; throws ComparisonResultError otherwise.
+ * `source` (the file) starts every message when given.
  */
-export function readComparisonResult(value: unknown): ComparisonResult {
+export function readComparisonResult(value: unknown, source?: string): ComparisonResult {
+  try {
+    return readComparisonValue(value);
+  } catch (error) {
+    if (source === undefined || !(error instanceof ComparisonResultError)) throw error;
+    throw new ComparisonResultError(`${source}: ${error.message}`);
+  }
+}
+
+function readComparisonValue(value: unknown): ComparisonResult {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     throw new ComparisonResultError(
       'Not a MoSEAR Lens comparison: the file does not hold a JSON object.',
@@ -97,15 +108,18 @@ export function readComparisonResult(value: unknown): ComparisonResult {
   );
 }
 
-/** Parses the text of a saved comparison (see `readComparisonResult`). */
-export function parseComparisonResult(text: string): ComparisonResult {
+/**
+ * Parses the text of a saved comparison (see `readComparisonResult`; a leading BOM is accepted,
+ * the nesting depth bounded). `source` (the file) starts every message when given.
+ */
+export function parseComparisonResult(text: string, source?: string): ComparisonResult {
   let value: unknown;
   try {
-    value = JSON.parse(text);
+    value = parseJsonBounded(text, { what: 'the file' });
   } catch (error) {
-    throw new ComparisonResultError(
-      `Not a MoSEAR Lens comparison: the file is not valid JSON (${(error as Error).message}).`,
-    );
+    if (!(error instanceof JsonTextError)) throw error;
+    const message = `Not a MoSEAR Lens comparison: the file is ${error.problem}.`;
+    throw new ComparisonResultError(source === undefined ? message : `${source}: ${message}`);
   }
-  return readComparisonResult(value);
+  return readComparisonResult(value, source);
 }

@@ -117,7 +117,7 @@ function firstBadNumber(
   for (let i = 0; i < x.length; i++) {
     if (depth === 1) {
       // The leaves: one tight loop, no bookkeeping unless something is wrong.
-      if (typeof x[i] !== 'number') return { path: [at(i)], message: 'must be a number' };
+      if (!Number.isFinite(x[i])) return { path: [at(i)], message: 'must be a finite number' };
       continue;
     }
     const bad = firstBadNumber(x[i], depth - 1);
@@ -127,7 +127,7 @@ function firstBadNumber(
 }
 
 /**
- * A number array nested `depth` deep (any lengths; NaN allowed, as typeof says): one loop over
+ * A number array nested `depth` deep (any lengths; finite numbers only): one loop over
  * the numbers instead of a schema per element, so a real model's tensors parse in milliseconds.
  */
 export function numberArray<const D extends 1 | 2 | 3>(depth: D) {

@@ -9,6 +9,7 @@ import type {
   TokenLayout,
   TokenSegment,
 } from '../../protocol/contract';
+import { JsonTextError, parseJsonBounded } from '../../protocol/boundedJson';
 import { describeValue, expectedFound, issuePath, parseOrThrow } from '../../protocol/issues';
 import {
   AnswerPositionsJsonSchema,
@@ -26,6 +27,9 @@ import {
 } from '../../protocol/modelMetadata';
 import { ContractError } from './contractError';
 import { CONTRACT_VERSION, type METADATA_KEYS } from './names';
+
+/** The longest metadata value read as JSON (a vocabulary of a large model fits). */
+const MAX_METADATA_VALUE_CHARS = 16 * 1024 * 1024;
 
 /** Throws a ContractError "`path`: expected `expected`, found `found`". */
 function fail(path: string, expected: string, found: unknown): never {
@@ -56,9 +60,9 @@ export function parseContractMetadata(props: ReadonlyMap<string, string>): Contr
     if (text === undefined) throw new ContractError(`metadata key "${key}" is missing`);
     let value: unknown;
     try {
-      value = JSON.parse(text);
+      value = parseJsonBounded(text, { what: key, maxChars: MAX_METADATA_VALUE_CHARS });
     } catch (error) {
-      throw new ContractError(`${key}: not valid JSON (${(error as Error).message})`);
+      throw error instanceof JsonTextError ? new ContractError(error.message) : error;
     }
     return parseOrThrow(
       schema,
@@ -92,6 +96,16 @@ export function parseContractMetadata(props: ReadonlyMap<string, string>): Contr
   }
   const checkpoint = read('mosear.checkpoint', CheckpointJsonSchema);
   const frames = read('mosear.frames', FramesJsonSchema);
+  // Contract v1 maps grid frame f to decoded frame f; it defines no pooling of frames.
+  tokenLayout.segments.forEach((segment, i) => {
+    if (segment.grid !== undefined && segment.grid.frames !== frames.count) {
+      fail(
+        `mosear.token_layout.segments[${i}].grid.frames`,
+        `${frames.count} (mosear.frames.count: contract v1 maps grid frame f to decoded frame f)`,
+        segment.grid.frames,
+      );
+    }
+  });
   const prompt = read('mosear.prompt', PromptJsonSchema);
   checkPrompt(prompt.vocab, prompt.default, prompt.default_ids);
   const decode = read('mosear.decode', DecodeJsonSchema);

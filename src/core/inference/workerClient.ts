@@ -4,6 +4,9 @@
 // session the process does not hold yet (after a start or restart, or with new settings) opens it
 // first as a phase of its own, so the request's time limit never has to cover a session open.
 import { fork, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { ArControls } from '../../protocol/contract';
 import type { ExecutionProviderName, ProviderAttempt } from '../../protocol/executionProviders';
 import { ContractError } from '../contract/contractError';
@@ -280,11 +283,31 @@ export class InferenceWorker {
   private spawn(): Promise<ChildProcess> {
     return new Promise<ChildProcess>((resolve, reject) => {
       this.stderrTail = '';
-      const child = fork(this.options.workerScript, [], {
-        serialization: 'advanced',
-        stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
-        execArgv: [],
-        env: { ...process.env, ...this.options.env },
+      // onnxruntime-node leaves mat-debug-<pid>.log and .ses in the temp folder on every start:
+      // each worker gets a private one, removed when it exits.
+      const tempDir = mkdtempSync(join(tmpdir(), 'mosear-worker-'));
+      const removeTempDir = () => rmSync(tempDir, { recursive: true, force: true });
+      let child: ChildProcess;
+      try {
+        child = fork(this.options.workerScript, [], {
+          serialization: 'advanced',
+          stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+          execArgv: [],
+          env: {
+            ...process.env,
+            TMPDIR: tempDir,
+            TEMP: tempDir,
+            TMP: tempDir,
+            ...this.options.env,
+          },
+        });
+      } catch (error) {
+        removeTempDir();
+        throw error;
+      }
+      child.once('exit', removeTempDir);
+      child.once('error', () => {
+        if (child.pid === undefined) removeTempDir();
       });
       this.child = child;
       this.starts++;
