@@ -2,7 +2,7 @@
 // `mosear-lens`: analyse a clip with a MoSEAR contract checkpoint from the command line, print a
 // summary and write the AnalysisResult JSON; `info` describes a checkpoint and the providers.
 import { existsSync } from 'node:fs';
-import { readFile, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import packageJson from '../../package.json';
 import { RATIO_KIND_NAMES } from '../protocol/contract';
@@ -10,6 +10,7 @@ import { parseAnalysisResult } from '../protocol/analysisResultReader';
 import { selectClipDecoder, type DecoderChoice } from '../core/decode/decoderSelection';
 import { WASM_WORKER_BUNDLE } from '../core/decode/wasmFfmpegDecoder';
 import { AnalysisEngine, modelInfoOf } from '../core/engine/analysisEngine';
+import { writeFileAtomic } from '../core/io/atomicWrite';
 import { readOnnxModelInfo } from '../core/onnx/modelProto';
 import { formatAnalysis } from './analysisReport';
 import { COMPARE_USAGE, compareCommand } from './compareCommand';
@@ -101,7 +102,7 @@ async function writeOutput(path: string, text: string): Promise<void> {
     return;
   }
   try {
-    await writeFile(path, text);
+    await writeFileAtomic(path, text);
   } catch (error) {
     throw new OutputError(`cannot write ${path}: ${(error as Error).message}`);
   }
