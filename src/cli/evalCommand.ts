@@ -3,7 +3,12 @@
 // crash, and join the shards of a cluster job array into one run equal to a single-machine run.
 import { mkdir } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
-import { BenchmarkError, parseShard, type ClipRecord } from '../core/evaluation/benchmarkRecords';
+import {
+  BenchmarkError,
+  isTransient,
+  parseShard,
+  type ClipRecord,
+} from '../core/evaluation/benchmarkRecords';
 import { mergeRunDirectories, writeRunDirectory } from '../core/evaluation/benchmarkMerge';
 import {
   readRunDirectory,
@@ -169,6 +174,13 @@ export async function evalCommand(
   await writeSummary(outDir, summary);
   if (!quiet) process.stdout.write(formatBenchmarkSummary(summary));
   log(`wrote ${outDir} (plan.json, records.jsonl, summary.json, CSV tables, report.html)`);
+  const transient = new Set(outcome.records.filter(isTransient).map((r) => r.clip)).size;
+  if (transient > 0) {
+    log(
+      `${transient} clip(s) failed for a reason outside the clip (a worker crash or time-out, ` +
+        'retried twice): run the same command again to retry them',
+    );
+  }
 }
 
 /** `mosear-lens merge`. */
