@@ -1,5 +1,5 @@
 // Kills during an output write: a child process (this file, started with MOSEAR_ATOMIC_WRITER)
-// rewrites a 24 MB JSON file over and over with writeFileAtomic, as `--json`, `--html`, the
+// rewrites a 16 MB JSON file over and over with writeFileAtomic, as `--json`, `--html`, the
 // evaluation's summaries and the panels' saves do, and is SIGKILLed on a seeded schedule while
 // it writes. The file is always either the old or the new complete file, never a partial one.
 import assert from 'node:assert/strict';
@@ -10,7 +10,7 @@ import { describe, test } from 'node:test';
 import { writeFileAtomic } from '../../src/core/io/atomicWrite';
 import { scratchDir } from '../helpers/tempFiles';
 
-const BYTES = 24 * 1024 * 1024;
+const BYTES = 16 * 1024 * 1024;
 
 /** The whole file the writer's `n`th write leaves: valid JSON naming n, padded to BYTES. */
 function content(n: number): string {
