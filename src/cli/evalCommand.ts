@@ -1,9 +1,14 @@
 // `mosear-lens eval` and `mosear-lens merge`: evaluate checkpoints on a labelled manifest (with
 // optional τ/α sweeps, parallel lanes, shards) into a run folder that resumes after a cancel or a
 // crash, and join the shards of a cluster job array into one run equal to a single-machine run.
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
-import { BenchmarkError, parseShard, type ClipRecord } from '../core/evaluation/benchmarkRecords';
+import {
+  BenchmarkError,
+  isTransient,
+  parseShard,
+  type ClipRecord,
+} from '../core/evaluation/benchmarkRecords';
 import { mergeRunDirectories, writeRunDirectory } from '../core/evaluation/benchmarkMerge';
 import {
   readRunDirectory,
@@ -15,6 +20,7 @@ import { DecodeCache, systemDecoderIdentity } from '../core/evaluation/decodeCac
 import { readManifest } from '../core/evaluation/manifest';
 import { parseSweep, SweepError } from '../core/evaluation/evaluationSettings';
 import { SystemFfmpegDecoder } from '../core/decode/systemFfmpegDecoder';
+import { writeFileAtomic } from '../core/io/atomicWrite';
 import { flag, parseChoice, parseCommandLine, parseIndex, repeated, single } from './commandLine';
 import { RATIO_KIND_NAMES, type RatioKind } from '../protocol/contract';
 import { UsageError } from './exitCodes';
@@ -65,12 +71,12 @@ function progressLine(p: BenchmarkProgress): string {
 /** Writes summary.json, the CSV tables and report.html (the Evaluate panel, offline) of a run folder. */
 async function writeSummary(dir: string, summary: BenchmarkSummary): Promise<void> {
   await mkdir(dir, { recursive: true });
-  await writeFile(join(dir, 'summary.json'), `${JSON.stringify(summary, null, 1)}\n`);
+  await writeFileAtomic(join(dir, 'summary.json'), `${JSON.stringify(summary, null, 1)}\n`);
   for (const [name, text] of Object.entries(benchmarkCsvTables(summary))) {
-    await writeFile(join(dir, name), text);
+    await writeFileAtomic(join(dir, name), text);
   }
   const title = basename(dirname(summary.manifest)) || basename(summary.manifest);
-  await writeFile(join(dir, 'report.html'), await evaluationReportFor(summary, title));
+  await writeFileAtomic(join(dir, 'report.html'), await evaluationReportFor(summary, title));
 }
 
 /** `mosear-lens eval`. */
@@ -169,6 +175,13 @@ export async function evalCommand(
   await writeSummary(outDir, summary);
   if (!quiet) process.stdout.write(formatBenchmarkSummary(summary));
   log(`wrote ${outDir} (plan.json, records.jsonl, summary.json, CSV tables, report.html)`);
+  const transient = new Set(outcome.records.filter(isTransient).map((r) => r.clip)).size;
+  if (transient > 0) {
+    log(
+      `${transient} clip(s) failed for a reason outside the clip (a worker crash or time-out, ` +
+        'retried twice): run the same command again to retry them',
+    );
+  }
 }
 
 /** `mosear-lens merge`. */

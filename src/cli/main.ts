@@ -2,7 +2,6 @@
 // `mosear-lens`: analyse a clip with a MoSEAR contract checkpoint from the command line, print a
 // summary and write the AnalysisResult JSON; `info` describes a checkpoint and the providers.
 import { existsSync } from 'node:fs';
-import { writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import packageJson from '../../package.json';
 import { RATIO_KIND_NAMES } from '../protocol/contract';
@@ -11,6 +10,7 @@ import { selectClipDecoder, type DecoderChoice } from '../core/decode/decoderSel
 import { WASM_WORKER_BUNDLE } from '../core/decode/wasmFfmpegDecoder';
 import { unrunnableModelError } from '../core/contract/graphCheck';
 import { AnalysisEngine, modelInfoOf } from '../core/engine/analysisEngine';
+import { writeFileAtomic } from '../core/io/atomicWrite';
 import { readOnnxModelInfo } from '../core/onnx/modelProto';
 import { formatAnalysis } from './analysisReport';
 import { COMPARE_USAGE, compareCommand } from './compareCommand';
@@ -105,7 +105,7 @@ async function writeOutput(path: string, text: string): Promise<void> {
     return;
   }
   try {
-    await writeFile(path, text);
+    await writeFileAtomic(path, text);
   } catch (error) {
     throw new OutputError(`cannot write ${path}: ${(error as Error).message}`);
   }

@@ -1,7 +1,7 @@
 // `npm run results`: evaluate the committed checkpoints on the committed CA-MER-synth test split
 // with onnxruntime-node and write the generated section of models/RESULTS.md. `--check`
 // regenerates it in memory and fails when the file differs (the "results" tier of `npm test`).
-import { readFile, stat, writeFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { mkdirSync } from 'node:fs';
 import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import type { ContractMetadata } from '../protocol/contract';
@@ -10,6 +10,7 @@ import { ContractError } from '../core/contract/contractError';
 import { DecodeError, SystemFfmpegDecoder } from '../core/decode';
 import type { ClipErrorRecord, ClipOkRecord } from '../core/evaluation/benchmarkRecords';
 import { runBenchmark } from '../core/evaluation/benchmarkRun';
+import { writeFileAtomic } from '../core/io/atomicWrite';
 import { checkpointRunsOf } from '../core/evaluation/benchmarkSummary';
 import { DecodeCache, systemDecoderIdentity } from '../core/evaluation/decodeCache';
 import { ManifestError } from '../core/evaluation/manifest';
@@ -331,7 +332,7 @@ async function main(): Promise<void> {
   const generated = resultsMarkdown(report);
   if (args.json !== undefined) {
     mkdirSync(dirname(args.json), { recursive: true });
-    await writeFile(args.json, `${JSON.stringify(json, null, 1)}\n`);
+    await writeFileAtomic(args.json, `${JSON.stringify(json, null, 1)}\n`);
   }
   const seconds = ((performance.now() - started) / 1000).toFixed(1);
   const current = await readIfExists(args.out);
@@ -372,7 +373,7 @@ async function main(): Promise<void> {
     console.log(`results: ${outName} unchanged (${seconds} s)`);
     return;
   }
-  await writeFile(args.out, next);
+  await writeFileAtomic(args.out, next);
   console.log(
     `results: ${current === undefined ? 'created' : 'updated'} ${outName} (${seconds} s)`,
   );

@@ -1,7 +1,12 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { ManifestError, parseManifest, readManifest } from '../../src/core/evaluation/manifest';
+import {
+  ManifestError,
+  parseCsvManifest,
+  parseManifest,
+  readManifest,
+} from '../../src/core/evaluation/manifest';
 import { scratchDir, writeTemp } from '../helpers/tempFiles';
 
 const LABELS = ['neutral', 'angry', 'happy', 'sad', 'worried', 'surprise'];
@@ -45,6 +50,66 @@ describe('parseManifest', () => {
     bad('[1, 2]', /JSON object/);
     bad('{"path": "a.mp4", "label": ', /not valid JSON/);
     bad('{"path": "ok.mp4", "label": 1}', /listed again \(first on line 1\)/);
+    bad('{"path": "", "label": 1}', /"path" must be a non-empty string/);
+    bad('{"path": null, "label": 1}', /"path" must be a non-empty string/);
+    bad('{"path": "a.mp4"}', /"label" must be a label name or an integer/);
+    bad('"a.mp4"', /JSON object/);
+  });
+});
+
+describe('parseCsvManifest', () => {
+  it('reads the same rows as JSONL: trimmed cells, digit labels as indices, empty subsets none', () => {
+    const text = 'Path, label ,subset\r\n"a.mp4" ,sad,\r\nb.mp4,2, consistent \r\n';
+    assert.deepEqual(
+      parseCsvManifest(text, '/d', LABELS).map((e) => [e.line, e.path, e.label, e.subset]),
+      [
+        [2, '/d/a.mp4', 3, null],
+        [3, '/d/b.mp4', 2, 'consistent'],
+      ],
+    );
+  });
+
+  it('names the file and line of a bad row', () => {
+    const bad = (row: string, pattern: RegExp) =>
+      assert.throws(
+        () => parseCsvManifest(`path,label\nok.mp4,0\n${row}\n`, '/d', LABELS, 'm.csv'),
+        (e) => {
+          assert.ok(e instanceof ManifestError);
+          assert.match(e.message, /^m\.csv:3: /);
+          assert.match(e.message, pattern);
+          return true;
+        },
+      );
+    bad('a.mp4,joyful', /label "joyful" is not one of/);
+    bad('a.mp4,9', /outside 0…5/);
+    bad('a.mp4', /"label" must be a label name or an integer/);
+    bad(',sad', /"path" must be a non-empty string/);
+    bad('ok.mp4,sad', /listed again/);
+  });
+});
+
+describe('a UTF-8 byte order mark', () => {
+  it('is accepted at the start of JSONL and CSV manifests, read from disk', async () => {
+    const dir = scratchDir('manifest-bom');
+    const bom = Buffer.from([0xef, 0xbb, 0xbf]);
+    const jsonl = writeTemp(
+      dir,
+      'bom.jsonl',
+      Buffer.concat([bom, Buffer.from('{"path":"a.mp4","label":"sad"}\n')]),
+    );
+    const csv = writeTemp(
+      dir,
+      'bom.csv',
+      Buffer.concat([bom, Buffer.from('path,label\na.mp4,sad\n')]),
+    );
+    for (const file of [jsonl, csv]) {
+      const entries = await readManifest(file, LABELS);
+      assert.deepEqual(
+        entries.map((e) => [e.path, e.label]),
+        [[join(dir, 'a.mp4'), 3]],
+        file,
+      );
+    }
   });
 });
 

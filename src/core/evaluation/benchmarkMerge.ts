@@ -1,13 +1,16 @@
 // `merge`: joins the run directories of the n shards of one evaluation (a Slurm array or a
 // Kubernetes indexed job) into one run directory equal to a single-machine run: the same plan
 // with shard 1/1 and every record, sorted. Refuses shards of different evaluations, missing or
-// repeated shards, and unfinished clips (naming them), so a merged result is never partial.
-import { mkdir, writeFile } from 'node:fs/promises';
+// repeated shards, and unfinished clips (naming them; a transient failure is unfinished), so a
+// merged result is never partial.
+import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
+import { writeFileAtomic } from '../io/atomicWrite';
 import {
   BenchmarkError,
   FinishedClips,
   planKey,
+  settleRecords,
   shardClips,
   sortRecords,
   type BenchmarkPlan,
@@ -77,16 +80,19 @@ export async function mergeRunDirectories(dirs: readonly string[]): Promise<Merg
         ' — re-run those shards (they resume) before merging',
     );
   }
-  sortRecords(records, names);
-  return { plan: { ...first.plan, shard: { index: 1, count: 1 } }, records };
+  return {
+    plan: { ...first.plan, shard: { index: 1, count: 1 } },
+    records: sortRecords(settleRecords(records), names),
+  };
 }
 
 /** Writes a merged run as a run directory (plan.json, records.jsonl). */
 export async function writeRunDirectory(dir: string, run: MergedRun): Promise<void> {
   await mkdir(dir, { recursive: true });
-  await writeFile(join(dir, PLAN_FILE), `${JSON.stringify(run.plan, null, 1)}\n`);
-  await writeFile(
+  // Records first: a merge stopped before the plan leaves no run there, so it can simply run again.
+  await writeFileAtomic(
     join(dir, RECORDS_FILE),
     run.records.map((r) => `${JSON.stringify(r)}\n`).join(''),
   );
+  await writeFileAtomic(join(dir, PLAN_FILE), `${JSON.stringify(run.plan, null, 1)}\n`);
 }

@@ -1,79 +1,55 @@
 // What a benchmark evaluation writes to disk: its plan (`plan.json`: manifest, checkpoints,
 // settings, shard) and one JSON line per (clip, checkpoint) in `records.jsonl`, appended as each
-// is produced so a cancelled or crashed run keeps its work and a re-run resumes. Pure types and
-// parsing; the runner and `merge` do the I/O.
-import type { LayerUap } from '../../protocol/analysisResult';
-import type { EvaluationSetting } from './evaluationSettings';
-import type { LayerTokenAttention } from '../../protocol/evaluationSummary';
+// is produced so a cancelled or crashed run keeps its work and a re-run resumes. The shapes are
+// src/protocol/runFolder.ts; here they are parsed, and a record list is read as a run's state:
+// which clips are finished (a transient failure never is) and which record of a clip counts.
+import * as v from 'valibot';
+import {
+  BENCHMARK_SCHEMA,
+  BenchmarkPlanSchema,
+  ClipRecordSchema,
+  type BenchmarkPlan,
+  type ClipRecord,
+  type Shard,
+} from '../../protocol/runFolder';
+import { issuePath, parseOrThrow } from '../../protocol/issues';
 
-/** The schema of plan.json and of every record line. */
-export const BENCHMARK_SCHEMA = 'mosear-lens-eval/1';
+export {
+  BENCHMARK_SCHEMA,
+  type BenchmarkPlan,
+  type ClipErrorRecord,
+  type ClipOkRecord,
+  type ClipRecord,
+  type PlannedCheckpoint,
+  type Shard,
+} from '../../protocol/runFolder';
 
-/** Which clips of the manifest a run covers: clip i belongs to shard (i mod count) + 1. */
-export interface Shard {
-  /** 1-based. */
-  index: number;
-  count: number;
+/**
+ * Error codes of failures that are not the clip's: the worker crashed or ran past its time limit,
+ * the request was cancelled or shut down, the decoder's process timed out or is missing. Their
+ * records are transient: retried by a re-run, never counted as finished. (Records written before
+ * the `transient` flag existed are read by these codes.)
+ */
+export const TRANSIENT_ERROR_CODES: ReadonlySet<string> = new Set([
+  'WORKER_CRASHED',
+  'TIMEOUT',
+  'CANCELLED',
+  'DISPOSED',
+  'QUEUE_FULL',
+  'FFMPEG_NOT_FOUND',
+  'DECODER_MISSING',
+]);
+
+/** Codes a run retries at once (at most MAX_RETRIES times) before recording them as transient. */
+export const RETRIED_ERROR_CODES: ReadonlySet<string> = new Set(['WORKER_CRASHED', 'TIMEOUT']);
+
+/** Retries of a crashed or timed-out clip within one run. */
+export const MAX_RETRIES = 2;
+
+/** Whether a record is a transient failure (to retry), as opposed to a result or a final failure. */
+export function isTransient(record: ClipRecord): boolean {
+  return !record.ok && (record.transient === true || TRANSIENT_ERROR_CODES.has(record.error.code));
 }
-
-/** One checkpoint of a plan. */
-export interface PlannedCheckpoint {
-  /** Absolute path when planned. */
-  path: string;
-  fileName: string;
-  /** `mosear.checkpoint.name`: the key of its records. */
-  name: string;
-  /** sha256 of the file: a changed checkpoint does not resume or merge with old records. */
-  sha256: string;
-  settings: EvaluationSetting[];
-}
-
-/** Everything that decides a run's numbers (timings and machine excluded). */
-export interface BenchmarkPlan {
-  schema: typeof BENCHMARK_SCHEMA;
-  manifest: { path: string; sha256: string; clips: number };
-  labels: string[];
-  decodeSpec: string;
-  executionProvider: string;
-  intraOpThreads: number;
-  checkpoints: PlannedCheckpoint[];
-  shard: Shard;
-}
-
-/** A clip evaluated with one checkpoint in every setting of the plan. */
-export interface ClipOkRecord {
-  schema: typeof BENCHMARK_SCHEMA;
-  /** Index of the clip in the manifest (0-based). */
-  clip: number;
-  path: string;
-  checkpoint: string;
-  ok: true;
-  /** Per setting (plan order): the predicted label index. */
-  predictions: number[];
-  /** Per setting: softmax probabilities. */
-  probabilities: number[][];
-  /** Per setting: heads with `ar_flags` = 1. */
-  flaggedHeads: number[];
-  /** The clip has no audio stream and the model (audio optional) was fed silence. */
-  silenceUsed: boolean;
-  /** The `off` run's UAP per layer and per-token attention summary. */
-  uap: LayerUap[];
-  tokenAttention: LayerTokenAttention[];
-}
-
-/** A clip that could not be evaluated (decode failure, missing file, model error). */
-export interface ClipErrorRecord {
-  schema: typeof BENCHMARK_SCHEMA;
-  clip: number;
-  path: string;
-  /** The checkpoint that failed, or null when the clip itself could not be read. */
-  checkpoint: string | null;
-  ok: false;
-  error: { code: string; message: string };
-}
-
-/** One line of records.jsonl. */
-export type ClipRecord = ClipOkRecord | ClipErrorRecord;
 
 /** A run directory that does not hold what it should. */
 export class BenchmarkError extends Error {
@@ -101,7 +77,7 @@ export function parseShard(text: string): Shard {
 /**
  * Reads records.jsonl text. A last line without its newline is a write cut short by a crash or
  * a kill: it is dropped (and `validBytes` says where the intact part ends, so the runner can
- * truncate before appending). Any other unreadable line is an error.
+ * truncate before appending). Any other unreadable line is an error naming the line and field.
  */
 export function parseRecords(
   text: string,
@@ -113,25 +89,60 @@ export function parseRecords(
   lines.pop();
   lines.forEach((line, i) => {
     if (line.trim() === '') return;
+    const where = `${source}:${i + 1}`;
     let value: unknown;
     try {
       value = JSON.parse(line);
     } catch {
-      throw new BenchmarkError(`${source}:${i + 1}: not valid JSON`);
+      throw new BenchmarkError(`${where}: not valid JSON`);
     }
-    const r = value as Partial<ClipRecord>;
-    if (
-      typeof value !== 'object' ||
-      value === null ||
-      r.schema !== BENCHMARK_SCHEMA ||
-      typeof r.clip !== 'number' ||
-      typeof r.ok !== 'boolean'
-    ) {
-      throw new BenchmarkError(`${source}:${i + 1}: not a ${BENCHMARK_SCHEMA} record`);
+    if ((value as { schema?: unknown } | null)?.schema !== BENCHMARK_SCHEMA) {
+      throw new BenchmarkError(`${where}: not a ${BENCHMARK_SCHEMA} record`);
     }
-    records.push(value as ClipRecord);
+    records.push(
+      parseOrThrow(
+        ClipRecordSchema,
+        value,
+        (issue) =>
+          new BenchmarkError(
+            `${where}: not a ${BENCHMARK_SCHEMA} record (${issuePath(issue, 'record')}: ${issue.message})`,
+          ),
+      ),
+    );
   });
   return { records, validBytes: utf8Length(text.slice(0, end)) };
+}
+
+/**
+ * Parses plan.json text (`source` names the file). A torn or invalid plan makes the run folder
+ * unusable, so the message says what to do.
+ */
+export function parsePlan(text: string, source: string, dir: string): BenchmarkPlan {
+  const damaged = (why: string) =>
+    new BenchmarkError(
+      `${source} is damaged (${why}): delete the run folder ${dir} or choose another --out ` +
+        'folder to start over',
+    );
+  let value: unknown;
+  try {
+    value = JSON.parse(text.replace(/^\uFEFF/, ''));
+  } catch (error) {
+    throw damaged(`not valid JSON: ${(error as Error).message}`);
+  }
+  if ((value as { schema?: unknown } | null)?.schema !== BENCHMARK_SCHEMA) {
+    throw new BenchmarkError(
+      `${source} is not a ${BENCHMARK_SCHEMA} plan: delete the run folder ${dir} or choose ` +
+        'another --out folder',
+    );
+  }
+  return parseOrThrow(BenchmarkPlanSchema, value, (issue) =>
+    damaged(`${issuePath(issue, 'plan')}: ${issue.message}`),
+  );
+}
+
+/** A plan built in memory, normalised as plan.json reads back (so plans compare by planKey). */
+export function normalisePlan(plan: BenchmarkPlan): BenchmarkPlan {
+  return v.parse(BenchmarkPlanSchema, JSON.parse(JSON.stringify(plan)));
 }
 
 /**
@@ -152,15 +163,18 @@ export function planKey(plan: BenchmarkPlan): string {
   return JSON.stringify({ ...plan, shard: null });
 }
 
-/** What a record list has finished: (clip, checkpoint) pairs, and clips unreadable as a whole. */
+/**
+ * What a record list has finished: (clip, checkpoint) pairs with a result or a final failure,
+ * and clips unreadable as a whole. Transient failures finish nothing.
+ */
 export class FinishedClips {
   private readonly keys = new Set<string>();
 
   constructor(records: readonly ClipRecord[]) {
-    for (const r of records) this.keys.add(`${r.clip}|${r.checkpoint ?? '*'}`);
+    for (const r of records) if (!isTransient(r)) this.keys.add(`${r.clip}|${r.checkpoint ?? '*'}`);
   }
 
-  /** The clip has a record for this checkpoint. */
+  /** The clip has a finished record for this checkpoint. */
   has(clip: number, checkpoint: string): boolean {
     return this.keys.has(`${clip}|${checkpoint}`);
   }
@@ -169,6 +183,29 @@ export class FinishedClips {
   clipDone(clip: number, checkpoints: readonly string[]): boolean {
     return this.keys.has(`${clip}|*`) || checkpoints.every((c) => this.has(clip, c));
   }
+}
+
+/**
+ * The records that count, in their order: a transient failure is dropped once a later record
+ * covers the same clip and checkpoint (or the whole clip), or any final record does. A run that
+ * is resumed until no transient record remains thus reads like one that was never interrupted.
+ */
+export function settleRecords(records: readonly ClipRecord[]): ClipRecord[] {
+  const overlaps = (a: ClipRecord, b: ClipRecord) =>
+    a.checkpoint === null || b.checkpoint === null || a.checkpoint === b.checkpoint;
+  const byClip = new Map<number, { record: ClipRecord; at: number }[]>();
+  records.forEach((record, at) => {
+    const list = byClip.get(record.clip) ?? [];
+    list.push({ record, at });
+    byClip.set(record.clip, list);
+  });
+  return records.filter(
+    (r, at) =>
+      !isTransient(r) ||
+      !(byClip.get(r.clip) ?? []).some(
+        (o) => o.at !== at && overlaps(r, o.record) && (o.at > at || !isTransient(o.record)),
+      ),
+  );
 }
 
 /** Record order: by clip, then checkpoint plan order (a clip's own error record first). */

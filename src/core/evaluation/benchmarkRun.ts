@@ -2,9 +2,11 @@
 // setting of every checkpoint run on it in that checkpoint's inference worker, one record per
 // (clip, checkpoint) appended to `<out>/records.jsonl` as it is produced. A re-run with the same
 // plan resumes (finished clips skipped); unreadable clips become error records and never stop
-// the run; `jobs` lanes work on different clips at once, each with its own worker per checkpoint.
+// the run. A worker crash or time-out is retried at once (at most twice); a clip that still fails
+// gets a transient record, which a re-run retries. `jobs` lanes work on different clips at once,
+// each with its own worker per checkpoint.
 import { createHash } from 'node:crypto';
-import { mkdir, open, readFile, stat, truncate, writeFile } from 'node:fs/promises';
+import { mkdir, open, readFile, stat, truncate } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
 import type { ContractMetadata, RatioKind } from '../../protocol/contract';
 import type { EvaluationProgress } from '../../protocol/evaluationMessages';
@@ -18,15 +20,23 @@ import {
   type ClipDecodeSpec,
   type ClipDecoder,
 } from '../decode/clipDecoder';
-import type { RunReply } from '../inference/workerClient';
+import type { RunReply, WorkerEvent } from '../inference/workerClient';
 import { WorkerPool } from '../inference/workerPool';
 import type { SessionSettings } from '../inference/workerProtocol';
+import { writeFileAtomic } from '../io/atomicWrite';
 import {
   BENCHMARK_SCHEMA,
   BenchmarkError,
   FinishedClips,
+  MAX_RETRIES,
+  RETRIED_ERROR_CODES,
+  TRANSIENT_ERROR_CODES,
+  isTransient,
+  normalisePlan,
+  parsePlan,
   parseRecords,
   planKey,
+  settleRecords,
   shardClips,
   sortRecords,
   type BenchmarkPlan,
@@ -73,12 +83,17 @@ export interface BenchmarkOptions {
   signal?: AbortSignal;
   onProgress?: (progress: BenchmarkProgress) => void;
   onRecord?: (record: ClipRecord) => void;
+  /** What happens to the inference workers' processes (starts, exits, output), for logs. */
+  onWorkerEvent?: (event: WorkerEvent) => void;
 }
 
 /** A finished (or cancelled) run. */
 export interface BenchmarkOutcome {
   plan: BenchmarkPlan;
-  /** Every record of the shard, resumed ones included, in (clip, checkpoint) order. */
+  /**
+   * Every record of the shard that counts (resumed ones included; transient failures a later
+   * record replaced left out: settleRecords), in (clip, checkpoint) order.
+   */
   records: ClipRecord[];
   entries: ManifestEntry[];
   cancelled: boolean;
@@ -155,7 +170,7 @@ export async function planBenchmark(
   }
   const manifestPath = await locateManifest(options.manifest);
   const entries = await readManifest(manifestPath, labels);
-  const plan: BenchmarkPlan = {
+  const plan: BenchmarkPlan = normalisePlan({
     schema: BENCHMARK_SCHEMA,
     manifest: { path: manifestPath, sha256: await sha256File(manifestPath), clips: entries.length },
     labels: [...labels],
@@ -164,7 +179,7 @@ export async function planBenchmark(
     intraOpThreads: options.intraOpThreads ?? 1,
     checkpoints: planned,
     shard: options.shard ?? { index: 1, count: 1 },
-  };
+  });
   return { plan, entries, checkpoints };
 }
 
@@ -178,15 +193,7 @@ export async function readRunDirectory(
   } catch {
     return { plan: null, records: [], validBytes: 0 };
   }
-  let plan: BenchmarkPlan;
-  try {
-    plan = JSON.parse(planText) as BenchmarkPlan;
-  } catch {
-    throw new BenchmarkError(`${join(dir, PLAN_FILE)} is not valid JSON`);
-  }
-  if ((plan as { schema: unknown }).schema !== BENCHMARK_SCHEMA) {
-    throw new BenchmarkError(`${join(dir, PLAN_FILE)} is not a ${BENCHMARK_SCHEMA} plan`);
-  }
+  const plan = parsePlan(planText, join(dir, PLAN_FILE), dir);
   let text = '';
   try {
     text = await readFile(join(dir, RECORDS_FILE), 'utf8');
@@ -196,18 +203,23 @@ export async function readRunDirectory(
   return { plan, ...parseRecords(text, join(dir, RECORDS_FILE)) };
 }
 
+/** An error's code: its `code`, else its class name. */
+function errorCode(error: unknown): string {
+  return typeof (error as { code?: unknown } | null)?.code === 'string'
+    ? (error as { code: string }).code
+    : error instanceof Error
+      ? error.name
+      : 'ERROR';
+}
+
+/** The record of a failure; one whose code is not the clip's fault is marked transient. */
 function errorRecord(
   entry: ManifestEntry,
   clip: number,
   checkpoint: string | null,
   error: unknown,
 ): ClipErrorRecord {
-  const code =
-    typeof (error as { code?: unknown }).code === 'string'
-      ? (error as { code: string }).code
-      : error instanceof Error
-        ? error.name
-        : 'ERROR';
+  const code = errorCode(error);
   const message = error instanceof Error ? error.message : String(error);
   return {
     schema: BENCHMARK_SCHEMA,
@@ -216,7 +228,24 @@ function errorRecord(
     checkpoint,
     ok: false,
     error: { code, message },
+    ...(TRANSIENT_ERROR_CODES.has(code) ? { transient: true } : {}),
   };
+}
+
+/** Runs `attempt`, again after a crash or a time-out (MAX_RETRIES more times at most). */
+async function withRetries<T>(
+  signal: AbortSignal | undefined,
+  attempt: () => Promise<T>,
+): Promise<T> {
+  for (let retry = 0; ; retry++) {
+    try {
+      return await attempt();
+    } catch (error) {
+      if (signal?.aborted || retry >= MAX_RETRIES || !RETRIED_ERROR_CODES.has(errorCode(error))) {
+        throw error;
+      }
+    }
+  }
 }
 
 /** Where a run's records go: memory, and `records.jsonl` when the run has a folder. */
@@ -253,7 +282,7 @@ async function openRecordLog(outDir: string | undefined, plan: BenchmarkPlan): P
     // Drop a line a crash cut short before appending after it.
     await truncate(join(dir, RECORDS_FILE), existing.validBytes).catch(() => undefined);
   } else {
-    await writeFile(join(dir, PLAN_FILE), `${JSON.stringify(plan, null, 1)}\n`);
+    await writeFileAtomic(join(dir, PLAN_FILE), `${JSON.stringify(plan, null, 1)}\n`);
   }
   const handle = await open(join(dir, RECORDS_FILE), 'a');
   let chain = Promise.resolve();
@@ -282,7 +311,11 @@ class RunProgress {
     records: readonly ClipRecord[],
   ) {
     this.done = resumed;
-    this.failedClips = new Set(records.filter((r) => !r.ok).map((r) => r.clip));
+    this.failedClips = new Set(
+      settleRecords(records)
+        .filter((r) => !r.ok && !isTransient(r))
+        .map((r) => r.clip),
+    );
   }
 
   recorded(record: ClipRecord): void {
@@ -403,11 +436,11 @@ async function evaluateCheckpoint(
     audio = new Float32Array(c.meta.audio.samples);
   }
   try {
-    const reply = await pool.workerFor(c.path).run(
-      sessionSettings(c, ctx.plan),
-      { frames: tensors.frames, audio, promptIds: [...c.meta.prompt.defaultIds] },
-      planned.settings.map((s) => s.controls),
-      signal,
+    const inputs = { frames: tensors.frames, audio, promptIds: [...c.meta.prompt.defaultIds] };
+    const controls = planned.settings.map((s) => s.controls);
+    // A crashed or timed-out worker is replaced by the next request: try again on the new one.
+    const reply = await withRetries(signal, () =>
+      pool.workerFor(c.path).run(sessionSettings(c, ctx.plan), inputs, controls, signal),
     );
     await ctx.emit(okRecord(c, clip, entry, tensors, reply));
   } catch (error) {
@@ -425,10 +458,12 @@ async function evaluateClip(ctx: RunContext, pool: WorkerPool, clip: number): Pr
     let tensors = decoded.get(c.specKey);
     if (tensors === undefined) {
       try {
-        tensors = await clipTensors(ctx.options, entry, c.spec);
+        tensors = await withRetries(ctx.options.signal, () =>
+          clipTensors(ctx.options, entry, c.spec),
+        );
       } catch (error) {
         if (ctx.options.signal?.aborted) throw error;
-        // The clip itself is unreadable: one record for the clip, not one per checkpoint.
+        // The clip itself is unreadable (or its decoder failed): one record for the clip.
         await ctx.emit(errorRecord(entry, clip, null, error));
         return;
       }
@@ -502,7 +537,11 @@ export async function runBenchmark(options: BenchmarkOptions): Promise<Benchmark
   };
   const pools = Array.from(
     { length: Math.min(jobs, Math.max(1, pending.length)) },
-    () => new WorkerPool({ workerScript: options.workerScript }),
+    () =>
+      new WorkerPool({
+        workerScript: options.workerScript,
+        ...(options.onWorkerEvent === undefined ? {} : { onEvent: options.onWorkerEvent }),
+      }),
   );
   let cancelled: boolean;
   let onnxruntimeVersion: string;
@@ -517,7 +556,7 @@ export async function runBenchmark(options: BenchmarkOptions): Promise<Benchmark
     await Promise.all(pools.map((p) => p.dispose()));
     await log.close();
   }
-  const sorted = sortRecords(records, names);
+  const sorted = sortRecords(settleRecords(records), names);
   const silent = new Set(sorted.filter((r) => r.ok && r.silenceUsed).map((r) => r.clip));
   return {
     plan,

@@ -3,7 +3,12 @@
 // confusion matrix, the clips whose answer flips against `off`, and (for CA-MER subsets) the
 // baseline's UAP and token attention over wrong vs right answers. Pure: no I/O.
 import { confusionMatrix, isCaMerSubset, scoresBySubset } from '../analysis/metrics';
-import type { BenchmarkPlan, ClipOkRecord, ClipRecord } from './benchmarkRecords';
+import {
+  settleRecords,
+  type BenchmarkPlan,
+  type ClipOkRecord,
+  type ClipRecord,
+} from './benchmarkRecords';
 import type { EvaluationSetting } from './evaluationSettings';
 import { summarizeCheckpoint, type CheckpointRuns } from './splitSummary';
 import {
@@ -35,14 +40,18 @@ function mean(values: readonly number[]): number {
   return values.length === 0 ? NaN : values.reduce((a, b) => a + b, 0) / values.length;
 }
 
-/** Summarises the records of a run (or of merged shards) over `clips` manifest clips. */
+/**
+ * Summarises the records of a run (or of merged shards) over `clips` manifest clips; of a clip
+ * retried after a transient failure only the record that counts (settleRecords) is used.
+ */
 export function summarizeBenchmark(
   plan: BenchmarkPlan,
   // Structural (not ManifestEntry) so this pure module pulls no Node code into the webview.
   entries: readonly { label: number; subset: string | null; relativePath: string }[],
-  records: readonly ClipRecord[],
+  allRecords: readonly ClipRecord[],
   clips: number,
 ): BenchmarkSummary {
+  const records = settleRecords(allRecords);
   const classes = plan.labels.length;
   const subsets = [...new Set(entries.map((e) => e.subset).filter((s) => s !== null))].sort(
     (a, b) => subsetRank(a) - subsetRank(b) || a.localeCompare(b),

@@ -2,10 +2,11 @@
 // Entries are keyed by the clip's identity (absolute path, size, mtime), the decode spec and the
 // decoder's identity (backend and its executables); a changed file or ffmpeg misses the cache.
 import { createHash } from 'node:crypto';
-import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { ClipDecodeSpec } from '../decode/clipDecoder';
 import type { SystemFfmpegDecoder } from '../decode/systemFfmpegDecoder';
+import { writeFileAtomic } from '../io/atomicWrite';
 
 /** Bump when the file layout or what a decoder produces for a spec changes. */
 const CACHE_FORMAT = 'mosear-decode-cache-1';
@@ -90,14 +91,10 @@ export class DecodeCache {
     tensors.audio?.forEach((v, i) => audio.writeFloatLE(v, 4 * i));
     const headerBytes = Buffer.from(`${JSON.stringify(header)}\n`, 'utf8');
     await mkdir(this.dir, { recursive: true });
-    const file = join(this.dir, `${key}.bin`);
-    const partial = `${file}.${process.pid}.partial`;
-    try {
-      await writeFile(partial, Buffer.concat([MAGIC, headerBytes, frames, audio]));
-      await rename(partial, file);
-    } finally {
-      await rm(partial, { force: true });
-    }
+    await writeFileAtomic(
+      join(this.dir, `${key}.bin`),
+      Buffer.concat([MAGIC, headerBytes, frames, audio]),
+    );
   }
 }
 

@@ -4,17 +4,10 @@ import type { ArControls, ContractMetadata, RatioKind } from '../../protocol/con
 import { RATIO_KIND_NAMES } from '../../protocol/contract';
 import { defaultControls } from '../../shared/controls';
 import type { SweepPoint } from '../../protocol/evaluationSummary';
+import type { EvaluationSetting } from '../../protocol/runFolder';
 
-/** One setting of an evaluation; the first of a checkpoint's list is always `off`. */
-export interface EvaluationSetting {
-  /** Stable id, unique per checkpoint: "off", "ar", "pai", "ar tau=0.35", "ar alpha=0.5" … */
-  id: string;
-  /** What a table shows. */
-  title: string;
-  controls: ArControls;
-  /** The swept parameter values, when the setting is a sweep point. */
-  sweep: SweepPoint | null;
-}
+/** One setting of an evaluation (its schema is in src/protocol/runFolder.ts: plan.json holds it). */
+export type { EvaluationSetting };
 
 /** A sweepable parameter: τ (one value on every layer) or α. */
 export type SweepParameter = 'tau' | 'alpha';

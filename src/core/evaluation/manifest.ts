@@ -1,9 +1,16 @@
 // Labelled clip manifests: JSONL (one JSON object per line with `path` relative to the manifest,
 // `label` a label name or index, an optional `subset`; other keys ignored) or CSV with a header
 // row naming the `path`, `label` and optional `subset` columns. A folder stands for the
-// `manifest.jsonl` or `manifest.csv` inside it.
+// `manifest.jsonl` or `manifest.csv` inside it. Rows are parsed by the schemas of
+// src/protocol/manifestRows.ts; a UTF-8 byte order mark at the start is accepted in both formats.
 import { readFile, stat } from 'node:fs/promises';
 import { dirname, extname, isAbsolute, join, resolve } from 'node:path';
+import {
+  manifestCsvRowSchema,
+  manifestRowSchema,
+  type ManifestRowSchema,
+} from '../../protocol/manifestRows';
+import { parseOrThrow } from '../../protocol/issues';
 
 /** One labelled clip of a manifest. */
 export interface ManifestEntry {
@@ -34,22 +41,20 @@ export function parseManifest(
   labels: readonly string[],
   source = 'manifest',
 ): ManifestEntry[] {
-  const builder = new EntryBuilder(baseDir, labels, source);
-  text.split(/\r?\n/).forEach((raw, i) => {
-    const line = i + 1;
-    if (raw.trim() === '') return;
-    let value: unknown;
-    try {
-      value = JSON.parse(raw);
-    } catch (error) {
-      builder.fail(line, `not valid JSON (${(error as Error).message})`);
-    }
-    if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-      builder.fail(line, 'expected a JSON object');
-    }
-    const { path, label, subset } = value as Record<string, unknown>;
-    builder.add(line, path, label, subset);
-  });
+  const builder = new EntryBuilder(baseDir, manifestRowSchema(labels), source);
+  withoutBom(text)
+    .split(/\r?\n/)
+    .forEach((raw, i) => {
+      const line = i + 1;
+      if (raw.trim() === '') return;
+      let value: unknown;
+      try {
+        value = JSON.parse(raw);
+      } catch (error) {
+        builder.fail(line, `not valid JSON (${(error as Error).message})`);
+      }
+      builder.add(line, value);
+    });
   return builder.entries;
 }
 
@@ -101,7 +106,7 @@ export function parseCsvManifest(
   labels: readonly string[],
   source = 'manifest',
 ): ManifestEntry[] {
-  const rows = parseCsvRows(text.replace(/^\uFEFF/, ''));
+  const rows = parseCsvRows(withoutBom(text));
   const header = rows.shift();
   if (header === undefined) return [];
   const column = (name: string) => header.fields.findIndex((f) => f.trim().toLowerCase() === name);
@@ -111,27 +116,31 @@ export function parseCsvManifest(
       `${source}:${header.line}: the header row needs "path" and "label" columns`,
     );
   }
-  const builder = new EntryBuilder(baseDir, labels, source);
+  const builder = new EntryBuilder(baseDir, manifestCsvRowSchema(labels), source);
   for (const row of rows) {
-    const cell = (c: number | undefined) =>
-      c === undefined || c < 0 ? undefined : row.fields[c]?.trim();
-    const label = cell(labelColumn);
-    // A label column holding an integer is an index, as in JSONL.
-    const labelValue = label !== undefined && /^\d+$/.test(label) ? Number(label) : label;
-    const subset = cell(subsetColumn);
-    builder.add(row.line, cell(pathColumn), labelValue, subset === '' ? undefined : subset);
+    const cell = (c: number | undefined) => (c === undefined || c < 0 ? undefined : row.fields[c]);
+    const cells = { path: cell(pathColumn), label: cell(labelColumn), subset: cell(subsetColumn) };
+    builder.add(
+      row.line,
+      Object.fromEntries(Object.entries(cells).filter(([, value]) => value !== undefined)),
+    );
   }
   return builder.entries;
 }
 
-/** Validates manifest records one at a time (shared by the JSONL and CSV readers). */
+/** Text without a leading UTF-8 byte order mark (as some editors and Excel write it). */
+function withoutBom(text: string): string {
+  return text.startsWith('\uFEFF') ? text.slice(1) : text;
+}
+
+/** Parses manifest rows one at a time into entries (shared by the JSONL and CSV readers). */
 class EntryBuilder {
   readonly entries: ManifestEntry[] = [];
   private readonly seen = new Map<string, number>();
 
   constructor(
     private readonly baseDir: string,
-    private readonly labels: readonly string[],
+    private readonly schema: ManifestRowSchema,
     private readonly source: string,
   ) {}
 
@@ -139,38 +148,23 @@ class EntryBuilder {
     throw new ManifestError(`${this.source}:${line}: ${what}`);
   }
 
-  add(line: number, path: unknown, label: unknown, subset: unknown): void {
-    const labels = this.labels;
-    if (typeof path !== 'string' || path === '')
-      this.fail(line, '"path" must be a non-empty string');
-    let index: number;
-    if (typeof label === 'string') {
-      index = labels.indexOf(label);
-      if (index < 0) {
-        this.fail(line, `label "${label}" is not one of the model's labels (${labels.join(', ')})`);
-      }
-    } else if (typeof label === 'number' && Number.isInteger(label)) {
-      index = label;
-      if (index < 0 || index >= labels.length) {
-        this.fail(line, `label index ${label} is outside 0…${labels.length - 1}`);
-      }
-    } else {
-      index = this.fail(line, '"label" must be a label name or an integer index');
-    }
-    if (subset !== undefined && subset !== null && typeof subset !== 'string') {
-      this.fail(line, '"subset" must be a string when present');
-    }
-    const absolute = isAbsolute(path) ? path : resolve(this.baseDir, path);
+  add(line: number, value: unknown): void {
+    const row = parseOrThrow(
+      this.schema,
+      value,
+      (issue) => new ManifestError(`${this.source}:${line}: ${issue.message}`),
+    );
+    const absolute = isAbsolute(row.path) ? row.path : resolve(this.baseDir, row.path);
     const previous = this.seen.get(absolute);
     if (previous !== undefined)
-      this.fail(line, `"${path}" is listed again (first on line ${previous})`);
+      this.fail(line, `"${row.path}" is listed again (first on line ${previous})`);
     this.seen.set(absolute, line);
     this.entries.push({
       line,
-      relativePath: path,
+      relativePath: row.path,
       path: absolute,
-      label: index,
-      subset: typeof subset === 'string' ? subset : null,
+      label: row.label,
+      subset: row.subset,
     });
   }
 }

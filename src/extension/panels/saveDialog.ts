@@ -1,7 +1,9 @@
 // Saving what a panel produced: a save dialog at a default path, then the write. Shared by the
-// Analysis and Evaluate panels (each answers its webview's `saved` from the outcome).
+// Analysis and Evaluate panels (each answers its webview's `saved` from the outcome). A file on
+// disk is written atomically (temp file, fsync, rename), so a crash never leaves half a result.
 import { extname, join } from 'node:path';
 import * as vscode from 'vscode';
+import { writeFileAtomic } from '../../core/io/atomicWrite';
 
 /**
  * Asks where to save `fileName` (offered in `folder`), writes the bytes there and returns the
@@ -19,6 +21,8 @@ export async function saveWithDialog(
     title: `Save ${fileName}`,
   });
   if (target === undefined) return null;
-  await vscode.workspace.fs.writeFile(target, await bytes());
+  const data = await bytes();
+  if (target.scheme === 'file') await writeFileAtomic(target.fsPath, data);
+  else await vscode.workspace.fs.writeFile(target, data);
   return target.fsPath;
 }
