@@ -2,7 +2,7 @@
 // panel, read-only, without the clip or the model. A file that is not a result says why.
 import { basename } from 'node:path';
 import * as vscode from 'vscode';
-import { parseAnalysisResult } from '../../../protocol/analysisResultReader';
+import { MAX_RESULT_FILE_BYTES, parseAnalysisResult } from '../../../protocol/analysisResultReader';
 import { AnalysisPanel } from './analysisPanel';
 import { messageOf } from '../../logger';
 import { registerReadonlyEditor } from './readonlyEditor';
@@ -17,8 +17,15 @@ export function registerResultEditor(host: PanelHost): vscode.Disposable {
   return registerReadonlyEditor(RESULT_EDITOR_VIEW_TYPE, async (uri, webviewPanel) => {
     const resultPath = uri.fsPath;
     try {
+      // Size first: a huge file gets a clear message instead of a failed string allocation.
+      const { size } = await vscode.workspace.fs.stat(uri);
+      if (size > MAX_RESULT_FILE_BYTES) {
+        throw new Error(
+          `it is ${(size / 2 ** 20).toFixed(0)} MiB, above the ${MAX_RESULT_FILE_BYTES / 2 ** 20} MiB a result file may have`,
+        );
+      }
       const bytes = await vscode.workspace.fs.readFile(uri);
-      const result = parseAnalysisResult(Buffer.from(bytes).toString('utf8'));
+      const result = parseAnalysisResult(Buffer.from(bytes).toString('utf8'), resultPath);
       AnalysisPanel.attach(host, webviewPanel, { kind: 'saved', resultPath }, result);
     } catch (error) {
       const message = `${basename(resultPath)} is not a MoSEAR analysis result: ${messageOf(error)}`;

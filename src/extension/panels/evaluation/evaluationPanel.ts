@@ -18,6 +18,7 @@ import {
 } from '../../../protocol/evaluationMessages';
 import {
   planKey,
+  FinishedClips,
   shardClips,
   sortRecords,
   type BenchmarkPlan,
@@ -144,7 +145,12 @@ export class EvaluationPanel extends PanelBase<EvaluationToHost, HostToEvaluatio
       revived.data = { plan, entries, records };
       revived.summary = summaryOf(revived.data);
       const total = shardClips(entries.length, plan.shard).length;
-      const done = new Set(records.map((r) => r.clip)).size;
+      // Transient failures (crashes, time-outs) are not done: resuming retries them.
+      const finished = new FinishedClips(records);
+      const names = plan.checkpoints.map((c) => c.name);
+      const done = shardClips(entries.length, plan.shard).filter((clip) =>
+        finished.clipDone(clip, names),
+      ).length;
       revived.status = done >= total ? 'finished' : 'cancelled';
       if (revived.status === 'cancelled') {
         revived.error = `${done} of ${total} clips evaluated: run the same evaluation to resume.`;
