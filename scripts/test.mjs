@@ -1,7 +1,8 @@
 // `npm test [-- <tier>…]`: the named tiers (every tier when none is named) in the order below,
 // each tier's wall time, a summary, non-zero exit on any failure. Tiers that run built tests get
 // the build tier first. `npm test -- --list` prints the tiers. Tiers are named for what they start:
-// fast (pure tests, no processes), decode (ffmpeg and ffmpeg.wasm), golden (onnxruntime on the
+// fast (pure tests, no processes), decode (ffmpeg and ffmpeg.wasm), fuzz (damaged clips through
+// the engine with both decoders), golden (onnxruntime on the
 // committed models), engine (worker processes, the CLI), webview (Chromium), integration
 // (VS Code), results, package, e2e (code-server + Chromium), python (pytest + flake8).
 import { spawnSync } from 'node:child_process';
@@ -90,6 +91,9 @@ const tiers = [
   { name: 'fast', needsBuild: true, run: () => nodeTest('fast') },
   // Decoders against real clips: system ffmpeg/ffprobe processes and the ffmpeg.wasm worker.
   { name: 'decode', needsBuild: true, run: () => nodeTest('decode') },
+  // Generated damaged clips (test/fuzz/generateClips.ts, seven classes) through the engine with
+  // both decoders: a result or a documented error naming the file, no hang, no process left.
+  { name: 'fuzz', needsBuild: true, run: () => nodeTest('fuzz') },
   { name: 'golden', needsBuild: true, run: () => nodeTest('golden') },
   // The inference worker, the engine and the CLI end to end (real processes, real checkpoints).
   { name: 'engine', needsBuild: true, run: () => nodeTest('engine') },

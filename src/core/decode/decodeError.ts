@@ -9,6 +9,11 @@ export type DecodeErrorCode =
   | 'NO_VIDEO'
   /** ffprobe/ffmpeg could not read the file (not a media file, corrupt, no duration, directory). */
   | 'UNREADABLE'
+  /**
+   * The file is a playlist or a script naming other files (an HLS .m3u8, an ffconcat script, a
+   * DASH manifest), whatever its extension; neither decoder follows one.
+   */
+  | 'PLAYLIST'
   /** A frame time yielded no frame, even with the spec's tail fallback (e.g. a truncated file). */
   | 'NO_FRAME'
   /** A process ran past its time limit and was killed. */

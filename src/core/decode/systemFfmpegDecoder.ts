@@ -17,6 +17,7 @@ import {
   type FfmpegExecutables,
   type LookupEnvironment,
 } from './executableLookup';
+import { formatRefusedMessage, isFormatRefusal, restrictInput } from './inputRestriction';
 import {
   TAIL_RESEEK_SECONDS,
   audioArgs,
@@ -261,15 +262,17 @@ export class SystemFfmpegDecoder implements ClipDecoder {
   ): Promise<BoundedRunResult> {
     processes.count += 1;
     let pid: number | undefined;
+    // Every command is confined to the clip file in an allowed format (inputRestriction.ts).
+    const confined = restrictInput(args);
     const result = await runBounded({
       executable,
-      args,
+      args: confined,
       sink,
       timeoutMs: this.timeoutMs,
       signal,
       onSpawn: (p) => {
         pid = p;
-        this.options.onProcess?.({ phase: 'start', pid: p, executable, args });
+        this.options.onProcess?.({ phase: 'start', pid: p, executable, args: confined });
       },
     });
     if (pid === undefined) {
@@ -279,7 +282,7 @@ export class SystemFfmpegDecoder implements ClipDecoder {
         phase: 'end',
         pid,
         executable,
-        args,
+        args: confined,
         outcome: result.outcome,
         ms: result.ms,
       });
@@ -299,6 +302,9 @@ export class SystemFfmpegDecoder implements ClipDecoder {
     switch (result.outcome) {
       case 'exited':
         if (result.exitCode === 0) return;
+        if (isFormatRefusal(tail)) {
+          throw new DecodeError('UNREADABLE', formatRefusedMessage(file.name), file.path, tail);
+        }
         throw new DecodeError(
           'UNREADABLE',
           `${tool} could not ${what} "${file.name}" (exit code ${result.exitCode}).${suffix(tail, tool)}`,

@@ -8,8 +8,15 @@ import {
   type ClipDecodeSpec,
   type ClipProbe,
   type DecodedClip,
+  type VideoStreamInfo,
 } from './clipDecoder';
 import { DecodeError } from './decodeError';
+import {
+  formatRefusedMessage,
+  isFormatRefusal,
+  refusePlaylist,
+  restrictInput,
+} from './inputRestriction';
 import {
   TAIL_RESEEK_SECONDS,
   audioArgs,
@@ -92,7 +99,10 @@ export function readClip(path: string, maxFileBytes: number): ClipBytes {
       if (n === 0) break;
       filled += n;
     }
-    return { path, name, memoryPath, bytes: bytes.subarray(0, filled) };
+    const clip = { path, name, memoryPath, bytes: bytes.subarray(0, filled) };
+    // Checked again here: the file may have changed since the parent's check.
+    refusePlaylist(clip.bytes, name, path);
+    return clip;
   } finally {
     closeSync(fd);
   }
@@ -119,6 +129,54 @@ function suffix(tool: string, lines: readonly string[], clip: ClipBytes): string
   return summary === '' ? '' : ` ${tool} says: ${summary}`;
 }
 
+/** How to reach the system decoder, for messages about what only it can read. */
+const USE_SYSTEM =
+  'The system decoder reads it (install ffmpeg; --decoder system, or the "mosear.decode.decoder" setting).';
+
+/**
+ * Known difference 1 (README, "Decoding clips"): the core is built without SIMD, so its frame
+ * buffers are only 8-byte aligned and the MPEG-4 Part 2 / H.263 / MPEG-1/2 decoders refuse
+ * frames 16 pixels wide or narrower ("Image too small"); the system ffmpeg decodes them.
+ */
+export function tooNarrowMessage(name: string, video: VideoStreamInfo): string {
+  return (
+    `${FFMPEG} cannot decode "${name}": its ${video.codec} video is ${video.width}×${video.height} ` +
+    'pixels, and the bundled decoder cannot decode MPEG-4 Part 2, H.263 or MPEG-1/2 video 16 ' +
+    `pixels wide or narrower (ffmpeg: "Image too small"). ${USE_SYSTEM}`
+  );
+}
+
+/**
+ * Known difference 2: FFmpeg 5.1.4 in the core refuses an MP4 with a second 'ftyp' box after
+ * its streams (two MP4 files joined byte by byte); later FFmpeg releases (Debian 12's 5.1.x)
+ * skip it and read the first file. The offset of that second top-level 'ftyp', or null.
+ */
+export function secondFtypOffset(bytes: Uint8Array): number | null {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  let offset = 0;
+  for (let boxes = 0; offset + 8 <= bytes.length && boxes < 10_000; boxes++) {
+    const size32 = view.getUint32(offset);
+    const type = String.fromCharCode(...bytes.subarray(offset + 4, offset + 8));
+    if (type === 'ftyp' && offset > 0) return offset;
+    const size =
+      size32 === 1 && offset + 16 <= bytes.length
+        ? Number(view.getBigUint64(offset + 8))
+        : size32 === 0
+          ? bytes.length - offset
+          : size32;
+    if (size < 8) return null;
+    offset += size;
+  }
+  return null;
+}
+
+function joinedMp4Message(offset: number): string {
+  return (
+    ` It holds a second MP4 header (an 'ftyp' box at byte ${offset}), as two MP4 files joined ` +
+    `byte by byte do; the bundled decoder refuses such files. ${USE_SYSTEM}`
+  );
+}
+
 /** Wall-clock milliseconds the worker spent per stage. */
 export interface WorkerTimings {
   probeMs: number;
@@ -131,6 +189,8 @@ export interface WorkerTimings {
 /** Runs decode spec commands on one clip with one compiled core. */
 export class WasmClipDecode {
   readonly timings: WorkerTimings = { probeMs: 0, framesMs: 0, audioMs: 0, commands: 0 };
+  /** The probe, once made (messages about the video stream use it). */
+  private source: ClipProbe | undefined;
 
   constructor(
     private readonly core: WasmFfmpegCore,
@@ -152,14 +212,22 @@ export class WasmClipDecode {
       parsed = undefined;
     }
     if (typeof parsed !== 'object' || parsed === null || !('format' in parsed)) {
+      const stderr = result.stderrLines.join('\n');
+      if (isFormatRefusal(stderr)) {
+        throw new DecodeError('UNREADABLE', formatRefusedMessage(clip.name), clip.path, stderr);
+      }
+      const joinedAt = secondFtypOffset(clip.bytes);
       throw new DecodeError(
         'UNREADABLE',
-        `${FFPROBE} could not read "${clip.name}".${suffix(FFPROBE, result.stderrLines, clip)}`,
+        `${FFPROBE} could not read "${clip.name}".` +
+          (joinedAt === null ? '' : joinedMp4Message(joinedAt)) +
+          suffix(FFPROBE, result.stderrLines, clip),
         clip.path,
-        result.stderrLines.join('\n'),
+        stderr,
       );
     }
-    return parseProbe(json, clip.path, clip.name);
+    this.source = parseProbe(json, clip.path, clip.name);
+    return this.source;
   }
 
   /** The whole spec: probe, T frames (with the tail rule), the audio window. */
@@ -251,8 +319,10 @@ export class WasmClipDecode {
   private async run(tool: 'ffmpeg' | 'ffprobe', args: string[]): Promise<CoreRunResult> {
     this.timings.commands += 1;
     const last = args.length - 1;
-    const fileArgs =
+    const specArgs =
       tool === 'ffmpeg' && args[last] === '-' ? [...args.slice(0, last), OUTPUT] : args;
+    // As the system backend: confined to the clip in an allowed format (inputRestriction.ts).
+    const fileArgs = restrictInput(specArgs);
     try {
       return await this.core.run(
         tool,
@@ -274,6 +344,14 @@ export class WasmClipDecode {
   private check(result: CoreRunResult, what: string): void {
     if (result.exitCode === 0) return;
     const { clip } = this;
+    const stderr = result.stderrLines.join('\n');
+    if (isFormatRefusal(stderr)) {
+      throw new DecodeError('UNREADABLE', formatRefusedMessage(clip.name), clip.path, stderr);
+    }
+    const video = this.source?.video;
+    if (stderr.includes('Image too small') && video !== undefined) {
+      throw new DecodeError('UNREADABLE', tooNarrowMessage(clip.name, video), clip.path, stderr);
+    }
     throw new DecodeError(
       'UNREADABLE',
       `${FFMPEG} could not ${what} "${clip.name}" (exit code ${result.exitCode}).${suffix(FFMPEG, result.stderrLines, clip)}`,
