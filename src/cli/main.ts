@@ -70,7 +70,7 @@ ${EVAL_USAGE}
 
 exit codes:
   0 ok · 1 unexpected error (a bug; the stack trace is printed) · 2 usage · 3 clip (missing,
-  unreadable, no video, no audio where the model needs it) · 4 model (missing, not ONNX, not
+  unreadable, a playlist, no video, no audio where the model needs it) · 4 model (missing, not ONNX, not
   following the contract) · 5 machine (ffmpeg or the wasm decoder missing, execution provider
   unavailable, inference worker crashed or timed out) · 6 output file not writable ·
   130 interrupted (Ctrl+C; 143 SIGTERM, 129 SIGHUP). A result file show cannot read (not a
