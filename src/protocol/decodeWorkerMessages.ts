@@ -74,6 +74,7 @@ export const DecodeErrorCodeSchema = v.picklist([
   'BAD_SPEC',
   'TOO_LARGE',
   'DECODER_MISSING',
+  'PLAYLIST',
 ]);
 
 /** The decoded clip as the worker sends it (the parent adds its timings); tensor lengths free. */
