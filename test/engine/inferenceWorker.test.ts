@@ -17,7 +17,7 @@ import {
   InferenceWorker,
   type InferenceWorkerOptions,
 } from '../../src/core/inference/workerClient';
-import { TEST_FAULTS_ENV } from '../../src/core/inference/workerProtocol';
+import { TEST_FAULTS_ENV } from '../../src/protocol/workerMessages';
 import { OnnxModelError } from '../../src/core/onnx/modelProto';
 import {
   MODEL,

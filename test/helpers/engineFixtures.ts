@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import type { ArControls } from '../../src/protocol/contract';
 import { defaultControls } from '../../src/shared/controls';
 import { parseContractMetadata } from '../../src/core/contract/metadata';
-import type { SessionSettings } from '../../src/core/inference/workerProtocol';
+import type { SessionSettings } from '../../src/protocol/workerMessages';
 import { readOnnxModelInfo } from '../../src/core/onnx/modelProto';
 import { readFloat32File } from '../../src/core/tensors/float32File';
 import { CHECKPOINT_DIR, REPO_ROOT } from './golden';

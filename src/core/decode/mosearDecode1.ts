@@ -1,6 +1,13 @@
 // The pure half of decode spec "mosear-decode-1": times, argument lists and probe parsing. Every
 // function mirrors models/mosear/decode.py so both pipelines issue the same ffmpeg commands.
-import type { AudioStreamInfo, ClipProbe, VideoStreamInfo } from './clipDecoder';
+import {
+  DECODE_SPEC_NAME,
+  type AudioStreamInfo,
+  type ClipDecodeSpec,
+  type ClipProbe,
+  type DecodedClip,
+  type VideoStreamInfo,
+} from './clipDecoder';
 import { DecodeError } from './decodeError';
 
 /** When a seek yields no frame, decode from this long before the end and keep the last frame. */
@@ -82,6 +89,11 @@ export function probeArgs(input: string): string[] {
   return ['-v', 'error', '-show_entries', entries, '-of', 'json', input];
 }
 
+/** The input opened at `startSeconds` (an accurate input seek), quiet but for errors. */
+function seekInput(input: string, startSeconds: number): string[] {
+  return ['-v', 'error', '-nostdin', '-ss', formatSeconds(startSeconds), '-i', input];
+}
+
 /**
  * One frame at t: accurate input seek (the first frame with pts ≥ t), autorotate on. With
  * `single` false, every frame from t to the end (the tail fallback).
@@ -94,13 +106,7 @@ export function frameArgs(
   single: boolean,
 ): string[] {
   return [
-    '-v',
-    'error',
-    '-nostdin',
-    '-ss',
-    formatSeconds(tSeconds),
-    '-i',
-    input,
+    ...seekInput(input, tSeconds),
     ...(single ? ['-frames:v', '1'] : []),
     '-vf',
     videoFilter(width, height),
@@ -120,13 +126,7 @@ export function audioArgs(
   sampleRateHz: number,
 ): string[] {
   return [
-    '-v',
-    'error',
-    '-nostdin',
-    '-ss',
-    formatSeconds(startSeconds),
-    '-i',
-    input,
+    ...seekInput(input, startSeconds),
     '-t',
     formatSeconds(windowSeconds),
     '-vn',
@@ -278,4 +278,83 @@ export function noFrameMessage(name: string, tSeconds: number, durationSeconds: 
     `${TAIL_RESEEK_SECONDS} s (stated duration ${formatSeconds(durationSeconds)} s): the file ` +
     'may be truncated or damaged.'
   );
+}
+
+/**
+ * One decode of one probed clip as the spec says: the frame times, the audio window, the
+ * commands that read them and the buffers they fill. Both backends run its commands their own way.
+ */
+export class DecodePlan {
+  readonly frameTimes: number[];
+  readonly windowSeconds: number;
+  readonly audioStartSeconds: number;
+  /** Where the tail fallback reads from. */
+  readonly tailStartSeconds: number;
+  /** Bytes of one rgb24 frame. */
+  readonly frameBytes: number;
+  private readonly frames: Float32Array;
+  private readonly frameFromTail: boolean[];
+  private audio: Float32Array | null = null;
+
+  constructor(
+    /** The clip as the commands name it. */
+    private readonly input: string,
+    readonly source: ClipProbe,
+    private readonly spec: ClipDecodeSpec,
+  ) {
+    const duration = source.durationSeconds;
+    this.frameTimes = frameTimesSeconds(duration, spec.frames);
+    this.windowSeconds = spec.samples / spec.sampleRateHz;
+    this.audioStartSeconds = audioWindowStartSeconds(duration, this.windowSeconds);
+    this.tailStartSeconds = Math.max(0, duration - TAIL_RESEEK_SECONDS);
+    this.frameBytes = spec.width * spec.height * 3;
+    this.frames = new Float32Array(spec.frames * this.frameBytes);
+    this.frameFromTail = new Array<boolean>(spec.frames).fill(false);
+  }
+
+  /** The seek to `tSeconds` for one frame, or (`single` false) every frame from the tail start. */
+  frameArgs(tSeconds: number, single: boolean): string[] {
+    const start = single ? tSeconds : this.tailStartSeconds;
+    return frameArgs(this.input, start, this.spec.width, this.spec.height, single);
+  }
+
+  audioArgs(): string[] {
+    return audioArgs(
+      this.input,
+      this.audioStartSeconds,
+      this.windowSeconds,
+      this.spec.sampleRateHz,
+    );
+  }
+
+  /** Keeps frame `index` (rgb24 bytes) as CHW floats. */
+  setFrame(index: number, rgb: Uint8Array, fromTail: boolean): void {
+    writeChw(rgb, this.frames, index * this.frameBytes, this.spec.width, this.spec.height);
+    this.frameFromTail[index] = fromTail;
+  }
+
+  /** Keeps the audio window from the audio command's float32 LE output. */
+  setAudio(pcm: Uint8Array): void {
+    this.audio = audioWindow(pcm, this.spec.samples);
+  }
+
+  /** NO_FRAME's message for the frame at `tSeconds`. */
+  noFrameMessage(name: string, tSeconds: number): string {
+    return noFrameMessage(name, tSeconds, this.source.durationSeconds);
+  }
+
+  /** The decoded clip, its timings aside, once every frame (and the audio, if any) is set. */
+  clip(backend: DecodedClip['backend']): Omit<DecodedClip, 'timings'> {
+    return {
+      specName: DECODE_SPEC_NAME,
+      spec: { ...this.spec },
+      backend,
+      source: this.source,
+      frames: this.frames,
+      audio: this.audio,
+      frameTimesSeconds: this.frameTimes,
+      frameFromTail: this.frameFromTail,
+      audioStartSeconds: this.audioStartSeconds,
+    };
+  }
 }

@@ -2,7 +2,6 @@
 // ffprobe, each command a bounded process.
 import { HeadSink, LastRecordSink, runBounded, type BoundedRunResult } from './boundedProcess';
 import {
-  DECODE_SPEC_NAME,
   validateClipDecodeSpec,
   type ClipDecodeSpec,
   type ClipDecoder,
@@ -18,19 +17,7 @@ import {
   type LookupEnvironment,
 } from './executableLookup';
 import { formatRefusedMessage, isFormatRefusal, restrictInput } from './inputRestriction';
-import {
-  TAIL_RESEEK_SECONDS,
-  audioArgs,
-  audioWindow,
-  audioWindowStartSeconds,
-  formatSeconds,
-  frameArgs,
-  frameTimesSeconds,
-  noFrameMessage,
-  parseProbe,
-  probeArgs,
-  writeChw,
-} from './mosearDecode1';
+import { DecodePlan, formatSeconds, parseProbe, probeArgs } from './mosearDecode1';
 
 /** A process the decoder started or saw end (for logs; tests use the pids). */
 export interface DecodeProcessEvent {
@@ -138,14 +125,8 @@ export class SystemFfmpegDecoder implements ClipDecoder {
     const source = await this.runProbe(ffprobe, file, signal, processes);
     const probeMs = performance.now() - probeStarted;
 
-    const duration = source.durationSeconds;
-    const frameTimes = frameTimesSeconds(duration, spec.frames);
-    const windowSeconds = spec.samples / spec.sampleRateHz;
-    const audioStart = audioWindowStartSeconds(duration, windowSeconds);
-    const frameBytes = spec.width * spec.height * 3;
-    const frames = new Float32Array(spec.frames * frameBytes);
-    const frameFromTail = new Array<boolean>(spec.frames).fill(false);
-    let audio: Float32Array | null = null;
+    const plan = new DecodePlan(file.path, source, spec);
+    const { frameBytes } = plan;
     let framesStart = Infinity;
     let framesEnd = 0;
     let audioMs = 0;
@@ -155,65 +136,51 @@ export class SystemFfmpegDecoder implements ClipDecoder {
     const onAbort = (): void => controller.abort();
     signal?.addEventListener('abort', onAbort, { once: true });
     if (signal?.aborted === true) controller.abort();
+    const runFfmpeg = (args: string[], sink: HeadSink | LastRecordSink) =>
+      this.run(ffmpeg, args, sink, controller.signal, processes);
 
     const frameTask = (index: number) => async (): Promise<void> => {
       const t0 = performance.now();
       framesStart = Math.min(framesStart, t0);
-      const t = frameTimes[index]!;
+      const t = plan.frameTimes[index]!;
       const head = new HeadSink(2 * frameBytes);
-      const single = await this.run(
-        ffmpeg,
-        frameArgs(file.path, t, spec.width, spec.height, true),
-        head,
-        controller.signal,
-        processes,
-      );
+      const single = await runFfmpeg(plan.frameArgs(t, true), head);
       this.check(single, file, `read the frame at ${formatSeconds(t)} s`, signal);
       let rgb = head.bytes();
+      let fromTail = false;
       if (rgb.length < frameBytes) {
         // The seek landed past the last decodable frame: decode the tail, keep its last frame.
-        const tailStart = Math.max(0, duration - TAIL_RESEEK_SECONDS);
         const tail = new LastRecordSink(frameBytes, TAIL_MAX_FRAMES);
-        const result = await this.run(
-          ffmpeg,
-          frameArgs(file.path, tailStart, spec.width, spec.height, false),
-          tail,
-          controller.signal,
-          processes,
-        );
-        this.check(result, file, `read the last frames from ${formatSeconds(tailStart)} s`, signal);
+        const result = await runFfmpeg(plan.frameArgs(t, false), tail);
+        const what = `read the last frames from ${formatSeconds(plan.tailStartSeconds)} s`;
+        this.check(result, file, what, signal);
         const last = tail.lastRecord();
         if (last === undefined) {
           throw new DecodeError(
             'NO_FRAME',
-            noFrameMessage(file.name, t, duration) + suffix(result.stderrTail),
+            plan.noFrameMessage(file.name, t) + suffix(result.stderrTail),
             file.path,
             result.stderrTail,
           );
         }
         rgb = last;
-        frameFromTail[index] = true;
+        fromTail = true;
       }
-      writeChw(rgb, frames, index * frameBytes, spec.width, spec.height);
+      plan.setFrame(index, rgb, fromTail);
       framesEnd = Math.max(framesEnd, performance.now());
     };
 
     const audioTask = async (): Promise<void> => {
       const pcmBytes = 4 * spec.samples;
       const head = new HeadSink(2 * pcmBytes + 65536);
-      const result = await this.run(
-        ffmpeg,
-        audioArgs(file.path, audioStart, windowSeconds, spec.sampleRateHz),
-        head,
-        controller.signal,
-        processes,
-      );
-      this.check(result, file, `read the audio from ${formatSeconds(audioStart)} s`, signal);
-      audio = audioWindow(head.bytes(), spec.samples);
+      const result = await runFfmpeg(plan.audioArgs(), head);
+      const what = `read the audio from ${formatSeconds(plan.audioStartSeconds)} s`;
+      this.check(result, file, what, signal);
+      plan.setAudio(head.bytes());
       audioMs = result.ms;
     };
 
-    const tasks = frameTimes.map((_, i) => frameTask(i));
+    const tasks = plan.frameTimes.map((_, i) => frameTask(i));
     if (source.audio !== null) tasks.push(audioTask);
     try {
       await runLimited(tasks, this.maxParallel, controller);
@@ -222,15 +189,7 @@ export class SystemFfmpegDecoder implements ClipDecoder {
     }
 
     return {
-      specName: DECODE_SPEC_NAME,
-      spec: { ...spec },
-      backend: this.backend,
-      source,
-      frames,
-      audio,
-      frameTimesSeconds: frameTimes,
-      frameFromTail,
-      audioStartSeconds: audioStart,
+      ...plan.clip(this.backend),
       timings: {
         probeMs,
         framesMs: Math.max(0, framesEnd - framesStart),

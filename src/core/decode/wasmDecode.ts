@@ -4,7 +4,6 @@
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { basename, extname } from 'node:path';
 import {
-  DECODE_SPEC_NAME,
   type ClipDecodeSpec,
   type ClipProbe,
   type DecodedClip,
@@ -17,19 +16,7 @@ import {
   refusePlaylist,
   restrictInput,
 } from './inputRestriction';
-import {
-  TAIL_RESEEK_SECONDS,
-  audioArgs,
-  audioWindow,
-  audioWindowStartSeconds,
-  formatSeconds,
-  frameArgs,
-  frameTimesSeconds,
-  noFrameMessage,
-  parseProbe,
-  probeArgs,
-  writeChw,
-} from './mosearDecode1';
+import { DecodePlan, formatSeconds, parseProbe, probeArgs } from './mosearDecode1';
 import type { CoreRunResult, WasmFfmpegCore } from './wasmCore';
 
 /** The tool names used in messages, so a reader knows which decoder spoke. */
@@ -233,78 +220,47 @@ export class WasmClipDecode {
   /** The whole spec: probe, T frames (with the tail rule), the audio window. */
   async decode(spec: ClipDecodeSpec): Promise<Omit<DecodedClip, 'timings'>> {
     const source = await this.probe();
-    const duration = source.durationSeconds;
-    const frameTimes = frameTimesSeconds(duration, spec.frames);
-    const windowSeconds = spec.samples / spec.sampleRateHz;
-    const audioStart = audioWindowStartSeconds(duration, windowSeconds);
-    const frameBytes = spec.width * spec.height * 3;
-    const frames = new Float32Array(spec.frames * frameBytes);
-    const frameFromTail = new Array<boolean>(spec.frames).fill(false);
+    const plan = new DecodePlan(this.clip.memoryPath, source, spec);
 
     const framesStarted = performance.now();
-    for (const [index, t] of frameTimes.entries()) {
-      const { rgb, fromTail } = await this.frameAt(t, duration, spec);
-      writeChw(rgb, frames, index * frameBytes, spec.width, spec.height);
-      frameFromTail[index] = fromTail;
+    for (const [index, t] of plan.frameTimes.entries()) {
+      const { rgb, fromTail } = await this.frameAt(t, plan);
+      plan.setFrame(index, rgb, fromTail);
     }
     this.timings.framesMs = performance.now() - framesStarted;
 
-    let audio: Float32Array | null = null;
     if (source.audio !== null) {
       const audioStarted = performance.now();
       const pcmBytes = 4 * spec.samples;
-      const result = await this.run(
-        'ffmpeg',
-        audioArgs(this.clip.memoryPath, audioStart, windowSeconds, spec.sampleRateHz),
-      );
-      this.check(result, `read the audio from ${formatSeconds(audioStart)} s`);
-      const pcm = this.bounded(result, 2 * pcmBytes + 65536, 'read the audio');
-      audio = audioWindow(pcm, spec.samples);
+      const result = await this.run('ffmpeg', plan.audioArgs());
+      this.check(result, `read the audio from ${formatSeconds(plan.audioStartSeconds)} s`);
+      plan.setAudio(this.bounded(result, 2 * pcmBytes + 65536, 'read the audio'));
       this.timings.audioMs = performance.now() - audioStarted;
     }
-
-    return {
-      specName: DECODE_SPEC_NAME,
-      spec: { ...spec },
-      backend: 'wasm',
-      source,
-      frames,
-      audio,
-      frameTimesSeconds: frameTimes,
-      frameFromTail,
-      audioStartSeconds: audioStart,
-    };
+    return plan.clip('wasm');
   }
 
   /** Frame at t: the first frame with pts ≥ t, else the last frame of the final 0.5 s. */
   private async frameAt(
     t: number,
-    duration: number,
-    spec: ClipDecodeSpec,
+    plan: DecodePlan,
   ): Promise<{ rgb: Uint8Array; fromTail: boolean }> {
-    const frameBytes = spec.width * spec.height * 3;
+    const { frameBytes } = plan;
     const { clip } = this;
-    const single = await this.run(
-      'ffmpeg',
-      frameArgs(clip.memoryPath, t, spec.width, spec.height, true),
-    );
+    const single = await this.run('ffmpeg', plan.frameArgs(t, true));
     this.check(single, `read the frame at ${formatSeconds(t)} s`);
     const rgb = this.bounded(single, 2 * frameBytes, `read the frame at ${formatSeconds(t)} s`);
     if (rgb.length >= frameBytes) return { rgb: rgb.subarray(0, frameBytes), fromTail: false };
 
-    const tailStart = Math.max(0, duration - TAIL_RESEEK_SECONDS);
-    const what = `read the last frames from ${formatSeconds(tailStart)} s`;
-    const tail = await this.run(
-      'ffmpeg',
-      frameArgs(clip.memoryPath, tailStart, spec.width, spec.height, false),
-    );
+    const what = `read the last frames from ${formatSeconds(plan.tailStartSeconds)} s`;
+    const tail = await this.run('ffmpeg', plan.frameArgs(t, false));
     this.check(tail, what);
     const bytes = this.bounded(tail, TAIL_MAX_FRAMES * frameBytes, what);
     const records = Math.floor(bytes.length / frameBytes);
     if (records === 0) {
       throw new DecodeError(
         'NO_FRAME',
-        noFrameMessage(clip.name, t, duration) + suffix(FFMPEG, tail.stderrLines, clip),
+        plan.noFrameMessage(clip.name, t) + suffix(FFMPEG, tail.stderrLines, clip),
         clip.path,
         tail.stderrLines.join('\n'),
       );

@@ -15,7 +15,11 @@ import { DecodeError } from './decodeError';
 import type { DecodeProcessEvent } from './systemFfmpegDecoder';
 import type { WasmCoreFiles } from './wasmCore';
 import { tooLargeMessage } from './wasmDecode';
-import { parseWasmWorkerReply, type WasmWorkerReply, type WasmWorkerRequest } from './wasmProtocol';
+import {
+  parseWasmWorkerReply,
+  type WasmWorkerReply,
+  type WasmWorkerRequest,
+} from '../../protocol/decodeWorkerMessages';
 
 export type { WasmCoreFiles } from './wasmCore';
 

@@ -5,7 +5,7 @@
 import { isDecodeError } from './decodeError';
 import { WasmFfmpegCore } from './wasmCore';
 import { WasmClipDecode, readClip } from './wasmDecode';
-import { parseWasmWorkerRequest, type WasmWorkerReply } from './wasmProtocol';
+import { parseWasmWorkerRequest, type WasmWorkerReply } from '../../protocol/decodeWorkerMessages';
 
 /** Runs one request to its reply; every failure (a malformed request too) becomes a 'failed' reply. */
 async function handle(raw: unknown): Promise<WasmWorkerReply> {

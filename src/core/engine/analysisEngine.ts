@@ -26,7 +26,7 @@ import type { GraphOptimizationLevel } from '../inference/contractModel';
 import { providerChain, providerPlatformProblem } from '../inference/executionProviders';
 import type { WorkerEvent } from '../inference/workerClient';
 import { WorkerPool } from '../inference/workerPool';
-import type { SessionSettings } from '../inference/workerProtocol';
+import type { SessionSettings } from '../../protocol/workerMessages';
 import { ClipCache } from './clipCache';
 import { EngineError } from './engineError';
 import { assembleAnalysisResult } from './resultAssembly';

@@ -22,7 +22,7 @@ import {
 } from '../decode/clipDecoder';
 import type { RunReply, WorkerEvent } from '../inference/workerClient';
 import { WorkerPool } from '../inference/workerPool';
-import type { SessionSettings } from '../inference/workerProtocol';
+import type { SessionSettings } from '../../protocol/workerMessages';
 import { writeFileAtomic } from '../io/atomicWrite';
 import {
   BENCHMARK_SCHEMA,

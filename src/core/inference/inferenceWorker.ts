@@ -21,7 +21,7 @@ import {
   type WorkerRequest,
   type WorkerResponse,
   type WorkerRunOutput,
-} from './workerProtocol';
+} from '../../protocol/workerMessages';
 import type { ProviderAttempt } from '../../protocol/executionProviders';
 
 const send = (message: WorkerResponse): void => {

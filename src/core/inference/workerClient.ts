@@ -23,7 +23,7 @@ import {
   type WorkerRequest,
   type WorkerResponse,
   type WorkerRunOutput,
-} from './workerProtocol';
+} from '../../protocol/workerMessages';
 
 /** Something that happened to the worker process (for logs). */
 export type WorkerEvent =
