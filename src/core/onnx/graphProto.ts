@@ -1,10 +1,9 @@
 // readOnnxGraphSignature: a graph's declared inputs and outputs (names, element types, shapes),
 // read from the file's GraphProto while its nodes and initializers are stepped over by length, so
 // the cost is the same for a 20 MB checkpoint and a multi-gigabyte one.
-import { open } from 'node:fs/promises';
-import { FileProtoReader, type FieldHeader } from './fileProtoReader';
-import { OnnxModelError } from './modelProto';
-import { ProtoWireError, WireType, decodeMessage, decodeUtf8, type ProtoField } from './protoWire';
+import type { FileProtoReader, FieldHeader } from './fileProtoReader';
+import { OnnxModelError, readOnnxFile } from './modelProto';
+import { WireType, decodeMessage, decodeUtf8, type ProtoField } from './protoWire';
 
 /** One declared graph input or output, shaped like onnxruntime's ValueMetadata. */
 export interface GraphValue {
@@ -67,23 +66,14 @@ const ELEMENT_TYPES: Readonly<Record<number, string>> = {
  * Throws OnnxModelError ("not an ONNX model: <path>: …") when the structure is broken.
  */
 export async function readOnnxGraphSignature(path: string): Promise<GraphSignature> {
-  const handle = await open(path, 'r');
-  try {
-    const reader = await FileProtoReader.open(handle);
+  return readOnnxFile(path, async (reader) => {
     let graph: FieldHeader | undefined;
     for (let header = await reader.next(); header; header = await reader.next()) {
       if (header.field === MODEL_GRAPH) graph = header;
     }
     if (graph === undefined) throw new OnnxModelError('no graph field');
     return await readGraph(reader.nested(graph));
-  } catch (error) {
-    if (error instanceof ProtoWireError || error instanceof OnnxModelError) {
-      throw new OnnxModelError(`not an ONNX model: ${path}: ${error.message}`);
-    }
-    throw error;
-  } finally {
-    await handle.close();
-  }
+  });
 }
 
 async function readGraph(graph: FileProtoReader): Promise<GraphSignature> {

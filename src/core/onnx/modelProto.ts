@@ -41,10 +41,20 @@ const METADATA_PROPS = 14;
  * not grow with the model's size.
  */
 export async function readOnnxModelInfo(path: string): Promise<OnnxModelInfo> {
+  return readOnnxFile(path, readFields);
+}
+
+/**
+ * Runs `read` on the file's ModelProto and closes the file; a broken structure becomes
+ * OnnxModelError ("not an ONNX model: <path>: …").
+ */
+export async function readOnnxFile<T>(
+  path: string,
+  read: (reader: FileProtoReader) => Promise<T>,
+): Promise<T> {
   const handle = await open(path, 'r');
   try {
-    const reader = await FileProtoReader.open(handle);
-    return await readFields(reader);
+    return await read(await FileProtoReader.open(handle));
   } catch (error) {
     if (error instanceof ProtoWireError || error instanceof OnnxModelError) {
       throw new OnnxModelError(`not an ONNX model: ${path}: ${error.message}`);
