@@ -8,19 +8,21 @@ import { headerView } from './headerView';
 import { headGridView } from './headGridView';
 import { moseGateView } from './moseGateView';
 import { fileStem } from './panelData';
-import { PanelModel } from './panelModel';
+import { PanelModel, type PanelHost } from './panelModel';
 import { predictionView } from './predictionView';
 import { button } from '../kit/sectionFrame';
 import { thresholdView } from './thresholdView';
 import { tokenAttentionView } from './tokenAttentionView';
 import { uapChartView } from './uapChartView';
 import type { View } from '../kit/view';
-import { connectAnalysisHost } from './analysisHost';
-import { appRoot, drawViews, startPage } from '../kit/panelPage';
+import { HostToWebviewSchema } from '../../src/protocol/panelMessages';
+import { connectWebviewHost } from '../kit/hostChannel';
+import { appRoot, drawViews, panelTop, startPage } from '../kit/panelPage';
 
 function start(): void {
   const root = appRoot();
-  const host = connectAnalysisHost();
+  // A report's embedded PanelInit runs nothing.
+  const host: PanelHost = connectWebviewHost(HostToWebviewSchema, { canRun: false });
   let views: View[] = [];
   const render = (): void => {
     root.dataset['state'] = model.busy ? 'running' : 'idle';
@@ -54,12 +56,7 @@ function start(): void {
   const tokens = cards.pop();
   root.className = 'panel';
   root.replaceChildren(
-    el(
-      'div',
-      { class: 'panel-top' },
-      header.element,
-      el('div', { class: 'panel-actions' }, save, report),
-    ),
+    panelTop(header.element, save, report),
     controls?.element ?? '',
     el('div', { class: 'cards' }, ...cards.map((v) => v.element)),
     tokens?.element ?? '',

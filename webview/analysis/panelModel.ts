@@ -9,10 +9,14 @@ import type {
   ExportFile,
   HostToWebview,
   PanelInit,
+  WebviewToHost,
 } from '../../src/protocol/panelMessages';
-import { errorText } from '../kit/panelPage';
-import type { PanelHost } from './analysisHost';
+import type { WebviewHost } from '../kit/hostChannel';
+import { errorText, savedNotice } from '../kit/panelPage';
 import { fileStem, previewFlags, sameControls, shownFlags, type ShownFlags } from './panelData';
+
+/** What the Analysis panel needs from wherever it runs. */
+export type PanelHost = WebviewHost<WebviewToHost, HostToWebview, AnalysisViewState>;
 
 /** UI choices that survive a reload. */
 export type ViewChoices = Omit<AnalysisViewState, 'origin' | 'result' | 'controls'>;
@@ -121,12 +125,7 @@ export class PanelModel {
         };
         break;
       case 'saved':
-        this.notice =
-          message.error !== null
-            ? `Save failed: ${message.error}`
-            : message.path === null
-              ? null
-              : `Saved ${message.path}`;
+        this.notice = savedNotice(message, 'Save');
         break;
     }
     this.changed();

@@ -9,10 +9,11 @@ import {
   type ComparisonResult,
   type SubjectKey,
 } from '../../src/protocol/comparisonResult';
-import type {
-  CompareInit,
-  CompareViewState,
-  HostToCompare,
+import {
+  HostToCompareSchema,
+  type CompareInit,
+  type CompareViewState,
+  type HostToCompare,
 } from '../../src/protocol/compareMessages';
 import type { AnalysisViewState, PanelInit, PanelOrigin } from '../../src/protocol/panelMessages';
 import { controlsView } from '../analysis/controlsView';
@@ -22,17 +23,17 @@ import { headGridView } from '../analysis/headGridView';
 import { moseGateView } from '../analysis/moseGateView';
 import { fileStem } from '../analysis/panelData';
 import { button } from '../kit/sectionFrame';
-import { appRoot, drawViews, startPage } from '../kit/panelPage';
+import { connectWebviewHost } from '../kit/hostChannel';
+import { appRoot, drawViews, panelTop, startPage } from '../kit/panelPage';
 import { tokenAttentionView } from '../analysis/tokenAttentionView';
 import type { View } from '../kit/view';
-import { connectCompareHost } from './compareHost';
 import {
   comparePredictionView,
   compareUapView,
   gridDifferenceView,
   tokenDifferenceView,
 } from './compareViews';
-import { SubjectModel, subjectHost } from './subjectModel';
+import { SubjectModel, subjectHost, type CompareHost } from './subjectModel';
 
 /** How the comparison got the clip (0 decodes: an earlier analysis had it in the cache). */
 function decodedText(decodes: number): string {
@@ -52,7 +53,8 @@ function scopeIds(root: HTMLElement, prefix: string): void {
 
 function start(): void {
   const root = appRoot();
-  const channel = connectCompareHost();
+  // A report's embedded CompareInit re-runs nothing.
+  const channel: CompareHost = connectWebviewHost(HostToCompareSchema, { canRun: false });
   const saved = channel.loadState();
   let init: CompareInit | null = null;
   let comparison: ComparisonResult | null = saved?.comparison ?? null;
@@ -241,12 +243,7 @@ function start(): void {
   ];
   root.className = 'panel compare';
   root.replaceChildren(
-    el(
-      'div',
-      { class: 'panel-top' },
-      header.element,
-      el('div', { class: 'panel-actions' }, save, report),
-    ),
+    panelTop(header.element, save, report),
     el('div', { class: 'controls-row link-row' }, link.element),
     el('div', { class: 'cards' }, ...shared.map((v) => v.element)),
     differences.element,

@@ -5,10 +5,17 @@
 // which then posts its own debounced run.
 import type { SubjectKey } from '../../src/protocol/comparisonResult';
 import type { ArControls } from '../../src/protocol/contract';
+import type {
+  CompareToHost,
+  CompareViewState,
+  HostToCompare,
+} from '../../src/protocol/compareMessages';
 import type { AnalysisViewState, ExportFile } from '../../src/protocol/panelMessages';
-import type { PanelHost } from '../analysis/analysisHost';
-import { PanelModel } from '../analysis/panelModel';
-import type { CompareHost } from './compareHost';
+import { PanelModel, type PanelHost } from '../analysis/panelModel';
+import type { WebviewHost } from '../kit/hostChannel';
+
+/** What the Compare panel needs from wherever it runs. */
+export type CompareHost = WebviewHost<CompareToHost, HostToCompare, CompareViewState>;
 
 /** The Analysis model of one subject, with linked edits. */
 export class SubjectModel extends PanelModel {

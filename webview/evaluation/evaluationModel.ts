@@ -4,14 +4,18 @@ import type {
   EvaluationInit,
   EvaluationProgress,
   EvaluationStatus,
+  EvaluationToHost,
   EvaluationViewState,
   HostToEvaluation,
 } from '../../src/protocol/evaluationMessages';
 import type { ExportFile } from '../../src/protocol/panelMessages';
+import type { WebviewHost } from '../kit/hostChannel';
 import type { SectionOwner } from '../kit/sectionFrame';
-import { errorText } from '../kit/panelPage';
-import type { EvaluationHost } from './evaluationHost';
+import { errorText, savedNotice } from '../kit/panelPage';
 import type { BenchmarkSummary } from '../../src/protocol/evaluationSummary';
+
+/** What the Evaluate panel needs from wherever it runs. */
+export type EvaluationHost = WebviewHost<EvaluationToHost, HostToEvaluation, EvaluationViewState>;
 
 /** The choices the user makes in the panel. */
 export type EvaluationChoices = Omit<EvaluationViewState, 'origin'>;
@@ -67,12 +71,7 @@ export class EvaluationModel implements SectionOwner {
         this.error = message.error;
         break;
       case 'saved':
-        this.saveStatus =
-          message.error !== null
-            ? `Export failed: ${message.error}`
-            : message.path === null
-              ? null
-              : `Saved ${message.path}`;
+        this.saveStatus = savedNotice(message, 'Export');
         break;
     }
     this.onChange();

@@ -3,12 +3,12 @@
 // Charts, sections, DOM builders and the theme come from the UI kit.
 import '../kit/kit.css';
 import './evaluation.css';
-import { el } from '../kit/domBuilder';
 import { button } from '../kit/sectionFrame';
-import { appRoot, drawViews, startPage } from '../kit/panelPage';
+import { HostToEvaluationSchema } from '../../src/protocol/evaluationMessages';
+import { connectWebviewHost } from '../kit/hostChannel';
+import { appRoot, drawViews, panelTop, startPage } from '../kit/panelPage';
 import type { View } from '../kit/view';
-import { connectEvaluationHost } from './evaluationHost';
-import { EvaluationModel } from './evaluationModel';
+import { EvaluationModel, type EvaluationHost } from './evaluationModel';
 import { failedView, flipsView } from './clipListsView';
 import { progressView } from './progressView';
 import { confusionView, scoresView } from './scoresView';
@@ -17,7 +17,8 @@ import { uapByAnswerView } from './uapByAnswerView';
 
 function start(): void {
   const root = appRoot();
-  const host = connectEvaluationHost();
+  // Clips cannot be opened from a report's embedded EvaluationInit.
+  const host: EvaluationHost = connectWebviewHost(HostToEvaluationSchema, { canOpenClips: false });
   let views: View[] = [];
   // Streaming sends up to four messages a second: redraw once per frame at most.
   let frame = 0;
@@ -48,15 +49,7 @@ function start(): void {
   ];
   const [, ...sections] = views;
   root.className = 'panel evaluate';
-  root.replaceChildren(
-    el(
-      'div',
-      { class: 'panel-top' },
-      header.element,
-      el('div', { class: 'panel-actions' }, report),
-    ),
-    ...sections.map((v) => v.element),
-  );
+  root.replaceChildren(panelTop(header.element, report), ...sections.map((v) => v.element));
   startPage({ hasHost: host.hasHost, redraw: schedule, report: (e) => model.reportError(e) });
   render();
   host.start((message) => model.receive(message));

@@ -1,11 +1,12 @@
 // The webview end of a panel's channel (src/protocol/channel.ts): VS Code's webview API when it
 // exists, otherwise the HTML report's embedded start data (read-only: nothing is posted, exports
-// become browser downloads). Every panel connects through it; each panel's own file names its
-// host message schema and how a report's embedded data becomes `init`. Host messages are parsed
+// become browser downloads). Every panel's entry connects through it, naming its host message
+// schema and what a report turns off in its embedded `init`. Host messages are parsed
 // here, where they enter the webview: one that does not parse is dropped and reported to the
 // host's log (`webviewError`); a report whose embedded data does not parse fails to start.
 import type { GenericSchema } from 'valibot';
 import {
+  INIT,
   parseHostMessage,
   READY,
   Requester,
@@ -41,14 +42,6 @@ export interface WebviewHost<Out extends ChannelMessage, In extends ChannelMessa
   download(file: ExportFile): void;
 }
 
-/** A panel's host messages, and how its report turns the embedded data into `init`. */
-export interface HostSpec<In extends ChannelMessage> {
-  /** The schema of every message the host sends (src/protocol/<panel>Messages.ts). */
-  hostSchema: GenericSchema<unknown, In>;
-  /** The `init` message a report's embedded data stands for (runs and clip links off); parsed. */
-  reportInit(embedded: unknown): unknown;
-}
-
 function stateOf<State>(raw: unknown): Partial<State> | undefined {
   return typeof raw === 'object' && raw !== null ? raw : undefined;
 }
@@ -73,12 +66,14 @@ export function browserDownload(file: ExportFile): void {
 }
 
 /**
- * Connects a panel: VS Code's API when it exists (host messages that parse by `spec.hostSchema` are
- * handed on, and `ready` starts the handshake), otherwise a report, whose embedded JSON becomes
- * the first message.
+ * Connects a panel: VS Code's API when it exists (host messages that parse by `hostSchema`, the
+ * panel's src/protocol/<panel>Messages.ts schema, are handed on, and `ready` starts the
+ * handshake), otherwise a report, whose embedded JSON, with `reportOff` set over it (runs, clip
+ * links), becomes the `init` message.
  */
 export function connectWebviewHost<Out extends ChannelMessage, In extends ChannelMessage, State>(
-  spec: HostSpec<In>,
+  hostSchema: GenericSchema<unknown, In>,
+  reportOff: Readonly<Record<string, false>>,
 ): WebviewHost<Out, In, State> {
   const acquire = (globalThis as { acquireVsCodeApi?: () => VsCodeApi }).acquireVsCodeApi;
   const api = typeof acquire === 'function' ? acquire() : undefined;
@@ -98,7 +93,7 @@ export function connectWebviewHost<Out extends ChannelMessage, In extends Channe
       saveState: (state) => api.setState(state),
       start(onMessage) {
         window.addEventListener('message', (event: MessageEvent<unknown>) => {
-          const parsed = parseHostMessage(spec.hostSchema, event.data);
+          const parsed = parseHostMessage(hostSchema, event.data);
           if ('message' in parsed) onMessage(parsed.message);
           else api.postMessage({ type: 'webviewError', message: parsed.error });
         });
@@ -114,7 +109,8 @@ export function connectWebviewHost<Out extends ChannelMessage, In extends Channe
       const data = document.getElementById(REPORT_DATA_ELEMENT_ID)?.textContent ?? 'null';
       const embedded = JSON.parse(data) as unknown;
       if (embedded === null) throw new Error(`no embedded #${REPORT_DATA_ELEMENT_ID} data`);
-      const parsed = parseHostMessage(spec.hostSchema, spec.reportInit(embedded));
+      const init = { type: INIT, init: { ...(embedded as object), ...reportOff } };
+      const parsed = parseHostMessage(hostSchema, init);
       if ('error' in parsed) throw new Error(`The report's embedded data: ${parsed.error}`);
       onMessage(parsed.message);
     },

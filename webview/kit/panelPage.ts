@@ -11,9 +11,28 @@ export function appRoot(): HTMLElement {
   return document.getElementById('app') ?? document.body.appendChild(el('div', { id: 'app' }));
 }
 
+/** The page's top row: the header, and the panel's action buttons at its end. */
+export function panelTop(header: HTMLElement, ...actions: HTMLElement[]): HTMLElement {
+  return el(
+    'div',
+    { class: 'panel-top' },
+    header,
+    el('div', { class: 'panel-actions' }, ...actions),
+  );
+}
+
 /** An error as the host's log shows it: the message and the stack. */
 export function errorText(error: unknown): string {
   return error instanceof Error ? `${error.message}\n${error.stack ?? ''}` : String(error);
+}
+
+/** The notice for a `saved` answer: where the file went, why it failed (`what` failed), or none. */
+export function savedNotice(
+  saved: { path: string | null; error: string | null },
+  what: 'Save' | 'Export',
+): string | null {
+  if (saved.error !== null) return `${what} failed: ${saved.error}`;
+  return saved.path === null ? null : `Saved ${saved.path}`;
 }
 
 /** Redraws every view with the current palette; a view that throws is reported, the rest draw. */
