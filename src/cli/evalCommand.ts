@@ -28,7 +28,7 @@ import { terminalLines } from './terminalText';
 import { evaluationReportFor } from './htmlReportFile';
 import { benchmarkCsvTables } from '../shared/benchmarkCsv';
 import { durationText } from '../shared/durationText';
-import { formatBenchmarkSummary } from './benchmarkReport';
+import { formatBenchmarkSummary, planNoEffectWarnings } from './benchmarkReport';
 import type { BenchmarkSummary } from '../protocol/evaluationSummary';
 
 /** Where the eval command finds its helpers. */
@@ -150,6 +150,10 @@ export async function evalCommand(
     decoder,
     ...(cache === undefined ? {} : { decodeCache: cache }),
     signal,
+    // Warnings go to stderr even with --quiet: a sweep of no-ops is a wrong experiment.
+    onPlan: (p) => {
+      for (const line of planNoEffectWarnings(p)) console.error(terminalLines(line));
+    },
     onProgress: (p) => {
       if (p.done === p.total || performance.now() - lastLine > 5000) {
         lastLine = performance.now();

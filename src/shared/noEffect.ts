@@ -62,3 +62,28 @@ export function whyNoEffect(controls: NoEffectControls, statistics?: ClipStatist
 export function noEffectSentence(reasons: readonly string[]): string {
   return reasons.length === 0 ? '' : `This setting cannot change the model: ${reasons.join('; ')}.`;
 }
+
+/** A setting's title and its no-effect reasons, as an evaluation lists them. */
+export interface TitledReasons {
+  title: string;
+  reasons: readonly string[];
+}
+
+/**
+ * One line per set of reasons: "3 of 24 settings cannot change the model (α = 0): AR, AR
+ * tau=0, AR tau=0.05", at most `maxTitles` titles each. Empty when every setting acts.
+ */
+export function noEffectLines(settings: readonly TitledReasons[], maxTitles = 6): string[] {
+  const groups = new Map<string, string[]>();
+  for (const s of settings) {
+    if (s.reasons.length === 0) continue;
+    const key = s.reasons.join('; ');
+    groups.set(key, [...(groups.get(key) ?? []), s.title]);
+  }
+  return [...groups].map(([reasons, titles]) => {
+    const shown = titles.slice(0, maxTitles).join(', ');
+    const more = titles.length > maxTitles ? ` and ${titles.length - maxTitles} more` : '';
+    const count = `${titles.length} of ${settings.length} settings`;
+    return `${count} cannot change the model (${reasons}): ${shown}${more}`;
+  });
+}
