@@ -4,10 +4,11 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { durationText } from '../../src/shared/durationText';
-import { SweepError } from '../../src/core/evaluation/evaluationSettings';
+import { evaluationSettings, SweepError } from '../../src/core/evaluation/evaluationSettings';
 import {
   checkFixedAlpha,
   defaultRunDir,
+  evaluationTabTitle,
   manifestTitle,
   parseSweepText,
   previewSweep,
@@ -57,6 +58,35 @@ describe('evaluation plan (extension)', () => {
       parseSweepText('alpha=0,1'),
       'an α sweep is not held fixed',
     );
+  });
+
+  it('titles two evaluations of one manifest apart: checkpoints and swept values', () => {
+    const a = checkpoint('a');
+    const b = checkpoint('b');
+    const title = (metas: (typeof a)[], sweep: string) =>
+      evaluationTabTitle(
+        'test',
+        metas.map((m) => ({
+          name: m.checkpoint.name,
+          settings: evaluationSettings(m, parseSweepText(sweep)),
+        })),
+      );
+    const titles = [
+      title([a, b], ''),
+      title([a], ''),
+      title([a, b], 'tau'),
+      title([a, b], 'tau alpha=0.3'),
+      title([a, b], 'alpha=0:1:0.1'),
+    ];
+    assert.deepEqual(titles, [
+      'MoSEAR Eval: test · a + b',
+      'MoSEAR Eval: test · a',
+      'MoSEAR Eval: test · a + b · τ ×21',
+      'MoSEAR Eval: test · a + b · τ ×21, α 0.3',
+      'MoSEAR Eval: test · a + b · α ×11',
+    ]);
+    // The panel restored from a run folder reads the same from its plan's settings.
+    assert.equal(new Set(titles).size, titles.length);
   });
 
   it('checks the α a τ sweep holds fixed: 0 is accepted with a warning, out of range refused', () => {

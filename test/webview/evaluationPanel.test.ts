@@ -313,14 +313,17 @@ describe('Evaluate panel webview', { timeout: 180_000 }, () => {
     assert.equal(await page.getAttribute('[data-testid=eval-progress]', 'data-done'), '9');
     await page.click('[data-testid=eval-cancel]');
     assert.ok((await recorded(page)).posted.some((m) => m.type === 'cancel'));
+    // The host's last progress rides on `finished` (a throttled post may never have gone out).
     await send(page, {
       type: 'finished',
       status: 'cancelled',
+      progress: { ...progress, done: 10 },
       summary,
-      error: 'Cancelled after 9 of 15 clips',
+      error: 'Cancelled after 10 of 15 clips',
     });
     assert.equal(await page.isHidden('[data-testid=eval-cancel]'), true);
-    assert.match((await page.textContent('[data-testid=eval-status]')) ?? '', /Cancelled after 9/);
+    assert.match((await page.textContent('[data-testid=eval-status]')) ?? '', /Cancelled after 10/);
+    assert.equal(await page.getAttribute('[data-testid=eval-progress]', 'data-done'), '10');
     await assertClean(page);
     await page.close();
   });

@@ -7,13 +7,14 @@ import { existsSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import * as vscode from 'vscode';
 import { locateManifest } from '../../../core/evaluation/manifest';
-import type { SweepRequest } from '../../../core/evaluation/evaluationSettings';
+import { evaluationSettings, type SweepRequest } from '../../../core/evaluation/evaluationSettings';
 import { planBenchmark } from '../../../core/evaluation/benchmarkRun';
 import type { ContractMetadata } from '../../../protocol/contract';
 import { EvaluationPanel, type EvaluationOutcome } from './evaluationPanel';
 import {
   checkFixedAlpha,
   defaultRunDir,
+  evaluationTabTitle,
   manifestTitle,
   parseSweepText,
   previewSweep,
@@ -326,6 +327,13 @@ export async function evaluateBenchmark(
       run.dir,
       manifestTitle(manifestFile),
       run.note,
+      evaluationTabTitle(
+        manifestTitle(manifestFile),
+        context.metas.map((meta) => ({
+          name: meta.checkpoint.name,
+          settings: evaluationSettings(meta, sweeps),
+        })),
+      ),
     );
     if (panel.running) {
       void vscode.window.showInformationMessage(

@@ -7,6 +7,7 @@ import {
   evaluationSettings,
   parseSweep,
   settingNoEffect,
+  type EvaluationSetting,
   type SweepRequest,
 } from '../../../core/evaluation/evaluationSettings';
 import { RATIO_KIND_NAMES, type ContractMetadata } from '../../../protocol/contract';
@@ -150,4 +151,34 @@ export function checkFixedAlpha(
   return alpha === 0
     ? { message: 'α = 0: AR cannot change the model, every τ point will equal off', warning: true }
     : undefined;
+}
+
+/**
+ * The Evaluate tab's title, which two evaluations of one manifest do not share: the manifest,
+ * the checkpoints and the swept values ("MoSEAR Eval: test · mosear-tiny · τ ×21, α 0.3").
+ */
+export function evaluationTabTitle(
+  manifest: string,
+  checkpoints: readonly { name: string; settings: readonly Pick<EvaluationSetting, 'sweep'>[] }[],
+): string {
+  const points = (checkpoints[0]?.settings ?? []).flatMap((s) =>
+    s.sweep === null ? [] : [s.sweep],
+  );
+  const swept = (name: string, values: (number | undefined)[]): string[] => {
+    const distinct = [...new Set(values.filter((v) => v !== undefined))];
+    if (distinct.length === 0) return [];
+    return [distinct.length === 1 ? `${name} ${distinct[0]}` : `${name} ×${distinct.length}`];
+  };
+  const sweep = [
+    ...swept(
+      'τ',
+      points.map((p) => p.tau),
+    ),
+    ...swept(
+      'α',
+      points.map((p) => p.alpha),
+    ),
+  ].join(', ');
+  const names = checkpoints.map((c) => c.name).join(' + ');
+  return `MoSEAR Eval: ${manifest} · ${names}${sweep === '' ? '' : ` · ${sweep}`}`;
 }
