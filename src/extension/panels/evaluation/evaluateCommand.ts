@@ -180,7 +180,7 @@ async function pickFixedAlpha(context: SweepContext): Promise<number | null | un
 async function pickSweep(context: SweepContext): Promise<SweepRequest[] | undefined> {
   const choices: { label: string; text: string | null }[] = [
     { label: 'No sweep', text: '' },
-    { label: 'τ sweep', text: 'tau' },
+    { label: 'τ sweep (α asked next)', text: 'tau' },
     { label: 'α sweep', text: 'alpha=0:1:0.1' },
     { label: 'Custom…', text: null },
   ];
