@@ -4,6 +4,24 @@
 import { terminalLines, terminalText as safe } from './terminalText';
 import { textTable } from './textTable';
 import type { BenchmarkSummary } from '../protocol/evaluationSummary';
+import type { BenchmarkPlan } from '../protocol/runFolder';
+import { noEffectLines, type TitledReasons } from '../shared/noEffect';
+import { settingNoEffect } from '../core/evaluation/evaluationSettings';
+
+/** "warning: <checkpoint>: 22 of 24 settings cannot change the model (α = 0): …" lines. */
+function noEffectWarnings(name: string, settings: readonly TitledReasons[]): string[] {
+  return noEffectLines(settings).map((line) => `warning: ${safe(name)}: ${safe(line)}`);
+}
+
+/** The plan's settings that cannot change the model, one warning line per checkpoint and reason. */
+export function planNoEffectWarnings(plan: BenchmarkPlan): string[] {
+  return plan.checkpoints.flatMap((c) =>
+    noEffectWarnings(
+      c.name,
+      c.settings.map((s) => ({ title: s.title, reasons: settingNoEffect(s) })),
+    ),
+  );
+}
 
 const pct = (v: number) => (Number.isNaN(v) ? '–' : v.toFixed(1));
 
@@ -26,6 +44,10 @@ export function formatBenchmarkSummary(summary: BenchmarkSummary): string {
     ]);
     lines.push(
       textTable([header, ...rows], ['left', ...header.slice(1).map(() => 'right' as const)]),
+      ...noEffectWarnings(
+        c.name,
+        c.settings.map((s) => ({ title: s.title, reasons: s.noEffect ?? [] })),
+      ),
     );
   }
   if (summary.failed.length > 0) {

@@ -1,8 +1,7 @@
 // `mosear-lens eval` and `mosear-lens merge`: evaluate checkpoints on a labelled manifest (with
 // optional τ/α sweeps, parallel lanes, shards) into a run folder that resumes after a cancel or a
 // crash, and join the shards of a cluster job array into one run equal to a single-machine run.
-import { mkdir } from 'node:fs/promises';
-import { basename, dirname, join, resolve } from 'node:path';
+import { basename, dirname, resolve } from 'node:path';
 import {
   BenchmarkError,
   isTransient,
@@ -20,15 +19,14 @@ import { DecodeCache, systemDecoderIdentity } from '../core/evaluation/decodeCac
 import { readManifest } from '../core/evaluation/manifest';
 import { parseSweep, SweepError } from '../core/evaluation/evaluationSettings';
 import { SystemFfmpegDecoder } from '../core/decode/systemFfmpegDecoder';
-import { writeFileAtomic } from '../core/io/atomicWrite';
+import { writeRunSummary } from '../core/evaluation/runSummaryFiles';
 import { flag, parseChoice, parseCommandLine, parseIndex, repeated, single } from './commandLine';
 import { RATIO_KIND_NAMES, type RatioKind } from '../protocol/contract';
 import { UsageError } from './exitCodes';
 import { terminalLines } from './terminalText';
 import { evaluationReportFor } from './htmlReportFile';
-import { benchmarkCsvTables } from '../shared/benchmarkCsv';
 import { durationText } from '../shared/durationText';
-import { formatBenchmarkSummary } from './benchmarkReport';
+import { formatBenchmarkSummary, planNoEffectWarnings } from './benchmarkReport';
 import type { BenchmarkSummary } from '../protocol/evaluationSummary';
 
 /** Where the eval command finds its helpers. */
@@ -70,13 +68,8 @@ function progressLine(p: BenchmarkProgress): string {
 
 /** Writes summary.json, the CSV tables and report.html (the Evaluate panel, offline) of a run folder. */
 async function writeSummary(dir: string, summary: BenchmarkSummary): Promise<void> {
-  await mkdir(dir, { recursive: true });
-  await writeFileAtomic(join(dir, 'summary.json'), `${JSON.stringify(summary, null, 1)}\n`);
-  for (const [name, text] of Object.entries(benchmarkCsvTables(summary))) {
-    await writeFileAtomic(join(dir, name), text);
-  }
   const title = basename(dirname(summary.manifest)) || basename(summary.manifest);
-  await writeFileAtomic(join(dir, 'report.html'), await evaluationReportFor(summary, title));
+  await writeRunSummary(dir, summary, await evaluationReportFor(summary, title));
 }
 
 /** `mosear-lens eval`. */
@@ -150,6 +143,10 @@ export async function evalCommand(
     decoder,
     ...(cache === undefined ? {} : { decodeCache: cache }),
     signal,
+    // Warnings go to stderr even with --quiet: a sweep of no-ops is a wrong experiment.
+    onPlan: (p) => {
+      for (const line of planNoEffectWarnings(p)) console.error(terminalLines(line));
+    },
     onProgress: (p) => {
       if (p.done === p.total || performance.now() - lastLine > 5000) {
         lastLine = performance.now();

@@ -110,6 +110,8 @@ export const HostToEvaluationSchema = v.variant('type', [
   v.object({
     type: v.literal('finished'),
     status: v.picklist(['finished', 'cancelled', 'failed']),
+    /** The run's last progress (a throttled progress post may not have gone out); null: none. */
+    progress: v.nullable(EvaluationProgressSchema),
     summary: v.nullable(BenchmarkSummarySchema),
     error: v.nullable(v.string()),
   }),

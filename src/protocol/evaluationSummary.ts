@@ -89,6 +89,11 @@ export const SettingScoresSchema = v.object({
   id: v.string(),
   title: v.string(),
   sweep: v.nullable(SweepPointSchema),
+  /**
+   * Why this intervention setting cannot change the model (src/shared/noEffect.ts: "α = 0", …);
+   * empty when it can and for `off`, the baseline. Absent in summaries written before it.
+   */
+  noEffect: v.exactOptional(v.array(v.string())),
   overall: SubsetScoresSchema,
   /** Per subset named in the manifest (clips without one are only in `overall`). */
   bySubset: v.record(v.string(), SubsetScoresSchema),

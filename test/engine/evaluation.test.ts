@@ -248,6 +248,57 @@ describe('mosear-lens eval', () => {
     assert.equal(byId.get('ar tau=0 alpha=0')?.flips.length, 0);
   });
 
+  test('settings that cannot change the model are warned of before the run and in its summary', async () => {
+    // mosear-tiny's stored defaults hold α 0: its AR and every τ point of a sweep equal off.
+    const small = join(dir, 'no-effect');
+    mkdirSync(small, { recursive: true });
+    const clips = writeSplitManifest(small, 1);
+    const out = join(small, 'out');
+    const run = await runCli([
+      'eval',
+      clips,
+      '--model',
+      MODEL,
+      '--sweep',
+      'tau=0,0.5',
+      '--out',
+      out,
+    ]);
+    assert.equal(run.code, 0, run.stderr);
+    const warning =
+      'warning: mosear-tiny: 3 of 5 settings cannot change the model (α = 0): AR, AR tau=0, AR tau=0.5';
+    const before = run.stderr.indexOf(warning);
+    assert.ok(before >= 0, run.stderr);
+    assert.ok(
+      before < run.stderr.indexOf(' clips'),
+      'the warning comes before the first progress line',
+    );
+    assert.ok(run.stdout.includes(warning), run.stdout);
+    const c = summaryOf(out).checkpoints[0]!;
+    assert.deepEqual(
+      c.settings.map((s) => [s.id, s.noEffect]),
+      [
+        ['off', []],
+        ['ar', ['α = 0']],
+        ['pai', []],
+        ['ar tau=0', ['α = 0']],
+        ['ar tau=0.5', ['α = 0']],
+      ],
+    );
+    for (const s of c.settings) if (s.noEffect?.length) assert.equal(s.flips.length, 0, s.id);
+    // emotion-llama-tiny's defaults act (α 0.1): no warning.
+    const other = await runCli([
+      'eval',
+      clips,
+      '--model',
+      BASELINE_MODEL,
+      '--out',
+      join(small, 'b'),
+    ]);
+    assert.equal(other.code, 0, other.stderr);
+    assert.doesNotMatch(other.stderr + other.stdout, /cannot change the model/);
+  });
+
   test('a different plan in the same folder is refused; bad options are usage errors', async () => {
     const refused = await runCli(['eval', manifest, '--out', whole, '--model', MODEL]);
     assert.equal(refused.code, 2);

@@ -55,6 +55,11 @@ export function registerEvaluationSuite(): void {
       );
       assert.equal(panel.status, 'finished');
       assert.equal(recordLines(runDir), 24);
+      // The run ends at N/N, and its folder holds what `mosear-lens eval` leaves.
+      assert.deepEqual([panel.progress?.done, panel.progress?.total], [12, 12]);
+      for (const file of ['summary.json', 'scores.csv', 'flips.csv', 'report.html']) {
+        assert.ok(existsSync(join(runDir, file)), `${file} in the run folder`);
+      }
       // Streaming is throttled: at most one progress message per 250 ms (plus the first).
       const progressPosts = panel.posted.filter((m) => m.type === 'progress').length;
       const elapsedMs = panel.progress?.elapsedMs ?? 0;

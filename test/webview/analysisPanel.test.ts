@@ -220,9 +220,12 @@ describe('Analysis panel webview', { timeout: 120_000 }, () => {
     for (const result of [results.tiny, results.baseline]) {
       const page = await openPanel(initFor(result));
       const prediction = await text(page, 'prediction');
+      // mosear-tiny's default α is 0: its AR run is no intervention, and the card says so.
       assert.match(
         prediction,
-        new RegExp(`With intervention: ${result.intervention.prediction.label}`),
+        result.intervention.controls.alpha === 0
+          ? /With intervention: no effect \(α = 0\)/
+          : new RegExp(`With intervention: ${result.intervention.prediction.label}`),
       );
       assert.match(prediction, new RegExp(`Without: ${result.baseline.prediction.label}`));
       for (const selector of [
@@ -301,6 +304,49 @@ describe('Analysis panel webview', { timeout: 120_000 }, () => {
     assert.deepEqual(await gridFlags(page), real);
     assert.deepEqual(await tableHeads(page), real);
     assert.equal(await page.$eval('[data-testid=tau]', (e) => (e as PageElement).value), '0.5');
+    await assertClean(page);
+    await page.close();
+  });
+
+  test('a setting that cannot change the model says so: mode off, AR at α 0, and not at α 0.3', async () => {
+    // mosear-tiny's stored default α is 0 (issue 14, "silent no-op experiments").
+    const result = results.tiny;
+    assert.equal(result.intervention.controls.alpha, 0);
+    const page = await openPanel(initFor(result));
+    const notice = async () =>
+      (await page.isVisible('[data-testid=no-effect]')) ? await text(page, 'no-effect') : null;
+    assert.equal(await notice(), 'This setting cannot change the model: α = 0.');
+    assert.match(await text(page, 'prediction'), /With intervention: no effect \(α = 0\)/);
+    const chooseMode = (mode: string) =>
+      page.$eval(
+        '[data-testid=mode]',
+        (select, m) => {
+          const s = select as PageElement;
+          s.value = m;
+          s.dispatchEvent(new (globalThis as unknown as PageGlobals).Event('change'));
+        },
+        mode,
+      );
+    await chooseMode('0');
+    assert.equal(await notice(), 'This setting cannot change the model: mode off.');
+    // Its γ is 0.1: PAI-style acts.
+    await chooseMode('2');
+    assert.equal(await notice(), null);
+    await chooseMode('1');
+    assert.equal(await notice(), 'This setting cannot change the model: α = 0.');
+    await page.fill('[data-testid=alpha] ~ .slider-number', '0.3');
+    await page.press('[data-testid=alpha] ~ .slider-number', 'Enter');
+    await page.waitForSelector('[data-testid=no-effect]', { state: 'hidden' });
+    assert.equal(await notice(), null);
+    await waitForRuns(page, 1);
+    assert.equal((await runs(page)).at(-1)?.controls.alpha, 0.3);
+    // τ above every layer statistic of the clip: nothing can flag.
+    await setTau(page, 1);
+    assert.equal(
+      await notice(),
+      'This setting cannot change the model: τ above every layer statistic.',
+    );
+    assert.equal(await text(page, 'preview-count'), '0');
     await assertClean(page);
     await page.close();
   });
@@ -408,7 +454,7 @@ describe('Analysis panel webview', { timeout: 120_000 }, () => {
       ),
       true,
     );
-    assert.match(await text(revived, 'prediction'), /With intervention: angry/);
+    assert.match(await text(revived, 'prediction'), /With intervention: no effect \(α = 0\)/);
     await assertClean(revived);
     await revived.close();
   });

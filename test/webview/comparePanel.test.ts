@@ -249,6 +249,35 @@ describe('Compare panel webview', { timeout: 120_000 }, () => {
     await page.close();
   });
 
+  test('a subject whose run cannot change the model says so, apart from the other', async () => {
+    // Both checkpoints at their stored defaults: mosear-tiny's is mode off (α 0).
+    const defaults = readComparisonResult(
+      JSON.parse(
+        JSON.stringify(
+          await compareClip(engine, {
+            clipPath: CLIP,
+            subjects: { a: { modelPath: BASELINE_MODEL }, b: { modelPath: MODEL } },
+            executionProvider: 'cpu',
+          }),
+        ),
+      ),
+    );
+    const notice = (page: Page, k: string) =>
+      page.$eval(`[data-testid=subject-no-effect][data-subject=${k}]`, (e) => {
+        const p = e as unknown as { hidden: boolean; textContent: string };
+        return p.hidden ? null : p.textContent;
+      });
+    const page = await openPanel(initOf(defaults));
+    assert.equal(await notice(page, 'a'), null);
+    assert.equal(await notice(page, 'b'), 'B: This setting cannot change the model: mode off.');
+    await page.close();
+    // With α 0.3 on both (the comparison above), neither.
+    const acting = await openPanel(initOf(comparison));
+    assert.equal(await notice(acting, 'a'), null);
+    assert.equal(await notice(acting, 'b'), null);
+    await acting.close();
+  });
+
   test('a PNG export of the UAP chart decodes to the canvas size', async () => {
     const page = await openPanel(initOf(comparison));
     await page.click('[data-section=compare-uap-section] [data-export=png]');

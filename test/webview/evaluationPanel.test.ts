@@ -178,6 +178,25 @@ describe('Evaluate panel webview', { timeout: 180_000 }, () => {
     await page.close();
   });
 
+  test('the scores tables mark the rows whose setting cannot change the model', async () => {
+    const page = await openPanel(initOf('finished'));
+    const marked = (name: string) =>
+      page.$$eval(
+        `[data-testid=eval-scores] table[data-checkpoint="${name}"] tr.no-effect-row`,
+        (rows) =>
+          rows.map((r) => [
+            (r as unknown as { dataset: Record<string, string> }).dataset['setting'] ?? '',
+            (r as unknown as { textContent: string }).textContent.includes('no effect: α = 0'),
+          ]),
+      );
+    // AR at α 0 equals off: mosear-tiny's default α is 0, emotion-llama-tiny's is 0.1 (the
+    // sweep's α are all above 0).
+    assert.deepEqual(await marked('mosear-tiny'), [['ar', true]]);
+    assert.deepEqual(await marked('emotion-llama-tiny'), []);
+    await assertClean(page);
+    await page.close();
+  });
+
   test('the sweep chart has one point per α; the UAP-by-answer chart draws real pixels', async () => {
     const page = await openPanel(initOf('finished'));
     await page.waitForSelector('[data-testid=eval-sweep-chart][data-points]');
@@ -294,14 +313,17 @@ describe('Evaluate panel webview', { timeout: 180_000 }, () => {
     assert.equal(await page.getAttribute('[data-testid=eval-progress]', 'data-done'), '9');
     await page.click('[data-testid=eval-cancel]');
     assert.ok((await recorded(page)).posted.some((m) => m.type === 'cancel'));
+    // The host's last progress rides on `finished` (a throttled post may never have gone out).
     await send(page, {
       type: 'finished',
       status: 'cancelled',
+      progress: { ...progress, done: 10 },
       summary,
-      error: 'Cancelled after 9 of 15 clips',
+      error: 'Cancelled after 10 of 15 clips',
     });
     assert.equal(await page.isHidden('[data-testid=eval-cancel]'), true);
-    assert.match((await page.textContent('[data-testid=eval-status]')) ?? '', /Cancelled after 9/);
+    assert.match((await page.textContent('[data-testid=eval-status]')) ?? '', /Cancelled after 10/);
+    assert.equal(await page.getAttribute('[data-testid=eval-progress]', 'data-done'), '10');
     await assertClean(page);
     await page.close();
   });

@@ -18,6 +18,7 @@ import { countFlags, sliderToTau, tauRangeOf, tauToSlider } from './panelData';
 import { button } from '../kit/sectionFrame';
 import type { View } from '../kit/view';
 import { isOn } from '../../src/shared/onOff';
+import { noEffectSentence, whyNoEffect } from '../../src/shared/noEffect';
 
 const MODE_OPTIONS = [
   { value: '0', label: 'off (no intervention)' },
@@ -124,6 +125,8 @@ export function controlsView(model: PanelModel): View {
   const flagSource = el('span', { class: 'flag-source' });
   const overrides = el('span', { class: 'overrides' });
   const status = el('p', { class: 'status', 'data-testid': 'status', role: 'status' });
+  const noEffect = el('p', { class: 'no-effect', 'data-testid': 'no-effect', role: 'note' });
+  noEffect.hidden = true;
   const reset = button(
     'Reset to checkpoint defaults',
     () => {
@@ -149,6 +152,7 @@ export function controlsView(model: PanelModel): View {
     { class: 'card controls', 'aria-labelledby': 'controls-heading', 'data-section': 'controls' },
     el('header', {}, el('h2', { id: 'controls-heading' }, 'AR controls')),
     el('div', { class: 'controls-grid' }, mode.element, kind.element),
+    noEffect,
     el('div', { class: 'sliders' }, margin.element, alpha.element, pai.element),
     el(
       'div',
@@ -237,6 +241,11 @@ export function controlsView(model: PanelModel): View {
       pai.set({ min: 0, max: 2, step: 0.01, value: c.paiAlpha, text: formatNumber(c.paiAlpha, 3) });
       alpha.element.classList.toggle('inactive', c.mode !== 1);
       pai.element.classList.toggle('inactive', c.mode !== 2);
+      // The run without intervention holds the statistics the first enabled layer's rule sees.
+      const reasons = whyNoEffect(c, r.baseline.ratioStatistics);
+      noEffect.textContent = noEffectSentence(reasons);
+      noEffect.hidden = reasons.length === 0;
+      noEffect.dataset['reasons'] = reasons.join('; ');
       const preview = model.previewFlags();
       const shown = model.shown();
       const previewed = preview === null ? 0 : countFlags(preview.arFlags);

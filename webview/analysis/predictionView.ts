@@ -8,6 +8,7 @@ import { toCsv } from '../../src/shared/csv';
 import { sectionFrame } from '../kit/sectionFrame';
 import { currentPalette, withAlpha } from '../kit/theme';
 import type { View } from '../kit/view';
+import { whyNoEffect } from '../../src/shared/noEffect';
 
 function predictionLine(run: string, p: Prediction): HTMLElement {
   return el(
@@ -51,9 +52,22 @@ export function predictionView(model: PanelModel): View {
       const without = r.baseline.prediction;
       const withRun = r.intervention.prediction;
       const changed = without.index !== withRun.index;
+      // A run whose setting cannot change the model is not called an intervention.
+      const reasons = whyNoEffect(r.intervention.controls, r.baseline.ratioStatistics);
       replaceChildren(
         summary,
-        predictionLine('With intervention', withRun),
+        reasons.length > 0 && !changed
+          ? el(
+              'span',
+              { class: 'prediction no-effect-run', 'data-run': 'With intervention' },
+              'With intervention: ',
+              el(
+                'strong',
+                { 'data-testid': 'prediction-no-effect' },
+                `no effect (${reasons.join('; ')})`,
+              ),
+            )
+          : predictionLine('With intervention', withRun),
         el('span', { class: 'sep' }, ' · '),
         predictionLine('Without', without),
         changed ? el('span', { class: 'changed' }, ' — the intervention changed the answer') : null,

@@ -16,6 +16,7 @@ import {
   type HostToCompare,
 } from '../../src/protocol/compareMessages';
 import type { AnalysisViewState, PanelInit, PanelOrigin } from '../../src/protocol/panelMessages';
+import { noEffectSentence, whyNoEffect } from '../../src/shared/noEffect';
 import { controlsView } from '../analysis/controlsView';
 import { el } from '../kit/domBuilder';
 import { checkboxControl } from '../kit/formControls';
@@ -212,10 +213,19 @@ function start(): void {
     const gates = moseGateView(m);
     const tokens = tokenAttentionView(m);
     const heading = el('h2', { class: 'subject-heading', 'data-subject': k });
+    // What the subject's shown run did: a setting without effect is no intervention.
+    const noEffect = el('p', {
+      class: 'no-effect',
+      'data-testid': 'subject-no-effect',
+      'data-subject': k,
+      role: 'note',
+    });
+    noEffect.hidden = true;
     const element = el(
       'div',
       { class: 'subject-column', 'data-subject': k },
       heading,
+      noEffect,
       controls.element,
       gridBox,
       gates.element,
@@ -224,7 +234,15 @@ function start(): void {
     scopeIds(element, `${k}-`);
     const headingView: View = {
       element: heading,
-      update: () => (heading.textContent = `${k.toUpperCase()}: ${label(k)}`),
+      update: () => {
+        heading.textContent = `${k.toUpperCase()}: ${label(k)}`;
+        const r = m.result;
+        const reasons =
+          r === null ? [] : whyNoEffect(r.intervention.controls, r.baseline.ratioStatistics);
+        noEffect.hidden = reasons.length === 0;
+        noEffect.textContent =
+          reasons.length === 0 ? '' : `${k.toUpperCase()}: ${noEffectSentence(reasons)}`;
+      },
     };
     return { element, views: [headingView, controls, grid, gates, tokens], grid: gridBox };
   };

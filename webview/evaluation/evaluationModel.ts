@@ -67,6 +67,7 @@ export class EvaluationModel implements SectionOwner {
         break;
       case 'finished':
         this.status = message.status;
+        this.progress = message.progress ?? this.progress;
         this.summary = message.summary ?? this.summary;
         this.error = message.error;
         break;

@@ -53,10 +53,22 @@ export function scoresView(model: EvaluationModel): View {
         const rows = c.settings.map((s) => {
           const score = (g: string) => (g === 'overall' ? s.overall : s.bySubset[g]);
           const cell = (key: string, text: string) => el('td', { 'data-col': key }, text);
-          return el(
+          const noEffect = s.noEffect ?? [];
+          const row = el(
             'tr',
             { 'data-setting': s.id },
-            el('th', { scope: 'row', class: 'text' }, s.title),
+            el(
+              'th',
+              { scope: 'row', class: 'text' },
+              s.title,
+              noEffect.length === 0
+                ? null
+                : el(
+                    'span',
+                    { class: 'no-effect-mark', 'data-testid': 'no-effect-mark' },
+                    `no effect: ${noEffect.join('; ')}`,
+                  ),
+            ),
             ...groups.flatMap((g) => [
               cell(`${g}:accuracy`, pct(score(g)?.accuracy)),
               cell(`${g}:weightedF1`, pct(score(g)?.weightedF1)),
@@ -72,6 +84,9 @@ export function scoresView(model: EvaluationModel): View {
               String(s.flips.filter((f) => f.kind === 'right-to-wrong').length),
             ),
           );
+          // A setting that cannot change the model: its row equals off by construction.
+          row.classList.toggle('no-effect-row', noEffect.length > 0);
+          return row;
         });
         return el(
           'div',

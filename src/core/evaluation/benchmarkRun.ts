@@ -81,6 +81,8 @@ export interface BenchmarkOptions {
   /** Intra-op threads per session (default 1: numbers then do not depend on the machine). */
   intraOpThreads?: number;
   signal?: AbortSignal;
+  /** The plan, once built and before any clip runs (e.g. to warn of settings without effect). */
+  onPlan?: (plan: BenchmarkPlan) => void;
   onProgress?: (progress: BenchmarkProgress) => void;
   onRecord?: (record: ClipRecord) => void;
   /** What happens to the inference workers' processes (starts, exits, output), for logs. */
@@ -506,6 +508,7 @@ async function runLanes(
 export async function runBenchmark(options: BenchmarkOptions): Promise<BenchmarkOutcome> {
   const started = performance.now();
   const { plan, entries, checkpoints } = await planBenchmark(options);
+  options.onPlan?.(plan);
   const jobs = Math.max(1, Math.floor(options.jobs ?? 1));
   const log = await openRecordLog(options.outDir, plan);
   const { records } = log;

@@ -9,7 +9,7 @@ import {
   type ClipOkRecord,
   type ClipRecord,
 } from './benchmarkRecords';
-import type { EvaluationSetting } from './evaluationSettings';
+import { settingNoEffect, type EvaluationSetting } from './evaluationSettings';
 import { summarizeCheckpoint, type CheckpointRuns } from './splitSummary';
 import {
   CA_MER_SUBSETS,
@@ -115,6 +115,7 @@ export function summarizeBenchmark(
         id: s.id,
         title: s.title,
         sweep: s.sweep,
+        noEffect: settingNoEffect(s),
         overall,
         bySubset,
         gap,

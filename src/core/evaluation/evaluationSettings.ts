@@ -3,6 +3,7 @@
 import type { ArControls, ContractMetadata, RatioKind } from '../../protocol/contract';
 import { RATIO_KIND_NAMES } from '../../protocol/contract';
 import { defaultControls } from '../../shared/controls';
+import { whyNoEffect } from '../../shared/noEffect';
 import type { SweepPoint } from '../../protocol/evaluationSummary';
 import type { EvaluationSetting } from '../../protocol/runFolder';
 
@@ -173,4 +174,10 @@ export function sweepPointName(point: SweepPoint): string {
   if (point.tau !== undefined) parts.push(`tau=${point.tau}`);
   if (point.alpha !== undefined) parts.push(`alpha=${point.alpha}`);
   return parts.join(' ');
+}
+
+/** Why a setting cannot change the model on any clip; empty for `off` (the baseline) and for
+ * settings that act. */
+export function settingNoEffect(setting: Pick<EvaluationSetting, 'controls'>): string[] {
+  return setting.controls.mode === 0 ? [] : whyNoEffect(setting.controls);
 }

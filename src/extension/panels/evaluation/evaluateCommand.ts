@@ -1,13 +1,25 @@
 // "MoSEAR: Evaluate Benchmark": asks for a manifest (or takes the explorer's file or folder),
-// checkpoints, an optional sweep, jobs and a run folder, then runs the evaluation in the Evaluate
-// panel. Tests pass an `EvaluateArguments` object instead of answering the prompts.
+// checkpoints, an optional sweep (each choice showing what it holds fixed, its number of runs and
+// its settings without effect; a τ sweep's α may be set), jobs and a run folder, then runs the
+// evaluation in the Evaluate panel. Tests pass an `EvaluateArguments` object instead of answering
+// the prompts.
 import { existsSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import * as vscode from 'vscode';
 import { locateManifest } from '../../../core/evaluation/manifest';
-import type { SweepRequest } from '../../../core/evaluation/evaluationSettings';
+import { evaluationSettings, type SweepRequest } from '../../../core/evaluation/evaluationSettings';
+import { planBenchmark } from '../../../core/evaluation/benchmarkRun';
+import type { ContractMetadata } from '../../../protocol/contract';
 import { EvaluationPanel, type EvaluationOutcome } from './evaluationPanel';
-import { defaultRunDir, manifestTitle, parseSweepText } from './evaluationPlan';
+import {
+  checkFixedAlpha,
+  defaultRunDir,
+  evaluationTabTitle,
+  manifestTitle,
+  parseSweepText,
+  previewSweep,
+  withFixedAlpha,
+} from './evaluationPlan';
 import { messageOf } from '../../logger';
 import { EVALUATION_JOBS_BOUNDS } from '../../settings';
 import type { PanelHost } from '../panelBase';
@@ -118,21 +130,71 @@ async function pickCheckpoints(host: PanelHost): Promise<string[] | undefined> {
   return chosen.flatMap((c) => (c.path === undefined ? [] : [c.path]));
 }
 
-/** Asks for an optional sweep. */
-async function pickSweep(): Promise<SweepRequest[] | undefined> {
-  const items: (vscode.QuickPickItem & { text: string | null })[] = [
-    { label: 'No sweep', description: 'off, AR and PAI-style only', text: '' },
-    {
-      label: 'τ sweep',
-      description: "the checkpoint's default range for its ratio kind (mosear.tau_sweep)",
-      text: 'tau',
+/** What the sweep step needs to preview each choice: the checkpoints' metadata and the clips. */
+interface SweepContext {
+  metas: ContractMetadata[];
+  clips: number;
+}
+
+/** A quick-pick item's description and detail: runs, what is held fixed, no-op warnings. */
+function previewItem(
+  context: SweepContext,
+  sweeps: SweepRequest[],
+): Pick<vscode.QuickPickItem, 'description' | 'detail'> {
+  const p = previewSweep(context.metas, sweeps, context.clips);
+  const warnings = p.warnings.map((w) => `$(warning) ${w}`);
+  return {
+    description: p.runs,
+    detail: [`holds fixed: ${p.heldFixed.join(' · ')}`, ...warnings].join('\n'),
+  };
+}
+
+/** Asks for the α a τ sweep holds fixed (empty: each checkpoint's default); 0 with a warning. */
+async function pickFixedAlpha(context: SweepContext): Promise<number | null | undefined> {
+  const defaults = context.metas.map((m) => ({
+    name: m.checkpoint.name,
+    alpha: m.arDefaults.alpha,
+  }));
+  const text = await vscode.window.showInputBox({
+    title: 'MoSEAR: Evaluate Benchmark — α held fixed by the τ sweep',
+    prompt: `α for every τ point, in [0, 1]; empty keeps each checkpoint's default (${defaults
+      .map((d) => `${d.name} ${d.alpha}`)
+      .join(', ')})`,
+    value: '',
+    validateInput: (value) => {
+      const problem = checkFixedAlpha(value, defaults);
+      if (problem === undefined) return undefined;
+      return {
+        message: problem.message,
+        severity: problem.warning
+          ? vscode.InputBoxValidationSeverity.Warning
+          : vscode.InputBoxValidationSeverity.Error,
+      };
     },
-    { label: 'α sweep', description: '0 to 1 in steps of 0.1', text: 'alpha=0:1:0.1' },
-    { label: 'Custom…', description: 'e.g. tau=0.1:0.5:0.05 or alpha=0,0.5,1', text: null },
+  });
+  if (text === undefined) return undefined;
+  return text.trim() === '' ? null : Number(text);
+}
+
+/** Asks for an optional sweep; each choice shows its runs, what it holds fixed and its no-ops. */
+async function pickSweep(context: SweepContext): Promise<SweepRequest[] | undefined> {
+  const choices: { label: string; text: string | null }[] = [
+    { label: 'No sweep', text: '' },
+    { label: 'τ sweep (α asked next)', text: 'tau' },
+    { label: 'α sweep', text: 'alpha=0:1:0.1' },
+    { label: 'Custom…', text: null },
   ];
+  const items = choices.map((c) => ({
+    ...c,
+    ...(c.text === null
+      ? { description: 'e.g. tau=0.1:0.5:0.05 or alpha=0,0.5,1' }
+      : previewItem(context, parseSweepText(c.text))),
+  }));
   const chosen = await vscode.window.showQuickPick(items, {
     title: 'MoSEAR: Evaluate Benchmark (3/5)',
-    placeHolder: 'Sweep an AR parameter (one AR setting per value)',
+    placeHolder:
+      'Sweep an AR parameter (one AR setting per value; the others stay at the checkpoint defaults shown)',
+    matchOnDetail: true,
   });
   if (chosen === undefined) return undefined;
   const text =
@@ -143,14 +205,20 @@ async function pickSweep(): Promise<SweepRequest[] | undefined> {
       value: 'tau=0.1:0.5:0.05',
       validateInput: (value) => {
         try {
-          parseSweepText(value);
+          previewSweep(context.metas, parseSweepText(value), context.clips);
           return undefined;
         } catch (error) {
           return messageOf(error);
         }
       },
     }));
-  return text === undefined ? undefined : parseSweepText(text);
+  if (text === undefined) return undefined;
+  const sweeps = parseSweepText(text);
+  if (!sweeps.some((s) => s.parameter === 'tau') || sweeps.some((s) => s.parameter === 'alpha')) {
+    return sweeps;
+  }
+  const alpha = await pickFixedAlpha(context);
+  return alpha === undefined ? undefined : withFixedAlpha(sweeps, alpha);
 }
 
 /** Asks for the number of lanes, defaulting to `mosear.evaluation.jobs`. */
@@ -218,9 +286,24 @@ export async function evaluateBenchmark(
       const problem = host.checkpoints.modelProblem(model, settings);
       if (problem !== undefined) throw new Error(problem);
     }
+    // The checkpoints' metadata and the manifest's clips, read once: the sweep step shows what
+    // each choice holds fixed and runs (and fails early on a bad manifest or label sets).
+    const planned = await planBenchmark({ manifest: manifestFile, models });
+    const context: SweepContext = {
+      metas: planned.checkpoints.map((c) => c.meta),
+      clips: planned.entries.length,
+    };
     const sweeps =
-      args === undefined ? await pickSweep() : (args.sweeps ?? []).flatMap(parseSweepText);
+      args === undefined ? await pickSweep(context) : (args.sweeps ?? []).flatMap(parseSweepText);
     if (sweeps === undefined) return undefined;
+    // The sweep step showed them; said once more as the run starts (the table marks the rows).
+    const { warnings } = previewSweep(context.metas, sweeps, context.clips);
+    for (const line of warnings) host.logger.warn(`Evaluate Benchmark: ${line}`);
+    if (warnings.length > 0) {
+      void vscode.window.showWarningMessage(
+        `MoSEAR: ${warnings.join('; ')}. Their rows will equal off.`,
+      );
+    }
     const jobs =
       args === undefined ? await pickJobs(host) : (args.jobs ?? settings.evaluation.jobs);
     if (jobs === undefined) return undefined;
@@ -244,6 +327,13 @@ export async function evaluateBenchmark(
       run.dir,
       manifestTitle(manifestFile),
       run.note,
+      evaluationTabTitle(
+        manifestTitle(manifestFile),
+        context.metas.map((meta) => ({
+          name: meta.checkpoint.name,
+          settings: evaluationSettings(meta, sweeps),
+        })),
+      ),
     );
     if (panel.running) {
       void vscode.window.showInformationMessage(

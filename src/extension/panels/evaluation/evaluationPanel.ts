@@ -31,13 +31,14 @@ import {
 } from '../../../core/evaluation/benchmarkRun';
 import { summarizeBenchmark } from '../../../core/evaluation/benchmarkSummary';
 import { DecodeCache } from '../../../core/evaluation/decodeCache';
+import { writeRunSummary } from '../../../core/evaluation/runSummaryFiles';
 import type { SweepRequest } from '../../../core/evaluation/evaluationSettings';
 import { readManifest, type ManifestEntry } from '../../../core/evaluation/manifest';
 import { durationText } from '../../../shared/durationText';
 import { buildEvaluationReport } from '../../../core/reports/evaluationReport';
 import { AnalysisPanel } from '../analysis/analysisPanel';
 import { analyzeWithProgress } from '../analysis/clipAnalysis';
-import { manifestTitle } from './evaluationPlan';
+import { evaluationTabTitle, manifestTitle } from './evaluationPlan';
 import { messageOf } from '../../logger';
 import { exportedBytes, PanelBase, showRestoreFailure } from '../panelBase';
 import { EVALUATE_BUNDLE, webviewOptions } from '../webviewHtml';
@@ -109,6 +110,7 @@ export class EvaluationPanel extends PanelBase<EvaluationToHost, HostToEvaluatio
     runDir: string,
     title: string,
     note: string,
+    tabTitle = `MoSEAR Eval: ${title}`,
   ): EvaluationPanel {
     const existing = EvaluationPanel.open.get(runDir);
     if (existing !== undefined) {
@@ -118,11 +120,11 @@ export class EvaluationPanel extends PanelBase<EvaluationToHost, HostToEvaluatio
     }
     const panel = vscode.window.createWebviewPanel(
       EvaluationPanel.viewType,
-      `MoSEAR Eval: ${title}`,
+      tabTitle,
       { viewColumn: vscode.ViewColumn.Active, preserveFocus: false },
       webviewOptions(host.extensionUri),
     );
-    return new EvaluationPanel(host, panel, runDir, title, note);
+    return new EvaluationPanel(host, panel, runDir, title, note, tabTitle);
   }
 
   /** Restores a panel after a reload: reads the run folder and summarises it again. */
@@ -141,6 +143,7 @@ export class EvaluationPanel extends PanelBase<EvaluationToHost, HostToEvaluatio
         origin.runDir,
         manifestTitle(plan.manifest.path),
         `Run folder ${origin.runDir} (restored from disk; nothing re-run).`,
+        evaluationTabTitle(manifestTitle(plan.manifest.path), plan.checkpoints),
       );
       revived.data = { plan, entries, records };
       revived.summary = summaryOf(revived.data);
@@ -171,10 +174,11 @@ export class EvaluationPanel extends PanelBase<EvaluationToHost, HostToEvaluatio
     readonly runDir: string,
     private readonly title: string,
     private note: string,
+    tabTitle: string,
   ) {
     super(host, panel, {
       name: 'Evaluate',
-      title: `MoSEAR Eval: ${title}`,
+      title: tabTitle,
       bundle: EVALUATE_BUNDLE,
       parse: parseEvaluationMessage,
     });
@@ -298,8 +302,13 @@ export class EvaluationPanel extends PanelBase<EvaluationToHost, HostToEvaluatio
       );
       this.data = { plan: outcome.plan, entries: outcome.entries, records: outcome.records };
       this.progress = outcome.progress;
-      this.summary = summaryOf(this.data);
+      const summary = summaryOf(this.data);
+      this.summary = summary;
       this.status = outcome.cancelled ? 'cancelled' : 'finished';
+      // The same files as `mosear-lens eval` leaves (README: run folders).
+      if (!outcome.cancelled) {
+        await writeRunSummary(this.runDir, summary, (await this.report()).toString('utf8'));
+      }
       if (outcome.cancelled) {
         this.error = `Cancelled after ${outcome.progress.done} of ${outcome.progress.total} clips; the records are kept: run the same evaluation again to resume.`;
       }
@@ -313,7 +322,13 @@ export class EvaluationPanel extends PanelBase<EvaluationToHost, HostToEvaluatio
       this.controller = null;
     }
     const status = this.status;
-    this.post({ type: 'finished', status, summary: this.summary, error: this.error });
+    this.post({
+      type: 'finished',
+      status,
+      progress: this.progress,
+      summary: this.summary,
+      error: this.error,
+    });
     return { runDir: this.runDir, status, summary: this.summary, resumed, error: this.error };
   }
 
