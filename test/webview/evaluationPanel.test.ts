@@ -37,7 +37,7 @@ import {
   type BundleServer,
   type StubRecord,
 } from '../helpers/webviewBrowser';
-import type { BenchmarkSummary } from '../../src/protocol/evaluationSummary';
+import type { BenchmarkSummary, PairedDelta } from '../../src/protocol/evaluationSummary';
 
 const SCREENSHOTS = join(REPO_ROOT, 'test-results', 'webview');
 // An α sweep: strong α flips answers on 15 clips (τ alone moves no answer at the defaults).
@@ -194,7 +194,8 @@ describe('Evaluate panel webview', { timeout: 180_000 }, () => {
           continue;
         }
         for (const group of [...summary.subsets, 'overall']) {
-          const d = group === 'overall' ? versus.overall : versus.bySubset[group];
+          const d: PairedDelta | undefined =
+            group === 'overall' ? versus.overall : versus.bySubset[group];
           assert.ok(d !== undefined, group);
           const cell = `${row} td[data-col="${group}:delta"]`;
           const what = `${c.name} ${s.id} ${group}`;
