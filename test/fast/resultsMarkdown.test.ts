@@ -134,6 +134,6 @@ describe('resultsMarkdown', () => {
     line(
       /^\| tiny +\| AR vs off +\| +0\.0 \[0\.0, 0\.0\], p 1 n\.s\. \| +0\.0 \[0\.0, 0\.0\], p 1 n\.s\. \| +\+100\.0 \[100\.0, 100\.0\], p 1 \| +\+33\.3 \[0\.0, 100\.0\], p 1 n\.s\. \|$/m,
     );
-    line(/uncorrected for\nthe number of settings compared/);
+    line(/^setting, seeded, and uncorrected for the number of settings compared\.$/m);
   });
 });

@@ -318,11 +318,11 @@ export function resultsMarkdown(report: ResultsReport): string {
     flipsTable(report),
     '### Accuracy against off: Δ (points), 95 % interval and McNemar p',
     [
-      "Δ is the setting's accuracy minus off's on the same clips; the interval is a paired",
-      `bootstrap percentile interval (${DELTA_METHOD.resamples} resamples of the clips, seed ` +
-        `${DELTA_METHOD.seed}); p is an exact two-sided McNemar test on the flips above; "n.s."`,
-      'marks an interval that covers 0. Intervals are per setting, seeded, and uncorrected for',
-      'the number of settings compared.',
+      "Δ is the setting's accuracy minus off's on the same clips; the interval is a paired bootstrap",
+      `percentile interval (${DELTA_METHOD.resamples} resamples of the clips, seed ${DELTA_METHOD.seed}); ` +
+        'p is an exact two-sided',
+      'McNemar test on the flips above; "n.s." marks an interval that covers 0. Intervals are per',
+      'setting, seeded, and uncorrected for the number of settings compared.',
     ].join('\n'),
     deltaTable(report),
     '### UAP per layer, intervention off: wrong vs right answers on conflict subsets (Fig. 3a)',
