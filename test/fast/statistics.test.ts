@@ -4,6 +4,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import {
+  binomialCdf,
   bootstrapDelta,
   mcnemarExactP,
   mulberry32,
@@ -149,6 +150,15 @@ describe('pairedAccuracyDelta', () => {
     const d = pairedAccuracyDelta(labels, before, after);
     assert.equal(d.coversZero, false);
     assert.ok(d.ciLow > 0);
+  });
+});
+
+describe('binomialCdf', () => {
+  test('Bin(4, ½) by hand; degenerate shares', () => {
+    const cdf = binomialCdf(4, 0.5);
+    [1 / 16, 5 / 16, 11 / 16, 15 / 16, 1].forEach((v, k) => close(cdf[k] as number, v));
+    assert.deepEqual([...binomialCdf(3, 0)], [1, 1, 1, 1]);
+    assert.deepEqual([...binomialCdf(3, 1)], [0, 0, 0, 1]);
   });
 });
 

@@ -49,11 +49,45 @@ export interface BootstrapOptions {
   level?: number;
 }
 
+/** The cumulative distribution of Bin(trials, p) at 0..trials (pmf terms built in log space). */
+export function binomialCdf(trials: number, p: number): Float64Array {
+  const cdf = new Float64Array(trials + 1);
+  if (p <= 0 || p >= 1) {
+    cdf.fill(p <= 0 ? 1 : 0);
+    cdf[trials] = 1;
+    return cdf;
+  }
+  const logP = Math.log(p);
+  const logQ = Math.log1p(-p);
+  let logChoose = 0;
+  let sum = 0;
+  for (let k = 0; k <= trials; k++) {
+    sum += Math.exp(logChoose + k * logP + (trials - k) * logQ);
+    cdf[k] = sum;
+    logChoose += Math.log((trials - k) / (k + 1));
+  }
+  return cdf;
+}
+
+/** The smallest k with cdf[k] > u (the last index when rounding leaves the total below u). */
+function inverseCdf(cdf: Float64Array, u: number): number {
+  let low = 0;
+  let high = cdf.length - 1;
+  while (low < high) {
+    const mid = (low + high) >>> 1;
+    if ((cdf[mid] as number) > u) high = mid;
+    else low = mid + 1;
+  }
+  return low;
+}
+
 /**
  * Percentile bootstrap interval of the mean of per-clip differences (in points, ×100) for `count`
  * clips of which `better` went wrong→right (+1), `worse` right→wrong (−1) and the rest are 0.
- * Each resample draws `count` clips with replacement; only the counts matter, so a clip is drawn
- * as one uniform number against the shares of +1 and −1 clips.
+ * Each resample draws `count` clips with replacement. Only how many +1 and −1 clips it draws
+ * matters, so those counts are drawn directly from their exact distribution (discordant clips
+ * K ~ Bin(count, (b + c)/count), then +1 clips ~ Bin(K, b/(b + c))): the same resamples as
+ * drawing clip by clip, in two draws instead of `count`.
  */
 export function bootstrapDelta(
   better: number,
@@ -67,17 +101,19 @@ export function bootstrapDelta(
   const resamples = options.resamples ?? BOOTSTRAP_RESAMPLES;
   const level = options.level ?? CONFIDENCE_LEVEL;
   const random = mulberry32(options.seed ?? BOOTSTRAP_SEED);
-  const plusShare = better / count;
-  const discordantShare = (better + worse) / count;
+  const discordantCdf = binomialCdf(count, (better + worse) / count);
+  const betterShare = better / (better + worse);
+  const betterCdfs = new Map<number, Float64Array>();
   const means: number[] = new Array<number>(resamples);
   for (let r = 0; r < resamples; r++) {
-    let sum = 0;
-    for (let i = 0; i < count; i++) {
-      const u = random();
-      if (u < plusShare) sum++;
-      else if (u < discordantShare) sum--;
+    const discordant = inverseCdf(discordantCdf, random());
+    let betterCdf = betterCdfs.get(discordant);
+    if (betterCdf === undefined) {
+      betterCdf = binomialCdf(discordant, betterShare);
+      betterCdfs.set(discordant, betterCdf);
     }
-    means[r] = (100 * sum) / count;
+    const drawnBetter = inverseCdf(betterCdf, random());
+    means[r] = (100 * (2 * drawnBetter - discordant)) / count;
   }
   means.sort((a, b) => a - b);
   const tail = (1 - level) / 2;
