@@ -3,7 +3,8 @@
 // paths and messages come from manifests and models: printed through terminalText.
 import { terminalLines, terminalText as safe } from './terminalText';
 import { textTable } from './textTable';
-import type { BenchmarkSummary } from '../protocol/evaluationSummary';
+import type { BenchmarkSummary, PairedDelta } from '../protocol/evaluationSummary';
+import { deltaMethodText, deltaWithIntervalText, pValueText } from '../shared/deltaText';
 import type { BenchmarkPlan } from '../protocol/runFolder';
 import { noEffectLines, type TitledReasons } from '../shared/noEffect';
 import { settingNoEffect } from '../core/evaluation/evaluationSettings';
@@ -25,7 +26,16 @@ export function planNoEffectWarnings(plan: BenchmarkPlan): string[] {
 
 const pct = (v: number) => (Number.isNaN(v) ? '–' : v.toFixed(1));
 
-/** Per checkpoint: one row per setting with accuracy per subset, overall, F1, gap and flips. */
+/** "+4.4 [1.1, 7.8] p 0.070", with " n.s." when the interval covers 0. */
+function deltaCell(d: PairedDelta | undefined): string {
+  if (d === undefined) return '–';
+  return `${deltaWithIntervalText(d)} p ${pValueText(d.mcnemarP)}${d.coversZero ? ' n.s.' : ''}`;
+}
+
+/**
+ * Per checkpoint: one row per setting with accuracy per subset, overall, F1, gap and flips, then
+ * each intervention's Δ accuracy against off with its interval and McNemar p.
+ */
 export function formatBenchmarkSummary(summary: BenchmarkSummary): string {
   const lines: string[] = [];
   lines.push(`${summary.clips} clips, labels: ${safe(summary.labels.join(', '))}`);
@@ -49,6 +59,25 @@ export function formatBenchmarkSummary(summary: BenchmarkSummary): string {
         c.settings.map((s) => ({ title: s.title, reasons: s.noEffect ?? [] })),
       ),
     );
+    const compared = c.settings.filter((s) => (s.versusOff ?? null) !== null);
+    if (compared.length > 0) {
+      const deltaHeader = ['Δ vs off', ...summary.subsets, 'all'];
+      const deltaRows = compared.map((s) => [
+        s.title,
+        ...summary.subsets.map((name) => deltaCell(s.versusOff?.bySubset[name])),
+        deltaCell(s.versusOff?.overall),
+      ]);
+      lines.push(
+        '',
+        textTable(
+          [deltaHeader, ...deltaRows],
+          ['left', ...deltaHeader.slice(1).map(() => 'right' as const)],
+        ),
+      );
+    }
+  }
+  if (summary.checkpoints.some((c) => c.settings.some((s) => (s.versusOff ?? null) !== null))) {
+    lines.push('', deltaMethodText(summary.deltaMethod));
   }
   if (summary.failed.length > 0) {
     lines.push('', `${summary.failed.length} clip(s) could not be evaluated:`);

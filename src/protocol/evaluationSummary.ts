@@ -84,6 +84,45 @@ export const FlipClipSchema = v.object({
 });
 export type FlipClip = v.InferOutput<typeof FlipClipSchema>;
 
+/** A setting's accuracy against `off` on the same clips, with its uncertainty. */
+export const PairedDeltaSchema = v.object({
+  /** Clips compared. */
+  count: v.number(),
+  /** Setting minus `off` accuracy in points (NaN without clips). */
+  delta: numberOrNaN,
+  /** Paired bootstrap percentile interval of `delta` (points; NaN without clips). */
+  ciLow: numberOrNaN,
+  ciHigh: numberOrNaN,
+  /** Whether the interval includes 0 (the difference is not significant at this level). */
+  coversZero: v.boolean(),
+  /** Discordant pairs: wrong→right (b) and right→wrong (c). */
+  wrongToRight: v.number(),
+  rightToWrong: v.number(),
+  /** Exact two-sided McNemar p on b and c. */
+  mcnemarP: v.number(),
+});
+export type PairedDelta = v.InferOutput<typeof PairedDeltaSchema>;
+
+/** A setting against `off`: overall and per subset named in the manifest. */
+export const VersusOffSchema = v.object({
+  overall: PairedDeltaSchema,
+  bySubset: v.record(v.string(), PairedDeltaSchema),
+});
+export type VersusOff = v.InferOutput<typeof VersusOffSchema>;
+
+/** How the intervals were made (one seed and level for every setting and subset). */
+export const DeltaMethodSchema = v.object({
+  /** e.g. "paired bootstrap, percentile". */
+  interval: v.string(),
+  resamples: v.number(),
+  seed: v.number(),
+  /** Coverage, e.g. 0.95. */
+  level: v.number(),
+  /** e.g. "exact McNemar, two-sided". */
+  test: v.string(),
+});
+export type DeltaMethod = v.InferOutput<typeof DeltaMethodSchema>;
+
 /** One setting's figures for one checkpoint. */
 export const SettingScoresSchema = v.object({
   id: v.string(),
@@ -104,6 +143,8 @@ export const SettingScoresSchema = v.object({
   confusion: v.array(v.array(v.number())),
   /** Against `off`; empty for `off` itself. */
   flips: v.array(FlipClipSchema),
+  /** Δ accuracy against `off` with its interval and test; null for `off`, absent in older summaries. */
+  versusOff: v.exactOptional(v.nullable(VersusOffSchema)),
 });
 export type SettingScores = v.InferOutput<typeof SettingScoresSchema>;
 
@@ -145,5 +186,7 @@ export const BenchmarkSummarySchema = v.object({
   subsets: v.array(v.string()),
   failed: v.array(FailedClipSchema),
   checkpoints: v.array(CheckpointEvaluationSchema),
+  /** How every setting's `versusOff` was computed; absent in older summaries. */
+  deltaMethod: v.exactOptional(DeltaMethodSchema),
 });
 export type BenchmarkSummary = v.InferOutput<typeof BenchmarkSummarySchema>;

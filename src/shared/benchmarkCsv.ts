@@ -1,11 +1,13 @@
 // The CSV tables of a benchmark evaluation: what `mosear-lens eval` writes into its run folder and
 // what the Evaluate panel exports. Pure text, no I/O, so the CLI, the host and the webview share it.
+// scores.csv's delta columns compare each setting with `off` on the same clips (points, paired
+// bootstrap interval, exact McNemar p); they are empty on `off`'s rows.
 import { csvRows } from './csv';
 import type { BenchmarkSummary } from '../protocol/evaluationSummary';
 
 /** The run folder's CSV tables by file name: scores, flips, failed clips, UAP by answer. */
 export function benchmarkCsvTables(summary: BenchmarkSummary): Record<string, string> {
-  const scores: (string | number | null)[][] = [
+  const scores: (string | number | boolean | null)[][] = [
     [
       'checkpoint',
       'setting',
@@ -17,6 +19,11 @@ export function benchmarkCsvTables(summary: BenchmarkSummary): Record<string, st
       'weighted_f1',
       'gap',
       'mean_flagged_heads',
+      'delta',
+      'ci_lo',
+      'ci_hi',
+      'covers_zero',
+      'mcnemar_p',
     ],
   ];
   const flips: (string | number | null)[][] = [
@@ -40,6 +47,8 @@ export function benchmarkCsvTables(summary: BenchmarkSummary): Record<string, st
     for (const s of c.settings) {
       const groups = [['all', s.overall] as const, ...Object.entries(s.bySubset)];
       for (const [subset, score] of groups) {
+        // Δ accuracy against off (points) with its interval and McNemar p; empty for off itself.
+        const d = subset === 'all' ? s.versusOff?.overall : s.versusOff?.bySubset[subset];
         scores.push([
           c.name,
           s.id,
@@ -51,6 +60,11 @@ export function benchmarkCsvTables(summary: BenchmarkSummary): Record<string, st
           score.weightedF1,
           s.gap,
           s.meanFlaggedHeads,
+          d?.delta ?? null,
+          d?.ciLow ?? null,
+          d?.ciHigh ?? null,
+          d?.coversZero ?? null,
+          d?.mcnemarP ?? null,
         ]);
       }
       for (const f of s.flips) {

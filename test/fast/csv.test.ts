@@ -9,6 +9,7 @@ import type {
   BenchmarkSummary,
   GroupMean,
   LayerTokenAttention,
+  PairedDelta,
   SettingScores,
 } from '../../src/protocol/evaluationSummary';
 import { benchmarkCsvTables } from '../../src/shared/benchmarkCsv';
@@ -149,6 +150,16 @@ describe('evaluation CSV tables', () => {
       },
     ],
   });
+  const delta = (points: number): PairedDelta => ({
+    count: 3,
+    delta: points,
+    ciLow: points - 40,
+    ciHigh: points + 40,
+    coversZero: true,
+    wrongToRight: 1,
+    rightToWrong: 2,
+    mcnemarP: 1,
+  });
   const summary: BenchmarkSummary = {
     schema: 'mosear-lens-eval-summary/1',
     manifest: '=HYPERLINK("http://x")/manifest.jsonl',
@@ -164,7 +175,13 @@ describe('evaluation CSV tables', () => {
         name: hostile(1),
         fileName: '=evil.onnx',
         evaluated: 3,
-        settings: [setting('-off', -12.5), setting(hostile(0), 7)],
+        settings: [
+          { ...setting('-off', -12.5), versusOff: null },
+          {
+            ...setting(hostile(0), 7),
+            versusOff: { overall: delta(-33.3), bySubset: { [hostile(1)]: delta(0) } },
+          },
+        ],
         byAnswer: { consistent: split, 'audio-aligned': split, 'video-aligned': split },
       },
     ],
@@ -194,6 +211,31 @@ describe('evaluation CSV tables', () => {
       'NaN',
       '-12.5',
       '1.5',
+      '',
+      '',
+      '',
+      '',
+      '',
+    ]);
+    // A setting's rows carry its Δ against off: negative numbers stay numbers.
+    assert.deepEqual(scores[3]?.slice(10), [
+      '-33.3',
+      String(-33.3 - 40),
+      String(-33.3 + 40),
+      'true',
+      '1',
+    ]);
+    assert.deepEqual(scores[4]?.slice(5), [
+      '1',
+      '100',
+      '100',
+      '7',
+      '1.5',
+      '0',
+      '-40',
+      '40',
+      'true',
+      '1',
     ]);
     const flips = parsed['flips.csv'] as string[][];
     assert.deepEqual(flips[1]?.slice(3, 8), ["'@SUM(A1)", "'\t=1", "'+1+1", "'\r=1", "'+1+1"]);

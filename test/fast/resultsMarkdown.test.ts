@@ -130,5 +130,10 @@ describe('resultsMarkdown', () => {
     line(/- Clips: 1 consistent, 1 audio-aligned, 1 video-aligned \(3 in all\)/);
     line(/onnxruntime-node 1\.30\.0, CPU execution provider, 1 intra-op thread$/m);
     line(/- Command: `npm run results`/);
+    // Δ vs off: one wrong→right flip in video-aligned (1 clip) is +100 points, all resamples alike.
+    line(
+      /^\| tiny +\| AR vs off +\| +0\.0 \[0\.0, 0\.0\], p 1 n\.s\. \| +0\.0 \[0\.0, 0\.0\], p 1 n\.s\. \| +\+100\.0 \[100\.0, 100\.0\], p 1 \| +\+33\.3 \[0\.0, 100\.0\], p 1 n\.s\. \|$/m,
+    );
+    line(/^setting, seeded, and uncorrected for the number of settings compared\.$/m);
   });
 });

@@ -37,7 +37,7 @@ import {
   type BundleServer,
   type StubRecord,
 } from '../helpers/webviewBrowser';
-import type { BenchmarkSummary } from '../../src/protocol/evaluationSummary';
+import type { BenchmarkSummary, PairedDelta } from '../../src/protocol/evaluationSummary';
 
 const SCREENSHOTS = join(REPO_ROOT, 'test-results', 'webview');
 // An α sweep: strong α flips answers on 15 clips (τ alone moves no answer at the defaults).
@@ -193,6 +193,83 @@ describe('Evaluate panel webview', { timeout: 180_000 }, () => {
     // sweep's α are all above 0).
     assert.deepEqual(await marked('mosear-tiny'), [['ar', true]]);
     assert.deepEqual(await marked('emotion-llama-tiny'), []);
+    await assertClean(page);
+    await page.close();
+  });
+
+  test('Δ vs off per subset: interval, n.s. mark and McNemar p equal the summary’s; the setting column stays visible', async () => {
+    const page = await openPanel(initOf('finished'));
+    const near = (shown: string, value: number, tolerance: number, what: string) =>
+      assert.ok(Math.abs(Number(shown) - value) <= tolerance, `${what}: ${shown} vs ${value}`);
+    let compared = 0;
+    for (const c of summary.checkpoints) {
+      for (const s of c.settings) {
+        const row = `[data-testid=eval-scores] table[data-checkpoint="${c.name}"] tr[data-setting="${s.id}"]`;
+        const versus = s.versusOff;
+        assert.ok(versus !== undefined, 'the summary carries versusOff');
+        if (versus === null) {
+          assert.equal(s.id, 'off');
+          assert.equal(await page.textContent(`${row} td[data-col="overall:delta"]`), '–');
+          continue;
+        }
+        for (const group of [...summary.subsets, 'overall']) {
+          const d: PairedDelta | undefined =
+            group === 'overall' ? versus.overall : versus.bySubset[group];
+          assert.ok(d !== undefined, group);
+          const cell = `${row} td[data-col="${group}:delta"]`;
+          const what = `${c.name} ${s.id} ${group}`;
+          near((await page.textContent(`${cell} .delta`)) ?? '', d.delta, 0.05, `${what} Δ`);
+          const interval = /^\[(-?[\d.]+), (-?[\d.]+)\]$/.exec(
+            (await page.textContent(`${cell} .ci`)) ?? '',
+          );
+          assert.ok(interval !== null, `${what} interval`);
+          near(interval[1] ?? '', d.ciLow, 0.05, `${what} low`);
+          near(interval[2] ?? '', d.ciHigh, 0.05, `${what} high`);
+          assert.equal(await page.isVisible(`${cell} .ns`), d.coversZero, `${what} n.s.`);
+          const title = (await page.getAttribute(cell, 'title')) ?? '';
+          assert.match(title, new RegExp(`w→r ${d.wrongToRight} / r→w ${d.rightToWrong}`));
+          compared++;
+        }
+        const p = (await page.textContent(`${row} td[data-col="mcnemar-p"]`)) ?? '';
+        if (p === '<0.001') assert.ok(versus.overall.mcnemarP < 0.001);
+        else near(p, versus.overall.mcnemarP, 0.0005, `${c.name} ${s.id} p`);
+        // The overall flips shown next to p are McNemar's b and c.
+        assert.equal(
+          await page.textContent(`${row} td[data-col="wrong-to-right"]`),
+          String(versus.overall.wrongToRight),
+        );
+        assert.equal(
+          await page.textContent(`${row} td[data-col="right-to-wrong"]`),
+          String(versus.overall.rightToWrong),
+        );
+      }
+    }
+    assert.equal(compared, summary.checkpoints.length * 5 * (summary.subsets.length + 1));
+    assert.match(
+      (await page.textContent('[data-testid=eval-delta-note]')) ?? '',
+      /per setting, uncorrected for the number of settings in a sweep/,
+    );
+    // At 900 px the table scrolls sideways; the setting column stays at the left edge.
+    await page.setViewportSize({ width: 900, height: 800 });
+    const first = summary.checkpoints[0];
+    assert.ok(first !== undefined);
+    const checkpointTable = `table[data-checkpoint="${first.name}"]`;
+    const table = `[data-testid=eval-scores] ${checkpointTable}`;
+    const scroller = await page.$(
+      `[data-testid=eval-scores] .table-scroll:has(> ${checkpointTable})`,
+    );
+    assert.ok(scroller !== null);
+    const scrolled = await scroller.evaluate((node) => {
+      const e = node as unknown as { scrollLeft: number; scrollWidth: number; clientWidth: number };
+      e.scrollLeft = e.scrollWidth;
+      return e.scrollLeft;
+    });
+    assert.ok(scrolled > 100, `the table scrolls sideways (${scrolled} px)`);
+    const box = await scroller.boundingBox();
+    const key = await page.$(`${table} tbody tr th.key`);
+    const keyBox = await key?.boundingBox();
+    assert.ok(box !== null && keyBox !== null && keyBox !== undefined);
+    assert.ok(Math.abs(keyBox.x - box.x) < 2, `setting column at ${keyBox.x}, table at ${box.x}`);
     await assertClean(page);
     await page.close();
   });

@@ -1,6 +1,15 @@
-// Scores per checkpoint and setting (accuracy and weighted F1 overall and per subset, the
-// audio−video gap, mean flagged heads, flips), and the confusion matrix of a chosen pair.
+// Scores per checkpoint and setting (accuracy, weighted F1 and Δ accuracy against off with its
+// interval overall and per subset, the audio−video gap, mean flagged heads, flips with McNemar's
+// p), and the confusion matrix of a chosen pair. The setting column stays put while the table
+// scrolls sideways.
 import { benchmarkCsvTables } from '../../src/shared/benchmarkCsv';
+import {
+  deltaMethodText,
+  deltaPointsText,
+  intervalText,
+  pValueText,
+} from '../../src/shared/deltaText';
+import type { PairedDelta } from '../../src/protocol/evaluationSummary';
 import { el, replaceChildren } from '../kit/domBuilder';
 import { toCsv } from '../../src/shared/csv';
 import { sectionFrame } from '../kit/sectionFrame';
@@ -19,6 +28,34 @@ import {
 import type { EvaluationModel, SettingRef } from './evaluationModel';
 import { dynamicSelect } from '../kit/dynamicSelect';
 
+const NOT_SIGNIFICANT_TITLE =
+  'n.s.: the 95 % interval covers 0, so this difference is within what resampling the clips ' +
+  'gives by chance (interval per setting, uncorrected for the number of settings).';
+
+/** A Δ cell: "+4.4 [1.1, 7.8]", greyed with "n.s." when the interval covers 0. */
+function deltaCell(key: string, d: PairedDelta | undefined): HTMLElement {
+  if (d === undefined) return el('td', { 'data-col': key }, '–');
+  const td = el(
+    'td',
+    {
+      'data-col': key,
+      title:
+        `Δ ${deltaPointsText(d)} points against off on ${d.count} clips, 95 % interval ` +
+        `${intervalText(d)}; flips w→r ${d.wrongToRight} / r→w ${d.rightToWrong}, McNemar p ` +
+        `${pValueText(d.mcnemarP)}` +
+        (d.coversZero ? `\n${NOT_SIGNIFICANT_TITLE}` : ''),
+    },
+    el('span', { class: 'delta' }, deltaPointsText(d)),
+    ' ',
+    el('span', { class: 'ci' }, intervalText(d)),
+  );
+  if (d.coversZero) {
+    td.classList.add('not-significant');
+    td.append(' ', el('span', { class: 'ns' }, 'n.s.'));
+  }
+  return td;
+}
+
 /** The scores section: one table per checkpoint. */
 export function scoresView(model: EvaluationModel): View {
   const frame = sectionFrame(model, 'Scores', 'eval-scores', {
@@ -29,7 +66,7 @@ export function scoresView(model: EvaluationModel): View {
   });
   frame.element.dataset['testid'] = 'eval-scores';
   frame.note.textContent =
-    'Accuracy and weighted F1 in %; gap = audio-aligned − video-aligned accuracy (points); heads = mean flagged heads per clip; w→r / r→w = answers flipped against off.';
+    'Accuracy and weighted F1 in %; Δ = accuracy − off’s on the same clips (points) with its 95 % interval; gap = audio-aligned − video-aligned accuracy (points); heads = mean flagged heads per clip; w→r / r→w = answers flipped against off, p = their exact McNemar test.';
   return {
     element: frame.element,
     update() {
@@ -43,15 +80,20 @@ export function scoresView(model: EvaluationModel): View {
         const head = el(
           'tr',
           {},
-          el('th', { scope: 'col', class: 'text' }, 'setting'),
+          el('th', { scope: 'col', class: 'text key' }, 'setting'),
           ...groups.flatMap((g) => [
             el('th', { scope: 'col' }, `${g} acc`),
+            el('th', { scope: 'col' }, `${g} Δ vs off`),
             el('th', { scope: 'col' }, `${g} wF1`),
           ]),
           ...['gap', 'heads', 'w→r', 'r→w'].map((h) => el('th', { scope: 'col' }, h)),
+          el('th', { scope: 'col', title: 'Exact two-sided McNemar test on w→r vs r→w' }, 'p'),
         );
         const rows = c.settings.map((s) => {
           const score = (g: string) => (g === 'overall' ? s.overall : s.bySubset[g]);
+          const versus = s.versusOff ?? null;
+          const delta = (g: string) =>
+            versus === null ? undefined : g === 'overall' ? versus.overall : versus.bySubset[g];
           const cell = (key: string, text: string) => el('td', { 'data-col': key }, text);
           const noEffect = s.noEffect ?? [];
           const row = el(
@@ -59,7 +101,7 @@ export function scoresView(model: EvaluationModel): View {
             { 'data-setting': s.id },
             el(
               'th',
-              { scope: 'row', class: 'text' },
+              { scope: 'row', class: 'text key' },
               s.title,
               noEffect.length === 0
                 ? null
@@ -71,6 +113,7 @@ export function scoresView(model: EvaluationModel): View {
             ),
             ...groups.flatMap((g) => [
               cell(`${g}:accuracy`, pct(score(g)?.accuracy)),
+              deltaCell(`${g}:delta`, delta(g)),
               cell(`${g}:weightedF1`, pct(score(g)?.weightedF1)),
             ]),
             cell('gap', s.gap === null ? '–' : num(s.gap).toFixed(1)),
@@ -83,6 +126,7 @@ export function scoresView(model: EvaluationModel): View {
               'right-to-wrong',
               String(s.flips.filter((f) => f.kind === 'right-to-wrong').length),
             ),
+            cell('mcnemar-p', versus === null ? '–' : pValueText(versus.overall.mcnemarP)),
           );
           // A setting that cannot change the model: its row equals off by construction.
           row.classList.toggle('no-effect-row', noEffect.length > 0);
@@ -107,6 +151,11 @@ export function scoresView(model: EvaluationModel): View {
       replaceChildren(
         frame.body,
         el('p', {}, `${summary.clips} clips; labels ${summary.labels.join(', ')}`),
+        el(
+          'p',
+          { class: 'note', 'data-testid': 'eval-delta-note' },
+          deltaMethodText(summary.deltaMethod),
+        ),
         ...tables,
       );
     },

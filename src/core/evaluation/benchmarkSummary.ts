@@ -1,8 +1,10 @@
 // Dataset-level figures of a benchmark run, from its plan, manifest entries and records: per
 // checkpoint and setting, accuracy and weighted F1 overall and per subset, the audio−video gap, a
 // confusion matrix, the clips whose answer flips against `off`, and (for CA-MER subsets) the
-// baseline's UAP and token attention over wrong vs right answers. Pure: no I/O.
+// baseline's UAP and token attention over wrong vs right answers; each setting's Δ accuracy
+// against `off` with a seeded bootstrap interval and McNemar's p. Pure: no I/O.
 import { confusionMatrix, isCaMerSubset, scoresBySubset } from '../analysis/metrics';
+import { DELTA_METHOD, pairedAccuracyDelta } from '../analysis/statistics';
 import {
   settleRecords,
   type BenchmarkPlan,
@@ -89,7 +91,18 @@ export function summarizeBenchmark(
           ? audio.accuracy - video.accuracy
           : null;
       const flips: FlipClip[] = [];
+      let versusOff: SettingScores['versusOff'] = null;
       if (k > 0) {
+        const baseline = ok.map((r) => r.predictions[0] as number);
+        versusOff = {
+          overall: pairedAccuracyDelta(truth, baseline, predictions),
+          bySubset: Object.fromEntries(
+            subsets.map((name) => [
+              name,
+              pairedAccuracyDelta(truth, baseline, predictions, (i) => subsetOf[i] === name),
+            ]),
+          ),
+        };
         ok.forEach((r, i) => {
           const before = r.predictions[0] as number;
           const after = r.predictions[k] as number;
@@ -122,6 +135,7 @@ export function summarizeBenchmark(
         meanFlaggedHeads: mean(ok.map((r) => r.flaggedHeads[k] as number)),
         confusion: confusionMatrix(predictions, truth, classes),
         flips,
+        versusOff,
       };
     });
     let byAnswer: CheckpointEvaluation['byAnswer'] = null;
@@ -145,6 +159,7 @@ export function summarizeBenchmark(
     subsets,
     failed,
     checkpoints,
+    deltaMethod: { ...DELTA_METHOD },
   };
 }
 

@@ -1,6 +1,7 @@
 // Dataset-level figures of a labelled split under several intervention settings: per-subset
 // accuracy and weighted F1, the audio−video gap, flips against the no-intervention run, and
-// UAP / per-token attention averaged over wrong vs right answers. Pure: no I/O, no model.
+// UAP / per-token attention averaged over wrong vs right answers, Δ accuracy against that run with
+// a bootstrap interval and McNemar's p. Pure: no I/O, no model.
 import {
   audioVideoGap,
   confusionMatrix,
@@ -8,6 +9,7 @@ import {
   scoresBySubset,
   threeSubsetMean,
 } from '../analysis/metrics';
+import { pairedAccuracyDelta } from '../analysis/statistics';
 import { meanTokenAttention } from '../analysis/tokenAttention';
 import { meanUap, type LayerUap } from '../analysis/uap';
 import {
@@ -16,6 +18,7 @@ import {
   type SubsetScores,
   type LayerTokenAttention,
   type AnswerSplit,
+  type PairedDelta,
 } from '../../protocol/evaluationSummary';
 
 /** The split's ground truth, one entry per clip. */
@@ -64,6 +67,8 @@ export interface SettingSummary {
   confusion: number[][];
   /** Against the baseline, per subset; null for the baseline itself. */
   flips: Record<CaMerSubset, FlipCounts> | null;
+  /** Δ accuracy against the baseline with interval and McNemar p, per subset and over all clips; null for the baseline. */
+  versusBaseline: { bySubset: Record<CaMerSubset, PairedDelta>; all: PairedDelta } | null;
 }
 
 /** Everything the results tables show for one checkpoint. */
@@ -102,7 +107,13 @@ export function summarizeCheckpoint(truth: SplitTruth, runs: CheckpointRuns): Ch
     const accuracyBySubset = {} as Record<CaMerSubset, number>;
     for (const s of CA_MER_SUBSETS) accuracyBySubset[s] = bySubset[s].accuracy;
     let flips: Record<CaMerSubset, FlipCounts> | null = null;
+    let versusBaseline: SettingSummary['versusBaseline'] = null;
     if (index > 0) {
+      const delta = (include?: (i: number) => boolean) =>
+        pairedAccuracyDelta(truth.labels, baseline.predictions, run.predictions, include);
+      const bySubset = {} as Record<CaMerSubset, PairedDelta>;
+      for (const s of CA_MER_SUBSETS) bySubset[s] = delta((i) => truth.subsets[i] === s);
+      versusBaseline = { bySubset, all: delta() };
       flips = {} as Record<CaMerSubset, FlipCounts>;
       for (const s of CA_MER_SUBSETS) {
         const f = pairedFlips(
@@ -122,6 +133,7 @@ export function summarizeCheckpoint(truth: SplitTruth, runs: CheckpointRuns): Ch
       meanFlaggedHeads: mean(run.flaggedHeads),
       confusion: confusionMatrix(run.predictions, truth.labels, truth.classes),
       flips,
+      versusBaseline,
     };
   });
 
