@@ -6,7 +6,6 @@ import { fork } from 'node:child_process';
 import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { before, describe, test } from 'node:test';
-import type { ClipDecodeSpec } from '../../src/core/decode/clipDecoder';
 import { isDecodeError, type DecodeErrorCode } from '../../src/core/decode/decodeError';
 import type { DecodeProcessEvent } from '../../src/core/decode/systemFfmpegDecoder';
 import { SystemFfmpegDecoder } from '../../src/core/decode/systemFfmpegDecoder';
@@ -17,22 +16,15 @@ import {
 } from '../../src/core/decode/wasmFfmpegDecoder';
 import {
   AWKWARD_NAMES,
+  DECODE_SPEC,
+  WASM_WORKER,
   makeAudioOnly,
   makeGarbage,
   makeTruncated,
   makeVideoOnly,
 } from '../fixtures/decodeClips';
-import { REPO_ROOT } from '../helpers/golden';
 import { scratchDir } from '../helpers/tempFiles';
 
-const SPEC: ClipDecodeSpec = {
-  frames: 4,
-  height: 64,
-  width: 64,
-  sampleRateHz: 16000,
-  samples: 32000,
-};
-const WORKER = join(REPO_ROOT, 'dist', 'decode', 'wasmWorker.js');
 /** Every decode here must settle well within this, or the test fails as a hang. */
 const NO_HANG_MS = 20_000;
 const dir = scratchDir('decode-wasm-errors');
@@ -44,7 +36,7 @@ function tracked(options: Partial<WasmFfmpegDecoderOptions> = {}): {
 } {
   const events: DecodeProcessEvent[] = [];
   const decoder = new WasmFfmpegDecoder({
-    workerScript: WORKER,
+    workerScript: WASM_WORKER,
     timeoutMs: NO_HANG_MS,
     ...options,
     onProcess: (e) => {
@@ -101,11 +93,11 @@ describe('bad input through the wasm decoder', () => {
   ): Promise<void> {
     const { decoder, events } = tracked();
     const started = performance.now();
-    const error = await assertDecodeError(decoder.decode(path, SPEC), code, mentions);
+    const error = await assertDecodeError(decoder.decode(path, DECODE_SPEC), code, mentions);
     log(error.message);
     assert.ok(performance.now() - started < NO_HANG_MS);
     assertNoWorkerLeft(events);
-    await assertDecodeError(system.decode(path, SPEC), code);
+    await assertDecodeError(system.decode(path, DECODE_SPEC), code);
   }
 
   test('truncated with the index first: NO_FRAME, as the system decoder', async (t) => {
@@ -121,7 +113,7 @@ describe('bad input through the wasm decoder', () => {
   test('empty file: UNREADABLE naming the file, not the in-memory path', async (t) => {
     await sameFailure(garbage.empty, 'UNREADABLE', 'empty.mp4', (m) => t.diagnostic(m));
     const { decoder } = tracked();
-    const error = await assertDecodeError(decoder.decode(garbage.empty, SPEC), 'UNREADABLE');
+    const error = await assertDecodeError(decoder.decode(garbage.empty, DECODE_SPEC), 'UNREADABLE');
     assert.doesNotMatch(error.message, /\/clip\/input/);
   });
 
@@ -139,7 +131,7 @@ describe('bad input through the wasm decoder', () => {
     const path = makeVideoOnly(dir);
     const { decoder, events } = tracked({ maxFileBytes: 1024 });
     const error = await assertDecodeError(
-      decoder.decode(path, SPEC),
+      decoder.decode(path, DECODE_SPEC),
       'TOO_LARGE',
       'video-only.mp4',
     );
@@ -149,19 +141,19 @@ describe('bad input through the wasm decoder', () => {
     assert.match(error.message, /--decoder system/);
     await assertDecodeError(decoder.probe(path), 'TOO_LARGE');
     assert.equal(events.length, 0);
-    assert.equal(new WasmFfmpegDecoder({ workerScript: WORKER }).maxFileBytes, 256 * 2 ** 20);
+    assert.equal(new WasmFfmpegDecoder({ workerScript: WASM_WORKER }).maxFileBytes, 256 * 2 ** 20);
   });
 
   test('a missing file is FILE_NOT_FOUND; a directory is UNREADABLE', async () => {
     const { decoder, events } = tracked();
     await assertDecodeError(
-      decoder.decode(join(dir, 'nope.mp4'), SPEC),
+      decoder.decode(join(dir, 'nope.mp4'), DECODE_SPEC),
       'FILE_NOT_FOUND',
       'nope.mp4',
     );
     const folder = join(dir, 'folder.mp4');
     mkdirSync(folder, { recursive: true });
-    await assertDecodeError(decoder.decode(folder, SPEC), 'UNREADABLE', 'folder.mp4');
+    await assertDecodeError(decoder.decode(folder, DECODE_SPEC), 'UNREADABLE', 'folder.mp4');
     assert.equal(events.length, 0);
   });
 
@@ -171,12 +163,12 @@ describe('bad input through the wasm decoder', () => {
     const target = join(dir, name);
     copyFileSync(source, target);
     const { decoder } = tracked();
-    const clip = await decoder.decode(target, SPEC);
+    const clip = await decoder.decode(target, DECODE_SPEC);
     assert.equal(clip.source.path, target);
-    assert.deepEqual(clip.frames, (await system.decode(source, SPEC)).frames);
+    assert.deepEqual(clip.frames, (await system.decode(source, DECODE_SPEC)).frames);
     const broken = join(dir, `broken ${name}`);
     writeFileSync(broken, Buffer.from('not a video'));
-    await assertDecodeError(decoder.decode(broken, SPEC), 'UNREADABLE', `broken ${name}`);
+    await assertDecodeError(decoder.decode(broken, DECODE_SPEC), 'UNREADABLE', `broken ${name}`);
   });
 });
 
@@ -201,7 +193,7 @@ describe('wasm decoder limits, cancel and crashes', () => {
       },
     });
     const error = await assertDecodeError(
-      decoder.decode(clip, SPEC, controller.signal),
+      decoder.decode(clip, DECODE_SPEC, controller.signal),
       'CANCELLED',
       /cancelled/,
     );
@@ -215,13 +207,13 @@ describe('wasm decoder limits, cancel and crashes', () => {
     const controller = new AbortController();
     controller.abort();
     const { decoder, events } = tracked();
-    await assertDecodeError(decoder.decode(clip, SPEC, controller.signal), 'CANCELLED');
+    await assertDecodeError(decoder.decode(clip, DECODE_SPEC, controller.signal), 'CANCELLED');
     assert.equal(events.length, 0);
   });
 
   test('past the per-decode time limit: TIMEOUT, worker killed', async () => {
     const { decoder, events } = tracked({ timeoutMs: 50 });
-    await assertDecodeError(decoder.decode(clip, SPEC), 'TIMEOUT', 'video-only.mp4');
+    await assertDecodeError(decoder.decode(clip, DECODE_SPEC), 'TIMEOUT', 'video-only.mp4');
     assert.equal(events.at(-1)?.outcome, 'timeout');
     assertNoWorkerLeft(events);
   });
@@ -233,13 +225,13 @@ describe('wasm decoder limits, cancel and crashes', () => {
     writeFileSync(killed, "process.kill(process.pid, 'SIGKILL');\n");
     const first = tracked({ workerScript: throwing });
     await assertDecodeError(
-      first.decoder.decode(clip, SPEC),
+      first.decoder.decode(clip, DECODE_SPEC),
       'UNREADABLE',
       /exit code 3.*wasm core blew up/,
     );
     assertNoWorkerLeft(first.events);
     const second = tracked({ workerScript: killed });
-    await assertDecodeError(second.decoder.decode(clip, SPEC), 'UNREADABLE', /SIGKILL/);
+    await assertDecodeError(second.decoder.decode(clip, DECODE_SPEC), 'UNREADABLE', /SIGKILL/);
     assertNoWorkerLeft(second.events);
   });
 
@@ -257,7 +249,7 @@ describe('wasm decoder limits, cancel and crashes', () => {
     );
     const { decoder, events } = tracked({ workerScript: short });
     await assertDecodeError(
-      decoder.decode(clip, SPEC),
+      decoder.decode(clip, DECODE_SPEC),
       'UNREADABLE',
       /malformed reply \(clip\.frames: must hold 49152 values\)/,
     );
@@ -265,7 +257,7 @@ describe('wasm decoder limits, cancel and crashes', () => {
   });
 
   test('the worker answers a malformed request with BAD_SPEC naming the field', async () => {
-    const child = fork(WORKER, [], {
+    const child = fork(WASM_WORKER, [], {
       serialization: 'advanced',
       stdio: ['ignore', 'ignore', 'ignore', 'ipc'],
     });
@@ -282,7 +274,7 @@ describe('wasm decoder limits, cancel and crashes', () => {
   test('missing worker script or core files: DECODER_MISSING', async () => {
     const noWorker = tracked({ workerScript: join(dir, 'missing-worker.js') });
     await assertDecodeError(
-      noWorker.decoder.decode(clip, SPEC),
+      noWorker.decoder.decode(clip, DECODE_SPEC),
       'DECODER_MISSING',
       'npm run build',
     );
@@ -290,7 +282,11 @@ describe('wasm decoder limits, cancel and crashes', () => {
     assert.match(core.script, /dist[\\/]umd[\\/]ffmpeg-core\.js$/);
     assert.match(core.wasm, /dist[\\/]umd[\\/]ffmpeg-core\.wasm$/);
     const noCore = tracked({ core: { script: core.script, wasm: join(dir, 'missing.wasm') } });
-    await assertDecodeError(noCore.decoder.decode(clip, SPEC), 'DECODER_MISSING', 'missing.wasm');
+    await assertDecodeError(
+      noCore.decoder.decode(clip, DECODE_SPEC),
+      'DECODER_MISSING',
+      'missing.wasm',
+    );
     assert.equal(noWorker.events.length + noCore.events.length, 0);
   });
 });
