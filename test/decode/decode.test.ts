@@ -14,7 +14,7 @@ import {
 import {
   AWKWARD_NAMES,
   CONTAINER_CASES,
-  DECODE_SPEC,
+  DECODE_SPEC as SPEC,
   SINE_RMS,
   VFR_PTS_MS,
   levelToIndex,
@@ -81,7 +81,7 @@ function frequencyHz(audio: Float32Array, from: number, to: number, rateHz: numb
 }
 
 /** Checks the common shape and range invariants of a decode. */
-function assertWellFormed(clip: DecodedClip, spec = DECODE_SPEC): void {
+function assertWellFormed(clip: DecodedClip, spec = SPEC): void {
   assert.equal(clip.frames.length, spec.frames * 3 * spec.height * spec.width);
   assert.equal(clip.frameTimesSeconds.length, spec.frames);
   assert.equal(clip.frameFromTail.length, spec.frames);
@@ -121,7 +121,7 @@ describe('containers and codecs', () => {
 
   for (const c of CONTAINER_CASES) {
     test(`${c.name} (${c.videoCodec} + ${c.audioCodec}): frames at the midpoints, the tone in the window`, async () => {
-      const clip = await decoder.decode(clips.get(c.name)!, DECODE_SPEC);
+      const clip = await decoder.decode(clips.get(c.name)!, SPEC);
       assertWellFormed(clip);
       assert.equal(clip.source.video.codec, c.videoCodec);
       assert.equal(clip.source.audio?.codec, c.audioCodec);
@@ -138,17 +138,14 @@ describe('containers and codecs', () => {
       const audio = clip.audio!;
       const level = rms(audio, 4000, 28000);
       assert.ok(Math.abs(level / SINE_RMS - 1) < 0.1, `RMS ${level} vs ${SINE_RMS}`);
-      const hz = frequencyHz(audio, 4000, 28000, DECODE_SPEC.sampleRateHz);
+      const hz = frequencyHz(audio, 4000, 28000, SPEC.sampleRateHz);
       assert.ok(Math.abs(hz - 440) < 5, `frequency ${hz} Hz`);
     });
   }
 
   test('decoding is deterministic: the same file and spec give identical tensors', async () => {
     const path = clips.get('index.mp4')!;
-    const [a, b] = [
-      await decoder.decode(path, DECODE_SPEC),
-      await decoder.decode(path, DECODE_SPEC),
-    ];
+    const [a, b] = [await decoder.decode(path, SPEC), await decoder.decode(path, SPEC)];
     assert.deepEqual(a.frames, b.frames);
     assert.deepEqual(a.audio, b.audio);
   });
@@ -172,7 +169,7 @@ describe('containers and codecs', () => {
           peak = Math.max(peak, running);
         },
       });
-      const clip = await bounded.decode(clips.get('index.mp4')!, DECODE_SPEC);
+      const clip = await bounded.decode(clips.get('index.mp4')!, SPEC);
       assert.equal(peak, limit);
       assert.equal(clip.timings.processes, 6); // ffprobe, 4 frames, audio
     }
@@ -181,7 +178,7 @@ describe('containers and codecs', () => {
 
 describe('frame times and the tail rule', () => {
   test('variable frame rate: each frame is the first with pts ≥ tᵢ', async () => {
-    const clip = await decoder.decode(makeVfr(dir), DECODE_SPEC);
+    const clip = await decoder.decode(makeVfr(dir), SPEC);
     assertWellFormed(clip);
     assert.equal(clip.audio, null);
     const expected = clip.frameTimesSeconds.map((t) =>
@@ -192,7 +189,7 @@ describe('frame times and the tail rule', () => {
   });
 
   test('a seek past the last frame takes the last frame of the final 0.5 s; short audio is zero-padded', async () => {
-    const clip = await decoder.decode(makeShort(dir), DECODE_SPEC);
+    const clip = await decoder.decode(makeShort(dir), SPEC);
     assertWellFormed(clip);
     assert.equal(clip.source.durationSeconds, 0.5);
     // t = 0.0625, 0.1875, 0.3125, 0.4375; the last frame is at 0.4 s (index 4).
@@ -208,7 +205,7 @@ describe('frame times and the tail rule', () => {
   });
 
   test('one-frame clip: every time falls back to the only frame', async () => {
-    const clip = await decoder.decode(makeOneFrame(dir), DECODE_SPEC);
+    const clip = await decoder.decode(makeOneFrame(dir), SPEC);
     assertWellFormed(clip);
     assert.deepEqual(clip.frameFromTail, [true, true, true, true]);
     const size = 3 * 64 * 64;
@@ -223,7 +220,7 @@ describe('frame times and the tail rule', () => {
 
   test('60 s clip: seeks land in the right seconds and the audio window is the centred one', async (t) => {
     const path = makeLong(dir);
-    const clip = await decoder.decode(path, DECODE_SPEC);
+    const clip = await decoder.decode(path, SPEC);
     assertWellFormed(clip);
     assert.equal(clip.source.durationSeconds, 60);
     assert.deepEqual(clip.frameTimesSeconds, [7.5, 22.5, 37.5, 52.5]);
@@ -264,14 +261,14 @@ describe('geometry', () => {
   const isBlue = ([r, b]: [number, number]): boolean => b > 0.8 && r < 0.2;
 
   test('upright clip: red on top, blue at the bottom', async () => {
-    const clip = await decoder.decode(makeRotated(dir, 0), DECODE_SPEC);
+    const clip = await decoder.decode(makeRotated(dir, 0), SPEC);
     const h = halves(clip);
     assert.ok(isRed(h.top) && isBlue(h.bottom), JSON.stringify(h));
     assert.equal(clip.source.video.rotationDegrees, 0);
   });
 
   test('display-matrix rotation is applied: 90° counterclockwise puts the top on the left', async () => {
-    const clip = await decoder.decode(makeRotated(dir, 90), DECODE_SPEC);
+    const clip = await decoder.decode(makeRotated(dir, 90), SPEC);
     const h = halves(clip);
     assert.ok(isRed(h.left) && isBlue(h.right), JSON.stringify(h));
     assert.equal(clip.source.video.rotationDegrees, 90);
@@ -279,9 +276,9 @@ describe('geometry', () => {
   });
 
   test('rotation 180 and 270', async () => {
-    const upsideDown = halves(await decoder.decode(makeRotated(dir, 180), DECODE_SPEC));
+    const upsideDown = halves(await decoder.decode(makeRotated(dir, 180), SPEC));
     assert.ok(isBlue(upsideDown.top) && isRed(upsideDown.bottom), JSON.stringify(upsideDown));
-    const clip = await decoder.decode(makeRotated(dir, 270), DECODE_SPEC);
+    const clip = await decoder.decode(makeRotated(dir, 270), SPEC);
     const h = halves(clip);
     assert.ok(isBlue(h.left) && isRed(h.right), JSON.stringify(h));
     assert.equal(clip.source.video.rotationDegrees, 270);
@@ -289,7 +286,7 @@ describe('geometry', () => {
 
   test('odd sizes (97×61) decode to the spec size', async () => {
     for (const path of makeOddSizes(dir)) {
-      const clip = await decoder.decode(path, DECODE_SPEC);
+      const clip = await decoder.decode(path, SPEC);
       assertWellFormed(clip);
       assert.deepEqual([clip.source.video.width, clip.source.video.height], [97, 61]);
       let min = 1;
@@ -300,7 +297,7 @@ describe('geometry', () => {
   });
 
   test('non-square pixels are made square before the cover crop', async () => {
-    const clip = await decoder.decode(makeAnamorphic(dir), DECODE_SPEC);
+    const clip = await decoder.decode(makeAnamorphic(dir), SPEC);
     assert.equal(clip.source.video.sampleAspectRatio, '2:1');
     const left = [0, 1, 2].map((c) => regionMean(clip, 0, c, [0, 64, 4, 28]));
     const right = [0, 1, 2].map((c) => regionMean(clip, 0, c, [0, 64, 36, 60]));
@@ -317,7 +314,7 @@ describe('geometry', () => {
 
 describe('streams and bad input', () => {
   test('no audio stream: audio null, frames decoded', async () => {
-    const clip = await decoder.decode(makeVideoOnly(dir), DECODE_SPEC);
+    const clip = await decoder.decode(makeVideoOnly(dir), SPEC);
     assertWellFormed(clip);
     assert.equal(clip.audio, null);
     assert.equal(clip.source.audio, null);
@@ -326,39 +323,35 @@ describe('streams and bad input', () => {
   });
 
   test('audio only: NO_VIDEO', async () => {
-    await assertDecodeError(
-      decoder.decode(makeAudioOnly(dir), DECODE_SPEC),
-      'NO_VIDEO',
-      'audio-only.m4a',
-    );
+    await assertDecodeError(decoder.decode(makeAudioOnly(dir), SPEC), 'NO_VIDEO', 'audio-only.m4a');
     await assertDecodeError(decoder.probe(join(dir, 'audio-only.m4a')), 'NO_VIDEO');
   });
 
   test('truncated files: header intact → NO_FRAME; index lost → UNREADABLE', async () => {
     const { headerFirst, headerLast } = makeTruncated(dir);
     await assertDecodeError(
-      decoder.decode(headerFirst, DECODE_SPEC),
+      decoder.decode(headerFirst, SPEC),
       'NO_FRAME',
       'truncated-faststart.mp4',
     );
-    await assertDecodeError(decoder.decode(headerLast, DECODE_SPEC), 'UNREADABLE', 'truncated.mp4');
+    await assertDecodeError(decoder.decode(headerLast, SPEC), 'UNREADABLE', 'truncated.mp4');
   });
 
   test('empty file and random bytes named .mp4: UNREADABLE with ffprobe’s reason', async () => {
     const { empty, random } = makeGarbage(dir);
-    await assertDecodeError(decoder.decode(empty, DECODE_SPEC), 'UNREADABLE', 'empty.mp4');
-    await assertDecodeError(decoder.decode(random, DECODE_SPEC), 'UNREADABLE', 'Invalid data');
+    await assertDecodeError(decoder.decode(empty, SPEC), 'UNREADABLE', 'empty.mp4');
+    await assertDecodeError(decoder.decode(random, SPEC), 'UNREADABLE', 'Invalid data');
   });
 
   test('a missing file is FILE_NOT_FOUND; a directory is UNREADABLE', async () => {
     await assertDecodeError(
-      decoder.decode(join(dir, 'nope.mp4'), DECODE_SPEC),
+      decoder.decode(join(dir, 'nope.mp4'), SPEC),
       'FILE_NOT_FOUND',
       'nope.mp4',
     );
     const folder = join(dir, 'folder.mp4');
     mkdirSync(folder, { recursive: true });
-    await assertDecodeError(decoder.decode(folder, DECODE_SPEC), 'UNREADABLE', 'folder.mp4');
+    await assertDecodeError(decoder.decode(folder, SPEC), 'UNREADABLE', 'folder.mp4');
   });
 
   test('no ffmpeg on PATH: FFMPEG_NOT_FOUND saying how to install it', async () => {
@@ -366,7 +359,7 @@ describe('streams and bad input', () => {
       lookup: { searchPath: '', platform: process.platform },
     });
     await assertDecodeError(
-      bare.decode(join(dir, 'index.mp4'), DECODE_SPEC),
+      bare.decode(join(dir, 'index.mp4'), SPEC),
       'FFMPEG_NOT_FOUND',
       'apt-get install ffmpeg',
     );
@@ -376,19 +369,16 @@ describe('streams and bad input', () => {
     const work = join(dir, 'awkward');
     mkdirSync(work, { recursive: true });
     const source = makeVideoOnly(dir);
-    const reference = await decoder.decode(source, DECODE_SPEC);
+    const reference = await decoder.decode(source, SPEC);
     for (const name of AWKWARD_NAMES) {
       const target = join(work, name);
       copyFileSync(source, target);
-      const clip = await decoder.decode(target, DECODE_SPEC);
+      const clip = await decoder.decode(target, SPEC);
       assert.deepEqual(clip.frames, reference.frames, name);
       assert.equal(clip.source.path, target);
     }
     // A relative path works too (resolved against the current directory).
-    const clip = await decoder.decode(
-      relative(process.cwd(), join(work, AWKWARD_NAMES[0]!)),
-      DECODE_SPEC,
-    );
+    const clip = await decoder.decode(relative(process.cwd(), join(work, AWKWARD_NAMES[0]!)), SPEC);
     assert.deepEqual(clip.frames, reference.frames);
     assert.ok(!existsSync(join(work, 'pwned')) && !existsSync('pwned') && !existsSync('pwned2'));
     assert.ok(readdirSync(work).every((f) => !f.startsWith('pwned')));
@@ -439,7 +429,7 @@ describe('cancellation and limits', () => {
     });
     let error: unknown;
     try {
-      await d.decode(long, DECODE_SPEC, controller.signal);
+      await d.decode(long, SPEC, controller.signal);
     } catch (e) {
       error = e;
     }

@@ -11,7 +11,7 @@ import { SystemFfmpegDecoder } from '../../src/core/decode/systemFfmpegDecoder';
 import { WasmFfmpegDecoder } from '../../src/core/decode/wasmFfmpegDecoder';
 import {
   CONTAINER_CASES,
-  DECODE_SPEC,
+  DECODE_SPEC as SPEC,
   WASM_WORKER,
   makeAnamorphic,
   makeContainerCase,
@@ -53,16 +53,16 @@ function difference(a: Float32Array, b: Float32Array): { max: number; differing:
   return { max, differing };
 }
 
-/** Both backends' decodes of each clip at DECODE_SPEC, for the tests that look again. */
+/** Both backends' decodes of each clip at SPEC, for the tests that look again. */
 const decoded = new Map<string, { wasm: DecodedClip; system: DecodedClip }>();
 
 /** Decodes with both backends and checks everything but the timings agree. */
 async function compareBackends(
   path: string,
-  spec: ClipDecodeSpec = DECODE_SPEC,
+  spec: ClipDecodeSpec = SPEC,
 ): Promise<{ wasm: DecodedClip; system: DecodedClip; note: string }> {
   const [s, w] = [await system.decode(path, spec), await wasm.decode(path, spec)];
-  if (spec === DECODE_SPEC) decoded.set(path, { wasm: w, system: s });
+  if (spec === SPEC) decoded.set(path, { wasm: w, system: s });
   assert.equal(s.backend, 'system');
   assert.equal(w.backend, 'wasm');
   assert.equal(w.timings.processes, 1);
@@ -130,7 +130,7 @@ describe('ffmpeg.wasm vs system ffmpeg', () => {
 
   test('the wasm decoder is deterministic and probes like the system one', async () => {
     const path = containers.get('index.mp4')!;
-    const [a, b] = [decoded.get(path)!.wasm, await wasm.decode(path, DECODE_SPEC)];
+    const [a, b] = [decoded.get(path)!.wasm, await wasm.decode(path, SPEC)];
     assert.deepEqual(a.frames, b.frames);
     assert.deepEqual(a.audio, b.audio);
     assert.deepEqual(await wasm.probe(path), await system.probe(path));
@@ -143,16 +143,15 @@ describe('ffmpeg.wasm vs system ffmpeg', () => {
       difference(w.frames, s.frames).max > 0,
       'this clip is one where SIMD rounds differently',
     );
-    const plane = 3 * DECODE_SPEC.height * DECODE_SPEC.width;
+    const plane = 3 * SPEC.height * SPEC.width;
     for (const [i, t] of w.frameTimesSeconds.entries()) {
-      const args = frameArgs(path, t, DECODE_SPEC.width, DECODE_SPEC.height, true);
+      const args = frameArgs(path, t, SPEC.width, SPEC.height, true);
       const rgb = execFileSync('ffmpeg', ['-cpuflags', '0', ...args], {
         stdio: ['ignore', 'pipe', 'pipe'],
       });
       const chw = new Float32Array(plane);
-      for (let p = 0; p < DECODE_SPEC.height * DECODE_SPEC.width; p++) {
-        for (let c = 0; c < 3; c++)
-          chw[c * DECODE_SPEC.height * DECODE_SPEC.width + p] = rgb[3 * p + c]! / 255;
+      for (let p = 0; p < SPEC.height * SPEC.width; p++) {
+        for (let c = 0; c < 3; c++) chw[c * SPEC.height * SPEC.width + p] = rgb[3 * p + c]! / 255;
       }
       assert.deepEqual(w.frames.subarray(i * plane, (i + 1) * plane), chw, `frame ${i}`);
     }

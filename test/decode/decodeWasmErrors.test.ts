@@ -16,7 +16,7 @@ import {
 } from '../../src/core/decode/wasmFfmpegDecoder';
 import {
   AWKWARD_NAMES,
-  DECODE_SPEC,
+  DECODE_SPEC as SPEC,
   WASM_WORKER,
   makeAudioOnly,
   makeGarbage,
@@ -93,11 +93,11 @@ describe('bad input through the wasm decoder', () => {
   ): Promise<void> {
     const { decoder, events } = tracked();
     const started = performance.now();
-    const error = await assertDecodeError(decoder.decode(path, DECODE_SPEC), code, mentions);
+    const error = await assertDecodeError(decoder.decode(path, SPEC), code, mentions);
     log(error.message);
     assert.ok(performance.now() - started < NO_HANG_MS);
     assertNoWorkerLeft(events);
-    await assertDecodeError(system.decode(path, DECODE_SPEC), code);
+    await assertDecodeError(system.decode(path, SPEC), code);
   }
 
   test('truncated with the index first: NO_FRAME, as the system decoder', async (t) => {
@@ -113,7 +113,7 @@ describe('bad input through the wasm decoder', () => {
   test('empty file: UNREADABLE naming the file, not the in-memory path', async (t) => {
     await sameFailure(garbage.empty, 'UNREADABLE', 'empty.mp4', (m) => t.diagnostic(m));
     const { decoder } = tracked();
-    const error = await assertDecodeError(decoder.decode(garbage.empty, DECODE_SPEC), 'UNREADABLE');
+    const error = await assertDecodeError(decoder.decode(garbage.empty, SPEC), 'UNREADABLE');
     assert.doesNotMatch(error.message, /\/clip\/input/);
   });
 
@@ -131,7 +131,7 @@ describe('bad input through the wasm decoder', () => {
     const path = makeVideoOnly(dir);
     const { decoder, events } = tracked({ maxFileBytes: 1024 });
     const error = await assertDecodeError(
-      decoder.decode(path, DECODE_SPEC),
+      decoder.decode(path, SPEC),
       'TOO_LARGE',
       'video-only.mp4',
     );
@@ -147,13 +147,13 @@ describe('bad input through the wasm decoder', () => {
   test('a missing file is FILE_NOT_FOUND; a directory is UNREADABLE', async () => {
     const { decoder, events } = tracked();
     await assertDecodeError(
-      decoder.decode(join(dir, 'nope.mp4'), DECODE_SPEC),
+      decoder.decode(join(dir, 'nope.mp4'), SPEC),
       'FILE_NOT_FOUND',
       'nope.mp4',
     );
     const folder = join(dir, 'folder.mp4');
     mkdirSync(folder, { recursive: true });
-    await assertDecodeError(decoder.decode(folder, DECODE_SPEC), 'UNREADABLE', 'folder.mp4');
+    await assertDecodeError(decoder.decode(folder, SPEC), 'UNREADABLE', 'folder.mp4');
     assert.equal(events.length, 0);
   });
 
@@ -163,12 +163,12 @@ describe('bad input through the wasm decoder', () => {
     const target = join(dir, name);
     copyFileSync(source, target);
     const { decoder } = tracked();
-    const clip = await decoder.decode(target, DECODE_SPEC);
+    const clip = await decoder.decode(target, SPEC);
     assert.equal(clip.source.path, target);
-    assert.deepEqual(clip.frames, (await system.decode(source, DECODE_SPEC)).frames);
+    assert.deepEqual(clip.frames, (await system.decode(source, SPEC)).frames);
     const broken = join(dir, `broken ${name}`);
     writeFileSync(broken, Buffer.from('not a video'));
-    await assertDecodeError(decoder.decode(broken, DECODE_SPEC), 'UNREADABLE', `broken ${name}`);
+    await assertDecodeError(decoder.decode(broken, SPEC), 'UNREADABLE', `broken ${name}`);
   });
 });
 
@@ -193,7 +193,7 @@ describe('wasm decoder limits, cancel and crashes', () => {
       },
     });
     const error = await assertDecodeError(
-      decoder.decode(clip, DECODE_SPEC, controller.signal),
+      decoder.decode(clip, SPEC, controller.signal),
       'CANCELLED',
       /cancelled/,
     );
@@ -207,13 +207,13 @@ describe('wasm decoder limits, cancel and crashes', () => {
     const controller = new AbortController();
     controller.abort();
     const { decoder, events } = tracked();
-    await assertDecodeError(decoder.decode(clip, DECODE_SPEC, controller.signal), 'CANCELLED');
+    await assertDecodeError(decoder.decode(clip, SPEC, controller.signal), 'CANCELLED');
     assert.equal(events.length, 0);
   });
 
   test('past the per-decode time limit: TIMEOUT, worker killed', async () => {
     const { decoder, events } = tracked({ timeoutMs: 50 });
-    await assertDecodeError(decoder.decode(clip, DECODE_SPEC), 'TIMEOUT', 'video-only.mp4');
+    await assertDecodeError(decoder.decode(clip, SPEC), 'TIMEOUT', 'video-only.mp4');
     assert.equal(events.at(-1)?.outcome, 'timeout');
     assertNoWorkerLeft(events);
   });
@@ -225,13 +225,13 @@ describe('wasm decoder limits, cancel and crashes', () => {
     writeFileSync(killed, "process.kill(process.pid, 'SIGKILL');\n");
     const first = tracked({ workerScript: throwing });
     await assertDecodeError(
-      first.decoder.decode(clip, DECODE_SPEC),
+      first.decoder.decode(clip, SPEC),
       'UNREADABLE',
       /exit code 3.*wasm core blew up/,
     );
     assertNoWorkerLeft(first.events);
     const second = tracked({ workerScript: killed });
-    await assertDecodeError(second.decoder.decode(clip, DECODE_SPEC), 'UNREADABLE', /SIGKILL/);
+    await assertDecodeError(second.decoder.decode(clip, SPEC), 'UNREADABLE', /SIGKILL/);
     assertNoWorkerLeft(second.events);
   });
 
@@ -249,7 +249,7 @@ describe('wasm decoder limits, cancel and crashes', () => {
     );
     const { decoder, events } = tracked({ workerScript: short });
     await assertDecodeError(
-      decoder.decode(clip, DECODE_SPEC),
+      decoder.decode(clip, SPEC),
       'UNREADABLE',
       /malformed reply \(clip\.frames: must hold 49152 values\)/,
     );
@@ -274,7 +274,7 @@ describe('wasm decoder limits, cancel and crashes', () => {
   test('missing worker script or core files: DECODER_MISSING', async () => {
     const noWorker = tracked({ workerScript: join(dir, 'missing-worker.js') });
     await assertDecodeError(
-      noWorker.decoder.decode(clip, DECODE_SPEC),
+      noWorker.decoder.decode(clip, SPEC),
       'DECODER_MISSING',
       'npm run build',
     );
@@ -282,11 +282,7 @@ describe('wasm decoder limits, cancel and crashes', () => {
     assert.match(core.script, /dist[\\/]umd[\\/]ffmpeg-core\.js$/);
     assert.match(core.wasm, /dist[\\/]umd[\\/]ffmpeg-core\.wasm$/);
     const noCore = tracked({ core: { script: core.script, wasm: join(dir, 'missing.wasm') } });
-    await assertDecodeError(
-      noCore.decoder.decode(clip, DECODE_SPEC),
-      'DECODER_MISSING',
-      'missing.wasm',
-    );
+    await assertDecodeError(noCore.decoder.decode(clip, SPEC), 'DECODER_MISSING', 'missing.wasm');
     assert.equal(noWorker.events.length + noCore.events.length, 0);
   });
 });

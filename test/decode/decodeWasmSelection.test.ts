@@ -23,7 +23,7 @@ import {
   type ContractModel,
 } from '../../src/core/inference/contractModel';
 import { readFloat32File } from '../../src/core/tensors/float32File';
-import { DECODE_SPEC, WASM_WORKER } from '../fixtures/decodeClips';
+import { DECODE_SPEC as SPEC, WASM_WORKER } from '../fixtures/decodeClips';
 import { CHECKPOINT_DIR, REPO_ROOT } from '../helpers/golden';
 import { scratchDir } from '../helpers/tempFiles';
 
@@ -148,7 +148,7 @@ describe('the main job with no ffmpeg on PATH', () => {
       assert.equal(picked.backend, 'wasm', picked.reason);
       wasmClips = [];
       for (const sample of samples) {
-        wasmClips.push(await picked.decoder.decode(join(SAMPLES_DIR, sample.path), DECODE_SPEC));
+        wasmClips.push(await picked.decoder.decode(join(SAMPLES_DIR, sample.path), SPEC));
       }
     } finally {
       process.env.PATH = savedPath;
@@ -170,7 +170,7 @@ describe('the main job with no ffmpeg on PATH', () => {
       const frames = maxAbs(w.frames, await readFloat32File(join(SAMPLES_DIR, sample.frames)));
       const audio = maxAbs(w.audio!, await readFloat32File(join(SAMPLES_DIR, sample.audio)));
       assert.ok(frames <= 1 / 255 && audio <= 1e-4, `${sample.path}: ${frames}, ${audio}`);
-      const s = await system.decoder.decode(join(SAMPLES_DIR, sample.path), DECODE_SPEC);
+      const s = await system.decoder.decode(join(SAMPLES_DIR, sample.path), SPEC);
       assert.equal(s.backend, 'system');
       const [wasmLogits, systemLogits] = [await run(w), await run(s)];
       assert.equal(labels[argmax(wasmLogits)], labels[argmax(systemLogits)], sample.path);
