@@ -5,7 +5,7 @@ import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync }
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import type { ClipDecodeSpec, DecodedClip } from '../../src/core/decode/clipDecoder';
+import type { DecodedClip } from '../../src/core/decode/clipDecoder';
 import { isDecodeError, type DecodeErrorCode } from '../../src/core/decode/decodeError';
 import {
   SystemFfmpegDecoder,
@@ -14,6 +14,7 @@ import {
 import {
   AWKWARD_NAMES,
   CONTAINER_CASES,
+  DECODE_SPEC as SPEC,
   SINE_RMS,
   VFR_PTS_MS,
   levelToIndex,
@@ -31,13 +32,6 @@ import {
   makeVideoOnly,
 } from '../fixtures/decodeClips';
 
-const SPEC: ClipDecodeSpec = {
-  frames: 4,
-  height: 64,
-  width: 64,
-  sampleRateHz: 16000,
-  samples: 32000,
-};
 const dir = mkdtempSync(join(tmpdir(), 'decode-clips-'));
 const decoder = new SystemFfmpegDecoder();
 after(() => rmSync(dir, { recursive: true, force: true }));

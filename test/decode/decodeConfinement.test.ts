@@ -17,7 +17,7 @@ import {
   type DecodeProcessEvent,
 } from '../../src/core/decode/systemFfmpegDecoder';
 import { WasmFfmpegDecoder } from '../../src/core/decode/wasmFfmpegDecoder';
-import { ffmpegMake } from '../fixtures/decodeClips';
+import { WASM_WORKER, ffmpegMake } from '../fixtures/decodeClips';
 import { REPO_ROOT } from '../helpers/golden';
 import { scratchDir } from '../helpers/tempFiles';
 
@@ -28,7 +28,6 @@ const SPEC: ClipDecodeSpec = {
   sampleRateHz: 16000,
   samples: 16000,
 };
-const WORKER = join(REPO_ROOT, 'dist', 'decode', 'wasmWorker.js');
 const SAMPLES = join(REPO_ROOT, 'models', 'samples');
 const dir = scratchDir('decode-confinement');
 
@@ -36,7 +35,7 @@ const events: DecodeProcessEvent[] = [];
 const onProcess = (e: DecodeProcessEvent): void => void events.push(e);
 const decoders: ClipDecoder[] = [
   new SystemFfmpegDecoder({ processTimeoutMs: 30_000, onProcess }),
-  new WasmFfmpegDecoder({ workerScript: WORKER, timeoutMs: 60_000, onProcess }),
+  new WasmFfmpegDecoder({ workerScript: WASM_WORKER, timeoutMs: 60_000, onProcess }),
 ];
 
 /** Rejects with a DecodeError of `code` whose message names `name` and matches `says`. */

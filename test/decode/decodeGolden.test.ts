@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { describe, test } from 'node:test';
+import { describe, test, type TestContext } from 'node:test';
 import type { ClipDecodeSpec, DecodedClip } from '../../src/core/decode/clipDecoder';
 import { SystemFfmpegDecoder } from '../../src/core/decode/systemFfmpegDecoder';
 
@@ -87,6 +87,26 @@ function compare(clip: DecodedClip, expected: PythonDecode): { frames: number; a
   return { frames, audio };
 }
 
+/** Decodes each clip in `folder` and compares it with its Python decode (paths under `folder`). */
+async function reproduces(
+  t: TestContext,
+  folder: string,
+  expected: PythonDecode[],
+  spec: ClipDecodeSpec,
+): Promise<void> {
+  for (const entry of expected) {
+    const clipPath = join(folder, entry.clip);
+    assert.ok(existsSync(clipPath), `clip ${clipPath} is missing`);
+    const clip = await decoder.decode(clipPath, spec);
+    const errors = compare(clip, {
+      ...entry,
+      frames: join(folder, entry.frames),
+      audio: join(folder, entry.audio),
+    });
+    t.diagnostic(`${entry.clip}: frames max abs ${errors.frames}, audio max abs ${errors.audio}`);
+  }
+}
+
 describe('golden decodes (Python decode.py vs TypeScript)', () => {
   test('test-split clips in models/samples/golden-decodes reproduce within 1/255 and 1e-4', async (t) => {
     const indexPath = join(goldenDir, 'index.json');
@@ -110,18 +130,8 @@ describe('golden decodes (Python decode.py vs TypeScript)', () => {
       sampleRateHz: SAMPLE_RATE_HZ,
       samples: index.audio_shape[0],
     };
-    for (const entry of index.clips) {
-      const clipPath = join(goldenDir, entry.file);
-      assert.ok(existsSync(clipPath), `golden clip ${clipPath} is missing`);
-      const clip = await decoder.decode(clipPath, spec);
-      const errors = compare(clip, {
-        ...entry,
-        clip: entry.file,
-        frames: join(goldenDir, entry.frames),
-        audio: join(goldenDir, entry.audio),
-      });
-      t.diagnostic(`${entry.file}: frames max abs ${errors.frames}, audio max abs ${errors.audio}`);
-    }
+    const clips = index.clips.map(({ file, ...entry }) => ({ ...entry, clip: file }));
+    await reproduces(t, goldenDir, clips, spec);
   });
 
   test('README sample clips in models/samples reproduce their committed tensors', async (t) => {
@@ -139,15 +149,7 @@ describe('golden decodes (Python decode.py vs TypeScript)', () => {
       sampleRateHz: SAMPLE_RATE_HZ,
       samples: 32000,
     };
-    for (const entry of entries) {
-      const clip = await decoder.decode(join(samplesDir, entry.path), spec);
-      const errors = compare(clip, {
-        ...entry,
-        clip: entry.path,
-        frames: join(samplesDir, entry.frames),
-        audio: join(samplesDir, entry.audio),
-      });
-      t.diagnostic(`${entry.path}: frames max abs ${errors.frames}, audio max abs ${errors.audio}`);
-    }
+    const clips = entries.map(({ path, ...entry }) => ({ ...entry, clip: path }));
+    await reproduces(t, samplesDir, clips, spec);
   });
 });

@@ -11,6 +11,8 @@ import { SystemFfmpegDecoder } from '../../src/core/decode/systemFfmpegDecoder';
 import { WasmFfmpegDecoder } from '../../src/core/decode/wasmFfmpegDecoder';
 import {
   CONTAINER_CASES,
+  DECODE_SPEC as SPEC,
+  WASM_WORKER,
   makeAnamorphic,
   makeContainerCase,
   makeLong,
@@ -21,7 +23,6 @@ import {
   makeVfr,
   makeVideoOnly,
 } from '../fixtures/decodeClips';
-import { REPO_ROOT } from '../helpers/golden';
 import { scratchDir } from '../helpers/tempFiles';
 
 /**
@@ -35,17 +36,9 @@ import { scratchDir } from '../helpers/tempFiles';
 const FRAME_TOLERANCE_LEVELS = 2;
 const AUDIO_TOLERANCE = 1e-6;
 
-const SPEC: ClipDecodeSpec = {
-  frames: 4,
-  height: 64,
-  width: 64,
-  sampleRateHz: 16000,
-  samples: 32000,
-};
-const WORKER = join(REPO_ROOT, 'dist', 'decode', 'wasmWorker.js');
 const dir = scratchDir('decode-wasm');
 const system = new SystemFfmpegDecoder();
-const wasm = new WasmFfmpegDecoder({ workerScript: WORKER });
+const wasm = new WasmFfmpegDecoder({ workerScript: WASM_WORKER });
 
 /** Largest |a − b| and how many elements differ at all. */
 function difference(a: Float32Array, b: Float32Array): { max: number; differing: number } {

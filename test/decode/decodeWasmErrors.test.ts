@@ -6,7 +6,6 @@ import { fork } from 'node:child_process';
 import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { before, describe, test } from 'node:test';
-import type { ClipDecodeSpec } from '../../src/core/decode/clipDecoder';
 import { isDecodeError, type DecodeErrorCode } from '../../src/core/decode/decodeError';
 import type { DecodeProcessEvent } from '../../src/core/decode/systemFfmpegDecoder';
 import { SystemFfmpegDecoder } from '../../src/core/decode/systemFfmpegDecoder';
@@ -17,22 +16,15 @@ import {
 } from '../../src/core/decode/wasmFfmpegDecoder';
 import {
   AWKWARD_NAMES,
+  DECODE_SPEC as SPEC,
+  WASM_WORKER,
   makeAudioOnly,
   makeGarbage,
   makeTruncated,
   makeVideoOnly,
 } from '../fixtures/decodeClips';
-import { REPO_ROOT } from '../helpers/golden';
 import { scratchDir } from '../helpers/tempFiles';
 
-const SPEC: ClipDecodeSpec = {
-  frames: 4,
-  height: 64,
-  width: 64,
-  sampleRateHz: 16000,
-  samples: 32000,
-};
-const WORKER = join(REPO_ROOT, 'dist', 'decode', 'wasmWorker.js');
 /** Every decode here must settle well within this, or the test fails as a hang. */
 const NO_HANG_MS = 20_000;
 const dir = scratchDir('decode-wasm-errors');
@@ -44,7 +36,7 @@ function tracked(options: Partial<WasmFfmpegDecoderOptions> = {}): {
 } {
   const events: DecodeProcessEvent[] = [];
   const decoder = new WasmFfmpegDecoder({
-    workerScript: WORKER,
+    workerScript: WASM_WORKER,
     timeoutMs: NO_HANG_MS,
     ...options,
     onProcess: (e) => {
@@ -149,7 +141,7 @@ describe('bad input through the wasm decoder', () => {
     assert.match(error.message, /--decoder system/);
     await assertDecodeError(decoder.probe(path), 'TOO_LARGE');
     assert.equal(events.length, 0);
-    assert.equal(new WasmFfmpegDecoder({ workerScript: WORKER }).maxFileBytes, 256 * 2 ** 20);
+    assert.equal(new WasmFfmpegDecoder({ workerScript: WASM_WORKER }).maxFileBytes, 256 * 2 ** 20);
   });
 
   test('a missing file is FILE_NOT_FOUND; a directory is UNREADABLE', async () => {
@@ -265,7 +257,7 @@ describe('wasm decoder limits, cancel and crashes', () => {
   });
 
   test('the worker answers a malformed request with BAD_SPEC naming the field', async () => {
-    const child = fork(WORKER, [], {
+    const child = fork(WASM_WORKER, [], {
       serialization: 'advanced',
       stdio: ['ignore', 'ignore', 'ignore', 'ipc'],
     });

@@ -8,7 +8,7 @@ import { dirname, join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { argmax } from '../../src/core/analysis/probabilities';
 import { defaultControls } from '../../src/shared/controls';
-import type { ClipDecodeSpec, DecodedClip } from '../../src/core/decode/clipDecoder';
+import type { DecodedClip } from '../../src/core/decode/clipDecoder';
 import { isDecodeError } from '../../src/core/decode/decodeError';
 import {
   parseDecoderChoice,
@@ -23,18 +23,11 @@ import {
   type ContractModel,
 } from '../../src/core/inference/contractModel';
 import { readFloat32File } from '../../src/core/tensors/float32File';
+import { DECODE_SPEC as SPEC, WASM_WORKER } from '../fixtures/decodeClips';
 import { CHECKPOINT_DIR, REPO_ROOT } from '../helpers/golden';
 import { scratchDir } from '../helpers/tempFiles';
 
-const WORKER = join(REPO_ROOT, 'dist', 'decode', 'wasmWorker.js');
 const SAMPLES_DIR = join(REPO_ROOT, 'models', 'samples');
-const SPEC: ClipDecodeSpec = {
-  frames: 4,
-  height: 64,
-  width: 64,
-  sampleRateHz: 16000,
-  samples: 32000,
-};
 const platform = process.platform;
 const systemFfmpeg = findOnPath('ffmpeg', { searchPath: process.env.PATH ?? '', platform });
 /** A PATH with no ffmpeg: an empty folder (node itself is not needed: the worker is forked by path). */
@@ -42,7 +35,7 @@ const emptyBin = scratchDir('no-ffmpeg-bin');
 
 const options = (extra: Partial<DecoderSelectionOptions>): DecoderSelectionOptions => ({
   choice: 'auto',
-  wasm: { workerScript: WORKER },
+  wasm: { workerScript: WASM_WORKER },
   ...extra,
 });
 
@@ -151,7 +144,7 @@ describe('the main job with no ffmpeg on PATH', () => {
     try {
       // The process's own PATH, stripped of ffmpeg: selection reads it at call time.
       process.env.PATH = emptyBin;
-      const picked = selectClipDecoder({ choice: 'auto', wasm: { workerScript: WORKER } });
+      const picked = selectClipDecoder({ choice: 'auto', wasm: { workerScript: WASM_WORKER } });
       assert.equal(picked.backend, 'wasm', picked.reason);
       wasmClips = [];
       for (const sample of samples) {
@@ -160,7 +153,7 @@ describe('the main job with no ffmpeg on PATH', () => {
     } finally {
       process.env.PATH = savedPath;
     }
-    const system = selectClipDecoder({ choice: 'system', wasm: { workerScript: WORKER } });
+    const system = selectClipDecoder({ choice: 'system', wasm: { workerScript: WASM_WORKER } });
     const opened = await openContractModel(join(CHECKPOINT_DIR, 'mosear-tiny.onnx'), {
       intraOpNumThreads: 1,
     });
@@ -188,6 +181,6 @@ describe('the main job with no ffmpeg on PATH', () => {
           `tensors frames ${frames}, audio ${audio}; logits vs system ${logits}`,
       );
     }
-    assert.equal(dirname(WORKER), join(REPO_ROOT, 'dist', 'decode'));
+    assert.equal(dirname(WASM_WORKER), join(REPO_ROOT, 'dist', 'decode'));
   });
 });

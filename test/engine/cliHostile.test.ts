@@ -11,6 +11,7 @@ import type { AnalysisResult, RunAnalysis } from '../../src/protocol/analysisRes
 import { EXIT } from '../../src/cli/exitCodes';
 import { CLI_SCRIPT, MODEL, SAMPLES_DIR, requireEngineFiles } from '../helpers/engineFixtures';
 import { runCli } from '../helpers/cliRun';
+import { TERMINAL_CONTROL, withSuffixOnEveryString } from '../helpers/hostileText';
 import { setMetadata } from '../helpers/protoEncode';
 import { writeSplitManifest } from '../helpers/splitManifest';
 import { scratchDir, writeTemp } from '../helpers/tempFiles';
@@ -18,9 +19,6 @@ import { scratchDir, writeTemp } from '../helpers/tempFiles';
 const DEEP = `${'['.repeat(100_000)}${']'.repeat(100_000)}`;
 /** An OSC window title, an SGR colour, a C1 CSI, a bidi override and a line break. */
 const EVIL = '\u001b]0;owned\u0007\u001b[31m\u009b2J\u202e\nX';
-/** Any character a terminal acts on, line feed aside. */
-// eslint-disable-next-line no-control-regex -- finding control characters is the point
-const CONTROL = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/;
 const CLIP = join(SAMPLES_DIR, 'sample-consistent-happy.mp4');
 
 /** Asserts an exit code, a message on stderr, no stack trace and no control character. */
@@ -29,7 +27,7 @@ async function fails(args: string[], code: number, message: RegExp): Promise<voi
   assert.equal(run.code, code, `exit ${run.code}, stderr: ${run.stderr}`);
   assert.match(run.stderr, message);
   assert.doesNotMatch(run.stderr, /\n\s+at /, 'a user error printed a stack trace');
-  assert.doesNotMatch(run.stderr, CONTROL, 'a control character reached stderr');
+  assert.doesNotMatch(run.stderr, TERMINAL_CONTROL, 'a control character reached stderr');
 }
 
 /** Runs the CLI with extra environment variables. */
@@ -41,18 +39,8 @@ function runWithEnv(args: string[], env: Record<string, string>): Promise<number
   });
 }
 
-/** A deep copy with EVIL added to every string (object keys kept). */
-function withEvilStrings<T>(value: T): T {
-  const walk = (x: unknown): unknown => {
-    if (typeof x === 'string') return `${x}${EVIL}`;
-    if (Array.isArray(x)) return x.map(walk);
-    if (x !== null && typeof x === 'object') {
-      return Object.fromEntries(Object.entries(x).map(([k, v]) => [k, walk(v)]));
-    }
-    return x;
-  };
-  return walk(value) as T;
-}
+/** A deep copy with EVIL added to every string (object keys left alone). */
+const withEvilStrings = <T>(value: T): T => withSuffixOnEveryString(value, EVIL);
 
 describe('mosear-lens with hostile input', () => {
   const dir = scratchDir('cli-hostile');
@@ -118,7 +106,7 @@ describe('mosear-lens with hostile input', () => {
     const path = writeTemp(dir, 'evil.mosear.json', Buffer.from(JSON.stringify(evil)));
     const shown = await runCli(['show', path]);
     assert.equal(shown.code, 0, shown.stderr);
-    assert.doesNotMatch(shown.stdout, CONTROL, 'a control character reached stdout');
+    assert.doesNotMatch(shown.stdout, TERMINAL_CONTROL, 'a control character reached stdout');
     assert.match(shown.stdout, /\\x1b\]0;owned\\x07\\x1b\[31m\\x9b2J\\u202e\\x0aX/);
     const plain = await runCli(['show', join(dir, 'good.mosear.json')]);
     assert.equal(

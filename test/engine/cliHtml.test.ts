@@ -1,33 +1,16 @@
 // `mosear-lens analyze --html` and `show --html`: a self-contained report with the panel bundle
 // inlined and the same result embedded that --json writes.
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { before, describe, test } from 'node:test';
 import { EXIT } from '../../src/cli/exitCodes';
 import type { AnalysisResult } from '../../src/protocol/analysisResult';
-import { CLI_SCRIPT, SAMPLES_DIR, requireEngineFiles } from '../helpers/engineFixtures';
+import { runCli } from '../helpers/cliRun';
+import { SAMPLES_DIR, requireEngineFiles } from '../helpers/engineFixtures';
 import { REPO_ROOT } from '../helpers/golden';
 import { embeddedInit } from '../helpers/reportData';
 import { scratchDir } from '../helpers/tempFiles';
-
-function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      [CLI_SCRIPT, ...args],
-      { maxBuffer: 64 << 20 },
-      (error, stdout, stderr) => {
-        resolve({
-          code: error === null ? 0 : typeof error.code === 'number' ? error.code : -1,
-          stdout,
-          stderr,
-        });
-      },
-    );
-  });
-}
 
 describe('mosear-lens --html', () => {
   const dir = scratchDir('cli-html');
@@ -37,7 +20,7 @@ describe('mosear-lens --html', () => {
   test('analyze writes a report embedding the same result as --json', async () => {
     const json = join(dir, 'r.json');
     const html = join(dir, 'r.html');
-    const run = await cli([
+    const run = await runCli([
       'analyze',
       clip,
       '--ep',
@@ -69,18 +52,26 @@ describe('mosear-lens --html', () => {
 
   test('show --html turns a saved result into a report; --html needs a file', async () => {
     const json = join(dir, 's.json');
-    assert.equal((await cli(['analyze', clip, '--ep', 'cpu', '--json', json, '--quiet'])).code, 0);
+    assert.equal(
+      (await runCli(['analyze', clip, '--ep', 'cpu', '--json', json, '--quiet'])).code,
+      0,
+    );
     const html = join(dir, 's.html');
-    const run = await cli(['show', json, '--html', html]);
+    const run = await runCli(['show', json, '--html', html]);
     assert.equal(run.code, 0, run.stderr);
     assert.deepEqual(
       embeddedInit(readFileSync(html, 'utf8')).result,
       JSON.parse(readFileSync(json, 'utf8')),
     );
-    const dash = await cli(['analyze', clip, '--html', '-']);
+    const dash = await runCli(['analyze', clip, '--html', '-']);
     assert.equal(dash.code, EXIT.usage);
     assert.match(dash.stderr, /--html needs a file name/);
-    const unwritable = await cli(['show', json, '--html', join(dir, 'missing', 'dir', 'x.html')]);
+    const unwritable = await runCli([
+      'show',
+      json,
+      '--html',
+      join(dir, 'missing', 'dir', 'x.html'),
+    ]);
     assert.equal(unwritable.code, EXIT.output);
   });
 });

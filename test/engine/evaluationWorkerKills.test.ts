@@ -12,6 +12,7 @@ import {
   WORKER_SCRIPT,
   requireEngineFiles,
 } from '../helpers/engineFixtures';
+import { seeded } from '../helpers/seededRandom';
 import { writeSplitManifest } from '../helpers/splitManifest';
 import { scratchDir } from '../helpers/tempFiles';
 import { isTransient } from '../../src/core/evaluation/benchmarkRecords';
@@ -25,18 +26,6 @@ import type { CachedTensors } from '../../src/core/evaluation/decodeCache';
 import { SystemFfmpegDecoder } from '../../src/core/decode/systemFfmpegDecoder';
 import type { WorkerEvent } from '../../src/core/inference/workerClient';
 import { benchmarkCsvTables } from '../../src/shared/benchmarkCsv';
-
-/** mulberry32: a small seeded generator, so every run of the test kills on the same schedule. */
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /**
  * Kills a started worker with probability `rate`, 0–40 ms after it reported ready (while it

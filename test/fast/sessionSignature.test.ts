@@ -7,6 +7,7 @@ import {
   expectedInputs,
   signatureProblems,
   validateSessionSignature,
+  type ValueInfo,
 } from '../../src/core/contract/signature';
 import {
   propsWith,
@@ -19,6 +20,17 @@ const meta = parseContractMetadata(toProps(validMetadataValues()));
 
 function without(list: string[], name: string): string[] {
   return list.filter((n) => n !== name);
+}
+
+/** The valid signature with some inputs' and outputs' type or shape changed, by name. */
+function signatureWith(
+  inputs: Record<string, Partial<ValueInfo>>,
+  outputs: Record<string, Partial<ValueInfo>> = {},
+): ReturnType<typeof validSignature> {
+  const sig = validSignature();
+  sig.inputMetadata = sig.inputMetadata.map((m) => ({ ...m, ...inputs[m.name] }));
+  sig.outputMetadata = sig.outputMetadata.map((m) => ({ ...m, ...outputs[m.name] }));
+  return sig;
 }
 
 describe('validateSessionSignature', () => {
@@ -69,12 +81,9 @@ describe('validateSessionSignature', () => {
   });
 
   it('names an input or output whose shape disagrees with the metadata, with both shapes', () => {
-    const sig = validSignature();
-    sig.inputMetadata = sig.inputMetadata.map((m) =>
-      m.name === 'frames' ? { ...m, shape: [1, 8, 3, 64, 64] } : m,
-    );
-    sig.outputMetadata = sig.outputMetadata.map((m) =>
-      m.name === 'logits' ? { ...m, shape: [1, 7] } : m,
+    const sig = signatureWith(
+      { frames: { shape: [1, 8, 3, 64, 64] } },
+      { logits: { shape: [1, 7] } },
     );
     assert.deepEqual(signatureProblems(meta, sig), [
       'input "frames" has shape [1, 8, 3, 64, 64], expected [1, 4, 3, 64, 64]',
@@ -83,12 +92,7 @@ describe('validateSessionSignature', () => {
   });
 
   it('names a wrong element type and a rank mismatch', () => {
-    const sig = validSignature();
-    sig.inputMetadata = sig.inputMetadata.map((m) => {
-      if (m.name === 'ar_mode') return { ...m, type: 'float32' };
-      if (m.name === 'ar_head_override') return { ...m, shape: [16] };
-      return m;
-    });
+    const sig = signatureWith({ ar_mode: { type: 'float32' }, ar_head_override: { shape: [16] } });
     assert.deepEqual(signatureProblems(meta, sig), [
       'input "ar_mode" has type float32, expected int64',
       'input "ar_head_override" has shape [16], expected [4, 4]',
@@ -96,11 +100,9 @@ describe('validateSessionSignature', () => {
   });
 
   it('accepts symbolic dimensions and undeclared shapes', () => {
-    const sig = validSignature();
-    sig.inputMetadata = sig.inputMetadata.map((m) => {
-      if (m.name === 'frames') return { ...m, shape: ['batch', 'T', 3, 64, 64] };
-      if (m.name === 'ar_tau') return { ...m, shape: [] };
-      return m;
+    const sig = signatureWith({
+      frames: { shape: ['batch', 'T', 3, 64, 64] },
+      ar_tau: { shape: [] },
     });
     assert.deepEqual(signatureProblems(meta, sig), []);
   });
@@ -110,10 +112,7 @@ describe('validateSessionSignature', () => {
       propsWith('mosear.frames', (f) => (f['dynamic_count'] = true)),
     );
     assert.deepEqual(expectedInputs(dynamic)[0]?.shape, [1, null, 3, 64, 64]);
-    const sig = validSignature();
-    sig.inputMetadata = sig.inputMetadata.map((m) =>
-      m.name === 'frames' ? { ...m, shape: [1, 16, 3, 64, 64] } : m,
-    );
+    const sig = signatureWith({ frames: { shape: [1, 16, 3, 64, 64] } });
     assert.deepEqual(signatureProblems(dynamic, sig), []);
   });
 

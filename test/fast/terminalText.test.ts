@@ -17,31 +17,19 @@ import type { LoadedModel } from '../../src/core/engine/analysisEngine';
 import type { OnnxModelInfo } from '../../src/core/onnx/modelProto';
 import { defaultControls } from '../../src/shared/controls';
 import { fixtureMetadata, fixtureResult } from '../helpers/analysisFixture';
+import { TERMINAL_CONTROL, withSuffixOnEveryString } from '../helpers/hostileText';
 
 /** An OSC window title, an SGR colour, a C1 CSI, DEL, NUL, a bidi override, CR and LF. */
 const EVIL = '\u001b]0;owned\u0007\u001b[31m\u009b2J\u007f\u0000\u202e\r\nX';
 /** What EVIL prints as. */
 const EVIL_SHOWN = '\\x1b]0;owned\\x07\\x1b[31m\\x9b2J\\x7f\\x00\\u202e\\x0d\\x0aX';
-/** Any character a terminal acts on, line feed aside. */
-// eslint-disable-next-line no-control-regex -- finding control characters is the point
-const CONTROL = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/;
 
 /** A deep copy with EVIL added to every string (object keys left alone). */
-function hostile<T>(value: T): T {
-  const walk = (x: unknown): unknown => {
-    if (typeof x === 'string') return `${x}${EVIL}`;
-    if (Array.isArray(x)) return x.map(walk);
-    if (x !== null && typeof x === 'object') {
-      return Object.fromEntries(Object.entries(x).map(([k, v]) => [k, walk(v)]));
-    }
-    return x;
-  };
-  return walk(value) as T;
-}
+const hostile = <T>(value: T): T => withSuffixOnEveryString(value, EVIL);
 
 /** Asserts the hostile output is clean, shows the escapes, and has the plain one's line count. */
 function assertSafe(output: string, plain: string, what: string): void {
-  const bad = CONTROL.exec(output);
+  const bad = TERMINAL_CONTROL.exec(output);
   assert.equal(bad, null, `${what}: U+${bad?.[0].charCodeAt(0).toString(16)} reached the terminal`);
   assert.ok(output.includes(EVIL_SHOWN), `${what}: the hostile text is not shown escaped`);
   assert.equal(output.split('\n').length, plain.split('\n').length, `${what}: lines were added`);
@@ -60,7 +48,7 @@ describe('terminalText', () => {
       ['a', 'b'],
       [EVIL, 'x'],
     ]);
-    assert.equal(CONTROL.exec(table), null);
+    assert.equal(TERMINAL_CONTROL.exec(table), null);
     assert.equal(table.split('\n').length, 2);
   });
 });

@@ -1,31 +1,19 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { TokenLayout } from '../../src/protocol/contract';
 import {
   headAveragedRows,
   meanTokenAttention,
   tokenAttentionSummary,
 } from '../../src/core/analysis/tokenAttention';
 import { modalityPositions } from '../../src/shared/tokenPositions';
+import { consecutiveLayout, gridLayout } from '../helpers/contractFixture';
 
 function close(actual: number, expected: number, what: string) {
   assert.ok(Math.abs(actual - expected) <= 1e-12, `${what}: ${actual} ≠ ${expected}`);
 }
 
-// 4 visual tokens (1 frame × 2 × 2), 1 audio token, 2 text tokens.
-const LAYOUT: TokenLayout = {
-  segments: [
-    {
-      modality: 'visual',
-      start: 0,
-      count: 4,
-      grid: { frames: 1, rows: 2, cols: 2, order: 'frame,row,col' },
-    },
-    { modality: 'audio', start: 4, count: 1 },
-    { modality: 'text', start: 5, count: 2 },
-  ],
-  total: 7,
-};
+// Visual tokens 0–3 (1 frame × 2 × 2), the audio token 4, text tokens 5–6.
+const LAYOUT = gridLayout({ frames: 1, rows: 2, cols: 2 }, 1, 2);
 // One layer, two heads.
 const ROWS = [
   [0.1, 0.1, 0.1, 0.1, 0.4, 0.1, 0.1],
@@ -51,15 +39,12 @@ describe('token attention', () => {
 
   it('follows the layout, whatever the segment order and counts', () => {
     // Text first, then two audio tokens, then visual tokens split over two segments.
-    const layout: TokenLayout = {
-      segments: [
-        { modality: 'text', start: 0, count: 1 },
-        { modality: 'audio', start: 1, count: 2 },
-        { modality: 'visual', start: 3, count: 1 },
-        { modality: 'visual', start: 4, count: 1 },
-      ],
-      total: 5,
-    };
+    const layout = consecutiveLayout([
+      { modality: 'text', count: 1 },
+      { modality: 'audio', count: 2 },
+      { modality: 'visual', count: 1 },
+      { modality: 'visual', count: 1 },
+    ]);
     assert.deepEqual(modalityPositions(layout, 'visual'), [3, 4]);
     const [l] = tokenAttentionSummary([0.2, 0.3, 0.1, 0.15, 0.25], layout, 1, 1);
     close(l!.audioToken, 0.2, 'mean of the two audio tokens');
@@ -69,13 +54,10 @@ describe('token attention', () => {
   });
 
   it('gives NaN for a modality the layout lacks', () => {
-    const layout: TokenLayout = {
-      segments: [
-        { modality: 'visual', start: 0, count: 2 },
-        { modality: 'audio', start: 2, count: 1 },
-      ],
-      total: 3,
-    };
+    const layout = consecutiveLayout([
+      { modality: 'visual', count: 2 },
+      { modality: 'audio', count: 1 },
+    ]);
     const [l] = tokenAttentionSummary([0.25, 0.25, 0.5], layout, 1, 1);
     assert.ok(Number.isNaN(l!.textTokenMean));
   });

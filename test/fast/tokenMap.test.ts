@@ -2,22 +2,11 @@
 // tokens, prompt words of text tokens.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import type { TokenLayout } from '../../src/protocol/contract';
 import { mapTokens } from '../../src/core/analysis/tokenMap';
+import { gridLayout } from '../helpers/contractFixture';
 
-const layout: TokenLayout = {
-  segments: [
-    {
-      modality: 'visual',
-      start: 0,
-      count: 12,
-      grid: { frames: 2, rows: 2, cols: 3, order: 'frame,row,col' },
-    },
-    { modality: 'audio', start: 12, count: 2 },
-    { modality: 'text', start: 14, count: 3 },
-  ],
-  total: 17,
-};
+// Visual tokens 0–11 (2 frames × 2 × 3), audio tokens 12–13, text tokens 14–16.
+const layout = gridLayout({ frames: 2, rows: 2, cols: 3 }, 2, 3);
 
 describe('mapTokens', () => {
   const tokens = mapTokens(layout, {

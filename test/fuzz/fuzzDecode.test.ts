@@ -21,6 +21,7 @@ import { AnalysisEngine } from '../../src/core/engine/analysisEngine';
 import { EngineError, type EngineErrorCode } from '../../src/core/engine/engineError';
 import { readAnalysisResult } from '../../src/protocol/analysisResultReader';
 import { MODEL, SAMPLES_DIR, WORKER_SCRIPT, requireEngineFiles } from '../helpers/engineFixtures';
+import { WASM_WORKER } from '../fixtures/decodeClips';
 import { REPO_ROOT } from '../helpers/golden';
 import {
   MUTATION_CLASSES,
@@ -31,7 +32,6 @@ import {
 
 /** Generated here, never committed; removed afterwards. */
 const CLIP_DIR = join(REPO_ROOT, '.tmp', 'fuzz-clips');
-const WASM_WORKER = join(REPO_ROOT, 'dist', 'decode', 'wasmWorker.js');
 /** The wasm decoder gets every WASM_EVERY-th clip of each class. */
 const WASM_EVERY = 4;
 /** Analyses at once per decoder (the tier's machines have 2 cores). */

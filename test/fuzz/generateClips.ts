@@ -7,6 +7,7 @@
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { seeded } from '../helpers/seededRandom';
 
 /** The mutation classes, in the order the tally prints them. */
 export const MUTATION_CLASSES = [
@@ -30,18 +31,6 @@ export interface FuzzClip {
 
 /** Clips per class (the issue asks for at least 30). */
 export const CLIPS_PER_CLASS = 32;
-
-/** mulberry32: a small seeded generator, so every run mutates the same bytes. */
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 interface Source {
   name: string;

@@ -1,6 +1,36 @@
 // A valid contract-v1 metadata set shaped like the one models/mosear/export.py writes
 // (4 layers × 4 heads, 4 frames of 64×64 in 4×4 patches, one audio token, an 8-token prompt).
+import type { TokenLayout, TokenSegment } from '../../src/protocol/contract';
 import type { SessionSignature, ValueInfo } from '../../src/core/contract/signature';
+
+/** A token layout of back-to-back segments: each starts where the one before ends. */
+export function consecutiveLayout(segments: Omit<TokenSegment, 'start'>[]): TokenLayout {
+  let start = 0;
+  const placed = segments.map(({ modality, ...rest }) => {
+    const at = start;
+    start += rest.count;
+    // Keys in the order export.py writes them: modality, start, count, grid.
+    return { modality, start: at, ...rest };
+  });
+  return { segments: placed, total: start };
+}
+
+/** Visual tokens of a frames × rows × cols grid, then the audio tokens, then the text tokens. */
+export function gridLayout(
+  grid: { frames: number; rows: number; cols: number },
+  audioTokens: number,
+  textTokens: number,
+): TokenLayout {
+  return consecutiveLayout([
+    {
+      modality: 'visual',
+      count: grid.frames * grid.rows * grid.cols,
+      grid: { ...grid, order: 'frame,row,col' },
+    },
+    { modality: 'audio', count: audioTokens },
+    { modality: 'text', count: textTokens },
+  ]);
+}
 
 /** The JSON values of a valid model's metadata, by key (before JSON encoding). */
 export function validMetadataValues(): Record<string, unknown> {
@@ -36,19 +66,8 @@ export function validMetadataValues(): Record<string, unknown> {
       lora_rank: 8,
       mose_eps: 0.1,
     },
-    'mosear.token_layout': {
-      segments: [
-        {
-          modality: 'visual',
-          start: 0,
-          count: 64,
-          grid: { frames: 4, rows: 4, cols: 4, order: 'frame,row,col' },
-        },
-        { modality: 'audio', start: 64, count: 1 },
-        { modality: 'text', start: 65, count: 8 },
-      ],
-      total: 73,
-    },
+    // Visual tokens 0–63, the audio token 64, the prompt 65–72.
+    'mosear.token_layout': gridLayout({ frames: 4, rows: 4, cols: 4 }, 1, 8),
     'mosear.answer_positions': [72],
     'mosear.frames': {
       count: 4,

@@ -87,6 +87,7 @@ const GRAPH_NODE = 1;
 const GRAPH_INPUT = 11;
 const GRAPH_OUTPUT = 12;
 const NODE_INPUT = 1;
+const NODE_OUTPUT = 2;
 const VALUE_INFO_NAME = 1;
 
 function valueInfoName(bytes: Uint8Array): string | undefined {
@@ -107,12 +108,21 @@ function renameString(f: ProtoField, from: string, to: string): ProtoField {
   return { ...f, value: new TextEncoder().encode(to) };
 }
 
-/** Renames a graph input and every node input that reads it (so the model still loads). */
-export function renameGraphInput(model: Uint8Array, from: string, to: string): Uint8Array {
+/**
+ * Renames a graph input (`valueField` 11, `nodeField` 1: the node inputs that read it) or output
+ * (12 and 2: the node output that produces it), so the model still loads.
+ */
+function renameGraphValue(
+  model: Uint8Array,
+  from: string,
+  to: string,
+  valueField: number,
+  nodeField: number,
+): Uint8Array {
   return editGraph(model, (graph) =>
     graph.map((f) => {
       if (f.wireType !== WireType.LengthDelimited) return f;
-      if (f.field === GRAPH_INPUT && valueInfoName(f.value) === from) {
+      if (f.field === valueField && valueInfoName(f.value) === from) {
         const info = decodeMessage(f.value).map((g) =>
           g.field === VALUE_INFO_NAME ? renameString(g, from, to) : g,
         );
@@ -120,13 +130,18 @@ export function renameGraphInput(model: Uint8Array, from: string, to: string): U
       }
       if (f.field === GRAPH_NODE) {
         const node = decodeMessage(f.value).map((g) =>
-          g.field === NODE_INPUT ? renameString(g, from, to) : g,
+          g.field === nodeField ? renameString(g, from, to) : g,
         );
         return { ...f, value: encodeFields(node) };
       }
       return f;
     }),
   );
+}
+
+/** Renames a graph input and every node input that reads it (so the model still loads). */
+export function renameGraphInput(model: Uint8Array, from: string, to: string): Uint8Array {
+  return renameGraphValue(model, from, to, GRAPH_INPUT, NODE_INPUT);
 }
 
 /** Removes a graph output (the node producing it stays; its value is just no longer an output). */
@@ -162,27 +177,9 @@ export function setMetadata(model: Uint8Array, key: string, value: string): Uint
 
 /** Renames a graph output and the node output that produces it (so the model still loads). */
 export function renameGraphOutput(model: Uint8Array, from: string, to: string): Uint8Array {
-  return editGraph(model, (graph) =>
-    graph.map((f) => {
-      if (f.wireType !== WireType.LengthDelimited) return f;
-      if (f.field === GRAPH_OUTPUT && valueInfoName(f.value) === from) {
-        const info = decodeMessage(f.value).map((g) =>
-          g.field === VALUE_INFO_NAME ? renameString(g, from, to) : g,
-        );
-        return { ...f, value: encodeFields(info) };
-      }
-      if (f.field === GRAPH_NODE) {
-        const node = decodeMessage(f.value).map((g) =>
-          g.field === NODE_OUTPUT ? renameString(g, from, to) : g,
-        );
-        return { ...f, value: encodeFields(node) };
-      }
-      return f;
-    }),
-  );
+  return renameGraphValue(model, from, to, GRAPH_OUTPUT, NODE_OUTPUT);
 }
 
-const NODE_OUTPUT = 2;
 const NODE_OP_TYPE = 4;
 const VALUE_INFO_TYPE = 2;
 const TYPE_TENSOR = 1;

@@ -10,6 +10,15 @@ export function registerCheckpointSuite(): void {
     const shipped = (extensionPath: string, name: string): vscode.Uri =>
       vscode.Uri.file(join(extensionPath, 'models', 'checkpoints', name));
 
+    /** Offers a workspace file as the checkpoint: refused, mosear-tiny stays; the message. */
+    const refusal = async (name: string): Promise<string> => {
+      const { api } = await mosear();
+      const { ok, error } = await useAsCheckpoint(api, workspaceFile(name));
+      assert.equal(ok, false);
+      assert.match(api.activeCheckpoint(), /mosear-tiny\.onnx$/);
+      return error ?? '';
+    };
+
     test('uses a shipped checkpoint after validating it', async () => {
       const { extension, api } = await mosear();
       const other = shipped(extension.extensionPath, 'emotion-llama-tiny.onnx');
@@ -28,34 +37,25 @@ export function registerCheckpointSuite(): void {
     });
 
     test('refuses an .onnx file that does not follow the contract', async () => {
-      const { api } = await mosear();
-      const { ok, error } = await useAsCheckpoint(api, workspaceFile('not-a-model.onnx'));
-      assert.equal(ok, false);
-      assert.match(error ?? '', /not-a-model\.onnx cannot be used as a checkpoint\. \S/);
-      assert.match(api.activeCheckpoint(), /mosear-tiny\.onnx$/);
+      const error = await refusal('not-a-model.onnx');
+      assert.match(error, /not-a-model\.onnx cannot be used as a checkpoint\. \S/);
     });
 
     test('refuses a checkpoint whose graph disagrees with its metadata, listing every problem', async () => {
-      const { api } = await mosear();
-      const { ok, error } = await useAsCheckpoint(api, workspaceFile('hostile-model.onnx'));
-      assert.equal(ok, false);
-      assert.match(error ?? '', /hostile-model\.onnx cannot be used as a checkpoint\. /);
-      assert.match(error ?? '', /2 problems:/);
+      const error = await refusal('hostile-model.onnx');
+      assert.match(error, /hostile-model\.onnx cannot be used as a checkpoint\. /);
+      assert.match(error, /2 problems:/);
       assert.match(
-        error ?? '',
+        error,
         /input "frames" has type int64, expected float32 \(models\/CONTRACT\.md §1\)/,
       );
-      assert.match(error ?? '', /output "logits" has shape \[1, 6\], expected \[1, 7\]/);
-      assert.match(api.activeCheckpoint(), /mosear-tiny\.onnx$/);
+      assert.match(error, /output "logits" has shape \[1, 6\], expected \[1, 7\]/);
     });
 
     test('refuses a checkpoint onnxruntime cannot load (IR 99): never shown as usable', async () => {
-      const { api } = await mosear();
-      const { ok, error } = await useAsCheckpoint(api, workspaceFile('unrunnable-model.onnx'));
-      assert.equal(ok, false);
-      assert.match(error ?? '', /unrunnable-model\.onnx cannot be used as a checkpoint\. /);
-      assert.match(error ?? '', /not even on cpu.*IR version/);
-      assert.match(api.activeCheckpoint(), /mosear-tiny\.onnx$/);
+      const error = await refusal('unrunnable-model.onnx');
+      assert.match(error, /unrunnable-model\.onnx cannot be used as a checkpoint\. /);
+      assert.match(error, /not even on cpu.*IR version/);
     });
   });
 }

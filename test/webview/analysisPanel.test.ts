@@ -87,6 +87,8 @@ function flaggedHeads(result: AnalysisResult): string[] {
 
 /** What the stub VS Code API recorded in the page. */
 type Recorded = StubRecord<WebviewToHost, AnalysisViewState>;
+/** A run request the panel posted. */
+type RunRequest = Extract<WebviewToHost, { type: 'run' }>;
 
 /** The page's globals as the init scripts and page functions use them. */
 interface PageGlobals {
@@ -162,7 +164,7 @@ describe('Analysis panel webview', { timeout: 120_000 }, () => {
     await page.evaluate((m) => (globalThis as unknown as PageGlobals).postMessage(m, '*'), message);
   }
 
-  async function runs(page: Page): Promise<Extract<WebviewToHost, { type: 'run' }>[]> {
+  async function runs(page: Page): Promise<RunRequest[]> {
     return (await recorded(page)).posted.filter((m) => m.type === 'run');
   }
 
@@ -173,6 +175,16 @@ describe('Analysis panel webview', { timeout: 120_000 }, () => {
           .length >= n,
       count,
     );
+  }
+
+  /** Opens the panel on the tiny result and moves τ to 0.5: the page and the run it asks for. */
+  async function pendingRun(): Promise<{ page: Page; run: RunRequest }> {
+    const page = await openPanel(initFor(results.tiny));
+    await setTau(page, 0.5);
+    await waitForRuns(page, 1);
+    const [run] = await runs(page);
+    assert.ok(run !== undefined);
+    return { page, run };
   }
 
   function assertClean(page: Page): Promise<void> {
@@ -460,11 +472,7 @@ describe('Analysis panel webview', { timeout: 120_000 }, () => {
   });
 
   test('a malformed host message is dropped and reported; the panel carries on', async () => {
-    const page = await openPanel(initFor(results.tiny));
-    await setTau(page, 0.5);
-    await waitForRuns(page, 1);
-    const [run] = await runs(page);
-    assert.ok(run !== undefined);
+    const { page, run } = await pendingRun();
     const bad = structuredClone(results.tinyHighTau) as unknown as {
       intervention: { tokenAttention: unknown[] };
     };
@@ -492,11 +500,7 @@ describe('Analysis panel webview', { timeout: 120_000 }, () => {
   });
 
   test('a failed run is reported, the preview stays; an empty init waits for the first result', async () => {
-    const page = await openPanel(initFor(results.tiny));
-    await setTau(page, 0.5);
-    await waitForRuns(page, 1);
-    const [run] = await runs(page);
-    assert.ok(run !== undefined);
+    const { page, run } = await pendingRun();
     await send(page, {
       type: 'runFailed',
       requestId: run.requestId,
