@@ -556,6 +556,14 @@ describe('Analysis panel webview', { timeout: 120_000 }, () => {
     assert.ok(wouldFlag > 0, 'the rule must select heads for this check to mean something');
     const page = await openPanel(initFor(result));
     assert.deepEqual(await gridFlags(page), [], 'mode off: the grid flags nothing');
+    // The words around it: no "with intervention", no rule codes in the cells' tooltips.
+    assert.match(await text(page, 'prediction'), /^Intervention off: /);
+    const titles = await page.$$eval('[data-testid=head-grid] button.cell', (cells) =>
+      cells.map((c) => (c as unknown as { title: string }).title),
+    );
+    assert.equal(titles.length, decisions.length * (decisions[0]?.flags.length ?? 0));
+    for (const title of titles) assert.doesNotMatch(title, /not-selected|layer-off|automatic/);
+    assert.ok(titles.some((t) => t.includes('would be flagged')));
     const section = '[data-section=threshold-section]';
     assert.equal(await page.getAttribute(section, 'data-flags'), 'hypothetical');
     const note = await page.$eval('[data-testid=threshold-mode]', (e) => ({
@@ -647,6 +655,13 @@ describe('Analysis panel webview', { timeout: 120_000 }, () => {
       ),
       /Qualifies.*Flagged heads/,
     );
+    // The host's reasons end in a full stop; the banner adds none of its own.
+    await send(page, {
+      type: 'init',
+      init: { ...initFor(results.tiny, false), readOnlyReason: 'A report: no model is available.' },
+    });
+    await page.waitForSelector('[data-testid=read-only]:not([hidden])');
+    assert.equal(await text(page, 'read-only'), 'Read-only: A report: no model is available.');
     await assertClean(page);
     await page.close();
   });

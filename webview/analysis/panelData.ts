@@ -235,3 +235,23 @@ export function flipPoints(d: LayerDecision, head: number): FlipPoints {
     headMargin: d.headMean > 0 ? s / d.headMean - 1 : NaN,
   };
 }
+
+/** A head's decision in words (the rule's reason codes are for files, not for people). */
+export function reasonText(reason: string | undefined, real: boolean): string {
+  switch (reason) {
+    case 'layer-off':
+      return 'layer not enabled';
+    case 'forced-on':
+      return real ? 'forced on by a head override' : 'would be forced on by a head override';
+    case 'forced-off':
+      return 'forced off by a head override';
+    case 'automatic':
+      return real
+        ? 'flagged: its layer passes τ and it passes its tick'
+        : 'would be flagged: its layer passes τ and it passes its tick';
+    case 'not-selected':
+      return 'not flagged: its layer is below τ or it is below its tick';
+    default:
+      return reason ?? '';
+  }
+}

@@ -51,9 +51,11 @@ export function predictionView(model: PanelModel): View {
       const without = r.baseline.prediction;
       const withRun = r.intervention.prediction;
       const changed = without.index !== withRun.index;
+      // Mode off runs the model unchanged: "with intervention" would claim one that did not act.
+      const off = r.intervention.controls.mode === 0;
       replaceChildren(
         summary,
-        predictionLine('With intervention', withRun),
+        predictionLine(off ? 'Intervention off' : 'With intervention', withRun),
         el('span', { class: 'sep' }, ' · '),
         predictionLine('Without', without),
         changed ? el('span', { class: 'changed' }, ' — the intervention changed the answer') : null,
@@ -77,7 +79,7 @@ export function predictionView(model: PanelModel): View {
               borderWidth: 2,
             },
             {
-              label: 'with intervention',
+              label: off ? 'intervention off' : 'with intervention',
               data: r.intervention.probabilities,
               backgroundColor: p.visual,
               borderColor: outline(withRun.index),

@@ -9,7 +9,7 @@ import { canvasPngBase64, ChartCanvas } from '../kit/chartCanvas';
 import { el, formatNumber, replaceChildren } from '../kit/domBuilder';
 import type { PanelModel } from './panelModel';
 import { toCsv } from '../../src/shared/csv';
-import { flagsAcrossTau, flipPoints, tauRangeOf } from './panelData';
+import { flagsAcrossTau, flipPoints, reasonText, tauRangeOf } from './panelData';
 import { checkboxControl } from '../kit/formControls';
 import { sectionFrame } from '../kit/sectionFrame';
 import { currentPalette, withAlpha, type Palette } from '../kit/theme';
@@ -59,26 +59,6 @@ function categoryBars<K extends string>(
       borderColor: styles[k].style.edge ?? styles[k].style.fill,
       borderWidth: styles[k].style.edge === undefined ? 0 : 2,
     }));
-}
-
-/** A head's decision in words (the rule's reason codes are for files, not for people). */
-export function reasonText(reason: string | undefined, real: boolean): string {
-  switch (reason) {
-    case 'layer-off':
-      return 'layer not enabled';
-    case 'forced-on':
-      return real ? 'forced on by a head override' : 'would be forced on by a head override';
-    case 'forced-off':
-      return 'forced off by a head override';
-    case 'automatic':
-      return real
-        ? 'flagged: its layer passes τ and it passes its tick'
-        : 'would be flagged: its layer passes τ and it passes its tick';
-    case 'not-selected':
-      return 'not flagged: its layer is below τ or it is below its tick';
-    default:
-      return reason ?? '';
-  }
 }
 
 /** Options of both charts: the y scale, a legend, and a tooltip footer per bar. */
