@@ -428,6 +428,14 @@ describe('Compare panel webview', { timeout: 120_000 }, () => {
     page.on('pageerror', (e) => errors.push(e.message));
     await page.goto(`file://${file}`);
     await page.waitForSelector('#app[data-ready="true"]');
+    // Read-only: not linked at open, so each column shows what its subject ran.
+    assert.equal(
+      await page.$eval(
+        '[data-testid=link-controls]',
+        (e) => (e as unknown as { checked: boolean }).checked,
+      ),
+      false,
+    );
     for (const k of SUBJECT_KEYS) {
       const label = await page.$eval(
         `[data-testid=compare-prediction-${k}]`,

@@ -58,7 +58,8 @@ function start(): void {
   const saved = channel.loadState();
   let init: CompareInit | null = null;
   let comparison: ComparisonResult | null = saved?.comparison ?? null;
-  // Unset until the first comparison: two checkpoints start linked, two settings of one do not.
+  // Unset until the first comparison: two checkpoints that can re-run start linked; two settings
+  // of one checkpoint, and a read-only comparison, do not.
   let linked: boolean | null = saved?.linked ?? null;
   /** Fields the partner's checkpoint could not take from the linked set (its shape differs). */
   let unlinkable: string[] = [];
@@ -142,7 +143,11 @@ function start(): void {
         for (const k of SUBJECT_KEYS) {
           models[k].receive({ type: 'init', init: subjectInit(k, message.init) });
         }
-        linked ??= comparison === null ? null : comparison.comparing === 'checkpoints';
+        // A read-only comparison (a report) keeps showing what each subject ran.
+        linked ??=
+          comparison === null
+            ? null
+            : message.init.canRun && comparison.comparing === 'checkpoints';
         link();
         break;
       case 'runResult':
