@@ -58,11 +58,15 @@ export interface AnalysisViewState {
   uapNormalisation: 'av' | 'row';
   /** Head grid colour scale on log10 of the statistic. */
   gridLogScale: boolean;
+  /** Threshold charts on a log axis (null: log when the ratio kind's τ sweep is). */
+  thresholdLogScale: boolean | null;
   biasedHeadSort: { key: BiasedHeadSortKey; descending: boolean };
   /** Per-token attention: the layer, a head or the head average, and which run's attention. */
   tokenLayer: number;
   tokenHead: number | 'mean';
-  tokenRun: 'before' | 'after';
+  tokenRun: 'before' | 'after' | 'difference';
+  /** Before and after heatmaps on one scale (the larger of their largest visual weights). */
+  tokenSharedScale: boolean;
 }
 
 /** Largest export the host accepts from a webview (base64 or text characters). */

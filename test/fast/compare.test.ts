@@ -21,6 +21,9 @@ import {
   countDifferences,
   flagDifferences,
   largestDifference,
+  linkControls,
+  settingDifferences,
+  settingText,
   tokenDifferences,
 } from '../../webview/compare/compareData';
 import { tokenWeights } from '../../webview/analysis/panelData';
@@ -197,5 +200,48 @@ describe('mosear-lens compare options', () => {
     assert.deepEqual(parseCompareOptions(['c.mp4', '--model', 'a', '--b-mode', 'off']).models, [
       'a',
     ]);
+  });
+});
+
+describe('linking two subjects’ controls', () => {
+  const a = { ...defaultControls(fixtureMetadata()), mode: 1 as const, alpha: 0.37 };
+  const L = a.tau.length;
+  const Hh = a.headOverride[0]?.length ?? 0;
+
+  test('the same shape: the partner gets the whole set, and nothing differs', () => {
+    const own = { ...defaultControls(fixtureMetadata()), mode: 0 as const, headMargin: 0.7 };
+    assert.deepEqual(settingDifferences(a, own), ['mode', 'margin', 'α']);
+    const linked = linkControls(a, own, { layers: L, heads: Hh });
+    assert.deepEqual(linked.controls, a);
+    assert.deepEqual(linked.unlinked, []);
+    assert.deepEqual(settingDifferences(a, linked.controls), []);
+  });
+
+  test('another number of layers: the per-layer fields stay the partner’s and are named', () => {
+    const own = {
+      ...a,
+      tau: [...a.tau, 0.9],
+      layers: [...a.layers, 0],
+      headOverride: Array.from({ length: L + 1 }, () => new Array<number>(Hh).fill(0)),
+    };
+    const forced = { ...a, headOverride: a.headOverride.map((row) => row.map(() => 1)) };
+    const linked = linkControls(forced, own, { layers: L + 1, heads: Hh });
+    assert.deepEqual(linked.unlinked, ['τ per layer', 'layers', 'head overrides']);
+    assert.deepEqual(linked.controls.tau, own.tau);
+    assert.equal(linked.controls.alpha, 0.37);
+    assert.equal(linked.controls.headOverride.length, L + 1);
+    assert.deepEqual(settingDifferences(forced, linked.controls), [
+      'τ',
+      'layers',
+      'head overrides',
+    ]);
+  });
+
+  test('the setting in words names mode, τ, margin, α, γ and layers', () => {
+    const text = settingText({ ...a, tau: a.tau.map(() => 0.5), headMargin: 0.25 });
+    assert.match(
+      text,
+      /^mode AR · ratio \w+ · τ 0\.5 · margin 0\.25 · α 0\.37 · γ [\d.]+ · layers /,
+    );
   });
 });

@@ -8,7 +8,10 @@ import {
   biasedHeadRows,
   countFlags,
   fileStem,
+  flipPoints,
+  reasonText,
   sameControls,
+  tauSweepValues,
   sliderToTau,
   tauToSlider,
   tokenWeights,
@@ -162,5 +165,48 @@ describe('panel data', () => {
       3,
     );
     assert.equal(countFlags(new Float32Array([0, 1, 0.2])), 1);
+  });
+});
+
+describe('threshold debugging', () => {
+  test('the sweep’s τ values: its steps, evenly spaced on its own scale, ends included', () => {
+    assert.deepEqual(
+      tauSweepValues({ min: 0, max: 1, steps: 5, scale: 'linear' }),
+      [0, 0.25, 0.5, 0.75, 1],
+    );
+    const log = tauSweepValues({ min: 1e-4, max: 1, steps: 5, scale: 'log' });
+    assert.deepEqual(
+      log.map((t) => Number(t.toPrecision(6))),
+      [1e-4, 1e-3, 1e-2, 1e-1, 1],
+    );
+  });
+
+  test('flip points: a layer at its statistic; a head at its layer’s, only when it passes its tick', () => {
+    const d: LayerDecision = {
+      layer: 0,
+      enabled: true,
+      statistic: 0.4,
+      tau: 0.5,
+      triggered: false,
+      headStatistics: [0.6, 0.2],
+      headMean: 0.4,
+      headThreshold: 0.5,
+      flags: [false, false],
+      reasons: ['not-selected', 'not-selected'],
+    };
+    const high = flipPoints(d, 0);
+    assert.deepEqual([high.layerTau, high.headTau], [0.4, 0.4]);
+    assert.ok(Math.abs(high.headMargin - 0.5) < 1e-12);
+    const low = flipPoints(d, 1);
+    assert.equal(low.headTau, null);
+    assert.ok(Math.abs(low.headMargin - -0.5) < 1e-12);
+    assert.equal(flipPoints({ ...d, reasons: ['forced-off', 'layer-off'] }, 0).headTau, null);
+  });
+
+  test('reasons in words, hypothetical when AR does not act', () => {
+    assert.equal(reasonText('layer-off', true), 'layer not enabled');
+    assert.match(reasonText('automatic', false), /^would be flagged/);
+    assert.match(reasonText('automatic', true), /^flagged/);
+    assert.doesNotMatch(reasonText('not-selected', true), /not-selected/);
   });
 });

@@ -112,7 +112,8 @@ describe('Analysis panel webview', { timeout: 120_000 }, () => {
   let context: BrowserContext;
   let server: BundleServer | undefined;
   let origin = '';
-  const results: Record<'tiny' | 'tinyHighTau' | 'baseline', AnalysisResult> = {} as never;
+  const results: Record<'tiny' | 'tinyHighTau' | 'baseline' | 'off' | 'moved', AnalysisResult> =
+    {} as never;
   const problems: string[] = [];
 
   before(async () => {
@@ -128,6 +129,20 @@ describe('Analysis panel webview', { timeout: 120_000 }, () => {
     results.tiny = await analyze(MODEL, 0.05);
     results.tinyHighTau = await analyze(MODEL, 0.5);
     results.baseline = await analyze(BASELINE_MODEL, 0.05);
+    // The same τ and margin with the mode off: the rule would flag heads, the model flags none.
+    results.off = await engine.analyze({
+      clipPath: CLIP,
+      modelPath: MODEL,
+      controls: { ...arControls(0.05), mode: 0 },
+      executionProvider: 'cpu',
+    });
+    // AR that moves attention (mosear-tiny's stored α is 0, which moves nothing).
+    results.moved = await engine.analyze({
+      clipPath: CLIP,
+      modelPath: MODEL,
+      controls: { ...arControls(0.05), alpha: 0.5 },
+      executionProvider: 'cpu',
+    });
     // JSON round trip: the panel only ever sees JSON.
     for (const key of Object.keys(results) as (keyof typeof results)[]) {
       results[key] = JSON.parse(JSON.stringify(results[key])) as AnalysisResult;
@@ -542,6 +557,214 @@ describe('Analysis panel webview', { timeout: 120_000 }, () => {
     await waiting.waitForSelector('#app[data-ready="true"]');
     assert.deepEqual(problems, []);
     await waiting.close();
+  });
+
+  /** Sets a toolkit select and fires its change event. */
+  async function pick(page: Page, testId: string, value: string): Promise<void> {
+    await page.$eval(
+      `[data-testid=${testId}]`,
+      (select, v) => {
+        const element = select as PageElement;
+        element.value = v;
+        element.dispatchEvent(
+          new (globalThis as unknown as PageGlobals).Event('change', { bubbles: true }),
+        );
+      },
+      value,
+    );
+  }
+
+  /** Clicks a section's export button and returns the file the webview posted. */
+  async function exportOf(page: Page, section: string, format: string) {
+    const count = (await recorded(page)).posted.filter((m) => m.type === 'exportFile').length;
+    await page.click(`[data-section=${section}] [data-export=${format}]`);
+    await page.waitForFunction(
+      (n) =>
+        (globalThis as unknown as PageGlobals).__mosear.posted.filter(
+          (m) => m.type === 'exportFile',
+        ).length > n,
+      count,
+    );
+    const last = (await recorded(page)).posted.filter((m) => m.type === 'exportFile').at(-1);
+    assert.ok(last?.type === 'exportFile');
+    return last.file;
+  }
+
+  /** A CSV export as objects (no quoted commas in these tables). */
+  function csvObjects(text: string): Record<string, string>[] {
+    const [head, ...lines] = text.trim().split('\n');
+    const keys = (head ?? '').split(',');
+    return lines.map((line): Record<string, string> =>
+      Object.fromEntries(line.split(',').map((v, i): [string, string] => [keys[i] ?? '', v])),
+    );
+  }
+
+  test('mode off: threshold debugging speaks of what the rule would flag, never of flags; flip τ and the flags-vs-τ curve', async () => {
+    const result = results.off;
+    const decisions = result.intervention.flagDecisions;
+    const wouldFlag = decisions.flatMap((d) => d.flags.filter(Boolean)).length;
+    assert.ok(wouldFlag > 0, 'the rule must select heads for this check to mean something');
+    const page = await openPanel(initFor(result));
+    assert.deepEqual(await gridFlags(page), [], 'mode off: the grid flags nothing');
+    // The words around it: no "with intervention", no rule codes in the cells' tooltips.
+    assert.match(await text(page, 'prediction'), /^Intervention off: /);
+    const titles = await page.$$eval('[data-testid=head-grid] button.cell', (cells) =>
+      cells.map((c) => (c as unknown as { title: string }).title),
+    );
+    assert.equal(titles.length, decisions.length * (decisions[0]?.flags.length ?? 0));
+    for (const title of titles) assert.doesNotMatch(title, /not-selected|layer-off|automatic/);
+    assert.ok(titles.some((t) => t.includes('would be flagged')));
+    const section = '[data-section=threshold-section]';
+    assert.equal(await page.getAttribute(section, 'data-flags'), 'hypothetical');
+    const note = await page.$eval('[data-testid=threshold-mode]', (e) => ({
+      hidden: (e as PageElement).hidden,
+      text: (e as PageElement).textContent ?? '',
+    }));
+    assert.equal(note.hidden, false);
+    assert.match(note.text, /mode is off: no head is flagged.*would flag/);
+    const table = await page.$eval(
+      '[data-testid=threshold-table]',
+      (e) => (e as PageElement).textContent ?? '',
+    );
+    assert.doesNotMatch(table, /Qualifies|Flagged heads/);
+    assert.match(table, /Would qualify.*Would flag \(heads\)/);
+    assert.match(table, /would flag [1-9]/);
+    // The CSV: no real flag, the rule's would-flags, and the τ each layer and head flips at.
+    const rows = csvObjects((await exportOf(page, 'threshold-section', 'csv')).data);
+    assert.ok(rows.every((r) => r['flagged'] === 'false'));
+    assert.equal(rows.filter((r) => r['wouldFlag'] === 'true').length, wouldFlag);
+    for (const r of rows) {
+      const d = decisions[Number(r['layer'])];
+      assert.ok(d !== undefined);
+      assert.equal(Number(r['layerFlipTau']), d.statistic);
+      const s = d.headStatistics[Number(r['head'])] ?? NaN;
+      // Flagged for τ below the layer statistic exactly when the head passes its tick.
+      assert.equal(
+        r['headFlipTau'] === '' ? null : Number(r['headFlipTau']),
+        s > d.headThreshold ? d.statistic : null,
+      );
+    }
+    // The curve: the checkpoint's sweep range, counted independently from the decisions.
+    const range = result.model.metadata.tauSweep.share;
+    const curve = JSON.parse(
+      (await page.getAttribute('[data-testid=threshold-tau-curve]', 'data-curve')) ?? '[]',
+    ) as { tau: number; flagged: number }[];
+    assert.equal(curve.length, range.steps);
+    assert.ok(Math.abs((curve[0]?.tau ?? NaN) - range.min) < 1e-12);
+    assert.ok(Math.abs((curve.at(-1)?.tau ?? NaN) - range.max) < 1e-9);
+    for (const point of curve) {
+      const expected = decisions
+        .filter((d) => d.enabled && d.statistic > point.tau)
+        .reduce((n, d) => n + d.headStatistics.filter((s) => s > d.headThreshold).length, 0);
+      assert.equal(point.flagged, expected, `τ ${point.tau}`);
+    }
+    assert.ok(curve.some((p) => p.flagged > 0) && curve.some((p) => p.flagged === 0));
+    // A log axis on request redraws the bars.
+    const pixels = () =>
+      page.$eval('[data-testid=threshold-layers] canvas', (c) => (c as PageElement).toDataURL());
+    const linear = await pixels();
+    assert.equal(
+      await page.$eval(
+        '[data-testid=threshold-log]',
+        (e) => (e as unknown as { checked: boolean }).checked,
+      ),
+      false,
+    );
+    await page.click('[data-testid=threshold-log]');
+    await page.waitForFunction(
+      (before) =>
+        (
+          (globalThis as unknown as PageGlobals).document as unknown as {
+            querySelector(s: string): PageElement | null;
+          }
+        )
+          .querySelector('[data-testid=threshold-layers] canvas')
+          ?.toDataURL() !== before,
+      linear,
+    );
+    assert.equal((await recorded(page)).state?.thresholdLogScale, true);
+    await (
+      await page.$('[data-section=threshold-section]')
+    )?.screenshot({
+      path: join(SCREENSHOTS, 'threshold-mode-off.png'),
+    });
+    // AR on, the same numbers: real flags, real words.
+    await send(page, { type: 'init', init: initFor(results.tiny) });
+    await page.waitForFunction(
+      () =>
+        (
+          (globalThis as unknown as PageGlobals).document as unknown as {
+            querySelector(s: string): PageElement | null;
+          }
+        ).querySelector('[data-section=threshold-section]')?.dataset['flags'] === 'real',
+    );
+    assert.match(
+      await page.$eval(
+        '[data-testid=threshold-table]',
+        (e) => (e as PageElement).textContent ?? '',
+      ),
+      /Qualifies.*Flagged heads/,
+    );
+    // The host's reasons end in a full stop; the banner adds none of its own.
+    await send(page, {
+      type: 'init',
+      init: { ...initFor(results.tiny, false), readOnlyReason: 'A report: no model is available.' },
+    });
+    await page.waitForSelector('[data-testid=read-only]:not([hidden])');
+    assert.equal(await text(page, 'read-only'), 'Read-only: A report: no model is available.');
+    await assertClean(page);
+    await page.close();
+  });
+
+  test('per-token attention: before and after share one scale by default; before − after draws the difference', async () => {
+    const result = results.moved;
+    const page = await openPanel(initFor(result));
+    // A head AR acted on: its visual attention shrinks by orders of magnitude.
+    const layer = result.intervention.arFlags.findIndex((row) => row.some((v) => v > 0.5));
+    const head = result.intervention.arFlags[layer]?.findIndex((v) => v > 0.5) ?? -1;
+    assert.ok(layer >= 0 && head >= 0);
+    await pick(page, 'token-layer', String(layer));
+    await pick(page, 'token-head', String(head));
+    const visual = result.tokens.filter((t) => t.modality === 'visual').map((t) => t.index);
+    const before = visual.map(
+      (k) => result.intervention.tokenAttentionBefore[layer]?.[head]?.[k] ?? NaN,
+    );
+    const after = visual.map((k) => result.intervention.tokenAttention[layer]?.[head]?.[k] ?? NaN);
+    const maxBefore = Math.max(...before);
+    const maxAfter = Math.max(...after);
+    // Each on its own maximum, the two would look alike (3.9e-7 vs 0.18 in the issue).
+    assert.ok(maxAfter > 10 * maxBefore, `before ${maxBefore}, after ${maxAfter}`);
+    const scale = async (): Promise<number> =>
+      Number(await page.getAttribute('[data-testid=token-canvas] canvas', 'data-scale'));
+    const shared = Math.max(maxBefore, maxAfter);
+    assert.ok(Math.abs((await scale()) - shared) <= 1e-9 * shared, 'after, shared scale');
+    await pick(page, 'token-run', 'before');
+    assert.ok(Math.abs((await scale()) - shared) <= 1e-9 * shared, 'before, shared scale');
+    assert.match(
+      (await page.textContent('[data-section=tokens-section] .note')) ?? '',
+      /before or after, so before and after are comparable/,
+    );
+    await page.click('[data-testid=token-shared-scale]');
+    assert.ok(Math.abs((await scale()) - maxBefore) <= 1e-9 * maxBefore, 'before, own scale');
+    await pick(page, 'token-run', 'difference');
+    const differences = before.map((b, i) => b - (after[i] ?? 0));
+    const largest = Math.max(...differences.map(Math.abs));
+    assert.ok(largest > 0);
+    assert.ok(Math.abs((await scale()) - largest) <= 1e-9 * largest, 'difference scale');
+    await (
+      await page.$('[data-section=tokens-section]')
+    )?.screenshot({
+      path: join(SCREENSHOTS, 'tokens-difference.png'),
+    });
+    const [stats] = await canvasStats(page, '[data-testid=token-canvas] canvas');
+    assert.ok((stats?.colours ?? 0) >= 16, `difference canvas: ${JSON.stringify(stats)}`);
+    const rows = csvObjects((await exportOf(page, 'tokens-section', 'csv')).data);
+    for (const [i, k] of visual.entries()) {
+      const row = rows.find((r) => Number(r['index']) === k);
+      assert.ok(Math.abs(Number(row?.['difference']) - (differences[i] ?? NaN)) < 1e-9);
+    }
+    await assertClean(page);
+    await page.close();
   });
 
   test('exports: PNGs of real pixels at the canvas size, CSV and JSON that parse', async () => {

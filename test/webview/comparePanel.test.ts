@@ -89,6 +89,10 @@ describe('Compare panel webview', { timeout: 120_000 }, () => {
   const dir = mkdtempSync(join(tmpdir(), 'mosear-compare-webview-'));
   let engine: AnalysisEngine;
   let comparison: ComparisonResult;
+  /** Each checkpoint with its own stored defaults (the command's two-checkpoint comparison). */
+  let defaults: ComparisonResult;
+  /** B's checkpoint run with A's defaults: what linking must make B run. */
+  let linkedB: AnalysisResult;
   let context: BrowserContext;
   let server: BundleServer | undefined;
   let origin = '';
@@ -116,6 +120,28 @@ describe('Compare panel webview', { timeout: 120_000 }, () => {
       heads(flags(comparison.subjects.b.result)),
       'the two subjects must flag different heads for the differs check to mean something',
     );
+
+    defaults = readComparisonResult(
+      JSON.parse(
+        JSON.stringify(
+          await compareClip(engine, {
+            clipPath: CLIP,
+            subjects: { a: { modelPath: BASELINE_MODEL }, b: { modelPath: MODEL } },
+            executionProvider: 'cpu',
+          }),
+        ),
+      ),
+    );
+    linkedB = JSON.parse(
+      JSON.stringify(
+        await engine.analyze({
+          clipPath: CLIP,
+          modelPath: MODEL,
+          controls: defaults.subjects.a.result.intervention.controls,
+          executionProvider: 'cpu',
+        }),
+      ),
+    ) as AnalysisResult;
 
     server = await serveBundle('compare');
     origin = server.origin;
@@ -230,17 +256,21 @@ describe('Compare panel webview', { timeout: 120_000 }, () => {
       ),
       true,
     );
+    // Linking at open re-runs B when the checkpoints' stored γ (not set by AR) differ.
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    const atOpen = (await runs()).length;
     await setTau('a', 0.2);
-    await waitRuns(2);
-    const linked = await runs();
+    await waitRuns(atOpen + 2);
+    const linked = (await runs()).slice(atOpen);
     assert.deepEqual(linked.map((m) => m.subject).sort(), ['a', 'b']);
     for (const m of linked) assert.deepEqual(m.controls.tau, [0.2, 0.2, 0.2, 0.2]);
+    assert.deepEqual(linked[0]?.controls, linked[1]?.controls, 'one identical setting');
 
     await page.click('[data-testid=link-controls]');
     await setTau('b', 0.4);
-    await waitRuns(3);
+    await waitRuns(atOpen + 3);
     await new Promise((resolve) => setTimeout(resolve, 200));
-    const after = (await runs()).slice(2);
+    const after = (await runs()).slice(atOpen + 2);
     assert.deepEqual(
       after.map((m) => m.subject),
       ['b'],
@@ -276,6 +306,119 @@ describe('Compare panel webview', { timeout: 120_000 }, () => {
     assert.equal(await notice(acting, 'a'), null);
     assert.equal(await notice(acting, 'b'), null);
     await acting.close();
+  });
+
+  test('linked at open: B runs A’s whole control set, the header states each side’s setting, the badge names what differs until B’s result arrives', async () => {
+    const ca = defaults.subjects.a.result.intervention.controls;
+    const cb = defaults.subjects.b.result.intervention.controls;
+    // The shipped checkpoints store different defaults: linking must not leave them running.
+    const differing = [
+      ['mode', ca.mode !== cb.mode],
+      ['τ', JSON.stringify(ca.tau) !== JSON.stringify(cb.tau)],
+      ['margin', ca.headMargin !== cb.headMargin],
+      ['α', ca.alpha !== cb.alpha],
+    ].flatMap(([name, differs]) => (differs === true ? [name as string] : []));
+    assert.ok(differing.includes('mode'), `defaults: ${JSON.stringify({ ca, cb })}`);
+    const page = await openPanel(initOf(defaults));
+    assert.equal(
+      await page.$eval(
+        '[data-testid=link-controls]',
+        (e) => (e as unknown as { checked: boolean }).checked,
+      ),
+      true,
+    );
+    await page.waitForFunction(() =>
+      (globalThis as unknown as PageGlobals).__mosear.posted.some((m) => m.type === 'run'),
+    );
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    const runs = (await recorded(page)).posted.filter((m) => m.type === 'run');
+    assert.deepEqual(
+      runs.map((m) => m.subject),
+      ['b'],
+    );
+    assert.deepEqual(runs[0]?.controls, ca, 'B must run A’s full control set');
+    const header = await page.$eval(
+      '[data-testid=subject-setting]',
+      (e) => (e as PageElement).textContent ?? '',
+    );
+    assert.match(header, /A ran: mode AR .*τ 0\.5 · margin 0\.25 · α 0\.1 · γ [^ ]+ · layers /);
+    assert.match(header, /B ran: mode off .*τ 0 · margin 0 · α 0 · γ [^ ]+ · layers /);
+    const badge = () =>
+      page.$eval('[data-testid=settings-badge]', (e) => ({
+        hidden: (e as PageElement).hidden,
+        text: (e as PageElement).textContent ?? '',
+      }));
+    const before = await badge();
+    assert.equal(before.hidden, false);
+    const listed = /settings differ: ([^(;]+)/.exec(before.text)?.[1]?.trim().split(', ');
+    assert.deepEqual(
+      listed?.filter((f) => ['mode', 'τ', 'margin', 'α'].includes(f)),
+      differing,
+    );
+    // B's real run with the linked setting arrives: both ran one setting, no badge.
+    await page.evaluate((m) => (globalThis as unknown as PageGlobals).postMessage(m, '*'), {
+      type: 'runResult',
+      subject: 'b',
+      requestId: runs[0]?.requestId,
+      result: linkedB,
+    });
+    await page.waitForFunction(
+      () =>
+        (
+          (globalThis as unknown as PageGlobals).document as unknown as {
+            querySelector(s: string): { hidden: boolean } | null;
+          }
+        ).querySelector('[data-testid=settings-badge]')?.hidden,
+    );
+    assert.match(
+      await page.$eval(
+        '[data-testid=subject-setting]',
+        (e) => (e as PageElement).textContent ?? '',
+      ),
+      /B ran: mode AR .*τ 0\.5 · margin 0\.25 · α 0\.1/,
+    );
+    await assertClean(page);
+    await page.close();
+  });
+
+  test('one checkpoint under two settings opens unlinked with a badge naming exactly the differing fields', async () => {
+    // A: B's setting with the mode off; nothing else differs.
+    const off = { ...comparison.subjects.b.result.intervention.controls, mode: 0 as const };
+    const twoSettings: ComparisonResult = {
+      ...comparison,
+      comparing: 'settings',
+      subjects: {
+        a: {
+          ...comparison.subjects.a,
+          controls: off,
+          result: {
+            ...comparison.subjects.a.result,
+            intervention: { ...comparison.subjects.a.result.intervention, controls: off },
+          },
+        },
+        b: comparison.subjects.b,
+      },
+    };
+    const page = await openPanel(initOf(twoSettings));
+    assert.equal(
+      await page.$eval(
+        '[data-testid=link-controls]',
+        (e) => (e as unknown as { checked: boolean }).checked,
+      ),
+      false,
+    );
+    assert.equal(
+      await page.$eval('[data-testid=settings-badge]', (e) => (e as PageElement).textContent ?? ''),
+      'settings differ: mode',
+    );
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    assert.deepEqual(
+      (await recorded(page)).posted.filter((m) => m.type === 'run'),
+      [],
+      'an unlinked panel runs nothing at open',
+    );
+    await assertClean(page);
+    await page.close();
   });
 
   test('a PNG export of the UAP chart decodes to the canvas size', async () => {
@@ -314,6 +457,14 @@ describe('Compare panel webview', { timeout: 120_000 }, () => {
     page.on('pageerror', (e) => errors.push(e.message));
     await page.goto(`file://${file}`);
     await page.waitForSelector('#app[data-ready="true"]');
+    // Read-only: not linked at open, so each column shows what its subject ran.
+    assert.equal(
+      await page.$eval(
+        '[data-testid=link-controls]',
+        (e) => (e as unknown as { checked: boolean }).checked,
+      ),
+      false,
+    );
     for (const k of SUBJECT_KEYS) {
       const label = await page.$eval(
         `[data-testid=compare-prediction-${k}]`,

@@ -6,6 +6,7 @@ import { canvasPngBase64 } from '../kit/chartCanvas';
 import { el, formatNumber, replaceChildren } from '../kit/domBuilder';
 import { checkboxControl } from '../kit/formControls';
 import type { PanelModel } from './panelModel';
+import { reasonText } from './panelData';
 import { toCsv } from '../../src/shared/csv';
 import { sectionFrame } from '../kit/sectionFrame';
 import { currentPalette, heatColour, type Palette } from '../kit/theme';
@@ -110,8 +111,8 @@ export function headGridView(model: PanelModel): View {
             'data-flagged': cell.flagged ? 'true' : 'false',
             'data-override': cell.override,
             'aria-pressed': selected ? 'true' : 'false',
-            'aria-label': `Layer ${cell.layer} head ${cell.head}: statistic ${formatNumber(cell.statistic)}, threshold ${formatNumber(cell.threshold)}, ${cell.flagged ? 'flagged' : 'not flagged'} (${cell.reason}), override ${override}. Press to cycle the override.`,
-            title: `L${cell.layer} H${cell.head}: sₕ = ${formatNumber(cell.statistic, 4)} vs (1+m)·mean = ${formatNumber(cell.threshold, 4)} — ${cell.reason}, override ${override}`,
+            'aria-label': `Layer ${cell.layer} head ${cell.head}: statistic ${formatNumber(cell.statistic)}, threshold ${formatNumber(cell.threshold)}, ${cell.flagged ? 'flagged' : 'not flagged'} (${reasonText(cell.reason, model.controls?.mode === 1)}), override ${override}. Press to cycle the override.`,
+            title: `L${cell.layer} H${cell.head}: sₕ = ${formatNumber(cell.statistic, 4)} vs (1+m)·mean = ${formatNumber(cell.threshold, 4)} — ${reasonText(cell.reason, model.controls?.mode === 1)}, override ${override}`,
           },
           el('span', { class: 'value' }, formatNumber(cell.statistic)),
           el(

@@ -34,7 +34,7 @@ export function headerView(model: PanelModel): View {
       banner.hidden = init === null || init.canRun;
       banner.textContent =
         init !== null && !init.canRun
-          ? `Read-only: ${init.readOnlyReason ?? 'runs are not available here'}.`
+          ? `Read-only: ${(init.readOnlyReason ?? 'runs are not available here').replace(/\.$/, '')}.`
           : '';
       if (r === null) {
         title.textContent = init === null ? 'Waiting for the extension…' : 'Analysing…';

@@ -180,3 +180,78 @@ export function fileStem(result: AnalysisResult | null): string {
   const safe = name.replace(/[^A-Za-z0-9._-]+/g, '_').replace(/^\.+/, '');
   return safe === '' ? 'analysis' : safe.slice(0, 120);
 }
+
+/** The τ values of a sweep range: `steps` points, evenly spaced on its scale. */
+export function tauSweepValues(range: TauRange): number[] {
+  const n = Math.max(2, Math.round(range.steps));
+  const log = range.scale === 'log' && range.min > 0;
+  const lo = log ? Math.log10(range.min) : range.min;
+  const hi = log ? Math.log10(range.max) : range.max;
+  return Array.from({ length: n }, (_, i) => {
+    const x = lo + ((hi - lo) * i) / (n - 1);
+    return log ? 10 ** x : x;
+  });
+}
+
+/** Heads the AR rule flags with one τ on every layer, the other controls kept. */
+export interface TauCurvePoint {
+  tau: number;
+  flagged: number;
+}
+
+/**
+ * The clip's flags-vs-τ curve: the TS flag rule (AR's decisions, whatever the mode) on the
+ * result's before-intervention masses with each τ of the sweep range on every layer.
+ */
+export function flagsAcrossTau(
+  result: AnalysisResult,
+  controls: ArControls,
+  range: TauRange,
+): TauCurvePoint[] {
+  return tauSweepValues(range).map((tau) => {
+    const rule = previewFlags(result, { ...controls, mode: 1, tau: controls.tau.map(() => tau) });
+    return { tau, flagged: rule.layers.reduce((n, d) => n + d.flags.filter(Boolean).length, 0) };
+  });
+}
+
+/** The τ below which a layer qualifies (its statistic), and a head's flip points. */
+export interface FlipPoints {
+  /** The layer qualifies for every τ below this. */
+  layerTau: number;
+  /** The head is flagged for τ below this; null when no τ flags it (margin, override, layer off). */
+  headTau: number | null;
+  /** The head passes its threshold for margins below this (sₕ ÷ layer mean − 1). */
+  headMargin: number;
+}
+
+/** Where a head's decision would flip as τ (and the margin) vary. */
+export function flipPoints(d: LayerDecision, head: number): FlipPoints {
+  const s = d.headStatistics[head] ?? NaN;
+  const reason = d.reasons[head];
+  const byRule = reason === 'automatic' || reason === 'not-selected';
+  return {
+    layerTau: d.statistic,
+    headTau: byRule && s > d.headThreshold ? d.statistic : null,
+    headMargin: d.headMean > 0 ? s / d.headMean - 1 : NaN,
+  };
+}
+
+/** A head's decision in words (the rule's reason codes are for files, not for people). */
+export function reasonText(reason: string | undefined, real: boolean): string {
+  switch (reason) {
+    case 'layer-off':
+      return 'layer not enabled';
+    case 'forced-on':
+      return real ? 'forced on by a head override' : 'would be forced on by a head override';
+    case 'forced-off':
+      return 'forced off by a head override';
+    case 'automatic':
+      return real
+        ? 'flagged: its layer passes τ and it passes its tick'
+        : 'would be flagged: its layer passes τ and it passes its tick';
+    case 'not-selected':
+      return 'not flagged: its layer is below τ or it is below its tick';
+    default:
+      return reason ?? '';
+  }
+}

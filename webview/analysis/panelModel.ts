@@ -26,10 +26,12 @@ const DEFAULT_CHOICES: ViewChoices = {
   selectedHead: null,
   uapNormalisation: 'av',
   gridLogScale: false,
+  thresholdLogScale: null,
   biasedHeadSort: { key: 'aboveThreshold', descending: true },
   tokenLayer: 0,
   tokenHead: 'mean',
   tokenRun: 'after',
+  tokenSharedScale: true,
 };
 
 /** The channel lane of re-runs: a new run supersedes the one before. */

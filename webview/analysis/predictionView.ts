@@ -52,11 +52,13 @@ export function predictionView(model: PanelModel): View {
       const without = r.baseline.prediction;
       const withRun = r.intervention.prediction;
       const changed = without.index !== withRun.index;
-      // A run whose setting cannot change the model is not called an intervention.
+      // Mode off runs the model unchanged: "with intervention" would claim one that did not act;
+      // any other setting that cannot change the model is not called an intervention either.
+      const off = r.intervention.controls.mode === 0;
       const reasons = whyNoEffect(r.intervention.controls, r.baseline.ratioStatistics);
       replaceChildren(
         summary,
-        reasons.length > 0 && !changed
+        !off && reasons.length > 0 && !changed
           ? el(
               'span',
               { class: 'prediction no-effect-run', 'data-run': 'With intervention' },
@@ -67,7 +69,7 @@ export function predictionView(model: PanelModel): View {
                 `no effect (${reasons.join('; ')})`,
               ),
             )
-          : predictionLine('With intervention', withRun),
+          : predictionLine(off ? 'Intervention off' : 'With intervention', withRun),
         el('span', { class: 'sep' }, ' · '),
         predictionLine('Without', without),
         changed ? el('span', { class: 'changed' }, ' — the intervention changed the answer') : null,
@@ -91,7 +93,7 @@ export function predictionView(model: PanelModel): View {
               borderWidth: 2,
             },
             {
-              label: 'with intervention',
+              label: off ? 'intervention off' : 'with intervention',
               data: r.intervention.probabilities,
               backgroundColor: p.visual,
               borderColor: outline(withRun.index),

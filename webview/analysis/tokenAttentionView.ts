@@ -1,6 +1,8 @@
 // Per-token attention of the answer position: the sampled frames with the visual tokens' weights
 // as a patch heatmap, the audio token's weight over its time span on a strip under them, and the
 // prompt's words highlighted by weight. Layer, head (or head average) and before/after pickers;
+// before and after share one heatmap scale by default (each on its own would hide a 10⁶× change),
+// and "before − after" draws the difference in diverging colours (as Compare draws A − B);
 // hovering a token shows its exact weight and rank.
 import type { AnalysisResult, TokenInfo } from '../../src/protocol/analysisResult';
 import { canvasPngBase64 } from '../kit/chartCanvas';
@@ -10,7 +12,8 @@ import type { PanelModel } from './panelModel';
 import { toCsv } from '../../src/shared/csv';
 import { tokenWeights, type TokenWeight } from './panelData';
 import { sectionFrame } from '../kit/sectionFrame';
-import { cssOf, currentPalette, type Palette } from '../kit/theme';
+import { cssOf, currentPalette, parseColour, type Palette } from '../kit/theme';
+import { checkboxControl } from '../kit/formControls';
 import type { View } from '../kit/view';
 
 const THUMB_PX = 150;
@@ -76,13 +79,31 @@ export function tokenAttentionView(model: PanelModel): View {
     [
       { value: 'before', label: 'before intervention' },
       { value: 'after', label: 'after intervention' },
+      { value: 'difference', label: 'before − after (difference)' },
     ],
-    (v) => model.choose('tokenRun', v === 'before' ? 'before' : 'after'),
+    (v) => model.choose('tokenRun', v === 'before' || v === 'difference' ? v : 'after'),
     { 'data-testid': 'token-run' },
   );
+  const sharedScale = checkboxControl(
+    'One scale for before and after',
+    (v) => model.choose('tokenSharedScale', v),
+    { 'data-testid': 'token-shared-scale' },
+  );
+  /** Per token: before, after and before − after (the difference view's rows). */
+  let differences: { index: number; before: number; after: number; difference: number }[] = [];
   const rows = (): Record<string, unknown>[] => {
     const r = model.result;
     if (r === null) return [];
+    if (model.choices.tokenRun === 'difference') {
+      return differences.map((d) => {
+        const t = r.tokens[d.index];
+        return {
+          ...d,
+          modality: t?.modality,
+          description: t === undefined ? '' : describeToken(t),
+        };
+      });
+    }
     return weights.map((w) => {
       const t = r.tokens[w.index];
       return {
@@ -106,7 +127,14 @@ export function tokenAttentionView(model: PanelModel): View {
     }),
   });
   frame.body.append(
-    el('div', { class: 'controls-row' }, layerPick.element, headPick.element, runPick.element),
+    el(
+      'div',
+      { class: 'controls-row' },
+      layerPick.element,
+      headPick.element,
+      runPick.element,
+      sharedScale.element,
+    ),
     el('div', { class: 'token-canvas', 'data-testid': 'token-canvas' }, canvas),
     words,
     hover,
@@ -118,6 +146,10 @@ export function tokenAttentionView(model: PanelModel): View {
     const w = weights[index];
     const t = r?.tokens[index];
     if (r === null || w === undefined || t === undefined) return '';
+    const d = differences[index];
+    if (model.choices.tokenRun === 'difference' && d !== undefined) {
+      return `${describeToken(t)}: before ${formatNumber(d.before, 5)}, after ${formatNumber(d.after, 5)}, before − after ${formatNumber(d.difference, 4)}`;
+    }
     return `${describeToken(t)}: weight ${formatNumber(w.weight, 5)}, rank ${w.rank} of ${weights.length}`;
   };
   canvas.addEventListener('mousemove', (event) => {
@@ -153,8 +185,37 @@ export function tokenAttentionView(model: PanelModel): View {
       layerPick.set(String(c.tokenLayer));
       headPick.set(String(c.tokenHead));
       runPick.set(c.tokenRun);
-      weights = tokenWeights(r, c.tokenLayer, c.tokenHead, c.tokenRun);
-      hits = draw(canvas, r, weights, p, images, () => view.update(currentPalette()));
+      sharedScale.set(c.tokenSharedScale);
+      sharedScale.element.hidden = c.tokenRun === 'difference';
+      const before = tokenWeights(r, c.tokenLayer, c.tokenHead, 'before');
+      const after = tokenWeights(r, c.tokenLayer, c.tokenHead, 'after');
+      weights = c.tokenRun === 'before' ? before : after;
+      differences = before.map((b) => {
+        const a = after[b.index]?.weight ?? 0;
+        return { index: b.index, before: b.weight, after: a, difference: b.weight - a };
+      });
+      const redraw = (): void => view.update(currentPalette());
+      const ownMax = maxVisualOf(r, weights);
+      const sharedMax = Math.max(maxVisualOf(r, before), maxVisualOf(r, after));
+      const scale = c.tokenSharedScale ? sharedMax : ownMax;
+      let scaleText: string;
+      if (c.tokenRun === 'difference') {
+        const max = Math.max(
+          1e-12,
+          ...r.tokens
+            .filter((t) => t.modality === 'visual')
+            .map((t) => Math.abs(differences[t.index]?.difference ?? 0)),
+        );
+        hits = drawTokenDifference(canvas, r, differences, max, p, images, redraw);
+        canvas.dataset['scale'] = String(max);
+        scaleText = `Blue: more attention before the intervention; orange: more after; opacity follows √(|before − after| ÷ ${formatNumber(max, 3)}), the largest visual difference.`;
+      } else {
+        hits = draw(canvas, r, weights, scale, p, images, redraw);
+        canvas.dataset['scale'] = String(scale);
+        scaleText = c.tokenSharedScale
+          ? `The heatmap's opacity follows √(weight ÷ ${formatNumber(sharedMax, 3)}), the largest visual weight before or after, so before and after are comparable (this run's own largest: ${formatNumber(ownMax, 3)}).`
+          : `The heatmap's opacity follows √(weight ÷ the largest visual weight of this run alone, ${formatNumber(ownMax, 3)}): before and after are NOT on one scale.`;
+      }
       const text = r.tokens.filter((t) => t.modality === 'text');
       const maxText = Math.max(1e-12, ...text.map((t) => weights[t.index]?.weight ?? 0));
       replaceChildren(
@@ -176,7 +237,11 @@ export function tokenAttentionView(model: PanelModel): View {
           return span;
         }),
       );
-      frame.note.textContent = `Layer ${c.tokenLayer}, ${c.tokenHead === 'mean' ? 'heads averaged' : `head ${c.tokenHead}`}, ${c.tokenRun} the intervention. The heatmap's opacity follows √(weight ÷ the largest visual weight, ${formatNumber(maxVisualOf(r, weights), 3)}); the audio strip is on an absolute 0–1 scale; words are shaded relative to the largest word. Hover a token for its exact weight and rank.`;
+      const which =
+        c.tokenRun === 'difference'
+          ? 'before − after the intervention'
+          : `${c.tokenRun} the intervention`;
+      frame.note.textContent = `Layer ${c.tokenLayer}, ${c.tokenHead === 'mean' ? 'heads averaged' : `head ${c.tokenHead}`}, ${which}. ${scaleText} ${c.tokenRun === 'difference' ? 'Only the visual tokens are differenced; the prompt’s words are shaded by the after run relative to its largest word. Hover a token for both weights.' : 'The audio strip is on an absolute 0–1 scale; words are shaded relative to the largest word. Hover a token for its exact weight and rank.'}`;
     },
   };
   return view;
@@ -257,11 +322,59 @@ export function drawFrameThumbnail(
   return true;
 }
 
-/** Draws frames, heatmap and audio strip; returns the hit boxes. */
+/**
+ * Frames dimmed, each visual token's patch coloured by the sign (blue +, orange −) and size of a
+ * difference (A − B in Compare, before − after here) against `max`; returns the hit boxes.
+ */
+export function drawTokenDifference(
+  canvas: HTMLCanvasElement,
+  r: AnalysisResult,
+  diff: readonly { difference: number }[],
+  max: number,
+  p: Palette,
+  images: Map<string, HTMLImageElement>,
+  redraw: () => void,
+): HitBox[] {
+  const grid = r.model.metadata.tokenLayout.segments.find((s) => s.grid !== undefined)?.grid;
+  const frames = grid?.frames ?? r.clip.frameTimesSeconds.length;
+  const width = frames * THUMB_PX + (frames - 1) * GAP_PX;
+  const height = LABEL_PX + THUMB_PX;
+  const ctx = frameCanvas(canvas, width, height, p);
+  if (ctx === null) return [];
+  const positive = parseColour(p.visual);
+  const negative = parseColour(p.audio);
+  const rows = grid?.rows ?? 1;
+  const cols = grid?.cols ?? 1;
+  const hits: HitBox[] = [];
+  for (let f = 0; f < frames; f++) {
+    const x0 = f * (THUMB_PX + GAP_PX);
+    ctx.fillStyle = p.foreground;
+    ctx.fillText(`frame ${f}`, x0, LABEL_PX / 2);
+    drawFrameThumbnail(ctx, r, f, { x: x0, y: LABEL_PX, size: THUMB_PX }, 0.45, images, redraw);
+    for (const t of r.tokens) {
+      if (t.modality !== 'visual' || t.frame !== f) continue;
+      const d = diff[t.index]?.difference ?? 0;
+      const colour = d >= 0 ? positive : negative;
+      const box = {
+        x: x0 + (t.col * THUMB_PX) / cols,
+        y: LABEL_PX + (t.row * THUMB_PX) / rows,
+        w: THUMB_PX / cols,
+        h: THUMB_PX / rows,
+      };
+      ctx.fillStyle = cssOf({ ...colour, a: 0.9 * Math.sqrt(Math.min(1, Math.abs(d) / max)) });
+      ctx.fillRect(box.x, box.y, box.w, box.h);
+      hits.push({ ...box, token: t.index });
+    }
+  }
+  return hits;
+}
+
+/** Draws frames, heatmap (opacity √(weight ÷ `scale`)) and audio strip; returns the hit boxes. */
 function draw(
   canvas: HTMLCanvasElement,
   r: AnalysisResult,
   weights: readonly TokenWeight[],
+  scale: number,
   p: Palette,
   images: Map<string, HTMLImageElement>,
   redraw: () => void,
@@ -275,7 +388,7 @@ function draw(
   const ctx = frameCanvas(canvas, width, height, p);
   if (ctx === null) return [];
   const hits: HitBox[] = [];
-  const maxVisual = Math.max(1e-12, maxVisualOf(r, weights));
+  const maxVisual = Math.max(1e-12, scale);
   for (let f = 0; f < frames; f++) {
     const x0 = f * (THUMB_PX + GAP_PX);
     const y0 = LABEL_PX;

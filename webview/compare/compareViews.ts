@@ -9,12 +9,8 @@ import { selectControl } from '../kit/formControls';
 import { toCsv } from '../../src/shared/csv';
 import { tokenWeights } from '../analysis/panelData';
 import { sectionFrame } from '../kit/sectionFrame';
-import { cssOf, currentPalette, parseColour, type Palette } from '../kit/theme';
-import {
-  drawFrameThumbnail,
-  fillLayerHeadPickers,
-  frameCanvas,
-} from '../analysis/tokenAttentionView';
+import { currentPalette } from '../kit/theme';
+import { drawTokenDifference, fillLayerHeadPickers } from '../analysis/tokenAttentionView';
 import type { View } from '../kit/view';
 import {
   countDifferences,
@@ -202,10 +198,6 @@ export function gridDifferenceView(
   };
 }
 
-const THUMB_PX = 150;
-const GAP_PX = 10;
-const LABEL_PX = 18;
-
 /** The per-token attention difference A − B over the frames, on a diverging scale. */
 export function tokenDifferenceView(cm: CompareViewModel): View {
   const { a, b } = cm.models;
@@ -279,49 +271,9 @@ export function tokenDifferenceView(cm: CompareViewModel): View {
       }
       differences = diff;
       const max = largestDifference(ra, diff);
-      drawDifference(canvas, ra, diff, max, p, images, redraw);
+      drawTokenDifference(canvas, ra, diff, max, p, images, redraw);
       legend.textContent = `Blue: A attends more than B; orange: B attends more than A; opacity follows √(|A − B| ÷ ${formatNumber(max, 3)}), the largest visual difference. Layer ${layer}, ${head === 'mean' ? 'heads averaged' : `head ${head}`}, ${run} the intervention.`;
     },
   };
   return view;
-}
-
-/** Frames dimmed, each visual token's patch coloured by the sign and size of A − B. */
-function drawDifference(
-  canvas: HTMLCanvasElement,
-  r: AnalysisResult,
-  diff: readonly TokenDifference[],
-  max: number,
-  p: Palette,
-  images: Map<string, HTMLImageElement>,
-  redraw: () => void,
-): void {
-  const grid = r.model.metadata.tokenLayout.segments.find((s) => s.grid !== undefined)?.grid;
-  const frames = grid?.frames ?? r.clip.frameTimesSeconds.length;
-  const width = frames * THUMB_PX + (frames - 1) * GAP_PX;
-  const height = LABEL_PX + THUMB_PX;
-  const ctx = frameCanvas(canvas, width, height, p);
-  if (ctx === null) return;
-  const positive = parseColour(p.visual);
-  const negative = parseColour(p.audio);
-  const rows = grid?.rows ?? 1;
-  const cols = grid?.cols ?? 1;
-  for (let f = 0; f < frames; f++) {
-    const x0 = f * (THUMB_PX + GAP_PX);
-    ctx.fillStyle = p.foreground;
-    ctx.fillText(`frame ${f}`, x0, LABEL_PX / 2);
-    drawFrameThumbnail(ctx, r, f, { x: x0, y: LABEL_PX, size: THUMB_PX }, 0.45, images, redraw);
-    for (const t of r.tokens) {
-      if (t.modality !== 'visual' || t.frame !== f) continue;
-      const d = diff[t.index]?.difference ?? 0;
-      const colour = d >= 0 ? positive : negative;
-      ctx.fillStyle = cssOf({ ...colour, a: 0.9 * Math.sqrt(Math.min(1, Math.abs(d) / max)) });
-      ctx.fillRect(
-        x0 + (t.col * THUMB_PX) / cols,
-        LABEL_PX + (t.row * THUMB_PX) / rows,
-        THUMB_PX / cols,
-        THUMB_PX / rows,
-      );
-    }
-  }
 }

@@ -1,6 +1,7 @@
 // The Compare panel's webview entry: two SubjectModels (the Analysis panel's model) fed from one
 // CompareInit; the Analysis views run per subject in two columns, the compare views read both.
-// Linked controls: an edit to either subject's controls is applied to both, each re-running.
+// Linked controls: B takes A's whole control set (each re-running), and an edit to either is
+// copied whole to the other; the header states what each side ran and a badge what differs.
 import '../kit/kit.css';
 import './compare.css';
 import type { AnalysisResult } from '../../src/protocol/analysisResult';
@@ -34,6 +35,7 @@ import {
   gridDifferenceView,
   tokenDifferenceView,
 } from './compareViews';
+import { settingDifferences, settingText } from './compareData';
 import { SubjectModel, subjectHost, type CompareHost } from './subjectModel';
 
 /** How the comparison got the clip (0 decodes: an earlier analysis had it in the cache). */
@@ -59,7 +61,14 @@ function start(): void {
   const saved = channel.loadState();
   let init: CompareInit | null = null;
   let comparison: ComparisonResult | null = saved?.comparison ?? null;
-  let linked = saved?.linked ?? true;
+  // Unset until the first comparison: two checkpoints that can re-run start linked; two settings
+  // of one checkpoint, and a read-only comparison, do not.
+  let linked: boolean | null = saved?.linked ?? null;
+  /** Fields the partner's checkpoint could not take from the linked set (its shape differs). */
+  let unlinkable: string[] = [];
+  const link = (): void => {
+    unlinkable = linked === true ? models.a.linkPartner() : [];
+  };
   const subjectStates: Partial<Record<SubjectKey, Partial<AnalysisViewState>>> = {
     ...saved?.subjects,
   };
@@ -67,7 +76,7 @@ function start(): void {
     const state: CompareViewState = {
       origin: init?.origin ?? { kind: 'report' },
       comparison,
-      linked,
+      linked: linked ?? false,
       subjects: subjectStates,
     };
     channel.saveState(state);
@@ -97,7 +106,7 @@ function start(): void {
         persist();
       }),
       render,
-      () => linked,
+      () => linked === true,
     );
   const models: Record<SubjectKey, SubjectModel> = { a: makeModel('a'), b: makeModel('b') };
   models.a.partner = models.b;
@@ -137,6 +146,12 @@ function start(): void {
         for (const k of SUBJECT_KEYS) {
           models[k].receive({ type: 'init', init: subjectInit(k, message.init) });
         }
+        // A read-only comparison (a report) keeps showing what each subject ran.
+        linked ??=
+          comparison === null
+            ? null
+            : message.init.canRun && comparison.comparing === 'checkpoints';
+        link();
         break;
       case 'runResult':
         storeResult(message.subject, message.result);
@@ -162,10 +177,11 @@ function start(): void {
     render();
   };
 
-  const link = checkboxControl(
-    'Link the controls (one set of AR controls drives both)',
+  const linkBox = checkboxControl(
+    'Link the controls (B runs A’s whole control set; an edit to either applies to both)',
     (v) => {
       linked = v;
+      link();
       persist();
       render();
     },
@@ -193,15 +209,47 @@ function start(): void {
   report.hidden = !channel.hasHost;
   const title = el('h1', {});
   const subtitle = el('p', { class: 'note', 'data-testid': 'compare-subjects' });
+  const settingLines: Record<SubjectKey, HTMLElement> = {
+    a: el('span', { class: 'subject-setting-line', 'data-subject': 'a' }),
+    b: el('span', { class: 'subject-setting-line', 'data-subject': 'b' }),
+  };
+  const setting = el(
+    'p',
+    { class: 'subject-setting', 'data-testid': 'subject-setting' },
+    settingLines.a,
+    settingLines.b,
+  );
+  const badge = el('span', { class: 'badge settings-badge', 'data-testid': 'settings-badge' });
   const header: View = {
-    element: el('header', { class: 'panel-header' }, title, subtitle),
+    element: el('header', { class: 'panel-header' }, title, subtitle, setting),
     update() {
       title.textContent = comparison === null ? 'Comparing…' : `Compare: ${comparison.clip.name}`;
       subtitle.textContent =
         comparison === null
           ? (init?.readOnlyReason ?? '')
           : `A: ${label('a')} · B: ${label('b')} (${comparison.comparing === 'checkpoints' ? 'two checkpoints' : 'one checkpoint, two settings'}; ${decodedText(comparison.timings.clipDecodes)})`;
-      link.set(linked);
+      linkBox.set(linked === true);
+      for (const k of SUBJECT_KEYS) {
+        const r = models[k].result;
+        settingLines[k].textContent =
+          r === null ? '' : `${k.toUpperCase()} ran: ${settingText(r.intervention.controls)}`;
+      }
+      const ra = models.a.result;
+      const rb = models.b.result;
+      const differ =
+        ra === null || rb === null
+          ? []
+          : settingDifferences(ra.intervention.controls, rb.intervention.controls);
+      badge.hidden = differ.length === 0 && unlinkable.length === 0;
+      badge.dataset['differ'] = differ.join(',');
+      const rerun = linked === true && SUBJECT_KEYS.some((k) => models[k].busy);
+      badge.textContent = [
+        differ.length > 0 ? `settings differ: ${differ.join(', ')}` : '',
+        rerun ? ' (re-running with the linked setting…)' : '',
+        unlinkable.length > 0
+          ? `${differ.length > 0 ? '; ' : ''}cannot link ${unlinkable.join(', ')}: the checkpoints differ in layers or heads`
+          : '',
+      ].join('');
     },
   };
 
@@ -262,7 +310,7 @@ function start(): void {
   root.className = 'panel compare';
   root.replaceChildren(
     panelTop(header.element, save, report),
-    el('div', { class: 'controls-row link-row' }, link.element),
+    el('div', { class: 'controls-row link-row' }, linkBox.element, badge),
     el('div', { class: 'cards' }, ...shared.map((v) => v.element)),
     differences.element,
     el('div', { class: 'subject-columns' }, columns.a.element, columns.b.element),

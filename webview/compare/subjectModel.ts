@@ -2,7 +2,7 @@
 // with their live preview, head grid, token view, MoSE gate) run unchanged on it. Its host is
 // the Compare panel's channel: runs are tagged with the subject and go in the subject's own lane
 // (latest wins per subject), and with linked controls every edit is applied to the partner too,
-// which then posts its own debounced run.
+// which then posts its own debounced run; linking copies A's whole control set to B first.
 import type { SubjectKey } from '../../src/protocol/comparisonResult';
 import type { ArControls } from '../../src/protocol/contract';
 import type {
@@ -16,6 +16,7 @@ import type { WebviewHost } from '../kit/hostChannel';
 
 /** What the Compare panel needs from wherever it runs. */
 export type CompareHost = WebviewHost<CompareToHost, HostToCompare, CompareViewState>;
+import { linkControls, settingDifferences } from './compareData';
 
 /** The Analysis model of one subject, with linked edits. */
 export class SubjectModel extends PanelModel {
@@ -32,12 +33,30 @@ export class SubjectModel extends PanelModel {
 
   override editControls(edit: (controls: ArControls) => void): void {
     super.editControls(edit);
-    if (this.linked()) this.partner?.editOwn(edit);
+    // The whole set, not the edit: both subjects then run one identical setting.
+    if (this.linked()) this.linkPartner();
   }
 
   /** An edit of this subject only (the partner's linked edit arriving). */
   editOwn(edit: (controls: ArControls) => void): void {
     super.editControls(edit);
+  }
+
+  /**
+   * Makes the partner run this subject's full control set (as far as its checkpoint's shape
+   * allows; the fields it cannot take are returned). Nothing happens while either has no result.
+   */
+  linkPartner(): string[] {
+    const partner = this.partner;
+    const own = this.controls;
+    const target = partner?.result;
+    if (partner === null || own === null || partner.controls === null || !target) return [];
+    const { layers, heads } = target.model.metadata.architecture;
+    const linked = linkControls(own, partner.controls, { layers, heads });
+    if (settingDifferences(partner.controls, linked.controls).length > 0) {
+      partner.editOwn((c) => Object.assign(c, structuredClone(linked.controls)));
+    }
+    return linked.unlinked;
   }
 }
 
