@@ -365,7 +365,13 @@ describe('Analysis panel webview', { timeout: 120_000 }, () => {
     await page.press('[data-testid=alpha] ~ .slider-number', 'Enter');
     await page.waitForSelector('[data-testid=no-effect]', { state: 'hidden' });
     assert.equal(await notice(), null);
-    await waitForRuns(page, 1);
+    // The mode changes above may each have posted a (debounced) run first; the α edit's run is
+    // the one that must carry α 0.3.
+    await page.waitForFunction(() =>
+      (globalThis as unknown as PageGlobals).__mosear.posted.some(
+        (m) => m.type === 'run' && m.controls.alpha === 0.3,
+      ),
+    );
     assert.equal((await runs(page)).at(-1)?.controls.alpha, 0.3);
     // τ above every layer statistic of the clip: nothing can flag.
     await setTau(page, 1);
