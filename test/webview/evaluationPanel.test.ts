@@ -30,6 +30,7 @@ import { decodePng, distinctColours } from '../helpers/pngPixels';
 import { writeSplitManifest } from '../helpers/splitManifest';
 import {
   BUNDLE_DIR,
+  canvasStats,
   launchTestChromium,
   openWithStubApi,
   serveBundle,
@@ -329,6 +330,111 @@ describe('Evaluate panel webview', { timeout: 180_000 }, () => {
     const lines = csv.file.data.trim().split('\n');
     assert.match(lines[0] ?? '', /^checkpoint,setting,tau,alpha,subset,count,accuracy/);
     assert.equal(lines.length, 1 + 2 * 6 * (summary.subsets.length + 1));
+    await assertClean(page);
+    await page.close();
+  });
+
+  test('the trade-off plot comes first: one point per sweep setting, the summary’s Δs in its chart and CSV; the sweep chart plots Δ vs off', async () => {
+    const page = await openPanel(initOf('finished'));
+    await page.waitForSelector('[data-testid=eval-tradeoff-chart][data-series]');
+    // First among the sections with a chart (and first of all visible sections).
+    const order = await page.$$eval('section.card[data-section]', (nodes) =>
+      nodes
+        .map(
+          (n) =>
+            n as unknown as {
+              hidden: boolean;
+              dataset: Record<string, string>;
+              querySelector(s: string): unknown;
+            },
+        )
+        .filter((n) => !n.hidden)
+        .map((n) => ({
+          id: n.dataset['section'] ?? '',
+          chart: n.querySelector('.chart') !== null,
+        })),
+    );
+    assert.equal(order[0]?.id, 'eval-tradeoff', JSON.stringify(order));
+    assert.equal(order.find((s) => s.chart)?.id, 'eval-tradeoff');
+    assert.match(
+      (await page.textContent('[data-testid=eval-tradeoff-caption]')) ?? '',
+      /up and right of 0 on both axes = no trade-off; intervals per setting, uncorrected/i,
+    );
+    const second = summary.checkpoints[1];
+    assert.ok(second !== undefined);
+    await select(page, '[data-testid=eval-tradeoff-checkpoint]', second.name);
+    const points = second.settings.filter((s) => s.sweep !== null);
+    assert.equal(points.length, ALPHAS.length);
+    assert.equal(
+      await page.getAttribute('[data-testid=eval-tradeoff-chart]', 'data-points'),
+      String(points.length),
+    );
+    const delta = (s: (typeof points)[number], group: string): PairedDelta => {
+      const d = s.versusOff?.bySubset[group];
+      assert.ok(d !== undefined, `${s.id} ${group}`);
+      return d;
+    };
+    const drawn = JSON.parse(
+      (await page.getAttribute('[data-testid=eval-tradeoff-chart]', 'data-series')) ?? '[]',
+    ) as { label: string; data: { x: number | null; y: number | null }[] }[];
+    assert.deepEqual(
+      drawn.map((d) => d.label),
+      ['Δ audio-aligned', 'Δ consistent'],
+    );
+    for (const [i, group] of ['audio-aligned', 'consistent'].entries()) {
+      assert.deepEqual(
+        drawn[i]?.data,
+        points.map((s) => ({ x: delta(s, 'video-aligned').delta, y: delta(s, group).delta })),
+        group,
+      );
+    }
+    // The chart draws real pixels: axes, quadrant lines, two series and their whiskers.
+    const [stats] = await canvasStats(page, '[data-testid=eval-tradeoff-chart] canvas');
+    assert.ok(stats !== undefined && stats.painted > 5000, JSON.stringify(stats));
+    assert.ok(stats.colours >= 16, JSON.stringify(stats));
+    // CSV export: one row per sweep setting, each Δ and interval as the summary has it.
+    await page.click('[data-section=eval-tradeoff] [data-export=csv]');
+    await page.waitForFunction(() =>
+      (globalThis as unknown as PageGlobals).__mosear.posted.some((m) => m.type === 'exportFile'),
+    );
+    const file = (await recorded(page)).posted.find((m) => m.type === 'exportFile');
+    assert.ok(file?.type === 'exportFile');
+    assert.equal(file.file.fileName, 'ca-mer-small.eval.tradeoff.csv');
+    const [head = '', ...lines] = file.file.data.trim().split('\n');
+    const columns = head.split(',');
+    assert.equal(lines.length, points.length);
+    lines.forEach((line, r) => {
+      const cells = line.split(',');
+      const cell = (name: string) => cells[columns.indexOf(name)];
+      const s = points[r];
+      assert.ok(s !== undefined);
+      assert.equal(cell('setting'), s.id);
+      assert.equal(Number(cell('alpha')), s.sweep?.alpha);
+      for (const group of ['video-aligned', 'audio-aligned', 'consistent']) {
+        const d = delta(s, group);
+        assert.equal(Number(cell(`${group}:delta`)), d.delta, `${s.id} ${group} Δ`);
+        assert.equal(Number(cell(`${group}:ciLow`)), d.ciLow, `${s.id} ${group} low`);
+        assert.equal(Number(cell(`${group}:ciHigh`)), d.ciHigh, `${s.id} ${group} high`);
+      }
+    });
+    // The sweep chart: its first curve is the first subset's Δ against off, per sweep point.
+    await select(page, '[data-testid=eval-sweep-checkpoint]', second.name);
+    const sweep = JSON.parse(
+      (await page.getAttribute('[data-testid=eval-sweep-chart]', 'data-series')) ?? '[]',
+    ) as { label: string; data: (number | null)[] }[];
+    const subset = summary.subsets[0] ?? '';
+    assert.equal(sweep[0]?.label, `${subset} Δ`);
+    assert.deepEqual(
+      sweep[0]?.data,
+      points.map((s) => delta(s, subset).delta),
+    );
+    assert.equal(sweep.length, summary.subsets.length + 1);
+    const [sweepStats] = await canvasStats(page, '[data-testid=eval-sweep-chart] canvas');
+    assert.ok(sweepStats !== undefined && sweepStats.painted > 5000, JSON.stringify(sweepStats));
+    mkdirSync(SCREENSHOTS, { recursive: true });
+    await page.locator('[data-section=eval-tradeoff]').screenshot({
+      path: join(SCREENSHOTS, 'evaluate-tradeoff.png'),
+    });
     await assertClean(page);
     await page.close();
   });

@@ -3,6 +3,7 @@ import type { SettingRef } from './evaluationModel';
 import type {
   BenchmarkSummary,
   CheckpointEvaluation,
+  PairedDelta,
   SettingScores,
 } from '../../src/protocol/evaluationSummary';
 
@@ -80,6 +81,12 @@ export function sweepRows(
       if (s.sweep?.alpha !== undefined) row['alpha'] = s.sweep.alpha;
       for (const subset of subsets) row[subset] = num(s.bySubset[subset]?.accuracy);
       row['overall'] = num(s.overall.accuracy);
+      for (const group of [...subsets, 'overall']) {
+        const d = deltaOf(s, group);
+        row[`${group}:delta`] = num(d?.delta);
+        row[`${group}:ciLow`] = num(d?.ciLow);
+        row[`${group}:ciHigh`] = num(d?.ciHigh);
+      }
       return row;
     });
 }
@@ -101,4 +108,18 @@ export function confusionRows(
     row.forEach((n, p) => (out[labels[p] ?? String(p)] = n));
     return out;
   });
+}
+
+/** A setting's Δ accuracy against `off` for a subset or "overall" (null for off, older summaries). */
+export function deltaOf(setting: SettingScores, group: string): PairedDelta | null {
+  const versus = setting.versusOff;
+  if (versus === undefined || versus === null) return null;
+  return (group === 'overall' ? versus.overall : versus.bySubset[group]) ?? null;
+}
+
+/** A signed number of points with one decimal ("+1.3", "−0.7"), or "–". */
+export function signedPct(value: unknown): string {
+  const v = num(value);
+  if (!Number.isFinite(v)) return '–';
+  return `${v > 0 ? '+' : v < 0 ? '−' : ''}${Math.abs(v).toFixed(1)}`;
 }

@@ -13,6 +13,7 @@ import { failedView, flipsView } from './clipListsView';
 import { progressView } from './progressView';
 import { confusionView, scoresView } from './scoresView';
 import { sweepView } from './sweepView';
+import { tradeoffView } from './tradeoffView';
 import { uapByAnswerView } from './uapByAnswerView';
 
 function start(): void {
@@ -40,6 +41,8 @@ function start(): void {
   report.hidden = !host.hasHost;
   views = [
     header,
+    // The trade-off plot first: it answers the paper's claim (hidden without a sweep).
+    tradeoffView(model),
     scoresView(model),
     sweepView(model),
     uapByAnswerView(model),
