@@ -439,6 +439,28 @@ describe('Evaluate panel webview', { timeout: 180_000 }, () => {
     await page.close();
   });
 
+  test('without the CA-MER subsets the trade-off section says so instead of drawing', async () => {
+    // The same real summary as a manifest naming only "consistent" would give it.
+    const partial = JSON.parse(JSON.stringify(summary)) as BenchmarkSummary;
+    partial.subsets = ['consistent'];
+    const page = await openWithStubApi(
+      context,
+      `${server.origin}/panel`,
+      { ...initOf('finished'), summary: partial },
+      null,
+      problems,
+    );
+    await page.waitForSelector('[data-testid=eval-tradeoff-missing]:not([hidden])');
+    assert.match(
+      (await page.textContent('[data-testid=eval-tradeoff-missing]')) ?? '',
+      /no video-aligned, audio-aligned subset/,
+    );
+    assert.equal(await page.isVisible('[data-testid=eval-tradeoff-chart]'), false);
+    assert.equal(await page.getAttribute('[data-testid=eval-tradeoff-chart]', 'data-points'), '0');
+    await assertClean(page);
+    await page.close();
+  });
+
   test('the flips list has exactly the summary’s flips; clicking one posts openClip', async () => {
     const page = await openPanel(initOf('finished'));
     const withFlips = summary.checkpoints.flatMap((c) =>
