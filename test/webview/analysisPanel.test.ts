@@ -255,6 +255,15 @@ describe('Analysis panel webview', { timeout: 120_000 }, () => {
           : new RegExp(`With intervention: ${result.intervention.prediction.label}`),
       );
       assert.match(prediction, new RegExp(`Without: ${result.baseline.prediction.label}`));
+      // The header says which seconds of audio the model heard (the centred window).
+      const w = result.clip.audioWindow;
+      assert.ok(result.clip.hasAudio);
+      assert.match(
+        await text(page, 'audio-heard'),
+        new RegExp(
+          `^${w.startSeconds.toFixed(2)}–${Math.min(w.startSeconds + w.seconds, result.clip.durationSeconds).toFixed(2)} s of ${result.clip.durationSeconds.toFixed(2)} s \\(a ${w.seconds.toFixed(2)} s window centred`,
+        ),
+      );
       for (const selector of [
         '[data-testid=uap-chart] canvas',
         '[data-testid=prediction-chart] canvas',

@@ -1,11 +1,13 @@
 // The header: clip, checkpoint, where the model ran (and why other providers were skipped), the
 // decoder, timings, and the read-only banner.
 import { el, formatMs, replaceChildren } from '../kit/domBuilder';
+import { audioHeardText } from './panelData';
 import type { PanelModel } from './panelModel';
 import type { View } from '../kit/view';
 
-function fact(label: string, value: string, title?: string): HTMLElement {
-  return el('div', { class: 'fact' }, el('dt', {}, label), el('dd', { title }, value));
+function fact(label: string, value: string, title?: string, testId?: string): HTMLElement {
+  const dd = el('dd', { title, ...(testId === undefined ? {} : { 'data-testid': testId }) }, value);
+  return el('div', { class: 'fact' }, el('dt', {}, label), dd);
 }
 
 /** The clip and model header. */
@@ -49,6 +51,12 @@ export function headerView(model: PanelModel): View {
       replaceChildren(
         facts,
         fact('Duration', `${r.clip.durationSeconds.toFixed(2)} s`),
+        fact(
+          'Audio heard',
+          audioHeardText(r.clip),
+          'The model hears one window of the audio, centred on the clip (decode spec §6)',
+          'audio-heard',
+        ),
         fact(
           'Checkpoint',
           `${r.model.metadata.checkpoint.name} (${arch.layers} layers × ${arch.heads} heads${arch.mose ? ', MoSE' : ''})`,

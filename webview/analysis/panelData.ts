@@ -255,3 +255,16 @@ export function reasonText(reason: string | undefined, real: boolean): string {
       return reason ?? '';
   }
 }
+
+/** Which seconds of the clip's audio the model heard (the decode spec centres its window). */
+export function audioHeardText(clip: AnalysisResult['clip']): string {
+  if (!clip.hasAudio) return clip.silenceUsed ? 'none: silence (no audio stream)' : 'none';
+  const w = clip.audioWindow;
+  const end = w.startSeconds + w.seconds;
+  const heardEnd = Math.min(end, clip.durationSeconds);
+  const padded = end > clip.durationSeconds + 1e-6 ? ', zeros after the clip ends' : '';
+  return (
+    `${w.startSeconds.toFixed(2)}–${heardEnd.toFixed(2)} s of ${clip.durationSeconds.toFixed(2)} s ` +
+    `(a ${w.seconds.toFixed(2)} s window centred on the clip${padded})`
+  );
+}
