@@ -10,20 +10,20 @@ export interface CountOption {
   min: number;
 }
 
-/** A benchmark's parsed options. */
-export interface BenchArgs {
+/** A benchmark's parsed options; `json` is the default path when `--json` is not given. */
+export interface BenchArgs<Json extends string | undefined> {
   count: number;
-  json: string | undefined;
+  json: string | Json;
 }
 
 /** Parses `argv` (without node and the script); `defaultJson` is where `--json` writes by default. */
-export function benchArgs(
+export function benchArgs<Json extends string | undefined>(
   argv: string[],
   script: string,
   count: CountOption,
-  defaultJson: string | undefined,
+  defaultJson: Json,
   print: (line: string) => void,
-): BenchArgs {
+): BenchArgs<Json> {
   const usage = (code: number): never => {
     print(
       `usage: node dist/bench/${script}.js [--${count.name} N (default ${count.default})] [--json FILE]`,

@@ -87,7 +87,7 @@ async function main(): Promise<void> {
     join(root, '.tmp', 'bench', 'engine.json'),
     console.log,
   );
-  const json = args.json ?? join(root, '.tmp', 'bench', 'engine.json');
+  const json = args.json;
   const loadAtStart = loadavg()[0]!;
   for (const file of [MODEL, WORKER, CLI]) {
     if (!existsSync(file))

@@ -62,7 +62,7 @@ async function main(): Promise<void> {
     join(root, '.tmp', 'bench', 'evaluation.json'),
     console.log,
   );
-  const json = args.json ?? join(root, '.tmp', 'bench', 'evaluation.json');
+  const json = args.json;
   const loadAtStart = loadavg()[0]!;
   const manifest = subsetManifest(args.count);
   const rows: Row[] = [];

@@ -33,6 +33,31 @@ function seriesColour(p: Palette, name: string, index: number): string {
   return named[name] ?? [p.threshold, p.flagged, p.mutedForeground][index % 3] ?? p.foreground;
 }
 
+/** The checkpoint picker the sweep charts share, and the chosen checkpoint with its sweep. */
+export function sweepCheckpointChooser(model: EvaluationModel, testId: string) {
+  const picker = dynamicSelect('Checkpoint', testId, (name) =>
+    model.choose('chartCheckpoint', name),
+  );
+  const checkpoint = () => {
+    const all = model.summary?.checkpoints ?? [];
+    return all.find((c) => c.name === model.choices.chartCheckpoint) ?? all[0] ?? null;
+  };
+  /** Hides `section` without a sweep; else refreshes the picker and returns what to draw. */
+  const current = (section: HTMLElement) => {
+    const summary = model.summary;
+    const c = checkpoint();
+    const parameter = c === null ? null : sweptParameter(c);
+    section.hidden = c === null || parameter === null;
+    if (summary === null || c === null || parameter === null) return null;
+    picker.set(
+      summary.checkpoints.map((x) => ({ value: x.name, label: x.name })),
+      c.name,
+    );
+    return { summary, checkpoint: c, parameter };
+  };
+  return { picker, checkpoint, current };
+}
+
 /** The sweep section (hidden when the evaluation has no sweep). */
 export function sweepView(model: EvaluationModel): View {
   const chart = new ChartCanvas<'line'>(
@@ -40,14 +65,9 @@ export function sweepView(model: EvaluationModel): View {
     280,
     'eval-sweep-chart',
   );
-  const picker = dynamicSelect('Checkpoint', 'eval-sweep-checkpoint', (name) =>
-    model.choose('chartCheckpoint', name),
-  );
+  const chooser = sweepCheckpointChooser(model, 'eval-sweep-checkpoint');
+  const { picker, checkpoint } = chooser;
   const table = el('div', { class: 'table-scroll' });
-  const checkpoint = () => {
-    const all = model.summary?.checkpoints ?? [];
-    return all.find((c) => c.name === model.choices.chartCheckpoint) ?? all[0] ?? null;
-  };
   const rows = () => {
     const c = checkpoint();
     return c === null ? [] : sweepRows(c, model.summary?.subsets ?? []);
@@ -66,15 +86,9 @@ export function sweepView(model: EvaluationModel): View {
   return {
     element: frame.element,
     update(p) {
-      const summary = model.summary;
-      const c = checkpoint();
-      const parameter = c === null ? null : sweptParameter(c);
-      frame.element.hidden = c === null || parameter === null;
-      if (summary === null || c === null || parameter === null) return;
-      picker.set(
-        summary.checkpoints.map((x) => ({ value: x.name, label: x.name })),
-        c.name,
-      );
+      const shown = chooser.current(frame.element);
+      if (shown === null) return;
+      const { summary, checkpoint: c, parameter } = shown;
       const points = c.settings.filter((s) => s.sweep !== null);
       const series = [...summary.subsets, 'overall'];
       const accuracy = (s: (typeof points)[number], name: string) =>

@@ -6,14 +6,14 @@ import type { ChartDataset } from 'chart.js';
 import { ChartCanvas } from '../kit/chartCanvas';
 import { LINE_DASHES, POINT_STYLES, whiskersPlugin, zeroLinesPlugin } from '../kit/chartMarks';
 import type { PointInterval } from '../kit/chartMarks';
-import { dynamicSelect } from '../kit/dynamicSelect';
 import { el } from '../kit/domBuilder';
 import { sectionFrame } from '../kit/sectionFrame';
 import { currentPalette } from '../kit/theme';
 import type { View } from '../kit/view';
 import { toCsv } from '../../src/shared/csv';
 import type { CheckpointEvaluation, PairedDelta } from '../../src/protocol/evaluationSummary';
-import { deltaOf, num, signedPct, sweepLabel, sweptParameter } from './evaluationData';
+import { deltaOf, num, signedPct, sweepLabel } from './evaluationData';
+import { sweepCheckpointChooser } from './sweepView';
 import type { EvaluationModel } from './evaluationModel';
 
 /** The subset on the x axis and those plotted against it on y, in series order. */
@@ -82,16 +82,11 @@ export function tradeoffView(model: EvaluationModel): View {
     320,
     'eval-tradeoff-chart',
   );
-  const picker = dynamicSelect('Checkpoint', 'eval-tradeoff-checkpoint', (name) =>
-    model.choose('chartCheckpoint', name),
-  );
+  const chooser = sweepCheckpointChooser(model, 'eval-tradeoff-checkpoint');
+  const { picker, checkpoint } = chooser;
   const absent = el('p', { class: 'note', 'data-testid': 'eval-tradeoff-missing' });
   const caption = el('p', { class: 'caption', 'data-testid': 'eval-tradeoff-caption' });
   caption.textContent = TRADEOFF_CAPTION;
-  const checkpoint = () => {
-    const all = model.summary?.checkpoints ?? [];
-    return all.find((c) => c.name === model.choices.chartCheckpoint) ?? all[0] ?? null;
-  };
   const rows = () => {
     const c = checkpoint();
     return c === null ? [] : tradeoffRows(c);
@@ -116,15 +111,9 @@ export function tradeoffView(model: EvaluationModel): View {
   return {
     element: frame.element,
     update(p) {
-      const summary = model.summary;
-      const c = checkpoint();
-      const parameter = c === null ? null : sweptParameter(c);
-      frame.element.hidden = c === null || parameter === null;
-      if (summary === null || c === null || parameter === null) return;
-      picker.set(
-        summary.checkpoints.map((x) => ({ value: x.name, label: x.name })),
-        c.name,
-      );
+      const shown = chooser.current(frame.element);
+      if (shown === null) return;
+      const { summary, checkpoint: c, parameter } = shown;
       const points = tradeoffPoints(c);
       const why = missing(summary.subsets, points);
       absent.hidden = why === null;
