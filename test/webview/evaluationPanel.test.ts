@@ -36,6 +36,7 @@ import {
   serveBundle,
   watchProblems,
   type BundleServer,
+  type PageElement,
   type StubRecord,
 } from '../helpers/webviewBrowser';
 import type { BenchmarkSummary, PairedDelta } from '../../src/protocol/evaluationSummary';
@@ -51,6 +52,9 @@ interface PageGlobals {
   __mosear: Recorded;
   postMessage(message: unknown, targetOrigin: string): void;
   requestAnimationFrame(callback: (time: number) => void): number;
+  Event: new (type: string) => unknown;
+  document: { activeElement: PageElement | null };
+  __changes?: number;
 }
 
 describe('Evaluate panel webview', { timeout: 180_000 }, () => {
@@ -119,9 +123,21 @@ describe('Evaluate panel webview', { timeout: 180_000 }, () => {
     await nextFrame(page);
   }
 
-  /** Picks an option; views redraw on the next animation frame, so wait for it. */
+  /**
+   * Picks an option of a toolkit select (as the Analysis tests do) and fires its change event;
+   * views redraw on the next animation frame, so wait for it.
+   */
   async function select(page: Page, selector: string, value: string): Promise<void> {
-    await page.selectOption(selector, value);
+    await page.$eval(
+      selector,
+      (element, v) => {
+        const e = element as unknown as PageElement;
+        e.value = v;
+        if (e.value !== v) throw new Error(`no option ${JSON.stringify(v)}`);
+        e.dispatchEvent(new (globalThis as unknown as PageGlobals).Event('change'));
+      },
+      value,
+    );
     await nextFrame(page);
   }
 
@@ -491,6 +507,277 @@ describe('Evaluate panel webview', { timeout: 180_000 }, () => {
     const cells = await texts(page, 'table.confusion td');
     assert.deepEqual(cells.map(Number), s.confusion.flat());
     assert.equal(await page.isHidden('[data-testid=eval-failed]'), true);
+    await assertClean(page);
+    await page.close();
+  });
+
+  /** The flips pick's option values and labels. */
+  async function flipOptionsShown(page: Page): Promise<{ value: string; label: string }[]> {
+    return page.$$eval('[data-testid=eval-flips-pick] vscode-option', (nodes) =>
+      nodes.map((n) => {
+        const o = n as unknown as PageElement;
+        return { value: o.value, label: (o.textContent ?? '').trim() };
+      }),
+    );
+  }
+
+  test('every picker is the toolkit’s vscode-single-select; the keyboard picks; streaming keeps value and focus and fires no change', async () => {
+    const page = await openPanel(initOf('finished'));
+    await page.waitForSelector('[data-testid=eval-flips-pick] vscode-option', {
+      state: 'attached',
+    });
+    const pickers = await page.$$eval('[data-testid]', (nodes) =>
+      nodes
+        .map((n) => n as unknown as { tagName: string; dataset: Record<string, string> })
+        .filter((n) => /^eval-.*-(pick|checkpoint)$/.test(n.dataset['testid'] ?? ''))
+        .map((n) => [n.dataset['testid'], n.tagName.toLowerCase()]),
+    );
+    assert.deepEqual(
+      pickers.sort(),
+      [
+        'eval-confusion-pick',
+        'eval-flips-pick',
+        'eval-sweep-checkpoint',
+        'eval-tradeoff-checkpoint',
+        'eval-uap-checkpoint',
+      ].map((id) => [id, 'vscode-single-select']),
+    );
+    assert.equal((await page.$$('select')).length, 0, 'no native select left');
+    // Each is labelled.
+    for (const [id] of pickers) {
+      const name = await page.getAttribute(`[data-testid=${id}]`, 'aria-label');
+      assert.ok(name !== null && name !== '', `${id} has a label`);
+    }
+
+    // Keyboard: the focused select opens on Enter, ArrowDown and Enter pick the next one.
+    const refs = summary.checkpoints.flatMap((c) =>
+      c.settings.filter((s) => s.id !== 'off').map((s) => ({ c, s })),
+    );
+    const keys = refs.map(({ c, s }) => `${c.name}\n${s.id}`);
+    const value = () =>
+      page.$eval('[data-testid=eval-flips-pick]', (e) => (e as PageElement).value);
+    const focused = () =>
+      page.evaluate(
+        () =>
+          (globalThis as unknown as PageGlobals).document.activeElement?.dataset['testid'] ?? null,
+      );
+    const start = keys.indexOf(await value());
+    assert.equal(refs[start]?.s.id, 'ar', 'AR is shown first');
+    await page.$eval('[data-testid=eval-flips-pick]', (e) => {
+      (globalThis as unknown as PageGlobals).__changes = 0;
+      (e as unknown as { addEventListener(t: string, f: () => void): void }).addEventListener(
+        'change',
+        () => ((globalThis as unknown as PageGlobals).__changes! += 1),
+      );
+    });
+    await page.focus('[data-testid=eval-flips-pick]');
+    assert.equal(await focused(), 'eval-flips-pick');
+    await page.keyboard.press('Enter');
+    await page.keyboard.press('ArrowDown');
+    await page.keyboard.press('Enter');
+    await nextFrame(page);
+    const picked = refs[start + 1];
+    assert.ok(picked !== undefined);
+    assert.equal(await value(), keys[start + 1]);
+    assert.equal(await focused(), 'eval-flips-pick');
+    assert.deepEqual((await recorded(page)).state, {
+      origin: { kind: 'run', runDir: '/tmp/run' },
+      confusion: null,
+      flips: { checkpoint: picked.c.name, setting: picked.s.id },
+      chartCheckpoint: null,
+    });
+    const shownRows = () =>
+      page.$$eval('[data-testid=eval-flips] tbody tr', (trs) =>
+        trs.map((tr) => (tr as unknown as PageElement).dataset['path']),
+      );
+    assert.deepEqual(
+      await shownRows(),
+      picked.s.flips.map((f) => f.path),
+    );
+    const changes = () =>
+      page.evaluate(() => (globalThis as unknown as PageGlobals).__changes ?? -1);
+    assert.equal(await changes(), 1);
+
+    // The same summary streamed again: the options stay the same nodes.
+    await page.$$eval('[data-testid=eval-flips-pick] vscode-option', (nodes) =>
+      nodes.forEach((n) => ((n as unknown as PageElement).dataset['kept'] = 'yes')),
+    );
+    const progress = { done: 15, total: 15, resumed: 0, failed: 0, elapsedMs: 1, etaMs: null };
+    await send(page, { type: 'progress', progress, summary });
+    const kept = () =>
+      page.$$eval('[data-testid=eval-flips-pick] vscode-option', (nodes) =>
+        nodes.map((n) => (n as unknown as PageElement).dataset['kept'] ?? 'new'),
+      );
+    assert.ok((await kept()).every((k) => k === 'yes'));
+    // A summary whose flip counts changed: the options are rebuilt, the value, the focus and the
+    // user's choice stay, and `set` fires no change.
+    const streamed = JSON.parse(JSON.stringify(summary)) as BenchmarkSummary;
+    for (const c of streamed.checkpoints) for (const s of c.settings) s.flips = s.flips.slice(1);
+    await send(page, { type: 'progress', progress, summary: streamed });
+    await page.waitForFunction(() => true);
+    assert.ok(
+      (await kept()).every((k) => k === 'new'),
+      'options rebuilt',
+    );
+    assert.equal(await value(), keys[start + 1]);
+    assert.equal(await focused(), 'eval-flips-pick');
+    assert.equal(await changes(), 1, 'no change event from set');
+    assert.deepEqual(
+      await shownRows(),
+      picked.s.flips.slice(1).map((f) => f.path),
+    );
+    assert.deepEqual((await recorded(page)).state, {
+      origin: { kind: 'run', runDir: '/tmp/run' },
+      confusion: null,
+      flips: { checkpoint: picked.c.name, setting: picked.s.id },
+      chartCheckpoint: null,
+    });
+
+    // Each theme draws the selects in its own colours (an open list in high contrast).
+    mkdirSync(SCREENSHOTS, { recursive: true });
+    for (const theme of ['vscode-light', 'vscode-dark', 'vscode-high-contrast']) {
+      await page.evaluate(
+        (t) =>
+          ((
+            globalThis as unknown as { document: { body: { className: string } } }
+          ).document.body.className = t),
+        theme,
+      );
+      await nextFrame(page);
+      await page.locator('[data-section=eval-flips]').screenshot({
+        path: join(SCREENSHOTS, `evaluate-flips-${theme}.png`),
+      });
+    }
+    await page.keyboard.press('Enter');
+    await page.screenshot({ path: join(SCREENSHOTS, 'evaluate-select-open-high-contrast.png') });
+    await page.keyboard.press('Escape');
+    await assertClean(page);
+    await page.close();
+  });
+
+  test('the flips picker names each setting’s flip counts, as McNemar’s b and c count them', async () => {
+    const page = await openPanel(initOf('finished'));
+    await page.waitForSelector('[data-testid=eval-flips-pick] vscode-option', {
+      state: 'attached',
+    });
+    const expected = summary.checkpoints.flatMap((c) =>
+      c.settings
+        .filter((s) => s.id !== 'off')
+        .map((s) => {
+          const count = (kind: string) => s.flips.filter((f) => f.kind === kind).length;
+          const [b, c2, other] = ['wrong-to-right', 'right-to-wrong', 'wrong-to-wrong'].map(count);
+          // The list's kinds agree with the paired test's discordant counts.
+          assert.equal(b, s.versusOff?.overall.wrongToRight, `${c.name} ${s.id} b`);
+          assert.equal(c2, s.versusOff?.overall.rightToWrong, `${c.name} ${s.id} c`);
+          const n = s.flips.length;
+          const extra = other === 0 ? '' : `, ${other} wrong→other wrong`;
+          return {
+            value: `${c.name}\n${s.id}`,
+            label: `${c.name} — ${s.title} · ${n} ${n === 1 ? 'flip' : 'flips'} (${b} wrong→right, ${c2} right→wrong${extra})`,
+          };
+        }),
+    );
+    assert.ok(
+      expected.some((o) => !o.label.includes('· 0 flips')),
+      'some setting flips',
+    );
+    assert.deepEqual(await flipOptionsShown(page), expected);
+    await assertClean(page);
+    await page.close();
+  });
+
+  test('the flips list sorts by any column from its header (mouse and keyboard), with aria-sort', async () => {
+    const page = await openPanel(initOf('finished'));
+    // The setting with the most flips.
+    const [best] = summary.checkpoints
+      .flatMap((c) => c.settings.map((s) => ({ c, s })))
+      .sort((a, b) => b.s.flips.length - a.s.flips.length);
+    assert.ok(best !== undefined && best.s.flips.length >= 3, 'a setting with 3 flips or more');
+    await select(page, '[data-testid=eval-flips-pick]', `${best.c.name}\n${best.s.id}`);
+    const flips = best.s.flips;
+    const name = (i: number) => summary.labels[i] ?? String(i);
+    const direction = {
+      'wrong-to-right': 'wrong → right',
+      'right-to-wrong': 'right → wrong',
+      'wrong-to-wrong': 'wrong → other wrong',
+    } as const;
+    const columns: Record<string, (f: (typeof flips)[number]) => string> = {
+      clip: (f) => f.path,
+      subset: (f) => f.subset ?? '',
+      truth: (f) => name(f.label),
+      before: (f) => name(f.before),
+      after: (f) => name(f.after),
+      direction: (f) => direction[f.kind],
+    };
+    /** Stable: equal cells keep the summary's order in both directions. */
+    const sorted = (column: string, descending: boolean) =>
+      flips
+        .map((f, i) => ({ f, i }))
+        .sort((a, b) => {
+          const key = columns[column]!;
+          const order = key(a.f).localeCompare(key(b.f), 'en', { numeric: true });
+          return (descending ? -order : order) || a.i - b.i;
+        })
+        .map(({ f }) => f.path);
+    const rows = () =>
+      page.$$eval('[data-testid=eval-flips] tbody tr', (trs) =>
+        trs.map((tr) => (tr as unknown as PageElement).dataset['path']),
+      );
+    const ariaSort = () =>
+      page.$$eval('[data-testid=eval-flips] thead th', (ths) =>
+        ths.map((th) => [
+          (th as unknown as { querySelector(s: string): PageElement }).querySelector('button')
+            .dataset['sort'],
+          (th as unknown as { getAttribute(n: string): string | null }).getAttribute('aria-sort'),
+        ]),
+      );
+    const expectSort = (active: string | null, order: string) =>
+      Object.keys(columns).map((c) => [c, c === active ? order : 'none']);
+
+    assert.deepEqual(
+      await rows(),
+      flips.map((f) => f.path),
+      'the summary’s order first',
+    );
+    assert.deepEqual(await ariaSort(), expectSort(null, 'none'));
+    let reordered = 0;
+    for (const column of Object.keys(columns)) {
+      await page.click(`[data-testid=eval-flips] th button[data-sort=${column}]`);
+      assert.deepEqual(await rows(), sorted(column, false), `${column} ascending`);
+      assert.deepEqual(await ariaSort(), expectSort(column, 'ascending'));
+      await page.click(`[data-testid=eval-flips] th button[data-sort=${column}]`);
+      assert.deepEqual(await rows(), sorted(column, true), `${column} descending`);
+      assert.deepEqual(await ariaSort(), expectSort(column, 'descending'));
+      if (sorted(column, true).join() !== flips.map((f) => f.path).join()) reordered++;
+    }
+    assert.ok(reordered >= 2, 'the sorts move rows on this data');
+    // Keyboard: the header buttons take Enter and Space, and keep the focus while redrawing.
+    await page.focus('[data-testid=eval-flips] th button[data-sort=truth]');
+    await page.keyboard.press('Enter');
+    assert.deepEqual(await rows(), sorted('truth', false));
+    await page.keyboard.press(' ');
+    assert.deepEqual(await rows(), sorted('truth', true));
+    assert.equal(
+      await page.evaluate(
+        () => (globalThis as unknown as PageGlobals).document.activeElement?.dataset['sort'],
+      ),
+      'truth',
+    );
+    await page.keyboard.press('Tab');
+    await page.keyboard.press('Enter');
+    assert.deepEqual(await rows(), sorted('before', false));
+    // A sorted row still opens its clip.
+    const first = sorted('before', false)[0];
+    await page.click(`table[data-testid=eval-flips] tr[data-path="${first}"]`);
+    const open = (await recorded(page)).posted.filter((m) => m.type === 'openClip');
+    assert.deepEqual(open, [
+      {
+        type: 'openClip',
+        clip: flips.find((f) => f.path === first)?.clip,
+        checkpoint: best.c.name,
+        setting: best.s.id,
+      },
+    ]);
     await assertClean(page);
     await page.close();
   });

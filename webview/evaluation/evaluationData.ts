@@ -3,6 +3,7 @@ import type { SettingRef } from './evaluationModel';
 import type {
   BenchmarkSummary,
   CheckpointEvaluation,
+  FlipClip,
   PairedDelta,
   SettingScores,
 } from '../../src/protocol/evaluationSummary';
@@ -38,6 +39,77 @@ export function refKey(ref: SettingRef): string {
 /** Pairs as select options ("checkpoint — setting"). */
 export function refOptions(refs: readonly SettingRef[]): { value: string; label: string }[] {
   return refs.map((r) => ({ value: refKey(r), label: `${r.checkpoint} — ${r.setting}` }));
+}
+
+/** A setting's flips against off in words: "12 flips (9 wrong→right, 3 right→wrong)". */
+export function flipCountText(flips: readonly FlipClip[]): string {
+  const count = (kind: FlipClip['kind']) => flips.filter((f) => f.kind === kind).length;
+  const parts = [
+    `${count('wrong-to-right')} wrong→right`,
+    `${count('right-to-wrong')} right→wrong`,
+  ];
+  const other = count('wrong-to-wrong');
+  if (other > 0) parts.push(`${other} wrong→other wrong`);
+  return `${flips.length} ${flips.length === 1 ? 'flip' : 'flips'} (${parts.join(', ')})`;
+}
+
+/** Pairs as options naming each setting's flips ("checkpoint — setting · 12 flips (…)"). */
+export function flipOptions(
+  summary: BenchmarkSummary | null,
+  refs: readonly SettingRef[],
+): { value: string; label: string }[] {
+  return refs.map((r) => {
+    const found = settingOf(summary, r);
+    const title = found?.setting.title ?? r.setting;
+    const flips = found === null ? '' : ` · ${flipCountText(found.setting.flips)}`;
+    return { value: refKey(r), label: `${r.checkpoint} — ${title}${flips}` };
+  });
+}
+
+/** The flips list's sortable columns. */
+export type FlipSortKey = 'clip' | 'subset' | 'truth' | 'before' | 'after' | 'direction';
+
+/** How the flips list is sorted (null: the summary's order). */
+export interface FlipSort {
+  key: FlipSortKey;
+  descending: boolean;
+}
+
+/** The direction words of a flip, as the list shows them. */
+export const FLIP_DIRECTION_TEXT: Record<FlipClip['kind'], string> = {
+  'wrong-to-right': 'wrong → right',
+  'right-to-wrong': 'right → wrong',
+  'wrong-to-wrong': 'wrong → other wrong',
+};
+
+/**
+ * The flips sorted by a column as shown (label names, clip paths in natural order), ties in the
+ * summary's order whichever the direction.
+ */
+export function sortFlips(
+  flips: readonly FlipClip[],
+  labels: readonly string[],
+  sort: FlipSort | null,
+): FlipClip[] {
+  if (sort === null) return [...flips];
+  const label = (i: number) => labels[i] ?? String(i);
+  const text: Record<FlipSortKey, (f: FlipClip) => string> = {
+    clip: (f) => f.path,
+    subset: (f) => f.subset ?? '',
+    truth: (f) => label(f.label),
+    before: (f) => label(f.before),
+    after: (f) => label(f.after),
+    direction: (f) => FLIP_DIRECTION_TEXT[f.kind],
+  };
+  const key = text[sort.key];
+  const sign = sort.descending ? -1 : 1;
+  return flips
+    .map((f, index) => ({ f, index }))
+    .sort(
+      (a, b) =>
+        sign * key(a.f).localeCompare(key(b.f), 'en', { numeric: true }) || a.index - b.index,
+    )
+    .map((x) => x.f);
 }
 
 /** The chosen pair when it still exists, else the first one that does (or the fallback). */

@@ -1,7 +1,9 @@
-// A native select whose options follow the summary: checkpoints and settings appear while a run
-// streams in, so options are rebuilt only when they change (keeping focus and the shown value).
+// A toolkit select (vscode-single-select, as the Analysis panel's) whose options follow the
+// summary: checkpoints and settings appear while a run streams in, so options are rebuilt only
+// when they change, which keeps focus, an open dropdown's place and the shown value.
 import { el } from './domBuilder';
 import { uniqueId } from './formControls';
+import type { VscodeSingleSelect } from '@vscode-elements/elements/dist/vscode-single-select/vscode-single-select.js';
 
 /** One option. */
 export interface SelectOption {
@@ -12,6 +14,7 @@ export interface SelectOption {
 /** A labelled select; `set` updates its options and shown value without firing `onChange`. */
 export interface DynamicSelect {
   element: HTMLElement;
+  select: VscodeSingleSelect;
   set(options: readonly SelectOption[], value: string | null): void;
 }
 
@@ -22,18 +25,32 @@ export function dynamicSelect(
   onChange: (value: string) => void,
 ): DynamicSelect {
   const id = uniqueId('dynamic-select');
-  const select = el('select', { id, 'data-testid': testId });
+  const select = el('vscode-single-select', {
+    id,
+    label,
+    'aria-label': label,
+    'data-testid': testId,
+  });
   let shown = '';
   select.addEventListener('change', () => onChange(select.value));
   return {
     element: el('div', { class: 'field' }, el('label', { for: id }, label), select),
+    select,
     set(options, value) {
+      const wanted = value ?? '';
       const key = JSON.stringify(options);
       if (key !== shown) {
         shown = key;
-        select.replaceChildren(...options.map((o) => el('option', { value: o.value }, o.label)));
+        // The select reads its options when the slot changes (after this task), from each
+        // option's `selected`: marking the wanted one keeps the value across the rebuild.
+        select.replaceChildren(
+          ...options.map((o) =>
+            el('vscode-option', { value: o.value, selected: o.value === wanted }, o.label),
+          ),
+        );
       }
-      select.value = value ?? '';
+      // Setting `value` fires no `change`; before the slot change it is applied when it comes.
+      if (select.value !== wanted) select.value = wanted;
     },
   };
 }
