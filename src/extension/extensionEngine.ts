@@ -16,7 +16,7 @@ import type {
 import { selectClipDecoder } from '../core/decode/decoderSelection';
 import { SystemFfmpegDecoder } from '../core/decode/systemFfmpegDecoder';
 import { WASM_WORKER_BUNDLE, WasmFfmpegDecoder } from '../core/decode/wasmFfmpegDecoder';
-import { systemDecoderIdentity } from '../core/evaluation/decodeCache';
+import { DecodeCache, systemDecoderIdentity } from '../core/evaluation/decodeCache';
 import { AnalysisEngine, resolveControls, type LoadedModel } from '../core/engine/analysisEngine';
 import { compareClip, type CompareSubjectRequest } from '../core/engine/compareClip';
 import type { Config } from './config';
@@ -33,6 +33,8 @@ export interface ClipAnalysisRequest {
   modelPath: string;
   /** Controls from the panel; fields left out come from `mosear.ar.*`, then the checkpoint. */
   controls?: Partial<ArControls>;
+  /** An evaluation's decode cache folder: its tensors of the clip are taken instead of a decode. */
+  decodeCacheDir?: string;
 }
 
 /** Where the engine and decoder come from, and whether a checkpoint may run. */
@@ -130,6 +132,11 @@ export class ExtensionEngine extends Disposable {
       ...controlsFromSettings(settings.ar, model.metadata),
       ...request.controls,
     });
+    // The same key as the evaluation's entries: this decoder's identity and the model's spec.
+    const stored =
+      request.decodeCacheDir === undefined
+        ? undefined
+        : new DecodeCache(request.decodeCacheDir, (await this.benchmarkDecoder()).identity);
     const listener = this.stages.event((e) => {
       if (e.clipPath === request.clipPath) onStage?.(e.stage);
     });
@@ -141,6 +148,7 @@ export class ExtensionEngine extends Disposable {
           controls,
           executionProvider: settings.runtime.executionProvider,
           allowFallback: settings.runtime.allowFallback,
+          ...(stored === undefined ? {} : { storedDecodes: stored }),
         },
         signal,
       );

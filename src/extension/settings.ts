@@ -71,7 +71,8 @@ export interface MosearSettings {
   runtime: { executionProvider: ExecutionProviderChoice; allowFallback: boolean };
   decode: { decoder: DecoderChoice; ffmpegPath: string | null };
   ar: ArSettings;
-  panel: { debounceMs: number };
+  /** Re-run debounce; whether new analyses replace one unpinned preview panel. */
+  panel: { debounceMs: number; reusePreviewPanel: boolean };
   /** Benchmark evaluations: clips in flight at once (each lane with its own workers). */
   evaluation: { jobs: number };
   /** Whether the workspace is trusted (false: Restricted Mode). */
@@ -180,7 +181,10 @@ export function readSettings(source: SettingsSource, trusted: boolean): Settings
           reject('ar.layers', v, 'is not a list of layer indices'),
         ),
       },
-      panel: { debounceMs: debounce ?? DEBOUNCE_BOUNDS_MS.default },
+      panel: {
+        debounceMs: debounce ?? DEBOUNCE_BOUNDS_MS.default,
+        reusePreviewPanel: value('panel.reusePreviewPanel') !== false,
+      },
       evaluation: {
         jobs: jobs === null ? EVALUATION_JOBS_BOUNDS.default : Math.floor(jobs),
       },

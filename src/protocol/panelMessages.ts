@@ -20,6 +20,24 @@ export const PanelOriginSchema = v.variant('kind', [
 ]);
 export type PanelOrigin = v.InferOutput<typeof PanelOriginSchema>;
 
+/** Where an analysis opened from the Evaluate panel's flips list comes from. */
+export const EvaluationSourceSchema = v.object({
+  /** The evaluation's name (its manifest's) and run folder. */
+  evaluation: v.string(),
+  runDir: v.string(),
+  /** The checkpoint's name and the setting's id and title ("AR τ 0.5"). */
+  checkpoint: v.string(),
+  settingId: v.string(),
+  setting: v.string(),
+  /** The clip's ground-truth label from the manifest. */
+  groundTruth: v.string(),
+});
+export type EvaluationSource = v.InferOutput<typeof EvaluationSourceSchema>;
+
+/** A panel that new analyses replace (`preview`), or one kept for its clip (`pinned`). */
+export const PreviewStateSchema = v.picklist(['preview', 'pinned']);
+export type PreviewState = v.InferOutput<typeof PreviewStateSchema>;
+
 /** The panel's full state, sent in reply to `ready`. */
 export const PanelInitSchema = v.object({
   origin: PanelOriginSchema,
@@ -33,6 +51,10 @@ export const PanelInitSchema = v.object({
   workspaceDefaults: v.nullable(v.partial(ArControlsSchema)),
   /** Re-run debounce in ms for slider moves. */
   debounceMs: v.number(),
+  /** The evaluation, setting and ground truth this analysis was opened from (flips list). */
+  fromEvaluation: v.optional(v.nullable(EvaluationSourceSchema)),
+  /** Preview or pinned (absent: neither, as in a custom editor or a report). */
+  previewState: v.optional(PreviewStateSchema),
 });
 export type PanelInit = v.InferOutput<typeof PanelInitSchema>;
 
@@ -48,6 +70,8 @@ export interface AnalysisViewState {
   origin: PanelOrigin;
   /** The latest result drawn (null before the first one arrives). */
   result: AnalysisResult | null;
+  /** The evaluation the analysis was opened from, kept across a reload. */
+  fromEvaluation?: EvaluationSource | null;
   /** The controls being edited (null: those the result ran with). */
   controls: ArControls | null;
   /** One τ slider for every layer (true) or one per layer. */
@@ -153,6 +177,8 @@ export const WebviewToHostSchema = messageSchema([
   v.object({ type: v.literal('saveDefaults'), controls: UserControlsSchema }),
   /** Save the panel's current result as `<clip>.mosear.json` (the host asks where). */
   v.object({ type: v.literal('saveResult'), requestId: RequestIdSchema }),
+  /** Keep this preview panel's clip: later analyses open a new preview panel. */
+  v.object({ type: v.literal('pin') }),
 ]);
 export type WebviewToHost = v.InferOutput<typeof WebviewToHostSchema>;
 
@@ -233,6 +259,12 @@ export function parsePanelOrigin(value: unknown): PanelOrigin {
     throw new Error('the saved panel state has no clip or result file to restore');
   }
   return parsed.output;
+}
+
+/** The evaluation source a webview saved in its state; null when there is none or it is bad. */
+export function parseEvaluationSource(value: unknown): EvaluationSource | null {
+  const parsed = v.safeParse(EvaluationSourceSchema, value);
+  return parsed.success ? parsed.output : null;
 }
 
 /**

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import type { ClipDecodeSpec } from '../../src/core/decode/clipDecoder';
 import { DecodeCache } from '../../src/core/evaluation/decodeCache';
+import type { DecodedClipFacts } from '../../src/protocol/decodeCacheEntry';
 import { scratchDir, writeTemp } from '../helpers/tempFiles';
 
 const SPEC: ClipDecodeSpec = { frames: 2, height: 2, width: 3, sampleRateHz: 8, samples: 5 };
@@ -16,6 +17,33 @@ function frames(): Float32Array {
   return out;
 }
 const AUDIO = Float32Array.from([0.5, -0.25, 1e-7, -1, 0.333]);
+/** What the decode said besides the tensors (a probe, frame times, the audio window). */
+const FACTS: DecodedClipFacts = {
+  specName: 'mosear-decode-1',
+  backend: 'system',
+  source: {
+    path: '/clips/a.mp4',
+    formatName: 'mov,mp4,m4a,3gp,3g2,mj2',
+    durationSeconds: 1.5,
+    durationSource: 'video-stream',
+    video: {
+      index: 0,
+      codec: 'h264',
+      width: 3,
+      height: 2,
+      sampleAspectRatio: '1:1',
+      rotationDegrees: 0,
+      displayWidth: 3,
+      displayHeight: 2,
+      averageFrameRateHz: 25,
+    },
+    audio: { index: 1, codec: 'aac', sampleRateHz: 8, channels: 1 },
+  },
+  frameTimesSeconds: [0.375, 1.125],
+  frameFromTail: [false, true],
+  audioStartSeconds: 0.25,
+};
+const tensors = (audio: Float32Array | null) => ({ frames: frames(), audio, clip: FACTS });
 
 describe('DecodeCache', () => {
   it('gives back bit-identical tensors, with and without audio', async () => {
@@ -24,8 +52,8 @@ describe('DecodeCache', () => {
     const silent = writeTemp(dir, 'b.mp4', Buffer.from('other clip'));
     const cache = new DecodeCache(join(dir, 'cache'), { backend: 'test' });
     assert.equal(await cache.get(clip, SPEC), undefined, 'empty cache');
-    await cache.put(clip, SPEC, { frames: frames(), audio: AUDIO });
-    await cache.put(silent, SPEC, { frames: frames(), audio: null });
+    await cache.put(clip, SPEC, tensors(AUDIO));
+    await cache.put(silent, SPEC, tensors(null));
     const hit = await cache.get(clip, SPEC);
     assert.deepEqual(hit?.frames, frames());
     assert.deepEqual(hit?.audio, AUDIO);
@@ -33,11 +61,28 @@ describe('DecodeCache', () => {
     assert.equal(readdirSync(join(dir, 'cache')).length, 2, 'no partial files left');
   });
 
+  it('stands in for a decode: the decoded clip with its facts, no process started', async () => {
+    const dir = scratchDir('decode-cache');
+    const clip = writeTemp(dir, 'a.mp4', Buffer.from('clip bytes'));
+    const cache = new DecodeCache(join(dir, 'cache'), { backend: 'test' });
+    assert.equal(await cache.decoded(clip, SPEC), undefined, 'a miss');
+    await cache.put(clip, SPEC, tensors(AUDIO));
+    const decoded = await cache.decoded(clip, SPEC);
+    assert.ok(decoded);
+    assert.deepEqual(decoded.frames, frames());
+    assert.deepEqual(decoded.audio, AUDIO);
+    assert.deepEqual(decoded.spec, SPEC);
+    assert.deepEqual(decoded.source, FACTS.source);
+    assert.deepEqual(decoded.frameFromTail, [false, true]);
+    assert.equal(decoded.audioStartSeconds, 0.25);
+    assert.equal(decoded.timings.processes, 0);
+  });
+
   it('misses when the clip, the spec or the decoder changes, or the entry is damaged', async () => {
     const dir = scratchDir('decode-cache');
     const clip = writeTemp(dir, 'a.mp4', Buffer.from('clip bytes'));
     const cache = new DecodeCache(join(dir, 'cache'), { backend: 'test' });
-    await cache.put(clip, SPEC, { frames: frames(), audio: AUDIO });
+    await cache.put(clip, SPEC, tensors(AUDIO));
     assert.ok(await cache.get(clip, SPEC));
     assert.equal(await cache.get(clip, { ...SPEC, samples: 6 }), undefined, 'other spec');
     const other = new DecodeCache(join(dir, 'cache'), { backend: 'other' });
@@ -45,12 +90,12 @@ describe('DecodeCache', () => {
 
     utimesSync(clip, new Date(2001, 1, 1), new Date(2001, 1, 1));
     assert.equal(await cache.get(clip, SPEC), undefined, 'new mtime');
-    await cache.put(clip, SPEC, { frames: frames(), audio: AUDIO });
+    await cache.put(clip, SPEC, tensors(AUDIO));
     writeFileSync(clip, 'clip bytes, longer');
     utimesSync(clip, new Date(2001, 1, 1), new Date(2001, 1, 1));
     assert.equal(await cache.get(clip, SPEC), undefined, 'new size');
 
-    await cache.put(clip, SPEC, { frames: frames(), audio: AUDIO });
+    await cache.put(clip, SPEC, tensors(AUDIO));
     const [entry] = readdirSync(join(dir, 'cache'))
       .filter((f) => f.endsWith('.bin'))
       .sort();

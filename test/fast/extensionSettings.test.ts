@@ -38,7 +38,13 @@ describe('extension settings', () => {
       layers: null,
     });
     assert.equal(settings.panel.debounceMs, 250);
+    assert.equal(settings.panel.reusePreviewPanel, true);
     assert.equal(settings.evaluation.jobs, 1);
+    const off = readSettings(
+      (key) => (key === 'panel.reusePreviewPanel' ? { workspaceValue: false } : undefined),
+      true,
+    );
+    assert.equal(off.settings.panel.reusePreviewPanel, false);
   });
 
   it('prefers folder over workspace over user values when trusted', () => {

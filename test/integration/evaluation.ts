@@ -80,6 +80,16 @@ export function registerEvaluationSuite(): void {
       const analysis = await readyPanel(api, workspaceFile(join(EVAL_FOLDER, firstClip)).fsPath);
       assert.equal(analysis.result?.intervention.controls.mode, 2);
       assert.equal(analysis.result?.model.metadata.checkpoint.name, checkpoint);
+      // It took the evaluation's decoded tensors (no decode), and says where it came from.
+      assert.equal(analysis.result?.timings.decodeCached, true, 'the evaluation decode reused');
+      assert.deepEqual(analysis.fromEvaluation, {
+        evaluation: EVAL_FOLDER,
+        runDir,
+        checkpoint,
+        settingId: 'pai',
+        setting: summary.checkpoints[1]?.settings.find((s) => s.id === 'pai')?.title,
+        groundTruth: (JSON.parse(manifest.split('\n')[0] ?? '{}') as { label: string }).label,
+      });
 
       // A reload restores the panel from the run folder: the same summary, nothing re-run.
       await closeAll();

@@ -574,6 +574,96 @@ describe('Analysis panel webview', { timeout: 120_000 }, () => {
     await waiting.close();
   });
 
+  test('a saved result marks edited controls stale, never "re-run pending", and resets to its own', async () => {
+    const result = results.tiny;
+    const page = await openPanel({
+      ...initFor(result, false),
+      origin: { kind: 'saved', resultPath: '/results/sample.mosear.json' },
+      readOnlyReason: 'A saved result: it shows the analysis as it was saved.',
+    });
+    assert.equal(await page.$('[data-testid=stale]:not([hidden])'), null, 'not stale at first');
+    await setTau(page, 0.5);
+    await page.waitForSelector('[data-testid=stale]:not([hidden])');
+    assert.match(
+      await text(page, 'stale'),
+      /^Controls changed; a saved result cannot re-run — Analyze the clip to re-run\./,
+    );
+    assert.equal(await page.getAttribute('[data-testid=prediction]', 'data-stale'), 'true');
+    const body = await page.$eval(
+      '#app',
+      (e: unknown) => (e as { textContent: string }).textContent,
+    );
+    assert.doesNotMatch(body, /re-run pending/);
+    assert.equal(await page.getAttribute('#app', 'data-state'), 'idle');
+    assert.equal((await runs(page)).length, 0, 'nothing is posted to run');
+    await page.click('[data-testid=reset-to-result]');
+    await page.waitForSelector('[data-testid=stale][hidden]', { state: 'attached' });
+    assert.equal(await page.getAttribute('[data-testid=prediction]', 'data-stale'), 'false');
+    assert.equal(await text(page, 'flag-count'), String(flaggedHeads(result).length));
+    await assertClean(page);
+    await page.close();
+  });
+
+  test('a flipped clip says its evaluation, setting and ground truth; a preview panel pins and is replaced', async () => {
+    const fromEvaluation = {
+      evaluation: 'eval-split',
+      runDir: '/runs/eval-split-1',
+      checkpoint: 'mosear-tiny',
+      settingId: 'tau=0.5',
+      setting: 'AR τ 0.5',
+      groundTruth: 'happy',
+    };
+    const page = await openPanel({
+      ...initFor(results.tinyHighTau),
+      fromEvaluation,
+      previewState: 'preview',
+    });
+    assert.equal(
+      await text(page, 'from-evaluation'),
+      'From evaluation eval-split, setting AR τ 0.5 (mosear-tiny), ground truth happy',
+    );
+    // It opens with that setting's controls.
+    assert.equal(
+      Number(await page.getAttribute('[data-testid=tau]', 'data-tau')),
+      results.tinyHighTau.intervention.controls.tau[0],
+    );
+    assert.match(await text(page, 'preview-state'), /^Preview: the next analysis replaces/);
+    await page.click('[data-testid=pin]');
+    await page.waitForFunction(() =>
+      (globalThis as unknown as PageGlobals).__mosear.posted.some((m) => m.type === 'pin'),
+    );
+    // The host answers with its state: pinned; the Pin button goes.
+    await send(page, {
+      type: 'init',
+      init: { ...initFor(results.tinyHighTau), fromEvaluation, previewState: 'pinned' },
+    });
+    await page.waitForSelector('[data-testid=pin][hidden]', { state: 'attached' });
+    assert.match(await text(page, 'preview-state'), /^Pinned/);
+    // A preview panel given another analysis drops the edits of the one before.
+    await setTau(page, 0.3);
+    await send(page, {
+      type: 'init',
+      init: {
+        ...initFor(results.baseline),
+        origin: {
+          kind: 'clip',
+          clipPath: '/clips/other.mp4',
+          modelPath: results.baseline.model.path,
+        },
+        previewState: 'preview',
+      },
+    });
+    await page.waitForSelector('[data-testid=from-evaluation][hidden]', { state: 'attached' });
+    assert.equal(
+      Number(await page.getAttribute('[data-testid=tau]', 'data-tau')),
+      results.baseline.intervention.controls.tau[0],
+    );
+    const state = (await recorded(page)).state;
+    assert.equal(state?.fromEvaluation, null);
+    await assertClean(page);
+    await page.close();
+  });
+
   /** Sets a toolkit select and fires its change event. */
   async function pick(page: Page, testId: string, value: string): Promise<void> {
     await page.$eval(

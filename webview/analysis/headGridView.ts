@@ -81,7 +81,7 @@ export function headGridView(model: PanelModel): View {
       if (r === null || shown === null || model.controls === null) return;
       log.set(model.choices.gridLogScale);
       const kind = RATIO_KIND_NAMES[model.controls.ratioKind];
-      frame.note.textContent = `Head statistic sₕ (${kind}); outlined ⚑ = flagged${shown.preview ? ' (preview — re-run pending)' : ''}; ▲ forced on, ▼ forced off. Click a head to cycle its override (auto → on → off).`;
+      frame.note.textContent = `Head statistic sₕ (${kind}); outlined ⚑ = flagged${shown.preview ? (model.canRun ? ' (preview — re-run pending)' : ' (preview of the edited controls — this panel cannot re-run)') : ''}; ▲ forced on, ▼ forced off. Click a head to cycle its override (auto → on → off).`;
       const scale = colourScale(list, model.choices.gridLogScale);
       const Hh = r.model.metadata.architecture.heads;
       grid.style.gridTemplateColumns = `auto repeat(${Hh}, minmax(3.5em, 1fr))`;

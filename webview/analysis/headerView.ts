@@ -1,6 +1,8 @@
 // The header: clip, checkpoint, where the model ran (and why other providers were skipped), the
-// decoder, timings, and the read-only banner.
+// decoder, timings, the read-only banner, the evaluation a flipped clip was opened from, and
+// whether this is the preview panel new analyses replace (with Pin to keep it).
 import { el, formatMs, replaceChildren } from '../kit/domBuilder';
+import { button } from '../kit/sectionFrame';
 import { audioHeardText } from './panelData';
 import type { PanelModel } from './panelModel';
 import type { View } from '../kit/view';
@@ -27,12 +29,46 @@ export function headerView(model: PanelModel): View {
     'data-testid': 'read-only',
     hidden: true,
   });
-  const element = el('header', { class: 'panel-header' }, title, facts, details, banner);
+  const source = el('p', { class: 'from-evaluation', 'data-testid': 'from-evaluation' });
+  source.hidden = true;
+  const previewNote = el('span', { 'data-testid': 'preview-state' });
+  const pin = button('Pin', () => model.pin(), {
+    secondary: true,
+    'data-testid': 'pin',
+    title: 'Keep this panel: the next analysis opens a new preview panel',
+  });
+  const preview = el('div', { class: 'preview-state' }, previewNote, pin);
+  preview.hidden = true;
+  const element = el(
+    'header',
+    { class: 'panel-header' },
+    title,
+    source,
+    preview,
+    facts,
+    details,
+    banner,
+  );
   return {
     element,
     update() {
       const r = model.result;
       const init = model.init;
+      const from = init?.fromEvaluation ?? null;
+      source.hidden = from === null;
+      source.textContent =
+        from === null
+          ? ''
+          : `From evaluation ${from.evaluation}, setting ${from.setting} (${from.checkpoint}), ground truth ${from.groundTruth}`;
+      source.title = from?.runDir ?? '';
+      const state = init?.previewState;
+      preview.hidden = state === undefined;
+      preview.dataset['state'] = state ?? '';
+      previewNote.textContent =
+        state === 'preview'
+          ? 'Preview: the next analysis replaces this panel.'
+          : 'Pinned: this panel keeps its clip.';
+      pin.hidden = state !== 'preview';
       banner.hidden = init === null || init.canRun;
       banner.textContent =
         init !== null && !init.canRun

@@ -75,6 +75,36 @@ export class PanelModel {
     return this.host.hasHost && (this.init?.canRun ?? false);
   }
 
+  /**
+   * Why the shown prediction and flags are stale: the controls were edited where the model
+   * cannot re-run (a saved result, a report, a model that cannot run here); null when current.
+   */
+  staleReason(): string | null {
+    const r = this.result;
+    if (this.canRun || r === null || this.controls === null) return null;
+    if (sameControls(this.controls, r.intervention.controls)) return null;
+    const kind = this.init?.origin.kind ?? 'report';
+    const why =
+      kind === 'saved'
+        ? 'a saved result cannot re-run — Analyze the clip to re-run'
+        : kind === 'report'
+          ? 'a report cannot re-run — Analyze the clip in VS Code to re-run'
+          : `the model cannot re-run here (${(this.init?.readOnlyReason ?? 'read-only').replace(/\.$/, '')})`;
+    return `Controls changed; ${why}. The prediction and the run’s flags shown are those of the controls it was made with.`;
+  }
+
+  /** Puts the controls back to those the shown result ran with. */
+  resetToResult(): void {
+    const r = this.result;
+    if (r === null) return;
+    this.editControls((c) => Object.assign(c, structuredClone(r.intervention.controls)));
+  }
+
+  /** Keeps this preview panel: the host opens later analyses in a new one. */
+  pin(): void {
+    if (this.host.hasHost) this.host.notify({ type: 'pin' });
+  }
+
   /** The preview of the edited controls on the current result (cached per controls). */
   previewFlags(): FlagRuleResult | null {
     if (this.result === null || this.controls === null) return null;
@@ -102,11 +132,21 @@ export class PanelModel {
   /** Handles a host message. */
   receive(message: HostToWebview): void {
     switch (message.type) {
-      case 'init':
+      case 'init': {
+        // Another analysis in this (preview) panel: edits of the one before are dropped.
+        const replaced =
+          this.init !== null &&
+          JSON.stringify(this.init.origin) !== JSON.stringify(message.init.origin);
+        if (replaced) {
+          clearTimeout(this.debounce);
+          this.debounce = undefined;
+          this.controls = null;
+        }
         this.init = message.init;
         if (message.init.result !== null) this.setResult(message.init.result);
         this.status = { kind: 'idle' };
         break;
+      }
       case 'runStarted':
         if (this.host.isLatest(RUN_LANE, message.requestId)) {
           this.status = { kind: 'running', requestId: message.requestId };
@@ -246,6 +286,7 @@ export class PanelModel {
     return {
       origin: this.init?.origin ?? { kind: 'report' },
       result: this.result,
+      fromEvaluation: this.init?.fromEvaluation ?? null,
       controls: this.controls,
       ...this.choices,
     };

@@ -5,7 +5,7 @@ import { ChartCanvas } from '../kit/chartCanvas';
 import { el, formatPercent, replaceChildren } from '../kit/domBuilder';
 import type { PanelModel } from './panelModel';
 import { toCsv } from '../../src/shared/csv';
-import { sectionFrame } from '../kit/sectionFrame';
+import { button, sectionFrame } from '../kit/sectionFrame';
 import { currentPalette, withAlpha } from '../kit/theme';
 import type { View } from '../kit/view';
 import { whyNoEffect } from '../../src/shared/noEffect';
@@ -43,12 +43,29 @@ export function predictionView(model: PanelModel): View {
     json: () => rows(),
   });
   const summary = el('p', { class: 'prediction-summary', 'data-testid': 'prediction' });
-  frame.body.append(summary, chart.element);
+  // Edited controls where nothing can re-run: the result below no longer matches them.
+  const staleText = el('span', {});
+  const stale = el(
+    'div',
+    { class: 'banner stale', role: 'status', 'data-testid': 'stale', hidden: true },
+    staleText,
+    ' ',
+    button('Reset controls to this result’s', () => model.resetToResult(), {
+      secondary: true,
+      'data-testid': 'reset-to-result',
+    }),
+  );
+  frame.body.append(stale, summary, chart.element);
   return {
     element: frame.element,
     update(p) {
       const r = model.result;
       if (r === null) return;
+      const staleReason = model.staleReason();
+      stale.hidden = staleReason === null;
+      staleText.textContent = staleReason ?? '';
+      summary.dataset['stale'] = String(staleReason !== null);
+      summary.classList.toggle('stale', staleReason !== null);
       const without = r.baseline.prediction;
       const withRun = r.intervention.prediction;
       const changed = without.index !== withRun.index;

@@ -75,8 +75,9 @@ export function subjectHost(
       return channel.request({ ...message, subject: key }, subjectLane);
     },
     notify(message) {
-      // Workspace defaults are a per-checkpoint setting the Analysis panel owns; not sent here.
-      if (message.type !== 'saveDefaults') channel.notify(message);
+      // Workspace defaults are a per-checkpoint setting the Analysis panel owns, and pinning is
+      // the Analysis panel's own: neither is sent here.
+      if (message.type !== 'saveDefaults' && message.type !== 'pin') channel.notify(message);
     },
     isLatest: (lane, requestId) => channel.isLatest(`${lane}:${key}`, requestId),
     loadState: () => saved,

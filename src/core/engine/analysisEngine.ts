@@ -27,7 +27,7 @@ import { providerChain, providerPlatformProblem } from '../inference/executionPr
 import type { WorkerEvent } from '../inference/workerClient';
 import { WorkerPool } from '../inference/workerPool';
 import type { SessionSettings } from '../../protocol/workerMessages';
-import { ClipCache } from './clipCache';
+import { ClipCache, type StoredDecodes } from './clipCache';
 import { EngineError } from './engineError';
 import { assembleAnalysisResult } from './resultAssembly';
 import { frameThumbnails } from './thumbnails';
@@ -71,6 +71,8 @@ export interface AnalyzeRequest {
   allowFallback?: boolean;
   /** Embed the frames as PNG thumbnails (default true). */
   thumbnails?: boolean;
+  /** Decoded clips to take before decoding (an evaluation's decode cache, same decoder). */
+  storedDecodes?: StoredDecodes;
 }
 
 /** A checkpoint's file identity and validated metadata. */
@@ -189,7 +191,7 @@ export class AnalysisEngine {
     const allowFallback = request.allowFallback ?? false;
 
     const spec = clipDecodeSpecFromContract(meta);
-    const decoded = await this.clips.get(request.clipPath, spec, signal);
+    const decoded = await this.clips.get(request.clipPath, spec, signal, request.storedDecodes);
     const clip = decoded.clip;
     let audio = clip.audio;
     if (audio === null) {

@@ -1,7 +1,8 @@
 // Decoded clips kept in memory, so re-running a clip with new intervention settings (a slider
 // move) skips ffmpeg. Keyed by the file's identity (absolute path, size, mtime), the decode spec
 // and the decoder: an edited file or another spec decodes again. Concurrent requests for the same
-// key share one decode (a comparison runs two subjects on one clip at the same time).
+// key share one decode (a comparison runs two subjects on one clip at the same time). A caller
+// may name a store of decoded clips (an evaluation's decode cache) to read before decoding.
 import { stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import type { ClipDecodeSpec, ClipDecoder, DecodedClip } from '../decode/clipDecoder';
@@ -17,11 +18,19 @@ export interface CachedClip {
   ms: number;
 }
 
+/** Decoded clips kept elsewhere (src/core/evaluation/decodeCache.ts), read before decoding. */
+export interface StoredDecodes {
+  /** The clip as the decoder would give it for this spec, or undefined when not stored. */
+  decoded(path: string, spec: ClipDecodeSpec): Promise<DecodedClip | undefined>;
+}
+
+type Entry = Omit<CachedClip, 'cached' | 'ms'>;
+
 /** The most recently used decoded clips, up to `maxEntries`. */
 export class ClipCache {
-  private readonly entries = new Map<string, Omit<CachedClip, 'cached' | 'ms'>>();
+  private readonly entries = new Map<string, Entry>();
   /** Decodes under way, by key: a second caller waits for the first's instead of decoding. */
-  private readonly pending = new Map<string, Promise<Omit<CachedClip, 'cached' | 'ms'>>>();
+  private readonly pending = new Map<string, Promise<Entry>>();
   private decodeCount = 0;
 
   constructor(
@@ -31,8 +40,16 @@ export class ClipCache {
     private readonly maxEntries = 8,
   ) {}
 
-  /** The clip's tensors, decoded now or reused. Decode errors propagate (nothing is cached). */
-  async get(path: string, spec: ClipDecodeSpec, signal?: AbortSignal): Promise<CachedClip> {
+  /**
+   * The clip's tensors, decoded now or reused (from memory, or from `stored` before decoding).
+   * Decode errors propagate (nothing is cached).
+   */
+  async get(
+    path: string,
+    spec: ClipDecodeSpec,
+    signal?: AbortSignal,
+    stored?: StoredDecodes,
+  ): Promise<CachedClip> {
     const started = performance.now();
     const absolute = resolve(path);
     let info: { size: number; mtimeMs: number };
@@ -62,17 +79,19 @@ export class ClipCache {
     const shared = this.pending.get(key);
     if (shared !== undefined) {
       try {
-        return { ...(await shared), cached: true, ms: performance.now() - started };
+        const { clip, sizeBytes, modifiedMs } = await shared;
+        return { clip, sizeBytes, modifiedMs, cached: true, ms: performance.now() - started };
       } catch (error) {
         // The first caller's decode failed or was cancelled by its own signal: unless this
         // caller was cancelled too, it decodes for itself below.
         if (signal?.aborted === true) throw error;
       }
     }
-    const decoding = this.decode(absolute, spec, info, key, signal);
+    const decoding = this.decode(absolute, spec, info, key, signal, stored);
     this.pending.set(key, decoding);
     try {
-      return { ...(await decoding), cached: false, ms: performance.now() - started };
+      const { fromStore, ...entry } = await decoding;
+      return { ...entry, cached: fromStore, ms: performance.now() - started };
     } finally {
       if (this.pending.get(key) === decoding) this.pending.delete(key);
     }
@@ -84,16 +103,21 @@ export class ClipCache {
     info: { size: number; mtimeMs: number },
     key: string,
     signal: AbortSignal | undefined,
-  ): Promise<Omit<CachedClip, 'cached' | 'ms'>> {
-    this.decodeCount += 1;
-    const clip = await this.decoder.decode(absolute, spec, signal);
+    stored: StoredDecodes | undefined,
+  ): Promise<Entry & { fromStore: boolean }> {
+    let clip = await stored?.decoded(absolute, spec);
+    const fromStore = clip !== undefined;
+    if (clip === undefined) {
+      this.decodeCount += 1;
+      clip = await this.decoder.decode(absolute, spec, signal);
+    }
     const entry = { clip, sizeBytes: info.size, modifiedMs: info.mtimeMs };
     this.entries.set(key, entry);
     while (this.entries.size > this.maxEntries) {
       const oldest = this.entries.keys().next().value as string;
       this.entries.delete(oldest);
     }
-    return entry;
+    return { ...entry, fromStore };
   }
 
   /** Decodes started since this cache was made (hits and shared decodes not counted). */

@@ -45,7 +45,7 @@ import {
   type ClipRecord,
   type Shard,
 } from './benchmarkRecords';
-import type { CachedTensors, DecodeCache } from './decodeCache';
+import { decodedClipFacts, type CachedTensors, type DecodeCache } from './decodeCache';
 import { evaluationSettings, type SweepRequest } from './evaluationSettings';
 import { readManifest, locateManifest, type ManifestEntry } from './manifest';
 import { isOn } from '../../shared/onOff';
@@ -365,7 +365,7 @@ async function clipTensors(
   let tensors = await options.decodeCache?.get(entry.path, spec);
   if (tensors === undefined) {
     const decoded = await options.decoder.decode(entry.path, spec, options.signal);
-    tensors = { frames: decoded.frames, audio: decoded.audio };
+    tensors = { frames: decoded.frames, audio: decoded.audio, clip: decodedClipFacts(decoded) };
     await options.decodeCache?.put(entry.path, spec, tensors);
   }
   options.tensorMemory?.set(key, tensors);

@@ -1,15 +1,22 @@
 // An on-disk cache of decoded clip tensors, so repeated evaluations of a split skip ffmpeg.
 // Entries are keyed by the clip's identity (absolute path, size, mtime), the decode spec and the
 // decoder's identity (backend and its executables); a changed file or ffmpeg misses the cache.
+// An entry also keeps the decode's facts (probe, frame times, audio window), so an analysis can
+// take a cached clip instead of decoding it (`decoded`).
 import { createHash } from 'node:crypto';
 import { mkdir, readFile, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import type { ClipDecodeSpec } from '../decode/clipDecoder';
+import {
+  parseDecodeCacheHeader,
+  type DecodeCacheHeader,
+  type DecodedClipFacts,
+} from '../../protocol/decodeCacheEntry';
+import type { ClipDecodeSpec, DecodedClip } from '../decode/clipDecoder';
 import type { SystemFfmpegDecoder } from '../decode/systemFfmpegDecoder';
 import { writeFileAtomic } from '../io/atomicWrite';
 
 /** Bump when the file layout or what a decoder produces for a spec changes. */
-const CACHE_FORMAT = 'mosear-decode-cache-1';
+const CACHE_FORMAT = 'mosear-decode-cache-2';
 const MAGIC = Buffer.from(`${CACHE_FORMAT}\n`, 'latin1');
 
 /** The tensors a cached decode gives back. */
@@ -18,13 +25,14 @@ export interface CachedTensors {
   frames: Float32Array;
   /** float32 [S], or null when the clip has no audio stream. */
   audio: Float32Array | null;
+  /** The decode's facts besides the tensors. */
+  clip: DecodedClipFacts;
 }
 
-interface EntryHeader {
-  key: string;
-  identity: Record<string, unknown>;
-  frameValues: number;
-  audioSamples: number | null;
+/** A decoded clip's facts besides its tensors and timings, as an entry keeps them. */
+export function decodedClipFacts(clip: DecodedClip): DecodedClipFacts {
+  const { specName, backend, source, frameTimesSeconds, frameFromTail, audioStartSeconds } = clip;
+  return { specName, backend, source, frameTimesSeconds, frameFromTail, audioStartSeconds };
 }
 
 /** Decoded clips on disk under `dir`, one file per (clip, spec, decoder). */
@@ -73,15 +81,34 @@ export class DecodeCache {
     return parseEntry(bytes, key, spec);
   }
 
+  /**
+   * A cached clip as the decoder would have given it (its timings: the read, no process), or
+   * undefined on a miss: what an analysis takes instead of decoding the clip again.
+   */
+  async decoded(path: string, spec: ClipDecodeSpec): Promise<DecodedClip | undefined> {
+    const started = performance.now();
+    const hit = await this.get(path, spec);
+    if (hit === undefined) return undefined;
+    const totalMs = performance.now() - started;
+    return {
+      ...hit.clip,
+      spec,
+      frames: hit.frames,
+      audio: hit.audio,
+      timings: { probeMs: 0, framesMs: 0, audioMs: 0, totalMs, processes: 0 },
+    };
+  }
+
   /** Stores a clip's tensors (atomically: a partial write is never read back). */
   async put(path: string, spec: ClipDecodeSpec, tensors: CachedTensors): Promise<void> {
     const identity = await this.identity(path, spec);
     const key = DecodeCache.keyOf(identity);
-    const header: EntryHeader = {
+    const header: DecodeCacheHeader = {
       key,
       identity,
       frameValues: tensors.frames.length,
       audioSamples: tensors.audio === null ? null : tensors.audio.length,
+      clip: tensors.clip,
     };
     const frames = Buffer.alloc(tensors.frames.length);
     for (let i = 0; i < tensors.frames.length; i++) {
@@ -103,12 +130,15 @@ function parseEntry(bytes: Buffer, key: string, spec: ClipDecodeSpec): CachedTen
   if (!bytes.subarray(0, MAGIC.length).equals(MAGIC)) return undefined;
   const newline = bytes.indexOf(0x0a, MAGIC.length);
   if (newline < 0) return undefined;
-  let header: EntryHeader;
+  let header: DecodeCacheHeader | undefined;
   try {
-    header = JSON.parse(bytes.subarray(MAGIC.length, newline).toString('utf8')) as EntryHeader;
+    header = parseDecodeCacheHeader(
+      JSON.parse(bytes.subarray(MAGIC.length, newline).toString('utf8')),
+    );
   } catch {
     return undefined;
   }
+  if (header === undefined) return undefined;
   const frameValues = spec.frames * 3 * spec.height * spec.width;
   const samples = header.audioSamples;
   if (header.key !== key || header.frameValues !== frameValues) return undefined;
@@ -124,7 +154,7 @@ function parseEntry(bytes: Buffer, key: string, spec: ClipDecodeSpec): CachedTen
     const start = body + frameValues;
     for (let i = 0; i < samples; i++) audio[i] = bytes.readFloatLE(start + 4 * i);
   }
-  return { frames, audio };
+  return { frames, audio, clip: header.clip };
 }
 
 /** Identifies the ffmpeg build a system decode came from (paths, sizes, mtimes), for cache keys. */

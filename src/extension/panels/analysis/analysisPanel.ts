@@ -1,6 +1,7 @@
 // The Analysis panel's host side: one object per webview (a panel beside the editor or a custom
 // editor), answering the webview's protocol messages. Every message is validated with
 // `parseWebviewMessage`; re-runs answer only the latest request and cancel the one before.
+// New analyses replace the one preview panel (like VS Code's preview editors) unless it is pinned.
 import { basename, dirname, extname } from 'node:path';
 import * as vscode from 'vscode';
 import type { AnalysisResult } from '../../../protocol/analysisResult';
@@ -8,12 +9,15 @@ import { readAnalysisResult } from '../../../protocol/analysisResultReader';
 import { INIT, type ReadyMessage } from '../../../protocol/channel';
 import type { ArControls } from '../../../protocol/contract';
 import {
+  parseEvaluationSource,
   parsePanelOrigin,
   parseWebviewMessage,
   type AnalysisViewState,
+  type EvaluationSource,
   type HostToWebview,
   type PanelInit,
   type PanelOrigin,
+  type PreviewState,
   type WebviewToHost,
 } from '../../../protocol/panelMessages';
 import { buildHtmlReport } from '../../../core/reports/htmlReport';
@@ -35,17 +39,25 @@ export interface PanelSnapshot extends ChannelSnapshot {
   title: string;
   origin: PanelOrigin;
   result: AnalysisResult | null;
+  /** Preview (new analyses replace it), pinned, or null (a custom editor, or reuse is off). */
+  previewState: PreviewState | null;
+  fromEvaluation: EvaluationSource | null;
 }
 
 function originKey(origin: PanelOrigin): string {
   return JSON.stringify(origin);
 }
 
-/** The panel's title: "MoSEAR: <clip or result file>". */
-export function panelTitle(origin: PanelOrigin, result: AnalysisResult | null): string {
-  if (origin.kind === 'clip') return `MoSEAR: ${basename(origin.clipPath)}`;
-  if (origin.kind === 'saved') return `MoSEAR: ${basename(origin.resultPath)}`;
-  return `MoSEAR: ${result?.clip.name ?? 'report'}`;
+/** The panel's title: "MoSEAR: <clip or result file>", "(preview)" while new analyses replace it. */
+export function panelTitle(
+  origin: PanelOrigin,
+  result: AnalysisResult | null,
+  previewState: PreviewState | null = null,
+): string {
+  const suffix = previewState === 'preview' ? ' (preview)' : '';
+  if (origin.kind === 'clip') return `MoSEAR: ${basename(origin.clipPath)}${suffix}`;
+  if (origin.kind === 'saved') return `MoSEAR: ${basename(origin.resultPath)}${suffix}`;
+  return `MoSEAR: ${result?.clip.name ?? 'report'}${suffix}`;
 }
 
 /** The Analysis panel for one origin (a clip + checkpoint, or a saved result). */
@@ -53,20 +65,37 @@ export class AnalysisPanel extends PanelBase<WebviewToHost, HostToWebview> {
   /** The webview panel type (also the serializer's). */
   static readonly viewType = 'mosear.analysis';
   private static readonly open = new Map<string, AnalysisPanel>();
+  /** The panel new analyses replace (none: the next one opens a new panel). */
+  private static preview: AnalysisPanel | undefined;
   /** Only the latest re-run is answered; a new one cancels the one before. */
   private readonly latestRun: LatestRun;
+  private previewState: PreviewState | null = null;
 
-  /** Shows the panel of this origin beside the editor, creating it when none is open. */
+  /**
+   * Shows an analysis: in the panel of this origin when one is open, else in the preview panel
+   * (its content replaced, its column kept) unless reuse is off, else in a new panel beside the
+   * editor, which becomes the preview panel.
+   */
   static createOrShow(
     host: PanelHost,
     origin: PanelOrigin,
     result: AnalysisResult | null,
+    fromEvaluation: EvaluationSource | null = null,
   ): AnalysisPanel {
     const existing = AnalysisPanel.open.get(originKey(origin));
     if (existing !== undefined) {
       existing.panel.reveal(undefined, true);
+      existing.fromEvaluation = fromEvaluation;
       if (result !== null) existing.setResult(result);
+      else existing.refresh();
       return existing;
+    }
+    const reuse = host.config.current.panel.reusePreviewPanel;
+    const preview = AnalysisPanel.preview;
+    if (reuse && preview !== undefined && !preview.isDisposed) {
+      preview.replace(origin, result, fromEvaluation);
+      preview.panel.reveal(undefined, true);
+      return preview;
     }
     const panel = vscode.window.createWebviewPanel(
       AnalysisPanel.viewType,
@@ -74,7 +103,13 @@ export class AnalysisPanel extends PanelBase<WebviewToHost, HostToWebview> {
       { viewColumn: vscode.ViewColumn.Beside, preserveFocus: false },
       webviewOptions(host.extensionUri),
     );
-    return new AnalysisPanel(host, panel, origin, result);
+    const created = new AnalysisPanel(host, panel, origin, result, fromEvaluation);
+    if (reuse) {
+      created.previewState = 'preview';
+      created.panel.title = created.title();
+      AnalysisPanel.preview = created;
+    }
+    return created;
   }
 
   /** Restores a panel after a reload from the webview's saved state, without re-running. */
@@ -87,7 +122,15 @@ export class AnalysisPanel extends PanelBase<WebviewToHost, HostToWebview> {
         saved.result === null || saved.result === undefined
           ? null
           : readAnalysisResult(saved.result);
-      new AnalysisPanel(host, panel, origin, result);
+      // A restored panel keeps its clip: it is pinned, never replaced by a new analysis.
+      const revived = new AnalysisPanel(
+        host,
+        panel,
+        origin,
+        result,
+        parseEvaluationSource(saved.fromEvaluation),
+      );
+      if (host.config.current.panel.reusePreviewPanel) revived.previewState = 'pinned';
     } catch (error) {
       showRestoreFailure(host, panel, error, 'Analyze the clip again.');
     }
@@ -112,8 +155,9 @@ export class AnalysisPanel extends PanelBase<WebviewToHost, HostToWebview> {
   private constructor(
     host: PanelHost,
     panel: vscode.WebviewPanel,
-    private readonly origin: PanelOrigin,
+    private origin: PanelOrigin,
     private result: AnalysisResult | null,
+    private fromEvaluation: EvaluationSource | null = null,
   ) {
     super(host, panel, {
       name: 'Analysis',
@@ -131,6 +175,8 @@ export class AnalysisPanel extends PanelBase<WebviewToHost, HostToWebview> {
       title: this.panel.title,
       origin: this.origin,
       result: this.result,
+      previewState: this.previewState,
+      fromEvaluation: this.fromEvaluation,
       ...this.channelSnapshot(),
     };
   }
@@ -146,8 +192,39 @@ export class AnalysisPanel extends PanelBase<WebviewToHost, HostToWebview> {
   /** Shows a new result (a fresh analysis of the same origin). */
   setResult(result: AnalysisResult): void {
     this.result = result;
-    this.panel.title = panelTitle(this.origin, result);
+    this.panel.title = this.title();
     // Before `ready` the webview has not loaded yet: its `ready` will fetch this result.
+    this.refresh();
+  }
+
+  /** Keeps this panel's clip: the next analysis opens a new preview panel. */
+  pin(): void {
+    if (this.previewState !== 'preview') return;
+    this.previewState = 'pinned';
+    if (AnalysisPanel.preview === this) AnalysisPanel.preview = undefined;
+    this.panel.title = this.title();
+    this.refresh();
+  }
+
+  private title(): string {
+    return panelTitle(this.origin, this.result, this.previewState);
+  }
+
+  /** The preview panel takes another analysis: its run stops, the webview gets the new state. */
+  private replace(
+    origin: PanelOrigin,
+    result: AnalysisResult | null,
+    fromEvaluation: EvaluationSource | null,
+  ): void {
+    this.latestRun.cancel();
+    if (AnalysisPanel.open.get(originKey(this.origin)) === this) {
+      AnalysisPanel.open.delete(originKey(this.origin));
+    }
+    this.origin = origin;
+    this.result = result;
+    this.fromEvaluation = fromEvaluation;
+    AnalysisPanel.open.set(originKey(origin), this);
+    this.panel.title = this.title();
     this.refresh();
   }
 
@@ -166,6 +243,7 @@ export class AnalysisPanel extends PanelBase<WebviewToHost, HostToWebview> {
     if (AnalysisPanel.open.get(originKey(this.origin)) === this) {
       AnalysisPanel.open.delete(originKey(this.origin));
     }
+    if (AnalysisPanel.preview === this) AnalysisPanel.preview = undefined;
     super.dispose();
   }
 
@@ -189,6 +267,8 @@ export class AnalysisPanel extends PanelBase<WebviewToHost, HostToWebview> {
       readOnlyReason,
       workspaceDefaults: workspaceDefaultsOf(settings.ar, this.result?.model.metadata ?? null),
       debounceMs: settings.panel.debounceMs,
+      fromEvaluation: this.fromEvaluation,
+      ...(this.previewState === null ? {} : { previewState: this.previewState }),
     };
   }
 
@@ -203,6 +283,9 @@ export class AnalysisPanel extends PanelBase<WebviewToHost, HostToWebview> {
         return this.run(message.requestId, message.controls);
       case 'saveDefaults':
         return this.saveDefaults(message.controls);
+      case 'pin':
+        this.pin();
+        return;
       case 'exportFile':
         return this.save(message.requestId, message.file.fileName, () =>
           exportedBytes(message.file),
@@ -278,7 +361,10 @@ export class AnalysisPanel extends PanelBase<WebviewToHost, HostToWebview> {
       canRun: false,
       readOnlyReason: 'A self-contained report: no model is available.',
     };
-    return Buffer.from(buildHtmlReport({ script, style, init, title: this.panel.title }));
+    delete init.previewState;
+    return Buffer.from(
+      buildHtmlReport({ script, style, init, title: panelTitle(this.origin, this.result) }),
+    );
   }
 
   /** Where saves go by default: beside the clip or result file, else the workspace. */

@@ -18,8 +18,12 @@ export async function analyzeWithProgress(
   host: PanelHost,
   clipPath: string,
   modelPath: string,
-  /** Controls to run with (the Evaluate panel's setting); settings fill the rest. */
-  controls?: ArControls,
+  options: {
+    /** Controls to run with (the Evaluate panel's setting); settings fill the rest. */
+    controls?: ArControls;
+    /** An evaluation's decode cache to take the clip's tensors from (see ExtensionEngine). */
+    decodeCacheDir?: string;
+  } = {},
 ): Promise<{ result: AnalysisResult } | { error: string; cancelled: boolean }> {
   const name = basename(clipPath);
   host.logger.info(`analyze ${clipPath} with ${modelPath}`);
@@ -34,8 +38,7 @@ export async function analyzeWithProgress(
       (progress, token) => {
         token.onCancellationRequested(() => controller.abort());
         progress.report({ message: `loading ${basename(modelPath)}…` });
-        const request =
-          controls === undefined ? { clipPath, modelPath } : { clipPath, modelPath, controls };
+        const request = { clipPath, modelPath, ...options };
         return host.engine.analyze(request, controller.signal, (stage) =>
           progress.report({ message: STAGE_MESSAGES[stage] }),
         );

@@ -271,10 +271,7 @@ export class EvaluationPanel extends PanelBase<EvaluationToHost, HostToEvaluatio
                 'inferenceWorker.js',
               ),
               decoder,
-              decodeCache: new DecodeCache(
-                join(this.host.globalStorageDir, 'decode-cache'),
-                identity,
-              ),
+              decodeCache: new DecodeCache(this.decodeCacheDir(), identity),
               signal: controller.signal,
               onRecord: (record) => {
                 data.records.push(record);
@@ -369,21 +366,41 @@ export class EvaluationPanel extends PanelBase<EvaluationToHost, HostToEvaluatio
     }
   }
 
-  /** Opens the Analysis panel of a flipped clip with that checkpoint and setting's controls. */
+  /** Where the run's decoded clips are kept (global storage: shared by every evaluation). */
+  private decodeCacheDir(): string {
+    return join(this.host.globalStorageDir, 'decode-cache');
+  }
+
+  /**
+   * Opens the Analysis panel of a flipped clip with that checkpoint and setting's controls,
+   * taking the clip's tensors from the evaluation's decode cache instead of decoding again, and
+   * saying where it came from (the evaluation, the setting, the ground truth).
+   */
   private async openClip(clip: number, checkpoint: string, setting: string): Promise<void> {
     const entry = this.data?.entries[clip];
     const planned = this.data?.plan.checkpoints.find((c) => c.name === checkpoint);
-    const controls = planned?.settings.find((s) => s.id === setting)?.controls;
-    if (entry === undefined || planned === undefined || controls === undefined) {
+    const chosen = planned?.settings.find((s) => s.id === setting);
+    if (entry === undefined || planned === undefined || chosen === undefined) {
       this.host.logger.warn(`Evaluate panel: no clip ${clip} / ${checkpoint} / ${setting}`);
       return;
     }
-    const outcome = await analyzeWithProgress(this.host, entry.path, planned.path, controls);
+    const outcome = await analyzeWithProgress(this.host, entry.path, planned.path, {
+      controls: chosen.controls,
+      decodeCacheDir: this.decodeCacheDir(),
+    });
     if (!('result' in outcome)) return;
     AnalysisPanel.createOrShow(
       this.host,
       { kind: 'clip', clipPath: entry.path, modelPath: planned.path },
       outcome.result,
+      {
+        evaluation: this.title,
+        runDir: this.runDir,
+        checkpoint,
+        settingId: chosen.id,
+        setting: chosen.title,
+        groundTruth: this.data?.plan.labels[entry.label] ?? `label ${entry.label}`,
+      },
     );
   }
 
