@@ -13,7 +13,7 @@ import { writeSplitManifest } from '../helpers/splitManifest';
 import { scratchDir } from '../helpers/tempFiles';
 import { readRunDirectory } from '../../src/core/evaluation/benchmarkRun';
 import { decodeHeadMask } from '../../src/core/evaluation/headMaps';
-import type { ClipOkRecord } from '../../src/protocol/runFolder';
+import type { ClipOkRecord, PlannedCheckpoint } from '../../src/protocol/runFolder';
 import type { BenchmarkSummary } from '../../src/protocol/evaluationSummary';
 import { isOn } from '../../src/shared/onOff';
 
@@ -49,14 +49,15 @@ describe('heads over a benchmark (mosear-lens eval)', () => {
     const records = await okRecords(chosen);
     assert.equal(records.length, 12);
     for (const r of records) {
-      const c = plan.checkpoints.find((x) => x.name === r.checkpoint)!;
+      const c: PlannedCheckpoint = plan.checkpoints.find((x) => x.name === r.checkpoint)!;
       const L = c.settings[0]!.controls.headOverride.length;
       const Hh = c.settings[0]!.controls.headOverride[0]!.length;
-      assert.equal(r.flagMasks?.length, c.settings.length);
+      const masks = r.flagMasks ?? [];
+      assert.equal(masks.length, c.settings.length);
       assert.equal(r.headStatistics?.length, L * Hh);
       assert.ok(r.headStatistics.every((s) => Number.isFinite(s) && s >= 0));
       // Each mask holds as many heads as the flagged-heads count of ar_flags.
-      r.flagMasks.forEach((mask, k) =>
+      masks.forEach((mask, k) =>
         assert.equal(
           decodeHeadMask(mask, L * Hh).filter(Boolean).length,
           r.flaggedHeads[k],
