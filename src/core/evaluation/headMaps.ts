@@ -4,7 +4,7 @@
 // share of clips in which a head was flagged and its mean statistic. `fixedHeadOverride` turns
 // a map into a head override that forces the often-flagged heads on and all others off, so AR
 // can run with one head set chosen on a dataset. Pure: no I/O.
-import type { RatioKindName } from '../../protocol/contract';
+import { RATIO_KIND_NAMES, type RatioKindName } from '../../protocol/contract';
 import type {
   CheckpointHeadMaps,
   HeadGroupMap,
@@ -217,7 +217,7 @@ export function fixedHeadSetOf(
   const all = summarizeHeadMaps({
     layers,
     heads,
-    statistic: 'raw',
+    statistic: RATIO_KIND_NAMES[off.ratioKind],
     settings: [{ id: settingId, index }],
     subsets: [],
     clips,
