@@ -3,7 +3,12 @@
 // paths and messages come from manifests and models: printed through terminalText.
 import { terminalLines, terminalText as safe } from './terminalText';
 import { textTable } from './textTable';
-import type { BenchmarkSummary, PairedDelta } from '../protocol/evaluationSummary';
+import type {
+  BenchmarkSummary,
+  CheckpointEvaluation,
+  PairedDelta,
+} from '../protocol/evaluationSummary';
+import { mostFlaggedHeads } from '../core/evaluation/headMaps';
 import { deltaMethodText, deltaWithIntervalText, pValueText } from '../shared/deltaText';
 import type { BenchmarkPlan } from '../protocol/runFolder';
 import { noEffectLines, type TitledReasons } from '../shared/noEffect';
@@ -32,9 +37,32 @@ function deltaCell(d: PairedDelta | undefined): string {
   return `${deltaWithIntervalText(d)} p ${pValueText(d.mcnemarP)}${d.coversZero ? ' n.s.' : ''}`;
 }
 
+/** Heads named in the summary text per setting (sweep points left out). */
+const TOP_HEADS = 5;
+
+/** "most-flagged heads …" then one line per setting that is no sweep point: "AR  L2H1 93% …". */
+function mostFlaggedLines(c: CheckpointEvaluation): string[] {
+  const rows = (c.heads?.settings ?? []).flatMap((m) => {
+    const setting = c.settings.find((s) => s.id === m.setting);
+    const all = m.groups['all'];
+    if (setting === undefined || setting.sweep !== null || all === undefined) return [];
+    const top = mostFlaggedHeads(all, TOP_HEADS)
+      .map((h) => `L${h.layer}H${h.head} ${Math.round(h.share * 100)}%`)
+      .join('  ');
+    return [[setting.title, top === '' ? 'none' : top]];
+  });
+  if (rows.length === 0) return [];
+  return [
+    '',
+    'most-flagged heads (L layer H head, share of clips):',
+    textTable(rows, ['left', 'left']),
+  ];
+}
+
 /**
  * Per checkpoint: one row per setting with accuracy per subset, overall, F1, gap and flips, then
- * each intervention's Δ accuracy against off with its interval and McNemar p.
+ * each intervention's Δ accuracy against off with its interval and McNemar p, and the heads each
+ * setting (sweep points left out) flagged most often.
  */
 export function formatBenchmarkSummary(summary: BenchmarkSummary): string {
   const lines: string[] = [];
@@ -75,6 +103,7 @@ export function formatBenchmarkSummary(summary: BenchmarkSummary): string {
         ),
       );
     }
+    lines.push(...mostFlaggedLines(c));
   }
   if (summary.checkpoints.some((c) => c.settings.some((s) => (s.versusOff ?? null) !== null))) {
     lines.push('', deltaMethodText(summary.deltaMethod));

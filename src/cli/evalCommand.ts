@@ -48,6 +48,9 @@ export const EVAL_USAGE = `usage:
     --sweep alpha[=a:b:step]  AR with each α (default 0:1:0.1); two sweeps make a grid
     --ratio-kind raw|density|share  the statistic of the sweep points (default: each
                             checkpoint's own; another kind needs --sweep tau)
+    --fixed-heads <run dir>[:share]  adds "AR, fixed heads" after AR: the heads that run
+                            folder's AR flagged in at least share (default 0.5) of its clips
+                            forced on, all others off (choose on one manifest, test on another)
     --jobs <n>              clips in flight at once, each lane with its own inference workers
     --shard <k/n>           evaluate only clips i with i mod n = k − 1 (a job array's task)
     --out <dir>             run folder: plan.json, records.jsonl (appended as clips finish, so
@@ -66,6 +69,23 @@ function progressLine(p: BenchmarkProgress): string {
   return `  ${p.done}/${p.total} clips${resumed}${failed}, ${durationText(p.elapsedMs)}${eta}`;
 }
 
+/** Default share of clips a head needs to join a fixed head set. */
+const DEFAULT_FIXED_SHARE = 0.5;
+
+/** `<run dir>[:share]` of --fixed-heads (a trailing `:number` is the share, 0–1). */
+export function parseFixedHeads(text: string): { runDir: string; minShare: number } {
+  const match = /^(.+):([0-9]*\.?[0-9]+)$/.exec(text);
+  if (match === null) {
+    if (text.trim() === '') throw new UsageError('--fixed-heads needs a run folder');
+    return { runDir: text, minShare: DEFAULT_FIXED_SHARE };
+  }
+  const minShare = Number(match[2]);
+  if (!(minShare >= 0 && minShare <= 1)) {
+    throw new UsageError(`--fixed-heads: the share ${match[2]} must lie in [0, 1]`);
+  }
+  return { runDir: match[1] as string, minShare };
+}
+
 /** Writes summary.json, the CSV tables and report.html (the Evaluate panel, offline) of a run folder. */
 async function writeSummary(dir: string, summary: BenchmarkSummary): Promise<void> {
   const title = basename(dirname(summary.manifest)) || basename(summary.manifest);
@@ -82,6 +102,7 @@ export async function evalCommand(
     model: { type: 'string', multiple: true },
     sweep: { type: 'string', multiple: true },
     'ratio-kind': { type: 'string' },
+    'fixed-heads': { type: 'string' },
     jobs: { type: 'string' },
     shard: { type: 'string' },
     out: { type: 'string' },
@@ -120,6 +141,8 @@ export async function evalCommand(
       : (RATIO_KIND_NAMES.indexOf(
           parseChoice(kindText, 'ratio-kind', RATIO_KIND_NAMES),
         ) as RatioKind);
+  const fixedText = single(parsed, 'fixed-heads');
+  const fixedHeads = fixedText === undefined ? undefined : parseFixedHeads(fixedText);
   const outDir = resolve(single(parsed, 'out') ?? 'eval-out');
   const decoder = new SystemFfmpegDecoder({
     ffmpegPath: single(parsed, 'ffmpeg'),
@@ -136,6 +159,7 @@ export async function evalCommand(
     models: repeated(parsed, 'model').length > 0 ? repeated(parsed, 'model') : env.defaultModels,
     sweeps,
     ...(ratioKind === undefined ? {} : { ratioKind }),
+    ...(fixedHeads === undefined ? {} : { fixedHeads }),
     jobs,
     ...(shardText === undefined ? {} : { shard: parseShard(shardText) }),
     outDir,

@@ -68,6 +68,10 @@ export interface EvaluationViewState {
   flips: { checkpoint: string; setting: string } | null;
   /** The checkpoint whose sweep curves and UAP by answer are drawn. */
   chartCheckpoint: string | null;
+  /** The head map's checkpoint and setting, its clip group and what it shows. */
+  heads: { checkpoint: string; setting: string } | null;
+  headsGroup: string | null;
+  headsMetric: 'share' | 'statistic' | null;
 }
 
 /** A checkpoint or setting name from the webview. */

@@ -3,6 +3,8 @@
 // empty groups are NaN in memory (null once written as JSON), so they are checked as `typeof`.
 import * as v from 'valibot';
 import { LayerUapSchema } from './analysisResult';
+import { RATIO_KIND_NAMES } from './contract';
+import { numberArray } from './issues';
 
 /** The CA-MER subsets, in the order tables list them. */
 export const CA_MER_SUBSETS = ['consistent', 'audio-aligned', 'video-aligned'] as const;
@@ -148,6 +150,42 @@ export const SettingScoresSchema = v.object({
 });
 export type SettingScores = v.InferOutput<typeof SettingScoresSchema>;
 
+/** One group of clips' layer × head map under one setting. */
+export const HeadGroupMapSchema = v.object({
+  /** Clips in the group (those whose records hold head data). */
+  clips: v.number(),
+  /** [L][Hh]: share of the group's clips in which the head was flagged (0–1). */
+  flagShare: numberArray(2),
+  /** [L][Hh]: mean of the `off` run's head statistic over the group; null when records lack it. */
+  meanStatistic: v.nullable(numberArray(2)),
+});
+export type HeadGroupMap = v.InferOutput<typeof HeadGroupMapSchema>;
+
+/** The head groups a map may have: every clip, a subset of the manifest, right or wrong answers. */
+export const HEAD_GROUP_ORDER = ['all', ...CA_MER_SUBSETS, 'right', 'wrong'] as const;
+
+/** One setting's head maps (settings that can flag heads: mode AR or PAI-style). */
+export const SettingHeadMapsSchema = v.object({
+  /** The setting's id. */
+  setting: v.string(),
+  /**
+   * By group: "all", each subset named in the manifest, and "right" / "wrong" (this setting's
+   * answers). Groups without clips are left out.
+   */
+  groups: v.record(v.string(), HeadGroupMapSchema),
+});
+export type SettingHeadMaps = v.InferOutput<typeof SettingHeadMapsSchema>;
+
+/** A checkpoint's heads over the benchmark: how often each head is flagged, its mean statistic. */
+export const CheckpointHeadMapsSchema = v.object({
+  layers: v.number(),
+  heads: v.number(),
+  /** The ratio kind of the head statistic (the `off` setting's, the checkpoint's default). */
+  statistic: v.picklist(RATIO_KIND_NAMES),
+  settings: v.array(SettingHeadMapsSchema),
+});
+export type CheckpointHeadMaps = v.InferOutput<typeof CheckpointHeadMapsSchema>;
+
 /** One checkpoint's figures. */
 export const CheckpointEvaluationSchema = v.object({
   name: v.string(),
@@ -163,6 +201,8 @@ export const CheckpointEvaluationSchema = v.object({
       'video-aligned': AnswerSplitSchema,
     }),
   ),
+  /** Layer × head maps per setting and group; null when no record holds head data, absent in older summaries. */
+  heads: v.exactOptional(v.nullable(CheckpointHeadMapsSchema)),
 });
 export type CheckpointEvaluation = v.InferOutput<typeof CheckpointEvaluationSchema>;
 

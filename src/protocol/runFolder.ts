@@ -93,6 +93,18 @@ export const ClipOkRecordSchema = v.object({
   probabilities: v.array(v.array(recordNumber)),
   /** Per setting: heads with `ar_flags` = 1. */
   flaggedHeads: v.array(v.number()),
+  /**
+   * Per setting: which heads had `ar_flags` = 1, as a hex bitmask over flat head indices l·Hh + h
+   * (character k holds heads 4k…4k+3, value 1 = head 4k): 256 characters at 32 × 32. Absent in
+   * records written before it (their clips then count in no head map).
+   */
+  flagMasks: v.exactOptional(v.array(v.pipe(v.string(), v.regex(/^[0-9a-f]*$/, 'must be hex')))),
+  /**
+   * The `off` run's head statistic sₕ per head (flat l·Hh + h; the ratio kind of the `off`
+   * setting's controls; 4 significant digits): what the flag rule compares with the layer's
+   * head threshold. Absent in records written before it.
+   */
+  headStatistics: v.exactOptional(v.array(recordNumber)),
   /** The clip has no audio stream and the model (audio optional) was fed silence. */
   silenceUsed: v.boolean(),
   /** The `off` run's UAP per layer and per-token attention summary. */

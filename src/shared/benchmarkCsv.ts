@@ -5,7 +5,10 @@
 import { csvRows } from './csv';
 import type { BenchmarkSummary } from '../protocol/evaluationSummary';
 
-/** The run folder's CSV tables by file name: scores, flips, failed clips, UAP by answer. */
+/**
+ * The run folder's CSV tables by file name: scores, flips, failed clips, UAP by answer, and heads
+ * (per checkpoint, setting and clip group: each head's flag share and mean `off` statistic).
+ */
 export function benchmarkCsvTables(summary: BenchmarkSummary): Record<string, string> {
   const scores: (string | number | boolean | null)[][] = [
     [
@@ -43,7 +46,39 @@ export function benchmarkCsvTables(summary: BenchmarkSummary): Record<string, st
       'audio_of_av',
     ],
   ];
+  const heads: (string | number | null)[][] = [
+    [
+      'checkpoint',
+      'setting',
+      'group',
+      'clips',
+      'layer',
+      'head',
+      'flag_share',
+      'mean_statistic',
+      'statistic',
+    ],
+  ];
   for (const c of summary.checkpoints) {
+    for (const s of c.heads?.settings ?? []) {
+      for (const [group, map] of Object.entries(s.groups)) {
+        map.flagShare.forEach((row, layer) =>
+          row.forEach((share, head) => {
+            heads.push([
+              c.name,
+              s.setting,
+              group,
+              map.clips,
+              layer,
+              head,
+              share,
+              map.meanStatistic?.[layer]?.[head] ?? null,
+              c.heads?.statistic ?? null,
+            ]);
+          }),
+        );
+      }
+    }
     for (const s of c.settings) {
       const groups = [['all', s.overall] as const, ...Object.entries(s.bySubset)];
       for (const [subset, score] of groups) {
@@ -108,5 +143,6 @@ export function benchmarkCsvTables(summary: BenchmarkSummary): Record<string, st
     'flips.csv': csvRows(flips),
     'uap-by-answer.csv': csvRows(uap),
     'failed.csv': csvRows(failed),
+    'heads.csv': csvRows(heads),
   };
 }

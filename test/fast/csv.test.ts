@@ -183,6 +183,19 @@ describe('evaluation CSV tables', () => {
           },
         ],
         byAnswer: { consistent: split, 'audio-aligned': split, 'video-aligned': split },
+        heads: {
+          layers: 1,
+          heads: 2,
+          statistic: 'share',
+          settings: [
+            {
+              setting: hostile(0),
+              groups: {
+                [hostile(1)]: { clips: 3, flagShare: [[0.5, 0]], meanStatistic: [[-0.25, 2]] },
+              },
+            },
+          ],
+        },
       },
     ],
   };
@@ -192,6 +205,7 @@ describe('evaluation CSV tables', () => {
     assert.deepEqual(Object.keys(tables).sort(), [
       'failed.csv',
       'flips.csv',
+      'heads.csv',
       'scores.csv',
       'uap-by-answer.csv',
     ]);
@@ -244,5 +258,8 @@ describe('evaluation CSV tables', () => {
     const uapRows = parsed['uap-by-answer.csv'] as string[][];
     assert.equal(uapRows.length, 1 + 3 * 2);
     assert.deepEqual(uapRows[1]?.slice(1, 5), ['consistent', 'wrong', '2', '0']);
+    const heads = parsed['heads.csv'] as string[][];
+    assert.equal(heads.length, 1 + 2);
+    assert.deepEqual(heads[1]?.slice(3), ['3', '0', '0', '0.5', '-0.25', 'share']);
   });
 });

@@ -871,4 +871,120 @@ describe('Evaluate panel webview', { timeout: 180_000 }, () => {
     assert.deepEqual(problems, []);
     await page.close();
   });
+  /** The map canvas scrolled into view: its top-left corner in viewport pixels. */
+  function cellOrigin(page: Page, selector: string): Promise<{ x: number; y: number }> {
+    return page.$eval(selector, (e) => {
+      const node = e as unknown as {
+        scrollIntoView(options: { block: string }): void;
+        getBoundingClientRect(): { x: number; y: number };
+      };
+      node.scrollIntoView({ block: 'center' });
+      const r = node.getBoundingClientRect();
+      return { x: r.x, y: r.y };
+    });
+  }
+
+  test('heads over the benchmark: the layer × head map draws the summary’s shares and statistics', async () => {
+    const page = await openPanel(initOf('finished'));
+    const c = summary.checkpoints.find((x) => x.heads?.settings.some((s) => s.setting === 'ar'));
+    assert.ok(c?.heads, 'the summary holds head maps');
+    const map = '[data-testid=eval-heads-map]';
+    await select(page, '[data-testid=eval-heads-pick]', `${c.name}\nar`);
+    assert.equal(await page.getAttribute(map, 'data-layers'), String(c.heads.layers));
+    assert.equal(await page.getAttribute(map, 'data-heads'), String(c.heads.heads));
+    assert.equal(await page.getAttribute(map, 'data-metric'), 'share');
+    // Groups: all clips, each subset, right and wrong (those with clips).
+    const ar = c.heads.settings.find((s) => s.setting === 'ar')!;
+    const groups = await page.$$eval('[data-testid=eval-heads-group] option', (os) =>
+      os.map((o) => (o as unknown as { value: string }).value),
+    );
+    assert.deepEqual(groups, Object.keys(ar.groups));
+    assert.ok(groups.includes('consistent') && groups.includes('all'));
+    const [drawn] = await canvasStats(page, map);
+    assert.ok(
+      drawn !== undefined && drawn.painted > 0 && drawn.colours >= 3,
+      JSON.stringify(drawn),
+    );
+    // Hovering a cell names its head, share and mean statistic, as the summary has them.
+    const group = groups.includes('wrong') ? 'wrong' : 'all';
+    await select(page, '[data-testid=eval-heads-group]', group);
+    await select(page, '[data-testid=eval-heads-metric]', 'statistic');
+    assert.equal(await page.getAttribute(map, 'data-metric'), 'statistic');
+    const g = ar.groups[group]!;
+    const box = await cellOrigin(page, map);
+    const size = Math.max(10, Math.min(32, Math.floor(420 / c.heads.heads)));
+    const layer = c.heads.layers - 1;
+    await page.mouse.move(box.x + 32 + size * 1.5, box.y + 32 + size * (layer + 0.5));
+    const readout = (await page.textContent('[data-testid=eval-heads-readout]')) ?? '';
+    assert.match(readout, new RegExp(`^Layer ${layer}, head 1; flagged in`));
+    assert.ok(
+      readout.includes(`${(g.flagShare[layer]![1]! * 100).toFixed(1)}% of ${g.clips} clips`),
+      readout,
+    );
+    const statistic = g.meanStatistic?.[layer]?.[1];
+    assert.ok(statistic !== undefined);
+    assert.ok(readout.includes(`mean ${c.heads.statistic} statistic`), readout);
+    assert.equal(await page.getAttribute(map, 'title'), readout);
+    const legend = await texts(page, '[data-testid=eval-heads-legend] span');
+    assert.ok(legend.length >= 3, legend.join('|'));
+    // CSV export is heads.csv.
+    await page.click('[data-section=eval-heads] [data-export=csv]');
+    await page.waitForFunction(() =>
+      (globalThis as unknown as PageGlobals).__mosear.posted.some((m) => m.type === 'exportFile'),
+    );
+    const csv = (await recorded(page)).posted.find((m) => m.type === 'exportFile');
+    assert.ok(csv?.type === 'exportFile');
+    assert.match(csv.file.data, /^checkpoint,setting,group,clips,layer,head,flag_share/);
+    await assertClean(page);
+    await page.close();
+  });
+
+  test('heads over the benchmark stays cells at 32 × 32: one colour per cell, ticks every few heads', async () => {
+    const L = 32;
+    const H = 32;
+    const grid = (f: (l: number, h: number) => number) =>
+      Array.from({ length: L }, (_, l) => Array.from({ length: H }, (_, h) => f(l, h)));
+    const big: BenchmarkSummary = structuredClone(summary);
+    const first = big.checkpoints[0]!;
+    first.heads = {
+      layers: L,
+      heads: H,
+      statistic: 'share',
+      settings: [
+        {
+          setting: 'ar',
+          groups: {
+            all: {
+              clips: 1024,
+              flagShare: grid((l, h) => (l * H + h) / 1023),
+              meanStatistic: grid((l, h) => l + h / 100),
+            },
+          },
+        },
+      ],
+    };
+    const page = await openPanel({ ...initOf('finished'), summary: big });
+    await select(page, '[data-testid=eval-heads-pick]', `${first.name}\nar`);
+    const map = '[data-testid=eval-heads-map]';
+    assert.equal(await page.getAttribute(map, 'data-layers'), '32');
+    const css = await page.$eval(map, (e) => {
+      const r = (
+        e as unknown as { getBoundingClientRect(): { width: number; height: number } }
+      ).getBoundingClientRect();
+      return { width: r.width, height: r.height };
+    });
+    // 13 px cells (32 px of ticks): the whole map fits a narrow panel.
+    assert.deepEqual(css, { width: 32 + 13 * 32 + 4, height: 32 + 13 * 32 + 4 });
+    const [drawn] = await canvasStats(page, map);
+    assert.ok(drawn !== undefined && drawn.colours >= 200, `${drawn?.colours} colours`);
+    const box = await cellOrigin(page, map);
+    await page.mouse.move(box.x + 32 + 13 * 31.5, box.y + 32 + 13 * 31.5);
+    assert.match(
+      (await page.textContent('[data-testid=eval-heads-readout]')) ?? '',
+      /^Layer 31, head 31; flagged in 100\.0% of 1024 clips \(1024\); mean share statistic 31\.31$/,
+    );
+    await page.screenshot({ path: join(SCREENSHOTS, 'evaluate-heads-32x32.png'), fullPage: true });
+    await assertClean(page);
+    await page.close();
+  });
 });

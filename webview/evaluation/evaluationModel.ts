@@ -20,6 +20,9 @@ export type EvaluationHost = WebviewHost<EvaluationToHost, HostToEvaluation, Eva
 /** The choices the user makes in the panel. */
 export type EvaluationChoices = Omit<EvaluationViewState, 'origin'>;
 
+/** What the head map shows: flag share or the mean head statistic. */
+export type HeadsMetric = NonNullable<EvaluationViewState['headsMetric']>;
+
 /** A checkpoint and one of its settings, as the selects name them. */
 export interface SettingRef {
   checkpoint: string;
@@ -46,6 +49,9 @@ export class EvaluationModel implements SectionOwner {
       confusion: saved?.confusion ?? null,
       flips: saved?.flips ?? null,
       chartCheckpoint: saved?.chartCheckpoint ?? null,
+      heads: saved?.heads ?? null,
+      headsGroup: saved?.headsGroup ?? null,
+      headsMetric: saved?.headsMetric ?? null,
     };
   }
 

@@ -15,6 +15,7 @@ import { confusionView, scoresView } from './scoresView';
 import { sweepView } from './sweepView';
 import { tradeoffView } from './tradeoffView';
 import { uapByAnswerView } from './uapByAnswerView';
+import { headsView } from './headsView';
 
 function start(): void {
   const root = appRoot();
@@ -46,6 +47,7 @@ function start(): void {
     scoresView(model),
     sweepView(model),
     uapByAnswerView(model),
+    headsView(model),
     confusionView(model),
     flipsView(model),
     failedView(model),

@@ -49,6 +49,9 @@ import { decodedClipFacts, type CachedTensors, type DecodeCache } from './decode
 import { evaluationSettings, type SweepRequest } from './evaluationSettings';
 import { readManifest, locateManifest, type ManifestEntry } from './manifest';
 import { isOn } from '../../shared/onOff';
+import { layerRatioStatistics } from '../../shared/flagRule';
+import { countTokens } from '../contract/metadata';
+import { encodeHeadMask, fixedHeadSetOf, significant, type FixedHeadSet } from './headMaps';
 
 /** File names inside a run directory. */
 export const PLAN_FILE = 'plan.json';
@@ -66,6 +69,11 @@ export interface BenchmarkOptions {
   sweeps?: SweepRequest[];
   /** The statistic of the sweep points (default: each checkpoint's own). */
   ratioKind?: RatioKind;
+  /**
+   * Adds "AR, fixed heads" after AR: per checkpoint, the heads that run folder's AR setting
+   * flagged in at least `minShare` of its clips (fixedHeadSetOf).
+   */
+  fixedHeads?: { runDir: string; minShare: number };
   /** Clips in flight at once (default 1). */
   jobs?: number;
   shard?: Shard;
@@ -126,12 +134,14 @@ interface LoadedCheckpoint {
 export async function planBenchmark(
   options: Pick<
     BenchmarkOptions,
-    'manifest' | 'models' | 'sweeps' | 'ratioKind' | 'shard' | 'intraOpThreads'
+    'manifest' | 'models' | 'sweeps' | 'ratioKind' | 'shard' | 'intraOpThreads' | 'fixedHeads'
   >,
 ): Promise<{ plan: BenchmarkPlan; entries: ManifestEntry[]; checkpoints: LoadedCheckpoint[] }> {
   if (options.models.length === 0) throw new BenchmarkError('no checkpoint to evaluate');
   const checkpoints: LoadedCheckpoint[] = [];
   const planned: BenchmarkPlan['checkpoints'] = [];
+  const source =
+    options.fixedHeads === undefined ? null : await fixedHeadSource(options.fixedHeads);
   for (const modelPath of options.models) {
     const path = resolve(modelPath);
     const info = await stat(path).catch(() => {
@@ -154,7 +164,12 @@ export async function planBenchmark(
       fileName: basename(path),
       name: meta.checkpoint.name,
       sha256: await sha256File(path),
-      settings: evaluationSettings(meta, options.sweeps ?? [], options.ratioKind),
+      settings: evaluationSettings(
+        meta,
+        options.sweeps ?? [],
+        options.ratioKind,
+        source?.(meta.checkpoint.name),
+      ),
     });
   }
   const first = checkpoints[0] as LoadedCheckpoint;
@@ -183,6 +198,25 @@ export async function planBenchmark(
     shard: options.shard ?? { index: 1, count: 1 },
   });
   return { plan, entries, checkpoints };
+}
+
+/** The fixed head set of each checkpoint, read from an evaluated run folder. */
+async function fixedHeadSource(
+  choice: NonNullable<BenchmarkOptions['fixedHeads']>,
+): Promise<(checkpoint: string) => FixedHeadSet> {
+  const dir = resolve(choice.runDir);
+  const { plan, records } = await readRunDirectory(dir);
+  if (plan === null) throw new BenchmarkError(`${dir} holds no evaluation (no ${PLAN_FILE})`);
+  return (checkpoint) => {
+    try {
+      return fixedHeadSetOf(plan, settleRecords(records), checkpoint, choice.minShare);
+    } catch (error) {
+      if (error instanceof RangeError) {
+        throw new BenchmarkError(`cannot choose fixed heads from ${dir}: ${error.message}`);
+      }
+      throw error;
+    }
+  };
 }
 
 /** Reads a run directory's plan and records (missing files: null plan, no records). */
@@ -386,6 +420,7 @@ function sessionSettings(c: LoadedCheckpoint, plan: BenchmarkPlan): SessionSetti
 /** The record of one checkpoint's runs (every setting) on one clip. */
 function okRecord(
   c: LoadedCheckpoint,
+  statisticKind: RatioKind,
   clip: number,
   entry: ManifestEntry,
   tensors: CachedTensors,
@@ -406,9 +441,29 @@ function okRecord(
     flaggedHeads: reply.runs.map((r) =>
       r.outputs.ar_flags.data.reduce((n, f) => n + (isOn(f) ? 1 : 0), 0),
     ),
+    flagMasks: reply.runs.map((r) => encodeHeadMask(r.outputs.ar_flags.data)),
+    headStatistics: offHeadStatistics(c.meta, off.modality_mass.data, statisticKind),
     uap: uapPerLayer(off.modality_mass.data, L, Hh),
     tokenAttention: tokenAttentionSummary(off.token_attention.data, c.meta.tokenLayout, L, Hh),
   };
+}
+
+/** The `off` run's head statistic per head (flat l·Hh + h), 4 significant digits. */
+function offHeadStatistics(
+  meta: ContractMetadata,
+  modalityMass: ArrayLike<number>,
+  kind: RatioKind,
+): number[] {
+  const { layers: L, heads: Hh } = meta.architecture;
+  const counts = {
+    visualTokens: countTokens(meta.tokenLayout, 'visual'),
+    audioTokens: countTokens(meta.tokenLayout, 'audio'),
+  };
+  return Array.from({ length: L }, (_, l) =>
+    layerRatioStatistics(modalityMass, l, Hh, kind, counts).headStatistics.map((s) =>
+      significant(s),
+    ),
+  ).flat();
 }
 
 /** Runs one checkpoint's settings on a decoded clip and emits its record (or error record). */
@@ -444,7 +499,9 @@ async function evaluateCheckpoint(
     const reply = await withRetries(signal, () =>
       pool.workerFor(c.path).run(sessionSettings(c, ctx.plan), inputs, controls, signal),
     );
-    await ctx.emit(okRecord(c, clip, entry, tensors, reply));
+    // The head statistic of the `off` setting's ratio kind (the checkpoint's default).
+    const kind = planned.settings[0]?.controls.ratioKind ?? c.meta.arDefaults.ratioKind;
+    await ctx.emit(okRecord(c, kind, clip, entry, tensors, reply));
   } catch (error) {
     if (signal?.aborted) throw error;
     await ctx.emit(errorRecord(entry, clip, name, error));

@@ -10,13 +10,17 @@ import {
   type BenchmarkPlan,
   type ClipOkRecord,
   type ClipRecord,
+  type PlannedCheckpoint,
 } from './benchmarkRecords';
+import { decodeHeadMask, summarizeHeadMaps, type HeadClip } from './headMaps';
+import { RATIO_KIND_NAMES } from '../../protocol/contract';
 import { settingNoEffect, type EvaluationSetting } from './evaluationSettings';
 import { summarizeCheckpoint, type CheckpointRuns } from './splitSummary';
 import {
   CA_MER_SUBSETS,
   type BenchmarkSummary,
   type CheckpointEvaluation,
+  type CheckpointHeadMaps,
   type FailedClip,
   type FlipClip,
   type SettingScores,
@@ -148,7 +152,14 @@ export function summarizeBenchmark(
         checkpointRunsOf(ok, ['off']),
       ).byAnswer;
     }
-    return { name: c.name, fileName: c.fileName, evaluated: ok.length, settings, byAnswer };
+    return {
+      name: c.name,
+      fileName: c.fileName,
+      evaluated: ok.length,
+      settings,
+      byAnswer,
+      heads: checkpointHeadMaps(c, ok, truth, subsetOf, subsets),
+    };
   });
 
   return {
@@ -161,6 +172,45 @@ export function summarizeBenchmark(
     checkpoints,
     deltaMethod: { ...DELTA_METHOD },
   };
+}
+
+/**
+ * The checkpoint's layer × head maps (settings that can flag heads: not mode off) over the clips
+ * whose records hold head data; null when none does (records written before they existed).
+ */
+function checkpointHeadMaps(
+  c: PlannedCheckpoint,
+  ok: readonly ClipOkRecord[],
+  truth: readonly number[],
+  subsetOf: readonly string[],
+  subsets: readonly string[],
+): CheckpointHeadMaps | null {
+  const off = c.settings[0]?.controls;
+  if (off === undefined) return null;
+  const layers = off.headOverride.length;
+  const heads = off.headOverride[0]?.length ?? 0;
+  const clips: HeadClip[] = [];
+  ok.forEach((r, i) => {
+    if (r.flagMasks?.length !== c.settings.length) return;
+    const statistics = r.headStatistics?.length === layers * heads ? r.headStatistics : null;
+    clips.push({
+      subset: subsetOf[i] ?? null,
+      label: truth[i] as number,
+      predictions: r.predictions,
+      flags: r.flagMasks.map((m) => decodeHeadMask(m, layers * heads)),
+      statistics,
+    });
+  });
+  return summarizeHeadMaps({
+    layers,
+    heads,
+    statistic: RATIO_KIND_NAMES[off.ratioKind],
+    settings: c.settings.flatMap((s, index) =>
+      s.controls.mode === 0 ? [] : [{ id: s.id, index }],
+    ),
+    subsets,
+    clips,
+  });
 }
 
 /** CA-MER subsets first, in their usual order. */

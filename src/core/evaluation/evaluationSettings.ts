@@ -6,6 +6,7 @@ import { defaultControls } from '../../shared/controls';
 import { whyNoEffect } from '../../shared/noEffect';
 import type { SweepPoint } from '../../protocol/evaluationSummary';
 import type { EvaluationSetting } from '../../protocol/runFolder';
+import type { FixedHeadSet } from './headMaps';
 
 /** One setting of an evaluation (its schema is in src/protocol/runFolder.ts: plan.json holds it). */
 export type { EvaluationSetting };
@@ -125,7 +126,29 @@ export function standardSettings(meta: ContractMetadata): EvaluationSetting[] {
 }
 
 /**
- * The settings of an evaluation: the standard three, then one AR setting per sweep point (the
+ * AR with a fixed head set (chosen on a dataset) instead of per-clip detection: the set's heads
+ * forced on and every other head forced off, in the checkpoint's enabled layers, every other
+ * control at the checkpoint's defaults.
+ */
+export function fixedHeadSetting(meta: ContractMetadata, set: FixedHeadSet): EvaluationSetting {
+  const { layers: L, heads: Hh } = meta.architecture;
+  if (set.override.length !== L || set.override.some((row) => row.length !== Hh)) {
+    throw new SweepError(
+      `the fixed head set has ${set.override.length} × ${set.override[0]?.length ?? 0} heads, ` +
+        `${meta.checkpoint.name} has ${L} × ${Hh}`,
+    );
+  }
+  return {
+    id: 'ar fixed',
+    title: `AR, fixed heads (${set.heads} heads, chosen on ${set.chosenOn})`,
+    controls: { ...defaultControls(meta), mode: 1, headOverride: set.override.map((r) => [...r]) },
+    sweep: null,
+  };
+}
+
+/**
+ * The settings of an evaluation: the standard three (with AR on a fixed head set right after
+ * per-clip AR, when given), then one AR setting per sweep point (the
  * cartesian product when both τ and α are swept), every other control at the checkpoint's
  * defaults. A swept τ is set on every layer. `ratioKind` sets the statistic of the sweep points
  * (and the default τ range); it needs a τ sweep, since each kind's τ lives on its own scale.
@@ -134,8 +157,10 @@ export function evaluationSettings(
   meta: ContractMetadata,
   sweeps: readonly SweepRequest[] = [],
   ratioKind?: RatioKind,
+  fixed?: FixedHeadSet,
 ): EvaluationSetting[] {
   const settings = standardSettings(meta);
+  if (fixed !== undefined) settings.splice(2, 0, fixedHeadSetting(meta, fixed));
   const kind = ratioKind ?? meta.arDefaults.ratioKind;
   if (kind !== meta.arDefaults.ratioKind && !sweeps.some((s) => s.parameter === 'tau')) {
     throw new SweepError(
