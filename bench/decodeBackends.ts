@@ -1,9 +1,13 @@
-// Decode medians of both backends side by side on the README sample clips, with the shipped
-// checkpoint's decode spec: `node dist/bench/decodeBackends.js [--runs N] [--json FILE]`.
-// Each run is a full decode as the engine does it (wasm: a fresh worker process each time).
-import { writeFileSync } from 'node:fs';
+// Decode medians of the decoders side by side on the README sample clips and two generated 10 s
+// clips (short and long keyframe interval), with the shipped checkpoint's decode spec:
+// `node dist/bench/decodeBackends.js [--runs N] [--json FILE]`. Each run is a full decode as the
+// engine does it (wasm: a fresh worker process each time); the decoders take turns run by run.
+// "system" reads all frames in one ffmpeg process, "per-frame" runs one process per frame.
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { readdir } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { tmpdir } from 'node:os';
+import { basename, join, resolve } from 'node:path';
 import { textTable } from '../src/cli/textTable';
 import { parseContractMetadata } from '../src/core/contract/metadata';
 import {
@@ -41,23 +45,48 @@ interface Medians {
   audioMs: number;
 }
 
+type BackendName = 'system' | 'per-frame' | 'wasm';
+
+/** Medians of each decoder on one clip, the decoders taking turns run by run. */
 async function measure(
-  decoder: ClipDecoder,
+  backends: { name: BackendName; decoder: ClipDecoder }[],
   path: string,
   spec: ClipDecodeSpec,
   runs: number,
-): Promise<Medians> {
-  await decoder.decode(path, spec); // warm-up: file cache, JIT
-  const clips: DecodedClip[] = [];
-  for (let i = 0; i < runs; i++) clips.push(await decoder.decode(path, spec));
-  const of = (pick: (c: DecodedClip) => number): number => median(clips.map(pick));
-  return {
-    totalMs: of((c) => c.timings.totalMs),
-    startMs: clips[0]!.timings.startMs === undefined ? null : of((c) => c.timings.startMs ?? 0),
-    probeMs: of((c) => c.timings.probeMs),
-    framesMs: of((c) => c.timings.framesMs),
-    audioMs: of((c) => c.timings.audioMs),
-  };
+): Promise<Partial<Record<BackendName, Medians>>> {
+  for (const b of backends) await b.decoder.decode(path, spec); // warm-up: file cache, JIT
+  const clips = new Map<BackendName, DecodedClip[]>(backends.map((b) => [b.name, []]));
+  for (let i = 0; i < runs; i++) {
+    for (const b of backends) clips.get(b.name)!.push(await b.decoder.decode(path, spec));
+  }
+  const result: Partial<Record<BackendName, Medians>> = {};
+  for (const [name, list] of clips) {
+    const of = (pick: (c: DecodedClip) => number): number => median(list.map(pick));
+    result[name] = {
+      totalMs: of((c) => c.timings.totalMs),
+      startMs: list[0]!.timings.startMs === undefined ? null : of((c) => c.timings.startMs ?? 0),
+      probeMs: of((c) => c.timings.probeMs),
+      framesMs: of((c) => c.timings.framesMs),
+      audioMs: of((c) => c.timings.audioMs),
+    };
+  }
+  return result;
+}
+
+/** Two 10 s 640×360 h264/aac clips: keyframes every 0.5 s and every 10 s. */
+function makeLongClips(dir: string): string[] {
+  return [
+    ['10s-keyframe-0.5s.mp4', '12'],
+    ['10s-keyframe-10s.mp4', '250'],
+  ].map(([name, gop]) => {
+    const out = join(dir, name!);
+    execFileSync('ffmpeg', [
+      ...['-v', 'error', '-nostdin', '-y', '-f', 'lavfi', '-i', 'testsrc2=s=640x360:r=25:d=10'],
+      ...['-f', 'lavfi', '-i', 'sine=f=440:d=10:sample_rate=44100', '-c:v', 'libx264'],
+      ...['-g', gop!, '-c:a', 'aac', '-shortest', out],
+    ]);
+    return out;
+  });
 }
 
 async function main(): Promise<void> {
@@ -71,13 +100,22 @@ async function main(): Promise<void> {
   const spec = clipDecodeSpecFromContract(
     parseContractMetadata((await readOnnxModelInfo(checkpoint)).metadata),
   );
-  const clips = (await readdir(samplesDir)).filter((f) => f.endsWith('.mp4')).sort();
-  const backends: { name: 'system' | 'wasm'; decoder: ClipDecoder }[] = [];
+  const clips = (await readdir(samplesDir))
+    .filter((f) => f.endsWith('.mp4'))
+    .sort()
+    .map((f) => join(samplesDir, f));
+  const backends: { name: BackendName; decoder: ClipDecoder }[] = [];
   let systemMissing: string | undefined;
   const system = new SystemFfmpegDecoder();
+  const scratch = mkdtempSync(join(tmpdir(), 'bench-decode-'));
   try {
     system.executables();
     backends.push({ name: 'system', decoder: system });
+    backends.push({
+      name: 'per-frame',
+      decoder: new SystemFfmpegDecoder({ frameDecode: 'per-frame' }),
+    });
+    clips.push(...makeLongClips(scratch));
   } catch (error) {
     if (!isDecodeError(error, 'FFMPEG_NOT_FOUND')) throw error;
     systemMissing = error.message;
@@ -97,6 +135,8 @@ async function main(): Promise<void> {
     [
       'clip',
       'system ms',
+      'per-frame ms',
+      'system/per-frame',
       'wasm ms',
       'wasm/system',
       'wasm start',
@@ -105,18 +145,17 @@ async function main(): Promise<void> {
       'wasm audio',
     ],
   ];
-  const report: Record<string, Partial<Record<'system' | 'wasm', Medians>>> = {};
-  for (const clip of clips) {
-    const path = join(samplesDir, clip);
-    const result: Partial<Record<'system' | 'wasm', Medians>> = {};
-    for (const backend of backends) {
-      result[backend.name] = await measure(backend.decoder, path, spec, args.count);
-    }
+  const report: Record<string, Partial<Record<BackendName, Medians>>> = {};
+  for (const path of clips) {
+    const clip = basename(path);
+    const result = await measure(backends, path, spec, args.count);
     report[clip] = result;
-    const [s, w] = [result.system, result.wasm];
+    const [s, p, w] = [result.system, result['per-frame'], result.wasm];
     rows.push([
       clip,
       s === undefined ? 'n/a' : fmt(s.totalMs),
+      fmt(p?.totalMs),
+      s === undefined || p === undefined ? '–' : `${(s.totalMs / p.totalMs).toFixed(2)}×`,
       fmt(w?.totalMs),
       s === undefined || w === undefined ? '–' : `${(w.totalMs / s.totalMs).toFixed(2)}×`,
       fmt(w?.startMs),
@@ -125,7 +164,8 @@ async function main(): Promise<void> {
       fmt(w?.audioMs),
     ]);
   }
-  print(textTable(rows, ['left', 'right', 'right', 'right', 'right', 'right', 'right', 'right']));
+  rmSync(scratch, { recursive: true, force: true });
+  print(textTable(rows, ['left', ...rows[0]!.slice(1).map(() => 'right' as const)]));
   if (systemMissing !== undefined) print(`system decoder not measured: ${systemMissing}`);
   if (args.json !== undefined) {
     writeFileSync(args.json, JSON.stringify({ spec, runs: args.count, clips: report }, null, 2));

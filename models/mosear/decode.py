@@ -23,6 +23,11 @@ Facts measured with ffmpeg 5.1 (Debian 12) that the spec relies on:
 * Rotation. ffmpeg's default autorotate applies display-matrix rotation before our filters.
 * Colour. ``-pix_fmt rgb24`` converts with swscale's defaults (limited-range BT.601 unless the
   stream says otherwise); values are uint8 / 255.
+* One process for all frames. ``frames_args`` opens the clip once per frame time, each input with
+  the same accurate seek as the per-frame command, and writes frame i of input i to file i: the
+  same bytes as T per-frame commands (each output is the per-frame command's by construction) in
+  one process start instead of T. Used when the clip has exactly one video stream, where the
+  explicit ``-map i:INDEX`` picks the stream ffmpeg's default selection would; otherwise per frame.
 * Audio. The AAC encoder delay is removed by the mp4 edit list: decoded audio is sample-aligned
   with the source (cross-correlation peak at lag 0).
 """
@@ -30,7 +35,9 @@ Facts measured with ffmpeg 5.1 (Debian 12) that the spec relies on:
 from __future__ import annotations
 
 import json
+import os
 import subprocess
+import tempfile
 from dataclasses import dataclass
 from typing import List, Optional, Tuple
 
@@ -58,6 +65,9 @@ class DecodeError(RuntimeError):
 class ProbeResult:
     duration_s: float
     has_audio: bool
+    #: Stream index of the only video stream, or None when the file has several (frames then
+    #: come one process per frame).
+    single_video_index: Optional[int] = None
 
 
 def _run(args: List[str]) -> bytes:
@@ -73,9 +83,9 @@ def probe_args(path: str) -> List[str]:
             "-show_entries", "stream=duration:format=duration", "-of", "json", path]
 
 
-def audio_probe_args(path: str) -> List[str]:
-    return ["ffprobe", "-v", "error", "-select_streams", "a",
-            "-show_entries", "stream=index", "-of", "json", path]
+def streams_probe_args(path: str) -> List[str]:
+    return ["ffprobe", "-v", "error", "-show_entries", "stream=index,codec_type",
+            "-of", "json", path]
 
 
 def frame_args(path: str, t: float, size: int = FRAME_SIZE, single: bool = True) -> List[str]:
@@ -83,6 +93,18 @@ def frame_args(path: str, t: float, size: int = FRAME_SIZE, single: bool = True)
     if single:
         args += ["-frames:v", "1"]
     return args + ["-vf", VIDEO_FILTER.format(s=size), "-pix_fmt", "rgb24", "-f", "rawvideo", "-"]
+
+
+def frames_args(path: str, times: List[float], stream_index: int, outputs: List[str],
+                size: int = FRAME_SIZE) -> List[str]:
+    """All frames in one process: input i seeks to times[i]; output i gets its first frame."""
+    args = ["ffmpeg", "-v", "error", "-nostdin"]
+    for t in times:
+        args += ["-ss", f"{t:.6f}", "-i", path]
+    for i, out in enumerate(outputs):
+        args += ["-map", f"{i}:{stream_index}", "-frames:v", "1",
+                 "-vf", VIDEO_FILTER.format(s=size), "-pix_fmt", "rgb24", "-f", "rawvideo", out]
+    return args
 
 
 def audio_args(path: str, start_s: float) -> List[str]:
@@ -108,8 +130,10 @@ def probe(path: str) -> ProbeResult:
          or _positive((info.get("format") or {}).get("duration")))
     if d is None:
         raise DecodeError(f"no duration for {path}")
-    a = json.loads(_run(audio_probe_args(path)) or b"{}")
-    return ProbeResult(duration_s=d, has_audio=bool(a.get("streams")))
+    kinds = json.loads(_run(streams_probe_args(path)) or b"{}").get("streams") or []
+    video = [int(k["index"]) for k in kinds if k.get("codec_type") == "video"]
+    return ProbeResult(duration_s=d, has_audio=any(k.get("codec_type") == "audio" for k in kinds),
+                       single_video_index=video[0] if len(video) == 1 else None)
 
 
 def frame_times(duration_s: float, num_frames: int = NUM_FRAMES) -> List[float]:
@@ -120,10 +144,9 @@ def audio_window_start(duration_s: float) -> float:
     return max(0.0, (duration_s - WINDOW_SECONDS) / 2.0)
 
 
-def decode_frame(path: str, t: float, duration_s: float, size: int = FRAME_SIZE) -> np.ndarray:
-    """One frame as float32 [3, size, size] in [0, 1]."""
+def _frame_or_tail(path: str, raw: bytes, t: float, duration_s: float, size: int) -> np.ndarray:
+    """The frame a seek to t wrote (``raw``), or the tail's last frame when it wrote none."""
     n = size * size * 3
-    raw = _run(frame_args(path, t, size))
     if len(raw) < n:  # seek past the last frame: take the last frame of the tail
         raw = _run(frame_args(path, max(0.0, duration_s - TAIL_RESEEK_SECONDS), size, single=False))
         if len(raw) < n:
@@ -133,11 +156,30 @@ def decode_frame(path: str, t: float, duration_s: float, size: int = FRAME_SIZE)
     return (img.astype(np.float32) / 255.0).transpose(2, 0, 1).copy()
 
 
+def decode_frame(path: str, t: float, duration_s: float, size: int = FRAME_SIZE) -> np.ndarray:
+    """One frame as float32 [3, size, size] in [0, 1]."""
+    return _frame_or_tail(path, _run(frame_args(path, t, size)), t, duration_s, size)
+
+
 def decode_frames(path: str, duration_s: float, num_frames: int = NUM_FRAMES,
-                  size: int = FRAME_SIZE) -> np.ndarray:
-    """float32 [T, 3, size, size] in [0, 1]."""
-    return np.stack([decode_frame(path, t, duration_s, size)
-                     for t in frame_times(duration_s, num_frames)])
+                  size: int = FRAME_SIZE, stream_index: Optional[int] = None) -> np.ndarray:
+    """float32 [T, 3, size, size] in [0, 1]: one process for all frames when ``stream_index``
+    (the clip's only video stream) is given, else one process per frame; the same tensors."""
+    times = frame_times(duration_s, num_frames)
+    if stream_index is None:
+        return np.stack([decode_frame(path, t, duration_s, size) for t in times])
+    with tempfile.TemporaryDirectory(prefix="mosear-frames-") as tmp:
+        outputs = [os.path.join(tmp, f"frame-{i}.rgb") for i in range(len(times))]
+        _run(frames_args(path, times, stream_index, outputs, size))
+        raws = []
+        for out in outputs:
+            try:
+                with open(out, "rb") as f:
+                    raws.append(f.read())
+            except FileNotFoundError:
+                raws.append(b"")
+    return np.stack([_frame_or_tail(path, raw, t, duration_s, size)
+                     for raw, t in zip(raws, times)])
 
 
 def decode_audio(path: str, duration_s: float) -> np.ndarray:
@@ -152,7 +194,7 @@ def decode_audio(path: str, duration_s: float) -> np.ndarray:
 def decode_clip(path: str) -> Tuple[np.ndarray, Optional[np.ndarray], dict]:
     """(frames [4,3,64,64], audio [32000] or None when the file has no audio stream, info)."""
     pr = probe(path)
-    frames = decode_frames(path, pr.duration_s)
+    frames = decode_frames(path, pr.duration_s, stream_index=pr.single_video_index)
     audio = decode_audio(path, pr.duration_s) if pr.has_audio else None
     info = {
         "duration_s": pr.duration_s,

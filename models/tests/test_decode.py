@@ -31,7 +31,7 @@ def test_audio_and_probe_args():
         "ffmpeg", "-v", "error", "-nostdin", "-ss", "14.000000", "-i", "/clips/a b.mp4",
         "-t", "2.000000", "-vn", "-ac", "1", "-ar", "16000", "-f", "f32le", "-"]
     assert decode.probe_args("x.mp4")[:2] == ["ffprobe", "-v"]
-    assert decode.audio_probe_args("x.mp4")[-1] == "x.mp4"
+    assert decode.streams_probe_args("x.mp4")[-1] == "x.mp4"
 
 
 def test_frame_times_and_audio_window():
@@ -53,3 +53,26 @@ def test_one_clip_matches_its_golden_decode():
     assert info["frame_times_s"] == clip["frame_times_s"]
     assert np.abs(frames - want_f).max() <= 1 / 255
     assert audio is not None and np.abs(audio - want_a).max() <= 1e-4
+
+
+def test_frames_args_open_the_clip_once_per_frame_time():
+    args = decode.frames_args("/clips/a b.mp4", [0.25, 1.75], 0, ["/t/0.rgb", "/t/1.rgb"])
+    assert args[:12] == ["ffmpeg", "-v", "error", "-nostdin", "-ss", "0.250000", "-i",
+                         "/clips/a b.mp4", "-ss", "1.750000", "-i", "/clips/a b.mp4"]
+    assert args[12:16] == ["-map", "0:0", "-frames:v", "1"]
+    assert args[-11:] == ["-map", "1:0", "-frames:v", "1", "-vf", FILTER, "-pix_fmt", "rgb24",
+                          "-f", "rawvideo", "/t/1.rgb"]
+
+
+@pytest.mark.skipif(shutil.which("ffmpeg") is None or shutil.which("ffprobe") is None,
+                    reason="ffmpeg is not installed")
+def test_one_process_equals_one_process_per_frame():
+    with open(path("samples", "golden-decodes", "index.json")) as f:
+        clips = json.load(f)["clips"]
+    for clip in clips:
+        file = path("data", "ca-mer-synth", "test", clip["test_file"])
+        pr = decode.probe(file)
+        assert pr.single_video_index == 0
+        one = decode.decode_frames(file, pr.duration_s, stream_index=pr.single_video_index)
+        each = decode.decode_frames(file, pr.duration_s)
+        assert np.array_equal(one, each)

@@ -60,7 +60,8 @@ function header(r: AnalysisResult): string[] {
     `timings   decode ${ms(t.decodeMs)}${t.decodeCached ? ' (cached)' : ''}` +
       `${t.sessionOpenMs > 0 ? `, session open ${ms(t.sessionOpenMs)}` : ''}, inference ` +
       `${ms(t.inferenceMs)} (${t.sessionRuns} run${t.sessionRuns === 1 ? '' : 's'}: ` +
-      `${t.sessionRunMs.map(ms).join(' + ')}), analysis ${ms(t.analysisMs)}, total ${ms(t.totalMs)}`,
+      `${t.sessionRunMs.map(ms).join(' + ')}${t.baselineReused === true ? '; baseline reused' : ''}), ` +
+      `analysis ${ms(t.analysisMs)}, total ${ms(t.totalMs)}`,
   ];
 }
 

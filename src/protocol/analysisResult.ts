@@ -283,6 +283,11 @@ export const AnalysisTimingsSchema = v.object({
   sessionRunMs: numberArray(1),
   /** `session.run` calls this analysis made. */
   sessionRuns: finiteNumber,
+  /**
+   * The `ar_mode` 0 run was reused from an earlier analysis of the same decoded clip with the
+   * same checkpoint, prompt and provider (absent in results written before reuse existed).
+   */
+  baselineReused: v.exactOptional(v.boolean()),
   /** The pure analysis and the result's assembly. */
   analysisMs: finiteNumber,
   totalMs: finiteNumber,

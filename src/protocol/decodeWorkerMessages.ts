@@ -50,6 +50,8 @@ export const ClipProbeSchema = v.object({
   durationSeconds: v.number(),
   durationSource: v.picklist(['video-stream', 'format']),
   video: VideoStreamInfoSchema,
+  /** Video streams in the file, cover pictures included. */
+  videoStreams: v.pipe(v.number(), v.safeInteger(), v.minValue(1)),
   audio: v.nullable(AudioStreamInfoSchema),
 });
 

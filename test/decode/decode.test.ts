@@ -1,6 +1,7 @@
 // The system-ffmpeg decoder on clips generated here with ffmpeg: containers and codecs, frame
 // times, rotation, odd sizes, VFR, long clips, bad input, awkward names, cancellation.
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
@@ -15,6 +16,7 @@ import {
   AWKWARD_NAMES,
   CONTAINER_CASES,
   DECODE_SPEC as SPEC,
+  ffmpegMake,
   SINE_RMS,
   VFR_PTS_MS,
   levelToIndex,
@@ -171,8 +173,11 @@ describe('containers and codecs', () => {
       });
       const clip = await bounded.decode(clips.get('index.mp4')!, SPEC);
       assert.equal(peak, limit);
-      assert.equal(clip.timings.processes, 6); // ffprobe, 4 frames, audio
+      assert.equal(clip.timings.processes, 3); // ffprobe, all frames, audio
     }
+    const perFrame = new SystemFfmpegDecoder({ frameDecode: 'per-frame' });
+    const clip = await perFrame.decode(clips.get('index.mp4')!, SPEC);
+    assert.equal(clip.timings.processes, 6); // ffprobe, 4 frames, audio
   });
 });
 
@@ -319,7 +324,7 @@ describe('streams and bad input', () => {
     assert.equal(clip.audio, null);
     assert.equal(clip.source.audio, null);
     assert.equal(clip.timings.audioMs, 0);
-    assert.equal(clip.timings.processes, 5);
+    assert.equal(clip.timings.processes, 2); // ffprobe, all frames
   });
 
   test('audio only: NO_VIDEO', async () => {
@@ -444,7 +449,7 @@ describe('cancellation and limits', () => {
     assert.equal(events.filter((e) => e.phase === 'end').length, pids.length);
   };
 
-  for (const at of [1, 2, 4]) {
+  for (const at of [1, 2, 3]) {
     test(`abort at process start #${at}: CANCELLED, every process killed, settles quickly`, async () => {
       const run = await tracked({ abortAtStart: at });
       assert.ok(isDecodeError(run.error, 'CANCELLED'), String(run.error));
@@ -474,3 +479,89 @@ describe('cancellation and limits', () => {
     assertAllExited(run.events);
   });
 });
+
+describe('all frames in one process or one process per frame: identical tensors', () => {
+  const perFrame = new SystemFfmpegDecoder({ frameDecode: 'per-frame' });
+  const makers: [string, () => string][] = [
+    ...CONTAINER_CASES.map((c): [string, () => string] => [
+      c.name,
+      () => makeContainerCase(dir, c),
+    ]),
+    ['variable frame rate', () => makeVfr(dir)],
+    ['long (seeks far apart)', () => makeLong(dir)],
+    ['rotated 90°', () => makeRotated(dir, 90)],
+    ['anamorphic', () => makeAnamorphic(dir)],
+    ['odd sizes', () => makeOddSizes(dir)[0]!],
+    ['no audio', () => makeVideoOnly(dir)],
+    ['one frame (tail rule)', () => makeOneFrame(dir)],
+    ['shorter than the window', () => makeShort(dir)],
+    [
+      'MPEG-TS whose timestamps start at 3.3 s, B-frames',
+      () =>
+        ffmpegMake(dir, 'offset.ts', [
+          ...['-f', 'lavfi', '-i', 'testsrc2=s=160x120:r=30000/1001:d=3'],
+          ...['-c:v', 'mpeg2video', '-bf', '2', '-g', '15', '-output_ts_offset', '3.3'],
+        ]),
+    ],
+  ];
+  for (const [name, make] of makers) {
+    test(name, async () => {
+      const path = make();
+      const one = await decoder.decode(path, SPEC);
+      const each = await perFrame.decode(path, SPEC);
+      assert.deepEqual(one.frames, each.frames);
+      assert.deepEqual(one.audio, each.audio);
+      assert.deepEqual(one.frameFromTail, each.frameFromTail);
+      assert.ok(one.timings.processes < each.timings.processes);
+    });
+  }
+
+  test('a damaged clip fails alike: the same error code both ways', async () => {
+    const { headerFirst, headerLast } = makeTruncated(dir);
+    for (const path of [headerFirst, headerLast]) {
+      const codes = await Promise.all(
+        [decoder, perFrame].map((d) =>
+          d.decode(path, SPEC).then(
+            () => 'decoded',
+            (e: unknown) => (isDecodeError(e) ? e.code : String(e)),
+          ),
+        ),
+      );
+      assert.equal(codes[0], codes[1], path);
+    }
+  });
+
+  test('two video streams: frames are read per frame (ffmpeg picks the stream)', async () => {
+    const path = join(dir, 'two-video-streams.mkv');
+    const index = makeContainerCase(dir, CONTAINER_CASES[0]!);
+    ffmpegMakeTwoStreams(index, path);
+    const one = await decoder.decode(path, SPEC);
+    const each = await perFrame.decode(path, SPEC);
+    assert.equal(one.source.videoStreams, 2);
+    assert.equal(one.timings.processes, each.timings.processes);
+    assert.deepEqual(one.frames, each.frames);
+  });
+});
+
+/** `source`'s video stream twice in one Matroska file, no audio. */
+function ffmpegMakeTwoStreams(source: string, out: string): void {
+  execFileSync(
+    'ffmpeg',
+    [
+      '-v',
+      'error',
+      '-nostdin',
+      '-y',
+      '-i',
+      source,
+      '-map',
+      '0:v',
+      '-map',
+      '0:v',
+      '-c',
+      'copy',
+      out,
+    ],
+    { stdio: ['ignore', 'ignore', 'pipe'] },
+  );
+}

@@ -244,7 +244,7 @@ describe('wasm decoder limits, cancel and crashes', () => {
         "backend: 'wasm', source: { path: r.path, formatName: 'mp4', durationSeconds: 1, " +
         "durationSource: 'format', video: { index: 0, codec: 'h264', width: 64, height: 64, " +
         "sampleAspectRatio: '1:1', rotationDegrees: 0, displayWidth: 64, displayHeight: 64, " +
-        'averageFrameRateHz: null }, audio: null }, frames: new Float32Array(3), audio: null, ' +
+        'averageFrameRateHz: null }, videoStreams: 1, audio: null }, frames: new Float32Array(3), audio: null, ' +
         'frameTimesSeconds: [0], frameFromTail: [false], audioStartSeconds: 0 } }));\n',
     );
     const { decoder, events } = tracked({ workerScript: short });

@@ -145,6 +145,37 @@ describe('analysis engine', () => {
     assert.deepEqual(a.baseline.logits, b.baseline.logits);
   });
 
+  test('a re-run reuses the run without intervention: one session.run, the same result as a fresh engine', async () => {
+    const controls = { mode: 1 as const, alpha: 0.77, tau: [0.2, 0.2, 0.2, 0.2] };
+    await engine.analyze({ clipPath: clip, modelPath: MODEL, controls: { mode: 1, alpha: 0.3 } });
+    const rerun = await engine.analyze({ clipPath: clip, modelPath: MODEL, controls });
+    assert.equal(rerun.timings.sessionRuns, 1);
+    assert.equal(rerun.timings.baselineReused, true);
+    const fresh = new AnalysisEngine({
+      workerScript: WORKER_SCRIPT,
+      cores: 1,
+      toolVersion: 'test',
+    });
+    try {
+      const first = await fresh.analyze({ clipPath: clip, modelPath: MODEL, controls });
+      assert.equal(first.timings.sessionRuns, 2);
+      assert.equal(first.timings.baselineReused, false);
+      assert.deepEqual(rerun.baseline, first.baseline);
+      assert.deepEqual(rerun.intervention, first.intervention);
+      // Another prompt is another baseline.
+      const prompt = [...first.settings.promptIds].reverse();
+      const other = await fresh.analyze({
+        clipPath: clip,
+        modelPath: MODEL,
+        controls,
+        promptIds: prompt,
+      });
+      assert.equal(other.timings.sessionRuns, 2);
+    } finally {
+      await fresh.dispose();
+    }
+  });
+
   test('α = 0 reproduces the model without intervention bit for bit; mode off runs once', async () => {
     const zero = await engine.analyze({
       clipPath: clip,

@@ -15,6 +15,7 @@ import {
 import { isInferenceError, type InferenceErrorCode } from '../../src/core/inference/inferenceError';
 import {
   InferenceWorker,
+  SUPERSEDED,
   type InferenceWorkerOptions,
 } from '../../src/core/inference/workerClient';
 import { TEST_FAULTS_ENV } from '../../src/protocol/workerMessages';
@@ -173,6 +174,51 @@ describe('inference worker', () => {
     assert.notEqual(worker.pid, pid);
     assert.equal(worker.starts, 2);
     assert.ok(reply.session.openMs > 0);
+  });
+
+  test('a superseded run expected to end within the grace is left to finish: same process and session', async () => {
+    const worker = startWorker({ cancelGraceMs: 20_000 });
+    await worker.run(settings, inputs, [withAlpha(0.3)]); // times a run
+    const pid = worker.pid;
+    const controller = new AbortController();
+    const many = Array.from({ length: 40 }, (_, i) => withAlpha(0.01 * i));
+    const cancelled = worker.run(settings, inputs, many, controller.signal);
+    await delay(5);
+    const started = performance.now();
+    controller.abort(SUPERSEDED);
+    await rejectsWith(cancelled, 'CANCELLED');
+    assert.ok(performance.now() - started < 500, 'the caller is answered at once');
+    const next = await worker.run(settings, inputs, [withAlpha(0.6)]);
+    assert.equal(worker.pid, pid);
+    assert.equal(worker.starts, 1);
+    assert.equal(next.session.openMs, 0, 'the session stayed open');
+    assert.equal(next.runs.length, 1);
+  });
+
+  test('a superseded run expected to take longer than the grace kills the process', async () => {
+    const worker = startWorker({ cancelGraceMs: 1 });
+    await worker.run(settings, inputs, [withAlpha(0.3)]);
+    const controller = new AbortController();
+    const many = Array.from({ length: 400 }, (_, i) => withAlpha(0.001 * i));
+    const cancelled = worker.run(settings, inputs, many, controller.signal);
+    await delay(5);
+    controller.abort(SUPERSEDED);
+    await rejectsWith(cancelled, 'CANCELLED');
+    await worker.run(settings, inputs, [withAlpha(0.6)]);
+    assert.equal(worker.starts, 2);
+  });
+
+  test('an explicit cancel of a short run still kills the process at once', async () => {
+    const worker = startWorker({ cancelGraceMs: 20_000 });
+    await worker.run(settings, inputs, [withAlpha(0.3)]);
+    const controller = new AbortController();
+    const many = Array.from({ length: 40 }, (_, i) => withAlpha(0.01 * i));
+    const cancelled = worker.run(settings, inputs, many, controller.signal);
+    await delay(5);
+    controller.abort();
+    await rejectsWith(cancelled, 'CANCELLED');
+    await worker.run(settings, inputs, [withAlpha(0.6)]);
+    assert.equal(worker.starts, 2);
   });
 
   test('cancelling a waiting request leaves the running one and the process alone', async () => {

@@ -114,6 +114,7 @@ describe('wasm decode worker messages', () => {
       displayHeight: 4,
       averageFrameRateHz: null,
     },
+    videoStreams: 1,
     audio: null,
   };
   const timings = { probeMs: 1, framesMs: 2, audioMs: 3, commands: 4 };

@@ -89,6 +89,7 @@ export function fixtureClip(meta: ContractMetadata, hasAudio = true): DecodedCli
         displayHeight: 128,
         averageFrameRateHz: 10,
       },
+      videoStreams: 1,
       audio: hasAudio ? { index: 1, codec: 'aac', sampleRateHz: 16000, channels: 1 } : null,
     },
     frames,

@@ -64,6 +64,8 @@ export interface ClipProbe {
   /** Where D came from. */
   durationSource: 'video-stream' | 'format';
   video: VideoStreamInfo;
+  /** Video streams in the file, cover pictures included (one-process decode needs exactly 1). */
+  videoStreams: number;
   /** The first audio stream, or null when the file has none. */
   audio: AudioStreamInfo | null;
 }

@@ -56,12 +56,12 @@ export const INPUT_RESTRICTION_ARGS: readonly string[] = [
 
 /**
  * A spec argument list (mosearDecode1.ts, which mirrors decode.py) with the input restriction
- * inserted before `-i` (ffmpeg) or at the front (ffprobe: its format options are global).
+ * inserted before every `-i` (ffmpeg; the one-process frame command opens the clip once per
+ * frame) or at the front (ffprobe: its format options are global).
  */
 export function restrictInput(args: readonly string[]): string[] {
-  const input = args.indexOf('-i');
-  const at = input === -1 ? 0 : input;
-  return [...args.slice(0, at), ...INPUT_RESTRICTION_ARGS, ...args.slice(at)];
+  if (!args.includes('-i')) return [...INPUT_RESTRICTION_ARGS, ...args];
+  return args.flatMap((a) => (a === '-i' ? [...INPUT_RESTRICTION_ARGS, a] : [a]));
 }
 
 /** How many leading bytes `playlistKind` looks at. */

@@ -118,6 +118,41 @@ export function frameArgs(
   ];
 }
 
+/**
+ * Every frame in one ffmpeg process: input i is the clip opened with the accurate seek to
+ * `times[i]` (exactly the per-frame command's input), and output i takes one frame of stream
+ * `streamIndex` of input i to `outputs[i]`. Each output is what the per-frame command for
+ * `times[i]` writes, by construction; only for a clip with one video stream, where the explicit
+ * map picks the stream ffmpeg's default selection would.
+ */
+export function framesOneProcessArgs(
+  input: string,
+  times: readonly number[],
+  streamIndex: number,
+  width: number,
+  height: number,
+  outputs: readonly string[],
+): string[] {
+  if (outputs.length !== times.length) {
+    throw new DecodeError('BAD_SPEC', 'one output per frame time is needed');
+  }
+  const inputs = times.flatMap((t) => ['-ss', formatSeconds(t), '-i', input]);
+  const perOutput = outputs.flatMap((out, i) => [
+    '-map',
+    `${i}:${streamIndex}`,
+    '-frames:v',
+    '1',
+    '-vf',
+    videoFilter(width, height),
+    '-pix_fmt',
+    'rgb24',
+    '-f',
+    'rawvideo',
+    out,
+  ]);
+  return ['-v', 'error', '-nostdin', ...inputs, ...perOutput];
+}
+
 /** The audio window: mono float32 little-endian at the spec's rate, from s0 for the window length. */
 export function audioArgs(
   input: string,
@@ -267,6 +302,7 @@ export function parseProbe(json: string, path: string, fileName: string): ClipPr
     durationSeconds,
     durationSource: streamDuration !== null ? 'video-stream' : 'format',
     video,
+    videoStreams: streams.filter((s) => s.codec_type === 'video').length,
     audio,
   };
 }
@@ -310,6 +346,26 @@ export class DecodePlan {
     this.frameBytes = spec.width * spec.height * 3;
     this.frames = new Float32Array(spec.frames * this.frameBytes);
     this.frameFromTail = new Array<boolean>(spec.frames).fill(false);
+  }
+
+  /**
+   * Whether all frames may come from one ffmpeg process (framesArgs): only with a single video
+   * stream, where mapping it explicitly is what the per-frame command's default selection does.
+   */
+  get oneProcessFrames(): boolean {
+    return this.source.videoStreams === 1;
+  }
+
+  /** Every frame in one process, frame i written to `outputs[i]` (framesOneProcessArgs). */
+  framesArgs(outputs: readonly string[]): string[] {
+    return framesOneProcessArgs(
+      this.input,
+      this.frameTimes,
+      this.source.video.index,
+      this.spec.width,
+      this.spec.height,
+      outputs,
+    );
   }
 
   /** The seek to `tSeconds` for one frame, or (`single` false) every frame from the tail start. */

@@ -1,5 +1,6 @@
 // The engine's side of one inference worker process: a typed request/response channel with a
-// bounded queue, cancellation (kill and replace), time limits and crash recovery. The worker runs
+// bounded queue, cancellation (kill and replace, or let a nearly finished run end), time limits
+// and crash recovery. The worker runs
 // one request at a time; the rest wait here, where cancelling them costs nothing. A run whose
 // session the process does not hold yet (after a start or restart, or with new settings) opens it
 // first as a phase of its own, so the request's time limit never has to cover a session open.
@@ -46,7 +47,18 @@ export interface InferenceWorkerOptions {
   /** Extra environment variables for the process. */
   env?: Record<string, string>;
   onEvent?: (event: WorkerEvent) => void;
+  /**
+   * A superseded run (its signal aborted with SUPERSEDED: a newer slider value wants the worker)
+   * is left to finish and its answer dropped, so the next run finds the session warm; it is
+   * killed past this limit, or at once when its timed runs say it would end later than that.
+   * Default: what this process's start and session open took, at least 1 s. Any other cancel
+   * kills the process at once.
+   */
+  cancelGraceMs?: number;
 }
+
+/** The abort reason that marks a request as superseded rather than cancelled (cancelGraceMs). */
+export const SUPERSEDED: unique symbol = Symbol('superseded');
 
 /** The answer to a run request. */
 export interface RunReply {
@@ -70,6 +82,10 @@ interface Pending {
   timer?: NodeJS.Timeout;
   /** Set while a run waits for the open of its session: what that open took. */
   openMs?: number;
+  /** When the request's current phase was sent. */
+  sentAt?: number;
+  /** Cancelled while running and left to finish: its answer is dropped. */
+  abandoned?: boolean;
 }
 
 const STDERR_TAIL_CHARS = 4000;
@@ -133,6 +149,10 @@ export class InferenceWorker {
   private readonly openTimeoutMs: number;
   /** The session the current process holds, as far as its replies tell. */
   private openSession: string | undefined;
+  /** What the current process's start and its session's open took (a restart's cost). */
+  private restartMs = 0;
+  /** Milliseconds per `session.run` of the current session's last run request. */
+  private msPerRun: number | undefined;
   /** Processes started so far (a crash or cancel makes the next request start another). */
   starts = 0;
   /** The onnxruntime-node version the process reported when it started. */
@@ -233,7 +253,13 @@ export class InferenceWorker {
     }
     return new Promise<WorkerResponse>((resolve, reject) => {
       const pending: Pending = { body, what, resolve, reject, signal, onAbort: () => {} };
-      pending.onAbort = () => this.cancel(pending, 'CANCELLED', `Cancelled while ${what}.`);
+      pending.onAbort = () =>
+        this.cancel(
+          pending,
+          'CANCELLED',
+          `Cancelled while ${what}.`,
+          signal?.reason === SUPERSEDED,
+        );
       signal?.addEventListener('abort', pending.onAbort, { once: true });
       this.queue.push(pending);
       this.pump();
@@ -266,6 +292,7 @@ export class InferenceWorker {
   private send(child: ChildProcess, pending: Pending, body: RequestBody, what: string): void {
     const limitMs = body.type === 'open' ? this.openTimeoutMs : this.requestTimeoutMs;
     pending.id = this.nextId++;
+    pending.sentAt = performance.now();
     clearTimeout(pending.timer);
     pending.timer = setTimeout(
       () => this.cancel(pending, 'TIMEOUT', timeoutMessage(what, limitMs)),
@@ -311,6 +338,9 @@ export class InferenceWorker {
       });
       this.child = child;
       this.starts++;
+      this.restartMs = 0;
+      this.msPerRun = undefined;
+      const spawnedAt = performance.now();
       let isReady = false;
       const timer = setTimeout(() => {
         child.kill('SIGKILL');
@@ -348,6 +378,7 @@ export class InferenceWorker {
         if (message.type === 'ready') {
           isReady = true;
           clearTimeout(timer);
+          this.restartMs = performance.now() - spawnedAt;
           this.onnxruntimeVersion = message.onnxruntimeVersion;
           if (child.pid !== undefined) this.options.onEvent?.({ kind: 'start', pid: child.pid });
           resolve(child);
@@ -394,6 +425,19 @@ export class InferenceWorker {
     if (message.type === 'failed') this.openSession = undefined;
     else if (body.type === 'open' || body.type === 'run')
       this.openSession = sessionKey(body.settings);
+    if (message.type === 'opened' || message.type === 'ran') {
+      if (message.session.openMs > 0) this.restartMs += message.session.openMs;
+    }
+    if (message.type === 'ran' && message.runs.length > 0) {
+      this.msPerRun = message.runs.reduce((sum, r) => sum + r.runMs, 0) / message.runs.length;
+    }
+    if (pending.abandoned === true) {
+      // Cancelled while running and left to finish: the process and its session stay.
+      clearTimeout(pending.timer);
+      this.active = undefined;
+      this.pump();
+      return;
+    }
     if (body.type === 'run' && message.type === 'opened' && this.child !== undefined) {
       pending.openMs = message.session.openMs; // the run's own phase follows
       this.send(this.child, pending, body, pending.what);
@@ -447,17 +491,54 @@ export class InferenceWorker {
     this.pump();
   }
 
-  /** Cancels a request: a waiting one leaves the queue; the running one kills the process. */
-  private cancel(pending: Pending, code: 'CANCELLED' | 'TIMEOUT', message: string): void {
+  /**
+   * Cancels a request: a waiting one leaves the queue; the running one kills the process, unless
+   * it is `superseded` and not expected to run past the grace: then it finishes, unanswered.
+   */
+  private cancel(
+    pending: Pending,
+    code: 'CANCELLED' | 'TIMEOUT',
+    message: string,
+    superseded = false,
+  ): void {
     const index = this.queue.indexOf(pending);
     if (index >= 0) {
       this.queue.splice(index, 1);
       this.settle(pending, undefined, new InferenceError(code, message));
       return;
     }
+    if (this.active !== pending || pending.abandoned === true) return;
+    this.settle(pending, undefined, new InferenceError(code, message));
+    if (superseded && pending.id !== undefined && pending.sentAt !== undefined) {
+      // An open the next request needs anyway runs on under its own limit.
+      const opening =
+        pending.body.type === 'open' ||
+        (pending.body.type === 'run' && sessionKey(pending.body.settings) !== this.openSession);
+      const graceMs = opening
+        ? this.openTimeoutMs - (performance.now() - pending.sentAt)
+        : (this.options.cancelGraceMs ?? Math.max(1000, this.restartMs));
+      const leftMs = opening ? undefined : this.expectedLeftMs(pending);
+      if (!(leftMs !== undefined && leftMs > graceMs)) {
+        pending.abandoned = true;
+        pending.timer = setTimeout(() => this.kill(pending), Math.max(1, graceMs));
+        return;
+      }
+    }
+    this.kill(pending);
+  }
+
+  /** How much longer the running request should take, when it is a timed kind of run. */
+  private expectedLeftMs(pending: Pending): number | undefined {
+    const { body, sentAt } = pending;
+    if (body.type !== 'run' || sentAt === undefined || this.msPerRun === undefined)
+      return undefined;
+    return Math.max(0, this.msPerRun * body.controls.length - (performance.now() - sentAt));
+  }
+
+  /** Ends the running request's process; the next request starts a new one. */
+  private kill(pending: Pending): void {
     if (this.active !== pending) return;
     this.active = undefined;
-    this.settle(pending, undefined, new InferenceError(code, message));
     const child = this.child;
     this.detach();
     child?.kill('SIGKILL');

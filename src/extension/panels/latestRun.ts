@@ -1,11 +1,13 @@
 // Re-runs of one clip with one checkpoint where only the latest request counts (a lane of the
-// panel channel, src/protocol/channel.ts): a new request aborts the one before (its worker is
-// replaced), and a superseded run answers nothing. The Analysis panel has one; the Compare panel
+// panel channel, src/protocol/channel.ts): a new request aborts the one before (the worker is
+// replaced, unless that run was about to end: see InferenceWorker's cancelGraceMs), and a
+// superseded run answers nothing. The Analysis panel has one; the Compare panel
 // one per subject.
 import type { AnalysisResult } from '../../protocol/analysisResult';
 import { LatestWins } from '../../protocol/channel';
 import type { ArControls } from '../../protocol/contract';
 import { resolveControls } from '../../core/engine/analysisEngine';
+import { SUPERSEDED } from '../../core/inference/workerClient';
 import type { ExtensionEngine } from '../extensionEngine';
 import type { Logger } from '../logger';
 import { messageOf } from '../logger';
@@ -36,7 +38,8 @@ export class LatestRun {
     answers: RunAnswers,
   ): Promise<void> {
     const controller = new AbortController();
-    this.lane.begin(requestId, controller)?.abort();
+    // The run before is superseded, not cancelled: the worker lets it end if it soon will.
+    this.lane.begin(requestId, controller)?.abort(SUPERSEDED);
     const isLatest = (): boolean => !this.disposed() && this.lane.isLatest(requestId);
     try {
       const model = await this.engine.model(request.modelPath);
