@@ -38,7 +38,8 @@ export function formatChoice(choice: SettingChoice): string {
     '',
     textTable([header, ...rows], ['right', 'left', 'right', 'right', 'right', 'right', 'left']),
     '',
-    `chosen: ${safe(choice.chosen.title)} (${safe(choice.chosen.id)})`,
+    `chosen: ${safe(choice.chosen.title)}` +
+      (choice.chosen.id === choice.chosen.title ? '' : ` (${safe(choice.chosen.id)})`),
   ];
   return terminalLines(`${lines.join('\n')}\n`);
 }

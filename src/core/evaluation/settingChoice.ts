@@ -120,7 +120,7 @@ function scoreCandidates(
       feasible: drops.length === 0 && Number.isFinite(score),
       reason:
         drops.length > 0
-          ? `${drops.join(', ')} points against off (at most −${MAX_DROP_POINTS})`
+          ? `${drops.join(', ')} points against off (at most -${MAX_DROP_POINTS})`
           : Number.isFinite(score)
             ? ''
             : 'no clips to score',
