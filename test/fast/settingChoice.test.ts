@@ -287,7 +287,7 @@ describe('evaluating a choice', () => {
     const chosen = test.checkpoints[0]?.settings[1]?.chosenBy;
     assert.equal(chosen?.sameManifest, false);
     assert.equal(test.checkpoints[0]?.settings[0]?.chosenBy, undefined);
-    const line = chosenByLine(chosen!);
+    const line = chosenByLine(chosen);
     assert.equal(line, 'chosen on /data/val/manifest.jsonl (450 clips) by rule ar-defaults');
     const csv = benchmarkCsvTables(test)['scores.csv'] ?? '';
     assert.match(csv.split('\n')[0] ?? '', /,chosen_by$/);
@@ -300,7 +300,7 @@ describe('evaluating a choice', () => {
       const same = summarize(manifest).checkpoints[0]?.settings[1]?.chosenBy;
       assert.equal(same?.sameManifest, true);
       assert.match(
-        chosenByLine(same!),
+        chosenByLine(same),
         /WARNING, selection on test: .*chosen on this very manifest/,
       );
     }

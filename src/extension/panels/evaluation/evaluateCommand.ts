@@ -18,7 +18,6 @@ import {
   CHOICE_RULE_IDS,
   chooseSetting,
   readChoiceSource,
-  type ChoiceRuleId,
   type SettingChoice,
 } from '../../../core/evaluation/settingChoice';
 import { planBenchmark } from '../../../core/evaluation/benchmarkRun';
@@ -341,7 +340,7 @@ async function pickChoice(host: PanelHost): Promise<SettingChoice | undefined> {
     { title: `${title} (3/4)`, placeHolder: 'The rule that chooses' },
   );
   if (rule === undefined) return undefined;
-  return chooseSetting(source, rule.id as ChoiceRuleId, name);
+  return chooseSetting(source, rule.id, name);
 }
 
 /** Chooses a setting on a finished evaluation, then evaluates it once on another manifest. */
