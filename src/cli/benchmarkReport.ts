@@ -13,6 +13,7 @@ import { deltaMethodText, deltaWithIntervalText, pValueText } from '../shared/de
 import type { BenchmarkPlan } from '../protocol/runFolder';
 import { noEffectLines, type TitledReasons } from '../shared/noEffect';
 import { settingNoEffect } from '../core/evaluation/evaluationSettings';
+import { chosenByText, SELECTION_ON_TEST_WARNING, chosenByLine } from '../shared/chosenByText';
 
 /** "warning: <checkpoint>: 22 of 24 settings cannot change the model (α = 0): …" lines. */
 function noEffectWarnings(name: string, settings: readonly TitledReasons[]): string[] {
@@ -26,6 +27,25 @@ export function planNoEffectWarnings(plan: BenchmarkPlan): string[] {
       c.name,
       c.settings.map((s) => ({ title: s.title, reasons: settingNoEffect(s) })),
     ),
+  );
+}
+
+/**
+ * For a plan of `eval --choice`: where its setting was chosen, and a loud warning when the plan's
+ * manifest is the one it was chosen on (selection on test). Not a refusal: reading is allowed.
+ */
+export function planChoiceLines(plan: BenchmarkPlan): string[] {
+  return plan.checkpoints.flatMap((c) =>
+    c.settings.flatMap((s) => {
+      if (s.chosenBy === undefined) return [];
+      const same =
+        s.chosenBy.manifestSha256 === plan.manifest.sha256 ||
+        s.chosenBy.manifest === plan.manifest.path;
+      const line = `${safe(c.name)} ${safe(s.title)}: ${safe(chosenByText(s.chosenBy))}`;
+      return same
+        ? [line, `WARNING: ${SELECTION_ON_TEST_WARNING} (${safe(plan.manifest.path)})`]
+        : [line];
+    }),
   );
 }
 
@@ -82,6 +102,9 @@ export function formatBenchmarkSummary(summary: BenchmarkSummary): string {
     ]);
     lines.push(
       textTable([header, ...rows], ['left', ...header.slice(1).map(() => 'right' as const)]),
+      ...c.settings.flatMap((s) =>
+        s.chosenBy === undefined ? [] : [`${safe(s.title)}: ${safe(chosenByLine(s.chosenBy))}`],
+      ),
       ...noEffectWarnings(
         c.name,
         c.settings.map((s) => ({ title: s.title, reasons: s.noEffect ?? [] })),

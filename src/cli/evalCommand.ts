@@ -1,6 +1,7 @@
 // `mosear-lens eval` and `mosear-lens merge`: evaluate checkpoints on a labelled manifest (with
 // optional τ/α sweeps, parallel lanes, shards) into a run folder that resumes after a cancel or a
-// crash, and join the shards of a cluster job array into one run equal to a single-machine run.
+// crash, and join the shards of a cluster job array into one run equal to a single-machine run;
+// `--choice` evaluates a setting chosen on another run (`mosear-lens choose`, chooseCommand.ts).
 import { basename, dirname, resolve } from 'node:path';
 import {
   BenchmarkError,
@@ -26,7 +27,8 @@ import { UsageError } from './exitCodes';
 import { terminalLines } from './terminalText';
 import { evaluationReportFor } from './htmlReportFile';
 import { durationText } from '../shared/durationText';
-import { formatBenchmarkSummary, planNoEffectWarnings } from './benchmarkReport';
+import { formatBenchmarkSummary, planChoiceLines, planNoEffectWarnings } from './benchmarkReport';
+import { readChoiceFile } from '../core/evaluation/settingChoice';
 import type { BenchmarkSummary } from '../protocol/evaluationSummary';
 
 /** Where the eval command finds its helpers. */
@@ -51,6 +53,9 @@ export const EVAL_USAGE = `usage:
     --fixed-heads <run dir>[:share]  adds "AR, fixed heads" after AR: the heads that run
                             folder's AR flagged in at least share (default 0.5) of its clips
                             forced on, all others off (choose on one manifest, test on another)
+    --choice <choice.json>  evaluate off and the setting chosen by \`choose\` (once; its
+                            checkpoint: --model or the path in the file, same sha256 or refused);
+                            warns when this manifest is the one it was chosen on
     --jobs <n>              clips in flight at once, each lane with its own inference workers
     --shard <k/n>           evaluate only clips i with i mod n = k − 1 (a job array's task)
     --out <dir>             run folder: plan.json, records.jsonl (appended as clips finish, so
@@ -58,6 +63,15 @@ export const EVAL_USAGE = `usage:
     --ffmpeg <path>         the ffmpeg executable (default: on PATH)
     --no-cache              decode every clip (default: reuse decodes under .tmp/decode-cache)
     --quiet                 no progress lines
+  mosear-lens choose <run folder> [--checkpoint <name>] [--rule <rule>] [--out <choice.json>]
+      applies a stated rule to a finished evaluation and writes the chosen setting with every
+      candidate's score (default <run folder>/choice.<checkpoint>.<rule>.json); prints the
+      decision table
+    --rule ar-defaults      (default) maximise video-aligned accuracy subject to audio-aligned
+                            and consistent accuracy each dropping ≤ 0.5 points against off; ties:
+                            higher mean, fewer flagged heads, smaller α (needs CA-MER subsets)
+    --rule best-mean        maximise the mean accuracy over the subsets; ties: fewer flagged
+                            heads, smaller α
   mosear-lens merge <shard dir>… --out <dir>
       joins the run folders of all n shards of one evaluation into one run folder (refuses
       missing, repeated or unfinished shards) and writes its summary`;
@@ -103,6 +117,7 @@ export async function evalCommand(
     sweep: { type: 'string', multiple: true },
     'ratio-kind': { type: 'string' },
     'fixed-heads': { type: 'string' },
+    choice: { type: 'string' },
     jobs: { type: 'string' },
     shard: { type: 'string' },
     out: { type: 'string' },
@@ -143,6 +158,17 @@ export async function evalCommand(
         ) as RatioKind);
   const fixedText = single(parsed, 'fixed-heads');
   const fixedHeads = fixedText === undefined ? undefined : parseFixedHeads(fixedText);
+  const choiceFile = single(parsed, 'choice');
+  const choice = choiceFile === undefined ? undefined : await readChoiceFile(choiceFile);
+  const models = repeated(parsed, 'model');
+  if (
+    choice !== undefined &&
+    (sweeps.length > 0 || ratioKind !== undefined || models.length > 1 || fixedHeads !== undefined)
+  ) {
+    throw new UsageError(
+      '--choice evaluates one chosen setting: no --sweep, --ratio-kind or --fixed-heads, at most one --model',
+    );
+  }
   const outDir = resolve(single(parsed, 'out') ?? 'eval-out');
   const decoder = new SystemFfmpegDecoder({
     ffmpegPath: single(parsed, 'ffmpeg'),
@@ -156,8 +182,14 @@ export async function evalCommand(
   let lastLine = 0;
   const outcome = await runBenchmark({
     manifest,
-    models: repeated(parsed, 'model').length > 0 ? repeated(parsed, 'model') : env.defaultModels,
+    models:
+      models.length > 0
+        ? models
+        : choice === undefined
+          ? env.defaultModels
+          : [choice.checkpoint.path],
     sweeps,
+    ...(choice === undefined ? {} : { choice }),
     ...(ratioKind === undefined ? {} : { ratioKind }),
     ...(fixedHeads === undefined ? {} : { fixedHeads }),
     jobs,
@@ -169,7 +201,8 @@ export async function evalCommand(
     signal,
     // Warnings go to stderr even with --quiet: a sweep of no-ops is a wrong experiment.
     onPlan: (p) => {
-      for (const line of planNoEffectWarnings(p)) console.error(terminalLines(line));
+      for (const line of [...planChoiceLines(p), ...planNoEffectWarnings(p)])
+        console.error(terminalLines(line));
     },
     onProgress: (p) => {
       if (p.done === p.total || performance.now() - lastLine > 5000) {
@@ -195,7 +228,10 @@ export async function evalCommand(
   );
   await writeSummary(outDir, summary);
   if (!quiet) process.stdout.write(formatBenchmarkSummary(summary));
-  log(`wrote ${outDir} (plan.json, records.jsonl, summary.json, CSV tables, report.html)`);
+  log(
+    `wrote ${outDir} (plan.json, records.jsonl, summary.json, CSV tables, report.html` +
+      `${choice === undefined ? '' : ', choice.json'})`,
+  );
   const transient = new Set(outcome.records.filter(isTransient).map((r) => r.clip)).size;
   if (transient > 0) {
     log(

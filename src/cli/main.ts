@@ -14,6 +14,7 @@ import { writeFileAtomic } from '../core/io/atomicWrite';
 import { readOnnxModelInfo } from '../core/onnx/modelProto';
 import { formatAnalysis } from './analysisReport';
 import { COMPARE_USAGE, compareCommand } from './compareCommand';
+import { chooseCommand } from './chooseCommand';
 import { EVAL_USAGE, evalCommand, mergeCommand } from './evalCommand';
 import { controlsFromEdits, htmlPath, parseAnalyzeOptions } from './analyzeOptions';
 import { flag, parseCommandLine, single } from './commandLine';
@@ -41,6 +42,8 @@ usage:
   mosear-lens compare <clip> [options]   two checkpoints, or one under two settings, on one clip (see below)
   mosear-lens eval <manifest> [options]  evaluate checkpoints on a labelled clip list (see below)
   mosear-lens merge <dir>… --out <dir>   join the shards of one evaluation
+  mosear-lens choose <run folder>        choose a setting on a finished evaluation by a stated rule
+                                         (then: eval <another manifest> --choice <choice.json>)
 
 analyze options (unset intervention options come from the checkpoint's mosear.ar_defaults):
   --model <file.onnx>       contract checkpoint (default: the shipped mosear-tiny)
@@ -254,6 +257,8 @@ async function main(argv: string[], signal: AbortSignal): Promise<void> {
       });
     case 'merge':
       return mergeCommand(rest);
+    case 'choose':
+      return chooseCommand(rest);
     case undefined:
     case 'help':
     case '--help':
@@ -265,7 +270,7 @@ async function main(argv: string[], signal: AbortSignal): Promise<void> {
       return;
     default:
       throw new UsageError(
-        `unknown command "${command}" (commands: analyze, info, show, compare, eval, merge; try --help)`,
+        `unknown command "${command}" (commands: analyze, info, show, compare, eval, merge, choose; try --help)`,
       );
   }
 }

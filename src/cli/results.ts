@@ -260,7 +260,12 @@ async function evaluate(args: ResultsArgs): Promise<{ report: ResultsReport; jso
     const runs = clipRuns.settings;
     const summary: CheckpointSummary = summarizeCheckpoint(truth, clipRuns);
     const meta = outcome.metadata[n] as ContractMetadata;
-    const settings = c.settings.map(({ id, title, controls }) => ({ id, title, controls }));
+    const settings = c.settings.map(({ id, title, controls, sweep }) => ({
+      id,
+      title,
+      controls,
+      sweep,
+    }));
     checkpoints.push({
       name: c.name,
       file: displayPath(c.path),

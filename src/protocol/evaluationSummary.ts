@@ -74,6 +74,24 @@ export const SweepPointSchema = v.object({
 });
 export type SweepPoint = v.InferOutput<typeof SweepPointSchema>;
 
+/**
+ * Where and by which rule a setting was chosen (`mosear-lens choose`): the evaluation it was
+ * chosen on, so an evaluation of it elsewhere can say so (and warn when it is the same manifest).
+ */
+export const ChosenBySchema = v.object({
+  /** The manifest of the evaluation the setting was chosen on, and its sha256. */
+  manifest: v.string(),
+  manifestSha256: v.string(),
+  /** Clips of that evaluation with a result for the checkpoint. */
+  clips: v.number(),
+  /** That evaluation's run folder. */
+  runFolder: v.string(),
+  /** The rule's id (`ar-defaults`, `best-mean`) and the rule in words. */
+  rule: v.string(),
+  ruleText: v.string(),
+});
+export type ChosenBy = v.InferOutput<typeof ChosenBySchema>;
+
 /** A clip whose answer differs between `off` and a setting. */
 export const FlipClipSchema = v.object({
   clip: v.number(),
@@ -147,6 +165,11 @@ export const SettingScoresSchema = v.object({
   flips: v.array(FlipClipSchema),
   /** Δ accuracy against `off` with its interval and test; null for `off`, absent in older summaries. */
   versusOff: v.exactOptional(v.nullable(VersusOffSchema)),
+  /**
+   * Set when the setting was chosen on another evaluation (`eval --choice`); `sameManifest`: it
+   * was chosen on this very manifest (selection on the split it reports: not an honest score).
+   */
+  chosenBy: v.exactOptional(v.object({ ...ChosenBySchema.entries, sameManifest: v.boolean() })),
 });
 export type SettingScores = v.InferOutput<typeof SettingScoresSchema>;
 

@@ -7,7 +7,7 @@
 import * as v from 'valibot';
 import { ArControlsSchema } from './contract';
 import { LayerUapSchema } from './analysisResult';
-import { LayerTokenAttentionSchema, SweepPointSchema } from './evaluationSummary';
+import { ChosenBySchema, LayerTokenAttentionSchema, SweepPointSchema } from './evaluationSummary';
 
 /** The schema of plan.json and of every record line. */
 export const BENCHMARK_SCHEMA = 'mosear-lens-eval/1';
@@ -30,6 +30,8 @@ export const EvaluationSettingSchema = v.object({
   controls: ArControlsSchema,
   /** The swept parameter values, when the setting is a sweep point. */
   sweep: v.nullable(SweepPointSchema),
+  /** Where and by which rule it was chosen, when it comes from a choice file (`eval --choice`). */
+  chosenBy: v.exactOptional(ChosenBySchema),
 });
 export type EvaluationSetting = v.InferOutput<typeof EvaluationSettingSchema>;
 

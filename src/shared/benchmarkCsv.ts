@@ -1,7 +1,9 @@
 // The CSV tables of a benchmark evaluation: what `mosear-lens eval` writes into its run folder and
 // what the Evaluate panel exports. Pure text, no I/O, so the CLI, the host and the webview share it.
 // scores.csv's delta columns compare each setting with `off` on the same clips (points, paired
-// bootstrap interval, exact McNemar p); they are empty on `off`'s rows.
+// bootstrap interval, exact McNemar p); they are empty on `off`'s rows. `chosen_by` says where a
+// setting of `eval --choice` was chosen (and warns when it was chosen on this manifest).
+import { chosenByLine } from './chosenByText';
 import { csvRows } from './csv';
 import type { BenchmarkSummary } from '../protocol/evaluationSummary';
 
@@ -27,6 +29,7 @@ export function benchmarkCsvTables(summary: BenchmarkSummary): Record<string, st
       'ci_hi',
       'covers_zero',
       'mcnemar_p',
+      'chosen_by',
     ],
   ];
   const flips: (string | number | null)[][] = [
@@ -100,6 +103,7 @@ export function benchmarkCsvTables(summary: BenchmarkSummary): Record<string, st
           d?.ciHigh ?? null,
           d?.coversZero ?? null,
           d?.mcnemarP ?? null,
+          s.chosenBy === undefined ? null : chosenByLine(s.chosenBy),
         ]);
       }
       for (const f of s.flips) {

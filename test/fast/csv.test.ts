@@ -230,6 +230,7 @@ describe('evaluation CSV tables', () => {
       '',
       '',
       '',
+      '',
     ]);
     // A setting's rows carry its Δ against off: negative numbers stay numbers.
     assert.deepEqual(scores[3]?.slice(10), [
@@ -238,6 +239,7 @@ describe('evaluation CSV tables', () => {
       String(-33.3 + 40),
       'true',
       '1',
+      '',
     ]);
     assert.deepEqual(scores[4]?.slice(5), [
       '1',
@@ -250,6 +252,7 @@ describe('evaluation CSV tables', () => {
       '40',
       'true',
       '1',
+      '',
     ]);
     const flips = parsed['flips.csv'] as string[][];
     assert.deepEqual(flips[1]?.slice(3, 8), ["'@SUM(A1)", "'\t=1", "'+1+1", "'\r=1", "'+1+1"]);

@@ -1,17 +1,27 @@
 // The extension's pure evaluation planning: display names, sweeps typed in a box, the default run
-// folder (stable per evaluation so a re-run resumes), and run times as the panel prints them.
+// folder (stable per evaluation so a re-run resumes), the finished run folders a setting can be
+// chosen on, and run times as the panel prints them.
 import assert from 'node:assert/strict';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { durationText } from '../../src/shared/durationText';
-import { evaluationSettings, SweepError } from '../../src/core/evaluation/evaluationSettings';
+import {
+  choiceSettings,
+  evaluationSettings,
+  SweepError,
+} from '../../src/core/evaluation/evaluationSettings';
+import type { SettingChoice } from '../../src/protocol/settingChoice';
 import {
   checkFixedAlpha,
   defaultRunDir,
   evaluationTabTitle,
+  finishedRunFolders,
   manifestTitle,
   parseSweepText,
   previewSweep,
+  runFolderRoots,
   withFixedAlpha,
 } from '../../src/extension/panels/evaluation/evaluationPlan';
 import { parseContractMetadata } from '../../src/core/contract/metadata';
@@ -138,6 +148,58 @@ describe('evaluation plan (extension)', () => {
     const global = defaultRunDir('/g', undefined, '/d/test/manifest.jsonl', ['/m/a.onnx'], sweeps);
     assert.ok(global.dir.startsWith(join('/g', 'eval', 'test-')));
     assert.match(global.note, /No workspace is open/);
+  });
+
+  it('choose, then evaluate: finished run folders, a run folder and a tab title of its own', () => {
+    const root = mkdtempSync(join(tmpdir(), 'mosear-runs-'));
+    try {
+      const roots = runFolderRoots(join(root, 'g'), join(root, 'ws'));
+      assert.deepEqual(roots, [join(root, 'ws', '.mosear', 'eval'), join(root, 'g', 'eval')]);
+      assert.deepEqual(runFolderRoots('/g', undefined), [join('/g', 'eval')]);
+      const folder = (base: string, name: string, files: string[]) => {
+        const dir = join(base, name);
+        mkdirSync(dir, { recursive: true });
+        for (const f of files) writeFileSync(join(dir, f), '{}');
+        return dir;
+      };
+      const done = folder(roots[0] as string, 'val-1', ['plan.json', 'summary.json']);
+      folder(roots[0] as string, 'running', ['plan.json', 'records.jsonl']);
+      const global = folder(roots[1] as string, 'val-2', ['plan.json', 'summary.json']);
+      assert.deepEqual(finishedRunFolders(roots), [done, global]);
+      assert.deepEqual(finishedRunFolders([join(root, 'missing')]), []);
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
+    const meta = checkpoint('a');
+    const chosen = evaluationSettings(meta)[1]!;
+    const choice: SettingChoice = {
+      schema: 'mosear-lens-choice/1',
+      checkpoint: { name: 'a', fileName: 'a.onnx', path: '/m/a.onnx', sha256: 'x' },
+      chosenBy: {
+        manifest: '/d/val/manifest.jsonl',
+        manifestSha256: 'y',
+        clips: 12,
+        runFolder: '/r',
+        rule: 'ar-defaults',
+        ruleText: '…',
+      },
+      candidates: [],
+      chosen,
+    };
+    const plain = defaultRunDir('/g', '/ws', '/d/test/manifest.jsonl', ['/m/a.onnx'], []);
+    const evaluated = defaultRunDir(
+      '/g',
+      '/ws',
+      '/d/test/manifest.jsonl',
+      ['/m/a.onnx'],
+      [],
+      choice,
+    );
+    assert.notEqual(evaluated.dir, plain.dir);
+    assert.equal(
+      evaluationTabTitle('test', [{ name: 'a', settings: choiceSettings(meta, choice) }]),
+      'MoSEAR Eval: test · a · chosen on val',
+    );
   });
 
   it('prints run times in seconds, then minutes', () => {

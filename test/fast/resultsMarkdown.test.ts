@@ -3,7 +3,12 @@ import { describe, it } from 'node:test';
 import type { ArControls } from '../../src/protocol/contract';
 import { summarizeCheckpoint } from '../../src/core/evaluation/splitSummary';
 import { markdownTable } from '../../src/core/reports/markdownTable';
-import { fixed, resultsMarkdown, type ResultsReport } from '../../src/core/reports/resultsMarkdown';
+import {
+  fixed,
+  resultsMarkdown,
+  settingChosenOn,
+  type ResultsReport,
+} from '../../src/core/reports/resultsMarkdown';
 
 function controls(mode: 0 | 1 | 2): ArControls {
   return {
@@ -102,6 +107,33 @@ describe('markdownTable', () => {
   });
 });
 
+describe('settingChosenOn', () => {
+  it('names the split that chose each setting: none, validation, none for a sweep, a choice', () => {
+    const base = { id: 'ar', title: 'AR', controls: controls(1) };
+    assert.equal(
+      settingChosenOn({ ...base, id: 'off', controls: controls(0) }),
+      'none (the baseline)',
+    );
+    assert.match(settingChosenOn(base), /^validation \(`python3 -m research\.evaluate choose`/);
+    assert.equal(
+      settingChosenOn({ ...base, sweep: { tau: 0.3 } }),
+      'none: a sweep on test, for reading only — do not pick a setting from it',
+    );
+    const chosenBy = {
+      manifest: 'models/data/x/val/manifest.jsonl',
+      manifestSha256: 'a',
+      clips: 3,
+      runFolder: '/r',
+      rule: 'ar-defaults',
+      ruleText: '…',
+    };
+    assert.equal(
+      settingChosenOn({ ...base, chosenBy }),
+      '`models/data/x/val/manifest.jsonl` by rule ar-defaults',
+    );
+  });
+});
+
 describe('resultsMarkdown', () => {
   it('is deterministic and free of timings and dates', () => {
     const a = resultsMarkdown(report());
@@ -122,8 +154,11 @@ describe('resultsMarkdown', () => {
     );
     line(/^\| tiny +\| AR vs off +\| +0 \/ 0 \| +0 \/ 0 \| +1 \/ 0 \|$/m);
     line(/^\| tiny +\| PAI-style vs off +\| +0 \/ 1 \| +0 \/ 0 \| +1 \/ 0 \|$/m);
-    line(/^\| tiny +\| AR +\| +1 \| share +\| \[0\.1, 0\.2\] +\| +0\.25 \| +0\.3 \| +— \| 1 +\|$/m);
-    line(/^\| tiny +\| PAI-style +\| +2 \| — .*\| +0\.5 \| all \(0, 1\) +\|$/m);
+    line(
+      /^\| tiny +\| AR +\| +1 \| share +\| \[0\.1, 0\.2\] +\| +0\.25 \| +0\.3 \| +— \| 1 +\| validation \(`python3 -m research\.evaluate choose`, see Protocol\) \|$/m,
+    );
+    line(/^\| tiny +\| PAI-style +\| +2 \| — .*\| +0\.5 \| all \(0, 1\) +\| validation .*\|$/m);
+    line(/^\| tiny +\| off +\| +0 \| — .*\| none \(the baseline\) +\|$/m);
     line(/^\| +0 \| +0\.600 \| +0\.300 \| +0\.100 \| +0\.333 \| +— \| +— \| +— \| +— \|$/m);
     line(/\*\*tiny, video-aligned\*\*: wrong 1 clip, right 0 clips/);
     line(/^\| +1 \| +0\.3000 \| +0\.0100 \| +0\.0500 \| +30\.0 \| +— \| +— \| +— \| +— \|$/m);

@@ -477,6 +477,45 @@ describe('Evaluate panel webview', { timeout: 180_000 }, () => {
     await page.close();
   });
 
+  test('an evaluated choice: the header says where its setting was chosen; the same manifest warns', async () => {
+    const plain = await openPanel(initOf('finished'));
+    assert.equal(await plain.isVisible('[data-testid=eval-chosen-by]'), false);
+    assert.equal(await plain.isVisible('[data-testid=eval-selection-on-test]'), false);
+    await plain.close();
+    const chosenBy = {
+      manifest: '/data/val/manifest.jsonl',
+      manifestSha256: 'abc',
+      clips: 300,
+      runFolder: '/runs/val',
+      rule: 'ar-defaults',
+      ruleText: 'maximise video-aligned accuracy subject to …',
+    };
+    const withChoice = (sameManifest: boolean): EvaluationInit => {
+      const c = summary.checkpoints[1]!;
+      const marked = {
+        ...c,
+        settings: [c.settings[0]!, { ...c.settings[2]!, chosenBy: { ...chosenBy, sameManifest } }],
+      };
+      return { ...initOf('finished'), summary: { ...summary, checkpoints: [marked] } };
+    };
+    const page = await openPanel(withChoice(false));
+    assert.equal(
+      await page.textContent('[data-testid=eval-chosen-by]'),
+      `mosear-tiny: setting PAI-style chosen on /data/val/manifest.jsonl (300 clips) by rule ar-defaults: ${chosenBy.ruleText}`,
+    );
+    assert.equal(await page.isVisible('[data-testid=eval-selection-on-test]'), false);
+    await assertClean(page);
+    await page.close();
+    const same = await openPanel(withChoice(true));
+    assert.match(
+      (await same.textContent('[data-testid=eval-selection-on-test]')) ?? '',
+      /^Warning, selection on test: this setting was chosen on this very manifest/,
+    );
+    assert.equal(await same.isVisible('[data-testid=eval-selection-on-test]'), true);
+    await assertClean(same);
+    await same.close();
+  });
+
   test('the flips list has exactly the summary’s flips; clicking one posts openClip', async () => {
     const page = await openPanel(initOf('finished'));
     const withFlips = summary.checkpoints.flatMap((c) =>

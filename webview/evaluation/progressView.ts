@@ -1,5 +1,7 @@
-// The run's header: manifest, run folder, status, a progress bar with the ETA, Cancel, and the
-// failure or cancellation message.
+// The run's header: manifest, run folder, where an evaluated choice's setting was chosen (with
+// the selection-on-test warning), status, a progress bar with the ETA, Cancel, and the failure
+// or cancellation message.
+import { chosenByText, SELECTION_ON_TEST_WARNING } from '../../src/shared/chosenByText';
 import { durationText } from '../../src/shared/durationText';
 import { el, replaceChildren } from '../kit/domBuilder';
 import { button } from '../kit/sectionFrame';
@@ -17,6 +19,13 @@ const STATUS_TEXT = {
 export function progressView(model: EvaluationModel): View {
   const title = el('h1', {});
   const note = el('p', { class: 'note', 'data-testid': 'eval-run-dir' });
+  const chosen = el('p', { class: 'note', 'data-testid': 'eval-chosen-by' });
+  const selection = el('p', {
+    class: 'banner',
+    role: 'alert',
+    'data-kind': 'failed',
+    'data-testid': 'eval-selection-on-test',
+  });
   const bar = el('progress', { max: 1, value: 0, 'aria-label': 'Clips evaluated' });
   const text = el('span', { class: 'progress-text', 'aria-live': 'polite' });
   const cancel = button('Cancel', () => model.cancel(), {
@@ -37,6 +46,8 @@ export function progressView(model: EvaluationModel): View {
     { class: 'panel-header eval-header' },
     title,
     note,
+    chosen,
+    selection,
     progress,
     banner,
     saveStatus,
@@ -47,6 +58,17 @@ export function progressView(model: EvaluationModel): View {
       const init = model.init;
       title.textContent = `Evaluation: ${init?.title ?? '…'}`;
       note.textContent = init?.runDirNote ?? '';
+      const marked = (model.summary?.checkpoints ?? []).flatMap((c) =>
+        c.settings.flatMap((s) => (s.chosenBy === undefined ? [] : [{ c, s, by: s.chosenBy }])),
+      );
+      chosen.textContent = marked
+        .map(({ c, s, by }) => `${c.name}: setting ${s.title} ${chosenByText(by)}: ${by.ruleText}`)
+        .join('; ');
+      chosen.hidden = marked.length === 0;
+      selection.textContent = marked.some((m) => m.by.sameManifest)
+        ? `Warning, ${SELECTION_ON_TEST_WARNING}.`
+        : '';
+      selection.hidden = selection.textContent === '';
       const p = model.progress;
       const running = model.status === 'running';
       progress.dataset['status'] = model.status;

@@ -46,7 +46,8 @@ import {
   type Shard,
 } from './benchmarkRecords';
 import { decodedClipFacts, type CachedTensors, type DecodeCache } from './decodeCache';
-import { evaluationSettings, type SweepRequest } from './evaluationSettings';
+import { choiceSettings, evaluationSettings, type SweepRequest } from './evaluationSettings';
+import type { SettingChoice } from '../../protocol/settingChoice';
 import { readManifest, locateManifest, type ManifestEntry } from './manifest';
 import { isOn } from '../../shared/onOff';
 import { layerRatioStatistics } from '../../shared/flagRule';
@@ -56,6 +57,8 @@ import { encodeHeadMask, fixedHeadSetOf, significant, type FixedHeadSet } from '
 /** File names inside a run directory. */
 export const PLAN_FILE = 'plan.json';
 export const RECORDS_FILE = 'records.jsonl';
+/** The choice file an evaluation of a chosen setting keeps (`eval --choice`). */
+export const CHOICE_FILE = 'choice.json';
 
 /** How far a run has got: the Evaluate panel's progress message carries it as is. */
 export type BenchmarkProgress = EvaluationProgress;
@@ -74,6 +77,11 @@ export interface BenchmarkOptions {
    * flagged in at least `minShare` of its clips (fixedHeadSetOf).
    */
   fixedHeads?: { runDir: string; minShare: number };
+  /**
+   * A setting chosen on another evaluation (`mosear-lens choose`): the one checkpoint runs `off`
+   * and that setting only (no sweeps), and its file must have the choice's sha256.
+   */
+  choice?: SettingChoice;
   /** Clips in flight at once (default 1). */
   jobs?: number;
   shard?: Shard;
@@ -116,7 +124,8 @@ export interface BenchmarkOutcome {
   onnxruntimeVersion: string;
 }
 
-async function sha256File(path: string): Promise<string> {
+/** The sha256 of a file, hex. */
+export async function sha256File(path: string): Promise<string> {
   return createHash('sha256')
     .update(await readFile(path))
     .digest('hex');
@@ -134,10 +143,28 @@ interface LoadedCheckpoint {
 export async function planBenchmark(
   options: Pick<
     BenchmarkOptions,
-    'manifest' | 'models' | 'sweeps' | 'ratioKind' | 'shard' | 'intraOpThreads' | 'fixedHeads'
+    | 'manifest'
+    | 'models'
+    | 'sweeps'
+    | 'ratioKind'
+    | 'shard'
+    | 'intraOpThreads'
+    | 'fixedHeads'
+    | 'choice'
   >,
 ): Promise<{ plan: BenchmarkPlan; entries: ManifestEntry[]; checkpoints: LoadedCheckpoint[] }> {
   if (options.models.length === 0) throw new BenchmarkError('no checkpoint to evaluate');
+  const { choice } = options;
+  if (
+    choice !== undefined &&
+    (options.models.length > 1 ||
+      (options.sweeps ?? []).length > 0 ||
+      options.fixedHeads !== undefined)
+  ) {
+    throw new BenchmarkError(
+      'a chosen setting is evaluated alone: one checkpoint, no sweep, no fixed head set',
+    );
+  }
   const checkpoints: LoadedCheckpoint[] = [];
   const planned: BenchmarkPlan['checkpoints'] = [];
   const source =
@@ -151,6 +178,8 @@ export async function planBenchmark(
     if (planned.some((p) => p.name === meta.checkpoint.name)) {
       throw new BenchmarkError(`two checkpoints are named "${meta.checkpoint.name}"`);
     }
+    const sha256 = await sha256File(path);
+    if (choice !== undefined) checkChoiceCheckpoint(choice, path, meta.checkpoint.name, sha256);
     const spec = clipDecodeSpecFromContract(meta);
     checkpoints.push({
       path,
@@ -163,13 +192,16 @@ export async function planBenchmark(
       path,
       fileName: basename(path),
       name: meta.checkpoint.name,
-      sha256: await sha256File(path),
-      settings: evaluationSettings(
-        meta,
-        options.sweeps ?? [],
-        options.ratioKind,
-        source?.(meta.checkpoint.name),
-      ),
+      sha256,
+      settings:
+        choice === undefined
+          ? evaluationSettings(
+              meta,
+              options.sweeps ?? [],
+              options.ratioKind,
+              source?.(meta.checkpoint.name),
+            )
+          : choiceSettings(meta, choice),
     });
   }
   const first = checkpoints[0] as LoadedCheckpoint;
@@ -217,6 +249,23 @@ async function fixedHeadSource(
       throw error;
     }
   };
+}
+
+/** Refuses a checkpoint other than the one a choice was made for (by name and sha256). */
+function checkChoiceCheckpoint(
+  choice: SettingChoice,
+  path: string,
+  name: string,
+  sha256: string,
+): void {
+  const wanted = choice.checkpoint;
+  if (name !== wanted.name || sha256 !== wanted.sha256) {
+    throw new BenchmarkError(
+      `the setting was chosen for ${wanted.name} (${wanted.fileName}, sha256 ` +
+        `${wanted.sha256.slice(0, 12)}…); ${path} is ${name}, sha256 ${sha256.slice(0, 12)}…: ` +
+        'evaluate a choice with the very checkpoint it was chosen for',
+    );
+  }
 }
 
 /** Reads a run directory's plan and records (missing files: null plan, no records). */
@@ -569,6 +618,13 @@ export async function runBenchmark(options: BenchmarkOptions): Promise<Benchmark
   const jobs = Math.max(1, Math.floor(options.jobs ?? 1));
   const log = await openRecordLog(options.outDir, plan);
   const { records } = log;
+  if (options.outDir !== undefined && options.choice !== undefined) {
+    // The whole choice (its candidates too) stays beside the run it led to.
+    await writeFileAtomic(
+      join(resolve(options.outDir), CHOICE_FILE),
+      `${JSON.stringify(options.choice, null, 1)}\n`,
+    );
+  }
 
   const shardIndices = shardClips(entries.length, plan.shard);
   const finished = new FinishedClips(records);

@@ -140,6 +140,16 @@ export function summarizeBenchmark(
         confusion: confusionMatrix(predictions, truth, classes),
         flips,
         versusOff,
+        ...(s.chosenBy === undefined
+          ? {}
+          : {
+              chosenBy: {
+                ...s.chosenBy,
+                sameManifest:
+                  s.chosenBy.manifestSha256 === plan.manifest.sha256 ||
+                  s.chosenBy.manifest === plan.manifest.path,
+              },
+            }),
       };
     });
     let byAnswer: CheckpointEvaluation['byAnswer'] = null;

@@ -7,6 +7,7 @@ import { whyNoEffect } from '../../shared/noEffect';
 import type { SweepPoint } from '../../protocol/evaluationSummary';
 import type { EvaluationSetting } from '../../protocol/runFolder';
 import type { FixedHeadSet } from './headMaps';
+import type { SettingChoice } from '../../protocol/settingChoice';
 
 /** One setting of an evaluation (its schema is in src/protocol/runFolder.ts: plan.json holds it). */
 export type { EvaluationSetting };
@@ -205,4 +206,15 @@ export function sweepPointName(point: SweepPoint): string {
  * settings that act. */
 export function settingNoEffect(setting: Pick<EvaluationSetting, 'controls'>): string[] {
   return setting.controls.mode === 0 ? [] : whyNoEffect(setting.controls);
+}
+
+/**
+ * The settings an evaluation of `choice` runs for its checkpoint: `off` (the checkpoint's own)
+ * and the chosen setting, marked with where it was chosen; only `off` when the rule kept `off`.
+ */
+export function choiceSettings(meta: ContractMetadata, choice: SettingChoice): EvaluationSetting[] {
+  const off = standardSettings(meta)[0] as EvaluationSetting;
+  const { chosenBy } = choice;
+  if (choice.chosen.controls.mode === 0) return [{ ...off, chosenBy }];
+  return [off, { ...choice.chosen, chosenBy }];
 }

@@ -1,13 +1,25 @@
 // "MoSEAR: Evaluate Benchmark": asks for a manifest (or takes the explorer's file or folder),
 // checkpoints, an optional sweep (each choice showing what it holds fixed, its number of runs and
 // its settings without effect; a τ sweep's α may be set), jobs and a run folder, then runs the
-// evaluation in the Evaluate panel. Tests pass an `EvaluateArguments` object instead of answering
-// the prompts.
+// evaluation in the Evaluate panel. Its first step also offers the honest selection flow: choose a
+// setting on a finished evaluation by a stated rule, then evaluate it once on another manifest.
+// Tests pass an `EvaluateArguments` object instead of answering the prompts.
 import { existsSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import * as vscode from 'vscode';
 import { locateManifest } from '../../../core/evaluation/manifest';
-import { evaluationSettings, type SweepRequest } from '../../../core/evaluation/evaluationSettings';
+import {
+  choiceSettings,
+  evaluationSettings,
+  type SweepRequest,
+} from '../../../core/evaluation/evaluationSettings';
+import {
+  CHOICE_RULES,
+  CHOICE_RULE_IDS,
+  chooseSetting,
+  readChoiceSource,
+  type SettingChoice,
+} from '../../../core/evaluation/settingChoice';
 import { planBenchmark } from '../../../core/evaluation/benchmarkRun';
 import type { ContractMetadata } from '../../../protocol/contract';
 import { EvaluationPanel, type EvaluationOutcome } from './evaluationPanel';
@@ -15,9 +27,11 @@ import {
   checkFixedAlpha,
   defaultRunDir,
   evaluationTabTitle,
+  finishedRunFolders,
   manifestTitle,
   parseSweepText,
   previewSweep,
+  runFolderRoots,
   withFixedAlpha,
 } from './evaluationPlan';
 import { messageOf } from '../../logger';
@@ -56,10 +70,20 @@ function evaluateArguments(value: unknown): EvaluateArguments | undefined {
   return args;
 }
 
-type PathItem = vscode.QuickPickItem & { path?: string };
+type PathItem = vscode.QuickPickItem & { path?: string; choose?: true };
 
-/** Asks for a manifest: the shipped test split, the workspace's manifests, or a file dialog. */
-async function pickManifest(host: PanelHost): Promise<string | undefined> {
+/** pickManifest's answer when the user picked the "choose, then evaluate" entry. */
+const CHOOSE_FIRST = Symbol('choose a setting first');
+
+/**
+ * Asks for a manifest: the shipped test split, the workspace's manifests, or a file dialog; with
+ * `offerChoice`, also the entry that chooses a setting on a finished evaluation first.
+ */
+async function pickManifest(
+  host: PanelHost,
+  offerChoice = true,
+  title = 'MoSEAR: Evaluate Benchmark (1/5)',
+): Promise<string | typeof CHOOSE_FIRST | undefined> {
   const items: PathItem[] = [];
   const split = shippedTestSplit(host.extensionUri.fsPath);
   if (existsSync(join(split, 'manifest.jsonl'))) {
@@ -82,12 +106,22 @@ async function pickManifest(host: PanelHost): Promise<string | undefined> {
     });
   }
   items.push({ label: '$(folder-opened) Browse…', description: 'a manifest file or a folder' });
+  if (offerChoice) {
+    items.push({
+      label:
+        '$(filter) Choose a setting on a finished evaluation, then evaluate it on another manifest…',
+      detail:
+        'pick it on validation by a stated rule, report it once on test (no selection on test)',
+      choose: true,
+    });
+  }
   const chosen = await vscode.window.showQuickPick(items, {
-    title: 'MoSEAR: Evaluate Benchmark (1/5)',
+    title,
     placeHolder: 'A labelled clip list (JSONL or CSV: path, label, subset) or its folder',
     matchOnDescription: true,
   });
   if (chosen === undefined) return undefined;
+  if (chosen.choose === true) return CHOOSE_FIRST;
   if (chosen.path !== undefined) return chosen.path;
   const picked = await vscode.window.showOpenDialog({
     canSelectFiles: true,
@@ -263,6 +297,102 @@ async function pickRunDir(suggested: {
   return dir === undefined ? undefined : { dir, note: `Run folder chosen: ${dir}` };
 }
 
+/** Asks for a finished run folder (the panel's own, or another), a checkpoint and a rule. */
+async function pickChoice(host: PanelHost): Promise<SettingChoice | undefined> {
+  const title = 'MoSEAR: Choose a setting, then evaluate it';
+  const workspaceDir = vscode.workspace.workspaceFolders?.[0]?.uri.fsPath;
+  const folders = finishedRunFolders(runFolderRoots(host.globalStorageDir, workspaceDir));
+  const items: PathItem[] = [
+    ...folders.map((dir) => ({ label: basename(dir), description: dir, path: dir })),
+    { label: '$(folder-opened) Browse…', description: 'a run folder of mosear-lens eval' },
+  ];
+  const picked = await vscode.window.showQuickPick(items, {
+    title: `${title} (1/4)`,
+    placeHolder: 'The finished evaluation to choose on (a validation split)',
+    matchOnDescription: true,
+  });
+  if (picked === undefined) return undefined;
+  const dir =
+    picked.path ??
+    (
+      await vscode.window.showOpenDialog({
+        canSelectFiles: false,
+        canSelectFolders: true,
+        canSelectMany: false,
+        title: `${title}: run folder`,
+      })
+    )?.[0]?.fsPath;
+  if (dir === undefined) return undefined;
+  const source = await readChoiceSource(dir);
+  const names = source.plan.checkpoints.map((c) => c.name);
+  const name =
+    names.length === 1
+      ? names[0]
+      : (
+          await vscode.window.showQuickPick(names, {
+            title: `${title} (2/4)`,
+            placeHolder: 'The checkpoint whose setting to choose',
+          })
+        )?.toString();
+  if (name === undefined) return undefined;
+  const rule = await vscode.window.showQuickPick(
+    CHOICE_RULE_IDS.map((id) => ({ label: id, detail: CHOICE_RULES[id].text, id })),
+    { title: `${title} (3/4)`, placeHolder: 'The rule that chooses' },
+  );
+  if (rule === undefined) return undefined;
+  return chooseSetting(source, rule.id, name);
+}
+
+/** Chooses a setting on a finished evaluation, then evaluates it once on another manifest. */
+async function chooseThenEvaluate(
+  host: PanelHost,
+  args: EvaluateArguments | undefined,
+): Promise<EvaluationOutcome | undefined> {
+  const choice = await pickChoice(host);
+  if (choice === undefined) return undefined;
+  const winner = choice.candidates.find((c) => c.rank === 1);
+  host.logger.info(
+    `chose ${choice.chosen.title} for ${choice.checkpoint.name} on ${choice.chosenBy.manifest} ` +
+      `by rule ${choice.chosenBy.rule} (score ${winner?.score ?? 'n/a'})`,
+  );
+  const target = await pickManifest(
+    host,
+    false,
+    `MoSEAR: evaluate ${choice.chosen.title} (chosen on ${manifestTitle(choice.chosenBy.manifest)}) on (4/4)`,
+  );
+  if (target === undefined || target === CHOOSE_FIRST) return undefined;
+  const manifestFile = await locateManifest(target);
+  const models = [choice.checkpoint.path];
+  const problem = host.checkpoints.modelProblem(choice.checkpoint.path, host.config.current);
+  if (problem !== undefined) throw new Error(problem);
+  const workspaceDir = vscode.workspace.workspaceFolders?.[0]?.uri.fsPath;
+  const run = defaultRunDir(host.globalStorageDir, workspaceDir, manifestFile, models, [], choice);
+  const planned = await planBenchmark({ manifest: manifestFile, models, choice });
+  const meta = planned.checkpoints[0]?.meta;
+  const panel = EvaluationPanel.createOrShow(
+    host,
+    run.dir,
+    manifestTitle(manifestFile),
+    run.note,
+    evaluationTabTitle(
+      manifestTitle(manifestFile),
+      meta === undefined
+        ? []
+        : [{ name: choice.checkpoint.name, settings: choiceSettings(meta, choice) }],
+    ),
+  );
+  if (panel.running) return undefined;
+  return await panel.run({
+    manifest: target,
+    models,
+    sweeps: [],
+    jobs: args?.jobs ?? host.config.current.evaluation.jobs,
+    runDir: run.dir,
+    runDirNote: run.note,
+    choice,
+  });
+}
+
 /** The command: collects the plan, opens the Evaluate panel and runs; undefined when dismissed. */
 export async function evaluateBenchmark(
   host: PanelHost,
@@ -273,6 +403,7 @@ export async function evaluateBenchmark(
   try {
     const target = uri instanceof vscode.Uri ? uri.fsPath : await pickManifest(host);
     if (target === undefined) return undefined;
+    if (target === CHOOSE_FIRST) return await chooseThenEvaluate(host, args);
     // Fails early with a clear message when the folder holds no manifest; a folder and its
     // manifest file then name the same evaluation (and default run folder).
     const manifestFile = await locateManifest(target);

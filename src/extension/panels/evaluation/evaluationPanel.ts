@@ -43,6 +43,7 @@ import { messageOf } from '../../logger';
 import { exportedBytes, PanelBase, showRestoreFailure } from '../panelBase';
 import { EVALUATE_BUNDLE, webviewOptions } from '../webviewHtml';
 import type { BenchmarkSummary } from '../../../protocol/evaluationSummary';
+import type { SettingChoice } from '../../../protocol/settingChoice';
 import type { ChannelSnapshot, PanelHost } from '../panelBase';
 
 /** Fewest milliseconds between two progress posts (≤ 4 updates a second). */
@@ -58,6 +59,8 @@ export interface EvaluationRequest {
   runDir: string;
   /** Where the run folder is and why, as the panel says it. */
   runDirNote: string;
+  /** A setting chosen on another evaluation: `off` and it are evaluated (no sweeps). */
+  choice?: SettingChoice;
 }
 
 /** How a run ended, for the command's caller (tests read it). */

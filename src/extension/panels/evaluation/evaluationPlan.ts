@@ -1,7 +1,8 @@
 // The pure parts of planning an evaluation in the extension: the manifest's display name, sweeps
-// typed like the CLI's, what a sweep choice holds fixed and runs, and the default run folder.
-// No `vscode` import: unit-tested in plain Node.
+// typed like the CLI's, what a sweep choice holds fixed and runs, the default run folder, and
+// the finished run folders a setting can be chosen on. No `vscode` import: tested in plain Node.
 import { createHash } from 'node:crypto';
+import { existsSync, readdirSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import {
   evaluationSettings,
@@ -14,6 +15,33 @@ import { RATIO_KIND_NAMES, type ContractMetadata } from '../../../protocol/contr
 import { defaultControls } from '../../../shared/controls';
 import { noEffectLines } from '../../../shared/noEffect';
 import { isOn } from '../../../shared/onOff';
+import type { SettingChoice } from '../../../protocol/settingChoice';
+
+/** Where the Evaluate Benchmark command keeps run folders: the workspace's, then the global ones. */
+export function runFolderRoots(
+  globalStorageDir: string,
+  workspaceDir: string | undefined,
+): string[] {
+  return [
+    ...(workspaceDir === undefined ? [] : [join(workspaceDir, '.mosear', 'eval')]),
+    join(globalStorageDir, 'eval'),
+  ];
+}
+
+/** The finished run folders (with summary.json) under `roots`, newest name order kept per root. */
+export function finishedRunFolders(roots: readonly string[]): string[] {
+  return roots.flatMap((root) => {
+    let names: string[];
+    try {
+      names = readdirSync(root).sort();
+    } catch {
+      return [];
+    }
+    return names
+      .map((name) => join(root, name))
+      .filter((dir) => existsSync(join(dir, 'summary.json')) && existsSync(join(dir, 'plan.json')));
+  });
+}
 
 /** The manifest's display name: its folder's name when the file is the conventional manifest.* */
 export function manifestTitle(manifestPath: string): string {
@@ -36,13 +64,13 @@ export function defaultRunDir(
   manifest: string,
   models: readonly string[],
   sweeps: readonly SweepRequest[],
+  choice?: SettingChoice,
 ): { dir: string; note: string } {
-  // The same evaluation (manifest, checkpoints, sweeps) always lands in the same folder, so
-  // running it again resumes; jobs do not change the numbers and are left out.
-  const hash = createHash('sha256')
-    .update(JSON.stringify([resolve(manifest), models.map((m) => resolve(m)), sweeps]))
-    .digest('hex')
-    .slice(0, 10);
+  // The same evaluation (manifest, checkpoints, sweeps, chosen setting) always lands in the same
+  // folder, so running it again resumes; jobs do not change the numbers and are left out.
+  const key: unknown[] = [resolve(manifest), models.map((m) => resolve(m)), sweeps];
+  if (choice !== undefined) key.push(choice.chosenBy, choice.chosen);
+  const hash = createHash('sha256').update(JSON.stringify(key)).digest('hex').slice(0, 10);
   const name = `${manifestTitle(manifest).replace(/[^\w.-]+/g, '_')}-${hash}`;
   if (workspaceDir !== undefined) {
     const dir = join(workspaceDir, '.mosear', 'eval', name);
@@ -159,7 +187,10 @@ export function checkFixedAlpha(
  */
 export function evaluationTabTitle(
   manifest: string,
-  checkpoints: readonly { name: string; settings: readonly Pick<EvaluationSetting, 'sweep'>[] }[],
+  checkpoints: readonly {
+    name: string;
+    settings: readonly Pick<EvaluationSetting, 'sweep' | 'chosenBy'>[];
+  }[],
 ): string {
   const points = (checkpoints[0]?.settings ?? []).flatMap((s) =>
     s.sweep === null ? [] : [s.sweep],
@@ -180,5 +211,7 @@ export function evaluationTabTitle(
     ),
   ].join(', ');
   const names = checkpoints.map((c) => c.name).join(' + ');
-  return `MoSEAR Eval: ${manifest} · ${names}${sweep === '' ? '' : ` · ${sweep}`}`;
+  const chosenBy = checkpoints[0]?.settings.find((s) => s.chosenBy !== undefined)?.chosenBy;
+  const chosen = chosenBy === undefined ? '' : ` · chosen on ${manifestTitle(chosenBy.manifest)}`;
+  return `MoSEAR Eval: ${manifest} · ${names}${sweep === '' ? '' : ` · ${sweep}`}${chosen}`;
 }
