@@ -36,7 +36,14 @@ export function formatChoice(choice: SettingChoice): string {
     `${safe(choice.checkpoint.name)} on ${safe(by.manifest)} (${by.clips} clips), run ${safe(by.runFolder)}`,
     `rule ${by.rule}: ${by.ruleText}`,
     '',
-    textTable([header, ...rows], ['right', 'left', 'right', 'right', 'right', 'right', 'left']),
+    ...(rows.length === 0
+      ? ['(no candidates: the rule builds its setting from the run)']
+      : [
+          textTable(
+            [header, ...rows],
+            ['right', 'left', 'right', 'right', 'right', 'right', 'left'],
+          ),
+        ]),
     '',
     `chosen: ${safe(choice.chosen.title)}` +
       (choice.chosen.id === choice.chosen.title ? '' : ` (${safe(choice.chosen.id)})`),

@@ -72,6 +72,8 @@ export const EVAL_USAGE = `usage:
                             higher mean, fewer flagged heads, smaller α (needs CA-MER subsets)
     --rule best-mean        maximise the mean accuracy over the subsets; ties: fewer flagged
                             heads, smaller α
+    --rule fixed-heads      AR on a fixed head set: heads AR flagged in ≥ half of the clips
+                            forced on, all others off (instead of per-clip detection)
   mosear-lens merge <shard dir>… --out <dir>
       joins the run folders of all n shards of one evaluation into one run folder (refuses
       missing, repeated or unfinished shards) and writes its summary`;

@@ -10,7 +10,7 @@ import { EvaluationSettingSchema } from './runFolder';
 export const CHOICE_SCHEMA = 'mosear-lens-choice/1';
 
 /** The rules `choose` applies (their words: src/core/evaluation/settingChoice.ts). */
-export const CHOICE_RULE_IDS = ['ar-defaults', 'best-mean'] as const;
+export const CHOICE_RULE_IDS = ['ar-defaults', 'best-mean', 'fixed-heads'] as const;
 export type ChoiceRuleId = (typeof CHOICE_RULE_IDS)[number];
 
 const score = v.nullable(v.number());

@@ -12,6 +12,7 @@ import { BASELINE_MODEL, MODEL, requireEngineFiles } from '../helpers/engineFixt
 import { writeSplitManifest } from '../helpers/splitManifest';
 import { scratchDir } from '../helpers/tempFiles';
 import { readRunDirectory } from '../../src/core/evaluation/benchmarkRun';
+import { fixedHeadSetOf } from '../../src/core/evaluation/headMaps';
 import type { BenchmarkSummary } from '../../src/protocol/evaluationSummary';
 import type { SettingChoice } from '../../src/protocol/settingChoice';
 
@@ -128,6 +129,26 @@ describe('mosear-lens choose, then eval --choice', () => {
     assert.deepEqual(scored?.bySubset, source?.bySubset);
   });
 
+  test('the fixed-heads rule: AR on the heads AR flagged in at least half of the clips, evaluated elsewhere', async () => {
+    const fixedFile = join(dir, 'fixed.json');
+    const chosen = await runCli(['choose', valRun, '--rule', 'fixed-heads', '--out', fixedFile]);
+    assert.equal(chosen.code, 0, chosen.stderr);
+    assert.match(chosen.stdout, /no candidates: the rule builds its setting from the run/);
+    const choice = JSON.parse(readFileSync(fixedFile, 'utf8')) as SettingChoice;
+    const { plan, records } = await readRunDirectory(valRun);
+    assert.ok(plan !== null);
+    const expected = fixedHeadSetOf(plan, records, choice.checkpoint.name, 0.5);
+    assert.equal(choice.chosen.id, 'ar fixed');
+    assert.equal(choice.chosen.controls.mode, 1);
+    assert.deepEqual(choice.chosen.controls.headOverride, expected.override);
+    assert.ok(expected.override.flat().every((o) => o === 1 || o === -1));
+    const run = join(dir, 'fixed-run');
+    const evaluated = await runCli(['eval', testManifest, '--choice', fixedFile, '--out', run]);
+    assert.equal(evaluated.code, 0, evaluated.stderr);
+    const ids = summaryOf(run).checkpoints[0]!.settings.map((s) => s.id);
+    assert.deepEqual(ids, ['off', 'ar fixed']);
+  });
+
   test('refusals: another checkpoint, a sweep with a choice, a folder without a run', async () => {
     const other = await runCli([
       'eval',
@@ -150,6 +171,6 @@ describe('mosear-lens choose, then eval --choice', () => {
     assert.match(empty.stderr, /holds no evaluation \(no plan\.json\)/);
     const rule = await runCli(['choose', valRun, '--rule', 'best']);
     assert.equal(rule.code, 2);
-    assert.match(rule.stderr, /--rule: "best" is not one of ar-defaults, best-mean/);
+    assert.match(rule.stderr, /--rule: "best" is not one of ar-defaults, best-mean, fixed-heads/);
   });
 });

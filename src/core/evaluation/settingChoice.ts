@@ -11,7 +11,7 @@ import {
   type CheckpointEvaluation,
 } from '../../protocol/evaluationSummary';
 import { parseOrThrow, issuePath } from '../../protocol/issues';
-import type { BenchmarkPlan, PlannedCheckpoint } from '../../protocol/runFolder';
+import type { BenchmarkPlan, ClipRecord, PlannedCheckpoint } from '../../protocol/runFolder';
 import {
   CHOICE_RULE_IDS,
   CHOICE_SCHEMA,
@@ -20,13 +20,17 @@ import {
   type ChoiceRuleId,
   type SettingChoice,
 } from '../../protocol/settingChoice';
-import { BenchmarkError, FinishedClips, shardClips } from './benchmarkRecords';
+import { BenchmarkError, FinishedClips, settleRecords, shardClips } from './benchmarkRecords';
+import { fixedHeadSetOf } from './headMaps';
 import { readRunDirectory, sha256File } from './benchmarkRun';
 import { summarizeBenchmark } from './benchmarkSummary';
 import type { EvaluationSetting } from './evaluationSettings';
 import { readManifest } from './manifest';
 
 export { CHOICE_RULE_IDS, type ChoiceRuleId, type SettingChoice };
+
+/** Share of clips in which AR must have flagged a head for the `fixed-heads` rule to keep it. */
+export const FIXED_HEADS_MIN_SHARE = 0.5;
 
 /** Most points a constrained subset may lose against `off` under the `ar-defaults` rule. */
 export const MAX_DROP_POINTS = 0.5;
@@ -46,6 +50,13 @@ export const CHOICE_RULES: Record<ChoiceRuleId, { text: string; needsCaMer: bool
     text:
       "maximise the unweighted mean accuracy of the manifest's subsets (all clips when it has " +
       'none); ties go to fewer flagged heads, then smaller α',
+    needsCaMer: false,
+  },
+  'fixed-heads': {
+    text:
+      `AR on a fixed head set instead of per-clip detection: the heads AR flagged in at least ` +
+      `${100 * FIXED_HEADS_MIN_SHARE} % of the run's clips forced on, every other head forced ` +
+      "off, every other control at the checkpoint's AR setting",
     needsCaMer: false,
   },
 };
@@ -174,7 +185,12 @@ export function rankSettings(
 
 /** The choice file of `rule` applied to a run's checkpoint (`name`; the only one when undefined). */
 export function chooseSetting(
-  source: { runFolder: string; plan: BenchmarkPlan; summary: BenchmarkSummary },
+  source: {
+    runFolder: string;
+    plan: BenchmarkPlan;
+    summary: BenchmarkSummary;
+    records?: readonly ClipRecord[];
+  },
   rule: ChoiceRuleId,
   name?: string,
 ): SettingChoice {
@@ -190,7 +206,10 @@ export function chooseSetting(
       `the run has no checkpoint "${name ?? ''}" (it has ${names.join(', ')})`,
     );
   }
-  const { candidates, chosen } = rankSettings(rule, summary, evaluation, planned);
+  const { candidates, chosen } =
+    rule === 'fixed-heads'
+      ? fixedHeadChoice(planned, plan, source.records ?? [])
+      : rankSettings(rule, summary, evaluation, planned);
   return {
     schema: CHOICE_SCHEMA,
     checkpoint: {
@@ -212,13 +231,46 @@ export function chooseSetting(
   };
 }
 
+/** The `fixed-heads` rule: the run's AR setting on the heads it flagged in most clips. */
+function fixedHeadChoice(
+  planned: PlannedCheckpoint,
+  plan: BenchmarkPlan,
+  records: readonly ClipRecord[],
+): { candidates: ChoiceCandidate[]; chosen: EvaluationSetting } {
+  const ar = planned.settings.find((s) => s.id === 'ar');
+  if (ar === undefined) {
+    throw new BenchmarkError(`${planned.name} was not evaluated with AR: no heads to fix`);
+  }
+  let set;
+  try {
+    set = fixedHeadSetOf(plan, records, planned.name, FIXED_HEADS_MIN_SHARE);
+  } catch (error) {
+    if (error instanceof RangeError) {
+      throw new BenchmarkError(`cannot fix heads from this run: ${error.message}`);
+    }
+    throw error;
+  }
+  return {
+    candidates: [],
+    chosen: {
+      id: 'ar fixed',
+      title: `AR, fixed heads (${set.heads} heads, chosen on ${set.chosenOn})`,
+      controls: { ...ar.controls, mode: 1, headOverride: set.override.map((r) => [...r]) },
+      sweep: null,
+    },
+  };
+}
+
 /**
  * A finished, unsharded run folder read for a choice: its plan and a fresh summary of its records.
  * Refuses a folder without a run, a shard, a changed manifest and an unfinished run.
  */
-export async function readChoiceSource(
-  dir: string,
-): Promise<{ runFolder: string; plan: BenchmarkPlan; summary: BenchmarkSummary }> {
+export async function readChoiceSource(dir: string): Promise<{
+  runFolder: string;
+  plan: BenchmarkPlan;
+  summary: BenchmarkSummary;
+  records: ClipRecord[];
+}> {
   const runFolder = resolve(dir);
   const { plan, records } = await readRunDirectory(runFolder);
   if (plan === null) throw new BenchmarkError(`${runFolder} holds no evaluation (no plan.json)`);
@@ -245,7 +297,12 @@ export async function readChoiceSource(
       `${runFolder} is unfinished (${done} of ${clips.length} clips): resume it first`,
     );
   }
-  return { runFolder, plan, summary: summarizeBenchmark(plan, entries, records, clips.length) };
+  return {
+    runFolder,
+    plan,
+    summary: summarizeBenchmark(plan, entries, records, clips.length),
+    records: settleRecords(records),
+  };
 }
 
 /** Reads and checks a choice file. */
