@@ -410,7 +410,7 @@ def intervene(scores_row: torch.Tensor, row: torch.Tensor, masks: torch.Tensor,
 
 
 def gate_heads(att: torch.Tensor, head_gate: Optional[torch.Tensor]) -> torch.Tensor:
-    """[B, Hh, N, dh] per-head attention outputs times head_gate [Hh] (CONTRACT.md §1.1: 1 keeps
+    """[B, Hh, N, dh] per-head attention outputs times head_gate [Hh] (CONTRACT.md §1a: 1 keeps
     a head, 0 removes its contribution at every query position). None adds no operation, so a
     graph without the input is the v1 graph; multiplying by 1.0 is exact, so all ones is
     bit-identical to no gate."""
@@ -607,7 +607,7 @@ INPUT_NAMES = ["frames", "audio", "prompt_ids", "ar_mode", "ar_tau", "ar_ratio_k
 OUTPUT_NAMES = ["logits", "modality_mass", "modality_mass_after", "ar_flags",
                 "token_attention_before", "token_attention"]
 MOSE_OUTPUT = "mose_gate"
-#: Contract 1.1's optional input and output (CONTRACT.md §1.1, §2.1).
+#: Contract 1.1's optional input and output (CONTRACT.md §1a, §2a).
 HEAD_GATE_INPUT = "head_gate"
 LAYER_LOGITS_OUTPUT = "layer_logits"
 
