@@ -61,6 +61,7 @@ export const REQUIRED_DOCS = ['LICENSE.txt', 'THIRD_PARTY_NOTICES', 'readme.md',
 const FORBIDDEN = [
   { pattern: /^models\/data\//, why: 'the test split (models/data)' },
   { pattern: /^models\/golden\//, why: 'golden model outputs (models/golden)' },
+  { pattern: /^models\/fixtures\//, why: 'the full-shape test fixture (models/fixtures)' },
   { pattern: /^models\/(mosear|research|tests)\/|^models\/.*\.pt$/, why: 'Python or a .pt' },
   { pattern: /^models\/samples\/golden-decodes\//, why: 'decode fixtures of the tests' },
   { pattern: /\.f32$/, why: 'raw tensor fixtures of the tests' },

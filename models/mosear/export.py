@@ -1,8 +1,9 @@
-"""Export a trained model to ONNX under contract v1 (models/CONTRACT.md).
+"""Export a trained model to ONNX under contract 1 or 1.1 (models/CONTRACT.md).
 
 Usage: OPENBLAS_NUM_THREADS=1 /usr/bin/python3 -m mosear.export <checkpoint.pt> <out.onnx>
-(run from models/). The .pt holds {"config": ModelConfig fields, "state": state_dict,
-"meta": checkpoint metadata (name, description, training data, ar defaults, tau sweep)}.
+[--contract 1.1 [--head-gate] [--layer-logits]] (run from models/). The .pt holds {"config":
+ModelConfig fields, "state": state_dict, "meta": checkpoint metadata (name, description, training
+data, ar defaults, tau sweep)}. Contract 1 (the default) is what the shipped checkpoints are.
 """
 
 from __future__ import annotations
@@ -10,15 +11,18 @@ from __future__ import annotations
 import argparse
 import json
 import os
-from typing import Any, Dict
+from typing import Any, Dict, List, Optional, Sequence
 
 import onnx
 import torch
 
-from .model import (INPUT_NAMES, LABELS, MOSE_OUTPUT, OUTPUT_NAMES, VOCAB,
-                    ContractGraph, Controls, ModelConfig, MoSEARModel)
+from .model import (HEAD_GATE_INPUT, INPUT_NAMES, LABELS, VOCAB, ContractGraph, Controls,
+                    ModelConfig, MoSEARModel, output_names)
 
 CONTRACT_VERSION = "1"
+#: The contract revision with named segments, variable prompts and optional inputs/outputs.
+CONTRACT_1_1 = "1.1"
+CONTRACT_VERSIONS = (CONTRACT_VERSION, CONTRACT_1_1)
 OPSET = 17
 
 
@@ -73,8 +77,10 @@ def checkpoint_identity(cfg: ModelConfig, meta: Dict[str, Any]) -> Dict[str, str
             "training_data": meta.get("training_data") or training}
 
 
-def contract_metadata(cfg: ModelConfig, meta: Dict[str, Any]) -> Dict[str, str]:
-    """The metadata_props of a contract-v1 model: JSON values except mosear.contract."""
+def contract_metadata(cfg: ModelConfig, meta: Dict[str, Any],
+                      contract: str = CONTRACT_VERSION) -> Dict[str, str]:
+    """The metadata_props of a contract-1 or -1.1 model: JSON values except mosear.contract.
+    1.1 describes the same model with named segments, cell sizes and a prompt template."""
     L = cfg.layers
     ar = meta.get("ar_defaults") or {
         "mode": 1, "ratio_kind": 2, "tau": [0.0] * L, "head_margin": 0.0, "alpha": 0.3,
@@ -118,50 +124,126 @@ def contract_metadata(cfg: ModelConfig, meta: Dict[str, Any]) -> Dict[str, str]:
         "mosear.ar_defaults": ar,
         "mosear.tau_sweep": meta.get("tau_sweep", default_tau_sweep()),
     }
-    props = {"mosear.contract": CONTRACT_VERSION}
+    if contract == CONTRACT_1_1:
+        upgrade_to_1_1(cfg, values)
+    elif contract != CONTRACT_VERSION:
+        raise ValueError(f"unknown contract version {contract!r}")
+    return metadata_props(contract, values)
+
+
+def metadata_props(contract: str, values: Dict[str, Any]) -> Dict[str, str]:
+    """mosear.contract as a plain string, every other value as JSON."""
+    props = {"mosear.contract": contract}
     props.update({k: json.dumps(v) for k, v in values.items()})
     return props
 
 
-def export(model: MoSEARModel, meta: Dict[str, Any], out_path: str) -> None:
-    """Trace the contract graph at batch 1 and write it with its metadata."""
+def upgrade_to_1_1(cfg: ModelConfig, values: Dict[str, Any]) -> None:
+    """Rewrite v1 metadata values of the toy model as contract 1.1 (CONTRACT.md §3.1)."""
+    names = {"visual": "patches", "audio": "audio", "text": "prompt"}
+    for seg in values["mosear.token_layout"]["segments"]:
+        seg["name"] = names[seg["modality"]]
+        if "grid" in seg:
+            seg["grid"]["frame_index"] = list(range(cfg.frames))
+            seg["grid"]["cell_px"] = {"width": cfg.patch, "height": cfg.patch}
+    values["mosear.architecture"]["position_encoding"] = "rope"
+    values["mosear.audio"]["length"] = "fixed"
+    prompt = values["mosear.prompt"]
+    words = cfg.prompt
+    pieces: List[Dict[str, str]] = []
+    for w in words:
+        if w.startswith("<"):
+            pieces.append({"kind": "special", "token": w})
+        elif pieces and pieces[-1]["kind"] == "text":
+            pieces[-1]["text"] += " " + w
+        else:
+            pieces.append({"kind": "text", "text": w})
+    prompt.update({"tokenizer": {"kind": "word-level", "unk": None, "ref": None},
+                   "template": {"prompt": pieces}, "slots": {}})
+
+
+def fix_output_dims(graph: torch.nn.Module, args: Sequence[torch.Tensor],
+                    proto: onnx.ModelProto, outputs: List[str],
+                    dynamic_axes: Dict[str, Dict[int, str]]) -> None:
+    """With dynamic axes the exporter names every output dimension it cannot prove constant;
+    declare the contract's fixed ones (as the traced run has them) so validators see [L, Hh, N]
+    with only N symbolic."""
+    with torch.no_grad():
+        traced = graph(*args)
+    shapes = {name: list(t.shape) for name, t in zip(outputs, traced)}
+    for value in proto.graph.output:
+        dynamic = dynamic_axes.get(value.name, {})
+        for i, dim in enumerate(value.type.tensor_type.shape.dim):
+            if i in dynamic:
+                dim.dim_param = dynamic[i]
+            else:
+                dim.dim_value = shapes[value.name][i]
+
+
+def write_model(graph: torch.nn.Module, args: Sequence[torch.Tensor], input_names: List[str],
+                outputs: List[str], props: Dict[str, str], doc: str, out_path: str,
+                dynamic_axes: Optional[Dict[str, Dict[int, str]]] = None) -> None:
+    """Trace `graph` on `args`, check that no input was dropped, add the metadata, write."""
+    tmp = out_path + ".tmp"
+    torch.onnx.export(graph, tuple(args), tmp, input_names=input_names, output_names=outputs,
+                      opset_version=OPSET, do_constant_folding=True, dynamic_axes=dynamic_axes)
+    proto = onnx.load(tmp)
+    os.remove(tmp)
+    if dynamic_axes:
+        fix_output_dims(graph, args, proto, outputs, dynamic_axes)
+    present = [i.name for i in proto.graph.input]
+    missing = [n for n in input_names if n not in present]
+    if missing:
+        raise RuntimeError(f"exporter dropped inputs {missing}: every input must reach an output")
+    del proto.metadata_props[:]
+    for k, v in props.items():
+        entry = proto.metadata_props.add()
+        entry.key, entry.value = k, v
+    proto.producer_name = "mosear-lens/models"
+    proto.doc_string = doc
+    onnx.checker.check_model(proto)
+    onnx.save(proto, out_path)
+
+
+def export(model: MoSEARModel, meta: Dict[str, Any], out_path: str,
+           contract: str = CONTRACT_VERSION, head_gate: bool = False,
+           layer_logits: bool = False) -> None:
+    """Trace the contract graph at batch 1 and write it with its metadata. `head_gate` and
+    `layer_logits` (contract 1.1 only) add that optional input and output."""
+    if contract not in CONTRACT_VERSIONS:
+        raise ValueError(f"unknown contract version {contract!r}")
+    if contract == CONTRACT_VERSION and (head_gate or layer_logits):
+        raise ValueError("head_gate and layer_logits need contract 1.1")
     cfg = model.cfg
     model.eval()
     frames = torch.rand(1, cfg.frames, 3, cfg.height, cfg.width)
     audio = torch.randn(1, cfg.audio_samples) * 0.1
     prompt = torch.tensor([cfg.prompt_ids()], dtype=torch.int64)
     ctl = Controls.make(cfg, mode=1, alpha=0.3)
-    args = (frames, audio, prompt, ctl.ar_mode, ctl.ar_tau, ctl.ar_ratio_kind,
+    args = [frames, audio, prompt, ctl.ar_mode, ctl.ar_tau, ctl.ar_ratio_kind,
             ctl.ar_head_margin, ctl.ar_alpha, ctl.pai_alpha, ctl.ar_layers,
-            ctl.ar_head_override)
-    outputs = OUTPUT_NAMES + ([MOSE_OUTPUT] if cfg.adapter == "mose" else [])
-    tmp = out_path + ".tmp"
-    torch.onnx.export(ContractGraph(model), args, tmp, input_names=INPUT_NAMES,
-                      output_names=outputs, opset_version=OPSET, do_constant_folding=True)
-    proto = onnx.load(tmp)
-    os.remove(tmp)
-    present = [i.name for i in proto.graph.input]
-    missing = [n for n in INPUT_NAMES if n not in present]
-    if missing:
-        raise RuntimeError(f"exporter dropped inputs {missing}: every input must reach an output")
-    del proto.metadata_props[:]
-    for k, v in contract_metadata(cfg, meta).items():
-        entry = proto.metadata_props.add()
-        entry.key, entry.value = k, v
-    proto.producer_name = "mosear-lens/models"
-    proto.doc_string = f"MoSEAR contract v{CONTRACT_VERSION}: {meta.get('name', 'untitled')}"
-    onnx.checker.check_model(proto)
-    onnx.save(proto, out_path)
+            ctl.ar_head_override]
+    inputs = list(INPUT_NAMES)
+    if head_gate:
+        args.append(torch.ones(cfg.layers, cfg.heads))
+        inputs.append(HEAD_GATE_INPUT)
+    write_model(ContractGraph(model, layer_logits), args, inputs,
+                output_names(cfg.adapter, layer_logits), contract_metadata(cfg, meta, contract),
+                f"MoSEAR contract v{contract}: {meta.get('name', 'untitled')}", out_path)
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("checkpoint")
     ap.add_argument("out")
+    ap.add_argument("--contract", choices=CONTRACT_VERSIONS, default=CONTRACT_VERSION)
+    ap.add_argument("--head-gate", action="store_true", help="add the head_gate input (1.1)")
+    ap.add_argument("--layer-logits", action="store_true",
+                    help="add the layer_logits output (1.1)")
     a = ap.parse_args()
     torch.set_num_threads(2)
     model, meta = load_checkpoint(a.checkpoint)
-    export(model, meta, a.out)
+    export(model, meta, a.out, a.contract, a.head_gate, a.layer_logits)
     print(f"wrote {a.out} ({os.path.getsize(a.out) / 1e6:.2f} MB)")
 
 

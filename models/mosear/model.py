@@ -409,6 +409,16 @@ def intervene(scores_row: torch.Tensor, row: torch.Tensor, masks: torch.Tensor,
     return row_after, flags
 
 
+def gate_heads(att: torch.Tensor, head_gate: Optional[torch.Tensor]) -> torch.Tensor:
+    """[B, Hh, N, dh] per-head attention outputs times head_gate [Hh] (CONTRACT.md §1a: 1 keeps
+    a head, 0 removes its contribution at every query position). None adds no operation, so a
+    graph without the input is the v1 graph; multiplying by 1.0 is exact, so all ones is
+    bit-identical to no gate."""
+    if head_gate is None:
+        return att
+    return att * head_gate[None, :, None, None]
+
+
 class DecoderLayer(nn.Module):
     def __init__(self, cfg: ModelConfig, index: int) -> None:
         super().__init__()
@@ -427,8 +437,10 @@ class DecoderLayer(nn.Module):
         self.w2 = nn.Linear(cfg.ffn_hidden, d, bias=False)
 
     def forward(self, x: torch.Tensor, cos: torch.Tensor, sin: torch.Tensor,
-                causal: torch.Tensor, masks: torch.Tensor, ctl: Optional[Controls]
+                causal: torch.Tensor, masks: torch.Tensor, ctl: Optional[Controls],
+                head_gate: Optional[torch.Tensor] = None
                 ) -> Tuple[torch.Tensor, Optional[LayerProbe]]:
+        """One layer; `head_gate` [Hh] scales each head's attention output (None: no gate)."""
         cfg = self.cfg
         b, n, d = x.shape
         hh, dh = cfg.heads, d // cfg.heads
@@ -450,7 +462,7 @@ class DecoderLayer(nn.Module):
             probs = torch.cat([probs[:, :, : n - 1, :], row_after.unsqueeze(2)], dim=2)
             probe = LayerProbe(modality_masses(row, masks), modality_masses(row_after, masks),
                                flags, row, row_after, lam)
-        att = torch.matmul(probs, v).transpose(1, 2).reshape(b, n, d)
+        att = gate_heads(torch.matmul(probs, v), head_gate).transpose(1, 2).reshape(b, n, d)
         x = x + self.o(att, vis_m, lam)
         h2 = self.norm2(x)
         x = x + self.w2(F.silu(self.w1(h2)) * self.w3(h2))
@@ -501,21 +513,37 @@ class MoSEARModel(nn.Module):
         return torch.cat([vis, aud, txt], dim=1)
 
     def run(self, frames: torch.Tensor, audio: torch.Tensor, prompt_ids: torch.Tensor,
-            ctl: Optional[Controls]) -> Tuple[torch.Tensor, List[Optional[LayerProbe]]]:
-        return self.decode(self.embed(frames, audio, prompt_ids), ctl)
+            ctl: Optional[Controls], head_gate: Optional[torch.Tensor] = None,
+            readouts: Optional[List[torch.Tensor]] = None
+            ) -> Tuple[torch.Tensor, List[Optional[LayerProbe]]]:
+        return self.decode(self.embed(frames, audio, prompt_ids), ctl, head_gate, readouts)
 
-    def decode(self, x: torch.Tensor, ctl: Optional[Controls]
+    def decode(self, x: torch.Tensor, ctl: Optional[Controls],
+               head_gate: Optional[torch.Tensor] = None,
+               readouts: Optional[List[torch.Tensor]] = None
                ) -> Tuple[torch.Tensor, List[Optional[LayerProbe]]]:
-        """The decoder and label head on embedded tokens (front ends already applied)."""
+        """The decoder and label head on embedded tokens (front ends already applied).
+
+        `head_gate` [L, Hh] gates heads (None: no gate). When `readouts` is a list, the label
+        readout of the answer position after each layer ([B, C], the contract's `layer_logits`)
+        is appended to it, and the logits are the last readout itself."""
         probes: List[Optional[LayerProbe]] = []
         cos, sin, causal, masks = self.rope_cos, self.rope_sin, self.causal, self.masks
         if x.shape[1] != self.cfg.n_tokens:  # duplicated audio tokens (probe experiments only)
             cos, sin, causal, masks = self.tables(x.shape[1] - self.cfg.n_visual - self.cfg.n_text)
-        for layer in self.layers:
-            x, probe = layer(x, cos, sin, causal, masks, ctl)
+        for i, layer in enumerate(self.layers):
+            gate = head_gate[i] if head_gate is not None else None
+            x, probe = layer(x, cos, sin, causal, masks, ctl, gate)
             probes.append(probe)
-        logits = self.head(self.norm(x[:, -1, :]))
+            if readouts is not None:
+                readouts.append(self.readout(x))
+        logits = readouts[-1] if readouts else self.readout(x)
         return logits, probes
+
+    def readout(self, x: torch.Tensor) -> torch.Tensor:
+        """[B, N, d] residual stream → [B, C]: the answer position through the final norm and
+        the label head."""
+        return self.head(self.norm(x[:, -1, :]))
 
     def forward(self, frames: torch.Tensor, audio: torch.Tensor,
                 prompt_ids: torch.Tensor) -> torch.Tensor:
@@ -530,32 +558,47 @@ class MoSEARModel(nn.Module):
         return out
 
 
-class ContractGraph(nn.Module):
-    """The exported function: contract inputs → contract outputs (batch of one)."""
+def probe_outputs(logits: torch.Tensor, probes: List[Optional[LayerProbe]]
+                  ) -> List[torch.Tensor]:
+    """The contract's required outputs, in OUTPUT_NAMES order, from a run's probes."""
+    ps = [p for p in probes if p is not None]
+    return [
+        logits,
+        torch.stack([p.mass_before[0] for p in ps]),
+        torch.stack([p.mass_after[0] for p in ps]),
+        torch.stack([p.flags[0] for p in ps]),
+        torch.stack([p.row_before[0] for p in ps]),
+        torch.stack([p.row_after[0] for p in ps]),
+    ]
 
-    def __init__(self, model: MoSEARModel) -> None:
+
+class ContractGraph(nn.Module):
+    """The exported function: contract inputs → contract outputs (batch of one).
+
+    Contract 1: the eleven required inputs. With `layer_logits` the graph also returns the
+    per-layer readout (after `mose_gate` when present); a twelfth argument `head_gate` [L, Hh]
+    adds that optional input (contract 1.1). Without either, the traced graph is the v1 one."""
+
+    def __init__(self, model: MoSEARModel, layer_logits: bool = False) -> None:
         super().__init__()
         self.model = model
+        self.layer_logits = layer_logits
 
     def forward(self, frames: torch.Tensor, audio: torch.Tensor, prompt_ids: torch.Tensor,
                 ar_mode: torch.Tensor, ar_tau: torch.Tensor, ar_ratio_kind: torch.Tensor,
                 ar_head_margin: torch.Tensor, ar_alpha: torch.Tensor, pai_alpha: torch.Tensor,
-                ar_layers: torch.Tensor, ar_head_override: torch.Tensor
-                ) -> Tuple[torch.Tensor, ...]:
+                ar_layers: torch.Tensor, ar_head_override: torch.Tensor,
+                head_gate: Optional[torch.Tensor] = None) -> Tuple[torch.Tensor, ...]:
         ctl = Controls(ar_mode, ar_tau, ar_ratio_kind, ar_head_margin, ar_alpha, pai_alpha,
                        ar_layers, ar_head_override)
-        logits, probes = self.model.run(frames, audio, prompt_ids, ctl)
-        ps = [p for p in probes if p is not None]
-        outs: List[torch.Tensor] = [
-            logits,
-            torch.stack([p.mass_before[0] for p in ps]),
-            torch.stack([p.mass_after[0] for p in ps]),
-            torch.stack([p.flags[0] for p in ps]),
-            torch.stack([p.row_before[0] for p in ps]),
-            torch.stack([p.row_after[0] for p in ps]),
-        ]
+        readouts: Optional[List[torch.Tensor]] = [] if self.layer_logits else None
+        logits, probes = self.model.run(frames, audio, prompt_ids, ctl, head_gate, readouts)
+        outs = probe_outputs(logits, probes)
         if self.model.cfg.adapter == "mose":
-            outs.append(torch.stack([p.gate[0] for p in ps if p.gate is not None]))
+            outs.append(torch.stack([p.gate[0] for p in probes
+                                     if p is not None and p.gate is not None]))
+        if readouts is not None:
+            outs.append(torch.cat(readouts, dim=0))
         return tuple(outs)
 
 
@@ -564,15 +607,28 @@ INPUT_NAMES = ["frames", "audio", "prompt_ids", "ar_mode", "ar_tau", "ar_ratio_k
 OUTPUT_NAMES = ["logits", "modality_mass", "modality_mass_after", "ar_flags",
                 "token_attention_before", "token_attention"]
 MOSE_OUTPUT = "mose_gate"
+#: Contract 1.1's optional input and output (CONTRACT.md §1a, §2a).
+HEAD_GATE_INPUT = "head_gate"
+LAYER_LOGITS_OUTPUT = "layer_logits"
+
+
+def output_names(adapter: str, layer_logits: bool) -> List[str]:
+    """The graph's outputs in order: the required ones, mose_gate, layer_logits."""
+    return OUTPUT_NAMES + ([MOSE_OUTPUT] if adapter == "mose" else []) \
+        + ([LAYER_LOGITS_OUTPUT] if layer_logits else [])
 
 
 def contract_outputs(model: MoSEARModel, frames: torch.Tensor, audio: torch.Tensor,
-                     prompt_ids: torch.Tensor, ctl: Controls) -> Dict[str, np.ndarray]:
-    """Run the contract function in PyTorch (batch of one) → name → numpy array."""
-    graph = ContractGraph(model)
+                     prompt_ids: torch.Tensor, ctl: Controls,
+                     head_gate: Optional[torch.Tensor] = None,
+                     layer_logits: bool = False) -> Dict[str, np.ndarray]:
+    """Run the contract function in PyTorch (batch of one) → name → numpy array. `head_gate`
+    None is the v1 graph (no gate); `layer_logits` adds that output."""
+    graph = ContractGraph(model, layer_logits)
+    args = [frames, audio, prompt_ids, ctl.ar_mode, ctl.ar_tau, ctl.ar_ratio_kind,
+            ctl.ar_head_margin, ctl.ar_alpha, ctl.pai_alpha, ctl.ar_layers,
+            ctl.ar_head_override] + ([head_gate] if head_gate is not None else [])
     with torch.no_grad():
-        outs = graph(frames, audio, prompt_ids, ctl.ar_mode, ctl.ar_tau, ctl.ar_ratio_kind,
-                     ctl.ar_head_margin, ctl.ar_alpha, ctl.pai_alpha, ctl.ar_layers,
-                     ctl.ar_head_override)
-    names = OUTPUT_NAMES + ([MOSE_OUTPUT] if model.cfg.adapter == "mose" else [])
+        outs = graph(*args)
+    names = output_names(model.cfg.adapter, layer_logits)
     return {n: o.numpy() for n, o in zip(names, outs)}
