@@ -37,6 +37,7 @@ const FACTS: DecodedClipFacts = {
       displayHeight: 2,
       averageFrameRateHz: 25,
     },
+    videoStreams: 1,
     audio: { index: 1, codec: 'aac', sampleRateHz: 8, channels: 1 },
   },
   frameTimesSeconds: [0.375, 1.125],
