@@ -8,7 +8,7 @@ import { availableParallelism, cpus, loadavg } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { textTable } from '../src/cli/textTable';
 import { SystemFfmpegDecoder } from '../src/core/decode/systemFfmpegDecoder';
-import { runBenchmark } from '../src/core/evaluation/benchmarkRun';
+import { runBenchmark, type RunMemory } from '../src/core/evaluation/benchmarkRun';
 import { benchArgs } from './benchArgs';
 import {
   DecodeCache,
@@ -74,10 +74,12 @@ async function main(): Promise<void> {
       models: string[];
       memory?: Map<string, CachedTensors | Error>;
       cache?: DecodeCache;
+      runs?: RunMemory;
     },
     sweeps: { parameter: 'tau'; values: number[] }[] = [],
   ) => {
     const started = performance.now();
+    const remembered = options.runs?.size ?? 0;
     const outcome = await runBenchmark({
       manifest: options.manifest,
       models: options.models,
@@ -87,6 +89,7 @@ async function main(): Promise<void> {
       decoder: new SystemFfmpegDecoder({ maxParallelProcesses: jobs }),
       ...(options.memory === undefined ? {} : { tensorMemory: options.memory }),
       ...(options.cache === undefined ? {} : { decodeCache: options.cache }),
+      ...(options.runs === undefined ? {} : { runMemory: options.runs }),
     });
     const seconds = (performance.now() - started) / 1000;
     const failed = outcome.records.filter((r) => !r.ok);
@@ -99,7 +102,9 @@ async function main(): Promise<void> {
       clips,
       seconds,
       clipsPerSecond: clips / seconds,
-      sessionRunsPerClip: settings,
+      // With a run memory, only the settings it had not seen ran.
+      sessionRunsPerClip:
+        options.runs === undefined ? settings : (options.runs.size - remembered) / clips,
     });
     console.error(`  ${name}, jobs ${jobs}: ${seconds.toFixed(1)} s`);
   };
@@ -129,13 +134,28 @@ async function main(): Promise<void> {
     });
   }
   // One sweep step: a τ no run has used, mosear-tiny, over the whole split (off, AR, PAI and
-  // the new point: four session runs per clip).
+  // the new point: four session runs per clip), then the same with the runs of the evaluation
+  // before remembered (the step runs only its new point: one session run per clip).
   const tau = 0.2 + Math.random() * 1e-3;
   await measure(
     `sweep step τ=${tau.toFixed(6)} (target < 10 s)`,
     2,
     { manifest: SPLIT, models: [MODELS[1]!], memory },
     [{ parameter: 'tau', values: [tau] }],
+  );
+  const runs: RunMemory = new Map();
+  await measure('(remember off, AR and PAI-style runs)', 2, {
+    manifest: SPLIT,
+    models: [MODELS[1]!],
+    memory,
+    runs,
+  });
+  const step = tau + 1e-3;
+  await measure(
+    `sweep step τ=${step.toFixed(6)}, runs remembered`,
+    2,
+    { manifest: SPLIT, models: [MODELS[1]!], memory, runs },
+    [{ parameter: 'tau', values: [step] }],
   );
 
   const cpu = cpus()[0]?.model ?? 'unknown CPU';

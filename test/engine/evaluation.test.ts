@@ -26,7 +26,11 @@ import { TEST_SPLIT, writeSplitManifest } from '../helpers/splitManifest';
 import { scratchDir } from '../helpers/tempFiles';
 import { makeAudioOnly, makeGarbage, makeTruncated } from '../fixtures/decodeClips';
 import { sortRecords } from '../../src/core/evaluation/benchmarkRecords';
-import { readRunDirectory, runBenchmark } from '../../src/core/evaluation/benchmarkRun';
+import {
+  readRunDirectory,
+  runBenchmark,
+  type RunMemory,
+} from '../../src/core/evaluation/benchmarkRun';
 import { summarizeBenchmark } from '../../src/core/evaluation/benchmarkSummary';
 import { SystemFfmpegDecoder } from '../../src/core/decode/systemFfmpegDecoder';
 import type { BenchmarkSummary } from '../../src/protocol/evaluationSummary';
@@ -211,6 +215,33 @@ describe('mosear-lens eval', () => {
     assert.equal(byPath.get(relative(bad, audioOnly))?.code, 'NO_VIDEO');
     assert.match(run.stdout, /5 clip\(s\) could not be evaluated/);
     assert.match(readFileSync(join(out, 'failed.csv'), 'utf8'), /missing\.mp4/);
+  });
+
+  test('a run memory: a later sweep step runs only its new point, with the records of a fresh run', async () => {
+    const runs: RunMemory = new Map();
+    const options = {
+      manifest,
+      models: [BASELINE_MODEL, MODEL],
+      workerScript: WORKER_SCRIPT,
+      decoder: new SystemFfmpegDecoder({}),
+      runMemory: runs,
+    };
+    const standard = await runBenchmark(options);
+    assert.equal(runs.size, 30 * 2 * 3); // clips × checkpoints × (off, AR, PAI-style)
+    assert.deepEqual(
+      sortRecords(standard.records, ['emotion-llama-tiny', 'mosear-tiny']).map((r) =>
+        JSON.stringify(r),
+      ),
+      await recordsOf(whole),
+    );
+    const sweeps = [{ parameter: 'tau' as const, values: [0.05] }];
+    const step = await runBenchmark({ ...options, sweeps });
+    assert.equal(runs.size, 30 * 2 * 4, 'one new session run per clip and checkpoint');
+    const fresh = await runBenchmark({ ...options, sweeps, runMemory: new Map() });
+    assert.deepEqual(
+      sortRecords(step.records, ['emotion-llama-tiny', 'mosear-tiny']),
+      sortRecords(fresh.records, ['emotion-llama-tiny', 'mosear-tiny']),
+    );
   });
 
   test('sweeps add one AR setting per point; τ=∞-like values flag nothing', async () => {

@@ -94,6 +94,12 @@ export interface BenchmarkOptions {
   decodeCache?: DecodeCache;
   /** Decoded tensors in memory (e.g. across sweep steps in one process). */
   tensorMemory?: Map<string, CachedTensors | Error>;
+  /**
+   * What earlier runs of a (clip, checkpoint, prompt, controls) gave, in memory: a later
+   * evaluation in this process (a sweep step) runs only the settings it has not seen, so a step
+   * costs one `session.run` per clip instead of re-running off, AR and PAI-style.
+   */
+  runMemory?: RunMemory;
   /** Intra-op threads per session (default 1: numbers then do not depend on the machine). */
   intraOpThreads?: number;
   signal?: AbortSignal;
@@ -466,17 +472,57 @@ function sessionSettings(c: LoadedCheckpoint, plan: BenchmarkPlan): SessionSetti
   };
 }
 
-/** The record of one checkpoint's runs (every setting) on one clip. */
-function okRecord(
+/** What one setting's run gave a record (the `off` setting also its per-layer summaries). */
+export interface RememberedRun {
+  prediction: number;
+  probabilities: number[];
+  flaggedHeads: number;
+  flagMask: string;
+  off?: Pick<ClipOkRecord, 'uap' | 'tokenAttention'> & { headStatistics: number[] };
+}
+
+/** Runs remembered across evaluations in one process, by clip, checkpoint, prompt and controls. */
+export type RunMemory = Map<string, RememberedRun>;
+
+/** The record parts of one run's outputs (`isOff`: also the `off` setting's summaries). */
+function rememberRun(
   c: LoadedCheckpoint,
   statisticKind: RatioKind,
+  outputs: RunReply['runs'][number]['outputs'],
+  isOff: boolean,
+): RememberedRun {
+  const { layers: L, heads: Hh } = c.meta.architecture;
+  return {
+    prediction: argmax(outputs.logits.data),
+    probabilities: Array.from(softmax(outputs.logits.data)),
+    flaggedHeads: outputs.ar_flags.data.reduce((n, f) => n + (isOn(f) ? 1 : 0), 0),
+    flagMask: encodeHeadMask(outputs.ar_flags.data),
+    ...(isOff
+      ? {
+          off: {
+            headStatistics: offHeadStatistics(c.meta, outputs.modality_mass.data, statisticKind),
+            uap: uapPerLayer(outputs.modality_mass.data, L, Hh),
+            tokenAttention: tokenAttentionSummary(
+              outputs.token_attention.data,
+              c.meta.tokenLayout,
+              L,
+              Hh,
+            ),
+          },
+        }
+      : {}),
+  };
+}
+
+/** The record of one checkpoint's runs (every setting, `off` first) on one clip. */
+function okRecord(
+  c: LoadedCheckpoint,
   clip: number,
   entry: ManifestEntry,
   tensors: CachedTensors,
-  reply: RunReply,
+  runs: readonly RememberedRun[],
 ): ClipOkRecord {
-  const { layers: L, heads: Hh } = c.meta.architecture;
-  const off = reply.runs[0]?.outputs;
+  const off = runs[0]?.off;
   if (off === undefined) throw new Error('the worker returned no runs');
   return {
     schema: BENCHMARK_SCHEMA,
@@ -485,15 +531,13 @@ function okRecord(
     checkpoint: c.meta.checkpoint.name,
     ok: true,
     silenceUsed: tensors.audio === null,
-    predictions: reply.runs.map((r) => argmax(r.outputs.logits.data)),
-    probabilities: reply.runs.map((r) => Array.from(softmax(r.outputs.logits.data))),
-    flaggedHeads: reply.runs.map((r) =>
-      r.outputs.ar_flags.data.reduce((n, f) => n + (isOn(f) ? 1 : 0), 0),
-    ),
-    flagMasks: reply.runs.map((r) => encodeHeadMask(r.outputs.ar_flags.data)),
-    headStatistics: offHeadStatistics(c.meta, off.modality_mass.data, statisticKind),
-    uap: uapPerLayer(off.modality_mass.data, L, Hh),
-    tokenAttention: tokenAttentionSummary(off.token_attention.data, c.meta.tokenLayout, L, Hh),
+    predictions: runs.map((r) => r.prediction),
+    probabilities: runs.map((r) => r.probabilities),
+    flaggedHeads: runs.map((r) => r.flaggedHeads),
+    flagMasks: runs.map((r) => r.flagMask),
+    headStatistics: off.headStatistics,
+    uap: off.uap,
+    tokenAttention: off.tokenAttention,
   };
 }
 
@@ -544,13 +588,35 @@ async function evaluateCheckpoint(
   try {
     const inputs = { frames: tensors.frames, audio, promptIds: [...c.meta.prompt.defaultIds] };
     const controls = planned.settings.map((s) => s.controls);
-    // A crashed or timed-out worker is replaced by the next request: try again on the new one.
-    const reply = await withRetries(signal, () =>
-      pool.workerFor(c.path).run(sessionSettings(c, ctx.plan), inputs, controls, signal),
-    );
     // The head statistic of the `off` setting's ratio kind (the checkpoint's default).
     const kind = planned.settings[0]?.controls.ratioKind ?? c.meta.arDefaults.ratioKind;
-    await ctx.emit(okRecord(c, kind, clip, entry, tensors, reply));
+    const memory = ctx.options.runMemory;
+    const keys = controls.map((ctl) =>
+      JSON.stringify([entry.path, c.specKey, c.identity, inputs.promptIds, ctl]),
+    );
+    const runs = keys.map((k, i) => {
+      const known = memory?.get(k);
+      return known !== undefined && (i > 0 || known.off !== undefined) ? known : undefined;
+    });
+    const missing = runs.flatMap((r, i) => (r === undefined ? [i] : []));
+    if (missing.length > 0) {
+      // A crashed or timed-out worker is replaced by the next request: try again on the new one.
+      const reply = await withRetries(signal, () =>
+        pool.workerFor(c.path).run(
+          sessionSettings(c, ctx.plan),
+          inputs,
+          missing.map((i) => controls[i]!),
+          signal,
+        ),
+      );
+      missing.forEach((i, k) => {
+        const outputs = reply.runs[k]?.outputs;
+        if (outputs === undefined) throw new Error('the worker returned too few runs');
+        runs[i] = rememberRun(c, kind, outputs, i === 0);
+        memory?.set(keys[i]!, runs[i]);
+      });
+    }
+    await ctx.emit(okRecord(c, clip, entry, tensors, runs as RememberedRun[]));
   } catch (error) {
     if (signal?.aborted) throw error;
     await ctx.emit(errorRecord(entry, clip, name, error));
