@@ -140,6 +140,7 @@ describe('panel data', () => {
     assert.deepEqual(row, {
       layer: 0,
       head: 0,
+      flagged: true,
       reason: 'automatic',
       statistic: 0.75,
       layerMean: 0.5625,
