@@ -8,6 +8,8 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { AnalysisEngine } from '../../src/core/engine/analysisEngine';
+import { compareClip } from '../../src/core/engine/compareClip';
+import { readComparisonResult, type ComparisonResult } from '../../src/protocol/comparisonResult';
 import type { AnalysisResult } from '../../src/protocol/analysisResult';
 import type { ArControls } from '../../src/protocol/contract';
 import { SAMPLES_DIR } from './engineFixtures';
@@ -109,4 +111,21 @@ export async function fullShapeResult(
     executionProvider: 'cpu',
   });
   return JSON.parse(JSON.stringify(result)) as AnalysisResult;
+}
+
+/**
+ * The 32 × 32 model on the shipped clip under two settings (A: τ 0.005 on every layer, B: τ
+ * 0.0155, between the layers' statistics), so the two grids flag different heads; as JSON read back.
+ */
+export async function fullShapeComparison(engine: AnalysisEngine): Promise<ComparisonResult> {
+  const modelPath = await fullShapeModel();
+  const real = await compareClip(engine, {
+    clipPath: FULL_SHAPE_CLIP,
+    subjects: {
+      a: { modelPath, controls: fullShapeControls(0.005) },
+      b: { modelPath, controls: fullShapeControls(0.0155) },
+    },
+    executionProvider: 'cpu',
+  });
+  return readComparisonResult(JSON.parse(JSON.stringify(real)));
 }
