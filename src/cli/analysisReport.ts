@@ -1,6 +1,7 @@
 // The readable summary `mosear-lens analyze` (and `show`) prints for an AnalysisResult: the
-// prediction with and without the intervention, the flagged heads with their statistics against
-// the thresholds, and UAP per layer as a compact text chart. Every string from the result is
+// prediction with and without the intervention, the flag count per layer and the TOP_HEADS
+// flagged heads furthest above their threshold (every one with `allHeads`) with their statistics
+// against the thresholds, and UAP per layer as a compact text chart. Every string from the result is
 // printed through terminalText: a shared result file is untrusted.
 import { relative } from 'node:path';
 import type { AnalysisResult, LayerUap } from '../protocol/analysisResult';
@@ -78,7 +79,32 @@ function predictions(r: AnalysisResult): string {
   return textTable(rows, ['left', 'right', 'right']);
 }
 
-function flagged(r: AnalysisResult): string[] {
+/** Flagged heads listed by default (furthest above their head threshold first). */
+export const TOP_HEADS = 10;
+
+/** How much of the summary to print. */
+export interface SummaryOptions {
+  /** List every flagged head, not only the top TOP_HEADS. */
+  allHeads?: boolean;
+}
+
+/** `L0 2 · L1 0 · …` wrapped to lines of about `width` characters. */
+function perLayerCounts(counts: readonly number[], width = 96): string[] {
+  const lines: string[] = [];
+  let line = '';
+  counts.forEach((n, l) => {
+    const item = `L${l} ${n}`;
+    if (line !== '' && line.length + item.length + 3 > width) {
+      lines.push(line);
+      line = '';
+    }
+    line = line === '' ? item : `${line} · ${item}`;
+  });
+  if (line !== '') lines.push(line);
+  return lines;
+}
+
+function flagged(r: AnalysisResult, options: SummaryOptions): string[] {
   const c = r.settings.controls;
   const run = r.intervention;
   const { layers: L, heads: Hh } = r.model.metadata.architecture;
@@ -100,23 +126,36 @@ function flagged(r: AnalysisResult): string[] {
     '',
     `flagged heads: ${total} of ${L * Hh} (statistic: ${RATIO_KIND_NAMES[c.ratioKind]}; ${agreement})`,
   ];
-  const rows: string[][] = [];
+  const counts = Array.from({ length: L }, (_, l) => (run.arFlags[l] ?? []).filter(isOn).length);
+  lines.push(`  per layer (of ${Hh} heads):`, ...perLayerCounts(counts).map((t) => `    ${t}`));
+  const heads: { gap: number; row: string[] }[] = [];
   for (const d of run.flagDecisions) {
     for (let h = 0; h < Hh; h++) {
       if (!isOn(run.arFlags[d.layer]?.[h] ?? 0)) continue;
       const reason = d.reasons[h] ?? '';
-      rows.push([
-        String(d.layer),
-        String(h),
-        fmt(d.headStatistics[h] ?? NaN),
-        `${(d.headStatistics[h] ?? NaN) > d.headThreshold ? '>' : '≤'} ${fmt(d.headThreshold)}`,
-        fmt(d.statistic),
-        `${d.triggered ? '>' : '≤'} ${fmt(d.tau)}`,
-        reason === 'automatic' ? '' : reason,
-      ]);
+      const s = d.headStatistics[h] ?? NaN;
+      heads.push({
+        gap: s - d.headThreshold,
+        row: [
+          String(d.layer),
+          String(h),
+          fmt(s),
+          `${s > d.headThreshold ? '>' : '≤'} ${fmt(d.headThreshold)}`,
+          fmt(d.statistic),
+          `${d.triggered ? '>' : '≤'} ${fmt(d.tau)}`,
+          reason === 'automatic' ? '' : reason,
+        ],
+      });
     }
   }
+  const listed = options.allHeads === true ? heads : topHeads(heads);
+  const rows = listed.map((h) => h.row);
   if (rows.length > 0) {
+    lines.push(
+      listed.length < heads.length
+        ? `  top ${listed.length} of ${heads.length} by head stat − (1+m)·mean (--all-heads lists every one):`
+        : `  every flagged head (by layer):`,
+    );
     const head = ['layer', 'head', 'head stat', 'vs (1+m)·mean', 'layer stat', 'vs τ', ''];
     lines.push(
       textTable([head, ...rows], ['right', 'right', 'right', 'left', 'right', 'left']).replace(
@@ -126,6 +165,12 @@ function flagged(r: AnalysisResult): string[] {
     );
   }
   return lines;
+}
+
+/** The TOP_HEADS heads furthest above their threshold (forced heads may be below: last). */
+function topHeads<T extends { gap: number }>(heads: readonly T[]): T[] {
+  const gap = (h: T): number => (Number.isNaN(h.gap) ? -Infinity : h.gap);
+  return [...heads].sort((a, b) => gap(b) - gap(a)).slice(0, TOP_HEADS);
 }
 
 const BAR = 20;
@@ -172,7 +217,7 @@ function uapChart(r: AnalysisResult): string[] {
 }
 
 /** The whole summary, ending with a newline. */
-export function formatAnalysis(r: AnalysisResult): string {
+export function formatAnalysis(r: AnalysisResult, options: SummaryOptions = {}): string {
   const notes: string[] = [];
   if (r.clip.silenceUsed)
     notes.push(
@@ -189,7 +234,7 @@ export function formatAnalysis(r: AnalysisResult): string {
       ...header(r),
       '',
       predictions(r),
-      ...flagged(r),
+      ...flagged(r, options),
       ...uapChart(r),
       ...(notes.length ? ['', ...notes] : []),
     ].join('\n') + '\n',

@@ -72,6 +72,8 @@ export interface AnalyzeOptions {
   thumbnails: boolean;
   quiet: boolean;
   help: boolean;
+  /** The summary lists every flagged head, not the top ten (`--all-heads`). */
+  allHeads: boolean;
 }
 
 /** `--html` takes a file (the report is one big page, never stdout). */
@@ -135,17 +137,27 @@ export function parseControlEdits(parsed: ParsedCommandLine, prefix = ''): Contr
   return edits;
 }
 
+/** `analyze`'s own options beyond those `compare` shares. */
+const ANALYZE_ONLY_OPTIONS = {
+  ...ANALYZE_OPTIONS,
+  'all-heads': { type: 'boolean' },
+} satisfies CommandOptions;
+
 /** Parses the arguments after `analyze`. */
 export function parseAnalyzeOptions(argv: readonly string[]): AnalyzeOptions {
-  const parsed = parseCommandLine(argv, ANALYZE_OPTIONS);
-  return { ...parseRunOptions(parsed, 'analyze'), model: single(parsed, 'model') };
+  const parsed = parseCommandLine(argv, ANALYZE_ONLY_OPTIONS);
+  return {
+    ...parseRunOptions(parsed, 'analyze'),
+    model: single(parsed, 'model'),
+    allHeads: flag(parsed, 'all-heads'),
+  };
 }
 
 /** What `analyze` and `compare` share: one clip, the edits, the provider, decoder and outputs. */
 export function parseRunOptions(
   parsed: ParsedCommandLine,
   command: string,
-): Omit<AnalyzeOptions, 'model'> {
+): Omit<AnalyzeOptions, 'model' | 'allHeads'> {
   const help = flag(parsed, 'help');
   if (!help && parsed.positionals.length !== 1) {
     throw new UsageError(

@@ -66,6 +66,8 @@ analyze options (unset intervention options come from the checkpoint's mosear.ar
                             up to 256 MiB); auto (default) = system when ffmpeg is on PATH, else wasm
   --no-thumbnails           leave the frame thumbnails out of the JSON
   --quiet                   no summary
+  --all-heads               the summary lists every flagged head (default: flags per layer and
+                            the top 10 heads; also for show)
 
 ${COMPARE_USAGE}
 
@@ -154,7 +156,9 @@ async function analyze(argv: string[], signal: AbortSignal): Promise<void> {
       },
       signal,
     );
-    if (!options.quiet && !toStdout) process.stdout.write(formatAnalysis(result));
+    if (!options.quiet && !toStdout) {
+      process.stdout.write(formatAnalysis(result, { allHeads: options.allHeads }));
+    }
     if (options.json !== undefined) {
       await writeOutput(options.json, `${JSON.stringify(result)}\n`);
       if (!options.quiet && !toStdout) console.log(`\nwrote ${options.json}`);
@@ -210,6 +214,7 @@ async function show(argv: string[]): Promise<void> {
   const parsed = parseCommandLine(argv, {
     help: { type: 'boolean' },
     html: { type: 'string' },
+    'all-heads': { type: 'boolean' },
   });
   if (flag(parsed, 'help')) {
     console.log(USAGE);
@@ -220,7 +225,7 @@ async function show(argv: string[]): Promise<void> {
     throw new UsageError('show takes one result file');
   const text = await readResultText(file, MAX_RESULT_FILE_BYTES);
   const result = parseAnalysisResult(text, file);
-  process.stdout.write(formatAnalysis(result));
+  process.stdout.write(formatAnalysis(result, { allHeads: flag(parsed, 'all-heads') }));
   const html = htmlPath(single(parsed, 'html'));
   if (html !== undefined) {
     await writeOutput(html, await htmlReportFor(result));

@@ -91,6 +91,20 @@ export interface AnalysisViewState {
   tokenRun: 'before' | 'after' | 'difference';
   /** Before and after heatmaps on one scale (the larger of their largest visual weights). */
   tokenSharedScale: boolean;
+  /** The head grid's shown layers, first and last inclusive (null: every layer). */
+  gridLayers: [number, number] | null;
+  /** UAP without the first key position (LLaMA-family models park attention there). */
+  uapSkipFirst: boolean;
+  /** Which heads the biased-heads list shows. */
+  biasedHeadFilter: BiasedHeadFilter;
+}
+
+/** The biased-heads list's filter: a layer range (null: open), a least statistic, flags only. */
+export interface BiasedHeadFilter {
+  fromLayer: number | null;
+  toLayer: number | null;
+  minStatistic: number | null;
+  flaggedOnly: boolean;
 }
 
 /** Largest export the host accepts from a webview (base64 or text characters). */

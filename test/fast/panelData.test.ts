@@ -9,6 +9,8 @@ import {
   countFlags,
   fileStem,
   flipPoints,
+  layerFlagSummary,
+  uapFromRows,
   reasonText,
   sameControls,
   tauSweepValues,
@@ -140,6 +142,7 @@ describe('panel data', () => {
     assert.deepEqual(row, {
       layer: 0,
       head: 0,
+      flagged: true,
       reason: 'automatic',
       statistic: 0.75,
       layerMean: 0.5625,
@@ -165,6 +168,51 @@ describe('panel data', () => {
       3,
     );
     assert.equal(countFlags(new Float32Array([0, 1, 0.2])), 1);
+  });
+});
+
+describe('32 × 32 views', () => {
+  const run: ShownFlags = {
+    preview: false,
+    flags: [[true, false]],
+    decisions: [decision],
+    count: 1,
+  };
+
+  test('the heads list filters by layer range, least statistic and flagged only', () => {
+    const r = tinyResult();
+    const sort = { key: 'head', descending: false } as const;
+    const all = { fromLayer: null, toLayer: null, minStatistic: null, flaggedOnly: false };
+    assert.deepEqual(
+      biasedHeadRows(r, run, sort, all).map((x) => [x.head, x.flagged]),
+      [
+        [0, true],
+        [1, false],
+      ],
+    );
+    assert.equal(biasedHeadRows(r, run, sort, { ...all, minStatistic: 0.5 }).length, 1);
+    assert.equal(biasedHeadRows(r, run, sort, { ...all, fromLayer: 1 }).length, 0);
+    assert.equal(biasedHeadRows(r, run, sort).length, 1, 'flagged only by default');
+  });
+
+  test('per-layer summary: the count and the heads furthest above their threshold', () => {
+    assert.deepEqual(layerFlagSummary(run), [
+      { layer: 0, flagged: 1, heads: 2, strongest: [{ head: 0, aboveThreshold: 0.75 - 0.703125 }] },
+    ]);
+  });
+
+  test('UAP from token rows: heads averaged, position 0 left out and the rest renormalised', () => {
+    const tokens = [{ modality: 'visual' }, { modality: 'audio' }, { modality: 'text' }];
+    const rows = tinyResult().intervention.tokenAttention;
+    const [kept] = uapFromRows(rows, tokens as AnalysisResult['tokens'], false);
+    assert.ok(Math.abs((kept?.visual ?? NaN) - 0.3) < 1e-12);
+    assert.ok(Math.abs((kept?.visualOfAV ?? NaN) - 0.3 / 0.55) < 1e-12);
+    const [skipped] = uapFromRows(rows, tokens as AnalysisResult['tokens'], true);
+    // Without position 0: audio (0.3 + 0.2) / 2 and text (0.3 + 0.6) / 2 of their sum 0.7.
+    assert.equal(skipped?.visual, 0);
+    assert.ok(Math.abs((skipped?.audio ?? NaN) - 0.25 / 0.7) < 1e-12);
+    assert.ok(Math.abs((skipped?.text ?? NaN) - 0.45 / 0.7) < 1e-12);
+    assert.equal(skipped?.audioOfAV, 1);
   });
 });
 

@@ -393,10 +393,22 @@ describe('Analysis panel webview', { timeout: 120_000 }, () => {
     await page.close();
   });
 
-  test('a head click cycles its override auto → on → off → auto and re-runs (mouse and keyboard)', async () => {
+  test('a head click inspects it without a run; Shift+click and O cycle its override auto → on → off → auto', async () => {
     const page = await openPanel(initFor(results.tiny));
     const cell = '[data-testid=head-grid] [data-layer="1"][data-head="2"]';
     await page.click(cell);
+    assert.equal(await page.getAttribute(cell, 'aria-selected'), 'true');
+    assert.equal(
+      await page.$eval('[data-testid=token-layer]', (e) => (e as PageElement).value),
+      '1',
+    );
+    assert.equal(
+      await page.$eval('[data-testid=token-head]', (e) => (e as PageElement).value),
+      '2',
+    );
+    assert.equal(await page.getAttribute(cell, 'data-override'), '0');
+    assert.equal((await runs(page)).length, 0, 'inspecting never runs the model');
+    await page.click(cell, { modifiers: ['Shift'] });
     await waitForRuns(page, 1);
     assert.equal((await runs(page))[0]?.controls.headOverride[1]?.[2], 1);
     assert.equal(await page.getAttribute(cell, 'data-override'), '1');
@@ -405,6 +417,7 @@ describe('Analysis panel webview', { timeout: 120_000 }, () => {
       'true',
       'forced on shows as flagged',
     );
+    assert.equal(await text(page, 'override-count'), '1 override set.');
     assert.equal(
       await page.$eval(
         '[data-testid=biased-heads] tbody tr.selected',
@@ -414,13 +427,26 @@ describe('Analysis panel webview', { timeout: 120_000 }, () => {
       'the table highlights the head selected in the grid',
     );
     await page.focus(cell);
-    await page.keyboard.press('Enter');
+    await page.keyboard.press('o');
     await waitForRuns(page, 2);
     assert.equal((await runs(page))[1]?.controls.headOverride[1]?.[2], -1);
-    await page.keyboard.press('Space');
+    await page.keyboard.press('O');
     await waitForRuns(page, 3);
     assert.equal((await runs(page))[2]?.controls.headOverride[1]?.[2], 0);
     assert.equal(await page.getAttribute(cell, 'data-override'), '0');
+    // Enter and Space inspect, never run.
+    await page.keyboard.press('Enter');
+    await page.keyboard.press('Space');
+    await page.waitForTimeout(DEBOUNCE_MS * 3);
+    assert.equal((await runs(page)).length, 3);
+    // The buttons set the selected head's override; "Clear overrides" resets them all.
+    await page.click('[data-testid=override-off]');
+    await waitForRuns(page, 4);
+    assert.equal((await runs(page))[3]?.controls.headOverride[1]?.[2], -1);
+    await page.click('[data-testid=grid-clear-overrides]');
+    await waitForRuns(page, 5);
+    assert.ok((await runs(page))[4]?.controls.headOverride.flat().every((v) => v === 0));
+    assert.equal(await text(page, 'override-count'), 'No override set.');
     await assertClean(page);
     await page.close();
   });
@@ -457,7 +483,7 @@ describe('Analysis panel webview', { timeout: 120_000 }, () => {
     await page.focus(row);
     await page.keyboard.press('Enter');
     const cell = `[data-testid=head-grid] [data-layer="${second.layer}"][data-head="${second.head}"]`;
-    assert.equal(await page.getAttribute(cell, 'aria-pressed'), 'true');
+    assert.equal(await page.getAttribute(cell, 'aria-selected'), 'true');
     assert.equal(await page.getAttribute(row, 'aria-selected'), 'true');
     assert.equal(
       await runs(page).then((r) => r.length),
@@ -471,7 +497,9 @@ describe('Analysis panel webview', { timeout: 120_000 }, () => {
   test('UI state goes to setState (origin, result, controls, choices) and revives the panel', async () => {
     const page = await openPanel(initFor(results.tiny));
     await page.click('[data-testid=grid-log]');
-    await page.click('[data-testid=head-grid] [data-layer="0"][data-head="3"]');
+    await page.click('[data-testid=head-grid] [data-layer="0"][data-head="3"]', {
+      modifiers: ['Shift'],
+    });
     await page.click('[data-testid=biased-heads] button[data-sort=layer]');
     await waitForRuns(page, 1);
     const state = (await recorded(page)).state;
@@ -486,7 +514,7 @@ describe('Analysis panel webview', { timeout: 120_000 }, () => {
     // After a reload the host may not have a result yet: the saved one is drawn with the choices.
     const revived = await openPanel({ ...initFor(results.tiny), result: null }, state);
     const cell = '[data-testid=head-grid] [data-layer="0"][data-head="3"]';
-    assert.equal(await revived.getAttribute(cell, 'aria-pressed'), 'true');
+    assert.equal(await revived.getAttribute(cell, 'aria-selected'), 'true');
     assert.equal(await revived.getAttribute(cell, 'data-override'), '1');
     assert.equal(await revived.getAttribute(cell, 'data-flagged'), 'true');
     assert.equal(
@@ -713,7 +741,7 @@ describe('Analysis panel webview', { timeout: 120_000 }, () => {
     assert.deepEqual(await gridFlags(page), [], 'mode off: the grid flags nothing');
     // The words around it: no "with intervention", no rule codes in the cells' tooltips.
     assert.match(await text(page, 'prediction'), /^Intervention off: /);
-    const titles = await page.$$eval('[data-testid=head-grid] button.cell', (cells) =>
+    const titles = await page.$$eval('[data-testid=head-grid] .cell[data-layer]', (cells) =>
       cells.map((c) => (c as unknown as { title: string }).title),
     );
     assert.equal(titles.length, decisions.length * (decisions[0]?.flags.length ?? 0));

@@ -190,7 +190,7 @@ describe('Compare panel webview', { timeout: 120_000 }, () => {
   }
 
   const cells = (page: Page, k: SubjectKey, attribute: string): Promise<string[]> =>
-    page.$$eval(`[data-testid=compare-grid-${k}] button.cell[${attribute}="true"]`, (list) =>
+    page.$$eval(`[data-testid=compare-grid-${k}] [data-layer][${attribute}="true"]`, (list) =>
       list
         .map((c) => `${(c as PageElement).dataset['layer']}:${(c as PageElement).dataset['head']}`)
         .sort(),

@@ -2,10 +2,10 @@
 // CSV text. No DOM, so the logic stays testable and the views stay thin.
 import { applyFlagRule, type FlagRuleResult } from '../../src/shared/flagRule';
 import { modalityPositions } from '../../src/shared/tokenPositions';
-import type { AnalysisResult, LayerDecision } from '../../src/protocol/analysisResult';
+import type { AnalysisResult, LayerDecision, LayerUap } from '../../src/protocol/analysisResult';
 import type { ArControls, TauRange } from '../../src/protocol/contract';
 import { RATIO_KIND_NAMES } from '../../src/protocol/contract';
-import type { BiasedHeadSortKey } from '../../src/protocol/panelMessages';
+import type { BiasedHeadFilter, BiasedHeadSortKey } from '../../src/protocol/panelMessages';
 import { isOn } from '../../src/shared/onOff';
 
 /** The TS flag rule on the intervention run's `modalityMass` with (possibly edited) controls. */
@@ -81,6 +81,7 @@ export function shownFlags(
 export interface BiasedHeadRow {
   layer: number;
   head: number;
+  flagged: boolean;
   reason: string;
   statistic: number;
   layerMean: number;
@@ -93,17 +94,31 @@ export interface BiasedHeadRow {
   visualAfter: number | null;
 }
 
-/** The flagged heads as table rows, sorted. */
+/** The default filter: every layer, every statistic, flagged heads only. */
+export const FLAGGED_HEADS: BiasedHeadFilter = {
+  fromLayer: null,
+  toLayer: null,
+  minStatistic: null,
+  flaggedOnly: true,
+};
+
+/** The heads the filter keeps (the flagged ones by default) as table rows, sorted. */
 export function biasedHeadRows(
   result: AnalysisResult,
   shown: ShownFlags,
   sort: { key: BiasedHeadSortKey; descending: boolean },
+  filter: BiasedHeadFilter = FLAGGED_HEADS,
 ): BiasedHeadRow[] {
   const run = result.intervention;
   const rows: BiasedHeadRow[] = [];
   shown.decisions.forEach((d) => {
+    if (filter.fromLayer !== null && d.layer < filter.fromLayer) return;
+    if (filter.toLayer !== null && d.layer > filter.toLayer) return;
     shown.flags[d.layer]?.forEach((flagged, h) => {
-      if (!flagged) return;
+      if (filter.flaggedOnly && !flagged) return;
+      if (filter.minStatistic !== null && !((d.headStatistics[h] ?? NaN) >= filter.minStatistic)) {
+        return;
+      }
       const before = run.modalityMass[d.layer]?.[h] ?? [0, 0, 0];
       const after = run.modalityMassAfter[d.layer]?.[h] ?? before;
       // The run's after-masses belong to the run's flags; a preview-only flag has none yet.
@@ -112,6 +127,7 @@ export function biasedHeadRows(
       rows.push({
         layer: d.layer,
         head: h,
+        flagged,
         reason: d.reasons[h] ?? (run.controls.mode === 2 ? 'pai' : 'automatic'),
         statistic,
         layerMean: d.headMean,
@@ -127,6 +143,65 @@ export function biasedHeadRows(
   return rows.sort(
     (a, b) => direction * (value(a) - value(b)) || a.layer - b.layer || a.head - b.head || 0,
   );
+}
+
+/** One layer of the biased-heads summary: how many heads it flags and its strongest ones. */
+export interface LayerFlagSummary {
+  layer: number;
+  flagged: number;
+  heads: number;
+  /** The flagged heads furthest above their threshold (sₕ − (1 + margin) × mean), largest first. */
+  strongest: { head: number; aboveThreshold: number }[];
+}
+
+/** Per layer: the flag count and the `top` strongest flagged heads. */
+export function layerFlagSummary(shown: ShownFlags, top = 3): LayerFlagSummary[] {
+  return shown.decisions.map((d) => {
+    const flags = shown.flags[d.layer] ?? [];
+    const strongest = flags
+      .flatMap((f, head) =>
+        f ? [{ head, aboveThreshold: (d.headStatistics[head] ?? NaN) - d.headThreshold }] : [],
+      )
+      .sort((a, b) => b.aboveThreshold - a.aboveThreshold || a.head - b.head)
+      .slice(0, top);
+    return {
+      layer: d.layer,
+      flagged: flags.filter(Boolean).length,
+      heads: d.headStatistics.length,
+      strongest,
+    };
+  });
+}
+
+/**
+ * UAP per layer from a run's token rows [L][Hh][N], heads averaged, optionally without the
+ * first key position (the attention sink of LLaMA-family models): with S the kept positions,
+ * share(m) = Σₕ Σ_{k∈S, k of modality m} aₕₖ ÷ Σₕ Σ_{k∈S} aₕₖ and visual of A+V =
+ * Σ visual ÷ max(Σ visual + Σ audio, 1e-6) (sums as means over heads, as the engine's UAP).
+ */
+export function uapFromRows(
+  rows: readonly (readonly (readonly number[])[])[],
+  tokens: AnalysisResult['tokens'],
+  skipFirst: boolean,
+): LayerUap[] {
+  return rows.map((heads) => {
+    const mass = { visual: 0, audio: 0, text: 0 };
+    for (const row of heads) {
+      for (let k = skipFirst ? 1 : 0; k < row.length; k++) {
+        const m = tokens[k]?.modality;
+        if (m !== undefined) mass[m] += (row[k] ?? 0) / heads.length;
+      }
+    }
+    const total = Math.max(mass.visual + mass.audio + mass.text, 1e-12);
+    const unimodal = Math.max(mass.visual + mass.audio, 1e-6);
+    return {
+      visual: mass.visual / total,
+      audio: mass.audio / total,
+      text: mass.text / total,
+      visualOfAV: mass.visual / unimodal,
+      audioOfAV: mass.audio / unimodal,
+    };
+  });
 }
 
 /** One token's weight in one attention row, with its rank (1 = largest). */

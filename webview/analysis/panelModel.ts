@@ -32,6 +32,9 @@ const DEFAULT_CHOICES: ViewChoices = {
   tokenHead: 'mean',
   tokenRun: 'after',
   tokenSharedScale: true,
+  gridLayers: null,
+  uapSkipFirst: false,
+  biasedHeadFilter: { fromLayer: null, toLayer: null, minStatistic: null, flaggedOnly: true },
 };
 
 /** The channel lane of re-runs: a new run supersedes the one before. */
@@ -187,6 +190,40 @@ export class PanelModel {
     if (this.choices.tokenLayer >= L) this.choices.tokenLayer = 0;
     const sel = this.choices.selectedHead;
     if (sel !== null && sel.layer >= L) this.choices.selectedHead = null;
+    const range = this.choices.gridLayers;
+    if (range !== null && range[1] >= L) this.choices.gridLayers = null;
+  }
+
+  /**
+   * Selects a head to inspect: the grid and the biased-heads list mark it, the threshold charts
+   * show its layer, and the per-token view switches to it. Never changes the model.
+   */
+  inspectHead(layer: number, head: number): void {
+    this.choices = {
+      ...this.choices,
+      selectedHead: { layer, head },
+      tokenLayer: layer,
+      tokenHead: head,
+    };
+    this.changed();
+  }
+
+  /** Sets one head's override (−1 force off, 0 auto, 1 force on): an edit that re-runs. */
+  setOverride(layer: number, head: number, value: -1 | 0 | 1): void {
+    this.editControls((c) => {
+      const row = c.headOverride[layer];
+      if (row !== undefined) row[head] = value;
+    });
+  }
+
+  /** Heads with an override in the edited controls. */
+  overrideCount(): number {
+    return this.controls?.headOverride.flat().filter((v) => v !== 0).length ?? 0;
+  }
+
+  /** Sets every head back to auto. */
+  clearOverrides(): void {
+    this.editControls((c) => (c.headOverride = c.headOverride.map((row) => row.map(() => 0))));
   }
 
   /** Applies an edit to the controls: the preview updates now, a run follows debounced. */

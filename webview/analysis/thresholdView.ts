@@ -1,6 +1,7 @@
-// Threshold debugging: per layer the layer statistic against its τ, per head its statistic
-// against (1 + margin) × layer mean — why each head was or was not flagged, the τ (and margin)
-// at which each would flip, and the clip's flags-vs-τ curve. With the mode off (or PAI-style) no
+// Threshold debugging: per layer the layer statistic against its τ (every layer, short labels),
+// the selected head's layer's heads against (1 + margin) × layer mean with that head outlined —
+// why each head was or was not flagged, the τ (and margin) at which each would flip, and the
+// clip's flags-vs-τ curve. With the mode off (or PAI-style) no
 // head is flagged: the view speaks of what AR's rule *would* flag, drawn outlined, not filled.
 import type { ChartDataset, ChartOptions } from 'chart.js';
 import type { LayerDecision } from '../../src/protocol/analysisResult';
@@ -10,7 +11,7 @@ import { el, formatNumber, replaceChildren } from '../kit/domBuilder';
 import type { PanelModel } from './panelModel';
 import { toCsv } from '../../src/shared/csv';
 import { flagsAcrossTau, flipPoints, reasonText, tauRangeOf } from './panelData';
-import { checkboxControl } from '../kit/formControls';
+import { checkboxControl, selectControl } from '../kit/formControls';
 import { sectionFrame } from '../kit/sectionFrame';
 import { currentPalette, withAlpha, type Palette } from '../kit/theme';
 import type { View } from '../kit/view';
@@ -121,7 +122,7 @@ export function thresholdView(model: PanelModel): View {
   const decisions = (): LayerDecision[] => model.shown()?.decisions ?? [];
   const layerChart = new ChartCanvas<Mixed>('Layer statistic against τ per layer', 200);
   const headChart = new ChartCanvas<Mixed>(
-    'Head statistic against (1 + margin) × layer mean per head',
+    'Head statistic against (1 + margin) × layer mean per head of the selected layer',
     240,
   );
   const curveChart = new ChartCanvas<'line'>(
@@ -154,12 +155,24 @@ export function thresholdView(model: PanelModel): View {
     json: () => decisions(),
   });
   const table = el('table', { class: 'data-table compact', 'data-testid': 'threshold-table' });
+  const headsTitle = el('h3', {});
+  // The head chart's layer is the selected head's; picking another layer inspects its head.
+  const layerPick = selectControl(
+    'Heads of layer',
+    [],
+    (v) => {
+      const sel = model.choices.selectedHead;
+      model.inspectHead(Number(v), sel?.head ?? 0);
+    },
+    { 'data-testid': 'threshold-layer' },
+  );
+  let builtLayers = -1;
   frame.body.append(
     modeNote,
-    el('div', { class: 'controls-row' }, logBox.element),
+    el('div', { class: 'controls-row' }, logBox.element, layerPick.element),
     el('h3', {}, 'Layers: statistic vs τ'),
     layerChart.element,
-    el('h3', {}, 'Heads: sₕ vs (1 + margin) × layer mean'),
+    headsTitle,
     headChart.element,
     el('h3', {}, 'Flagged heads vs τ (this clip)'),
     curveChart.element,
@@ -174,6 +187,21 @@ export function thresholdView(model: PanelModel): View {
       const controls = model.controls;
       if (r === null || shown === null || controls === null) return;
       const ds = shown.decisions;
+      const L = ds.length;
+      if (builtLayers !== L) {
+        builtLayers = L;
+        replaceChildren(
+          layerPick.select,
+          ...ds.map((d) => el('vscode-option', { value: d.layer }, `layer ${d.layer}`)),
+        );
+      }
+      const sel = model.choices.selectedHead;
+      const layer = sel !== null && sel.layer < L ? sel.layer : 0;
+      layerPick.set(String(layer));
+      headsTitle.textContent = `Heads of layer ${layer}: sₕ vs (1 + margin) × layer mean${sel === null ? '' : ` (head ${sel.head} outlined)`}`;
+      headChart.element.dataset['layer'] = String(layer);
+      headChart.element.dataset['selectedHead'] = sel === null ? '' : `${sel.layer}:${sel.head}`;
+      layerChart.element.dataset['layers'] = String(L);
       const range = tauRangeOf(r, controls.ratioKind);
       const log = model.choices.thresholdLogScale ?? range.scale === 'log';
       logBox.set(log);
@@ -206,7 +234,10 @@ export function thresholdView(model: PanelModel): View {
       layerChart.set({
         type: 'bar',
         data: {
-          labels: ds.map((d) => `layer ${d.layer}${d.enabled ? '' : ' (not enabled)'}`),
+          // Short labels so 32 layers stay readable; the tooltip's title says more.
+          labels: ds.map((d) =>
+            L > 8 ? `L${d.layer}` : `layer ${d.layer}${d.enabled ? '' : ' (not enabled)'}`,
+          ),
           datasets: [
             thresholdTicks(
               p,
@@ -238,14 +269,37 @@ export function thresholdView(model: PanelModel): View {
           ];
         }),
       });
-      const heads = ds.flatMap((d) =>
-        d.headStatistics.map((s, h) => ({ d, h, s, flagged: shown.flags[d.layer]?.[h] ?? false })),
-      );
+      const heads = ds
+        .filter((d) => d.layer === layer)
+        .flatMap((d) =>
+          d.headStatistics.map((s, h) => ({
+            d,
+            h,
+            s,
+            flagged: shown.flags[d.layer]?.[h] ?? false,
+          })),
+        );
+      const selectedIndex = heads.findIndex(({ d, h }) => d.layer === sel?.layer && h === sel.head);
       headChart.set({
         type: 'bar',
         data: {
-          labels: heads.map(({ d, h }) => `L${d.layer} H${h}`),
+          labels: heads.map(({ h }) => `H${h}`),
           datasets: [
+            ...(selectedIndex < 0
+              ? []
+              : [
+                  {
+                    type: 'bar' as const,
+                    label: 'selected head',
+                    data: heads.map(({ s }, i) => (i === selectedIndex ? s : null)),
+                    grouped: false,
+                    backgroundColor: 'transparent',
+                    borderColor: p.foreground,
+                    borderWidth: 3,
+                    // Drawn last, over the head's own bar.
+                    order: -1,
+                  },
+                ]),
             thresholdTicks(
               p,
               '(1 + margin) × mean',

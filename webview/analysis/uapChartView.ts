@@ -1,11 +1,12 @@
 // UAP curves: per layer, the visual / audio / text share of the answer position's attention,
 // without (dashed) and with (solid) the intervention on the same axes; A+V-normalised or
-// whole-row shares.
+// whole-row shares; optionally without the first key position (recomputed from the token rows).
 import type { ChartDataset } from 'chart.js';
-import type { LayerUap } from '../../src/protocol/analysisResult';
+import type { AnalysisResult, LayerUap } from '../../src/protocol/analysisResult';
 import { ChartCanvas, shareLineOptions } from '../kit/chartCanvas';
 import { el } from '../kit/domBuilder';
-import { selectControl } from '../kit/formControls';
+import { checkboxControl, selectControl } from '../kit/formControls';
+import { uapFromRows } from './panelData';
 import type { PanelModel } from './panelModel';
 import { toCsv } from '../../src/shared/csv';
 import { sectionFrame } from '../kit/sectionFrame';
@@ -14,16 +15,32 @@ import type { View } from '../kit/view';
 
 type Share = 'visual' | 'audio' | 'text' | 'visualOfAV' | 'audioOfAV';
 
+const SKIP_FIRST_FORMULA =
+  'Without position 0: share(m) = Σₕ Σ_{k ≥ 1, k ∈ m} aₕₖ ÷ Σₕ Σ_{k ≥ 1} aₕₖ over the answer row aₕ of each head (heads averaged); visual of A+V = V ÷ max(V + A, 1e-6). LLaMA-family models park attention on the first position (an attention sink).';
+
+/** The two runs' UAP as drawn: the result's, or recomputed from its token rows without position 0. */
+function shownUap(
+  r: AnalysisResult,
+  skipFirst: boolean,
+): { without: LayerUap[]; with: LayerUap[] } {
+  if (!skipFirst) return { without: r.baseline.uapBefore, with: r.intervention.uapAfter };
+  return {
+    without: uapFromRows(r.baseline.tokenAttentionBefore, r.tokens, true),
+    with: uapFromRows(r.intervention.tokenAttention, r.tokens, true),
+  };
+}
+
 /** The UAP section. */
 export function uapChartView(model: PanelModel): View {
   const rows = (): Record<string, unknown>[] => {
     const r = model.result;
     if (r === null) return [];
-    return r.baseline.uapBefore.map((_, layer) => {
+    const shown = shownUap(r, model.choices.uapSkipFirst);
+    return shown.without.map((_, layer) => {
       const out: Record<string, unknown> = { layer };
       for (const [run, uap] of [
-        ['without', r.baseline.uapBefore[layer]],
-        ['with', r.intervention.uapAfter[layer]],
+        ['without', shown.without[layer]],
+        ['with', shown.with[layer]],
       ] as const) {
         for (const key of ['visual', 'audio', 'text', 'visualOfAV', 'audioOfAV'] as const) {
           out[`${run}_${key}`] = uap?.[key];
@@ -52,7 +69,15 @@ export function uapChartView(model: PanelModel): View {
     (v) => model.choose('uapNormalisation', v === 'row' ? 'row' : 'av'),
     { 'data-testid': 'uap-normalisation' },
   );
-  frame.body.append(el('div', { class: 'controls-row' }, normalisation.element), chart.element);
+  const skipFirst = checkboxControl(
+    'Leave out the first position (attention sink)',
+    (v) => model.choose('uapSkipFirst', v),
+    { 'data-testid': 'uap-skip-first', title: SKIP_FIRST_FORMULA },
+  );
+  frame.body.append(
+    el('div', { class: 'controls-row' }, normalisation.element, skipFirst.element),
+    chart.element,
+  );
   frame.note.textContent =
     'The answer position’s attention, heads averaged. Dashed: without intervention; solid: with it (after each layer’s reallocation).';
 
@@ -82,6 +107,11 @@ export function uapChartView(model: PanelModel): View {
       if (r === null) return;
       const whole = model.choices.uapNormalisation === 'row';
       normalisation.set(whole ? 'row' : 'av');
+      const skip = model.choices.uapSkipFirst;
+      skipFirst.set(skip);
+      const uap = shownUap(r, skip);
+      chart.element.dataset['firstPosition'] = skip ? 'excluded' : 'included';
+      frame.note.textContent = `The answer position’s attention, heads averaged. Dashed: without intervention; solid: with it (after each layer’s reallocation).${skip ? ` ${SKIP_FIRST_FORMULA}` : ''}`;
       const series: [string, string, Share][] = whole
         ? [
             ['visual', p.visual, 'visual'],
@@ -93,8 +123,8 @@ export function uapChartView(model: PanelModel): View {
             ['audio', p.audio, 'audioOfAV'],
           ];
       const datasets = series.flatMap(([name, colour, key]) => [
-        dataset(p, `${name} without`, colour, r.baseline.uapBefore, key, true),
-        dataset(p, `${name} with`, colour, r.intervention.uapAfter, key, false),
+        dataset(p, `${name} without`, colour, uap.without, key, true),
+        dataset(p, `${name} with`, colour, uap.with, key, false),
       ]);
       chart.set({
         type: 'line',

@@ -181,7 +181,7 @@ export function gridDifferenceView(
       if (sa === null || sa === undefined || sb === null || sb === undefined) return;
       const differs = flagDifferences(sa.flags, sb.flags);
       for (const k of SUBJECT_KEYS) {
-        for (const cell of grids[k].querySelectorAll<HTMLElement>('button.cell')) {
+        for (const cell of grids[k].querySelectorAll<HTMLElement>('.cell[data-layer]')) {
           const l = Number(cell.dataset['layer']);
           const h = Number(cell.dataset['head']);
           const d = differs?.[l]?.[h] ?? false;

@@ -1,0 +1,447 @@
+// The Analysis and Compare panels on a REAL 32-layer × 32-head result (test/helpers/
+// fullShapeResult.ts: a random-weight contract model exported by models/mosear, run by the engine
+// on a shipped clip) at 1280 × 800: the head grid fits its card, keyboard navigation moves the
+// one tab stop and the value shown, a click inspects without a run while the explicit override
+// posts one, the biased-heads list renders at most a page, the UAP leaves out position 0 on request.
+import assert from 'node:assert/strict';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import type { BrowserContext, Page } from 'playwright-core';
+import { AnalysisEngine } from '../../src/core/engine/analysisEngine';
+import type { AnalysisResult } from '../../src/protocol/analysisResult';
+import { parseCompareMessage, type CompareInit } from '../../src/protocol/compareMessages';
+import { SUBJECT_KEYS, type ComparisonResult } from '../../src/protocol/comparisonResult';
+import { parseWebviewMessage, type PanelInit } from '../../src/protocol/panelMessages';
+import { WORKER_SCRIPT, requireEngineFiles } from '../helpers/engineFixtures';
+import { FULL_SHAPE, fullShapeComparison, fullShapeResult } from '../helpers/fullShapeResult';
+import { REPO_ROOT } from '../helpers/golden';
+import {
+  assertCleanPage,
+  canvasStats,
+  launchTestChromium,
+  openWithStubApi,
+  recordedMessages,
+  serveBundle,
+  type BundleServer,
+  type PageElement,
+} from '../helpers/webviewBrowser';
+
+const SCREENSHOTS = join(REPO_ROOT, 'test-results', 'webview');
+const VIEWPORT = { width: 1280, height: 800 };
+const DEBOUNCE_MS = 40;
+/** The biased-heads list's page (webview/analysis/biasedHeadsView.ts PAGE_SIZE). */
+const PAGE_ROWS = 25;
+
+interface Box {
+  left: number;
+  right: number;
+  top: number;
+  bottom: number;
+}
+/** What page functions read from an element (the test config has no DOM types). */
+interface Boxed {
+  getBoundingClientRect(): Box;
+  dataset: Record<string, string | undefined>;
+  textContent: string | null;
+}
+interface PageGlobals {
+  __mosear: { posted: { type: string }[] };
+  Event: new (type: string, init?: { bubbles: boolean }) => unknown;
+  document: { activeElement: Boxed | null };
+}
+
+function flaggedCount(result: AnalysisResult): number {
+  return result.intervention.arFlags.flat().filter((v) => v > 0.5).length;
+}
+
+/** Every cell's box inside its card's box, and the distinct columns and rows they form. */
+async function gridLayout(
+  page: Page,
+  scope: string,
+): Promise<{
+  cells: number;
+  inside: number;
+  columns: number;
+  rows: number;
+  minWidth: number;
+  text: string;
+}> {
+  return page.$eval(scope, (root) => {
+    const r = root as unknown as Boxed & { querySelectorAll(s: string): Boxed[] };
+    const card = r.getBoundingClientRect();
+    const cells = [...r.querySelectorAll('[data-testid=head-grid] .cell[data-layer]')];
+    const boxes = cells.map((c) => c.getBoundingClientRect());
+    const inside = boxes.filter(
+      (b) =>
+        b.left >= card.left &&
+        b.right <= card.right &&
+        b.top >= card.top &&
+        b.bottom <= card.bottom,
+    ).length;
+    return {
+      cells: cells.length,
+      inside,
+      columns: new Set(boxes.map((b) => Math.round(b.left))).size,
+      rows: new Set(boxes.map((b) => Math.round(b.top))).size,
+      minWidth: Math.min(...boxes.map((b) => b.right - b.left)),
+      text: cells.map((c) => c.textContent ?? '').join(''),
+    };
+  });
+}
+
+describe('Panels at 32 × 32 heads', { timeout: 900_000 }, () => {
+  const dir = mkdtempSync(join(tmpdir(), 'mosear-full-shape-'));
+  let engine: AnalysisEngine;
+  let result: AnalysisResult;
+  let comparison: ComparisonResult;
+  let context: BrowserContext;
+  let servers: BundleServer[] = [];
+  const origins: Record<string, string> = {};
+  const problems: string[] = [];
+
+  before(async () => {
+    requireEngineFiles();
+    engine = new AnalysisEngine({ workerScript: WORKER_SCRIPT, cores: 1, toolVersion: 'test' });
+    result = await fullShapeResult(engine);
+    comparison = await fullShapeComparison(engine);
+    const { layers, heads } = result.model.metadata.architecture;
+    assert.deepEqual([layers, heads], [FULL_SHAPE.layers, FULL_SHAPE.heads]);
+    assert.ok(flaggedCount(result) > 4 * PAGE_ROWS, 'hundreds of heads must be flagged');
+    for (const name of ['analysis', 'compare']) {
+      const server = await serveBundle(name);
+      servers.push(server);
+      origins[name] = server.origin;
+    }
+    context = await launchTestChromium(dir);
+    mkdirSync(SCREENSHOTS, { recursive: true });
+  });
+
+  after(async () => {
+    await context?.close();
+    for (const s of servers) await s.close();
+    servers = [];
+    await engine?.dispose();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  function initFor(r: AnalysisResult): PanelInit {
+    return {
+      origin: { kind: 'clip', clipPath: r.clip.path, modelPath: r.model.path },
+      result: r,
+      canRun: true,
+      readOnlyReason: null,
+      workspaceDefaults: null,
+      debounceMs: DEBOUNCE_MS,
+    };
+  }
+
+  async function openAnalysis(): Promise<Page> {
+    const page = await openWithStubApi(
+      context,
+      `${origins['analysis']}/panel`,
+      initFor(result),
+      null,
+      problems,
+    );
+    await page.setViewportSize(VIEWPORT);
+    return page;
+  }
+
+  const runCount = async (page: Page): Promise<number> =>
+    (await recordedMessages<{ type: string }, unknown>(page, () => undefined)).posted.filter(
+      (m) => m.type === 'run',
+    ).length;
+
+  const text = (page: Page, testId: string): Promise<string> =>
+    page.$eval(`[data-testid=${testId}]`, (e) => (e as PageElement).textContent?.trim() ?? '');
+
+  test('the head grid fits its card at 1280 px: 32 × 32 colour cells, no text in them', async () => {
+    const page = await openAnalysis();
+    const layout = await gridLayout(page, '[data-section=grid-section]');
+    assert.equal(layout.cells, FULL_SHAPE.layers * FULL_SHAPE.heads);
+    assert.equal(layout.inside, layout.cells, 'every cell inside the card');
+    assert.equal(layout.columns, FULL_SHAPE.heads);
+    assert.equal(layout.rows, FULL_SHAPE.layers);
+    assert.ok(layout.minWidth >= 8, `cells ${layout.minWidth} px wide`);
+    assert.equal(layout.text, '', 'no text in the cells at 32 × 32');
+    const flagged = await page.$$eval(
+      '[data-testid=head-grid] [data-flagged="true"]',
+      (cells) => cells.length,
+    );
+    assert.equal(flagged, flaggedCount(result));
+    const width = await page.evaluate(
+      () =>
+        (globalThis as unknown as { document: { documentElement: { scrollWidth: number } } })
+          .document.documentElement.scrollWidth,
+    );
+    assert.ok(width <= VIEWPORT.width, `the page scrolls sideways: ${width} px`);
+    await (
+      await page.$('[data-section=grid-section]')
+    )?.screenshot({
+      path: join(SCREENSHOTS, 'full-shape-grid.png'),
+    });
+    await page.screenshot({ path: join(SCREENSHOTS, 'full-shape-analysis.png') });
+    // A layer range zooms the grid: only those rows, taller cells would fit as well.
+    await page.$eval('[data-testid=grid-to]', (select) => {
+      const s = select as PageElement;
+      s.value = '7';
+      s.dispatchEvent(
+        new (globalThis as unknown as PageGlobals).Event('change', { bubbles: true }),
+      );
+    });
+    const zoomed = await gridLayout(page, '[data-section=grid-section]');
+    assert.equal(zoomed.cells, 8 * FULL_SHAPE.heads);
+    assert.equal(zoomed.inside, zoomed.cells);
+    await page.click('[data-testid=grid-all-layers]');
+    assert.equal((await gridLayout(page, '[data-section=grid-section]')).cells, 1024);
+    await assertCleanPage(page, problems, parseWebviewMessage);
+    await page.close();
+  });
+
+  test('arrow keys move the one tab stop and the value shown; hover shows a value too', async () => {
+    const page = await openAnalysis();
+    const stops = () =>
+      page.$$eval('[data-testid=head-grid] [tabindex="0"]', (cells) => cells.length);
+    assert.equal(await stops(), 1, 'one tab stop');
+    await page.focus('[data-testid=head-grid] [tabindex="0"]');
+    const focused = () =>
+      page.evaluate(() => {
+        const d = (globalThis as unknown as PageGlobals).document.activeElement?.dataset;
+        return `${d?.['layer']}:${d?.['head']}`;
+      });
+    const shown = async (): Promise<{ at: string; value: number }> => {
+      const status = await text(page, 'grid-status');
+      const match = /^L(\d+) H(\d+): sₕ = (\S+)/.exec(status);
+      assert.ok(match !== null, status);
+      return { at: `${match[1]}:${match[2]}`, value: Number(match[3]) };
+    };
+    const statistic = (at: string): number => {
+      const [l, h] = at.split(':').map(Number);
+      return result.intervention.flagDecisions[l ?? 0]?.headStatistics[h ?? 0] ?? NaN;
+    };
+    assert.equal(await focused(), '0:0');
+    for (const [key, expected] of [
+      ['ArrowRight', '0:1'],
+      ['ArrowDown', '1:1'],
+      ['End', '1:31'],
+      ['PageDown', '31:31'],
+      ['Home', '31:0'],
+      ['ArrowUp', '30:0'],
+      ['PageUp', '0:0'],
+      ['ArrowLeft', '0:0'],
+    ] as const) {
+      await page.keyboard.press(key);
+      assert.equal(await focused(), expected, key);
+      const s = await shown();
+      assert.equal(s.at, expected, `${key}: the status line follows the focus`);
+      const v = statistic(expected);
+      assert.ok(Math.abs(s.value - v) <= 1e-3 * Math.abs(v), `${key}: ${s.value} vs ${v}`);
+      assert.equal(await stops(), 1, `${key}: still one tab stop`);
+    }
+    await page.hover('[data-testid=head-grid] [data-layer="5"][data-head="7"]');
+    assert.equal((await shown()).at, '5:7');
+    assert.equal(await runCount(page), 0, 'moving around never runs the model');
+    await assertCleanPage(page, problems, parseWebviewMessage);
+    await page.close();
+  });
+
+  test('a click inspects the head (token view, threshold charts) without a run; the explicit override posts one', async () => {
+    const page = await openAnalysis();
+    const cell = '[data-testid=head-grid] [data-layer="7"][data-head="9"]';
+    await page.click(cell);
+    await page.waitForTimeout(DEBOUNCE_MS * 4);
+    assert.equal(await runCount(page), 0, 'inspecting posts no analyze request');
+    assert.equal(await page.getAttribute(cell, 'aria-selected'), 'true');
+    const value = (testId: string) =>
+      page.$eval(`[data-testid=${testId}]`, (e) => (e as PageElement).value);
+    assert.equal(await value('token-layer'), '7');
+    assert.equal(await value('token-head'), '9');
+    assert.equal(await page.getAttribute('[data-testid=threshold-heads]', 'data-layer'), '7');
+    assert.equal(
+      await page.getAttribute('[data-testid=threshold-heads]', 'data-selected-head'),
+      '7:9',
+    );
+    assert.equal(await page.getAttribute('[data-testid=threshold-layers]', 'data-layers'), '32');
+    for (const selector of [
+      '[data-testid=threshold-layers] canvas',
+      '[data-testid=threshold-heads] canvas',
+    ]) {
+      const [stats] = await canvasStats(page, selector);
+      assert.ok((stats?.colours ?? 0) >= 16, `${selector}: ${JSON.stringify(stats)}`);
+    }
+    assert.match(await text(page, 'override-count'), /^No override set\.$/);
+    await page.click('[data-testid=override-on]');
+    await page.waitForFunction(() =>
+      (globalThis as unknown as PageGlobals).__mosear.posted.some((m) => m.type === 'run'),
+    );
+    await page.waitForTimeout(DEBOUNCE_MS * 4);
+    const r = await recordedMessages<
+      { type: string; controls?: { headOverride: number[][] } },
+      unknown
+    >(page, parseWebviewMessage);
+    const runs = r.posted.filter((m) => m.type === 'run');
+    assert.equal(runs.length, 1, 'the override posts exactly one run');
+    const override = runs[0]?.controls?.headOverride ?? [];
+    assert.equal(override[7]?.[9], 1);
+    assert.equal(override.flat().filter((v) => v !== 0).length, 1);
+    assert.equal(await text(page, 'override-count'), '1 override set.');
+    await (
+      await page.$('[data-section=threshold-section]')
+    )?.screenshot({
+      path: join(SCREENSHOTS, 'full-shape-thresholds.png'),
+    });
+    await assertCleanPage(page, problems, parseWebviewMessage);
+    await page.close();
+  });
+
+  test('biased heads: per-layer counts first, then at most a page of rows; filters and pages', async () => {
+    const page = await openAnalysis();
+    const rows = () => page.$$eval('[data-testid=biased-heads] tbody tr', (trs) => trs.length);
+    const total = flaggedCount(result);
+    assert.equal(await rows(), PAGE_ROWS);
+    assert.equal(await text(page, 'biased-page'), `Rows 1–${PAGE_ROWS} of ${total}`);
+    const perLayer = await page.$$eval('[data-testid=biased-layers] tbody tr', (trs) =>
+      trs.map((t) => Number((t as PageElement).dataset['flagged'])),
+    );
+    assert.deepEqual(
+      perLayer,
+      result.intervention.arFlags.map((row) => row.filter((v) => v > 0.5).length),
+    );
+    await page.click('[data-testid=biased-next]');
+    assert.equal(
+      await text(page, 'biased-page'),
+      `Rows ${PAGE_ROWS + 1}–${2 * PAGE_ROWS} of ${total}`,
+    );
+    assert.equal(await rows(), PAGE_ROWS);
+    const pick = (testId: string, v: string) =>
+      page.$eval(
+        `[data-testid=${testId}]`,
+        (select, value) => {
+          const s = select as PageElement;
+          s.value = value;
+          s.dispatchEvent(
+            new (globalThis as unknown as PageGlobals).Event('change', { bubbles: true }),
+          );
+        },
+        v,
+      );
+    await pick('biased-from', '3');
+    await pick('biased-to', '3');
+    assert.equal(await rows(), perLayer[3]);
+    await page.click('[data-testid=biased-flagged-only]');
+    assert.equal(await rows(), PAGE_ROWS, 'all 32 heads of layer 3, one page at a time');
+    assert.equal(await text(page, 'biased-page'), `Rows 1–${PAGE_ROWS} of ${FULL_SHAPE.heads}`);
+    const statistics = result.intervention.flagDecisions[3]?.headStatistics ?? [];
+    const median = [...statistics].sort((a, b) => a - b)[16] ?? 0;
+    await page.fill('[data-testid=biased-min]', String(median));
+    await page.press('[data-testid=biased-min]', 'Enter');
+    assert.equal(await rows(), statistics.filter((s) => s >= median).length);
+    await (
+      await page.$('[data-section=biased-section]')
+    )?.screenshot({
+      path: join(SCREENSHOTS, 'full-shape-biased-heads.png'),
+    });
+    await assertCleanPage(page, problems, parseWebviewMessage);
+    await page.close();
+  });
+
+  test('UAP without the first position: recomputed from the token rows, as its title says', async () => {
+    const page = await openAnalysis();
+    await page.click('[data-testid=uap-skip-first]');
+    assert.equal(
+      await page.getAttribute('[data-testid=uap-chart]', 'data-first-position'),
+      'excluded',
+    );
+    assert.match(
+      (await page.getAttribute('[data-testid=uap-skip-first]', 'title')) ?? '',
+      /Σₕ Σ_\{k ≥ 1/,
+    );
+    const count = (await recordedMessages(page, parseWebviewMessage)).posted.length;
+    await page.click('[data-section=uap-section] [data-export=csv]');
+    await page.waitForFunction(
+      (n) => (globalThis as unknown as PageGlobals).__mosear.posted.length > n,
+      count,
+    );
+    const posted = (await recordedMessages(page, parseWebviewMessage)).posted.at(-1) as {
+      file: { data: string };
+    };
+    const [head, ...lines] = posted.file.data.trim().split('\n');
+    const keys = (head ?? '').split(',');
+    const visualOf = (line: string | undefined, key: string): number =>
+      Number(line?.split(',')[keys.indexOf(key)]);
+    // The formula by hand for layer 0: visual mass over positions k ≥ 1, heads averaged.
+    const visual = new Set(
+      result.tokens.filter((t) => t.modality === 'visual').map((t) => t.index),
+    );
+    const expect = (rows: number[][]): number => {
+      let v = 0;
+      let all = 0;
+      for (const row of rows) {
+        row.forEach((a, k) => {
+          if (k === 0) return;
+          all += a;
+          if (visual.has(k)) v += a;
+        });
+      }
+      return v / all;
+    };
+    const layer0 = result.intervention.tokenAttention[0] ?? [];
+    assert.ok(Math.abs(visualOf(lines[0], 'with_visual') - expect(layer0)) < 1e-9);
+    assert.notEqual(visualOf(lines[0], 'with_visual'), result.intervention.uapAfter[0]?.visual);
+    await assertCleanPage(page, problems, parseWebviewMessage);
+    await page.close();
+  });
+
+  test('Compare at 32 × 32: both grids fit their columns, differences marked, a click inspects without a run', async () => {
+    const init: CompareInit = {
+      origin: {
+        kind: 'clip',
+        clipPath: comparison.clip.path,
+        models: { a: comparison.subjects.a.modelPath, b: comparison.subjects.b.modelPath },
+      },
+      comparison,
+      canRun: true,
+      readOnlyReason: null,
+      debounceMs: DEBOUNCE_MS,
+    };
+    const page = await openWithStubApi(
+      context,
+      `${origins['compare']}/panel`,
+      init,
+      null,
+      problems,
+    );
+    await page.setViewportSize(VIEWPORT);
+    for (const k of SUBJECT_KEYS) {
+      const layout = await gridLayout(
+        page,
+        `[data-testid=compare-grid-${k}] [data-section=grid-section]`,
+      );
+      assert.equal(layout.cells, 1024, k);
+      assert.equal(layout.inside, layout.cells, `${k}: every cell inside its card`);
+      assert.equal(layout.columns, FULL_SHAPE.heads);
+      assert.equal(layout.text, '');
+    }
+    const flags = (k: 'a' | 'b') =>
+      comparison.subjects[k].result.intervention.arFlags.map((row) => row.map((v) => v > 0.5));
+    const [fa, fb] = [flags('a'), flags('b')];
+    const differ = fa.flat().filter((f, i) => f !== fb.flat()[i]).length;
+    assert.ok(differ > 0);
+    const marked = await page.$$eval(
+      '[data-testid=compare-grid-a] [data-differs="true"]',
+      (cells) => cells.length,
+    );
+    assert.equal(marked, differ);
+    await page.click('[data-testid=compare-grid-b] [data-layer="3"][data-head="4"]');
+    await page.waitForTimeout(DEBOUNCE_MS * 4);
+    const runs = (
+      await recordedMessages<{ type: string }, unknown>(page, parseCompareMessage)
+    ).posted.filter((m) => m.type === 'run');
+    assert.equal(runs.length, 0, 'inspecting posts no run');
+    await page.screenshot({ path: join(SCREENSHOTS, 'full-shape-compare.png'), fullPage: true });
+    await assertCleanPage(page, problems, parseCompareMessage);
+    await page.close();
+  });
+});
