@@ -576,6 +576,7 @@ describe('Evaluate panel webview', { timeout: 180_000 }, () => {
       [
         'eval-confusion-pick',
         'eval-flips-pick',
+        'eval-heads-pick',
         'eval-sweep-checkpoint',
         'eval-tradeoff-checkpoint',
         'eval-uap-checkpoint',
@@ -934,7 +935,7 @@ describe('Evaluate panel webview', { timeout: 180_000 }, () => {
     assert.equal(await page.getAttribute(map, 'data-metric'), 'share');
     // Groups: all clips, each subset, right and wrong (those with clips).
     const ar = c.heads.settings.find((s) => s.setting === 'ar')!;
-    const groups = await page.$$eval('[data-testid=eval-heads-group] option', (os) =>
+    const groups = await page.$$eval('[data-testid=eval-heads-group] vscode-option', (os) =>
       os.map((o) => (o as unknown as { value: string }).value),
     );
     assert.deepEqual(groups, Object.keys(ar.groups));
