@@ -2,7 +2,8 @@
 // worker process (wasmWorker.ts), sent over the fork's IPC channel with 'advanced' serialization,
 // so typed arrays travel as they are. One request per process, one reply, then the worker exits.
 // Both ends parse what they receive; the decoded tensors are checked by type and by the length
-// the request's spec gives (T·3·H·W frame values, S samples), never value by value.
+// the request's spec gives (T·3·H·W frame values, S samples, or minSamples..S with a variable
+// length), never value by value.
 import * as v from 'valibot';
 import { float32Array, float32ArrayOf, issueError, numberArray, parseOrThrow } from './issues';
 
@@ -12,13 +13,22 @@ export const WasmCoreFilesSchema = v.object({
   wasm: v.string(),
 });
 
-/** The tensor sizes a model wants from a clip: T frames of H×W RGB, S mono samples at a rate. */
+/**
+ * The tensor sizes a model wants from a clip: T frames of H×W RGB, S mono samples at a rate, and
+ * the contract 1.1 variants (absent: contract 1's value; src/core/decode/clipDecoder.ts).
+ */
 export const ClipDecodeSpecSchema = v.object({
   frames: v.number(),
   height: v.number(),
   width: v.number(),
   sampleRateHz: v.number(),
   samples: v.number(),
+  frameTimes: v.exactOptional(v.picklist(['midpoints', 'first'])),
+  resize: v.exactOptional(v.picklist(['cover-center-crop', 'squash'])),
+  scaleFlags: v.exactOptional(v.picklist(['area', 'bicubic'])),
+  audioWindow: v.exactOptional(v.picklist(['centered', 'from-start'])),
+  audioLength: v.exactOptional(v.picklist(['fixed', 'variable'])),
+  minSamples: v.exactOptional(v.number()),
 });
 type ClipDecodeSpec = v.InferOutput<typeof ClipDecodeSpecSchema>;
 
@@ -112,11 +122,24 @@ export const WasmWorkerRequestSchema = v.variant('kind', [
 ]);
 export type WasmWorkerRequest = v.InferOutput<typeof WasmWorkerRequestSchema>;
 
+/** A Float32Array of `min` to `max` values (a variable-length audio window). */
+function float32ArrayBetween(min: number, max: number) {
+  return v.pipe(
+    float32Array,
+    v.check((a) => a.length >= min && a.length <= max, `must hold ${min} to ${max} values`),
+  );
+}
+
 /** Worker → parent, with the decoded tensors' lengths those of `spec` (when one is known). */
 function replySchema(spec: ClipDecodeSpec | undefined) {
   const frames =
     spec === undefined ? float32Array : float32ArrayOf(spec.frames * 3 * spec.height * spec.width);
-  const audio = spec === undefined ? float32Array : float32ArrayOf(spec.samples);
+  const audio =
+    spec === undefined
+      ? float32Array
+      : spec.audioLength === 'variable'
+        ? float32ArrayBetween(spec.minSamples ?? 1, spec.samples)
+        : float32ArrayOf(spec.samples);
   return v.variant('kind', [
     /** The probe. */
     v.object({

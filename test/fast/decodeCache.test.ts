@@ -39,6 +39,7 @@ const FACTS: DecodedClipFacts = {
     },
     videoStreams: 1,
     audio: { index: 1, codec: 'aac', sampleRateHz: 8, channels: 1 },
+    videoStreams: 1,
   },
   frameTimesSeconds: [0.375, 1.125],
   frameFromTail: [false, true],
@@ -77,6 +78,22 @@ describe('DecodeCache', () => {
     assert.deepEqual(decoded.frameFromTail, [false, true]);
     assert.equal(decoded.audioStartSeconds, 0.25);
     assert.equal(decoded.timings.processes, 0);
+  });
+
+  it('keeps a variable-length audio window as long as the decode gave it', async () => {
+    const dir = scratchDir('decode-cache');
+    const clip = writeTemp(dir, 'a.mp4', Buffer.from('clip bytes'));
+    const cache = new DecodeCache(join(dir, 'cache'), { backend: 'test' });
+    const variable: ClipDecodeSpec = {
+      ...SPEC,
+      samples: 8,
+      audioWindow: 'from-start',
+      audioLength: 'variable',
+      minSamples: 2,
+    };
+    await cache.put(clip, variable, tensors(AUDIO));
+    assert.deepEqual((await cache.get(clip, variable))?.audio, AUDIO);
+    assert.equal(await cache.get(clip, SPEC), undefined, 'the variant is part of the key');
   });
 
   it('misses when the clip, the spec or the decoder changes, or the entry is damaged', async () => {

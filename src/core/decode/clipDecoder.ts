@@ -7,7 +7,8 @@ import { DecodeError } from './decodeError';
 export const DECODE_SPEC_NAME = 'mosear-decode-1';
 
 /**
- * The tensor sizes a model wants from a clip: T frames of H×W RGB, S mono samples at a rate.
+ * The tensor sizes a model wants from a clip: T frames of H×W RGB, S mono samples at a rate,
+ * and the contract 1.1 variants (CONTRACT.md §6 step 5); an absent variant is contract 1's value.
  * Derived from the model's metadata by the caller (see `clipDecodeSpecFromContract`).
  */
 export interface ClipDecodeSpec {
@@ -18,8 +19,20 @@ export interface ClipDecodeSpec {
   /** W of each frame, in pixels. */
   width: number;
   sampleRateHz: number;
-  /** S: samples in the audio window (window seconds = samples / sampleRateHz). */
+  /** S: samples in the audio window (window seconds = samples / sampleRateHz); the cap when variable. */
   samples: number;
+  /** 'first': T = 1, the clip's first frame, no seek. Default 'midpoints'. */
+  frameTimes?: 'midpoints' | 'first';
+  /** 'squash': scale to W×H ignoring the aspect ratio, no crop. Default 'cover-center-crop'. */
+  resize?: 'cover-center-crop' | 'squash';
+  /** swscale's filter for every scale of the chain. Default 'area'. */
+  scaleFlags?: 'area' | 'bicubic';
+  /** 'from-start': the window starts at 0 s. Default 'centered'. */
+  audioWindow?: 'centered' | 'from-start';
+  /** 'variable': S = the samples received (at most `samples`), padded to `minSamples`. Default 'fixed'. */
+  audioLength?: 'fixed' | 'variable';
+  /** With audioLength 'variable' (and only then): the shortest S the model accepts. */
+  minSamples?: number;
 }
 
 /** What ffprobe says about a clip's video stream. */
@@ -94,13 +107,16 @@ export interface DecodedClip {
   source: ClipProbe;
   /** float32 [T, 3, H, W], RGB in [0, 1]. */
   frames: Float32Array;
-  /** float32 [S] mono PCM, the centred window zero-padded at the end; null when the file has no audio. */
+  /**
+   * float32 [S] mono PCM, the window zero-padded at the end (to `samples`; with a variable
+   * length S is what arrived, at most `samples`, at least `minSamples`); null when the file has no audio.
+   */
   audio: Float32Array | null;
-  /** t_i = (i + ½)·D/T, the seek time of each frame. */
+  /** t_i = (i + ½)·D/T, the seek time of each frame; [0] for frameTimes 'first'. */
   frameTimesSeconds: number[];
   /** Per frame: true when the seek yielded no frame and the spec's tail rule supplied it. */
   frameFromTail: boolean[];
-  /** s0 = max(0, (D − window)/2), where the audio window starts. */
+  /** s0 = max(0, (D − window)/2), where the audio window starts (0 for 'from-start'). */
   audioStartSeconds: number;
   timings: DecodeTimings;
 }
@@ -141,9 +157,9 @@ export function clipDecodeSpecFromContract(meta: {
   return spec;
 }
 
-/** Throws BAD_SPEC unless every size is a positive integer within sane bounds. */
+/** Throws BAD_SPEC unless every size is a positive integer within sane bounds and the variants combine. */
 export function validateClipDecodeSpec(spec: ClipDecodeSpec): void {
-  const bounds: [keyof ClipDecodeSpec, number][] = [
+  const bounds: ['frames' | 'height' | 'width' | 'sampleRateHz' | 'samples', number][] = [
     ['frames', 1024],
     ['height', 8192],
     ['width', 8192],
@@ -153,10 +169,64 @@ export function validateClipDecodeSpec(spec: ClipDecodeSpec): void {
   for (const [key, max] of bounds) {
     const value = spec[key];
     if (!Number.isInteger(value) || value < 1 || value > max) {
-      throw new DecodeError(
-        'BAD_SPEC',
-        `decode spec: ${key} must be an integer in 1..${max}, got ${value}`,
-      );
+      throw badSpec(`${key} must be an integer in 1..${max}, got ${value}`);
     }
   }
+  const variants: [keyof ClipDecodeSpec, readonly string[]][] = [
+    ['frameTimes', ['midpoints', 'first']],
+    ['resize', ['cover-center-crop', 'squash']],
+    ['scaleFlags', ['area', 'bicubic']],
+    ['audioWindow', ['centered', 'from-start']],
+    ['audioLength', ['fixed', 'variable']],
+  ];
+  for (const [key, allowed] of variants) {
+    const value = spec[key];
+    if (value !== undefined && !allowed.includes(value as string)) {
+      throw badSpec(`${key} must be one of ${allowed.join(', ')}, got ${String(value)}`);
+    }
+  }
+  if (spec.frameTimes === 'first' && spec.frames !== 1) {
+    throw badSpec(`frameTimes "first" needs frames 1, got ${spec.frames}`);
+  }
+  if (spec.audioLength === 'variable') {
+    if (spec.audioWindow !== 'from-start') {
+      throw badSpec('audioLength "variable" needs audioWindow "from-start"');
+    }
+    const min = spec.minSamples;
+    if (min === undefined || !Number.isInteger(min) || min < 1 || min > spec.samples) {
+      throw badSpec(
+        `audioLength "variable" needs minSamples, an integer in 1..samples (${spec.samples}), got ${min}`,
+      );
+    }
+  } else if (spec.minSamples !== undefined) {
+    throw badSpec('minSamples is only for audioLength "variable"');
+  }
+}
+
+function badSpec(message: string): DecodeError {
+  return new DecodeError('BAD_SPEC', `decode spec: ${message}`);
+}
+
+/** Ties to even, as Python's round() (the spec's round(D · rate)). */
+function roundHalfEven(x: number): number {
+  const floor = Math.floor(x);
+  const diff = x - floor;
+  if (diff < 0.5) return floor;
+  if (diff > 0.5) return floor + 1;
+  return floor % 2 === 0 ? floor : floor + 1;
+}
+
+/**
+ * How many samples of silence stand in for a clip without audio (when the model allows it):
+ * S, or with a variable length clamp(round(D · rate), minSamples, samples) (CONTRACT.md §6 step 5).
+ */
+export function silenceSamples(spec: ClipDecodeSpec, durationSeconds: number): number {
+  if (spec.audioLength !== 'variable') return spec.samples;
+  const wanted = roundHalfEven(durationSeconds * spec.sampleRateHz);
+  return Math.min(spec.samples, Math.max(spec.minSamples ?? 1, wanted));
+}
+
+/** The silence a clip without audio is analysed with (see silenceSamples). */
+export function silentAudio(spec: ClipDecodeSpec, durationSeconds: number): Float32Array {
+  return new Float32Array(silenceSamples(spec, durationSeconds));
 }

@@ -43,13 +43,26 @@ export function audioWindowStartSeconds(durationSeconds: number, windowSeconds: 
 
 /**
  * Square pixels first (a pass-through for square-pixel input), then cover-scale with area
- * averaging and a centred crop to W×H.
+ * averaging and a centred crop to W×H. Contract 1.1: 'squash' scales the stored picture to W×H
+ * (no aspect ratio kept, no crop); 'bicubic' replaces every flags=area.
  */
-export function videoFilter(width: number, height: number): string {
+export function videoFilter(
+  width: number,
+  height: number,
+  resize: NonNullable<ClipDecodeSpec['resize']> = 'cover-center-crop',
+  scaleFlags: NonNullable<ClipDecodeSpec['scaleFlags']> = 'area',
+): string {
+  const flags = `flags=${scaleFlags}`;
+  if (resize === 'squash') return `scale=${width}:${height}:${flags}`;
   return (
-    'scale=iw*sar:ih:flags=area,setsar=1,' +
-    `scale=${width}:${height}:force_original_aspect_ratio=increase:flags=area,crop=${width}:${height}`
+    `scale=iw*sar:ih:${flags},setsar=1,` +
+    `scale=${width}:${height}:force_original_aspect_ratio=increase:${flags},crop=${width}:${height}`
   );
+}
+
+/** The filter chain a spec asks for. */
+export function videoFilterOf(spec: ClipDecodeSpec): string {
+  return videoFilter(spec.width, spec.height, spec.resize, spec.scaleFlags);
 }
 
 /** Float32 [3, H, W] in [0, 1] from rgb24 HWC bytes, written at `offset` of `out`. */
@@ -68,11 +81,16 @@ export function writeChw(
   }
 }
 
-/** The first `samples` float32 LE samples of `pcm`, zero-padded at the end. */
-export function audioWindow(pcm: Uint8Array, samples: number): Float32Array {
-  const out = new Float32Array(samples);
+/**
+ * The first `samples` float32 LE samples of `pcm`, zero-padded at the end to `samples`; with
+ * `minSamples` (a variable length) only what arrived, at most `samples`, padded to `minSamples`.
+ */
+export function audioWindow(pcm: Uint8Array, samples: number, minSamples?: number): Float32Array {
   const view = new DataView(pcm.buffer, pcm.byteOffset, pcm.byteLength);
   const available = Math.min(samples, Math.floor(pcm.length / 4));
+  const out = new Float32Array(
+    minSamples === undefined ? samples : Math.max(minSamples, available),
+  );
   for (let i = 0; i < available; i++) out[i] = view.getFloat32(4 * i, true);
   return out;
 }
@@ -89,27 +107,33 @@ export function probeArgs(input: string): string[] {
   return ['-v', 'error', '-show_entries', entries, '-of', 'json', input];
 }
 
-/** The input opened at `startSeconds` (an accurate input seek), quiet but for errors. */
-function seekInput(input: string, startSeconds: number): string[] {
-  return ['-v', 'error', '-nostdin', '-ss', formatSeconds(startSeconds), '-i', input];
+/**
+ * The input opened at `startSeconds` (an accurate input seek), or at its start without a seek
+ * (null), quiet but for errors.
+ */
+function seekInput(input: string, startSeconds: number | null): string[] {
+  const seek = startSeconds === null ? [] : ['-ss', formatSeconds(startSeconds)];
+  return ['-v', 'error', '-nostdin', ...seek, '-i', input];
 }
 
 /**
- * One frame at t: accurate input seek (the first frame with pts ≥ t), autorotate on. With
- * `single` false, every frame from t to the end (the tail fallback).
+ * One frame at t: accurate input seek (the first frame with pts ≥ t), autorotate on; t null:
+ * no seek, the first frame (frameTimes 'first'). With `single` false, every frame from t to the
+ * end (the tail fallback). `filter` defaults to contract 1's (videoFilter).
  */
 export function frameArgs(
   input: string,
-  tSeconds: number,
+  tSeconds: number | null,
   width: number,
   height: number,
   single: boolean,
+  filter: string = videoFilter(width, height),
 ): string[] {
   return [
     ...seekInput(input, tSeconds),
     ...(single ? ['-frames:v', '1'] : []),
     '-vf',
-    videoFilter(width, height),
+    filter,
     '-pix_fmt',
     'rgb24',
     '-f',
@@ -132,6 +156,7 @@ export function framesOneProcessArgs(
   width: number,
   height: number,
   outputs: readonly string[],
+  filter: string = videoFilter(width, height),
 ): string[] {
   if (outputs.length !== times.length) {
     throw new DecodeError('BAD_SPEC', 'one output per frame time is needed');
@@ -143,7 +168,7 @@ export function framesOneProcessArgs(
     '-frames:v',
     '1',
     '-vf',
-    videoFilter(width, height),
+    filter,
     '-pix_fmt',
     'rgb24',
     '-f',
@@ -153,10 +178,13 @@ export function framesOneProcessArgs(
   return ['-v', 'error', '-nostdin', ...inputs, ...perOutput];
 }
 
-/** The audio window: mono float32 little-endian at the spec's rate, from s0 for the window length. */
+/**
+ * The audio window: mono float32 little-endian at the spec's rate, from s0 for the window length;
+ * s0 null: from the start without a seek (audioWindow 'from-start'), the window length the cap.
+ */
 export function audioArgs(
   input: string,
-  startSeconds: number,
+  startSeconds: number | null,
   windowSeconds: number,
   sampleRateHz: number,
 ): string[] {
@@ -307,8 +335,21 @@ export function parseProbe(json: string, path: string, fileName: string): ClipPr
   };
 }
 
-/** The NO_FRAME message both backends give when neither the seek nor the tail yields a frame. */
-export function noFrameMessage(name: string, tSeconds: number, durationSeconds: number): string {
+/**
+ * The NO_FRAME message both backends give when neither the seek nor the tail yields a frame
+ * (`tSeconds` null: the first frame, read without a seek, did not arrive).
+ */
+export function noFrameMessage(
+  name: string,
+  tSeconds: number | null,
+  durationSeconds: number,
+): string {
+  if (tSeconds === null) {
+    return (
+      `No frame of "${name}" could be decoded from its start (stated duration ` +
+      `${formatSeconds(durationSeconds)} s): the file may be truncated or damaged.`
+    );
+  }
   return (
     `No frame of "${name}" could be decoded at ${formatSeconds(tSeconds)} s or in its last ` +
     `${TAIL_RESEEK_SECONDS} s (stated duration ${formatSeconds(durationSeconds)} s): the file ` +
@@ -321,7 +362,12 @@ export function noFrameMessage(name: string, tSeconds: number, durationSeconds: 
  * commands that read them and the buffers they fill. Both backends run its commands their own way.
  */
 export class DecodePlan {
+  /** Each frame's time: the seek times, or [0] for the first frame (no seek). */
   readonly frameTimes: number[];
+  /** Whether frames are sought (midpoints) or the first frame is read without a seek. */
+  readonly seeks: boolean;
+  /** The -vf chain of every frame command. */
+  readonly filter: string;
   readonly windowSeconds: number;
   readonly audioStartSeconds: number;
   /** Where the tail fallback reads from. */
@@ -339,9 +385,12 @@ export class DecodePlan {
     private readonly spec: ClipDecodeSpec,
   ) {
     const duration = source.durationSeconds;
-    this.frameTimes = frameTimesSeconds(duration, spec.frames);
+    this.seeks = spec.frameTimes !== 'first';
+    this.frameTimes = this.seeks ? frameTimesSeconds(duration, spec.frames) : [0];
+    this.filter = videoFilterOf(spec);
     this.windowSeconds = spec.samples / spec.sampleRateHz;
-    this.audioStartSeconds = audioWindowStartSeconds(duration, this.windowSeconds);
+    this.audioStartSeconds =
+      spec.audioWindow === 'from-start' ? 0 : audioWindowStartSeconds(duration, this.windowSeconds);
     this.tailStartSeconds = Math.max(0, duration - TAIL_RESEEK_SECONDS);
     this.frameBytes = spec.width * spec.height * 3;
     this.frames = new Float32Array(spec.frames * this.frameBytes);
@@ -350,10 +399,11 @@ export class DecodePlan {
 
   /**
    * Whether all frames may come from one ffmpeg process (framesArgs): only with a single video
-   * stream, where mapping it explicitly is what the per-frame command's default selection does.
+   * stream, where mapping it explicitly is what the per-frame command's default selection does,
+   * and only for sought frames (the first frame is one command anyway).
    */
   get oneProcessFrames(): boolean {
-    return this.source.videoStreams === 1;
+    return this.seeks && this.source.videoStreams === 1;
   }
 
   /** Every frame in one process, frame i written to `outputs[i]` (framesOneProcessArgs). */
@@ -365,22 +415,38 @@ export class DecodePlan {
       this.spec.width,
       this.spec.height,
       outputs,
+      this.filter,
     );
   }
 
-  /** The seek to `tSeconds` for one frame, or (`single` false) every frame from the tail start. */
+  /**
+   * The seek to `tSeconds` for one frame, or (`single` false) every frame from the tail start;
+   * without seeks, the first frame of the clip.
+   */
   frameArgs(tSeconds: number, single: boolean): string[] {
-    const start = single ? tSeconds : this.tailStartSeconds;
-    return frameArgs(this.input, start, this.spec.width, this.spec.height, single);
+    if (!this.seeks && !single) throw new DecodeError('BAD_SPEC', 'the first frame has no tail');
+    const start = !this.seeks ? null : single ? tSeconds : this.tailStartSeconds;
+    const { width, height } = this.spec;
+    return frameArgs(this.input, start, width, height, single, this.filter);
   }
 
   audioArgs(): string[] {
     return audioArgs(
       this.input,
-      this.audioStartSeconds,
+      this.spec.audioWindow === 'from-start' ? null : this.audioStartSeconds,
       this.windowSeconds,
       this.spec.sampleRateHz,
     );
+  }
+
+  /** What reading the frame at `tSeconds` is called in messages ("read the frame at … s"). */
+  frameWhat(tSeconds: number): string {
+    return this.seeks ? `read the frame at ${formatSeconds(tSeconds)} s` : 'read the first frame';
+  }
+
+  /** What reading the audio is called in messages. */
+  audioWhat(): string {
+    return `read the audio from ${formatSeconds(this.audioStartSeconds)} s`;
   }
 
   /** Keeps frame `index` (rgb24 bytes) as CHW floats. */
@@ -391,12 +457,13 @@ export class DecodePlan {
 
   /** Keeps the audio window from the audio command's float32 LE output. */
   setAudio(pcm: Uint8Array): void {
-    this.audio = audioWindow(pcm, this.spec.samples);
+    const { samples, minSamples, audioLength } = this.spec;
+    this.audio = audioWindow(pcm, samples, audioLength === 'variable' ? minSamples : undefined);
   }
 
-  /** NO_FRAME's message for the frame at `tSeconds`. */
+  /** NO_FRAME's message for the frame at `tSeconds` (or the first frame, without seeks). */
   noFrameMessage(name: string, tSeconds: number): string {
-    return noFrameMessage(name, tSeconds, this.source.durationSeconds);
+    return noFrameMessage(name, this.seeks ? tSeconds : null, this.source.durationSeconds);
   }
 
   /** The decoded clip, its timings aside, once every frame (and the audio, if any) is set. */

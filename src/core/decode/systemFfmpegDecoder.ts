@@ -158,6 +158,10 @@ export class SystemFfmpegDecoder implements ClipDecoder {
     const keepFrame = async (index: number, rgb: Uint8Array): Promise<void> => {
       const t = plan.frameTimes[index]!;
       let fromTail = false;
+      if (rgb.length < frameBytes && !plan.seeks) {
+        // The first frame, read without a seek, did not arrive: no tail can help.
+        throw new DecodeError('NO_FRAME', plan.noFrameMessage(file.name, t), file.path);
+      }
       if (rgb.length < frameBytes) {
         // The seek landed past the last decodable frame: decode the tail, keep its last frame.
         const tail = new LastRecordSink(frameBytes, TAIL_MAX_FRAMES);
@@ -184,7 +188,7 @@ export class SystemFfmpegDecoder implements ClipDecoder {
       const t = plan.frameTimes[index]!;
       const head = new HeadSink(2 * frameBytes);
       const single = await runFfmpeg(plan.frameArgs(t, true), head);
-      this.check(single, file, `read the frame at ${formatSeconds(t)} s`, signal);
+      this.check(single, file, plan.frameWhat(t), signal);
       await keepFrame(index, head.bytes());
       framesEnd = Math.max(framesEnd, performance.now());
     };
@@ -211,8 +215,7 @@ export class SystemFfmpegDecoder implements ClipDecoder {
       const pcmBytes = 4 * spec.samples;
       const head = new HeadSink(2 * pcmBytes + 65536);
       const result = await runFfmpeg(plan.audioArgs(), head);
-      const what = `read the audio from ${formatSeconds(plan.audioStartSeconds)} s`;
-      this.check(result, file, what, signal);
+      this.check(result, file, plan.audioWhat(), signal);
       plan.setAudio(head.bytes());
       audioMs = result.ms;
     };

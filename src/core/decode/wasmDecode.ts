@@ -233,7 +233,7 @@ export class WasmClipDecode {
       const audioStarted = performance.now();
       const pcmBytes = 4 * spec.samples;
       const result = await this.run('ffmpeg', plan.audioArgs());
-      this.check(result, `read the audio from ${formatSeconds(plan.audioStartSeconds)} s`);
+      this.check(result, plan.audioWhat());
       plan.setAudio(this.bounded(result, 2 * pcmBytes + 65536, 'read the audio'));
       this.timings.audioMs = performance.now() - audioStarted;
     }
@@ -248,9 +248,13 @@ export class WasmClipDecode {
     const { frameBytes } = plan;
     const { clip } = this;
     const single = await this.run('ffmpeg', plan.frameArgs(t, true));
-    this.check(single, `read the frame at ${formatSeconds(t)} s`);
-    const rgb = this.bounded(single, 2 * frameBytes, `read the frame at ${formatSeconds(t)} s`);
+    this.check(single, plan.frameWhat(t));
+    const rgb = this.bounded(single, 2 * frameBytes, plan.frameWhat(t));
     if (rgb.length >= frameBytes) return { rgb: rgb.subarray(0, frameBytes), fromTail: false };
+    if (!plan.seeks) {
+      // The first frame, read without a seek, did not arrive: no tail can help.
+      throw new DecodeError('NO_FRAME', plan.noFrameMessage(clip.name, t), clip.path);
+    }
 
     const what = `read the last frames from ${formatSeconds(plan.tailStartSeconds)} s`;
     const tail = await this.run('ffmpeg', plan.frameArgs(t, false));

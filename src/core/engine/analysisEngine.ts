@@ -18,6 +18,7 @@ import { validateControls } from '../contract/controls';
 import { readCheckedModelFile } from '../contract/graphCheck';
 import {
   clipDecodeSpecFromContract,
+  silentAudio,
   type ClipDecoder,
   type DecodedClip,
 } from '../decode/clipDecoder';
@@ -213,7 +214,7 @@ export class AnalysisEngine {
             '(its metadata does not mark audio as optional).',
         );
       }
-      audio = new Float32Array(spec.samples);
+      audio = silentAudio(spec, clip.source.durationSeconds);
     }
 
     // The `ar_mode` 0 run depends only on the inputs (CONTRACT.md §2: mode 0 flags nothing and

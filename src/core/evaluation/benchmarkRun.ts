@@ -17,6 +17,7 @@ import { ContractError } from '../contract/contractError';
 import { readCheckedModelFile } from '../contract/graphCheck';
 import {
   clipDecodeSpecFromContract,
+  silentAudio,
   type ClipDecodeSpec,
   type ClipDecoder,
 } from '../decode/clipDecoder';
@@ -583,7 +584,7 @@ async function evaluateCheckpoint(
       );
       return;
     }
-    audio = new Float32Array(c.meta.audio.samples);
+    audio = silentAudio(c.spec, tensors.clip.source.durationSeconds);
   }
   try {
     const inputs = { frames: tensors.frames, audio, promptIds: [...c.meta.prompt.defaultIds] };

@@ -142,7 +142,7 @@ function parseEntry(bytes: Buffer, key: string, spec: ClipDecodeSpec): CachedTen
   const frameValues = spec.frames * 3 * spec.height * spec.width;
   const samples = header.audioSamples;
   if (header.key !== key || header.frameValues !== frameValues) return undefined;
-  if (samples !== null && samples !== spec.samples) return undefined;
+  if (samples !== null && !audioLengthFits(samples, spec)) return undefined;
   const body = newline + 1;
   if (bytes.length !== body + frameValues + 4 * (samples ?? 0)) return undefined;
   const frames = new Float32Array(frameValues);
@@ -155,6 +155,13 @@ function parseEntry(bytes: Buffer, key: string, spec: ClipDecodeSpec): CachedTen
     for (let i = 0; i < samples; i++) audio[i] = bytes.readFloatLE(start + 4 * i);
   }
   return { frames, audio, clip: header.clip };
+}
+
+/** Whether `samples` is an audio length the spec gives: S, or minSamples..S when variable. */
+function audioLengthFits(samples: number, spec: ClipDecodeSpec): boolean {
+  return spec.audioLength === 'variable'
+    ? samples >= (spec.minSamples ?? 1) && samples <= spec.samples
+    : samples === spec.samples;
 }
 
 /** Identifies the ffmpeg build a system decode came from (paths, sizes, mtimes), for cache keys. */
