@@ -39,7 +39,6 @@ const FACTS: DecodedClipFacts = {
     },
     videoStreams: 1,
     audio: { index: 1, codec: 'aac', sampleRateHz: 8, channels: 1 },
-    videoStreams: 1,
   },
   frameTimesSeconds: [0.375, 1.125],
   frameFromTail: [false, true],

@@ -625,6 +625,9 @@ describe('Evaluate panel webview', { timeout: 180_000 }, () => {
       confusion: null,
       flips: { checkpoint: picked.c.name, setting: picked.s.id },
       chartCheckpoint: null,
+      heads: null,
+      headsGroup: null,
+      headsMetric: null,
     });
     const shownRows = () =>
       page.$$eval('[data-testid=eval-flips] tbody tr', (trs) =>
