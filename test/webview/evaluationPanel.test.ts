@@ -674,6 +674,9 @@ describe('Evaluate panel webview', { timeout: 180_000 }, () => {
       confusion: null,
       flips: { checkpoint: picked.c.name, setting: picked.s.id },
       chartCheckpoint: null,
+      heads: null,
+      headsGroup: null,
+      headsMetric: null,
     });
 
     // Each theme draws the selects in its own colours (an open list in high contrast).
