@@ -19,6 +19,13 @@ export const ClipDecodeSpecSchema = v.object({
   width: v.number(),
   sampleRateHz: v.number(),
   samples: v.number(),
+  /** CONTRACT.md §6 step 5 variants (contract 1.1); absent means contract 1's value. */
+  frameTimes: v.exactOptional(v.picklist(['midpoints', 'first'])),
+  resize: v.exactOptional(v.picklist(['cover-center-crop', 'squash'])),
+  scaleFlags: v.exactOptional(v.picklist(['area', 'bicubic'])),
+  audioWindow: v.exactOptional(v.picklist(['centered', 'from-start'])),
+  audioLength: v.exactOptional(v.picklist(['fixed', 'variable'])),
+  minSamples: v.exactOptional(v.number()),
 });
 type ClipDecodeSpec = v.InferOutput<typeof ClipDecodeSpecSchema>;
 

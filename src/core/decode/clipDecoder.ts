@@ -20,6 +20,19 @@ export interface ClipDecodeSpec {
   sampleRateHz: number;
   /** S: samples in the audio window (window seconds = samples / sampleRateHz). */
   samples: number;
+  // CONTRACT.md §6 step 5 variants (contract 1.1); absent means contract 1's value.
+  /** Frame times: `midpoints` of T slices (default), or the clip's `first` frame (T = 1). */
+  frameTimes?: 'midpoints' | 'first';
+  /** Resize: `cover-center-crop` (default), or `squash` to W × H without a crop. */
+  resize?: 'cover-center-crop' | 'squash';
+  /** swscale filter of the scale steps: `area` (default) or `bicubic`. */
+  scaleFlags?: 'area' | 'bicubic';
+  /** Audio window: `centered` on the clip (default), or `from-start`. */
+  audioWindow?: 'centered' | 'from-start';
+  /** `fixed`: S = samples (default); `variable`: minSamples ≤ S ≤ samples. */
+  audioLength?: 'fixed' | 'variable';
+  /** The shortest S when `audioLength` is `variable` (shorter audio is zero-padded to it). */
+  minSamples?: number;
 }
 
 /** What ffprobe says about a clip's video stream. */
@@ -137,13 +150,26 @@ export function clipDecodeSpecFromContract(meta: {
     sampleRateHz: meta.audio.sampleRateHz,
     samples: meta.audio.samples,
   };
+  // 1.1's variants, set only where they differ from contract 1 (whose specs stay as they were).
+  const { frameTimes, resize, scaleFlags, audioWindow } = meta.decode;
+  if (frameTimes !== 'midpoints') spec.frameTimes = frameTimes;
+  if (resize !== 'cover-center-crop') spec.resize = resize;
+  if (scaleFlags !== 'area') spec.scaleFlags = scaleFlags;
+  if (audioWindow !== 'centered') spec.audioWindow = audioWindow;
+  if (meta.audio.length === 'variable') {
+    spec.audioLength = 'variable';
+    spec.minSamples = meta.audio.minSamples ?? meta.audio.samples;
+  }
   validateClipDecodeSpec(spec);
   return spec;
 }
 
+/** The optional keys of an object type. */
+type OptionalKeys<T> = { [K in keyof T]-?: object extends Pick<T, K> ? K : never }[keyof T];
+
 /** Throws BAD_SPEC unless every size is a positive integer within sane bounds. */
 export function validateClipDecodeSpec(spec: ClipDecodeSpec): void {
-  const bounds: [keyof ClipDecodeSpec, number][] = [
+  const bounds: [Exclude<keyof ClipDecodeSpec, OptionalKeys<ClipDecodeSpec>>, number][] = [
     ['frames', 1024],
     ['height', 8192],
     ['width', 8192],
