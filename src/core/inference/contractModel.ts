@@ -176,7 +176,9 @@ export function buildFeeds(
       `prompt_ids: got ${promptIds.length} ids, expected ${meta.prompt.defaultIds.length}`,
     );
   }
-  if (promptIds.length === 0) throw new ContractError('prompt_ids: got no ids');
+  if (meta.tokenLayout.variableSegment !== undefined && promptIds.length === 0) {
+    throw new ContractError('prompt_ids: got no ids');
+  }
   const gate = inputs.headGate;
   if (gate !== undefined && gate.length !== L * Hh) {
     throw new ContractError(`head_gate: got ${gate.length} values, expected ${L * Hh}`);
