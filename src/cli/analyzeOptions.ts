@@ -36,6 +36,7 @@ export const ANALYZE_OPTIONS = {
   ffmpeg: { type: 'string' },
   decoder: { type: 'string' },
   'no-thumbnails': { type: 'boolean' },
+  transcript: { type: 'string' },
   quiet: { type: 'boolean' },
   help: { type: 'boolean' },
 } satisfies CommandOptions;
@@ -70,6 +71,8 @@ export interface AnalyzeOptions {
   /** Which clip decoder: auto (system ffmpeg when found, else the bundled wasm), system, wasm. */
   decoder: DecoderChoice;
   thumbnails: boolean;
+  /** Contract-1.1 prompt slot values (`--transcript` fills `transcript`); absent: defaults. */
+  slots: Record<string, string> | undefined;
   quiet: boolean;
   help: boolean;
   /** The summary lists every flagged head, not the top ten (`--all-heads`). */
@@ -153,6 +156,11 @@ export function parseAnalyzeOptions(argv: readonly string[]): AnalyzeOptions {
   };
 }
 
+/** `--transcript <text>` as the prompt's `transcript` slot (CONTRACT.md §3.1). */
+function transcriptSlot(text: string | undefined): Record<string, string> | undefined {
+  return text === undefined ? undefined : { transcript: text };
+}
+
 /** What `analyze` and `compare` share: one clip, the edits, the provider, decoder and outputs. */
 export function parseRunOptions(
   parsed: ParsedCommandLine,
@@ -177,6 +185,7 @@ export function parseRunOptions(
     ffmpeg: single(parsed, 'ffmpeg'),
     decoder: parseChoice(single(parsed, 'decoder') ?? 'auto', 'decoder', DECODER_CHOICES),
     thumbnails: !flag(parsed, 'no-thumbnails'),
+    slots: transcriptSlot(single(parsed, 'transcript')),
     quiet: flag(parsed, 'quiet'),
     help,
   };

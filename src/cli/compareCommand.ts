@@ -205,6 +205,7 @@ export async function compareCommand(
         executionProvider: options.executionProvider,
         allowFallback: options.allowFallback,
         thumbnails: options.thumbnails,
+        ...(options.slots === undefined ? {} : { slots: options.slots }),
       },
       signal,
     );

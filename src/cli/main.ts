@@ -65,6 +65,8 @@ analyze options (unset intervention options come from the checkpoint's mosear.ar
   --decoder auto|system|wasm   clip decoder: the system ffmpeg, or the bundled ffmpeg.wasm (clips
                             up to 256 MiB); auto (default) = system when ffmpeg is on PATH, else wasm
   --no-thumbnails           leave the frame thumbnails out of the JSON
+  --transcript <text>       contract-1.1 models: what is said in the clip (the prompt's transcript
+                            slot; default the checkpoint's; a contract-1 model has no slot)
   --quiet                   no summary
   --all-heads               the summary lists every flagged head (default: flags per layer and
                             the top 10 heads; also for show)
@@ -153,6 +155,7 @@ async function analyze(argv: string[], signal: AbortSignal): Promise<void> {
         executionProvider: options.executionProvider,
         allowFallback: options.allowFallback,
         thumbnails: options.thumbnails,
+        ...(options.slots === undefined ? {} : { slots: options.slots }),
       },
       signal,
     );

@@ -5,7 +5,13 @@
 // metadata in one loop each (`numberArray`), never a schema per number: a real model's result
 // holds millions.
 import * as v from 'valibot';
-import { ArControlsSchema, ContractMetadataSchema, finiteNumber } from './contract';
+import {
+  ArControlsSchema,
+  ContractMetadataSchema,
+  RunLayoutSchema,
+  TextPositionKindSchema,
+  finiteNumber,
+} from './contract';
 import {
   ExecutionProviderChoiceSchema,
   ExecutionProviderNameSchema,
@@ -83,6 +89,14 @@ export const TokenInfoSchema = v.variant('modality', [
     col: finiteNumber,
     /** The clip time the frame was decoded at. */
     frameTimeSeconds: finiteNumber,
+    /** Contract 1.1 (absent in contract-1 results): the run layout's segment name. */
+    segment: v.exactOptional(v.string()),
+    /** 1.1: the grid cell's rectangle in input-frame pixels (CONTRACT.md §3.1 `cell_px`). */
+    cell: v.exactOptional(
+      v.object({ x: finiteNumber, y: finiteNumber, width: finiteNumber, height: finiteNumber }),
+    ),
+    /** 1.1: a global visual token (no grid: frame 0, row 0, col = its index in the segment). */
+    global: v.exactOptional(v.literal(true)),
   }),
   v.object({
     index: finiteNumber,
@@ -92,6 +106,8 @@ export const TokenInfoSchema = v.variant('modality', [
     /** The clip time span the token covers (the audio window split evenly over the tokens). */
     startSeconds: finiteNumber,
     endSeconds: finiteNumber,
+    /** 1.1: the run layout's segment name. */
+    segment: v.exactOptional(v.string()),
   }),
   v.object({
     index: finiteNumber,
@@ -102,6 +118,14 @@ export const TokenInfoSchema = v.variant('modality', [
     id: v.nullable(finiteNumber),
     /** The id's vocabulary entry ("?" when unknown). */
     text: v.string(),
+    /** 1.1: the run layout's segment name. */
+    segment: v.exactOptional(v.string()),
+    /** 1.1: what put the position there (template word, special token, slot piece). */
+    kind: v.exactOptional(TextPositionKindSchema),
+    /** 1.1: the slot whose value gave it (kind "slot"). */
+    slot: v.exactOptional(v.string()),
+    /** 1.1: the word as written (differs from `text` for a word the vocabulary lacks). */
+    word: v.exactOptional(v.string()),
   }),
 ]);
 export type TokenInfo = v.InferOutput<typeof TokenInfoSchema>;
@@ -148,6 +172,8 @@ export const RunAnalysisSchema = v.object({
   flagDecisions: v.array(LayerDecisionSchema),
   /** MoSE's λ per layer; null for checkpoints without MoSE. */
   moseGate: v.nullable(numberArray(1)),
+  /** [L][C]: the graph's `layer_logits` (contract 1.1, CONTRACT.md §2a), when it has them. */
+  layerLogits: v.exactOptional(numberArray(2)),
 });
 export type RunAnalysis = v.InferOutput<typeof RunAnalysisSchema>;
 
@@ -237,6 +263,10 @@ export const AnalysisSettingsSchema = v.object({
   promptIds: v.array(finiteNumber),
   executionProvider: ExecutionProviderChoiceSchema,
   allowFallback: v.boolean(),
+  /** Contract 1.1: the prompt slot values set (e.g. the transcript); unset slots took defaults. */
+  slots: v.exactOptional(v.record(v.string(), v.string())),
+  /** Contract 1.1: the `head_gate` fed to both runs [L][Hh], when not all ones. */
+  headGate: v.exactOptional(numberArray(2)),
 });
 export type AnalysisSettings = v.InferOutput<typeof AnalysisSettingsSchema>;
 
@@ -334,6 +364,7 @@ function runShapes(L: number, Hh: number, N: number, C: number): [string, Shape]
     ['uapAfter', [L]],
     ['flagDecisions', [L]],
     ['moseGate', [L]],
+    ['layerLogits', [L, C]],
   ];
 }
 
@@ -349,6 +380,11 @@ export const AnalysisResultSchema = v.pipe(
     model: ModelInfoSchema,
     settings: AnalysisSettingsSchema,
     runtime: RuntimeInfoSchema,
+    /**
+     * The run's layout (CONTRACT.md §3.3): named segments, N and every text position. Absent in
+     * results written before contract 1.1; then N is the metadata's.
+     */
+    layout: v.exactOptional(RunLayoutSchema),
     /** The N key positions, in order. */
     tokens: v.array(TokenInfoSchema),
     /** The requested intervention's run (the same run as `baseline` when its mode is 0). */
@@ -364,19 +400,28 @@ export const AnalysisResultSchema = v.pipe(
     if (!dataset.typed) return;
     const result = dataset.value;
     const { architecture, tokenLayout, labels } = result.model.metadata;
-    const N = tokenLayout.total;
+    const N = result.layout?.total ?? tokenLayout.total;
     const item = (input: unknown, key: string | number, value: unknown): v.IssuePathItem =>
       typeof key === 'number'
         ? { type: 'array', origin: 'value', input: input as unknown[], key, value }
         : { type: 'object', origin: 'value', input: input as Record<string, unknown>, key, value };
     if (result.tokens.length !== N) {
       addIssue({
-        message: `must be an array of ${N} (the token layout's total)`,
+        message: `must be an array of ${N} (the run layout's total)`,
         path: [item(result, 'tokens', result.tokens)],
       });
       return;
     }
     const L = architecture.layers;
+    const gate = result.settings.headGate;
+    const gateIssue = gate === undefined ? null : shapeIssue(gate, [L, architecture.heads]);
+    if (gateIssue !== null) {
+      addIssue({
+        message: gateIssue.message,
+        path: [item(result, 'settings', result.settings), item(result.settings, 'headGate', gate)],
+      });
+      return;
+    }
     const shapes: [string, Shape][] = [
       ...runShapes(L, architecture.heads, N, labels.length),
       ...(['raw', 'density', 'share'] as const).map((k): [string, Shape] => [k, [L]]),
@@ -398,6 +443,7 @@ export const AnalysisResultSchema = v.pipe(
       for (const [key, dims] of shapes) {
         const value = tensors[key];
         if (key === 'moseGate' && value === null) continue;
+        if (key === 'layerLogits' && value === undefined) continue;
         const bad = shapeIssue(value, dims);
         if (bad === null) continue;
         const inRatio = key === 'raw' || key === 'density' || key === 'share';

@@ -1,5 +1,6 @@
-// The ONNX model's `metadata_props` as contract v1 writes them (models/CONTRACT.md): one JSON
-// value per `mosear.*` key, snake_case. These schemas check each value's own fields; the checks
+// The ONNX model's `metadata_props` as contracts 1 and 1.1 write them (models/CONTRACT.md): one
+// JSON value per `mosear.*` key, snake_case; a `*11JsonSchema` is a key's 1.1 form (contract 1's
+// plus the fields of §3.2), used only for models that declare "1.1". These schemas check each value's own fields; the checks
 // that need numbers from several keys (segments contiguous, τ per layer, ids in the vocabulary)
 // are the engine's (core/contract/metadata.ts), which also builds the camelCase ContractMetadata.
 // Messages follow "expected …, found …", prefixed by the key path ("mosear.architecture.layers").
@@ -47,7 +48,8 @@ function list<const S extends v.GenericSchema>(item: S, atLeast = 0) {
 export const CheckpointJsonSchema = v.object({
   name: text,
   description: text,
-  training_data: text,
+  /** null: no training data (random weights); accepted under both versions. */
+  training_data: v.nullable(text),
   version: text,
 });
 
@@ -160,4 +162,112 @@ export const TauSweepJsonSchema = v.object({
   raw: TauRangeJsonSchema,
   density: TauRangeJsonSchema,
   share: TauRangeJsonSchema,
+});
+
+// Contract 1.1 (CONTRACT.md §3.1, §3.2).
+
+/** A 1.1 segment name. */
+const segmentName = v.pipe(
+  text,
+  v.regex(/^[a-z][a-z0-9_]*$/, expected('a name matching ^[a-z][a-z0-9_]*$')),
+);
+
+/** A width × height of at least 1 × 1 pixels. */
+const pixelSize = v.object({ width: integer(1), height: integer(1) });
+
+/** `mosear.architecture` in 1.1. */
+export const Architecture11JsonSchema = v.object({
+  ...ArchitectureJsonSchema.entries,
+  position_encoding: v.exactOptional(oneOf(['rope', 'learned', 'none'])),
+});
+
+/** A 1.1 grid: contract 1's plus the input frame of each grid frame, cell size and patches. */
+export const Grid11JsonSchema = v.object({
+  frames: integer(1),
+  rows: integer(1),
+  cols: integer(1),
+  order: oneOf(['frame,row,col']),
+  frame_index: v.exactOptional(list(integer())),
+  cell_px: v.exactOptional(pixelSize),
+  patches: v.exactOptional(
+    v.object({
+      rows: integer(1),
+      cols: integer(1),
+      size_px: pixelSize,
+      per_cell: v.object({ rows: integer(1), cols: integer(1) }),
+    }),
+  ),
+});
+
+/** One 1.1 segment: named, with null start/count where the layout varies (§3.1). */
+export const TokenSegment11JsonSchema = v.object({
+  name: segmentName,
+  label: v.exactOptional(text),
+  modality: oneOf(['visual', 'audio', 'text']),
+  start: v.nullable(integer()),
+  count: v.nullable(integer(1)),
+  grid: v.exactOptional(v.nullable(Grid11JsonSchema)),
+});
+export type TokenSegment11Json = v.InferOutput<typeof TokenSegment11JsonSchema>;
+
+/** `mosear.token_layout` in 1.1. */
+export const TokenLayout11JsonSchema = v.object({
+  total: v.nullable(integer(1)),
+  segments: list(TokenSegment11JsonSchema, 1),
+});
+export type TokenLayout11Json = v.InferOutput<typeof TokenLayout11JsonSchema>;
+
+/** `mosear.answer_positions` in 1.1: a negative p means N + p. */
+export const AnswerPositions11JsonSchema = list(
+  v.pipe(v.number(expected('an integer')), v.safeInteger(expected('an integer'))),
+  1,
+);
+
+/** `mosear.audio` in 1.1. */
+export const Audio11JsonSchema = v.object({
+  ...AudioJsonSchema.entries,
+  length: v.exactOptional(oneOf(['fixed', 'variable'])),
+  min_samples: v.exactOptional(integer(1)),
+});
+
+/** One piece of a prompt template. */
+export const TemplatePieceJsonSchema = v.variant(
+  'kind',
+  [
+    v.object({ kind: v.literal('special'), token: nonEmptyText }),
+    v.object({ kind: v.literal('text'), text }),
+    v.object({ kind: v.literal('slot'), slot: nonEmptyText }),
+  ],
+  expected('a piece of kind "special", "text" or "slot"'),
+);
+
+/** `mosear.prompt` in 1.1: the tokenizer, each text segment's template, the slots. */
+export const Prompt11JsonSchema = v.object({
+  ...PromptJsonSchema.entries,
+  tokenizer: v.object({
+    kind: oneOf(['word-level']),
+    unk: v.nullable(text),
+    ref: v.nullable(text),
+  }),
+  template: v.record(text, list(TemplatePieceJsonSchema), expected('an object')),
+  slots: v.record(
+    text,
+    v.object({
+      default: text,
+      max_tokens: integer(0),
+      description: v.exactOptional(text),
+    }),
+    expected('an object'),
+  ),
+});
+export type Prompt11Json = v.InferOutput<typeof Prompt11JsonSchema>;
+
+/** `mosear.decode` in 1.1: contract 1's values and the variants of §6 step 5. */
+export const Decode11JsonSchema = v.object({
+  spec: oneOf(['mosear-decode-1']),
+  frame_times: oneOf(['midpoints', 'first']),
+  resize: oneOf(['cover-center-crop', 'squash']),
+  scale_flags: oneOf(['area', 'bicubic']),
+  audio_window: oneOf(['centered', 'from-start']),
+  audio_pad: oneOf(['zeros-at-end']),
 });

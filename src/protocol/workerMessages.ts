@@ -23,11 +23,15 @@ export const SessionSettingsSchema = v.object({
 });
 export type SessionSettings = v.InferOutput<typeof SessionSettingsSchema>;
 
-/** Clip tensors for a run: `frames` [T·3·H·W], `audio` [S], prompt ids [P] (sizes: buildFeeds). */
+/**
+ * Clip tensors for a run: `frames` [T·3·H·W], `audio` [S], prompt ids [P], and `head_gate`
+ * [L·Hh] for a graph that declares it (absent: all ones). Sizes: buildFeeds.
+ */
 export const RunInputsSchema = v.object({
   frames: float32Array,
   audio: float32Array,
   promptIds: v.array(v.number()),
+  headGate: v.exactOptional(float32Array),
 });
 export type RunInputs = v.InferOutput<typeof RunInputsSchema>;
 
@@ -91,7 +95,10 @@ export const OutputTensorSchema = v.pipe(
   ),
 );
 
-/** The contract's outputs of one run (CONTRACT.md §2; `mose_gate` only for MoSE checkpoints). */
+/**
+ * The contract's outputs of one run (CONTRACT.md §2; `mose_gate` only for MoSE checkpoints,
+ * `layer_logits` only for a 1.1 graph that declares it, §2a).
+ */
 export const ContractOutputsSchema = v.object({
   logits: OutputTensorSchema,
   modality_mass: OutputTensorSchema,
@@ -100,6 +107,7 @@ export const ContractOutputsSchema = v.object({
   token_attention_before: OutputTensorSchema,
   token_attention: OutputTensorSchema,
   mose_gate: v.exactOptional(OutputTensorSchema),
+  layer_logits: v.exactOptional(OutputTensorSchema),
 });
 
 /** One `session.run`'s outputs and its time inside the worker. */

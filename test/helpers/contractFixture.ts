@@ -181,3 +181,148 @@ export function validGraphValues(): {
   });
   return { inputs: sig.inputMetadata.map(plain), outputs: sig.outputMetadata.map(plain) };
 }
+
+/**
+ * A valid contract-1.1 metadata set, a small model shaped like the full-shape fixture: a prefix
+ * (7 text positions), a 1 × 2 × 2 grid of one 32 × 32 frame, a global visual token, one audio
+ * token from variable-length audio, and a variable prompt with a transcript slot (N 23 at the
+ * default transcript "I can't go").
+ */
+export function valid11MetadataValues(): Record<string, unknown> {
+  const vocab = ['<unk>', '<s>', '[', 'INST', ']', '<', 'video', '>', 'says', ':', 'I', "can't"];
+  vocab.push('go', '.', '/');
+  const ids = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 2, 14, 3, 4];
+  return {
+    ...validMetadataValues(),
+    'mosear.checkpoint': {
+      name: 'fixture-11',
+      description: 'a hand-written 1.1 metadata fixture',
+      training_data: null,
+      version: '0',
+    },
+    'mosear.architecture': {
+      family: 'llama-tiny',
+      layers: 2,
+      heads: 2,
+      d_model: 16,
+      adapter: 'none',
+      mose: false,
+      lora_rank: 0,
+      mose_eps: null,
+      position_encoding: 'rope',
+    },
+    'mosear.token_layout': {
+      segments: [
+        { name: 'prefix', label: 'prefix', modality: 'text', start: 0, count: 7 },
+        {
+          name: 'patches',
+          label: 'Patches',
+          modality: 'visual',
+          start: 7,
+          count: 4,
+          grid: { frames: 1, rows: 2, cols: 2, order: 'frame,row,col', frame_index: [0] },
+        },
+        { name: 'face', label: 'Face', modality: 'visual', start: 11, count: 1 },
+        { name: 'hubert', modality: 'audio', start: 12, count: 1 },
+        { name: 'prompt', modality: 'text', start: 13, count: null },
+      ],
+      total: null,
+    },
+    'mosear.answer_positions': [-1],
+    'mosear.frames': {
+      count: 1,
+      height: 32,
+      width: 32,
+      dynamic_count: false,
+      channels: 'rgb',
+      range: [0, 1],
+    },
+    'mosear.audio': {
+      sample_rate_hz: 16000,
+      samples: 16000,
+      window_seconds: 1.0,
+      optional: true,
+      tokens: 1,
+      length: 'variable',
+      min_samples: 1600,
+    },
+    'mosear.prompt': {
+      tokenizer: { kind: 'word-level', unk: '<unk>', ref: null },
+      vocab,
+      template: {
+        prefix: [
+          { kind: 'special', token: '<s>' },
+          { kind: 'text', text: '[INST] <video>' },
+        ],
+        prompt: [
+          { kind: 'text', text: 'says:' },
+          { kind: 'slot', slot: 'transcript' },
+          { kind: 'text', text: '. [/INST]' },
+        ],
+      },
+      slots: { transcript: { default: "I can't go", max_tokens: 8 } },
+      default: ids.map((id) => vocab[id]),
+      default_ids: ids,
+    },
+    'mosear.decode': {
+      spec: 'mosear-decode-1',
+      frame_times: 'first',
+      resize: 'squash',
+      scale_flags: 'bicubic',
+      audio_window: 'from-start',
+      audio_pad: 'zeros-at-end',
+    },
+    'mosear.ar_defaults': {
+      mode: 1,
+      ratio_kind: 2,
+      tau: [0, 0],
+      head_margin: 0,
+      alpha: 0.3,
+      pai_alpha: 0.5,
+      layers: [1, 1],
+    },
+  };
+}
+
+/** The 1.1 fixture's props with one key's JSON value changed by `edit`. */
+export function props11With(
+  key: string,
+  edit: (value: Record<string, unknown>) => void,
+): Map<string, string> {
+  const values = valid11MetadataValues();
+  edit(values[key] as Record<string, unknown>);
+  return toProps(values, '1.1');
+}
+
+/**
+ * A graph signature matching valid11MetadataValues (2 layers × 2 heads, one 32 × 32 frame, 6
+ * labels): variable S, P and N are named, `head_gate` and `layer_logits` declared.
+ */
+export function valid11GraphValues(): ReturnType<typeof validGraphValues> {
+  const t = (name: string, type: string, shape: (number | string)[]) => ({ name, type, shape });
+  return {
+    inputs: [
+      t('frames', 'float32', [1, 1, 3, 32, 32]),
+      t('audio', 'float32', [1, 'audio_samples']),
+      t('prompt_ids', 'int64', [1, 'prompt_tokens']),
+      t('ar_mode', 'int64', []),
+      t('ar_tau', 'float32', [2]),
+      t('ar_ratio_kind', 'int64', []),
+      t('ar_head_margin', 'float32', []),
+      t('ar_alpha', 'float32', []),
+      t('pai_alpha', 'float32', []),
+      t('ar_layers', 'float32', [2]),
+      t('ar_head_override', 'float32', [2, 2]),
+      t('head_gate', 'float32', [2, 2]),
+    ],
+    outputs: [
+      t('logits', 'float32', [1, 6]),
+      t('modality_mass', 'float32', [2, 2, 3]),
+      t('modality_mass_after', 'float32', [2, 2, 3]),
+      t('ar_flags', 'float32', [2, 2]),
+      t('token_attention_before', 'float32', [2, 2, 'tokens']),
+      t('token_attention', 'float32', [2, 2, 'tokens']),
+      t('layer_logits', 'float32', [2, 6]),
+    ],
+  };
+}

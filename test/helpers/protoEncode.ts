@@ -312,3 +312,35 @@ export function graphBytes(spec: GraphSpec): Uint8Array {
     ...spec.outputs.map((v) => bytesField(12, valueInfoBytes(v))),
   );
 }
+
+const GRAPH_INITIALIZER = 5;
+
+/**
+ * Turns a float32 graph input into an initializer of `values` with `dims` (the graph then has
+ * no such input: what a model that never declared it sees, with that constant in its place).
+ */
+export function graphInputToInitializer(
+  model: Uint8Array,
+  name: string,
+  dims: number[],
+  values: Float32Array,
+): Uint8Array {
+  const raw = new Uint8Array(values.buffer, values.byteOffset, values.byteLength);
+  const tensor = concat(
+    ...dims.map((d) => varintField(1, d)),
+    varintField(2, 1),
+    bytesField(8, name),
+    bytesField(9, raw),
+  );
+  return editGraph(model, (graph) => [
+    ...graph.filter(
+      (f) =>
+        !(
+          f.field === GRAPH_INPUT &&
+          f.wireType === WireType.LengthDelimited &&
+          valueInfoName(f.value) === name
+        ),
+    ),
+    { field: GRAPH_INITIALIZER, wireType: WireType.LengthDelimited, value: tensor },
+  ]);
+}

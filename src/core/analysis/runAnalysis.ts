@@ -19,6 +19,8 @@ export interface RunOutputs {
   tokenAttention: Float32Array;
   /** Absent for checkpoints without MoSE. */
   moseGate?: Float32Array | undefined;
+  /** [L·C]: contract 1.1's `layer_logits`, when the graph has them. */
+  layerLogits?: Float32Array | undefined;
 }
 
 /**
@@ -69,14 +71,18 @@ export function flagRuleForRun(
   });
 }
 
-/** Analyses one run's outputs under the controls it ran with. */
+/**
+ * Analyses one run's outputs under the controls it ran with. `total` is the run's N (a 1.1
+ * variable layout's, CONTRACT.md §3.3; default the metadata's).
+ */
 export function analyzeRun(
   meta: ContractMetadata,
   controls: ArControls,
   outputs: RunOutputs,
+  total: number = meta.tokenLayout.total,
 ): RunAnalysis {
   const { layers: L, heads: Hh } = meta.architecture;
-  const N = meta.tokenLayout.total;
+  const N = total;
   const probabilities = softmax(outputs.logits);
   const index = argmax(outputs.logits);
   const counts = {
@@ -102,5 +108,10 @@ export function analyzeRun(
     ratioStatistics: ratioStatisticsByKind(outputs.modalityMass, L, Hh, counts),
     flagDecisions: flagRuleForRun(meta, outputs.modalityMass, controls).layers,
     moseGate: outputs.moseGate === undefined ? null : Array.from(outputs.moseGate, float32ForJson),
+    ...(outputs.layerLogits === undefined
+      ? {}
+      : {
+          layerLogits: nestedArray(outputs.layerLogits, [L, meta.labels.length]) as number[][],
+        }),
   };
 }

@@ -1,4 +1,4 @@
-// A model file against contract v1 before any session exists: its metadata, and its graph's
+// A model file against contract 1 or 1.1 before any session exists: its metadata, and its graph's
 // declared inputs and outputs (names, element types, shapes) against the metadata, every problem
 // listed at once with the CONTRACT.md section that states the rule. Only what onnxruntime alone
 // can judge (operators, IR version) is left to session creation.
@@ -8,7 +8,7 @@ import { readOnnxGraphSignature, type GraphSignature } from '../onnx/graphProto'
 import { OnnxModelError, readOnnxModelInfo, type OnnxModelInfo } from '../onnx/modelProto';
 import { ContractError } from './contractError';
 import { parseContractMetadata } from './metadata';
-import { CONTRACT_VERSION } from './names';
+import { CONTRACT_VERSION, KNOWN_CONTRACT_VERSIONS } from './names';
 import { signatureProblemList, type SignatureProblem } from './signature';
 
 /** Where the contract lives, for messages. */
@@ -22,7 +22,7 @@ export interface CheckedModelFile {
 }
 
 /**
- * Every way a graph's declared inputs and outputs disagree with contract v1 and the metadata
+ * Every way a graph's declared inputs and outputs disagree with the contract and the metadata
  * (names, types and ranks only when the metadata could not be read). A named (symbolic) size is
  * accepted only where the contract lets the size vary.
  */
@@ -43,10 +43,14 @@ export function graphProblems(
 }
 
 /** One message naming the file and listing every problem with its CONTRACT.md sections. */
-export function describeContractProblems(path: string, problems: SignatureProblem[]): string {
+export function describeContractProblems(
+  path: string,
+  problems: SignatureProblem[],
+  version: string = CONTRACT_VERSION,
+): string {
   const count = problems.length === 1 ? '1 problem' : `${problems.length} problems`;
   return [
-    `${path} does not follow the MoSEAR model contract v${CONTRACT_VERSION} (${CONTRACT_DOC}), ${count}:`,
+    `${path} does not follow the MoSEAR model contract v${version} (${CONTRACT_DOC}), ${count}:`,
     ...problems.map((p) => `  - ${p.text} (${CONTRACT_DOC} ${p.sections.join(', ')})`),
   ].join('\n');
 }
@@ -54,7 +58,7 @@ export function describeContractProblems(path: string, problems: SignatureProble
 /**
  * Reads a model file's metadata and graph signature (the graph's nodes and initializers are
  * skipped by length, so this stays instant on a multi-gigabyte model) and checks both against
- * contract v1. Throws OnnxModelError when the file is not ONNX, and one ContractError naming the
+ * the contract version it declares. Throws OnnxModelError when the file is not ONNX, and one ContractError naming the
  * file and listing every problem found.
  */
 export async function readCheckedModelFile(path: string): Promise<CheckedModelFile> {
@@ -66,8 +70,8 @@ export async function readCheckedModelFile(path: string): Promise<CheckedModelFi
     metadata = parseContractMetadata(info.metadata);
   } catch (error) {
     if (!(error instanceof ContractError)) throw error;
-    // Not a contract model, or another version: its graph cannot be judged by v1's tables.
-    if (info.metadata.get('mosear.contract') !== CONTRACT_VERSION) {
+    // Not a contract model, or an unknown version: its graph cannot be judged by our tables.
+    if (!KNOWN_CONTRACT_VERSIONS.includes(info.metadata.get('mosear.contract') ?? '')) {
       const section = info.metadata.has('mosear.contract') ? '§7' : '§3';
       throw new ContractError(`${path}: ${error.message} (${CONTRACT_DOC} ${section})`);
     }
@@ -75,7 +79,8 @@ export async function readCheckedModelFile(path: string): Promise<CheckedModelFi
   }
   problems.push(...graphProblems(metadata, graph));
   if (metadata === undefined || problems.length > 0) {
-    throw new ContractError(describeContractProblems(path, problems));
+    const version = info.metadata.get('mosear.contract') ?? CONTRACT_VERSION;
+    throw new ContractError(describeContractProblems(path, problems, version));
   }
   return { info, metadata, graph };
 }

@@ -1,16 +1,13 @@
-// Parses a model's `metadata_props` against contract v1: each key's JSON value by its schema
-// (protocol/modelMetadata.ts), then the checks that need numbers from several fields, then the
-// camelCase ContractMetadata. Errors name the key and the member inside its value.
-import type * as v from 'valibot';
+// Parses a model's `metadata_props` against contract 1 or 1.1 (the version it declares): each
+// key's JSON value by its schema (protocol/modelMetadata.ts), then the checks that need numbers
+// from several fields, then the camelCase ContractMetadata. Errors name the key and the member
+// inside its value. A contract-1 model is read exactly as before 1.1; 1.1 is metadata11.ts.
 import type {
   ContractMetadata,
   Modality,
-  TauRange,
   TokenLayout,
   TokenSegment,
 } from '../../protocol/contract';
-import { JsonTextError, parseJsonBounded } from '../../protocol/boundedJson';
-import { describeValue, expectedFound, issuePath, parseOrThrow } from '../../protocol/issues';
 import {
   AnswerPositionsJsonSchema,
   ArDefaultsJsonSchema,
@@ -26,19 +23,23 @@ import {
   type TokenSegmentJson,
 } from '../../protocol/modelMetadata';
 import { ContractError } from './contractError';
-import { CONTRACT_VERSION, type METADATA_KEYS } from './names';
-
-/** The longest metadata value read as JSON (a vocabulary of a large model fits). */
-const MAX_METADATA_VALUE_CHARS = 16 * 1024 * 1024;
-
-/** Throws a ContractError "`path`: expected `expected`, found `found`". */
-function fail(path: string, expected: string, found: unknown): never {
-  throw new ContractError(`${path}: expected ${expected}, found ${describeValue(found)}`);
-}
+import { parseContract11Metadata } from './metadata11';
+import {
+  arDefaultsOf,
+  checkDefaults,
+  checkPrompt,
+  checkpointOf,
+  checkTauRange,
+  fail,
+  framesOf,
+  metadataReader,
+  requireUnique,
+} from './metadataParts';
+import { CONTRACT_VERSION, KNOWN_CONTRACT_VERSIONS } from './names';
 
 /**
- * Parses and validates a model's `metadata_props` against contract v1. Errors name the key (and
- * the member inside its JSON value) and say what is wrong.
+ * Parses and validates a model's `metadata_props` against contract 1 or 1.1. Errors name the key
+ * (and the member inside its JSON value) and say what is wrong.
  */
 export function parseContractMetadata(props: ReadonlyMap<string, string>): ContractMetadata {
   const version = props.get('mosear.contract');
@@ -47,31 +48,13 @@ export function parseContractMetadata(props: ReadonlyMap<string, string>): Contr
       'metadata key "mosear.contract" is missing: this is not a MoSEAR contract model',
     );
   }
-  if (version !== CONTRACT_VERSION) {
+  if (!KNOWN_CONTRACT_VERSIONS.includes(version)) {
     throw new ContractError(
-      `mosear.contract: unsupported contract version "${version}" (this engine knows "${CONTRACT_VERSION}")`,
+      `mosear.contract: unsupported contract version "${version}" (this engine knows ${KNOWN_CONTRACT_VERSIONS.map((k) => `"${k}"`).join(' and ')})`,
     );
   }
-  const read = <const S extends v.GenericSchema>(
-    key: (typeof METADATA_KEYS)[number],
-    schema: S,
-  ): v.InferOutput<S> => {
-    const text = props.get(key);
-    if (text === undefined) throw new ContractError(`metadata key "${key}" is missing`);
-    let value: unknown;
-    try {
-      value = parseJsonBounded(text, { what: key, maxChars: MAX_METADATA_VALUE_CHARS });
-    } catch (error) {
-      throw error instanceof JsonTextError ? new ContractError(error.message) : error;
-    }
-    return parseOrThrow(
-      schema,
-      value,
-      (issue) => new ContractError(`${issuePath(issue, key)}: ${issue.message}`),
-      expectedFound,
-    );
-  };
-
+  const read = metadataReader(props);
+  if (version !== CONTRACT_VERSION) return parseContract11Metadata(read);
   const architecture = read('mosear.architecture', ArchitectureJsonSchema);
   const labels = read('mosear.labels', LabelsJsonSchema);
   requireUnique(labels, 'mosear.labels');
@@ -110,26 +93,13 @@ export function parseContractMetadata(props: ReadonlyMap<string, string>): Contr
   checkPrompt(prompt.vocab, prompt.default, prompt.default_ids);
   const decode = read('mosear.decode', DecodeJsonSchema);
   const defaults = read('mosear.ar_defaults', ArDefaultsJsonSchema);
-  for (const key of ['tau', 'layers'] as const) {
-    if (defaults[key].length !== architecture.layers) {
-      fail(
-        `mosear.ar_defaults.${key}`,
-        `an array of length ${architecture.layers}`,
-        `length ${defaults[key].length}`,
-      );
-    }
-  }
+  checkDefaults(defaults, architecture.layers);
   const sweep = read('mosear.tau_sweep', TauSweepJsonSchema);
   for (const [kind, range] of Object.entries(sweep))
     checkTauRange(range, `mosear.tau_sweep.${kind}`);
   return {
     contract: CONTRACT_VERSION,
-    checkpoint: {
-      name: checkpoint.name,
-      description: checkpoint.description,
-      trainingData: checkpoint.training_data,
-      version: checkpoint.version,
-    },
+    checkpoint: checkpointOf(checkpoint),
     labels,
     architecture: {
       family: architecture.family,
@@ -143,14 +113,7 @@ export function parseContractMetadata(props: ReadonlyMap<string, string>): Contr
     },
     tokenLayout,
     answerPositions,
-    frames: {
-      count: frames.count,
-      height: frames.height,
-      width: frames.width,
-      dynamicCount: frames.dynamic_count,
-      channels: frames.channels,
-      range: [0, 1],
-    },
+    frames: framesOf(frames),
     audio: {
       sampleRateHz: audio.sample_rate_hz,
       samples: audio.samples,
@@ -167,25 +130,9 @@ export function parseContractMetadata(props: ReadonlyMap<string, string>): Contr
       audioWindow: decode.audio_window,
       audioPad: decode.audio_pad,
     },
-    arDefaults: {
-      mode: defaults.mode,
-      ratioKind: defaults.ratio_kind,
-      tau: defaults.tau,
-      headMargin: defaults.head_margin,
-      alpha: defaults.alpha,
-      paiAlpha: defaults.pai_alpha,
-      layers: defaults.layers,
-    },
+    arDefaults: arDefaultsOf(defaults),
     tauSweep: sweep,
   };
-}
-
-function requireUnique(values: string[], path: string): void {
-  const seen = new Set<string>();
-  for (const v of values) {
-    if (seen.has(v)) throw new ContractError(`${path}: "${v}" appears more than once`);
-    seen.add(v);
-  }
 }
 
 /** The layout with its cross-field rules: contiguous from 0, grids on visual segments only. */
@@ -228,30 +175,6 @@ function segmentOf(json: TokenSegmentJson, path: string): TokenSegment {
     fail(`${path}.grid`, `frames·rows·cols = count (${segment.count})`, `${cells} cells`);
   }
   return segment;
-}
-
-function checkPrompt(vocab: string[], words: string[], ids: number[]): void {
-  const path = 'mosear.prompt';
-  ids.forEach((id, i) => {
-    if (id >= vocab.length) {
-      fail(`${path}.default_ids[${i}]`, `an id < ${vocab.length} (the vocabulary size)`, id);
-    }
-  });
-  if (ids.length !== words.length) {
-    fail(`${path}.default_ids`, `${words.length} ids (one per default word)`, ids.length);
-  }
-  ids.forEach((id, i) => {
-    if (vocab[id] !== words[i]) {
-      fail(`${path}.default_ids[${i}]`, `the id of "${words[i]}"`, `${id} ("${vocab[id]}")`);
-    }
-  });
-}
-
-function checkTauRange(range: TauRange, path: string): void {
-  if (!(range.min < range.max)) fail(`${path}.max`, `a number > min (${range.min})`, range.max);
-  if (range.scale === 'log' && range.min <= 0) {
-    fail(`${path}.min`, 'a number > 0 on a log scale', range.min);
-  }
 }
 
 /** Number of key positions of one modality in a layout (|V|, |A|, |T|). */

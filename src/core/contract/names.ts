@@ -1,6 +1,9 @@
-// The names contract v1 fixes: its version, the graph's inputs and outputs, the metadata keys.
-/** The contract version this engine implements (`mosear.contract`). */
+// The names the contract fixes: its versions, the graph's inputs and outputs, the metadata keys.
+/** The first contract version (`mosear.contract`); every later one reads its models unchanged. */
 export const CONTRACT_VERSION = '1';
+
+/** The contract versions this engine implements. */
+export const KNOWN_CONTRACT_VERSIONS: readonly string[] = ['1', '1.1'];
 
 /** Graph inputs, in the order of CONTRACT.md §1; every one must be present. */
 export const INPUT_NAMES = [
@@ -27,6 +30,12 @@ export const OUTPUT_NAMES = [
   'token_attention',
 ] as const;
 
+/** Contract 1.1's optional input (§1a): a per-head gate [L, Hh], all ones when absent. */
+export const HEAD_GATE_INPUT = 'head_gate';
+
+/** Contract 1.1's optional output (§2a): the label readout after each layer [L, C]. */
+export const LAYER_LOGITS_OUTPUT = 'layer_logits';
+
 /** The output present if and only if `mosear.architecture.mose` is true. */
 export const MOSE_OUTPUT = 'mose_gate';
 
@@ -34,7 +43,8 @@ export const MOSE_OUTPUT = 'mose_gate';
 export type InputName = (typeof INPUT_NAMES)[number];
 
 /** A contract output's name. */
-export type OutputName = (typeof OUTPUT_NAMES)[number] | typeof MOSE_OUTPUT;
+export type OutputName =
+  (typeof OUTPUT_NAMES)[number] | typeof MOSE_OUTPUT | typeof LAYER_LOGITS_OUTPUT;
 
 /** Metadata keys whose values are JSON (all required; `mosear.contract` is a plain string). */
 export const METADATA_KEYS = [

@@ -1,14 +1,25 @@
-// The session's inputs and outputs against the contract: the tensors v1 requires (shapes from the
-// metadata) and a ContractError naming every missing or mismatched one.
+// The session's inputs and outputs against the contract: the tensors contract 1 or 1.1 requires
+// (shapes from the metadata), 1.1's optional ones when declared, and a ContractError naming every
+// missing or mismatched one.
 import type { ContractMetadata } from '../../protocol/contract';
 import { ContractError } from './contractError';
-import { INPUT_NAMES, MOSE_OUTPUT, OUTPUT_NAMES } from './names';
+import {
+  HEAD_GATE_INPUT,
+  INPUT_NAMES,
+  LAYER_LOGITS_OUTPUT,
+  MOSE_OUTPUT,
+  OUTPUT_NAMES,
+} from './names';
 
-/** A contract tensor: name, element type and shape (null = any size, e.g. a dynamic T). */
+/**
+ * A contract tensor: name, element type and shape. A dimension is a number (fixed), null (any
+ * size, e.g. a dynamic T or unknown metadata) or a name (1.1's variable S, P, N: the graph must
+ * declare it symbolic).
+ */
 export interface TensorSpec {
   name: string;
   type: 'float32' | 'int64';
-  shape: (number | null)[];
+  shape: (number | string | null)[];
 }
 
 /** What a session reports about one input or output (onnxruntime's ValueMetadata, structurally). */
@@ -36,13 +47,19 @@ export function expectedInputs(meta?: ContractMetadata): TensorSpec[] {
   const L = meta?.architecture.layers ?? null;
   const Hh = meta?.architecture.heads ?? null;
   const T = meta === undefined || meta.frames.dynamicCount ? null : meta.frames.count;
+  // 1.1: S and P are variable where the metadata says so (CONTRACT.md §1).
+  const S = meta?.audio.length === 'variable' ? 'S' : (meta?.audio.samples ?? null);
+  const P =
+    meta?.tokenLayout.variableSegment !== undefined
+      ? 'P'
+      : (meta?.prompt.defaultIds.length ?? null);
   const specs: Record<(typeof INPUT_NAMES)[number], Omit<TensorSpec, 'name'>> = {
     frames: {
       type: 'float32',
       shape: [1, T, 3, meta?.frames.height ?? null, meta?.frames.width ?? null],
     },
-    audio: { type: 'float32', shape: [1, meta?.audio.samples ?? null] },
-    prompt_ids: { type: 'int64', shape: [1, meta?.prompt.defaultIds.length ?? null] },
+    audio: { type: 'float32', shape: [1, S] },
+    prompt_ids: { type: 'int64', shape: [1, P] },
     ar_mode: { type: 'int64', shape: [] },
     ar_tau: { type: 'float32', shape: [L] },
     ar_ratio_kind: { type: 'int64', shape: [] },
@@ -55,6 +72,20 @@ export function expectedInputs(meta?: ContractMetadata): TensorSpec[] {
   return INPUT_NAMES.map((name) => ({ name, ...specs[name] }));
 }
 
+/** Contract 1.1's optional inputs (§1a); a contract-1 model has none. */
+export function optionalInputs(meta?: ContractMetadata): TensorSpec[] {
+  if (meta?.contract !== '1.1') return [];
+  const { layers: L, heads: Hh } = meta.architecture;
+  return [{ name: HEAD_GATE_INPUT, type: 'float32', shape: [L, Hh] }];
+}
+
+/** Contract 1.1's optional outputs (§2a); a contract-1 model reads none. */
+export function optionalOutputs(meta?: ContractMetadata): TensorSpec[] {
+  if (meta?.contract !== '1.1') return [];
+  const L = meta.architecture.layers;
+  return [{ name: LAYER_LOGITS_OUTPUT, type: 'float32', shape: [L, meta.labels.length] }];
+}
+
 /**
  * The outputs contract v1 requires (`mose_gate` only when the architecture has MoSE; without
  * metadata it is left out, and sizes are unknown as in expectedInputs).
@@ -62,8 +93,14 @@ export function expectedInputs(meta?: ContractMetadata): TensorSpec[] {
 export function expectedOutputs(meta?: ContractMetadata): TensorSpec[] {
   const L = meta?.architecture.layers ?? null;
   const Hh = meta?.architecture.heads ?? null;
-  // With a varying frame count the number of visual tokens, and so N, varies with it.
-  const N = meta === undefined || meta.frames.dynamicCount ? null : meta.tokenLayout.total;
+  // With a varying frame count the number of visual tokens, and so N, varies with it; a 1.1
+  // layout with a variable segment varies with the prompt (the graph names N).
+  const N =
+    meta === undefined || meta.frames.dynamicCount
+      ? null
+      : meta.tokenLayout.variableSegment !== undefined
+        ? 'N'
+        : meta.tokenLayout.total;
   const specs: Record<(typeof OUTPUT_NAMES)[number], TensorSpec['shape']> = {
     logits: [1, meta?.labels.length ?? null],
     modality_mass: [L, Hh, 3],
@@ -83,7 +120,7 @@ export function expectedOutputs(meta?: ContractMetadata): TensorSpec[] {
   return outputs;
 }
 
-/** Formats a shape for messages: [1, T, 3] with null as "?". */
+/** Formats a shape for messages: [1, T, 3] with null as "?" (a name is a symbolic size). */
 export function formatShape(shape: ReadonlyArray<number | string | null>): string {
   return `[${shape.map((d) => (d === null ? '?' : String(d))).join(', ')}]`;
 }
@@ -93,23 +130,26 @@ interface ShapeRule {
   /**
    * True for a session (onnxruntime names a dimension it cannot infer, so any named one is let
    * through); false for the graph's own declaration, where a named dimension is allowed only
-   * where the contract lets the size vary (T when `mosear.frames.dynamic_count` is true).
+   * where the contract lets the size vary (T when `mosear.frames.dynamic_count` is true; 1.1's
+   * variable S, P and N, which must be named).
    */
   symbolicAnywhere: boolean;
 }
 
 function shapeMatches(
   declared: ReadonlyArray<number | string>,
-  expected: (number | null)[],
+  expected: TensorSpec['shape'],
   rule: ShapeRule,
 ) {
   // onnxruntime reports an undeclared shape as []; only a declared rank can disagree.
   if (rule.symbolicAnywhere && declared.length === 0 && expected.length > 0) return true;
   if (declared.length !== expected.length) return false;
-  return declared.every(
-    (d, i) =>
-      expected[i] === null || (typeof d === 'string' ? rule.symbolicAnywhere : d === expected[i]),
-  );
+  return declared.every((d, i) => {
+    const want = expected[i];
+    if (want === null || want === undefined) return true;
+    if (typeof want === 'string') return rule.symbolicAnywhere || typeof d === 'string';
+    return typeof d === 'string' ? rule.symbolicAnywhere : d === want;
+  });
 }
 
 /** One way a model's inputs or outputs break the contract, with the CONTRACT.md sections. */
@@ -127,7 +167,8 @@ function checkValue(
   problems: SignatureProblem[],
 ): void {
   if (!info) return;
-  const section = kind === 'input' ? '§1' : '§2';
+  const optional = spec.name === HEAD_GATE_INPUT || spec.name === LAYER_LOGITS_OUTPUT;
+  const section = kind === 'input' ? (optional ? '§1a' : '§1') : optional ? '§2a' : '§2';
   if (!info.isTensor) {
     problems.push({ text: `${kind} "${spec.name}" is not a tensor`, sections: [section] });
     return;
@@ -158,6 +199,8 @@ export function signatureProblemList(
   const problems: SignatureProblem[] = [];
   const inputs = expectedInputs(meta);
   const outputs = expectedOutputs(meta);
+  const extraInputs = optionalInputs(meta);
+  const version = meta?.contract ?? '1';
   const inputInfo = new Map(signature.inputMetadata.map((m) => [m.name, m]));
   const outputInfo = new Map(signature.outputMetadata.map((m) => [m.name, m]));
   for (const spec of inputs) {
@@ -165,11 +208,16 @@ export function signatureProblemList(
       problems.push({ text: `missing input "${spec.name}"`, sections: ['§1'] });
     } else checkValue('input', spec, inputInfo.get(spec.name), rule, problems);
   }
+  for (const spec of extraInputs) {
+    if (signature.inputNames.includes(spec.name)) {
+      checkValue('input', spec, inputInfo.get(spec.name), rule, problems);
+    }
+  }
   for (const name of signature.inputNames) {
-    if (!inputs.some((s) => s.name === name)) {
+    if (!inputs.some((s) => s.name === name) && !extraInputs.some((s) => s.name === name)) {
       problems.push({
-        text: `unexpected input "${name}" (contract v1 has no such input)`,
-        sections: ['§1'],
+        text: `unexpected input "${name}" (contract v${version} has no such input)`,
+        sections: version === '1' ? ['§1'] : ['§1', '§1a'],
       });
     }
   }
@@ -180,6 +228,12 @@ export function signatureProblemList(
         sections: spec.name === MOSE_OUTPUT ? ['§2', '§3'] : ['§2'],
       });
     } else checkValue('output', spec, outputInfo.get(spec.name), rule, problems);
+  }
+  // 1.1's optional outputs are checked when declared; any other unknown output is ignored.
+  for (const spec of optionalOutputs(meta)) {
+    if (signature.outputNames.includes(spec.name)) {
+      checkValue('output', spec, outputInfo.get(spec.name), rule, problems);
+    }
   }
   if (meta?.architecture.mose === false && signature.outputNames.includes(MOSE_OUTPUT)) {
     problems.push({
@@ -199,6 +253,8 @@ export function signatureProblems(meta: ContractMetadata, session: SessionSignat
 export function validateSessionSignature(meta: ContractMetadata, session: SessionSignature): void {
   const problems = signatureProblems(meta, session);
   if (problems.length > 0) {
-    throw new ContractError(`model does not follow contract v1: ${problems.join('; ')}`);
+    throw new ContractError(
+      `model does not follow contract v${meta.contract}: ${problems.join('; ')}`,
+    );
   }
 }

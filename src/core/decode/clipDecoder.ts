@@ -153,6 +153,16 @@ export function clipDecodeSpecFromContract(meta: {
     sampleRateHz: meta.audio.sampleRateHz,
     samples: meta.audio.samples,
   };
+  // 1.1's variants, set only where they differ from contract 1 (whose specs stay as they were).
+  const { frameTimes, resize, scaleFlags, audioWindow } = meta.decode;
+  if (frameTimes !== 'midpoints') spec.frameTimes = frameTimes;
+  if (resize !== 'cover-center-crop') spec.resize = resize;
+  if (scaleFlags !== 'area') spec.scaleFlags = scaleFlags;
+  if (audioWindow !== 'centered') spec.audioWindow = audioWindow;
+  if (meta.audio.length === 'variable') {
+    spec.audioLength = 'variable';
+    spec.minSamples = meta.audio.minSamples ?? meta.audio.samples;
+  }
   validateClipDecodeSpec(spec);
   return spec;
 }

@@ -16,6 +16,7 @@ import { ContractError } from '../contract/contractError';
 import { defaultControls } from '../../shared/controls';
 import { validateControls } from '../contract/controls';
 import { readCheckedModelFile } from '../contract/graphCheck';
+import { audioSampleRange, resolveRunLayout, type ResolvedRun } from '../contract/runLayout';
 import {
   clipDecodeSpecFromContract,
   silentAudio,
@@ -65,8 +66,18 @@ export interface AnalyzeRequest {
   modelPath: string;
   /** Intervention controls; fields left out come from the checkpoint's `mosear.ar_defaults`. */
   controls?: Partial<ArControls>;
-  /** Prompt ids (default: the checkpoint's default prompt). */
+  /** Prompt ids (default: the checkpoint's default prompt; contract 1 only: 1.1 sets slots). */
   promptIds?: number[];
+  /**
+   * Contract 1.1: prompt slot values by slot name (e.g. `transcript`); unset slots take the
+   * metadata's defaults (CONTRACT.md §3.1). A model without the slot refuses it.
+   */
+  slots?: Record<string, string>;
+  /**
+   * Contract 1.1: `head_gate` [L][Hh] fed to both runs (1 keeps a head, 0 removes it; default
+   * all ones). Refused unless all ones for a graph without the input.
+   */
+  headGate?: number[][];
   executionProvider?: ExecutionProviderChoice;
   /** With an explicit provider: fall back to the platform's next ones when it does not open. */
   allowFallback?: boolean;
@@ -118,6 +129,36 @@ export function resolveControls(
     }
   });
   return controls;
+}
+
+/** The run's layout and prompt (CONTRACT.md §3.3); a slot or prompt the model refuses is BAD_SETTINGS. */
+function resolveRun(meta: ContractMetadata, request: AnalyzeRequest): ResolvedRun {
+  try {
+    return resolveRunLayout(meta, {
+      ...(request.slots === undefined ? {} : { slots: request.slots }),
+      ...(request.promptIds === undefined ? {} : { promptIds: request.promptIds }),
+    });
+  } catch (error) {
+    if (error instanceof ContractError) throw new EngineError('BAD_SETTINGS', error.message);
+    throw error;
+  }
+}
+
+/** A requested `head_gate` as [L·Hh] float32 (undefined: all ones, the graph's default). */
+function headGateOf(
+  meta: ContractMetadata,
+  gate: number[][] | undefined,
+): Float32Array | undefined {
+  if (gate === undefined) return undefined;
+  const { layers: L, heads: Hh } = meta.architecture;
+  if (gate.length !== L || gate.some((row) => row.length !== Hh)) {
+    throw new EngineError('BAD_SETTINGS', `head_gate: expected ${L} layers × ${Hh} heads`);
+  }
+  const flat = gate.flat();
+  if (!flat.every((g) => Number.isFinite(g))) {
+    throw new EngineError('BAD_SETTINGS', 'head_gate: every value must be finite');
+  }
+  return Float32Array.from(flat);
 }
 
 /** An `ar_mode` 0 run kept for re-runs of its clip, and the provider that ran it. */
@@ -198,7 +239,9 @@ export class AnalysisEngine {
     const model = await this.model(request.modelPath);
     const meta = model.metadata;
     const controls = resolveControls(meta, request.controls);
-    const promptIds = request.promptIds ?? [...meta.prompt.defaultIds];
+    const run = resolveRun(meta, request);
+    const promptIds = run.promptIds;
+    const headGate = headGateOf(meta, request.headGate);
     const choice = request.executionProvider ?? 'auto';
     const allowFallback = request.allowFallback ?? false;
 
@@ -219,7 +262,13 @@ export class AnalysisEngine {
 
     // The `ar_mode` 0 run depends only on the inputs (CONTRACT.md §2: mode 0 flags nothing and
     // changes nothing), so a re-run of this clip with new settings reuses it.
-    const baselineKey = JSON.stringify([model.identity, choice, allowFallback, promptIds]);
+    const baselineKey = JSON.stringify([
+      model.identity,
+      choice,
+      allowFallback,
+      promptIds,
+      request.headGate ?? null,
+    ]);
     const known = controls.mode === 0 ? undefined : this.baselines.get(clip)?.get(baselineKey);
     const runs =
       controls.mode === 0 || known !== undefined
@@ -228,7 +277,12 @@ export class AnalysisEngine {
     const inferenceStarted = performance.now();
     const worker = this.pool.workerFor(model.path);
     const settings = this.sessionSettings(model, choice, allowFallback);
-    const inputs = { frames: clip.frames, audio, promptIds };
+    const inputs = {
+      frames: clip.frames,
+      audio,
+      promptIds,
+      ...(headGate === undefined ? {} : { headGate }),
+    };
     let reply = await worker.run(settings, inputs, runs, signal);
     let intervention = reply.runs[0];
     let baseline = reply.runs[runs.length - 1];
@@ -244,6 +298,15 @@ export class AnalysisEngine {
     const inferenceMs = performance.now() - inferenceStarted;
     if (intervention === undefined || baseline === undefined) {
       throw new Error(`the worker returned ${reply.runs.length} runs for ${runs.length} requested`);
+    }
+    // CONTRACT.md §2: a variable N must be the run's.
+    for (const out of [intervention, baseline]) {
+      const N = out.outputs.token_attention.dims[2];
+      if (N !== run.layout.total || out.outputs.token_attention_before.dims[2] !== N) {
+        throw new ContractError(
+          `${model.fileName}: token_attention has ${N} key positions, the run's layout ${run.layout.total} (CONTRACT.md §2, §3.3)`,
+        );
+      }
     }
     if (!baselineReused) {
       const kept = this.baselines.get(clip) ?? new Map<string, KeptBaseline>();
@@ -263,7 +326,16 @@ export class AnalysisEngine {
       clip,
       file: decoded,
       silenceUsed: clip.audio === null,
-      settings: { controls, promptIds, executionProvider: choice, allowFallback },
+      audioSamples: audio.length,
+      layout: run.layout,
+      settings: {
+        controls,
+        promptIds,
+        executionProvider: choice,
+        allowFallback,
+        ...(request.slots === undefined ? {} : { slots: { ...request.slots } }),
+        ...(request.headGate === undefined ? {} : { headGate: structuredClone(request.headGate) }),
+      },
       runtime: {
         provider: reply.session.provider,
         attempts: reply.session.attempts,

@@ -12,7 +12,8 @@ import {
   type RuntimeInfo,
 } from '../../protocol/analysisResult';
 import { analyzeRun, flagRuleForRun, type RunOutputs } from '../analysis/runAnalysis';
-import { mapTokens } from '../analysis/tokenMap';
+import type { RunLayout } from '../../protocol/contract';
+import { mapRunTokens, mapTokens } from '../analysis/tokenMap';
 import { compareFlags } from '../ar/flagAgreement';
 import type { DecodedClip } from '../decode/clipDecoder';
 import type { ContractOutputs } from '../inference/contractModel';
@@ -27,6 +28,7 @@ export function runOutputsOf(outputs: ContractOutputs): RunOutputs {
     tokenAttentionBefore: outputs.token_attention_before.data,
     tokenAttention: outputs.token_attention.data,
     moseGate: outputs.mose_gate?.data,
+    layerLogits: outputs.layer_logits?.data,
   };
 }
 
@@ -35,6 +37,7 @@ export function clipInfoOf(
   clip: DecodedClip,
   file: { sizeBytes: number; modifiedMs: number },
   silenceUsed: boolean,
+  audioSamples: number = clip.spec.samples,
 ): ClipInfo {
   const { source, spec } = clip;
   const name = source.path.split(/[\\/]/).pop() ?? source.path;
@@ -69,9 +72,9 @@ export function clipInfoOf(
     frameFromTail: [...clip.frameFromTail],
     audioWindow: {
       startSeconds: clip.audioStartSeconds,
-      seconds: spec.samples / spec.sampleRateHz,
+      seconds: audioSamples / spec.sampleRateHz,
       sampleRateHz: spec.sampleRateHz,
-      samples: spec.samples,
+      samples: audioSamples,
     },
     decoder: { backend: clip.backend, spec: clip.specName },
   };
@@ -84,6 +87,10 @@ export interface ResultParts {
   clip: DecodedClip;
   file: { sizeBytes: number; modifiedMs: number };
   silenceUsed: boolean;
+  /** S fed to the model (a 1.1 variable length; default the spec's). */
+  audioSamples?: number;
+  /** The run's layout (CONTRACT.md §3.3), stored in the result (absent: the metadata's N). */
+  layout?: RunLayout;
   settings: AnalysisSettings;
   runtime: RuntimeInfo;
   /** The requested intervention's outputs. */
@@ -105,31 +112,43 @@ export function assembleAnalysisResult(parts: ResultParts): AnalysisResult {
   const { layers: L, heads: Hh } = meta.architecture;
   const controls = parts.settings.controls;
   const baselineControls = { ...controls, mode: 0 as const };
-  const intervention = analyzeRun(meta, controls, runOutputsOf(parts.intervention));
+  const N = parts.layout?.total ?? meta.tokenLayout.total;
+  const intervention = analyzeRun(meta, controls, runOutputsOf(parts.intervention), N);
   const baseline =
     controls.mode === 0
       ? intervention
-      : analyzeRun(meta, baselineControls, runOutputsOf(parts.baseline));
+      : analyzeRun(meta, baselineControls, runOutputsOf(parts.baseline), N);
   const rule = flagRuleForRun(meta, parts.intervention.modality_mass.data, controls);
   const flagCheck = compareFlags(parts.intervention.ar_flags.data, rule, L, Hh);
   const clip = parts.clip;
-  const tokens = mapTokens(meta.tokenLayout, {
-    durationSeconds: clip.source.durationSeconds,
-    audioStartSeconds: clip.audioStartSeconds,
-    audioWindowSeconds: clip.spec.samples / clip.spec.sampleRateHz,
-    promptIds: parts.settings.promptIds,
-    vocab: meta.prompt.vocab,
-  });
+  const audioSamples = parts.audioSamples ?? clip.spec.samples;
+  // A contract-1 result keeps its token list as it always was; 1.1 builds it from the layout.
+  const tokens =
+    meta.contract === '1' || parts.layout === undefined
+      ? mapTokens(meta.tokenLayout, {
+          durationSeconds: clip.source.durationSeconds,
+          audioStartSeconds: clip.audioStartSeconds,
+          audioWindowSeconds: clip.spec.samples / clip.spec.sampleRateHz,
+          promptIds: parts.settings.promptIds,
+          vocab: meta.prompt.vocab,
+        })
+      : mapRunTokens(parts.layout, {
+          frame: meta.frames,
+          frameTimesSeconds: clip.frameTimesSeconds,
+          audioStartSeconds: clip.audioStartSeconds,
+          audioWindowSeconds: audioSamples / clip.spec.sampleRateHz,
+        });
   const analysisMs = performance.now() - analysisStarted;
   return {
     kind: ANALYSIS_RESULT_KIND,
     schemaVersion: ANALYSIS_SCHEMA_VERSION,
     createdAt: new Date().toISOString(),
     tool: parts.tool,
-    clip: clipInfoOf(clip, parts.file, parts.silenceUsed),
+    clip: clipInfoOf(clip, parts.file, parts.silenceUsed, audioSamples),
     model: parts.model,
     settings: parts.settings,
     runtime: parts.runtime,
+    ...(parts.layout === undefined ? {} : { layout: parts.layout }),
     tokens,
     intervention,
     baseline,

@@ -7,7 +7,14 @@ import type { ExecutionProviderName, ProviderAttempt } from '../../protocol/exec
 import { ContractError } from '../contract/contractError';
 import { validateControls } from '../contract/controls';
 import { readCheckedModelFile } from '../contract/graphCheck';
-import { MOSE_OUTPUT, OUTPUT_NAMES, type OutputName } from '../contract/names';
+import {
+  HEAD_GATE_INPUT,
+  LAYER_LOGITS_OUTPUT,
+  MOSE_OUTPUT,
+  OUTPUT_NAMES,
+  type OutputName,
+} from '../contract/names';
+import { audioSampleRange } from '../contract/runLayout';
 import { validateSessionSignature } from '../contract/signature';
 import { OnnxModelError, type OnnxModelInfo } from '../onnx/modelProto';
 import { openWithFallback } from './executionProviders';
@@ -38,11 +45,33 @@ export interface ContractModel {
   providerAttempts: ProviderAttempt[];
 }
 
-/** Clip tensors for one run: `frames` [T·3·H·W], `audio` [S], optional prompt ids [P]. */
+/** Which of contract 1.1's optional inputs and outputs (§1a, §2a) a graph declares. */
+export interface OptionalTensors {
+  headGate: boolean;
+  layerLogits: boolean;
+}
+
+/** The optional tensors a session declares (none for a contract-1 model). */
+export function optionalTensorsOf(
+  meta: ContractMetadata,
+  session: { readonly inputNames: readonly string[]; readonly outputNames: readonly string[] },
+): OptionalTensors {
+  const v11 = meta.contract === '1.1';
+  return {
+    headGate: v11 && session.inputNames.includes(HEAD_GATE_INPUT),
+    layerLogits: v11 && session.outputNames.includes(LAYER_LOGITS_OUTPUT),
+  };
+}
+
+/**
+ * Clip tensors for one run: `frames` [T·3·H·W], `audio` [S], optional prompt ids [P] (the
+ * run's layout's, CONTRACT.md §3.3), optional `head_gate` [L·Hh] (default all ones).
+ */
 export interface ModelInputs {
   frames: Float32Array;
   audio: Float32Array;
   promptIds?: readonly number[];
+  headGate?: Float32Array;
 }
 
 /** A float32 output with its shape. */
@@ -51,9 +80,12 @@ export interface OutputTensor {
   dims: number[];
 }
 
-/** The contract's outputs of one run (`mose_gate` only for MoSE checkpoints). */
+/**
+ * The contract's outputs of one run (`mose_gate` only for MoSE checkpoints, `layer_logits` only
+ * for 1.1 graphs that declare it).
+ */
 export type ContractOutputs = Record<(typeof OUTPUT_NAMES)[number], OutputTensor> &
-  Partial<Record<typeof MOSE_OUTPUT, OutputTensor>>;
+  Partial<Record<typeof MOSE_OUTPUT | typeof LAYER_LOGITS_OUTPUT, OutputTensor>>;
 
 /**
  * Reads and validates the metadata and the graph's declared signature, opens a session on the first provider of
@@ -105,11 +137,16 @@ export async function openContractModel(
   };
 }
 
-/** Builds the graph's feeds from clip tensors and controls, rejecting wrong sizes. */
+/**
+ * Builds the graph's feeds from clip tensors and controls, rejecting wrong sizes. `head_gate` is
+ * fed (all ones unless given) when the graph declares it; a gate that is not all ones is refused
+ * for a graph without the input.
+ */
 export function buildFeeds(
   meta: ContractMetadata,
   inputs: ModelInputs,
   controls: ArControls,
+  optional: OptionalTensors = { headGate: false, layerLogits: false },
 ): Record<string, ort.Tensor> {
   validateControls(meta, controls);
   const { layers: L, heads: Hh } = meta.architecture;
@@ -123,15 +160,32 @@ export function buildFeeds(
       : `${meta.frames.count * frameValues}`;
     throw new ContractError(`frames: got ${inputs.frames.length} values, expected ${expected}`);
   }
-  if (inputs.audio.length !== meta.audio.samples) {
-    throw new ContractError(
-      `audio: got ${inputs.audio.length} samples, expected ${meta.audio.samples}`,
-    );
+  const S = inputs.audio.length;
+  const range = audioSampleRange(meta);
+  if (S < range.min || S > range.max) {
+    const expected = range.min === range.max ? `${range.max}` : `${range.min} to ${range.max}`;
+    throw new ContractError(`audio: got ${S} samples, expected ${expected}`);
   }
   const promptIds = inputs.promptIds ?? meta.prompt.defaultIds;
-  if (promptIds.length !== meta.prompt.defaultIds.length) {
+  // A 1.1 variable layout's P is the run's (CONTRACT.md §3.3); otherwise it is fixed.
+  if (
+    meta.tokenLayout.variableSegment === undefined &&
+    promptIds.length !== meta.prompt.defaultIds.length
+  ) {
     throw new ContractError(
       `prompt_ids: got ${promptIds.length} ids, expected ${meta.prompt.defaultIds.length}`,
+    );
+  }
+  if (meta.tokenLayout.variableSegment !== undefined && promptIds.length === 0) {
+    throw new ContractError('prompt_ids: got no ids');
+  }
+  const gate = inputs.headGate;
+  if (gate !== undefined && gate.length !== L * Hh) {
+    throw new ContractError(`head_gate: got ${gate.length} values, expected ${L * Hh}`);
+  }
+  if (gate !== undefined && !optional.headGate && gate.some((g) => g !== 1)) {
+    throw new ContractError(
+      `head_gate: the model has no "${HEAD_GATE_INPUT}" input (CONTRACT.md §1a), so no head can be gated`,
     );
   }
   const f32 = (values: readonly number[], dims: number[]) =>
@@ -142,9 +196,9 @@ export function buildFeeds(
       BigInt64Array.from(values, (v) => BigInt(v)),
       dims,
     );
-  return {
+  const feeds: Record<string, ort.Tensor> = {
     frames: new ort.Tensor('float32', inputs.frames, [1, T, 3, H, W]),
-    audio: new ort.Tensor('float32', inputs.audio, [1, meta.audio.samples]),
+    audio: new ort.Tensor('float32', inputs.audio, [1, S]),
     prompt_ids: i64(promptIds, [1, promptIds.length]),
     ar_mode: i64([controls.mode], []),
     ar_tau: f32(controls.tau, [L]),
@@ -155,6 +209,13 @@ export function buildFeeds(
     ar_layers: f32(controls.layers, [L]),
     ar_head_override: f32(controls.headOverride.flat(), [L, Hh]),
   };
+  if (optional.headGate) {
+    feeds[HEAD_GATE_INPUT] = new ort.Tensor('float32', gate ?? new Float32Array(L * Hh).fill(1), [
+      L,
+      Hh,
+    ]);
+  }
+  return feeds;
 }
 
 /** Runs a contract model once and returns its outputs as float32 tensors. */
@@ -163,9 +224,11 @@ export async function runContractModel(
   inputs: ModelInputs,
   controls: ArControls,
 ): Promise<ContractOutputs> {
-  const feeds = buildFeeds(model.metadata, inputs, controls);
+  const optional = optionalTensorsOf(model.metadata, model.session);
+  const feeds = buildFeeds(model.metadata, inputs, controls, optional);
   const names: OutputName[] = [...OUTPUT_NAMES];
   if (model.metadata.architecture.mose) names.push(MOSE_OUTPUT);
+  if (optional.layerLogits) names.push(LAYER_LOGITS_OUTPUT);
   const results = await model.session.run(feeds, names);
   const outputs: Partial<Record<OutputName, OutputTensor>> = {};
   for (const name of names) {
