@@ -16,7 +16,7 @@ import { ContractError } from '../contract/contractError';
 import { defaultControls } from '../../shared/controls';
 import { validateControls } from '../contract/controls';
 import { readCheckedModelFile } from '../contract/graphCheck';
-import { audioSampleRange, resolveRunLayout, type ResolvedRun } from '../contract/runLayout';
+import { resolveRunLayout, type ResolvedRun } from '../contract/runLayout';
 import {
   clipDecodeSpecFromContract,
   silentAudio,
