@@ -228,11 +228,12 @@ describe('mosear-lens eval', () => {
     };
     const standard = await runBenchmark(options);
     assert.equal(runs.size, 30 * 2 * 3); // clips × checkpoints × (off, AR, PAI-style)
+    // Key order aside (a record read back lists its fields in the schema's order).
     assert.deepEqual(
-      sortRecords(standard.records, ['emotion-llama-tiny', 'mosear-tiny']).map((r) =>
-        JSON.stringify(r),
+      sortRecords(standard.records, ['emotion-llama-tiny', 'mosear-tiny']).map(
+        (r) => JSON.parse(JSON.stringify(r)) as unknown,
       ),
-      await recordsOf(whole),
+      (await recordsOf(whole)).map((line) => JSON.parse(line) as unknown),
     );
     const sweeps = [{ parameter: 'tau' as const, values: [0.05] }];
     const step = await runBenchmark({ ...options, sweeps });
