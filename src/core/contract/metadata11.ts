@@ -29,6 +29,9 @@ import {
 import { ContractError } from './contractError';
 import {
   arDefaultsOf,
+  architectureOf,
+  audioOf,
+  decodeOf,
   checkDefaults,
   checkPrompt,
   checkpointOf,
@@ -149,31 +152,11 @@ export function parseContract11Metadata(read: MetadataReader): ContractMetadata 
     contract: '1.1',
     checkpoint,
     labels,
-    architecture: {
-      family: architecture.family,
-      layers: architecture.layers,
-      heads: architecture.heads,
-      dModel: architecture.d_model,
-      adapter: architecture.adapter,
-      mose: architecture.mose,
-      loraRank: architecture.lora_rank,
-      moseEps: architecture.mose_eps,
-      ...(architecture.position_encoding === undefined
-        ? {}
-        : { positionEncoding: architecture.position_encoding }),
-    },
+    architecture: architectureOf(architecture),
     tokenLayout,
     answerPositions,
     frames,
-    audio: {
-      sampleRateHz: audio.sample_rate_hz,
-      samples: audio.samples,
-      windowSeconds: audio.window_seconds,
-      optional: audio.optional,
-      tokens: audio.tokens,
-      ...(audio.length === undefined ? {} : { length: audio.length }),
-      ...(audio.min_samples === undefined ? {} : { minSamples: audio.min_samples }),
-    },
+    audio: audioOf(audio),
     prompt: {
       vocab: prompt.vocab,
       default: prompt.default,
@@ -182,14 +165,7 @@ export function parseContract11Metadata(read: MetadataReader): ContractMetadata 
       template,
       slots,
     },
-    decode: {
-      spec: decode.spec,
-      frameTimes: decode.frame_times,
-      resize: decode.resize,
-      scaleFlags: decode.scale_flags,
-      audioWindow: decode.audio_window,
-      audioPad: decode.audio_pad,
-    },
+    decode: decodeOf(decode),
     arDefaults: arDefaultsOf(defaults),
     tauSweep: sweep,
   };

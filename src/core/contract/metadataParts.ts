@@ -6,7 +6,10 @@ import { JsonTextError, parseJsonBounded } from '../../protocol/boundedJson';
 import { describeValue, expectedFound, issuePath, parseOrThrow } from '../../protocol/issues';
 import type {
   ArDefaultsJsonSchema,
+  Architecture11JsonSchema,
+  Audio11JsonSchema,
   CheckpointJsonSchema,
+  Decode11JsonSchema,
   FramesJsonSchema,
 } from '../../protocol/modelMetadata';
 import { ContractError } from './contractError';
@@ -103,6 +106,55 @@ export function checkpointOf(
     description: checkpoint.description,
     trainingData: checkpoint.training_data,
     version: checkpoint.version,
+  };
+}
+
+/** `mosear.architecture` in camelCase (1.1's optional `position_encoding` only when set). */
+export function architectureOf(
+  a: Omit<v.InferOutput<typeof Architecture11JsonSchema>, 'position_encoding'> & {
+    position_encoding?: v.InferOutput<typeof Architecture11JsonSchema>['position_encoding'];
+  },
+): ContractMetadata['architecture'] {
+  return {
+    family: a.family,
+    layers: a.layers,
+    heads: a.heads,
+    dModel: a.d_model,
+    adapter: a.adapter,
+    mose: a.mose,
+    loraRank: a.lora_rank,
+    moseEps: a.mose_eps,
+    ...(a.position_encoding === undefined ? {} : { positionEncoding: a.position_encoding }),
+  };
+}
+
+/** `mosear.audio` in camelCase (1.1's `length` and `min_samples` only when set). */
+export function audioOf(
+  a: Omit<v.InferOutput<typeof Audio11JsonSchema>, 'length' | 'min_samples'> & {
+    length?: v.InferOutput<typeof Audio11JsonSchema>['length'];
+    min_samples?: v.InferOutput<typeof Audio11JsonSchema>['min_samples'];
+  },
+): ContractMetadata['audio'] {
+  return {
+    sampleRateHz: a.sample_rate_hz,
+    samples: a.samples,
+    windowSeconds: a.window_seconds,
+    optional: a.optional,
+    tokens: a.tokens,
+    ...(a.length === undefined ? {} : { length: a.length }),
+    ...(a.min_samples === undefined ? {} : { minSamples: a.min_samples }),
+  };
+}
+
+/** `mosear.decode` in camelCase (contract 1's values are a subset of 1.1's). */
+export function decodeOf(d: v.InferOutput<typeof Decode11JsonSchema>): ContractMetadata['decode'] {
+  return {
+    spec: d.spec,
+    frameTimes: d.frame_times,
+    resize: d.resize,
+    scaleFlags: d.scale_flags,
+    audioWindow: d.audio_window,
+    audioPad: d.audio_pad,
   };
 }
 
