@@ -17,6 +17,7 @@ const README_SHOTS = {
   '05-after-rerun.png': 'after-rerun.png',
   '06-heads.png': 'heads.png',
   '07-token-attention.png': 'token-attention.png',
+  '12-fixture-heads.png': 'heads-32x32.png',
 };
 
 /** Runs node with arguments, output inherited; true when it exits 0. */

@@ -2,7 +2,9 @@
 // VS Code workbench (code-server, scripts/vscode/codeServer.mjs) driven by Debian's chromium.
 // Right-click a shipped clip in the explorer → Analyze Clip → the Analysis panel shows the CLI's
 // prediction, the charts, grid and list; moving τ previews exactly what the TypeScript flag rule
-// predicts and re-runs the model. Screenshots (and code-server's logs) go to test-results/e2e/.
+// predicts and re-runs the model; the last step sets the contract-1.1 full-shape fixture
+// (models/fixtures/, 32 layers × 32 heads; not in the VSIX) as the workspace's checkpoint and
+// analyses another clip with it. Screenshots (and code-server's logs) go to test-results/e2e/.
 // MOSEAR_E2E_SKIP_PACKAGE=1 reuses out/vsix/'s linux-x64 package instead of packaging again.
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
@@ -75,15 +77,55 @@ function workspaceArArgs(tau = WORKSPACE_AR['mosear.ar.tau']): string[] {
   return ['--mode', 'ar', '--tau', `${tau}`, '--alpha', `${WORKSPACE_AR['mosear.ar.alpha']}`];
 }
 
-/** Runs the CLI on the clip (same checkpoint, decoder and AR settings as the extension here). */
-async function cliAnalysis(clip: string, out: string, tau?: number) {
-  const ar = workspaceArArgs(tau);
+/** The contract-1.1 full-shape fixture (Emotion-LLaMA's shapes, random weights; not shipped). */
+const FIXTURE = join(REPO_ROOT, 'models', 'fixtures', 'emotion-llama-fullshape.onnx');
+const FIXTURE_NAME = 'emotion-llama-fullshape';
+/** The shipped clip the fixture analyses (the same as the webview tier's 32 × 32 panels). */
+const FIXTURE_CLIP = 'sample-video-aligned-sad.mp4';
+/**
+ * The workspace settings of the fixture step: the fixture as `mosear.checkpoint.path`, AR on
+ * every layer with the share statistic at τ 0.001 (the checkpoint's margin 0: 83 of 1024 heads
+ * flag on the clip, spread over most layers; the settings refuse the webview tier's margin −0.5).
+ */
+const FIXTURE_SETTINGS = {
+  'mosear.checkpoint.path': FIXTURE,
+  'mosear.ar.mode': 'ar',
+  'mosear.ar.ratioKind': 'share',
+  'mosear.ar.tau': 0.001,
+  'mosear.ar.alpha': 0.3,
+  'mosear.ar.layers': Array.from({ length: 32 }, (_, l) => l),
+};
+/** The CLI options equal to FIXTURE_SETTINGS. */
+const FIXTURE_ARGS = [
+  ...['--model', FIXTURE, '--mode', 'ar', '--ratio-kind', 'share', '--tau', '0.001'],
+  ...['--alpha', '0.3', '--layers', 'all'],
+];
+
+/** Runs the CLI's `analyze` on a clip with these options and reads its result. */
+async function cliAnalyze(clip: string, out: string, args: string[]): Promise<AnalysisResult> {
   await run(
     process.execPath,
-    [join(REPO_ROOT, 'dist/cli/main.js'), 'analyze', clip, '--json', out, '--quiet', ...ar],
+    [join(REPO_ROOT, 'dist/cli/main.js'), 'analyze', clip, '--json', out, '--quiet', ...args],
     { cwd: REPO_ROOT },
   );
   return JSON.parse(readFileSync(out, 'utf8')) as AnalysisResult;
+}
+
+/** Runs the CLI on the clip (same checkpoint, decoder and AR settings as the extension here). */
+function cliAnalysis(clip: string, out: string, tau?: number): Promise<AnalysisResult> {
+  return cliAnalyze(clip, out, workspaceArArgs(tau));
+}
+
+/** Polls the page's frames until one has an element matching `selector`; fails after `ms`. */
+async function frameWith(page: Page, selector: string, what: string, ms: number): Promise<Frame> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    for (const f of page.frames()) {
+      if ((await f.$(selector).catch(() => null)) !== null) return f;
+    }
+    assert.ok(Date.now() < deadline, what);
+    await page.waitForTimeout(250);
+  }
 }
 
 /** Flags the TypeScript rule (applyFlagRule) sets on a result's intervention-run masses. */
@@ -120,7 +162,7 @@ async function recordStates(app: Locator): Promise<void> {
 const recordedStates = (app: Locator): Promise<string[]> =>
   app.evaluate((root: unknown) => (root as { e2eStates: string[] }).e2eStates);
 
-describe('e2e: analyze a clip in code-server', { timeout: 300_000 }, () => {
+describe('e2e: analyze a clip in code-server', { timeout: 480_000 }, () => {
   const t0 = performance.now();
   let harness: CodeServerHarness;
   let server: Awaited<ReturnType<CodeServerHarness['startCodeServer']>> | undefined;
@@ -128,6 +170,7 @@ describe('e2e: analyze a clip in code-server', { timeout: 300_000 }, () => {
   let page: Page;
   let panel: FrameLocator;
   let first: AnalysisResult;
+  let fixtureReference: AnalysisResult;
   let clipPath: string;
   const workDir = join(REPO_ROOT, '.vscode-test', 'work', 'e2e');
 
@@ -135,8 +178,12 @@ describe('e2e: analyze a clip in code-server', { timeout: 300_000 }, () => {
     await page.screenshot({ path: join(SCREENSHOTS, `${name}.png`) });
   };
   /** Right-clicks the clip in the explorer and clicks a contributed menu item. */
-  const clickInContextMenu = async (title: string, screenshot: string): Promise<void> => {
-    const row = page.locator(`.explorer-folders-view .monaco-list-row[aria-label^="${CLIP}"]`);
+  const clickInContextMenu = async (
+    title: string,
+    screenshot: string,
+    clip = CLIP,
+  ): Promise<void> => {
+    const row = page.locator(`.explorer-folders-view .monaco-list-row[aria-label^="${clip}"]`);
     await row.waitFor({ timeout: 60_000 });
     await shot('01-workbench');
     const item = page.getByRole('menuitem', { name: title, exact: true });
@@ -175,6 +222,8 @@ describe('e2e: analyze a clip in code-server', { timeout: 300_000 }, () => {
     mkdirSync(folder, { recursive: true });
     clipPath = join(folder, CLIP);
     copyFileSync(join(REPO_ROOT, 'models', 'samples', CLIP), clipPath);
+    const fixtureClip = join(folder, FIXTURE_CLIP);
+    copyFileSync(join(REPO_ROOT, 'models', 'samples', FIXTURE_CLIP), fixtureClip);
     mkdirSync(join(folder, '.vscode'));
     writeFileSync(join(folder, '.vscode', 'settings.json'), JSON.stringify(WORKSPACE_AR, null, 2));
 
@@ -185,8 +234,8 @@ describe('e2e: analyze a clip in code-server', { timeout: 300_000 }, () => {
       `${manifest.name}-linux-x64-${manifest.version}.vsix`,
     );
     // Packaging (the bundles are built by the build tier), the code-server install and the CLI
-    // reference run are independent.
-    const [, codeServer, reference] = await Promise.all([
+    // reference runs are independent.
+    const [, codeServer, reference, fixtureResult] = await Promise.all([
       process.env['MOSEAR_E2E_SKIP_PACKAGE'] === '1'
         ? Promise.resolve()
         : run(process.execPath, ['scripts/package.mjs', '--target', 'linux-x64', '--no-build'], {
@@ -194,8 +243,10 @@ describe('e2e: analyze a clip in code-server', { timeout: 300_000 }, () => {
           }),
       harness.installCodeServer(),
       cliAnalysis(clipPath, join(workDir, 'cli-defaults.json')),
+      cliAnalyze(fixtureClip, join(workDir, 'cli-fixture.json'), FIXTURE_ARGS),
     ]);
     first = reference;
+    fixtureReference = fixtureResult;
     console.log(`# packaged, code-server ${codeServer.version} ready: ${seconds(t0)}`);
     await harness.installExtension({
       bin: codeServer.bin,
@@ -341,21 +392,91 @@ describe('e2e: analyze a clip in code-server', { timeout: 300_000 }, () => {
     await page.locator('.quick-input-widget', { hasText: 'the two checkpoints' }).waitFor();
     await page.keyboard.press('Enter');
     // The Compare panel is a second webview: find the frame that holds its predictions.
-    const deadline = Date.now() + 120_000;
-    let frame: Frame | undefined;
-    while (frame === undefined) {
-      for (const f of page.frames()) {
-        const ready = await f.$('#app[data-ready="true"] [data-testid=compare-prediction-b]');
-        if (ready !== null) frame = f;
-      }
-      assert.ok(Date.now() < deadline, 'the Compare panel never showed both predictions');
-      if (frame === undefined) await page.waitForTimeout(250);
-    }
+    const frame = await frameWith(
+      page,
+      '#app[data-ready="true"] [data-testid=compare-prediction-b]',
+      'the Compare panel never showed both predictions',
+      120_000,
+    );
     for (const k of ['a', 'b'] as const) {
       const label = await frame.getAttribute(`[data-testid=compare-prediction-${k}]`, 'data-label');
       assert.equal(label, reference.subjects[k].result.intervention.prediction.label, k);
     }
     await frame.locator('[data-testid=compare-uap-chart] canvas').waitFor();
     await shot('09-compare-panel');
+  });
+
+  it(`"${ANALYZE_TITLE}" with the 32 × 32 full-shape fixture as the checkpoint`, async () => {
+    const t = performance.now();
+    // The fixture from the repository (the VSIX leaves models/fixtures/ out) as the workspace's
+    // checkpoint; the status bar names the active checkpoint once the settings are read.
+    const settings = join(workDir, 'workspace', '.vscode', 'settings.json');
+    writeFileSync(settings, JSON.stringify({ ...WORKSPACE_AR, ...FIXTURE_SETTINGS }, null, 2));
+    await page
+      .locator('.statusbar-item', { hasText: FIXTURE_NAME })
+      .first()
+      .waitFor({ timeout: 60_000 });
+    // Close every editor (Ctrl+K Ctrl+W from the explorer's title), so the new Analysis panel
+    // has the editor area's full width (about 1250 px) and is the only webview.
+    await page.locator('.part.sidebar .title-label').first().click();
+    await page.keyboard.press('Control+K');
+    await page.keyboard.press('Control+W');
+    const tabs = page.locator('.part.editor .tabs-container .tab');
+    const closed = Date.now() + 15_000;
+    while ((await tabs.count()) > 0) {
+      assert.ok(Date.now() < closed, 'Ctrl+K Ctrl+W left editors open');
+      await page.waitForTimeout(100);
+    }
+    await clickInContextMenu(ANALYZE_TITLE, '10-fixture-context-menu', FIXTURE_CLIP);
+    // Find the new panel's frame by its last head. A session of the 13 MB model opens in several seconds
+    // (more on a loaded 2-core machine), then two runs at 32 × 32.
+    const lastHead = `[data-testid=head-grid] [data-layer="31"][data-head="31"]`;
+    const frame = await frameWith(
+      page,
+      `#app[data-ready="true"][data-state="idle"] ${lastHead}`,
+      "the Analysis panel never showed the fixture's 32 × 32 head grid",
+      240_000,
+    );
+    console.log(`# fixture analysed and shown: ${seconds(t)}`);
+    const app = frame.locator('#app');
+    assert.equal(await app.locator('[data-testid=clip-name]').textContent(), FIXTURE_CLIP);
+    const arch = fixtureReference.model.metadata.architecture;
+    assert.deepEqual([arch.layers, arch.heads], [32, 32]);
+    const checkpoint = (await app.locator('[data-testid=checkpoint]').textContent()) ?? '';
+    assert.ok(checkpoint.startsWith(`${FIXTURE_NAME} (32 layers × 32 heads`), checkpoint);
+    const cells = app.locator('[data-testid=head-grid] [data-layer][data-head]');
+    assert.equal(await cells.count(), 32 * 32);
+    const summary = app.locator('[data-testid=prediction]');
+    const expected = fixtureReference.intervention.prediction;
+    assert.equal(await summary.getAttribute('data-label'), expected.label);
+    const text = (await summary.textContent()) ?? '';
+    assert.ok(text.includes(percent(expected.probability)), text);
+    const flagged = fixtureReference.intervention.arFlags.flat().filter((f) => f > 0.5).length;
+    assert.ok(flagged > 0, 'the fixture settings flag heads on the clip');
+    assert.equal(await shownNumber(app.locator('[data-testid=flag-count]')), flagged);
+    assert.equal(await app.locator('[data-testid=head-grid] [data-flagged=true]').count(), flagged);
+    // Every cell inside the grid's card: 32 heads fit without scrolling sideways.
+    const grid = await app.locator('[data-testid=head-grid]').boundingBox();
+    const section = app.locator('[data-section=grid-section]');
+    const card = await section.boundingBox();
+    assert.ok(grid !== null && card !== null, 'the grid and its card have boxes');
+    assert.ok(grid.x + grid.width <= card.x + card.width + 1, `grid ${JSON.stringify(grid)}`);
+    await shot('11-fixture-analysis');
+    // The grid's card down to its legend, on the log colour scale (the random weights' statistics
+    // span 12 decades), for the README (npm run screenshots): a taller window so the card is in
+    // view, clipped from the page by its box (an element shot inside the workbench's nested
+    // webview frames is cut at the wrong place).
+    await app.locator('[data-testid=grid-log]').click();
+    await page.setViewportSize({ width: 1600, height: 1300 });
+    await section.scrollIntoViewIfNeeded();
+    await page.waitForTimeout(300);
+    const box = await section.boundingBox();
+    const legend = await section.locator('.legend').boundingBox();
+    assert.ok(box !== null && legend !== null, 'the grid card and its legend have boxes');
+    const height = legend.y + legend.height + 12 - box.y;
+    await page.screenshot({
+      path: join(SCREENSHOTS, '12-fixture-heads.png'),
+      clip: { ...box, height: Math.min(box.height, height) },
+    });
   });
 });

@@ -97,6 +97,7 @@ export function headerView(model: PanelModel): View {
           'Checkpoint',
           `${r.model.metadata.checkpoint.name} (${arch.layers} layers × ${arch.heads} heads${arch.mose ? ', MoSE' : ''})`,
           r.model.path,
+          'checkpoint',
         ),
         fact(
           'Provider',
