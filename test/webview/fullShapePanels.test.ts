@@ -447,6 +447,7 @@ describe('Panels at 32 × 32 heads', { timeout: 900_000 }, () => {
       els.map((e) => ({
         text: (e as PageElement).textContent ?? '',
         index: Number((e as PageElement).dataset['index']),
+        weight: Number((e as PageElement).dataset['weight']),
       })),
     );
     assert.deepEqual(
@@ -454,9 +455,11 @@ describe('Panels at 32 × 32 heads', { timeout: 900_000 }, () => {
       ['FaceMAE', 'VideoMAE', 'EVA CLS'],
     );
     for (const chip of chips) {
+      // Two significant digits shown ("FaceMAE 0.012"), the exact weight on the chip.
       const shown = Number(chip.text.split(' ').at(-1));
       const weight = after[chip.index] ?? NaN;
-      assert.ok(Math.abs(shown - weight) <= 0.01 * weight, `${chip.text} vs ${weight}`);
+      assert.equal(shown, Number(weight.toPrecision(2)), `${chip.text} vs ${weight}`);
+      assert.ok(Math.abs(chip.weight - weight) < 1e-12, `${chip.weight} vs ${weight}`);
     }
     // The audio token over the seconds of the audio fed.
     const audio = result.tokens.find((t) => t.modality === 'audio');
