@@ -394,6 +394,147 @@ describe('Panels at 32 × 32 heads', { timeout: 900_000 }, () => {
     await page.close();
   });
 
+  test('per-token view: the strip grid at its true geometry, global chips, the audio seconds, prompt kinds, UAP per segment', async () => {
+    const page = await openAnalysis();
+    const layout = result.layout;
+    assert.ok(layout !== undefined, 'a contract-1.1 result carries its run layout');
+    const strips = layout.segments.find((s) => s.name === 'eva_patches');
+    const grid = strips?.grid;
+    assert.ok(strips !== undefined && grid?.cellPx !== undefined);
+    const input = result.model.metadata.frames;
+    const canvas = page.locator('[data-testid=token-canvas] canvas');
+    await canvas.scrollIntoViewIfNeeded();
+    const data = await canvas.evaluate((c) => ({ ...(c as unknown as PageElement).dataset }));
+    // 256 strips, each 4:1 (56 × 14 px of the 448 × 448 input frame, scaled into the frame box).
+    assert.equal(Number(data['gridCells']), grid.rows * grid.cols);
+    assert.equal(Number(data['gridCells']), 256);
+    const [cellW, cellH] = (data['cellSize'] ?? '').split('x').map(Number);
+    const [boxX, boxY, boxW, boxH] = (data['frameBox'] ?? '').split(',').map(Number);
+    assert.ok(
+      cellW !== undefined && cellH !== undefined && boxW !== undefined && boxH !== undefined,
+    );
+    assert.ok(Math.abs(cellW / cellH - 4) < 1e-9, `strip aspect ${cellW} × ${cellH}`);
+    assert.ok(Math.abs(cellW - (grid.cellPx.width * boxW) / input.width) < 1e-9);
+    assert.ok(Math.abs(boxW / boxH - input.width / input.height) < 1e-9);
+    // Hovering where the layout puts cell (r, c) names that token: the strips are drawn there.
+    const at = await canvas.boundingBox();
+    assert.ok(at !== null && boxX !== undefined && boxY !== undefined);
+    for (const [row, col] of [
+      [0, 0],
+      [5, 3],
+      [17, 6],
+      [31, 7],
+    ] as const) {
+      const x = at.x + boxX + ((col + 0.5) * grid.cellPx.width * boxW) / input.width;
+      const y = at.y + boxY + ((row + 0.5) * grid.cellPx.height * boxH) / input.height;
+      await page.mouse.move(x, y);
+      const hovered = await text(page, 'token-hover');
+      const index = strips.start + row * grid.cols + col;
+      assert.match(
+        hovered,
+        new RegExp(
+          `^visual token ${index} \\(frame 0 at [0-9.]+ s, row ${row}, col ${col}, 56 × 14 px at x ${col * 56}, y ${row * 14}; EVA-CLIP patches\\)`,
+        ),
+      );
+    }
+    // Head-averaged answer row of layer 0 after the intervention (the view's defaults).
+    const meanRow = (rows: number[][]): number[] =>
+      (rows[0] ?? []).map((_, k) => rows.reduce((s, r) => s + (r[k] ?? 0), 0) / rows.length);
+    const after = meanRow(result.intervention.tokenAttention[0] ?? []);
+    const before = meanRow(result.intervention.tokenAttentionBefore[0] ?? []);
+    // The three global visual tokens as named chips with their weight.
+    const chips = await page.$$eval('[data-testid=token-globals] .token-chip', (els) =>
+      els.map((e) => ({
+        text: (e as PageElement).textContent ?? '',
+        index: Number((e as PageElement).dataset['index']),
+        weight: Number((e as PageElement).dataset['weight']),
+      })),
+    );
+    assert.deepEqual(
+      chips.map((c) => c.text.split(' ').slice(0, -1).join(' ')),
+      ['FaceMAE', 'VideoMAE', 'EVA CLS'],
+    );
+    for (const chip of chips) {
+      // Two significant digits shown ("FaceMAE 0.012"), the exact weight on the chip.
+      const shown = Number(chip.text.split(' ').at(-1));
+      const weight = after[chip.index] ?? NaN;
+      assert.equal(shown, Number(weight.toPrecision(2)), `${chip.text} vs ${weight}`);
+      assert.ok(Math.abs(chip.weight - weight) < 1e-12, `${chip.weight} vs ${weight}`);
+    }
+    // The audio token over the seconds of the audio fed.
+    const audio = result.tokens.find((t) => t.modality === 'audio');
+    assert.ok(audio?.modality === 'audio');
+    const window = result.clip.audioWindow;
+    assert.ok(Math.abs(audio.startSeconds - window.startSeconds) < 1e-9);
+    assert.ok(Math.abs(audio.endSeconds - (window.startSeconds + window.seconds)) < 1e-9);
+    assert.match(
+      await text(page, 'token-audio'),
+      new RegExp(
+        `^HuBERT: the clip's ${audio.startSeconds.toFixed(2)}–${audio.endSeconds.toFixed(2)} s`,
+      ),
+    );
+    // The prompt grouped by segment, each word's kind told apart by class and style.
+    const groups = await page.$$eval('[data-testid=text-tokens] .token-group', (els) =>
+      els.map((e) => (e as PageElement).dataset['segment']),
+    );
+    assert.deepEqual(groups, ['prefix', 'between', 'prompt']);
+    const words = await page.$$eval('[data-testid=text-tokens] .word', (els) =>
+      els.map((e) => {
+        const style = (
+          globalThis as unknown as {
+            getComputedStyle(e: unknown): { fontStyle: string; borderTopStyle: string };
+          }
+        ).getComputedStyle(e);
+        return {
+          kind: (e as PageElement).dataset['kind'],
+          index: Number((e as PageElement).dataset['index']),
+          look: `${style.fontStyle}/${style.borderTopStyle}`,
+        };
+      }),
+    );
+    assert.deepEqual(
+      words.map((w) => [w.index, w.kind]),
+      layout.text.map((t) => [t.position, t.kind]),
+    );
+    const looks = new Map(words.map((w) => [w.kind, w.look]));
+    assert.equal(new Set(looks.values()).size, 3, `three looks: ${JSON.stringify([...looks])}`);
+    assert.ok(words.some((w) => w.kind === 'slot') && words.some((w) => w.kind === 'special'));
+    assert.match(
+      await page.$eval(
+        '[data-testid=text-tokens] .kind-slot',
+        (e) => (e as PageElement).textContent ?? '',
+      ),
+      /\(transcript \(slot\)\)$/,
+    );
+    // UAP per named segment: shares sum to 1 and match the rows by hand.
+    const shares = await page.$$eval('[data-testid=segment-uap] tbody tr', (trs) =>
+      trs.map((t) => {
+        const d = (t as PageElement).dataset;
+        return { name: d['segment'], before: Number(d['before']), after: Number(d['after']) };
+      }),
+    );
+    assert.deepEqual(
+      shares.map((s) => s.name),
+      layout.segments.map((s) => s.name),
+    );
+    const sum = (xs: number[]): number => xs.reduce((a, b) => a + b, 0);
+    assert.ok(Math.abs(sum(shares.map((s) => s.after)) - 1) <= 1e-6);
+    assert.ok(Math.abs(sum(shares.map((s) => s.before)) - 1) <= 1e-6);
+    layout.segments.forEach((segment, i) => {
+      const part = (row: number[]): number =>
+        sum(row.slice(segment.start, segment.start + segment.count)) / sum(row);
+      assert.ok(Math.abs((shares[i]?.after ?? NaN) - part(after)) < 1e-9, segment.name);
+      assert.ok(Math.abs((shares[i]?.before ?? NaN) - part(before)) < 1e-9, segment.name);
+    });
+    await (
+      await page.$('[data-section=tokens-section]')
+    )?.screenshot({
+      path: join(SCREENSHOTS, 'full-shape-tokens.png'),
+    });
+    await assertCleanPage(page, problems, parseWebviewMessage);
+    await page.close();
+  });
+
   test('Compare at 32 × 32: both grids fit their columns, differences marked, a click inspects without a run', async () => {
     const init: CompareInit = {
       origin: {

@@ -15,11 +15,29 @@ import { sectionFrame } from '../kit/sectionFrame';
 import { cssOf, currentPalette, parseColour, type Palette } from '../kit/theme';
 import { checkboxControl } from '../kit/formControls';
 import type { View } from '../kit/view';
+import {
+  cellRect,
+  gridFramePlacements,
+  inputFrameSize,
+  placementTokens,
+  segmentShares,
+  textKindName,
+  type Rect,
+} from './tokenGeometry';
+import {
+  audioLines,
+  globalChips,
+  kindLegend,
+  segmentShareTable,
+  textGroups,
+} from './tokenSegmentsView';
 
 const THUMB_PX = 150;
 const GAP_PX = 10;
 const STRIP_PX = 46;
 const LABEL_PX = 18;
+/** A contract-1.1 frame box's width: a 448 px input frame's 56 × 14 px strips draw 40 × 10. */
+const LAYOUT_FRAME_PX = 320;
 
 /** Where each token was drawn, for hover lookups (CSS pixels). */
 interface HitBox {
@@ -30,21 +48,32 @@ interface HitBox {
   token: number;
 }
 
-function describeToken(t: TokenInfo): string {
+/** A token in words; a contract-1.1 token also names its segment (by its label) and geometry. */
+export function describeToken(t: TokenInfo, labels?: ReadonlyMap<string, string>): string {
+  const segment = t.segment === undefined ? '' : `; ${labels?.get(t.segment) ?? t.segment}`;
   switch (t.modality) {
     case 'visual':
-      return `visual token ${t.index} (frame ${t.frame} at ${t.frameTimeSeconds.toFixed(2)} s, row ${t.row}, col ${t.col})`;
+      if (t.global === true) return `visual token ${t.index} (global${segment})`;
+      return `visual token ${t.index} (frame ${t.frame} at ${t.frameTimeSeconds.toFixed(2)} s, row ${t.row}, col ${t.col}${
+        t.cell === undefined
+          ? ''
+          : `, ${t.cell.width} × ${t.cell.height} px at x ${t.cell.x}, y ${t.cell.y}`
+      }${segment})`;
     case 'audio':
-      return `audio token ${t.index} (${t.startSeconds.toFixed(2)}–${t.endSeconds.toFixed(2)} s)`;
+      return `audio token ${t.index} (${t.startSeconds.toFixed(2)}–${t.endSeconds.toFixed(2)} s${segment})`;
     case 'text':
-      return `text token ${t.index} ("${t.text}")`;
+      return `text token ${t.index} ("${t.text}"${
+        t.kind === undefined ? '' : `, ${textKindName(t.kind, t.slot)}`
+      }${t.word !== undefined && t.word !== t.text ? `, written "${t.word}"` : ''}${segment})`;
   }
 }
 
 function maxVisualOf(r: AnalysisResult, weights: readonly TokenWeight[]): number {
   return Math.max(
     0,
-    ...r.tokens.filter((t) => t.modality === 'visual').map((t) => weights[t.index]?.weight ?? 0),
+    ...r.tokens
+      .filter((t) => t.modality === 'visual' && t.global !== true)
+      .map((t) => weights[t.index]?.weight ?? 0),
   );
 }
 
@@ -60,6 +89,12 @@ export function tokenAttentionView(model: PanelModel): View {
       'Frames with the visual tokens’ attention as a heatmap, and the audio token on a time strip; arrow keys step through the tokens',
   });
   const words = el('p', { class: 'token-words', 'data-testid': 'text-tokens' });
+  // Contract-1.1 parts (hidden for a contract-1 result, which renders as it always did).
+  const chips = el('p', { class: 'token-chips', 'data-testid': 'token-globals', hidden: true });
+  const audioLine = el('p', { class: 'token-audio', 'data-testid': 'token-audio', hidden: true });
+  const legend = el('div', { hidden: true });
+  const segmentCard = el('div', { class: 'segment-uap-card', hidden: true });
+  let labels = new Map<string, string>();
   const hover = el('p', {
     class: 'token-hover',
     'aria-live': 'polite',
@@ -100,7 +135,8 @@ export function tokenAttentionView(model: PanelModel): View {
         return {
           ...d,
           modality: t?.modality,
-          description: t === undefined ? '' : describeToken(t),
+          description: t === undefined ? '' : describeToken(t, labels),
+          ...(t?.segment === undefined ? {} : { segment: t.segment }),
         };
       });
     }
@@ -109,7 +145,8 @@ export function tokenAttentionView(model: PanelModel): View {
       return {
         index: w.index,
         modality: t?.modality,
-        description: t === undefined ? '' : describeToken(t),
+        ...(t?.segment === undefined ? {} : { segment: t.segment }),
+        description: t === undefined ? '' : describeToken(t, labels),
         weight: w.weight,
         rank: w.rank,
       };
@@ -136,8 +173,12 @@ export function tokenAttentionView(model: PanelModel): View {
       sharedScale.element,
     ),
     el('div', { class: 'token-canvas', 'data-testid': 'token-canvas' }, canvas),
+    chips,
+    audioLine,
+    legend,
     words,
     hover,
+    segmentCard,
   );
 
   let built: AnalysisResult | null = null;
@@ -148,9 +189,9 @@ export function tokenAttentionView(model: PanelModel): View {
     if (r === null || w === undefined || t === undefined) return '';
     const d = differences[index];
     if (model.choices.tokenRun === 'difference' && d !== undefined) {
-      return `${describeToken(t)}: before ${formatNumber(d.before, 5)}, after ${formatNumber(d.after, 5)}, before − after ${formatNumber(d.difference, 4)}`;
+      return `${describeToken(t, labels)}: before ${formatNumber(d.before, 5)}, after ${formatNumber(d.after, 5)}, before − after ${formatNumber(d.difference, 4)}`;
     }
-    return `${describeToken(t)}: weight ${formatNumber(w.weight, 5)}, rank ${w.rank} of ${weights.length}`;
+    return `${describeToken(t, labels)}: weight ${formatNumber(w.weight, 5)}, rank ${w.rank} of ${weights.length}`;
   };
   canvas.addEventListener('mousemove', (event) => {
     const box = canvas.getBoundingClientRect();
@@ -179,6 +220,7 @@ export function tokenAttentionView(model: PanelModel): View {
       if (built !== r) {
         // Pickers depend on the checkpoint's shape; rebuild their options once per result.
         built = r;
+        labels = new Map((r.layout?.segments ?? []).map((s) => [s.name, s.label]));
         fillLayerHeadPickers(layerPick.select, headPick.select, L, Hh);
       }
       const c = model.choices;
@@ -203,7 +245,7 @@ export function tokenAttentionView(model: PanelModel): View {
         const max = Math.max(
           1e-12,
           ...r.tokens
-            .filter((t) => t.modality === 'visual')
+            .filter((t) => t.modality === 'visual' && t.global !== true)
             .map((t) => Math.abs(differences[t.index]?.difference ?? 0)),
         );
         hits = drawTokenDifference(canvas, r, differences, max, p, images, redraw);
@@ -216,35 +258,71 @@ export function tokenAttentionView(model: PanelModel): View {
           ? `The heatmap's opacity follows √(weight ÷ ${formatNumber(sharedMax, 3)}), the largest visual weight before or after, so before and after are comparable (this run's own largest: ${formatNumber(ownMax, 3)}).`
           : `The heatmap's opacity follows √(weight ÷ the largest visual weight of this run alone, ${formatNumber(ownMax, 3)}): before and after are NOT on one scale.`;
       }
-      const text = r.tokens.filter((t) => t.modality === 'text');
-      const maxText = Math.max(1e-12, ...text.map((t) => weights[t.index]?.weight ?? 0));
-      replaceChildren(
-        words,
-        el('span', { class: 'strip-label' }, 'Prompt: '),
-        ...text.map((t) => {
-          const w = weights[t.index]?.weight ?? 0;
-          const span = el(
-            'span',
-            { class: 'word', title: describeAt(t.index), 'data-index': t.index, tabindex: 0 },
-            t.modality === 'text' ? t.text : '',
-          );
-          span.style.background = cssOf({ ...p.heatHigh, a: 0.1 + 0.8 * (w / maxText) });
-          const show = (): void => {
-            hover.textContent = describeAt(t.index);
-          };
-          span.addEventListener('mouseenter', show);
-          span.addEventListener('focus', show);
-          return span;
-        }),
-      );
+      const show = (index: number): void => {
+        hover.textContent = describeAt(index);
+      };
+      if (r.layout === undefined) {
+        drawWords(words, r, weights, p, describeAt, show);
+      } else {
+        const context = { weights, describe: describeAt, show, palette: p, labels };
+        replaceChildren(chips, el('span', { class: 'strip-label' }, 'Global visual tokens: '));
+        chips.append(...globalChips(r, scale, context));
+        replaceChildren(audioLine, ...audioLines(r, context));
+        replaceChildren(legend, kindLegend());
+        replaceChildren(words, ...textGroups(r, context));
+        const l = c.tokenLayer;
+        const head = c.tokenHead;
+        const row = (run: 'before' | 'after'): number[] =>
+          (run === 'before' ? before : after).map((w) => w.weight);
+        const shares = segmentShares(r, row('before'), row('after'), model.choices.uapSkipFirst);
+        replaceChildren(
+          segmentCard,
+          segmentShareTable(
+            shares,
+            `Attention share per named segment, layer ${l}, ${head === 'mean' ? 'heads averaged' : `head ${head}`}: Σ of the row over the segment ÷ Σ over ${model.choices.uapSkipFirst ? 'all positions but the first (as the UAP chart is set)' : 'all positions'}.`,
+          ),
+        );
+      }
+      for (const part of [chips, audioLine, legend, segmentCard]) {
+        part.hidden = r.layout === undefined;
+      }
       const which =
         c.tokenRun === 'difference'
           ? 'before − after the intervention'
           : `${c.tokenRun} the intervention`;
-      frame.note.textContent = `Layer ${c.tokenLayer}, ${c.tokenHead === 'mean' ? 'heads averaged' : `head ${c.tokenHead}`}, ${which}. ${scaleText} ${c.tokenRun === 'difference' ? 'Only the visual tokens are differenced; the prompt’s words are shaded by the after run relative to its largest word. Hover a token for both weights.' : 'The audio strip is on an absolute 0–1 scale; words are shaded relative to the largest word. Hover a token for its exact weight and rank.'}`;
+      frame.note.textContent = `Layer ${c.tokenLayer}, ${c.tokenHead === 'mean' ? 'heads averaged' : `head ${c.tokenHead}`}, ${which}. ${scaleText} ${c.tokenRun === 'difference' ? 'Only the visual tokens are differenced; the prompt’s words are shaded by the after run relative to its largest word. Hover a token for both weights.' : 'The audio strip is on an absolute 0–1 scale; words are shaded relative to the largest word. Hover a token for its exact weight and rank.'}${r.layout === undefined ? '' : ` Each grid cell is drawn at its rectangle in the model's ${r.model.metadata.frames.width} × ${r.model.metadata.frames.height} px input frame; global visual tokens are chips on the grid's scale.`}`;
     },
   };
   return view;
+}
+
+/** The prompt's words of a contract-1 result, shaded relative to the largest word. */
+function drawWords(
+  words: HTMLElement,
+  r: AnalysisResult,
+  weights: readonly TokenWeight[],
+  p: Palette,
+  describeAt: (index: number) => string,
+  show: (index: number) => void,
+): void {
+  const text = r.tokens.filter((t) => t.modality === 'text');
+  const maxText = Math.max(1e-12, ...text.map((t) => weights[t.index]?.weight ?? 0));
+  replaceChildren(
+    words,
+    el('span', { class: 'strip-label' }, 'Prompt: '),
+    ...text.map((t) => {
+      const w = weights[t.index]?.weight ?? 0;
+      const span = el(
+        'span',
+        { class: 'word', title: describeAt(t.index), 'data-index': t.index, tabindex: 0 },
+        t.modality === 'text' ? t.text : '',
+      );
+      span.style.background = cssOf({ ...p.heatHigh, a: 0.1 + 0.8 * (w / maxText) });
+      span.addEventListener('mouseenter', () => show(t.index));
+      span.addEventListener('focus', () => show(t.index));
+      return span;
+    }),
+  );
 }
 
 /** The layer picker's options (layer 0…L−1) and the head picker's (the average, head 0…Hh−1). */
@@ -292,14 +370,14 @@ export function frameCanvas(
 
 /**
  * Draws a frame's thumbnail dimmed to `alpha` (so a heatmap over it stays readable on busy
- * images), loading each image once and redrawing when it arrives; false when the result has no
- * thumbnail of that frame.
+ * images) into a `size` × (`height` ?? `size`) box, loading each image once and redrawing when it
+ * arrives; false when the result has no thumbnail of that frame.
  */
 export function drawFrameThumbnail(
   ctx: CanvasRenderingContext2D,
   r: AnalysisResult,
   frame: number,
-  box: { x: number; y: number; size: number },
+  box: { x: number; y: number; size: number; height?: number },
   alpha: number,
   images: Map<string, HTMLImageElement>,
   redraw: () => void,
@@ -316,10 +394,31 @@ export function drawFrameThumbnail(
   if (img.complete && img.naturalWidth > 0) {
     ctx.imageSmoothingEnabled = false;
     ctx.globalAlpha = alpha;
-    ctx.drawImage(img, box.x, box.y, box.size, box.size);
+    ctx.drawImage(img, box.x, box.y, box.size, box.height ?? box.size);
     ctx.globalAlpha = 1;
   }
   return true;
+}
+
+/**
+ * The frame box's size: a contract-1 result's square thumbnail, or a 1.1 result's box at the
+ * input frame's aspect, large enough that a 56 × 14 px strip stays visible.
+ */
+function frameBoxSize(r: AnalysisResult): { width: number; height: number } {
+  if (r.layout === undefined) return { width: THUMB_PX, height: THUMB_PX };
+  const frame = inputFrameSize(r);
+  return { width: LAYOUT_FRAME_PX, height: (LAYOUT_FRAME_PX * frame.height) / frame.width };
+}
+
+/** What the canvas says about the grid it drew (read by tests and assistive summaries). */
+function markGrid(canvas: HTMLCanvasElement, drawn: Rect[], frameBox: Rect | undefined): void {
+  canvas.dataset['gridCells'] = String(drawn.length);
+  const first = drawn[0];
+  canvas.dataset['cellSize'] = first === undefined ? '' : `${first.width}x${first.height}`;
+  canvas.dataset['frameBox'] =
+    frameBox === undefined
+      ? ''
+      : `${frameBox.x},${frameBox.y},${frameBox.width},${frameBox.height}`;
 }
 
 /**
@@ -335,37 +434,48 @@ export function drawTokenDifference(
   images: Map<string, HTMLImageElement>,
   redraw: () => void,
 ): HitBox[] {
-  const grid = r.model.metadata.tokenLayout.segments.find((s) => s.grid !== undefined)?.grid;
-  const frames = grid?.frames ?? r.clip.frameTimesSeconds.length;
-  const width = frames * THUMB_PX + (frames - 1) * GAP_PX;
-  const height = LABEL_PX + THUMB_PX;
+  const placements = gridFramePlacements(r);
+  const size = frameBoxSize(r);
+  const frame = inputFrameSize(r);
+  const width = placements.length * size.width + (placements.length - 1) * GAP_PX;
+  const height = LABEL_PX + size.height;
   const ctx = frameCanvas(canvas, width, height, p);
   if (ctx === null) return [];
   const positive = parseColour(p.visual);
   const negative = parseColour(p.audio);
-  const rows = grid?.rows ?? 1;
-  const cols = grid?.cols ?? 1;
   const hits: HitBox[] = [];
-  for (let f = 0; f < frames; f++) {
-    const x0 = f * (THUMB_PX + GAP_PX);
+  const drawn: Rect[] = [];
+  placements.forEach((placement, i) => {
+    const x0 = i * (size.width + GAP_PX);
+    const box = { x: x0, y: LABEL_PX, ...size };
     ctx.fillStyle = p.foreground;
-    ctx.fillText(`frame ${f}`, x0, LABEL_PX / 2);
-    drawFrameThumbnail(ctx, r, f, { x: x0, y: LABEL_PX, size: THUMB_PX }, 0.45, images, redraw);
-    for (const t of r.tokens) {
-      if (t.modality !== 'visual' || t.frame !== f) continue;
+    ctx.fillText(
+      placement.segment === undefined
+        ? `frame ${placement.gridFrame}`
+        : `${placement.label} · frame ${placement.inputFrame}`,
+      x0,
+      LABEL_PX / 2,
+    );
+    drawFrameThumbnail(
+      ctx,
+      r,
+      placement.inputFrame,
+      { x: x0, y: LABEL_PX, size: size.width, height: size.height },
+      0.45,
+      images,
+      redraw,
+    );
+    for (const t of placementTokens(r, placement)) {
       const d = diff[t.index]?.difference ?? 0;
       const colour = d >= 0 ? positive : negative;
-      const box = {
-        x: x0 + (t.col * THUMB_PX) / cols,
-        y: LABEL_PX + (t.row * THUMB_PX) / rows,
-        w: THUMB_PX / cols,
-        h: THUMB_PX / rows,
-      };
+      const cell = cellRect(t, box, frame, placement.grid);
       ctx.fillStyle = cssOf({ ...colour, a: 0.9 * Math.sqrt(Math.min(1, Math.abs(d) / max)) });
-      ctx.fillRect(box.x, box.y, box.w, box.h);
-      hits.push({ ...box, token: t.index });
+      ctx.fillRect(cell.x, cell.y, cell.width, cell.height);
+      hits.push({ x: cell.x, y: cell.y, w: cell.width, h: cell.height, token: t.index });
+      drawn.push(cell);
     }
-  }
+  });
+  markGrid(canvas, drawn, placements.length > 0 ? { x: 0, y: LABEL_PX, ...size } : undefined);
   return hits;
 }
 
@@ -379,49 +489,51 @@ function draw(
   images: Map<string, HTMLImageElement>,
   redraw: () => void,
 ): HitBox[] {
-  const visual = r.tokens.filter((t) => t.modality === 'visual');
   const audio = r.tokens.filter((t) => t.modality === 'audio');
-  const grid = r.model.metadata.tokenLayout.segments.find((s) => s.grid !== undefined)?.grid;
-  const frames = grid?.frames ?? r.clip.frameTimesSeconds.length;
-  const width = frames * THUMB_PX + (frames - 1) * GAP_PX;
-  const height = LABEL_PX + THUMB_PX + GAP_PX + STRIP_PX + LABEL_PX;
+  const placements = gridFramePlacements(r);
+  const size = frameBoxSize(r);
+  const frame = inputFrameSize(r);
+  const width = placements.length * size.width + (placements.length - 1) * GAP_PX;
+  const height = LABEL_PX + size.height + GAP_PX + STRIP_PX + LABEL_PX;
   const ctx = frameCanvas(canvas, width, height, p);
   if (ctx === null) return [];
   const hits: HitBox[] = [];
+  const drawn: Rect[] = [];
   const maxVisual = Math.max(1e-12, scale);
-  for (let f = 0; f < frames; f++) {
-    const x0 = f * (THUMB_PX + GAP_PX);
+  placements.forEach((placement, i) => {
+    const x0 = i * (size.width + GAP_PX);
     const y0 = LABEL_PX;
+    const time = (r.clip.frameTimesSeconds[placement.inputFrame] ?? 0).toFixed(2);
     ctx.fillStyle = p.foreground;
     ctx.fillText(
-      `frame ${f} · ${(r.clip.frameTimesSeconds[f] ?? 0).toFixed(2)} s`,
+      placement.segment === undefined
+        ? `frame ${placement.gridFrame} · ${time} s`
+        : `${placement.label} · frame ${placement.inputFrame} · ${time} s`,
       x0,
       LABEL_PX / 2,
     );
-    if (!drawFrameThumbnail(ctx, r, f, { x: x0, y: y0, size: THUMB_PX }, 0.55, images, redraw)) {
+    const thumbBox = { x: x0, y: y0, size: size.width, height: size.height };
+    if (!drawFrameThumbnail(ctx, r, placement.inputFrame, thumbBox, 0.55, images, redraw)) {
       ctx.fillStyle = p.gridLines;
-      ctx.fillRect(x0, y0, THUMB_PX, THUMB_PX);
+      ctx.fillRect(x0, y0, size.width, size.height);
     }
-    const rows = grid?.rows ?? 1;
-    const cols = grid?.cols ?? 1;
-    const cw = THUMB_PX / cols;
-    const chh = THUMB_PX / rows;
-    for (const t of visual) {
-      if (t.modality !== 'visual' || t.frame !== f) continue;
+    const box = { x: x0, y: y0, ...size };
+    for (const t of placementTokens(r, placement)) {
       const w = (weights[t.index]?.weight ?? 0) / maxVisual;
-      const x = x0 + t.col * cw;
-      const y = y0 + t.row * chh;
+      const cell = cellRect(t, box, frame, placement.grid);
       ctx.fillStyle = cssOf({ ...p.heatHigh, a: 0.85 * Math.sqrt(w) });
-      ctx.fillRect(x, y, cw, chh);
+      ctx.fillRect(cell.x, cell.y, cell.width, cell.height);
       ctx.strokeStyle = cssOf({ ...p.heatLow, a: 0.2 });
       ctx.lineWidth = 1;
-      ctx.strokeRect(x + 0.5, y + 0.5, cw - 1, chh - 1);
-      hits.push({ x, y, w: cw, h: chh, token: t.index });
+      ctx.strokeRect(cell.x + 0.5, cell.y + 0.5, cell.width - 1, cell.height - 1);
+      hits.push({ x: cell.x, y: cell.y, w: cell.width, h: cell.height, token: t.index });
+      drawn.push(cell);
     }
-  }
+  });
+  markGrid(canvas, drawn, placements.length > 0 ? { x: 0, y: LABEL_PX, ...size } : undefined);
   // The audio strip spans the clip's duration under the frames; each audio token's weight is a
   // bar over the time span it covers (the result has no samples, so no waveform is invented).
-  const stripY = LABEL_PX + THUMB_PX + GAP_PX;
+  const stripY = LABEL_PX + size.height + GAP_PX;
   const duration = Math.max(r.clip.durationSeconds, 1e-6);
   const xOf = (seconds: number): number =>
     (Math.min(Math.max(seconds, 0), duration) / duration) * width;
