@@ -174,7 +174,7 @@ export function readSettings(source: SettingsSource, trusted: boolean): Settings
         ratioKind:
           ratioKind === 'default' ? null : (RATIO_KIND_NAMES.indexOf(ratioKind) as RatioKind),
         tau: readTau(value('ar.tau'), (v) => reject('ar.tau', v, 'is not a number or a list')),
-        headMargin: number('ar.headMargin', 0, 100),
+        headMargin: number('ar.headMargin', -1, 100),
         alpha: number('ar.alpha', 0, 1),
         paiAlpha: number('ar.paiAlpha', 0, 100),
         layers: readLayers(value('ar.layers'), (v) =>

@@ -230,9 +230,11 @@ export function controlsView(model: PanelModel): View {
         s.set(sliderSettings(range, t));
       });
       layerBoxes.forEach((b, l) => b.set(isOn(c.layers[l] ?? 0)));
+      // Down to −1 (a head threshold of 0: every head of a triggered layer with s > 0); a
+      // checkpoint default outside the range widens it.
       margin.set({
-        min: 0,
-        max: 2,
+        min: Math.min(-1, c.headMargin),
+        max: Math.max(2, c.headMargin),
         step: 0.01,
         value: c.headMargin,
         text: formatNumber(c.headMargin, 3),
