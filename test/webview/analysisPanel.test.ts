@@ -904,20 +904,10 @@ describe('Analysis panel webview', { timeout: 120_000 }, () => {
     const result = results.tiny;
     const page = await openPanel(initFor(result));
     const exported = async (section: string, format: string) => {
-      const count = (await recorded(page)).posted.filter((m) => m.type === 'exportFile').length;
-      await page.click(`[data-section=${section}] [data-export=${format}]`);
-      await page.waitForFunction(
-        (n) =>
-          (globalThis as unknown as PageGlobals).__mosear.posted.filter(
-            (m) => m.type === 'exportFile',
-          ).length > n,
-        count,
-      );
-      const last = (await recorded(page)).posted.filter((m) => m.type === 'exportFile').at(-1);
-      assert.ok(last?.type === 'exportFile');
-      assert.equal(last.file.format, format);
-      assert.match(last.file.fileName, new RegExp(`^sample-video-aligned-sad\\..+\\.${format}$`));
-      return last.file;
+      const file = await exportOf(page, section, format);
+      assert.equal(file.format, format);
+      assert.match(file.fileName, new RegExp(`^sample-video-aligned-sad\\..+\\.${format}$`));
+      return file;
     };
     const pngChecks: [string, string][] = [
       ['uap-section', '[data-testid=uap-chart] canvas'],
