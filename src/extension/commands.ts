@@ -8,6 +8,7 @@ import { analyzeWithProgress } from './panels/analysis/clipAnalysis';
 import { compareCheckpoints } from './panels/compare/compareCheckpoints';
 import { evaluateBenchmark } from './panels/evaluation/evaluateCommand';
 import { RESULT_EDITOR_VIEW_TYPE } from './panels/analysis/resultEditor';
+import { exportCheckpoint } from './exportCheckpoint';
 import { showRuntimeInfo } from './runtimeInfo';
 import { isVideoPath, VIDEO_EXTENSIONS, videoGlob } from './settings';
 import type { PanelHost } from './panels/panelBase';
@@ -107,6 +108,7 @@ export function registerCommands(host: PanelHost, extensionVersion: string): vsc
     'mosear.openResult': (uri) => openResult(uri),
     'mosear.showLog': () => host.logger.show(),
     'mosear.evaluateBenchmark': (uri, args) => evaluateBenchmark(host, uri, args),
+    'mosear.exportCheckpoint': (choice) => exportCheckpoint(host, choice),
   };
   return Object.entries(commands).map(([id, run]) => vscode.commands.registerCommand(id, run));
 }
