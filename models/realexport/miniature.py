@@ -40,7 +40,7 @@ MINI = {
     "llama": {"hidden": 64, "layers": 2, "heads": 4, "ffn": 128, "rms_eps": 1e-5,
               "rope_theta": 10000.0},
     "vocab": 600,
-    "eva": {"width": 176, "heads": 2, "depth": 2, "mlp": 768, "patch": 14, "stored_grid": 16},
+    "eva": {"width": 176, "heads": 2, "depth": 2, "mlp": 352, "patch": 14, "stored_grid": 16},
     "hubert": {"conv": 32, "hidden": 48, "layers": 2, "heads": 2, "ffn": 96, "pos_k": 16,
                "pos_groups": 4},
     "feature_dim": 32,

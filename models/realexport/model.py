@@ -61,6 +61,7 @@ class Options:
     pooling: str = "last-mean"
     image_size: int = 448
     eva_heads: Optional[int] = None
+    eva_depth: Optional[int] = None
     transcript: str = ""
     labels: List[str] = field(default_factory=lambda: list(LABELS))
 
@@ -210,7 +211,7 @@ class EmotionLlama(nn.Module):
         self.ledgers = [base, ckpt, eva_l, hub_l]
 
         d = cfg.hidden_size
-        self.eva = EvaViT(eva_l, opts.image_size, opts.eva_heads)
+        self.eva = EvaViT(eva_l, opts.image_size, opts.eva_heads, opts.eva_depth)
         eva_l.ignore = eva_ignore(self.eva.depth)
         self.ln_vision = layer_norm_from(ckpt, "ln_vision", self.eva.d, 1e-5, optional=True)
         if self.eva.grid % 4:
