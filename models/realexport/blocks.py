@@ -264,8 +264,9 @@ def interpolate_pos_embed(pos: torch.Tensor, grid: int) -> torch.Tensor:
 class EvaViT(nn.Module):
     """EVA-CLIP ViT-g as create_eva_vit_g builds it (patch 14, width 1408, 39 blocks, 16 heads,
     MLP 6144, no final norm: forward returns the last block's output, CLS first). Width, MLP
-    width and patch size are read from the weights; depth = 39 at width 1408 (the file
-    may hold a 40th block, unused), else the stored blocks − 1 (miniatures) and heads = width / 88 (1408 // 88 = 16) unless given."""
+    width and patch size are read from the weights; depth = 39 at width 1408 (the file may hold
+    a 40th block, unused), else the stored blocks − 1 (miniatures); heads = width / 88
+    (1408 // 88 = 16) unless given."""
 
     def __init__(self, ledger: Ledger, image_size: int, heads: Optional[int] = None,
                  depth: Optional[int] = None) -> None:

@@ -58,8 +58,8 @@ def controls(model: EmotionLlama, mode: int, kind: int, alpha: float, pai: float
                          tau=[0.0] * L, margin=0.0)
 
 
-def build(miniature: Dict[str, str], mose: bool = False, **kw: Any) -> Tuple[EmotionLlama,
-                                                                              Sources]:
+def build(miniature: Dict[str, str], mose: bool = False,
+          **kw: Any) -> Tuple[EmotionLlama, Sources]:
     sources = Sources(miniature["llama"], miniature["eva"], miniature["hubert"],
                       miniature["mosear" if mose else "checkpoint"],
                       None if mose else miniature["minigptv2"])
@@ -88,7 +88,8 @@ def golden_cases(model: EmotionLlama) -> Dict[str, Any]:
                          "ar_head_margin": 0.0, "ar_alpha": alpha, "pai_alpha": pai,
                          "ar_layers": ctl.ar_layers.tolist(),
                          "ar_head_override": ctl.ar_head_override.tolist()},
-            "expected": {k: {"shape": list(v.shape), "data": [float(f"{x:.9g}") for x in v.reshape(-1)]}
+            "expected": {k: {"shape": list(v.shape),
+                             "data": [float(f"{x:.9g}") for x in v.reshape(-1)]}
                          for k, v in outs.items()}})
     return {"tolerance": TOLERANCE, "inputs": inputs, "cases": cases}
 

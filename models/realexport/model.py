@@ -137,8 +137,8 @@ class LlamaLayer(nn.Module):
                 ok = all(t is not None for t in (a, bg, bv, bn))
                 proj[name] = (AdaptedProjection(w, "mose", a, bg, bv, bn, scale=scale)
                               if ok else AdaptedProjection(w))
-        self.q, self.k, self.v, self.o = (proj[n] for n in ("q_proj", "k_proj", "v_proj",
-                                                             "o_proj"))
+        self.q, self.k = proj["q_proj"], proj["k_proj"]
+        self.v, self.o = proj["v_proj"], proj["o_proj"]
         ff = cfg.intermediate_size
         self.w_gate = linear_from(base, p + "mlp.gate_proj", d, ff, False)
         self.w_up = linear_from(base, p + "mlp.up_proj", d, ff, False)
