@@ -233,8 +233,13 @@ def contract_metadata(model: EmotionLlama, sources: Sources, name: str, fixed_pr
 
 def export(model: EmotionLlama, sources: Sources, out_path: str, name: str,
            fixed_prompt: bool = False) -> Dict[str, Any]:
-    """Write `out_path` (+ `out_path`.data, the weights; + the tokenizer.model copy). Returns the
-    metadata values."""
+    """Write `out_path` with its weights as external data and a copy of tokenizer.model. Returns
+    the metadata values.
+
+    Below protobuf's 2 GB the traced graph holds its weights; they are written to one file,
+    `<out>.data`. Above it (a 7B model) torch writes one file per tensor next to the traced
+    graph; those files are moved into `<stem>.weights/` and the graph is saved without loading
+    them again, so the weights are never held twice in Python (`relocate_external`)."""
     out_dir = os.path.dirname(os.path.abspath(out_path))
     os.makedirs(out_dir, exist_ok=True)
     base = os.path.basename(out_path)
@@ -253,10 +258,12 @@ def export(model: EmotionLlama, sources: Sources, out_path: str, name: str,
     os.makedirs(tmp_dir, exist_ok=True)
     tmp = os.path.join(tmp_dir, "graph.onnx")
     graph = ExportGraph(model)
+    weights_dir = os.path.join(out_dir, stem + ".weights")
     try:
         torch.onnx.export(graph, tuple(args), tmp, input_names=inputs, output_names=outputs,
                           opset_version=OPSET, do_constant_folding=True, dynamic_axes=dynamic)
-        proto = onnx.load(tmp)
+        proto = onnx.load(tmp, load_external_data=False)
+        external = relocate_external(proto, tmp_dir, weights_dir)
     finally:
         shutil.rmtree(tmp_dir, ignore_errors=True)
     fix_output_dims(graph, args, proto, outputs, dynamic)
@@ -273,10 +280,33 @@ def export(model: EmotionLlama, sources: Sources, out_path: str, name: str,
     data = stem + ".onnx.data"
     if os.path.exists(os.path.join(out_dir, data)):
         os.remove(os.path.join(out_dir, data))
-    onnx.save_model(proto, out_path, save_as_external_data=True, all_tensors_to_one_file=True,
-                    location=data, size_threshold=1024)
+    if external:
+        onnx.save_model(proto, out_path)
+    else:
+        onnx.save_model(proto, out_path, save_as_external_data=True,
+                        all_tensors_to_one_file=True, location=data, size_threshold=1024)
     onnx.checker.check_model(out_path)
     return values
+
+
+def relocate_external(proto: onnx.ModelProto, src_dir: str, weights_dir: str) -> bool:
+    """Move the per-tensor files of `proto`'s external initializers from `src_dir` into
+    `weights_dir` (a sibling of the final model) and point their locations there. False when
+    every initializer is inline."""
+    external = [t for t in proto.graph.initializer
+                if t.data_location == onnx.TensorProto.EXTERNAL]
+    if not external:
+        return False
+    shutil.rmtree(weights_dir, ignore_errors=True)
+    os.makedirs(weights_dir)
+    folder = os.path.basename(weights_dir)
+    for t in external:
+        for entry in t.external_data:
+            if entry.key == "location":
+                os.replace(os.path.join(src_dir, entry.value),
+                           os.path.join(weights_dir, entry.value))
+                entry.value = folder + "/" + entry.value
+    return True
 
 
 def metadata_json(values: Dict[str, Any]) -> str:

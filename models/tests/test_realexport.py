@@ -425,3 +425,27 @@ def test_committed_miniature_golden_reproduces(mini: Dict[str, str]) -> None:
     out = run_outputs(m, args)
     for name in ("logits", "modality_mass", "label_probability"):
         assert np.abs(out[name].reshape(-1) - np.array(case["expected"][name]["data"])).max() < 1e-5
+
+
+def test_relocating_per_tensor_external_files(tmp_path) -> None:
+    """Above 2 GB torch writes one file per tensor beside the traced graph; the exporter moves
+    them into <stem>.weights/ without loading them (simulated here with onnx's per-tensor
+    layout)."""
+    from realexport.export import relocate_external
+    src = os.path.join(MODELS, "fixtures", "realexport", "emotion-llama-mini.onnx")
+    full = onnx.load(src)
+    want = {t.name: onnx.numpy_helper.to_array(t) for t in full.graph.initializer}
+    trace = tmp_path / "trace"
+    trace.mkdir()
+    onnx.save_model(full, str(trace / "graph.onnx"), save_as_external_data=True,
+                    all_tensors_to_one_file=False, size_threshold=1024)
+    proto = onnx.load(str(trace / "graph.onnx"), load_external_data=False)
+    assert relocate_external(proto, str(trace), str(tmp_path / "m.weights"))
+    shutil.rmtree(trace)
+    onnx.save_model(proto, str(tmp_path / "m.onnx"))
+    onnx.checker.check_model(str(tmp_path / "m.onnx"))
+    back = {t.name: onnx.numpy_helper.to_array(t)
+            for t in onnx.load(str(tmp_path / "m.onnx")).graph.initializer}
+    assert back.keys() == want.keys()
+    assert all(np.array_equal(back[k], want[k]) for k in want)
+    assert not relocate_external(onnx.load(src), str(tmp_path), str(tmp_path / "none"))
