@@ -246,6 +246,8 @@ def export(model: EmotionLlama, sources: Sources, out_path: str, name: str,
     stem = base[:-5] if base.endswith(".onnx") else base
     tok_file = stem + ".tokenizer.model"
     shutil.copyfile(model.tokenizer.path, os.path.join(out_dir, tok_file))
+    shutil.copyfile(os.path.join(os.path.dirname(os.path.abspath(__file__)), "check_original.py"),
+                    os.path.join(out_dir, stem + ".check_original.py"))
     values = contract_metadata(model, sources, name, fixed_prompt, tok_file)
     args = example_inputs(model)
     inputs = INPUT_NAMES + ["head_gate"]

@@ -104,6 +104,7 @@ def write(out_dir: str = FIXTURES, work: Optional[str] = None) -> str:
         export(model, sources, out, "Emotion-LLaMA miniature (random weights)",
                fixed_prompt=True)
         golden = golden_cases(model)
+    os.remove(os.path.join(out_dir, STEM + ".check_original.py"))  # a copy of the source
     path = os.path.join(out_dir, STEM + ".golden.json")
     with open(path, "w") as f:
         json.dump(golden, f, separators=(",", ":"))

@@ -360,7 +360,9 @@ class EmotionLlama(nn.Module):
 
 
 def describe_sources(sources: Sources) -> Dict[str, Any]:
-    return {k: (os.path.abspath(v) if v else None) for k, v in sources.__dict__.items()}
+    """The files' names (not their folders: the model may travel)."""
+    return {k: (os.path.basename(os.path.normpath(v)) if v else None)
+            for k, v in sources.__dict__.items()}
 
 
 def dump_json(path: str, value: Any) -> None:

@@ -305,6 +305,7 @@ def test_export_metadata_and_template(mini: Dict[str, str], model: EmotionLlama,
     out = str(tmp_path / "el.onnx")
     values = export(model, sources(mini), out, "mini")
     assert os.path.isfile(out + ".data") and os.path.isfile(str(tmp_path / "el.tokenizer.model"))
+    assert os.path.isfile(str(tmp_path / "el.check_original.py"))
     proto = onnx.load(out, load_external_data=False)
     assert all(t.data_location == onnx.TensorProto.EXTERNAL for t in proto.graph.initializer
                if len(t.dims) > 1 and np.prod(t.dims) > 256)
