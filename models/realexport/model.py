@@ -243,6 +243,7 @@ class EmotionLlama(nn.Module):
         self.lm_head = nn.Parameter(head)
         for ledger in self.ledgers:
             ledger.finish()
+            ledger.tensors.clear()  # the modules hold float32 copies; free the stored dtype
         feat_dims = [p.in_features if isinstance(p, nn.Linear) else d for p in self.feat_projs]
         if feat_dims[2] != self.hubert_cfg.hidden_size:
             raise ExportError(f"feats_llama_proj3 takes {feat_dims[2]} features but HuBERT's "
