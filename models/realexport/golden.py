@@ -1,0 +1,115 @@
+"""The exported miniature and its PyTorch goldens (models/fixtures/realexport/).
+
+`python3 -m realexport.golden [out-dir]` generates the miniature of the real files in a
+temporary folder, exports it with the fixed-prompt option (contract 1.1's word-level kind, which
+today's readers accept) and writes, next to the model, `<stem>.golden.json`: inputs rebuilt from
+mosear.fixture's xorshift32 recipe and the exporter's own PyTorch outputs for several control
+settings. test/golden/realExportMiniature.test.ts runs the ONNX file through onnxruntime-node on
+the same inputs and compares.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import tempfile
+from typing import Any, Dict, List, Optional, Tuple
+
+import numpy as np
+import torch
+
+from mosear.fixture import xorshift32
+from mosear.model import Controls
+
+from .export import example_inputs, export, run_outputs
+from .miniature import generate
+from .model import EmotionLlama, Options, Sources
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+FIXTURES = os.path.join(os.path.dirname(HERE), "fixtures", "realexport")
+STEM = "emotion-llama-mini"
+TRANSCRIPT = "I can't believe you did this to me again"
+TOLERANCE = 2e-4
+#: (name, xorshift32 seed, audio samples)
+INPUTS: List[Tuple[str, int, int]] = [("a", 1, 24000), ("b", 2, 40000)]
+#: (case, input, ar_mode, ratio kind, alpha, pai alpha)
+CASES: List[Tuple[str, str, int, int, float, float]] = [
+    ("a/off", "a", 0, 2, 0.0, 0.0), ("a/ar-share-alpha0.5", "a", 1, 2, 0.5, 0.0),
+    ("a/ar-share-alpha0", "a", 1, 2, 0.0, 0.0), ("a/pai", "a", 2, 2, 0.0, 0.5),
+    ("b/ar-raw-alpha1", "b", 1, 0, 1.0, 0.0)]
+
+
+def recipe(seed: int, size: int, samples: int) -> Tuple[torch.Tensor, torch.Tensor]:
+    """frames [1, 1, 3, size, size] then audio [1, S] from one xorshift32 stream (as
+    mosear.fixture.make_input)."""
+    n_frame = 3 * size * size
+    states = xorshift32(seed, n_frame + samples)
+    frames = ((states[:n_frame] >> 24).astype(np.float64) / 255.0).astype(np.float32)
+    audio = ((states[n_frame:] >> 8).astype(np.float64) / 16777216.0 - 0.5) * 0.5
+    return (torch.from_numpy(frames.reshape(1, 1, 3, size, size)),
+            torch.from_numpy(audio.astype(np.float32).reshape(1, samples)))
+
+
+def controls(model: EmotionLlama, mode: int, kind: int, alpha: float, pai: float) -> Controls:
+    L, H = model.cfg.num_hidden_layers, model.cfg.num_attention_heads
+    cfg = type("LH", (), {"layers": L, "heads": H})()
+    return Controls.make(cfg, mode=mode, kind=kind, alpha=alpha, pai_alpha=pai,  # type: ignore
+                         tau=[0.0] * L, margin=0.0)
+
+
+def build(miniature: Dict[str, str], mose: bool = False,
+          **kw: Any) -> Tuple[EmotionLlama, Sources]:
+    sources = Sources(miniature["llama"], miniature["eva"], miniature["hubert"],
+                      miniature["mosear" if mose else "checkpoint"],
+                      None if mose else miniature["minigptv2"])
+    opts = Options(adapter="mose" if mose else "lora", lora_rank=8, **kw)
+    return EmotionLlama(sources, opts), sources
+
+
+def golden_cases(model: EmotionLlama) -> Dict[str, Any]:
+    size = model.opts.image_size
+    inputs: Dict[str, Any] = {}
+    tensors: Dict[str, Tuple[torch.Tensor, torch.Tensor]] = {}
+    for name, seed, samples in INPUTS:
+        tensors[name] = recipe(seed, size, samples)
+        inputs[name] = {"generator": {"kind": "xorshift32", "seed": seed},
+                        "frames_shape": [1, 1, 3, size, size], "audio_shape": [1, samples],
+                        "prompt_ids": model.default_prompt_ids()}
+    cases = []
+    for case, inp, mode, kind, alpha, pai in CASES:
+        ctl = controls(model, mode, kind, alpha, pai)
+        args = example_inputs(model, ctl=ctl)
+        args[0], args[1] = tensors[inp]
+        outs = run_outputs(model, args)
+        cases.append({
+            "name": case, "input": inp,
+            "controls": {"ar_mode": mode, "ar_tau": ctl.ar_tau.tolist(), "ar_ratio_kind": kind,
+                         "ar_head_margin": 0.0, "ar_alpha": alpha, "pai_alpha": pai,
+                         "ar_layers": ctl.ar_layers.tolist(),
+                         "ar_head_override": ctl.ar_head_override.tolist()},
+            "expected": {k: {"shape": list(v.shape),
+                             "data": [float(f"{x:.9g}") for x in v.reshape(-1)]}
+                         for k, v in outs.items()}})
+    return {"tolerance": TOLERANCE, "inputs": inputs, "cases": cases}
+
+
+def write(out_dir: str = FIXTURES, work: Optional[str] = None) -> str:
+    torch.set_num_threads(2)
+    os.makedirs(out_dir, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=work) as tmp:
+        mini = generate(os.path.join(tmp, "mini"))
+        model, sources = build(mini, transcript=TRANSCRIPT)
+        out = os.path.join(out_dir, STEM + ".onnx")
+        export(model, sources, out, "Emotion-LLaMA miniature (random weights)",
+               fixed_prompt=True)
+        golden = golden_cases(model)
+    os.remove(os.path.join(out_dir, STEM + ".check_original.py"))  # a copy of the source
+    path = os.path.join(out_dir, STEM + ".golden.json")
+    with open(path, "w") as f:
+        json.dump(golden, f, separators=(",", ":"))
+    return out
+
+
+if __name__ == "__main__":
+    print(write(sys.argv[1] if len(sys.argv) > 1 else FIXTURES))
