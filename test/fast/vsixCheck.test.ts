@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, it } from 'node:test';
+import { before, describe, it } from 'node:test';
 import { pathToFileURL } from 'node:url';
 import { REPO_ROOT } from '../helpers/golden';
 
@@ -17,6 +17,7 @@ interface Spec {
 }
 /** The part of scripts/checkPackages.mjs (plain ES module, loaded at run time) tested here. */
 interface VsixRules {
+  SHIPPED_EXPORTER: string[];
   checkVsixEntries(
     entries: Entry[],
     target: string,
@@ -40,6 +41,11 @@ const load = async (): Promise<VsixRules> =>
   (await import(pathToFileURL(join(REPO_ROOT, 'scripts', 'checkPackages.mjs')).href)) as VsixRules;
 
 const MODELS = ['models/CONTRACT.md', 'models/checkpoints/a.onnx', 'models/samples/clip.mp4'];
+/** The shipped checkpoint exporter's files (read from the rules before the tests run). */
+let EXPORTER: string[] = [];
+before(async () => {
+  EXPORTER = (await load()).SHIPPED_EXPORTER;
+});
 const ORT = 'node_modules/onnxruntime-node';
 
 /** A package that passes for linux-x64: everything required, nothing else. */
@@ -60,6 +66,7 @@ function linuxX64(): string[] {
     `${ORT}/bin/napi-v6/linux/x64/onnxruntime_binding.node`,
     `${ORT}/bin/napi-v6/linux/x64/libonnxruntime.so.1`,
     ...MODELS,
+    ...EXPORTER,
   ];
 }
 
@@ -88,11 +95,13 @@ describe('VSIX check', () => {
       (p) =>
         !p.endsWith('.onnx') &&
         p !== 'dist/core/inferenceWorker.js' &&
-        !p.startsWith('dist/webview'),
+        !p.startsWith('dist/webview') &&
+        p !== 'models/realexport/prompt.py',
     );
     paths.push(
       'models/data/split/x.mp4',
-      'models/mosear/model.py',
+      'models/mosear/recover.py',
+      'models/realexport/oracle.py',
       'test/unit/a.test.ts',
       'dist/extension.js.map',
     );
@@ -102,7 +111,9 @@ describe('VSIX check', () => {
       'missing dist/core/inferenceWorker.js',
       'missing the webview bundles',
       'models/data/split/x.mp4: the test split',
-      'models/mosear/model.py',
+      'missing models/realexport/prompt.py',
+      'models/mosear/recover.py',
+      'models/realexport/oracle.py',
       'test/unit/a.test.ts',
       'a source map',
     ]) {
