@@ -166,10 +166,12 @@ async function transcriptSlots(
   meta: ContractMetadata,
   request: AnalyzeRequest,
 ): Promise<{ slots: Record<string, string> | undefined; source?: TranscriptSource }> {
-  const given = request.transcript;
+  const hasSlot = meta.prompt.slots?.[TRANSCRIPT_SLOT] !== undefined;
+  // A manifest's transcript column serves the models that have the slot; the others ignore it.
+  const given =
+    request.transcript?.source === 'manifest' && !hasSlot ? undefined : request.transcript;
   const withGiven =
     given === undefined ? request.slots : { ...request.slots, [TRANSCRIPT_SLOT]: given.text };
-  const hasSlot = meta.prompt.slots?.[TRANSCRIPT_SLOT] !== undefined;
   // Without the slot a given transcript is refused by the layout, naming the model's slots.
   if (!hasSlot || (given === undefined && request.slots?.[TRANSCRIPT_SLOT] !== undefined)) {
     return { slots: withGiven };
