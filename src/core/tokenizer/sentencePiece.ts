@@ -6,10 +6,12 @@
 //
 // How MiniGPT-v2 tokenizes (Emotion-LLaMA pins transformers 4.30.0, whose slow LlamaTokenizer has
 // no `legacy` flag: its behaviour is what later versions call `legacy=True`, their default):
-// - `tokenize` first splits the text on the special tokens (`<unk>`, `<s>`, `</s>` are in the
-//   tokenizer's no-split trie), so a literal `<s>` in the text IS the BOS id, not the pieces
-//   `<`, `s`, `>`; Llama-2's tokenizer_config declares them as AddedToken with lstrip and rstrip
-//   false, so no whitespace around them is stripped.
+// - `tokenize` first splits the text on the special tokens (`sanitize_special_tokens` adds
+//   `<unk>`, `<s>`, `</s>` to `unique_no_split_tokens` although they are in the vocabulary), so a
+//   literal `<s>` in the text IS the BOS id, not the pieces `<`, `s`, `>`. Whitespace next to a
+//   special token is stripped only as its AddedToken says; Llama-2's tokenizer_config declares
+//   all three with lstrip and rstrip false, so none is (a plain-string special token would strip
+//   both sides: not reproduced here).
 // - Every other chunk is `sp_model.encode(chunk)` on its own: each chunk gets SentencePiece's
 //   dummy prefix `▁` (LLaMA's normalizer: identity, add_dummy_prefix, whitespace kept), also the
 //   chunk right after a special token (transformers' docstring: "Hello <s>." → 1, 15043, 29871,
