@@ -56,6 +56,7 @@ function header(r: AnalysisResult): string[] {
     `model     ${safe(r.model.metadata.checkpoint.name)} (${shortPath(r.model.path)}; ` +
       `${arch.layers} layers × ${arch.heads} heads${arch.mose ? ', MoSE' : ''})`,
     `setting   ${describeControls(r.settings.controls)}`,
+    ...transcriptLine(r),
     `runtime   onnxruntime-node ${safe(r.tool.onnxruntime)}, ${safe(r.runtime.provider)}` +
       `${attempts === '' ? '' : ` (${attempts})`}, ${r.runtime.intraOpNumThreads} thread(s)`,
     `timings   decode ${ms(t.decodeMs)}${t.decodeCached ? ' (cached)' : ''}` +
@@ -64,6 +65,26 @@ function header(r: AnalysisResult): string[] {
       `${t.sessionRunMs.map(ms).join(' + ')}${t.baselineReused === true ? '; baseline reused' : ''}), ` +
       `analysis ${ms(t.analysisMs)}, total ${ms(t.totalMs)}`,
   ];
+}
+
+const TRANSCRIPT_FROM = {
+  'sidecar-txt': 'the .txt next to the clip',
+  'sidecar-srt': 'the .srt next to the clip',
+  'sidecar-vtt': 'the .vtt next to the clip',
+  manifest: 'the manifest',
+  typed: 'typed in the panel',
+  cli: '--transcript',
+  none: "none found: the checkpoint's default",
+} as const;
+
+/** Contract 1.1 with a transcript slot: the transcript fed and where it came from. */
+function transcriptLine(r: AnalysisResult): string[] {
+  const source = r.settings.transcriptSource;
+  if (source === undefined) return [];
+  const text = r.settings.slots?.['transcript'];
+  const shown =
+    text === undefined ? '' : `"${safe(text.length > 60 ? `${text.slice(0, 59)}…` : text)}" `;
+  return [`transcript ${shown}(${TRANSCRIPT_FROM[source]})`];
 }
 
 function predictions(r: AnalysisResult): string {

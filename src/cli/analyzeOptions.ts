@@ -5,6 +5,7 @@ import { RATIO_KIND_NAMES } from '../protocol/contract';
 import { EXECUTION_PROVIDERS, type ExecutionProviderChoice } from '../protocol/executionProviders';
 import { defaultControls } from '../shared/controls';
 import { DECODER_CHOICES, type DecoderChoice } from '../core/decode/decoderSelection';
+import type { GivenTranscript } from '../core/engine/transcriptSource';
 import {
   flag,
   parseChoice,
@@ -37,6 +38,7 @@ export const ANALYZE_OPTIONS = {
   decoder: { type: 'string' },
   'no-thumbnails': { type: 'boolean' },
   transcript: { type: 'string' },
+  'no-sidecar': { type: 'boolean' },
   quiet: { type: 'boolean' },
   help: { type: 'boolean' },
 } satisfies CommandOptions;
@@ -71,8 +73,10 @@ export interface AnalyzeOptions {
   /** Which clip decoder: auto (system ffmpeg when found, else the bundled wasm), system, wasm. */
   decoder: DecoderChoice;
   thumbnails: boolean;
-  /** Contract-1.1 prompt slot values (`--transcript` fills `transcript`); absent: defaults. */
-  slots: Record<string, string> | undefined;
+  /** Contract 1.1: `--transcript <text>`, the prompt's `transcript` slot; absent: a sidecar. */
+  transcript: GivenTranscript | undefined;
+  /** Read a transcript sidecar next to the clip when none is given (`--no-sidecar`: never). */
+  sidecar: boolean;
   quiet: boolean;
   help: boolean;
   /** The summary lists every flagged head, not the top ten (`--all-heads`). */
@@ -157,8 +161,8 @@ export function parseAnalyzeOptions(argv: readonly string[]): AnalyzeOptions {
 }
 
 /** `--transcript <text>` as the prompt's `transcript` slot (CONTRACT.md §3.1). */
-function transcriptSlot(text: string | undefined): Record<string, string> | undefined {
-  return text === undefined ? undefined : { transcript: text };
+function cliTranscript(text: string | undefined): GivenTranscript | undefined {
+  return text === undefined ? undefined : { text, source: 'cli' };
 }
 
 /** What `analyze` and `compare` share: one clip, the edits, the provider, decoder and outputs. */
@@ -185,7 +189,8 @@ export function parseRunOptions(
     ffmpeg: single(parsed, 'ffmpeg'),
     decoder: parseChoice(single(parsed, 'decoder') ?? 'auto', 'decoder', DECODER_CHOICES),
     thumbnails: !flag(parsed, 'no-thumbnails'),
-    slots: transcriptSlot(single(parsed, 'transcript')),
+    transcript: cliTranscript(single(parsed, 'transcript')),
+    sidecar: !flag(parsed, 'no-sidecar'),
     quiet: flag(parsed, 'quiet'),
     help,
   };

@@ -205,7 +205,8 @@ export async function compareCommand(
         executionProvider: options.executionProvider,
         allowFallback: options.allowFallback,
         thumbnails: options.thumbnails,
-        ...(options.slots === undefined ? {} : { slots: options.slots }),
+        ...(options.transcript === undefined ? {} : { transcript: options.transcript }),
+        transcriptSidecar: options.sidecar,
       },
       signal,
     );

@@ -66,7 +66,10 @@ analyze options (unset intervention options come from the checkpoint's mosear.ar
                             up to 256 MiB); auto (default) = system when ffmpeg is on PATH, else wasm
   --no-thumbnails           leave the frame thumbnails out of the JSON
   --transcript <text>       contract-1.1 models: what is said in the clip (the prompt's transcript
-                            slot; default the checkpoint's; a contract-1 model has no slot)
+                            slot; a contract-1 model has no slot). Default: a sidecar next to the
+                            clip (clip.txt, else the text of clip.srt or clip.vtt; also
+                            clip.mp4.txt …), else the checkpoint's default
+  --no-sidecar              never read a transcript sidecar
   --quiet                   no summary
   --all-heads               the summary lists every flagged head (default: flags per layer and
                             the top 10 heads; also for show)
@@ -155,7 +158,8 @@ async function analyze(argv: string[], signal: AbortSignal): Promise<void> {
         executionProvider: options.executionProvider,
         allowFallback: options.allowFallback,
         thumbnails: options.thumbnails,
-        ...(options.slots === undefined ? {} : { slots: options.slots }),
+        ...(options.transcript === undefined ? {} : { transcript: options.transcript }),
+        transcriptSidecar: options.sidecar,
       },
       signal,
     );

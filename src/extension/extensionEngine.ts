@@ -19,6 +19,7 @@ import { WASM_WORKER_BUNDLE, WasmFfmpegDecoder } from '../core/decode/wasmFfmpeg
 import { DecodeCache, systemDecoderIdentity } from '../core/evaluation/decodeCache';
 import { AnalysisEngine, resolveControls, type LoadedModel } from '../core/engine/analysisEngine';
 import { compareClip, type CompareSubjectRequest } from '../core/engine/compareClip';
+import type { GivenTranscript } from '../core/engine/transcriptSource';
 import type { Config } from './config';
 import { Disposable } from './dispose';
 import type { Logger } from './logger';
@@ -35,6 +36,8 @@ export interface ClipAnalysisRequest {
   controls?: Partial<ArControls>;
   /** An evaluation's decode cache folder: its tensors of the clip are taken instead of a decode. */
   decodeCacheDir?: string;
+  /** Contract 1.1: the transcript typed in the panel (else a sidecar next to the clip is read). */
+  transcript?: GivenTranscript;
 }
 
 /** Where the engine and decoder come from, and whether a checkpoint may run. */
@@ -149,6 +152,9 @@ export class ExtensionEngine extends Disposable {
           executionProvider: settings.runtime.executionProvider,
           allowFallback: settings.runtime.allowFallback,
           ...(stored === undefined ? {} : { storedDecodes: stored }),
+          ...(request.transcript === undefined ? {} : { transcript: request.transcript }),
+          // A model with a transcript slot reads the clip's sidecar (.txt, .srt, .vtt) if any.
+          transcriptSidecar: true,
         },
         signal,
       );
@@ -202,6 +208,7 @@ export class ExtensionEngine extends Disposable {
         subjects: { a: await withSettings('a'), b: await withSettings('b') },
         executionProvider: settings.runtime.executionProvider,
         allowFallback: settings.runtime.allowFallback,
+        transcriptSidecar: true,
       },
       signal,
     );

@@ -256,6 +256,22 @@ export const ModelInfoSchema = v.object({
 });
 export type ModelInfo = v.InferOutput<typeof ModelInfoSchema>;
 
+/**
+ * Where a run's transcript came from (contract 1.1, a `transcript` slot): a sidecar next to the
+ * clip (.txt, or the text of .srt / .vtt), a manifest row, typed in the panel, the CLI's
+ * `--transcript`, or none (the slot kept its default).
+ */
+export const TranscriptSourceSchema = v.picklist([
+  'sidecar-txt',
+  'sidecar-srt',
+  'sidecar-vtt',
+  'manifest',
+  'typed',
+  'cli',
+  'none',
+]);
+export type TranscriptSource = v.InferOutput<typeof TranscriptSourceSchema>;
+
 /** What the analysis was asked to do. */
 export const AnalysisSettingsSchema = v.object({
   /** The requested intervention (the baseline run uses the same with mode 0). */
@@ -265,6 +281,8 @@ export const AnalysisSettingsSchema = v.object({
   allowFallback: v.boolean(),
   /** Contract 1.1: the prompt slot values set (e.g. the transcript); unset slots took defaults. */
   slots: v.exactOptional(v.record(v.string(), v.string())),
+  /** Contract 1.1, a model with a `transcript` slot: where the transcript came from. */
+  transcriptSource: v.exactOptional(TranscriptSourceSchema),
   /** Contract 1.1: the `head_gate` fed to both runs [L][Hh], when not all ones. */
   headGate: v.exactOptional(numberArray(2)),
 });

@@ -1,5 +1,5 @@
 // One row of a labelled clip manifest, as it enters from a file: a JSONL line's object (`path`,
-// `label` as a name or an index, optional `subset`; other keys ignored) or a CSV row's cells after
+// `label` as a name or an index, optional `subset` and `transcript`; other keys ignored) or a CSV row's cells after
 // splitting (strings; a label of digits is an index). Both parse into the same resolved row; the
 // label check needs the model's labels, so the schemas are made per label list. Each message
 // names its field; the reader prefixes the file and line.
@@ -51,13 +51,19 @@ export function manifestRowSchema(labels: readonly string[]) {
       ),
       label: v.pipe(member(v.unknown()), resolveLabel(labels)),
       subset: v.optional(v.nullable(v.string('"subset" must be a string when present')), null),
+      /** What is said in the clip (contract 1.1's transcript slot); null: none given. */
+      transcript: v.optional(
+        v.nullable(v.string('"transcript" must be a string when present')),
+        null,
+      ),
     }),
   );
 }
 
 /**
- * One CSV manifest row: the cells of the `path`, `label` and optional `subset` columns (a short
- * row lacks some). Cells are trimmed; a label of digits is an index, an empty subset none.
+ * One CSV manifest row: the cells of the `path`, `label` and optional `subset` and `transcript`
+ * columns (a short row lacks some). Cells are trimmed; a label of digits is an index, an empty
+ * subset or transcript none.
  */
 export function manifestCsvRowSchema(labels: readonly string[]) {
   const cell = v.pipe(v.optional(v.string(), ''), v.trim());
@@ -74,12 +80,16 @@ export function manifestCsvRowSchema(labels: readonly string[]) {
       cell,
       v.transform((s) => (s === '' ? null : s)),
     ),
+    transcript: v.pipe(
+      cell,
+      v.transform((s) => (s === '' ? null : s)),
+    ),
   });
 }
 
 /**
  * A manifest row with its label resolved to an index into the model's labels: `path` as the
- * manifest writes it (non-empty), `label`, and `subset` (null when the row has none).
+ * manifest writes it (non-empty), `label`, `subset` and `transcript` (null when the row has none).
  */
 export type ManifestRow = v.InferOutput<ReturnType<typeof manifestRowSchema>>;
 

@@ -185,8 +185,16 @@ export function messageSchema<const O extends v.VariantOptions<'type'>>(options:
 /** Messages the webview sends to the host. */
 export const WebviewToHostSchema = messageSchema([
   ...SHARED_WEBVIEW_MESSAGES,
-  /** Re-run the model with these controls; only the latest `requestId` is answered with a result. */
-  v.object({ type: v.literal('run'), requestId: RequestIdSchema, controls: UserControlsSchema }),
+  /**
+   * Re-run the model with these controls (and the transcript typed in the header, for a model with
+   * a transcript slot); only the latest `requestId` is answered with a result.
+   */
+  v.object({
+    type: v.literal('run'),
+    requestId: RequestIdSchema,
+    controls: UserControlsSchema,
+    transcript: v.exactOptional(v.string()),
+  }),
   /** Save these controls as the workspace's AR defaults for this checkpoint family. */
   v.object({ type: v.literal('saveDefaults'), controls: UserControlsSchema }),
   /** Save the panel's current result as `<clip>.mosear.json` (the host asks where). */

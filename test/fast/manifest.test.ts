@@ -57,6 +57,30 @@ describe('parseManifest', () => {
   });
 });
 
+describe('manifest transcripts', () => {
+  it('an optional transcript: a JSONL string or null, a CSV column (empty: none)', () => {
+    const jsonl = [
+      '{"path": "a.mp4", "label": "sad", "transcript": "Café, 我 😀"}',
+      '{"path": "b.mp4", "label": "sad", "transcript": null}',
+      '{"path": "c.mp4", "label": "sad"}',
+    ].join('\n');
+    assert.deepEqual(
+      parseManifest(jsonl, '/d', LABELS).map((e) => e.transcript),
+      ['Café, 我 😀', null, null],
+    );
+    assert.throws(
+      () => parseManifest('{"path": "a.mp4", "label": 0, "transcript": 3}', '/d', LABELS, 'm'),
+      (e: unknown) =>
+        e instanceof ManifestError && /m:1: "transcript" must be a string/.test(e.message),
+    );
+    const csv = ['path,label,Transcript', 'a.mp4,sad,"I said, ""no"""', 'b.mp4,sad,', 'c.mp4,sad'];
+    assert.deepEqual(
+      parseCsvManifest(csv.join('\n'), '/d', LABELS).map((e) => e.transcript),
+      ['I said, "no"', null, null],
+    );
+  });
+});
+
 describe('parseCsvManifest', () => {
   it('reads the same rows as JSONL: trimmed cells, digit labels as indices, empty subsets none', () => {
     const text = 'Path, label ,subset\r\n"a.mp4" ,sad,\r\nb.mp4,2, consistent \r\n';

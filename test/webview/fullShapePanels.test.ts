@@ -347,6 +347,43 @@ describe('Panels at 32 × 32 heads', { timeout: 900_000 }, () => {
     await page.close();
   });
 
+  test('the header shows the transcript fed and its source; a typed one is posted with every run', async () => {
+    const page = await openAnalysis();
+    const slot = result.model.metadata.prompt.slots?.['transcript'];
+    assert.ok(slot !== undefined, 'the fixture has a transcript slot');
+    assert.equal(result.settings.transcriptSource, 'none');
+    const input = '[data-testid=transcript-input]';
+    assert.equal(await page.$eval(input, (e) => (e as PageElement).value), slot.default);
+    assert.match(await text(page, 'transcript-source'), /none found: the checkpoint's default/);
+    const runs = async () =>
+      (
+        await recordedMessages<{ type: string; transcript?: string }, unknown>(
+          page,
+          () => undefined,
+        )
+      ).posted.filter((m) => m.type === 'run');
+    assert.equal((await runs()).length, 0);
+    await page.fill(input, 'Café, 我 ok 😀');
+    await page.press(input, 'Enter');
+    await page.waitForFunction(() =>
+      (globalThis as unknown as PageGlobals).__mosear.posted.some((m) => m.type === 'run'),
+    );
+    assert.deepEqual(
+      (await runs()).map((m) => m.transcript),
+      ['Café, 我 ok 😀'],
+    );
+    // The Run button posts the field as well.
+    await page.click('[data-testid=transcript-run]');
+    await page.waitForFunction(
+      () =>
+        (globalThis as unknown as PageGlobals).__mosear.posted.filter((m) => m.type === 'run')
+          .length === 2,
+    );
+    assert.equal((await runs())[1]?.transcript, 'Café, 我 ok 😀');
+    await assertCleanPage(page, problems, parseWebviewMessage);
+    await page.close();
+  });
+
   test('UAP without the first position: recomputed from the token rows, as its title says', async () => {
     const page = await openAnalysis();
     await page.click('[data-testid=uap-skip-first]');

@@ -1,6 +1,7 @@
 // The header: clip, checkpoint, where the model ran (and why other providers were skipped), the
 // decoder, timings, the read-only banner, the evaluation a flipped clip was opened from, and
-// whether this is the preview panel new analyses replace (with Pin to keep it).
+// whether this is the preview panel new analyses replace (with Pin to keep it); for a model with
+// a transcript slot, the transcript fed, where it came from, and a field to type another.
 import { el, formatMs, replaceChildren } from '../kit/domBuilder';
 import { button } from '../kit/sectionFrame';
 import { audioHeardText } from './panelData';
@@ -10,6 +11,62 @@ import type { View } from '../kit/view';
 function fact(label: string, value: string, title?: string, testId?: string): HTMLElement {
   const dd = el('dd', { title, ...(testId === undefined ? {} : { 'data-testid': testId }) }, value);
   return el('div', { class: 'fact' }, el('dt', {}, label), dd);
+}
+
+const TRANSCRIPT_FROM = {
+  'sidecar-txt': 'from the .txt next to the clip',
+  'sidecar-srt': 'from the .srt next to the clip',
+  'sidecar-vtt': 'from the .vtt next to the clip',
+  manifest: 'from the manifest',
+  typed: 'typed here',
+  cli: 'from --transcript',
+  none: "none found: the checkpoint's default",
+} as const;
+
+/** The transcript field: shown for a model with a transcript slot; Enter or Run re-runs. */
+function transcriptField(model: PanelModel) {
+  const input = el('input', {
+    type: 'text',
+    class: 'transcript-input',
+    'data-testid': 'transcript-input',
+    'aria-label': 'Transcript: what is said in the clip',
+    placeholder: 'What is said in the clip',
+  });
+  const run = (): void => model.setTranscript(input.value);
+  input.addEventListener('keydown', (e) => {
+    if (e.key === 'Enter') run();
+  });
+  const apply = button('Run', run, {
+    secondary: true,
+    'data-testid': 'transcript-run',
+    title: 'Run the model with this transcript',
+  });
+  const source = el('span', { class: 'transcript-source', 'data-testid': 'transcript-source' });
+  const element = el(
+    'div',
+    { class: 'transcript', 'data-testid': 'transcript' },
+    el('label', {}, 'Transcript '),
+    input,
+    apply,
+    source,
+  );
+  element.hidden = true;
+  return {
+    element,
+    update(): void {
+      const r = model.result;
+      const slot = r?.model.metadata.prompt.slots?.['transcript'];
+      element.hidden = r === null || slot === undefined;
+      if (r === null || slot === undefined) return;
+      const fed = r.settings.slots?.['transcript'] ?? slot.default;
+      // Keep what the user is typing; show the fed transcript otherwise.
+      if (document.activeElement !== input) input.value = model.transcript ?? fed;
+      input.disabled = !model.canRun;
+      apply.hidden = !model.canRun;
+      const from = r.settings.transcriptSource;
+      source.textContent = from === undefined ? '' : ` (${TRANSCRIPT_FROM[from]})`;
+    },
+  };
 }
 
 /** The clip and model header. */
@@ -39,6 +96,7 @@ export function headerView(model: PanelModel): View {
   });
   const preview = el('div', { class: 'preview-state' }, previewNote, pin);
   preview.hidden = true;
+  const transcript = transcriptField(model);
   const element = el(
     'header',
     { class: 'panel-header' },
@@ -46,6 +104,7 @@ export function headerView(model: PanelModel): View {
     source,
     preview,
     facts,
+    transcript.element,
     details,
     banner,
   );
@@ -54,6 +113,7 @@ export function headerView(model: PanelModel): View {
     update() {
       const r = model.result;
       const init = model.init;
+      transcript.update();
       const from = init?.fromEvaluation ?? null;
       source.hidden = from === null;
       source.textContent =

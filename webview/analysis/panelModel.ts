@@ -52,6 +52,8 @@ export class PanelModel {
   init: PanelInit | null = null;
   result: AnalysisResult | null = null;
   controls: ArControls | null = null;
+  /** The transcript typed in the header (null: none typed; the host reads the clip's sidecar). */
+  transcript: string | null = null;
   choices: ViewChoices;
   status: RunStatus = { kind: 'idle' };
   /** The last export or save outcome, shown in the status line. */
@@ -144,6 +146,7 @@ export class PanelModel {
           clearTimeout(this.debounce);
           this.debounce = undefined;
           this.controls = null;
+          this.transcript = null;
         }
         this.init = message.init;
         if (message.init.result !== null) this.setResult(message.init.result);
@@ -236,6 +239,12 @@ export class PanelModel {
     this.changed();
   }
 
+  /** Runs the model again with a typed transcript (a model with a transcript slot). */
+  setTranscript(text: string): void {
+    this.transcript = text;
+    this.runNow();
+  }
+
   /** Replaces a UI choice. */
   choose<K extends keyof ViewChoices>(key: K, value: ViewChoices[K]): void {
     this.choices = { ...this.choices, [key]: value };
@@ -263,7 +272,11 @@ export class PanelModel {
       return;
     }
     const requestId = this.host.request(
-      { type: 'run', controls: structuredClone(this.controls) },
+      {
+        type: 'run',
+        controls: structuredClone(this.controls),
+        ...(this.transcript === null ? {} : { transcript: this.transcript }),
+      },
       RUN_LANE,
     );
     this.status = { kind: 'running', requestId };

@@ -4,7 +4,12 @@
 // all call this; the host passes in paths (the worker script, ffmpeg) and cancellation.
 import { stat } from 'node:fs/promises';
 import { basename, resolve } from 'node:path';
-import type { AnalysisResult, FrameThumbnail, ModelInfo } from '../../protocol/analysisResult';
+import type {
+  AnalysisResult,
+  FrameThumbnail,
+  ModelInfo,
+  TranscriptSource,
+} from '../../protocol/analysisResult';
 import type { ArControls, ContractMetadata } from '../../protocol/contract';
 import {
   EXECUTION_PROVIDERS,
@@ -33,6 +38,7 @@ import { ClipCache, type StoredDecodes } from './clipCache';
 import { EngineError } from './engineError';
 import { assembleAnalysisResult } from './resultAssembly';
 import { frameThumbnails } from './thumbnails';
+import { resolveTranscript, TRANSCRIPT_SLOT, type GivenTranscript } from './transcriptSource';
 
 /** How the engine finds its helpers and bounds its work. */
 export interface AnalysisEngineOptions {
@@ -73,6 +79,13 @@ export interface AnalyzeRequest {
    * metadata's defaults (CONTRACT.md §3.1). A model without the slot refuses it.
    */
   slots?: Record<string, string>;
+  /**
+   * Contract 1.1: the clip's transcript as given (the CLI, the panel, a manifest row); fills the
+   * `transcript` slot, and the result records its source.
+   */
+  transcript?: GivenTranscript;
+  /** Contract 1.1: with no transcript given, read a sidecar next to the clip (default false). */
+  transcriptSidecar?: boolean;
   /**
    * Contract 1.1: `head_gate` [L][Hh] fed to both runs (1 keeps a head, 0 removes it; default
    * all ones). Refused unless all ones for a graph without the input.
@@ -142,6 +155,36 @@ function resolveRun(meta: ContractMetadata, request: AnalyzeRequest): ResolvedRu
     if (error instanceof ContractError) throw new EngineError('BAD_SETTINGS', error.message);
     throw error;
   }
+}
+
+/**
+ * The run's slot values with the transcript filled, and where it came from (CONTRACT.md §3.1):
+ * given, else a sidecar (when asked), else none. Recorded only for a model with a `transcript`
+ * slot, and not when a caller sets the slot directly through `slots`.
+ */
+async function transcriptSlots(
+  meta: ContractMetadata,
+  request: AnalyzeRequest,
+): Promise<{ slots: Record<string, string> | undefined; source?: TranscriptSource }> {
+  const hasSlot = meta.prompt.slots?.[TRANSCRIPT_SLOT] !== undefined;
+  // A manifest's transcript column serves the models that have the slot; the others ignore it.
+  const given =
+    request.transcript?.source === 'manifest' && !hasSlot ? undefined : request.transcript;
+  const withGiven =
+    given === undefined ? request.slots : { ...request.slots, [TRANSCRIPT_SLOT]: given.text };
+  // Without the slot a given transcript is refused by the layout, naming the model's slots.
+  if (!hasSlot || (given === undefined && request.slots?.[TRANSCRIPT_SLOT] !== undefined)) {
+    return { slots: withGiven };
+  }
+  const found = await resolveTranscript({
+    clipPath: request.clipPath,
+    given,
+    sidecar: request.transcriptSidecar ?? false,
+  });
+  return {
+    slots: found.text === undefined ? withGiven : { ...withGiven, [TRANSCRIPT_SLOT]: found.text },
+    source: found.source,
+  };
 }
 
 /** A requested `head_gate` as [L·Hh] float32 (undefined: all ones, the graph's default). */
@@ -239,7 +282,9 @@ export class AnalysisEngine {
     const model = await this.model(request.modelPath);
     const meta = model.metadata;
     const controls = resolveControls(meta, request.controls);
-    const run = resolveRun(meta, request);
+    const transcript = await transcriptSlots(meta, request);
+    const slots = transcript.slots;
+    const run = resolveRun(meta, { ...request, ...(slots === undefined ? {} : { slots }) });
     const promptIds = run.promptIds;
     const headGate = headGateOf(meta, request.headGate);
     const choice = request.executionProvider ?? 'auto';
@@ -333,7 +378,8 @@ export class AnalysisEngine {
         promptIds,
         executionProvider: choice,
         allowFallback,
-        ...(request.slots === undefined ? {} : { slots: { ...request.slots } }),
+        ...(slots === undefined ? {} : { slots: { ...slots } }),
+        ...(transcript.source === undefined ? {} : { transcriptSource: transcript.source }),
         ...(request.headGate === undefined ? {} : { headGate: structuredClone(request.headGate) }),
       },
       runtime: {

@@ -1,6 +1,6 @@
 // Labelled clip manifests: JSONL (one JSON object per line with `path` relative to the manifest,
-// `label` a label name or index, an optional `subset`; other keys ignored) or CSV with a header
-// row naming the `path`, `label` and optional `subset` columns. A folder stands for the
+// `label` a label name or index, optional `subset` and `transcript`; other keys ignored) or CSV
+// with a header row naming the `path`, `label` and optional `subset` and `transcript` columns. A folder stands for the
 // `manifest.jsonl` or `manifest.csv` inside it. Rows are parsed by the schemas of
 // src/protocol/manifestRows.ts; a UTF-8 byte order mark at the start is accepted in both formats.
 import { readFile, stat } from 'node:fs/promises';
@@ -24,6 +24,8 @@ export interface ManifestEntry {
   label: number;
   /** The subset name, or null when the line has none. */
   subset: string | null;
+  /** What is said in the clip (a contract-1.1 transcript slot), or null when the line has none. */
+  transcript: string | null;
 }
 
 /** A manifest that cannot be read or does not fit the labels; the message names the line. */
@@ -99,7 +101,10 @@ export function parseCsvRows(text: string): { line: number; fields: string[] }[]
   return rows;
 }
 
-/** Parses CSV manifest text with a header row (`path`, `label`, optional `subset` columns). */
+/**
+ * Parses CSV manifest text with a header row (`path`, `label`, optional `subset` and
+ * `transcript` columns).
+ */
 export function parseCsvManifest(
   text: string,
   baseDir: string,
@@ -110,7 +115,12 @@ export function parseCsvManifest(
   const header = rows.shift();
   if (header === undefined) return [];
   const column = (name: string) => header.fields.findIndex((f) => f.trim().toLowerCase() === name);
-  const [pathColumn, labelColumn, subsetColumn] = ['path', 'label', 'subset'].map(column);
+  const [pathColumn, labelColumn, subsetColumn, transcriptColumn] = [
+    'path',
+    'label',
+    'subset',
+    'transcript',
+  ].map(column);
   if (pathColumn === undefined || pathColumn < 0 || labelColumn === undefined || labelColumn < 0) {
     throw new ManifestError(
       `${source}:${header.line}: the header row needs "path" and "label" columns`,
@@ -119,7 +129,12 @@ export function parseCsvManifest(
   const builder = new EntryBuilder(baseDir, manifestCsvRowSchema(labels), source);
   for (const row of rows) {
     const cell = (c: number | undefined) => (c === undefined || c < 0 ? undefined : row.fields[c]);
-    const cells = { path: cell(pathColumn), label: cell(labelColumn), subset: cell(subsetColumn) };
+    const cells = {
+      path: cell(pathColumn),
+      label: cell(labelColumn),
+      subset: cell(subsetColumn),
+      transcript: cell(transcriptColumn),
+    };
     builder.add(
       row.line,
       Object.fromEntries(Object.entries(cells).filter(([, value]) => value !== undefined)),
@@ -165,6 +180,7 @@ class EntryBuilder {
       path: absolute,
       label: row.label,
       subset: row.subset,
+      transcript: row.transcript,
     });
   }
 }

@@ -8,6 +8,7 @@ import { LatestWins } from '../../protocol/channel';
 import type { ArControls } from '../../protocol/contract';
 import { resolveControls } from '../../core/engine/analysisEngine';
 import { SUPERSEDED } from '../../core/inference/workerClient';
+import type { GivenTranscript } from '../../core/engine/transcriptSource';
 import type { ExtensionEngine } from '../extensionEngine';
 import type { Logger } from '../logger';
 import { messageOf } from '../logger';
@@ -34,7 +35,13 @@ export class LatestRun {
   /** Analyses the clip with `controls` for `requestId`, answering only while it is the latest. */
   async run(
     requestId: number,
-    request: { clipPath: string; modelPath: string; controls: ArControls },
+    request: {
+      clipPath: string;
+      modelPath: string;
+      controls: ArControls;
+      /** Typed in the panel (else the engine reads the clip's sidecar). */
+      transcript?: GivenTranscript;
+    },
     answers: RunAnswers,
   ): Promise<void> {
     const controller = new AbortController();

@@ -280,7 +280,7 @@ export class AnalysisPanel extends PanelBase<WebviewToHost, HostToWebview> {
   protected async handle(message: Exclude<WebviewToHost, ReadyMessage>): Promise<void> {
     switch (message.type) {
       case 'run':
-        return this.run(message.requestId, message.controls);
+        return this.run(message.requestId, message.controls, message.transcript);
       case 'saveDefaults':
         return this.saveDefaults(message.controls);
       case 'pin':
@@ -302,7 +302,7 @@ export class AnalysisPanel extends PanelBase<WebviewToHost, HostToWebview> {
     }
   }
 
-  private async run(requestId: number, controls: ArControls): Promise<void> {
+  private async run(requestId: number, controls: ArControls, transcript?: string): Promise<void> {
     const problem = this.runProblem();
     if (problem !== null || this.origin.kind !== 'clip') {
       this.post({
@@ -316,7 +316,12 @@ export class AnalysisPanel extends PanelBase<WebviewToHost, HostToWebview> {
     const { clipPath, modelPath } = this.origin;
     await this.latestRun.run(
       requestId,
-      { clipPath, modelPath, controls },
+      {
+        clipPath,
+        modelPath,
+        controls,
+        ...(transcript === undefined ? {} : { transcript: { text: transcript, source: 'typed' } }),
+      },
       {
         started: () => this.post({ type: 'runStarted', requestId }),
         result: (result) => {

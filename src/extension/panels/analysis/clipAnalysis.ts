@@ -4,6 +4,7 @@ import { basename } from 'node:path';
 import * as vscode from 'vscode';
 import type { AnalysisResult } from '../../../protocol/analysisResult';
 import type { ArControls } from '../../../protocol/contract';
+import type { GivenTranscript } from '../../../core/engine/transcriptSource';
 import type { AnalysisStage } from '../../extensionEngine';
 import { messageOf } from '../../logger';
 import type { PanelHost } from '../panelBase';
@@ -23,6 +24,8 @@ export async function analyzeWithProgress(
     controls?: ArControls;
     /** An evaluation's decode cache to take the clip's tensors from (see ExtensionEngine). */
     decodeCacheDir?: string;
+    /** The clip's transcript from a manifest row (else the engine reads a sidecar). */
+    transcript?: GivenTranscript;
   } = {},
 ): Promise<{ result: AnalysisResult } | { error: string; cancelled: boolean }> {
   const name = basename(clipPath);

@@ -390,6 +390,9 @@ export class EvaluationPanel extends PanelBase<EvaluationToHost, HostToEvaluatio
     const outcome = await analyzeWithProgress(this.host, entry.path, planned.path, {
       controls: chosen.controls,
       decodeCacheDir: this.decodeCacheDir(),
+      ...(entry.transcript === null
+        ? {}
+        : { transcript: { text: entry.transcript, source: 'manifest' } }),
     });
     if (!('result' in outcome)) return;
     AnalysisPanel.createOrShow(
