@@ -8,6 +8,7 @@ import { registerAnalysisSuite } from './analysis';
 import { registerCheckpointSuite } from './checkpoints';
 import { registerCompareSuite } from './compare';
 import { registerEvaluationSuite, registerRestrictedEvaluationSuite } from './evaluation';
+import { registerExportCheckpointSuite } from './exportCheckpoint';
 import { registerPanelProtocolSuite } from './panelProtocol';
 import { registerPanelSavesSuite } from './panelSaves';
 import { registerRestrictedModeSuite } from './restrictedMode';
@@ -37,6 +38,7 @@ export function run(): Promise<void> {
     registerRuntimeInfoSuite();
     registerSavedResultSuite();
     registerEvaluationSuite();
+    registerExportCheckpointSuite();
   }
   // scripts/vscode/code-server-as-vscode.mjs prints the page's console between these lines.
   console.log(SUITE_START);
