@@ -3,7 +3,7 @@
 // re-encoded); clips without audio or video are skipped with the reason; the manifest parses
 // with the project's reader and its checkpoint plan; an existing folder is kept unless allowed.
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { before, describe, test } from 'node:test';
 import {
@@ -114,12 +114,29 @@ describe('buildConflictSet', () => {
     assert.equal(entries.filter((e) => e.subset === 'audio-aligned').length, 3);
   });
 
-  test('a cancel stops the build', async () => {
+  test('a cancel stops the build and leaves no partial clip', async () => {
     const controller = new AbortController();
     controller.abort();
     await assert.rejects(
       buildConflictSet({ ...options(), outDir: join(dir, 'cancelled'), signal: controller.signal }),
       (e: unknown) => e instanceof ConflictError && e.code === 'CANCELLED',
     );
+    // Cancelled while writing the second clip (ffmpeg killed mid-run or before it starts).
+    const midway = new AbortController();
+    const outDir = join(dir, 'cancelled-midway');
+    await assert.rejects(
+      buildConflictSet({
+        ...options(),
+        outDir,
+        signal: midway.signal,
+        onProgress: (p) => {
+          if (p.stage === 'mux' && p.done === 1) setTimeout(() => midway.abort(), 5);
+        },
+      }),
+      (e: unknown) => e instanceof ConflictError && e.code === 'CANCELLED',
+    );
+    const left = readdirSync(join(outDir, 'clips'));
+    assert.equal(left.filter((f) => f.includes('partial')).length, 0, left.join(', '));
+    assert.ok(!existsSync(join(outDir, 'manifest.jsonl')));
   });
 });

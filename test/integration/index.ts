@@ -7,6 +7,7 @@ import { registerActivationSuite } from './activation';
 import { registerAnalysisSuite } from './analysis';
 import { registerCheckpointSuite } from './checkpoints';
 import { registerCompareSuite } from './compare';
+import { registerConflictSetSuite, registerRestrictedConflictSetSuite } from './conflictSet';
 import { registerEvaluationSuite, registerRestrictedEvaluationSuite } from './evaluation';
 import { registerPanelProtocolSuite } from './panelProtocol';
 import { registerPanelSavesSuite } from './panelSaves';
@@ -26,6 +27,7 @@ export function run(): Promise<void> {
   if (process.env['MOSEAR_INTEGRATION_RESTRICTED'] === '1') {
     registerRestrictedModeSuite();
     registerRestrictedEvaluationSuite();
+    registerRestrictedConflictSetSuite();
   } else {
     registerActivationSuite();
     registerAnalysisSuite();
@@ -37,6 +39,7 @@ export function run(): Promise<void> {
     registerRuntimeInfoSuite();
     registerSavedResultSuite();
     registerEvaluationSuite();
+    registerConflictSetSuite();
   }
   // scripts/vscode/code-server-as-vscode.mjs prints the page's console between these lines.
   console.log(SUITE_START);

@@ -193,8 +193,23 @@ class Tools {
     return parseStreams(sink.bytes().toString('utf8'));
   }
 
-  /** Muxes one pair into `out`; the encoding used, or why no attempt gave a clip with both streams. */
+  /** Muxes one pair into `out` (see muxAttempts); a cancel leaves no partial file behind. */
   async mux(
+    video: string,
+    audio: string,
+    seconds: number | null,
+    out: string,
+  ): Promise<{ encoding: ConflictEncoding; durationSeconds: number } | string> {
+    try {
+      return await this.muxAttempts(video, audio, seconds, out);
+    } catch (error) {
+      await rm(`${out}.partial.mp4`, { force: true });
+      throw error;
+    }
+  }
+
+  /** Tries copy, then audio re-encoded, then both; the encoding used, or why none gave both streams. */
+  private async muxAttempts(
     video: string,
     audio: string,
     seconds: number | null,

@@ -52,7 +52,7 @@ export async function readLabelledSource(
   labels: readonly string[],
 ): Promise<LabelledSource> {
   const absolute = resolve(source);
-  let folder = false;
+  let folder: boolean;
   try {
     folder = (await stat(absolute)).isDirectory();
   } catch {
