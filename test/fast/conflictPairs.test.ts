@@ -13,7 +13,7 @@ import {
   type SourceClip,
 } from '../../src/core/conflicts/conflictPairs';
 import { CLIP_EXTENSIONS, readLabelledSource } from '../../src/core/conflicts/labelledClips';
-import { outputFolderState } from '../../src/core/conflicts/conflictBuild';
+import { buildConflictSet, outputFolderState } from '../../src/core/conflicts/conflictBuild';
 import { VIDEO_EXTENSIONS } from '../../src/extension/settings';
 import { scratchDir } from '../helpers/tempFiles';
 
@@ -152,6 +152,24 @@ describe('readLabelledSource', () => {
         [2, true],
         [3, true],
       ],
+    );
+  });
+
+  it('refuses a manifest without consistent rows before running anything', async () => {
+    const manifest = join(dir, 'none-consistent.jsonl');
+    writeFileSync(manifest, '{"path": "a.mp4", "label": "happy", "subset": "audio-aligned"}\n');
+    await assert.rejects(
+      buildConflictSet({
+        source: manifest,
+        outDir: join(dir, 'never'),
+        labels: LABELS,
+        truth: 'video',
+        pairsPerLabel: 1,
+        seed: 1,
+        overwrite: false,
+        ffmpegPath: '/nonexistent/ffmpeg',
+      }),
+      (e: unknown) => e instanceof ConflictError && /no consistent clip/.test(e.message),
     );
   });
 

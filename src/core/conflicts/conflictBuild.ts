@@ -288,9 +288,16 @@ export async function buildConflictSet(
   const labels = options.labels;
   const labelName = (i: number) => labels[i] ?? String(i);
   const source = await readLabelledSource(options.source, labels);
+  const consistent = source.clips.filter((c) => c.consistent);
+  if (consistent.length === 0) {
+    throw new ConflictError(
+      'NO_CLIPS',
+      `${source.path} lists no consistent clip (subset "consistent"): conflict pairs are made ` +
+        'from clips whose video and audio agree with their label',
+    );
+  }
   const tools = new Tools(options);
   const skipped: SkippedItem[] = [...source.skipped];
-  const consistent = source.clips.filter((c) => c.consistent);
   const usable: (SourceClip & { probe: StreamProbe })[] = [];
   for (const [i, clip] of consistent.entries()) {
     options.onProgress?.({ stage: 'probe', done: i, total: consistent.length });
