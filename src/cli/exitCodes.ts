@@ -9,6 +9,7 @@ import { OnnxModelError } from '../core/onnx/modelProto';
 import { BenchmarkError } from '../core/evaluation/benchmarkRecords';
 import { ManifestError } from '../core/evaluation/manifest';
 import { SweepError } from '../core/evaluation/evaluationSettings';
+import { ConflictError } from '../core/conflicts/conflictPairs';
 
 /** Exit codes, documented in README.md (CLI section) and `mosear-lens --help`. */
 export const EXIT = {
@@ -83,6 +84,11 @@ export function exitCodeFor(error: unknown): { code: number; userError: boolean 
   }
   if (error instanceof ManifestError || error instanceof SweepError) return user(EXIT.usage);
   if (error instanceof AnalysisResultError) return user(EXIT.clip);
+  if (error instanceof ConflictError) {
+    // One label or no usable clip: the source cannot make a conflict set (like a bad manifest).
+    if (error.code === 'OUTPUT_EXISTS') return user(EXIT.output);
+    return error.code === 'CANCELLED' ? user(EXIT.interrupted) : user(EXIT.usage);
+  }
   if (error instanceof InferenceError) {
     return error.code === 'CANCELLED' ? user(EXIT.interrupted) : user(EXIT.runtime);
   }

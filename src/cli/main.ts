@@ -15,6 +15,7 @@ import { readOnnxModelInfo } from '../core/onnx/modelProto';
 import { formatAnalysis } from './analysisReport';
 import { COMPARE_USAGE, compareCommand } from './compareCommand';
 import { chooseCommand } from './chooseCommand';
+import { CONFLICTS_USAGE, conflictsCommand } from './conflictsCommand';
 import { EVAL_USAGE, evalCommand, mergeCommand } from './evalCommand';
 import { controlsFromEdits, htmlPath, parseAnalyzeOptions } from './analyzeOptions';
 import { flag, parseCommandLine, single } from './commandLine';
@@ -44,6 +45,8 @@ usage:
   mosear-lens merge <dir>… --out <dir>   join the shards of one evaluation
   mosear-lens choose <run folder>        choose a setting on a finished evaluation by a stated rule
                                          (then: eval <another manifest> --choice <choice.json>)
+  mosear-lens conflicts <manifest | folder> --truth video|audio --out <dir>
+                                         build a conflict set from labelled clips (see below)
 
 analyze options (unset intervention options come from the checkpoint's mosear.ar_defaults):
   --model <file.onnx>       contract checkpoint (default: the shipped mosear-tiny)
@@ -77,6 +80,8 @@ analyze options (unset intervention options come from the checkpoint's mosear.ar
 ${COMPARE_USAGE}
 
 ${EVAL_USAGE}
+
+${CONFLICTS_USAGE}
 
 exit codes:
   0 ok · 1 unexpected error (a bug; the stack trace is printed) · 2 usage · 3 clip (missing,
@@ -271,6 +276,8 @@ async function main(argv: string[], signal: AbortSignal): Promise<void> {
       return mergeCommand(rest);
     case 'choose':
       return chooseCommand(rest);
+    case 'conflicts':
+      return conflictsCommand(rest, signal, { defaultModel: DEFAULT_MODEL, usage: USAGE });
     case undefined:
     case 'help':
     case '--help':
@@ -282,7 +289,7 @@ async function main(argv: string[], signal: AbortSignal): Promise<void> {
       return;
     default:
       throw new UsageError(
-        `unknown command "${command}" (commands: analyze, info, show, compare, eval, merge, choose; try --help)`,
+        `unknown command "${command}" (commands: analyze, info, show, compare, eval, merge, choose, conflicts; try --help)`,
       );
   }
 }

@@ -7,6 +7,7 @@ import { AnalysisPanel } from './panels/analysis/analysisPanel';
 import { analyzeWithProgress } from './panels/analysis/clipAnalysis';
 import { compareCheckpoints } from './panels/compare/compareCheckpoints';
 import { evaluateBenchmark } from './panels/evaluation/evaluateCommand';
+import { buildConflictSetCommand } from './conflictSetCommand';
 import { RESULT_EDITOR_VIEW_TYPE } from './panels/analysis/resultEditor';
 import { exportCheckpoint } from './exportCheckpoint';
 import { showRuntimeInfo } from './runtimeInfo';
@@ -109,6 +110,7 @@ export function registerCommands(host: PanelHost, extensionVersion: string): vsc
     'mosear.showLog': () => host.logger.show(),
     'mosear.evaluateBenchmark': (uri, args) => evaluateBenchmark(host, uri, args),
     'mosear.exportCheckpoint': (choice) => exportCheckpoint(host, choice),
+    'mosear.buildConflictSet': (uri, args) => buildConflictSetCommand(host, uri, args),
   };
   return Object.entries(commands).map(([id, run]) => vscode.commands.registerCommand(id, run));
 }

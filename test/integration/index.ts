@@ -7,6 +7,7 @@ import { registerActivationSuite } from './activation';
 import { registerAnalysisSuite } from './analysis';
 import { registerCheckpointSuite } from './checkpoints';
 import { registerCompareSuite } from './compare';
+import { registerConflictSetSuite, registerRestrictedConflictSetSuite } from './conflictSet';
 import { registerEvaluationSuite, registerRestrictedEvaluationSuite } from './evaluation';
 import { registerExportCheckpointSuite } from './exportCheckpoint';
 import { registerPanelProtocolSuite } from './panelProtocol';
@@ -27,6 +28,7 @@ export function run(): Promise<void> {
   if (process.env['MOSEAR_INTEGRATION_RESTRICTED'] === '1') {
     registerRestrictedModeSuite();
     registerRestrictedEvaluationSuite();
+    registerRestrictedConflictSetSuite();
   } else {
     registerActivationSuite();
     registerAnalysisSuite();
@@ -39,6 +41,7 @@ export function run(): Promise<void> {
     registerSavedResultSuite();
     registerEvaluationSuite();
     registerExportCheckpointSuite();
+    registerConflictSetSuite();
   }
   // scripts/vscode/code-server-as-vscode.mjs prints the page's console between these lines.
   console.log(SUITE_START);
