@@ -59,10 +59,14 @@ export function partnersFromManifest(
   });
   if (partners.length === 0) {
     const present = [...new Set(entries.map((e) => labels[e.label] ?? String(e.label)))];
+    const has =
+      present.length === 0
+        ? 'no clips'
+        : present.length === 1
+          ? `one label only (${present.join(', ')})`
+          : `no clip of a label other than the clip’s own (${present.join(', ')})`;
     throw new PartnerError(
-      `${manifestName} has ${present.length === 0 ? 'no clips' : `one label only (${present.join(', ')})`}` +
-        (own === undefined ? '' : ' besides the clip’s own') +
-        ': no automatic swap partner; name one with --audio-from / --frames-from',
+      `${manifestName} has ${has}: no automatic swap partner; name one with --audio-from / --frames-from`,
     );
   }
   return partners;
