@@ -9,6 +9,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { readCounterfactualResult } from '../../src/protocol/counterfactualResult';
+import { readRelianceSummary } from '../../src/protocol/relianceSummary';
 import { DecodeError } from '../../src/core/decode/decodeError';
 import { AnalysisEngine } from '../../src/core/engine/analysisEngine';
 import { PartnerError } from '../../src/core/engine/counterfactualPartners';
@@ -157,5 +158,51 @@ describe('modality counterfactuals (mosear-tiny, shipped samples)', () => {
     ]);
     assert.equal(refused.code, 2);
     assert.match(refused.stderr, /no automatic swap partner/);
+  });
+
+  test('eval --counterfactuals writes the reliance files and prints the tables', async () => {
+    const out = join(dir, 'run');
+    const run = await runCli([
+      'eval',
+      SAMPLES_DIR,
+      '--model',
+      MODEL,
+      '--counterfactuals',
+      '--out',
+      out,
+      '--no-cache',
+    ]);
+    assert.equal(run.code, 0, run.stderr);
+    assert.match(run.stdout, /modality counterfactuals/);
+    assert.match(run.stdout, /Spearman ρ/);
+    const summary = readRelianceSummary(
+      JSON.parse(readFileSync(join(out, 'counterfactuals.json'), 'utf8')),
+    );
+    const [checkpoint] = summary.checkpoints;
+    assert.equal(checkpoint?.clips.length, 3);
+    assert.ok(checkpoint?.clips.every((c) => c.problem === null && c.audioSwapDrop !== null));
+    assert.deepEqual(
+      checkpoint?.subsets.map((x) => x.subset),
+      ['consistent', 'video-aligned', 'audio-aligned', 'all'],
+    );
+    assert.equal(checkpoint?.layers.length, 4);
+    const csv = readFileSync(join(out, 'counterfactuals.csv'), 'utf8').split('\n');
+    assert.match(csv[0] ?? '', /^checkpoint,path,label,subset,answer_off,verdict_off/);
+    assert.equal(csv.filter((l) => l !== '').length, 4);
+    assert.match(
+      readFileSync(join(out, 'counterfactual-layers.csv'), 'utf8'),
+      /^checkpoint,layer,spearman_rho/,
+    );
+    const refused = await runCli([
+      'eval',
+      SAMPLES_DIR,
+      '--counterfactuals',
+      '--shard',
+      '1/2',
+      '--out',
+      join(dir, 'shard'),
+    ]);
+    assert.equal(refused.code, 2);
+    assert.match(refused.stderr, /leave out --shard/);
   });
 });

@@ -164,8 +164,8 @@ export function summarizeReliance(
   }
   let bestLayer: number | null = null;
   for (const entry of layers) {
-    const best = bestLayer === null ? undefined : layers[bestLayer];
-    if (entry.rho !== null && (best?.rho == null || entry.rho > best.rho)) bestLayer = entry.layer;
+    const bestRho = bestLayer === null ? null : (layers[bestLayer]?.rho ?? null);
+    if (entry.rho !== null && (bestRho === null || entry.rho > bestRho)) bestLayer = entry.layer;
   }
   return { subsets, layers, bestLayer };
 }
