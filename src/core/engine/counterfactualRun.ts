@@ -114,9 +114,11 @@ export async function runCounterfactuals(
   if (clip.audio === null) {
     notes.push(`${basename(clip.source.path)} has no audio stream: its original run heard silence`);
   }
+  // A result keeps each float32 logit as its shortest decimal (float32ForJson); Math.fround gives
+  // back the exact float32 a variant's raw logits are compared with.
   const originalLogits = {
-    off: original.baseline.logits,
-    intervention: original.intervention.logits,
+    off: original.baseline.logits.map(Math.fround),
+    intervention: original.intervention.logits.map(Math.fround),
   };
   const variants: CounterfactualVariant[] = [
     {
