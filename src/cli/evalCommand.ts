@@ -30,6 +30,12 @@ import { durationText } from '../shared/durationText';
 import { formatBenchmarkSummary, planChoiceLines, planNoEffectWarnings } from './benchmarkReport';
 import { readChoiceFile } from '../core/evaluation/settingChoice';
 import type { BenchmarkSummary } from '../protocol/evaluationSummary';
+import {
+  RELIANCE_FILES,
+  runCounterfactualBenchmark,
+  writeRelianceFiles,
+} from '../core/evaluation/counterfactualBenchmark';
+import { formatReliance } from './relianceReport';
 
 /** Where the eval command finds its helpers. */
 export interface EvalEnvironment {
@@ -58,6 +64,13 @@ export const EVAL_USAGE = `usage:
                             warns when this manifest is the one it was chosen on
     --jobs <n>              clips in flight at once, each lane with its own inference workers
     --shard <k/n>           evaluate only clips i with i mod n = k − 1 (a job array's task)
+    --counterfactuals       after the evaluation, swap each clip's audio and frames with one clip
+                            of each other label (that label's first consistent clip), silence and
+                            grey beside, under off and the checkpoint's defaults: per subset how
+                            often the answer follows the audio or the video, per layer Spearman ρ
+                            of the off run's audio share against the audio-swap drop (bootstrap
+                            interval); writes counterfactuals.json, counterfactuals.csv and
+                            counterfactual-layers.csv (recomputed on every run; not with --shard)
     --out <dir>             run folder: plan.json, records.jsonl (appended as clips finish, so
                             a re-run resumes), summary.json and CSV tables (default eval-out)
     --ffmpeg <path>         the ffmpeg executable (default: on PATH)
@@ -125,12 +138,17 @@ export async function evalCommand(
     out: { type: 'string' },
     ffmpeg: { type: 'string' },
     'no-cache': { type: 'boolean' },
+    counterfactuals: { type: 'boolean' },
     quiet: { type: 'boolean' },
     help: { type: 'boolean' },
   });
   if (flag(parsed, 'help')) {
     console.log(EVAL_USAGE);
     return;
+  }
+  const counterfactuals = flag(parsed, 'counterfactuals');
+  if (counterfactuals && single(parsed, 'shard') !== undefined) {
+    throw new UsageError('--counterfactuals runs on the whole manifest: leave out --shard');
   }
   const [manifest, ...extra] = parsed.positionals;
   if (manifest === undefined || extra.length > 0) {
@@ -234,6 +252,26 @@ export async function evalCommand(
     `wrote ${outDir} (plan.json, records.jsonl, summary.json, CSV tables, report.html` +
       `${choice === undefined ? '' : ', choice.json'})`,
   );
+  if (counterfactuals) {
+    let lastCounterfactualLine = 0;
+    const reliance = await runCounterfactualBenchmark({
+      manifest,
+      models: plan.checkpoints.map((c) => c.path),
+      workerScript: env.workerScript,
+      decoder,
+      ...(cache === undefined ? {} : { decodeCache: cache }),
+      signal,
+      onProgress: (p) => {
+        if (p.done === p.total || performance.now() - lastCounterfactualLine > 5000) {
+          lastCounterfactualLine = performance.now();
+          log(`  counterfactuals ${p.checkpoint}: ${p.done}/${p.total} clips`);
+        }
+      },
+    });
+    await writeRelianceFiles(outDir, reliance);
+    if (!quiet) process.stdout.write(formatReliance(reliance));
+    log(`wrote ${Object.values(RELIANCE_FILES).join(', ')} in ${outDir}`);
+  }
   const transient = new Set(outcome.records.filter(isTransient).map((r) => r.clip)).size;
   if (transient > 0) {
     log(

@@ -8,6 +8,7 @@ import { InferenceError } from '../core/inference/inferenceError';
 import { OnnxModelError } from '../core/onnx/modelProto';
 import { BenchmarkError } from '../core/evaluation/benchmarkRecords';
 import { ManifestError } from '../core/evaluation/manifest';
+import { PartnerError } from '../core/engine/counterfactualPartners';
 import { SweepError } from '../core/evaluation/evaluationSettings';
 import { ConflictError } from '../core/conflicts/conflictPairs';
 
@@ -82,7 +83,12 @@ export function exitCodeFor(error: unknown): { code: number; userError: boolean 
       ? user(EXIT.interrupted)
       : user(EXIT.usage);
   }
-  if (error instanceof ManifestError || error instanceof SweepError) return user(EXIT.usage);
+  if (
+    error instanceof ManifestError ||
+    error instanceof SweepError ||
+    error instanceof PartnerError
+  )
+    return user(EXIT.usage);
   if (error instanceof AnalysisResultError) return user(EXIT.clip);
   if (error instanceof ConflictError) {
     // One label or no usable clip: the source cannot make a conflict set (like a bad manifest).

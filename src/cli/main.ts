@@ -16,6 +16,7 @@ import { formatAnalysis } from './analysisReport';
 import { COMPARE_USAGE, compareCommand } from './compareCommand';
 import { chooseCommand } from './chooseCommand';
 import { CONFLICTS_USAGE, conflictsCommand } from './conflictsCommand';
+import { COUNTERFACTUAL_USAGE, counterfactualCommand } from './counterfactualCommand';
 import { EVAL_USAGE, evalCommand, mergeCommand } from './evalCommand';
 import { controlsFromEdits, htmlPath, parseAnalyzeOptions } from './analyzeOptions';
 import { flag, parseCommandLine, single } from './commandLine';
@@ -41,6 +42,8 @@ usage:
   mosear-lens show <result.json>         the summary of a saved result (no clip or model needed)
                                          (--html <file>: also write its self-contained HTML report)
   mosear-lens compare <clip> [options]   two checkpoints, or one under two settings, on one clip (see below)
+  mosear-lens counterfactual <clip>      the clip with its audio or frames removed or swapped, and the
+                                         verdict: audio-decided, video-decided, both, neither (see below)
   mosear-lens eval <manifest> [options]  evaluate checkpoints on a labelled clip list (see below)
   mosear-lens merge <dir>… --out <dir>   join the shards of one evaluation
   mosear-lens choose <run folder>        choose a setting on a finished evaluation by a stated rule
@@ -78,6 +81,8 @@ analyze options (unset intervention options come from the checkpoint's mosear.ar
                             the top 10 heads; also for show)
 
 ${COMPARE_USAGE}
+
+${COUNTERFACTUAL_USAGE}
 
 ${EVAL_USAGE}
 
@@ -264,6 +269,13 @@ async function main(argv: string[], signal: AbortSignal): Promise<void> {
         writeOutput,
         usage: USAGE,
       });
+    case 'counterfactual':
+      return counterfactualCommand(rest, signal, {
+        engine,
+        defaultModel: DEFAULT_MODEL,
+        writeOutput,
+        usage: USAGE,
+      });
     case 'eval':
       return evalCommand(rest, signal, {
         workerScript: WORKER_SCRIPT,
@@ -289,7 +301,7 @@ async function main(argv: string[], signal: AbortSignal): Promise<void> {
       return;
     default:
       throw new UsageError(
-        `unknown command "${command}" (commands: analyze, info, show, compare, eval, merge, choose, conflicts; try --help)`,
+        `unknown command "${command}" (commands: analyze, info, show, compare, counterfactual, eval, merge, choose, conflicts; try --help)`,
       );
   }
 }

@@ -1,6 +1,7 @@
 // `npm run results`: evaluate the committed checkpoints on the committed CA-MER-synth test split
-// with onnxruntime-node and write the generated section of models/RESULTS.md. `--check`
-// regenerates it in memory and fails when the file differs (the "results" tier of `npm test`).
+// with onnxruntime-node (the standard settings, then the modality counterfactuals) and write the
+// two generated sections of models/RESULTS.md (results, reliance). `--check` regenerates them in
+// memory and fails when the file differs (the "results" tier of `npm test`).
 import { readFile, stat } from 'node:fs/promises';
 import { mkdirSync } from 'node:fs';
 import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
@@ -30,6 +31,12 @@ import {
   type ResultsReport,
 } from '../core/reports/resultsMarkdown';
 import { CA_MER_SUBSETS, type CaMerSubset } from '../protocol/evaluationSummary';
+import { runCounterfactualBenchmark } from '../core/evaluation/counterfactualBenchmark';
+import {
+  RELIANCE_BEGIN_MARKER,
+  RELIANCE_END_MARKER,
+  relianceMarkdown,
+} from '../core/reports/relianceMarkdown';
 
 /** The repository root: dist/cli/results.js lives two folders below it. */
 const packageRoot = resolve(__dirname, '..', '..');
@@ -70,7 +77,8 @@ interface ResultsArgs {
 const USAGE = `usage: npm run results -- [options]   (or: node dist/cli/results.js [options])
 
 Evaluates ${CHECKPOINT_NAMES.map((n) => `${n}.onnx`).join(' and ')} on the test split (intervention
-off, AR at the checkpoint's defaults, PAI-style) and writes the generated section of RESULTS.md.
+off, AR at the checkpoint's defaults, PAI-style) and the modality counterfactuals (eval
+--counterfactuals), and writes the two generated sections of RESULTS.md.
 
   --manifest <file>     test split manifest (JSONL)  [models/data/ca-mer-synth/test/manifest.jsonl]
   --checkpoints <dir>   folder with the checkpoints  [models/checkpoints]
@@ -196,7 +204,9 @@ const WORKER_SCRIPT = join(__dirname, '..', 'core', 'inferenceWorker.js');
  * Evaluates through the same runner as `mosear-lens eval` (one source of truth): the standard
  * settings off, AR at the checkpoint's defaults and PAI-style, one intra-op thread per session.
  */
-async function evaluate(args: ResultsArgs): Promise<{ report: ResultsReport; json: unknown }> {
+async function evaluate(
+  args: ResultsArgs,
+): Promise<{ report: ResultsReport; json: unknown; reliance: string }> {
   const files = await checkInputs(args);
   const started = performance.now();
   const log = (line: string) => {
@@ -289,6 +299,29 @@ async function evaluate(args: ResultsArgs): Promise<{ report: ResultsReport; jso
       })),
     });
   }
+  // Modality counterfactuals on the same clips (the reliance section), one thread per session.
+  log(
+    'results: modality counterfactuals (audio and frames swapped with one clip of each other label)',
+  );
+  let lastCounterfactual = performance.now();
+  const relianceSummary = await runCounterfactualBenchmark({
+    manifest: args.manifest,
+    models: files,
+    workerScript: WORKER_SCRIPT,
+    decoder,
+    ...(cache === undefined ? {} : { decodeCache: cache }),
+    cores: INTRA_OP_THREADS,
+    onProgress: (p) => {
+      if (performance.now() - lastCounterfactual > 10_000 || p.done === p.total) {
+        lastCounterfactual = performance.now();
+        log(
+          `  ${p.checkpoint}: ${p.done}/${p.total} clips, ${((performance.now() - started) / 1000).toFixed(0)} s`,
+        );
+      }
+    },
+  });
+  const unrun = relianceSummary.checkpoints.flatMap((c) => c.clips).find((c) => c.problem !== null);
+  if (unrun !== undefined) throw new ResultsError(`${unrun.path}: ${unrun.problem ?? ''}`);
   const silent = outcome.clipsWithoutAudio;
   const report: ResultsReport = {
     command: regenerateCommand(args),
@@ -317,8 +350,14 @@ async function evaluate(args: ResultsArgs): Promise<{ report: ResultsReport; jso
     labels: plan.labels,
     clips: entries.map((e, i) => ({ path: e.relativePath, label: e.label, subset: subsets[i] })),
     checkpoints: jsonCheckpoints,
+    reliance: relianceSummary,
   };
-  return { report, json };
+  const reliance = relianceMarkdown(
+    relianceSummary,
+    displayPath(args.manifest),
+    regenerateCommand(args),
+  );
+  return { report, json, reliance };
 }
 
 async function readIfExists(path: string): Promise<string | undefined> {
@@ -333,7 +372,7 @@ async function readIfExists(path: string): Promise<string | undefined> {
 async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2));
   const started = performance.now();
-  const { report, json } = await evaluate(args);
+  const { report, json, reliance } = await evaluate(args);
   const generated = resultsMarkdown(report);
   if (args.json !== undefined) {
     mkdirSync(dirname(args.json), { recursive: true });
@@ -343,36 +382,37 @@ async function main(): Promise<void> {
   const current = await readIfExists(args.out);
   const outName = displayPath(args.out);
 
+  const sections = [
+    { begin: RESULTS_BEGIN_MARKER, end: RESULTS_END_MARKER, generated },
+    { begin: RELIANCE_BEGIN_MARKER, end: RELIANCE_END_MARKER, generated: reliance },
+  ];
   if (args.check) {
-    const section =
-      current === undefined
-        ? undefined
-        : findMarkedSection(current, RESULTS_BEGIN_MARKER, RESULTS_END_MARKER);
-    if (current === undefined || section === undefined) {
-      console.error(
-        `results: ${outName} ${current === undefined ? 'does not exist' : 'has no generated section'}; ` +
-          `run \`${report.command}\` and commit it.`,
-      );
-      process.exitCode = 1;
-      return;
-    }
-    if (section.inner !== generated) {
-      console.error(`results: ${outName} is stale (regenerated in ${seconds} s).`);
-      const lineOffset = section.before.split('\n').length - 1;
-      console.error(diffSummary(section.inner, generated, { lineOffset }));
-      console.error(`Run \`${report.command}\` and commit ${outName}.`);
-      process.exitCode = 1;
-      return;
+    for (const { begin, end, generated: fresh } of sections) {
+      const section = current === undefined ? undefined : findMarkedSection(current, begin, end);
+      if (current === undefined || section === undefined) {
+        console.error(
+          `results: ${outName} ${current === undefined ? 'does not exist' : `has no "${begin}" section`}; ` +
+            `run \`${report.command}\` and commit it.`,
+        );
+        process.exitCode = 1;
+        return;
+      }
+      if (section.inner !== fresh) {
+        console.error(`results: ${outName} is stale (regenerated in ${seconds} s).`);
+        const lineOffset = section.before.split('\n').length - 1;
+        console.error(diffSummary(section.inner, fresh, { lineOffset }));
+        console.error(`Run \`${report.command}\` and commit ${outName}.`);
+        process.exitCode = 1;
+        return;
+      }
     }
     console.log(`results: ${outName} is up to date (regenerated in ${seconds} s)`);
     return;
   }
 
-  const next = replaceMarkedSection(
+  const next = sections.reduce(
+    (text, { begin, end, generated: fresh }) => replaceMarkedSection(text, begin, end, fresh),
     current ?? FILE_HEADER,
-    RESULTS_BEGIN_MARKER,
-    RESULTS_END_MARKER,
-    generated,
   );
   if (next === current) {
     console.log(`results: ${outName} unchanged (${seconds} s)`);

@@ -36,6 +36,12 @@ import { WorkerPool } from '../inference/workerPool';
 import type { SessionSettings, WorkerRunOutput } from '../../protocol/workerMessages';
 import { ClipCache, type StoredDecodes } from './clipCache';
 import { EngineError } from './engineError';
+import {
+  runCounterfactuals,
+  type CounterfactualRequest,
+  type VariantInputs,
+} from './counterfactualRun';
+import type { CounterfactualResult } from '../../protocol/counterfactualResult';
 import { assembleAnalysisResult } from './resultAssembly';
 import { frameThumbnails } from './thumbnails';
 import { resolveTranscript, TRANSCRIPT_SLOT, type GivenTranscript } from './transcriptSource';
@@ -145,7 +151,10 @@ export function resolveControls(
 }
 
 /** The run's layout and prompt (CONTRACT.md §3.3); a slot or prompt the model refuses is BAD_SETTINGS. */
-function resolveRun(meta: ContractMetadata, request: AnalyzeRequest): ResolvedRun {
+function resolveRun(
+  meta: ContractMetadata,
+  request: Pick<AnalyzeRequest, 'slots' | 'promptIds'>,
+): ResolvedRun {
   try {
     return resolveRunLayout(meta, {
       ...(request.slots === undefined ? {} : { slots: request.slots }),
@@ -402,6 +411,87 @@ export class AnalysisEngine {
       },
       startedAt,
     });
+  }
+
+  /**
+   * Modality counterfactuals of a clip (counterfactualRun.ts): the clip as it is, its audio
+   * silenced and swapped, its frames grey and swapped, its transcript removed (1.1), each under
+   * off and the intervention, with a verdict from the swaps. Partners: `request.partners`, or the
+   * given clips, or chosen automatically from a manifest or the clip's folder.
+   */
+  async counterfactuals(
+    request: CounterfactualRequest,
+    signal?: AbortSignal,
+  ): Promise<CounterfactualResult> {
+    return runCounterfactuals(
+      {
+        metadata: async (modelPath) => (await this.model(modelPath)).metadata,
+        analyze: (r, s) =>
+          this.analyze(
+            {
+              clipPath: r.clipPath,
+              modelPath: r.modelPath,
+              thumbnails: false,
+              ...(r.controls === undefined ? {} : { controls: r.controls }),
+              ...(r.slots === undefined ? {} : { slots: r.slots }),
+              ...(r.headGate === undefined ? {} : { headGate: r.headGate }),
+              ...(r.executionProvider === undefined
+                ? {}
+                : { executionProvider: r.executionProvider }),
+              ...(r.allowFallback === undefined ? {} : { allowFallback: r.allowFallback }),
+              ...(r.storedDecodes === undefined ? {} : { storedDecodes: r.storedDecodes }),
+            },
+            s,
+          ),
+        decode: async (clipPath, modelPath, s, stored) => {
+          const spec = clipDecodeSpecFromContract((await this.model(modelPath)).metadata);
+          return (await this.clips.get(clipPath, spec, s, stored)).clip;
+        },
+        inputsOf: (clip) => ({
+          frames: clip.frames,
+          audio: clip.audio ?? silentAudio(clip.spec, clip.source.durationSeconds),
+        }),
+        variantLogits: (r, inputs, s) => this.variantLogits(r, inputs, s),
+      },
+      request,
+      signal,
+    );
+  }
+
+  /** A counterfactual variant's logits under the request's intervention and under off. */
+  private async variantLogits(
+    request: CounterfactualRequest,
+    inputs: VariantInputs,
+    signal?: AbortSignal,
+  ): Promise<{ intervention: Float32Array; off: Float32Array }> {
+    const model = await this.model(request.modelPath);
+    const meta = model.metadata;
+    const controls = resolveControls(meta, request.controls);
+    const run = resolveRun(meta, inputs.slots === undefined ? {} : { slots: inputs.slots });
+    const headGate = headGateOf(meta, request.headGate);
+    const settings = this.sessionSettings(
+      model,
+      request.executionProvider ?? 'auto',
+      request.allowFallback ?? false,
+    );
+    const runs = controls.mode === 0 ? [controls] : [controls, { ...controls, mode: 0 as const }];
+    const reply = await this.pool.workerFor(model.path).run(
+      settings,
+      {
+        frames: inputs.frames,
+        audio: inputs.audio,
+        promptIds: run.promptIds,
+        ...(headGate === undefined ? {} : { headGate }),
+      },
+      runs,
+      signal,
+    );
+    const intervention = reply.runs[0];
+    const off = reply.runs[runs.length - 1];
+    if (intervention === undefined || off === undefined) {
+      throw new Error(`the worker returned ${reply.runs.length} runs for ${runs.length} requested`);
+    }
+    return { intervention: intervention.outputs.logits.data, off: off.outputs.logits.data };
   }
 
   /** Opens the checkpoint's session ahead of the first analysis (warms the worker). */
