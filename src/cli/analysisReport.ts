@@ -9,6 +9,7 @@ import { RATIO_KIND_NAMES, type ArControls } from '../protocol/contract';
 import { terminalLines, terminalText as safe } from './terminalText';
 import { textTable } from './textTable';
 import { isForcedOff, isOn } from '../shared/onOff';
+import { labelLens } from '../shared/labelLens';
 
 const fmt = (v: number, digits = 4): string => String(Number(v.toPrecision(digits)));
 const ms = (v: number): string => `${v < 10 ? v.toFixed(1) : v.toFixed(0)} ms`;
@@ -216,6 +217,56 @@ function uapChart(r: AnalysisResult): string[] {
   ];
 }
 
+/**
+ * The label lens (contract 1.1's layer_logits): per layer, each run's top label and the
+ * answer's probability, and where the answer takes over. Nothing for a model without them.
+ */
+export function labelLensLines(r: AnalysisResult): string[] {
+  const answer = r.intervention.prediction.index;
+  const label = (i: number): string => r.model.metadata.labels[i] ?? String(i);
+  const same = r.settings.controls.mode === 0;
+  const runs = (
+    same
+      ? [['', r.baseline]]
+      : [
+          ['without', r.baseline],
+          ['with', r.intervention],
+        ]
+  ) as [string, AnalysisResult['baseline']][];
+  const lenses = runs.flatMap(([name, run]) =>
+    run.layerLogits === undefined ? [] : [{ name, lens: labelLens(run.layerLogits, answer) }],
+  );
+  if (lenses.length === 0) return [];
+  const first = lenses[0]!.lens;
+  const rows: string[][] = [
+    ['layer', ...lenses.flatMap(({ name }) => [`top ${name}`.trim(), `p(${label(answer)})`])],
+  ];
+  first.top.forEach((_, l) => {
+    rows.push([
+      String(l),
+      ...lenses.flatMap(({ lens }) => [
+        `${label(lens.top[l] ?? 0)}${lens.top[l] === answer ? ' *' : ''}`,
+        (lens.answerProbability[l] ?? 0).toFixed(3),
+      ]),
+    ]);
+  });
+  const takes = lenses
+    .map(({ name, lens }) => {
+      const at = lens.takesOver === null ? 'never' : `from layer ${lens.takesOver}`;
+      return name === '' ? at : `${at} ${name}`;
+    })
+    .join(', ');
+  return [
+    '',
+    `label lens (layer_logits: each layer's label readout of the answer position; * = the answer, ${safe(label(answer))})`,
+    textTable(rows, ['right', ...lenses.flatMap(() => ['left', 'right'] as const)]).replace(
+      /^/gm,
+      '  ',
+    ),
+    `  the answer leads ${takes}`,
+  ];
+}
+
 /** The whole summary, ending with a newline. */
 export function formatAnalysis(r: AnalysisResult, options: SummaryOptions = {}): string {
   const notes: string[] = [];
@@ -236,6 +287,7 @@ export function formatAnalysis(r: AnalysisResult, options: SummaryOptions = {}):
       predictions(r),
       ...flagged(r, options),
       ...uapChart(r),
+      ...labelLensLines(r),
       ...(notes.length ? ['', ...notes] : []),
     ].join('\n') + '\n',
   );

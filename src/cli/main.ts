@@ -16,6 +16,7 @@ import { formatAnalysis } from './analysisReport';
 import { COMPARE_USAGE, compareCommand } from './compareCommand';
 import { chooseCommand } from './chooseCommand';
 import { EVAL_USAGE, evalCommand, mergeCommand } from './evalCommand';
+import { KNOCKOUT_USAGE, knockoutCommand } from './knockoutCommand';
 import { controlsFromEdits, htmlPath, parseAnalyzeOptions } from './analyzeOptions';
 import { flag, parseCommandLine, single } from './commandLine';
 import { EXIT, OutputError, UsageError, exitCodeFor, signalExitCode } from './exitCodes';
@@ -40,6 +41,7 @@ usage:
   mosear-lens show <result.json>         the summary of a saved result (no clip or model needed)
                                          (--html <file>: also write its self-contained HTML report)
   mosear-lens compare <clip> [options]   two checkpoints, or one under two settings, on one clip (see below)
+  mosear-lens knockout <clip> [options]  knock out attention heads (head_gate) and rank the flagged ones (see below)
   mosear-lens eval <manifest> [options]  evaluate checkpoints on a labelled clip list (see below)
   mosear-lens merge <dir>… --out <dir>   join the shards of one evaluation
   mosear-lens choose <run folder>        choose a setting on a finished evaluation by a stated rule
@@ -72,6 +74,8 @@ analyze options (unset intervention options come from the checkpoint's mosear.ar
                             the top 10 heads; also for show)
 
 ${COMPARE_USAGE}
+
+${KNOCKOUT_USAGE}
 
 ${EVAL_USAGE}
 
@@ -255,6 +259,13 @@ async function main(argv: string[], signal: AbortSignal): Promise<void> {
         writeOutput,
         usage: USAGE,
       });
+    case 'knockout':
+      return knockoutCommand(rest, signal, {
+        engine,
+        defaultModel: DEFAULT_MODEL,
+        writeOutput,
+        usage: USAGE,
+      });
     case 'eval':
       return evalCommand(rest, signal, {
         workerScript: WORKER_SCRIPT,
@@ -278,7 +289,7 @@ async function main(argv: string[], signal: AbortSignal): Promise<void> {
       return;
     default:
       throw new UsageError(
-        `unknown command "${command}" (commands: analyze, info, show, compare, eval, merge, choose; try --help)`,
+        `unknown command "${command}" (commands: analyze, info, show, compare, knockout, eval, merge, choose; try --help)`,
       );
   }
 }
