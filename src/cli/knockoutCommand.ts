@@ -3,10 +3,11 @@
 // and its probability move, under off and under the intervention; --rank K ranks the top K
 // candidates (the named heads, else the flagged ones, most audio-attending first) by the change in
 // the answer's log-probability when each is removed alone, and prints the cumulative curve.
+import { flaggedHeadsByAudio } from '../shared/flaggedHeads';
 import type { AnalysisEngine } from '../core/engine/analysisEngine';
 import { EngineError } from '../core/engine/engineError';
 import { knockoutHeads, rankHeads } from '../core/engine/knockout';
-import { flaggedHeadsByAudio, parseHeadList } from '../core/analysis/knockout';
+import { parseHeadList } from '../core/analysis/knockout';
 import type { DecoderChoice } from '../core/decode/decoderSelection';
 import {
   DEFAULT_RANK_K,

@@ -1,10 +1,10 @@
 // Head knockout's arithmetic (src/core/analysis/knockout.ts) and the label lens
 // (src/shared/labelLens.ts), checked on numbers worked out by hand.
+import { flaggedHeadsByAudio } from '../../src/shared/flaggedHeads';
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import {
   cumulativePoint,
-  flaggedHeadsByAudio,
   gatedRun,
   headsProblem,
   knockoutGate,

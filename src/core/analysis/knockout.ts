@@ -78,27 +78,6 @@ export function knockoutGate(heads: readonly HeadRef[], L: number, Hh: number): 
 }
 
 /**
- * The flagged heads of a run (`ar_flags` [L][Hh] ≥ 0.5), most audio-attending first: by the
- * answer query's audio mass before the intervention (`modality_mass[l][h][1]`), then layer,
- * then head. The top K of this order are an effect ranking's candidates.
- */
-export function flaggedHeadsByAudio(
-  arFlags: readonly (readonly number[])[],
-  modalityMass: readonly (readonly (readonly number[])[])[],
-): HeadRef[] {
-  const heads: { ref: HeadRef; audio: number }[] = [];
-  arFlags.forEach((row, layer) =>
-    row.forEach((flag, head) => {
-      if (flag >= 0.5) {
-        heads.push({ ref: { layer, head }, audio: modalityMass[layer]?.[head]?.[1] ?? 0 });
-      }
-    }),
-  );
-  heads.sort((a, b) => b.audio - a.audio || a.ref.layer - b.ref.layer || a.ref.head - b.ref.head);
-  return heads.map((h) => h.ref);
-}
-
-/**
  * Ranks heads each knocked out alone by the change in the answer's log-probability, the largest
  * drop first (ties: layer, then head). `singles[i]` are the logits with `heads[i]` removed.
  */

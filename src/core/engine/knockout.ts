@@ -4,6 +4,7 @@
 // answer's log-probability) with its cumulative curve. Every run goes through the checkpoint's
 // inference worker (AnalysisEngine.gatedRunner), one request per gate, so a ranking reports
 // progress between runs and stops at the next run when its signal aborts.
+import { flaggedHeadsByAudio } from '../../shared/flaggedHeads';
 import type { ArControls } from '../../protocol/contract';
 import {
   DEFAULT_RANK_K,
@@ -19,7 +20,6 @@ import {
 import type { WorkerRunOutput } from '../../protocol/workerMessages';
 import {
   cumulativePoint,
-  flaggedHeadsByAudio,
   gatedRun,
   headsProblem,
   knockoutGate,
