@@ -321,7 +321,8 @@ export class AnalysisEngine {
    * Contract 1.1: a runner of gated session runs on one clip and checkpoint (head knockout,
    * src/core/engine/knockout.ts). Each call of `run` is one worker request (cancelled by its
    * signal); its `ar_mode` 0 runs come from, and with `keep` go into, the kept baselines, under a
-   * key that includes the gate. Refuses (BAD_SETTINGS) a model without `head_gate`.
+   * key that includes the gate. A gate that is not all ones is refused by a graph without
+   * `head_gate` (buildFeeds); knockout.ts says why before it gets there.
    */
   async gatedRunner(request: AnalyzeRequest, signal?: AbortSignal): Promise<GatedRunner> {
     const p = await this.prepare(request, signal);
