@@ -217,6 +217,9 @@ function uapChart(r: AnalysisResult): string[] {
   ];
 }
 
+/** Label lens rows before the summary switches to one line of layer spans per run. */
+const MAX_LENS_ROWS = 8;
+
 /**
  * The label lens (contract 1.1's layer_logits): per layer, each run's top label and the
  * answer's probability, and where the answer takes over. Nothing for a model without them.
@@ -241,15 +244,53 @@ export function labelLensLines(r: AnalysisResult): string[] {
   const rows: string[][] = [
     ['layer', ...lenses.flatMap(({ name }) => [`top ${name}`.trim(), `p(${label(answer)})`])],
   ];
-  first.top.forEach((_, l) => {
-    rows.push([
-      String(l),
-      ...lenses.flatMap(({ lens }) => [
-        `${label(lens.top[l] ?? 0)}${lens.top[l] === answer ? ' *' : ''}`,
-        (lens.answerProbability[l] ?? 0).toFixed(3),
-      ]),
-    ]);
-  });
+  // Consecutive layers with the same top labels share a row (a 32-layer model stays compact).
+  const topsAt = (l: number): string => lenses.map(({ lens }) => lens.top[l]).join(',');
+  const groups: [number, number][] = [];
+  for (let start = 0; start < first.top.length;) {
+    let end = start;
+    while (end + 1 < first.top.length && topsAt(end + 1) === topsAt(start)) end++;
+    groups.push([start, end]);
+    start = end + 1;
+  }
+  const span = (a: number, b: number): string => (a === b ? String(a) : `${a}–${b}`);
+  const mark = (i: number): string => `${label(i)}${i === answer ? ' *' : ''}`;
+  const body: string[] = [];
+  if (groups.length <= MAX_LENS_ROWS) {
+    for (const [start, end] of groups) {
+      rows.push([
+        span(start, end),
+        ...lenses.flatMap(({ lens }) => {
+          const [a, b] = [lens.answerProbability[start] ?? 0, lens.answerProbability[end] ?? 0];
+          return [
+            mark(lens.top[start] ?? 0),
+            start === end ? a.toFixed(3) : `${a.toFixed(3)}–${b.toFixed(3)}`,
+          ];
+        }),
+      ]);
+    }
+    body.push(
+      textTable(rows, ['right', ...lenses.flatMap(() => ['left', 'right'] as const)]).replace(
+        /^/gm,
+        '  ',
+      ),
+    );
+  } else {
+    // Too many changes for a table: each run's top labels as layer spans on one line.
+    for (const { name, lens } of lenses) {
+      const spans: string[] = [];
+      for (let start = 0; start < lens.top.length;) {
+        let end = start;
+        while (end + 1 < lens.top.length && lens.top[end + 1] === lens.top[start]) end++;
+        spans.push(`${span(start, end)} ${mark(lens.top[start] ?? 0)}`);
+        start = end + 1;
+      }
+      const p = lens.answerProbability;
+      body.push(
+        `  ${name === '' ? 'top' : `top ${name}`}: ${spans.join(', ')}; p(${label(answer)}) ${(p[0] ?? 0).toFixed(3)} at layer 0 → ${(p[p.length - 1] ?? 0).toFixed(3)} at the last`,
+      );
+    }
+  }
   const takes = lenses
     .map(({ name, lens }) => {
       const at = lens.takesOver === null ? 'never' : `from layer ${lens.takesOver}`;
@@ -259,10 +300,7 @@ export function labelLensLines(r: AnalysisResult): string[] {
   return [
     '',
     `label lens (layer_logits: each layer's label readout of the answer position; * = the answer, ${safe(label(answer))})`,
-    textTable(rows, ['right', ...lenses.flatMap(() => ['left', 'right'] as const)]).replace(
-      /^/gm,
-      '  ',
-    ),
+    ...body,
     `  the answer leads ${takes}`,
   ];
 }

@@ -100,10 +100,13 @@ describe('Analysis panel: head knockout and label lens', { timeout: 120_000 }, (
       result.intervention.modalityMass,
     );
     assert.ok(flagged.length >= 2, 'the AR setting flags heads');
+    // JSON round trips: the panel only ever sees what crossed the channel.
     knockout = JSON.parse(
       JSON.stringify(await knockoutHeads(engine, { ...request, heads: flagged })),
-    );
-    ranking = JSON.parse(JSON.stringify(await rankHeads(engine, { ...request, k: 16 })));
+    ) as KnockoutResult;
+    ranking = JSON.parse(
+      JSON.stringify(await rankHeads(engine, { ...request, k: 16 })),
+    ) as HeadRanking;
     server = await serveBundle('analysis');
     context = await launchTestChromium(dir);
   });
