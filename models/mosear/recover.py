@@ -2,7 +2,8 @@
 
 Usage (from models/, with OPENBLAS_NUM_THREADS=1):
   python3 -m mosear.recover recover checkpoints/<name>.onnx checkpoints/<name>.pt
-  python3 -m mosear.recover verify checkpoints/<name>.pt checkpoints/<name>.onnx
+  python3 -m mosear.recover verify checkpoints/<name>.pt fixtures/v1/<name>.onnx
+  python3 -m mosear.recover verify --contract 1.1 checkpoints/<name>.pt checkpoints/<name>.onnx
 
 `recover` reads the initializers, maps each back to the module's parameter or buffer and undoes
 what the export folded; `verify` re-exports the .pt with mosear.export and compares the result
@@ -41,7 +42,7 @@ import onnx
 import torch
 from onnx import numpy_helper
 
-from .export import export, load_checkpoint
+from .export import CONTRACT_1_1, CONTRACT_VERSION, export, load_checkpoint
 from .model import ModelConfig, MoSEARModel
 
 #: Initializers of the template that are a function of several parameters, by what they hold.
@@ -128,12 +129,15 @@ def recover_meta(proto: onnx.ModelProto, path: str) -> Dict[str, Any]:
     }
 
 
-def export_proto(model: MoSEARModel, meta: Dict[str, Any]) -> onnx.ModelProto:
-    """mosear.export's output for `model`, loaded back."""
+def export_proto(model: MoSEARModel, meta: Dict[str, Any],
+                 contract: str = CONTRACT_VERSION) -> onnx.ModelProto:
+    """mosear.export's output for `model`, loaded back (contract 1.1: with `head_gate` and
+    `layer_logits`, as the shipped checkpoints are since issue 18)."""
     with tempfile.TemporaryDirectory() as tmp, warnings.catch_warnings():
         warnings.simplefilter("ignore")  # the tracer's notes on the model's Python branches
         out = os.path.join(tmp, "model.onnx")
-        export(model, meta, out)
+        extras = contract == CONTRACT_1_1
+        export(model, meta, out, contract, head_gate=extras, layer_logits=extras)
         return onnx.load(out)
 
 
@@ -321,10 +325,10 @@ def _token(arr: np.ndarray) -> str:
     return f"{arr.dtype}{list(arr.shape)}:{digest}"
 
 
-def verify(pt_path: str, onnx_path: str) -> Dict[str, Any]:
-    """Re-export a recovered .pt and compare it with the ONNX file it came from."""
+def verify(pt_path: str, onnx_path: str, contract: str = CONTRACT_VERSION) -> Dict[str, Any]:
+    """Re-export a recovered .pt (as contract `contract`) and compare it with an ONNX file."""
     model, meta = load_checkpoint(pt_path)
-    ours = export_proto(model, meta)
+    ours = export_proto(model, meta, contract)
     return diff_models(onnx.load(onnx_path), ours)
 
 
@@ -338,6 +342,8 @@ def main() -> None:
     v = sub.add_parser("verify", help="re-export a .pt and compare it with an ONNX file")
     v.add_argument("pt")
     v.add_argument("onnx")
+    v.add_argument("--contract", choices=(CONTRACT_VERSION, CONTRACT_1_1), default=CONTRACT_VERSION,
+                   help="1.1: re-export with head_gate and layer_logits (the shipped files)")
     a = ap.parse_args()
     torch.set_num_threads(2)
     if a.cmd == "recover":
@@ -347,7 +353,7 @@ def main() -> None:
         print(f"wrote {a.out}: {len(blob['state'])} tensors, {n} values, "
               f"{os.path.getsize(a.out) / 1e6:.2f} MB")
         return
-    report = verify(a.pt, a.onnx)
+    report = verify(a.pt, a.onnx, a.contract)
     summary = {k: v for k, v in report.items() if k != "renamed"}
     summary["renamed_values"] = len(report["renamed"])
     print(json.dumps(summary))

@@ -26,8 +26,9 @@ def path(*parts: str) -> str:
 
 @pytest.fixture(scope="session")
 def recovered() -> Dict[str, Dict[str, Any]]:
-    """Each shipped ONNX file recovered afresh (one template export per checkpoint)."""
-    return {name: recover.recover(path("checkpoints", f"{name}.onnx")) for name in CHECKPOINTS}
+    """Each v1 ONNX file (shipped until contract 1.1, models/fixtures/v1) recovered afresh (one
+    template export per checkpoint)."""
+    return {name: recover.recover(path("fixtures", "v1", f"{name}.onnx")) for name in CHECKPOINTS}
 
 
 @pytest.fixture(scope="session")

@@ -32,7 +32,7 @@ def test_committed_pt_is_what_recover_writes(name, recovered, committed):
 
 @pytest.mark.parametrize("name", CHECKPOINTS)
 def test_pt_belongs_to_the_shipped_onnx(name, committed):
-    with open(path("checkpoints", f"{name}.onnx"), "rb") as f:
+    with open(path("fixtures", "v1", f"{name}.onnx"), "rb") as f:
         digest = hashlib.sha256(f.read()).hexdigest()
     assert committed[name]["meta"]["recovered_from"] == {"file": f"{name}.onnx",
                                                          "sha256": digest}
@@ -58,7 +58,7 @@ def test_pt_pickles_no_custom_class(name):
 @pytest.mark.parametrize("name", CHECKPOINTS)
 def test_reexport_is_the_same_function(name):
     report = recover.verify(path("checkpoints", f"{name}.pt"),
-                            path("checkpoints", f"{name}.onnx"))
+                            path("fixtures", "v1", f"{name}.onnx"))
     assert report["problems"] == []
     assert report["initializers"][0] == report["initializers"][1]
 
@@ -66,7 +66,7 @@ def test_reexport_is_the_same_function(name):
 @pytest.mark.parametrize("name", CHECKPOINTS)
 def test_export_metadata_is_the_shipped_metadata(name):
     model, meta = load_checkpoint(path("checkpoints", f"{name}.pt"))
-    shipped = onnx.load(path("checkpoints", f"{name}.onnx"))
+    shipped = onnx.load(path("fixtures", "v1", f"{name}.onnx"))
     props = {p.key: p.value for p in shipped.metadata_props}
     assert export.contract_metadata(model.cfg, meta) == props
     assert props["mosear.contract"] == export.CONTRACT_VERSION
@@ -94,11 +94,23 @@ def test_trained_models_have_no_position_table():
 
 
 def test_diff_models_sees_a_changed_weight():
-    shipped = onnx.load(path("checkpoints", "emotion-llama-tiny.onnx"))
-    changed = onnx.load(path("checkpoints", "emotion-llama-tiny.onnx"))
+    shipped = onnx.load(path("fixtures", "v1", "emotion-llama-tiny.onnx"))
+    changed = onnx.load(path("fixtures", "v1", "emotion-llama-tiny.onnx"))
     init = changed.graph.initializer[0]
     arr = onnx.numpy_helper.to_array(init).copy()
     arr.flat[0] = np.nextafter(arr.flat[0], np.float32(np.inf))
     init.CopyFrom(onnx.numpy_helper.from_array(arr, init.name))
     assert recover.diff_models(shipped, shipped)["problems"] == []
     assert recover.diff_models(shipped, changed)["problems"]
+
+
+@pytest.mark.parametrize("name", CHECKPOINTS)
+def test_shipped_checkpoint_is_the_contract_11_export(name):
+    """models/checkpoints/<name>.onnx is the .pt exported as contract 1.1 with head_gate and
+    layer_logits (the golden tier shows its contract outputs bit-identical to the v1 file)."""
+    report = recover.verify(path("checkpoints", f"{name}.pt"),
+                            path("checkpoints", f"{name}.onnx"), export.CONTRACT_1_1)
+    assert report["problems"] == []
+    shipped = onnx.load(path("checkpoints", f"{name}.onnx"))
+    assert [i.name for i in shipped.graph.input][-1] == "head_gate"
+    assert [o.name for o in shipped.graph.output][-1] == "layer_logits"

@@ -9,6 +9,7 @@ import { RATIO_KIND_NAMES, type ArControls } from '../protocol/contract';
 import { terminalLines, terminalText as safe } from './terminalText';
 import { textTable } from './textTable';
 import { isForcedOff, isOn } from '../shared/onOff';
+import { labelLens } from '../shared/labelLens';
 
 const fmt = (v: number, digits = 4): string => String(Number(v.toPrecision(digits)));
 const ms = (v: number): string => `${v < 10 ? v.toFixed(1) : v.toFixed(0)} ms`;
@@ -237,6 +238,94 @@ function uapChart(r: AnalysisResult): string[] {
   ];
 }
 
+/** Label lens rows before the summary switches to one line of layer spans per run. */
+const MAX_LENS_ROWS = 8;
+
+/**
+ * The label lens (contract 1.1's layer_logits): per layer, each run's top label and the
+ * answer's probability, and where the answer takes over. Nothing for a model without them.
+ */
+export function labelLensLines(r: AnalysisResult): string[] {
+  const answer = r.intervention.prediction.index;
+  const label = (i: number): string => r.model.metadata.labels[i] ?? String(i);
+  const same = r.settings.controls.mode === 0;
+  const runs = (
+    same
+      ? [['', r.baseline]]
+      : [
+          ['without', r.baseline],
+          ['with', r.intervention],
+        ]
+  ) as [string, AnalysisResult['baseline']][];
+  const lenses = runs.flatMap(([name, run]) =>
+    run.layerLogits === undefined ? [] : [{ name, lens: labelLens(run.layerLogits, answer) }],
+  );
+  if (lenses.length === 0) return [];
+  const first = lenses[0]!.lens;
+  const rows: string[][] = [
+    ['layer', ...lenses.flatMap(({ name }) => [`top ${name}`.trim(), `p(${label(answer)})`])],
+  ];
+  // Consecutive layers with the same top labels share a row (a 32-layer model stays compact).
+  const topsAt = (l: number): string => lenses.map(({ lens }) => lens.top[l]).join(',');
+  const groups: [number, number][] = [];
+  for (let start = 0; start < first.top.length;) {
+    let end = start;
+    while (end + 1 < first.top.length && topsAt(end + 1) === topsAt(start)) end++;
+    groups.push([start, end]);
+    start = end + 1;
+  }
+  const span = (a: number, b: number): string => (a === b ? String(a) : `${a}–${b}`);
+  const mark = (i: number): string => `${label(i)}${i === answer ? ' *' : ''}`;
+  const body: string[] = [];
+  if (groups.length <= MAX_LENS_ROWS) {
+    for (const [start, end] of groups) {
+      rows.push([
+        span(start, end),
+        ...lenses.flatMap(({ lens }) => {
+          const [a, b] = [lens.answerProbability[start] ?? 0, lens.answerProbability[end] ?? 0];
+          return [
+            mark(lens.top[start] ?? 0),
+            start === end ? a.toFixed(3) : `${a.toFixed(3)}–${b.toFixed(3)}`,
+          ];
+        }),
+      ]);
+    }
+    body.push(
+      textTable(rows, ['right', ...lenses.flatMap(() => ['left', 'right'] as const)]).replace(
+        /^/gm,
+        '  ',
+      ),
+    );
+  } else {
+    // Too many changes for a table: each run's top labels as layer spans on one line.
+    for (const { name, lens } of lenses) {
+      const spans: string[] = [];
+      for (let start = 0; start < lens.top.length;) {
+        let end = start;
+        while (end + 1 < lens.top.length && lens.top[end + 1] === lens.top[start]) end++;
+        spans.push(`${span(start, end)} ${mark(lens.top[start] ?? 0)}`);
+        start = end + 1;
+      }
+      const p = lens.answerProbability;
+      body.push(
+        `  ${name === '' ? 'top' : `top ${name}`}: ${spans.join(', ')}; p(${label(answer)}) ${(p[0] ?? 0).toFixed(3)} at layer 0 → ${(p[p.length - 1] ?? 0).toFixed(3)} at the last`,
+      );
+    }
+  }
+  const takes = lenses
+    .map(({ name, lens }) => {
+      const at = lens.takesOver === null ? 'never' : `from layer ${lens.takesOver}`;
+      return name === '' ? at : `${at} ${name}`;
+    })
+    .join(', ');
+  return [
+    '',
+    `label lens (layer_logits: each layer's label readout of the answer position; * = the answer, ${safe(label(answer))})`,
+    ...body,
+    `  the answer leads ${takes}`,
+  ];
+}
+
 /** The whole summary, ending with a newline. */
 export function formatAnalysis(r: AnalysisResult, options: SummaryOptions = {}): string {
   const notes: string[] = [];
@@ -257,6 +346,7 @@ export function formatAnalysis(r: AnalysisResult, options: SummaryOptions = {}):
       predictions(r),
       ...flagged(r, options),
       ...uapChart(r),
+      ...labelLensLines(r),
       ...(notes.length ? ['', ...notes] : []),
     ].join('\n') + '\n',
   );

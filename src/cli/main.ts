@@ -18,6 +18,7 @@ import { chooseCommand } from './chooseCommand';
 import { CONFLICTS_USAGE, conflictsCommand } from './conflictsCommand';
 import { COUNTERFACTUAL_USAGE, counterfactualCommand } from './counterfactualCommand';
 import { EVAL_USAGE, evalCommand, mergeCommand } from './evalCommand';
+import { KNOCKOUT_USAGE, knockoutCommand } from './knockoutCommand';
 import { controlsFromEdits, htmlPath, parseAnalyzeOptions } from './analyzeOptions';
 import { flag, parseCommandLine, single } from './commandLine';
 import { EXIT, OutputError, UsageError, exitCodeFor, signalExitCode } from './exitCodes';
@@ -44,6 +45,7 @@ usage:
   mosear-lens compare <clip> [options]   two checkpoints, or one under two settings, on one clip (see below)
   mosear-lens counterfactual <clip>      the clip with its audio or frames removed or swapped, and the
                                          verdict: audio-decided, video-decided, both, neither (see below)
+  mosear-lens knockout <clip> [options]  knock out attention heads (head_gate) and rank the flagged ones (see below)
   mosear-lens eval <manifest> [options]  evaluate checkpoints on a labelled clip list (see below)
   mosear-lens merge <dir>… --out <dir>   join the shards of one evaluation
   mosear-lens choose <run folder>        choose a setting on a finished evaluation by a stated rule
@@ -83,6 +85,8 @@ analyze options (unset intervention options come from the checkpoint's mosear.ar
 ${COMPARE_USAGE}
 
 ${COUNTERFACTUAL_USAGE}
+
+${KNOCKOUT_USAGE}
 
 ${EVAL_USAGE}
 
@@ -276,6 +280,13 @@ async function main(argv: string[], signal: AbortSignal): Promise<void> {
         writeOutput,
         usage: USAGE,
       });
+    case 'knockout':
+      return knockoutCommand(rest, signal, {
+        engine,
+        defaultModel: DEFAULT_MODEL,
+        writeOutput,
+        usage: USAGE,
+      });
     case 'eval':
       return evalCommand(rest, signal, {
         workerScript: WORKER_SCRIPT,
@@ -301,7 +312,7 @@ async function main(argv: string[], signal: AbortSignal): Promise<void> {
       return;
     default:
       throw new UsageError(
-        `unknown command "${command}" (commands: analyze, info, show, compare, counterfactual, eval, merge, choose, conflicts; try --help)`,
+        `unknown command "${command}" (commands: analyze, info, show, compare, counterfactual, knockout, eval, merge, choose, conflicts; try --help)`,
       );
   }
 }

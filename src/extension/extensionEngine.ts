@@ -20,6 +20,14 @@ import { DecodeCache, systemDecoderIdentity } from '../core/evaluation/decodeCac
 import { AnalysisEngine, resolveControls, type LoadedModel } from '../core/engine/analysisEngine';
 import { compareClip, type CompareSubjectRequest } from '../core/engine/compareClip';
 import type { GivenTranscript } from '../core/engine/transcriptSource';
+import { knockoutHeads, rankHeads, type KnockoutBase } from '../core/engine/knockout';
+import type {
+  HeadRanking,
+  HeadRef,
+  KnockoutResult,
+  KnockoutUnder,
+  RankProgress,
+} from '../protocol/knockout';
 import type { Config } from './config';
 import { Disposable } from './dispose';
 import type { Logger } from './logger';
@@ -214,6 +222,52 @@ export class ExtensionEngine extends Disposable {
     );
     this.analyzed.fire(comparison.subjects.b.result);
     return comparison;
+  }
+
+  /** A knockout or ranking request with the settings and Restricted Mode applied as in `analyze`. */
+  private async knockoutBase(request: ClipAnalysisRequest): Promise<KnockoutBase> {
+    const settings = this.config.current;
+    const problem = this.env.modelProblem(request.modelPath, settings);
+    if (problem !== undefined) throw new Error(problem);
+    const model = await this.get().instance.model(request.modelPath);
+    const controls = resolveControls(model.metadata, {
+      ...controlsFromSettings(settings.ar, model.metadata),
+      ...request.controls,
+    });
+    return {
+      clipPath: request.clipPath,
+      modelPath: request.modelPath,
+      controls,
+      executionProvider: settings.runtime.executionProvider,
+      allowFallback: settings.runtime.allowFallback,
+      // The same prompt as the panel's analysis: its typed transcript, else the clip's sidecar.
+      ...(request.transcript === undefined ? {} : { transcript: request.transcript }),
+      transcriptSidecar: true,
+    };
+  }
+
+  /** Contract 1.1: knocks out `heads` on the clip (src/core/engine/knockout.ts). */
+  async knockout(
+    request: ClipAnalysisRequest & { heads: HeadRef[] },
+    signal: AbortSignal,
+  ): Promise<KnockoutResult> {
+    const base = await this.knockoutBase(request);
+    return knockoutHeads(this.get().instance, { ...base, heads: request.heads }, signal);
+  }
+
+  /** Contract 1.1: the effect ranking of the top K flagged heads, with progress. */
+  async rankHeads(
+    request: ClipAnalysisRequest & { k: number; under: KnockoutUnder },
+    signal: AbortSignal,
+    onProgress: (progress: RankProgress) => void,
+  ): Promise<HeadRanking> {
+    const base = await this.knockoutBase(request);
+    return rankHeads(
+      this.get().instance,
+      { ...base, k: request.k, under: request.under },
+      signal,
+      onProgress,
+    );
   }
 
   /**

@@ -8,6 +8,13 @@ import * as v from 'valibot';
 import { AnalysisResultSchema, type AnalysisResult } from './analysisResult';
 import { ArControlsSchema, UserControlsSchema, type ArControls } from './contract';
 import { describeValue, isMissing, issuePath, parseOrThrow, type Issue } from './issues';
+import {
+  HeadRankingSchema,
+  HeadRefSchema,
+  KnockoutResultSchema,
+  KnockoutUnderSchema,
+  RankProgressSchema,
+} from './knockout';
 
 /** Where a panel's result comes from; saved in the webview's state so a reload can revive it. */
 export const PanelOriginSchema = v.variant('kind', [
@@ -38,6 +45,13 @@ export type EvaluationSource = v.InferOutput<typeof EvaluationSourceSchema>;
 export const PreviewStateSchema = v.picklist(['preview', 'pinned']);
 export type PreviewState = v.InferOutput<typeof PreviewStateSchema>;
 
+/** Whether the panel's head knockout can run (contract 1.1's `head_gate`), and why not. */
+export const KnockoutAvailabilitySchema = v.object({
+  available: v.boolean(),
+  reason: v.nullable(v.string()),
+});
+export type KnockoutAvailability = v.InferOutput<typeof KnockoutAvailabilitySchema>;
+
 /** The panel's full state, sent in reply to `ready`. */
 export const PanelInitSchema = v.object({
   origin: PanelOriginSchema,
@@ -55,6 +69,8 @@ export const PanelInitSchema = v.object({
   fromEvaluation: v.optional(v.nullable(EvaluationSourceSchema)),
   /** Preview or pinned (absent: neither, as in a custom editor or a report). */
   previewState: v.optional(PreviewStateSchema),
+  /** Head knockout (issue 18); absent: unavailable for the read-only reason. */
+  knockout: v.exactOptional(KnockoutAvailabilitySchema),
 });
 export type PanelInit = v.InferOutput<typeof PanelInitSchema>;
 
@@ -97,6 +113,8 @@ export interface AnalysisViewState {
   uapSkipFirst: boolean;
   /** Which heads the biased-heads list shows. */
   biasedHeadFilter: BiasedHeadFilter;
+  /** The label lens's run (issue 18; absent in states saved before it: with). */
+  labelLensRun?: 'with' | 'without';
 }
 
 /** The biased-heads list's filter: a layer range (null: open), a least statistic, flags only. */
@@ -201,6 +219,23 @@ export const WebviewToHostSchema = messageSchema([
   v.object({ type: v.literal('saveResult'), requestId: RequestIdSchema }),
   /** Keep this preview panel's clip: later analyses open a new preview panel. */
   v.object({ type: v.literal('pin') }),
+  /** Knock out these heads (gate 0) under off and under these controls (contract 1.1). */
+  v.object({
+    type: v.literal('knockout'),
+    requestId: RequestIdSchema,
+    controls: UserControlsSchema,
+    heads: v.pipe(v.array(HeadRefSchema), v.maxLength(1 << 16)),
+  }),
+  /** Rank the top K flagged heads by their knockout effect (progress, then `rankResult`). */
+  v.object({
+    type: v.literal('rankHeads'),
+    requestId: RequestIdSchema,
+    controls: UserControlsSchema,
+    k: v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(1 << 16)),
+    under: KnockoutUnderSchema,
+  }),
+  /** Stop the ranking in flight. */
+  v.object({ type: v.literal('cancelRank') }),
 ]);
 export type WebviewToHost = v.InferOutput<typeof WebviewToHostSchema>;
 
@@ -228,6 +263,27 @@ export const HostToWebviewSchema = v.variant('type', [
     cancelled: v.boolean(),
   }),
   SavedMessageSchema,
+  /** A knockout finished. */
+  v.object({
+    type: v.literal('knockoutResult'),
+    requestId: v.number(),
+    result: KnockoutResultSchema,
+  }),
+  /** A ranking's progress: session runs done of all. */
+  v.object({
+    type: v.literal('rankProgress'),
+    requestId: v.number(),
+    progress: RankProgressSchema,
+  }),
+  /** A ranking finished. */
+  v.object({ type: v.literal('rankResult'), requestId: v.number(), ranking: HeadRankingSchema }),
+  /** A knockout or a ranking failed or was cancelled. */
+  v.object({
+    type: v.literal('knockoutFailed'),
+    requestId: v.number(),
+    message: v.string(),
+    cancelled: v.boolean(),
+  }),
 ]);
 export type HostToWebview = v.InferOutput<typeof HostToWebviewSchema>;
 

@@ -22,6 +22,7 @@ import { makeVideoOnly } from '../fixtures/decodeClips';
 import {
   MODEL,
   SAMPLES_DIR,
+  V1_MODEL,
   WORKER_SCRIPT,
   requireEngineFiles,
   sampleInputs,
@@ -162,14 +163,12 @@ describe('analysis engine', () => {
       assert.equal(first.timings.baselineReused, false);
       assert.deepEqual(rerun.baseline, first.baseline);
       assert.deepEqual(rerun.intervention, first.intervention);
-      // Another prompt is another baseline.
+      // Another prompt is another baseline (prompt ids are chosen for a contract-1 model; the
+      // shipped contract-1.1 checkpoints take slots, and have none).
+      const v1 = { clipPath: clip, modelPath: V1_MODEL, controls };
+      await fresh.analyze(v1);
       const prompt = [...first.settings.promptIds].reverse();
-      const other = await fresh.analyze({
-        clipPath: clip,
-        modelPath: MODEL,
-        controls,
-        promptIds: prompt,
-      });
+      const other = await fresh.analyze({ ...v1, promptIds: prompt });
       assert.equal(other.timings.sessionRuns, 2);
     } finally {
       await fresh.dispose();

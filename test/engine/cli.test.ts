@@ -195,7 +195,12 @@ describe('mosear-lens CLI', () => {
       [
         'heads',
         setMetadata(bytes, 'mosear.architecture', arch({ heads: 2 })),
-        [/6 problems:/, /input "ar_head_override" has shape \[4, 4\], expected \[4, 2\]/],
+        // The shipped checkpoints are contract 1.1: head_gate and layer_logits are checked too.
+        [
+          /7 problems:/,
+          /input "ar_head_override" has shape \[4, 4\], expected \[4, 2\]/,
+          /input "head_gate" has shape \[4, 4\], expected \[4, 2\]/,
+        ],
       ],
       ['no-gate', dropGraphOutput(bytes, 'mose_gate'), [/missing output "mose_gate"/]],
       ['renamed-logits', renameGraphOutput(bytes, 'logits', 'scores'), [/missing output "logits"/]],
@@ -219,7 +224,13 @@ describe('mosear-lens CLI', () => {
           'frames',
           7,
         ),
-        [/3 problems:/, /type int64/, /expected \[1, 7\]/, /missing output "mose_gate"/],
+        [
+          /4 problems:/,
+          /type int64/,
+          /expected \[1, 7\]/,
+          /missing output "mose_gate"/,
+          /output "layer_logits" has shape \[4, 6\], expected \[4, 7\]/,
+        ],
       ],
       ['ir99', setIrVersion(bytes, 99), [/cannot be used: .*not even on cpu.*IR version/]],
       [

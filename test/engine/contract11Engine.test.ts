@@ -12,7 +12,12 @@ import { resolveRunLayout } from '../../src/core/contract/runLayout';
 import { AnalysisEngine } from '../../src/core/engine/analysisEngine';
 import { EngineError } from '../../src/core/engine/engineError';
 import { runCli } from '../helpers/cliRun';
-import { MODEL, SAMPLES_DIR, WORKER_SCRIPT, requireEngineFiles } from '../helpers/engineFixtures';
+import {
+  SAMPLES_DIR,
+  V1_MODEL,
+  WORKER_SCRIPT,
+  requireEngineFiles,
+} from '../helpers/engineFixtures';
 import { REPO_ROOT } from '../helpers/golden';
 import { scratchDir } from '../helpers/tempFiles';
 
@@ -117,13 +122,13 @@ describe('contract 1.1 through the engine and the CLI (full-shape fixture)', () 
     await assert.rejects(
       engine.analyze({
         clipPath: clip,
-        modelPath: MODEL,
+        modelPath: V1_MODEL,
         headGate: gate.slice(0, 4).map((r) => r.slice(0, 4)),
       }),
       /head_gate: the model has no "head_gate" input/,
     );
     await assert.rejects(
-      engine.analyze({ clipPath: clip, modelPath: MODEL, slots: { transcript: 'hi' } }),
+      engine.analyze({ clipPath: clip, modelPath: V1_MODEL, slots: { transcript: 'hi' } }),
       (error: unknown) =>
         error instanceof EngineError &&
         error.code === 'BAD_SETTINGS' &&

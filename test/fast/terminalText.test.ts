@@ -91,7 +91,11 @@ describe('every CLI text output with hostile strings', () => {
   });
 
   test('info: formatModelInfo and formatProviders', () => {
-    const model: LoadedModel = { ...plainResult.model, identity: 'x' };
+    const model: LoadedModel = {
+      ...plainResult.model,
+      identity: 'x',
+      optional: { headGate: false, layerLogits: false },
+    };
     const onnx: OnnxModelInfo = {
       irVersion: 8,
       producerName: 'pytorch',

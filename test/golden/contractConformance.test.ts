@@ -114,7 +114,11 @@ for (const checkpoint of requireCheckpoints(it)) {
     it('its graph signature agrees with its metadata before any session opens', async () => {
       const checked = await readCheckedModelFile(checkpoint.onnxPath);
       assert.equal(checked.metadata.checkpoint.name, checkpoint.name);
-      assert.equal(checked.graph.inputs.length, INPUT_NAMES.length);
+      // The shipped checkpoints are contract 1.1 with the optional head_gate input (§1a).
+      assert.deepEqual(
+        checked.graph.inputs.map((i) => i.name),
+        [...INPUT_NAMES, 'head_gate'],
+      );
     });
 
     it('a copy breaking the contract in several ways is refused at load, listing every way', async () => {
@@ -132,6 +136,7 @@ for (const checkpoint of requireCheckpoints(it)) {
           '  - input "frames" has type int64, expected float32 (models/CONTRACT.md §1)',
           `  - output "logits" has shape [1, ${labels.length}], expected [1, ${labels.length + 1}] (models/CONTRACT.md §2, §3)`,
           '  - missing output "modality_mass" (models/CONTRACT.md §2)',
+          `  - output "layer_logits" has shape [4, ${labels.length}], expected [4, ${labels.length + 1}] (models/CONTRACT.md §2a, §3)`,
         ]);
         return true;
       });

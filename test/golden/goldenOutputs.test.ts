@@ -66,7 +66,9 @@ for (const checkpoint of requireCheckpoints(it)) {
         it(`${c.name}: every output within ${TOLERANCE} of PyTorch (optimisation '${level}')`, () => {
           const run = runs.get(c.name);
           assert.ok(run);
-          const produced = outputEntries(run[level]);
+          // The shipped checkpoints are contract 1.1 with layer_logits, which the v1 goldens
+          // predate (checked in checkpointGate.test.ts and models/golden/<name>.gate.json).
+          const produced = outputEntries(run[level]).filter(([name]) => name !== 'layer_logits');
           assert.deepEqual(
             produced.map(([name]) => name).sort(),
             Object.keys(c.expected).sort(),

@@ -8,13 +8,15 @@ import { parseContractMetadata } from '../../src/core/contract/metadata';
 import type { SessionSettings } from '../../src/protocol/workerMessages';
 import { readOnnxModelInfo } from '../../src/core/onnx/modelProto';
 import { readFloat32File } from '../../src/core/tensors/float32File';
-import { CHECKPOINT_DIR, REPO_ROOT } from './golden';
+import { CHECKPOINT_DIR, REPO_ROOT, V1_CHECKPOINT_DIR } from './golden';
 
 export const WORKER_SCRIPT = join(REPO_ROOT, 'dist', 'core', 'inferenceWorker.js');
 export const CLI_SCRIPT = join(REPO_ROOT, 'dist', 'cli', 'main.js');
 export const SAMPLES_DIR = join(REPO_ROOT, 'models', 'samples');
 export const MODEL = join(CHECKPOINT_DIR, 'mosear-tiny.onnx');
 export const BASELINE_MODEL = join(CHECKPOINT_DIR, 'emotion-llama-tiny.onnx');
+/** mosear-tiny as it shipped under contract 1 (no head_gate, no layer_logits). */
+export const V1_MODEL = join(V1_CHECKPOINT_DIR, 'mosear-tiny.onnx');
 export const SAMPLE_NAMES = [
   'sample-video-aligned-sad',
   'sample-audio-aligned-surprise',

@@ -8,6 +8,8 @@ import { readFloat32File } from '../../src/core/tensors/float32File';
 /** The repository root (the folder holding package.json above the built test). */
 export const REPO_ROOT = findRoot(__dirname);
 export const CHECKPOINT_DIR = join(REPO_ROOT, 'models', 'checkpoints');
+/** Today's checkpoints as they shipped under contract 1 (no head_gate, no layer_logits). */
+export const V1_CHECKPOINT_DIR = join(REPO_ROOT, 'models', 'fixtures', 'v1');
 export const GOLDEN_DIR = join(REPO_ROOT, 'models', 'golden');
 
 function findRoot(start: string): string {
@@ -35,6 +37,8 @@ export interface GoldenCase {
   input: string;
   prompt_ids: number[];
   controls: GoldenControls;
+  /** Gate cases (models/golden/<name>.gate.json): the `head_gate` fed, [L][Hh]. */
+  head_gate?: number[][];
   expected: Record<string, { shape: number[]; data: number[] }>;
   checks?: Record<string, unknown>;
 }
@@ -166,7 +170,7 @@ export function requireCheckpoints(test: (name: string, fn: () => void) => unkno
       ? readdirSync(GOLDEN_DIR).filter((f) => f.endsWith('.json'))
       : [];
     for (const f of goldenFiles) {
-      if (!names.includes(f.slice(0, -'.json'.length))) {
+      if (!names.includes(f.replace(/(\.gate)?\.json$/, ''))) {
         throw new Error(`models/golden/${f} has no checkpoint in models/checkpoints/`);
       }
     }

@@ -6,6 +6,8 @@ import { controlsView } from './controlsView';
 import { el } from '../kit/domBuilder';
 import { headerView } from './headerView';
 import { headGridView } from './headGridView';
+import { knockoutView } from './knockoutView';
+import { labelLensView } from './labelLensView';
 import { moseGateView } from './moseGateView';
 import { fileStem } from './panelData';
 import { PanelModel, type PanelHost } from './panelModel';
@@ -50,6 +52,8 @@ function start(): void {
     biasedHeadsView(model),
     thresholdView(model),
     moseGateView(model),
+    labelLensView(model),
+    knockoutView(model),
     tokenAttentionView(model),
   ];
   const [, controls, ...cards] = views;

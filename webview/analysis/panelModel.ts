@@ -11,6 +11,15 @@ import type {
   PanelInit,
   WebviewToHost,
 } from '../../src/protocol/panelMessages';
+import {
+  DEFAULT_RANK_K,
+  type HeadRanking,
+  type HeadRef,
+  type KnockoutResult,
+  type KnockoutUnder,
+  type RankProgress,
+} from '../../src/protocol/knockout';
+import type { KnockoutAvailability } from '../../src/protocol/panelMessages';
 import type { WebviewHost } from '../kit/hostChannel';
 import { errorText, savedNotice } from '../kit/panelPage';
 import { fileStem, previewFlags, sameControls, shownFlags, type ShownFlags } from './panelData';
@@ -35,10 +44,28 @@ const DEFAULT_CHOICES: ViewChoices = {
   gridLayers: null,
   uapSkipFirst: false,
   biasedHeadFilter: { fromLayer: null, toLayer: null, minStatistic: null, flaggedOnly: true },
+  labelLensRun: 'with',
 };
 
 /** The channel lane of re-runs: a new run supersedes the one before. */
 export const RUN_LANE = 'run';
+
+/** The channel lane of knockouts and rankings: a new one supersedes the one before. */
+export const KNOCKOUT_LANE = 'knockout';
+
+/** The head knockout section's state (not kept across reloads: its runs are not saved). */
+export interface KnockoutState {
+  /** Heads chosen for knockout (the inspected head added one at a time). */
+  chosen: HeadRef[];
+  k: number;
+  under: KnockoutUnder;
+  /** What the latest knockout request did. */
+  result: KnockoutResult | null;
+  ranking: HeadRanking | null;
+  progress: RankProgress | null;
+  running: 'knockout' | 'rank' | null;
+  failure: { message: string; cancelled: boolean } | null;
+}
 
 /** Where the latest run stands, for the status line. */
 export type RunStatus =
@@ -58,6 +85,16 @@ export class PanelModel {
   status: RunStatus = { kind: 'idle' };
   /** The last export or save outcome, shown in the status line. */
   notice: string | null = null;
+  knockout: KnockoutState = {
+    chosen: [],
+    k: DEFAULT_RANK_K,
+    under: 'off',
+    result: null,
+    ranking: null,
+    progress: null,
+    running: null,
+    failure: null,
+  };
   private debounce: ReturnType<typeof setTimeout> | undefined;
   private preview: { controls: ArControls; result: AnalysisResult; flags: FlagRuleResult } | null =
     null;
@@ -175,8 +212,111 @@ export class PanelModel {
       case 'saved':
         this.notice = savedNotice(message, 'Save');
         break;
+      case 'knockoutResult':
+        if (!this.host.isLatest(KNOCKOUT_LANE, message.requestId)) return;
+        this.knockout = { ...this.knockout, result: message.result, running: null, failure: null };
+        break;
+      case 'rankProgress':
+        if (!this.host.isLatest(KNOCKOUT_LANE, message.requestId)) return;
+        this.knockout = { ...this.knockout, progress: message.progress };
+        break;
+      case 'rankResult':
+        if (!this.host.isLatest(KNOCKOUT_LANE, message.requestId)) return;
+        this.knockout = {
+          ...this.knockout,
+          ranking: message.ranking,
+          running: null,
+          progress: null,
+          failure: null,
+        };
+        break;
+      case 'knockoutFailed':
+        if (!this.host.isLatest(KNOCKOUT_LANE, message.requestId)) return;
+        this.knockout = {
+          ...this.knockout,
+          running: null,
+          progress: null,
+          failure: { message: message.message, cancelled: message.cancelled },
+        };
+        break;
     }
     this.changed();
+  }
+
+  /** Whether knockouts can run here, and why not (a report, a saved result, no head_gate). */
+  knockoutAvailability(): KnockoutAvailability {
+    if (!this.host.hasHost || this.init === null) {
+      return { available: false, reason: 'A report: no model is available.' };
+    }
+    return (
+      this.init.knockout ?? {
+        available: false,
+        reason: this.init.readOnlyReason ?? 'The model cannot run here.',
+      }
+    );
+  }
+
+  /** Adds a head to the knockout choice (a separate choice from the AR overrides). */
+  chooseForKnockout(head: HeadRef): void {
+    const { chosen } = this.knockout;
+    if (chosen.some((h) => h.layer === head.layer && h.head === head.head)) return;
+    this.knockout = { ...this.knockout, chosen: [...chosen, head] };
+    this.changed();
+  }
+
+  /** Removes a head from the knockout choice (all heads when `head` is null). */
+  unchooseForKnockout(head: HeadRef | null): void {
+    const chosen =
+      head === null
+        ? []
+        : this.knockout.chosen.filter((h) => h.layer !== head.layer || h.head !== head.head);
+    this.knockout = { ...this.knockout, chosen };
+    this.changed();
+  }
+
+  /** Sets the ranking's K or the controls it measures under. */
+  setRankOptions(options: Partial<Pick<KnockoutState, 'k' | 'under'>>): void {
+    this.knockout = { ...this.knockout, ...options };
+    this.changed();
+  }
+
+  /** Knocks out `heads` with the shown result's controls (off and the intervention). */
+  knockOut(heads: HeadRef[]): void {
+    const r = this.result;
+    if (r === null || !this.knockoutAvailability().available) return;
+    this.host.request(
+      { type: 'knockout', controls: structuredClone(r.intervention.controls), heads },
+      KNOCKOUT_LANE,
+    );
+    this.knockout = { ...this.knockout, running: 'knockout', failure: null };
+    this.changed();
+  }
+
+  /** Ranks the top K flagged heads of the shown result's controls. */
+  rankHeads(): void {
+    const r = this.result;
+    if (r === null || !this.knockoutAvailability().available) return;
+    this.host.request(
+      {
+        type: 'rankHeads',
+        controls: structuredClone(r.intervention.controls),
+        k: this.knockout.k,
+        under: this.knockout.under,
+      },
+      KNOCKOUT_LANE,
+    );
+    this.knockout = {
+      ...this.knockout,
+      running: 'rank',
+      progress: null,
+      failure: null,
+    };
+    this.changed();
+  }
+
+  /** Stops the ranking in flight. */
+  cancelRank(): void {
+    if (this.host.hasHost) this.host.notify({ type: 'cancelRank' });
   }
 
   /** An answer of the latest run while no newer one is scheduled (others are dropped). */
@@ -186,6 +326,11 @@ export class PanelModel {
 
   private setResult(result: AnalysisResult): void {
     const first = this.result === null || this.result.model.path !== result.model.path;
+    // Knockouts ran with the result before; a new result leaves them behind.
+    if (first || this.result?.createdAt !== result.createdAt) {
+      this.knockout = { ...this.knockout, result: null, ranking: null };
+      if (first) this.knockout.chosen = [];
+    }
     const keepEdits = this.controls !== null && !first && this.debounce !== undefined;
     this.result = result;
     if (!keepEdits) this.controls = structuredClone(result.intervention.controls);

@@ -18,6 +18,7 @@ import {
   type ProviderAttempt,
 } from '../../protocol/executionProviders';
 import { ContractError } from '../contract/contractError';
+import { HEAD_GATE_INPUT, LAYER_LOGITS_OUTPUT } from '../contract/names';
 import { defaultControls } from '../../shared/controls';
 import { validateControls } from '../contract/controls';
 import { readCheckedModelFile } from '../contract/graphCheck';
@@ -110,6 +111,8 @@ export interface AnalyzeRequest {
 export interface LoadedModel extends ModelInfo {
   /** path, size and mtime: changes when the file does. */
   identity: string;
+  /** Contract 1.1's optional `head_gate` input and `layer_logits` output, where declared. */
+  optional: { headGate: boolean; layerLogits: boolean };
 }
 
 /** The model facts a result records (the loaded model without its cache key). */
@@ -219,6 +222,40 @@ interface KeptBaseline {
   provider: string;
 }
 
+/** A request resolved for running: see AnalysisEngine.prepare. */
+interface PreparedRequest {
+  model: LoadedModel;
+  controls: ArControls;
+  run: ResolvedRun;
+  /** The transcript slot's value source (transcriptSlots). */
+  transcript: Awaited<ReturnType<typeof transcriptSlots>>;
+  headGate: Float32Array | undefined;
+  choice: ExecutionProviderChoice;
+  allowFallback: boolean;
+  decoded: Awaited<ReturnType<ClipCache['get']>>;
+  clip: DecodedClip;
+  audio: Float32Array;
+}
+
+/** Gated session runs on one prepared clip and checkpoint (AnalysisEngine.gatedRunner). */
+export interface GatedRunner {
+  model: LoadedModel;
+  /** The request's controls, resolved against the checkpoint's defaults. */
+  controls: ArControls;
+  /** One worker request: a run per controls entry with this gate (undefined: all ones). */
+  run(
+    gate: Float32Array | undefined,
+    controls: ArControls[],
+    signal?: AbortSignal,
+    keep?: boolean,
+  ): Promise<WorkerRunOutput[]>;
+}
+
+/** [L·Hh] → [L][Hh] (the form a request's and a result's `headGate` take). */
+function nestGate(gate: Float32Array, L: number, Hh: number): number[][] {
+  return Array.from({ length: L }, (_, l) => Array.from(gate.subarray(l * Hh, (l + 1) * Hh)));
+}
+
 /** Baselines kept per decoded clip (checkpoints × prompts × providers). */
 const MAX_BASELINES_PER_CLIP = 4;
 
@@ -272,7 +309,8 @@ export class AnalysisEngine {
     const identity = JSON.stringify([path, info.size, info.mtimeMs]);
     const known = this.models.get(path);
     if (known?.identity === identity) return known;
-    const { metadata } = await readCheckedModelFile(path);
+    const { metadata, graph } = await readCheckedModelFile(path);
+    const v11 = metadata.contract === '1.1';
     const model: LoadedModel = {
       path,
       fileName: basename(path),
@@ -280,21 +318,26 @@ export class AnalysisEngine {
       modifiedMs: info.mtimeMs,
       metadata,
       identity,
+      optional: {
+        headGate: v11 && graph.inputs.some((i) => i.name === HEAD_GATE_INPUT),
+        layerLogits: v11 && graph.outputs.some((o) => o.name === LAYER_LOGITS_OUTPUT),
+      },
     };
     this.models.set(path, model);
     return model;
   }
 
-  /** Analyses a clip with a checkpoint: the requested intervention and `ar_mode` 0. */
-  async analyze(request: AnalyzeRequest, signal?: AbortSignal): Promise<AnalysisResult> {
-    const startedAt = performance.now();
+  /**
+   * What every run of a request needs: the checkpoint, the resolved controls and layout, the
+   * decoded clip (cached) and its audio (silence where the model allows it).
+   */
+  private async prepare(request: AnalyzeRequest, signal?: AbortSignal): Promise<PreparedRequest> {
     const model = await this.model(request.modelPath);
     const meta = model.metadata;
     const controls = resolveControls(meta, request.controls);
     const transcript = await transcriptSlots(meta, request);
     const slots = transcript.slots;
     const run = resolveRun(meta, { ...request, ...(slots === undefined ? {} : { slots }) });
-    const promptIds = run.promptIds;
     const headGate = headGateOf(meta, request.headGate);
     const choice = request.executionProvider ?? 'auto';
     const allowFallback = request.allowFallback ?? false;
@@ -313,16 +356,110 @@ export class AnalysisEngine {
       }
       audio = silentAudio(spec, clip.source.durationSeconds);
     }
+    return {
+      model,
+      controls,
+      run,
+      transcript,
+      headGate,
+      choice,
+      allowFallback,
+      decoded,
+      clip,
+      audio,
+    };
+  }
+
+  /** The key of a kept `ar_mode` 0 run: the inputs it depends on, the gate included. */
+  private baselineKey(p: PreparedRequest, gate: number[][] | null): string {
+    return JSON.stringify([p.model.identity, p.choice, p.allowFallback, p.run.promptIds, gate]);
+  }
+
+  /** Keeps an `ar_mode` 0 run for re-runs of its clip (a few per clip; the oldest go first). */
+  private keepBaseline(clip: DecodedClip, key: string, kept: KeptBaseline): void {
+    const map = this.baselines.get(clip) ?? new Map<string, KeptBaseline>();
+    map.delete(key);
+    map.set(key, kept);
+    while (map.size > MAX_BASELINES_PER_CLIP) map.delete(map.keys().next().value!);
+    this.baselines.set(clip, map);
+  }
+
+  /**
+   * Contract 1.1: a runner of gated session runs on one clip and checkpoint (head knockout,
+   * src/core/engine/knockout.ts). Each call of `run` is one worker request (cancelled by its
+   * signal); its `ar_mode` 0 runs come from, and with `keep` go into, the kept baselines, under a
+   * key that includes the gate. A gate that is not all ones is refused by a graph without
+   * `head_gate` (buildFeeds); knockout.ts says why before it gets there.
+   */
+  async gatedRunner(request: AnalyzeRequest, signal?: AbortSignal): Promise<GatedRunner> {
+    const p = await this.prepare(request, signal);
+    const meta = p.model.metadata;
+    const worker = this.pool.workerFor(p.model.path);
+    const settings = this.sessionSettings(p.model, p.choice, p.allowFallback);
+    const session = await worker.open(settings, signal);
+    const { layers: L, heads: Hh } = meta.architecture;
+    const run = async (
+      gate: Float32Array | undefined,
+      controls: ArControls[],
+      runSignal?: AbortSignal,
+      keep = false,
+    ): Promise<WorkerRunOutput[]> => {
+      const key = this.baselineKey(p, gate === undefined ? null : nestGate(gate, L, Hh));
+      const kept = this.baselines.get(p.clip)?.get(key);
+      const reuse = kept !== undefined && kept.provider === session.provider;
+      const todo = controls.filter((c) => !(reuse && c.mode === 0));
+      const outputs: WorkerRunOutput[] = [];
+      if (todo.length > 0) {
+        const reply = await worker.run(
+          settings,
+          {
+            frames: p.clip.frames,
+            audio: p.audio,
+            promptIds: p.run.promptIds,
+            ...(gate === undefined ? {} : { headGate: gate }),
+          },
+          todo,
+          runSignal ?? signal,
+        );
+        outputs.push(...reply.runs);
+        const base = todo.findIndex((c) => c.mode === 0);
+        const baseRun = reply.runs[base];
+        if (keep && base >= 0 && baseRun !== undefined) {
+          this.keepBaseline(p.clip, key, { run: baseRun, provider: reply.session.provider });
+        }
+      }
+      let next = 0;
+      return controls.map((c) => {
+        if (reuse && c.mode === 0) return kept.run;
+        const out = outputs[next++];
+        if (out === undefined) throw new Error('the worker returned fewer runs than requested');
+        return out;
+      });
+    };
+    return { model: p.model, controls: p.controls, run };
+  }
+
+  /** Analyses a clip with a checkpoint: the requested intervention and `ar_mode` 0. */
+  async analyze(request: AnalyzeRequest, signal?: AbortSignal): Promise<AnalysisResult> {
+    const startedAt = performance.now();
+    const p = await this.prepare(request, signal);
+    const {
+      model,
+      controls,
+      run,
+      transcript,
+      headGate,
+      choice,
+      allowFallback,
+      decoded,
+      clip,
+      audio,
+    } = p;
+    const promptIds = run.promptIds;
 
     // The `ar_mode` 0 run depends only on the inputs (CONTRACT.md §2: mode 0 flags nothing and
     // changes nothing), so a re-run of this clip with new settings reuses it.
-    const baselineKey = JSON.stringify([
-      model.identity,
-      choice,
-      allowFallback,
-      promptIds,
-      request.headGate ?? null,
-    ]);
+    const baselineKey = this.baselineKey(p, request.headGate ?? null);
     const known = controls.mode === 0 ? undefined : this.baselines.get(clip)?.get(baselineKey);
     const runs =
       controls.mode === 0 || known !== undefined
@@ -363,12 +500,8 @@ export class AnalysisEngine {
       }
     }
     if (!baselineReused) {
-      const kept = this.baselines.get(clip) ?? new Map<string, KeptBaseline>();
-      kept.delete(baselineKey);
-      kept.set(baselineKey, { run: baseline, provider: reply.session.provider });
       // A clip's baselines under a few checkpoints and prompts; the oldest go first.
-      while (kept.size > MAX_BASELINES_PER_CLIP) kept.delete(kept.keys().next().value!);
-      this.baselines.set(clip, kept);
+      this.keepBaseline(clip, baselineKey, { run: baseline, provider: reply.session.provider });
     }
     return assembleAnalysisResult({
       tool: {
@@ -387,7 +520,7 @@ export class AnalysisEngine {
         promptIds,
         executionProvider: choice,
         allowFallback,
-        ...(slots === undefined ? {} : { slots: { ...slots } }),
+        ...(transcript.slots === undefined ? {} : { slots: { ...transcript.slots } }),
         ...(transcript.source === undefined ? {} : { transcriptSource: transcript.source }),
         ...(request.headGate === undefined ? {} : { headGate: structuredClone(request.headGate) }),
       },
@@ -434,6 +567,10 @@ export class AnalysisEngine {
               thumbnails: false,
               ...(r.controls === undefined ? {} : { controls: r.controls }),
               ...(r.slots === undefined ? {} : { slots: r.slots }),
+              ...(r.transcript === undefined ? {} : { transcript: r.transcript }),
+              ...(r.transcriptSidecar === undefined
+                ? {}
+                : { transcriptSidecar: r.transcriptSidecar }),
               ...(r.headGate === undefined ? {} : { headGate: r.headGate }),
               ...(r.executionProvider === undefined
                 ? {}

@@ -5,6 +5,7 @@
 // in the checkpoint's worker under off and the intervention. Partners are decoded with the
 // model's own decode spec, so a fixed-length model gets the partner's window as the spec cuts it
 // and a variable-length one the partner's own length. The verdict comes from the swaps only.
+import type { GivenTranscript } from './transcriptSource';
 import { basename } from 'node:path';
 import type { AnalysisResult } from '../../protocol/analysisResult';
 import type { ArControls, ContractMetadata } from '../../protocol/contract';
@@ -39,6 +40,9 @@ export interface CounterfactualRequest {
   controls?: Partial<ArControls>;
   /** Contract 1.1 prompt slots of the original (the transcript variant empties `transcript`). */
   slots?: Record<string, string>;
+  /** Contract 1.1: the transcript as given (CLI, panel); else a sidecar when asked. */
+  transcript?: GivenTranscript;
+  transcriptSidecar?: boolean;
   headGate?: number[][];
   executionProvider?: ExecutionProviderChoice;
   allowFallback?: boolean;
@@ -144,7 +148,8 @@ export async function runCounterfactuals(
     notes.push(problem);
     variants.push({ kind, partner, problem, off: null, intervention: null });
   };
-  const slots = request.slots;
+  // The variants keep the original's prompt: its slots as resolved (a sidecar's transcript too).
+  const slots = original.settings.slots ?? request.slots;
   const decodePartner = async (partner: SwapPartner): Promise<DecodedClip> => {
     try {
       return await host.decode(partner.path, request.modelPath, signal, request.storedDecodes);

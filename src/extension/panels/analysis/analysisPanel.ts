@@ -8,6 +8,7 @@ import type { AnalysisResult } from '../../../protocol/analysisResult';
 import { readAnalysisResult } from '../../../protocol/analysisResultReader';
 import { INIT, type ReadyMessage } from '../../../protocol/channel';
 import type { ArControls } from '../../../protocol/contract';
+import { KNOCKOUT_UNAVAILABLE, type HeadRef, type KnockoutUnder } from '../../../protocol/knockout';
 import {
   parseEvaluationSource,
   parsePanelOrigin,
@@ -15,6 +16,7 @@ import {
   type AnalysisViewState,
   type EvaluationSource,
   type HostToWebview,
+  type KnockoutAvailability,
   type PanelInit,
   type PanelOrigin,
   type PreviewState,
@@ -29,6 +31,7 @@ import {
   type ChannelSnapshot,
   type PanelHost,
 } from '../panelBase';
+import type { ClipAnalysisRequest } from '../../extensionEngine';
 import { messageOf } from '../../logger';
 import { settingsFromControls, workspaceDefaultsOf } from '../../settings';
 import { ANALYSIS_BUNDLE, buildWebviewHtml, webviewOptions } from '../webviewHtml';
@@ -70,6 +73,12 @@ export class AnalysisPanel extends PanelBase<WebviewToHost, HostToWebview> {
   /** Only the latest re-run is answered; a new one cancels the one before. */
   private readonly latestRun: LatestRun;
   private previewState: PreviewState | null = null;
+  /** Whether the clip's checkpoint declares `head_gate` (undefined until read). */
+  private headGate: { modelPath: string; has: boolean } | undefined;
+  /** The knockout or ranking in flight (one at a time; a new one cancels it). */
+  private knockoutRun: AbortController | undefined;
+  /** The transcript last typed in the panel: knockouts run on the same prompt as the analysis. */
+  private typedTranscript: string | undefined;
 
   /**
    * Shows an analysis: in the panel of this origin when one is open, else in the preview panel
@@ -166,6 +175,33 @@ export class AnalysisPanel extends PanelBase<WebviewToHost, HostToWebview> {
     });
     this.latestRun = new LatestRun(host.engine, host.logger, () => this.isDisposed);
     AnalysisPanel.open.set(originKey(origin), this);
+    this.checkHeadGate();
+  }
+
+  /** Reads whether the clip's checkpoint has `head_gate`, then sends the panel's state again. */
+  private checkHeadGate(): void {
+    if (this.origin.kind !== 'clip' || this.runProblem() !== null) return;
+    const { modelPath } = this.origin;
+    if (this.headGate?.modelPath === modelPath) return;
+    this.host.engine.model(modelPath).then(
+      (model) => {
+        this.headGate = { modelPath, has: model.optional.headGate };
+        if (!this.isDisposed) this.refresh();
+      },
+      (error: unknown) => this.host.logger.error('reading the checkpoint for knockout', error),
+    );
+  }
+
+  /** Whether the knockout section can run, and why not. */
+  private knockoutAvailability(readOnlyReason: string | null): KnockoutAvailability {
+    if (readOnlyReason !== null) return { available: false, reason: readOnlyReason };
+    const o = this.origin;
+    if (o.kind !== 'clip' || this.headGate?.modelPath !== o.modelPath) {
+      return { available: false, reason: 'Reading the checkpoint…' };
+    }
+    return this.headGate.has
+      ? { available: true, reason: null }
+      : { available: false, reason: KNOCKOUT_UNAVAILABLE };
   }
 
   /** The panel's state for tests and diagnostics. */
@@ -217,6 +253,7 @@ export class AnalysisPanel extends PanelBase<WebviewToHost, HostToWebview> {
     fromEvaluation: EvaluationSource | null,
   ): void {
     this.latestRun.cancel();
+    this.knockoutRun?.abort();
     if (AnalysisPanel.open.get(originKey(this.origin)) === this) {
       AnalysisPanel.open.delete(originKey(this.origin));
     }
@@ -226,6 +263,7 @@ export class AnalysisPanel extends PanelBase<WebviewToHost, HostToWebview> {
     AnalysisPanel.open.set(originKey(origin), this);
     this.panel.title = this.title();
     this.refresh();
+    this.checkHeadGate();
   }
 
   /** Replaces the panel's content with an error (the first analysis failed). */
@@ -240,6 +278,7 @@ export class AnalysisPanel extends PanelBase<WebviewToHost, HostToWebview> {
 
   override dispose(): void {
     this.latestRun.cancel();
+    this.knockoutRun?.abort();
     if (AnalysisPanel.open.get(originKey(this.origin)) === this) {
       AnalysisPanel.open.delete(originKey(this.origin));
     }
@@ -269,6 +308,7 @@ export class AnalysisPanel extends PanelBase<WebviewToHost, HostToWebview> {
       debounceMs: settings.panel.debounceMs,
       fromEvaluation: this.fromEvaluation,
       ...(this.previewState === null ? {} : { previewState: this.previewState }),
+      knockout: this.knockoutAvailability(readOnlyReason),
     };
   }
 
@@ -299,10 +339,82 @@ export class AnalysisPanel extends PanelBase<WebviewToHost, HostToWebview> {
       case 'webviewError':
         this.logWebviewError(message.message);
         return;
+      case 'knockout':
+        return this.knockout(message.requestId, message.controls, message.heads);
+      case 'rankHeads':
+        return this.rank(message.requestId, message.controls, message.k, message.under);
+      case 'cancelRank':
+        this.knockoutRun?.abort();
+        return;
     }
   }
 
+  /** Runs a knockout or a ranking: one at a time, a new one cancels the one before. */
+  private async knockoutTask(
+    requestId: number,
+    task: (request: ClipAnalysisRequest, signal: AbortSignal) => Promise<void>,
+  ): Promise<void> {
+    const problem = this.knockoutAvailability(this.runProblem());
+    if (!problem.available || this.origin.kind !== 'clip') {
+      this.post({
+        type: 'knockoutFailed',
+        requestId,
+        message: problem.reason ?? 'read-only',
+        cancelled: false,
+      });
+      return;
+    }
+    this.knockoutRun?.abort();
+    const controller = new AbortController();
+    this.knockoutRun = controller;
+    const { clipPath, modelPath } = this.origin;
+    const typed = this.typedTranscript;
+    try {
+      await task(
+        {
+          clipPath,
+          modelPath,
+          ...(typed === undefined ? {} : { transcript: { text: typed, source: 'typed' as const } }),
+        },
+        controller.signal,
+      );
+    } catch (error) {
+      if (this.isDisposed) return;
+      const cancelled = controller.signal.aborted;
+      if (!cancelled) this.host.logger.error('knockout failed', error);
+      this.post({ type: 'knockoutFailed', requestId, message: messageOf(error), cancelled });
+    } finally {
+      if (this.knockoutRun === controller) this.knockoutRun = undefined;
+    }
+  }
+
+  private knockout(requestId: number, controls: ArControls, heads: HeadRef[]): Promise<void> {
+    return this.knockoutTask(requestId, async (request, signal) => {
+      const result = await this.host.engine.knockout({ ...request, controls, heads }, signal);
+      if (!this.isDisposed) this.post({ type: 'knockoutResult', requestId, result });
+    });
+  }
+
+  private rank(
+    requestId: number,
+    controls: ArControls,
+    k: number,
+    under: KnockoutUnder,
+  ): Promise<void> {
+    return this.knockoutTask(requestId, async (request, signal) => {
+      const ranking = await this.host.engine.rankHeads(
+        { ...request, controls, k, under },
+        signal,
+        (progress) => {
+          if (!this.isDisposed) this.post({ type: 'rankProgress', requestId, progress });
+        },
+      );
+      if (!this.isDisposed) this.post({ type: 'rankResult', requestId, ranking });
+    });
+  }
+
   private async run(requestId: number, controls: ArControls, transcript?: string): Promise<void> {
+    if (transcript !== undefined) this.typedTranscript = transcript;
     const problem = this.runProblem();
     if (problem !== null || this.origin.kind !== 'clip') {
       this.post({
@@ -365,6 +477,7 @@ export class AnalysisPanel extends PanelBase<WebviewToHost, HostToWebview> {
       origin: { kind: 'report' },
       canRun: false,
       readOnlyReason: 'A self-contained report: no model is available.',
+      knockout: { available: false, reason: 'A self-contained report: no model is available.' },
     };
     delete init.previewState;
     return Buffer.from(
