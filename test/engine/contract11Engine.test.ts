@@ -54,7 +54,7 @@ describe('contract 1.1 through the engine and the CLI (full-shape fixture)', () 
     assert.deepEqual(result.settings.slots, { transcript: TRANSCRIPT });
     const N = expected.layout.total;
     assert.equal(result.tokens.length, N);
-    assert.equal(result.intervention.tokenAttention[0]?.[0]?.length, N);
+    assert.deepEqual(result.intervention.tokenAttention?.shape, [32, 32, N]);
     // The strip grid: 32 rows × 8 columns of 56 × 14 px cells of the one frame.
     const strip = result.tokens.find((t) => t.index === 7 + 8 * 3 + 2);
     assert.deepEqual(strip, {
