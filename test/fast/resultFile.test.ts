@@ -181,7 +181,7 @@ describe('.mosear.npz and .mosear.json', () => {
       without('baseline.token_attention.npy'),
       /the member baseline\.token_attention\.npy \(result\.json: result\.baseline\.tokenAttention\) is missing/,
     );
-    const wrongShape = { ...members };
+    const wrongShape: Record<string, Uint8Array> = { ...members };
     wrongShape['intervention.token_attention.npy'] = encodeNpy(new Float32Array(4 * 73), [4, 73]);
     fails(
       zipSync(wrongShape),
