@@ -3,6 +3,7 @@
 // (segments, strip cells, global visual tokens, labelled text), `layer_logits` read into the
 // runs, `head_gate` fed; a contract-1 checkpoint refuses slots and gates. The clip is decoded
 // by the system decoder as the metadata's decode spec says.
+import { jsonWithTokenRows } from '../../src/protocol/tokenRows';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -35,7 +36,7 @@ describe('contract 1.1 through the engine and the CLI (full-shape fixture)', () 
   test('a transcript gives the run its layout, N, token list and layer_logits', async () => {
     const result = readAnalysisResult(
       JSON.parse(
-        JSON.stringify(
+        jsonWithTokenRows(
           await engine.analyze({
             clipPath: clip,
             modelPath: FIXTURE,

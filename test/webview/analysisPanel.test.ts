@@ -2,7 +2,8 @@
 // AnalysisResults from the engine on a shipped clip with both shipped checkpoints: behind the
 // host's CSP with a stub VS Code API that records every posted message, and as a self-contained
 // HTML report opened offline. One browser for the whole file.
-import { tokenRow } from '../../src/protocol/tokenRows';
+import { readAnalysisResult } from '../../src/protocol/analysisResultReader';
+import { jsonWithTokenRows, tokenRow } from '../../src/protocol/tokenRows';
 import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -146,7 +147,7 @@ describe('Analysis panel webview', { timeout: 120_000 }, () => {
     });
     // JSON round trip: the panel only ever sees JSON.
     for (const key of Object.keys(results) as (keyof typeof results)[]) {
-      results[key] = JSON.parse(JSON.stringify(results[key])) as AnalysisResult;
+      results[key] = readAnalysisResult(JSON.parse(jsonWithTokenRows(results[key])));
     }
     assert.ok(flaggedHeads(results.tiny).length > 0, 'the AR setting must flag heads');
 
@@ -1032,7 +1033,7 @@ describe('Analysis panel webview', { timeout: 120_000 }, () => {
       page.click('[data-testid=save-result]'),
     ]);
     assert.equal(download.suggestedFilename(), 'sample-video-aligned-sad.mosear.json');
-    const saved = JSON.parse(readFileSync(await download.path(), 'utf8')) as AnalysisResult;
+    const saved = readAnalysisResult(JSON.parse(readFileSync(await download.path(), 'utf8')));
     assert.deepEqual(saved, result);
     assert.deepEqual(
       requests.filter((u) => !u.startsWith('file:') && !u.startsWith('data:')),
