@@ -132,7 +132,7 @@ describe('.mosear.npz and .mosear.json', () => {
     const members = unzipSync(mean);
     assert.ok('intervention.token_attention_mean.npy' in members);
     assert.deepEqual(
-      decodeNpy(members['intervention.token_attention_mean.npy']!, 'm').shape,
+      decodeNpy(members['intervention.token_attention_mean.npy'], 'm').shape,
       [4, 73],
     );
     const read = readResultNpz(mean);
@@ -141,8 +141,8 @@ describe('.mosear.npz and .mosear.json', () => {
       headMeanRows(result.intervention.tokenAttention!),
     );
     assert.deepEqual(
-      tokenRow(read.intervention.tokenAttention!, 2, 3),
-      tokenRow(read.intervention.tokenAttention!, 2, 0),
+      tokenRow(read.intervention.tokenAttention, 2, 3),
+      tokenRow(read.intervention.tokenAttention, 2, 0),
     );
     const none = readResultNpz(resultNpz(result, 'none'));
     assert.equal(none.intervention.tokenAttention, null);
