@@ -152,19 +152,18 @@ export function tokenRow(rows: TokenRows, layer: number, head: number): Float32A
   return rows.data.subarray(start, start + N);
 }
 
-/** The mean over heads of one layer's rows. */
-export function headMeanRow(rows: TokenRows, layer: number): Float32Array {
+/** The mean over heads of one layer's rows, in double precision (summed in head order). */
+export function headMeanRow(rows: TokenRows, layer: number): Float64Array {
   const [L, H, N] = rows.shape;
-  if (layer < 0 || layer >= L) return new Float32Array(0);
-  if (rows.heads === 'mean') return tokenRow(rows, layer, 0);
+  if (layer < 0 || layer >= L) return new Float64Array(0);
+  if (rows.heads === 'mean') return Float64Array.from(tokenRow(rows, layer, 0));
   const sum = new Float64Array(N);
   for (let h = 0; h < H; h++) {
     const start = (layer * H + h) * N;
     for (let k = 0; k < N; k++) sum[k] = (sum[k] as number) + (rows.data[start + k] as number);
   }
-  const mean = new Float32Array(N);
-  for (let k = 0; k < N; k++) mean[k] = (sum[k] as number) / Math.max(H, 1);
-  return mean;
+  for (let k = 0; k < N; k++) sum[k] = (sum[k] as number) / Math.max(H, 1);
+  return sum;
 }
 
 /** The head-mean rows of every layer ([L, 1, N], heads "mean"). */
@@ -172,6 +171,7 @@ export function headMeanRows(rows: TokenRows): TokenRows {
   if (rows.heads === 'mean') return rows;
   const [L, , N] = rows.shape;
   const data = new Float32Array(L * N);
+  // Float32Array.set rounds each double mean to float32.
   for (let l = 0; l < L; l++) data.set(headMeanRow(rows, l), l * N);
   return { heads: 'mean', shape: [L, 1, N], data };
 }
