@@ -1,5 +1,6 @@
 // `mosear-lens analyze` options → the engine's request. The intervention options mirror the
 // contract's control inputs one to one; what is not given comes from the checkpoint's defaults.
+import type { TokenStorage } from '../protocol/tokenRows';
 import type { ArControls, ArMode, ContractMetadata, RatioKind } from '../protocol/contract';
 import { RATIO_KIND_NAMES } from '../protocol/contract';
 import { EXECUTION_PROVIDERS, type ExecutionProviderChoice } from '../protocol/executionProviders';
@@ -34,6 +35,7 @@ export const ANALYZE_OPTIONS = {
   head: { type: 'string', multiple: true },
   json: { type: 'string' },
   html: { type: 'string' },
+  tokens: { type: 'string' },
   ffmpeg: { type: 'string' },
   decoder: { type: 'string' },
   'no-thumbnails': { type: 'boolean' },
@@ -69,6 +71,8 @@ export interface AnalyzeOptions {
   json: string | undefined;
   /** Write a self-contained HTML report of the result here. */
   html: string | undefined;
+  /** Which token rows the written files keep (`--tokens`, default every head's). */
+  tokens: TokenStorage;
   ffmpeg: string | undefined;
   /** Which clip decoder: auto (system ffmpeg when found, else the bundled wasm), system, wasm. */
   decoder: DecoderChoice;
@@ -81,6 +85,8 @@ export interface AnalyzeOptions {
   help: boolean;
   /** The summary lists every flagged head, not the top ten (`--all-heads`). */
   allHeads: boolean;
+  /** Write the result as a `.mosear.npz` here (`--npz`). */
+  npz: string | undefined;
 }
 
 /** `--html` takes a file (the report is one big page, never stdout). */
@@ -147,8 +153,11 @@ export function parseControlEdits(parsed: ParsedCommandLine, prefix = ''): Contr
 /** `analyze`'s own options beyond those `compare` shares. */
 const ANALYZE_ONLY_OPTIONS = {
   ...ANALYZE_OPTIONS,
+  npz: { type: 'string' },
   'all-heads': { type: 'boolean' },
 } satisfies CommandOptions;
+
+const TOKEN_STORAGE = ['all', 'mean', 'none'] as const;
 
 /** Parses the arguments after `analyze`. */
 export function parseAnalyzeOptions(argv: readonly string[]): AnalyzeOptions {
@@ -156,6 +165,7 @@ export function parseAnalyzeOptions(argv: readonly string[]): AnalyzeOptions {
   return {
     ...parseRunOptions(parsed, 'analyze'),
     model: single(parsed, 'model'),
+    npz: single(parsed, 'npz'),
     allHeads: flag(parsed, 'all-heads'),
   };
 }
@@ -169,7 +179,7 @@ function cliTranscript(text: string | undefined): GivenTranscript | undefined {
 export function parseRunOptions(
   parsed: ParsedCommandLine,
   command: string,
-): Omit<AnalyzeOptions, 'model' | 'allHeads'> {
+): Omit<AnalyzeOptions, 'model' | 'allHeads' | 'npz'> {
   const help = flag(parsed, 'help');
   if (!help && parsed.positionals.length !== 1) {
     throw new UsageError(
@@ -186,6 +196,7 @@ export function parseRunOptions(
     edits: parseControlEdits(parsed),
     json: single(parsed, 'json'),
     html: htmlPath(single(parsed, 'html')),
+    tokens: parseChoice(single(parsed, 'tokens') ?? 'all', 'tokens', TOKEN_STORAGE),
     ffmpeg: single(parsed, 'ffmpeg'),
     decoder: parseChoice(single(parsed, 'decoder') ?? 'auto', 'decoder', DECODER_CHOICES),
     thumbnails: !flag(parsed, 'no-thumbnails'),

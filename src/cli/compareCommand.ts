@@ -2,6 +2,7 @@
 // clip. The analyze options set both subjects; `--b-<option>` overrides one for subject B only.
 // Prints both summaries' essentials side by side and writes the ComparisonResult as JSON and as a
 // self-contained HTML report of the Compare panel.
+import { comparisonJson, comparisonWithTokenStorage } from '../core/results/resultFile';
 import type { AnalysisResult } from '../protocol/analysisResult';
 import type { ComparisonResult, SubjectKey } from '../protocol/comparisonResult';
 import { SUBJECT_KEYS } from '../protocol/comparisonResult';
@@ -45,14 +46,15 @@ export const COMPARE_USAGE = `compare options (mosear-lens compare <clip> [optio
   --model <file.onnx>       give twice for two checkpoints (A, then B); once for one checkpoint
                             under two settings (then set B apart with --b-… options); none: the two
                             shipped checkpoints (emotion-llama-tiny as A, mosear-tiny as B)
-  the analyze options above set both subjects (--ep, --mode, --tau, --json, --html, --quiet …)
+  the analyze options above set both subjects (--ep, --mode, --tau, --json, --html, --tokens …)
   --b-mode, --b-ratio-kind, --b-tau, --b-margin, --b-alpha, --b-pai-alpha, --b-layers, --b-head
                             the same intervention options for subject B only
-  --json <file>             write the ComparisonResult (both AnalysisResults); "-" for stdout
+  --json <file>             write the ComparisonResult (both AnalysisResults, token rows as base64
+                            float32 as --tokens says); "-" for stdout
   --html <file>             a self-contained HTML report of the Compare panel`;
 
 /** A parsed `compare` command line: analyze's options, with up to two models and B's edits. */
-export interface CompareOptions extends Omit<AnalyzeOptions, 'model' | 'allHeads'> {
+export interface CompareOptions extends Omit<AnalyzeOptions, 'model' | 'allHeads' | 'npz'> {
   /** Zero, one or two checkpoints as given. */
   models: string[];
   /** Subject B's edits: the shared ones with the `--b-` options on top. */
@@ -166,7 +168,7 @@ export interface CompareDeps {
   ): AnalysisEngine;
   /** A and B when no --model is given. */
   defaultModels: [string, string];
-  writeOutput(path: string, text: string): Promise<void>;
+  writeOutput(path: string, text: string | Uint8Array): Promise<void>;
   usage: string;
 }
 
@@ -212,11 +214,14 @@ export async function compareCommand(
     );
     if (talk) process.stdout.write(formatComparison(comparison));
     if (options.json !== undefined) {
-      await deps.writeOutput(options.json, `${JSON.stringify(comparison)}\n`);
+      await deps.writeOutput(options.json, comparisonJson(comparison, options.tokens));
       if (talk) console.log(`\nwrote ${options.json}`);
     }
     if (options.html !== undefined) {
-      await deps.writeOutput(options.html, await compareReportFor(comparison));
+      await deps.writeOutput(
+        options.html,
+        await compareReportFor(comparisonWithTokenStorage(comparison, options.tokens)),
+      );
       if (talk) console.log(`wrote ${options.html}`);
     }
   } finally {

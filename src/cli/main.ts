@@ -5,7 +5,7 @@ import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import packageJson from '../../package.json';
 import { RATIO_KIND_NAMES } from '../protocol/contract';
-import { MAX_RESULT_FILE_BYTES, parseAnalysisResult } from '../protocol/analysisResultReader';
+import { MAX_RESULT_FILE_BYTES } from '../protocol/analysisResultReader';
 import { selectClipDecoder, type DecoderChoice } from '../core/decode/decoderSelection';
 import { WASM_WORKER_BUNDLE } from '../core/decode/wasmFfmpegDecoder';
 import { unrunnableModelError } from '../core/contract/graphCheck';
@@ -24,7 +24,13 @@ import { flag, parseCommandLine, single } from './commandLine';
 import { EXIT, OutputError, UsageError, exitCodeFor, signalExitCode } from './exitCodes';
 import { htmlReportFor } from './htmlReportFile';
 import { formatModelInfo, formatProviders } from './infoCommand';
-import { readResultText } from './resultFile';
+import { readResultFile } from './resultFile';
+import {
+  readResultBytes,
+  resultJson,
+  resultNpz,
+  withTokenStorage,
+} from '../core/results/resultFile';
 import { terminalLines } from './terminalText';
 
 /** The package root: dist/cli/main.js lives two folders below it. */
@@ -37,10 +43,11 @@ const WASM_DECODE_WORKER = join(__dirname, '..', WASM_WORKER_BUNDLE);
 const USAGE = `mosear-lens ${packageJson.version}: see where a MoSEAR-style emotion model's attention goes.
 
 usage:
-  mosear-lens analyze <clip> [options]   analyse a video clip (prints a summary, --json writes the result)
+  mosear-lens analyze <clip> [options]   analyse a video clip (prints a summary; --npz or --json saves the result)
   mosear-lens info [<model.onnx>]        the checkpoint's contract metadata and the execution providers here
                                          (--json <file>: the same as JSON)
-  mosear-lens show <result.json>         the summary of a saved result (no clip or model needed)
+  mosear-lens show <result>              the summary of a saved .mosear.npz or .mosear.json result
+                                         (no clip or model needed)
                                          (--html <file>: also write its self-contained HTML report)
   mosear-lens compare <clip> [options]   two checkpoints, or one under two settings, on one clip (see below)
   mosear-lens counterfactual <clip>      the clip with its audio or frames removed or swapped, and the
@@ -66,7 +73,13 @@ analyze options (unset intervention options come from the checkpoint's mosear.ar
   --pai-alpha <γ>           PAI-style gain (pai_alpha)
   --layers <l,l,…>|all|none layers (0-based) where the intervention may act (ar_layers)
   --head <L:H=on|off|auto>  force a head on or off (ar_head_override); repeatable
-  --json <file>             write the AnalysisResult JSON ("-" for stdout, which drops the summary)
+  --npz <file>              save the result as <clip>.mosear.npz: result.json (the summary) and
+                            the token rows as float32 .npy arrays (numpy.load opens it); the
+                            extension opens it like a .mosear.json
+  --json <file>             save the result as one JSON text, token rows as base64 float32 ("-"
+                            for stdout, which drops the summary)
+  --tokens all|mean|none    token rows the saved files and the report keep: every head's (default),
+                            one head-mean row per layer, or none (summaries only)
   --html <file>             write a self-contained HTML report (the extension's Analysis panel with
                             the result embedded; opens offline in a browser)
   --ffmpeg <path>           the ffmpeg executable (default: on PATH; ffprobe next to it or on PATH)
@@ -123,7 +136,7 @@ function engine(
   });
 }
 
-async function writeOutput(path: string, text: string): Promise<void> {
+async function writeOutput(path: string, text: string | Uint8Array): Promise<void> {
   if (path === '-') {
     process.stdout.write(text);
     return;
@@ -180,12 +193,20 @@ async function analyze(argv: string[], signal: AbortSignal): Promise<void> {
     if (!options.quiet && !toStdout) {
       process.stdout.write(formatAnalysis(result, { allHeads: options.allHeads }));
     }
+    const talk = !options.quiet && !toStdout;
+    if (options.npz !== undefined) {
+      await writeOutput(options.npz, resultNpz(result, options.tokens));
+      if (talk) console.log(`\nwrote ${options.npz}`);
+    }
     if (options.json !== undefined) {
-      await writeOutput(options.json, `${JSON.stringify(result)}\n`);
-      if (!options.quiet && !toStdout) console.log(`\nwrote ${options.json}`);
+      await writeOutput(options.json, resultJson(result, options.tokens));
+      if (talk) console.log(`${options.npz === undefined ? '\n' : ''}wrote ${options.json}`);
     }
     if (options.html !== undefined) {
-      await writeOutput(options.html, await htmlReportFor(result));
+      await writeOutput(
+        options.html,
+        await htmlReportFor(withTokenStorage(result, options.tokens)),
+      );
       if (!options.quiet && !toStdout) console.log(`wrote ${options.html}`);
     }
   } finally {
@@ -244,8 +265,7 @@ async function show(argv: string[]): Promise<void> {
   const [file] = parsed.positionals;
   if (file === undefined || parsed.positionals.length > 1)
     throw new UsageError('show takes one result file');
-  const text = await readResultText(file, MAX_RESULT_FILE_BYTES);
-  const result = parseAnalysisResult(text, file);
+  const result = readResultBytes(await readResultFile(file, MAX_RESULT_FILE_BYTES), file);
   process.stdout.write(formatAnalysis(result, { allHeads: flag(parsed, 'all-heads') }));
   const html = htmlPath(single(parsed, 'html'));
   if (html !== undefined) {

@@ -90,9 +90,11 @@ async function useAsCheckpoint(host: PanelHost, uri: unknown): Promise<boolean> 
   return file === undefined ? false : host.checkpoints.use(file.fsPath);
 }
 
-/** Opens a saved `*.mosear.json` in the Analysis panel (the result custom editor). */
+/** Opens a saved `*.mosear.npz` or `*.mosear.json` in the Analysis panel (the result editor). */
 async function openResult(uri: unknown): Promise<void> {
-  const file = await fileArgument(uri, 'MoSEAR: Open Saved Result', { 'MoSEAR results': ['json'] });
+  const file = await fileArgument(uri, 'MoSEAR: Open Saved Result', {
+    'MoSEAR results': ['npz', 'json'],
+  });
   if (file !== undefined) {
     await vscode.commands.executeCommand('vscode.openWith', file, RESULT_EDITOR_VIEW_TYPE);
   }

@@ -1,9 +1,9 @@
-// The AnalysisResult: everything one analysis of one clip with one checkpoint produced, as plain
-// JSON. The CLI writes it, the extension's panels draw it, and a saved file renders without the
-// clip or the model. Versioned: readers accept `ANALYSIS_SCHEMA_VERSION` and reject the others
-// with a message (analysisResultReader.ts). The tensors are checked by shape against the saved
-// metadata in one loop each (`numberArray`), never a schema per number: a real model's result
-// holds millions.
+// The AnalysisResult: everything one analysis of one clip with one checkpoint produced: plain
+// data, except the token rows, which are float32 blocks (tokenRows.ts). The CLI writes it, the
+// extension's panels draw it, and a saved file renders without the clip or the model. Versioned:
+// readers accept `ANALYSIS_SCHEMA_VERSION`, convert schema 1 files (nested number arrays) and
+// reject newer ones with a message (analysisResultReader.ts). The small tensors are checked by
+// shape against the saved metadata in one loop each (`numberArray`), never a schema per number.
 import * as v from 'valibot';
 import {
   ArControlsSchema,
@@ -18,9 +18,13 @@ import {
   ProviderAttemptSchema,
 } from './executionProviders';
 import { numberArray } from './issues';
+import { TokenRowsSchema } from './tokenRows';
 
-/** The schema version this code writes and reads. Bump on any incompatible change. */
-export const ANALYSIS_SCHEMA_VERSION = 1;
+/**
+ * The schema version this code writes and reads (2: token rows as float32 blocks; 1: nested
+ * number arrays, still read). Bump on any incompatible change.
+ */
+export const ANALYSIS_SCHEMA_VERSION = 2;
 
 /** The `kind` every saved result carries, so any other JSON is recognised as foreign. */
 export const ANALYSIS_RESULT_KIND = 'mosear-lens/analysis';
@@ -156,9 +160,12 @@ export const RunAnalysisSchema = v.object({
   modalityMassAfter: numberArray(3),
   /** [L][Hh]: the graph's `ar_flags`. */
   arFlags: numberArray(2),
-  /** [L][Hh][N]: the answer query's attention over the keys, before / after intervention. */
-  tokenAttentionBefore: numberArray(3),
-  tokenAttention: numberArray(3),
+  /**
+   * [L, Hh, N] (or the head means [L, 1, N]): the answer query's attention over the keys, before /
+   * after intervention; null when the saved result kept no token rows (`--tokens none`).
+   */
+  tokenAttentionBefore: v.nullable(TokenRowsSchema),
+  tokenAttention: v.nullable(TokenRowsSchema),
   /** UAP per layer from `modalityMass` (before) and `modalityMassAfter`. */
   uapBefore: v.array(LayerUapSchema),
   uapAfter: v.array(LayerUapSchema),
@@ -368,16 +375,14 @@ function shapeIssue(value: unknown, dims: Shape): { path: number[]; message: str
   return message === null ? null : { path, message };
 }
 
-/** Per run: each tensor's expected shape from L, Hh, N (key positions) and C (labels). */
-function runShapes(L: number, Hh: number, N: number, C: number): [string, Shape][] {
+/** Per run: each small tensor's expected shape from L, Hh and C (labels). */
+function runShapes(L: number, Hh: number, C: number): [string, Shape][] {
   return [
     ['logits', [C]],
     ['probabilities', [C]],
     ['modalityMass', [L, Hh, 3]],
     ['modalityMassAfter', [L, Hh, 3]],
     ['arFlags', [L, Hh]],
-    ['tokenAttentionBefore', [L, Hh, N]],
-    ['tokenAttention', [L, Hh, N]],
     ['uapBefore', [L]],
     ['uapAfter', [L]],
     ['flagDecisions', [L]],
@@ -441,7 +446,7 @@ export const AnalysisResultSchema = v.pipe(
       return;
     }
     const shapes: [string, Shape][] = [
-      ...runShapes(L, architecture.heads, N, labels.length),
+      ...runShapes(L, architecture.heads, labels.length),
       ...(['raw', 'density', 'share'] as const).map((k): [string, Shape] => [k, [L]]),
     ];
     for (const runKey of ['intervention', 'baseline'] as const) {
@@ -454,6 +459,17 @@ export const AnalysisResultSchema = v.pipe(
             item(run, 'prediction', run.prediction),
             item(run.prediction, 'index', run.prediction.index),
           ],
+        });
+        return;
+      }
+      for (const key of ['tokenAttentionBefore', 'tokenAttention'] as const) {
+        const rows = run[key];
+        if (rows === null) continue;
+        const want = [L, rows.heads === 'mean' ? 1 : architecture.heads, N];
+        if (rows.shape.every((d, i) => d === want[i])) continue;
+        addIssue({
+          message: `must have shape [${want.join(', ')}] (${rows.heads === 'mean' ? 'head means' : 'every head'}), not [${rows.shape.join(', ')}]`,
+          path: [item(result, runKey, run), item(run, key, rows), item(rows, 'shape', rows.shape)],
         });
         return;
       }

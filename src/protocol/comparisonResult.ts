@@ -1,10 +1,11 @@
 // The ComparisonResult: one clip analysed by two subjects (two checkpoints, or one checkpoint
-// under two settings), each a full AnalysisResult. Plain JSON like the AnalysisResult and
-// versioned the same way: `readComparisonResult` accepts `COMPARISON_SCHEMA_VERSION` and rejects
+// under two settings), each a full AnalysisResult (schema 1 results inside are converted; token
+// rows are base64 float32 in the file). JSON like the AnalysisResult and versioned the same way: `readComparisonResult` accepts `COMPARISON_SCHEMA_VERSION` and rejects
 // the others with a message.
 import * as v from 'valibot';
 import { AnalysisResultSchema } from './analysisResult';
 import { ArControlsSchema } from './contract';
+import { AnalysisResultError, upgradeResultValue } from './analysisResultReader';
 import { JsonTextError, parseJsonBounded } from './boundedJson';
 import { issuePath, mustBe, parseOrThrow } from './issues';
 
@@ -76,6 +77,15 @@ export function readComparisonResult(value: unknown, source?: string): Compariso
   }
 }
 
+/** The value as a ComparisonResult, or null where it is not one (a webview's own saved state). */
+export function comparisonResultOrNull(value: unknown): ComparisonResult | null {
+  try {
+    return readComparisonValue(value);
+  } catch {
+    return null;
+  }
+}
+
 function readComparisonValue(value: unknown): ComparisonResult {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     throw new ComparisonResultError(
@@ -99,13 +109,34 @@ function readComparisonValue(value: unknown): ComparisonResult {
   }
   return parseOrThrow(
     ComparisonResultSchema,
-    value,
+    withCurrentResults(root),
     (issue) =>
       new ComparisonResultError(
         `Not a valid MoSEAR Lens comparison: ${issuePath(issue)} ${issue.message}.`,
       ),
     mustBe,
   );
+}
+
+/** The comparison with each subject's schema 1 result converted (token rows as blocks). */
+function withCurrentResults(root: Record<string, unknown>): Record<string, unknown> {
+  const subjects = root['subjects'];
+  if (typeof subjects !== 'object' || subjects === null) return root;
+  const out: Record<string, unknown> = { ...(subjects as Record<string, unknown>) };
+  for (const key of SUBJECT_KEYS) {
+    const subject = out[key];
+    if (typeof subject !== 'object' || subject === null) continue;
+    const s = subject as Record<string, unknown>;
+    try {
+      out[key] = { ...s, result: upgradeResultValue(s['result'], `subjects.${key}.result`) };
+    } catch (error) {
+      if (!(error instanceof AnalysisResultError)) throw error;
+      throw new ComparisonResultError(
+        error.message.replace('MoSEAR Lens result', 'MoSEAR Lens comparison'),
+      );
+    }
+  }
+  return { ...root, subjects: out };
 }
 
 /**

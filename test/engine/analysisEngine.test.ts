@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { inflateSync } from 'node:zlib';
+import { jsonWithTokenRows } from '../../src/protocol/tokenRows';
 import { readAnalysisResult } from '../../src/protocol/analysisResultReader';
 import type { ClipDecoder } from '../../src/core/decode/clipDecoder';
 import { SystemFfmpegDecoder } from '../../src/core/decode/systemFfmpegDecoder';
@@ -70,7 +71,7 @@ describe('analysis engine', () => {
       modelPath: MODEL,
       controls: { mode: 1 },
     });
-    const read = readAnalysisResult(JSON.parse(JSON.stringify(result)));
+    const read = readAnalysisResult(JSON.parse(jsonWithTokenRows(result)));
     assert.equal(read.clip.name, 'sample-video-aligned-sad.mp4');
     assert.equal(read.clip.hasAudio, true);
     assert.equal(read.clip.silenceUsed, false);

@@ -3,6 +3,7 @@
 // (segments, strip cells, global visual tokens, labelled text), `layer_logits` read into the
 // runs, `head_gate` fed; a contract-1 checkpoint refuses slots and gates. The clip is decoded
 // by the system decoder as the metadata's decode spec says.
+import { jsonWithTokenRows } from '../../src/protocol/tokenRows';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -40,7 +41,7 @@ describe('contract 1.1 through the engine and the CLI (full-shape fixture)', () 
   test('a transcript gives the run its layout, N, token list and layer_logits', async () => {
     const result = readAnalysisResult(
       JSON.parse(
-        JSON.stringify(
+        jsonWithTokenRows(
           await engine.analyze({
             clipPath: clip,
             modelPath: FIXTURE,
@@ -59,7 +60,7 @@ describe('contract 1.1 through the engine and the CLI (full-shape fixture)', () 
     assert.deepEqual(result.settings.slots, { transcript: TRANSCRIPT });
     const N = expected.layout.total;
     assert.equal(result.tokens.length, N);
-    assert.equal(result.intervention.tokenAttention[0]?.[0]?.length, N);
+    assert.deepEqual(result.intervention.tokenAttention?.shape, [32, 32, N]);
     // The strip grid: 32 rows × 8 columns of 56 × 14 px cells of the one frame.
     const strip = result.tokens.find((t) => t.index === 7 + 8 * 3 + 2);
     assert.deepEqual(strip, {

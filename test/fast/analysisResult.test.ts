@@ -1,8 +1,10 @@
 // The AnalysisResult: one run's analysis from hand-made outputs, the assembled result, compact
-// float32 JSON that reads back exactly, and the versioned reader.
+// float32 JSON that reads back exactly (token rows as base64 float32), and the versioned reader
+// (schema 1 files, token rows nested, still open).
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { ANALYSIS_SCHEMA_VERSION } from '../../src/protocol/analysisResult';
+import { ANALYSIS_SCHEMA_VERSION, type AnalysisResult } from '../../src/protocol/analysisResult';
+import { jsonWithTokenRows, tokenRow, type TokenRows } from '../../src/protocol/tokenRows';
 import {
   AnalysisResultError,
   parseAnalysisResult,
@@ -52,13 +54,18 @@ describe('analyzeRun', () => {
     assert.ok(Math.abs(run.probabilities.reduce((a, b) => a + b, 0) - 1) < 1e-12);
   });
 
-  test('nested tensors of the contract shapes, exact float32 values', () => {
+  test('nested small tensors, token rows as typed blocks: contract shapes, exact float32', () => {
     assert.equal(run.modalityMass.length, 4);
     assert.equal(run.modalityMass[0]!.length, 4);
-    assert.equal(run.tokenAttention[3]![2]!.length, 73);
-    assert.equal(
-      Math.fround(run.tokenAttention[1]![2]![5]!),
-      outputs.token_attention.data[(1 * 4 + 2) * 73 + 5],
+    const rows = run.tokenAttention!;
+    assert.deepEqual(rows.shape, [4, 4, 73]);
+    assert.equal(rows.heads, 'all');
+    assert.ok(rows.data instanceof Float32Array);
+    assert.equal(tokenRow(rows, 3, 2).length, 73);
+    assert.equal(tokenRow(rows, 1, 2)[5], outputs.token_attention.data[(1 * 4 + 2) * 73 + 5]);
+    assert.deepEqual(
+      Array.from(run.tokenAttentionBefore!.data),
+      Array.from(outputs.token_attention_before.data),
     );
   });
 
@@ -79,6 +86,35 @@ describe('analyzeRun', () => {
   });
 });
 
+/** The JSON form's token rows, as a test edits them. */
+type RunJson = Record<
+  'intervention' | 'baseline',
+  Record<'tokenAttention', { shape: number[]; data: string }>
+>;
+
+/** A result as schema 1 wrote it: token rows as nested [L][Hh][N] number arrays. */
+function schema1(result: AnalysisResult): Record<string, unknown> {
+  const nested = (rows: TokenRows | null): number[][][] => {
+    const [L, H] = rows!.shape;
+    return Array.from({ length: L }, (_, l) =>
+      Array.from({ length: H }, (_, h) => Array.from(tokenRow(rows!, l, h))),
+    );
+  };
+  const run = (r: AnalysisResult['intervention']) => ({
+    ...r,
+    tokenAttentionBefore: nested(r.tokenAttentionBefore),
+    tokenAttention: nested(r.tokenAttention),
+  });
+  return JSON.parse(
+    JSON.stringify({
+      ...result,
+      schemaVersion: 1,
+      intervention: run(result.intervention),
+      baseline: run(result.baseline),
+    }),
+  ) as Record<string, unknown>;
+}
+
 describe('assembled result and reader', () => {
   const result = fixtureResult();
 
@@ -98,9 +134,30 @@ describe('assembled result and reader', () => {
     assert.deepEqual(off.baseline, off.intervention);
   });
 
-  test('a saved result reads back', () => {
-    const text = JSON.stringify(result);
-    assert.deepEqual(parseAnalysisResult(text), JSON.parse(text));
+  test('a saved result reads back, token rows bit for bit', () => {
+    const text = jsonWithTokenRows(result);
+    const read = parseAnalysisResult(text);
+    assert.deepEqual(read, result);
+    assert.ok(read.intervention.tokenAttention?.data instanceof Float32Array);
+    assert.equal(typeof (JSON.parse(text) as RunJson).intervention.tokenAttention.data, 'string');
+  });
+
+  test('a schema 1 result (nested rows) reads as schema 2 typed rows', () => {
+    const v1 = schema1(result);
+    const read = readAnalysisResult(v1);
+    assert.equal(read.schemaVersion, ANALYSIS_SCHEMA_VERSION);
+    assert.deepEqual(read, result);
+    const ragged = schema1(result);
+    (ragged['baseline'] as Record<string, number[][][]>)['tokenAttention']![2]!.pop();
+    rejects(ragged, /result\.baseline\.tokenAttention\[2\] must be an array of 4/);
+    const nonNumber = schema1(result);
+    (nonNumber['intervention'] as Record<string, unknown[][][]>)[
+      'tokenAttentionBefore'
+    ]![1]![0]![3] = 'x';
+    rejects(
+      nonNumber,
+      /result\.intervention\.tokenAttentionBefore\[1\]\[0\]\[3\] must be a finite/,
+    );
   });
 
   const rejects = (value: unknown, pattern: RegExp) =>
@@ -112,20 +169,26 @@ describe('assembled result and reader', () => {
   test('a newer schema is rejected with "saved by a newer version"', () => {
     rejects(
       { ...result, schemaVersion: ANALYSIS_SCHEMA_VERSION + 1 },
-      /saved by a newer version of MoSEAR Lens \(result schema 2; this version reads schema 1\)/,
+      /saved by a newer version of MoSEAR Lens \(result schema 3; this version reads schema 2\)/,
     );
   });
 
-  test('an older schema is rejected with "run the analysis again"', () => {
+  test('a schema below 1 is rejected', () => {
     rejects({ ...result, schemaVersion: 0 }, /schemaVersion must be a positive integer/);
   });
 
   test('foreign JSON and broken structure are named', () => {
     rejects([], /does not hold a JSON object/);
     rejects({ hello: 1 }, /no "kind": "mosear-lens\/analysis"/);
-    const broken = JSON.parse(JSON.stringify(result)) as Record<string, Record<string, unknown[]>>;
-    broken['baseline']!['tokenAttention']!.pop();
-    rejects(broken, /result\.baseline\.tokenAttention must be an array of 4/);
+    const broken = JSON.parse(jsonWithTokenRows(result)) as RunJson;
+    broken.baseline.tokenAttention.shape = [4, 3, 73];
+    rejects(broken, /result\.baseline\.tokenAttention\.data must hold 876 values/);
+    const reshaped = JSON.parse(jsonWithTokenRows(result)) as RunJson;
+    reshaped.baseline.tokenAttention.shape = [4, 2, 146];
+    rejects(reshaped, /result\.baseline\.tokenAttention\.shape must have shape \[4, 4, 73\]/);
+    const notBase64 = JSON.parse(jsonWithTokenRows(result)) as RunJson;
+    notBase64.intervention.tokenAttention.data = 'not base64!';
+    rejects(notBase64, /result\.intervention\.tokenAttention\.data must be/);
     const noTimings: Record<string, unknown> = { ...result };
     delete noTimings['timings'];
     rejects(noTimings, /result\.timings is missing/);

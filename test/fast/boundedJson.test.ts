@@ -2,6 +2,7 @@
 // numbers bounded before the value is walked, a UTF-8 BOM accepted, the file named in errors;
 // the result reader's value constraints (prediction index, thumbnails); the token layout's grid
 // against mosear.frames.count; the size check `show` makes before reading a result.
+import { jsonWithTokenRows } from '../../src/protocol/tokenRows';
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -21,7 +22,7 @@ import {
 } from '../../src/protocol/comparisonResult';
 import { ContractError } from '../../src/core/contract/contractError';
 import { parseContractMetadata } from '../../src/core/contract/metadata';
-import { readResultText } from '../../src/cli/resultFile';
+import { readResultFile } from '../../src/cli/resultFile';
 import { UsageError } from '../../src/cli/exitCodes';
 import { fixtureResult } from '../helpers/analysisFixture';
 import { propsWith, toProps, validMetadataValues } from '../helpers/contractFixture';
@@ -74,7 +75,7 @@ describe('parseJsonBounded', () => {
 
 describe('the result readers at the file boundary', () => {
   const result = fixtureResult();
-  const text = JSON.stringify(result);
+  const text = jsonWithTokenRows(result);
   const rejectsText = (json: string, pattern: RegExp) =>
     assert.throws(
       () => parseAnalysisResult(json, 'shared.mosear.json'),
@@ -87,7 +88,7 @@ describe('the result readers at the file boundary', () => {
   };
 
   test('a BOM is accepted', () => {
-    assert.deepEqual(parseAnalysisResult(`${BOM}${text}`), JSON.parse(text));
+    assert.deepEqual(parseAnalysisResult(`${BOM}${text}`), result);
   });
 
   test('parse and validation errors name the file', () => {
@@ -165,7 +166,7 @@ describe('the result readers at the file boundary', () => {
       },
       timings: { clipDecodes: 1, totalMs: 5 },
     };
-    const json = JSON.stringify(comparison);
+    const json = jsonWithTokenRows(comparison);
     assert.equal(parseComparisonResult(`${BOM}${json}`).comparing, 'settings');
     const fails = (t: string, pattern: RegExp) =>
       assert.throws(
@@ -208,24 +209,24 @@ describe('model metadata JSON', () => {
   });
 });
 
-describe('readResultText (show)', () => {
+describe('readResultFile (show)', () => {
   const dir = scratchDir('result-text');
   const path = join(dir, 'big.mosear.json');
   writeFileSync(path, 'x'.repeat(2048));
 
   test('a file over the limit is refused before it is read, with its size', async () => {
     await assert.rejects(
-      readResultText(path, 1024),
+      readResultFile(path, 1024),
       (e: unknown) =>
         e instanceof AnalysisResultError &&
         /big\.mosear\.json: the file is 2048 bytes; results over 1024 bytes are not read/.test(
           e.message,
         ),
     );
-    assert.equal((await readResultText(path, 4096)).length, 2048);
+    assert.equal((await readResultFile(path, 4096)).length, 2048);
   });
 
   test('a missing file is a usage error naming it', async () => {
-    await assert.rejects(readResultText(join(dir, 'none.json'), 1024), UsageError);
+    await assert.rejects(readResultFile(join(dir, 'none.json'), 1024), UsageError);
   });
 });

@@ -1,6 +1,7 @@
 // The Compare feature's pure parts: the ComparisonResult reader, the Compare panel's message
 // validator, the subjects' labels, the webview's flag and token differences, and `compare`'s
 // command line.
+import { jsonWithTokenRows } from '../../src/protocol/tokenRows';
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { parseCompareOptions } from '../../src/cli/compareCommand';
@@ -49,7 +50,7 @@ function comparison(): ComparisonResult {
 describe('ComparisonResult reader', () => {
   test('accepts a comparison through a JSON round trip', () => {
     const c = comparison();
-    assert.deepEqual(parseComparisonResult(JSON.stringify(c)), JSON.parse(JSON.stringify(c)));
+    assert.deepEqual(parseComparisonResult(jsonWithTokenRows(c)), c);
   });
 
   test('rejects foreign JSON, an analysis result, other versions and a broken subject', () => {
@@ -70,7 +71,7 @@ describe('ComparisonResult reader', () => {
     reject({ ...comparison(), comparing: 'x' }, /comparing/);
     const broken = comparison();
     (broken.subjects.b.result as unknown as Record<string, unknown>)['intervention'] = {};
-    reject(JSON.parse(JSON.stringify(broken)), /subjects\.b\.result\.intervention/);
+    reject(JSON.parse(jsonWithTokenRows(broken)), /subjects\.b\.result\.intervention/);
     assert.throws(() => parseComparisonResult('{'), /not valid JSON/);
   });
 });

@@ -111,7 +111,10 @@ describe('extension manifest', () => {
     const result = editors.find((e) => e.viewType === 'mosear.result');
     assert.equal(clip?.priority, 'option');
     assert.equal(result?.priority, 'default');
-    assert.deepEqual(result.selector, [{ filenamePattern: '*.mosear.json' }]);
+    assert.deepEqual(result.selector, [
+      { filenamePattern: '*.mosear.npz' },
+      { filenamePattern: '*.mosear.json' },
+    ]);
     assert.match(
       source('panels/analysis/clipEditor.ts'),
       /CLIP_EDITOR_VIEW_TYPE = 'mosear\.clipAnalysis'/,

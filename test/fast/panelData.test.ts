@@ -1,5 +1,6 @@
 // The Analysis panel's pure derivations (webview/analysis/panelData.ts) and the CSV writer: file names, the τ
 // slider scale, token ranks, the biased-heads rows and which flags are shown.
+import { headMeanRows, type TokenRows } from '../../src/protocol/tokenRows';
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type { AnalysisResult, LayerDecision } from '../../src/protocol/analysisResult';
@@ -17,6 +18,7 @@ import {
   sliderToTau,
   tauToSlider,
   tokenWeights,
+  missingRowsNote,
   type ShownFlags,
 } from '../../webview/analysis/panelData';
 import { toCsv } from '../../src/shared/csv';
@@ -51,20 +53,15 @@ function tinyResult(): AnalysisResult {
         ],
       ],
       arFlags: [[1, 0]],
-      tokenAttentionBefore: [
-        [
-          [0.1, 0.6, 0.3],
-          [0.3, 0.3, 0.4],
-        ],
-      ],
-      tokenAttention: [
-        [
-          [0.4, 0.3, 0.3],
-          [0.2, 0.2, 0.6],
-        ],
-      ],
+      tokenAttentionBefore: rowsOf([0.1, 0.6, 0.3, 0.3, 0.3, 0.4]),
+      tokenAttention: rowsOf([0.4, 0.3, 0.3, 0.2, 0.2, 0.6]),
     },
   } as unknown as AnalysisResult;
+}
+
+/** One layer, two heads, three positions. */
+function rowsOf(values: number[]): TokenRows {
+  return { heads: 'all', shape: [1, 2, 3], data: Float32Array.from(values) };
 }
 
 const decision: LayerDecision = {
@@ -116,9 +113,9 @@ describe('panel data', () => {
     assert.deepEqual(
       tokenWeights(r, 0, 1, 'after').map((t) => [t.weight, t.rank]),
       [
-        [0.2, 2],
-        [0.2, 3],
-        [0.6, 1],
+        [Math.fround(0.2), 2],
+        [Math.fround(0.2), 3],
+        [Math.fround(0.6), 1],
       ],
     );
     const mean = tokenWeights(r, 0, 'mean', 'before');
@@ -126,8 +123,26 @@ describe('panel data', () => {
       mean.map((t) => t.rank),
       [3, 1, 2],
     );
-    assert.ok(Math.abs((mean[1]?.weight ?? 0) - 0.45) < 1e-12);
+    assert.ok(Math.abs((mean[1]?.weight ?? 0) - 0.45) < 1e-7);
     assert.deepEqual(tokenWeights(r, 5, 'mean', 'after'), []);
+    const none = { ...r, intervention: { ...r.intervention, tokenAttention: null } };
+    assert.deepEqual(tokenWeights(none, 0, 1, 'after'), [], 'no rows stored: nothing to weigh');
+    assert.match(missingRowsNote(none, 1) ?? '', /without token rows \(--tokens none\)/);
+    const means = {
+      ...r,
+      intervention: {
+        ...r.intervention,
+        tokenAttention: headMeanRows(r.intervention.tokenAttention!),
+      },
+    };
+    assert.match(missingRowsNote(means, 1) ?? '', /head 1's own row was not stored/);
+    assert.equal(missingRowsNote(means, 'mean'), null);
+    assert.equal(missingRowsNote(r, 1), null);
+    assert.deepEqual(
+      tokenWeights(means, 0, 1, 'after').map((t) => t.weight),
+      tokenWeights(r, 0, 'mean', 'after').map((t) => Math.fround(t.weight)),
+      'a head-mean result shows the (stored, float32) mean for any head',
+    );
   });
 
   test('biased-head rows: the run’s audio moved and visual share; preview flags have none yet', () => {
@@ -203,16 +218,21 @@ describe('32 × 32 views', () => {
 
   test('UAP from token rows: heads averaged, position 0 left out and the rest renormalised', () => {
     const tokens = [{ modality: 'visual' }, { modality: 'audio' }, { modality: 'text' }];
-    const rows = tinyResult().intervention.tokenAttention;
+    const rows = tinyResult().intervention.tokenAttention!;
+    // The rows are float32: equal to their decimals within float32 rounding.
     const [kept] = uapFromRows(rows, tokens as AnalysisResult['tokens'], false);
-    assert.ok(Math.abs((kept?.visual ?? NaN) - 0.3) < 1e-12);
-    assert.ok(Math.abs((kept?.visualOfAV ?? NaN) - 0.3 / 0.55) < 1e-12);
+    assert.ok(Math.abs((kept?.visual ?? NaN) - 0.3) < 1e-7);
+    assert.ok(Math.abs((kept?.visualOfAV ?? NaN) - 0.3 / 0.55) < 1e-7);
     const [skipped] = uapFromRows(rows, tokens as AnalysisResult['tokens'], true);
     // Without position 0: audio (0.3 + 0.2) / 2 and text (0.3 + 0.6) / 2 of their sum 0.7.
     assert.equal(skipped?.visual, 0);
-    assert.ok(Math.abs((skipped?.audio ?? NaN) - 0.25 / 0.7) < 1e-12);
-    assert.ok(Math.abs((skipped?.text ?? NaN) - 0.45 / 0.7) < 1e-12);
+    assert.ok(Math.abs((skipped?.audio ?? NaN) - 0.25 / 0.7) < 1e-7);
+    assert.ok(Math.abs((skipped?.text ?? NaN) - 0.45 / 0.7) < 1e-7);
     assert.equal(skipped?.audioOfAV, 1);
+    const mean = headMeanRows(rows);
+    assert.deepEqual(mean.shape, [1, 1, 3]);
+    const [fromMean] = uapFromRows(mean, tokens as AnalysisResult['tokens'], true);
+    assert.ok(Math.abs((fromMean?.audio ?? NaN) - 0.25 / 0.7) < 1e-7, 'head means give the same');
   });
 });
 

@@ -19,6 +19,7 @@ import {
 import { WasmFfmpegDecoder } from '../../src/core/decode/wasmFfmpegDecoder';
 import { AnalysisEngine } from '../../src/core/engine/analysisEngine';
 import { EngineError, type EngineErrorCode } from '../../src/core/engine/engineError';
+import { jsonWithTokenRows } from '../../src/protocol/tokenRows';
 import { readAnalysisResult } from '../../src/protocol/analysisResultReader';
 import { MODEL, SAMPLES_DIR, WORKER_SCRIPT, requireEngineFiles } from '../helpers/engineFixtures';
 import { WASM_WORKER } from '../fixtures/decodeClips';
@@ -123,7 +124,7 @@ async function analyseOne(engine: AnalysisEngine, clip: FuzzClip): Promise<Outco
     }
     try {
       // The result is boundary data: it must read back through the protocol's reader.
-      readAnalysisResult(JSON.parse(JSON.stringify(settled.result)));
+      readAnalysisResult(JSON.parse(jsonWithTokenRows(settled.result)));
     } catch (error) {
       return { label: 'result', problem: `an invalid result: ${(error as Error).message}` };
     }

@@ -8,6 +8,8 @@ import type { AnalysisEngine } from '../../src/core/engine/analysisEngine';
 import { compareClip } from '../../src/core/engine/compareClip';
 import { readComparisonResult, type ComparisonResult } from '../../src/protocol/comparisonResult';
 import type { AnalysisResult } from '../../src/protocol/analysisResult';
+import { readAnalysisResult } from '../../src/protocol/analysisResultReader';
+import { jsonWithTokenRows } from '../../src/protocol/tokenRows';
 import type { ArControls } from '../../src/protocol/contract';
 import { SAMPLES_DIR } from './engineFixtures';
 import { REPO_ROOT } from './golden';
@@ -39,7 +41,7 @@ export function fullShapeControls(tau = 0.001): Partial<ArControls> {
   };
 }
 
-/** The engine's result of the 32 × 32 model on the shipped clip, as a panel receives it (JSON). */
+/** The engine's result of the 32 × 32 model on the shipped clip, as read back from its JSON. */
 export async function fullShapeResult(
   engine: AnalysisEngine,
   controls: Partial<ArControls> = fullShapeControls(),
@@ -50,7 +52,7 @@ export async function fullShapeResult(
     controls,
     executionProvider: 'cpu',
   });
-  return JSON.parse(JSON.stringify(result)) as AnalysisResult;
+  return readAnalysisResult(JSON.parse(jsonWithTokenRows(result)));
 }
 
 /**
@@ -67,5 +69,5 @@ export async function fullShapeComparison(engine: AnalysisEngine): Promise<Compa
     },
     executionProvider: 'cpu',
   });
-  return readComparisonResult(JSON.parse(JSON.stringify(real)));
+  return readComparisonResult(JSON.parse(jsonWithTokenRows(real)));
 }

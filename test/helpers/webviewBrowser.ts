@@ -1,6 +1,7 @@
 // What the webview tests share: a local server that serves a panel bundle behind the host's CSP
 // (theme variables inlined, the bundle by URL and nonce, like VS Code's webview HTML), and
 // Debian's chromium through playwright-core with its profile and HOME inside a scratch folder.
+import { jsonReadyTokenRows } from '../../src/protocol/tokenRows';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
@@ -139,7 +140,9 @@ export async function openWithStubApi(
         },
       });
     },
-    { panelInit: init, savedState: saved },
+    // addInitScript passes its argument as JSON: token rows go as base64, which the panel's
+    // schema reads like the Float32Arrays VS Code's postMessage delivers (send() passes those).
+    { panelInit: jsonReadyTokenRows(init), savedState: jsonReadyTokenRows(saved) },
   );
   await page.goto(url);
   await page.waitForSelector('#app[data-ready="true"]');

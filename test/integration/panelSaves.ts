@@ -1,10 +1,10 @@
-// Saving from the panel: the result as `<clip>.mosear.json` and a self-contained HTML report,
+// Saving from the panel: the result as `<clip>.mosear.npz` and a self-contained HTML report,
 // next to the clip by default. The save dialog is VS Code's own (files.simpleDialog) so the
 // suite can accept its default path the same way on desktop VS Code and in code-server.
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { join, dirname } from 'node:path';
-import { parseAnalysisResult } from '../../src/protocol/analysisResultReader';
+import { isZip, readResultBytes } from '../../src/core/results/resultFile';
 import { REPORT_DATA_ELEMENT_ID } from '../../src/protocol/panelMessages';
 import { CLIP } from './analysis';
 import {
@@ -46,14 +46,17 @@ export function registerPanelSavesSuite(): void {
       );
     }
 
-    test('saves the result next to the clip as <clip>.mosear.json', async () => {
+    test('saves the result next to the clip as <clip>.mosear.npz', async () => {
       const path = await save('saveResult', 201);
       assert.equal(
         path,
-        join(dirname(workspaceFile(CLIP).fsPath), 'sample-consistent-happy.mosear.json'),
+        join(dirname(workspaceFile(CLIP).fsPath), 'sample-consistent-happy.mosear.npz'),
       );
-      const result = parseAnalysisResult(await readFile(path, 'utf8'));
+      const bytes = await readFile(path);
+      assert.ok(isZip(bytes), 'an npz (zip) archive');
+      const result = readResultBytes(bytes, path);
       assert.equal(result.clip.name, CLIP);
+      assert.ok(result.intervention.tokenAttention?.data instanceof Float32Array);
     });
 
     test('exports a self-contained HTML report with the result embedded', async () => {

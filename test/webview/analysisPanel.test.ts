@@ -2,6 +2,8 @@
 // AnalysisResults from the engine on a shipped clip with both shipped checkpoints: behind the
 // host's CSP with a stub VS Code API that records every posted message, and as a self-contained
 // HTML report opened offline. One browser for the whole file.
+import { readAnalysisResult } from '../../src/protocol/analysisResultReader';
+import { jsonWithTokenRows, tokenRow } from '../../src/protocol/tokenRows';
 import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -145,7 +147,7 @@ describe('Analysis panel webview', { timeout: 120_000 }, () => {
     });
     // JSON round trip: the panel only ever sees JSON.
     for (const key of Object.keys(results) as (keyof typeof results)[]) {
-      results[key] = JSON.parse(JSON.stringify(results[key])) as AnalysisResult;
+      results[key] = readAnalysisResult(JSON.parse(jsonWithTokenRows(results[key])));
     }
     assert.ok(flaggedHeads(results.tiny).length > 0, 'the AR setting must flag heads');
 
@@ -532,9 +534,9 @@ describe('Analysis panel webview', { timeout: 120_000 }, () => {
   test('a malformed host message is dropped and reported; the panel carries on', async () => {
     const { page, run } = await pendingRun();
     const bad = structuredClone(results.tinyHighTau) as unknown as {
-      intervention: { tokenAttention: unknown[] };
+      intervention: { tokenAttention: { data: Float32Array } };
     };
-    bad.intervention.tokenAttention = bad.intervention.tokenAttention.slice(1);
+    bad.intervention.tokenAttention.data = bad.intervention.tokenAttention.data.slice(73);
     await send(page, {
       type: 'runResult',
       requestId: run.requestId,
@@ -548,7 +550,7 @@ describe('Analysis panel webview', { timeout: 120_000 }, () => {
       errors.map((m) => m.type === 'webviewError' && m.message),
       [
         'Dropped a malformed "runResult" message from the host: ' +
-          'result.intervention.tokenAttention: must be an array of 4 (shape [4, 4, 73])',
+          'result.intervention.tokenAttention.data: must hold 1168 values (shape [4, 4, 73]), not 1095',
       ],
     );
     assert.equal(await page.getAttribute('#app', 'data-state'), 'running');
@@ -859,10 +861,10 @@ describe('Analysis panel webview', { timeout: 120_000 }, () => {
     await pick(page, 'token-layer', String(layer));
     await pick(page, 'token-head', String(head));
     const visual = result.tokens.filter((t) => t.modality === 'visual').map((t) => t.index);
-    const before = visual.map(
-      (k) => result.intervention.tokenAttentionBefore[layer]?.[head]?.[k] ?? NaN,
-    );
-    const after = visual.map((k) => result.intervention.tokenAttention[layer]?.[head]?.[k] ?? NaN);
+    const rowBefore = tokenRow(result.intervention.tokenAttentionBefore!, layer, head);
+    const rowAfter = tokenRow(result.intervention.tokenAttention!, layer, head);
+    const before = visual.map((k) => rowBefore[k] ?? NaN);
+    const after = visual.map((k) => rowAfter[k] ?? NaN);
     const maxBefore = Math.max(...before);
     const maxAfter = Math.max(...after);
     // Each on its own maximum, the two would look alike (3.9e-7 vs 0.18 in the issue).
@@ -1031,7 +1033,7 @@ describe('Analysis panel webview', { timeout: 120_000 }, () => {
       page.click('[data-testid=save-result]'),
     ]);
     assert.equal(download.suggestedFilename(), 'sample-video-aligned-sad.mosear.json');
-    const saved = JSON.parse(readFileSync(await download.path(), 'utf8')) as AnalysisResult;
+    const saved = readAnalysisResult(JSON.parse(readFileSync(await download.path(), 'utf8')));
     assert.deepEqual(saved, result);
     assert.deepEqual(
       requests.filter((u) => !u.startsWith('file:') && !u.startsWith('data:')),

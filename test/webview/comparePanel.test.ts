@@ -1,6 +1,7 @@
 // The Compare panel's built bundle (dist/webview/compare.js) in headless Chromium with two REAL
 // results from the engine (both shipped checkpoints on a shipped clip, AR at a τ low enough to
 // flag heads), behind the host's CSP with a stub VS Code API, and as an offline HTML report.
+import { jsonWithTokenRows } from '../../src/protocol/tokenRows';
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -11,6 +12,7 @@ import { AnalysisEngine } from '../../src/core/engine/analysisEngine';
 import { compareClip } from '../../src/core/engine/compareClip';
 import { buildCompareReport } from '../../src/core/reports/compareReport';
 import type { AnalysisResult } from '../../src/protocol/analysisResult';
+import { readAnalysisResult } from '../../src/protocol/analysisResultReader';
 import {
   readComparisonResult,
   SUBJECT_KEYS,
@@ -110,7 +112,7 @@ describe('Compare panel webview', { timeout: 120_000 }, () => {
       executionProvider: 'cpu',
     });
     // The panel only ever sees JSON; the reader must accept what the engine wrote.
-    comparison = readComparisonResult(JSON.parse(JSON.stringify(real)));
+    comparison = readComparisonResult(JSON.parse(jsonWithTokenRows(real)));
     assert.equal(comparison.timings.clipDecodes, 1, 'the clip must be decoded once');
     for (const k of SUBJECT_KEYS) {
       assert.ok(heads(flags(comparison.subjects[k].result)).length > 0, `${k} flags no head`);
@@ -123,7 +125,7 @@ describe('Compare panel webview', { timeout: 120_000 }, () => {
 
     defaults = readComparisonResult(
       JSON.parse(
-        JSON.stringify(
+        jsonWithTokenRows(
           await compareClip(engine, {
             clipPath: CLIP,
             subjects: { a: { modelPath: BASELINE_MODEL }, b: { modelPath: MODEL } },
@@ -132,16 +134,18 @@ describe('Compare panel webview', { timeout: 120_000 }, () => {
         ),
       ),
     );
-    linkedB = JSON.parse(
-      JSON.stringify(
-        await engine.analyze({
-          clipPath: CLIP,
-          modelPath: MODEL,
-          controls: defaults.subjects.a.result.intervention.controls,
-          executionProvider: 'cpu',
-        }),
+    linkedB = readAnalysisResult(
+      JSON.parse(
+        jsonWithTokenRows(
+          await engine.analyze({
+            clipPath: CLIP,
+            modelPath: MODEL,
+            controls: defaults.subjects.a.result.intervention.controls,
+            executionProvider: 'cpu',
+          }),
+        ),
       ),
-    ) as AnalysisResult;
+    );
 
     server = await serveBundle('compare');
     origin = server.origin;
@@ -283,7 +287,7 @@ describe('Compare panel webview', { timeout: 120_000 }, () => {
     // Both checkpoints at their stored defaults: mosear-tiny's is mode off (α 0).
     const defaults = readComparisonResult(
       JSON.parse(
-        JSON.stringify(
+        jsonWithTokenRows(
           await compareClip(engine, {
             clipPath: CLIP,
             subjects: { a: { modelPath: BASELINE_MODEL }, b: { modelPath: MODEL } },

@@ -3,6 +3,7 @@
 // on a shipped clip) at 1280 × 800: the head grid fits its card, keyboard navigation moves the
 // one tab stop and the value shown, a click inspects without a run while the explicit override
 // posts one, the biased-heads list renders at most a page, the UAP leaves out position 0 on request.
+import { tokenRow, type TokenRows } from '../../src/protocol/tokenRows';
 import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -27,6 +28,12 @@ import {
   type BundleServer,
   type PageElement,
 } from '../helpers/webviewBrowser';
+
+/** One layer's rows, one array per head (none when the result kept no rows). */
+const layerRows = (rows: TokenRows | null, layer: number): number[][] =>
+  rows === null
+    ? []
+    : Array.from({ length: rows.shape[1] }, (_, h) => Array.from(tokenRow(rows, layer, h)));
 
 const SCREENSHOTS = join(REPO_ROOT, 'test-results', 'webview');
 const VIEWPORT = { width: 1280, height: 800 };
@@ -424,7 +431,7 @@ describe('Panels at 32 × 32 heads', { timeout: 900_000 }, () => {
       }
       return v / all;
     };
-    const layer0 = result.intervention.tokenAttention[0] ?? [];
+    const layer0 = layerRows(result.intervention.tokenAttention, 0);
     assert.ok(Math.abs(visualOf(lines[0], 'with_visual') - expect(layer0)) < 1e-9);
     assert.notEqual(visualOf(lines[0], 'with_visual'), result.intervention.uapAfter[0]?.visual);
     await assertCleanPage(page, problems, parseWebviewMessage);
@@ -477,8 +484,8 @@ describe('Panels at 32 × 32 heads', { timeout: 900_000 }, () => {
     // Head-averaged answer row of layer 0 after the intervention (the view's defaults).
     const meanRow = (rows: number[][]): number[] =>
       (rows[0] ?? []).map((_, k) => rows.reduce((s, r) => s + (r[k] ?? 0), 0) / rows.length);
-    const after = meanRow(result.intervention.tokenAttention[0] ?? []);
-    const before = meanRow(result.intervention.tokenAttentionBefore[0] ?? []);
+    const after = meanRow(layerRows(result.intervention.tokenAttention, 0));
+    const before = meanRow(layerRows(result.intervention.tokenAttentionBefore, 0));
     // The three global visual tokens as named chips with their weight.
     const chips = await page.$$eval('[data-testid=token-globals] .token-chip', (els) =>
       els.map((e) => ({

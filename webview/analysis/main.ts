@@ -32,8 +32,10 @@ function start(): void {
     drawViews(views, (error) => model.reportError(error));
   };
   const model = new PanelModel(host, render);
+  // In VS Code the host asks where and offers .mosear.npz (default) or .json; a report downloads
+  // the JSON form (token rows as base64 float32).
   const save = button(
-    'Save result (.mosear.json)',
+    host.hasHost ? 'Save result (.mosear.npz / .json)' : 'Save result (.mosear.json)',
     () => model.saveResult(`${fileStem(model.result)}.mosear.json`),
     { secondary: true, 'data-testid': 'save-result' },
   );

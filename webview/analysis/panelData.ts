@@ -3,6 +3,7 @@
 import { applyFlagRule, type FlagRuleResult } from '../../src/shared/flagRule';
 import { modalityPositions } from '../../src/shared/tokenPositions';
 import type { AnalysisResult, LayerDecision, LayerUap } from '../../src/protocol/analysisResult';
+import { headMeanRow, tokenRow, type TokenRows } from '../../src/protocol/tokenRows';
 import type { ArControls, TauRange } from '../../src/protocol/contract';
 import { RATIO_KIND_NAMES } from '../../src/protocol/contract';
 import type { BiasedHeadFilter, BiasedHeadSortKey } from '../../src/protocol/panelMessages';
@@ -180,16 +181,18 @@ export function layerFlagSummary(shown: ShownFlags, top = 3): LayerFlagSummary[]
  * Σ visual ÷ max(Σ visual + Σ audio, 1e-6) (sums as means over heads, as the engine's UAP).
  */
 export function uapFromRows(
-  rows: readonly (readonly (readonly number[])[])[],
+  rows: TokenRows,
   tokens: AnalysisResult['tokens'],
   skipFirst: boolean,
 ): LayerUap[] {
-  return rows.map((heads) => {
+  const [L, H, N] = rows.shape;
+  return Array.from({ length: L }, (_, layer) => {
     const mass = { visual: 0, audio: 0, text: 0 };
-    for (const row of heads) {
-      for (let k = skipFirst ? 1 : 0; k < row.length; k++) {
+    for (let h = 0; h < H; h++) {
+      const row = tokenRow(rows, layer, h);
+      for (let k = skipFirst ? 1 : 0; k < N; k++) {
         const m = tokens[k]?.modality;
-        if (m !== undefined) mass[m] += (row[k] ?? 0) / heads.length;
+        if (m !== undefined) mass[m] += (row[k] ?? 0) / H;
       }
     }
     const total = Math.max(mass.visual + mass.audio + mass.text, 1e-12);
@@ -220,18 +223,32 @@ export function tokenWeights(
 ): TokenWeight[] {
   const rows =
     run === 'before'
-      ? result.intervention.tokenAttentionBefore[layer]
-      : result.intervention.tokenAttention[layer];
-  if (rows === undefined || rows.length === 0) return [];
-  const n = rows[0]?.length ?? 0;
-  const weights =
-    head === 'mean'
-      ? Array.from({ length: n }, (_, k) => rows.reduce((s, r) => s + (r[k] ?? 0), 0) / rows.length)
-      : [...(rows[head] ?? [])];
+      ? result.intervention.tokenAttentionBefore
+      : result.intervention.tokenAttention;
+  if (rows === null) return [];
+  const weights = Array.from(
+    head === 'mean' ? headMeanRow(rows, layer) : tokenRow(rows, layer, head),
+  );
+  const n = weights.length;
   const order = weights.map((w, k) => ({ w, k })).sort((a, b) => b.w - a.w || a.k - b.k);
   const ranks = new Array<number>(n);
   order.forEach(({ k }, i) => (ranks[k] = i + 1));
   return weights.map((weight, index) => ({ index, weight, rank: ranks[index] ?? n }));
+}
+
+/**
+ * What the per-token view cannot show of a result saved with fewer token rows (`--tokens none`
+ * or `mean`), in words; null when it has every head's rows.
+ */
+export function missingRowsNote(result: AnalysisResult, head: number | 'mean'): string | null {
+  const rows = result.intervention.tokenAttention;
+  if (rows === null) {
+    return 'This result was saved without token rows (--tokens none): there is no per-token attention to draw.';
+  }
+  if (rows.heads === 'mean' && head !== 'mean') {
+    return `This result keeps only the heads' mean rows (--tokens mean): head ${head}'s own row was not stored, so the heads' mean is shown.`;
+  }
+  return null;
 }
 
 /** The τ slider's scale for a ratio kind (from `mosear.tau_sweep`). */

@@ -1,5 +1,7 @@
 // The panel's state and its transitions: the result drawn, the controls being edited, the UI
 // choices, and the runs (requests of the channel's `run` lane: only the latest result is drawn).
+import { analysisResultOrNull } from '../../src/protocol/analysisResultReader';
+import { jsonWithTokenRows } from '../../src/protocol/tokenRows';
 import { defaultControls } from '../../src/shared/controls';
 import type { FlagRuleResult } from '../../src/shared/flagRule';
 import type { AnalysisResult } from '../../src/protocol/analysisResult';
@@ -108,7 +110,8 @@ export class PanelModel {
     for (const key of Object.keys(DEFAULT_CHOICES) as (keyof ViewChoices)[]) {
       if (saved?.[key] !== undefined) Object.assign(this.choices, { [key]: saved[key] });
     }
-    if (saved?.result) this.result = saved.result;
+    // The state went through JSON (token rows as base64): parsed back, or dropped.
+    if (saved?.result) this.result = analysisResultOrNull(saved.result);
     if (saved?.controls) this.controls = saved.controls;
   }
 
@@ -452,7 +455,7 @@ export class PanelModel {
         fileName,
         format: 'json',
         encoding: 'utf8',
-        data: `${JSON.stringify(this.result)}\n`,
+        data: `${jsonWithTokenRows(this.result)}\n`,
       });
     }
   }

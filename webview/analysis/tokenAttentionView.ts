@@ -10,7 +10,7 @@ import { el, formatNumber, replaceChildren } from '../kit/domBuilder';
 import { selectControl } from '../kit/formControls';
 import type { PanelModel } from './panelModel';
 import { toCsv } from '../../src/shared/csv';
-import { tokenWeights, type TokenWeight } from './panelData';
+import { missingRowsNote, tokenWeights, type TokenWeight } from './panelData';
 import { sectionFrame } from '../kit/sectionFrame';
 import { cssOf, currentPalette, parseColour, type Palette } from '../kit/theme';
 import { checkboxControl } from '../kit/formControls';
@@ -290,7 +290,8 @@ export function tokenAttentionView(model: PanelModel): View {
         c.tokenRun === 'difference'
           ? 'before − after the intervention'
           : `${c.tokenRun} the intervention`;
-      frame.note.textContent = `Layer ${c.tokenLayer}, ${c.tokenHead === 'mean' ? 'heads averaged' : `head ${c.tokenHead}`}, ${which}. ${scaleText} ${c.tokenRun === 'difference' ? 'Only the visual tokens are differenced; the prompt’s words are shaded by the after run relative to its largest word. Hover a token for both weights.' : 'The audio strip is on an absolute 0–1 scale; words are shaded relative to the largest word. Hover a token for its exact weight and rank.'}${r.layout === undefined ? '' : ` Each grid cell is drawn at its rectangle in the model's ${r.model.metadata.frames.width} × ${r.model.metadata.frames.height} px input frame; global visual tokens are chips on the grid's scale.`}`;
+      const missing = missingRowsNote(r, c.tokenHead);
+      frame.note.textContent = `${missing === null ? '' : `${missing} `}Layer ${c.tokenLayer}, ${c.tokenHead === 'mean' ? 'heads averaged' : `head ${c.tokenHead}`}, ${which}. ${scaleText} ${c.tokenRun === 'difference' ? 'Only the visual tokens are differenced; the prompt’s words are shaded by the after run relative to its largest word. Hover a token for both weights.' : 'The audio strip is on an absolute 0–1 scale; words are shaded relative to the largest word. Hover a token for its exact weight and rank.'}${r.layout === undefined ? '' : ` Each grid cell is drawn at its rectangle in the model's ${r.model.metadata.frames.width} × ${r.model.metadata.frames.height} px input frame; global visual tokens are chips on the grid's scale.`}`;
     },
   };
   return view;

@@ -23,10 +23,15 @@ function shownUap(
   r: AnalysisResult,
   skipFirst: boolean,
 ): { without: LayerUap[]; with: LayerUap[] } {
-  if (!skipFirst) return { without: r.baseline.uapBefore, with: r.intervention.uapAfter };
+  const before = r.baseline.tokenAttentionBefore;
+  const after = r.intervention.tokenAttention;
+  // A result saved without token rows (--tokens none) keeps only the whole-row UAP.
+  if (!skipFirst || before === null || after === null) {
+    return { without: r.baseline.uapBefore, with: r.intervention.uapAfter };
+  }
   return {
-    without: uapFromRows(r.baseline.tokenAttentionBefore, r.tokens, true),
-    with: uapFromRows(r.intervention.tokenAttention, r.tokens, true),
+    without: uapFromRows(before, r.tokens, true),
+    with: uapFromRows(after, r.tokens, true),
   };
 }
 
@@ -111,7 +116,8 @@ export function uapChartView(model: PanelModel): View {
       skipFirst.set(skip);
       const uap = shownUap(r, skip);
       chart.element.dataset['firstPosition'] = skip ? 'excluded' : 'included';
-      frame.note.textContent = `The answer position’s attention, heads averaged. Dashed: without intervention; solid: with it (after each layer’s reallocation).${skip ? ` ${SKIP_FIRST_FORMULA}` : ''}`;
+      const noRows = r.intervention.tokenAttention === null;
+      frame.note.textContent = `The answer position’s attention, heads averaged. Dashed: without intervention; solid: with it (after each layer’s reallocation).${skip ? (noRows ? ' This result was saved without token rows (--tokens none), so position 0 cannot be left out: the whole row is shown.' : ` ${SKIP_FIRST_FORMULA}`) : ''}`;
       const series: [string, string, Share][] = whole
         ? [
             ['visual', p.visual, 'visual'],

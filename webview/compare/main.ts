@@ -2,6 +2,8 @@
 // CompareInit; the Analysis views run per subject in two columns, the compare views read both.
 // Linked controls: B takes A's whole control set (each re-running), and an edit to either is
 // copied whole to the other; the header states what each side ran and a badge what differs.
+import { comparisonResultOrNull } from '../../src/protocol/comparisonResult';
+import { jsonWithTokenRows } from '../../src/protocol/tokenRows';
 import '../kit/kit.css';
 import './compare.css';
 import type { AnalysisResult } from '../../src/protocol/analysisResult';
@@ -60,7 +62,9 @@ function start(): void {
   const channel: CompareHost = connectWebviewHost(HostToCompareSchema, { canRun: false });
   const saved = channel.loadState();
   let init: CompareInit | null = null;
-  let comparison: ComparisonResult | null = saved?.comparison ?? null;
+  // The state went through JSON (token rows as base64): parsed back, or dropped.
+  let comparison: ComparisonResult | null =
+    saved?.comparison === undefined ? null : comparisonResultOrNull(saved.comparison);
   // Unset until the first comparison: two checkpoints that can re-run start linked; two settings
   // of one checkpoint, and a read-only comparison, do not.
   let linked: boolean | null = saved?.linked ?? null;
@@ -196,7 +200,7 @@ function start(): void {
           fileName: `${fileStem(models.a.result)}.comparison.json`,
           format: 'json',
           encoding: 'utf8',
-          data: `${JSON.stringify(comparison)}\n`,
+          data: `${jsonWithTokenRows(comparison)}\n`,
         });
       }
     },

@@ -17,6 +17,7 @@ import {
 } from '../../src/protocol/channel';
 import type { ExportFile } from '../../src/protocol/panelMessages';
 import { REPORT_DATA_ELEMENT_ID } from '../../src/protocol/panelMessages';
+import { jsonReadyTokenRows } from '../../src/protocol/tokenRows';
 
 interface VsCodeApi {
   postMessage(message: unknown): void;
@@ -90,7 +91,8 @@ export function connectWebviewHost<Out extends ChannelMessage, In extends Channe
     return {
       ...common,
       loadState: () => stateOf(api.getState()),
-      saveState: (state) => api.setState(state),
+      // VS Code keeps the state as JSON: token rows go as base64 (the schemas read either form).
+      saveState: (state) => api.setState(jsonReadyTokenRows(state)),
       start(onMessage) {
         window.addEventListener('message', (event: MessageEvent<unknown>) => {
           const parsed = parseHostMessage(hostSchema, event.data);

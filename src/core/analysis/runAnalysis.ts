@@ -1,8 +1,10 @@
 // Everything the panels need from one session run, computed from its raw outputs: predictions,
-// UAP, every ratio kind's statistics, the TypeScript flag rule's decisions, the tensors as nested
-// arrays. Pure; float32 values are written with the fewest digits that read back exactly.
+// UAP, every ratio kind's statistics, the TypeScript flag rule's decisions, the small tensors as
+// nested arrays (float32 values with the fewest digits that read back exactly) and the token rows
+// as float32 blocks (never JSON numbers: they are ~90 % of a real model's result).
 import type { RunAnalysis } from '../../protocol/analysisResult';
 import type { ArControls, ContractMetadata } from '../../protocol/contract';
+import { tokenRowsOf } from '../../protocol/tokenRows';
 import { applyFlagRule, type FlagRuleResult } from '../../shared/flagRule';
 import { countTokens } from '../contract/metadata';
 import { argmax, softmax } from './probabilities';
@@ -55,6 +57,11 @@ export function nestedArray(data: ArrayLike<number>, dims: readonly number[]): u
   return dims.length === 0 ? [] : build(0, 0);
 }
 
+/** The array itself when it owns its whole buffer, else a copy (so posting it sends no more). */
+function owned(data: Float32Array): Float32Array {
+  return data.byteOffset === 0 && data.byteLength === data.buffer.byteLength ? data : data.slice();
+}
+
 /** The TypeScript flag rule on a run's `modality_mass` with that run's controls. */
 export function flagRuleForRun(
   meta: ContractMetadata,
@@ -101,8 +108,8 @@ export function analyzeRun(
     modalityMass: nestedArray(outputs.modalityMass, [L, Hh, 3]) as number[][][],
     modalityMassAfter: nestedArray(outputs.modalityMassAfter, [L, Hh, 3]) as number[][][],
     arFlags: nestedArray(outputs.arFlags, [L, Hh]) as number[][],
-    tokenAttentionBefore: nestedArray(outputs.tokenAttentionBefore, [L, Hh, N]) as number[][][],
-    tokenAttention: nestedArray(outputs.tokenAttention, [L, Hh, N]) as number[][][],
+    tokenAttentionBefore: tokenRowsOf(owned(outputs.tokenAttentionBefore), L, Hh, N),
+    tokenAttention: tokenRowsOf(owned(outputs.tokenAttention), L, Hh, N),
     uapBefore: uapPerLayer(outputs.modalityMass, L, Hh),
     uapAfter: uapPerLayer(outputs.modalityMassAfter, L, Hh),
     ratioStatistics: ratioStatisticsByKind(outputs.modalityMass, L, Hh, counts),

@@ -5,6 +5,7 @@
 import type { CompareInit } from '../../protocol/compareMessages';
 import type { PanelInit } from '../../protocol/panelMessages';
 import { REPORT_DATA_ELEMENT_ID } from '../../protocol/panelMessages';
+import { jsonWithTokenRows } from '../../protocol/tokenRows';
 
 /** What a report is made of. */
 export interface HtmlReportInput {
@@ -214,9 +215,12 @@ export function inlineStyleText(style: string): string {
   return style.replace(/</g, '\\3c ');
 }
 
-/** PanelInit as JSON for `<script type="application/json">`: every `<` written as `\u003c`. */
+/**
+ * PanelInit as JSON for `<script type="application/json">`: every `<` written as `\u003c`; token
+ * rows as base64 float32 (the page's schema decodes them).
+ */
 export function embeddedJson(value: unknown): string {
-  return JSON.stringify(value)
+  return jsonWithTokenRows(value)
     .replace(/</g, '\\u003c')
     .replace(/\u2028/g, '\\u2028')
     .replace(/\u2029/g, '\\u2029');

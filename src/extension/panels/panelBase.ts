@@ -166,11 +166,12 @@ export abstract class PanelBase<
     requestId: number,
     folder: string,
     fileName: string,
-    bytes: () => Promise<Uint8Array>,
+    bytes: (path: string) => Promise<Uint8Array>,
+    filters?: Record<string, string[]>,
   ): Promise<void> {
     let saved: { path: string | null; error: string | null };
     try {
-      const path = await saveWithDialog(folder, fileName, bytes);
+      const path = await saveWithDialog(folder, fileName, bytes, filters);
       if (path !== null) this.host.logger.info(`saved ${path}`);
       saved = { path, error: null };
     } catch (error) {

@@ -2,6 +2,7 @@
 // editor), answering the webview's protocol messages. Every message is validated with
 // `parseWebviewMessage`; re-runs answer only the latest request and cancel the one before.
 // New analyses replace the one preview panel (like VS Code's preview editors) unless it is pinned.
+import { resultFormatOf, resultJson, resultNpz } from '../../../core/results/resultFile';
 import { basename, dirname, extname } from 'node:path';
 import * as vscode from 'vscode';
 import type { AnalysisResult } from '../../../protocol/analysisResult';
@@ -35,6 +36,9 @@ import type { ClipAnalysisRequest } from '../../extensionEngine';
 import { messageOf } from '../../logger';
 import { settingsFromControls, workspaceDefaultsOf } from '../../settings';
 import { ANALYSIS_BUNDLE, buildWebviewHtml, webviewOptions } from '../webviewHtml';
+
+/** The save dialog's choices for a result: the npz (default) or one JSON text. */
+const RESULT_FILTERS = { 'MoSEAR result (NPZ)': ['npz'], 'MoSEAR result (JSON)': ['json'] };
 
 /** A panel's state as tests see it. */
 export interface PanelSnapshot extends ChannelSnapshot {
@@ -331,8 +335,11 @@ export class AnalysisPanel extends PanelBase<WebviewToHost, HostToWebview> {
           exportedBytes(message.file),
         );
       case 'saveResult':
-        return this.save(message.requestId, `${this.clipStem()}.mosear.json`, () =>
-          Promise.resolve(Buffer.from(`${JSON.stringify(this.result)}\n`)),
+        return this.save(
+          message.requestId,
+          `${this.clipStem()}.mosear.npz`,
+          (path) => Promise.resolve(this.resultBytes(path)),
+          RESULT_FILTERS,
         );
       case 'exportReport':
         return this.save(message.requestId, `${this.clipStem()}.mosear.html`, () => this.report());
@@ -461,12 +468,25 @@ export class AnalysisPanel extends PanelBase<WebviewToHost, HostToWebview> {
   }
 
   /** Asks where to save (next to the clip by default), writes, and answers `saved`. */
-  private save(requestId: number, fileName: string, bytes: () => Promise<Buffer>): Promise<void> {
+  private save(
+    requestId: number,
+    fileName: string,
+    bytes: (path: string) => Promise<Uint8Array>,
+    filters?: Record<string, string[]>,
+  ): Promise<void> {
     if (this.result === null) {
       this.post({ type: 'saved', requestId, path: null, error: 'there is no result to save yet' });
       return Promise.resolve();
     }
-    return this.saveAndAnswer(requestId, this.folder(), fileName, bytes);
+    return this.saveAndAnswer(requestId, this.folder(), fileName, bytes, filters);
+  }
+
+  /** The result file for a chosen path: an npz, or JSON where the name ends in .json. */
+  private resultBytes(path: string): Uint8Array {
+    if (this.result === null) throw new Error('there is no result to save yet');
+    return resultFormatOf(path) === 'npz'
+      ? resultNpz(this.result)
+      : Buffer.from(resultJson(this.result));
   }
 
   /** A self-contained HTML report: the panel's own bundle with the result embedded. */

@@ -1,8 +1,10 @@
-// The default editor for saved `*.mosear.json` results (from the panel or the CLI): the Analysis
-// panel, read-only, without the clip or the model. A file that is not a result says why.
+// The default editor for saved `*.mosear.npz` and `*.mosear.json` results (from the panel or the
+// CLI): the Analysis panel, read-only, without the clip or the model. A file that is not a result
+// says why.
 import { basename } from 'node:path';
 import * as vscode from 'vscode';
-import { MAX_RESULT_FILE_BYTES, parseAnalysisResult } from '../../../protocol/analysisResultReader';
+import { MAX_RESULT_FILE_BYTES } from '../../../protocol/analysisResultReader';
+import { readResultBytes } from '../../../core/results/resultFile';
 import { AnalysisPanel } from './analysisPanel';
 import { messageOf } from '../../logger';
 import { registerReadonlyEditor } from './readonlyEditor';
@@ -25,7 +27,7 @@ export function registerResultEditor(host: PanelHost): vscode.Disposable {
         );
       }
       const bytes = await vscode.workspace.fs.readFile(uri);
-      const result = parseAnalysisResult(Buffer.from(bytes).toString('utf8'), resultPath);
+      const result = readResultBytes(bytes, resultPath);
       AnalysisPanel.attach(host, webviewPanel, { kind: 'saved', resultPath }, result);
     } catch (error) {
       const message = `${basename(resultPath)} is not a MoSEAR analysis result: ${messageOf(error)}`;

@@ -1,6 +1,7 @@
 // The Compare panel's host side: one webview panel per clip + pair of checkpoints, answering the
 // Compare protocol. Every message is validated with `parseCompareMessage`; each subject's re-runs
 // answer only its latest request and cancel the one before (latest run wins, per subject).
+import { comparisonJson } from '../../../core/results/resultFile';
 import { basename, dirname, extname } from 'node:path';
 import * as vscode from 'vscode';
 import type { AnalysisResult } from '../../../protocol/analysisResult';
@@ -166,7 +167,7 @@ export class ComparePanel extends PanelBase<CompareToHost, HostToCompare> {
         );
       case 'saveResult':
         return this.save(message.requestId, `${stem}.comparison.json`, () =>
-          Promise.resolve(Buffer.from(`${JSON.stringify(this.comparison)}\n`)),
+          Promise.resolve(Buffer.from(comparisonJson(this.comparison))),
         );
       case 'exportReport':
         return this.save(message.requestId, `${stem}.comparison.html`, () => this.report());
