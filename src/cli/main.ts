@@ -196,11 +196,11 @@ async function info(argv: string[], signal: AbortSignal): Promise<void> {
     const onnx = await readOnnxModelInfo(model.path);
     const providers = await eng.probeProviders(model.path, signal);
     // Printed, not thrown: info shows what it can of a model whose tokenizer does not load.
-    let tokenizerError: unknown;
+    let tokenizerError: Error | undefined;
     const tokenizerStatus = await eng.promptTokenizer(model).then(
       (t) => (t === undefined ? undefined : 'loaded, the template gives default_ids'),
       (error: unknown) => {
-        tokenizerError = error;
+        tokenizerError = error instanceof Error ? error : new Error(String(error));
         return `cannot be used: ${error instanceof Error ? error.message : String(error)}`;
       },
     );

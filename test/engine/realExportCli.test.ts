@@ -92,7 +92,7 @@ describe('real-checkpoint exports through the CLI (sentencepiece tokenizer kind)
     assert.deepEqual(typed.layout, want.layout);
     assert.notEqual(typed.layout?.total, none.layout?.total, 'the transcript moves N');
     assert.equal(typed.tokens.length, want.layout.total);
-    const slot = typed.layout!.text.filter((t) => t.kind === 'slot');
+    const slot = typed.layout.text.filter((t) => t.kind === 'slot');
     assert.ok(slot.length > 5 && slot.every((t) => t.slot === 'transcript'));
 
     writeFileSync(join(dir, 'talk.txt'), `${SIDECAR}\n`);
