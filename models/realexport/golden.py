@@ -1,11 +1,13 @@
 """The exported miniature and its PyTorch goldens (models/fixtures/realexport/).
 
 `python3 -m realexport.golden [out-dir]` generates the miniature of the real files in a
-temporary folder, exports it with the fixed-prompt option (contract 1.1's word-level kind, which
-today's readers accept) and writes, next to the model, `<stem>.golden.json`: inputs rebuilt from
-mosear.fixture's xorshift32 recipe and the exporter's own PyTorch outputs for several control
-settings. test/golden/realExportMiniature.test.ts runs the ONNX file through onnxruntime-node on
-the same inputs and compares.
+temporary folder, exports it with the transcript as a slot (contract 1.1's `sentencepiece`
+tokenizer kind, the model's tokenizer.model beside it) and writes, next to the model,
+`<stem>.golden.json`: inputs rebuilt from mosear.fixture's xorshift32 recipe, each with a
+transcript and the prompt ids the exporter gives it, the exporter's own PyTorch outputs for
+several control settings, and the prompt ids of more transcripts (`tokenizer_cases`, non-ASCII
+included). test/golden/realExportMiniature.test.ts runs the ONNX file through onnxruntime-node on
+the same inputs and compares, and checks the TypeScript tokenizer gives the same ids.
 """
 
 from __future__ import annotations
@@ -25,14 +27,20 @@ from mosear.model import Controls
 from .export import example_inputs, export, run_outputs
 from .miniature import generate
 from .model import EmotionLlama, Options, Sources
+from .prompt import segments
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 FIXTURES = os.path.join(os.path.dirname(HERE), "fixtures", "realexport")
 STEM = "emotion-llama-mini"
 TRANSCRIPT = "I can't believe you did this to me again"
 TOLERANCE = 2e-4
-#: (name, xorshift32 seed, audio samples)
-INPUTS: List[Tuple[str, int, int]] = [("a", 1, 24000), ("b", 2, 40000)]
+#: (name, xorshift32 seed, audio samples, transcript: None = the slot's default)
+INPUTS: List[Tuple[str, int, int, Optional[str]]] = [
+    ("a", 1, 24000, None), ("b", 2, 40000, "Ça va? Je suis très fâché — 我很好!")]
+#: transcripts whose prompt ids the golden records (the TS tokenizer must give the same)
+TOKENIZER_CASES: List[str] = [
+    "", TRANSCRIPT, "Ça va? Je suis très fâché — 我很好!", "  two  spaces, a <s> and </s> 😀 ",
+    "happy sad neutral angry worried surprise fear contempt doubt"]
 #: (case, input, ar_mode, ratio kind, alpha, pai alpha)
 CASES: List[Tuple[str, str, int, int, float, float]] = [
     ("a/off", "a", 0, 2, 0.0, 0.0), ("a/ar-share-alpha0.5", "a", 1, 2, 0.5, 0.0),
@@ -67,19 +75,27 @@ def build(miniature: Dict[str, str], mose: bool = False,
     return EmotionLlama(sources, opts), sources
 
 
+def transcript_ids(model: EmotionLlama, transcript: str) -> List[int]:
+    """The prompt ids of every text segment with this transcript (what a run feeds)."""
+    segs, _ = segments(model.tokenizer, model.opts.assembly, transcript)
+    return [i for s in segs for i in s.ids]
+
+
 def golden_cases(model: EmotionLlama) -> Dict[str, Any]:
     size = model.opts.image_size
     inputs: Dict[str, Any] = {}
     tensors: Dict[str, Tuple[torch.Tensor, torch.Tensor]] = {}
-    for name, seed, samples in INPUTS:
+    for name, seed, samples, transcript in INPUTS:
         tensors[name] = recipe(seed, size, samples)
+        ids = (model.default_prompt_ids() if transcript is None
+               else transcript_ids(model, transcript))
         inputs[name] = {"generator": {"kind": "xorshift32", "seed": seed},
                         "frames_shape": [1, 1, 3, size, size], "audio_shape": [1, samples],
-                        "prompt_ids": model.default_prompt_ids()}
+                        "transcript": transcript, "prompt_ids": ids}
     cases = []
     for case, inp, mode, kind, alpha, pai in CASES:
         ctl = controls(model, mode, kind, alpha, pai)
-        args = example_inputs(model, ctl=ctl)
+        args = example_inputs(model, ctl=ctl, prompt_ids=inputs[inp]["prompt_ids"])
         args[0], args[1] = tensors[inp]
         outs = run_outputs(model, args)
         cases.append({
@@ -91,7 +107,10 @@ def golden_cases(model: EmotionLlama) -> Dict[str, Any]:
             "expected": {k: {"shape": list(v.shape),
                              "data": [float(f"{x:.9g}") for x in v.reshape(-1)]}
                          for k, v in outs.items()}})
-    return {"tolerance": TOLERANCE, "inputs": inputs, "cases": cases}
+    tokenizer_cases = [{"transcript": t, "prompt_ids": transcript_ids(model, t)}
+                       for t in TOKENIZER_CASES]
+    return {"tolerance": TOLERANCE, "inputs": inputs, "cases": cases,
+            "tokenizer_cases": tokenizer_cases}
 
 
 def write(out_dir: str = FIXTURES, work: Optional[str] = None) -> str:
@@ -101,8 +120,7 @@ def write(out_dir: str = FIXTURES, work: Optional[str] = None) -> str:
         mini = generate(os.path.join(tmp, "mini"))
         model, sources = build(mini, transcript=TRANSCRIPT)
         out = os.path.join(out_dir, STEM + ".onnx")
-        export(model, sources, out, "Emotion-LLaMA miniature (random weights)",
-               fixed_prompt=True)
+        export(model, sources, out, "Emotion-LLaMA miniature (random weights)")
         golden = golden_cases(model)
     os.remove(os.path.join(out_dir, STEM + ".check_original.py"))  # a copy of the source
     path = os.path.join(out_dir, STEM + ".golden.json")

@@ -21,8 +21,21 @@ function layoutLine(meta: ContractMetadata): string {
   return `${meta.tokenLayout.total}: ${parts.join(', ')}`;
 }
 
-/** The metadata as aligned lines. */
-export function formatModelInfo(model: LoadedModel, onnx: OnnxModelInfo): string[] {
+/** The 1.1 tokenizer's kind and file; `status` says whether it loaded (sentencepiece). */
+function tokenizerLine(meta: ContractMetadata, status: string | undefined): string | undefined {
+  const t = meta.prompt.tokenizer;
+  if (t === undefined) return undefined;
+  if (t.kind === 'word-level')
+    return `word-level over the vocabulary${t.ref ? ` (ref ${t.ref})` : ''}`;
+  return `sentencepiece ${t.file} (sha256 ${t.sha256.slice(0, 12)}…)${status ? `: ${status}` : ''}`;
+}
+
+/** The metadata as aligned lines; `tokenizerStatus` says whether a sentencepiece tokenizer loaded. */
+export function formatModelInfo(
+  model: LoadedModel,
+  onnx: OnnxModelInfo,
+  tokenizerStatus?: string,
+): string[] {
   const m = model.metadata;
   const a = m.architecture;
   const sizeMb = (model.sizeBytes / 1e6).toFixed(1);
@@ -58,6 +71,10 @@ export function formatModelInfo(model: LoadedModel, onnx: OnnxModelInfo): string
         `${m.audio.tokens} token(s), ${m.audio.optional ? 'optional (silence when a clip has none)' : 'required'}`,
     ],
     ['prompt', `"${m.prompt.default.join(' ')}" (ids ${m.prompt.defaultIds.join(' ')})`],
+    ...((): [string, string][] => {
+      const line = tokenizerLine(m, tokenizerStatus);
+      return line === undefined ? [] : [['tokenizer', line]];
+    })(),
     ['decode spec', m.decode.spec],
     ['AR defaults', describeControls({ ...m.arDefaults, headOverride: [] })],
     ['τ sweeps', sweep],

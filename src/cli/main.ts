@@ -230,9 +230,18 @@ async function info(argv: string[], signal: AbortSignal): Promise<void> {
     const model = await eng.model(modelPath);
     const onnx = await readOnnxModelInfo(model.path);
     const providers = await eng.probeProviders(model.path, signal);
+    // Printed, not thrown: info shows what it can of a model whose tokenizer does not load.
+    let tokenizerError: Error | undefined;
+    const tokenizerStatus = await eng.promptTokenizer(model).then(
+      (t) => (t === undefined ? undefined : 'loaded, the template gives default_ids'),
+      (error: unknown) => {
+        tokenizerError = error instanceof Error ? error : new Error(String(error));
+        return `cannot be used: ${error instanceof Error ? error.message : String(error)}`;
+      },
+    );
     const json = single(parsed, 'json');
     if (json !== '-') {
-      console.log(formatModelInfo(model, onnx).join('\n'));
+      console.log(formatModelInfo(model, onnx, tokenizerStatus).join('\n'));
       console.log('');
       console.log(
         formatProviders(providers, process.platform, eng.onnxruntimeVersion(model.path)).join('\n'),
@@ -247,6 +256,7 @@ async function info(argv: string[], signal: AbortSignal): Promise<void> {
     // Printed above all the same: the list says why; the exit code says it cannot be used.
     const unrunnable = unrunnableModelError(model.path, providers);
     if (unrunnable !== undefined) throw unrunnable;
+    if (tokenizerError !== undefined) throw tokenizerError;
   } finally {
     await eng.dispose();
   }

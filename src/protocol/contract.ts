@@ -184,12 +184,28 @@ export const PromptSlotSchema = v.object({
 });
 export type PromptSlot = v.InferOutput<typeof PromptSlotSchema>;
 
-/** A 1.1 tokenizer (kind "word-level" over the vocabulary, CONTRACT.md §3.1). */
-export const TokenizerSpecSchema = v.object({
-  kind: v.literal('word-level'),
-  unk: v.nullable(v.string()),
-  ref: v.nullable(v.string()),
-});
+/**
+ * A 1.1 tokenizer (CONTRACT.md §3.1): "word-level" over the vocabulary, or "sentencepiece", the
+ * real model's `tokenizer.model` (a file next to the .onnx, checked by its SHA-256).
+ */
+export const TokenizerSpecSchema = v.variant('kind', [
+  v.object({
+    kind: v.literal('word-level'),
+    unk: v.nullable(v.string()),
+    ref: v.nullable(v.string()),
+  }),
+  v.object({
+    kind: v.literal('sentencepiece'),
+    unk: v.nullable(v.string()),
+    ref: v.nullable(v.string()),
+    /** The SentencePiece model's path, relative to the .onnx. */
+    file: v.string(),
+    /** Its lower-case hex SHA-256. */
+    sha256: v.string(),
+    /** How a segment's pieces are encoded (§3.1): "joined", the only value. */
+    segmentEncoding: v.literal('joined'),
+  }),
+]);
 export type TokenizerSpec = v.InferOutput<typeof TokenizerSpecSchema>;
 
 /** `mosear.prompt`: vocabulary (for display) and the default prompt. */

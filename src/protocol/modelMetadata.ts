@@ -244,11 +244,23 @@ export const TemplatePieceJsonSchema = v.variant(
 /** `mosear.prompt` in 1.1: the tokenizer, each text segment's template, the slots. */
 export const Prompt11JsonSchema = v.object({
   ...PromptJsonSchema.entries,
-  tokenizer: v.object({
-    kind: oneOf(['word-level']),
-    unk: v.nullable(text),
-    ref: v.nullable(text),
-  }),
+  tokenizer: v.variant(
+    'kind',
+    [
+      v.object({ kind: v.literal('word-level'), unk: v.nullable(text), ref: v.nullable(text) }),
+      v.object({
+        kind: v.literal('sentencepiece'),
+        unk: v.nullable(text),
+        ref: v.nullable(text),
+        file: nonEmptyText,
+        sha256: v.pipe(text, v.regex(/^[0-9a-f]{64}$/, expected('a lower-case hex SHA-256'))),
+        segment_encoding: oneOf(['joined']),
+        /** The rule in words (informative). */
+        rule: v.exactOptional(text),
+      }),
+    ],
+    expected('a tokenizer of kind "word-level" or "sentencepiece"'),
+  ),
   template: v.record(text, list(TemplatePieceJsonSchema), expected('an object')),
   slots: v.record(
     text,

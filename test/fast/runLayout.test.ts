@@ -161,9 +161,9 @@ describe('contract 1.1 metadata', () => {
     );
     rejects(
       props11With('mosear.prompt', (v) => {
-        (v.tokenizer as Record<string, unknown>).kind = 'sentencepiece';
+        (v.tokenizer as Record<string, unknown>).kind = 'bpe';
       }),
-      /mosear\.prompt\.tokenizer\.kind: expected one of "word-level", found "sentencepiece"/,
+      /mosear\.prompt\.tokenizer\.kind: expected a tokenizer of kind "word-level" or "sentencepiece", found "bpe"/,
     );
     rejects(
       props11With('mosear.prompt', (v) => {
@@ -213,6 +213,77 @@ describe('contract 1.1 metadata', () => {
     rejects(
       toProps(valid11MetadataValues(), '2'),
       /unsupported contract version "2".*"1" and "1\.1"/,
+    );
+  });
+});
+
+describe('contract 1.1 sentencepiece tokenizer kind (parsing, no tokenizer loaded)', () => {
+  const SHA = 'ab'.repeat(32);
+  /** The 1.1 fixture with the sentencepiece kind (the ids stay the fixture's). */
+  function sentencePiece(edit: (prompt: Record<string, unknown>) => void = () => {}) {
+    return props11With('mosear.prompt', (p) => {
+      p.tokenizer = {
+        kind: 'sentencepiece',
+        unk: '<unk>',
+        ref: `m.tokenizer.model sha256:${SHA}`,
+        file: 'm.tokenizer.model',
+        sha256: SHA,
+        segment_encoding: 'joined',
+        rule: 'in words',
+      };
+      edit(p);
+    });
+  }
+
+  it('lays out the defaults from default_ids: the variable segment gets what the fixed ones leave', () => {
+    const meta = parseContractMetadata(sentencePiece());
+    assert.deepEqual(meta.prompt.tokenizer, {
+      kind: 'sentencepiece',
+      unk: '<unk>',
+      ref: `m.tokenizer.model sha256:${SHA}`,
+      file: 'm.tokenizer.model',
+      sha256: SHA,
+      segmentEncoding: 'joined',
+    });
+    assert.equal(meta.tokenLayout.total, 23);
+    assert.deepEqual(
+      meta.tokenLayout.segments.map((s) => [s.name, s.start, s.count]),
+      [
+        ['prefix', 0, 7],
+        ['patches', 7, 4],
+        ['face', 11, 1],
+        ['hubert', 12, 1],
+        ['prompt', 13, 10],
+      ],
+    );
+    // a run needs the tokenizer; parsing never did
+    assert.throws(
+      () => resolveRunLayout(meta),
+      /needs its SentencePiece tokenizer \(m\.tokenizer\.model\)/,
+    );
+  });
+
+  it('refuses a bad file hash, an unknown encoding, too few default ids, an unknown special', () => {
+    rejects(
+      sentencePiece((p) => ((p.tokenizer as Record<string, unknown>).sha256 = 'ABC')),
+      /mosear\.prompt\.tokenizer\.sha256: expected a lower-case hex SHA-256, found "ABC"/,
+    );
+    rejects(
+      sentencePiece((p) => ((p.tokenizer as Record<string, unknown>).segment_encoding = 'split')),
+      /segment_encoding: expected one of "joined", found "split"/,
+    );
+    rejects(
+      sentencePiece((p) => {
+        p.default_ids = (p.default_ids as number[]).slice(0, 7);
+        p.default = (p.default as string[]).slice(0, 7);
+      }),
+      /default_ids: expected more than 7 ids .*found "7 ids"/,
+    );
+    rejects(
+      sentencePiece((p) => {
+        (p.template as Record<string, unknown[]>).prefix![0] = { kind: 'special', token: '</s>' };
+      }),
+      /template\.prefix\[0\]\.token: "<\/s>" is not in mosear\.prompt\.vocab/,
     );
   });
 });

@@ -1,16 +1,22 @@
 // The real-checkpoint exporter's miniature (models/realexport, models/fixtures/realexport): an
 // Emotion-LLaMA-layout model exported from tiny random files with the real formats and key names
 // (HF LLaMA safetensors shards, a SentencePiece tokenizer.model, EVA ViT and HuBERT weights,
-// peft LoRA checkpoints), weights as ONNX external data. The engine opens it as a contract-1.1
-// model; onnxruntime-node reproduces the exporter's own PyTorch outputs (golden JSON, inputs from
-// the xorshift32 recipe); the flag rule, α = 0 and layer_logits invariants hold.
+// peft LoRA checkpoints), weights as ONNX external data, the transcript a slot of contract 1.1's
+// `sentencepiece` tokenizer kind. The engine opens it as a contract-1.1 model; the TypeScript
+// tokenizer gives the exporter's Python prompt ids for every golden transcript (non-ASCII
+// included); onnxruntime-node reproduces the exporter's own PyTorch outputs (golden JSON, inputs
+// from the xorshift32 recipe, two transcripts); the flag rule, α = 0 and layer_logits invariants
+// hold; a missing or different tokenizer file is refused.
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { copyFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { flagRuleForRun } from '../../src/core/analysis/runAnalysis';
 import { compareFlags } from '../../src/core/ar/flagAgreement';
+import { ContractError } from '../../src/core/contract/contractError';
 import { resolveRunLayout } from '../../src/core/contract/runLayout';
+import type { PieceEncoder } from '../../src/core/contract/sentencePieceTemplate';
+import { loadPromptTokenizer } from '../../src/core/tokenizer/promptTokenizer';
 import {
   closeContractModel,
   openContractModel,
@@ -25,6 +31,7 @@ import {
   maxAbsDiff,
   type GoldenControls,
 } from '../helpers/golden';
+import { scratchDir } from '../helpers/tempFiles';
 
 const DIR = join(REPO_ROOT, 'models', 'fixtures', 'realexport');
 const MODEL = join(DIR, 'emotion-llama-mini.onnx');
@@ -37,6 +44,8 @@ interface MiniInput {
   generator: { kind: 'xorshift32'; seed: number };
   frames_shape: number[];
   audio_shape: number[];
+  /** null: the slot's default. */
+  transcript: string | null;
   prompt_ids: number[];
 }
 interface MiniCase {
@@ -49,6 +58,7 @@ interface MiniGolden {
   tolerance: number;
   inputs: Record<string, MiniInput>;
   cases: MiniCase[];
+  tokenizer_cases: { transcript: string; prompt_ids: number[] }[];
 }
 
 const golden = JSON.parse(
@@ -75,10 +85,13 @@ function recipe(input: MiniInput): { frames: Float32Array; audio: Float32Array }
 
 describe('real-checkpoint exporter miniature (contract 1.1, external data)', () => {
   let model: ContractModel;
+  let tokenizer: PieceEncoder;
+  const dir = scratchDir('realexport-tokenizer');
   const outputs = new Map<string, ContractOutputs>();
 
   before(async () => {
     model = await openContractModel(MODEL);
+    tokenizer = (await loadPromptTokenizer(MODEL, model.metadata))!;
   });
   after(async () => closeContractModel(model));
 
@@ -111,10 +124,88 @@ describe('real-checkpoint exporter miniature (contract 1.1, external data)', () 
     for (const name of ['head_gate']) assert.ok(model.session.inputNames.includes(name));
     for (const name of ['layer_logits', 'label_probability', 'greedy_token'])
       assert.ok(model.session.outputNames.includes(name), name);
-    const run = resolveRunLayout(meta, { slots: {} });
+    assert.equal(meta.prompt.tokenizer?.kind, 'sentencepiece');
+    assert.throws(() => resolveRunLayout(meta), /needs its SentencePiece tokenizer/);
+    const run = resolveRunLayout(meta, { slots: {}, tokenizer });
     assert.deepEqual(run.promptIds, golden.inputs.a!.prompt_ids);
+    assert.deepEqual(run.promptIds, meta.prompt.defaultIds);
     // get_context_emb's two BOS tokens: the tokenizer's and the template's literal <s>
     assert.deepEqual(run.promptIds.slice(0, 2), [1, 1]);
+    assert.deepEqual(
+      run.layout.segments.map((s) => [s.name, s.start, s.count]),
+      meta.tokenLayout.segments.map((s) => [s.name, s.start, s.count]),
+    );
+  });
+
+  it("the TypeScript tokenizer gives the exporter's prompt ids for every golden transcript", () => {
+    const meta = model.metadata;
+    const transcripts = [
+      ...golden.tokenizer_cases,
+      ...Object.values(golden.inputs).filter((i) => i.transcript !== null),
+    ];
+    assert.ok(
+      transcripts.some((t) => [...t.transcript!].some((c) => c.codePointAt(0)! > 0x7f)),
+      'non-ASCII covered',
+    );
+    for (const t of transcripts) {
+      const run = resolveRunLayout(meta, { slots: { transcript: t.transcript! }, tokenizer });
+      assert.deepEqual(run.promptIds, t.prompt_ids, JSON.stringify(t.transcript));
+      assert.equal(
+        run.layout.total,
+        meta.tokenLayout.total - meta.prompt.defaultIds.length + t.prompt_ids.length,
+      );
+    }
+  });
+
+  it('labels text positions: special (the two BOS), template, and the transcript slot', () => {
+    const said = golden.tokenizer_cases[1]!.transcript;
+    const run = resolveRunLayout(model.metadata, { slots: { transcript: said }, tokenizer });
+    const text = run.layout.text;
+    assert.deepEqual(
+      text.slice(0, 2).map((t) => [t.position, t.kind, t.token]),
+      [
+        [0, 'special', '<s>'],
+        [1, 'special', '<s>'],
+      ],
+    );
+    const slot = text.filter((t) => t.kind === 'slot');
+    assert.ok(slot.every((t) => t.slot === 'transcript'));
+    // the slot's positions are contiguous and spell the transcript
+    assert.equal(slot.at(-1)!.position - slot[0]!.position, slot.length - 1);
+    assert.equal(
+      slot
+        .map((t) => t.text)
+        .join('')
+        .trim(),
+      said,
+    );
+    const prompt = run.layout.segments.find((s) => s.name === 'prompt')!;
+    assert.equal(prompt.start + prompt.count, run.layout.total);
+    assert.ok(text.filter((t) => t.kind === 'template').length > 10);
+    // a transcript past max_tokens is cut at a word boundary
+    const max = model.metadata.prompt.slots!.transcript!.maxTokens;
+    const long = resolveRunLayout(model.metadata, {
+      slots: { transcript: 'angry '.repeat(max + 20) },
+      tokenizer,
+    });
+    const kept = long.layout.text.filter((t) => t.kind === 'slot').length;
+    assert.ok(kept <= max && kept >= max - 2, `${kept} transcript positions (max ${max})`);
+  });
+
+  it('refuses a missing or different tokenizer file, naming it', async () => {
+    const onnx = join(dir, 'emotion-llama-mini.onnx');
+    copyFileSync(MODEL, onnx);
+    await assert.rejects(loadPromptTokenizer(onnx, model.metadata), (e: unknown) => {
+      assert.ok(e instanceof ContractError);
+      assert.match(e.message, /emotion-llama-mini\.tokenizer\.model .*cannot be read: ENOENT/);
+      return true;
+    });
+    const bytes = readFileSync(join(DIR, 'emotion-llama-mini.tokenizer.model'));
+    writeFileSync(
+      join(dir, 'emotion-llama-mini.tokenizer.model'),
+      Buffer.concat([bytes, Buffer.from([0])]),
+    );
+    await assert.rejects(loadPromptTokenizer(onnx, model.metadata), /has sha256 .* expects/);
   });
 
   for (const c of golden.cases) {

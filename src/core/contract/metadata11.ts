@@ -1,12 +1,18 @@
 // Contract 1.1's metadata (CONTRACT.md §3.1–§3.3): named segments, grids with frame indices and
 // cell sizes, one variable text segment filled from a prompt template, variable audio, negative
 // answer positions and the decode variants. The layout is stored resolved at the slots' defaults,
-// with `variableSegment` naming the segment that varies (see TokenLayout).
+// with `variableSegment` naming the segment that varies (see TokenLayout). A `sentencepiece`
+// model's layout at the defaults comes from the declared counts and `default_ids` (its variable
+// segment has the ids the fixed ones leave); that the template gives those ids is checked when
+// the engine loads the tokenizer (runLayout.checkTemplateDefaults), so parsing stays synchronous.
 import type * as v from 'valibot';
 import type {
   ContractMetadata,
   PromptSlot,
+  RunLayout,
+  RunSegment,
   TemplatePiece,
+  TokenizerSpec,
   TokenLayout,
   TokenSegment,
   VisualGrid,
@@ -24,6 +30,7 @@ import {
   TauSweepJsonSchema,
   TokenLayout11JsonSchema,
   type Grid11JsonSchema,
+  type Prompt11Json,
   type TokenLayout11Json,
 } from '../../protocol/modelMetadata';
 import { ContractError } from './contractError';
@@ -66,12 +73,17 @@ export function parseContract11Metadata(read: MetadataReader): ContractMetadata 
   }
   const template = prompt.template as Record<string, TemplatePiece[]>;
   checkTemplate(segments, template, slots, prompt.tokenizer.unk, prompt.vocab);
+  const tokenizer = tokenizerOf(prompt.tokenizer);
+  if (tokenizer.kind === 'sentencepiece') checkSpecialPieces(template, prompt.vocab);
   const layoutTemplate: LayoutTemplate = {
     segments,
-    prompt: { vocab: prompt.vocab, tokenizer: prompt.tokenizer, template, slots },
+    prompt: { vocab: prompt.vocab, tokenizer, template, slots },
   };
   // The layout at the slots' defaults: fixed segments must give their counts (and starts).
-  const { layout, promptIds } = resolveLayoutTemplate(layoutTemplate);
+  const { layout, promptIds } =
+    tokenizer.kind === 'sentencepiece'
+      ? defaultsFromIds(layoutTemplate, prompt.default_ids)
+      : resolveLayoutTemplate(layoutTemplate);
   layout.segments.forEach((s, i) => {
     const start = declared.segments[i]?.start ?? null;
     if (start !== null && start !== s.start) {
@@ -93,7 +105,7 @@ export function parseContract11Metadata(read: MetadataReader): ContractMetadata 
   }
   const variable = segments.find((s) => s.count === null)?.name;
   const answerPositions = read('mosear.answer_positions', AnswerPositions11JsonSchema);
-  checkAnswerPositions(answerPositions, layoutTemplate, layout.total, variable);
+  checkAnswerPositions(answerPositions, layoutTemplate, layout, variable);
   const audioTokens = segments
     .filter((s) => s.modality === 'audio')
     .reduce((n, s) => n + (s.count ?? 0), 0);
@@ -161,7 +173,7 @@ export function parseContract11Metadata(read: MetadataReader): ContractMetadata 
       vocab: prompt.vocab,
       default: prompt.default,
       defaultIds: prompt.default_ids,
-      tokenizer: prompt.tokenizer,
+      tokenizer,
       template,
       slots,
     },
@@ -169,6 +181,67 @@ export function parseContract11Metadata(read: MetadataReader): ContractMetadata 
     arDefaults: arDefaultsOf(defaults),
     tauSweep: sweep,
   };
+}
+
+/** Every special piece is a vocabulary entry (word-level checks this while resolving). */
+function checkSpecialPieces(template: Record<string, TemplatePiece[]>, vocab: string[]): void {
+  const known = new Set(vocab);
+  for (const [name, pieces] of Object.entries(template)) {
+    pieces.forEach((p, i) => {
+      if (p.kind === 'special' && !known.has(p.token)) {
+        throw new ContractError(
+          `mosear.prompt.template.${name}[${i}].token: "${p.token}" is not in mosear.prompt.vocab`,
+        );
+      }
+    });
+  }
+}
+
+/** The tokenizer spec in ContractMetadata's camelCase. */
+function tokenizerOf(json: Prompt11Json['tokenizer']): TokenizerSpec {
+  if (json.kind === 'word-level') return json;
+  const { kind, unk, ref, file, sha256, segment_encoding: segmentEncoding } = json;
+  return { kind, unk, ref, file, sha256, segmentEncoding };
+}
+
+/**
+ * A `sentencepiece` model's layout at the slots' defaults without its tokenizer: the declared
+ * counts, and the variable text segment gets the default ids the fixed text segments leave. The
+ * text positions are not known yet (each run resolves them with the tokenizer).
+ */
+function defaultsFromIds(
+  template: LayoutTemplate,
+  defaultIds: readonly number[],
+): { layout: RunLayout; promptIds: number[] } {
+  const fixedText = template.segments
+    .filter((s) => s.modality === 'text' && s.count !== null)
+    .reduce((n, s) => n + (s.count ?? 0), 0);
+  const variableCount = defaultIds.length - fixedText;
+  const variable = template.segments.find((s) => s.count === null);
+  if (variable === undefined ? variableCount !== 0 : variableCount < 1) {
+    fail(
+      'mosear.prompt.default_ids',
+      variable === undefined
+        ? `${fixedText} ids (the text segments' counts)`
+        : `more than ${fixedText} ids (the fixed text segments' counts, then at least one for "${variable.name}")`,
+      `${defaultIds.length} ids`,
+    );
+  }
+  const segments: RunSegment[] = [];
+  let start = 0;
+  for (const s of template.segments) {
+    const count = s.count ?? variableCount;
+    segments.push({
+      name: s.name,
+      label: s.label,
+      modality: s.modality,
+      start,
+      count,
+      ...(s.grid === undefined ? {} : { grid: s.grid }),
+    });
+    start += count;
+  }
+  return { layout: { segments, total: start, text: [] }, promptIds: [...defaultIds] };
 }
 
 /** §3.1's segment rules: names, the one variable segment, start/total nulls, grids. */
@@ -336,25 +409,32 @@ function checkTemplate(
   }
 }
 
-/** Each answer position must lie in [0, N) for every N the template allows. */
+/**
+ * Each answer position must lie in [0, N) for every N the template allows. For a `sentencepiece`
+ * template the shortest variable segment is bounded below (its special pieces, and one position
+ * if it has text), so a position near that bound may be refused although no run reaches it.
+ */
 function checkAnswerPositions(
   positions: number[],
   template: LayoutTemplate,
-  defaultTotal: number,
+  defaults: RunLayout,
   variable: string | undefined,
 ): void {
+  const defaultTotal = defaults.total;
   resolveAnswerPositions(positions, defaultTotal);
   if (variable === undefined) return;
   // The shortest run: the variable segment with empty slots (its template words alone).
   const pieces = template.prompt.template[variable] ?? [];
-  const fixedWords = pieces.reduce(
-    (n, p) => n + (p.kind === 'special' ? 1 : p.kind === 'text' ? splitWords(p.text).length : 0),
-    0,
-  );
-  const variableCount = resolveLayoutTemplate(template).layout.segments.find(
-    (s) => s.name === variable,
-  )!.count;
-  const shortest = defaultTotal - variableCount + Math.max(1, fixedWords);
+  const wordLevel = template.prompt.tokenizer.kind === 'word-level';
+  const fixedWords = pieces.reduce((n, p) => {
+    if (p.kind === 'special') return n + 1;
+    if (p.kind !== 'text') return n;
+    return n + (wordLevel ? splitWords(p.text).length : 0);
+  }, 0);
+  const hasText = pieces.some((p) => p.kind === 'text' && p.text.trim().length > 0);
+  const variableCount = defaults.segments.find((s) => s.name === variable)!.count;
+  const shortest =
+    defaultTotal - variableCount + Math.max(1, fixedWords + (!wordLevel && hasText ? 1 : 0));
   positions.forEach((p, i) => {
     if (p >= 0 ? p >= shortest : -p > shortest) {
       fail(

@@ -13,6 +13,7 @@ import type {
   VisualGrid,
 } from '../../protocol/contract';
 import { ContractError } from './contractError';
+import { sentencePiecePositions, type PieceEncoder } from './sentencePieceTemplate';
 import { tokenizeSlotText, tokenizeTemplateText, vocabularyOf, type Vocabulary } from './tokenizer';
 
 /** A layout before a run fixes its slot values: the variable text segment's count is null. */
@@ -58,6 +59,7 @@ function templatePositions(
   name: string,
   template: LayoutTemplate['prompt'],
   slotValues: Readonly<Record<string, string>>,
+  encoder: PieceEncoder | undefined,
 ): Omit<TextPosition, 'position'>[] {
   const pieces = template.template[name];
   if (pieces === undefined) {
@@ -65,6 +67,14 @@ function templatePositions(
   }
   const vocab = vocabularyFor(template.vocab);
   const path = `mosear.prompt.template.${name}`;
+  if (template.tokenizer.kind === 'sentencepiece') {
+    if (encoder === undefined) {
+      throw new ContractError(
+        `the model's prompt needs its SentencePiece tokenizer (${template.tokenizer.file}), which is not loaded`,
+      );
+    }
+    return sentencePiecePositions(pieces, vocab.ids, template.slots, slotValues, encoder, path);
+  }
   return pieces.flatMap((piece, i): Omit<TextPosition, 'position'>[] => {
     if (piece.kind === 'special') {
       const id = vocab.ids.get(piece.token);
@@ -101,11 +111,12 @@ function templatePositions(
  * §3.3: tokenizes every text segment with the slot values (unset slots take their defaults),
  * places the segments back to back and numbers the text positions. A fixed text segment must
  * tokenize to its count; the variable one may not be empty. Slot names the template does not
- * declare are refused.
+ * declare are refused. A `sentencepiece` template needs the model's loaded tokenizer (`encoder`).
  */
 export function resolveLayoutTemplate(
   template: LayoutTemplate,
   slotValues: Readonly<Record<string, string>> = {},
+  encoder?: PieceEncoder,
 ): { layout: RunLayout; promptIds: number[] } {
   for (const name of Object.keys(slotValues)) {
     if (template.prompt.slots[name] === undefined) {
@@ -121,7 +132,7 @@ export function resolveLayoutTemplate(
   for (const s of template.segments) {
     let count = s.count;
     if (s.modality === 'text') {
-      const positions = templatePositions(s.name, template.prompt, slotValues);
+      const positions = templatePositions(s.name, template.prompt, slotValues, encoder);
       if (count !== null && positions.length !== count) {
         throw new ContractError(
           `mosear.prompt.template.${s.name}: gives ${positions.length} positions, the segment's count is ${count}`,
@@ -192,18 +203,22 @@ export function layoutTemplateOf(meta: ContractMetadata): LayoutTemplate | undef
 
 /**
  * One run's layout, prompt ids and answer positions. A 1.1 model resolves its template with the
- * slot values; a contract-1 model keeps its metadata's layout, its one text segment is `prompt`
+ * slot values (a `sentencepiece` one with its loaded `tokenizer`); a contract-1 model keeps its metadata's layout, its one text segment is `prompt`
  * and its text positions are the prompt ids fed (`promptIds`, default the metadata's), each a
  * template position (`special` for a vocabulary entry in angle brackets). A contract-1 model has
  * no slots.
  */
 export function resolveRunLayout(
   meta: ContractMetadata,
-  options: { slots?: Readonly<Record<string, string>>; promptIds?: readonly number[] } = {},
+  options: {
+    slots?: Readonly<Record<string, string>>;
+    promptIds?: readonly number[];
+    tokenizer?: PieceEncoder;
+  } = {},
 ): ResolvedRun {
   const template = layoutTemplateOf(meta);
   if (template !== undefined) {
-    const { layout, promptIds } = resolveLayoutTemplate(template, options.slots);
+    const { layout, promptIds } = resolveLayoutTemplate(template, options.slots, options.tokenizer);
     if (options.promptIds !== undefined && !sameIds(options.promptIds, promptIds)) {
       throw new ContractError(
         'prompt ids cannot be chosen for a contract-1.1 model: set its slots instead',
@@ -254,6 +269,23 @@ export function resolveRunLayout(
     promptIds,
     answerPositions: resolveAnswerPositions(meta.answerPositions, meta.tokenLayout.total),
   };
+}
+
+/**
+ * A `sentencepiece` model's check once its tokenizer is loaded (§3.1): the template with every
+ * slot at its default must give `mosear.prompt.default_ids`, and its fixed text segments their
+ * counts (parsing could check neither without the tokenizer).
+ */
+export function checkTemplateDefaults(meta: ContractMetadata, tokenizer: PieceEncoder): void {
+  const template = layoutTemplateOf(meta);
+  if (template === undefined) return;
+  const { promptIds } = resolveLayoutTemplate(template, {}, tokenizer);
+  if (!sameIds(promptIds, meta.prompt.defaultIds)) {
+    const at = promptIds.findIndex((id, i) => id !== meta.prompt.defaultIds[i]);
+    throw new ContractError(
+      `mosear.prompt.default_ids: the template with every slot at its default gives ${promptIds.length} ids, the metadata has ${meta.prompt.defaultIds.length}${at >= 0 ? ` (first difference at ${at}: ${promptIds[at]} vs ${meta.prompt.defaultIds[at]})` : ''}; is the tokenizer file the one the model was exported with?`,
+    );
+  }
 }
 
 function sameIds(a: readonly number[], b: readonly number[]): boolean {

@@ -23,6 +23,8 @@ import { defaultControls } from '../../shared/controls';
 import { validateControls } from '../contract/controls';
 import { readCheckedModelFile } from '../contract/graphCheck';
 import { resolveRunLayout, type ResolvedRun } from '../contract/runLayout';
+import type { PieceEncoder } from '../contract/sentencePieceTemplate';
+import { loadPromptTokenizer } from '../tokenizer/promptTokenizer';
 import {
   clipDecodeSpecFromContract,
   silentAudio,
@@ -157,11 +159,13 @@ export function resolveControls(
 function resolveRun(
   meta: ContractMetadata,
   request: Pick<AnalyzeRequest, 'slots' | 'promptIds'>,
+  tokenizer: PieceEncoder | undefined,
 ): ResolvedRun {
   try {
     return resolveRunLayout(meta, {
       ...(request.slots === undefined ? {} : { slots: request.slots }),
       ...(request.promptIds === undefined ? {} : { promptIds: request.promptIds }),
+      ...(tokenizer === undefined ? {} : { tokenizer }),
     });
   } catch (error) {
     if (error instanceof ContractError) throw new EngineError('BAD_SETTINGS', error.message);
@@ -265,6 +269,8 @@ export class AnalysisEngine {
   private readonly clips: ClipCache;
   private readonly pool: WorkerPool;
   private readonly models = new Map<string, LoadedModel>();
+  /** Each model's prompt tokenizer by identity (loaded on its first run). */
+  private readonly tokenizers = new Map<string, Promise<PieceEncoder | undefined>>();
   /** PNGs of a decoded clip's frames, made once per decode (re-runs reuse them). */
   private readonly thumbnails = new WeakMap<DecodedClip, FrameThumbnail[]>();
   /** `ar_mode` 0 runs by decoded clip (they go with it when the clip cache drops the clip). */
@@ -328,6 +334,21 @@ export class AnalysisEngine {
   }
 
   /**
+   * The model's prompt tokenizer, loaded once per model file (a `sentencepiece` model's
+   * tokenizer.model, SHA-256 checked; undefined for the others). A missing or mismatched file is
+   * a ContractError naming it; a failed load is retried on the next call.
+   */
+  promptTokenizer(model: LoadedModel): Promise<PieceEncoder | undefined> {
+    let loading = this.tokenizers.get(model.identity);
+    if (loading === undefined) {
+      loading = loadPromptTokenizer(model.path, model.metadata);
+      this.tokenizers.set(model.identity, loading);
+      loading.catch(() => this.tokenizers.delete(model.identity));
+    }
+    return loading;
+  }
+
+  /**
    * What every run of a request needs: the checkpoint, the resolved controls and layout, the
    * decoded clip (cached) and its audio (silence where the model allows it).
    */
@@ -337,7 +358,12 @@ export class AnalysisEngine {
     const controls = resolveControls(meta, request.controls);
     const transcript = await transcriptSlots(meta, request);
     const slots = transcript.slots;
-    const run = resolveRun(meta, { ...request, ...(slots === undefined ? {} : { slots }) });
+    const tokenizer = await this.promptTokenizer(model);
+    const run = resolveRun(
+      meta,
+      { ...request, ...(slots === undefined ? {} : { slots }) },
+      tokenizer,
+    );
     const headGate = headGateOf(meta, request.headGate);
     const choice = request.executionProvider ?? 'auto';
     const allowFallback = request.allowFallback ?? false;
@@ -604,7 +630,11 @@ export class AnalysisEngine {
     const model = await this.model(request.modelPath);
     const meta = model.metadata;
     const controls = resolveControls(meta, request.controls);
-    const run = resolveRun(meta, inputs.slots === undefined ? {} : { slots: inputs.slots });
+    const run = resolveRun(
+      meta,
+      inputs.slots === undefined ? {} : { slots: inputs.slots },
+      await this.promptTokenizer(model),
+    );
     const headGate = headGateOf(meta, request.headGate);
     const settings = this.sessionSettings(
       model,
