@@ -1,13 +1,16 @@
 // Weight-only int4 / int8 copies of the exporter's miniature (`python3 -m realexport quantize`,
 // onnxruntime's com.microsoft::MatMulNBits) run in onnxruntime-node: their label logits stay
 // within a stated tolerance of the float32 model on the golden inputs, their head flags equal the
-// float32 model's and the TypeScript rule's.
+// float32 model's and the TypeScript rule's. And the operator reads the packing quantize.py
+// writes: an identity input through one MatMulNBits node gives back quantize.py's dequantized
+// weights exactly (K not a multiple of the block, an odd block count; 4 and 8 bits, both schemes).
 // Skipped, with the reason, where this onnxruntime has no CPU kernel for MatMulNBits.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import * as ort from 'onnxruntime-node';
 import { flagRuleForRun } from '../../src/core/analysis/runAnalysis';
 import { compareFlags } from '../../src/core/ar/flagAgreement';
 import {
@@ -60,6 +63,64 @@ function quantize(out: string, bits: number): void {
 }
 
 const dir = scratchDir('quantized');
+
+// Writes one MatMulNBits node per (bits, scheme) for a seeded W [80, 70] (blocks of 32: the
+// last padded) and prints quantize.py's dequantized W for each.
+const LAYOUT_PY = String.raw`
+import json, sys
+import numpy as np, onnx
+from onnx import TensorProto, helper, numpy_helper
+from realexport.quantize import operator_tensors
+K, N = 80, 70
+w = np.random.default_rng(0).normal(size=(K, N)).astype(np.float32)
+out = {}
+for bits in (4, 8):
+    for scheme in ("asymmetric", "symmetric"):
+        t = operator_tensors(w, bits, 32, scheme == "symmetric")
+        names = ["B", "scales"] + (["zero_points"] if "zero_points" in t else [])
+        node = helper.make_node("MatMulNBits", ["A"] + names, ["Y"], domain="com.microsoft",
+                                K=K, N=N, bits=bits, block_size=32)
+        graph = helper.make_graph(
+            [node], "g", [helper.make_tensor_value_info("A", TensorProto.FLOAT, [K, K])],
+            [helper.make_tensor_value_info("Y", TensorProto.FLOAT, [K, N])],
+            [numpy_helper.from_array(t[n], n) for n in names])
+        path = f"{sys.argv[1]}/nbits-{bits}-{scheme}.onnx"
+        onnx.save(helper.make_model(graph, opset_imports=[
+            helper.make_opsetid("", 17), helper.make_opsetid("com.microsoft", 1)]), path)
+        out[path] = t["deq"].ravel().tolist()
+print(json.dumps(out))
+`;
+
+describe('MatMulNBits reads the packing quantize.py writes', () => {
+  it('identity input → the dequantized weights, exactly', async (t) => {
+    const run = spawnSync(PYTHON, ['-c', LAYOUT_PY, dir], {
+      cwd: MODELS,
+      encoding: 'utf8',
+      timeout: 120_000,
+      maxBuffer: 64 * 1024 * 1024,
+    });
+    assert.equal(run.status, 0, `${PYTHON} with python3-onnx failed: ${run.stderr}`);
+    const expected = JSON.parse(run.stdout) as Record<string, number[]>;
+    const K = 80;
+    const identity = new Float32Array(K * K);
+    for (let i = 0; i < K; i++) identity[i * K + i] = 1;
+    for (const [path, deq] of Object.entries(expected)) {
+      let session: ort.InferenceSession;
+      try {
+        session = await ort.InferenceSession.create(path);
+      } catch (e) {
+        if (/MatMulNBits/.test(String(e))) return t.skip(`no CPU MatMulNBits: ${String(e)}`);
+        throw e;
+      }
+      const out = await session.run({ A: new ort.Tensor('float32', identity, [K, K]) });
+      await session.release();
+      const y = out['Y']!.data as Float32Array;
+      assert.equal(y.length, deq.length, path);
+      const { max, at } = maxAbsDiff(y, deq);
+      assert.equal(max, 0, `${path}: [${at}] differs by ${max}`);
+    }
+  });
+});
 
 for (const bits of [4, 8]) {
   describe(`int${bits} MatMulNBits copy of the exporter miniature`, () => {
