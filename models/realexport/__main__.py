@@ -17,9 +17,10 @@ def build_parser() -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(
         prog="python3 -m realexport",
         description="Export Emotion-LLaMA / MoSEAR checkpoints to a MoSEAR contract-1.1 ONNX "
-                    "model (weights as external data), make a float16-weights copy, or write a "
-                    "miniature of the real files for testing. Checkpoint .pth files are read "
-                    "with torch's full unpickler: they must be trusted.")
+                    "model (weights as external data), make a float16-weights or a weight-only "
+                    "int4/int8 copy, or write a miniature of the real files for testing. "
+                    "Checkpoint .pth files are read with torch's full unpickler: they must be "
+                    "trusted.")
     sub = ap.add_subparsers(dest="command", required=True)
     ex = sub.add_parser("export", help="export the user's files to ONNX")
     ex.add_argument("--llama", required=True,
