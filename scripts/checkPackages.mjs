@@ -74,6 +74,7 @@ export const SHIPPED_EXPORTER = [
   'models/realexport/model.py',
   'models/realexport/mose_mapping.json',
   'models/realexport/prompt.py',
+  'models/realexport/quantize.py',
   'models/realexport/readers.py',
   'models/realexport/README.md',
 ];

@@ -1,4 +1,4 @@
-"""python3 -m realexport {export,miniature,fp16} … (run from models/, or with models/ on
+"""python3 -m realexport {export,miniature,fp16,quantize} … (run from models/, or with models/ on
 PYTHONPATH). See models/realexport/README.md."""
 
 from __future__ import annotations
@@ -17,9 +17,10 @@ def build_parser() -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(
         prog="python3 -m realexport",
         description="Export Emotion-LLaMA / MoSEAR checkpoints to a MoSEAR contract-1.1 ONNX "
-                    "model (weights as external data), make a float16-weights copy, or write a "
-                    "miniature of the real files for testing. Checkpoint .pth files are read "
-                    "with torch's full unpickler: they must be trusted.")
+                    "model (weights as external data), make a float16-weights or a weight-only "
+                    "int4/int8 copy, or write a miniature of the real files for testing. "
+                    "Checkpoint .pth files are read with torch's full unpickler: they must be "
+                    "trusted.")
     sub = ap.add_subparsers(dest="command", required=True)
     ex = sub.add_parser("export", help="export the user's files to ONNX")
     ex.add_argument("--llama", required=True,
@@ -60,6 +61,18 @@ def build_parser() -> argparse.ArgumentParser:
     fp = sub.add_parser("fp16", help="copy an exported model with float16 weights")
     fp.add_argument("model")
     fp.add_argument("out")
+    qu = sub.add_parser("quantize", help="copy an exported model with weight-only int4/int8 "
+                                         "MatMulNBits weights (onnxruntime CPU)")
+    qu.add_argument("model")
+    qu.add_argument("out")
+    qu.add_argument("--bits", type=int, choices=[4, 8], default=4)
+    qu.add_argument("--block-size", type=int, default=32, help="power of two ≥ 16 (default 32)")
+    qu.add_argument("--scheme", choices=["asymmetric", "symmetric"], default="asymmetric")
+    qu.add_argument("--min-dim", type=int, default=64,
+                    help="quantize only weights whose both sides are at least this (default 64)")
+    qu.add_argument("--accuracy-level", type=int, default=0,
+                    help="MatMulNBits accuracy_level (0: unset, float32 arithmetic; 4: int8 "
+                         "activations, faster and less exact)")
     return ap
 
 
@@ -89,6 +102,14 @@ def main(argv: Optional[List[str]] = None) -> int:
         if a.command == "fp16":
             from .fp16 import convert
             convert(a.model, a.out)
+            print(f"wrote {a.out}")
+            return 0
+        if a.command == "quantize":
+            from .quantize import quantize_model
+            info = quantize_model(a.model, a.out, bits=a.bits, block_size=a.block_size,
+                                  symmetric=a.scheme == "symmetric", min_dim=a.min_dim,
+                                  accuracy_level=a.accuracy_level)
+            print(json.dumps(info))
             print(f"wrote {a.out}")
             return 0
         from .export import export, example_inputs, run_outputs
