@@ -34,6 +34,7 @@ const targets = [
       'cli/results': 'src/cli/results.ts',
       'bench/engine': 'bench/engine.ts',
       'bench/evaluation': 'bench/evaluation.ts',
+      'bench/record': 'bench/record.ts',
       // Forked by the engine (one process per checkpoint); the only bundle that loads onnxruntime.
       'core/inferenceWorker': 'src/core/inference/inferenceWorker.ts',
     },
