@@ -35,6 +35,7 @@ const targets = [
       'bench/engine': 'bench/engine.ts',
       'bench/evaluation': 'bench/evaluation.ts',
       'bench/record': 'bench/record.ts',
+      'bench/sessionOptions': 'bench/sessionOptions.ts',
       // Forked by the engine (one process per checkpoint); the only bundle that loads onnxruntime.
       'core/inferenceWorker': 'src/core/inference/inferenceWorker.ts',
     },

@@ -9,7 +9,8 @@
 // The PyTorch route is bench/torch_route.py (Debian's python3-torch), the floor a bare in-process
 // onnxruntime-node `session.run` of the run needed. Writes bench/results.json and
 // bench/RESULTS.md (between markers). Not a test; `--quick` is a smoke (tiny model, few runs).
-// Usage: node dist/bench/record.js [--quick] [--full-split] [--out DIR]
+// Usage: node dist/bench/record.js [--quick] [--full-split] [--parts abcde] [--runs N] [--out DIR]
+// (--parts and --runs make a partial record for experiments, e.g. `--parts a --runs 10`.)
 import { execFileSync, spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, loadavg, totalmem, tmpdir } from 'node:os';
@@ -51,6 +52,10 @@ const log = (line: string) => console.error(line);
 
 interface Options {
   quick: boolean;
+  /** Which of (a)–(e) to run. */
+  parts: string;
+  /** Iterations of (a) instead of 30. */
+  runs: number | undefined;
   fullSplit: boolean;
   out: string;
   cache: string;
@@ -61,6 +66,8 @@ function options(): Options {
     options: {
       quick: { type: 'boolean' },
       'full-split': { type: 'boolean' },
+      parts: { type: 'string' },
+      runs: { type: 'string' },
       out: { type: 'string' },
       cache: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
@@ -68,7 +75,7 @@ function options(): Options {
   });
   if (values.help === true) {
     console.log(
-      'usage: node dist/bench/record.js [--quick] [--full-split] [--out DIR] [--cache DIR]',
+      'usage: node dist/bench/record.js [--quick] [--full-split] [--parts abcde] [--runs N] [--out DIR] [--cache DIR]',
     );
     process.exit(0);
   }
@@ -76,6 +83,8 @@ function options(): Options {
   return {
     quick,
     fullSplit: values['full-split'] === true,
+    parts: values.parts ?? 'abcde',
+    runs: values.runs === undefined ? undefined : Math.max(1, Number(values.runs)),
     // --quick writes under .tmp so a smoke never overwrites the committed record.
     out: resolve(
       values.out ?? (quick ? join(root, '.tmp', 'bench', 'quick') : join(root, 'bench')),
@@ -158,11 +167,11 @@ async function floorRun(model: ContractModel, inputs: Parameters<typeof buildFee
   return performance.now() - started;
 } // prettier-ignore
 
-/** The ~1000-position variant of the fixture, exported once into the cache directory. */
+/** The ~1000-position variant: the fixture with a transcript cap of 720 words (torch_route.py). */
 function n1000Model(cache: string): string {
   const out = join(cache, 'emotion-llama-fullshape-n1000.onnx');
   if (!existsSync(out)) {
-    log(`exporting the ~1000-position variant to ${out} (minutes, once)…`);
+    log(`writing the ~1000-position variant to ${out}`);
     execFileSync(PYTHON, [ROUTE, 'variant', out], {
       cwd: root,
       env: { ...process.env, OPENBLAS_NUM_THREADS: '1' },
@@ -189,7 +198,15 @@ function tenSecondClip(cache: string): string {
 interface Size {
   name: 'tiny' | 'fixture' | 'n1000';
   model: string;
+  /** Prompt slots (the ~1000-position variant's long transcript). */
+  slots?: Record<string, string>;
 }
+
+/** 711 words: with the fixture's 320 other positions, N = 1,031. */
+const LONG_TRANSCRIPT = Array.from(
+  { length: 79 },
+  () => "I can't believe you did this to me again",
+).join(' ');
 
 /** (a) Re-run with new AR settings at one size: project, PyTorch route, floor. */
 async function rerun(
@@ -208,6 +225,7 @@ async function rerun(
     clipPath: CLIP,
     modelPath: size.model,
     controls: freshControls(base),
+    ...(size.slots ? { slots: size.slots } : {}),
   });
   const promptIds = first.settings.promptIds;
   const N = first.layout?.total ?? meta.tokenLayout.total;
@@ -239,6 +257,14 @@ async function rerun(
     await torch.call({ op: 'threads', threads: best });
     notes.torchThreads = best;
     notes.torchThreadTrials = tries;
+    // Same weights, same tensors: PyTorch's logits must be the ONNX session's.
+    const check = freshControls(base);
+    const feeds = buildFeeds(floor.metadata, inputs, check, optionalTensorsOf(floor.metadata, floor.session));
+    const ortLogits = (await floor.session.run(feeds, ['logits'])).logits!.data as Float32Array;
+    const torchLogits = (await torch.call<{ logits: number[][] }>({ op: 'rerun', keys: ['clip'], controls: check })).logits[0]!;
+    const diff = Math.max(...torchLogits.map((x, i) => Math.abs(x - ortLogits[i]!)));
+    notes.torchVsOnnxMaxLogitDiff = diff;
+    if (!(diff < 1e-3)) throw new Error(`${size.name}: PyTorch's logits differ from the ONNX session's by ${diff}`);
   } // prettier-ignore
   const project: number[] = [];
   const pytorch: number[] = [];
@@ -248,7 +274,7 @@ async function rerun(
     await interleaved(i, [
       async () => {
         const started = performance.now();
-        const r = await engine.analyze({ clipPath: CLIP, modelPath: size.model, controls: freshControls(base) });
+        const r = await engine.analyze({ clipPath: CLIP, modelPath: size.model, controls: freshControls(base), ...(size.slots ? { slots: size.slots } : {}) });
         project.push(performance.now() - started);
         sessionRuns += r.timings.sessionRuns;
         if (!r.timings.baselineReused) throw new Error('the re-run did not reuse its baseline');
@@ -551,7 +577,7 @@ async function peakResident(command: string, args: string[]): Promise<{ self: nu
 /** (e) Memory at ~1000 positions: CLI and worker peak RSS above an idle node process. */
 async function memory(model: string, meta: ContractMetadata, N: number): Promise<Record<string, number>> {
   const idle = await peakResident(process.execPath, ['-e', 'setTimeout(() => {}, 300)']);
-  const run = await peakResident(process.execPath, [CLI, 'analyze', CLIP, '--model', model, '--quiet', '--alpha', '0.37']);
+  const run = await peakResident(process.execPath, [CLI, 'analyze', CLIP, '--model', model, '--transcript', LONG_TRANSCRIPT, '--quiet', '--alpha', '0.37']);
   const { layers: L, heads: Hh } = meta.architecture;
   // Held by a result: token_attention_before and token_attention [L, Hh, N] of both runs (f32).
   const tensorBytes = 2 * 2 * L * Hh * N * 4;
@@ -591,7 +617,7 @@ async function main(): Promise<void> {
   const counts = opts.quick
     ? { rerun: 5, analyze: 2, steps: 2, passes: 1, sweepClips: 6, evalClips: 6 }
     : {
-        rerun: 30,
+        rerun: opts.runs ?? 30,
         analyze: 10,
         steps: 10,
         passes: 5,
@@ -603,29 +629,35 @@ async function main(): Promise<void> {
   try {
     const sizes: Size[] = [{ name: 'tiny', model: TINY }];
     if (!opts.quick) {
-      sizes.push({ name: 'fixture', model: FIXTURE }, { name: 'n1000', model: n1000Model(cache) });
+      sizes.push({ name: 'fixture', model: FIXTURE }, { name: 'n1000', model: n1000Model(cache), slots: { transcript: LONG_TRANSCRIPT } });
     }
-    log('(a) re-run with new AR settings');
-    for (const size of sizes) {
+    if (opts.parts.includes('a')) log('(a) re-run with new AR settings');
+    for (const size of opts.parts.includes('a') ? sizes : []) {
       const r = await rerun(size, counts.rerun, ctx);
       figures.push(...r.figures);
       notes[`rerun.${size.name}`] = r.notes;
     }
-    log('(b) full analyze of a 10 s clip, decode cache off');
-    figures.push(...(await analyze(counts.analyze, ctx)));
+    if (opts.parts.includes('b')) {
+      log('(b) full analyze of a 10 s clip, decode cache off');
+      figures.push(...(await analyze(counts.analyze, ctx)));
+    }
+    if (opts.parts.includes('c')) {
     log('(c) τ-sweep step');
     const sweepManifest = subsetManifest(cache, 'sweep', Math.max(1, Math.floor(splitLines / counts.sweepClips)), counts.sweepClips);
     const s = await sweep(counts.steps, sweepManifest, ctx);
     figures.push(...s.figures);
     notes.sweepClips = s.clips;
+    }
+    if (opts.parts.includes('d')) {
     log('(d) evaluation with decode');
     const evalManifest = subsetManifest(cache, 'eval', Math.max(1, Math.floor(splitLines / counts.evalClips)), counts.evalClips);
     figures.push(...(await evaluation(counts.passes, evalManifest, ctx)));
-    if (!opts.quick) {
+    }
+    if (!opts.quick && opts.parts.includes('e')) {
       log('(e) memory at ~1000 positions');
       const big = sizes[2]!.model;
       const meta = (await engine.model(big)).metadata;
-      const N = (notes['rerun.n1000'] as { positions: number }).positions;
+      const N = (notes['rerun.n1000'] as { positions: number } | undefined)?.positions ?? 1031;
       memoryFigures = await memory(big, meta, N);
       log(`  ${JSON.stringify(memoryFigures)}`);
     }
