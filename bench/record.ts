@@ -247,7 +247,7 @@ async function rerun(
     await torch.call({ op: 'inputs', key: 'clip', frames, audio: audioFile, promptIds });
     // The better of 1 and 2 threads, on a few runs each.
     const tries: Record<number, number[]> = { 1: [], 2: [] };
-    for (let i = 0; i < 3; i++) {
+    for (let i = 0; i < (size.name === 'n1000' ? 1 : 3); i++) {
       for (const t of [1, 2]) {
         await torch.call({ op: 'threads', threads: t });
         tries[t]!.push((await torch.call<{ ms: number }>({ op: 'rerun', keys: ['clip'], controls: freshControls(base) })).ms);
@@ -626,99 +626,130 @@ async function main(): Promise<void> {
       };
   const splitLines = readFileSync(SPLIT, 'utf8').trim().split('\n').length;
   let memoryFigures: Record<string, number> = {};
+  const torchVersion = hasTorch
+    ? execFileSync(PYTHON, ['-c', 'import torch; print(torch.__version__)']).toString().trim()
+    : null;
+  // Written after every part, so a run stopped early keeps what it measured.
+  const write = (complete: boolean): void => {
+    const ratios = ratiosOf(figures, {
+      ...(memoryFigures.cliAboveIdleMB === undefined
+        ? {}
+        : { cliMB: memoryFigures.cliAboveIdleMB }),
+      ...(memoryFigures.workerAboveIdleMB === undefined
+        ? {}
+        : { workerMB: memoryFigures.workerAboveIdleMB }),
+      ...(memoryFigures.tensorMB === undefined ? {} : { tensorMB: memoryFigures.tensorMB }),
+    });
+    const machine = {
+      cpu: cpus()[0]?.model ?? 'unknown',
+      cores: availableParallelism(),
+      memoryGB: Math.round(totalmem() / 2 ** 30),
+      platform: process.platform,
+      node: process.version,
+      onnxruntime: onnxRuntimeVersion(),
+      torch: torchVersion,
+      loadAverage: { start: loadAtStart, now: loadavg()[0]! },
+      projectIntraOpThreads: threads,
+      jobs,
+    };
+    const record = {
+      date: new Date().toISOString(),
+      complete,
+      quick: opts.quick,
+      parts: opts.parts,
+      seconds: (performance.now() - started) / 1000,
+      machine,
+      counts,
+      ratios,
+      targets: TARGETS.map((t) => ({
+        ...t,
+        measured: ratios[t.ratio] ?? null,
+        verdict: verdict(t, ratios),
+      })),
+      memory: memoryFigures,
+      notes,
+      figures,
+    };
+    writeFileSync(join(opts.out, 'results.json'), `${JSON.stringify(record, null, 1)}\n`);
+    const md = join(opts.out, 'RESULTS.md');
+    const head =
+      `Run ${record.date.slice(0, 16)} UTC${complete ? '' : ' (incomplete: stopped before every part ran)'} on ${machine.cpu} × ${machine.cores}, ` +
+      `node ${machine.node}, onnxruntime ${machine.onnxruntime}, torch ${machine.torch ?? 'missing (no PyTorch route)'}; ` +
+      `load average ${loadAtStart.toFixed(2)} at start, ${machine.loadAverage.now.toFixed(2)} at the end; ${record.seconds.toFixed(0)} s.\n\n`;
+    const text = existsSync(md) ? readFileSync(md, 'utf8') : '';
+    const table = head + markdownTables(figures, ratios);
+    writeFileSync(
+      md,
+      replaceMarkedSection(
+        text,
+        '<!-- BEGIN bench/record.ts -->',
+        '<!-- END bench/record.ts -->',
+        table,
+      ),
+    );
+    if (complete) {
+      console.log(markdownTables(figures, ratios));
+      console.log(`wrote ${join(opts.out, 'results.json')} and ${md}`);
+    }
+  };
   try {
     const sizes: Size[] = [{ name: 'tiny', model: TINY }];
-    if (!opts.quick) {
-      sizes.push({ name: 'fixture', model: FIXTURE }, { name: 'n1000', model: n1000Model(cache), slots: { transcript: LONG_TRANSCRIPT } });
-    }
-    if (opts.parts.includes('a')) log('(a) re-run with new AR settings');
-    for (const size of opts.parts.includes('a') ? sizes : []) {
+    if (!opts.quick) sizes.push({ name: 'fixture', model: FIXTURE });
+    const n1000: Size = {
+      name: 'n1000',
+      model: n1000Model(cache),
+      slots: { transcript: LONG_TRANSCRIPT },
+    };
+    const rerunAt = async (size: Size) => {
+      log(`(a) re-run with new AR settings: ${size.name}`);
       const r = await rerun(size, counts.rerun, ctx);
       figures.push(...r.figures);
       notes[`rerun.${size.name}`] = r.notes;
-    }
+      write(false);
+    };
+    // The cheap parts first, the ~1000-position re-runs and the evaluation passes last.
+    if (opts.parts.includes('a')) for (const size of sizes) await rerunAt(size);
     if (opts.parts.includes('b')) {
       log('(b) full analyze of a 10 s clip, decode cache off');
       figures.push(...(await analyze(counts.analyze, ctx)));
+      write(false);
     }
     if (opts.parts.includes('c')) {
-    log('(c) τ-sweep step');
-    const sweepManifest = subsetManifest(cache, 'sweep', Math.max(1, Math.floor(splitLines / counts.sweepClips)), counts.sweepClips);
-    const s = await sweep(counts.steps, sweepManifest, ctx);
-    figures.push(...s.figures);
-    notes.sweepClips = s.clips;
-    }
-    if (opts.parts.includes('d')) {
-    log('(d) evaluation with decode');
-    const evalManifest = subsetManifest(cache, 'eval', Math.max(1, Math.floor(splitLines / counts.evalClips)), counts.evalClips);
-    figures.push(...(await evaluation(counts.passes, evalManifest, ctx)));
+      log('(c) τ-sweep step');
+      const sweepManifest = subsetManifest(
+        cache,
+        'sweep',
+        Math.max(1, Math.floor(splitLines / counts.sweepClips)),
+        counts.sweepClips,
+      );
+      const s = await sweep(counts.steps, sweepManifest, ctx);
+      figures.push(...s.figures);
+      notes.sweepClips = s.clips;
+      write(false);
     }
     if (!opts.quick && opts.parts.includes('e')) {
       log('(e) memory at ~1000 positions');
-      const big = sizes[2]!.model;
-      const meta = (await engine.model(big)).metadata;
-      const N = (notes['rerun.n1000'] as { positions: number } | undefined)?.positions ?? 1031;
-      memoryFigures = await memory(big, meta, N);
+      const meta = (await engine.model(n1000.model)).metadata;
+      memoryFigures = await memory(n1000.model, meta, 1031);
       log(`  ${JSON.stringify(memoryFigures)}`);
+      write(false);
     }
+    if (!opts.quick && opts.parts.includes('a')) await rerunAt(n1000);
+    if (opts.parts.includes('d')) {
+      log('(d) evaluation with decode');
+      const evalManifest = subsetManifest(
+        cache,
+        'eval',
+        Math.max(1, Math.floor(splitLines / counts.evalClips)),
+        counts.evalClips,
+      );
+      figures.push(...(await evaluation(counts.passes, evalManifest, ctx)));
+    }
+    write(true);
   } finally {
     torch?.close();
     await engine.dispose();
-  } // prettier-ignore
-  const ratios = ratiosOf(figures, {
-    ...(memoryFigures.cliAboveIdleMB === undefined ? {} : { cliMB: memoryFigures.cliAboveIdleMB }),
-    ...(memoryFigures.workerAboveIdleMB === undefined ? {} : { workerMB: memoryFigures.workerAboveIdleMB }),
-    ...(memoryFigures.tensorMB === undefined ? {} : { tensorMB: memoryFigures.tensorMB }),
-  }); // prettier-ignore
-  const machine = {
-    cpu: cpus()[0]?.model ?? 'unknown',
-    cores: availableParallelism(),
-    memoryGB: Math.round(totalmem() / 2 ** 30),
-    platform: process.platform,
-    node: process.version,
-    onnxruntime: onnxRuntimeVersion(),
-    torch: hasTorch
-      ? execFileSync(PYTHON, ['-c', 'import torch; print(torch.__version__)']).toString().trim()
-      : null,
-    loadAverage: { start: loadAtStart, end: loadavg()[0]! },
-    projectIntraOpThreads: threads,
-    jobs,
-  };
-  const record = {
-    date: new Date().toISOString(),
-    quick: opts.quick,
-    seconds: (performance.now() - started) / 1000,
-    machine,
-    counts,
-    ratios,
-    targets: TARGETS.map((t) => ({
-      ...t,
-      measured: ratios[t.ratio] ?? null,
-      verdict: verdict(t, ratios),
-    })),
-    memory: memoryFigures,
-    notes,
-    figures,
-  };
-  writeFileSync(join(opts.out, 'results.json'), `${JSON.stringify(record, null, 1)}\n`);
-  const md = join(opts.out, 'RESULTS.md');
-  const head =
-    `Run ${record.date.slice(0, 16)} UTC on ${machine.cpu} × ${machine.cores}, node ${machine.node}, ` +
-    `onnxruntime ${machine.onnxruntime}, torch ${machine.torch ?? 'missing'}; load average ` +
-    `${loadAtStart.toFixed(2)} at start, ${machine.loadAverage.end.toFixed(2)} at end; ${record.seconds.toFixed(0)} s.\n\n`;
-  const text = existsSync(md) ? readFileSync(md, 'utf8') : '';
-  const table = head + markdownTables(figures, ratios);
-  writeFileSync(
-    md,
-    replaceMarkedSection(
-      text,
-      '<!-- BEGIN bench/record.ts -->',
-      '<!-- END bench/record.ts -->',
-      table,
-    ),
-  );
-  console.log(markdownTables(figures, ratios));
-  console.log(`wrote ${join(opts.out, 'results.json')} and ${md}`);
+  }
 }
 
 main().catch((error: unknown) => {
