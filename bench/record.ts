@@ -96,7 +96,8 @@ function options(): Options {
 /** The PyTorch route: bench/torch_route.py serving one JSON request per line. */
 class TorchRoute {
   private readonly child: ChildProcessWithoutNullStreams;
-  private readonly replies: ((line: string) => void)[] = [];
+  private readonly replies: { ok: (line: string) => void; fail: (e: Error) => void }[] = [];
+  private exited: Error | undefined;
 
   constructor() {
     this.child = spawn(PYTHON, [ROUTE, 'serve'], {
@@ -104,15 +105,19 @@ class TorchRoute {
       env: { ...process.env, OPENBLAS_NUM_THREADS: '1', OMP_NUM_THREADS: '2' },
     });
     createInterface({ input: this.child.stdout }).on('line', (line) =>
-      this.replies.shift()?.(line),
+      this.replies.shift()?.ok(line),
     );
     this.child.stderr.on('data', (d: Buffer) => process.stderr.write(`[torch] ${d.toString()}`));
+    this.child.on('exit', (code) => {
+      this.exited = new Error(`torch_route.py exited (${code})`);
+      for (const r of this.replies.splice(0)) r.fail(this.exited);
+    });
   }
 
   async call<T = Record<string, unknown>>(request: Record<string, unknown>): Promise<T> {
+    if (this.exited !== undefined) throw this.exited;
     const line = await new Promise<string>((ok, fail) => {
-      this.replies.push(ok);
-      this.child.once('exit', (code) => fail(new Error(`torch_route.py exited (${code})`)));
+      this.replies.push({ ok, fail });
       this.child.stdin.write(`${JSON.stringify(request)}\n`);
     });
     const reply = JSON.parse(line) as T & { error?: string };
