@@ -9,7 +9,7 @@
 // The PyTorch route is bench/torch_route.py (Debian's python3-torch), the floor a bare in-process
 // onnxruntime-node `session.run` of the run needed. Writes bench/results.json and
 // bench/RESULTS.md (between markers). Not a test; `--quick` is a smoke (tiny model, few runs).
-// Usage: node dist/bench/record.js [--quick] [--full-split] [--parts abcde] [--runs N] [--out DIR]
+// Usage: node dist/bench/record.js [--quick] [--full-split] [--parts abcde] [--runs N] [--sizes tiny,fixture,n1000] [--merge] [--out DIR]
 // (--parts and --runs make a partial record for experiments, e.g. `--parts a --runs 10`.)
 import { execFileSync, spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
@@ -56,6 +56,10 @@ interface Options {
   parts: string;
   /** Iterations of (a) instead of 30. */
   runs: number | undefined;
+  /** Which sizes (a) measures (default tiny, fixture, n1000). */
+  sizes: string;
+  /** Keep the figures of the record in --out that this run does not measure. */
+  merge: boolean;
   fullSplit: boolean;
   out: string;
   cache: string;
@@ -68,6 +72,8 @@ function options(): Options {
       'full-split': { type: 'boolean' },
       parts: { type: 'string' },
       runs: { type: 'string' },
+      sizes: { type: 'string' },
+      merge: { type: 'boolean' },
       out: { type: 'string' },
       cache: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
@@ -75,7 +81,7 @@ function options(): Options {
   });
   if (values.help === true) {
     console.log(
-      'usage: node dist/bench/record.js [--quick] [--full-split] [--parts abcde] [--runs N] [--out DIR] [--cache DIR]',
+      'usage: node dist/bench/record.js [--quick] [--full-split] [--parts abcde] [--runs N] [--sizes tiny,fixture,n1000] [--merge] [--out DIR] [--cache DIR]',
     );
     process.exit(0);
   }
@@ -85,6 +91,8 @@ function options(): Options {
     fullSplit: values['full-split'] === true,
     parts: values.parts ?? 'abcde',
     runs: values.runs === undefined ? undefined : Math.max(1, Number(values.runs)),
+    sizes: values.sizes ?? 'tiny,fixture,n1000',
+    merge: values.merge === true,
     // --quick writes under .tmp so a smoke never overwrites the committed record.
     out: resolve(
       values.out ?? (quick ? join(root, '.tmp', 'bench', 'quick') : join(root, 'bench')),
@@ -154,7 +162,10 @@ function freshControls(base: ArControls, mode: ArControls['mode'] = 1): ArContro
 }
 
 /** Runs the three routes of one iteration in rotating order (interleaving). */
-async function interleaved(iteration: number, steps: (() => Promise<void>)[]): Promise<void> {
+async function interleaved(
+  iteration: number,
+  steps: (() => Promise<void> | void)[],
+): Promise<void> {
   for (let k = 0; k < steps.length; k++) await steps[(iteration + k) % steps.length]!();
 }
 
@@ -352,12 +363,12 @@ async function analyze(
   await closeContractModel(floor);
   for (let i = 0; i < n; i++) {
     await interleaved(i, [
-      async () => {
+      () => {
         const started = performance.now();
         execFileSync(process.execPath, [CLI, 'analyze', clip, '--quiet', '--alpha', String(0.31 + i / 1000)], { stdio: 'ignore' });
         cold.project.push(performance.now() - started);
       },
-      async () => {
+      () => {
         if (torch === null) return;
         const started = performance.now();
         execFileSync(PYTHON, [ROUTE, 'analyze', clip], { cwd: root, stdio: 'ignore', env: { ...process.env, OPENBLAS_NUM_THREADS: '1' } });
@@ -597,6 +608,19 @@ async function memory(model: string, meta: ContractMetadata, N: number): Promise
   };
 } // prettier-ignore
 
+/** The parts of an earlier results.json that --merge keeps (undefined when there is none). */
+function previousRecord(file: string):
+  | {
+      date: string;
+      figures: Figure[];
+      memory: Record<string, number>;
+      notes: Record<string, unknown>;
+    }
+  | undefined {
+  if (!existsSync(file)) return undefined;
+  return JSON.parse(readFileSync(file, 'utf8')) as ReturnType<typeof previousRecord>;
+}
+
 async function main(): Promise<void> {
   const opts = options();
   const cache = opts.cache;
@@ -618,6 +642,7 @@ async function main(): Promise<void> {
   const engine = new AnalysisEngine({ workerScript: WORKER, toolName: 'mosear-lens-bench' });
   const ctx = { engine, torch, threads, cache, jobs };
   const figures: Figure[] = [];
+  const ownFigures = figures;
   const notes: Record<string, unknown> = {};
   const counts = opts.quick
     ? { rerun: 5, analyze: 2, steps: 2, passes: 1, sweepClips: 6, evalClips: 6 }
@@ -631,11 +656,23 @@ async function main(): Promise<void> {
       };
   const splitLines = readFileSync(SPLIT, 'utf8').trim().split('\n').length;
   let memoryFigures: Record<string, number> = {};
+  // --merge: the earlier record's figures this run does not measure are kept (and said so).
+  const earlier = opts.merge ? previousRecord(join(opts.out, 'results.json')) : undefined;
+  const mergedFigures = (): Figure[] => {
+    const measured = new Set(figures.map((f) => `${f.measure}/${f.route}/${f.size}`));
+    const kept = (earlier?.figures ?? []).filter(
+      (f) => !measured.has(`${f.measure}/${f.route}/${f.size}`),
+    );
+    return [...kept, ...figures];
+  };
   const torchVersion = hasTorch
     ? execFileSync(PYTHON, ['-c', 'import torch; print(torch.__version__)']).toString().trim()
     : null;
   // Written after every part, so a run stopped early keeps what it measured.
   const write = (complete: boolean): void => {
+    const figures = mergedFigures();
+    if (Object.keys(memoryFigures).length === 0 && earlier?.memory !== undefined)
+      memoryFigures = earlier.memory;
     const ratios = ratiosOf(figures, {
       ...(memoryFigures.cliAboveIdleMB === undefined
         ? {}
@@ -672,17 +709,25 @@ async function main(): Promise<void> {
         verdict: verdict(t, ratios),
       })),
       memory: memoryFigures,
-      notes,
+      notes: earlier === undefined ? notes : { ...earlier.notes, ...notes },
+      ...(earlier === undefined
+        ? {}
+        : { mergedWith: { date: earlier.date, kept: figures.length - ownFigures.length } }),
       figures,
     };
-    writeFileSync(join(opts.out, 'results.json'), `${JSON.stringify(record, null, 1)}\n`);
+    const json = join(opts.out, 'results.json');
+    writeFileSync(json, `${JSON.stringify(record, null, 1)}\n`);
     const md = join(opts.out, 'RESULTS.md');
     const head =
       `Run ${record.date.slice(0, 16)} UTC${complete ? '' : ' (incomplete: stopped before every part ran)'} on ${machine.cpu} × ${machine.cores}, ` +
       `node ${machine.node}, onnxruntime ${machine.onnxruntime}, torch ${machine.torch ?? 'missing (no PyTorch route)'}; ` +
       `load average ${loadAtStart.toFixed(2)} at start, ${machine.loadAverage.now.toFixed(2)} at the end; ${record.seconds.toFixed(0)} s.\n\n`;
+    const mergeNote =
+      earlier === undefined
+        ? ''
+        : `Merged (\`--merge\`): the figures this run did not measure are those of the run of ${earlier.date.slice(0, 16)} UTC.\n\n`;
     const text = existsSync(md) ? readFileSync(md, 'utf8') : '';
-    const table = head + markdownTables(figures, ratios);
+    const table = head + mergeNote + markdownTables(figures, ratios);
     writeFileSync(
       md,
       replaceMarkedSection(
@@ -692,6 +737,16 @@ async function main(): Promise<void> {
         table,
       ),
     );
+    // In the repository's Markdown style (the format tier checks bench/RESULTS.md).
+    try {
+      execFileSync(
+        process.execPath,
+        [join(root, 'node_modules', 'prettier', 'bin', 'prettier.cjs'), '--write', md, json],
+        { stdio: 'ignore' },
+      );
+    } catch {
+      log(`could not run prettier on ${md}`);
+    }
     if (complete) {
       console.log(markdownTables(figures, ratios));
       console.log(`wrote ${join(opts.out, 'results.json')} and ${md}`);
@@ -713,7 +768,9 @@ async function main(): Promise<void> {
       write(false);
     };
     // The cheap parts first, the ~1000-position re-runs and the evaluation passes last.
-    if (opts.parts.includes('a')) for (const size of sizes) await rerunAt(size);
+    const wanted = (size: Size) =>
+      opts.parts.includes('a') && opts.sizes.split(',').includes(size.name);
+    for (const size of sizes) if (wanted(size)) await rerunAt(size);
     if (opts.parts.includes('b')) {
       log('(b) full analyze of a 10 s clip, decode cache off');
       figures.push(...(await analyze(counts.analyze, ctx)));
@@ -739,7 +796,7 @@ async function main(): Promise<void> {
       log(`  ${JSON.stringify(memoryFigures)}`);
       write(false);
     }
-    if (!opts.quick && opts.parts.includes('a')) await rerunAt(n1000);
+    if (!opts.quick && wanted(n1000)) await rerunAt(n1000);
     if (opts.parts.includes('d')) {
       log('(d) evaluation with decode');
       const evalManifest = subsetManifest(
