@@ -34,6 +34,8 @@ const targets = [
       'cli/results': 'src/cli/results.ts',
       'bench/engine': 'bench/engine.ts',
       'bench/evaluation': 'bench/evaluation.ts',
+      'bench/record': 'bench/record.ts',
+      'bench/sessionOptions': 'bench/sessionOptions.ts',
       // Times one full-width LLaMA-2 layer in process (a bench, like the floor of the others).
       'bench/fullWidthLayer': 'bench/fullWidthLayer.ts',
       // Forked by the engine (one process per checkpoint); the only bundle that loads onnxruntime.
