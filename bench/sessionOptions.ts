@@ -5,7 +5,6 @@
 import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-// eslint-disable-next-line no-restricted-imports -- the experiments open bare sessions with options the engine does not pass
 import * as ort from 'onnxruntime-node';
 import type { ArControls } from '../src/protocol/contract';
 import { defaultControls } from '../src/shared/controls';
