@@ -2,6 +2,7 @@
 // fixture: a .txt next to a copied sample clip fills the transcript slot (N changes) and the
 // result records 'sidecar-txt'; an .srt gives its cue text; `--no-sidecar` and a request without
 // sidecar pickup record 'none' and keep the default prompt.
+import { jsonWithTokenRows } from '../../src/protocol/tokenRows';
 import assert from 'node:assert/strict';
 import { copyFileSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -36,7 +37,7 @@ describe('transcript sidecars (full-shape fixture)', () => {
     const run = async (transcriptSidecar: boolean) =>
       readAnalysisResult(
         JSON.parse(
-          JSON.stringify(
+          jsonWithTokenRows(
             await engine.analyze({
               clipPath: clip,
               modelPath: FIXTURE,

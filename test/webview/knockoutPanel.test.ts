@@ -9,6 +9,8 @@ import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { jsonWithTokenRows } from '../../src/protocol/tokenRows';
+import { readAnalysisResult } from '../../src/protocol/analysisResultReader';
 import type { BrowserContext, Page } from 'playwright-core';
 import { AnalysisEngine } from '../../src/core/engine/analysisEngine';
 import { knockoutHeads, rankHeads } from '../../src/core/engine/knockout';
@@ -91,10 +93,11 @@ describe('Analysis panel: head knockout and label lens', { timeout: 120_000 }, (
       controls: CONTROLS,
       executionProvider: 'cpu' as const,
     };
-    result = JSON.parse(JSON.stringify(await engine.analyze(request))) as AnalysisResult;
-    v1Result = JSON.parse(
-      JSON.stringify(await engine.analyze({ ...request, modelPath: V1_MODEL })),
-    ) as AnalysisResult;
+    // JSON round trips (token rows as base64): the panel only sees what crossed the channel.
+    result = readAnalysisResult(JSON.parse(jsonWithTokenRows(await engine.analyze(request))));
+    v1Result = readAnalysisResult(
+      JSON.parse(jsonWithTokenRows(await engine.analyze({ ...request, modelPath: V1_MODEL }))),
+    );
     const flagged = flaggedHeadsByAudio(
       result.intervention.arFlags,
       result.intervention.modalityMass,
