@@ -7,6 +7,7 @@
 import * as v from 'valibot';
 import { AnalysisResultSchema, type AnalysisResult } from './analysisResult';
 import { ArControlsSchema, UserControlsSchema, type ArControls } from './contract';
+import { CounterfactualResultSchema } from './counterfactualResult';
 import { describeValue, isMissing, issuePath, parseOrThrow, type Issue } from './issues';
 
 /** Where a panel's result comes from; saved in the webview's state so a reload can revive it. */
@@ -201,6 +202,18 @@ export const WebviewToHostSchema = messageSchema([
   v.object({ type: v.literal('saveResult'), requestId: RequestIdSchema }),
   /** Keep this preview panel's clip: later analyses open a new preview panel. */
   v.object({ type: v.literal('pin') }),
+  /**
+   * Run the clip's modality counterfactuals under off and these controls; partners chosen
+   * automatically, or picked on the host (`pick`: a file dialog for that modality's partner).
+   */
+  v.object({
+    type: v.literal('runCounterfactuals'),
+    requestId: RequestIdSchema,
+    controls: UserControlsSchema,
+    pick: v.exactOptional(v.picklist(['audio', 'frames'])),
+  }),
+  /** Stop the counterfactual run whose request id is `run`. */
+  v.object({ type: v.literal('cancelCounterfactuals'), run: RequestIdSchema }),
 ]);
 export type WebviewToHost = v.InferOutput<typeof WebviewToHostSchema>;
 
@@ -228,6 +241,21 @@ export const HostToWebviewSchema = v.variant('type', [
     cancelled: v.boolean(),
   }),
   SavedMessageSchema,
+  /** The counterfactual run `requestId` started (its partners are being decoded and run). */
+  v.object({ type: v.literal('counterfactualsStarted'), requestId: v.number() }),
+  /** The counterfactual run finished. */
+  v.object({
+    type: v.literal('counterfactualsResult'),
+    requestId: v.number(),
+    result: CounterfactualResultSchema,
+  }),
+  /** The counterfactual run failed (bad partner, one label only, decode failure) or was cancelled. */
+  v.object({
+    type: v.literal('counterfactualsFailed'),
+    requestId: v.number(),
+    message: v.string(),
+    cancelled: v.boolean(),
+  }),
 ]);
 export type HostToWebview = v.InferOutput<typeof HostToWebviewSchema>;
 

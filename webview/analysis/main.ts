@@ -3,6 +3,7 @@
 import '../kit/kit.css';
 import { biasedHeadsView } from './biasedHeadsView';
 import { controlsView } from './controlsView';
+import { counterfactualsView } from './counterfactualsView';
 import { el } from '../kit/domBuilder';
 import { headerView } from './headerView';
 import { headGridView } from './headGridView';
@@ -41,6 +42,8 @@ function start(): void {
   });
   report.hidden = !host.hasHost;
   const header = headerView(model);
+  const counterfactuals = counterfactualsView(model);
+  counterfactuals.onRedraw(render);
   views = [
     header,
     controlsView(model),
@@ -51,8 +54,10 @@ function start(): void {
     thresholdView(model),
     moseGateView(model),
     tokenAttentionView(model),
+    counterfactuals,
   ];
   const [, controls, ...cards] = views;
+  cards.pop(); // the counterfactuals, full width below the tokens
   const tokens = cards.pop();
   root.className = 'panel';
   root.replaceChildren(
@@ -60,10 +65,13 @@ function start(): void {
     controls?.element ?? '',
     el('div', { class: 'cards' }, ...cards.map((v) => v.element)),
     tokens?.element ?? '',
+    counterfactuals.element,
   );
   startPage({ hasHost: host.hasHost, redraw: render, report: (e) => model.reportError(e) });
   render();
-  host.start((message) => model.receive(message));
+  host.start((message) => {
+    if (!counterfactuals.receive(message)) model.receive(message);
+  });
 }
 
 start();

@@ -70,6 +70,10 @@ export function subjectHost(
   return {
     hasHost: channel.hasHost,
     request(message, lane) {
+      // The Compare panel has no Counterfactuals section (the Analysis panel's own).
+      if (message.type === 'runCounterfactuals') {
+        throw new Error('counterfactuals run in the Analysis panel');
+      }
       if (message.type !== 'run') return channel.request(message, lane);
       const subjectLane = lane === undefined ? undefined : `${lane}:${key}`;
       return channel.request({ ...message, subject: key }, subjectLane);
@@ -77,7 +81,13 @@ export function subjectHost(
     notify(message) {
       // Workspace defaults are a per-checkpoint setting the Analysis panel owns, and pinning is
       // the Analysis panel's own: neither is sent here.
-      if (message.type !== 'saveDefaults' && message.type !== 'pin') channel.notify(message);
+      if (
+        message.type !== 'saveDefaults' &&
+        message.type !== 'pin' &&
+        message.type !== 'cancelCounterfactuals'
+      ) {
+        channel.notify(message);
+      }
     },
     isLatest: (lane, requestId) => channel.isLatest(`${lane}:${key}`, requestId),
     loadState: () => saved,

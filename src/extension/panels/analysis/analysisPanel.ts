@@ -22,6 +22,7 @@ import {
 } from '../../../protocol/panelMessages';
 import { buildHtmlReport } from '../../../core/reports/htmlReport';
 import { LatestRun } from '../latestRun';
+import { CounterfactualRuns } from './counterfactualRuns';
 import {
   exportedBytes,
   PanelBase,
@@ -69,6 +70,7 @@ export class AnalysisPanel extends PanelBase<WebviewToHost, HostToWebview> {
   private static preview: AnalysisPanel | undefined;
   /** Only the latest re-run is answered; a new one cancels the one before. */
   private readonly latestRun: LatestRun;
+  private readonly counterfactualRuns: CounterfactualRuns;
   private previewState: PreviewState | null = null;
 
   /**
@@ -165,6 +167,9 @@ export class AnalysisPanel extends PanelBase<WebviewToHost, HostToWebview> {
       parse: parseWebviewMessage,
     });
     this.latestRun = new LatestRun(host.engine, host.logger, () => this.isDisposed);
+    this.counterfactualRuns = new CounterfactualRuns(host.engine, (m) => {
+      if (!this.isDisposed) this.post(m);
+    });
     AnalysisPanel.open.set(originKey(origin), this);
   }
 
@@ -240,6 +245,7 @@ export class AnalysisPanel extends PanelBase<WebviewToHost, HostToWebview> {
 
   override dispose(): void {
     this.latestRun.cancel();
+    this.counterfactualRuns.cancel();
     if (AnalysisPanel.open.get(originKey(this.origin)) === this) {
       AnalysisPanel.open.delete(originKey(this.origin));
     }
@@ -298,6 +304,27 @@ export class AnalysisPanel extends PanelBase<WebviewToHost, HostToWebview> {
         return this.save(message.requestId, `${this.clipStem()}.mosear.html`, () => this.report());
       case 'webviewError':
         this.logWebviewError(message.message);
+        return;
+      case 'runCounterfactuals': {
+        const problem = this.runProblem();
+        if (problem !== null || this.origin.kind !== 'clip') {
+          this.post({
+            type: 'counterfactualsFailed',
+            requestId: message.requestId,
+            message: problem ?? 'read-only',
+            cancelled: false,
+          });
+          return;
+        }
+        const { clipPath, modelPath } = this.origin;
+        return this.counterfactualRuns.run(
+          message.requestId,
+          { clipPath, modelPath, controls: message.controls },
+          message.pick,
+        );
+      }
+      case 'cancelCounterfactuals':
+        this.counterfactualRuns.cancel(message.run);
         return;
     }
   }
