@@ -102,7 +102,7 @@ describe('Analysis panel: Counterfactuals section', { timeout: 180_000 }, () => 
     await page.waitForFunction(
       ([t, n]) =>
         (globalThis as unknown as PageGlobals).__mosear.posted.filter((m) => m.type === t).length >=
-        (n as number),
+        n,
       [type, count] as const,
     );
   }

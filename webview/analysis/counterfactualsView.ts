@@ -207,7 +207,11 @@ export function counterfactualsView(model: PanelModel): View & {
           const name = el('th', { scope: 'row' }, variantTitle(r, variant));
           if (NOT_DECIDING.has(variant.kind)) {
             name.append(
-              el('span', { class: 'note', 'data-testid': 'not-deciding' }, ' (shown, not deciding)'),
+              el(
+                'span',
+                { class: 'note', 'data-testid': 'not-deciding' },
+                ' (shown, not deciding)',
+              ),
             );
           }
           if (variant.problem !== undefined) {
