@@ -260,6 +260,7 @@ export async function evalCommand(
       workerScript: env.workerScript,
       decoder,
       ...(cache === undefined ? {} : { decodeCache: cache }),
+      jobs,
       signal,
       onProgress: (p) => {
         if (p.done === p.total || performance.now() - lastCounterfactualLine > 5000) {

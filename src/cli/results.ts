@@ -85,7 +85,7 @@ off, AR at the checkpoint's defaults, PAI-style) and the modality counterfactual
   --out <file>          the RESULTS.md to update     [models/RESULTS.md]
   --check               regenerate in memory; exit 1 with a diff summary when --out differs
   --json <file>         also write the raw numbers (per-clip predictions, summaries) as JSON
-  --jobs <n>            clips decoded at once (default 2)
+  --jobs <n>            clips decoded and run at once (default 2)
   --no-cache            decode every clip (default: reuse decodes under .tmp/decode-cache/)
   --cache-dir <dir>     where decoded tensors are cached
   --quiet               no progress lines`;
@@ -299,7 +299,8 @@ async function evaluate(
       })),
     });
   }
-  // Modality counterfactuals on the same clips (the reliance section), one thread per session.
+  // Modality counterfactuals on the same clips (the reliance section): `--jobs` lanes, one thread
+  // per session.
   log(
     'results: modality counterfactuals (audio and frames swapped with one clip of each other label)',
   );
@@ -311,6 +312,7 @@ async function evaluate(
     decoder,
     ...(cache === undefined ? {} : { decodeCache: cache }),
     cores: INTRA_OP_THREADS,
+    jobs: args.jobs,
     onProgress: (p) => {
       if (performance.now() - lastCounterfactual > 10_000 || p.done === p.total) {
         lastCounterfactual = performance.now();

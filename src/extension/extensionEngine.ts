@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import * as vscode from 'vscode';
 import type { AnalysisResult } from '../protocol/analysisResult';
 import { SUBJECT_KEYS, type ComparisonResult, type SubjectKey } from '../protocol/comparisonResult';
+import type { CounterfactualResult } from '../protocol/counterfactualResult';
 import type { ArControls } from '../protocol/contract';
 import type { ExecutionProviderName, ProviderAttempt } from '../protocol/executionProviders';
 import type {
@@ -171,6 +172,47 @@ export class ExtensionEngine extends Disposable {
     } finally {
       listener.dispose();
     }
+  }
+
+  /**
+   * A clip's modality counterfactuals with the settings applied (partners: those given, else
+   * chosen automatically from the clip's folder or manifest).
+   */
+  async counterfactuals(
+    request: {
+      clipPath: string;
+      modelPath: string;
+      controls?: Partial<ArControls>;
+      audioFrom?: string[];
+      framesFrom?: string[];
+      /** The transcript typed in the panel (else the clip's sidecar, as in `analyze`). */
+      transcript?: GivenTranscript;
+    },
+    signal: AbortSignal,
+  ): Promise<CounterfactualResult> {
+    const settings = this.config.current;
+    const problem = this.env.modelProblem(request.modelPath, settings);
+    if (problem !== undefined) throw new Error(problem);
+    const engine = this.get().instance;
+    const model = await engine.model(request.modelPath);
+    const controls = resolveControls(model.metadata, {
+      ...controlsFromSettings(settings.ar, model.metadata),
+      ...request.controls,
+    });
+    return engine.counterfactuals(
+      {
+        clipPath: request.clipPath,
+        modelPath: request.modelPath,
+        controls,
+        executionProvider: settings.runtime.executionProvider,
+        allowFallback: settings.runtime.allowFallback,
+        ...(request.audioFrom === undefined ? {} : { audioFrom: request.audioFrom }),
+        ...(request.framesFrom === undefined ? {} : { framesFrom: request.framesFrom }),
+        ...(request.transcript === undefined ? {} : { transcript: request.transcript }),
+        transcriptSidecar: true,
+      },
+      signal,
+    );
   }
 
   /**

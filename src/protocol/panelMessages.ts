@@ -7,6 +7,7 @@
 import * as v from 'valibot';
 import { AnalysisResultSchema, type AnalysisResult } from './analysisResult';
 import { ArControlsSchema, UserControlsSchema, type ArControls } from './contract';
+import { CounterfactualResultSchema } from './counterfactualResult';
 import { describeValue, isMissing, issuePath, parseOrThrow, type Issue } from './issues';
 import {
   HeadRankingSchema,
@@ -236,6 +237,18 @@ export const WebviewToHostSchema = messageSchema([
   }),
   /** Stop the ranking in flight. */
   v.object({ type: v.literal('cancelRank') }),
+  /**
+   * Run the clip's modality counterfactuals under off and these controls; partners chosen
+   * automatically, or picked on the host (`pick`: a file dialog for that modality's partner).
+   */
+  v.object({
+    type: v.literal('runCounterfactuals'),
+    requestId: RequestIdSchema,
+    controls: UserControlsSchema,
+    pick: v.exactOptional(v.picklist(['audio', 'frames'])),
+  }),
+  /** Stop the counterfactual run whose request id is `run`. */
+  v.object({ type: v.literal('cancelCounterfactuals'), run: RequestIdSchema }),
 ]);
 export type WebviewToHost = v.InferOutput<typeof WebviewToHostSchema>;
 
@@ -280,6 +293,21 @@ export const HostToWebviewSchema = v.variant('type', [
   /** A knockout or a ranking failed or was cancelled. */
   v.object({
     type: v.literal('knockoutFailed'),
+    requestId: v.number(),
+    message: v.string(),
+    cancelled: v.boolean(),
+  }),
+  /** The counterfactual run `requestId` started (its partners are being decoded and run). */
+  v.object({ type: v.literal('counterfactualsStarted'), requestId: v.number() }),
+  /** The counterfactual run finished. */
+  v.object({
+    type: v.literal('counterfactualsResult'),
+    requestId: v.number(),
+    result: CounterfactualResultSchema,
+  }),
+  /** The counterfactual run failed (bad partner, one label only, decode failure) or was cancelled. */
+  v.object({
+    type: v.literal('counterfactualsFailed'),
     requestId: v.number(),
     message: v.string(),
     cancelled: v.boolean(),

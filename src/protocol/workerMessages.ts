@@ -60,6 +60,17 @@ export const WorkerRequestSchema = v.variant('type', [
     inputs: RunInputsSchema,
     controls: v.array(ArControlsSchema),
   }),
+  /**
+   * Run the session once per controls entry on each input set and answer the logits only (the
+   * variants of a counterfactual: one request, none of the attention tensors sent back).
+   */
+  v.object({
+    type: v.literal('runLogits'),
+    id,
+    settings: SessionSettingsSchema,
+    inputSets: v.array(RunInputsSchema),
+    controls: v.array(ArControlsSchema),
+  }),
   /** Try each provider alone on the model and report which open (for `mosear-lens info`). */
   v.object({
     type: v.literal('probe'),
@@ -150,6 +161,15 @@ export const WorkerResponseSchema = v.variant('type', [
     session: SessionReportSchema,
     runs: v.array(WorkerRunOutputSchema),
     /** `session.run` calls this worker has made since it started. */
+    sessionRuns: v.number(),
+  }),
+  /** `logits[i][k]`: input set i under controls k; `runMs` the mean time of one run. */
+  v.object({
+    type: v.literal('ranLogits'),
+    id,
+    session: SessionReportSchema,
+    logits: v.array(v.array(float32Array)),
+    runMs: v.number(),
     sessionRuns: v.number(),
   }),
   v.object({ type: v.literal('probed'), id, attempts: v.array(ProviderAttemptSchema) }),

@@ -51,6 +51,25 @@ describe('inference worker messages', () => {
     assert.equal(parsed.type === 'ran' && parsed.runs[0]?.outputs.logits.data, outputs.logits.data);
   });
 
+  test('a logits-only run of several input sets and its answer pass; a logit row must be float32', () => {
+    const inputs = { frames: new Float32Array(12), audio: new Float32Array(4), promptIds: [1] };
+    const request = {
+      type: 'runLogits',
+      id: 4,
+      settings,
+      inputSets: [inputs, inputs],
+      controls: [],
+    };
+    assert.deepEqual(parseWorkerRequest(request), request);
+    const logits = [[new Float32Array(6)], [new Float32Array(6)]];
+    const answer = { type: 'ranLogits', id: 4, session, logits, runMs: 1.5, sessionRuns: 2 };
+    assert.deepEqual(parseWorkerResponse(answer), answer);
+    assert.throws(
+      () => parseWorkerResponse({ ...answer, logits: [[[0, 1, 2]]] }),
+      /logits\[0\]\[0\]: must be a Float32Array/,
+    );
+  });
+
   test('tensors are checked by type and by the length their dims give', () => {
     assert.throws(
       () =>

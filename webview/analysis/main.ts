@@ -3,6 +3,7 @@
 import '../kit/kit.css';
 import { biasedHeadsView } from './biasedHeadsView';
 import { controlsView } from './controlsView';
+import { counterfactualsView } from './counterfactualsView';
 import { el } from '../kit/domBuilder';
 import { headerView } from './headerView';
 import { headGridView } from './headGridView';
@@ -45,6 +46,8 @@ function start(): void {
   });
   report.hidden = !host.hasHost;
   const header = headerView(model);
+  const counterfactuals = counterfactualsView(model);
+  counterfactuals.onRedraw(render);
   views = [
     header,
     controlsView(model),
@@ -57,8 +60,10 @@ function start(): void {
     labelLensView(model),
     knockoutView(model),
     tokenAttentionView(model),
+    counterfactuals,
   ];
   const [, controls, ...cards] = views;
+  cards.pop(); // the counterfactuals, full width below the tokens
   const tokens = cards.pop();
   root.className = 'panel';
   root.replaceChildren(
@@ -66,10 +71,13 @@ function start(): void {
     controls?.element ?? '',
     el('div', { class: 'cards' }, ...cards.map((v) => v.element)),
     tokens?.element ?? '',
+    counterfactuals.element,
   );
   startPage({ hasHost: host.hasHost, redraw: render, report: (e) => model.reportError(e) });
   render();
-  host.start((message) => model.receive(message));
+  host.start((message) => {
+    if (!counterfactuals.receive(message)) model.receive(message);
+  });
 }
 
 start();

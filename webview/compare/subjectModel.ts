@@ -74,6 +74,10 @@ export function subjectHost(
       if (message.type === 'knockout' || message.type === 'rankHeads') {
         throw new Error('head knockout runs in the Analysis panel only');
       }
+      // The Compare panel has no Counterfactuals section (the Analysis panel's own).
+      if (message.type === 'runCounterfactuals') {
+        throw new Error('counterfactuals run in the Analysis panel');
+      }
       if (message.type !== 'run') return channel.request(message, lane);
       const subjectLane = lane === undefined ? undefined : `${lane}:${key}`;
       return channel.request({ ...message, subject: key }, subjectLane);
@@ -84,7 +88,8 @@ export function subjectHost(
       if (
         message.type !== 'saveDefaults' &&
         message.type !== 'pin' &&
-        message.type !== 'cancelRank'
+        message.type !== 'cancelRank' &&
+        message.type !== 'cancelCounterfactuals'
       ) {
         channel.notify(message);
       }

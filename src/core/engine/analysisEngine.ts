@@ -621,20 +621,16 @@ export class AnalysisEngine {
     );
   }
 
-  /** A counterfactual variant's logits under the request's intervention and under off. */
+  /** Counterfactual variants' logits under the request's intervention and under off. */
   private async variantLogits(
     request: CounterfactualRequest,
-    inputs: VariantInputs,
+    variants: readonly VariantInputs[],
     signal?: AbortSignal,
-  ): Promise<{ intervention: Float32Array; off: Float32Array }> {
+  ): Promise<{ intervention: Float32Array; off: Float32Array }[]> {
     const model = await this.model(request.modelPath);
     const meta = model.metadata;
     const controls = resolveControls(meta, request.controls);
-    const run = resolveRun(
-      meta,
-      inputs.slots === undefined ? {} : { slots: inputs.slots },
-      await this.promptTokenizer(model),
-    );
+    const tokenizer = await this.promptTokenizer(model);
     const headGate = headGateOf(meta, request.headGate);
     const settings = this.sessionSettings(
       model,
@@ -642,23 +638,27 @@ export class AnalysisEngine {
       request.allowFallback ?? false,
     );
     const runs = controls.mode === 0 ? [controls] : [controls, { ...controls, mode: 0 as const }];
-    const reply = await this.pool.workerFor(model.path).run(
-      settings,
-      {
-        frames: inputs.frames,
-        audio: inputs.audio,
-        promptIds: run.promptIds,
-        ...(headGate === undefined ? {} : { headGate }),
-      },
-      runs,
-      signal,
-    );
-    const intervention = reply.runs[0];
-    const off = reply.runs[runs.length - 1];
-    if (intervention === undefined || off === undefined) {
-      throw new Error(`the worker returned ${reply.runs.length} runs for ${runs.length} requested`);
-    }
-    return { intervention: intervention.outputs.logits.data, off: off.outputs.logits.data };
+    const inputSets = variants.map((inputs) => ({
+      frames: inputs.frames,
+      audio: inputs.audio,
+      promptIds: resolveRun(
+        meta,
+        inputs.slots === undefined ? {} : { slots: inputs.slots },
+        tokenizer,
+      ).promptIds,
+      ...(headGate === undefined ? {} : { headGate }),
+    }));
+    const reply = await this.pool
+      .workerFor(model.path)
+      .runLogits(settings, inputSets, runs, signal);
+    return reply.logits.map((row) => {
+      const intervention = row[0];
+      const off = row[runs.length - 1];
+      if (intervention === undefined || off === undefined) {
+        throw new Error(`the worker returned ${row.length} runs for ${runs.length} requested`);
+      }
+      return { intervention, off };
+    });
   }
 
   /** Opens the checkpoint's session ahead of the first analysis (warms the worker). */

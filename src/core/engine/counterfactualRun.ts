@@ -2,7 +2,7 @@
 // (an ordinary analysis, so its `ar_mode` 0 run comes from the engine's baseline cache), then
 // each variant of its inputs — audio silenced, audio from each partner, frames grey, frames from
 // each partner, and for a contract-1.1 model with a transcript slot the transcript removed — run
-// in the checkpoint's worker under off and the intervention. Partners are decoded with the
+// under off and the intervention in one request to the checkpoint's worker (logits only). Partners are decoded with the
 // model's own decode spec, so a fixed-length model gets the partner's window as the spec cuts it
 // and a variable-length one the partner's own length. The verdict comes from the swaps only.
 import type { GivenTranscript } from './transcriptSource';
@@ -78,12 +78,12 @@ export interface CounterfactualHost {
   ): Promise<DecodedClip>;
   /** The clip's inputs as the original run fed them (silence in place of missing audio). */
   inputsOf(clip: DecodedClip): { frames: Float32Array; audio: Float32Array };
-  /** Logits of the intervention and the off run on the variant's inputs. */
+  /** Logits of the intervention and the off run on each variant's inputs (one worker request). */
   variantLogits(
     request: CounterfactualRequest,
-    inputs: VariantInputs,
+    inputs: readonly VariantInputs[],
     signal?: AbortSignal,
-  ): Promise<{ intervention: ArrayLike<number>; off: ArrayLike<number> }>;
+  ): Promise<{ intervention: ArrayLike<number>; off: ArrayLike<number> }[]>;
 }
 
 /** The slot a transcript fills (CONTRACT.md §3.1). */
@@ -135,18 +135,17 @@ export async function runCounterfactuals(
       ),
     },
   ];
-  const run = async (kind: VariantKind, inputs: VariantInputs, partner?: string): Promise<void> => {
-    const logits = await host.variantLogits(request, inputs, signal);
-    variants.push({
-      kind,
-      ...(partner === undefined ? {} : { partner }),
-      off: variantOutcome(labels, originalLogits.off, logits.off),
-      intervention: variantOutcome(labels, originalLogits.intervention, logits.intervention),
-    });
+  // The variants are planned in their order first, then run in one worker request.
+  const planned: (
+    | { kind: VariantKind; inputs: VariantInputs; partner?: string }
+    | { kind: VariantKind; partner: string; problem: string }
+  )[] = [];
+  const run = (kind: VariantKind, inputs: VariantInputs, partner?: string): void => {
+    planned.push({ kind, inputs, ...(partner === undefined ? {} : { partner }) });
   };
   const skip = (kind: VariantKind, partner: string, problem: string): void => {
     notes.push(problem);
-    variants.push({ kind, partner, problem, off: null, intervention: null });
+    planned.push({ kind, partner, problem });
   };
   // The variants keep the original's prompt: its slots as resolved (a sidecar's transcript too).
   const slots = original.settings.slots ?? request.slots;
@@ -165,7 +164,7 @@ export async function runCounterfactuals(
     }
   };
 
-  await run('audio-silenced', {
+  run('audio-silenced', {
     frames: own.frames,
     audio: silencedAudio(own.audio),
     ...slotsOf(slots),
@@ -182,13 +181,13 @@ export async function runCounterfactuals(
       );
       continue;
     }
-    await run(
+    run(
       'audio-swapped',
       { frames: own.frames, audio: other.audio, ...slotsOf(slots) },
       partner.path,
     );
   }
-  await run('frames-grey', { frames: greyFrames(own.frames), audio: own.audio, ...slotsOf(slots) });
+  run('frames-grey', { frames: greyFrames(own.frames), audio: own.audio, ...slotsOf(slots) });
   for (const partner of swapping('frames')) {
     const other = await decodePartner(partner);
     if (other.frames.length !== own.frames.length) {
@@ -199,16 +198,41 @@ export async function runCounterfactuals(
       );
       continue;
     }
-    await run(
+    run(
       'frames-swapped',
       { frames: other.frames, audio: own.audio, ...slotsOf(slots) },
       partner.path,
     );
   }
   if (meta.contract === '1.1' && meta.prompt.slots?.[TRANSCRIPT_SLOT] !== undefined) {
-    await run('transcript-removed', {
+    run('transcript-removed', {
       ...own,
       slots: { ...(slots ?? {}), [TRANSCRIPT_SLOT]: '' },
+    });
+  }
+  const runnable = planned.flatMap((p) => ('inputs' in p ? [p.inputs] : []));
+  const logits = await host.variantLogits(request, runnable, signal);
+  if (logits.length !== runnable.length) {
+    throw new Error(`the worker returned ${logits.length} variants for ${runnable.length} sent`);
+  }
+  let ran = 0;
+  for (const p of planned) {
+    if ('problem' in p) {
+      variants.push({
+        kind: p.kind,
+        partner: p.partner,
+        problem: p.problem,
+        off: null,
+        intervention: null,
+      });
+      continue;
+    }
+    const out = logits[ran++] as { intervention: ArrayLike<number>; off: ArrayLike<number> };
+    variants.push({
+      kind: p.kind,
+      ...(p.partner === undefined ? {} : { partner: p.partner }),
+      off: variantOutcome(labels, originalLogits.off, out.off),
+      intervention: variantOutcome(labels, originalLogits.intervention, out.intervention),
     });
   }
   return {

@@ -2,8 +2,9 @@
 // reliance section of RESULTS.md): every clip of the manifest under every checkpoint, its audio and
 // frames swapped with one clip of each other label (that label's first consistent clip), silenced
 // and grey beside, under off and the checkpoint's default intervention; then the RelianceSummary.
-// Clips run one after another through one AnalysisEngine (its clip cache keeps the few partners
-// decoded); a clip that cannot run is recorded with its reason and left out of the figures.
+// `jobs` lanes take the clips in turn, each through its own AnalysisEngine (its own workers; its
+// clip cache keeps the few partners decoded); a clip that cannot run is recorded with its reason
+// and left out of the figures.
 import { mkdir } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { writeFileAtomic } from '../io/atomicWrite';
@@ -41,8 +42,10 @@ export interface CounterfactualBenchmarkOptions {
   decoder: ClipDecoder;
   /** Decoded clips to take before decoding (an evaluation's decode cache). */
   decodeCache?: StoredDecodes;
-  /** Cores the sessions use (default 1: onnxruntime's answers then do not depend on the machine). */
+  /** Cores each lane's sessions use (default 1: onnxruntime's answers then do not depend on the machine). */
   cores?: number;
+  /** Lanes working on different clips at once, each with its own workers (default 1). */
+  jobs?: number;
   bootstrap?: BootstrapOptions;
   signal?: AbortSignal;
   onProgress?: (progress: { checkpoint: string; done: number; total: number }) => void;
@@ -52,25 +55,37 @@ export interface CounterfactualBenchmarkOptions {
 export async function runCounterfactualBenchmark(
   options: CounterfactualBenchmarkOptions,
 ): Promise<RelianceSummary> {
-  const engine = new AnalysisEngine({
-    workerScript: options.workerScript,
-    decoder: options.decoder,
-    cores: options.cores ?? 1,
-    clipCacheEntries: 16,
-  });
+  const lanes = Array.from(
+    { length: Math.max(1, Math.floor(options.jobs ?? 1)) },
+    () =>
+      new AnalysisEngine({
+        workerScript: options.workerScript,
+        decoder: options.decoder,
+        cores: options.cores ?? 1,
+        clipCacheEntries: 16,
+      }),
+  );
   const manifestPath = await locateManifest(options.manifest);
   const manifestName = basename(manifestPath);
   let labels: string[] = [];
   const checkpoints: RelianceCheckpoint[] = [];
   try {
     for (const modelPath of options.models) {
-      const model = await engine.model(modelPath);
+      const model = await (lanes[0] as AnalysisEngine).model(modelPath);
       labels = [...model.metadata.labels];
       const entries = await readManifest(manifestPath, labels);
-      const partners = new Map<string, SwapPartner>();
-      const clips: RelianceClip[] = [];
-      let controls = null;
-      for (const [i, entry] of entries.entries()) {
+      // Filled by clip index, so the figures and the partner list never depend on which lane
+      // finished first.
+      const clips: RelianceClip[] = new Array<RelianceClip>(entries.length);
+      const chosenOf: SwapPartner[][] = entries.map(() => []);
+      const controlsOf: (RelianceCheckpoint['controls'] | undefined)[] = entries.map(
+        () => undefined,
+      );
+      let next = 0;
+      let done = 0;
+      let failed = false;
+      const runClip = async (engine: AnalysisEngine, i: number): Promise<void> => {
+        const entry = entries[i] as (typeof entries)[number];
         const clip = {
           path: entry.relativePath,
           label: labels[entry.label] ?? String(entry.label),
@@ -87,30 +102,47 @@ export async function runCounterfactualBenchmark(
             },
             options.signal,
           );
-          controls ??= result.controls;
-          for (const p of chosen) partners.set(p.path, p);
-          clips.push(relianceClipOf(clip, result));
+          controlsOf[i] = result.controls;
+          chosenOf[i] = chosen;
+          clips[i] = relianceClipOf(clip, result);
         } catch (error) {
           const known =
             error instanceof PartnerError ||
             (error instanceof DecodeError && error.code !== 'CANCELLED') ||
             error instanceof EngineError;
           if (!known) throw error;
-          clips.push(problemClip(clip, error.message));
+          clips[i] = problemClip(clip, error.message);
         }
-        options.onProgress?.({ checkpoint: model.fileName, done: i + 1, total: entries.length });
-      }
+        done += 1;
+        options.onProgress?.({ checkpoint: model.fileName, done, total: entries.length });
+      };
+      // Each lane takes the next clip until none is left (or another lane failed).
+      await Promise.all(
+        lanes.map(async (engine) => {
+          while (next < entries.length && !failed) {
+            const i = next++;
+            try {
+              await runClip(engine, i);
+            } catch (error) {
+              failed = true;
+              throw error;
+            }
+          }
+        }),
+      );
+      const partners = new Map<string, SwapPartner>();
+      for (const chosen of chosenOf) for (const p of chosen) partners.set(p.path, p);
       checkpoints.push({
         name: model.metadata.checkpoint.name,
         path: model.path,
-        controls: controls ?? resolveControls(model.metadata),
+        controls: controlsOf.find((c) => c !== undefined) ?? resolveControls(model.metadata),
         partners: [...partners.values()],
         ...summarizeReliance(clips, options.bootstrap),
         clips,
       });
     }
   } finally {
-    await engine.dispose();
+    await Promise.all(lanes.map((engine) => engine.dispose()));
   }
   return {
     kind: RELIANCE_SUMMARY_KIND,

@@ -152,6 +152,22 @@ async function handle(request: WorkerRequest): Promise<WorkerResponse> {
       }
       return { type: 'ran', id: request.id, session: report, runs, sessionRuns };
     }
+    case 'runLogits': {
+      const { model, report } = await session(request.settings);
+      const started = performance.now();
+      const logits: Float32Array[][] = [];
+      for (const inputs of request.inputSets) {
+        const row: Float32Array[] = [];
+        for (const controls of request.controls) {
+          sessionRuns++;
+          row.push((await runContractModel(model, inputs, controls)).logits.data);
+        }
+        logits.push(row);
+      }
+      const count = request.inputSets.length * request.controls.length;
+      const runMs = count === 0 ? 0 : (performance.now() - started) / count;
+      return { type: 'ranLogits', id: request.id, session: report, logits, runMs, sessionRuns };
+    }
     case 'probe':
       return {
         type: 'probed',

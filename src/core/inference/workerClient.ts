@@ -90,6 +90,13 @@ interface Pending {
 
 const STDERR_TAIL_CHARS = 4000;
 
+/** A request that runs the session (and so needs it open first). */
+function isRun(
+  body: RequestBody,
+): body is Extract<RequestBody, { type: 'run' } | { type: 'runLogits' }> {
+  return body.type === 'run' || body.type === 'runLogits';
+}
+
 /** A time limit as text: milliseconds below a second ("300 ms"), else durationText ("2 min 0 s"). */
 export function limitText(ms: number): string {
   return ms < 1000 ? `${Math.round(ms)} ms` : durationText(ms);
@@ -198,6 +205,25 @@ export class InferenceWorker {
     return { session: response.session, runs: response.runs, sessionRuns: response.sessionRuns };
   }
 
+  /**
+   * Runs the model once per controls entry on each input set and answers only the logits:
+   * `logits[i][k]` for input set i under controls k.
+   */
+  async runLogits(
+    settings: SessionSettings,
+    inputSets: RunInputs[],
+    controls: ArControls[],
+    signal?: AbortSignal,
+  ): Promise<{ session: SessionReport; logits: Float32Array[][] }> {
+    const response = await this.submit(
+      { type: 'runLogits', settings, inputSets, controls },
+      'running the model',
+      signal,
+    );
+    if (response.type !== 'ranLogits') throw this.unexpected(response);
+    return { session: response.session, logits: response.logits };
+  }
+
   /** Tries each provider alone on the model. */
   async probe(
     modelPath: string,
@@ -276,7 +302,7 @@ export class InferenceWorker {
       .then((child) => {
         if (this.active !== pending) return; // cancelled while the process started
         const { body } = pending;
-        if (body.type === 'run' && sessionKey(body.settings) !== this.openSession) {
+        if (isRun(body) && sessionKey(body.settings) !== this.openSession) {
           this.send(child, pending, { type: 'open', settings: body.settings }, 'opening the model');
         } else this.send(child, pending, body, pending.what);
       })
@@ -423,14 +449,14 @@ export class InferenceWorker {
     if (pending === undefined || !('id' in message) || message.id !== pending.id) return;
     const { body } = pending;
     if (message.type === 'failed') this.openSession = undefined;
-    else if (body.type === 'open' || body.type === 'run')
-      this.openSession = sessionKey(body.settings);
-    if (message.type === 'opened' || message.type === 'ran') {
+    else if (body.type === 'open' || isRun(body)) this.openSession = sessionKey(body.settings);
+    if (message.type === 'opened' || message.type === 'ran' || message.type === 'ranLogits') {
       if (message.session.openMs > 0) this.restartMs += message.session.openMs;
     }
     if (message.type === 'ran' && message.runs.length > 0) {
       this.msPerRun = message.runs.reduce((sum, r) => sum + r.runMs, 0) / message.runs.length;
     }
+    if (message.type === 'ranLogits' && message.logits.length > 0) this.msPerRun = message.runMs;
     if (pending.abandoned === true) {
       // Cancelled while running and left to finish: the process and its session stay.
       clearTimeout(pending.timer);
@@ -438,7 +464,7 @@ export class InferenceWorker {
       this.pump();
       return;
     }
-    if (body.type === 'run' && message.type === 'opened' && this.child !== undefined) {
+    if (isRun(body) && message.type === 'opened' && this.child !== undefined) {
       pending.openMs = message.session.openMs; // the run's own phase follows
       this.send(this.child, pending, body, pending.what);
       return;
@@ -446,7 +472,10 @@ export class InferenceWorker {
     this.active = undefined;
     if (message.type === 'failed')
       this.settle(pending, undefined, deserialize(message.error, this.stderrTail));
-    else if (message.type === 'ran' && pending.openMs !== undefined) {
+    else if (
+      (message.type === 'ran' || message.type === 'ranLogits') &&
+      pending.openMs !== undefined
+    ) {
       const openMs = message.session.openMs + pending.openMs;
       this.settle(pending, { ...message, session: { ...message.session, openMs } });
     } else this.settle(pending, message);
@@ -513,7 +542,7 @@ export class InferenceWorker {
       // An open the next request needs anyway runs on under its own limit.
       const opening =
         pending.body.type === 'open' ||
-        (pending.body.type === 'run' && sessionKey(pending.body.settings) !== this.openSession);
+        (isRun(pending.body) && sessionKey(pending.body.settings) !== this.openSession);
       const graceMs = opening
         ? this.openTimeoutMs - (performance.now() - pending.sentAt)
         : (this.options.cancelGraceMs ?? Math.max(1000, this.restartMs));
@@ -530,9 +559,9 @@ export class InferenceWorker {
   /** How much longer the running request should take, when it is a timed kind of run. */
   private expectedLeftMs(pending: Pending): number | undefined {
     const { body, sentAt } = pending;
-    if (body.type !== 'run' || sentAt === undefined || this.msPerRun === undefined)
-      return undefined;
-    return Math.max(0, this.msPerRun * body.controls.length - (performance.now() - sentAt));
+    if (!isRun(body) || sentAt === undefined || this.msPerRun === undefined) return undefined;
+    const runs = body.controls.length * (body.type === 'runLogits' ? body.inputSets.length : 1);
+    return Math.max(0, this.msPerRun * runs - (performance.now() - sentAt));
   }
 
   /** Ends the running request's process; the next request starts a new one. */

@@ -25,6 +25,7 @@ import {
 } from '../../../protocol/panelMessages';
 import { buildHtmlReport } from '../../../core/reports/htmlReport';
 import { LatestRun } from '../latestRun';
+import { CounterfactualRuns } from './counterfactualRuns';
 import {
   exportedBytes,
   PanelBase,
@@ -76,6 +77,7 @@ export class AnalysisPanel extends PanelBase<WebviewToHost, HostToWebview> {
   private static preview: AnalysisPanel | undefined;
   /** Only the latest re-run is answered; a new one cancels the one before. */
   private readonly latestRun: LatestRun;
+  private readonly counterfactualRuns: CounterfactualRuns;
   private previewState: PreviewState | null = null;
   /** Whether the clip's checkpoint declares `head_gate` (undefined until read). */
   private headGate: { modelPath: string; has: boolean } | undefined;
@@ -178,6 +180,9 @@ export class AnalysisPanel extends PanelBase<WebviewToHost, HostToWebview> {
       parse: parseWebviewMessage,
     });
     this.latestRun = new LatestRun(host.engine, host.logger, () => this.isDisposed);
+    this.counterfactualRuns = new CounterfactualRuns(host.engine, (m) => {
+      if (!this.isDisposed) this.post(m);
+    });
     AnalysisPanel.open.set(originKey(origin), this);
     this.checkHeadGate();
   }
@@ -283,6 +288,7 @@ export class AnalysisPanel extends PanelBase<WebviewToHost, HostToWebview> {
   override dispose(): void {
     this.latestRun.cancel();
     this.knockoutRun?.abort();
+    this.counterfactualRuns.cancel();
     if (AnalysisPanel.open.get(originKey(this.origin)) === this) {
       AnalysisPanel.open.delete(originKey(this.origin));
     }
@@ -352,6 +358,33 @@ export class AnalysisPanel extends PanelBase<WebviewToHost, HostToWebview> {
         return this.rank(message.requestId, message.controls, message.k, message.under);
       case 'cancelRank':
         this.knockoutRun?.abort();
+        return;
+      case 'runCounterfactuals': {
+        const problem = this.runProblem();
+        if (problem !== null || this.origin.kind !== 'clip') {
+          this.post({
+            type: 'counterfactualsFailed',
+            requestId: message.requestId,
+            message: problem ?? 'read-only',
+            cancelled: false,
+          });
+          return;
+        }
+        const { clipPath, modelPath } = this.origin;
+        const typed = this.typedTranscript;
+        return this.counterfactualRuns.run(
+          message.requestId,
+          {
+            clipPath,
+            modelPath,
+            controls: message.controls,
+            ...(typed === undefined ? {} : { transcript: { text: typed, source: 'typed' } }),
+          },
+          message.pick,
+        );
+      }
+      case 'cancelCounterfactuals':
+        this.counterfactualRuns.cancel(message.run);
         return;
     }
   }
