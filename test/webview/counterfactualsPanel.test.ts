@@ -3,6 +3,8 @@
 // the engine made on a shipped clip with mosear-tiny: Run and Cancel post their messages, the
 // table and the verdict show the result, a re-run with other AR settings marks it stale, and a
 // failure (one label only) is shown in the section without an error.
+import { readAnalysisResult } from '../../src/protocol/analysisResultReader';
+import { jsonWithTokenRows } from '../../src/protocol/tokenRows';
 import assert from 'node:assert/strict';
 import { copyFileSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -65,10 +67,10 @@ describe('Analysis panel: Counterfactuals section', { timeout: 180_000 }, () => 
     analysis = await engine.analyze({ ...request, controls: arControls(0.05) });
     rerun = await engine.analyze({ ...request, controls: arControls(0.5) });
     counterfactuals = await engine.counterfactuals({ ...request, controls: arControls(0.05) });
-    // The panel only ever sees JSON.
-    [analysis, rerun, counterfactuals] = JSON.parse(
-      JSON.stringify([analysis, rerun, counterfactuals]),
-    ) as [AnalysisResult, AnalysisResult, CounterfactualResult];
+    // The panel only ever sees what crosses the channel (token rows as base64 in JSON).
+    analysis = readAnalysisResult(JSON.parse(jsonWithTokenRows(analysis)));
+    rerun = readAnalysisResult(JSON.parse(jsonWithTokenRows(rerun)));
+    counterfactuals = JSON.parse(JSON.stringify(counterfactuals)) as CounterfactualResult;
     server = await serveBundle('analysis');
     context = await launchTestChromium(dir);
   });
