@@ -44,12 +44,13 @@ export function registerCheckpointSuite(): void {
     test('refuses a checkpoint whose graph disagrees with its metadata, listing every problem', async () => {
       const error = await refusal('hostile-model.onnx');
       assert.match(error, /hostile-model\.onnx cannot be used as a checkpoint\. /);
-      assert.match(error, /2 problems:/);
+      assert.match(error, /3 problems:/);
       assert.match(
         error,
         /input "frames" has type int64, expected float32 \(models\/CONTRACT\.md §1\)/,
       );
       assert.match(error, /output "logits" has shape \[1, 6\], expected \[1, 7\]/);
+      assert.match(error, /output "layer_logits" has shape \[4, 6\], expected \[4, 7\]/);
     });
 
     test('refuses a checkpoint onnxruntime cannot load (IR 99): never shown as usable', async () => {

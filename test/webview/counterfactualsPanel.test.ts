@@ -227,8 +227,10 @@ describe('Analysis panel: Counterfactuals section', { timeout: 180_000 }, () => 
     mkdirSync(SCREENSHOTS, { recursive: true });
     const shot = join(SCREENSHOTS, 'counterfactuals.png');
     await (await page.$('[data-section=counterfactuals-section]'))?.screenshot({ path: shot });
-    mkdirSync(join(REPO_ROOT, 'media', 'screenshots'), { recursive: true });
-    copyFileSync(shot, join(REPO_ROOT, 'media', 'screenshots', 'counterfactuals.png'));
+    // The README's picture is refreshed on request only: a test run never edits tracked files.
+    if (process.env['MOSEAR_UPDATE_SCREENSHOTS'] === '1') {
+      copyFileSync(shot, join(REPO_ROOT, 'media', 'screenshots', 'counterfactuals.png'));
+    }
 
     // The analysis re-runs with τ 0.5 (the slider moved): the counterfactuals ran with τ 0.05.
     await page.$eval('[data-testid=tau]', (input) => {
