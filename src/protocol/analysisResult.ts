@@ -392,6 +392,9 @@ function runShapes(L: number, Hh: number, C: number): [string, Shape][] {
 }
 
 /** One analysis: the clip, the model, the settings, both runs and their analysis. */
+/** The most answer tokens one analysis generates (each costs a run per branch and token). */
+export const MAX_ANSWER_TOKENS = 32;
+
 /** One branch of a generated answer: the greedy ids (EOS not included) and their text. */
 export const GeneratedTextSchema = v.object({
   ids: v.array(v.pipe(v.number(), v.safeInteger(), v.minValue(0))),
@@ -407,7 +410,7 @@ export const GeneratedTextSchema = v.object({
 export const GeneratedAnswerSchema = v.object({
   off: GeneratedTextSchema,
   intervention: GeneratedTextSchema,
-  maxTokens: v.pipe(v.number(), v.safeInteger(), v.minValue(1)),
+  maxTokens: v.pipe(v.number(), v.safeInteger(), v.minValue(1), v.maxValue(MAX_ANSWER_TOKENS)),
 });
 export type GeneratedAnswer = v.InferOutput<typeof GeneratedAnswerSchema>;
 

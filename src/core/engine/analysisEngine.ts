@@ -11,6 +11,7 @@ import type {
   ModelInfo,
   TranscriptSource,
 } from '../../protocol/analysisResult';
+import { MAX_ANSWER_TOKENS } from '../../protocol/analysisResult';
 import type { ArControls, ContractMetadata } from '../../protocol/contract';
 import {
   EXECUTION_PROVIDERS,
@@ -115,9 +116,6 @@ export interface AnalyzeRequest {
    */
   answerTokens?: number;
 }
-
-/** The most answer tokens one analysis generates (each costs a run per branch). */
-export const MAX_ANSWER_TOKENS = 32;
 
 /** A checkpoint's file identity and validated metadata. */
 export interface LoadedModel extends ModelInfo {
