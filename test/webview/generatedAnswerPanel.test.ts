@@ -10,6 +10,8 @@ import { after, before, describe, test } from 'node:test';
 import type { BrowserContext, Page } from 'playwright-core';
 import { AnalysisEngine } from '../../src/core/engine/analysisEngine';
 import type { AnalysisResult } from '../../src/protocol/analysisResult';
+import { readAnalysisResult } from '../../src/protocol/analysisResultReader';
+import { jsonWithTokenRows } from '../../src/protocol/tokenRows';
 import { parseWebviewMessage, type PanelInit } from '../../src/protocol/panelMessages';
 import { SAMPLES_DIR, WORKER_SCRIPT, requireEngineFiles } from '../helpers/engineFixtures';
 import { REPO_ROOT } from '../helpers/golden';
@@ -46,17 +48,20 @@ describe('Analysis panel: the generated answer', { timeout: 120_000 }, () => {
   before(async () => {
     requireEngineFiles();
     engine = new AnalysisEngine({ workerScript: WORKER_SCRIPT, cores: 1, toolVersion: 'test' });
-    result = JSON.parse(
-      JSON.stringify(
-        await engine.analyze({
-          clipPath: CLIP,
-          modelPath: FIXTURE,
-          controls: { mode: 1, ratioKind: 0, tau: [0, 0], headMargin: 0, alpha: 1 },
-          executionProvider: 'cpu',
-          answerTokens: 3,
-        }),
+    // As a saved result crosses to the panel: JSON with token rows, read back by the schema.
+    result = readAnalysisResult(
+      JSON.parse(
+        jsonWithTokenRows(
+          await engine.analyze({
+            clipPath: CLIP,
+            modelPath: FIXTURE,
+            controls: { mode: 1, ratioKind: 0, tau: [0, 0], headMargin: 0, alpha: 1 },
+            executionProvider: 'cpu',
+            answerTokens: 3,
+          }),
+        ),
       ),
-    ) as AnalysisResult;
+    );
     server = await serveBundle('analysis');
     context = await launchTestChromium(dir);
   });

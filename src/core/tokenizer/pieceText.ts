@@ -11,6 +11,7 @@ const CONTROL = new Set(['<s>', '</s>']);
 export function decodePieces(pieces: readonly string[]): string {
   let text = '';
   let bytes: number[] = [];
+  let first = true;
   const flush = () => {
     if (bytes.length === 0) return;
     text += new TextDecoder('utf-8').decode(Uint8Array.from(bytes));
@@ -19,14 +20,17 @@ export function decodePieces(pieces: readonly string[]): string {
   for (const piece of pieces) {
     const byte = BYTE_PIECE.exec(piece);
     if (byte !== null) {
+      first = false;
       bytes.push(parseInt(byte[1]!, 16));
       continue;
     }
     flush();
     if (CONTROL.has(piece)) continue;
+    const dropPrefix = first && piece.startsWith('▁');
+    first = false;
     // Only the first piece's dummy prefix is dropped (` ⁇ ` keeps its spaces).
     const shown = piece === '<unk>' ? ' ⁇ ' : piece.replaceAll('▁', ' ');
-    text += text === '' && piece.startsWith('▁') ? shown.slice(1) : shown;
+    text += dropPrefix ? shown.slice(1) : shown;
   }
   flush();
   return text;
