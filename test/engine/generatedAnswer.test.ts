@@ -150,6 +150,20 @@ describe('the generated answer (greedy, AR at every generated position)', () => 
     assert.equal(answer.intervention.stoppedAt, 'max-tokens');
     // Step 1: shared prefix [300] → one request with both; step 2: diverged → one each.
     assert.deepEqual(calls, [2, 1, 1]);
+    // Mode 0 requested: the two branches are one run per step.
+    calls.length = 0;
+    const offOnly = await generateAnswer({
+      model: { metadata: meta } as Parameters<typeof generateAnswer>[0]['model'],
+      step: (ids, controls) => {
+        calls.push(controls.length);
+        return Promise.resolve(controls.map((c) => out(script(ids, c.mode))));
+      },
+      controls: { ...(AR as ArControls), mode: 0 },
+      first: { off: out(300), intervention: out(300) },
+      maxTokens: 3,
+    });
+    assert.deepEqual(offOnly.intervention, offOnly.off);
+    assert.deepEqual(calls, [1, 1]);
   });
 
   test('analyze --answer-tokens prints the answer under off and under AR', async () => {

@@ -289,11 +289,13 @@ export async function generateAnswer(args: {
       off.ids.every((t, i) => t === ar.ids[i]);
     const groups = shared ? [live] : live.map((b) => [b]);
     for (const group of groups) {
+      // With mode 0 requested both branches are the same run: one is enough.
+      const same = group.length === 2 && args.controls.mode === 0;
       const runs = await args.step(
         group[0]!.ids,
-        group.map((b) => b.controls),
+        (same ? group.slice(0, 1) : group).map((b) => b.controls),
       );
-      group.forEach((b, i) => take(b, greedyOf(runs[i]!)));
+      group.forEach((b, i) => take(b, greedyOf(runs[same ? 0 : i]!)));
     }
   }
   const branch = (b: Branch) => ({
