@@ -101,6 +101,18 @@ function predictions(r: AnalysisResult): string {
   return textTable(rows, ['left', 'right', 'right']);
 }
 
+/** `answer (off): "…"` and the intervention's, when the result has a generated answer. */
+function answerLines(r: AnalysisResult): string[] {
+  const a = r.generatedAnswer;
+  if (a === undefined) return [];
+  const c = r.settings.controls;
+  const name =
+    c.mode === 0 ? 'off' : c.mode === 2 ? `PAI-style γ ${fmt(c.paiAlpha)}` : `AR α ${fmt(c.alpha)}`;
+  const line = (label: string, g: typeof a.off) =>
+    `answer (${label}): ${JSON.stringify(g.text)} ${g.stoppedAt === 'eos' ? '(EOS)' : `(${a.maxTokens} tokens, cut)`}  ids ${g.ids.join(' ')}`;
+  return ['', line('off', a.off), line(name, a.intervention)];
+}
+
 /** Flagged heads listed by default (furthest above their head threshold first). */
 export const TOP_HEADS = 10;
 
@@ -344,6 +356,7 @@ export function formatAnalysis(r: AnalysisResult, options: SummaryOptions = {}):
       ...header(r),
       '',
       predictions(r),
+      ...answerLines(r),
       ...flagged(r, options),
       ...uapChart(r),
       ...labelLensLines(r),

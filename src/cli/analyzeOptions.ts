@@ -3,6 +3,7 @@
 import type { TokenStorage } from '../protocol/tokenRows';
 import type { ArControls, ArMode, ContractMetadata, RatioKind } from '../protocol/contract';
 import { RATIO_KIND_NAMES } from '../protocol/contract';
+import { MAX_ANSWER_TOKENS } from '../protocol/analysisResult';
 import { EXECUTION_PROVIDERS, type ExecutionProviderChoice } from '../protocol/executionProviders';
 import { defaultControls } from '../shared/controls';
 import { DECODER_CHOICES, type DecoderChoice } from '../core/decode/decoderSelection';
@@ -87,6 +88,8 @@ export interface AnalyzeOptions {
   allHeads: boolean;
   /** Write the result as a `.mosear.npz` here (`--npz`). */
   npz: string | undefined;
+  /** Greedy answer tokens to generate under off and the intervention (`--answer-tokens`, 0: none). */
+  answerTokens: number;
 }
 
 /** `--html` takes a file (the report is one big page, never stdout). */
@@ -155,6 +158,7 @@ const ANALYZE_ONLY_OPTIONS = {
   ...ANALYZE_OPTIONS,
   npz: { type: 'string' },
   'all-heads': { type: 'boolean' },
+  'answer-tokens': { type: 'string' },
 } satisfies CommandOptions;
 
 const TOKEN_STORAGE = ['all', 'mean', 'none'] as const;
@@ -167,7 +171,18 @@ export function parseAnalyzeOptions(argv: readonly string[]): AnalyzeOptions {
     model: single(parsed, 'model'),
     npz: single(parsed, 'npz'),
     allHeads: flag(parsed, 'all-heads'),
+    answerTokens: answerTokens(single(parsed, 'answer-tokens')),
   };
+}
+
+/** `--answer-tokens K`: 0 (the default, none) to MAX_ANSWER_TOKENS. */
+function answerTokens(text: string | undefined): number {
+  if (text === undefined) return 0;
+  const k = parseIndex(text, 'answer-tokens');
+  if (k > MAX_ANSWER_TOKENS) {
+    throw new UsageError(`--answer-tokens: at most ${MAX_ANSWER_TOKENS}, got ${k}`);
+  }
+  return k;
 }
 
 /** `--transcript <text>` as the prompt's `transcript` slot (CONTRACT.md §3.1). */
@@ -179,7 +194,7 @@ function cliTranscript(text: string | undefined): GivenTranscript | undefined {
 export function parseRunOptions(
   parsed: ParsedCommandLine,
   command: string,
-): Omit<AnalyzeOptions, 'model' | 'allHeads' | 'npz'> {
+): Omit<AnalyzeOptions, 'model' | 'allHeads' | 'npz' | 'answerTokens'> {
   const help = flag(parsed, 'help');
   if (!help && parsed.positionals.length !== 1) {
     throw new UsageError(

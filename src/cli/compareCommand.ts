@@ -54,7 +54,10 @@ export const COMPARE_USAGE = `compare options (mosear-lens compare <clip> [optio
   --html <file>             a self-contained HTML report of the Compare panel`;
 
 /** A parsed `compare` command line: analyze's options, with up to two models and B's edits. */
-export interface CompareOptions extends Omit<AnalyzeOptions, 'model' | 'allHeads' | 'npz'> {
+export interface CompareOptions extends Omit<
+  AnalyzeOptions,
+  'model' | 'allHeads' | 'npz' | 'answerTokens'
+> {
   /** Zero, one or two checkpoints as given. */
   models: string[];
   /** Subject B's edits: the shared ones with the `--b-` options on top. */

@@ -94,6 +94,9 @@ analyze options (unset intervention options come from the checkpoint's mosear.ar
   --quiet                   no summary
   --all-heads               the summary lists every flagged head (default: flags per layer and
                             the top 10 heads; also for show)
+  --answer-tokens <k>       generate k (1-32) greedy tokens of the model's answer without and with
+                            the intervention (applied at every generated position); needs a
+                            checkpoint with a greedy_token output (real-checkpoint exports)
 
 ${COMPARE_USAGE}
 
@@ -187,6 +190,7 @@ async function analyze(argv: string[], signal: AbortSignal): Promise<void> {
         thumbnails: options.thumbnails,
         ...(options.transcript === undefined ? {} : { transcript: options.transcript }),
         transcriptSidecar: options.sidecar,
+        ...(options.answerTokens === 0 ? {} : { answerTokens: options.answerTokens }),
       },
       signal,
     );

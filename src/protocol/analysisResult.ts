@@ -392,6 +392,28 @@ function runShapes(L: number, Hh: number, C: number): [string, Shape][] {
 }
 
 /** One analysis: the clip, the model, the settings, both runs and their analysis. */
+/** The most answer tokens one analysis generates (each costs a run per branch and token). */
+export const MAX_ANSWER_TOKENS = 32;
+
+/** One branch of a generated answer: the greedy ids (EOS not included) and their text. */
+export const GeneratedTextSchema = v.object({
+  ids: v.array(v.pipe(v.number(), v.safeInteger(), v.minValue(0))),
+  text: v.string(),
+  /** Why generation ended: the model produced EOS, or `maxTokens` were generated. */
+  stoppedAt: v.picklist(['eos', 'max-tokens']),
+});
+
+/**
+ * A few greedy tokens of the model's answer (CONTRACT.md §2a, generation), under `ar_mode` 0
+ * and under the requested intervention applied at every generated position.
+ */
+export const GeneratedAnswerSchema = v.object({
+  off: GeneratedTextSchema,
+  intervention: GeneratedTextSchema,
+  maxTokens: v.pipe(v.number(), v.safeInteger(), v.minValue(1), v.maxValue(MAX_ANSWER_TOKENS)),
+});
+export type GeneratedAnswer = v.InferOutput<typeof GeneratedAnswerSchema>;
+
 export const AnalysisResultSchema = v.pipe(
   v.object({
     kind: v.literal(ANALYSIS_RESULT_KIND),
@@ -417,6 +439,8 @@ export const AnalysisResultSchema = v.pipe(
     flagCheck: FlagCheckSchema,
     thumbnails: v.array(FrameThumbnailSchema),
     timings: AnalysisTimingsSchema,
+    /** The generated answer, when asked for (`answerTokens`) on a model with `greedy_token`. */
+    generatedAnswer: v.exactOptional(GeneratedAnswerSchema),
   }),
   // The tensors' shapes follow the saved metadata, so a panel can index without guarding.
   v.rawCheck(({ dataset, addIssue }) => {

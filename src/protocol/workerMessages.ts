@@ -108,7 +108,8 @@ export const OutputTensorSchema = v.pipe(
 
 /**
  * The contract's outputs of one run (CONTRACT.md §2; `mose_gate` only for MoSE checkpoints,
- * `layer_logits` only for a 1.1 graph that declares it, §2a).
+ * `layer_logits`, `greedy_token` and `label_probability` only for a 1.1 graph that declares
+ * them, §2a).
  */
 export const ContractOutputsSchema = v.object({
   logits: OutputTensorSchema,
@@ -119,6 +120,9 @@ export const ContractOutputsSchema = v.object({
   token_attention: OutputTensorSchema,
   mose_gate: v.exactOptional(OutputTensorSchema),
   layer_logits: v.exactOptional(OutputTensorSchema),
+  /** The vocabulary's argmax at the answer position (an int64 id sent as a float32, §2a). */
+  greedy_token: v.exactOptional(OutputTensorSchema),
+  label_probability: v.exactOptional(OutputTensorSchema),
 });
 
 /** One `session.run`'s outputs and its time inside the worker. */

@@ -69,6 +69,24 @@ describe('contract 1.1 graph check', () => {
     );
   });
 
+  it('accepts greedy_token and label_probability when declared right, names them when not', () => {
+    const declare = (g: Graph, greedy: string, probability: (number | string)[]) => {
+      g.outputs.push({ name: 'greedy_token', type: greedy, shape: [1] });
+      g.outputs.push({ name: 'label_probability', type: 'float32', shape: probability });
+    };
+    assert.deepEqual(
+      problems((g) => declare(g, 'int64', [1])),
+      [],
+    );
+    assert.deepEqual(
+      problems((g) => declare(g, 'float32', [1, 1])),
+      [
+        'output "greedy_token" has type float32, expected int64 §2a',
+        'output "label_probability" has shape [1, 1], expected [1] §2a,§3',
+      ],
+    );
+  });
+
   it('refuses an unknown input and ignores an unknown output', () => {
     assert.deepEqual(
       problems((g) => {

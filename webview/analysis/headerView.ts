@@ -1,7 +1,9 @@
 // The header: clip, checkpoint, where the model ran (and why other providers were skipped), the
 // decoder, timings, the read-only banner, the evaluation a flipped clip was opened from, and
 // whether this is the preview panel new analyses replace (with Pin to keep it); for a model with
-// a transcript slot, the transcript fed, where it came from, and a field to type another.
+// a transcript slot, the transcript fed, where it came from, and a field to type another; the
+// generated answer without and with the intervention, when the result has one.
+import type { AnalysisResult } from '../../src/protocol/analysisResult';
 import { el, formatMs, replaceChildren } from '../kit/domBuilder';
 import { button } from '../kit/sectionFrame';
 import { audioHeardText } from './panelData';
@@ -22,6 +24,22 @@ const TRANSCRIPT_FROM = {
   cli: 'from --transcript',
   none: "none found: the checkpoint's default",
 } as const;
+
+/** The generated answer's facts (off and the intervention), when the result has one. */
+function answerFacts(r: AnalysisResult): HTMLElement[] {
+  const a = r.generatedAnswer;
+  if (a === undefined) return [];
+  const c = r.settings.controls;
+  const name =
+    c.mode === 0 ? 'off' : c.mode === 2 ? `PAI-style γ ${c.paiAlpha}` : `AR α ${c.alpha}`;
+  const text = (g: typeof a.off) => `“${g.text}”${g.stoppedAt === 'eos' ? '' : ' …'}`;
+  const title = (g: typeof a.off) =>
+    `greedy ids ${g.ids.join(' ')}; ${g.stoppedAt === 'eos' ? 'ended at EOS' : `cut at ${a.maxTokens} tokens`}`;
+  return [
+    fact('Answer (off)', text(a.off), title(a.off), 'answer-off'),
+    fact(`Answer (${name})`, text(a.intervention), title(a.intervention), 'answer-intervention'),
+  ];
+}
 
 /** The transcript field: shown for a model with a transcript slot; Enter or Run re-runs. */
 function transcriptField(model: PanelModel) {
@@ -169,6 +187,7 @@ export function headerView(model: PanelModel): View {
           `decode ${t.decodeCached ? 'cached' : formatMs(t.decodeMs)} · inference ${formatMs(t.inferenceMs)} · total ${formatMs(t.totalMs)}`,
           `session open ${formatMs(t.sessionOpenMs)}, ${t.sessionRuns} session runs (${t.sessionRunMs.map(formatMs).join(', ')}), analysis ${formatMs(t.analysisMs)}`,
         ),
+        ...answerFacts(r),
       );
       replaceChildren(
         attempts,

@@ -36,6 +36,12 @@ export const HEAD_GATE_INPUT = 'head_gate';
 /** Contract 1.1's optional output (§2a): the label readout after each layer [L, C]. */
 export const LAYER_LOGITS_OUTPUT = 'layer_logits';
 
+/** Contract 1.1's optional output (§2a): the vocabulary's argmax at the answer position, int64 [1]. */
+export const GREEDY_TOKEN_OUTPUT = 'greedy_token';
+
+/** Contract 1.1's optional output (§2a): the labels' first tokens' total vocabulary probability [1]. */
+export const LABEL_PROBABILITY_OUTPUT = 'label_probability';
+
 /** The output present if and only if `mosear.architecture.mose` is true. */
 export const MOSE_OUTPUT = 'mose_gate';
 
@@ -44,7 +50,11 @@ export type InputName = (typeof INPUT_NAMES)[number];
 
 /** A contract output's name. */
 export type OutputName =
-  (typeof OUTPUT_NAMES)[number] | typeof MOSE_OUTPUT | typeof LAYER_LOGITS_OUTPUT;
+  | (typeof OUTPUT_NAMES)[number]
+  | typeof MOSE_OUTPUT
+  | typeof LAYER_LOGITS_OUTPUT
+  | typeof GREEDY_TOKEN_OUTPUT
+  | typeof LABEL_PROBABILITY_OUTPUT;
 
 /** Metadata keys whose values are JSON (all required; `mosear.contract` is a plain string). */
 export const METADATA_KEYS = [

@@ -4,12 +4,22 @@
 import type { ContractMetadata } from '../../protocol/contract';
 import { ContractError } from './contractError';
 import {
+  GREEDY_TOKEN_OUTPUT,
   HEAD_GATE_INPUT,
   INPUT_NAMES,
+  LABEL_PROBABILITY_OUTPUT,
   LAYER_LOGITS_OUTPUT,
   MOSE_OUTPUT,
   OUTPUT_NAMES,
+  type OutputName,
 } from './names';
+
+/** The optional outputs of §2a (checked only where the graph declares them). */
+const optionalOutputNames: ReadonlySet<OutputName> = new Set([
+  LAYER_LOGITS_OUTPUT,
+  GREEDY_TOKEN_OUTPUT,
+  LABEL_PROBABILITY_OUTPUT,
+]);
 
 /**
  * A contract tensor: name, element type and shape. A dimension is a number (fixed), null (any
@@ -83,7 +93,11 @@ export function optionalInputs(meta?: ContractMetadata): TensorSpec[] {
 export function optionalOutputs(meta?: ContractMetadata): TensorSpec[] {
   if (meta?.contract !== '1.1') return [];
   const L = meta.architecture.layers;
-  return [{ name: LAYER_LOGITS_OUTPUT, type: 'float32', shape: [L, meta.labels.length] }];
+  return [
+    { name: LAYER_LOGITS_OUTPUT, type: 'float32', shape: [L, meta.labels.length] },
+    { name: GREEDY_TOKEN_OUTPUT, type: 'int64', shape: [1] },
+    { name: LABEL_PROBABILITY_OUTPUT, type: 'float32', shape: [1] },
+  ];
 }
 
 /**
@@ -167,7 +181,8 @@ function checkValue(
   problems: SignatureProblem[],
 ): void {
   if (!info) return;
-  const optional = spec.name === HEAD_GATE_INPUT || spec.name === LAYER_LOGITS_OUTPUT;
+  const optional =
+    spec.name === HEAD_GATE_INPUT || optionalOutputNames.has(spec.name as OutputName);
   const section = kind === 'input' ? (optional ? '§1a' : '§1') : optional ? '§2a' : '§2';
   if (!info.isTensor) {
     problems.push({ text: `${kind} "${spec.name}" is not a tensor`, sections: [section] });

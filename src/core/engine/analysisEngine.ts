@@ -7,9 +7,11 @@ import { basename, resolve } from 'node:path';
 import type {
   AnalysisResult,
   FrameThumbnail,
+  GeneratedAnswer,
   ModelInfo,
   TranscriptSource,
 } from '../../protocol/analysisResult';
+import { MAX_ANSWER_TOKENS } from '../../protocol/analysisResult';
 import type { ArControls, ContractMetadata } from '../../protocol/contract';
 import {
   EXECUTION_PROVIDERS,
@@ -18,12 +20,13 @@ import {
   type ProviderAttempt,
 } from '../../protocol/executionProviders';
 import { ContractError } from '../contract/contractError';
-import { HEAD_GATE_INPUT, LAYER_LOGITS_OUTPUT } from '../contract/names';
+import { GREEDY_TOKEN_OUTPUT, HEAD_GATE_INPUT, LAYER_LOGITS_OUTPUT } from '../contract/names';
 import { defaultControls } from '../../shared/controls';
 import { validateControls } from '../contract/controls';
 import { readCheckedModelFile } from '../contract/graphCheck';
 import { resolveRunLayout, type ResolvedRun } from '../contract/runLayout';
 import type { PieceEncoder } from '../contract/sentencePieceTemplate';
+import { decodeIds } from '../tokenizer/pieceText';
 import { loadPromptTokenizer } from '../tokenizer/promptTokenizer';
 import {
   clipDecodeSpecFromContract,
@@ -107,6 +110,11 @@ export interface AnalyzeRequest {
   thumbnails?: boolean;
   /** Decoded clips to take before decoding (an evaluation's decode cache, same decoder). */
   storedDecodes?: StoredDecodes;
+  /**
+   * Greedy answer tokens to generate under off and the intervention (0 or absent: none; at most
+   * MAX_ANSWER_TOKENS). Needs a graph with `greedy_token` (CONTRACT.md §2a).
+   */
+  answerTokens?: number;
 }
 
 /** A checkpoint's file identity and validated metadata. */
@@ -114,7 +122,7 @@ export interface LoadedModel extends ModelInfo {
   /** path, size and mtime: changes when the file does. */
   identity: string;
   /** Contract 1.1's optional `head_gate` input and `layer_logits` output, where declared. */
-  optional: { headGate: boolean; layerLogits: boolean };
+  optional: { headGate: boolean; layerLogits: boolean; greedyToken?: boolean };
 }
 
 /** The model facts a result records (the loaded model without its cache key). */
@@ -218,6 +226,84 @@ function headGateOf(
     throw new EngineError('BAD_SETTINGS', 'head_gate: every value must be finite');
   }
   return Float32Array.from(flat);
+}
+
+/** A request's `answerTokens` checked against the model: 0 (none) or 1 … MAX_ANSWER_TOKENS. */
+function checkAnswerTokens(model: LoadedModel, tokens: number | undefined): number {
+  if (tokens === undefined || tokens === 0) return 0;
+  if (!Number.isInteger(tokens) || tokens < 0 || tokens > MAX_ANSWER_TOKENS) {
+    throw new EngineError(
+      'BAD_SETTINGS',
+      `answer tokens: expected an integer from 0 to ${MAX_ANSWER_TOKENS}, got ${tokens}`,
+    );
+  }
+  if (model.optional.greedyToken !== true) {
+    throw new EngineError(
+      'BAD_SETTINGS',
+      `generation unavailable: the checkpoint ${model.fileName} has no ${GREEDY_TOKEN_OUTPUT} output (CONTRACT.md §2a)`,
+    );
+  }
+  return tokens;
+}
+
+/** The `greedy_token` of a run (checkAnswerTokens made sure the graph declares it). */
+function greedyOf(out: WorkerRunOutput): number {
+  const id = out.outputs.greedy_token?.data[0];
+  if (id === undefined) throw new ContractError(`the run has no ${GREEDY_TOKEN_OUTPUT} output`);
+  return id;
+}
+
+/**
+ * Greedy generation (CONTRACT.md §2a): each branch's token is appended to the prompt ids (the
+ * last text segment, after the template's end) and the model runs again with the same controls,
+ * so the intervention acts at every generated position, until EOS or `maxTokens`. While both
+ * branches agree, one worker request runs both controls on the shared ids.
+ */
+export async function generateAnswer(args: {
+  model: LoadedModel;
+  /** One worker request: a run per controls entry on the prompt ids followed by `ids`. */
+  step: (ids: number[], controls: ArControls[]) => Promise<WorkerRunOutput[]>;
+  controls: ArControls;
+  /** The analysis' own runs, whose `greedy_token` is each branch's first token. */
+  first: { off: WorkerRunOutput; intervention: WorkerRunOutput };
+  maxTokens: number;
+}): Promise<GeneratedAnswer> {
+  const vocab = args.model.metadata.prompt.vocab;
+  const eosIndex = vocab.indexOf('</s>');
+  const eos = eosIndex >= 0 ? eosIndex : 2;
+  type Branch = { ids: number[]; controls: ArControls; stoppedAt?: 'eos' | 'max-tokens' };
+  const off: Branch = { ids: [], controls: { ...args.controls, mode: 0 } };
+  const ar: Branch = { ids: [], controls: args.controls };
+  const take = (branch: Branch, token: number) => {
+    if (token === eos) branch.stoppedAt = 'eos';
+    else if (branch.ids.push(token) >= args.maxTokens) branch.stoppedAt = 'max-tokens';
+  };
+  take(off, greedyOf(args.first.off));
+  take(ar, greedyOf(args.first.intervention));
+  for (;;) {
+    const live = [off, ar].filter((b) => b.stoppedAt === undefined);
+    if (live.length === 0) break;
+    const shared =
+      live.length === 2 &&
+      off.ids.length === ar.ids.length &&
+      off.ids.every((t, i) => t === ar.ids[i]);
+    const groups = shared ? [live] : live.map((b) => [b]);
+    for (const group of groups) {
+      // With mode 0 requested both branches are the same run: one is enough.
+      const same = group.length === 2 && args.controls.mode === 0;
+      const runs = await args.step(
+        group[0]!.ids,
+        (same ? group.slice(0, 1) : group).map((b) => b.controls),
+      );
+      group.forEach((b, i) => take(b, greedyOf(runs[same ? 0 : i]!)));
+    }
+  }
+  const branch = (b: Branch) => ({
+    ids: b.ids,
+    text: decodeIds(vocab, b.ids),
+    stoppedAt: b.stoppedAt ?? 'max-tokens',
+  });
+  return { off: branch(off), intervention: branch(ar), maxTokens: args.maxTokens };
 }
 
 /** An `ar_mode` 0 run kept for re-runs of its clip, and the provider that ran it. */
@@ -327,6 +413,7 @@ export class AnalysisEngine {
       optional: {
         headGate: v11 && graph.inputs.some((i) => i.name === HEAD_GATE_INPUT),
         layerLogits: v11 && graph.outputs.some((o) => o.name === LAYER_LOGITS_OUTPUT),
+        greedyToken: v11 && graph.outputs.some((o) => o.name === GREEDY_TOKEN_OUTPUT),
       },
     };
     this.models.set(path, model);
@@ -482,6 +569,7 @@ export class AnalysisEngine {
       audio,
     } = p;
     const promptIds = run.promptIds;
+    const answerTokens = checkAnswerTokens(model, request.answerTokens);
 
     // The `ar_mode` 0 run depends only on the inputs (CONTRACT.md §2: mode 0 flags nothing and
     // changes nothing), so a re-run of this clip with new settings reuses it.
@@ -529,7 +617,25 @@ export class AnalysisEngine {
       // A clip's baselines under a few checkpoints and prompts; the oldest go first.
       this.keepBaseline(clip, baselineKey, { run: baseline, provider: reply.session.provider });
     }
-    return assembleAnalysisResult({
+    const generatedAnswer =
+      answerTokens === 0
+        ? undefined
+        : await generateAnswer({
+            model,
+            step: async (ids, runControls) =>
+              (
+                await worker.run(
+                  settings,
+                  { ...inputs, promptIds: [...promptIds, ...ids] },
+                  runControls,
+                  signal,
+                )
+              ).runs,
+            controls,
+            first: { off: baseline, intervention },
+            maxTokens: answerTokens,
+          });
+    const result = assembleAnalysisResult({
       tool: {
         name: this.options.toolName ?? 'mosear-lens',
         version: this.options.toolVersion ?? '0.0.0',
@@ -570,6 +676,7 @@ export class AnalysisEngine {
       },
       startedAt,
     });
+    return generatedAnswer === undefined ? result : { ...result, generatedAnswer };
   }
 
   /**

@@ -8,7 +8,9 @@ import { ContractError } from '../contract/contractError';
 import { validateControls } from '../contract/controls';
 import { readCheckedModelFile } from '../contract/graphCheck';
 import {
+  GREEDY_TOKEN_OUTPUT,
   HEAD_GATE_INPUT,
+  LABEL_PROBABILITY_OUTPUT,
   LAYER_LOGITS_OUTPUT,
   MOSE_OUTPUT,
   OUTPUT_NAMES,
@@ -49,6 +51,9 @@ export interface ContractModel {
 export interface OptionalTensors {
   headGate: boolean;
   layerLogits: boolean;
+  /** `greedy_token` and `label_probability` (§2a; the real-checkpoint exporter's). */
+  greedyToken?: boolean;
+  labelProbability?: boolean;
 }
 
 /** The optional tensors a session declares (none for a contract-1 model). */
@@ -60,6 +65,8 @@ export function optionalTensorsOf(
   return {
     headGate: v11 && session.inputNames.includes(HEAD_GATE_INPUT),
     layerLogits: v11 && session.outputNames.includes(LAYER_LOGITS_OUTPUT),
+    greedyToken: v11 && session.outputNames.includes(GREEDY_TOKEN_OUTPUT),
+    labelProbability: v11 && session.outputNames.includes(LABEL_PROBABILITY_OUTPUT),
   };
 }
 
@@ -81,11 +88,19 @@ export interface OutputTensor {
 }
 
 /**
- * The contract's outputs of one run (`mose_gate` only for MoSE checkpoints, `layer_logits` only
- * for 1.1 graphs that declare it).
+ * The contract's outputs of one run (`mose_gate` only for MoSE checkpoints, the §2a outputs only
+ * for 1.1 graphs that declare them; `greedy_token`'s int64 id as a float32, exact below 2^24).
  */
 export type ContractOutputs = Record<(typeof OUTPUT_NAMES)[number], OutputTensor> &
-  Partial<Record<typeof MOSE_OUTPUT | typeof LAYER_LOGITS_OUTPUT, OutputTensor>>;
+  Partial<
+    Record<
+      | typeof MOSE_OUTPUT
+      | typeof LAYER_LOGITS_OUTPUT
+      | typeof GREEDY_TOKEN_OUTPUT
+      | typeof LABEL_PROBABILITY_OUTPUT,
+      OutputTensor
+    >
+  >;
 
 /**
  * Reads and validates the metadata and the graph's declared signature, opens a session on the first provider of
@@ -229,10 +244,17 @@ export async function runContractModel(
   const names: OutputName[] = [...OUTPUT_NAMES];
   if (model.metadata.architecture.mose) names.push(MOSE_OUTPUT);
   if (optional.layerLogits) names.push(LAYER_LOGITS_OUTPUT);
+  if (optional.labelProbability === true) names.push(LABEL_PROBABILITY_OUTPUT);
+  if (optional.greedyToken === true) names.push(GREEDY_TOKEN_OUTPUT);
   const results = await model.session.run(feeds, names);
   const outputs: Partial<Record<OutputName, OutputTensor>> = {};
   for (const name of names) {
     const tensor = results[name];
+    if (name === GREEDY_TOKEN_OUTPUT && tensor?.type === 'int64') {
+      const ids = Float32Array.from(tensor.data as BigInt64Array, (id) => Number(id));
+      outputs[name] = { data: ids, dims: [...tensor.dims] };
+      continue;
+    }
     if (!tensor || tensor.type !== 'float32') {
       throw new ContractError(`output "${name}" is missing or not float32 after the run`);
     }
