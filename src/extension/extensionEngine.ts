@@ -164,6 +164,10 @@ export class ExtensionEngine extends Disposable {
           ...(request.transcript === undefined ? {} : { transcript: request.transcript }),
           // A model with a transcript slot reads the clip's sidecar (.txt, .srt, .vtt) if any.
           transcriptSidecar: true,
+          // Generated answers where the checkpoint can give them (a greedy_token output).
+          ...(settings.panel.answerTokens > 0 && model.optional.greedyToken === true
+            ? { answerTokens: settings.panel.answerTokens }
+            : {}),
         },
         signal,
       );

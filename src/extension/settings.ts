@@ -72,7 +72,7 @@ export interface MosearSettings {
   decode: { decoder: DecoderChoice; ffmpegPath: string | null };
   ar: ArSettings;
   /** Re-run debounce; whether new analyses replace one unpinned preview panel. */
-  panel: { debounceMs: number; reusePreviewPanel: boolean };
+  panel: { debounceMs: number; reusePreviewPanel: boolean; answerTokens: number };
   /** Benchmark evaluations: clips in flight at once (each lane with its own workers). */
   evaluation: { jobs: number };
   /** Whether the workspace is trusted (false: Restricted Mode). */
@@ -99,6 +99,9 @@ export interface SettingsReading {
 
 /** Lowest and highest `mosear.panel.debounceMs`. */
 export const DEBOUNCE_BOUNDS_MS = { min: 0, max: 5000, default: 250 } as const;
+
+/** Lowest and highest `mosear.panel.answerTokens` (the engine's MAX_ANSWER_TOKENS). */
+export const ANSWER_TOKENS_BOUNDS = { min: 0, max: 32, default: 0 } as const;
 
 /** Lowest and highest `mosear.evaluation.jobs`. */
 export const EVALUATION_JOBS_BOUNDS = { min: 1, max: 16, default: 1 } as const;
@@ -160,6 +163,7 @@ export function readSettings(source: SettingsSource, trusted: boolean): Settings
   const ratioKind = choice('ar.ratioKind', RATIO_KIND_SETTING, 'default');
   const debounce = number('panel.debounceMs', DEBOUNCE_BOUNDS_MS.min, DEBOUNCE_BOUNDS_MS.max);
   const jobs = number('evaluation.jobs', EVALUATION_JOBS_BOUNDS.min, EVALUATION_JOBS_BOUNDS.max);
+  const answer = number('panel.answerTokens', ANSWER_TOKENS_BOUNDS.min, ANSWER_TOKENS_BOUNDS.max);
 
   return {
     settings: {
@@ -184,6 +188,7 @@ export function readSettings(source: SettingsSource, trusted: boolean): Settings
       panel: {
         debounceMs: debounce ?? DEBOUNCE_BOUNDS_MS.default,
         reusePreviewPanel: value('panel.reusePreviewPanel') !== false,
+        answerTokens: answer === null ? ANSWER_TOKENS_BOUNDS.default : Math.floor(answer),
       },
       evaluation: {
         jobs: jobs === null ? EVALUATION_JOBS_BOUNDS.default : Math.floor(jobs),

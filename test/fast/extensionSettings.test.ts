@@ -39,6 +39,7 @@ describe('extension settings', () => {
     });
     assert.equal(settings.panel.debounceMs, 250);
     assert.equal(settings.panel.reusePreviewPanel, true);
+    assert.equal(settings.panel.answerTokens, 0);
     assert.equal(settings.evaluation.jobs, 1);
     const off = readSettings(
       (key) => (key === 'panel.reusePreviewPanel' ? { workspaceValue: false } : undefined),
@@ -93,6 +94,7 @@ describe('extension settings', () => {
         'panel.debounceMs': { workspaceValue: -5 },
         'ar.layers': { workspaceValue: [0, -1] },
         'evaluation.jobs': { workspaceValue: 99 },
+        'panel.answerTokens': { workspaceValue: 33 },
       }),
       true,
     );
@@ -103,7 +105,8 @@ describe('extension settings', () => {
     assert.equal(settings.runtime.executionProvider, 'auto');
     assert.equal(settings.panel.debounceMs, 250);
     assert.equal(settings.evaluation.jobs, 1);
-    assert.equal(problems.length, 7);
+    assert.equal(settings.panel.answerTokens, 0);
+    assert.equal(problems.length, 8);
     assert.ok(problems.some((p) => p.startsWith('mosear.ar.alpha: 3 is not a number in [0, 1]')));
   });
 
