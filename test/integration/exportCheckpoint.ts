@@ -4,11 +4,11 @@
 // becomes the checkpoint; a wrong pick is refused with the file named, before anything runs.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as vscode from 'vscode';
-import { mosear, useAsCheckpoint } from './harness';
+import { analyzeThroughCommand, closeAll, mosear, useAsCheckpoint } from './harness';
 
 const PYTHON = process.env['MOSEAR_PYTHON'] ?? '/usr/bin/python3';
 
@@ -40,8 +40,8 @@ export function registerExportCheckpointSuite(): void {
       minigptv2: join(dir, 'mini', 'minigptv2_checkpoint.pth'),
     });
 
-    test('exports the miniature through a task and the model becomes the checkpoint', async () => {
-      const { api } = await mosear();
+    test('exports the miniature through a task, the model becomes the checkpoint and analyses', async () => {
+      const { api, extension } = await mosear();
       const out = join(dir, 'emotion-llama-mini.onnx');
       const written = await vscode.commands.executeCommand<string | undefined>(
         'mosear.exportCheckpoint',
@@ -55,6 +55,21 @@ export function registerExportCheckpointSuite(): void {
         error: undefined,
       });
       assert.equal(api.activeCheckpoint(), out);
+
+      // Right-click → Analyze with it: the panel's result is the exported model's, laid out by
+      // its SentencePiece template (the transcript slot read from a sidecar next to the clip).
+      const clip = join(dir, 'talk.mp4');
+      copyFileSync(
+        join(extension.extensionPath, 'models', 'samples', 'sample-consistent-happy.mp4'),
+        clip,
+      );
+      writeFileSync(join(dir, 'talk.txt'), 'I am so glad you came\n');
+      const result = await analyzeThroughCommand(api, vscode.Uri.file(clip));
+      assert.equal(result.model.fileName, 'emotion-llama-mini.onnx');
+      assert.equal(result.settings.transcriptSource, 'sidecar-txt');
+      assert.equal(result.tokens.length, result.layout?.total);
+      assert.equal(result.model.metadata.architecture.layers, result.intervention.uapAfter.length);
+      await closeAll();
     }).timeout(240_000);
 
     test('refuses a wrong pick before running anything, naming the file', async () => {
