@@ -71,14 +71,19 @@ for (const checkpoint of requireCheckpoints(it)) {
       const v1 = models.get('v1/all');
       assert.ok(v11 && v1);
       assert.equal(v11.metadata.contract, '1.1');
+      // The shipped miniatures classify over labels: no generation outputs.
       assert.deepEqual(optionalTensorsOf(v11.metadata, v11.session), {
         headGate: true,
         layerLogits: true,
+        greedyToken: false,
+        labelProbability: false,
       });
       assert.equal(v1.metadata.contract, '1');
       assert.deepEqual(optionalTensorsOf(v1.metadata, v1.session), {
         headGate: false,
         layerLogits: false,
+        greedyToken: false,
+        labelProbability: false,
       });
     });
 
