@@ -7,6 +7,7 @@
 // included); onnxruntime-node reproduces the exporter's own PyTorch outputs (golden JSON, inputs
 // from the xorshift32 recipe, two transcripts); the flag rule, α = 0 and layer_logits invariants
 // hold; a missing or different tokenizer file is refused.
+import { miniRecipe, type MiniInput as RecipeInput } from '../helpers/realExportInputs';
 import assert from 'node:assert/strict';
 import { copyFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -40,13 +41,9 @@ interface Expected {
   shape: number[];
   data: number[];
 }
-interface MiniInput {
-  generator: { kind: 'xorshift32'; seed: number };
-  frames_shape: number[];
-  audio_shape: number[];
+interface MiniInput extends RecipeInput {
   /** null: the slot's default. */
   transcript: string | null;
-  prompt_ids: number[];
 }
 interface MiniCase {
   name: string;
@@ -64,24 +61,6 @@ interface MiniGolden {
 const golden = JSON.parse(
   readFileSync(join(DIR, 'emotion-llama-mini.golden.json'), 'utf8'),
 ) as MiniGolden;
-
-/** xorshift32 (13, 17, 5): frames (x >>> 24) / 255, then audio ((x >>> 8) / 2^24 − 0.5) · 0.5. */
-function recipe(input: MiniInput): { frames: Float32Array; audio: Float32Array } {
-  let x = input.generator.seed >>> 0;
-  const next = () => {
-    x ^= x << 13;
-    x >>>= 0;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    x >>>= 0;
-    return x;
-  };
-  const frames = new Float32Array(input.frames_shape.reduce((a, b) => a * b, 1));
-  for (let i = 0; i < frames.length; i++) frames[i] = (next() >>> 24) / 255;
-  const audio = new Float32Array(input.audio_shape.reduce((a, b) => a * b, 1));
-  for (let i = 0; i < audio.length; i++) audio[i] = ((next() >>> 8) / 2 ** 24 - 0.5) * 0.5;
-  return { frames, audio };
-}
 
 describe('real-checkpoint exporter miniature (contract 1.1, external data)', () => {
   let model: ContractModel;
@@ -214,7 +193,7 @@ describe('real-checkpoint exporter miniature (contract 1.1, external data)', () 
       const controls = caseControls(c.controls);
       const out = await runContractModel(
         model,
-        { ...recipe(input), promptIds: input.prompt_ids },
+        { ...miniRecipe(input), promptIds: input.prompt_ids },
         controls,
       );
       outputs.set(c.name, out);
