@@ -22,7 +22,9 @@ export const CONFLICTS_USAGE = `usage:
     --seed <n>              the pairing's seed (default 1): the same seed, the same pairs
     --model <file.onnx>     the checkpoint whose labels the source uses (default: the shipped
                             mosear-tiny)
-    --overwrite             write into an existing non-empty folder
+    --overwrite             write into an existing non-empty folder; an earlier set's clips
+                            (those its manifest.jsonl lists in clips/) that the new set does
+                            not write again are removed, other files are left alone
     --ffmpeg <path>         the ffmpeg executable (default: on PATH; ffprobe next to it or on PATH)
     --quiet                 no progress lines`;
 

@@ -131,7 +131,8 @@ export async function buildConflictSetCommand(
     let overwrite = args.overwrite ?? false;
     if (!overwrite && (await outputFolderState(outDir)) === 'non-empty') {
       const answer = await vscode.window.showWarningMessage(
-        `${outDir} is not empty. Write the conflict set into it (files of the same names are replaced)?`,
+        `${outDir} is not empty. Write the conflict set into it? Files of the same names are ` +
+          "replaced, and an earlier conflict set's clips listed in its manifest.jsonl are removed.",
         { modal: true },
         'Write into it',
       );

@@ -96,3 +96,14 @@ export type ManifestRow = v.InferOutput<ReturnType<typeof manifestRowSchema>>;
 /** The schema of either kind of row (both parse into a ManifestRow). */
 export type ManifestRowSchema =
   ReturnType<typeof manifestRowSchema> | ReturnType<typeof manifestCsvRowSchema>;
+
+/**
+ * A conflict clip's row in a manifest `mosear-lens conflicts` wrote (src/core/conflicts): the
+ * clip's path with the two clips it was made from (other keys ignored). Rows without `video_from`
+ * and `audio_from` (the consistent originals, a user's own rows) do not parse.
+ */
+export const ConflictManifestRowSchema = v.object({
+  path: v.pipe(v.string(), v.minLength(1)),
+  video_from: v.string(),
+  audio_from: v.string(),
+});

@@ -1,9 +1,10 @@
 // Conflict sets with the real ffmpeg: every written clip probes with a video and an audio
 // stream, trimmed to the shorter of its two donors, copied where mp4 takes the streams (PCM audio
 // re-encoded); clips without audio or video are skipped with the reason; the manifest parses
-// with the project's reader and its checkpoint plan; an existing folder is kept unless allowed.
+// with the project's reader and its checkpoint plan; an existing folder is kept unless allowed,
+// and overwriting removes only the earlier set's own clips.
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { appendFileSync, existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { before, describe, test } from 'node:test';
 import {
@@ -99,6 +100,34 @@ describe('buildConflictSet', () => {
     const before = readFileSync(summary.manifestPath, 'utf8');
     const again = await buildConflictSet({ ...options(), overwrite: true });
     assert.equal(readFileSync(again.manifestPath, 'utf8'), before);
+  });
+
+  test("overwriting removes the earlier set's clips it does not write again, nothing else", async () => {
+    // The folder holds the six-clip set. Beside it: a user's file in clips/, one named like a
+    // conflict clip but listed nowhere, and manifest rows (hand-added) pointing outside clips/.
+    const clips = join(out, 'clips');
+    const earlier = readdirSync(clips).sort();
+    assert.equal(earlier.length, 6);
+    const userFiles = ['notes.txt', '0099-video-happy-audio-sad.mp4'];
+    for (const f of userFiles) writeFileSync(join(clips, f), "the user's");
+    writeFileSync(join(dir, 'outside.mp4'), "the user's");
+    const hostile = [
+      { path: '../outside.mp4', video_from: 'a', audio_from: 'b' },
+      { path: 'clips/notes.txt', video_from: 'a', audio_from: 'b' },
+    ];
+    appendFileSync(
+      join(out, 'manifest.jsonl'),
+      hostile.map((r) => JSON.stringify(r)).join('\n') + '\n',
+    );
+    const smaller = await buildConflictSet({ ...options(), pairsPerLabel: 1, overwrite: true });
+    assert.equal(smaller.clips.length, 3);
+    const written = smaller.clips.map((c) => c.path.replace(/^clips\//, ''));
+    assert.deepEqual(readdirSync(clips).sort(), [...written, ...userFiles].sort());
+    assert.ok(
+      earlier.some((f) => !written.includes(f)),
+      'some earlier clips were not rewritten',
+    );
+    assert.ok(existsSync(join(dir, 'outside.mp4')));
   });
 
   test('puts the label on the audio when the audio carries the truth', async () => {

@@ -4,9 +4,13 @@
 // copied when the container takes them, else the audio re-encoded, else both — trimmed to the
 // shorter of the two, then probes the new clip for both streams. Writes `clips/`, a
 // `manifest.jsonl` in the project's format (the conflict clips under the chosen subset, then the
-// consistent originals, by paths relative to the folder) and `skipped.csv`.
-import { mkdir, readdir, rename, rm } from 'node:fs/promises';
-import { join, relative, resolve } from 'node:path';
+// consistent originals, by paths relative to the folder) and `skipped.csv`. Overwriting an earlier
+// set removes the clips it wrote that the new set does not (those its manifest lists as conflict
+// clips in `clips/`, by the builder's file names; nothing else in the folder is touched).
+import { lstat, mkdir, readFile, readdir, rename, rm } from 'node:fs/promises';
+import { dirname, join, relative, resolve } from 'node:path';
+import * as v from 'valibot';
+import { ConflictManifestRowSchema } from '../../protocol/manifestRows';
 import { HeadSink, runBounded, type BoundedRunResult } from '../decode/boundedProcess';
 import { checkClipFile } from '../decode/clipFile';
 import { DecodeError } from '../decode/decodeError';
@@ -15,6 +19,7 @@ import { restrictInput } from '../decode/inputRestriction';
 import { writeFileAtomic } from '../io/atomicWrite';
 import { toCsv } from '../../shared/csv';
 import {
+  CONFLICT_CLIP_NAME,
   ConflictError,
   conflictClipName,
   conflictSubset,
@@ -266,6 +271,46 @@ class Tools {
   }
 }
 
+/**
+ * The conflict clips an earlier build listed in `outDir/manifest.jsonl`: rows with `video_from`
+ * and `audio_from` whose path is a file named as the builder names them, directly in
+ * `outDir/clips/` (a hand-edited row pointing anywhere else is ignored). None without a manifest.
+ */
+async function previousConflictClips(outDir: string): Promise<string[]> {
+  let text: string;
+  try {
+    text = await readFile(join(outDir, 'manifest.jsonl'), 'utf8');
+  } catch {
+    return [];
+  }
+  const clipsDir = join(outDir, 'clips');
+  const owned = new Set<string>();
+  for (const line of text.split('\n')) {
+    let value: unknown;
+    try {
+      value = JSON.parse(line);
+    } catch {
+      continue;
+    }
+    const row = v.safeParse(ConflictManifestRowSchema, value);
+    if (!row.success) continue;
+    const path = resolve(outDir, row.output.path);
+    if (dirname(path) === clipsDir && CONFLICT_CLIP_NAME.test(relative(clipsDir, path))) {
+      owned.add(path);
+    }
+  }
+  return [...owned];
+}
+
+/** Removes an earlier build's clips that the new set did not write again (plain files only). */
+async function removeStaleClips(previous: readonly string[], written: ReadonlySet<string>) {
+  for (const path of previous) {
+    if (written.has(path)) continue;
+    const stat = await lstat(path).catch(() => null);
+    if (stat?.isFile() === true) await rm(path, { force: true });
+  }
+}
+
 /** A clip's path as the manifest writes it: relative to the output folder, `/`-separated. */
 function manifestPath(outDir: string, path: string): string {
   return relative(outDir, path).split('\\').join('/');
@@ -285,6 +330,7 @@ export async function buildConflictSet(
       `${outDir} exists and is not empty; choose another folder or allow overwriting`,
     );
   }
+  const previous = options.overwrite ? await previousConflictClips(outDir) : [];
   const labels = options.labels;
   const labelName = (i: number) => labels[i] ?? String(i);
   const source = await readLabelledSource(options.source, labels);
@@ -378,6 +424,8 @@ export async function buildConflictSet(
       ['kind', 'path', 'label', 'reason'],
     ),
   );
+  // Only once the new manifest no longer lists them (a failed or cancelled build keeps them).
+  await removeStaleClips(previous, new Set(clips.map((c) => join(outDir, c.path))));
   return {
     outDir,
     manifestPath: manifestFile,

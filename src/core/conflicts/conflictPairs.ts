@@ -129,6 +129,9 @@ function fileNamePart(text: string): string {
   return text.replace(/[^A-Za-z0-9_-]+/g, '_').slice(0, 40) || 'label';
 }
 
+/** The file name `conflictClipName` gives (what an overwrite may remove from `clips/`). */
+export const CONFLICT_CLIP_NAME = /^\d{4,}-video-[\w-]+-audio-[\w-]+\.mp4$/;
+
 /** The file name of the n-th conflict clip (1-based), e.g. `0001-video-happy-audio-sad.mp4`. */
 export function conflictClipName(n: number, pair: ConflictPair, labels: readonly string[]): string {
   const name = (label: number) => fileNamePart(labels[label] ?? String(label));
