@@ -131,6 +131,12 @@ export class CounterfactualResultError extends Error {
   override readonly name = 'CounterfactualResultError';
 }
 
+/** A counterfactual result that parses (a webview's kept state), or null. */
+export function counterfactualResultOrNull(value: unknown): CounterfactualResult | null {
+  const parsed = v.safeParse(CounterfactualResultSchema, value);
+  return parsed.success ? parsed.output : null;
+}
+
 /** Parses a counterfactual result (a saved `--json`); throws CounterfactualResultError naming the path. */
 export function readCounterfactualResult(value: unknown): CounterfactualResult {
   return parseOrThrow(

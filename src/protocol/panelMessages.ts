@@ -7,7 +7,7 @@
 import * as v from 'valibot';
 import { AnalysisResultSchema, type AnalysisResult } from './analysisResult';
 import { ArControlsSchema, UserControlsSchema, type ArControls } from './contract';
-import { CounterfactualResultSchema } from './counterfactualResult';
+import { CounterfactualResultSchema, type CounterfactualResult } from './counterfactualResult';
 import { describeValue, isMissing, issuePath, parseOrThrow, type Issue } from './issues';
 import {
   HeadRankingSchema,
@@ -116,6 +116,11 @@ export interface AnalysisViewState {
   biasedHeadFilter: BiasedHeadFilter;
   /** The label lens's run (issue 18; absent in states saved before it: with). */
   labelLensRun?: 'with' | 'without';
+  /**
+   * The Counterfactuals section's latest result, so it comes back with the panel (issue 18;
+   * absent in states saved before it, or null: none run). Parsed on the way back in.
+   */
+  counterfactuals?: CounterfactualResult | null;
 }
 
 /** The biased-heads list's filter: a layer range (null: open), a least statistic, flags only. */

@@ -1,8 +1,9 @@
 // The Analysis panel's Counterfactuals section in headless Chromium (the built bundle behind the
 // host's CSP, a stub VS Code API recording every posted message), fed a real CounterfactualResult
 // the engine made on a shipped clip with mosear-tiny: Run and Cancel post their messages, the
-// table and the verdict show the result, a re-run with other AR settings marks it stale, and a
-// failure (one label only) is shown in the section without an error.
+// table and the verdict show the result, a re-run with other AR settings marks it stale, a reload
+// brings the result back from the kept state (another clip empties it), and a failure (one label
+// only) is shown in the section without an error.
 import { readAnalysisResult } from '../../src/protocol/analysisResultReader';
 import { jsonWithTokenRows } from '../../src/protocol/tokenRows';
 import assert from 'node:assert/strict';
@@ -257,6 +258,83 @@ describe('Analysis panel: Counterfactuals section', { timeout: 180_000 }, () => 
     assert.match(await text(page, 'counterfactuals-stale'), /^Stale:/);
     await assertCleanPage(page, problems, parseWebviewMessage);
     await page.close();
+  });
+
+  test('a reload (the panel hidden and shown again) brings the result back from the kept state', async () => {
+    const page = await openWithStubApi(
+      context,
+      `${server?.origin}/panel`,
+      init(analysis),
+      null,
+      problems,
+    );
+    await page.click('[data-testid=counterfactuals-run]');
+    await waitForPosted(page, 'runCounterfactuals', 1);
+    const [run] = await runRequests(page);
+    await send(page, {
+      type: 'counterfactualsResult',
+      requestId: run?.requestId ?? -1,
+      result: counterfactuals,
+    });
+    await page.waitForSelector('[data-testid=counterfactuals-table] tbody tr');
+    const verdict = await text(page, 'counterfactuals-verdict');
+    const { state } = await recordedMessages<WebviewToHost, AnalysisViewState>(
+      page,
+      parseWebviewMessage,
+    );
+    assert.deepEqual(state?.counterfactuals, counterfactuals);
+    await assertCleanPage(page, problems, parseWebviewMessage);
+    await page.close();
+
+    // VS Code reloads a hidden webview with its kept state; the host sends the same init again.
+    const reloaded = await openWithStubApi(
+      context,
+      `${server?.origin}/panel`,
+      init(analysis),
+      JSON.parse(JSON.stringify(state)),
+      problems,
+    );
+    await reloaded.waitForSelector('[data-testid=counterfactuals-table] tbody tr');
+    const kinds = await reloaded.$$eval('[data-testid=counterfactuals-table] tbody tr', (rows) =>
+      rows.map((r) => (r as PageElement).dataset['kind']),
+    );
+    assert.deepEqual(
+      kinds,
+      counterfactuals.variants.map((v) => v.kind),
+    );
+    assert.equal(await text(reloaded, 'counterfactuals-verdict'), verdict);
+    assert.equal(
+      await reloaded.$eval(
+        '[data-section=counterfactuals-section]',
+        (e) => (e as PageElement).dataset['stale'],
+      ),
+      'false',
+    );
+    // Another clip in this (preview) panel: the section empties.
+    const other = init(rerun);
+    await send(reloaded, {
+      type: 'init',
+      init: { ...other, origin: { kind: 'clip', clipPath: '/elsewhere.mp4', modelPath: MODEL } },
+    });
+    await reloaded.waitForSelector('[data-testid=counterfactuals-table]', { state: 'hidden' });
+    assert.equal(await text(reloaded, 'counterfactuals-verdict'), '');
+    await assertCleanPage(reloaded, problems, parseWebviewMessage);
+    await reloaded.close();
+
+    // A kept result that no longer parses is dropped, without an error.
+    const damaged = await openWithStubApi(
+      context,
+      `${server?.origin}/panel`,
+      init(analysis),
+      { ...state, counterfactuals: { ...counterfactuals, variants: 'damaged' } },
+      problems,
+    );
+    assert.equal(
+      await damaged.$$eval('[data-testid=counterfactuals-table] tr', (r) => r.length),
+      0,
+    );
+    await assertCleanPage(damaged, problems, parseWebviewMessage);
+    await damaged.close();
   });
 
   test('a failed run (one label only) is shown in the section, never as an error', async () => {

@@ -3,7 +3,8 @@
 // or swapped, frames grey or swapped, transcript removed — under off and the intervention: the
 // answer, every label's probability as a compact bar, the change of the original answer's
 // log-probability; then the verdict per run with its rule. A result whose controls are not those
-// of the analysis shown is marked stale. Its messages bypass PanelModel (it owns its own state).
+// of the analysis shown is marked stale. Its messages bypass PanelModel (it owns its run's state);
+// the result itself is the model's `counterfactuals`, kept across reloads like the analysis.
 import type { ArControls } from '../../src/protocol/contract';
 import type {
   CounterfactualResult,
@@ -84,13 +85,14 @@ export function counterfactualsView(model: PanelModel): View & {
   /** Sets what redraws the panel (its render). */
   onRedraw(fn: () => void): void;
 } {
-  let result: CounterfactualResult | null = null;
+  /** The result whose rows are drawn (the model's, once drawn). */
+  let drawn: CounterfactualResult | null = null;
   let status: CounterfactualStatus = { kind: 'idle' };
   let redraw = (): void => undefined;
   const frame = sectionFrame(model, 'Counterfactuals', 'counterfactuals-section', {
     name: 'counterfactuals',
-    csv: () => (result === null ? '' : toCsv(rows(result))),
-    json: () => result,
+    csv: () => (model.counterfactuals === null ? '' : toCsv(rows(model.counterfactuals))),
+    json: () => model.counterfactuals,
   });
   const start = (pick?: 'audio' | 'frames'): void => {
     const controls: ArControls | null =
@@ -266,6 +268,9 @@ export function counterfactualsView(model: PanelModel): View & {
       frame.note.textContent = canRun
         ? 'What the answer depends on: the clip with one modality removed or taken from another clip, under off and the intervention.'
         : 'Counterfactuals need the model: Analyze the clip in VS Code to run them.';
+      const result = model.counterfactuals;
+      if (result !== null && result !== drawn) drawResult(result);
+      drawn = result;
       const current = model.result?.intervention.controls;
       const isStale =
         result !== null && current !== undefined && !sameControls(result.controls, current);
@@ -288,10 +293,8 @@ export function counterfactualsView(model: PanelModel): View & {
           return true;
         case 'counterfactualsResult':
           if (!model.host.isLatest(LANE, message.requestId)) return true;
-          result = message.result;
           status = { kind: 'idle' };
-          drawResult(result);
-          redraw();
+          model.setCounterfactuals(message.result);
           return true;
         case 'counterfactualsFailed':
           if (!model.host.isLatest(LANE, message.requestId)) return true;

@@ -1,6 +1,10 @@
 // The panel's state and its transitions: the result drawn, the controls being edited, the UI
 // choices, and the runs (requests of the channel's `run` lane: only the latest result is drawn).
 import { analysisResultOrNull } from '../../src/protocol/analysisResultReader';
+import {
+  counterfactualResultOrNull,
+  type CounterfactualResult,
+} from '../../src/protocol/counterfactualResult';
 import { jsonWithTokenRows } from '../../src/protocol/tokenRows';
 import { defaultControls } from '../../src/shared/controls';
 import type { FlagRuleResult } from '../../src/shared/flagRule';
@@ -30,7 +34,10 @@ import { fileStem, previewFlags, sameControls, shownFlags, type ShownFlags } fro
 export type PanelHost = WebviewHost<WebviewToHost, HostToWebview, AnalysisViewState>;
 
 /** UI choices that survive a reload. */
-export type ViewChoices = Omit<AnalysisViewState, 'origin' | 'result' | 'controls'>;
+export type ViewChoices = Omit<
+  AnalysisViewState,
+  'origin' | 'result' | 'controls' | 'counterfactuals'
+>;
 
 const DEFAULT_CHOICES: ViewChoices = {
   tauForAllLayers: true,
@@ -87,6 +94,8 @@ export class PanelModel {
   status: RunStatus = { kind: 'idle' };
   /** The last export or save outcome, shown in the status line. */
   notice: string | null = null;
+  /** The Counterfactuals section's latest result (kept across reloads with the analysis). */
+  counterfactuals: CounterfactualResult | null = null;
   knockout: KnockoutState = {
     chosen: [],
     k: DEFAULT_RANK_K,
@@ -113,6 +122,8 @@ export class PanelModel {
     // The state went through JSON (token rows as base64): parsed back, or dropped.
     if (saved?.result) this.result = analysisResultOrNull(saved.result);
     if (saved?.controls) this.controls = saved.controls;
+    if (saved?.counterfactuals)
+      this.counterfactuals = counterfactualResultOrNull(saved.counterfactuals);
   }
 
   /** Whether `run` requests go anywhere. */
@@ -187,6 +198,7 @@ export class PanelModel {
           this.debounce = undefined;
           this.controls = null;
           this.transcript = null;
+          this.counterfactuals = null;
         }
         this.init = message.init;
         if (message.init.result !== null) this.setResult(message.init.result);
@@ -474,6 +486,12 @@ export class PanelModel {
     }
   }
 
+  /** Shows (and keeps across reloads) the Counterfactuals section's latest result. */
+  setCounterfactuals(result: CounterfactualResult | null): void {
+    this.counterfactuals = result;
+    this.changed();
+  }
+
   /** Reports an error to the host's log (no console in webviews). */
   reportError(error: unknown): void {
     this.host.notify({ type: 'webviewError', message: errorText(error) });
@@ -486,6 +504,7 @@ export class PanelModel {
       result: this.result,
       fromEvaluation: this.init?.fromEvaluation ?? null,
       controls: this.controls,
+      counterfactuals: this.counterfactuals,
       ...this.choices,
     };
   }
