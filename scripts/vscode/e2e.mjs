@@ -18,6 +18,7 @@ const README_SHOTS = {
   '06-heads.png': 'heads.png',
   '07-token-attention.png': 'token-attention.png',
   '12-fixture-heads.png': 'heads-32x32.png',
+  '17-conflict-set.png': 'conflict-set.png',
 };
 
 /** Runs node with arguments, output inherited; true when it exits 0. */

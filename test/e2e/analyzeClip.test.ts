@@ -2,7 +2,10 @@
 // VS Code workbench (code-server, scripts/vscode/codeServer.mjs) driven by Debian's chromium.
 // Right-click a shipped clip in the explorer → Analyze Clip → the Analysis panel shows the CLI's
 // prediction, the charts, grid and list; moving τ previews exactly what the TypeScript flag rule
-// predicts and re-runs the model; the last step sets the contract-1.1 full-shape fixture
+// predicts and re-runs the model; the Counterfactuals section and the head knockout show what the
+// CLI's `counterfactual` and `knockout --flagged` give; "Build Conflict Set" on a labelled folder
+// in the explorer, its prompts answered in the workbench, writes the clips and the manifest the
+// CLI's `conflicts` writes; the last step sets the contract-1.1 full-shape fixture
 // (models/fixtures/, 32 layers × 32 heads; not in the VSIX) as the workspace's checkpoint and
 // analyses another clip with it. Screenshots (and code-server's logs) go to test-results/e2e/.
 // MOSEAR_E2E_SKIP_PACKAGE=1 reuses out/vsix/'s linux-x64 package instead of packaging again.
@@ -17,7 +20,7 @@ import {
   rmSync,
   writeFileSync,
 } from 'node:fs';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
@@ -27,6 +30,8 @@ import type { AnalysisResult } from '../../src/protocol/analysisResult';
 import type { ComparisonResult } from '../../src/protocol/comparisonResult';
 import type { ArControls } from '../../src/protocol/contract';
 import { RATIO_KIND_NAMES } from '../../src/protocol/contract';
+import type { CounterfactualResult } from '../../src/protocol/counterfactualResult';
+import type { KnockoutResult } from '../../src/protocol/knockout';
 import { REPO_ROOT } from '../helpers/golden';
 
 const run = promisify(execFile);
@@ -64,6 +69,45 @@ const ANALYZE_TITLE =
 const COMPARE_TITLE =
   manifest.contributes.commands.find((c) => c.command === 'mosear.compareCheckpoints')?.title ??
   'Compare Checkpoints on Clip';
+
+const CONFLICT_TITLE =
+  manifest.contributes.commands.find((c) => c.command === 'mosear.buildConflictSet')?.title ??
+  'Build Conflict Set';
+
+/**
+ * The labelled folder the conflict builder reads (one subfolder per label): two consistent clips
+ * of the committed CA-MER-synth test split, so the set is one clip per label.
+ */
+const LABELLED = 'labelled';
+const LABELLED_CLIPS = [
+  ['neutral', 'c-0001-neutral.mp4'],
+  ['happy', 'c-0003-happy.mp4'],
+] as const;
+
+/** The CLI at dist/ (the build tier's), run with these arguments from the repository root. */
+function cli(args: string[]): Promise<unknown> {
+  return run(process.execPath, [join(REPO_ROOT, 'dist/cli/main.js'), ...args], { cwd: REPO_ROOT });
+}
+
+/** A JSONL file's rows. */
+function jsonlRows(path: string): Record<string, unknown>[] {
+  return readFileSync(path, 'utf8')
+    .split('\n')
+    .filter((line) => line.trim() !== '')
+    .map((line) => JSON.parse(line) as Record<string, unknown>);
+}
+
+/** A conflict manifest's rows as the two builders must agree on them (the donors by name). */
+function comparableRows(path: string): Record<string, unknown>[] {
+  return jsonlRows(path).map((row) => {
+    const named: Record<string, unknown> = { ...row };
+    for (const key of ['path', 'video_from', 'audio_from']) {
+      if (typeof row[key] === 'string') named[key] = basename(row[key]);
+    }
+    delete named['duration_s'];
+    return named;
+  });
+}
 
 /**
  * The AR settings of the e2e workspace (its `.vscode/settings.json`) and of the CLI reference
@@ -172,18 +216,35 @@ describe('e2e: analyze a clip in code-server', { timeout: 480_000 }, () => {
   let first: AnalysisResult;
   let fixtureReference: AnalysisResult;
   let clipPath: string;
+  /** The τ the panel shows after the τ step (the sweep's minimum). */
+  let shownTau: number;
   const workDir = join(REPO_ROOT, '.vscode-test', 'work', 'e2e');
 
   const shot = async (name: string): Promise<void> => {
     await page.screenshot({ path: join(SCREENSHOTS, `${name}.png`) });
   };
+  /** Closes every editor (Ctrl+K Ctrl+W from the explorer's title). */
+  const closeAllEditors = async (): Promise<void> => {
+    await page.locator('.part.sidebar .title-label').first().click();
+    await page.keyboard.press('Control+K');
+    await page.keyboard.press('Control+W');
+    const tabs = page.locator('.part.editor .tabs-container .tab');
+    const closed = Date.now() + 15_000;
+    while ((await tabs.count()) > 0) {
+      assert.ok(Date.now() < closed, 'Ctrl+K Ctrl+W left editors open');
+      await page.waitForTimeout(100);
+    }
+  };
+  /** The explorer's row of a file or folder whose name starts with `name`. */
+  const explorerRow = (name: string): Locator =>
+    page.locator(`.explorer-folders-view .monaco-list-row[aria-label^="${name}"]`);
   /** Right-clicks the clip in the explorer and clicks a contributed menu item. */
   const clickInContextMenu = async (
     title: string,
     screenshot: string,
     clip = CLIP,
   ): Promise<void> => {
-    const row = page.locator(`.explorer-folders-view .monaco-list-row[aria-label^="${clip}"]`);
+    const row = explorerRow(clip);
     await row.waitFor({ timeout: 60_000 });
     await shot('01-workbench');
     const item = page.getByRole('menuitem', { name: title, exact: true });
@@ -224,6 +285,13 @@ describe('e2e: analyze a clip in code-server', { timeout: 480_000 }, () => {
     copyFileSync(join(REPO_ROOT, 'models', 'samples', CLIP), clipPath);
     const fixtureClip = join(folder, FIXTURE_CLIP);
     copyFileSync(join(REPO_ROOT, 'models', 'samples', FIXTURE_CLIP), fixtureClip);
+    for (const [label, name] of LABELLED_CLIPS) {
+      mkdirSync(join(folder, LABELLED, label), { recursive: true });
+      copyFileSync(
+        join(REPO_ROOT, 'models', 'data', 'ca-mer-synth', 'test', name),
+        join(folder, LABELLED, label, name),
+      );
+    }
     mkdirSync(join(folder, '.vscode'));
     writeFileSync(join(folder, '.vscode', 'settings.json'), JSON.stringify(WORKSPACE_AR, null, 2));
 
@@ -318,6 +386,7 @@ describe('e2e: analyze a clip in code-server', { timeout: 480_000 }, () => {
     const range = first.model.metadata.tauSweep[RATIO_KIND_NAMES[controls.ratioKind]];
     // Home puts the slider at the sweep's minimum (a log slider rounds τ to 4 digits).
     const tau = range.scale === 'log' ? Number(range.min.toPrecision(4)) : range.min;
+    shownTau = tau;
     const edited: ArControls = { ...controls, tau: controls.tau.map(() => tau) };
     const expectedPreview = ruleFlagCount(first, edited);
     const before = first.intervention.arFlags.flat().filter((f) => f > 0.5).length;
@@ -366,6 +435,89 @@ describe('e2e: analyze a clip in code-server', { timeout: 480_000 }, () => {
     await shot('07-token-attention');
   });
 
+  it('Counterfactuals: the section runs the variants and shows the verdict of the CLI', async () => {
+    const t = performance.now();
+    // The CLI on the same clip and controls (its partners: the clip's folder, as the panel's).
+    const out = join(workDir, 'cli-counterfactuals.json');
+    const reference = cli([
+      ...['counterfactual', clipPath, '--json', out, '--quiet'],
+      ...workspaceArArgs(shownTau),
+    ]).then(() => JSON.parse(readFileSync(out, 'utf8')) as CounterfactualResult);
+    const section = panel.locator('[data-section=counterfactuals-section]');
+    await section.scrollIntoViewIfNeeded();
+    await panel.locator('[data-testid=counterfactuals-run]').click();
+    const rows = section.locator('[data-testid=counterfactuals-table] tbody tr');
+    await rows.first().waitFor({ timeout: 120_000 });
+    const expected = await reference;
+    const kinds = await rows.evaluateAll((all) =>
+      all.map((r) => (r as unknown as { dataset: Record<string, string> }).dataset['kind']),
+    );
+    assert.deepEqual(
+      kinds,
+      expected.variants.map((v) => v.kind),
+    );
+    const texts = await rows.allTextContents();
+    expected.variants.forEach((v, i) => {
+      for (const o of [v.off, v.intervention]) {
+        assert.ok(o === null || texts[i]?.includes(o.label), `${v.kind}: ${texts[i]}`);
+      }
+    });
+    for (const run of ['off', 'intervention'] as const) {
+      const verdict = section.locator(
+        `[data-testid=counterfactuals-verdict] [data-run=${run}] strong`,
+      );
+      assert.equal(await verdict.textContent(), `${run}: ${expected.verdict[run].verdict}`);
+    }
+    const partners =
+      (await section.locator('[data-testid=counterfactuals-partners]').textContent()) ?? '';
+    for (const p of expected.partners) assert.ok(partners.includes(p.name), partners);
+    await page.waitForTimeout(200);
+    await shot('13-counterfactuals');
+    console.log(`# counterfactuals shown: ${seconds(t)}`);
+  });
+
+  it('Head knockout: knocking out the flagged heads moves the answer as the CLI does', async () => {
+    const t = performance.now();
+    const out = join(workDir, 'cli-knockout.json');
+    const reference = cli([
+      ...['knockout', clipPath, '--flagged', '--json', out, '--quiet'],
+      ...workspaceArArgs(shownTau),
+    ]).then(() => (JSON.parse(readFileSync(out, 'utf8')) as { knockout: KnockoutResult }).knockout);
+    const section = panel.locator('[data-section=knockout-section]');
+    await section.scrollIntoViewIfNeeded();
+    // Enabled once the host has read the checkpoint's head_gate (a click waits for that).
+    await panel.locator('[data-testid=knockout-flagged]').click({ timeout: 60_000 });
+    const result = section.locator('[data-testid=knockout-result]');
+    await result.locator('tr[data-run=intervention]').waitFor({ timeout: 60_000 });
+    const expected = await reference;
+    assert.ok(expected.heads.length > 0, 'heads are flagged at the τ shown');
+    const note = (await result.locator('p').first().textContent()) ?? '';
+    assert.ok(note.startsWith(`Knocked out ${expected.heads.length} head`), note);
+    const label = (i: number): string => expected.labels[i] ?? String(i);
+    for (const run of ['off', 'intervention'] as const) {
+      const pair = expected[run];
+      const row = result.locator(`tr[data-run=${run}]`);
+      const text = (await row.textContent()) ?? '';
+      const before = pair.before.probabilities[pair.answer] ?? 0;
+      const after = pair.after.probabilities[pair.answer] ?? 0;
+      assert.ok(text.includes(label(pair.answer)), text);
+      assert.ok(text.includes(`${percent(before)} → ${percent(after)}`), text);
+      assert.ok(text.includes(label(pair.after.prediction)), text);
+      // Δ log p of the answer, shown to 3 significant digits.
+      const shown = Number(
+        ((await row.locator('td').nth(2).textContent()) ?? '').replace('−', '-'),
+      );
+      const change = pair.answerLogProbChange;
+      assert.ok(change !== 0, `${run}: the knockout changes log p(answer)`);
+      assert.ok(
+        Math.abs(shown - change) <= 5e-3 * Math.abs(change),
+        `${run}: ${shown} vs ${change}`,
+      );
+    }
+    await shot('14-knockout');
+    console.log(`# knockout shown: ${seconds(t)}`);
+  });
+
   it(`"${COMPARE_TITLE}" opens the Compare panel with both predictions`, async () => {
     // The CLI's comparison with the same defaults (A = emotion-llama-tiny, B = mosear-tiny).
     const out = join(workDir, 'cli-compare.json');
@@ -406,6 +558,62 @@ describe('e2e: analyze a clip in code-server', { timeout: 480_000 }, () => {
     await shot('09-compare-panel');
   });
 
+  it(`"${CONFLICT_TITLE}" on a labelled folder writes the conflict set the CLI writes`, async () => {
+    const t = performance.now();
+    const folder = join(workDir, 'workspace');
+    const source = join(folder, LABELLED);
+    const cliOut = join(workDir, 'cli-conflicts');
+    const reference = cli([
+      ...['conflicts', source, '--truth', 'video', '--pairs', '5', '--out', cliOut, '--quiet'],
+    ]);
+    // The set's manifest opens alone beside the explorer, for the screenshot.
+    await closeAllEditors();
+    await clickInContextMenu(CONFLICT_TITLE, '15-conflict-menu', LABELLED);
+    // Its prompts, answered as a user would: the truth, the pairs per label, the output folder.
+    const input = page.locator('.quick-input-widget input.input');
+    await page.locator('.quick-input-widget', { hasText: 'The video carries the label' }).waitFor();
+    await input.fill('video');
+    await shot('16-conflict-truth');
+    await page.keyboard.press('Enter');
+    await page.locator('.quick-input-widget', { hasText: 'pairs per label' }).waitFor();
+    await input.fill('5');
+    await page.keyboard.press('Enter');
+    await page.locator('.quick-input-widget', { hasText: 'The folder to write' }).waitFor();
+    const outDir = join(folder, `${LABELLED}-conflicts-video-aligned`);
+    assert.equal(await input.inputValue(), outDir, 'the suggested folder, next to the source');
+    await page.keyboard.press('Enter');
+    const toast = page.locator('.notification-toast', { hasText: 'conflict clips' });
+    await toast.waitFor({ timeout: 120_000 });
+    const message = (await toast.textContent()) ?? '';
+    assert.match(message, /wrote 2 conflict clips \(video-aligned\) and listed 2 consistent/);
+    await reference;
+    const manifestFile = join(outDir, 'manifest.jsonl');
+    assert.deepEqual(comparableRows(manifestFile), comparableRows(join(cliOut, 'manifest.jsonl')));
+    const rows = jsonlRows(manifestFile);
+    assert.deepEqual(
+      rows.map((r) => r['subset']),
+      ['video-aligned', 'video-aligned', 'consistent', 'consistent'],
+    );
+    for (const r of rows) assert.ok(existsSync(join(outDir, String(r['path']))), String(r['path']));
+    // The source and the set in the explorer, its manifest open, for the README (npm run
+    // screenshots).
+    await explorerRow(LABELLED).first().click();
+    await explorerRow(basename(outDir)).click();
+    await explorerRow('clips').click();
+    await explorerRow('manifest.jsonl').click();
+    await page.locator('.part.editor .tab', { hasText: 'manifest.jsonl' }).waitFor();
+    await explorerRow('0002-').waitFor();
+    await page.waitForTimeout(300);
+    await shot('17-conflict-set');
+    console.log(`# conflict set written and shown: ${seconds(t)}`);
+    // Out of the next step's way: the notification dismissed.
+    await toast.hover();
+    await toast
+      .getByRole('button', { name: /Clear Notification/ })
+      .click({ timeout: 5000 })
+      .catch(() => undefined);
+  });
+
   it(`"${ANALYZE_TITLE}" with the 32 × 32 full-shape fixture as the checkpoint`, async () => {
     const t = performance.now();
     // The fixture from the repository (the VSIX leaves models/fixtures/ out) as the workspace's
@@ -416,17 +624,9 @@ describe('e2e: analyze a clip in code-server', { timeout: 480_000 }, () => {
       .locator('.statusbar-item', { hasText: FIXTURE_NAME })
       .first()
       .waitFor({ timeout: 60_000 });
-    // Close every editor (Ctrl+K Ctrl+W from the explorer's title), so the new Analysis panel
-    // has the editor area's full width (about 1250 px) and is the only webview.
-    await page.locator('.part.sidebar .title-label').first().click();
-    await page.keyboard.press('Control+K');
-    await page.keyboard.press('Control+W');
-    const tabs = page.locator('.part.editor .tabs-container .tab');
-    const closed = Date.now() + 15_000;
-    while ((await tabs.count()) > 0) {
-      assert.ok(Date.now() < closed, 'Ctrl+K Ctrl+W left editors open');
-      await page.waitForTimeout(100);
-    }
+    // The new Analysis panel gets the editor area's full width (about 1250 px) and is the only
+    // webview.
+    await closeAllEditors();
     await clickInContextMenu(ANALYZE_TITLE, '10-fixture-context-menu', FIXTURE_CLIP);
     // Find the new panel's frame by its last head. A session of the 13 MB model opens in several seconds
     // (more on a loaded 2-core machine), then two runs at 32 × 32.
