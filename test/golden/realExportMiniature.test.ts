@@ -8,7 +8,8 @@
 // from the xorshift32 recipe, two transcripts); the flag rule, α = 0 and layer_logits invariants
 // hold; a missing or different tokenizer file is refused. The FaceMAE / VideoMAE feature inputs
 // (CONTRACT.md §1b): fed seeded vectors they match the forward with those features, and change
-// the logits; their default (zeros) is what the other cases feed.
+// the logits; their default (zeros) is what the other cases feed. Byte-fallback pieces of a
+// non-ASCII transcript are labelled with their decoded character.
 import { miniRecipe, type MiniInput as RecipeInput } from '../helpers/realExportInputs';
 import assert from 'node:assert/strict';
 import { copyFileSync, readFileSync, writeFileSync } from 'node:fs';
@@ -18,7 +19,10 @@ import { flagRuleForRun } from '../../src/core/analysis/runAnalysis';
 import { compareFlags } from '../../src/core/ar/flagAgreement';
 import { ContractError } from '../../src/core/contract/contractError';
 import { resolveRunLayout } from '../../src/core/contract/runLayout';
-import type { PieceEncoder } from '../../src/core/contract/sentencePieceTemplate';
+import {
+  BYTE_CONTINUATION,
+  type PieceEncoder,
+} from '../../src/core/contract/sentencePieceTemplate';
 import { loadPromptTokenizer } from '../../src/core/tokenizer/promptTokenizer';
 import {
   buildFeeds,
@@ -188,6 +192,37 @@ describe('real-checkpoint exporter miniature (contract 1.1, external data)', () 
     });
     const kept = long.layout.text.filter((t) => t.kind === 'slot').length;
     assert.ok(kept <= max && kept >= max - 2, `${kept} transcript positions (max ${max})`);
+  });
+
+  it('labels byte-fallback positions with their character, the raw piece kept as the token', () => {
+    const said = 'Ça va? Je suis très fâché — 我很好!';
+    const run = resolveRunLayout(model.metadata, { slots: { transcript: said }, tokenizer });
+    const slot = run.layout.text.filter((t) => t.kind === 'slot');
+    const bytes = slot.filter((t) => /^<0x[0-9A-F]{2}>$/.test(t.token));
+    assert.ok(bytes.length >= 8, `${bytes.length} byte pieces`);
+    assert.ok(
+      slot.every((t) => !t.text.startsWith('<0x')),
+      'no <0xNN> label',
+    );
+    // â, é, — and 好 are byte pieces here: the character on the first, the mark on the others
+    const labelled = slot.map((t) => [t.token, t.text]);
+    for (const [first, n, char] of [
+      ['<0xC3>', 2, 'â'],
+      ['<0xE2>', 3, '—'],
+      ['<0xE5>', 3, '好'],
+    ] as const) {
+      const at = labelled.findIndex(([token, text]) => token === first && text === char);
+      assert.ok(at >= 0, char);
+      for (let k = 1; k < n; k++) assert.equal(labelled[at + k]![1], BYTE_CONTINUATION, char);
+    }
+    assert.equal(
+      slot
+        .map((t) => t.text)
+        .filter((t) => t !== BYTE_CONTINUATION)
+        .join('')
+        .trim(),
+      said,
+    );
   });
 
   it('refuses a missing or different tokenizer file, naming it', async () => {
