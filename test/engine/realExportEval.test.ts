@@ -12,7 +12,7 @@ import { runBenchmark } from '../../src/core/evaluation/benchmarkRun';
 import { AnalysisEngine } from '../../src/core/engine/analysisEngine';
 import { SystemFfmpegDecoder } from '../../src/core/decode/systemFfmpegDecoder';
 import { encodeNpy } from '../../src/core/results/npy';
-import type { ClipOkRecord, ClipRecord } from '../../src/protocol/runFolder';
+import type { ClipRecord } from '../../src/protocol/runFolder';
 import { SAMPLES_DIR, WORKER_SCRIPT, requireEngineFiles } from '../helpers/engineFixtures';
 import { REPO_ROOT } from '../helpers/golden';
 import { scratchDir } from '../helpers/tempFiles';
@@ -26,7 +26,7 @@ describe('eval of a real-checkpoint export: per-row transcripts and features', (
   const okAt = (clip: number) => {
     const r = records.find((x) => x.clip === clip);
     assert.ok(r?.ok === true, JSON.stringify(r));
-    return r as ClipOkRecord;
+    return r;
   };
 
   before(async () => {
@@ -58,7 +58,7 @@ describe('eval of a real-checkpoint export: per-row transcripts and features', (
     const said = okAt(1);
     assert.equal(plain.prompt?.transcriptSource, 'none');
     assert.equal(said.prompt?.transcriptSource, 'manifest');
-    assert.ok(said.prompt!.tokens > plain.prompt!.tokens, `N ${said.prompt!.tokens}`);
+    assert.ok(said.prompt.tokens > plain.prompt.tokens, `N ${said.prompt.tokens}`);
     assert.notDeepEqual(said.probabilities[0], plain.probabilities[0]);
     assert.deepEqual(plain.featureSources, {
       faceMae: { kind: 'zeros' },
@@ -73,7 +73,7 @@ describe('eval of a real-checkpoint export: per-row transcripts and features', (
         transcript: { text: SAID, source: 'manifest' },
         thumbnails: false,
       });
-      assert.equal(result.layout.total, said.prompt!.tokens);
+      assert.equal(result.layout?.total, said.prompt.tokens);
       assert.equal(result.settings.transcriptSource, 'manifest');
       const want = result.baseline.probabilities;
       said.probabilities[0]!.forEach((p, i) => assert.ok(Math.abs(p - want[i]!) < 1e-5, `p[${i}]`));

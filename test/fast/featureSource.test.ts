@@ -44,7 +44,7 @@ describe('feature sources', () => {
       faceMae: { kind: 'file', path: join(dir, 'clip.face.npy'), from: 'sidecar' },
       videoMae: { kind: 'file', path: join(dir, 'clip.mp4.video.npy'), from: 'sidecar' },
     });
-    assert.deepEqual(Array.from(found!.vectors.video_mae_features!), [10, 11, 12, 13]);
+    assert.deepEqual(Array.from(found.vectors.video_mae_features!), [10, 11, 12, 13]);
     const given = await resolveFeatures({
       clipPath: clip,
       dims: DIMS,

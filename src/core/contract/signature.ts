@@ -269,10 +269,10 @@ export function signatureProblemList(
       const info = inputInfo.get(spec.name);
       const isFeature = (FEATURE_INPUTS as readonly string[]).includes(spec.name);
       // The engine feeds zeros of the graph's own D, so D must be declared (§1b).
-      const rank2 = info?.shape?.length === 2;
-      if (isFeature && rank2 && featureDimOf(info!.shape!) === undefined) {
+      const shape = info?.shape;
+      if (isFeature && shape?.length === 2 && featureDimOf(shape) === undefined) {
         problems.push({
-          text: `input "${spec.name}" has shape ${formatShape(info.shape)}, expected [1, D] with a fixed D`,
+          text: `input "${spec.name}" has shape ${formatShape(shape)}, expected [1, D] with a fixed D`,
           sections: ['§1b'],
         });
       }

@@ -523,7 +523,11 @@ export class AnalysisEngine {
 
   /** The key of a kept `ar_mode` 0 run: the inputs it depends on, the gate included. */
   private baselineKey(p: PreparedRequest, gate: number[][] | null): string {
-    const features = p.features?.sources ?? null;
+    // The vectors, not only their files: an edited .npy is another input.
+    const features =
+      p.features === undefined
+        ? null
+        : [p.features.sources, Object.values(p.features.vectors).map((x) => Array.from(x))];
     return JSON.stringify([
       p.model.identity,
       p.choice,
