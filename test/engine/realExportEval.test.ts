@@ -5,10 +5,12 @@
 // the slot's default and zeros, and a missing feature file is that row's error record, naming the
 // file, while the other rows are evaluated.
 import assert from 'node:assert/strict';
-import { copyFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { before, describe, test } from 'node:test';
 import { runBenchmark } from '../../src/core/evaluation/benchmarkRun';
+import { readAnalysisResult } from '../../src/protocol/analysisResultReader';
+import { runCli } from '../helpers/cliRun';
 import { AnalysisEngine } from '../../src/core/engine/analysisEngine';
 import { SystemFfmpegDecoder } from '../../src/core/decode/systemFfmpegDecoder';
 import { encodeNpy } from '../../src/core/results/npy';
@@ -99,5 +101,44 @@ describe('eval of a real-checkpoint export: per-row transcripts and features', (
       /VideoMAE features ".*features\/missing\.npy": no such file/,
     );
     assert.equal(records.filter((r) => r.ok).length, 3);
+  });
+
+  test('analyze: --face-features and a .video.npy sidecar are fed and named; a bad file is refused', async () => {
+    copyFileSync(join(dir, 'face.npy'), join(dir, 'plain.video.npy'));
+    const out = join(dir, 'plain.json');
+    const clip = join(dir, 'plain.mp4');
+    const face = join(dir, 'face.npy');
+    const run = await runCli([
+      'analyze',
+      clip,
+      '--model',
+      FIXTURE,
+      '--mode',
+      'off',
+      '--face-features',
+      face,
+      '--json',
+      out,
+    ]);
+    assert.equal(run.code, 0, run.stderr);
+    assert.match(
+      run.stdout,
+      /features {2}FaceMAE: .*face\.npy \(cli\); VideoMAE: .*plain\.video\.npy \(sidecar\)/,
+    );
+    const result = readAnalysisResult(JSON.parse(readFileSync(out, 'utf8')));
+    assert.deepEqual(result.settings.featureSources, {
+      faceMae: { kind: 'file', path: face, from: 'cli' },
+      videoMae: { kind: 'file', path: join(dir, 'plain.video.npy'), from: 'sidecar' },
+    });
+    const bad = await runCli([
+      'analyze',
+      clip,
+      '--model',
+      FIXTURE,
+      '--video-features',
+      join(dir, 'plain.mp4'),
+    ]);
+    assert.notEqual(bad.code, 0);
+    assert.match(bad.stderr, /VideoMAE features ".*plain\.mp4": not a \.npy array/);
   });
 });
