@@ -61,7 +61,7 @@ def original_logits(model, vis_processor, clip, transcript, label_ids):
     return logits[label_ids].numpy(), [i for seg in ids for i in seg], pil, samples
 
 
-def onnx_logits(session, L, H, pil, samples, prompt_ids):
+def onnx_logits(session, L, H, pil, samples, prompt_ids, feature_dims=None):
     from PIL import Image
     frame = np.asarray(pil.resize((448, 448), Image.BICUBIC), dtype=np.float32) / 255.0
     audio = np.asarray(samples, dtype=np.float32).reshape(1, -1)[:, :16000 * 30]
@@ -75,6 +75,9 @@ def onnx_logits(session, L, H, pil, samples, prompt_ids):
         "pai_alpha": np.array(0, np.float32), "ar_layers": np.ones(L, np.float32),
         "ar_head_override": np.zeros((L, H), np.float32), "head_gate": np.ones((L, H), np.float32),
     }
+    # FaceMAE and VideoMAE as the original demo feeds them: zeros (CONTRACT.md §1b)
+    for name, dim in (feature_dims or {}).items():
+        feeds[name] = np.zeros((1, dim), np.float32)
     names = [i.name for i in session.get_inputs()]
     return session.run(["logits"], {k: v for k, v in feeds.items() if k in names})[0][0]
 
@@ -103,7 +106,8 @@ def main():
         transcript = a.transcript[i] if i < len(a.transcript) else ""
         ref, ids, pil, samples = original_logits(model, vis_processor, clip, transcript,
                                                  label_ids)
-        got = onnx_logits(session, arch["layers"], arch["heads"], pil, samples, ids)
+        got = onnx_logits(session, arch["layers"], arch["heads"], pil, samples, ids,
+                          export.get("feature_dims"))
         d = float(np.abs(ref - got).max())
         worst = max(worst, d)
         print(f"{clip}: original {np.round(ref, 3).tolist()}\n  export   "

@@ -26,6 +26,9 @@ from .model import EmotionLlama, Sources, describe_sources
 from .prompt import ASSEMBLIES, DEFAULT_TRANSCRIPT, INSTRUCTION, Tokenizer
 
 EXTRA_OUTPUTS = ["label_probability", "greedy_token"]
+#: Contract 1.2's optional feature inputs (CONTRACT.md §1b): pre-extracted FaceMAE and VideoMAE
+#: vectors [1, D], D the input width of feats_llama_proj1 / 2; fed zeros they are the demo's.
+FEATURE_INPUTS = ["face_mae_features", "video_mae_features"]
 SAMPLE_RATE = 16000
 #: The longest audio an export accepts (the whole clip up to this cap; contract §6 step 5).
 AUDIO_CAP_SECONDS = 30
@@ -47,10 +50,12 @@ class ExportGraph(nn.Module):
                 ar_mode: torch.Tensor, ar_tau: torch.Tensor, ar_ratio_kind: torch.Tensor,
                 ar_head_margin: torch.Tensor, ar_alpha: torch.Tensor, pai_alpha: torch.Tensor,
                 ar_layers: torch.Tensor, ar_head_override: torch.Tensor,
-                head_gate: torch.Tensor) -> Tuple[torch.Tensor, ...]:
+                head_gate: torch.Tensor, face_mae_features: torch.Tensor,
+                video_mae_features: torch.Tensor) -> Tuple[torch.Tensor, ...]:
         ctl = Controls(ar_mode, ar_tau, ar_ratio_kind, ar_head_margin, ar_alpha, pai_alpha,
                        ar_layers, ar_head_override)
-        run = self.model.run(frames, audio, prompt_ids, ctl, head_gate)
+        run = self.model.run(frames, audio, prompt_ids, ctl, head_gate,
+                             (face_mae_features, video_mae_features))
         outs = probe_outputs(run.logits, list(run.probes))
         if self.model.mapping is not None:
             outs.append(torch.cat([p.gate for p in run.probes if p.gate is not None]))
@@ -70,7 +75,10 @@ def output_names(model: EmotionLlama) -> List[str]:
 
 def example_inputs(model: EmotionLlama, audio_seconds: float = 2.0,
                    prompt_ids: Optional[List[int]] = None, seed: int = 0,
-                   ctl: Optional[Controls] = None) -> List[torch.Tensor]:
+                   ctl: Optional[Controls] = None,
+                   features: Optional[Tuple[torch.Tensor, torch.Tensor]] = None
+                   ) -> List[torch.Tensor]:
+    """The graph's inputs in order; `features` None: zeros (the demo's FaceMAE and VideoMAE)."""
     g = torch.Generator().manual_seed(seed)
     size = model.opts.image_size
     L, H = model.cfg.num_hidden_layers, model.cfg.num_attention_heads
@@ -81,7 +89,12 @@ def example_inputs(model: EmotionLlama, audio_seconds: float = 2.0,
     ctl = ctl or Controls.make(cfg, mode=1, alpha=0.3)  # type: ignore[arg-type]
     return [frames, audio, ids, ctl.ar_mode, ctl.ar_tau, ctl.ar_ratio_kind, ctl.ar_head_margin,
             ctl.ar_alpha, ctl.pai_alpha, ctl.ar_layers, ctl.ar_head_override,
-            torch.ones(L, H)]
+            torch.ones(L, H)] + list(features or zero_features(model))
+
+
+def zero_features(model: EmotionLlama) -> Tuple[torch.Tensor, torch.Tensor]:
+    """The feature inputs' default: zero vectors [1, D] of each projection's input width."""
+    return (torch.zeros(1, model.feature_dims[0]), torch.zeros(1, model.feature_dims[1]))
 
 
 def run_outputs(model: EmotionLlama, args: List[torch.Tensor]) -> Dict[str, Any]:
@@ -177,7 +190,8 @@ def contract_metadata(model: EmotionLlama, sources: Sources, name: str, fixed_pr
             f"EVA ViT width {model.eva.d} × {model.eva.depth} blocks on the first frame "
             f"({opts.image_size} px, squashed); HuBERT {model.hubert_cfg.hidden_size} × "
             f"{model.hubert_cfg.num_hidden_layers} ({opts.pooling}); FaceMAE and VideoMAE zeros "
-            f"(as the public demo); prompt assembled as {ASSEMBLIES[opts.assembly]}.")
+            f"(as the public demo) unless fed as the inputs {' and '.join(FEATURE_INPUTS)}; "
+            f"prompt assembled as {ASSEMBLIES[opts.assembly]}.")
     values: Dict[str, Any] = {
         "mosear.checkpoint": {"name": name, "description": desc, "training_data": None,
                               "version": "export-1"},
@@ -208,8 +222,11 @@ def contract_metadata(model: EmotionLlama, sources: Sources, name: str, fixed_pr
             "assembly": opts.assembly, "assembly_description": ASSEMBLIES[opts.assembly],
             "instruction": INSTRUCTION, "transcript_default": DEFAULT_TRANSCRIPT,
             "pooling": opts.pooling, "pooling_description": POOLINGS[opts.pooling],
-            "features": "zeros: FaceMAE and VideoMAE tokens are the projections of zero vectors "
-                        "(the public demo)",
+            "features": "FaceMAE and VideoMAE tokens are the projections of the optional "
+                        "inputs face_mae_features and video_mae_features (CONTRACT.md §1b); fed "
+                        "zeros (the engine's default) they are the public demo's",
+            "feature_dims": {"face_mae_features": model.feature_dims[0],
+                             "video_mae_features": model.feature_dims[1]},
             "lora": {"rank": opts.lora_rank, "alpha": opts.lora_alpha,
                      "scaling": opts.lora_alpha / opts.lora_rank,
                      "merged": opts.lora_merged and not mose},
@@ -250,7 +267,7 @@ def export(model: EmotionLlama, sources: Sources, out_path: str, name: str,
                     os.path.join(out_dir, stem + ".check_original.py"))
     values = contract_metadata(model, sources, name, fixed_prompt, tok_file)
     args = example_inputs(model)
-    inputs = INPUT_NAMES + ["head_gate"]
+    inputs = INPUT_NAMES + ["head_gate"] + FEATURE_INPUTS
     outputs = output_names(model)
     dynamic: Dict[str, Dict[int, str]] = {"audio": {1: "samples"}}
     if not fixed_prompt:

@@ -4,7 +4,8 @@
 temporary folder, exports it with the transcript as a slot (contract 1.1's `sentencepiece`
 tokenizer kind, the model's tokenizer.model beside it) and writes, next to the model,
 `<stem>.golden.json`: inputs rebuilt from mosear.fixture's xorshift32 recipe, each with a
-transcript and the prompt ids the exporter gives it, the exporter's own PyTorch outputs for
+transcript and the prompt ids the exporter gives it (one with FaceMAE/VideoMAE feature vectors,
+the others with the features' default, zeros), the exporter's own PyTorch outputs for
 several control settings, and the prompt ids of more transcripts (`tokenizer_cases`, non-ASCII
 included). test/golden/realExportMiniature.test.ts runs the ONNX file through onnxruntime-node on
 the same inputs and compares, and checks the TypeScript tokenizer gives the same ids.
@@ -24,7 +25,7 @@ import torch
 from mosear.fixture import xorshift32
 from mosear.model import Controls
 
-from .export import example_inputs, export, run_outputs
+from .export import FEATURE_INPUTS, example_inputs, export, run_outputs
 from .miniature import generate
 from .model import EmotionLlama, Options, Sources
 from .prompt import segments
@@ -34,9 +35,11 @@ FIXTURES = os.path.join(os.path.dirname(HERE), "fixtures", "realexport")
 STEM = "emotion-llama-mini"
 TRANSCRIPT = "I can't believe you did this to me again"
 TOLERANCE = 2e-4
-#: (name, xorshift32 seed, audio samples, transcript: None = the slot's default)
-INPUTS: List[Tuple[str, int, int, Optional[str]]] = [
-    ("a", 1, 24000, None), ("b", 2, 40000, "Ça va? Je suis très fâché — 我很好!")]
+#: (name, xorshift32 seed, audio samples, transcript: None = the slot's default, feature seed:
+#: None = the FaceMAE/VideoMAE inputs at their default, zeros)
+INPUTS: List[Tuple[str, int, int, Optional[str], Optional[int]]] = [
+    ("a", 1, 24000, None, None), ("b", 2, 40000, "Ça va? Je suis très fâché — 我很好!", None),
+    ("f", 1, 24000, None, 7)]
 #: transcripts whose prompt ids the golden records (the TS tokenizer must give the same)
 TOKENIZER_CASES: List[str] = [
     "", TRANSCRIPT, "Ça va? Je suis très fâché — 我很好!", "  two  spaces, a <s> and </s> 😀 ",
@@ -45,7 +48,8 @@ TOKENIZER_CASES: List[str] = [
 CASES: List[Tuple[str, str, int, int, float, float]] = [
     ("a/off", "a", 0, 2, 0.0, 0.0), ("a/ar-share-alpha0.5", "a", 1, 2, 0.5, 0.0),
     ("a/ar-share-alpha0", "a", 1, 2, 0.0, 0.0), ("a/pai", "a", 2, 2, 0.0, 0.5),
-    ("b/ar-raw-alpha1", "b", 1, 0, 1.0, 0.0)]
+    ("b/ar-raw-alpha1", "b", 1, 0, 1.0, 0.0), ("f/off", "f", 0, 2, 0.0, 0.0),
+    ("f/ar-share-alpha0.5", "f", 1, 2, 0.5, 0.0)]
 
 
 def recipe(seed: int, size: int, samples: int) -> Tuple[torch.Tensor, torch.Tensor]:
@@ -57,6 +61,13 @@ def recipe(seed: int, size: int, samples: int) -> Tuple[torch.Tensor, torch.Tens
     audio = ((states[n_frame:] >> 8).astype(np.float64) / 16777216.0 - 0.5) * 0.5
     return (torch.from_numpy(frames.reshape(1, 1, 3, size, size)),
             torch.from_numpy(audio.astype(np.float32).reshape(1, samples)))
+
+
+def feature_vectors(model: EmotionLlama, seed: int) -> Tuple[torch.Tensor, torch.Tensor]:
+    """Seeded FaceMAE and VideoMAE vectors [1, D] (stored in the golden as float32 values)."""
+    g = torch.Generator().manual_seed(seed)
+    return (torch.randn(1, model.feature_dims[0], generator=g),
+            torch.randn(1, model.feature_dims[1], generator=g))
 
 
 def controls(model: EmotionLlama, mode: int, kind: int, alpha: float, pai: float) -> Controls:
@@ -85,17 +96,24 @@ def golden_cases(model: EmotionLlama) -> Dict[str, Any]:
     size = model.opts.image_size
     inputs: Dict[str, Any] = {}
     tensors: Dict[str, Tuple[torch.Tensor, torch.Tensor]] = {}
-    for name, seed, samples, transcript in INPUTS:
+    features: Dict[str, Tuple[torch.Tensor, torch.Tensor]] = {}
+    for name, seed, samples, transcript, feature_seed in INPUTS:
         tensors[name] = recipe(seed, size, samples)
         ids = (model.default_prompt_ids() if transcript is None
                else transcript_ids(model, transcript))
         inputs[name] = {"generator": {"kind": "xorshift32", "seed": seed},
                         "frames_shape": [1, 1, 3, size, size], "audio_shape": [1, samples],
                         "transcript": transcript, "prompt_ids": ids}
+        if feature_seed is not None:
+            features[name] = feature_vectors(model, feature_seed)
+            inputs[name]["features"] = {
+                key: [float(x) for x in t.reshape(-1).numpy()]
+                for key, t in zip(FEATURE_INPUTS, features[name])}
     cases = []
     for case, inp, mode, kind, alpha, pai in CASES:
         ctl = controls(model, mode, kind, alpha, pai)
-        args = example_inputs(model, ctl=ctl, prompt_ids=inputs[inp]["prompt_ids"])
+        args = example_inputs(model, ctl=ctl, prompt_ids=inputs[inp]["prompt_ids"],
+                              features=features.get(inp))
         args[0], args[1] = tensors[inp]
         outs = run_outputs(model, args)
         cases.append({

@@ -19,7 +19,7 @@ import torch
 import torch.nn.functional as F
 
 from realexport import blocks, golden, miniature, prompt, readers
-from realexport.export import example_inputs, export, run_outputs
+from realexport.export import FEATURE_INPUTS, example_inputs, export, run_outputs
 from realexport.model import EmotionLlama, Options, Sources
 from realexport.readers import ExportError, Ledger
 
@@ -336,6 +336,36 @@ def test_export_metadata_and_template(mini: Dict[str, str], model: EmotionLlama,
     grid = layout["segments"][1]["grid"]
     assert (grid["rows"], grid["cols"], grid["cell_px"]) == (32, 8, {"width": 56, "height": 14})
     assert values["mosear.audio"]["min_samples"] == 400
+
+
+def test_feature_inputs_default_to_the_demos_zeros(mini: Dict[str, str], model: EmotionLlama,
+                                                   tmp_path) -> None:
+    """FaceMAE / VideoMAE as optional inputs [1, D] (CONTRACT.md §1b), D the input width of
+    feats_llama_proj1 / 2 (1024 in the real checkpoint): zeros give exactly the forward without
+    features (the demo's, what the export baked in before), features change the answer."""
+    assert model.feature_dims[:2] == [model.feat_projs[0].in_features,
+                                      model.feat_projs[1].in_features]
+    args = example_inputs(model)
+    ctl = golden.controls(model, 1, 2, 0.5, 0.0)
+    with torch.no_grad():
+        plain = model.run(args[0], args[1], args[2], ctl)
+        zeros = model.run(args[0], args[1], args[2], ctl, None, (args[-2], args[-1]))
+        fed = model.run(args[0], args[1], args[2], ctl, None,
+                        golden.feature_vectors(model, 7))
+    assert torch.equal(plain.logits, zeros.logits)
+    assert torch.equal(plain.vocab_logits, zeros.vocab_logits)
+    assert all(torch.equal(a.row_after, b.row_after) for a, b in zip(plain.probes, zeros.probes))
+    assert (fed.logits - plain.logits).abs().max() > 1e-4
+    out = str(tmp_path / "el.onnx")
+    values = export(model, sources(mini), out, "mini")
+    proto = onnx.load(out, load_external_data=False)
+    shapes = {i.name: [d.dim_value for d in i.type.tensor_type.shape.dim]
+              for i in proto.graph.input}
+    assert [i.name for i in proto.graph.input][-2:] == FEATURE_INPUTS
+    assert shapes["face_mae_features"] == [1, model.feature_dims[0]]
+    assert shapes["video_mae_features"] == [1, model.feature_dims[1]]
+    assert values["mosear.export"]["feature_dims"] == dict(zip(FEATURE_INPUTS,
+                                                               model.feature_dims[:2]))
 
 
 def test_mosear_layout_exports_mose_gate(mini: Dict[str, str], tmp_path) -> None:

@@ -10,6 +10,7 @@ import { terminalLines, terminalText as safe } from './terminalText';
 import { textTable } from './textTable';
 import { isForcedOff, isOn } from '../shared/onOff';
 import { labelLens } from '../shared/labelLens';
+import { featureSourceLines } from '../shared/featureSourceText';
 
 const fmt = (v: number, digits = 4): string => String(Number(v.toPrecision(digits)));
 const ms = (v: number): string => `${v < 10 ? v.toFixed(1) : v.toFixed(0)} ms`;
@@ -58,6 +59,7 @@ function header(r: AnalysisResult): string[] {
       `${arch.layers} layers × ${arch.heads} heads${arch.mose ? ', MoSE' : ''})`,
     `setting   ${describeControls(r.settings.controls)}`,
     ...transcriptLine(r),
+    ...featureLine(r),
     `runtime   onnxruntime-node ${safe(r.tool.onnxruntime)}, ${safe(r.runtime.provider)}` +
       `${attempts === '' ? '' : ` (${attempts})`}, ${r.runtime.intraOpNumThreads} thread(s)`,
     `timings   decode ${ms(t.decodeMs)}${t.decodeCached ? ' (cached)' : ''}` +
@@ -86,6 +88,12 @@ function transcriptLine(r: AnalysisResult): string[] {
   const shown =
     text === undefined ? '' : `"${safe(text.length > 60 ? `${text.slice(0, 59)}…` : text)}" `;
   return [`transcript ${shown}(${TRANSCRIPT_FROM[source]})`];
+}
+
+/** A model with FaceMAE / VideoMAE inputs (CONTRACT.md §1b): what each was fed. */
+function featureLine(r: AnalysisResult): string[] {
+  const lines = featureSourceLines(r.settings.featureSources);
+  return lines.length === 0 ? [] : [`features  ${safe(lines.join('; '))}`];
 }
 
 function predictions(r: AnalysisResult): string {

@@ -8,6 +8,7 @@ import { EXECUTION_PROVIDERS, type ExecutionProviderChoice } from '../protocol/e
 import { defaultControls } from '../shared/controls';
 import { DECODER_CHOICES, type DecoderChoice } from '../core/decode/decoderSelection';
 import type { GivenTranscript } from '../core/engine/transcriptSource';
+import type { GivenFeatures } from '../core/engine/featureSource';
 import {
   flag,
   parseChoice,
@@ -41,6 +42,8 @@ export const ANALYZE_OPTIONS = {
   decoder: { type: 'string' },
   'no-thumbnails': { type: 'boolean' },
   transcript: { type: 'string' },
+  'face-features': { type: 'string' },
+  'video-features': { type: 'string' },
   'no-sidecar': { type: 'boolean' },
   quiet: { type: 'boolean' },
   help: { type: 'boolean' },
@@ -80,7 +83,9 @@ export interface AnalyzeOptions {
   thumbnails: boolean;
   /** Contract 1.1: `--transcript <text>`, the prompt's `transcript` slot; absent: a sidecar. */
   transcript: GivenTranscript | undefined;
-  /** Read a transcript sidecar next to the clip when none is given (`--no-sidecar`: never). */
+  /** `--face-features` / `--video-features`: FaceMAE / VideoMAE `.npy` files (CONTRACT.md §1b). */
+  features: GivenFeatures;
+  /** Read transcript and feature sidecars next to the clip when none is given (`--no-sidecar`: never). */
   sidecar: boolean;
   quiet: boolean;
   help: boolean;
@@ -190,6 +195,14 @@ function cliTranscript(text: string | undefined): GivenTranscript | undefined {
   return text === undefined ? undefined : { text, source: 'cli' };
 }
 
+/** `--face-features F.npy --video-features F.npy` (relative to the working directory). */
+function cliFeatures(face: string | undefined, video: string | undefined): GivenFeatures {
+  return {
+    ...(face === undefined ? {} : { faceMae: { path: face, source: 'cli' as const } }),
+    ...(video === undefined ? {} : { videoMae: { path: video, source: 'cli' as const } }),
+  };
+}
+
 /** What `analyze` and `compare` share: one clip, the edits, the provider, decoder and outputs. */
 export function parseRunOptions(
   parsed: ParsedCommandLine,
@@ -216,6 +229,7 @@ export function parseRunOptions(
     decoder: parseChoice(single(parsed, 'decoder') ?? 'auto', 'decoder', DECODER_CHOICES),
     thumbnails: !flag(parsed, 'no-thumbnails'),
     transcript: cliTranscript(single(parsed, 'transcript')),
+    features: cliFeatures(single(parsed, 'face-features'), single(parsed, 'video-features')),
     sidecar: !flag(parsed, 'no-sidecar'),
     quiet: flag(parsed, 'quiet'),
     help,

@@ -212,6 +212,7 @@ export async function compareCommand(
         thumbnails: options.thumbnails,
         ...(options.transcript === undefined ? {} : { transcript: options.transcript }),
         transcriptSidecar: options.sidecar,
+        features: options.features,
       },
       signal,
     );

@@ -15,10 +15,21 @@ import { parseCommandLine, repeated, single, type CommandOptions } from './comma
 import { terminalLines, terminalText as safe } from './terminalText';
 import { textTable } from './textTable';
 
-/** The options `counterfactual` accepts: analyze's intervention and run options, and partners. */
+/** analyze's options a counterfactual has no use for. */
+const NOT_FOR_COUNTERFACTUALS = new Set([
+  'html',
+  'no-thumbnails',
+  'face-features',
+  'video-features',
+]);
+
+/**
+ * The options `counterfactual` accepts: analyze's intervention and run options (not the feature
+ * files: its variants feed FaceMAE / VideoMAE zeros), and partners.
+ */
 export const COUNTERFACTUAL_OPTIONS: CommandOptions = {
   ...Object.fromEntries(
-    Object.entries(ANALYZE_OPTIONS).filter(([name]) => name !== 'html' && name !== 'no-thumbnails'),
+    Object.entries(ANALYZE_OPTIONS).filter(([name]) => !NOT_FOR_COUNTERFACTUALS.has(name)),
   ),
   'audio-from': { type: 'string', multiple: true },
   'frames-from': { type: 'string', multiple: true },

@@ -185,6 +185,7 @@ export async function knockoutCommand(
       allowFallback: options.allowFallback,
       ...(options.transcript === undefined ? {} : { transcript: options.transcript }),
       transcriptSidecar: options.sidecar,
+      features: options.features,
     };
     const out: string[] = [];
     const json: Record<string, unknown> = {};

@@ -90,7 +90,11 @@ analyze options (unset intervention options come from the checkpoint's mosear.ar
                             slot; a contract-1 model has no slot). Default: a sidecar next to the
                             clip (clip.txt, else the text of clip.srt or clip.vtt; also
                             clip.mp4.txt …), else the checkpoint's default
-  --no-sidecar              never read a transcript sidecar
+  --face-features <f.npy>   models with FaceMAE/VideoMAE inputs (real-checkpoint exports): the
+  --video-features <f.npy>  pre-extracted feature vector, float32 [D] or [1, D]. Default: a sidecar
+                            next to the clip (clip.face.npy / clip.video.npy; also
+                            clip.mp4.face.npy …), else zeros (as the public demo)
+  --no-sidecar              never read a transcript or feature sidecar
   --quiet                   no summary
   --all-heads               the summary lists every flagged head (default: flags per layer and
                             the top 10 heads; also for show)
@@ -190,6 +194,7 @@ async function analyze(argv: string[], signal: AbortSignal): Promise<void> {
         thumbnails: options.thumbnails,
         ...(options.transcript === undefined ? {} : { transcript: options.transcript }),
         transcriptSidecar: options.sidecar,
+        features: options.features,
         ...(options.answerTokens === 0 ? {} : { answerTokens: options.answerTokens }),
       },
       signal,

@@ -279,6 +279,28 @@ export const TranscriptSourceSchema = v.picklist([
 ]);
 export type TranscriptSource = v.InferOutput<typeof TranscriptSourceSchema>;
 
+/**
+ * Where a run's FaceMAE or VideoMAE feature vector came from (contract 1.2's feature inputs,
+ * CONTRACT.md §1b): zeros (the public demo's), or a `.npy` file given on the command line, by a
+ * manifest row, or found as a sidecar next to the clip.
+ */
+export const FeatureSourceSchema = v.variant('kind', [
+  v.object({ kind: v.literal('zeros') }),
+  v.object({
+    kind: v.literal('file'),
+    path: v.string(),
+    from: v.picklist(['cli', 'manifest', 'sidecar']),
+  }),
+]);
+export type FeatureSource = v.InferOutput<typeof FeatureSourceSchema>;
+
+/** Each feature input the model declares, with its source. */
+export const FeatureSourcesSchema = v.object({
+  faceMae: v.exactOptional(FeatureSourceSchema),
+  videoMae: v.exactOptional(FeatureSourceSchema),
+});
+export type FeatureSources = v.InferOutput<typeof FeatureSourcesSchema>;
+
 /** What the analysis was asked to do. */
 export const AnalysisSettingsSchema = v.object({
   /** The requested intervention (the baseline run uses the same with mode 0). */
@@ -292,6 +314,8 @@ export const AnalysisSettingsSchema = v.object({
   transcriptSource: v.exactOptional(TranscriptSourceSchema),
   /** Contract 1.1: the `head_gate` fed to both runs [L][Hh], when not all ones. */
   headGate: v.exactOptional(numberArray(2)),
+  /** A model with feature inputs (CONTRACT.md §1b): where each feature vector came from. */
+  featureSources: v.exactOptional(FeatureSourcesSchema),
 });
 export type AnalysisSettings = v.InferOutput<typeof AnalysisSettingsSchema>;
 

@@ -1,5 +1,6 @@
 // One row of a labelled clip manifest, as it enters from a file: a JSONL line's object (`path`,
-// `label` as a name or an index, optional `subset` and `transcript`; other keys ignored) or a CSV row's cells after
+// `label` as a name or an index, optional `subset`, `transcript`, `face_features` and
+// `video_features` (`.npy` paths); other keys ignored) or a CSV row's cells after
 // splitting (strings; a label of digits is an index). Both parse into the same resolved row; the
 // label check needs the model's labels, so the schemas are made per label list. Each message
 // names its field; the reader prefixes the file and line.
@@ -56,14 +57,23 @@ export function manifestRowSchema(labels: readonly string[]) {
         v.nullable(v.string('"transcript" must be a string when present')),
         null,
       ),
+      /** FaceMAE / VideoMAE `.npy` files (CONTRACT.md §1b), relative to the manifest. */
+      face_features: v.optional(
+        v.nullable(v.string('"face_features" must be a path string when present')),
+        null,
+      ),
+      video_features: v.optional(
+        v.nullable(v.string('"video_features" must be a path string when present')),
+        null,
+      ),
     }),
   );
 }
 
 /**
- * One CSV manifest row: the cells of the `path`, `label` and optional `subset` and `transcript`
- * columns (a short row lacks some). Cells are trimmed; a label of digits is an index, an empty
- * subset or transcript none.
+ * One CSV manifest row: the cells of the `path`, `label` and optional `subset`, `transcript`,
+ * `face_features` and `video_features` columns (a short row lacks some). Cells are trimmed; a label of digits is an index, an empty
+ * subset, transcript or feature file none.
  */
 export function manifestCsvRowSchema(labels: readonly string[]) {
   const cell = v.pipe(v.optional(v.string(), ''), v.trim());
@@ -81,6 +91,14 @@ export function manifestCsvRowSchema(labels: readonly string[]) {
       v.transform((s) => (s === '' ? null : s)),
     ),
     transcript: v.pipe(
+      cell,
+      v.transform((s) => (s === '' ? null : s)),
+    ),
+    face_features: v.pipe(
+      cell,
+      v.transform((s) => (s === '' ? null : s)),
+    ),
+    video_features: v.pipe(
       cell,
       v.transform((s) => (s === '' ? null : s)),
     ),

@@ -6,7 +6,7 @@
 // folders still read and resume. JSON writes NaN as null: record numbers read null back as NaN.
 import * as v from 'valibot';
 import { ArControlsSchema } from './contract';
-import { LayerUapSchema } from './analysisResult';
+import { FeatureSourcesSchema, LayerUapSchema } from './analysisResult';
 import { ChosenBySchema, LayerTokenAttentionSchema, SweepPointSchema } from './evaluationSummary';
 
 /** The schema of plan.json and of every record line. */
@@ -112,6 +112,19 @@ export const ClipOkRecordSchema = v.object({
   /** The `off` run's UAP per layer and per-token attention summary. */
   uap: v.array(RecordLayerUapSchema),
   tokenAttention: v.array(RecordTokenAttentionSchema),
+  /**
+   * A model with a `transcript` prompt slot (contract 1.1): the row's prompt — where its
+   * transcript came from (the manifest's column, or none: the slot's default) and the run's
+   * positions N. Absent for the other models and in records written before it.
+   */
+  prompt: v.exactOptional(
+    v.object({
+      transcriptSource: v.picklist(['manifest', 'none']),
+      tokens: v.pipe(v.number(), v.safeInteger(), v.minValue(1)),
+    }),
+  ),
+  /** A model with FaceMAE / VideoMAE inputs (CONTRACT.md §1b): what the row fed each. */
+  featureSources: v.exactOptional(FeatureSourcesSchema),
 });
 export type ClipOkRecord = v.InferOutput<typeof ClipOkRecordSchema>;
 

@@ -24,14 +24,21 @@ export const SessionSettingsSchema = v.object({
 export type SessionSettings = v.InferOutput<typeof SessionSettingsSchema>;
 
 /**
- * Clip tensors for a run: `frames` [T·3·H·W], `audio` [S], prompt ids [P], and `head_gate`
- * [L·Hh] for a graph that declares it (absent: all ones). Sizes: buildFeeds.
+ * Clip tensors for a run: `frames` [T·3·H·W], `audio` [S], prompt ids [P], `head_gate`
+ * [L·Hh] for a graph that declares it (absent: all ones), and FaceMAE / VideoMAE feature vectors
+ * [D] for a graph with those inputs (absent: zeros). Sizes: buildFeeds.
  */
 export const RunInputsSchema = v.object({
   frames: float32Array,
   audio: float32Array,
   promptIds: v.array(v.number()),
   headGate: v.exactOptional(float32Array),
+  features: v.exactOptional(
+    v.object({
+      face_mae_features: v.exactOptional(float32Array),
+      video_mae_features: v.exactOptional(float32Array),
+    }),
+  ),
 });
 export type RunInputs = v.InferOutput<typeof RunInputsSchema>;
 

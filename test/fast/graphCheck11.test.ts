@@ -1,5 +1,5 @@
-// Contract 1.1's graph rules (CONTRACT.md §1, §1a, §2, §2a): optional `head_gate` and
-// `layer_logits` checked exactly when declared, unknown inputs refused and unknown outputs
+// Contract 1.1's graph rules (CONTRACT.md §1, §1a, §1b, §2, §2a): optional `head_gate`, the
+// feature inputs (a fixed D) and `layer_logits` checked exactly when declared, unknown inputs refused and unknown outputs
 // ignored, variable S, P and N declared symbolic, fixed dimensions still checked.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
@@ -93,7 +93,29 @@ describe('contract 1.1 graph check', () => {
         g.inputs.push({ name: 'speaker_id', type: 'int64', shape: [] });
         g.outputs.push({ name: 'hidden_states', type: 'float32', shape: [2, 5] });
       }),
-      ['unexpected input "speaker_id" (contract v1.1 has no such input) §1,§1a'],
+      ['unexpected input "speaker_id" (contract v1.1 has no such input) §1,§1a,§1b'],
+    );
+  });
+
+  it('accepts the FaceMAE / VideoMAE feature inputs as [1, D] with a fixed D, names them when not (§1b)', () => {
+    const declare = (g: Graph, face: (number | string)[], type = 'float32') => {
+      g.inputs.push({ name: 'face_mae_features', type, shape: face });
+      g.inputs.push({ name: 'video_mae_features', type: 'float32', shape: [1, 1024] });
+    };
+    assert.deepEqual(
+      problems((g) => declare(g, [1, 32])),
+      [],
+    );
+    assert.deepEqual(
+      problems((g) => declare(g, [1, 'D'])),
+      ['input "face_mae_features" has shape [1, D], expected [1, D] with a fixed D §1b'],
+    );
+    assert.deepEqual(
+      problems((g) => declare(g, [32], 'int64')),
+      [
+        'input "face_mae_features" has type int64, expected float32 §1b',
+        'input "face_mae_features" has shape [32], expected [1, ?] §1b,§3',
+      ],
     );
   });
 

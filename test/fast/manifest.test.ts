@@ -81,6 +81,34 @@ describe('manifest transcripts', () => {
   });
 });
 
+describe('manifest feature files', () => {
+  it('face_features / video_features: .npy paths relative to the manifest (JSONL and CSV)', () => {
+    const jsonl = [
+      '{"path": "a.mp4", "label": "sad", "face_features": "f/a.face.npy"}',
+      '{"path": "b.mp4", "label": "sad", "video_features": "/abs/b.npy", "face_features": null}',
+      '{"path": "c.mp4", "label": "sad"}',
+    ].join('\n');
+    assert.deepEqual(
+      parseManifest(jsonl, '/d', LABELS).map((e) => e.features),
+      [{ faceMae: '/d/f/a.face.npy' }, { videoMae: '/abs/b.npy' }, undefined],
+    );
+    assert.throws(
+      () => parseManifest('{"path": "a.mp4", "label": 0, "video_features": 1}', '/d', LABELS, 'm'),
+      (e: unknown) =>
+        e instanceof ManifestError && /m:1: "video_features" must be a path string/.test(e.message),
+    );
+    const csv = [
+      'path,label,face_features,video_features',
+      'a.mp4,sad,a.f.npy,a.v.npy',
+      'b.mp4,sad,,',
+    ];
+    assert.deepEqual(
+      parseCsvManifest(csv.join('\n'), '/d', LABELS).map((e) => e.features),
+      [{ faceMae: '/d/a.f.npy', videoMae: '/d/a.v.npy' }, undefined],
+    );
+  });
+});
+
 describe('parseCsvManifest', () => {
   it('reads the same rows as JSONL: trimmed cells, digit labels as indices, empty subsets none', () => {
     const text = 'Path, label ,subset\r\n"a.mp4" ,sad,\r\nb.mp4,2, consistent \r\n';

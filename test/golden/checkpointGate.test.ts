@@ -77,6 +77,7 @@ for (const checkpoint of requireCheckpoints(it)) {
         layerLogits: true,
         greedyToken: false,
         labelProbability: false,
+        featureDims: {},
       });
       assert.equal(v1.metadata.contract, '1');
       assert.deepEqual(optionalTensorsOf(v1.metadata, v1.session), {
@@ -84,6 +85,7 @@ for (const checkpoint of requireCheckpoints(it)) {
         layerLogits: false,
         greedyToken: false,
         labelProbability: false,
+        featureDims: {},
       });
     });
 

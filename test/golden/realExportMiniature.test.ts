@@ -6,7 +6,10 @@
 // tokenizer gives the exporter's Python prompt ids for every golden transcript (non-ASCII
 // included); onnxruntime-node reproduces the exporter's own PyTorch outputs (golden JSON, inputs
 // from the xorshift32 recipe, two transcripts); the flag rule, α = 0 and layer_logits invariants
-// hold; a missing or different tokenizer file is refused.
+// hold; a missing or different tokenizer file is refused. The FaceMAE / VideoMAE feature inputs
+// (CONTRACT.md §1b): fed seeded vectors they match the forward with those features, and change
+// the logits; their default (zeros) is what the other cases feed. Byte-fallback pieces of a
+// non-ASCII transcript are labelled with their decoded character.
 import { miniRecipe, type MiniInput as RecipeInput } from '../helpers/realExportInputs';
 import assert from 'node:assert/strict';
 import { copyFileSync, readFileSync, writeFileSync } from 'node:fs';
@@ -16,15 +19,22 @@ import { flagRuleForRun } from '../../src/core/analysis/runAnalysis';
 import { compareFlags } from '../../src/core/ar/flagAgreement';
 import { ContractError } from '../../src/core/contract/contractError';
 import { resolveRunLayout } from '../../src/core/contract/runLayout';
-import type { PieceEncoder } from '../../src/core/contract/sentencePieceTemplate';
+import {
+  BYTE_CONTINUATION,
+  type PieceEncoder,
+} from '../../src/core/contract/sentencePieceTemplate';
 import { loadPromptTokenizer } from '../../src/core/tokenizer/promptTokenizer';
 import {
+  buildFeeds,
   closeContractModel,
   openContractModel,
+  optionalTensorsOf,
   runContractModel,
   type ContractModel,
   type ContractOutputs,
+  type ModelInputs,
 } from '../../src/core/inference/contractModel';
+import type { FeatureInputName } from '../../src/core/contract/names';
 import {
   REPO_ROOT,
   caseControls,
@@ -44,6 +54,18 @@ interface Expected {
 interface MiniInput extends RecipeInput {
   /** null: the slot's default. */
   transcript: string | null;
+  /** FaceMAE / VideoMAE vectors by input name (absent: the default, zeros). */
+  features?: Partial<Record<FeatureInputName, number[]>>;
+}
+
+/** A golden input's feature vectors as run inputs (none: the graph's default). */
+function featuresOf(input: MiniInput): Pick<ModelInputs, 'features'> {
+  if (input.features === undefined) return {};
+  return {
+    features: Object.fromEntries(
+      Object.entries(input.features).map(([name, values]) => [name, Float32Array.from(values)]),
+    ),
+  };
 }
 interface MiniCase {
   name: string;
@@ -100,7 +122,8 @@ describe('real-checkpoint exporter miniature (contract 1.1, external data)', () 
         ['prompt', 'text', meta.prompt.defaultIds.length - 8],
       ],
     );
-    for (const name of ['head_gate']) assert.ok(model.session.inputNames.includes(name));
+    for (const name of ['head_gate', 'face_mae_features', 'video_mae_features'])
+      assert.ok(model.session.inputNames.includes(name), name);
     for (const name of ['layer_logits', 'label_probability', 'greedy_token'])
       assert.ok(model.session.outputNames.includes(name), name);
     assert.equal(meta.prompt.tokenizer?.kind, 'sentencepiece');
@@ -171,6 +194,37 @@ describe('real-checkpoint exporter miniature (contract 1.1, external data)', () 
     assert.ok(kept <= max && kept >= max - 2, `${kept} transcript positions (max ${max})`);
   });
 
+  it('labels byte-fallback positions with their character, the raw piece kept as the token', () => {
+    const said = 'Ça va? Je suis très fâché — 我很好!';
+    const run = resolveRunLayout(model.metadata, { slots: { transcript: said }, tokenizer });
+    const slot = run.layout.text.filter((t) => t.kind === 'slot');
+    const bytes = slot.filter((t) => /^<0x[0-9A-F]{2}>$/.test(t.token));
+    assert.ok(bytes.length >= 8, `${bytes.length} byte pieces`);
+    assert.ok(
+      slot.every((t) => !t.text.startsWith('<0x')),
+      'no <0xNN> label',
+    );
+    // â, é, — and 好 are byte pieces here: the character on the first, the mark on the others
+    const labelled = slot.map((t) => [t.token, t.text]);
+    for (const [first, n, char] of [
+      ['<0xC3>', 2, 'â'],
+      ['<0xE2>', 3, '—'],
+      ['<0xE5>', 3, '好'],
+    ] as const) {
+      const at = labelled.findIndex(([token, text]) => token === first && text === char);
+      assert.ok(at >= 0, char);
+      for (let k = 1; k < n; k++) assert.equal(labelled[at + k]![1], BYTE_CONTINUATION, char);
+    }
+    assert.equal(
+      slot
+        .map((t) => t.text)
+        .filter((t) => t !== BYTE_CONTINUATION)
+        .join('')
+        .trim(),
+      said,
+    );
+  });
+
   it('refuses a missing or different tokenizer file, naming it', async () => {
     const onnx = join(dir, 'emotion-llama-mini.onnx');
     copyFileSync(MODEL, onnx);
@@ -193,7 +247,7 @@ describe('real-checkpoint exporter miniature (contract 1.1, external data)', () 
       const controls = caseControls(c.controls);
       const out = await runContractModel(
         model,
-        { ...miniRecipe(input), promptIds: input.prompt_ids },
+        { ...miniRecipe(input), promptIds: input.prompt_ids, ...featuresOf(input) },
         controls,
       );
       outputs.set(c.name, out);
@@ -212,6 +266,39 @@ describe('real-checkpoint exporter miniature (contract 1.1, external data)', () 
       assert.equal(firstBitDifference(last, out.logits.data), -1, 'layer_logits[L − 1] = logits');
     });
   }
+
+  it('FaceMAE / VideoMAE inputs: declared [1, D]; zeros are the default; features move the logits; bad feeds refused', () => {
+    const optional = optionalTensorsOf(model.metadata, model.session);
+    const dims = optional.featureDims!;
+    const f = golden.inputs['f']!;
+    assert.deepEqual(dims, {
+      face_mae_features: f.features!.face_mae_features!.length,
+      video_mae_features: f.features!.video_mae_features!.length,
+    });
+    // the same clip and prompt as input a, with features: the logits move
+    assert.deepEqual(f.prompt_ids, golden.inputs['a']!.prompt_ids);
+    const withFeatures = outputs.get('f/off')!.logits.data;
+    const zeros = outputs.get('a/off')!.logits.data;
+    assert.ok(maxAbsDiff(withFeatures, Array.from(zeros)).max > 1e-4, 'features change logits');
+    const controls = caseControls(golden.cases[0]!.controls);
+    const clip = { ...miniRecipe(f), promptIds: f.prompt_ids };
+    const fed = buildFeeds(model.metadata, clip, controls, optional);
+    assert.deepEqual(fed['face_mae_features']!.dims, [1, dims.face_mae_features]);
+    assert.ok((fed['video_mae_features']!.data as Float32Array).every((x) => x === 0));
+    const short = { face_mae_features: new Float32Array(3) };
+    assert.throws(
+      () => buildFeeds(model.metadata, { ...clip, features: short }, controls, optional),
+      /face_mae_features: got 3 values, expected 32/,
+    );
+    assert.throws(
+      () =>
+        buildFeeds(model.metadata, { ...clip, features: short }, controls, {
+          ...optional,
+          featureDims: {},
+        }),
+      /the model has no "face_mae_features" input \(CONTRACT\.md §1b\)/,
+    );
+  });
 
   it('α = 0 is bit-identical to off', () => {
     const zero = outputs.get('a/ar-share-alpha0')!;

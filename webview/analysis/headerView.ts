@@ -2,8 +2,10 @@
 // decoder, timings, the read-only banner, the evaluation a flipped clip was opened from, and
 // whether this is the preview panel new analyses replace (with Pin to keep it); for a model with
 // a transcript slot, the transcript fed, where it came from, and a field to type another; the
-// generated answer without and with the intervention, when the result has one.
+// generated answer without and with the intervention, when the result has one; for a model with
+// FaceMAE / VideoMAE inputs, what each was fed ("zeros (as the public demo)" or the file).
 import type { AnalysisResult } from '../../src/protocol/analysisResult';
+import { FEATURE_LABELS, featureSourceText } from '../../src/shared/featureSourceText';
 import { el, formatMs, replaceChildren } from '../kit/domBuilder';
 import { button } from '../kit/sectionFrame';
 import { audioHeardText } from './panelData';
@@ -24,6 +26,18 @@ const TRANSCRIPT_FROM = {
   cli: 'from --transcript',
   none: "none found: the checkpoint's default",
 } as const;
+
+/** A model with FaceMAE / VideoMAE inputs: what each was fed (zeros or the file). */
+function featureFacts(r: AnalysisResult): HTMLElement[] {
+  const sources = r.settings.featureSources;
+  if (sources === undefined) return [];
+  return FEATURE_LABELS.flatMap(({ key, label }) => {
+    const source = sources[key];
+    if (source === undefined) return [];
+    const text = featureSourceText(source);
+    return [fact(label, text, text, `feature-${key}`)];
+  });
+}
 
 /** The generated answer's facts (off and the intervention), when the result has one. */
 function answerFacts(r: AnalysisResult): HTMLElement[] {
@@ -187,6 +201,7 @@ export function headerView(model: PanelModel): View {
           `decode ${t.decodeCached ? 'cached' : formatMs(t.decodeMs)} · inference ${formatMs(t.inferenceMs)} · total ${formatMs(t.totalMs)}`,
           `session open ${formatMs(t.sessionOpenMs)}, ${t.sessionRuns} session runs (${t.sessionRunMs.map(formatMs).join(', ')}), analysis ${formatMs(t.analysisMs)}`,
         ),
+        ...featureFacts(r),
         ...answerFacts(r),
       );
       replaceChildren(

@@ -33,6 +33,15 @@ export const OUTPUT_NAMES = [
 /** Contract 1.1's optional input (§1a): a per-head gate [L, Hh], all ones when absent. */
 export const HEAD_GATE_INPUT = 'head_gate';
 
+/**
+ * Contract 1.2's optional feature inputs (§1b): pre-extracted FaceMAE and VideoMAE vectors
+ * [1, D] (D the graph's), zeros when not given.
+ */
+export const FEATURE_INPUTS = ['face_mae_features', 'video_mae_features'] as const;
+
+/** A feature input's name. */
+export type FeatureInputName = (typeof FEATURE_INPUTS)[number];
+
 /** Contract 1.1's optional output (§2a): the label readout after each layer [L, C]. */
 export const LAYER_LOGITS_OUTPUT = 'layer_logits';
 

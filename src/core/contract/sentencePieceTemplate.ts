@@ -2,7 +2,10 @@
 // resolved with the real model's SentencePiece tokenizer, as the exporter (models/realexport)
 // computes `default_ids`. Consecutive non-special pieces, slot values put in, are joined into one
 // string, split at the literal special tokens, and each run is encoded with SentencePiece's dummy
-// prefix; each position is labelled by the piece its first byte came from. Pure: the encoder is
+// prefix; each position is labelled by the piece its first byte came from. A character the
+// vocabulary lacks is written as byte-fallback pieces (`<0xC3>` `<0xA9>`): its first position
+// shows the decoded character, the others the continuation mark (the raw piece stays in
+// `token`). Pure: the encoder is
 // passed in (core/tokenizer's SentencePieceTokenizer), so parsing metadata never loads it.
 import type { PromptSlot, TemplatePiece, TextPosition } from '../../protocol/contract';
 import { ContractError } from './contractError';
@@ -32,10 +35,70 @@ function shownText(piece: string): string {
   return piece.replaceAll('▁', ' ');
 }
 
+/** What a byte-fallback piece after the first of its character shows (the character is on the first). */
+export const BYTE_CONTINUATION = '↳';
+
+const BYTE_PIECE = /^<0x([0-9A-Fa-f]{2})>$/;
+
+/** The byte of a byte-fallback piece `<0xNN>`, else undefined. */
+function pieceByte(piece: string): number | undefined {
+  const m = BYTE_PIECE.exec(piece);
+  return m === null ? undefined : parseInt(m[1]!, 16);
+}
+
+/** A UTF-8 lead byte's sequence length (1–4); 0 for a continuation or invalid byte. */
+function utf8Length(byte: number): number {
+  if (byte < 0x80) return 1;
+  if (byte >= 0xc2 && byte <= 0xdf) return 2;
+  if (byte >= 0xe0 && byte <= 0xef) return 3;
+  if (byte >= 0xf0 && byte <= 0xf4) return 4;
+  return 0;
+}
+
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
+
+/**
+ * The labels of pieces: each piece with `▁` as a space, except runs of byte-fallback pieces,
+ * which are decoded to UTF-8 characters — a character's first piece shows it, the pieces after
+ * it BYTE_CONTINUATION; a byte that starts no valid character shows U+FFFD.
+ */
+export function pieceLabels(pieces: readonly string[]): string[] {
+  const labels = pieces.map(shownText);
+  for (let i = 0; i < pieces.length;) {
+    const lead = pieceByte(pieces[i]!);
+    if (lead === undefined) {
+      i++;
+      continue;
+    }
+    const n = utf8Length(lead);
+    const bytes = [lead];
+    for (let k = 1; k < n && i + k < pieces.length; k++) {
+      const b = pieceByte(pieces[i + k]!);
+      if (b === undefined || (b & 0xc0) !== 0x80) break;
+      bytes.push(b);
+    }
+    let char = '\uFFFD';
+    if (n > 0 && bytes.length === n) {
+      try {
+        char = strictUtf8.decode(Uint8Array.from(bytes));
+      } catch {
+        // an overlong or surrogate sequence: shown as U+FFFD like SentencePiece's decoder
+      }
+    }
+    const used = char === '\uFFFD' ? 1 : n;
+    labels[i] = char;
+    for (let k = 1; k < used; k++) labels[i + k] = BYTE_CONTINUATION;
+    i += used;
+  }
+  return labels;
+}
+
 function positionsOf(tokens: readonly EncodedPiece<Tag>[]): Position[] {
-  return tokens.map(({ id, piece, special, tag }): Position => {
-    if (tag !== null) return { id, token: piece, text: shownText(piece), kind: 'slot', slot: tag };
-    return { id, token: piece, text: shownText(piece), kind: special ? 'special' : 'template' };
+  const labels = pieceLabels(tokens.map((t) => t.piece));
+  return tokens.map(({ id, piece, special, tag }, i): Position => {
+    const text = labels[i]!;
+    if (tag !== null) return { id, token: piece, text, kind: 'slot', slot: tag };
+    return { id, token: piece, text, kind: special ? 'special' : 'template' };
   });
 }
 

@@ -4,6 +4,7 @@
 import type { ContractMetadata } from '../../protocol/contract';
 import { ContractError } from './contractError';
 import {
+  FEATURE_INPUTS,
   GREEDY_TOKEN_OUTPUT,
   HEAD_GATE_INPUT,
   INPUT_NAMES,
@@ -11,6 +12,7 @@ import {
   LAYER_LOGITS_OUTPUT,
   MOSE_OUTPUT,
   OUTPUT_NAMES,
+  type FeatureInputName,
   type OutputName,
 } from './names';
 
@@ -82,11 +84,46 @@ export function expectedInputs(meta?: ContractMetadata): TensorSpec[] {
   return INPUT_NAMES.map((name) => ({ name, ...specs[name] }));
 }
 
-/** Contract 1.1's optional inputs (§1a); a contract-1 model has none. */
+/**
+ * The optional inputs of a 1.1 graph: `head_gate` (§1a) and the feature inputs (§1b, whose D
+ * is the graph's own); a contract-1 model has none.
+ */
 export function optionalInputs(meta?: ContractMetadata): TensorSpec[] {
   if (meta?.contract !== '1.1') return [];
   const { layers: L, heads: Hh } = meta.architecture;
-  return [{ name: HEAD_GATE_INPUT, type: 'float32', shape: [L, Hh] }];
+  return [
+    { name: HEAD_GATE_INPUT, type: 'float32', shape: [L, Hh] },
+    ...FEATURE_INPUTS.map((name): TensorSpec => ({ name, type: 'float32', shape: [1, null] })),
+  ];
+}
+
+/** D of a feature input's declared shape [1, D] (§1b); undefined unless a fixed D ≥ 1. */
+export function featureDimOf(shape: ReadonlyArray<number | string>): number | undefined {
+  const d = shape[1];
+  return shape.length === 2 && typeof d === 'number' && Number.isInteger(d) && d >= 1
+    ? d
+    : undefined;
+}
+
+/** The feature inputs a graph declares, with their D (§1b; none for a contract-1 model). */
+export function featureDimsOf(
+  meta: ContractMetadata,
+  inputs: readonly { readonly name: string; readonly shape?: ReadonlyArray<number | string> }[],
+): Partial<Record<FeatureInputName, number>> {
+  const dims: Partial<Record<FeatureInputName, number>> = {};
+  if (meta.contract !== '1.1') return dims;
+  for (const name of FEATURE_INPUTS) {
+    const shape = inputs.find((i) => i.name === name)?.shape;
+    const d = shape === undefined ? undefined : featureDimOf(shape);
+    if (d !== undefined) dims[name] = d;
+  }
+  return dims;
+}
+
+/** The section of CONTRACT.md that defines an optional input. */
+function optionalInputSection(name: string): string | undefined {
+  if (name === HEAD_GATE_INPUT) return '§1a';
+  return (FEATURE_INPUTS as readonly string[]).includes(name) ? '§1b' : undefined;
 }
 
 /** Contract 1.1's optional outputs (§2a); a contract-1 model reads none. */
@@ -181,9 +218,12 @@ function checkValue(
   problems: SignatureProblem[],
 ): void {
   if (!info) return;
-  const optional =
-    spec.name === HEAD_GATE_INPUT || optionalOutputNames.has(spec.name as OutputName);
-  const section = kind === 'input' ? (optional ? '§1a' : '§1') : optional ? '§2a' : '§2';
+  const section =
+    kind === 'input'
+      ? (optionalInputSection(spec.name) ?? '§1')
+      : optionalOutputNames.has(spec.name as OutputName)
+        ? '§2a'
+        : '§2';
   if (!info.isTensor) {
     problems.push({ text: `${kind} "${spec.name}" is not a tensor`, sections: [section] });
     return;
@@ -226,13 +266,23 @@ export function signatureProblemList(
   for (const spec of extraInputs) {
     if (signature.inputNames.includes(spec.name)) {
       checkValue('input', spec, inputInfo.get(spec.name), rule, problems);
+      const info = inputInfo.get(spec.name);
+      const isFeature = (FEATURE_INPUTS as readonly string[]).includes(spec.name);
+      // The engine feeds zeros of the graph's own D, so D must be declared (§1b).
+      const shape = info?.shape;
+      if (isFeature && shape?.length === 2 && featureDimOf(shape) === undefined) {
+        problems.push({
+          text: `input "${spec.name}" has shape ${formatShape(shape)}, expected [1, D] with a fixed D`,
+          sections: ['§1b'],
+        });
+      }
     }
   }
   for (const name of signature.inputNames) {
     if (!inputs.some((s) => s.name === name) && !extraInputs.some((s) => s.name === name)) {
       problems.push({
         text: `unexpected input "${name}" (contract v${version} has no such input)`,
-        sections: version === '1' ? ['§1'] : ['§1', '§1a'],
+        sections: version === '1' ? ['§1'] : ['§1', '§1a', '§1b'],
       });
     }
   }

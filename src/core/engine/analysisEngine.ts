@@ -20,7 +20,12 @@ import {
   type ProviderAttempt,
 } from '../../protocol/executionProviders';
 import { ContractError } from '../contract/contractError';
-import { GREEDY_TOKEN_OUTPUT, HEAD_GATE_INPUT, LAYER_LOGITS_OUTPUT } from '../contract/names';
+import {
+  GREEDY_TOKEN_OUTPUT,
+  HEAD_GATE_INPUT,
+  LAYER_LOGITS_OUTPUT,
+  type FeatureInputName,
+} from '../contract/names';
 import { defaultControls } from '../../shared/controls';
 import { validateControls } from '../contract/controls';
 import { readCheckedModelFile } from '../contract/graphCheck';
@@ -39,7 +44,7 @@ import type { GraphOptimizationLevel } from '../inference/contractModel';
 import { providerChain, providerPlatformProblem } from '../inference/executionProviders';
 import type { WorkerEvent } from '../inference/workerClient';
 import { WorkerPool } from '../inference/workerPool';
-import type { SessionSettings, WorkerRunOutput } from '../../protocol/workerMessages';
+import type { RunInputs, SessionSettings, WorkerRunOutput } from '../../protocol/workerMessages';
 import { ClipCache, type StoredDecodes } from './clipCache';
 import { EngineError } from './engineError';
 import {
@@ -51,6 +56,8 @@ import type { CounterfactualResult } from '../../protocol/counterfactualResult';
 import { assembleAnalysisResult } from './resultAssembly';
 import { frameThumbnails } from './thumbnails';
 import { resolveTranscript, TRANSCRIPT_SLOT, type GivenTranscript } from './transcriptSource';
+import { resolveFeatures, type GivenFeatures, type ResolvedFeatures } from './featureSource';
+import { featureDimsOf } from '../contract/signature';
 
 /** How the engine finds its helpers and bounds its work. */
 export interface AnalysisEngineOptions {
@@ -99,6 +106,13 @@ export interface AnalyzeRequest {
   /** Contract 1.1: with no transcript given, read a sidecar next to the clip (default false). */
   transcriptSidecar?: boolean;
   /**
+   * A model with feature inputs (CONTRACT.md §1b): FaceMAE / VideoMAE `.npy` files (the CLI, a
+   * manifest row); the others are read from sidecars (featureSource.ts) or are zeros.
+   */
+  features?: GivenFeatures;
+  /** Read feature sidecars next to the clip (default: as `transcriptSidecar`). */
+  featureSidecar?: boolean;
+  /**
    * Contract 1.1: `head_gate` [L][Hh] fed to both runs (1 keeps a head, 0 removes it; default
    * all ones). Refused unless all ones for a graph without the input.
    */
@@ -122,7 +136,13 @@ export interface LoadedModel extends ModelInfo {
   /** path, size and mtime: changes when the file does. */
   identity: string;
   /** Contract 1.1's optional `head_gate` input and `layer_logits` output, where declared. */
-  optional: { headGate: boolean; layerLogits: boolean; greedyToken?: boolean };
+  optional: {
+    headGate: boolean;
+    layerLogits: boolean;
+    greedyToken?: boolean;
+    /** The feature inputs the graph declares, with their D (CONTRACT.md §1b). */
+    featureDims?: Partial<Record<FeatureInputName, number>>;
+  };
 }
 
 /** The model facts a result records (the loaded model without its cache key). */
@@ -320,6 +340,8 @@ interface PreparedRequest {
   /** The transcript slot's value source (transcriptSlots). */
   transcript: Awaited<ReturnType<typeof transcriptSlots>>;
   headGate: Float32Array | undefined;
+  /** The FaceMAE / VideoMAE vectors and their sources (undefined: no feature inputs). */
+  features: ResolvedFeatures | undefined;
   choice: ExecutionProviderChoice;
   allowFallback: boolean;
   decoded: Awaited<ReturnType<ClipCache['get']>>;
@@ -339,6 +361,13 @@ export interface GatedRunner {
     signal?: AbortSignal,
     keep?: boolean,
   ): Promise<WorkerRunOutput[]>;
+}
+
+/** A run's feature inputs for the worker (none given: the graph's default, zeros). */
+function featureInputs(features: ResolvedFeatures | undefined): Pick<RunInputs, 'features'> {
+  return features === undefined || Object.keys(features.vectors).length === 0
+    ? {}
+    : { features: features.vectors };
 }
 
 /** [L·Hh] → [L][Hh] (the form a request's and a result's `headGate` take). */
@@ -414,6 +443,7 @@ export class AnalysisEngine {
         headGate: v11 && graph.inputs.some((i) => i.name === HEAD_GATE_INPUT),
         layerLogits: v11 && graph.outputs.some((o) => o.name === LAYER_LOGITS_OUTPUT),
         greedyToken: v11 && graph.outputs.some((o) => o.name === GREEDY_TOKEN_OUTPUT),
+        featureDims: featureDimsOf(metadata, graph.inputs),
       },
     };
     this.models.set(path, model);
@@ -452,6 +482,13 @@ export class AnalysisEngine {
       tokenizer,
     );
     const headGate = headGateOf(meta, request.headGate);
+    const features = await resolveFeatures({
+      clipPath: request.clipPath,
+      dims: model.optional.featureDims ?? {},
+      given: request.features,
+      sidecar: request.featureSidecar ?? request.transcriptSidecar ?? false,
+      modelName: model.fileName,
+    });
     const choice = request.executionProvider ?? 'auto';
     const allowFallback = request.allowFallback ?? false;
 
@@ -475,6 +512,7 @@ export class AnalysisEngine {
       run,
       transcript,
       headGate,
+      features,
       choice,
       allowFallback,
       decoded,
@@ -485,7 +523,19 @@ export class AnalysisEngine {
 
   /** The key of a kept `ar_mode` 0 run: the inputs it depends on, the gate included. */
   private baselineKey(p: PreparedRequest, gate: number[][] | null): string {
-    return JSON.stringify([p.model.identity, p.choice, p.allowFallback, p.run.promptIds, gate]);
+    // The vectors, not only their files: an edited .npy is another input.
+    const features =
+      p.features === undefined
+        ? null
+        : [p.features.sources, Object.values(p.features.vectors).map((x) => Array.from(x))];
+    return JSON.stringify([
+      p.model.identity,
+      p.choice,
+      p.allowFallback,
+      p.run.promptIds,
+      gate,
+      features,
+    ]);
   }
 
   /** Keeps an `ar_mode` 0 run for re-runs of its clip (a few per clip; the oldest go first). */
@@ -530,6 +580,7 @@ export class AnalysisEngine {
             audio: p.audio,
             promptIds: p.run.promptIds,
             ...(gate === undefined ? {} : { headGate: gate }),
+            ...featureInputs(p.features),
           },
           todo,
           runSignal ?? signal,
@@ -562,6 +613,7 @@ export class AnalysisEngine {
       run,
       transcript,
       headGate,
+      features,
       choice,
       allowFallback,
       decoded,
@@ -587,6 +639,7 @@ export class AnalysisEngine {
       audio,
       promptIds,
       ...(headGate === undefined ? {} : { headGate }),
+      ...featureInputs(features),
     };
     let reply = await worker.run(settings, inputs, runs, signal);
     let intervention = reply.runs[0];
@@ -655,6 +708,7 @@ export class AnalysisEngine {
         ...(transcript.slots === undefined ? {} : { slots: { ...transcript.slots } }),
         ...(transcript.source === undefined ? {} : { transcriptSource: transcript.source }),
         ...(request.headGate === undefined ? {} : { headGate: structuredClone(request.headGate) }),
+        ...(features === undefined ? {} : { featureSources: structuredClone(features.sources) }),
       },
       runtime: {
         provider: reply.session.provider,
@@ -704,6 +758,8 @@ export class AnalysisEngine {
               ...(r.transcriptSidecar === undefined
                 ? {}
                 : { transcriptSidecar: r.transcriptSidecar }),
+              // The variants feed the features' default (zeros), so the clip as it is does too.
+              featureSidecar: false,
               ...(r.headGate === undefined ? {} : { headGate: r.headGate }),
               ...(r.executionProvider === undefined
                 ? {}

@@ -4,7 +4,10 @@
 // plan resumes (finished clips skipped); unreadable clips become error records and never stop
 // the run. A worker crash or time-out is retried at once (at most twice); a clip that still fails
 // gets a transient record, which a re-run retries. `jobs` lanes work on different clips at once,
-// each with its own worker per checkpoint.
+// each with its own worker per checkpoint. Each row feeds its own prompt and features: a model
+// with a `transcript` slot gets the row's transcript column (none: the slot's default), a model
+// with FaceMAE / VideoMAE inputs the row's `.npy` files (none: zeros); no sidecar is read, and
+// the record says what was fed (a bad feature file is that row's error record).
 import { createHash } from 'node:crypto';
 import { mkdir, open, readFile, stat, truncate } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
@@ -15,6 +18,14 @@ import { tokenAttentionSummary } from '../analysis/tokenAttention';
 import { uapPerLayer } from '../analysis/uap';
 import { ContractError } from '../contract/contractError';
 import { readCheckedModelFile } from '../contract/graphCheck';
+import { resolveRunLayout } from '../contract/runLayout';
+import type { PieceEncoder } from '../contract/sentencePieceTemplate';
+import { featureDimsOf } from '../contract/signature';
+import type { FeatureInputName } from '../contract/names';
+import { loadPromptTokenizer } from '../tokenizer/promptTokenizer';
+import { resolveFeatures } from '../engine/featureSource';
+import { TRANSCRIPT_SLOT } from '../engine/transcriptSource';
+import type { RunLayout } from '../../protocol/contract';
 import {
   clipDecodeSpecFromContract,
   silentAudio,
@@ -144,6 +155,10 @@ interface LoadedCheckpoint {
   meta: ContractMetadata;
   spec: ClipDecodeSpec;
   specKey: string;
+  /** A `sentencepiece` model's tokenizer (the rows' transcripts are tokenized with it). */
+  tokenizer: PieceEncoder | undefined;
+  /** The FaceMAE / VideoMAE inputs the graph declares, with their D (CONTRACT.md §1b). */
+  featureDims: Partial<Record<FeatureInputName, number>>;
 }
 
 /** Builds a run's plan: reads the manifest and every checkpoint's metadata. */
@@ -181,7 +196,7 @@ export async function planBenchmark(
     const info = await stat(path).catch(() => {
       throw new BenchmarkError(`the checkpoint ${path} does not exist`);
     });
-    const { metadata: meta } = await readCheckedModelFile(path);
+    const { metadata: meta, graph } = await readCheckedModelFile(path);
     if (planned.some((p) => p.name === meta.checkpoint.name)) {
       throw new BenchmarkError(`two checkpoints are named "${meta.checkpoint.name}"`);
     }
@@ -194,6 +209,8 @@ export async function planBenchmark(
       meta,
       spec,
       specKey: JSON.stringify(spec),
+      tokenizer: await loadPromptTokenizer(path, meta),
+      featureDims: featureDimsOf(meta, graph.inputs),
     });
     planned.push({
       path,
@@ -488,6 +505,7 @@ export type RunMemory = Map<string, RememberedRun>;
 /** The record parts of one run's outputs (`isOff`: also the `off` setting's summaries). */
 function rememberRun(
   c: LoadedCheckpoint,
+  layout: RunLayout,
   statisticKind: RatioKind,
   outputs: RunReply['runs'][number]['outputs'],
   isOff: boolean,
@@ -503,12 +521,7 @@ function rememberRun(
           off: {
             headStatistics: offHeadStatistics(c.meta, outputs.modality_mass.data, statisticKind),
             uap: uapPerLayer(outputs.modality_mass.data, L, Hh),
-            tokenAttention: tokenAttentionSummary(
-              outputs.token_attention.data,
-              c.meta.tokenLayout,
-              L,
-              Hh,
-            ),
+            tokenAttention: tokenAttentionSummary(outputs.token_attention.data, layout, L, Hh),
           },
         }
       : {}),
@@ -522,6 +535,7 @@ function okRecord(
   entry: ManifestEntry,
   tensors: CachedTensors,
   runs: readonly RememberedRun[],
+  fed: Pick<ClipOkRecord, 'prompt' | 'featureSources'>,
 ): ClipOkRecord {
   const off = runs[0]?.off;
   if (off === undefined) throw new Error('the worker returned no runs');
@@ -539,6 +553,54 @@ function okRecord(
     headStatistics: off.headStatistics,
     uap: off.uap,
     tokenAttention: off.tokenAttention,
+    ...fed,
+  };
+}
+
+/**
+ * What a row feeds a checkpoint besides the clip: its prompt (the transcript column in a
+ * `transcript` slot) and its FaceMAE / VideoMAE files (zeros where none), with what the record
+ * keeps of them. Throws (EngineError, ContractError) naming the row's bad file or transcript.
+ */
+async function rowInputs(c: LoadedCheckpoint, entry: ManifestEntry) {
+  const hasSlot = c.meta.prompt.slots?.[TRANSCRIPT_SLOT] !== undefined;
+  const slots =
+    hasSlot && entry.transcript !== null ? { [TRANSCRIPT_SLOT]: entry.transcript } : undefined;
+  const run = resolveRunLayout(c.meta, {
+    ...(slots === undefined ? {} : { slots }),
+    ...(c.tokenizer === undefined ? {} : { tokenizer: c.tokenizer }),
+  });
+  const given = entry.features;
+  const features = await resolveFeatures({
+    clipPath: entry.path,
+    dims: c.featureDims,
+    given: {
+      ...(given?.faceMae === undefined
+        ? {}
+        : { faceMae: { path: given.faceMae, source: 'manifest' as const } }),
+      ...(given?.videoMae === undefined
+        ? {}
+        : { videoMae: { path: given.videoMae, source: 'manifest' as const } }),
+    },
+    sidecar: false,
+    modelName: c.meta.checkpoint.name,
+  });
+  const fed: Pick<ClipOkRecord, 'prompt' | 'featureSources'> = {
+    ...(hasSlot
+      ? {
+          prompt: {
+            transcriptSource: slots === undefined ? ('none' as const) : ('manifest' as const),
+            tokens: run.layout.total,
+          },
+        }
+      : {}),
+    ...(features === undefined ? {} : { featureSources: features.sources }),
+  };
+  const vectors = features?.vectors ?? {};
+  return {
+    run,
+    fed,
+    features: Object.keys(vectors).length === 0 ? {} : { features: vectors },
   };
 }
 
@@ -587,13 +649,26 @@ async function evaluateCheckpoint(
     audio = silentAudio(c.spec, tensors.clip.source.durationSeconds);
   }
   try {
-    const inputs = { frames: tensors.frames, audio, promptIds: [...c.meta.prompt.defaultIds] };
+    const row = await rowInputs(c, entry);
+    const inputs = {
+      frames: tensors.frames,
+      audio,
+      promptIds: row.run.promptIds,
+      ...row.features,
+    };
     const controls = planned.settings.map((s) => s.controls);
     // The head statistic of the `off` setting's ratio kind (the checkpoint's default).
     const kind = planned.settings[0]?.controls.ratioKind ?? c.meta.arDefaults.ratioKind;
     const memory = ctx.options.runMemory;
     const keys = controls.map((ctl) =>
-      JSON.stringify([entry.path, c.specKey, c.identity, inputs.promptIds, ctl]),
+      JSON.stringify([
+        entry.path,
+        c.specKey,
+        c.identity,
+        inputs.promptIds,
+        row.fed.featureSources ?? null,
+        ctl,
+      ]),
     );
     const runs = keys.map((k, i) => {
       const known = memory?.get(k);
@@ -613,11 +688,11 @@ async function evaluateCheckpoint(
       missing.forEach((i, k) => {
         const outputs = reply.runs[k]?.outputs;
         if (outputs === undefined) throw new Error('the worker returned too few runs');
-        runs[i] = rememberRun(c, kind, outputs, i === 0);
+        runs[i] = rememberRun(c, row.run.layout, kind, outputs, i === 0);
         memory?.set(keys[i]!, runs[i]);
       });
     }
-    await ctx.emit(okRecord(c, clip, entry, tensors, runs as RememberedRun[]));
+    await ctx.emit(okRecord(c, clip, entry, tensors, runs as RememberedRun[], row.fed));
   } catch (error) {
     if (signal?.aborted) throw error;
     await ctx.emit(errorRecord(entry, clip, name, error));

@@ -1,6 +1,8 @@
 // Labelled clip manifests: JSONL (one JSON object per line with `path` relative to the manifest,
-// `label` a label name or index, optional `subset` and `transcript`; other keys ignored) or CSV
-// with a header row naming the `path`, `label` and optional `subset` and `transcript` columns. A folder stands for the
+// `label` a label name or index, optional `subset`, `transcript`, `face_features` and
+// `video_features`; other keys ignored) or CSV with a header row naming the `path`, `label` and
+// optional `subset`, `transcript`, `face_features` and `video_features` columns. Paths (clips
+// and `.npy` feature files) are relative to the manifest. A folder stands for the
 // `manifest.jsonl` or `manifest.csv` inside it. Rows are parsed by the schemas of
 // src/protocol/manifestRows.ts; a UTF-8 byte order mark at the start is accepted in both formats.
 import { readFile, stat } from 'node:fs/promises';
@@ -26,6 +28,11 @@ export interface ManifestEntry {
   subset: string | null;
   /** What is said in the clip (a contract-1.1 transcript slot), or null when the line has none. */
   transcript: string | null;
+  /**
+   * Absolute paths of the row's FaceMAE / VideoMAE `.npy` files (CONTRACT.md §1b), when it names
+   * them; a model without the inputs ignores them.
+   */
+  features?: { faceMae?: string; videoMae?: string };
 }
 
 /** A manifest that cannot be read or does not fit the labels; the message names the line. */
@@ -115,11 +122,13 @@ export function parseCsvManifest(
   const header = rows.shift();
   if (header === undefined) return [];
   const column = (name: string) => header.fields.findIndex((f) => f.trim().toLowerCase() === name);
-  const [pathColumn, labelColumn, subsetColumn, transcriptColumn] = [
+  const [pathColumn, labelColumn, subsetColumn, transcriptColumn, faceColumn, videoColumn] = [
     'path',
     'label',
     'subset',
     'transcript',
+    'face_features',
+    'video_features',
   ].map(column);
   if (pathColumn === undefined || pathColumn < 0 || labelColumn === undefined || labelColumn < 0) {
     throw new ManifestError(
@@ -134,6 +143,8 @@ export function parseCsvManifest(
       label: cell(labelColumn),
       subset: cell(subsetColumn),
       transcript: cell(transcriptColumn),
+      face_features: cell(faceColumn),
+      video_features: cell(videoColumn),
     };
     builder.add(
       row.line,
@@ -169,7 +180,8 @@ class EntryBuilder {
       value,
       (issue) => new ManifestError(`${this.source}:${line}: ${issue.message}`),
     );
-    const absolute = isAbsolute(row.path) ? row.path : resolve(this.baseDir, row.path);
+    const at = (p: string) => (isAbsolute(p) ? p : resolve(this.baseDir, p));
+    const absolute = at(row.path);
     const previous = this.seen.get(absolute);
     if (previous !== undefined)
       this.fail(line, `"${row.path}" is listed again (first on line ${previous})`);
@@ -181,6 +193,14 @@ class EntryBuilder {
       label: row.label,
       subset: row.subset,
       transcript: row.transcript,
+      ...(row.face_features === null && row.video_features === null
+        ? {}
+        : {
+            features: {
+              ...(row.face_features === null ? {} : { faceMae: at(row.face_features) }),
+              ...(row.video_features === null ? {} : { videoMae: at(row.video_features) }),
+            },
+          }),
     });
   }
 }

@@ -8,16 +8,18 @@ import { ContractError } from '../contract/contractError';
 import { validateControls } from '../contract/controls';
 import { readCheckedModelFile } from '../contract/graphCheck';
 import {
+  FEATURE_INPUTS,
   GREEDY_TOKEN_OUTPUT,
   HEAD_GATE_INPUT,
   LABEL_PROBABILITY_OUTPUT,
   LAYER_LOGITS_OUTPUT,
   MOSE_OUTPUT,
   OUTPUT_NAMES,
+  type FeatureInputName,
   type OutputName,
 } from '../contract/names';
 import { audioSampleRange } from '../contract/runLayout';
-import { validateSessionSignature } from '../contract/signature';
+import { featureDimsOf, validateSessionSignature } from '../contract/signature';
 import { OnnxModelError, type OnnxModelInfo } from '../onnx/modelProto';
 import { openWithFallback } from './executionProviders';
 
@@ -54,15 +56,25 @@ export interface OptionalTensors {
   /** `greedy_token` and `label_probability` (§2a; the real-checkpoint exporter's). */
   greedyToken?: boolean;
   labelProbability?: boolean;
+  /** The feature inputs the graph declares (§1b), each with its D. */
+  featureDims?: Partial<Record<FeatureInputName, number>>;
 }
 
 /** The optional tensors a session declares (none for a contract-1 model). */
 export function optionalTensorsOf(
   meta: ContractMetadata,
-  session: { readonly inputNames: readonly string[]; readonly outputNames: readonly string[] },
+  session: {
+    readonly inputNames: readonly string[];
+    readonly outputNames: readonly string[];
+    readonly inputMetadata?: readonly ort.InferenceSession.ValueMetadata[];
+  },
 ): OptionalTensors {
   const v11 = meta.contract === '1.1';
+  const inputs = (session.inputMetadata ?? []).map((m) =>
+    m.isTensor ? { name: m.name, shape: m.shape } : { name: m.name },
+  );
   return {
+    featureDims: featureDimsOf(meta, inputs),
     headGate: v11 && session.inputNames.includes(HEAD_GATE_INPUT),
     layerLogits: v11 && session.outputNames.includes(LAYER_LOGITS_OUTPUT),
     greedyToken: v11 && session.outputNames.includes(GREEDY_TOKEN_OUTPUT),
@@ -79,6 +91,8 @@ export interface ModelInputs {
   audio: Float32Array;
   promptIds?: readonly number[];
   headGate?: Float32Array;
+  /** Pre-extracted feature vectors [D] by input name (§1b; absent: zeros where declared). */
+  features?: Partial<Record<FeatureInputName, Float32Array>>;
 }
 
 /** A float32 output with its shape. */
@@ -224,6 +238,23 @@ export function buildFeeds(
     ar_layers: f32(controls.layers, [L]),
     ar_head_override: f32(controls.headOverride.flat(), [L, Hh]),
   };
+  const dims = optional.featureDims ?? {};
+  for (const name of FEATURE_INPUTS) {
+    const given = inputs.features?.[name];
+    const d = dims[name];
+    if (d === undefined) {
+      if (given !== undefined) {
+        throw new ContractError(
+          `${name}: the model has no "${name}" input (CONTRACT.md §1b), so the features cannot be fed`,
+        );
+      }
+      continue;
+    }
+    if (given !== undefined && given.length !== d) {
+      throw new ContractError(`${name}: got ${given.length} values, expected ${d}`);
+    }
+    feeds[name] = new ort.Tensor('float32', given ?? new Float32Array(d), [1, d]);
+  }
   if (optional.headGate) {
     feeds[HEAD_GATE_INPUT] = new ort.Tensor('float32', gate ?? new Float32Array(L * Hh).fill(1), [
       L,
