@@ -87,7 +87,9 @@ export function float32Bytes(data: Float32Array): Uint8Array {
 
 /** Little-endian float32 bytes as a Float32Array (a copy: aligned and owned). */
 export function float32FromBytes(bytes: Uint8Array): Float32Array {
-  const copy = bytes.slice();
+  // A copy in a fresh buffer at offset 0: `bytes.slice()` would share memory for a Node Buffer,
+  // whose `slice` is a view.
+  const copy = new Uint8Array(bytes);
   if (!LITTLE_ENDIAN) copy.set(float32Bytes(new Float32Array(copy.buffer)));
   return new Float32Array(copy.buffer, 0, copy.length >> 2);
 }

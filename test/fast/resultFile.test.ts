@@ -59,6 +59,17 @@ describe('.npy', () => {
     );
   });
 
+  test('decoding from a Node Buffer (whose slice is a view) copies the data', () => {
+    // A file read with readFileSync is a Buffer, often a view into a larger pooled buffer.
+    const pooled = Buffer.alloc(4096, 0xee);
+    const npy = encodeNpy(EDGES, [12]);
+    pooled.set(npy, 37);
+    const back = decodeNpy(pooled.subarray(37, 37 + npy.length), 'x.npy');
+    assert.deepEqual(bits(back.data), bits(EDGES));
+    pooled.fill(0);
+    assert.deepEqual(bits(back.data), bits(EDGES));
+  });
+
   test('another dtype, Fortran order, a bad magic or truncated data name the member', () => {
     const good = encodeNpy(EDGES, [12]);
     const text = (b: Uint8Array) => String.fromCharCode(...b);
