@@ -60,10 +60,12 @@ function markdown(figures: Figure[], header: string): string {
     f.measure === 'first_paint' ? `≤ ${TARGETS.firstPaint} ms` : `≤ ${TARGETS.headClick} ms`;
   const bound = (f: Figure): number =>
     f.measure === 'first_paint' ? TARGETS.firstPaint : TARGETS.headClick;
-  const rows = figures.map(
-    (f) =>
-      `| ${f.measure.replace('_', ' ')} | ${f.size} | ${f.runs} | ${f.median.toFixed(1)} | ${f.p90.toFixed(1)} | ${target(f)} | ${f.median <= bound(f) ? 'met' : 'missed'} |`,
-  );
+  const rows = figures.map((f) => {
+    // A part of a measure is shown for where the time goes; the target is the whole's.
+    const part = f.size.startsWith('of which');
+    const verdict = part ? '–' : f.median <= bound(f) ? 'met' : 'missed';
+    return `| ${f.measure.replace('_', ' ')} | ${f.size} | ${f.runs} | ${f.median.toFixed(1)} | ${f.p90.toFixed(1)} | ${part ? '–' : target(f)} | ${verdict} |`;
+  });
   return [
     '',
     header,
@@ -122,16 +124,24 @@ async function main(): Promise<void> {
     );
     await page.setViewportSize(VIEWPORT);
     const clicks: number[] = [];
+    const renders: number[] = [];
     // Distinct heads over every layer: each click fetches rows not asked for before.
     for (let i = 0; i <= runs; i++) {
       const layer = (i * 7 + 3) % FULL_SHAPE.layers;
       const head = (i * 11 + 5) % FULL_SHAPE.heads;
-      const ms = await timeHeadClick(page, layer, head);
-      if (i > 0) clicks.push(ms);
-      log(`head click ${layer}:${head} ${i === 0 ? 'warm-up' : `#${i}`}: ${ms.toFixed(1)} ms`);
+      const { totalMs, clickRenderMs } = await timeHeadClick(page, layer, head);
+      if (i > 0) {
+        clicks.push(totalMs);
+        renders.push(clickRenderMs);
+      }
+      log(
+        `head click ${layer}:${head} ${i === 0 ? 'warm-up' : `#${i}`}: ${totalMs.toFixed(1)} ms (the click's own redraw ${clickRenderMs.toFixed(1)} ms)`,
+      );
     }
     await page.close();
     figures.push(figure('head_click', 'project', 'summaries, rows on demand', 'ms', clicks));
+    // Of which: the click's synchronous redraw of every view, before any row has arrived.
+    figures.push(figure('head_click', 'project', 'of which the click’s own redraw', 'ms', renders));
     if (problems.length > 0) throw new Error(`the page reported problems: ${problems.join('; ')}`);
   } finally {
     await context.close();

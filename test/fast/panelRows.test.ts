@@ -113,7 +113,7 @@ describe('token rows on demand', () => {
     }
     assert.equal(parseCompareMessage({ ...ok, subject: 'b' }).type, 'tokenRow');
     assert.throws(() => parseCompareMessage(ok), /subject/);
-    assert.equal(rowLane(ok.query), 'tokenRow:off:before');
+    assert.equal(rowLane({ run: 'off', stage: 'before' }), 'tokenRow:off:before');
   });
 
   test('replies: the row crosses as a Float32Array; numbers are dropped with the reason', () => {
