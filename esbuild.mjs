@@ -36,6 +36,8 @@ const targets = [
       'bench/evaluation': 'bench/evaluation.ts',
       'bench/record': 'bench/record.ts',
       'bench/sessionOptions': 'bench/sessionOptions.ts',
+      // Issue 15's webview timings in headless Chromium (the webview tier's harness).
+      'bench/webviewPaint': 'bench/webviewPaint.ts',
       // Times one full-width LLaMA-2 layer in process (a bench, like the floor of the others).
       'bench/fullWidthLayer': 'bench/fullWidthLayer.ts',
       // Forked by the engine (one process per checkpoint); the only bundle that loads onnxruntime.

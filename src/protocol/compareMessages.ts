@@ -6,7 +6,8 @@ import * as v from 'valibot';
 import { AnalysisResultSchema } from './analysisResult';
 import { ComparisonResultSchema, SubjectKeySchema, type SubjectKey } from './comparisonResult';
 import { UserControlsSchema } from './contract';
-import { parseOrThrow } from './issues';
+import { float32Array, parseOrThrow } from './issues';
+import { TokenRowQuerySchema, TokenRowsIndexSchema } from './rowRequests';
 import {
   RequestIdSchema,
   SHARED_WEBVIEW_MESSAGES,
@@ -37,6 +38,11 @@ export const CompareInitSchema = v.object({
   canRun: v.boolean(),
   readOnlyReason: v.nullable(v.string()),
   debounceMs: v.number(),
+  /**
+   * Each subject's token rows as the host holds them (the comparison's rows are then null and
+   * fetched with `tokenRow`); absent: the rows are in `comparison` (a report).
+   */
+  rows: v.exactOptional(v.object({ a: TokenRowsIndexSchema, b: TokenRowsIndexSchema })),
 });
 export type CompareInit = v.InferOutput<typeof CompareInitSchema>;
 
@@ -45,6 +51,8 @@ export interface CompareViewState {
   origin: CompareOrigin;
   /** The comparison with the latest result of each subject. */
   comparison: CompareInit['comparison'];
+  /** Which token rows the host holds for each subject (absent or null: in `comparison`). */
+  rows?: CompareInit['rows'] | null;
   /** One set of controls drives both subjects. */
   linked: boolean;
   /** Each subject's Analysis view state (controls being edited, pickers). */
@@ -64,6 +72,13 @@ export const CompareToHostSchema = messageSchema([
     requestId: RequestIdSchema,
     controls: UserControlsSchema,
   }),
+  /** Send one token row of a subject's shown result (latest wins per subject, run and stage). */
+  v.object({
+    type: v.literal('tokenRow'),
+    subject: SubjectKeySchema,
+    requestId: RequestIdSchema,
+    query: TokenRowQuerySchema,
+  }),
 ]);
 export type CompareToHost = v.InferOutput<typeof CompareToHostSchema>;
 
@@ -79,6 +94,21 @@ export const HostToCompareSchema = v.variant('type', [
     subject: SubjectKeySchema,
     requestId: v.number(),
     result: AnalysisResultSchema,
+    rows: v.exactOptional(TokenRowsIndexSchema),
+  }),
+  /** A token row of a subject's result the webview asked for. */
+  v.object({
+    type: v.literal('tokenRow'),
+    subject: SubjectKeySchema,
+    requestId: v.number(),
+    row: float32Array,
+  }),
+  /** A subject's token row request that could not be answered, and why. */
+  v.object({
+    type: v.literal('tokenRowFailed'),
+    subject: SubjectKeySchema,
+    requestId: v.number(),
+    message: v.string(),
   }),
   /** A subject's latest run failed or was cancelled. */
   v.object({

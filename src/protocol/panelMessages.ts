@@ -16,6 +16,13 @@ import {
   KnockoutUnderSchema,
   RankProgressSchema,
 } from './knockout';
+import {
+  TokenRowFailedSchema,
+  TokenRowReplySchema,
+  TokenRowRequestSchema,
+  TokenRowsIndexSchema,
+  type TokenRowsIndex,
+} from './rowRequests';
 
 /** Where a panel's result comes from; saved in the webview's state so a reload can revive it. */
 export const PanelOriginSchema = v.variant('kind', [
@@ -56,8 +63,13 @@ export type KnockoutAvailability = v.InferOutput<typeof KnockoutAvailabilitySche
 /** The panel's full state, sent in reply to `ready`. */
 export const PanelInitSchema = v.object({
   origin: PanelOriginSchema,
-  /** The result to draw; null while the first analysis is still running. */
+  /**
+   * The result to draw; null while the first analysis is still running. From the host its token
+   * rows are null and `rows` says which exist (fetched with `tokenRow`); a report embeds them.
+   */
   result: v.nullable(AnalysisResultSchema),
+  /** The result's token rows as the host holds them (absent: the rows are in `result`). */
+  rows: v.exactOptional(TokenRowsIndexSchema),
   /** Whether `run` requests are served (false for saved results, reports, Restricted Mode). */
   canRun: v.boolean(),
   /** Why runs are not possible, shown in the panel when `canRun` is false. */
@@ -87,6 +99,8 @@ export interface AnalysisViewState {
   origin: PanelOrigin;
   /** The latest result drawn (null before the first one arrives). */
   result: AnalysisResult | null;
+  /** Which token rows the host holds for `result` (absent or null: the rows are in `result`). */
+  rows?: TokenRowsIndex | null;
   /** The evaluation the analysis was opened from, kept across a reload. */
   fromEvaluation?: EvaluationSource | null;
   /** The controls being edited (null: those the result ran with). */
@@ -254,6 +268,8 @@ export const WebviewToHostSchema = messageSchema([
   }),
   /** Stop the counterfactual run whose request id is `run`. */
   v.object({ type: v.literal('cancelCounterfactuals'), run: RequestIdSchema }),
+  /** Send one token row of the shown result (latest wins per run and stage). */
+  TokenRowRequestSchema,
 ]);
 export type WebviewToHost = v.InferOutput<typeof WebviewToHostSchema>;
 
@@ -271,8 +287,17 @@ export const HostToWebviewSchema = v.variant('type', [
   v.object({ type: v.literal('init'), init: PanelInitSchema }),
   /** The run for `requestId` started (earlier runs are being dropped). */
   v.object({ type: v.literal('runStarted'), requestId: v.number() }),
-  /** The latest run finished. */
-  v.object({ type: v.literal('runResult'), requestId: v.number(), result: AnalysisResultSchema }),
+  /** The latest run finished (its token rows null, `rows` saying which the host holds). */
+  v.object({
+    type: v.literal('runResult'),
+    requestId: v.number(),
+    result: AnalysisResultSchema,
+    rows: v.exactOptional(TokenRowsIndexSchema),
+  }),
+  /** A token row the webview asked for. */
+  TokenRowReplySchema,
+  /** A token row request that could not be answered, and why. */
+  TokenRowFailedSchema,
   /** The latest run failed or was cancelled. */
   v.object({
     type: v.literal('runFailed'),

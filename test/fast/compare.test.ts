@@ -28,6 +28,7 @@ import {
   tokenDifferences,
 } from '../../webview/compare/compareData';
 import { tokenWeights } from '../../webview/analysis/panelData';
+import { answerTokenRow } from '../../src/shared/panelRows';
 import { fixtureMetadata, fixtureResult } from '../helpers/analysisFixture';
 
 function comparison(): ComparisonResult {
@@ -147,8 +148,17 @@ describe('Compare derivations', () => {
 
   test('token differences are A − B per token; another layout is refused with a reason', () => {
     const { a, b } = comparison().subjects;
-    const wa = tokenWeights(a.result, 0, 'mean', 'after');
-    const wb = tokenWeights(b.result, 0, 'mean', 'after');
+    const meanRow = (r: typeof a.result): Float32Array | null => {
+      const answer = answerTokenRow(r, {
+        run: 'intervention',
+        stage: 'after',
+        layer: 0,
+        head: 'mean',
+      });
+      return 'row' in answer ? answer.row : null;
+    };
+    const wa = tokenWeights(meanRow(a.result));
+    const wb = tokenWeights(meanRow(b.result));
     const diff = tokenDifferences(a.result, b.result, wa, wb);
     assert.ok(Array.isArray(diff));
     diff.forEach((d, i) => assert.equal(d.difference, (wa[i]?.weight ?? 0) - (wb[i]?.weight ?? 0)));

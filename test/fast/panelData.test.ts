@@ -11,7 +11,6 @@ import {
   fileStem,
   flipPoints,
   layerFlagSummary,
-  uapFromRows,
   reasonText,
   sameControls,
   tauSweepValues,
@@ -21,6 +20,7 @@ import {
   missingRowsNote,
   type ShownFlags,
 } from '../../webview/analysis/panelData';
+import { answerTokenRow, uapFromRows } from '../../src/shared/panelRows';
 import { toCsv } from '../../src/shared/csv';
 
 const controls: ArControls = {
@@ -38,6 +38,7 @@ const controls: ArControls = {
 function tinyResult(): AnalysisResult {
   return {
     clip: { name: 'my clip, "take 2".mp4' },
+    model: { metadata: { architecture: { layers: 1, heads: 2 } } },
     intervention: {
       controls,
       modalityMass: [
@@ -110,24 +111,36 @@ describe('panel data', () => {
 
   test('token weights per head or head-averaged, with ranks (1 = largest)', () => {
     const r = tinyResult();
+    const weights = (
+      layer: number,
+      head: number | 'mean',
+      stage: 'before' | 'after',
+      result = r,
+    ): ReturnType<typeof tokenWeights> => {
+      const answer = answerTokenRow(result, { run: 'intervention', stage, layer, head });
+      return tokenWeights('row' in answer ? answer.row : null);
+    };
     assert.deepEqual(
-      tokenWeights(r, 0, 1, 'after').map((t) => [t.weight, t.rank]),
+      weights(0, 1, 'after').map((t) => [t.weight, t.rank]),
       [
         [Math.fround(0.2), 2],
         [Math.fround(0.2), 3],
         [Math.fround(0.6), 1],
       ],
     );
-    const mean = tokenWeights(r, 0, 'mean', 'before');
+    const mean = weights(0, 'mean', 'before');
     assert.deepEqual(
       mean.map((t) => t.rank),
       [3, 1, 2],
     );
     assert.ok(Math.abs((mean[1]?.weight ?? 0) - 0.45) < 1e-7);
-    assert.deepEqual(tokenWeights(r, 5, 'mean', 'after'), []);
+    assert.deepEqual(weights(5, 'mean', 'after'), []);
     const none = { ...r, intervention: { ...r.intervention, tokenAttention: null } };
-    assert.deepEqual(tokenWeights(none, 0, 1, 'after'), [], 'no rows stored: nothing to weigh');
-    assert.match(missingRowsNote(none, 1) ?? '', /without token rows \(--tokens none\)/);
+    assert.deepEqual(weights(0, 1, 'after', none), [], 'no rows stored: nothing to weigh');
+    assert.match(missingRowsNote(null, 1) ?? '', /without token rows \(--tokens none\)/);
+    assert.match(missingRowsNote('mean', 1) ?? '', /head 1's own row was not stored/);
+    assert.equal(missingRowsNote('mean', 'mean'), null);
+    assert.equal(missingRowsNote('all', 1), null);
     const means = {
       ...r,
       intervention: {
@@ -135,12 +148,9 @@ describe('panel data', () => {
         tokenAttention: headMeanRows(r.intervention.tokenAttention!),
       },
     };
-    assert.match(missingRowsNote(means, 1) ?? '', /head 1's own row was not stored/);
-    assert.equal(missingRowsNote(means, 'mean'), null);
-    assert.equal(missingRowsNote(r, 1), null);
     assert.deepEqual(
-      tokenWeights(means, 0, 1, 'after').map((t) => t.weight),
-      tokenWeights(r, 0, 'mean', 'after').map((t) => Math.fround(t.weight)),
+      weights(0, 1, 'after', means).map((t) => t.weight),
+      weights(0, 'mean', 'after').map((t) => Math.fround(t.weight)),
       'a head-mean result shows the (stored, float32) mean for any head',
     );
   });

@@ -65,6 +65,29 @@ export function registerPanelProtocolSuite(): void {
       assert.match(String(failed.message), /ar_tau: needs \d+ values/);
     });
 
+    test('answers token row requests from the result it holds; out of range is refused', async () => {
+      const { api } = await mosear();
+      const path = clip().fsPath;
+      const query = { run: 'intervention', stage: 'after', layer: 0, head: 0 };
+      const answer = (requestId: number) =>
+        waitFor(`the answer to ${requestId}`, () =>
+          api
+            .panels()
+            .flatMap((p) => p.posted)
+            .find((m) => m.requestId === requestId),
+        );
+      await api.sendToPanel(path, { type: 'tokenRow', requestId: 106, query });
+      assert.equal((await answer(106)).type, 'tokenRow');
+      await api.sendToPanel(path, {
+        type: 'tokenRow',
+        requestId: 107,
+        query: { ...query, layer: 999 },
+      });
+      const refused = await answer(107);
+      assert.equal(refused.type, 'tokenRowFailed');
+      assert.match(String(refused.message), /layer 999 is out of range/);
+    });
+
     test('drops malformed messages without answering', async () => {
       const { api } = await mosear();
       const path = clip().fsPath;
@@ -75,6 +98,11 @@ export function registerPanelProtocolSuite(): void {
         { type: 'run', requestId: 104, controls: { ...controls, mode: 7 } },
         { type: 'exportFile', requestId: 105, file: { fileName: '../x.png', format: 'png' } },
         { type: 'launchMissiles' },
+        {
+          type: 'tokenRow',
+          requestId: 108,
+          query: { run: 'off', stage: 'after', layer: -1, head: 0 },
+        },
         'ready',
       ]) {
         await api.sendToPanel(path, bad);

@@ -15,6 +15,14 @@ import type { AnalysisResult } from '../../src/protocol/analysisResult';
 import { parseCompareMessage, type CompareInit } from '../../src/protocol/compareMessages';
 import { SUBJECT_KEYS, type ComparisonResult } from '../../src/protocol/comparisonResult';
 import { parseWebviewMessage, type PanelInit } from '../../src/protocol/panelMessages';
+import { jsonWithTokenRows } from '../../src/protocol/tokenRows';
+import {
+  answerTokenRow,
+  comparisonWithoutTokenRows,
+  tokenRowsIndex,
+  withoutTokenRows,
+} from '../../src/shared/panelRows';
+import { openWithRowHost, realRowAnswers } from '../helpers/rowHost';
 import { WORKER_SCRIPT, requireEngineFiles } from '../helpers/engineFixtures';
 import { FULL_SHAPE, fullShapeComparison, fullShapeResult } from '../helpers/fullShapeResult';
 import { REPO_ROOT } from '../helpers/golden';
@@ -481,9 +489,12 @@ describe('Panels at 32 × 32 heads', { timeout: 900_000 }, () => {
         ),
       );
     }
-    // Head-averaged answer row of layer 0 after the intervention (the view's defaults).
+    // Head-averaged answer row of layer 0 after the intervention (the view's defaults), as a
+    // row reply carries it: the double-precision mean rounded to float32.
     const meanRow = (rows: number[][]): number[] =>
-      (rows[0] ?? []).map((_, k) => rows.reduce((s, r) => s + (r[k] ?? 0), 0) / rows.length);
+      (rows[0] ?? []).map((_, k) =>
+        Math.fround(rows.reduce((s, r) => s + (r[k] ?? 0), 0) / rows.length),
+      );
     const after = meanRow(layerRows(result.intervention.tokenAttention, 0));
     const before = meanRow(layerRows(result.intervention.tokenAttentionBefore, 0));
     // The three global visual tokens as named chips with their weight.
@@ -626,6 +637,210 @@ describe('Panels at 32 × 32 heads', { timeout: 900_000 }, () => {
     ).posted.filter((m) => m.type === 'run');
     assert.equal(runs.length, 0, 'inspecting posts no run');
     await page.screenshot({ path: join(SCREENSHOTS, 'full-shape-compare.png'), fullPage: true });
+    await assertCleanPage(page, problems, parseCompareMessage);
+    await page.close();
+  });
+  /** The init the extension host posts: the result's summaries, its rows fetched on demand. */
+  function hostInitFor(r: AnalysisResult): PanelInit {
+    return { ...initFor(withoutTokenRows(r)), rows: tokenRowsIndex(r) };
+  }
+
+  /** The token view's shared scale for a head: the largest visual weight before or after. */
+  function expectedScale(r: AnalysisResult, layer: number, head: number): number {
+    const visual = r.tokens.filter((t) => t.modality === 'visual' && t.global !== true);
+    let max = 0;
+    for (const stage of ['before', 'after'] as const) {
+      const a = answerTokenRow(r, { run: 'intervention', stage, layer, head });
+      assert.ok('row' in a);
+      for (const t of visual) max = Math.max(max, a.row[t.index] ?? 0);
+    }
+    return max;
+  }
+
+  const tokenRowsState = (page: Page) =>
+    page.$eval('[data-section=tokens-section]', (e) => {
+      const el = e as unknown as Boxed;
+      const canvas = (
+        e as unknown as { querySelector(s: string): PageElement | null }
+      ).querySelector('[data-testid=token-canvas] canvas');
+      return {
+        rows: el.dataset['rows'],
+        rowsFor: el.dataset['rowsFor'],
+        scale: Number(canvas?.dataset['scale']),
+        note: el.textContent ?? '',
+      };
+    });
+
+  const rowRequests = async (page: Page) =>
+    (
+      await recordedMessages<
+        { type: string; query?: { layer: number; head: number | 'mean' } },
+        unknown
+      >(page, parseWebviewMessage)
+    ).posted.filter((m) => m.type === 'tokenRow');
+
+  test('rows on demand: init carries no rows; a head click requests its rows and paints the reply, latest wins', async () => {
+    const init = hostInitFor(result);
+    for (const run of [init.result!.baseline, init.result!.intervention]) {
+      assert.equal(run.tokenAttention, null, 'the init message carries no token rows');
+      assert.equal(run.tokenAttentionBefore, null);
+    }
+    assert.ok(
+      jsonWithTokenRows(init).length < jsonWithTokenRows(initFor(result)).length / 4,
+      'the summaries are a fraction of the whole result',
+    );
+    // Each reply takes 30 ms on the harness host, so fast clicks overtake their replies.
+    const page = await openWithRowHost(
+      context,
+      `${origins['analysis']}/panel`,
+      init,
+      realRowAnswers(result),
+      problems,
+      { delayMs: 30 },
+    );
+    await page.setViewportSize(VIEWPORT);
+    await page.waitForFunction(() => {
+      const d = (
+        globalThis as unknown as { document: { querySelector(s: string): Boxed } }
+      ).document.querySelector('[data-section=tokens-section]').dataset;
+      return d['rows'] === 'ready' && d['rowsFor'] === '0:mean';
+    });
+    const first = await rowRequests(page);
+    assert.deepEqual(
+      first.map((m) => m.query),
+      [
+        { run: 'intervention', stage: 'before', layer: 0, head: 'mean' },
+        { run: 'intervention', stage: 'after', layer: 0, head: 'mean' },
+      ],
+      'the default token view asks for its two rows, nothing else',
+    );
+    // Three heads clicked faster than the host answers: only the last one's rows paint.
+    for (const head of [3, 4, 5]) {
+      await page.click(`[data-testid=head-grid] [data-layer="6"][data-head="${head}"]`);
+    }
+    await page.waitForFunction(() => {
+      const d = (
+        globalThis as unknown as { document: { querySelector(s: string): Boxed } }
+      ).document.querySelector('[data-section=tokens-section]').dataset;
+      return d['rows'] === 'ready' && d['rowsFor'] === '6:5';
+    });
+    await page.waitForTimeout(120); // any stale reply still on its way arrives and is dropped
+    const state = await tokenRowsState(page);
+    assert.equal(state.rowsFor, '6:5');
+    assert.equal(state.scale, expectedScale(result, 6, 5), 'the painted rows are head 5’s');
+    const asked = (await rowRequests(page)).slice(first.length);
+    assert.deepEqual(
+      asked.filter((m) => m.query?.head === 5).map((m) => m.query?.layer),
+      [6, 6],
+      'head 5: before and after, once each',
+    );
+    assert.equal(await runCount(page), 0, 'inspecting runs nothing');
+    // Back to a head already fetched: drawn from the cache, no request.
+    const before = (await rowRequests(page)).length;
+    await page.click('[data-testid=head-grid] [data-layer="6"][data-head="5"]');
+    assert.equal((await rowRequests(page)).length, before);
+    await assertCleanPage(page, problems, parseWebviewMessage);
+    await page.close();
+  });
+
+  test('rows on demand: a wrong-shaped reply and an out-of-range answer are reported, not painted', async () => {
+    const N = result.tokens.length;
+    const page = await openWithRowHost(
+      context,
+      `${origins['analysis']}/panel`,
+      hostInitFor(result),
+      (request) => {
+        if (request.query.head === 2) return { row: new Float32Array(N - 1) };
+        if (request.query.head === 3)
+          return answerTokenRow(result, { ...request.query, layer: 99 });
+        return realRowAnswers(result)(request);
+      },
+      problems,
+    );
+    await page.setViewportSize(VIEWPORT);
+    const settle = (head: number) =>
+      page.waitForFunction((h) => {
+        const d = (
+          globalThis as unknown as { document: { querySelector(s: string): Boxed } }
+        ).document.querySelector('[data-section=tokens-section]').dataset;
+        return d['rows'] === 'ready' && d['rowsFor'] === `1:${h}`;
+      }, head);
+    await page.click('[data-testid=head-grid] [data-layer="1"][data-head="2"]');
+    await settle(2);
+    assert.match(
+      (await tokenRowsState(page)).note,
+      new RegExp(`Dropped a token row of ${N - 1} values`),
+    );
+    await page.click('[data-testid=head-grid] [data-layer="1"][data-head="3"]');
+    await settle(3);
+    assert.match(
+      (await tokenRowsState(page)).note,
+      /could not send the token row: layer 99 is out of range \(0–31\)/,
+    );
+    await page.click('[data-testid=head-grid] [data-layer="1"][data-head="4"]');
+    await settle(4);
+    const good = await tokenRowsState(page);
+    assert.doesNotMatch(good.note, /Dropped|could not send/);
+    assert.equal(good.scale, expectedScale(result, 1, 4));
+    await assertCleanPage(page, problems, parseWebviewMessage);
+    await page.close();
+  });
+
+  test('rows on demand in Compare: each subject fetches its own rows, tagged with the subject', async () => {
+    const init: CompareInit = {
+      origin: {
+        kind: 'clip',
+        clipPath: comparison.clip.path,
+        models: { a: comparison.subjects.a.modelPath, b: comparison.subjects.b.modelPath },
+      },
+      comparison: comparisonWithoutTokenRows(comparison),
+      rows: {
+        a: tokenRowsIndex(comparison.subjects.a.result),
+        b: tokenRowsIndex(comparison.subjects.b.result),
+      },
+      canRun: true,
+      readOnlyReason: null,
+      debounceMs: DEBOUNCE_MS,
+    };
+    const page = await openWithRowHost(
+      context,
+      `${origins['compare']}/panel`,
+      init,
+      realRowAnswers({ a: comparison.subjects.a.result, b: comparison.subjects.b.result }),
+      problems,
+    );
+    await page.setViewportSize(VIEWPORT);
+    await page.click('[data-testid=compare-grid-b] [data-layer="3"][data-head="4"]');
+    await page.waitForFunction(() => {
+      const b = (
+        globalThis as unknown as { document: { querySelector(s: string): Boxed | null } }
+      ).document.querySelector('.subject-column[data-subject=b] [data-section=tokens-section]');
+      return b?.dataset['rows'] === 'ready' && b.dataset['rowsFor'] === '3:4';
+    });
+    const posted = (
+      await recordedMessages<
+        { type: string; subject?: string; query?: { layer: number; head: number | 'mean' } },
+        unknown
+      >(page, parseCompareMessage)
+    ).posted.filter((m) => m.type === 'tokenRow');
+    assert.ok(
+      posted.some((m) => m.subject === 'a'),
+      'A asks for its own rows',
+    );
+    assert.ok(
+      posted.some((m) => m.subject === 'b' && m.query?.layer === 3 && m.query.head === 4),
+      'B asks for the clicked head',
+    );
+    const scale = await page.$eval(
+      '.subject-column[data-subject=b] [data-testid=token-canvas] canvas',
+      (e) => Number((e as PageElement).dataset['scale']),
+    );
+    assert.equal(scale, expectedScale(comparison.subjects.b.result, 3, 4));
+    const diff = await page.getAttribute(
+      '[data-testid=compare-token-diff] canvas',
+      'data-comparable',
+    );
+    assert.equal(diff, 'true', 'the A − B difference is drawn from fetched rows');
     await assertCleanPage(page, problems, parseCompareMessage);
     await page.close();
   });

@@ -46,6 +46,9 @@ function start(): void {
   });
   report.hidden = !host.hasHost;
   const header = headerView(model);
+  const tokenView = tokenAttentionView(model);
+  // A token row from the host changes the token view only.
+  model.rowsArrived = () => drawViews([tokenView], (error) => model.reportError(error));
   const counterfactuals = counterfactualsView(model);
   counterfactuals.onRedraw(render);
   views = [
@@ -59,7 +62,7 @@ function start(): void {
     moseGateView(model),
     labelLensView(model),
     knockoutView(model),
-    tokenAttentionView(model),
+    tokenView,
     counterfactuals,
   ];
   const [, controls, ...cards] = views;

@@ -2,8 +2,8 @@
 // CSV text. No DOM, so the logic stays testable and the views stay thin.
 import { applyFlagRule, type FlagRuleResult } from '../../src/shared/flagRule';
 import { modalityPositions } from '../../src/shared/tokenPositions';
-import type { AnalysisResult, LayerDecision, LayerUap } from '../../src/protocol/analysisResult';
-import { headMeanRow, tokenRow, type TokenRows } from '../../src/protocol/tokenRows';
+import type { AnalysisResult, LayerDecision } from '../../src/protocol/analysisResult';
+import type { TokenRowsHeads } from '../../src/protocol/tokenRows';
 import type { ArControls, TauRange } from '../../src/protocol/contract';
 import { RATIO_KIND_NAMES } from '../../src/protocol/contract';
 import type { BiasedHeadFilter, BiasedHeadSortKey } from '../../src/protocol/panelMessages';
@@ -174,39 +174,6 @@ export function layerFlagSummary(shown: ShownFlags, top = 3): LayerFlagSummary[]
   });
 }
 
-/**
- * UAP per layer from a run's token rows [L][Hh][N], heads averaged, optionally without the
- * first key position (the attention sink of LLaMA-family models): with S the kept positions,
- * share(m) = Σₕ Σ_{k∈S, k of modality m} aₕₖ ÷ Σₕ Σ_{k∈S} aₕₖ and visual of A+V =
- * Σ visual ÷ max(Σ visual + Σ audio, 1e-6) (sums as means over heads, as the engine's UAP).
- */
-export function uapFromRows(
-  rows: TokenRows,
-  tokens: AnalysisResult['tokens'],
-  skipFirst: boolean,
-): LayerUap[] {
-  const [L, H, N] = rows.shape;
-  return Array.from({ length: L }, (_, layer) => {
-    const mass = { visual: 0, audio: 0, text: 0 };
-    for (let h = 0; h < H; h++) {
-      const row = tokenRow(rows, layer, h);
-      for (let k = skipFirst ? 1 : 0; k < N; k++) {
-        const m = tokens[k]?.modality;
-        if (m !== undefined) mass[m] += (row[k] ?? 0) / H;
-      }
-    }
-    const total = Math.max(mass.visual + mass.audio + mass.text, 1e-12);
-    const unimodal = Math.max(mass.visual + mass.audio, 1e-6);
-    return {
-      visual: mass.visual / total,
-      audio: mass.audio / total,
-      text: mass.text / total,
-      visualOfAV: mass.visual / unimodal,
-      audioOfAV: mass.audio / unimodal,
-    };
-  });
-}
-
 /** One token's weight in one attention row, with its rank (1 = largest). */
 export interface TokenWeight {
   index: number;
@@ -214,21 +181,10 @@ export interface TokenWeight {
   rank: number;
 }
 
-/** The answer query's attention over the keys for a layer and a head (or the head mean). */
-export function tokenWeights(
-  result: AnalysisResult,
-  layer: number,
-  head: number | 'mean',
-  run: 'before' | 'after',
-): TokenWeight[] {
-  const rows =
-    run === 'before'
-      ? result.intervention.tokenAttentionBefore
-      : result.intervention.tokenAttention;
-  if (rows === null) return [];
-  const weights = Array.from(
-    head === 'mean' ? headMeanRow(rows, layer) : tokenRow(rows, layer, head),
-  );
+/** The answer query's attention over the keys (one row as fetched), with ranks; none without a row. */
+export function tokenWeights(row: ArrayLike<number> | null | undefined): TokenWeight[] {
+  if (row === null || row === undefined) return [];
+  const weights = Array.from(row);
   const n = weights.length;
   const order = weights.map((w, k) => ({ w, k })).sort((a, b) => b.w - a.w || a.k - b.k);
   const ranks = new Array<number>(n);
@@ -238,14 +194,16 @@ export function tokenWeights(
 
 /**
  * What the per-token view cannot show of a result saved with fewer token rows (`--tokens none`
- * or `mean`), in words; null when it has every head's rows.
+ * or `mean`), in words, from which rows the intervention run stored; null when it has every head's.
  */
-export function missingRowsNote(result: AnalysisResult, head: number | 'mean'): string | null {
-  const rows = result.intervention.tokenAttention;
-  if (rows === null) {
+export function missingRowsNote(
+  stored: TokenRowsHeads | null,
+  head: number | 'mean',
+): string | null {
+  if (stored === null) {
     return 'This result was saved without token rows (--tokens none): there is no per-token attention to draw.';
   }
-  if (rows.heads === 'mean' && head !== 'mean') {
+  if (stored === 'mean' && head !== 'mean') {
     return `This result keeps only the heads' mean rows (--tokens mean): head ${head}'s own row was not stored, so the heads' mean is shown.`;
   }
   return null;

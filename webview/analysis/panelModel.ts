@@ -29,6 +29,14 @@ import type { KnockoutAvailability } from '../../src/protocol/panelMessages';
 import type { WebviewHost } from '../kit/hostChannel';
 import { errorText, savedNotice } from '../kit/panelPage';
 import { fileStem, previewFlags, sameControls, shownFlags, type ShownFlags } from './panelData';
+import type { TokenRowQuery, TokenRowsIndex } from '../../src/protocol/rowRequests';
+import { holdsTokenRows } from '../../src/shared/panelRows';
+import {
+  HostRowSource,
+  localRowSource,
+  type RowLookup,
+  type TokenRowSource,
+} from './tokenRowSource';
 
 /** What the Analysis panel needs from wherever it runs. */
 export type PanelHost = WebviewHost<WebviewToHost, HostToWebview, AnalysisViewState>;
@@ -36,7 +44,7 @@ export type PanelHost = WebviewHost<WebviewToHost, HostToWebview, AnalysisViewSt
 /** UI choices that survive a reload. */
 export type ViewChoices = Omit<
   AnalysisViewState,
-  'origin' | 'result' | 'controls' | 'counterfactuals'
+  'origin' | 'result' | 'rows' | 'controls' | 'counterfactuals'
 >;
 
 const DEFAULT_CHOICES: ViewChoices = {
@@ -106,6 +114,13 @@ export class PanelModel {
     running: null,
     failure: null,
   };
+  /** Where the shown result's token rows come from (the host, or the result itself). */
+  rowSource: TokenRowSource | null = null;
+  /**
+   * Redraws what shows token rows when one arrives from the host (the panel's entry narrows it to
+   * the token views; by default everything is redrawn).
+   */
+  rowsArrived: () => void;
   private debounce: ReturnType<typeof setTimeout> | undefined;
   private preview: { controls: ArControls; result: AnalysisResult; flags: FlagRuleResult } | null =
     null;
@@ -114,13 +129,17 @@ export class PanelModel {
     readonly host: PanelHost,
     private readonly onChange: () => void,
   ) {
+    this.rowsArrived = onChange;
     const saved = host.loadState();
     this.choices = { ...DEFAULT_CHOICES };
     for (const key of Object.keys(DEFAULT_CHOICES) as (keyof ViewChoices)[]) {
       if (saved?.[key] !== undefined) Object.assign(this.choices, { [key]: saved[key] });
     }
     // The state went through JSON (token rows as base64): parsed back, or dropped.
-    if (saved?.result) this.result = analysisResultOrNull(saved.result);
+    if (saved?.result) {
+      this.result = analysisResultOrNull(saved.result);
+      if (this.result !== null) this.rowSource = this.rowSourceFor(this.result, saved.rows ?? null);
+    }
     if (saved?.controls) this.controls = saved.controls;
     if (saved?.counterfactuals)
       this.counterfactuals = counterfactualResultOrNull(saved.counterfactuals);
@@ -201,7 +220,7 @@ export class PanelModel {
           this.counterfactuals = null;
         }
         this.init = message.init;
-        if (message.init.result !== null) this.setResult(message.init.result);
+        if (message.init.result !== null) this.setResult(message.init.result, message.init.rows);
         this.status = { kind: 'idle' };
         break;
       }
@@ -213,7 +232,7 @@ export class PanelModel {
       case 'runResult':
         // Results of superseded requests are dropped: the panel shows the latest settings.
         if (!this.isCurrentRun(message.requestId)) return;
-        this.setResult(message.result);
+        this.setResult(message.result, message.rows);
         this.status = { kind: 'idle' };
         break;
       case 'runFailed':
@@ -227,6 +246,16 @@ export class PanelModel {
       case 'saved':
         this.notice = savedNotice(message, 'Save');
         break;
+      case 'tokenRow':
+      case 'tokenRowFailed':
+        // The source redraws when the row is one it still wants; nothing else changes.
+        if (this.rowSource instanceof HostRowSource) {
+          this.rowSource.receive(
+            message.requestId,
+            message.type === 'tokenRow' ? { row: message.row } : { message: message.message },
+          );
+        }
+        return;
       case 'knockoutResult':
         if (!this.host.isLatest(KNOCKOUT_LANE, message.requestId)) return;
         this.knockout = { ...this.knockout, result: message.result, running: null, failure: null };
@@ -339,7 +368,30 @@ export class PanelModel {
     return this.host.isLatest(RUN_LANE, requestId) && this.debounce === undefined;
   }
 
-  private setResult(result: AnalysisResult): void {
+  /**
+   * A token row of the shown result (see tokenRowSource.ts): here, being fetched (undefined: a
+   * redraw follows its arrival), or not to be had (null).
+   */
+  tokenRow(query: TokenRowQuery): RowLookup {
+    return this.rowSource === null ? null : this.rowSource.row(query);
+  }
+
+  /** The host's rows when it sent an index and holds the rows; the result's own otherwise. */
+  private rowSourceFor(result: AnalysisResult, index: TokenRowsIndex | null | undefined) {
+    if (index === undefined || index === null || holdsTokenRows(result) || !this.host.hasHost) {
+      return localRowSource(result);
+    }
+    return new HostRowSource(
+      index,
+      {
+        request: (query, lane) => this.host.request({ type: 'tokenRow', query }, lane),
+        isLatest: (lane, requestId) => this.host.isLatest(lane, requestId),
+      },
+      () => this.rowsArrived(),
+    );
+  }
+
+  private setResult(result: AnalysisResult, rows?: TokenRowsIndex): void {
     const first = this.result === null || this.result.model.path !== result.model.path;
     // Knockouts ran with the result before; a new result leaves them behind.
     if (first || this.result?.createdAt !== result.createdAt) {
@@ -348,6 +400,7 @@ export class PanelModel {
     }
     const keepEdits = this.controls !== null && !first && this.debounce !== undefined;
     this.result = result;
+    this.rowSource = this.rowSourceFor(result, rows);
     if (!keepEdits) this.controls = structuredClone(result.intervention.controls);
     const L = result.model.metadata.architecture.layers;
     if (this.choices.tokenLayer >= L) this.choices.tokenLayer = 0;
@@ -502,6 +555,7 @@ export class PanelModel {
     return {
       origin: this.init?.origin ?? { kind: 'report' },
       result: this.result,
+      rows: this.rowSource instanceof HostRowSource ? this.rowSource.index : null,
       fromEvaluation: this.init?.fromEvaluation ?? null,
       controls: this.controls,
       counterfactuals: this.counterfactuals,

@@ -229,8 +229,15 @@ export function tokenAttentionView(model: PanelModel): View {
       runPick.set(c.tokenRun);
       sharedScale.set(c.tokenSharedScale);
       sharedScale.element.hidden = c.tokenRun === 'difference';
-      const before = tokenWeights(r, c.tokenLayer, c.tokenHead, 'before');
-      const after = tokenWeights(r, c.tokenLayer, c.tokenHead, 'after');
+      const query = { run: 'intervention', layer: c.tokenLayer, head: c.tokenHead } as const;
+      const beforeRow = model.tokenRow({ ...query, stage: 'before' });
+      const afterRow = model.tokenRow({ ...query, stage: 'after' });
+      // Rows on their way from the host: the view is drawn again when they arrive.
+      const loading = beforeRow === undefined || afterRow === undefined;
+      frame.element.dataset['rows'] = loading ? 'loading' : 'ready';
+      frame.element.dataset['rowsFor'] = `${c.tokenLayer}:${c.tokenHead}`;
+      const before = tokenWeights(beforeRow);
+      const after = tokenWeights(afterRow);
       weights = c.tokenRun === 'before' ? before : after;
       differences = before.map((b) => {
         const a = after[b.index]?.weight ?? 0;
@@ -290,7 +297,20 @@ export function tokenAttentionView(model: PanelModel): View {
         c.tokenRun === 'difference'
           ? 'before − after the intervention'
           : `${c.tokenRun} the intervention`;
-      const missing = missingRowsNote(r, c.tokenHead);
+      const stored = model.rowSource?.index.stored.intervention.after ?? null;
+      const source = model.rowSource;
+      const failure =
+        source?.failureOf({ ...query, stage: 'before' }) ??
+        source?.failureOf({ ...query, stage: 'after' }) ??
+        null;
+      const missing =
+        [
+          source?.index.unavailable ?? missingRowsNote(stored, c.tokenHead),
+          failure,
+          loading ? 'Fetching the rows…' : null,
+        ]
+          .filter((text) => text !== null)
+          .join(' ') || null;
       frame.note.textContent = `${missing === null ? '' : `${missing} `}Layer ${c.tokenLayer}, ${c.tokenHead === 'mean' ? 'heads averaged' : `head ${c.tokenHead}`}, ${which}. ${scaleText} ${c.tokenRun === 'difference' ? 'Only the visual tokens are differenced; the prompt’s words are shaded by the after run relative to its largest word. Hover a token for both weights.' : 'The audio strip is on an absolute 0–1 scale; words are shaded relative to the largest word. Hover a token for its exact weight and rank.'}${r.layout === undefined ? '' : ` Each grid cell is drawn at its rectangle in the model's ${r.model.metadata.frames.width} × ${r.model.metadata.frames.height} px input frame; global visual tokens are chips on the grid's scale.`}`;
     },
   };

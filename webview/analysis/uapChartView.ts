@@ -3,10 +3,10 @@
 // whole-row shares; optionally without the first key position (recomputed from the token rows).
 import type { ChartDataset } from 'chart.js';
 import type { AnalysisResult, LayerUap } from '../../src/protocol/analysisResult';
+import type { TokenRowsIndex } from '../../src/protocol/rowRequests';
 import { ChartCanvas, shareLineOptions } from '../kit/chartCanvas';
 import { el } from '../kit/domBuilder';
 import { checkboxControl, selectControl } from '../kit/formControls';
-import { uapFromRows } from './panelData';
 import type { PanelModel } from './panelModel';
 import { toCsv } from '../../src/shared/csv';
 import { sectionFrame } from '../kit/sectionFrame';
@@ -18,21 +18,25 @@ type Share = 'visual' | 'audio' | 'text' | 'visualOfAV' | 'audioOfAV';
 const SKIP_FIRST_FORMULA =
   'Without position 0: share(m) = Σₕ Σ_{k ≥ 1, k ∈ m} aₕₖ ÷ Σₕ Σ_{k ≥ 1} aₕₖ over the answer row aₕ of each head (heads averaged); visual of A+V = V ÷ max(V + A, 1e-6). LLaMA-family models park attention on the first position (an attention sink).';
 
-/** The two runs' UAP as drawn: the result's, or recomputed from its token rows without position 0. */
+/**
+ * The two runs' UAP as drawn: the result's, or without position 0 as computed from the token rows
+ * where they are (the rows' index carries it, so the chart needs no row).
+ */
 function shownUap(
   r: AnalysisResult,
   skipFirst: boolean,
+  skipped: TokenRowsIndex['uapSkipFirst'],
 ): { without: LayerUap[]; with: LayerUap[] } {
-  const before = r.baseline.tokenAttentionBefore;
-  const after = r.intervention.tokenAttention;
   // A result saved without token rows (--tokens none) keeps only the whole-row UAP.
-  if (!skipFirst || before === null || after === null) {
+  if (!skipFirst || skipped === null) {
     return { without: r.baseline.uapBefore, with: r.intervention.uapAfter };
   }
-  return {
-    without: uapFromRows(before, r.tokens, true),
-    with: uapFromRows(after, r.tokens, true),
-  };
+  return skipped;
+}
+
+/** UAP without position 0 from the shown result's rows (null: none stored). */
+function skippedOf(model: PanelModel): TokenRowsIndex['uapSkipFirst'] {
+  return model.rowSource?.index.uapSkipFirst ?? null;
 }
 
 /** The UAP section. */
@@ -40,7 +44,7 @@ export function uapChartView(model: PanelModel): View {
   const rows = (): Record<string, unknown>[] => {
     const r = model.result;
     if (r === null) return [];
-    const shown = shownUap(r, model.choices.uapSkipFirst);
+    const shown = shownUap(r, model.choices.uapSkipFirst, skippedOf(model));
     return shown.without.map((_, layer) => {
       const out: Record<string, unknown> = { layer };
       for (const [run, uap] of [
@@ -114,9 +118,9 @@ export function uapChartView(model: PanelModel): View {
       normalisation.set(whole ? 'row' : 'av');
       const skip = model.choices.uapSkipFirst;
       skipFirst.set(skip);
-      const uap = shownUap(r, skip);
+      const uap = shownUap(r, skip, skippedOf(model));
       chart.element.dataset['firstPosition'] = skip ? 'excluded' : 'included';
-      const noRows = r.intervention.tokenAttention === null;
+      const noRows = skippedOf(model) === null;
       frame.note.textContent = `The answer position’s attention, heads averaged. Dashed: without intervention; solid: with it (after each layer’s reallocation).${skip ? (noRows ? ' This result was saved without token rows (--tokens none), so position 0 cannot be left out: the whole row is shown.' : ` ${SKIP_FIRST_FORMULA}`) : ''}`;
       const series: [string, string, Share][] = whole
         ? [

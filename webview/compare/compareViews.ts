@@ -259,8 +259,8 @@ export function tokenDifferenceView(cm: CompareViewModel): View {
       const diff = tokenDifferences(
         ra,
         rb,
-        tokenWeights(ra, layer, head, run),
-        tokenWeights(rb, layer, head, run),
+        tokenWeights(a.tokenRow({ run: 'intervention', stage: run, layer, head })),
+        tokenWeights(b.tokenRow({ run: 'intervention', stage: run, layer, head })),
       );
       canvas.dataset['comparable'] = typeof diff === 'string' ? 'false' : 'true';
       if (typeof diff === 'string') {

@@ -68,6 +68,8 @@ function start(): void {
   // Unset until the first comparison: two checkpoints that can re-run start linked; two settings
   // of one checkpoint, and a read-only comparison, do not.
   let linked: boolean | null = saved?.linked ?? null;
+  // Which token rows the host holds per subject (null: the comparison holds them, as a report's).
+  let rows: CompareInit['rows'] | null = saved?.rows ?? null;
   /** Fields the partner's checkpoint could not take from the linked set (its shape differs). */
   let unlinkable: string[] = [];
   const link = (): void => {
@@ -80,6 +82,7 @@ function start(): void {
     const state: CompareViewState = {
       origin: init?.origin ?? { kind: 'report' },
       comparison,
+      rows,
       linked: linked ?? false,
       subjects: subjectStates,
     };
@@ -126,6 +129,7 @@ function start(): void {
     return {
       origin,
       result: i.comparison?.subjects[k].result ?? null,
+      ...(i.rows === undefined ? {} : { rows: i.rows[k] }),
       canRun: i.canRun,
       readOnlyReason: i.readOnlyReason,
       workspaceDefaults: null,
@@ -147,6 +151,7 @@ function start(): void {
       case 'init':
         init = message.init;
         comparison = message.init.comparison;
+        rows = message.init.rows ?? null;
         for (const k of SUBJECT_KEYS) {
           models[k].receive({ type: 'init', init: subjectInit(k, message.init) });
         }
@@ -159,12 +164,23 @@ function start(): void {
         break;
       case 'runResult':
         storeResult(message.subject, message.result);
+        if (rows !== null && rows !== undefined && message.rows !== undefined) {
+          rows = { a: rows.a, b: rows.b, [message.subject]: message.rows };
+        }
         models[message.subject].receive({
           type: 'runResult',
           requestId: message.requestId,
           result: message.result,
+          ...(message.rows === undefined ? {} : { rows: message.rows }),
         });
         break;
+      case 'tokenRow':
+      case 'tokenRowFailed': {
+        // A row is the asking subject's alone; it redraws when the row arrives.
+        const { subject, ...rest } = message;
+        models[subject].receive(rest);
+        return;
+      }
       case 'runStarted':
         models[message.subject].receive({ type: 'runStarted', requestId: message.requestId });
         break;
@@ -257,7 +273,9 @@ function start(): void {
     },
   };
 
-  const column = (k: SubjectKey): { element: HTMLElement; views: View[]; grid: HTMLElement } => {
+  const column = (
+    k: SubjectKey,
+  ): { element: HTMLElement; views: View[]; grid: HTMLElement; tokens: View } => {
     const m = models[k];
     const controls = controlsView(m);
     const grid = headGridView(m);
@@ -296,12 +314,17 @@ function start(): void {
           reasons.length === 0 ? '' : `${k.toUpperCase()}: ${noEffectSentence(reasons)}`;
       },
     };
-    return { element, views: [headingView, controls, grid, gates, tokens], grid: gridBox };
+    return { element, views: [headingView, controls, grid, gates, tokens], grid: gridBox, tokens };
   };
   const columns = { a: column('a'), b: column('b') };
   const shared = [comparePredictionView(cm), compareUapView(cm)];
   const differences = gridDifferenceView(cm, { a: columns.a.grid, b: columns.b.grid });
   const tokenDiff = tokenDifferenceView(cm);
+  // A token row from the host changes the subject's token view and the A − B difference only.
+  for (const k of SUBJECT_KEYS) {
+    models[k].rowsArrived = () =>
+      drawViews([columns[k].tokens, tokenDiff], (error) => models.a.reportError(error));
+  }
   views = [
     header,
     ...shared,

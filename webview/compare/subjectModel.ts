@@ -78,7 +78,9 @@ export function subjectHost(
       if (message.type === 'runCounterfactuals') {
         throw new Error('counterfactuals run in the Analysis panel');
       }
-      if (message.type !== 'run') return channel.request(message, lane);
+      if (message.type !== 'run' && message.type !== 'tokenRow') {
+        return channel.request(message, lane);
+      }
       const subjectLane = lane === undefined ? undefined : `${lane}:${key}`;
       return channel.request({ ...message, subject: key }, subjectLane);
     },

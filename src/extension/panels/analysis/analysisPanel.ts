@@ -2,12 +2,24 @@
 // editor), answering the webview's protocol messages. Every message is validated with
 // `parseWebviewMessage`; re-runs answer only the latest request and cancel the one before.
 // New analyses replace the one preview panel (like VS Code's preview editors) unless it is pinned.
-import { resultFormatOf, resultJson, resultNpz } from '../../../core/results/resultFile';
+import {
+  readResultBytes,
+  resultFormatOf,
+  resultJson,
+  resultNpz,
+} from '../../../core/results/resultFile';
 import { basename, dirname, extname } from 'node:path';
 import * as vscode from 'vscode';
 import type { AnalysisResult } from '../../../protocol/analysisResult';
-import { readAnalysisResult } from '../../../protocol/analysisResultReader';
+import { MAX_RESULT_FILE_BYTES, readAnalysisResult } from '../../../protocol/analysisResultReader';
 import { INIT, type ReadyMessage } from '../../../protocol/channel';
+import type { TokenRowQuery } from '../../../protocol/rowRequests';
+import {
+  answerTokenRow,
+  holdsTokenRows,
+  tokenRowsIndex,
+  withoutTokenRows,
+} from '../../../shared/panelRows';
 import type { ArControls } from '../../../protocol/contract';
 import { KNOCKOUT_UNAVAILABLE, type HeadRef, type KnockoutUnder } from '../../../protocol/knockout';
 import {
@@ -37,6 +49,10 @@ import type { ClipAnalysisRequest } from '../../extensionEngine';
 import { messageOf } from '../../logger';
 import { settingsFromControls, workspaceDefaultsOf } from '../../settings';
 import { ANALYSIS_BUNDLE, buildWebviewHtml, webviewOptions } from '../webviewHtml';
+
+/** What the token view says of a clip's panel revived after a window reload. */
+const ROWS_NOT_REVIVED =
+  'The token rows are not kept across a window reload: change a control to re-run, or Analyze the clip again.';
 
 /** The save dialog's choices for a result: the npz (default) or one JSON text. */
 const RESULT_FILTERS = { 'MoSEAR result (NPZ)': ['npz'], 'MoSEAR result (JSON)': ['json'] };
@@ -146,6 +162,11 @@ export class AnalysisPanel extends PanelBase<WebviewToHost, HostToWebview> {
         parseEvaluationSource(saved.fromEvaluation),
       );
       if (host.config.current.panel.reusePreviewPanel) revived.previewState = 'pinned';
+      // The webview's state keeps the summaries, not the token rows: a saved file has them.
+      if (result !== null && !holdsTokenRows(result)) {
+        if (origin.kind === 'saved') void revived.reloadSavedRows(origin.resultPath);
+        else revived.rowsUnavailable = ROWS_NOT_REVIVED;
+      }
     } catch (error) {
       showRestoreFailure(host, panel, error, 'Analyze the clip again.');
     }
@@ -237,9 +258,28 @@ export class AnalysisPanel extends PanelBase<WebviewToHost, HostToWebview> {
   /** Shows a new result (a fresh analysis of the same origin). */
   setResult(result: AnalysisResult): void {
     this.result = result;
+    this.rowsUnavailable = undefined;
     this.panel.title = this.title();
     // Before `ready` the webview has not loaded yet: its `ready` will fetch this result.
     this.refresh();
+  }
+
+  /** Why this panel holds no token rows for its result (revived from a webview's state). */
+  private rowsUnavailable: string | undefined;
+
+  /** Reads a revived saved result's file again for its token rows (the state kept none). */
+  private async reloadSavedRows(resultPath: string): Promise<void> {
+    try {
+      const uri = vscode.Uri.file(resultPath);
+      const { size } = await vscode.workspace.fs.stat(uri);
+      if (size > MAX_RESULT_FILE_BYTES) throw new Error(`${resultPath} is too large`);
+      const result = readResultBytes(await vscode.workspace.fs.readFile(uri), resultPath);
+      if (!this.isDisposed) this.setResult(result);
+    } catch (error) {
+      this.host.logger.warn(
+        `the token rows of ${resultPath} were not reloaded: ${messageOf(error)}`,
+      );
+    }
   }
 
   /** Keeps this panel's clip: the next analysis opens a new preview panel. */
@@ -306,12 +346,14 @@ export class AnalysisPanel extends PanelBase<WebviewToHost, HostToWebview> {
     );
   }
 
+  /** The panel's state; the result's token rows stay here (sent one at a time on request). */
   private init(): PanelInit {
     const readOnlyReason = this.runProblem();
     const settings = this.host.config.current;
     return {
       origin: this.origin,
-      result: this.result,
+      result: this.result === null ? null : withoutTokenRows(this.result),
+      ...(this.result === null ? {} : { rows: tokenRowsIndex(this.result, this.rowsUnavailable) }),
       canRun: readOnlyReason === null,
       readOnlyReason,
       workspaceDefaults: workspaceDefaultsOf(settings.ar, this.result?.model.metadata ?? null),
@@ -351,6 +393,9 @@ export class AnalysisPanel extends PanelBase<WebviewToHost, HostToWebview> {
         return this.save(message.requestId, `${this.clipStem()}.mosear.html`, () => this.report());
       case 'webviewError':
         this.logWebviewError(message.message);
+        return;
+      case 'tokenRow':
+        this.answerTokenRow(message.requestId, message.query);
         return;
       case 'knockout':
         return this.knockout(message.requestId, message.controls, message.heads);
@@ -478,7 +523,13 @@ export class AnalysisPanel extends PanelBase<WebviewToHost, HostToWebview> {
         started: () => this.post({ type: 'runStarted', requestId }),
         result: (result) => {
           this.result = result;
-          this.post({ type: 'runResult', requestId, result });
+          this.rowsUnavailable = undefined;
+          this.post({
+            type: 'runResult',
+            requestId,
+            result: withoutTokenRows(result),
+            rows: tokenRowsIndex(result),
+          });
         },
         failed: (message, cancelled) =>
           this.post({ type: 'runFailed', requestId, message, cancelled }),
@@ -522,17 +573,33 @@ export class AnalysisPanel extends PanelBase<WebviewToHost, HostToWebview> {
       : Buffer.from(resultJson(this.result));
   }
 
+  /**
+   * Answers one token row of the current result (bounds checked against its shape): the row as
+   * a Float32Array, or `tokenRowFailed` saying why.
+   */
+  private answerTokenRow(requestId: number, query: TokenRowQuery): void {
+    const answer = answerTokenRow(this.result, query);
+    if ('row' in answer) this.post({ type: 'tokenRow', requestId, row: answer.row });
+    else {
+      this.host.logger.warn(`Analysis panel: token row not sent: ${answer.error}`);
+      this.post({ type: 'tokenRowFailed', requestId, message: answer.error });
+    }
+  }
+
   /** A self-contained HTML report: the panel's own bundle with the result embedded. */
   private async report(): Promise<Buffer> {
     const { script, style } = await this.bundleText(ANALYSIS_BUNDLE);
     const init: PanelInit = {
       ...this.init(),
+      // A report has no host to ask: its result keeps every stored row (and no `rows` index).
+      result: this.result,
       origin: { kind: 'report' },
       canRun: false,
       readOnlyReason: 'A self-contained report: no model is available.',
       knockout: { available: false, reason: 'A self-contained report: no model is available.' },
     };
     delete init.previewState;
+    delete init.rows;
     return Buffer.from(
       buildHtmlReport({ script, style, init, title: panelTitle(this.origin, this.result) }),
     );

@@ -20,6 +20,12 @@ import {
   type HostToCompare,
 } from '../../../protocol/compareMessages';
 import { INIT, type ReadyMessage } from '../../../protocol/channel';
+import {
+  answerTokenRow,
+  comparisonWithoutTokenRows,
+  tokenRowsIndex,
+  withoutTokenRows,
+} from '../../../shared/panelRows';
 import type { ArControls } from '../../../protocol/contract';
 import { buildCompareReport, COMPARE_BUNDLE } from '../../../core/reports/compareReport';
 import { LatestRun } from '../latestRun';
@@ -142,9 +148,12 @@ export class ComparePanel extends PanelBase<CompareToHost, HostToCompare> {
 
   private init(): CompareInit {
     const readOnlyReason = this.runProblem();
+    const { a, b } = this.comparison.subjects;
+    // The token rows stay here, sent one at a time on request (a report embeds them instead).
     return {
       origin: this.origin,
-      comparison: this.comparison,
+      comparison: comparisonWithoutTokenRows(this.comparison),
+      rows: { a: tokenRowsIndex(a.result), b: tokenRowsIndex(b.result) },
       canRun: readOnlyReason === null,
       readOnlyReason,
       debounceMs: this.host.config.current.panel.debounceMs,
@@ -174,6 +183,16 @@ export class ComparePanel extends PanelBase<CompareToHost, HostToCompare> {
       case 'webviewError':
         this.logWebviewError(message.message);
         return;
+      case 'tokenRow': {
+        const { subject, requestId } = message;
+        const answer = answerTokenRow(this.comparison.subjects[subject].result, message.query);
+        if ('row' in answer) this.post({ type: 'tokenRow', subject, requestId, row: answer.row });
+        else {
+          this.host.logger.warn(`Compare panel: token row not sent: ${answer.error}`);
+          this.post({ type: 'tokenRowFailed', subject, requestId, message: answer.error });
+        }
+        return;
+      }
     }
   }
 
@@ -198,7 +217,13 @@ export class ComparePanel extends PanelBase<CompareToHost, HostToCompare> {
         started: () => this.post({ type: 'runStarted', subject, requestId }),
         result: (result) => {
           this.store(subject, result);
-          this.post({ type: 'runResult', subject, requestId, result });
+          this.post({
+            type: 'runResult',
+            subject,
+            requestId,
+            result: withoutTokenRows(result),
+            rows: tokenRowsIndex(result),
+          });
         },
         failed: (message, cancelled) =>
           this.post({ type: 'runFailed', subject, requestId, message, cancelled }),
