@@ -22,7 +22,7 @@ import { defaultControls } from '../src/shared/controls';
 import { clipDecodeSpecFromContract } from '../src/core/decode/clipDecoder';
 import { SystemFfmpegDecoder } from '../src/core/decode/systemFfmpegDecoder';
 import { AnalysisEngine } from '../src/core/engine/analysisEngine';
-import { runBenchmark, type RunMemory } from '../src/core/evaluation/benchmarkRun';
+import { BenchmarkLanes, runBenchmark, type RunMemory } from '../src/core/evaluation/benchmarkRun';
 import type { CachedTensors } from '../src/core/evaluation/decodeCache';
 import {
   buildFeeds,
@@ -415,8 +415,11 @@ async function sweep(
 ): Promise<{ figures: Figure[]; clips: number }> {
   const memory = new Map<string, CachedTensors | Error>();
   const runs: RunMemory = new Map();
+  // Workers (and their sessions) kept across the steps, as the decoded tensors and the runs are.
+  const lanes = new BenchmarkLanes({ workerScript: WORKER });
   const bench = (sweeps: { parameter: 'tau'; values: number[] }[]) =>
     runBenchmark({
+      lanes,
       manifest,
       models: [TINY],
       sweeps,
@@ -489,6 +492,7 @@ async function sweep(
     ]);
   } // prettier-ignore
   await Promise.all(floors.map((f) => closeContractModel(f)));
+  await lanes.dispose();
   log(`  sweep step (${clips.length} clips): project ${figure('', 'project', '', 'ms', project).median.toFixed(0)} ms, pytorch ${pytorch.length ? figure('', 'pytorch', '', 'ms', pytorch).median.toFixed(0) : '–'} ms, floor ${figure('', 'floor', '', 'ms', bare).median.toFixed(0)} ms`); // prettier-ignore
   return {
     clips: clips.length,

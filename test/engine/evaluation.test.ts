@@ -28,6 +28,7 @@ import { makeAudioOnly, makeGarbage, makeTruncated } from '../fixtures/decodeCli
 import { sortRecords } from '../../src/core/evaluation/benchmarkRecords';
 import {
   readRunDirectory,
+  BenchmarkLanes,
   runBenchmark,
   type RunMemory,
 } from '../../src/core/evaluation/benchmarkRun';
@@ -217,8 +218,15 @@ describe('mosear-lens eval', () => {
     assert.match(readFileSync(join(out, 'failed.csv'), 'utf8'), /missing\.mp4/);
   });
 
-  test('a run memory: a later sweep step runs only its new point, with the records of a fresh run', async () => {
+  test('a run memory and kept lanes: a later sweep step runs only its new point on the same workers, with the records of a fresh run', async () => {
     const runs: RunMemory = new Map();
+    let starts = 0;
+    const lanes = new BenchmarkLanes({
+      workerScript: WORKER_SCRIPT,
+      onEvent: (e) => {
+        if (e.kind === 'start') starts++;
+      },
+    });
     const options = {
       manifest,
       models: [BASELINE_MODEL, MODEL],
@@ -226,7 +234,7 @@ describe('mosear-lens eval', () => {
       decoder: new SystemFfmpegDecoder({}),
       runMemory: runs,
     };
-    const standard = await runBenchmark(options);
+    const standard = await runBenchmark({ ...options, lanes });
     assert.equal(runs.size, 30 * 2 * 3); // clips × checkpoints × (off, AR, PAI-style)
     // Key order aside (a record read back lists its fields in the schema's order).
     assert.deepEqual(
@@ -236,8 +244,10 @@ describe('mosear-lens eval', () => {
       (await recordsOf(whole)).map((line) => JSON.parse(line) as unknown),
     );
     const sweeps = [{ parameter: 'tau' as const, values: [0.05] }];
-    const step = await runBenchmark({ ...options, sweeps });
+    const step = await runBenchmark({ ...options, sweeps, lanes });
     assert.equal(runs.size, 30 * 2 * 4, 'one new session run per clip and checkpoint');
+    assert.equal(starts, 2, 'one worker process per checkpoint, kept across the two runs');
+    await lanes.dispose();
     const fresh = await runBenchmark({ ...options, sweeps, runMemory: new Map() });
     assert.deepEqual(
       sortRecords(step.records, ['emotion-llama-tiny', 'mosear-tiny']),

@@ -2,7 +2,7 @@
 // through a ClipDecoder (cached in memory), runs the requested intervention and `ar_mode` 0 in
 // the checkpoint's inference worker, analyses both runs. The CLI, the extension and the tests
 // all call this; the host passes in paths (the worker script, ffmpeg) and cancellation.
-import { stat } from 'node:fs/promises';
+import { statSync } from 'node:fs';
 import { basename, resolve } from 'node:path';
 import type {
   AnalysisResult,
@@ -422,7 +422,9 @@ export class AnalysisEngine {
     const path = resolve(modelPath);
     let info: { size: number; mtimeMs: number; isFile(): boolean };
     try {
-      info = await stat(path);
+      // Sync on purpose: every re-run checks the file, and an awaited stat costs two thread
+      // hops — 10–20 ms on a loaded machine, as much as a tiny model's whole run (perf-log.md).
+      info = statSync(path);
     } catch {
       throw new EngineError('MODEL_NOT_FOUND', `The model file "${path}" does not exist.`);
     }

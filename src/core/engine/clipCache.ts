@@ -3,7 +3,7 @@
 // and the decoder: an edited file or another spec decodes again. Concurrent requests for the same
 // key share one decode (a comparison runs two subjects on one clip at the same time). A caller
 // may name a store of decoded clips (an evaluation's decode cache) to read before decoding.
-import { stat } from 'node:fs/promises';
+import { statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { ClipDecodeSpec, ClipDecoder, DecodedClip } from '../decode/clipDecoder';
 
@@ -54,7 +54,8 @@ export class ClipCache {
     const absolute = resolve(path);
     let info: { size: number; mtimeMs: number };
     try {
-      info = await stat(absolute);
+      // Sync on purpose (as AnalysisEngine.model): a re-run's key check without thread hops.
+      info = statSync(absolute);
     } catch {
       // The decoder reports a missing or unreadable file in its own words (a DecodeError); if
       // the file appeared meanwhile, its decode is returned uncached.

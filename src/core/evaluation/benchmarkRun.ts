@@ -33,7 +33,7 @@ import {
   type ClipDecoder,
 } from '../decode/clipDecoder';
 import type { RunReply, WorkerEvent } from '../inference/workerClient';
-import { WorkerPool } from '../inference/workerPool';
+import { WorkerPool, type WorkerPoolOptions } from '../inference/workerPool';
 import type { SessionSettings } from '../../protocol/workerMessages';
 import { writeFileAtomic } from '../io/atomicWrite';
 import {
@@ -112,6 +112,13 @@ export interface BenchmarkOptions {
    * costs one `session.run` per clip instead of re-running off, AR and PAI-style.
    */
   runMemory?: RunMemory;
+  /**
+   * Inference workers kept across evaluations in one process (a sweep's steps): the run takes
+   * its lanes from here and leaves them running, so a later step finds their sessions open.
+   * The caller disposes them; their options (not `workerScript`, `onWorkerEvent`) start the
+   * workers. Undefined: the run starts its own and shuts them down at the end.
+   */
+  lanes?: BenchmarkLanes;
   /** Intra-op threads per session (default 1: numbers then do not depend on the machine). */
   intraOpThreads?: number;
   signal?: AbortSignal;
@@ -752,6 +759,30 @@ async function runLanes(
   return signal?.aborted ?? false;
 }
 
+/** One worker pool per lane (a worker per checkpoint in each), kept across evaluations. */
+export class BenchmarkLanes {
+  private readonly pools: WorkerPool[] = [];
+
+  constructor(private readonly options: WorkerPoolOptions) {}
+
+  /** The first `count` lanes, started as needed (a worker's process starts with its first request). */
+  take(count: number): WorkerPool[] {
+    while (this.pools.length < count) this.pools.push(new WorkerPool(this.options));
+    return this.pools.slice(0, count);
+  }
+
+  /** The onnxruntime-node version a started worker reported (undefined before any started). */
+  onnxruntimeVersion(): string | undefined {
+    return this.pools.map((p) => p.onnxruntimeVersion()).find((v) => v !== undefined);
+  }
+
+  /** Shuts down every lane's workers. */
+  async dispose(): Promise<void> {
+    const all = this.pools.splice(0);
+    await Promise.all(all.map((p) => p.dispose()));
+  }
+}
+
 /** Runs (or resumes) an evaluation. */
 export async function runBenchmark(options: BenchmarkOptions): Promise<BenchmarkOutcome> {
   const started = performance.now();
@@ -793,25 +824,23 @@ export async function runBenchmark(options: BenchmarkOptions): Promise<Benchmark
       options.onRecord?.(record);
     },
   };
-  const pools = Array.from(
-    { length: Math.min(jobs, Math.max(1, pending.length)) },
-    () =>
-      new WorkerPool({
-        workerScript: options.workerScript,
-        ...(options.onWorkerEvent === undefined ? {} : { onEvent: options.onWorkerEvent }),
-      }),
-  );
+  const lanes =
+    options.lanes ??
+    new BenchmarkLanes({
+      workerScript: options.workerScript,
+      ...(options.onWorkerEvent === undefined ? {} : { onEvent: options.onWorkerEvent }),
+    });
   let cancelled: boolean;
   let onnxruntimeVersion: string;
   try {
+    const pools = lanes.take(Math.min(jobs, Math.max(1, pending.length)));
     cancelled = await runLanes(ctx, pools, pending, () => {
       progress.clipDone();
       options.onProgress?.(progress.now());
     });
-    onnxruntimeVersion =
-      pools.map((p) => p.onnxruntimeVersion()).find((v) => v !== undefined) ?? 'unknown';
+    onnxruntimeVersion = lanes.onnxruntimeVersion() ?? 'unknown';
   } finally {
-    await Promise.all(pools.map((p) => p.dispose()));
+    if (options.lanes === undefined) await lanes.dispose();
     await log.close();
   }
   const sorted = sortRecords(settleRecords(records), names);
