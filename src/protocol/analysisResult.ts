@@ -292,6 +292,12 @@ export const AnalysisSettingsSchema = v.object({
   transcriptSource: v.exactOptional(TranscriptSourceSchema),
   /** Contract 1.1: the `head_gate` fed to both runs [L][Hh], when not all ones. */
   headGate: v.exactOptional(numberArray(2)),
+  /**
+   * Contract 1.2: `audio_repeat` k fed to both runs, when not 1 (the token-imbalance probe). The
+   * result's metadata, layout and token map are then the run's: the audio segment has k
+   * positions and N grew by k − 1 (CONTRACT.md §1b).
+   */
+  audioRepeat: v.exactOptional(v.number()),
 });
 export type AnalysisSettings = v.InferOutput<typeof AnalysisSettingsSchema>;
 

@@ -32,6 +32,8 @@ export const RunInputsSchema = v.object({
   audio: float32Array,
   promptIds: v.array(v.number()),
   headGate: v.exactOptional(float32Array),
+  /** Contract 1.2: `audio_repeat` k for a graph that declares it (absent: 1). */
+  audioRepeat: v.exactOptional(v.number()),
 });
 export type RunInputs = v.InferOutput<typeof RunInputsSchema>;
 

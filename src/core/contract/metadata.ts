@@ -57,7 +57,7 @@ export function parseContractMetadata(props: ReadonlyMap<string, string>): Contr
     );
   }
   const read = metadataReader(props);
-  if (version !== CONTRACT_VERSION) return parseContract11Metadata(read);
+  if (version !== CONTRACT_VERSION) return parseContract11Metadata(read, version === '1.2');
   const architecture = read('mosear.architecture', ArchitectureJsonSchema);
   const labels = read('mosear.labels', LabelsJsonSchema);
   requireUnique(labels, 'mosear.labels');

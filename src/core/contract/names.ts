@@ -3,7 +3,7 @@
 export const CONTRACT_VERSION = '1';
 
 /** The contract versions this engine implements. */
-export const KNOWN_CONTRACT_VERSIONS: readonly string[] = ['1', '1.1'];
+export const KNOWN_CONTRACT_VERSIONS: readonly string[] = ['1', '1.1', '1.2'];
 
 /** Graph inputs, in the order of CONTRACT.md §1; every one must be present. */
 export const INPUT_NAMES = [
@@ -32,6 +32,12 @@ export const OUTPUT_NAMES = [
 
 /** Contract 1.1's optional input (§1a): a per-head gate [L, Hh], all ones when absent. */
 export const HEAD_GATE_INPUT = 'head_gate';
+
+/**
+ * Contract 1.2's optional input (§1b): int64 [], the audio tokens repeated k times (the
+ * token-imbalance probe); 1 when absent. `mosear.audio.repeat_max` is its cap.
+ */
+export const AUDIO_REPEAT_INPUT = 'audio_repeat';
 
 /** Contract 1.1's optional output (§2a): the label readout after each layer [L, C]. */
 export const LAYER_LOGITS_OUTPUT = 'layer_logits';

@@ -4,6 +4,7 @@
 import type { ContractMetadata } from '../../protocol/contract';
 import { ContractError } from './contractError';
 import {
+  AUDIO_REPEAT_INPUT,
   GREEDY_TOKEN_OUTPUT,
   HEAD_GATE_INPUT,
   INPUT_NAMES,
@@ -82,16 +83,18 @@ export function expectedInputs(meta?: ContractMetadata): TensorSpec[] {
   return INPUT_NAMES.map((name) => ({ name, ...specs[name] }));
 }
 
-/** Contract 1.1's optional inputs (§1a); a contract-1 model has none. */
+/** Contract 1.1's optional inputs (§1a) and 1.2's (§1b); a contract-1 model has none. */
 export function optionalInputs(meta?: ContractMetadata): TensorSpec[] {
-  if (meta?.contract !== '1.1') return [];
+  if (meta === undefined || meta.contract === '1') return [];
   const { layers: L, heads: Hh } = meta.architecture;
-  return [{ name: HEAD_GATE_INPUT, type: 'float32', shape: [L, Hh] }];
+  const gate: TensorSpec = { name: HEAD_GATE_INPUT, type: 'float32', shape: [L, Hh] };
+  if (meta.contract === '1.1') return [gate];
+  return [gate, { name: AUDIO_REPEAT_INPUT, type: 'int64', shape: [] }];
 }
 
-/** Contract 1.1's optional outputs (§2a); a contract-1 model reads none. */
+/** Contract 1.1's optional outputs (§2a, also in 1.2); a contract-1 model reads none. */
 export function optionalOutputs(meta?: ContractMetadata): TensorSpec[] {
-  if (meta?.contract !== '1.1') return [];
+  if (meta === undefined || meta.contract === '1') return [];
   const L = meta.architecture.layers;
   return [
     { name: LAYER_LOGITS_OUTPUT, type: 'float32', shape: [L, meta.labels.length] },
@@ -108,11 +111,12 @@ export function expectedOutputs(meta?: ContractMetadata): TensorSpec[] {
   const L = meta?.architecture.layers ?? null;
   const Hh = meta?.architecture.heads ?? null;
   // With a varying frame count the number of visual tokens, and so N, varies with it; a 1.1
-  // layout with a variable segment varies with the prompt (the graph names N).
+  // layout with a variable segment varies with the prompt, a 1.2 graph with `audio_repeat` with
+  // k (the graph names N).
   const N =
     meta === undefined || meta.frames.dynamicCount
       ? null
-      : meta.tokenLayout.variableSegment !== undefined
+      : meta.tokenLayout.variableSegment !== undefined || meta.audio.repeatMax !== undefined
         ? 'N'
         : meta.tokenLayout.total;
   const specs: Record<(typeof OUTPUT_NAMES)[number], TensorSpec['shape']> = {
@@ -183,7 +187,16 @@ function checkValue(
   if (!info) return;
   const optional =
     spec.name === HEAD_GATE_INPUT || optionalOutputNames.has(spec.name as OutputName);
-  const section = kind === 'input' ? (optional ? '§1a' : '§1') : optional ? '§2a' : '§2';
+  const section =
+    kind === 'input'
+      ? spec.name === AUDIO_REPEAT_INPUT
+        ? '§1b'
+        : optional
+          ? '§1a'
+          : '§1'
+      : optional
+        ? '§2a'
+        : '§2';
   if (!info.isTensor) {
     problems.push({ text: `${kind} "${spec.name}" is not a tensor`, sections: [section] });
     return;
@@ -233,6 +246,18 @@ export function signatureProblemList(
       problems.push({
         text: `unexpected input "${name}" (contract v${version} has no such input)`,
         sections: version === '1' ? ['§1'] : ['§1', '§1a'],
+      });
+    }
+  }
+  // 1.2: `audio_repeat` is declared in the graph exactly when the metadata gives its cap.
+  if (meta?.contract === '1.2') {
+    const declared = signature.inputNames.includes(AUDIO_REPEAT_INPUT);
+    if (declared !== (meta.audio.repeatMax !== undefined)) {
+      problems.push({
+        text: declared
+          ? `input "${AUDIO_REPEAT_INPUT}" is present but mosear.audio.repeat_max is not`
+          : `mosear.audio.repeat_max is set but the graph has no input "${AUDIO_REPEAT_INPUT}"`,
+        sections: ['§1b', '§3'],
       });
     }
   }

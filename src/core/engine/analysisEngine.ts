@@ -20,11 +20,16 @@ import {
   type ProviderAttempt,
 } from '../../protocol/executionProviders';
 import { ContractError } from '../contract/contractError';
-import { GREEDY_TOKEN_OUTPUT, HEAD_GATE_INPUT, LAYER_LOGITS_OUTPUT } from '../contract/names';
+import {
+  AUDIO_REPEAT_INPUT,
+  GREEDY_TOKEN_OUTPUT,
+  HEAD_GATE_INPUT,
+  LAYER_LOGITS_OUTPUT,
+} from '../contract/names';
 import { defaultControls } from '../../shared/controls';
 import { validateControls } from '../contract/controls';
 import { readCheckedModelFile } from '../contract/graphCheck';
-import { resolveRunLayout, type ResolvedRun } from '../contract/runLayout';
+import { repeatAudio, resolveRunLayout, type ResolvedRun } from '../contract/runLayout';
 import type { PieceEncoder } from '../contract/sentencePieceTemplate';
 import { decodeIds } from '../tokenizer/pieceText';
 import { loadPromptTokenizer } from '../tokenizer/promptTokenizer';
@@ -103,6 +108,12 @@ export interface AnalyzeRequest {
    * all ones). Refused unless all ones for a graph without the input.
    */
   headGate?: number[][];
+  /**
+   * Contract 1.2: `audio_repeat` k fed to both runs (default 1): the audio token repeated k
+   * times, N grows by k − 1 and |A| = k (CONTRACT.md §1b). Refused for a graph without the
+   * input unless 1, and above `mosear.audio.repeat_max`.
+   */
+  audioRepeat?: number;
   executionProvider?: ExecutionProviderChoice;
   /** With an explicit provider: fall back to the platform's next ones when it does not open. */
   allowFallback?: boolean;
@@ -122,7 +133,13 @@ export interface LoadedModel extends ModelInfo {
   /** path, size and mtime: changes when the file does. */
   identity: string;
   /** Contract 1.1's optional `head_gate` input and `layer_logits` output, where declared. */
-  optional: { headGate: boolean; layerLogits: boolean; greedyToken?: boolean };
+  optional: {
+    headGate: boolean;
+    layerLogits: boolean;
+    greedyToken?: boolean;
+    /** Contract 1.2's `audio_repeat` input. */
+    audioRepeat?: boolean;
+  };
 }
 
 /** The model facts a result records (the loaded model without its cache key). */
@@ -314,7 +331,10 @@ interface KeptBaseline {
 
 /** A request resolved for running: see AnalysisEngine.prepare. */
 interface PreparedRequest {
+  /** The checkpoint; with `audioRepeat` k ≠ 1 its metadata is the run's (repeatAudio). */
   model: LoadedModel;
+  /** `audio_repeat` k (1: not fed beyond the graph's default). */
+  audioRepeat: number;
   controls: ArControls;
   run: ResolvedRun;
   /** The transcript slot's value source (transcriptSlots). */
@@ -402,7 +422,7 @@ export class AnalysisEngine {
     const known = this.models.get(path);
     if (known?.identity === identity) return known;
     const { metadata, graph } = await readCheckedModelFile(path);
-    const v11 = metadata.contract === '1.1';
+    const v11 = metadata.contract !== '1';
     const model: LoadedModel = {
       path,
       fileName: basename(path),
@@ -414,6 +434,8 @@ export class AnalysisEngine {
         headGate: v11 && graph.inputs.some((i) => i.name === HEAD_GATE_INPUT),
         layerLogits: v11 && graph.outputs.some((o) => o.name === LAYER_LOGITS_OUTPUT),
         greedyToken: v11 && graph.outputs.some((o) => o.name === GREEDY_TOKEN_OUTPUT),
+        audioRepeat:
+          metadata.contract === '1.2' && graph.inputs.some((i) => i.name === AUDIO_REPEAT_INPUT),
       },
     };
     this.models.set(path, model);
@@ -440,8 +462,16 @@ export class AnalysisEngine {
    * decoded clip (cached) and its audio (silence where the model allows it).
    */
   private async prepare(request: AnalyzeRequest, signal?: AbortSignal): Promise<PreparedRequest> {
-    const model = await this.model(request.modelPath);
-    const meta = model.metadata;
+    const loaded = await this.model(request.modelPath);
+    const audioRepeat = request.audioRepeat ?? 1;
+    let meta: ContractMetadata;
+    try {
+      meta = repeatAudio(loaded.metadata, audioRepeat);
+    } catch (error) {
+      if (error instanceof ContractError) throw new EngineError('BAD_SETTINGS', error.message);
+      throw error;
+    }
+    const model = meta === loaded.metadata ? loaded : { ...loaded, metadata: meta };
     const controls = resolveControls(meta, request.controls);
     const transcript = await transcriptSlots(meta, request);
     const slots = transcript.slots;
@@ -471,6 +501,7 @@ export class AnalysisEngine {
     }
     return {
       model,
+      audioRepeat,
       controls,
       run,
       transcript,
@@ -485,7 +516,14 @@ export class AnalysisEngine {
 
   /** The key of a kept `ar_mode` 0 run: the inputs it depends on, the gate included. */
   private baselineKey(p: PreparedRequest, gate: number[][] | null): string {
-    return JSON.stringify([p.model.identity, p.choice, p.allowFallback, p.run.promptIds, gate]);
+    return JSON.stringify([
+      p.model.identity,
+      p.choice,
+      p.allowFallback,
+      p.run.promptIds,
+      gate,
+      p.audioRepeat,
+    ]);
   }
 
   /** Keeps an `ar_mode` 0 run for re-runs of its clip (a few per clip; the oldest go first). */
@@ -530,6 +568,7 @@ export class AnalysisEngine {
             audio: p.audio,
             promptIds: p.run.promptIds,
             ...(gate === undefined ? {} : { headGate: gate }),
+            ...(p.audioRepeat === 1 ? {} : { audioRepeat: p.audioRepeat }),
           },
           todo,
           runSignal ?? signal,
@@ -587,6 +626,7 @@ export class AnalysisEngine {
       audio,
       promptIds,
       ...(headGate === undefined ? {} : { headGate }),
+      ...(p.audioRepeat === 1 ? {} : { audioRepeat: p.audioRepeat }),
     };
     let reply = await worker.run(settings, inputs, runs, signal);
     let intervention = reply.runs[0];
@@ -655,6 +695,7 @@ export class AnalysisEngine {
         ...(transcript.slots === undefined ? {} : { slots: { ...transcript.slots } }),
         ...(transcript.source === undefined ? {} : { transcriptSource: transcript.source }),
         ...(request.headGate === undefined ? {} : { headGate: structuredClone(request.headGate) }),
+        ...(p.audioRepeat === 1 ? {} : { audioRepeat: p.audioRepeat }),
       },
       runtime: {
         provider: reply.session.provider,

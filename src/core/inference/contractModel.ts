@@ -9,6 +9,7 @@ import { validateControls } from '../contract/controls';
 import { readCheckedModelFile } from '../contract/graphCheck';
 import {
   GREEDY_TOKEN_OUTPUT,
+  AUDIO_REPEAT_INPUT,
   HEAD_GATE_INPUT,
   LABEL_PROBABILITY_OUTPUT,
   LAYER_LOGITS_OUTPUT,
@@ -16,7 +17,7 @@ import {
   OUTPUT_NAMES,
   type OutputName,
 } from '../contract/names';
-import { audioSampleRange } from '../contract/runLayout';
+import { audioSampleRange, checkAudioRepeat } from '../contract/runLayout';
 import { validateSessionSignature } from '../contract/signature';
 import { OnnxModelError, type OnnxModelInfo } from '../onnx/modelProto';
 import { openWithFallback } from './executionProviders';
@@ -50,6 +51,8 @@ export interface ContractModel {
 /** Which of contract 1.1's optional inputs and outputs (§1a, §2a) a graph declares. */
 export interface OptionalTensors {
   headGate: boolean;
+  /** Contract 1.2's `audio_repeat` (§1b). */
+  audioRepeat?: boolean;
   layerLogits: boolean;
   /** `greedy_token` and `label_probability` (§2a; the real-checkpoint exporter's). */
   greedyToken?: boolean;
@@ -61,9 +64,10 @@ export function optionalTensorsOf(
   meta: ContractMetadata,
   session: { readonly inputNames: readonly string[]; readonly outputNames: readonly string[] },
 ): OptionalTensors {
-  const v11 = meta.contract === '1.1';
+  const v11 = meta.contract !== '1';
   return {
     headGate: v11 && session.inputNames.includes(HEAD_GATE_INPUT),
+    audioRepeat: meta.contract === '1.2' && session.inputNames.includes(AUDIO_REPEAT_INPUT),
     layerLogits: v11 && session.outputNames.includes(LAYER_LOGITS_OUTPUT),
     greedyToken: v11 && session.outputNames.includes(GREEDY_TOKEN_OUTPUT),
     labelProbability: v11 && session.outputNames.includes(LABEL_PROBABILITY_OUTPUT),
@@ -79,6 +83,8 @@ export interface ModelInputs {
   audio: Float32Array;
   promptIds?: readonly number[];
   headGate?: Float32Array;
+  /** Contract 1.2: `audio_repeat` k (default 1; the prompt ids are the run's as usual). */
+  audioRepeat?: number;
 }
 
 /** A float32 output with its shape. */
@@ -203,6 +209,9 @@ export function buildFeeds(
       `head_gate: the model has no "${HEAD_GATE_INPUT}" input (CONTRACT.md §1a), so no head can be gated`,
     );
   }
+  const k = inputs.audioRepeat ?? 1;
+  // A k other than 1 needs the input and a k within its cap (CONTRACT.md §1b).
+  if (k !== 1 || optional.audioRepeat === true) checkAudioRepeat(meta, k);
   const f32 = (values: readonly number[], dims: number[]) =>
     new ort.Tensor('float32', Float32Array.from(values), dims);
   const i64 = (values: readonly number[], dims: number[]) =>
@@ -230,6 +239,7 @@ export function buildFeeds(
       Hh,
     ]);
   }
+  if (optional.audioRepeat === true) feeds[AUDIO_REPEAT_INPUT] = i64([k], []);
   return feeds;
 }
 
