@@ -13,7 +13,9 @@ import {
   parseAudioRepeats,
   type ImbalanceResult,
   type ImbalanceRun,
+  type ImbalanceSummary,
 } from '../protocol/imbalance';
+import { imbalanceRows } from '../core/reports/imbalanceMarkdown';
 import { describeControls } from './analysisReport';
 import { ANALYZE_OPTIONS, controlsFromEdits, parseRunOptions } from './analyzeOptions';
 import { parseCommandLine, single, type CommandOptions } from './commandLine';
@@ -104,6 +106,23 @@ export function formatImbalance(r: ImbalanceResult, interventionName: string): s
     );
   }
   return out;
+}
+
+/** The tables `eval --audio-repeat` prints: per checkpoint, accuracy per subset and the gap. */
+export function formatImbalanceSummary(summary: ImbalanceSummary): string {
+  const lines = ['', 'token imbalance (audio token repeated k times, off): accuracy % and gap'];
+  for (const c of summary.checkpoints) {
+    const rows = imbalanceRows(c);
+    lines.push(
+      '',
+      c.name,
+      textTable(
+        rows,
+        rows[0]?.map(() => 'right' as const),
+      ).replace(/^/gm, '  '),
+    );
+  }
+  return terminalLines(`${lines.join('\n')}\n`);
 }
 
 /** `mosear-lens imbalance`. */

@@ -86,3 +86,51 @@ export function parseAudioRepeats(text: string, max: number): number[] | string 
   if (ks.size > MAX_AUDIO_REPEATS) return `at most ${MAX_AUDIO_REPEATS} values of k`;
   return [...ks].sort((a, b) => a - b);
 }
+
+export const IMBALANCE_SUMMARY_KIND = 'mosear-lens/imbalance-summary';
+
+/** One subset's accuracy at one k. */
+export const SubsetAccuracySchema = v.object({
+  subset: v.string(),
+  correct: index,
+  clips: index,
+  /** 100 · correct / clips. */
+  percent: finiteNumber,
+});
+
+/** A benchmark at one k: accuracy per subset and the gap. */
+export const ImbalanceBenchmarkPointSchema = v.object({
+  k: repeat,
+  subsets: v.array(SubsetAccuracySchema),
+  /** audio-aligned − video-aligned accuracy in points (null without both subsets). */
+  gap: v.nullable(finiteNumber),
+});
+export type ImbalanceBenchmarkPoint = v.InferOutput<typeof ImbalanceBenchmarkPointSchema>;
+
+/** One checkpoint over the manifest. */
+export const ImbalanceCheckpointSchema = v.object({
+  name: v.string(),
+  path: v.string(),
+  points: v.array(ImbalanceBenchmarkPointSchema),
+  /** Per clip (manifest order): its predicted label index at each k (null: it did not run). */
+  clips: v.array(
+    v.object({
+      path: v.string(),
+      subset: v.string(),
+      label: index,
+      predictions: v.nullable(v.array(index)),
+      problem: v.nullable(v.string()),
+    }),
+  ),
+});
+export type ImbalanceCheckpoint = v.InferOutput<typeof ImbalanceCheckpointSchema>;
+
+/** `eval --audio-repeat`: the token-imbalance probe over a labelled manifest, under `off`. */
+export const ImbalanceSummarySchema = v.object({
+  kind: v.literal(IMBALANCE_SUMMARY_KIND),
+  manifest: v.string(),
+  labels: v.array(v.string()),
+  repeats: v.array(repeat),
+  checkpoints: v.array(ImbalanceCheckpointSchema),
+});
+export type ImbalanceSummary = v.InferOutput<typeof ImbalanceSummarySchema>;

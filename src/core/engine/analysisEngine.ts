@@ -769,6 +769,48 @@ export class AnalysisEngine {
     );
   }
 
+  /**
+   * The clip's logits with its audio token repeated k times, for each k of `repeats` (contract
+   * 1.2, CONTRACT.md §1b), under `off` only (the token-imbalance probe over a benchmark: one
+   * worker request per clip, logits only). Each k is checked against the model first.
+   */
+  async audioRepeatLogits(
+    request: Omit<AnalyzeRequest, 'audioRepeat' | 'controls'>,
+    repeats: readonly number[],
+    signal?: AbortSignal,
+  ): Promise<Float32Array[]> {
+    const p = await this.prepare({ ...request, thumbnails: false }, signal);
+    for (const k of repeats) {
+      try {
+        repeatAudio(p.model.metadata, k);
+      } catch (error) {
+        if (error instanceof ContractError) throw new EngineError('BAD_SETTINGS', error.message);
+        throw error;
+      }
+    }
+    const inputSets = repeats.map((k) => ({
+      frames: p.clip.frames,
+      audio: p.audio,
+      promptIds: p.run.promptIds,
+      ...(p.headGate === undefined ? {} : { headGate: p.headGate }),
+      ...(k === 1 ? {} : { audioRepeat: k }),
+    }));
+    const off = resolveControls(p.model.metadata, { mode: 0 });
+    const reply = await this.pool
+      .workerFor(p.model.path)
+      .runLogits(
+        this.sessionSettings(p.model, p.choice, p.allowFallback),
+        inputSets,
+        [off],
+        signal,
+      );
+    return reply.logits.map((row) => {
+      const logits = row[0];
+      if (logits === undefined) throw new Error('the worker returned no run for a k');
+      return logits;
+    });
+  }
+
   /** Counterfactual variants' logits under the request's intervention and under off. */
   private async variantLogits(
     request: CounterfactualRequest,
