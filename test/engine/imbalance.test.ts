@@ -139,8 +139,8 @@ describe('token-imbalance probe (shipped mosear-tiny)', () => {
       point?.subsets.map((s) => [s.subset, s.clips]),
       [
         ['consistent', 1],
-        ['video-aligned', 1],
         ['audio-aligned', 1],
+        ['video-aligned', 1],
       ],
     );
     assert.equal(typeof point?.gap, 'number');

@@ -53,7 +53,11 @@ export function parseContractMetadata(props: ReadonlyMap<string, string>): Contr
   }
   if (!KNOWN_CONTRACT_VERSIONS.includes(version)) {
     throw new ContractError(
-      `mosear.contract: unsupported contract version "${version}" (this engine knows ${KNOWN_CONTRACT_VERSIONS.map((k) => `"${k}"`).join(' and ')})`,
+      `mosear.contract: unsupported contract version "${version}" (this engine knows ${KNOWN_CONTRACT_VERSIONS.map(
+        (k) => `"${k}"`,
+      )
+        .join(', ')
+        .replace(/, ([^,]*)$/, ' and $1')})`,
     );
   }
   const read = metadataReader(props);

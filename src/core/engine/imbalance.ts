@@ -53,12 +53,12 @@ export async function imbalanceProbe(
   }
   const ks = parseAudioRepeats(request.repeats.join(','), max);
   if (typeof ks === 'string') throw new EngineError('BAD_SETTINGS', `audio repeats: ${ks}`);
-  const { repeats: _repeats, ...base } = request;
   const results: { k: number; result: AnalysisResult }[] = [];
   onProgress?.({ done: 0, total: ks.length });
   for (const k of ks) {
     signal?.throwIfAborted();
-    const result = await engine.analyze({ ...base, audioRepeat: k, thumbnails: false }, signal);
+    // The request's `repeats` rides along unread.
+    const result = await engine.analyze({ ...request, audioRepeat: k, thumbnails: false }, signal);
     results.push({ k, result });
     onProgress?.({ done: results.length, total: ks.length });
   }

@@ -19,7 +19,7 @@ import {
 import { toCsv } from '../../shared/csv';
 import type { ClipDecoder } from '../decode/clipDecoder';
 import { DecodeError } from '../decode/decodeError';
-import { AnalysisEngine } from '../engine/analysisEngine';
+import { AnalysisEngine, type LoadedModel } from '../engine/analysisEngine';
 import type { StoredDecodes } from '../engine/clipCache';
 import { EngineError } from '../engine/engineError';
 import { writeFileAtomic } from '../io/atomicWrite';
@@ -50,12 +50,19 @@ const argmax = (row: Float32Array): number => {
   return best;
 };
 
-/** Accuracy per subset (in first-seen order) and the gap at each k. */
+/** CA-MER's subsets in the order the tables show them (others follow in first-seen order). */
+const SUBSET_ORDER = ['consistent', 'audio-aligned', 'video-aligned'];
+
+/** Accuracy per subset and the gap at each k. */
 export function imbalancePoints(
   repeats: readonly number[],
   clips: ImbalanceCheckpoint['clips'],
 ): ImbalanceBenchmarkPoint[] {
-  const subsets = [...new Set(clips.map((c) => c.subset))];
+  const seen = [...new Set(clips.map((c) => c.subset))];
+  const subsets = [
+    ...SUBSET_ORDER.filter((s) => seen.includes(s)),
+    ...seen.filter((s) => !SUBSET_ORDER.includes(s)),
+  ];
   return repeats.map((k, j) => {
     const rows = subsets.map((subset) => {
       const ran = clips.filter((c) => c.subset === subset && c.predictions !== null);
@@ -99,7 +106,7 @@ export async function runImbalanceBenchmark(
   try {
     // Every checkpoint is checked before any clip runs; each clip is then decoded once and run
     // under every checkpoint in turn (the lane's clip cache keeps it).
-    const models = [];
+    const models: LoadedModel[] = [];
     for (const modelPath of options.models) {
       const model = await (lanes[0] as AnalysisEngine).model(modelPath);
       const max = model.metadata.audio.repeatMax;
