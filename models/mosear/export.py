@@ -1,7 +1,8 @@
-"""Export a trained model to ONNX under contract 1 or 1.1 (models/CONTRACT.md).
+"""Export a trained model to ONNX under contract 1, 1.1 or 1.2 (models/CONTRACT.md).
 
 Usage: OPENBLAS_NUM_THREADS=1 /usr/bin/python3 -m mosear.export <checkpoint.pt> <out.onnx>
-[--contract 1.1 [--head-gate] [--layer-logits]] (run from models/). The .pt holds {"config":
+[--contract 1.1|1.2 [--head-gate] [--layer-logits] [--audio-repeat]] (run from models/;
+--audio-repeat needs 1.2). The .pt holds {"config":
 ModelConfig fields, "state": state_dict, "meta": checkpoint metadata (name, description, training
 data, ar defaults, tau sweep)}. Contract 1 (the default) is what the shipped checkpoints are.
 """
@@ -16,13 +17,15 @@ from typing import Any, Dict, List, Optional, Sequence
 import onnx
 import torch
 
-from .model import (HEAD_GATE_INPUT, INPUT_NAMES, LABELS, VOCAB, ContractGraph, Controls,
-                    ModelConfig, MoSEARModel, output_names)
+from .model import (AUDIO_REPEAT_INPUT, AUDIO_REPEAT_MAX, HEAD_GATE_INPUT, INPUT_NAMES, LABELS,
+                    VOCAB, ContractGraph, Controls, ModelConfig, MoSEARModel, output_names)
 
 CONTRACT_VERSION = "1"
 #: The contract revision with named segments, variable prompts and optional inputs/outputs.
 CONTRACT_1_1 = "1.1"
-CONTRACT_VERSIONS = (CONTRACT_VERSION, CONTRACT_1_1)
+#: 1.1 plus the optional `audio_repeat` input (CONTRACT.md §1c).
+CONTRACT_1_2 = "1.2"
+CONTRACT_VERSIONS = (CONTRACT_VERSION, CONTRACT_1_1, CONTRACT_1_2)
 OPSET = 17
 
 
@@ -78,9 +81,11 @@ def checkpoint_identity(cfg: ModelConfig, meta: Dict[str, Any]) -> Dict[str, str
 
 
 def contract_metadata(cfg: ModelConfig, meta: Dict[str, Any],
-                      contract: str = CONTRACT_VERSION) -> Dict[str, str]:
-    """The metadata_props of a contract-1 or -1.1 model: JSON values except mosear.contract.
-    1.1 describes the same model with named segments, cell sizes and a prompt template."""
+                      contract: str = CONTRACT_VERSION,
+                      audio_repeat: bool = False) -> Dict[str, str]:
+    """The metadata_props of a contract-1, -1.1 or -1.2 model: JSON values except
+    mosear.contract. 1.1 describes the same model with named segments, cell sizes and a prompt
+    template; 1.2 is 1.1 and, with `audio_repeat`, declares that input's cap."""
     L = cfg.layers
     ar = meta.get("ar_defaults") or {
         "mode": 1, "ratio_kind": 2, "tau": [0.0] * L, "head_margin": 0.0, "alpha": 0.3,
@@ -124,8 +129,10 @@ def contract_metadata(cfg: ModelConfig, meta: Dict[str, Any],
         "mosear.ar_defaults": ar,
         "mosear.tau_sweep": meta.get("tau_sweep", default_tau_sweep()),
     }
-    if contract == CONTRACT_1_1:
+    if contract in (CONTRACT_1_1, CONTRACT_1_2):
         upgrade_to_1_1(cfg, values)
+        if audio_repeat:
+            values["mosear.audio"]["repeat_max"] = AUDIO_REPEAT_MAX
     elif contract != CONTRACT_VERSION:
         raise ValueError(f"unknown contract version {contract!r}")
     return metadata_props(contract, values)
@@ -207,13 +214,17 @@ def write_model(graph: torch.nn.Module, args: Sequence[torch.Tensor], input_name
 
 def export(model: MoSEARModel, meta: Dict[str, Any], out_path: str,
            contract: str = CONTRACT_VERSION, head_gate: bool = False,
-           layer_logits: bool = False) -> None:
+           layer_logits: bool = False, audio_repeat: bool = False) -> None:
     """Trace the contract graph at batch 1 and write it with its metadata. `head_gate` and
-    `layer_logits` (contract 1.1 only) add that optional input and output."""
+    `layer_logits` (contract 1.1 or later) add that optional input and output; `audio_repeat`
+    (1.2, with `head_gate`) the input repeating the audio token, traced at k = 2 so the
+    sequence length stays symbolic."""
     if contract not in CONTRACT_VERSIONS:
         raise ValueError(f"unknown contract version {contract!r}")
     if contract == CONTRACT_VERSION and (head_gate or layer_logits):
         raise ValueError("head_gate and layer_logits need contract 1.1")
+    if audio_repeat and (contract != CONTRACT_1_2 or not head_gate):
+        raise ValueError("audio_repeat needs contract 1.2 and head_gate")
     cfg = model.cfg
     model.eval()
     frames = torch.rand(1, cfg.frames, 3, cfg.height, cfg.width)
@@ -227,9 +238,17 @@ def export(model: MoSEARModel, meta: Dict[str, Any], out_path: str,
     if head_gate:
         args.append(torch.ones(cfg.layers, cfg.heads))
         inputs.append(HEAD_GATE_INPUT)
-    write_model(ContractGraph(model, layer_logits), args, inputs,
-                output_names(cfg.adapter, layer_logits), contract_metadata(cfg, meta, contract),
-                f"MoSEAR contract v{contract}: {meta.get('name', 'untitled')}", out_path)
+    outputs = output_names(cfg.adapter, layer_logits)
+    dynamic: Optional[Dict[str, Dict[int, str]]] = None
+    if audio_repeat:
+        args.append(torch.tensor(2, dtype=torch.int64))
+        inputs.append(AUDIO_REPEAT_INPUT)
+        # N is the one symbolic dimension of the outputs that have it.
+        dynamic = {"token_attention_before": {2: "N"}, "token_attention": {2: "N"}}
+    write_model(ContractGraph(model, layer_logits), args, inputs, outputs,
+                contract_metadata(cfg, meta, contract, audio_repeat),
+                f"MoSEAR contract v{contract}: {meta.get('name', 'untitled')}", out_path,
+                dynamic)
 
 
 def main() -> None:
@@ -240,10 +259,12 @@ def main() -> None:
     ap.add_argument("--head-gate", action="store_true", help="add the head_gate input (1.1)")
     ap.add_argument("--layer-logits", action="store_true",
                     help="add the layer_logits output (1.1)")
+    ap.add_argument("--audio-repeat", action="store_true",
+                    help="add the audio_repeat input (1.2, with --head-gate)")
     a = ap.parse_args()
     torch.set_num_threads(2)
     model, meta = load_checkpoint(a.checkpoint)
-    export(model, meta, a.out, a.contract, a.head_gate, a.layer_logits)
+    export(model, meta, a.out, a.contract, a.head_gate, a.layer_logits, a.audio_repeat)
     print(f"wrote {a.out} ({os.path.getsize(a.out) / 1e6:.2f} MB)")
 
 

@@ -438,9 +438,11 @@ class DecoderLayer(nn.Module):
 
     def forward(self, x: torch.Tensor, cos: torch.Tensor, sin: torch.Tensor,
                 causal: torch.Tensor, masks: torch.Tensor, ctl: Optional[Controls],
-                head_gate: Optional[torch.Tensor] = None
+                head_gate: Optional[torch.Tensor] = None,
+                n_audio: Optional[torch.Tensor] = None
                 ) -> Tuple[torch.Tensor, Optional[LayerProbe]]:
-        """One layer; `head_gate` [Hh] scales each head's attention output (None: no gate)."""
+        """One layer; `head_gate` [Hh] scales each head's attention output (None: no gate);
+        `n_audio` is |A| of the statistics (None: the config's one audio token)."""
         cfg = self.cfg
         b, n, d = x.shape
         hh, dh = cfg.heads, d // cfg.heads
@@ -457,8 +459,9 @@ class DecoderLayer(nn.Module):
         probe: Optional[LayerProbe] = None
         if ctl is not None:
             row = probs[:, :, n - 1, :]
+            n_aud = n_audio if n_audio is not None else float(cfg.n_audio)
             row_after, flags = intervene(scores[:, :, n - 1, :], row, masks, self.index, ctl,
-                                         float(cfg.n_visual), float(cfg.n_audio))
+                                         float(cfg.n_visual), n_aud)  # type: ignore[arg-type]
             probs = torch.cat([probs[:, :, : n - 1, :], row_after.unsqueeze(2)], dim=2)
             probe = LayerProbe(modality_masses(row, masks), modality_masses(row_after, masks),
                                flags, row, row_after, lam)
@@ -501,11 +504,34 @@ class MoSEARModel(nn.Module):
         masks[2, cfg.n_visual + n_audio:] = 1.0
         return cos, sin, causal, masks
 
+    def dynamic_tables(self, audio_repeat: torch.Tensor) -> Tuple[torch.Tensor, ...]:
+        """`tables` for k = `audio_repeat` (int64 []) audio tokens, computed in the graph (the
+        contract-1.2 input). RoPE rows and the causal mask are gathered from tables built for
+        the largest k, so every value equals `tables(k)`'s bit for bit; the masks are 0/1."""
+        cfg = self.cfg
+        k = audio_repeat.reshape(())
+        n_max = cfg.n_visual + AUDIO_REPEAT_MAX + cfg.n_text
+        cos_max, sin_max = rope_tables(n_max, cfg.d_model // cfg.heads, cfg.rope_base)
+        pos = torch.arange(cfg.n_visual + k + cfg.n_text)
+        cos, sin = cos_max.index_select(0, pos), sin_max.index_select(0, pos)
+        causal = torch.where(pos[None, :] > pos[:, None], torch.tensor(float("-inf")),
+                             torch.tensor(0.0))
+        vis = pos < cfg.n_visual
+        txt = pos >= cfg.n_visual + k
+        masks = torch.stack([vis, ~(vis | txt), txt]).to(torch.float32)
+        return cos, sin, causal, masks
+
     def embed(self, frames: torch.Tensor, audio: torch.Tensor,
-              prompt_ids: torch.Tensor, audio_repeat: int = 1) -> torch.Tensor:
+              prompt_ids: torch.Tensor,
+              audio_repeat: "int | torch.Tensor" = 1) -> torch.Tensor:
+        """Tokens [B, N, d]; the audio token repeated `audio_repeat` times (an int, or the
+        contract-1.2 input as an int64 tensor: then the repeat is in the graph)."""
         vis = self.visual(frames) + self.modality_emb[0]
         aud = self.audio(audio) + self.modality_emb[1]
-        if audio_repeat != 1:
+        if isinstance(audio_repeat, torch.Tensor):
+            copies = torch.zeros_like(torch.arange(audio_repeat.reshape(())))
+            aud = aud.index_select(1, copies)
+        elif audio_repeat != 1:
             aud = aud.repeat(1, audio_repeat, 1)
         txt = self.text(prompt_ids) + self.modality_emb[2]
         if txt.shape[0] != vis.shape[0]:
@@ -514,26 +540,41 @@ class MoSEARModel(nn.Module):
 
     def run(self, frames: torch.Tensor, audio: torch.Tensor, prompt_ids: torch.Tensor,
             ctl: Optional[Controls], head_gate: Optional[torch.Tensor] = None,
-            readouts: Optional[List[torch.Tensor]] = None
+            readouts: Optional[List[torch.Tensor]] = None,
+            audio_repeat: Optional[torch.Tensor] = None
             ) -> Tuple[torch.Tensor, List[Optional[LayerProbe]]]:
-        return self.decode(self.embed(frames, audio, prompt_ids), ctl, head_gate, readouts)
+        """`audio_repeat` (int64 [], the contract-1.2 input): k copies of the audio token,
+        built in the graph; None is the graph without the input (one audio token)."""
+        if audio_repeat is None:
+            return self.decode(self.embed(frames, audio, prompt_ids), ctl, head_gate, readouts)
+        x = self.embed(frames, audio, prompt_ids, audio_repeat)
+        return self.decode(x, ctl, head_gate, readouts, self.dynamic_tables(audio_repeat))
 
     def decode(self, x: torch.Tensor, ctl: Optional[Controls],
                head_gate: Optional[torch.Tensor] = None,
-               readouts: Optional[List[torch.Tensor]] = None
+               readouts: Optional[List[torch.Tensor]] = None,
+               tables: Optional[Tuple[torch.Tensor, ...]] = None
                ) -> Tuple[torch.Tensor, List[Optional[LayerProbe]]]:
         """The decoder and label head on embedded tokens (front ends already applied).
 
         `head_gate` [L, Hh] gates heads (None: no gate). When `readouts` is a list, the label
         readout of the answer position after each layer ([B, C], the contract's `layer_logits`)
-        is appended to it, and the logits are the last readout itself."""
+        is appended to it, and the logits are the last readout itself. `tables` (from
+        `dynamic_tables`) replaces the layout's tables; otherwise a sequence with k ≠ 1 audio
+        tokens gets `tables(k)`. With k audio tokens, |A| of the statistics is k (CONTRACT.md
+        §1c)."""
         probes: List[Optional[LayerProbe]] = []
         cos, sin, causal, masks = self.rope_cos, self.rope_sin, self.causal, self.masks
-        if x.shape[1] != self.cfg.n_tokens:  # duplicated audio tokens (probe experiments only)
+        n_audio: Optional[torch.Tensor] = None
+        if tables is not None:
+            cos, sin, causal, masks = tables
+            n_audio = masks[1].sum()
+        elif x.shape[1] != self.cfg.n_tokens:  # duplicated audio tokens
             cos, sin, causal, masks = self.tables(x.shape[1] - self.cfg.n_visual - self.cfg.n_text)
+            n_audio = masks[1].sum()
         for i, layer in enumerate(self.layers):
             gate = head_gate[i] if head_gate is not None else None
-            x, probe = layer(x, cos, sin, causal, masks, ctl, gate)
+            x, probe = layer(x, cos, sin, causal, masks, ctl, gate, n_audio)
             probes.append(probe)
             if readouts is not None:
                 readouts.append(self.readout(x))
@@ -577,7 +618,8 @@ class ContractGraph(nn.Module):
 
     Contract 1: the eleven required inputs. With `layer_logits` the graph also returns the
     per-layer readout (after `mose_gate` when present); a twelfth argument `head_gate` [L, Hh]
-    adds that optional input (contract 1.1). Without either, the traced graph is the v1 one."""
+    adds that optional input (contract 1.1), a thirteenth `audio_repeat` (int64 []) the
+    contract-1.2 one. Without any, the traced graph is the v1 one."""
 
     def __init__(self, model: MoSEARModel, layer_logits: bool = False) -> None:
         super().__init__()
@@ -588,11 +630,13 @@ class ContractGraph(nn.Module):
                 ar_mode: torch.Tensor, ar_tau: torch.Tensor, ar_ratio_kind: torch.Tensor,
                 ar_head_margin: torch.Tensor, ar_alpha: torch.Tensor, pai_alpha: torch.Tensor,
                 ar_layers: torch.Tensor, ar_head_override: torch.Tensor,
-                head_gate: Optional[torch.Tensor] = None) -> Tuple[torch.Tensor, ...]:
+                head_gate: Optional[torch.Tensor] = None,
+                audio_repeat: Optional[torch.Tensor] = None) -> Tuple[torch.Tensor, ...]:
         ctl = Controls(ar_mode, ar_tau, ar_ratio_kind, ar_head_margin, ar_alpha, pai_alpha,
                        ar_layers, ar_head_override)
         readouts: Optional[List[torch.Tensor]] = [] if self.layer_logits else None
-        logits, probes = self.model.run(frames, audio, prompt_ids, ctl, head_gate, readouts)
+        logits, probes = self.model.run(frames, audio, prompt_ids, ctl, head_gate, readouts,
+                                        audio_repeat)
         outs = probe_outputs(logits, probes)
         if self.model.cfg.adapter == "mose":
             outs.append(torch.stack([p.gate[0] for p in probes
@@ -610,6 +654,10 @@ MOSE_OUTPUT = "mose_gate"
 #: Contract 1.1's optional input and output (CONTRACT.md §1a, §2a).
 HEAD_GATE_INPUT = "head_gate"
 LAYER_LOGITS_OUTPUT = "layer_logits"
+#: Contract 1.2's optional input (CONTRACT.md §1c): the audio token repeated k times.
+AUDIO_REPEAT_INPUT = "audio_repeat"
+#: The largest k the shipped exports accept (`mosear.audio.repeat_max`).
+AUDIO_REPEAT_MAX = 64
 
 
 def output_names(adapter: str, layer_logits: bool) -> List[str]:
@@ -621,13 +669,18 @@ def output_names(adapter: str, layer_logits: bool) -> List[str]:
 def contract_outputs(model: MoSEARModel, frames: torch.Tensor, audio: torch.Tensor,
                      prompt_ids: torch.Tensor, ctl: Controls,
                      head_gate: Optional[torch.Tensor] = None,
-                     layer_logits: bool = False) -> Dict[str, np.ndarray]:
+                     layer_logits: bool = False,
+                     audio_repeat: Optional[int] = None) -> Dict[str, np.ndarray]:
     """Run the contract function in PyTorch (batch of one) → name → numpy array. `head_gate`
-    None is the v1 graph (no gate); `layer_logits` adds that output."""
+    None is the v1 graph (no gate); `layer_logits` adds that output; `audio_repeat` k feeds
+    the contract-1.2 input (None: the graph without it)."""
     graph = ContractGraph(model, layer_logits)
+    if audio_repeat is not None and head_gate is None:
+        head_gate = torch.ones(model.cfg.layers, model.cfg.heads)
     args = [frames, audio, prompt_ids, ctl.ar_mode, ctl.ar_tau, ctl.ar_ratio_kind,
             ctl.ar_head_margin, ctl.ar_alpha, ctl.pai_alpha, ctl.ar_layers,
-            ctl.ar_head_override] + ([head_gate] if head_gate is not None else [])
+            ctl.ar_head_override] + ([head_gate] if head_gate is not None else []) \
+        + ([torch.tensor(audio_repeat, dtype=torch.int64)] if audio_repeat is not None else [])
     with torch.no_grad():
         outs = graph(*args)
     names = output_names(model.cfg.adapter, layer_logits)

@@ -3,7 +3,7 @@
 Usage (from models/, with OPENBLAS_NUM_THREADS=1):
   python3 -m mosear.recover recover checkpoints/<name>.onnx checkpoints/<name>.pt
   python3 -m mosear.recover verify checkpoints/<name>.pt fixtures/v1/<name>.onnx
-  python3 -m mosear.recover verify --contract 1.1 checkpoints/<name>.pt checkpoints/<name>.onnx
+  python3 -m mosear.recover verify --contract 1.2 checkpoints/<name>.pt checkpoints/<name>.onnx
 
 `recover` reads the initializers, maps each back to the module's parameter or buffer and undoes
 what the export folded; `verify` re-exports the .pt with mosear.export and compares the result
@@ -42,7 +42,7 @@ import onnx
 import torch
 from onnx import numpy_helper
 
-from .export import CONTRACT_1_1, CONTRACT_VERSION, export, load_checkpoint
+from .export import CONTRACT_1_1, CONTRACT_1_2, CONTRACT_VERSION, export, load_checkpoint
 from .model import ModelConfig, MoSEARModel
 
 #: Initializers of the template that are a function of several parameters, by what they hold.
@@ -132,12 +132,13 @@ def recover_meta(proto: onnx.ModelProto, path: str) -> Dict[str, Any]:
 def export_proto(model: MoSEARModel, meta: Dict[str, Any],
                  contract: str = CONTRACT_VERSION) -> onnx.ModelProto:
     """mosear.export's output for `model`, loaded back (contract 1.1: with `head_gate` and
-    `layer_logits`, as the shipped checkpoints are since issue 18)."""
+    `layer_logits`; 1.2: also `audio_repeat`, as the shipped checkpoints are since issue 18)."""
     with tempfile.TemporaryDirectory() as tmp, warnings.catch_warnings():
         warnings.simplefilter("ignore")  # the tracer's notes on the model's Python branches
         out = os.path.join(tmp, "model.onnx")
-        extras = contract == CONTRACT_1_1
-        export(model, meta, out, contract, head_gate=extras, layer_logits=extras)
+        extras = contract in (CONTRACT_1_1, CONTRACT_1_2)
+        export(model, meta, out, contract, head_gate=extras, layer_logits=extras,
+               audio_repeat=contract == CONTRACT_1_2)
         return onnx.load(out)
 
 
@@ -342,8 +343,10 @@ def main() -> None:
     v = sub.add_parser("verify", help="re-export a .pt and compare it with an ONNX file")
     v.add_argument("pt")
     v.add_argument("onnx")
-    v.add_argument("--contract", choices=(CONTRACT_VERSION, CONTRACT_1_1), default=CONTRACT_VERSION,
-                   help="1.1: re-export with head_gate and layer_logits (the shipped files)")
+    v.add_argument("--contract", choices=(CONTRACT_VERSION, CONTRACT_1_1, CONTRACT_1_2),
+                   default=CONTRACT_VERSION,
+                   help="1.1: re-export with head_gate and layer_logits; 1.2: also "
+                        "audio_repeat (the shipped files)")
     a = ap.parse_args()
     torch.set_num_threads(2)
     if a.cmd == "recover":

@@ -105,12 +105,13 @@ def test_diff_models_sees_a_changed_weight():
 
 
 @pytest.mark.parametrize("name", CHECKPOINTS)
-def test_shipped_checkpoint_is_the_contract_11_export(name):
-    """models/checkpoints/<name>.onnx is the .pt exported as contract 1.1 with head_gate and
-    layer_logits (the golden tier shows its contract outputs bit-identical to the v1 file)."""
+def test_shipped_checkpoint_is_the_contract_12_export(name):
+    """models/checkpoints/<name>.onnx is the .pt exported as contract 1.2 with head_gate,
+    audio_repeat and layer_logits (the golden tier shows its contract outputs bit-identical to
+    the v1 file with k = 1)."""
     report = recover.verify(path("checkpoints", f"{name}.pt"),
-                            path("checkpoints", f"{name}.onnx"), export.CONTRACT_1_1)
+                            path("checkpoints", f"{name}.onnx"), export.CONTRACT_1_2)
     assert report["problems"] == []
     shipped = onnx.load(path("checkpoints", f"{name}.onnx"))
-    assert [i.name for i in shipped.graph.input][-1] == "head_gate"
+    assert [i.name for i in shipped.graph.input][-2:] == ["head_gate", "audio_repeat"]
     assert [o.name for o in shipped.graph.output][-1] == "layer_logits"

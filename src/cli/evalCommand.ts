@@ -36,6 +36,13 @@ import {
   writeRelianceFiles,
 } from '../core/evaluation/counterfactualBenchmark';
 import { formatReliance } from './relianceReport';
+import { formatImbalanceSummary } from './imbalanceCommand';
+import {
+  IMBALANCE_FILES,
+  runImbalanceBenchmark,
+  writeImbalanceFiles,
+} from '../core/evaluation/imbalanceBenchmark';
+import { parseAudioRepeats } from '../protocol/imbalance';
 
 /** Where the eval command finds its helpers. */
 export interface EvalEnvironment {
@@ -71,6 +78,11 @@ export const EVAL_USAGE = `usage:
                             of the off run's audio share against the audio-swap drop (bootstrap
                             interval); writes counterfactuals.json, counterfactuals.csv and
                             counterfactual-layers.csv (recomputed on every run; not with --shard)
+    --audio-repeat <k,k,…>  after the evaluation, the token-imbalance probe: every clip with its
+                            audio token repeated k times (contract 1.2's audio_repeat; 1 always
+                            runs), under off: accuracy per subset and the audio-aligned −
+                            video-aligned gap per k; writes imbalance.json and imbalance.csv
+                            (not with --shard; a checkpoint without the input is refused)
     --out <dir>             run folder: plan.json, records.jsonl (appended as clips finish, so
                             a re-run resumes), summary.json and CSV tables (default eval-out)
     --ffmpeg <path>         the ffmpeg executable (default: on PATH)
@@ -139,6 +151,7 @@ export async function evalCommand(
     ffmpeg: { type: 'string' },
     'no-cache': { type: 'boolean' },
     counterfactuals: { type: 'boolean' },
+    'audio-repeat': { type: 'string' },
     quiet: { type: 'boolean' },
     help: { type: 'boolean' },
   });
@@ -150,6 +163,12 @@ export async function evalCommand(
   if (counterfactuals && single(parsed, 'shard') !== undefined) {
     throw new UsageError('--counterfactuals runs on the whole manifest: leave out --shard');
   }
+  const repeatText = single(parsed, 'audio-repeat');
+  if (repeatText !== undefined && single(parsed, 'shard') !== undefined) {
+    throw new UsageError('--audio-repeat runs on the whole manifest: leave out --shard');
+  }
+  const repeats = repeatText === undefined ? undefined : parseAudioRepeats(repeatText, Infinity);
+  if (typeof repeats === 'string') throw new UsageError(`--audio-repeat: ${repeats}`);
   const [manifest, ...extra] = parsed.positionals;
   if (manifest === undefined || extra.length > 0) {
     throw new UsageError('eval takes one manifest or folder');
@@ -272,6 +291,28 @@ export async function evalCommand(
     await writeRelianceFiles(outDir, reliance);
     if (!quiet) process.stdout.write(formatReliance(reliance));
     log(`wrote ${Object.values(RELIANCE_FILES).join(', ')} in ${outDir}`);
+  }
+  if (repeats !== undefined) {
+    let lastImbalanceLine = 0;
+    const imbalance = await runImbalanceBenchmark({
+      manifest,
+      models: plan.checkpoints.map((c) => c.path),
+      repeats,
+      workerScript: env.workerScript,
+      decoder,
+      ...(cache === undefined ? {} : { decodeCache: cache }),
+      jobs,
+      signal,
+      onProgress: (p) => {
+        if (p.done === p.total || performance.now() - lastImbalanceLine > 5000) {
+          lastImbalanceLine = performance.now();
+          log(`  audio repeat: ${p.done}/${p.total} clips`);
+        }
+      },
+    });
+    await writeImbalanceFiles(outDir, imbalance);
+    if (!quiet) process.stdout.write(formatImbalanceSummary(imbalance));
+    log(`wrote ${Object.values(IMBALANCE_FILES).join(', ')} in ${outDir}`);
   }
   const transient = new Set(outcome.records.filter(isTransient).map((r) => r.clip)).size;
   if (transient > 0) {

@@ -18,6 +18,7 @@ import { chooseCommand } from './chooseCommand';
 import { CONFLICTS_USAGE, conflictsCommand } from './conflictsCommand';
 import { COUNTERFACTUAL_USAGE, counterfactualCommand } from './counterfactualCommand';
 import { EVAL_USAGE, evalCommand, mergeCommand } from './evalCommand';
+import { IMBALANCE_USAGE, imbalanceCommand } from './imbalanceCommand';
 import { KNOCKOUT_USAGE, knockoutCommand } from './knockoutCommand';
 import { controlsFromEdits, htmlPath, parseAnalyzeOptions } from './analyzeOptions';
 import { flag, parseCommandLine, single } from './commandLine';
@@ -53,6 +54,8 @@ usage:
   mosear-lens counterfactual <clip>      the clip with its audio or frames removed or swapped, and the
                                          verdict: audio-decided, video-decided, both, neither (see below)
   mosear-lens knockout <clip> [options]  knock out attention heads (head_gate) and rank the flagged ones (see below)
+  mosear-lens imbalance <clip> [options] repeat the audio token k times (audio_repeat): prediction,
+                                         label probabilities and audio UAP per k (see below)
   mosear-lens eval <manifest> [options]  evaluate checkpoints on a labelled clip list (see below)
   mosear-lens merge <dir>… --out <dir>   join the shards of one evaluation
   mosear-lens choose <run folder>        choose a setting on a finished evaluation by a stated rule
@@ -107,6 +110,8 @@ ${COMPARE_USAGE}
 ${COUNTERFACTUAL_USAGE}
 
 ${KNOCKOUT_USAGE}
+
+${IMBALANCE_USAGE}
 
 ${EVAL_USAGE}
 
@@ -319,6 +324,13 @@ async function main(argv: string[], signal: AbortSignal): Promise<void> {
         writeOutput,
         usage: USAGE,
       });
+    case 'imbalance':
+      return imbalanceCommand(rest, signal, {
+        engine,
+        defaultModel: DEFAULT_MODEL,
+        writeOutput,
+        usage: USAGE,
+      });
     case 'knockout':
       return knockoutCommand(rest, signal, {
         engine,
@@ -351,7 +363,7 @@ async function main(argv: string[], signal: AbortSignal): Promise<void> {
       return;
     default:
       throw new UsageError(
-        `unknown command "${command}" (commands: analyze, info, show, compare, counterfactual, knockout, eval, merge, choose, conflicts; try --help)`,
+        `unknown command "${command}" (commands: analyze, info, show, compare, counterfactual, knockout, imbalance, eval, merge, choose, conflicts; try --help)`,
       );
   }
 }

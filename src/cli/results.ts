@@ -1,7 +1,8 @@
 // `npm run results`: evaluate the committed checkpoints on the committed CA-MER-synth test split
-// with onnxruntime-node (the standard settings, then the modality counterfactuals) and write the
-// two generated sections of models/RESULTS.md (results, reliance). `--check` regenerates them in
-// memory and fails when the file differs (the "results" tier of `npm test`).
+// with onnxruntime-node (the standard settings, then the modality counterfactuals, then the
+// token-imbalance probe) and write the three generated sections of models/RESULTS.md (results,
+// reliance, imbalance). `--check` regenerates them in memory and fails when the file differs (the
+// "results" tier of `npm test`); `--only imbalance` regenerates or checks that section alone.
 import { readFile, stat } from 'node:fs/promises';
 import { mkdirSync } from 'node:fs';
 import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
@@ -37,6 +38,12 @@ import {
   RELIANCE_END_MARKER,
   relianceMarkdown,
 } from '../core/reports/relianceMarkdown';
+import {
+  IMBALANCE_BEGIN_MARKER,
+  IMBALANCE_END_MARKER,
+  imbalanceMarkdown,
+} from '../core/reports/imbalanceMarkdown';
+import { runImbalanceBenchmark } from '../core/evaluation/imbalanceBenchmark';
 
 /** The repository root: dist/cli/results.js lives two folders below it. */
 const packageRoot = resolve(__dirname, '..', '..');
@@ -50,6 +57,12 @@ const DEFAULTS = {
 const CHECKPOINT_NAMES = ['emotion-llama-tiny', 'mosear-tiny'] as const;
 /** One thread per session: onnxruntime's results then do not depend on the machine's cores. */
 const INTRA_OP_THREADS = 1;
+/**
+ * The k of the imbalance section and its checkpoint: the Python duplication table's checkpoint,
+ * and four of its seven k (1 … 64), which keep the section's cost in the results tier small.
+ */
+const IMBALANCE_REPEATS = [1, 4, 16, 32];
+const IMBALANCE_CHECKPOINTS = ['emotion-llama-tiny'];
 
 const FILE_HEADER = `# Results on CA-MER-synth
 
@@ -72,6 +85,8 @@ interface ResultsArgs {
   jobs: number;
   cacheDir: string | undefined;
   quiet: boolean;
+  /** Only this section (regenerated or checked alone). */
+  only: 'imbalance' | undefined;
 }
 
 const USAGE = `usage: npm run results -- [options]   (or: node dist/cli/results.js [options])
@@ -88,6 +103,7 @@ off, AR at the checkpoint's defaults, PAI-style) and the modality counterfactual
   --jobs <n>            clips decoded and run at once (default 2)
   --no-cache            decode every clip (default: reuse decodes under .tmp/decode-cache/)
   --cache-dir <dir>     where decoded tensors are cached
+  --only imbalance      only the token-imbalance section (the audio token repeated k times)
   --quiet               no progress lines`;
 
 function parseArgs(argv: string[]): ResultsArgs {
@@ -100,6 +116,7 @@ function parseArgs(argv: string[]): ResultsArgs {
     jobs: 2,
     cacheDir: DEFAULTS.cacheDir,
     quiet: false,
+    only: undefined,
   };
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i] as string;
@@ -147,6 +164,12 @@ function parseArgs(argv: string[]): ResultsArgs {
       case '--quiet':
         args.quiet = true;
         break;
+      case '--only': {
+        const text = value();
+        if (text !== 'imbalance') throw new ResultsError(`--only: "${text}" is not imbalance`);
+        args.only = text;
+        break;
+      }
       default:
         throw new ResultsError(`unknown argument "${flag}" (try --help)`);
     }
@@ -362,6 +385,44 @@ async function evaluate(
   return { report, json, reliance };
 }
 
+/**
+ * The token-imbalance section: every test clip with the audio token repeated k times (contract
+ * 1.2's `audio_repeat`), off, `--jobs` lanes with one thread per session.
+ */
+async function evaluateImbalance(args: ResultsArgs): Promise<{ command: string; text: string }> {
+  const files = (await checkInputs(args)).filter((f) =>
+    IMBALANCE_CHECKPOINTS.some((n) => f.endsWith(`${n}.onnx`)),
+  );
+  const started = performance.now();
+  const decoder = new SystemFfmpegDecoder({ maxParallelProcesses: args.jobs });
+  const cache =
+    args.cacheDir === undefined
+      ? undefined
+      : new DecodeCache(args.cacheDir, await systemDecoderIdentity(decoder));
+  if (!args.quiet) {
+    console.error(`results: token imbalance, k ${IMBALANCE_REPEATS.join(', ')}`);
+  }
+  const summary = await runImbalanceBenchmark({
+    manifest: args.manifest,
+    models: files,
+    repeats: IMBALANCE_REPEATS,
+    workerScript: WORKER_SCRIPT,
+    decoder,
+    ...(cache === undefined ? {} : { decodeCache: cache }),
+    cores: INTRA_OP_THREADS,
+    jobs: args.jobs,
+  });
+  const unrun = summary.checkpoints.flatMap((c) => c.clips).find((c) => c.problem !== null);
+  if (unrun !== undefined) throw new ResultsError(`${unrun.path}: ${unrun.problem ?? ''}`);
+  if (!args.quiet) {
+    console.error(
+      `results: token imbalance in ${((performance.now() - started) / 1000).toFixed(1)} s`,
+    );
+  }
+  const command = regenerateCommand(args);
+  return { command, text: imbalanceMarkdown(summary, displayPath(args.manifest), command) };
+}
+
 async function readIfExists(path: string): Promise<string | undefined> {
   try {
     return await readFile(path, 'utf8');
@@ -374,27 +435,37 @@ async function readIfExists(path: string): Promise<string | undefined> {
 async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2));
   const started = performance.now();
-  const { report, json, reliance } = await evaluate(args);
-  const generated = resultsMarkdown(report);
-  if (args.json !== undefined) {
-    mkdirSync(dirname(args.json), { recursive: true });
-    await writeFileAtomic(args.json, `${JSON.stringify(json, null, 1)}\n`);
+  const sections: { begin: string; end: string; generated: string }[] = [];
+  let command = regenerateCommand(args);
+  if (args.only === undefined) {
+    const { report, json, reliance } = await evaluate(args);
+    command = report.command;
+    if (args.json !== undefined) {
+      mkdirSync(dirname(args.json), { recursive: true });
+      await writeFileAtomic(args.json, `${JSON.stringify(json, null, 1)}\n`);
+    }
+    sections.push(
+      { begin: RESULTS_BEGIN_MARKER, end: RESULTS_END_MARKER, generated: resultsMarkdown(report) },
+      { begin: RELIANCE_BEGIN_MARKER, end: RELIANCE_END_MARKER, generated: reliance },
+    );
   }
+  const imbalance = await evaluateImbalance(args);
+  sections.push({
+    begin: IMBALANCE_BEGIN_MARKER,
+    end: IMBALANCE_END_MARKER,
+    generated: imbalance.text,
+  });
   const seconds = ((performance.now() - started) / 1000).toFixed(1);
   const current = await readIfExists(args.out);
   const outName = displayPath(args.out);
 
-  const sections = [
-    { begin: RESULTS_BEGIN_MARKER, end: RESULTS_END_MARKER, generated },
-    { begin: RELIANCE_BEGIN_MARKER, end: RELIANCE_END_MARKER, generated: reliance },
-  ];
   if (args.check) {
     for (const { begin, end, generated: fresh } of sections) {
       const section = current === undefined ? undefined : findMarkedSection(current, begin, end);
       if (current === undefined || section === undefined) {
         console.error(
           `results: ${outName} ${current === undefined ? 'does not exist' : `has no "${begin}" section`}; ` +
-            `run \`${report.command}\` and commit it.`,
+            `run \`${command}\` and commit it.`,
         );
         process.exitCode = 1;
         return;
@@ -403,7 +474,7 @@ async function main(): Promise<void> {
         console.error(`results: ${outName} is stale (regenerated in ${seconds} s).`);
         const lineOffset = section.before.split('\n').length - 1;
         console.error(diffSummary(section.inner, fresh, { lineOffset }));
-        console.error(`Run \`${report.command}\` and commit ${outName}.`);
+        console.error(`Run \`${command}\` and commit ${outName}.`);
         process.exitCode = 1;
         return;
       }

@@ -316,6 +316,12 @@ export const AnalysisSettingsSchema = v.object({
   headGate: v.exactOptional(numberArray(2)),
   /** A model with feature inputs (CONTRACT.md §1b): where each feature vector came from. */
   featureSources: v.exactOptional(FeatureSourcesSchema),
+  /**
+   * Contract 1.2: `audio_repeat` k fed to both runs, when not 1 (the token-imbalance probe). The
+   * result's metadata, layout and token map are then the run's: the audio segment has k
+   * positions and N grew by k − 1 (CONTRACT.md §1c).
+   */
+  audioRepeat: v.exactOptional(v.number()),
 });
 export type AnalysisSettings = v.InferOutput<typeof AnalysisSettingsSchema>;
 

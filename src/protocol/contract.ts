@@ -165,6 +165,8 @@ export const AudioSpecSchema = v.object({
   length: v.exactOptional(v.picklist(['fixed', 'variable'])),
   /** 1.1: the shortest S a variable-length graph accepts. */
   minSamples: v.exactOptional(v.number()),
+  /** 1.2: the largest k of the `audio_repeat` input; present exactly when the graph has it. */
+  repeatMax: v.exactOptional(v.number()),
 });
 export type AudioSpec = v.InferOutput<typeof AudioSpecSchema>;
 
@@ -294,7 +296,7 @@ export const TauSweepSchema = v.object({
 export type TauSweep = v.InferOutput<typeof TauSweepSchema>;
 
 /** The contract versions this code reads. */
-export const CONTRACT_VERSIONS = ['1', '1.1'] as const;
+export const CONTRACT_VERSIONS = ['1', '1.1', '1.2'] as const;
 
 /** Everything contract 1 or 1.1 requires in `metadata_props`, parsed and validated. */
 export const ContractMetadataSchema = v.object({

@@ -228,6 +228,8 @@ export const Audio11JsonSchema = v.object({
   ...AudioJsonSchema.entries,
   length: v.exactOptional(oneOf(['fixed', 'variable'])),
   min_samples: v.exactOptional(integer(1)),
+  /** 1.2 (CONTRACT.md §1c): the largest k the `audio_repeat` input accepts. */
+  repeat_max: v.exactOptional(integer(2)),
 });
 
 /** One piece of a prompt template. */

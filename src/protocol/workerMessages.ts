@@ -39,6 +39,8 @@ export const RunInputsSchema = v.object({
       video_mae_features: v.exactOptional(float32Array),
     }),
   ),
+  /** Contract 1.2: `audio_repeat` k for a graph that declares it (absent: 1). */
+  audioRepeat: v.exactOptional(v.number()),
 });
 export type RunInputs = v.InferOutput<typeof RunInputsSchema>;
 

@@ -195,7 +195,7 @@ describe('mosear-lens CLI', () => {
       [
         'heads',
         setMetadata(bytes, 'mosear.architecture', arch({ heads: 2 })),
-        // The shipped checkpoints are contract 1.1: head_gate and layer_logits are checked too.
+        // The shipped checkpoints are contract 1.2: head_gate and layer_logits are checked too.
         [
           /7 problems:/,
           /input "ar_head_override" has shape \[4, 4\], expected \[4, 2\]/,

@@ -365,7 +365,7 @@ describe('readCheckedModelFile', () => {
       assert.ok(error instanceof ContractError);
       assert.equal(
         error.message,
-        `${v2}: mosear.contract: unsupported contract version "2" (this engine knows "1" and "1.1") (models/CONTRACT.md §7)`,
+        `${v2}: mosear.contract: unsupported contract version "2" (this engine knows "1", "1.1" and "1.2") (models/CONTRACT.md §7)`,
       );
       return true;
     });

@@ -212,7 +212,7 @@ describe('contract 1.1 metadata', () => {
     rejects(toProps(far, '1.1'), /answer_positions\[0\]/);
     rejects(
       toProps(valid11MetadataValues(), '2'),
-      /unsupported contract version "2".*"1" and "1\.1"/,
+      /unsupported contract version "2".*"1", "1\.1" and "1\.2"/,
     );
   });
 });

@@ -1,7 +1,7 @@
-// The shipped checkpoints re-exported as contract 1.1 with `head_gate` and `layer_logits`
-// (models/README.md): every contract-1 output bit-identical to the v1 files they replace
-// (models/fixtures/v1/) on every golden case, with no gate and with a gate of all ones, at both
-// optimisation levels; a zeroed gate removes exactly that head's contribution (PyTorch's outputs
+// The shipped checkpoints re-exported as contract 1.2 with `head_gate`, `audio_repeat` and
+// `layer_logits` (models/README.md): every contract-1 output bit-identical to the v1 files they
+// replace (models/fixtures/v1/) on every golden case, with no gate, with a gate of all ones and
+// with audio_repeat 1, at both optimisation levels; a zeroed gate removes exactly that head's contribution (PyTorch's outputs
 // in models/golden/<name>.gate.json, within 1e-4); the last layer_logits row is the logits.
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
@@ -66,14 +66,15 @@ for (const checkpoint of requireCheckpoints(it)) {
       for (const model of models.values()) await closeContractModel(model);
     });
 
-    it('declares head_gate and layer_logits; the v1 fixture declares neither', () => {
+    it('declares head_gate, audio_repeat and layer_logits; the v1 fixture declares none', () => {
       const v11 = models.get('v11/all');
       const v1 = models.get('v1/all');
       assert.ok(v11 && v1);
-      assert.equal(v11.metadata.contract, '1.1');
+      assert.equal(v11.metadata.contract, '1.2');
       // The shipped miniatures classify over labels: no generation outputs.
       assert.deepEqual(optionalTensorsOf(v11.metadata, v11.session), {
         headGate: true,
+        audioRepeat: true,
         layerLogits: true,
         greedyToken: false,
         labelProbability: false,
@@ -82,6 +83,7 @@ for (const checkpoint of requireCheckpoints(it)) {
       assert.equal(v1.metadata.contract, '1');
       assert.deepEqual(optionalTensorsOf(v1.metadata, v1.session), {
         headGate: false,
+        audioRepeat: false,
         layerLogits: false,
         greedyToken: false,
         labelProbability: false,
@@ -90,7 +92,7 @@ for (const checkpoint of requireCheckpoints(it)) {
     });
 
     for (const level of LEVELS) {
-      it(`every golden case: the v1 outputs are bit-identical (no gate, gate all ones; '${level}')`, async () => {
+      it(`every golden case: the v1 outputs are bit-identical (no gate, gate all ones, audio_repeat 1; '${level}')`, async () => {
         const v1 = models.get(`v1/${level}`);
         const v11 = models.get(`v11/${level}`);
         assert.ok(v1 && v11);
@@ -106,7 +108,9 @@ for (const checkpoint of requireCheckpoints(it)) {
           const old = await runContractModel(v1, feeds, controls);
           const plain = await runContractModel(v11, feeds, controls);
           const gated = await runContractModel(v11, { ...feeds, headGate: ones }, controls);
+          const k1 = await runContractModel(v11, { ...feeds, audioRepeat: 1 }, controls);
           assertBitIdentical(old, plain, `${c.name} (no gate)`);
+          assertBitIdentical(old, k1, `${c.name} (audio_repeat 1)`);
           assertBitIdentical(old, gated, `${c.name} (gate all ones)`);
           assertBitIdentical(plain, gated, `${c.name} (layer_logits, gate all ones vs none)`);
           assert.ok(plain.layer_logits, `${c.name}: layer_logits`);

@@ -114,10 +114,13 @@ for (const checkpoint of requireCheckpoints(it)) {
     it('its graph signature agrees with its metadata before any session opens', async () => {
       const checked = await readCheckedModelFile(checkpoint.onnxPath);
       assert.equal(checked.metadata.checkpoint.name, checkpoint.name);
-      // The shipped checkpoints are contract 1.1 with the optional head_gate input (§1a).
+      // The shipped checkpoints are contract 1.2 with the optional head_gate (§1a) and
+      // audio_repeat (§1c) inputs; N is symbolic.
+      assert.equal(checked.metadata.contract, '1.2');
+      assert.equal(checked.metadata.audio.repeatMax, 64);
       assert.deepEqual(
         checked.graph.inputs.map((i) => i.name),
-        [...INPUT_NAMES, 'head_gate'],
+        [...INPUT_NAMES, 'head_gate', 'audio_repeat'],
       );
     });
 

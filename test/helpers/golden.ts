@@ -39,6 +39,8 @@ export interface GoldenCase {
   controls: GoldenControls;
   /** Gate cases (models/golden/<name>.gate.json): the `head_gate` fed, [L][Hh]. */
   head_gate?: number[][];
+  /** Repeat cases (models/golden/<name>.repeat.json): the `audio_repeat` k fed. */
+  audio_repeat?: number;
   expected: Record<string, { shape: number[]; data: number[] }>;
   checks?: Record<string, unknown>;
 }
@@ -170,7 +172,7 @@ export function requireCheckpoints(test: (name: string, fn: () => void) => unkno
       ? readdirSync(GOLDEN_DIR).filter((f) => f.endsWith('.json'))
       : [];
     for (const f of goldenFiles) {
-      if (!names.includes(f.replace(/(\.gate)?\.json$/, ''))) {
+      if (!names.includes(f.replace(/(\.gate|\.repeat)?\.json$/, ''))) {
         throw new Error(`models/golden/${f} has no checkpoint in models/checkpoints/`);
       }
     }

@@ -53,11 +53,15 @@ export function parseContractMetadata(props: ReadonlyMap<string, string>): Contr
   }
   if (!KNOWN_CONTRACT_VERSIONS.includes(version)) {
     throw new ContractError(
-      `mosear.contract: unsupported contract version "${version}" (this engine knows ${KNOWN_CONTRACT_VERSIONS.map((k) => `"${k}"`).join(' and ')})`,
+      `mosear.contract: unsupported contract version "${version}" (this engine knows ${KNOWN_CONTRACT_VERSIONS.map(
+        (k) => `"${k}"`,
+      )
+        .join(', ')
+        .replace(/, ([^,]*)$/, ' and $1')})`,
     );
   }
   const read = metadataReader(props);
-  if (version !== CONTRACT_VERSION) return parseContract11Metadata(read);
+  if (version !== CONTRACT_VERSION) return parseContract11Metadata(read, version === '1.2');
   const architecture = read('mosear.architecture', ArchitectureJsonSchema);
   const labels = read('mosear.labels', LabelsJsonSchema);
   requireUnique(labels, 'mosear.labels');

@@ -53,8 +53,8 @@ import { splitWords } from './tokenizer';
 
 const LAYOUT = 'mosear.token_layout';
 
-/** Parses a model that declares contract 1.1. */
-export function parseContract11Metadata(read: MetadataReader): ContractMetadata {
+/** Parses a model that declares contract 1.1, or 1.2 (`v12`: 1.1 and §1c's `repeat_max`). */
+export function parseContract11Metadata(read: MetadataReader, v12 = false): ContractMetadata {
   const architecture = read('mosear.architecture', Architecture11JsonSchema);
   const labels = read('mosear.labels', LabelsJsonSchema);
   requireUnique(labels, 'mosear.labels');
@@ -120,6 +120,18 @@ export function parseContract11Metadata(read: MetadataReader): ContractMetadata 
       audio.tokens,
     );
   }
+  if (audio.repeat_max !== undefined && !v12) {
+    throw new ContractError(
+      'mosear.audio.repeat_max: only contract 1.2 declares it (CONTRACT.md §1c)',
+    );
+  }
+  if (audio.repeat_max !== undefined && audioTokens !== 1) {
+    fail(
+      'mosear.audio.repeat_max',
+      'absent (audio_repeat needs exactly one audio token)',
+      audio.repeat_max,
+    );
+  }
   const decode = read('mosear.decode', Decode11JsonSchema);
   if (audio.length === 'variable') {
     if (audio.min_samples === undefined) {
@@ -161,7 +173,7 @@ export function parseContract11Metadata(read: MetadataReader): ContractMetadata 
     ...(variable === undefined ? {} : { variableSegment: variable }),
   };
   return {
-    contract: '1.1',
+    contract: v12 ? '1.2' : '1.1',
     checkpoint,
     labels,
     architecture: architectureOf(architecture),

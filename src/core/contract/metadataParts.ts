@@ -130,9 +130,10 @@ export function architectureOf(
 
 /** `mosear.audio` in camelCase (1.1's `length` and `min_samples` only when set). */
 export function audioOf(
-  a: Omit<v.InferOutput<typeof Audio11JsonSchema>, 'length' | 'min_samples'> & {
+  a: Omit<v.InferOutput<typeof Audio11JsonSchema>, 'length' | 'min_samples' | 'repeat_max'> & {
     length?: v.InferOutput<typeof Audio11JsonSchema>['length'];
     min_samples?: v.InferOutput<typeof Audio11JsonSchema>['min_samples'];
+    repeat_max?: v.InferOutput<typeof Audio11JsonSchema>['repeat_max'];
   },
 ): ContractMetadata['audio'] {
   return {
@@ -143,6 +144,7 @@ export function audioOf(
     tokens: a.tokens,
     ...(a.length === undefined ? {} : { length: a.length }),
     ...(a.min_samples === undefined ? {} : { minSamples: a.min_samples }),
+    ...(a.repeat_max === undefined ? {} : { repeatMax: a.repeat_max }),
   };
 }
 

@@ -3,7 +3,7 @@
 export const CONTRACT_VERSION = '1';
 
 /** The contract versions this engine implements. */
-export const KNOWN_CONTRACT_VERSIONS: readonly string[] = ['1', '1.1'];
+export const KNOWN_CONTRACT_VERSIONS: readonly string[] = ['1', '1.1', '1.2'];
 
 /** Graph inputs, in the order of CONTRACT.md §1; every one must be present. */
 export const INPUT_NAMES = [
@@ -41,6 +41,12 @@ export const FEATURE_INPUTS = ['face_mae_features', 'video_mae_features'] as con
 
 /** A feature input's name. */
 export type FeatureInputName = (typeof FEATURE_INPUTS)[number];
+
+/**
+ * Contract 1.2's optional input (§1c): int64 [], the audio tokens repeated k times (the
+ * token-imbalance probe); 1 when absent. `mosear.audio.repeat_max` is its cap.
+ */
+export const AUDIO_REPEAT_INPUT = 'audio_repeat';
 
 /** Contract 1.1's optional output (§2a): the label readout after each layer [L, C]. */
 export const LAYER_LOGITS_OUTPUT = 'layer_logits';

@@ -312,3 +312,47 @@ export function gridCellPx(
 export function gridFrameIndex(grid: VisualGrid, f: number): number {
   return grid.frameIndex?.[f] ?? f;
 }
+
+/**
+ * The metadata as a run with `audio_repeat` k sees it (CONTRACT.md §1c): the one audio position
+ * becomes k consecutive ones, every later segment start and non-negative answer position moves
+ * by k − 1, N grows by k − 1 and `audio.tokens` is k, so |A| of the statistics, UAP and the
+ * token map count all k copies. k = 1 returns `meta` itself. Throws a ContractError for a k the
+ * model does not accept (not an integer from 1 to `mosear.audio.repeat_max`, or no input).
+ */
+export function repeatAudio(meta: ContractMetadata, k: number): ContractMetadata {
+  checkAudioRepeat(meta, k);
+  if (k === 1) return meta;
+  const extra = k - 1;
+  const audio = meta.tokenLayout.segments.find((s) => s.modality === 'audio');
+  if (audio === undefined) throw new ContractError('audio_repeat: the layout has no audio segment');
+  const after = audio.start + audio.count;
+  const segments = meta.tokenLayout.segments.map((s) =>
+    s === audio ? { ...s, count: k } : s.start >= after ? { ...s, start: s.start + extra } : s,
+  );
+  return {
+    ...meta,
+    tokenLayout: { ...meta.tokenLayout, segments, total: meta.tokenLayout.total + extra },
+    answerPositions: meta.answerPositions.map((p) => (p >= after ? p + extra : p)),
+    audio: { ...meta.audio, tokens: k },
+  };
+}
+
+/** Refuses a k the model cannot run (see repeatAudio); 1 is always accepted. */
+export function checkAudioRepeat(meta: ContractMetadata, k: number): void {
+  const max = meta.audio.repeatMax;
+  if (!Number.isInteger(k) || k < 1) {
+    throw new ContractError(`audio_repeat: expected an integer ≥ 1, got ${k}`);
+  }
+  if (k === 1) return;
+  if (max === undefined) {
+    throw new ContractError(
+      `audio_repeat: the model has no "audio_repeat" input (contract 1.2, CONTRACT.md §1c), so its audio token cannot be repeated`,
+    );
+  }
+  if (k > max) {
+    throw new ContractError(
+      `audio_repeat: ${k} is above the model's cap (mosear.audio.repeat_max ${max})`,
+    );
+  }
+}

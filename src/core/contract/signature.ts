@@ -5,6 +5,7 @@ import type { ContractMetadata } from '../../protocol/contract';
 import { ContractError } from './contractError';
 import {
   FEATURE_INPUTS,
+  AUDIO_REPEAT_INPUT,
   GREEDY_TOKEN_OUTPUT,
   HEAD_GATE_INPUT,
   INPUT_NAMES,
@@ -85,16 +86,18 @@ export function expectedInputs(meta?: ContractMetadata): TensorSpec[] {
 }
 
 /**
- * The optional inputs of a 1.1 graph: `head_gate` (§1a) and the feature inputs (§1b, whose D
- * is the graph's own); a contract-1 model has none.
+ * The optional inputs of a graph: `head_gate` (§1a) and the feature inputs (§1b, whose D is the
+ * graph's own) from 1.1 on, `audio_repeat` (§1c) from 1.2 on; a contract-1 model has none.
  */
 export function optionalInputs(meta?: ContractMetadata): TensorSpec[] {
-  if (meta?.contract !== '1.1') return [];
+  if (meta === undefined || meta.contract === '1') return [];
   const { layers: L, heads: Hh } = meta.architecture;
-  return [
+  const optional: TensorSpec[] = [
     { name: HEAD_GATE_INPUT, type: 'float32', shape: [L, Hh] },
     ...FEATURE_INPUTS.map((name): TensorSpec => ({ name, type: 'float32', shape: [1, null] })),
   ];
+  if (meta.contract === '1.1') return optional;
+  return [...optional, { name: AUDIO_REPEAT_INPUT, type: 'int64', shape: [] }];
 }
 
 /** D of a feature input's declared shape [1, D] (§1b); undefined unless a fixed D ≥ 1. */
@@ -111,7 +114,7 @@ export function featureDimsOf(
   inputs: readonly { readonly name: string; readonly shape?: ReadonlyArray<number | string> }[],
 ): Partial<Record<FeatureInputName, number>> {
   const dims: Partial<Record<FeatureInputName, number>> = {};
-  if (meta.contract !== '1.1') return dims;
+  if (meta.contract === '1') return dims;
   for (const name of FEATURE_INPUTS) {
     const shape = inputs.find((i) => i.name === name)?.shape;
     const d = shape === undefined ? undefined : featureDimOf(shape);
@@ -123,12 +126,13 @@ export function featureDimsOf(
 /** The section of CONTRACT.md that defines an optional input. */
 function optionalInputSection(name: string): string | undefined {
   if (name === HEAD_GATE_INPUT) return '§1a';
+  if (name === AUDIO_REPEAT_INPUT) return '§1c';
   return (FEATURE_INPUTS as readonly string[]).includes(name) ? '§1b' : undefined;
 }
 
-/** Contract 1.1's optional outputs (§2a); a contract-1 model reads none. */
+/** Contract 1.1's optional outputs (§2a, also in 1.2); a contract-1 model reads none. */
 export function optionalOutputs(meta?: ContractMetadata): TensorSpec[] {
-  if (meta?.contract !== '1.1') return [];
+  if (meta === undefined || meta.contract === '1') return [];
   const L = meta.architecture.layers;
   return [
     { name: LAYER_LOGITS_OUTPUT, type: 'float32', shape: [L, meta.labels.length] },
@@ -145,11 +149,12 @@ export function expectedOutputs(meta?: ContractMetadata): TensorSpec[] {
   const L = meta?.architecture.layers ?? null;
   const Hh = meta?.architecture.heads ?? null;
   // With a varying frame count the number of visual tokens, and so N, varies with it; a 1.1
-  // layout with a variable segment varies with the prompt (the graph names N).
+  // layout with a variable segment varies with the prompt, a 1.2 graph with `audio_repeat` with
+  // k (the graph names N).
   const N =
     meta === undefined || meta.frames.dynamicCount
       ? null
-      : meta.tokenLayout.variableSegment !== undefined
+      : meta.tokenLayout.variableSegment !== undefined || meta.audio.repeatMax !== undefined
         ? 'N'
         : meta.tokenLayout.total;
   const specs: Record<(typeof OUTPUT_NAMES)[number], TensorSpec['shape']> = {
@@ -282,7 +287,24 @@ export function signatureProblemList(
     if (!inputs.some((s) => s.name === name) && !extraInputs.some((s) => s.name === name)) {
       problems.push({
         text: `unexpected input "${name}" (contract v${version} has no such input)`,
-        sections: version === '1' ? ['§1'] : ['§1', '§1a', '§1b'],
+        sections:
+          version === '1'
+            ? ['§1']
+            : version === '1.1'
+              ? ['§1', '§1a', '§1b']
+              : ['§1', '§1a', '§1b', '§1c'],
+      });
+    }
+  }
+  // 1.2: `audio_repeat` is declared in the graph exactly when the metadata gives its cap.
+  if (meta?.contract === '1.2') {
+    const declared = signature.inputNames.includes(AUDIO_REPEAT_INPUT);
+    if (declared !== (meta.audio.repeatMax !== undefined)) {
+      problems.push({
+        text: declared
+          ? `input "${AUDIO_REPEAT_INPUT}" is present but mosear.audio.repeat_max is not`
+          : `mosear.audio.repeat_max is set but the graph has no input "${AUDIO_REPEAT_INPUT}"`,
+        sections: ['§1c', '§3'],
       });
     }
   }

@@ -21,6 +21,7 @@ import {
 } from '../../protocol/executionProviders';
 import { ContractError } from '../contract/contractError';
 import {
+  AUDIO_REPEAT_INPUT,
   GREEDY_TOKEN_OUTPUT,
   HEAD_GATE_INPUT,
   LAYER_LOGITS_OUTPUT,
@@ -29,7 +30,7 @@ import {
 import { defaultControls } from '../../shared/controls';
 import { validateControls } from '../contract/controls';
 import { readCheckedModelFile } from '../contract/graphCheck';
-import { resolveRunLayout, type ResolvedRun } from '../contract/runLayout';
+import { repeatAudio, resolveRunLayout, type ResolvedRun } from '../contract/runLayout';
 import type { PieceEncoder } from '../contract/sentencePieceTemplate';
 import { decodeIds } from '../tokenizer/pieceText';
 import { loadPromptTokenizer } from '../tokenizer/promptTokenizer';
@@ -117,6 +118,12 @@ export interface AnalyzeRequest {
    * all ones). Refused unless all ones for a graph without the input.
    */
   headGate?: number[][];
+  /**
+   * Contract 1.2: `audio_repeat` k fed to both runs (default 1): the audio token repeated k
+   * times, N grows by k − 1 and |A| = k (CONTRACT.md §1c). Refused for a graph without the
+   * input unless 1, and above `mosear.audio.repeat_max`.
+   */
+  audioRepeat?: number;
   executionProvider?: ExecutionProviderChoice;
   /** With an explicit provider: fall back to the platform's next ones when it does not open. */
   allowFallback?: boolean;
@@ -142,6 +149,8 @@ export interface LoadedModel extends ModelInfo {
     greedyToken?: boolean;
     /** The feature inputs the graph declares, with their D (CONTRACT.md §1b). */
     featureDims?: Partial<Record<FeatureInputName, number>>;
+    /** Contract 1.2's `audio_repeat` input. */
+    audioRepeat?: boolean;
   };
 }
 
@@ -334,7 +343,10 @@ interface KeptBaseline {
 
 /** A request resolved for running: see AnalysisEngine.prepare. */
 interface PreparedRequest {
+  /** The checkpoint; with `audioRepeat` k ≠ 1 its metadata is the run's (repeatAudio). */
   model: LoadedModel;
+  /** `audio_repeat` k (1: not fed beyond the graph's default). */
+  audioRepeat: number;
   controls: ArControls;
   run: ResolvedRun;
   /** The transcript slot's value source (transcriptSlots). */
@@ -433,7 +445,7 @@ export class AnalysisEngine {
     const known = this.models.get(path);
     if (known?.identity === identity) return known;
     const { metadata, graph } = await readCheckedModelFile(path);
-    const v11 = metadata.contract === '1.1';
+    const v11 = metadata.contract !== '1';
     const model: LoadedModel = {
       path,
       fileName: basename(path),
@@ -446,6 +458,8 @@ export class AnalysisEngine {
         layerLogits: v11 && graph.outputs.some((o) => o.name === LAYER_LOGITS_OUTPUT),
         greedyToken: v11 && graph.outputs.some((o) => o.name === GREEDY_TOKEN_OUTPUT),
         featureDims: featureDimsOf(metadata, graph.inputs),
+        audioRepeat:
+          metadata.contract === '1.2' && graph.inputs.some((i) => i.name === AUDIO_REPEAT_INPUT),
       },
     };
     this.models.set(path, model);
@@ -472,8 +486,16 @@ export class AnalysisEngine {
    * decoded clip (cached) and its audio (silence where the model allows it).
    */
   private async prepare(request: AnalyzeRequest, signal?: AbortSignal): Promise<PreparedRequest> {
-    const model = await this.model(request.modelPath);
-    const meta = model.metadata;
+    const loaded = await this.model(request.modelPath);
+    const audioRepeat = request.audioRepeat ?? 1;
+    let meta: ContractMetadata;
+    try {
+      meta = repeatAudio(loaded.metadata, audioRepeat);
+    } catch (error) {
+      if (error instanceof ContractError) throw new EngineError('BAD_SETTINGS', error.message);
+      throw error;
+    }
+    const model = meta === loaded.metadata ? loaded : { ...loaded, metadata: meta };
     const controls = resolveControls(meta, request.controls);
     const transcript = await transcriptSlots(meta, request);
     const slots = transcript.slots;
@@ -510,6 +532,7 @@ export class AnalysisEngine {
     }
     return {
       model,
+      audioRepeat,
       controls,
       run,
       transcript,
@@ -537,6 +560,7 @@ export class AnalysisEngine {
       p.run.promptIds,
       gate,
       features,
+      p.audioRepeat,
     ]);
   }
 
@@ -583,6 +607,7 @@ export class AnalysisEngine {
             promptIds: p.run.promptIds,
             ...(gate === undefined ? {} : { headGate: gate }),
             ...featureInputs(p.features),
+            ...(p.audioRepeat === 1 ? {} : { audioRepeat: p.audioRepeat }),
           },
           todo,
           runSignal ?? signal,
@@ -642,6 +667,7 @@ export class AnalysisEngine {
       promptIds,
       ...(headGate === undefined ? {} : { headGate }),
       ...featureInputs(features),
+      ...(p.audioRepeat === 1 ? {} : { audioRepeat: p.audioRepeat }),
     };
     let reply = await worker.run(settings, inputs, runs, signal);
     let intervention = reply.runs[0];
@@ -711,6 +737,7 @@ export class AnalysisEngine {
         ...(transcript.source === undefined ? {} : { transcriptSource: transcript.source }),
         ...(request.headGate === undefined ? {} : { headGate: structuredClone(request.headGate) }),
         ...(features === undefined ? {} : { featureSources: structuredClone(features.sources) }),
+        ...(p.audioRepeat === 1 ? {} : { audioRepeat: p.audioRepeat }),
       },
       runtime: {
         provider: reply.session.provider,
@@ -784,6 +811,48 @@ export class AnalysisEngine {
       request,
       signal,
     );
+  }
+
+  /**
+   * The clip's logits with its audio token repeated k times, for each k of `repeats` (contract
+   * 1.2, CONTRACT.md §1c), under `off` only (the token-imbalance probe over a benchmark: one
+   * worker request per clip, logits only). Each k is checked against the model first.
+   */
+  async audioRepeatLogits(
+    request: Omit<AnalyzeRequest, 'audioRepeat' | 'controls'>,
+    repeats: readonly number[],
+    signal?: AbortSignal,
+  ): Promise<Float32Array[]> {
+    const p = await this.prepare({ ...request, thumbnails: false }, signal);
+    for (const k of repeats) {
+      try {
+        repeatAudio(p.model.metadata, k);
+      } catch (error) {
+        if (error instanceof ContractError) throw new EngineError('BAD_SETTINGS', error.message);
+        throw error;
+      }
+    }
+    const inputSets = repeats.map((k) => ({
+      frames: p.clip.frames,
+      audio: p.audio,
+      promptIds: p.run.promptIds,
+      ...(p.headGate === undefined ? {} : { headGate: p.headGate }),
+      ...(k === 1 ? {} : { audioRepeat: k }),
+    }));
+    const off = resolveControls(p.model.metadata, { mode: 0 });
+    const reply = await this.pool
+      .workerFor(p.model.path)
+      .runLogits(
+        this.sessionSettings(p.model, p.choice, p.allowFallback),
+        inputSets,
+        [off],
+        signal,
+      );
+    return reply.logits.map((row) => {
+      const logits = row[0];
+      if (logits === undefined) throw new Error('the worker returned no run for a k');
+      return logits;
+    });
   }
 
   /** Counterfactual variants' logits under the request's intervention and under off. */

@@ -204,7 +204,7 @@ export async function runCounterfactuals(
       partner.path,
     );
   }
-  if (meta.contract === '1.1' && meta.prompt.slots?.[TRANSCRIPT_SLOT] !== undefined) {
+  if (meta.contract !== '1' && meta.prompt.slots?.[TRANSCRIPT_SLOT] !== undefined) {
     run('transcript-removed', {
       ...own,
       slots: { ...(slots ?? {}), [TRANSCRIPT_SLOT]: '' },

@@ -10,6 +10,7 @@ import { readCheckedModelFile } from '../contract/graphCheck';
 import {
   FEATURE_INPUTS,
   GREEDY_TOKEN_OUTPUT,
+  AUDIO_REPEAT_INPUT,
   HEAD_GATE_INPUT,
   LABEL_PROBABILITY_OUTPUT,
   LAYER_LOGITS_OUTPUT,
@@ -18,7 +19,7 @@ import {
   type FeatureInputName,
   type OutputName,
 } from '../contract/names';
-import { audioSampleRange } from '../contract/runLayout';
+import { audioSampleRange, checkAudioRepeat } from '../contract/runLayout';
 import { featureDimsOf, validateSessionSignature } from '../contract/signature';
 import { OnnxModelError, type OnnxModelInfo } from '../onnx/modelProto';
 import { openWithFallback } from './executionProviders';
@@ -52,6 +53,8 @@ export interface ContractModel {
 /** Which of contract 1.1's optional inputs and outputs (§1a, §2a) a graph declares. */
 export interface OptionalTensors {
   headGate: boolean;
+  /** Contract 1.2's `audio_repeat` (§1c). */
+  audioRepeat?: boolean;
   layerLogits: boolean;
   /** `greedy_token` and `label_probability` (§2a; the real-checkpoint exporter's). */
   greedyToken?: boolean;
@@ -69,13 +72,14 @@ export function optionalTensorsOf(
     readonly inputMetadata?: readonly ort.InferenceSession.ValueMetadata[];
   },
 ): OptionalTensors {
-  const v11 = meta.contract === '1.1';
+  const v11 = meta.contract !== '1';
   const inputs = (session.inputMetadata ?? []).map((m) =>
     m.isTensor ? { name: m.name, shape: m.shape } : { name: m.name },
   );
   return {
     featureDims: featureDimsOf(meta, inputs),
     headGate: v11 && session.inputNames.includes(HEAD_GATE_INPUT),
+    audioRepeat: meta.contract === '1.2' && session.inputNames.includes(AUDIO_REPEAT_INPUT),
     layerLogits: v11 && session.outputNames.includes(LAYER_LOGITS_OUTPUT),
     greedyToken: v11 && session.outputNames.includes(GREEDY_TOKEN_OUTPUT),
     labelProbability: v11 && session.outputNames.includes(LABEL_PROBABILITY_OUTPUT),
@@ -93,6 +97,8 @@ export interface ModelInputs {
   headGate?: Float32Array;
   /** Pre-extracted feature vectors [D] by input name (§1b; absent: zeros where declared). */
   features?: Partial<Record<FeatureInputName, Float32Array>>;
+  /** Contract 1.2: `audio_repeat` k (default 1; the prompt ids are the run's as usual). */
+  audioRepeat?: number;
 }
 
 /** A float32 output with its shape. */
@@ -220,6 +226,9 @@ export function buildFeeds(
       `head_gate: the model has no "${HEAD_GATE_INPUT}" input (CONTRACT.md §1a), so no head can be gated`,
     );
   }
+  const k = inputs.audioRepeat ?? 1;
+  // A k other than 1 needs the input and a k within its cap (CONTRACT.md §1c).
+  if (k !== 1 || optional.audioRepeat === true) checkAudioRepeat(meta, k);
   const f32 = (values: readonly number[], dims: number[]) =>
     new ort.Tensor('float32', Float32Array.from(values), dims);
   const i64 = (values: readonly number[], dims: number[]) =>
@@ -264,6 +273,7 @@ export function buildFeeds(
       Hh,
     ]);
   }
+  if (optional.audioRepeat === true) feeds[AUDIO_REPEAT_INPUT] = i64([k], []);
   return feeds;
 }
 
