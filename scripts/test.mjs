@@ -69,11 +69,8 @@ function tapCounts(file) {
   return { pass: count('pass'), fail: count('fail') };
 }
 
-/**
- * Runs one node --test tier: spec reporter on stdout, TAP copy on disk for the counts.
- * `concurrency` test files run at once (node's default on 2 cores is one; node sorts the files).
- */
-function nodeTest(tier, { concurrency = 1 } = {}) {
+/** Runs one node --test tier: spec reporter on stdout, TAP copy on disk for the counts. */
+function nodeTest(tier) {
   const files = builtTests(tier);
   if (files.length === 0) {
     console.error(`no built tests in dist-test/${tier}`);
@@ -84,7 +81,6 @@ function nodeTest(tier, { concurrency = 1 } = {}) {
     [
       '--enable-source-maps',
       '--test',
-      `--test-concurrency=${concurrency}`,
       '--test-reporter=spec',
       '--test-reporter-destination=stdout',
       '--test-reporter=tap',
@@ -139,12 +135,7 @@ const tiers = [
   { name: 'fuzz', needsBuild: true, run: () => nodeTest('fuzz') },
   { name: 'golden', needsBuild: true, run: () => nodeTest('golden') },
   // The inference worker, the engine and the CLI end to end (real processes, real checkpoints).
-  // Two files at a time: much of it waits on worker and CLI processes, timers and ffmpeg.
-  {
-    name: 'engine',
-    needsBuild: true,
-    run: () => nodeTest('engine', { concurrency: 2 }),
-  },
+  { name: 'engine', needsBuild: true, run: () => nodeTest('engine') },
   // The Analysis panel's bundle in headless Chromium (playwright-core + Debian chromium).
   { name: 'webview', needsBuild: true, run: () => nodeTest('webview') },
   // The extension inside a real VS Code workbench (code-server here; desktop VS Code with
