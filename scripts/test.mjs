@@ -5,7 +5,11 @@
 // the engine with both decoders), golden (onnxruntime on the
 // committed models), engine (worker processes, the CLI), webview (Chromium), integration
 // (VS Code), results, package, e2e (code-server + Chromium), python (pytest + flake8).
-import { spawnSync } from 'node:child_process';
+// Neighbouring tiers of one `group` (the static checks: typecheck, lint, format, which start no
+// process of the product and share no files) run at the same time, each on its own output buffer
+// printed in suite order; each still reports its own wall time, and the total is the elapsed time.
+import { Buffer } from 'node:buffer';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
@@ -33,6 +37,27 @@ function run(args, env = {}) {
   });
   if (result.error) console.error(result.error.message);
   return result.status === 0;
+}
+
+/** Runs a command with its output (stdout and stderr) collected; resolves true when it exits 0. */
+function runCaptured(args, output) {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, args, { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+    child.stdout.on('data', (chunk) => output.push(chunk));
+    child.stderr.on('data', (chunk) => output.push(chunk));
+    child.on('error', (error) => {
+      output.push(Buffer.from(`${error.message}\n`));
+      resolve(false);
+    });
+    child.on('close', (code) => resolve(code === 0));
+  });
+}
+
+/** Runs commands one after the other (output collected); true when every one exits 0. */
+async function runAllCaptured(commands, output) {
+  let ok = true;
+  for (const args of commands) ok = (await runCaptured(args, output)) && ok;
+  return ok;
 }
 
 /** Reads `# pass N` / `# fail N` from a TAP file written by node's test runner. */
@@ -80,13 +105,27 @@ const tsconfigs = [
 ];
 const tiers = [
   { name: 'build', run: () => run(['esbuild.mjs', '--tests']) },
+  // The static checks run side by side (one node process each; 2 cores): lint is the longest.
   {
     name: 'typecheck',
-    run: () =>
-      tsconfigs.map((p) => run([bin('typescript', 'bin/tsc'), '--noEmit', '-p', p])).every(Boolean),
+    group: 'static',
+    run: (output) =>
+      runAllCaptured(
+        tsconfigs.map((p) => [bin('typescript', 'bin/tsc'), '--noEmit', '-p', p]),
+        output,
+      ),
   },
-  { name: 'lint', run: () => run([bin('eslint', 'bin/eslint.js'), '--max-warnings', '0', '.']) },
-  { name: 'format', run: () => run([bin('prettier', 'bin/prettier.cjs'), '--check', '.']) },
+  {
+    name: 'lint',
+    group: 'static',
+    run: (output) =>
+      runCaptured([bin('eslint', 'bin/eslint.js'), '--max-warnings', '0', '.'], output),
+  },
+  {
+    name: 'format',
+    group: 'static',
+    run: (output) => runCaptured([bin('prettier', 'bin/prettier.cjs'), '--check', '.'], output),
+  },
   // Pure tests in plain Node: no processes, no browsers; the everyday loop (seconds).
   { name: 'fast', needsBuild: true, run: () => nodeTest('fast') },
   // Decoders against real clips: system ffmpeg/ffprobe processes and the ffmpeg.wasm worker.
@@ -154,22 +193,51 @@ const chosen =
           (t.name === 'build' && tiers.some((u) => u.needsBuild && asked.includes(u.name))),
       );
 
+/** Runs one tier (awaiting a grouped tier's promise); its outcome with its wall time. */
+async function runTier(tier, output) {
+  const started = performance.now();
+  const outcome = await tier.run(output);
+  const seconds = (performance.now() - started) / 1000;
+  const ok = typeof outcome === 'boolean' ? outcome : outcome.ok;
+  const counts = typeof outcome === 'boolean' ? undefined : outcome;
+  return { name: tier.name, ok, seconds, counts };
+}
+
+const suiteStarted = performance.now();
 const results = [];
 let built = false;
-for (const tier of chosen) {
+for (let i = 0; i < chosen.length;) {
+  const tier = chosen[i];
+  // A run of neighbouring tiers of the same group: started together, reported in order.
+  let end = i + 1;
+  while (tier.group !== undefined && end < chosen.length && chosen[end].group === tier.group) end++;
+  const batch = chosen.slice(i, end);
+  i = end;
+  if (batch.length > 1) {
+    const names = batch.map((t) => t.name);
+    console.log(`\n━━ ${names.join(' + ')} (side by side) ━━`);
+    const outputs = batch.map(() => []);
+    const done = await Promise.all(batch.map((t, k) => runTier(t, outputs[k])));
+    for (const [k, r] of done.entries()) {
+      console.log(`\n━━ ${r.name} ━━`);
+      process.stdout.write(Buffer.concat(outputs[k]));
+      console.log(`━━ ${r.name}: ${r.ok ? 'ok' : 'FAILED'} in ${r.seconds.toFixed(1)} s`);
+      const others = names.filter((n) => n !== r.name).join(', ');
+      results.push({ ...r, note: `side by side with ${others}` });
+    }
+    continue;
+  }
   console.log(`\n━━ ${tier.name} ━━`);
   if (tier.needsBuild && !built) {
     results.push({ name: tier.name, ok: false, seconds: 0, note: 'skipped: build failed' });
     continue;
   }
-  const started = performance.now();
-  const outcome = tier.run();
-  const seconds = (performance.now() - started) / 1000;
-  const ok = typeof outcome === 'boolean' ? outcome : outcome.ok;
-  const counts = typeof outcome === 'boolean' ? undefined : outcome;
-  if (tier.name === 'build') built = ok;
-  results.push({ name: tier.name, ok, seconds, counts });
-  console.log(`━━ ${tier.name}: ${ok ? 'ok' : 'FAILED'} in ${seconds.toFixed(1)} s`);
+  // A grouped tier run alone still collects its output: print it as it comes.
+  const output = { push: (chunk) => process.stdout.write(chunk) };
+  const r = await runTier(tier, output);
+  if (tier.name === 'build') built = r.ok;
+  results.push(r);
+  console.log(`━━ ${tier.name}: ${r.ok ? 'ok' : 'FAILED'} in ${r.seconds.toFixed(1)} s`);
 }
 
 console.log('\nsummary');
@@ -187,8 +255,9 @@ for (const r of results) {
   if (!r.ok && !r.counts?.fail) fail += 1;
 }
 const failedTiers = results.filter((r) => !r.ok).length;
+// Elapsed time, not the sum: tiers of a group overlap.
 console.log(
-  `  total ${results.reduce((s, r) => s + r.seconds, 0).toFixed(1)} s, ${failedTiers} tier(s) failed`,
+  `  total ${((performance.now() - suiteStarted) / 1000).toFixed(1)} s, ${failedTiers} tier(s) failed`,
 );
 console.log(`tests: ${pass} passed, ${fail} failed`);
 process.exit(failedTiers === 0 ? 0 : 1);

@@ -22,6 +22,7 @@ import {
   WORKER_SCRIPT,
   requireEngineFiles,
 } from '../helpers/engineFixtures';
+import { REPO_ROOT } from '../helpers/golden';
 import { TEST_SPLIT, writeSplitManifest } from '../helpers/splitManifest';
 import { scratchDir } from '../helpers/tempFiles';
 import { makeAudioOnly, makeGarbage, makeTruncated } from '../fixtures/decodeClips';
@@ -34,6 +35,7 @@ import {
 } from '../../src/core/evaluation/benchmarkRun';
 import { summarizeBenchmark } from '../../src/core/evaluation/benchmarkSummary';
 import { SystemFfmpegDecoder } from '../../src/core/decode/systemFfmpegDecoder';
+import { DecodeCache, systemDecoderIdentity } from '../../src/core/evaluation/decodeCache';
 import type { BenchmarkSummary } from '../../src/protocol/evaluationSummary';
 
 const SPLIT = TEST_SPLIT;
@@ -46,6 +48,19 @@ function summaryOf(dir: string): BenchmarkSummary {
 async function recordsOf(dir: string): Promise<string[]> {
   const { records } = await readRunDirectory(dir);
   return sortRecords(records, ['emotion-llama-tiny', 'mosear-tiny']).map((r) => JSON.stringify(r));
+}
+
+/**
+ * A decoder with the CLI's decode cache (.tmp/decode-cache, filled by the first eval below): the
+ * in-process runs test cancelling and run memory, not decoding (the killed run decodes afresh).
+ */
+async function cachedDecoder(): Promise<{
+  decoder: SystemFfmpegDecoder;
+  decodeCache: DecodeCache;
+}> {
+  const decoder = new SystemFfmpegDecoder({});
+  const dir = join(REPO_ROOT, '.tmp', 'decode-cache');
+  return { decoder, decodeCache: new DecodeCache(dir, await systemDecoderIdentity(decoder)) };
 }
 
 async function evalOk(args: string[]): Promise<void> {
@@ -157,7 +172,7 @@ describe('mosear-lens eval', () => {
       models: [BASELINE_MODEL, MODEL],
       outDir: out,
       workerScript: WORKER_SCRIPT,
-      decoder: new SystemFfmpegDecoder({}),
+      ...(await cachedDecoder()),
     };
     const first = await runBenchmark({
       ...options,
@@ -231,7 +246,7 @@ describe('mosear-lens eval', () => {
       manifest,
       models: [BASELINE_MODEL, MODEL],
       workerScript: WORKER_SCRIPT,
-      decoder: new SystemFfmpegDecoder({}),
+      ...(await cachedDecoder()),
       runMemory: runs,
     };
     const standard = await runBenchmark({ ...options, lanes });
