@@ -20,6 +20,7 @@ import { WASM_WORKER_BUNDLE, WasmFfmpegDecoder } from '../core/decode/wasmFfmpeg
 import { DecodeCache, systemDecoderIdentity } from '../core/evaluation/decodeCache';
 import { AnalysisEngine, resolveControls, type LoadedModel } from '../core/engine/analysisEngine';
 import { compareClip, type CompareSubjectRequest } from '../core/engine/compareClip';
+import type { GivenFeatures } from '../core/engine/featureSource';
 import type { GivenTranscript } from '../core/engine/transcriptSource';
 import { knockoutHeads, rankHeads, type KnockoutBase } from '../core/engine/knockout';
 import type {
@@ -47,7 +48,15 @@ export interface ClipAnalysisRequest {
   decodeCacheDir?: string;
   /** Contract 1.1: the transcript typed in the panel (else a sidecar next to the clip is read). */
   transcript?: GivenTranscript;
+  /** FaceMAE / VideoMAE files a manifest row names (CONTRACT.md §1b; else sidecars, else zeros). */
+  features?: GivenFeatures;
 }
+
+/**
+ * What a clip's analysis was given beside its files (a manifest row's transcript and feature
+ * files): a panel opened from an evaluation re-runs, knocks out and swaps with the same.
+ */
+export type GivenClipInputs = Pick<ClipAnalysisRequest, 'transcript' | 'features'>;
 
 /** Where the engine and decoder come from, and whether a checkpoint may run. */
 export interface EngineEnvironment {
@@ -162,6 +171,7 @@ export class ExtensionEngine extends Disposable {
           allowFallback: settings.runtime.allowFallback,
           ...(stored === undefined ? {} : { storedDecodes: stored }),
           ...(request.transcript === undefined ? {} : { transcript: request.transcript }),
+          ...(request.features === undefined ? {} : { features: request.features }),
           // A model with a transcript slot reads the clip's sidecar (.txt, .srt, .vtt) if any.
           transcriptSidecar: true,
           // Generated answers where the checkpoint can give them (a greedy_token output).
@@ -288,6 +298,7 @@ export class ExtensionEngine extends Disposable {
       allowFallback: settings.runtime.allowFallback,
       // The same prompt as the panel's analysis: its typed transcript, else the clip's sidecar.
       ...(request.transcript === undefined ? {} : { transcript: request.transcript }),
+      ...(request.features === undefined ? {} : { features: request.features }),
       transcriptSidecar: true,
     };
   }

@@ -25,6 +25,9 @@ export function run(): Promise<void> {
   const mocha = new Mocha({ ui: 'tdd', color: false, timeout: 60_000, reporter: 'spec' });
   // What `mocha.addFile` + require would do: install suite()/test() for the suites below.
   mocha.suite.emit('pre-require', globalThis, 'integration', mocha);
+  // A developer's filter (`MOSEAR_INTEGRATION_GREP=export npm test -- integration`); CI sets none.
+  const grep = process.env['MOSEAR_INTEGRATION_GREP'];
+  if (grep !== undefined && grep !== '') mocha.grep(grep);
   if (process.env['MOSEAR_INTEGRATION_RESTRICTED'] === '1') {
     registerRestrictedModeSuite();
     registerRestrictedEvaluationSuite();

@@ -32,6 +32,21 @@ export interface GivenFeatureFile {
 /** The feature files a request gives, by feature. */
 export type GivenFeatures = Partial<Record<keyof FeatureSources, GivenFeatureFile>>;
 
+/** The feature files a manifest row names (ManifestEntry.features), as given by the manifest. */
+export function manifestFeatures(files: {
+  readonly faceMae?: string;
+  readonly videoMae?: string;
+}): GivenFeatures {
+  return {
+    ...(files.faceMae === undefined
+      ? {}
+      : { faceMae: { path: files.faceMae, source: 'manifest' as const } }),
+    ...(files.videoMae === undefined
+      ? {}
+      : { videoMae: { path: files.videoMae, source: 'manifest' as const } }),
+  };
+}
+
 /** A feature vector larger than this is not a FaceMAE/VideoMAE feature (1024 in the real model). */
 const MAX_FEATURE_BYTES = 16 * 1024 * 1024;
 

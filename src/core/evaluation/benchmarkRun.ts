@@ -23,7 +23,7 @@ import type { PieceEncoder } from '../contract/sentencePieceTemplate';
 import { featureDimsOf } from '../contract/signature';
 import type { FeatureInputName } from '../contract/names';
 import { loadPromptTokenizer } from '../tokenizer/promptTokenizer';
-import { resolveFeatures } from '../engine/featureSource';
+import { manifestFeatures, resolveFeatures } from '../engine/featureSource';
 import { TRANSCRIPT_SLOT } from '../engine/transcriptSource';
 import type { RunLayout } from '../../protocol/contract';
 import {
@@ -577,18 +577,10 @@ async function rowInputs(c: LoadedCheckpoint, entry: ManifestEntry) {
     ...(slots === undefined ? {} : { slots }),
     ...(c.tokenizer === undefined ? {} : { tokenizer: c.tokenizer }),
   });
-  const given = entry.features;
   const features = await resolveFeatures({
     clipPath: entry.path,
     dims: c.featureDims,
-    given: {
-      ...(given?.faceMae === undefined
-        ? {}
-        : { faceMae: { path: given.faceMae, source: 'manifest' as const } }),
-      ...(given?.videoMae === undefined
-        ? {}
-        : { videoMae: { path: given.videoMae, source: 'manifest' as const } }),
-    },
+    given: manifestFeatures(entry.features ?? {}),
     sidecar: false,
     modelName: c.meta.checkpoint.name,
   });

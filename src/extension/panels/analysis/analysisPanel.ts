@@ -45,7 +45,7 @@ import {
   type ChannelSnapshot,
   type PanelHost,
 } from '../panelBase';
-import type { ClipAnalysisRequest } from '../../extensionEngine';
+import type { ClipAnalysisRequest, GivenClipInputs } from '../../extensionEngine';
 import { messageOf } from '../../logger';
 import { settingsFromControls, workspaceDefaultsOf } from '../../settings';
 import { ANALYSIS_BUNDLE, buildWebviewHtml, webviewOptions } from '../webviewHtml';
@@ -101,6 +101,11 @@ export class AnalysisPanel extends PanelBase<WebviewToHost, HostToWebview> {
   private knockoutRun: AbortController | undefined;
   /** The transcript last typed in the panel: knockouts run on the same prompt as the analysis. */
   private typedTranscript: string | undefined;
+  /**
+   * What the clip's analysis was given (an evaluation's manifest row: transcript, feature files):
+   * re-runs, knockouts and counterfactuals use the same, a typed transcript replacing the row's.
+   */
+  private given: GivenClipInputs = {};
 
   /**
    * Shows an analysis: in the panel of this origin when one is open, else in the preview panel
@@ -112,11 +117,14 @@ export class AnalysisPanel extends PanelBase<WebviewToHost, HostToWebview> {
     origin: PanelOrigin,
     result: AnalysisResult | null,
     fromEvaluation: EvaluationSource | null = null,
+    given: GivenClipInputs = {},
   ): AnalysisPanel {
     const existing = AnalysisPanel.open.get(originKey(origin));
     if (existing !== undefined) {
       existing.panel.reveal(undefined, true);
       existing.fromEvaluation = fromEvaluation;
+      existing.given = given;
+      existing.typedTranscript = undefined;
       if (result !== null) existing.setResult(result);
       else existing.refresh();
       return existing;
@@ -125,6 +133,7 @@ export class AnalysisPanel extends PanelBase<WebviewToHost, HostToWebview> {
     const preview = AnalysisPanel.preview;
     if (reuse && preview !== undefined && !preview.isDisposed) {
       preview.replace(origin, result, fromEvaluation);
+      preview.given = given;
       preview.panel.reveal(undefined, true);
       return preview;
     }
@@ -135,6 +144,7 @@ export class AnalysisPanel extends PanelBase<WebviewToHost, HostToWebview> {
       webviewOptions(host.extensionUri),
     );
     const created = new AnalysisPanel(host, panel, origin, result, fromEvaluation);
+    created.given = given;
     if (reuse) {
       created.previewState = 'preview';
       created.panel.title = created.title();
@@ -309,6 +319,8 @@ export class AnalysisPanel extends PanelBase<WebviewToHost, HostToWebview> {
     this.origin = origin;
     this.result = result;
     this.fromEvaluation = fromEvaluation;
+    // Another clip: the transcript typed for the last one is not this one's.
+    this.typedTranscript = undefined;
     AnalysisPanel.open.set(originKey(origin), this);
     this.panel.title = this.title();
     this.refresh();
@@ -416,14 +428,15 @@ export class AnalysisPanel extends PanelBase<WebviewToHost, HostToWebview> {
           return;
         }
         const { clipPath, modelPath } = this.origin;
-        const typed = this.typedTranscript;
+        // The variants feed zero features (counterfactualRun.ts), so only the prompt carries over.
+        const { transcript } = this.givenInputs();
         return this.counterfactualRuns.run(
           message.requestId,
           {
             clipPath,
             modelPath,
             controls: message.controls,
-            ...(typed === undefined ? {} : { transcript: { text: typed, source: 'typed' } }),
+            ...(transcript === undefined ? {} : { transcript }),
           },
           message.pick,
         );
@@ -453,16 +466,8 @@ export class AnalysisPanel extends PanelBase<WebviewToHost, HostToWebview> {
     const controller = new AbortController();
     this.knockoutRun = controller;
     const { clipPath, modelPath } = this.origin;
-    const typed = this.typedTranscript;
     try {
-      await task(
-        {
-          clipPath,
-          modelPath,
-          ...(typed === undefined ? {} : { transcript: { text: typed, source: 'typed' as const } }),
-        },
-        controller.signal,
-      );
+      await task({ clipPath, modelPath, ...this.givenInputs() }, controller.signal);
     } catch (error) {
       if (this.isDisposed) return;
       const cancelled = controller.signal.aborted;
@@ -498,6 +503,15 @@ export class AnalysisPanel extends PanelBase<WebviewToHost, HostToWebview> {
     });
   }
 
+  /** The given inputs of the clip, the transcript typed in the panel replacing the row's. */
+  private givenInputs(): GivenClipInputs {
+    const typed = this.typedTranscript;
+    return {
+      ...this.given,
+      ...(typed === undefined ? {} : { transcript: { text: typed, source: 'typed' as const } }),
+    };
+  }
+
   private async run(requestId: number, controls: ArControls, transcript?: string): Promise<void> {
     if (transcript !== undefined) this.typedTranscript = transcript;
     const problem = this.runProblem();
@@ -513,12 +527,7 @@ export class AnalysisPanel extends PanelBase<WebviewToHost, HostToWebview> {
     const { clipPath, modelPath } = this.origin;
     await this.latestRun.run(
       requestId,
-      {
-        clipPath,
-        modelPath,
-        controls,
-        ...(transcript === undefined ? {} : { transcript: { text: transcript, source: 'typed' } }),
-      },
+      { clipPath, modelPath, controls, ...this.givenInputs() },
       {
         started: () => this.post({ type: 'runStarted', requestId }),
         result: (result) => {

@@ -4,6 +4,7 @@ import { basename } from 'node:path';
 import * as vscode from 'vscode';
 import type { AnalysisResult } from '../../../protocol/analysisResult';
 import type { ArControls } from '../../../protocol/contract';
+import type { GivenFeatures } from '../../../core/engine/featureSource';
 import type { GivenTranscript } from '../../../core/engine/transcriptSource';
 import type { AnalysisStage } from '../../extensionEngine';
 import { messageOf } from '../../logger';
@@ -26,6 +27,8 @@ export async function analyzeWithProgress(
     decodeCacheDir?: string;
     /** The clip's transcript from a manifest row (else the engine reads a sidecar). */
     transcript?: GivenTranscript;
+    /** The clip's FaceMAE / VideoMAE files from a manifest row (else sidecars, else zeros). */
+    features?: GivenFeatures;
   } = {},
 ): Promise<{ result: AnalysisResult } | { error: string; cancelled: boolean }> {
   const name = basename(clipPath);

@@ -34,6 +34,8 @@ import { DecodeCache } from '../../../core/evaluation/decodeCache';
 import { writeRunSummary } from '../../../core/evaluation/runSummaryFiles';
 import type { SweepRequest } from '../../../core/evaluation/evaluationSettings';
 import { readManifest, type ManifestEntry } from '../../../core/evaluation/manifest';
+import { manifestFeatures } from '../../../core/engine/featureSource';
+import type { GivenClipInputs } from '../../extensionEngine';
 import { durationText } from '../../../shared/durationText';
 import { buildEvaluationReport } from '../../../core/reports/evaluationReport';
 import { AnalysisPanel } from '../analysis/analysisPanel';
@@ -387,12 +389,17 @@ export class EvaluationPanel extends PanelBase<EvaluationToHost, HostToEvaluatio
       this.host.logger.warn(`Evaluate panel: no clip ${clip} / ${checkpoint} / ${setting}`);
       return;
     }
-    const outcome = await analyzeWithProgress(this.host, entry.path, planned.path, {
-      controls: chosen.controls,
-      decodeCacheDir: this.decodeCacheDir(),
+    // The row's transcript and feature files, as the evaluation fed them (benchmarkRun.ts).
+    const given: GivenClipInputs = {
       ...(entry.transcript === null
         ? {}
         : { transcript: { text: entry.transcript, source: 'manifest' } }),
+      ...(entry.features === undefined ? {} : { features: manifestFeatures(entry.features) }),
+    };
+    const outcome = await analyzeWithProgress(this.host, entry.path, planned.path, {
+      controls: chosen.controls,
+      decodeCacheDir: this.decodeCacheDir(),
+      ...given,
     });
     if (!('result' in outcome)) return;
     AnalysisPanel.createOrShow(
@@ -407,6 +414,7 @@ export class EvaluationPanel extends PanelBase<EvaluationToHost, HostToEvaluatio
         setting: chosen.title,
         groundTruth: this.data?.plan.labels[entry.label] ?? `label ${entry.label}`,
       },
+      given,
     );
   }
 
