@@ -140,7 +140,7 @@ async function main(): Promise<void> {
     }
     await page.close();
     figures.push(figure('head_click', 'project', 'summaries, rows on demand', 'ms', clicks));
-    // Of which: the click's synchronous redraw of every view, before any row has arrived.
+    // Of which: the click's synchronous redraw (the views that show the selection), rows not yet in.
     figures.push(figure('head_click', 'project', 'of which the click’s own redraw', 'ms', renders));
     if (problems.length > 0) throw new Error(`the page reported problems: ${problems.join('; ')}`);
   } finally {

@@ -180,8 +180,8 @@ export function timeFirstPaint(page: Page, cells: number): Promise<number> {
 /**
  * Head click: from a click on grid cell (`layer`, `head`) to the next painted frame after the
  * token view has drawn that head's rows (the row requests' round trip through the harness host
- * included), and of that the click's own synchronous redraw (every view, rows still on their
- * way). Milliseconds.
+ * included), and of that the click's own synchronous redraw (the views that show the
+ * selection, rows still on their way). Milliseconds.
  */
 export function timeHeadClick(
   page: Page,

@@ -286,6 +286,33 @@ describe('Panels at 32 × 32 heads', { timeout: 900_000 }, () => {
       const [stats] = await canvasStats(page, selector);
       assert.ok((stats?.colours ?? 0) >= 16, `${selector}: ${JSON.stringify(stats)}`);
     }
+    // A second inspect moves the selection and redraws only what shows it: the threshold table
+    // and the biased-heads rows (rebuilt by a full redraw) stay the same elements.
+    const kept = ['[data-testid=threshold-table] tbody tr', '[data-testid=biased-heads] tbody tr'];
+    for (const selector of kept) {
+      await page.$eval(selector, (e) => ((e as PageElement).dataset['before'] = 'kept'));
+    }
+    const second = '[data-testid=head-grid] [data-layer="3"][data-head="4"]';
+    await page.click(second);
+    for (const selector of kept) {
+      assert.equal(await page.getAttribute(selector, 'data-before'), 'kept', selector);
+    }
+    assert.equal(await page.getAttribute(cell, 'aria-selected'), 'false');
+    assert.equal(await page.getAttribute(second, 'aria-selected'), 'true');
+    assert.equal(
+      await page.$$eval('[data-testid=head-grid] .cell.selected', (cells) => cells.length),
+      1,
+    );
+    assert.equal(await value('token-layer'), '3');
+    assert.equal(await value('token-head'), '4');
+    assert.equal(await page.getAttribute('[data-testid=threshold-heads]', 'data-layer'), '3');
+    assert.equal(
+      await page.getAttribute('[data-testid=threshold-heads]', 'data-selected-head'),
+      '3:4',
+    );
+    assert.equal(await text(page, 'override-target'), 'Override of L3 H4:');
+    await page.click(cell);
+    assert.equal(await page.getAttribute(cell, 'aria-selected'), 'true');
     assert.match(await text(page, 'override-count'), /^No override set\.$/);
     await page.click('[data-testid=override-on]');
     await page.waitForFunction(() =>

@@ -323,5 +323,15 @@ export function biasedHeadsView(model: PanelModel): View {
             ? 'No head passes this filter.'
             : 'No head is flagged with these settings — see the threshold view for how far each is from flipping.';
     },
+    // A new selection moves the mark between the shown rows; the page and its order stay.
+    select() {
+      const sel = model.choices.selectedHead;
+      for (const tr of tbody.querySelectorAll<HTMLElement>('tr[data-layer]')) {
+        const selected =
+          sel?.layer === Number(tr.dataset['layer']) && sel.head === Number(tr.dataset['head']);
+        tr.classList.toggle('selected', selected);
+        tr.setAttribute('aria-selected', selected ? 'true' : 'false');
+      }
+    },
   };
 }

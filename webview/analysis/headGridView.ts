@@ -154,6 +154,8 @@ export function headGridView(model: PanelModel): View {
   /** The roving tab stop. */
   let active: { layer: number; head: number } | null = null;
   let hovered: { layer: number; head: number } | null = null;
+  /** The cell drawn as selected (its element), so a new selection unmarks only that one. */
+  let marked: HTMLElement | null = null;
 
   const cellText = (c: Cell): string => {
     const mode = model.controls?.mode === 1;
@@ -259,6 +261,20 @@ export function headGridView(model: PanelModel): View {
     setActive({ layer, head }, true);
   });
 
+  /** The override row's head: the selected one, with its override pressed. */
+  const showOverrideTarget = (): void => {
+    const sel = model.choices.selectedHead;
+    const selCell = sel === null ? undefined : byKey.get(`${sel.layer}:${sel.head}`);
+    selectedText.textContent =
+      selCell === undefined
+        ? 'Override: select a head first.'
+        : `Override of L${selCell.layer} H${selCell.head}:`;
+    for (const [b, value] of overrideButtons) {
+      b.toggleAttribute('disabled', selCell === undefined);
+      b.setAttribute('aria-pressed', selCell?.override === value ? 'true' : 'false');
+    }
+  };
+
   const build = (L: number, Hh: number, from: number, to: number, dense: boolean): void => {
     grid.classList.toggle('dense', dense);
     grid.style.gridTemplateColumns = dense
@@ -278,6 +294,7 @@ export function headGridView(model: PanelModel): View {
       ),
     );
     elements = [];
+    marked = null;
     const rows: HTMLElement[] = [];
     for (let l = from; l <= to && l < L; l++) {
       const row: HTMLElement[] = [];
@@ -334,6 +351,7 @@ export function headGridView(model: PanelModel): View {
       toPick.set(String(to));
       allLayers.toggleAttribute('disabled', from === 0 && to === L - 1);
       const sel = model.choices.selectedHead;
+      marked = null;
       active ??=
         sel !== null && sel.layer >= from && sel.layer <= to ? sel : { layer: from, head: 0 };
       const scale = colourScale(list, model.choices.gridLogScale);
@@ -349,6 +367,7 @@ export function headGridView(model: PanelModel): View {
         element.dataset['override'] = String(cell.override);
         element.dataset['statistic'] = String(cell.statistic);
         element.setAttribute('aria-selected', selected ? 'true' : 'false');
+        if (selected) marked = element;
         element.setAttribute(
           'tabindex',
           active.layer === cell.layer && active.head === cell.head ? '0' : '-1',
@@ -373,15 +392,7 @@ export function headGridView(model: PanelModel): View {
         count === 0 ? 'No override set.' : `${count} override${count === 1 ? '' : 's'} set.`;
       overrideCount.dataset['count'] = String(count);
       clear.toggleAttribute('disabled', count === 0);
-      const selCell = sel === null ? undefined : byKey.get(`${sel.layer}:${sel.head}`);
-      selectedText.textContent =
-        selCell === undefined
-          ? 'Override: select a head first.'
-          : `Override of L${selCell.layer} H${selCell.head}:`;
-      for (const [b, value] of overrideButtons) {
-        b.toggleAttribute('disabled', selCell === undefined);
-        b.setAttribute('aria-pressed', selCell?.override === value ? 'true' : 'false');
-      }
+      showOverrideTarget();
       const values = list.map((c) => c.statistic);
       const lo = Math.min(...values);
       const hi = Math.max(...values);
@@ -393,6 +404,21 @@ export function headGridView(model: PanelModel): View {
         bar,
         el('span', {}, `${formatNumber(hi)}${model.choices.gridLogScale ? ' (log)' : ''}`),
       );
+    },
+    // A new selection moves the mark from one cell to another; values and colours stay.
+    select() {
+      const sel = model.choices.selectedHead;
+      const [from] = shownRange();
+      const next = sel === null ? undefined : elements[sel.layer - from]?.[sel.head];
+      if (marked !== null && marked !== next) {
+        marked.classList.remove('selected');
+        marked.setAttribute('aria-selected', 'false');
+      }
+      marked = next ?? null;
+      marked?.classList.add('selected');
+      marked?.setAttribute('aria-selected', 'true');
+      showStatus();
+      showOverrideTarget();
     },
   };
 }

@@ -159,6 +159,14 @@ export function knockoutView(model: PanelModel): View {
     );
   };
 
+  /** The button that adds the inspected head. */
+  const showInspected = (off: boolean): void => {
+    const sel = model.choices.selectedHead;
+    addSelected.textContent =
+      sel === null ? 'Add the inspected head (select one in the grid)' : `Add ${headName(sel)}`;
+    setDisabled(addSelected, off || sel === null);
+  };
+
   return {
     element: frame.element,
     update(palette) {
@@ -174,10 +182,7 @@ export function knockoutView(model: PanelModel): View {
       const off = !availability.available;
       setDisabled(flagged, off || busy || flaggedCount === 0);
       flagged.textContent = `Knock out the flagged heads (${flaggedCount})`;
-      const sel = model.choices.selectedHead;
-      addSelected.textContent =
-        sel === null ? 'Add the inspected head (select one in the grid)' : `Add ${headName(sel)}`;
-      setDisabled(addSelected, off || sel === null);
+      showInspected(off);
       setDisabled(knockChosen, off || busy || state.chosen.length === 0);
       knockChosen.textContent = `Knock out the chosen heads (${state.chosen.length})`;
       setDisabled(clearChosen, state.chosen.length === 0);
@@ -331,6 +336,10 @@ export function knockoutView(model: PanelModel): View {
           plugins: { legend: { position: 'bottom' } },
         },
       });
+    },
+    // A new selection changes only the button that adds the inspected head.
+    select() {
+      if (model.result !== null) showInspected(!model.knockoutAvailability().available);
     },
   };
 }

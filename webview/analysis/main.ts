@@ -1,5 +1,6 @@
 // The Analysis panel's webview entry: builds the whole DOM into #app, connects to the host (VS Code
-// or the embedded report data), and redraws every view on each state or theme change.
+// or the embedded report data), and redraws every view on each state or theme change (an inspected
+// head: only the views that show it).
 import '../kit/kit.css';
 import { biasedHeadsView } from './biasedHeadsView';
 import { controlsView } from './controlsView';
@@ -20,7 +21,7 @@ import { uapChartView } from './uapChartView';
 import type { View } from '../kit/view';
 import { HostToWebviewSchema } from '../../src/protocol/panelMessages';
 import { connectWebviewHost } from '../kit/hostChannel';
-import { appRoot, drawViews, panelTop, startPage } from '../kit/panelPage';
+import { appRoot, drawSelection, drawViews, panelTop, startPage } from '../kit/panelPage';
 
 function start(): void {
   const root = appRoot();
@@ -68,6 +69,10 @@ function start(): void {
   const [, controls, ...cards] = views;
   cards.pop(); // the counterfactuals, full width below the tokens
   const tokens = cards.pop();
+  // An inspected head redraws only what shows the selection (each view's `select`): the token
+  // view first, so its row requests travel while the grid and the charts redraw.
+  const selectionViews = [tokenView, ...views.filter((v) => v !== tokenView)];
+  model.selectionChanged = () => drawSelection(selectionViews, (error) => model.reportError(error));
   root.className = 'panel';
   root.replaceChildren(
     panelTop(header.element, save, report),

@@ -121,6 +121,11 @@ export class PanelModel {
    * the token views; by default everything is redrawn).
    */
   rowsArrived: () => void;
+  /**
+   * Redraws what an inspected head changes (the panel's entry narrows it to the views that show
+   * the selection; by default everything is redrawn).
+   */
+  selectionChanged: () => void;
   private debounce: ReturnType<typeof setTimeout> | undefined;
   private preview: { controls: ArControls; result: AnalysisResult; flags: FlagRuleResult } | null =
     null;
@@ -130,6 +135,7 @@ export class PanelModel {
     private readonly onChange: () => void,
   ) {
     this.rowsArrived = onChange;
+    this.selectionChanged = onChange;
     const saved = host.loadState();
     this.choices = { ...DEFAULT_CHOICES };
     for (const key of Object.keys(DEFAULT_CHOICES) as (keyof ViewChoices)[]) {
@@ -421,7 +427,9 @@ export class PanelModel {
       tokenLayer: layer,
       tokenHead: head,
     };
-    this.changed();
+    // Drawn first: the token view's row requests leave before the state is serialised.
+    this.selectionChanged();
+    this.host.saveState(this.viewState());
   }
 
   /** Sets one head's override (−1 force off, 0 auto, 1 force on): an edit that re-runs. */

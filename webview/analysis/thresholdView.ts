@@ -117,6 +117,26 @@ function flagWords(mode: number): { real: boolean; flagged: string; qualifies: s
   return { real: false, flagged: `would be flagged (${why})`, qualifies: `would qualify (${why})` };
 }
 
+/**
+ * The bar charts' y scale; a log axis labels the powers of ten only (chart.js would print every
+ * minor tick in full).
+ */
+function yScaleOf(log: boolean) {
+  return log
+    ? {
+        type: 'logarithmic' as const,
+        ticks: {
+          callback: (value: string | number) => {
+            const v = Number(value);
+            return Math.abs(Math.log10(v) - Math.round(Math.log10(v))) < 1e-9
+              ? formatNumber(v, 1)
+              : '';
+          },
+        },
+      }
+    : { type: 'linear' as const, min: 0 };
+}
+
 /** The threshold-debugging section. */
 export function thresholdView(model: PanelModel): View {
   const decisions = (): LayerDecision[] => model.shown()?.decisions ?? [];
@@ -179,6 +199,102 @@ export function thresholdView(model: PanelModel): View {
     el('div', { class: 'table-scroll' }, table),
   );
 
+  /** The selected head's layer's heads against their tick, that head outlined. */
+  const drawHeads = (p: Palette): void => {
+    const r = model.result;
+    const shown = model.shown();
+    const controls = model.controls;
+    if (r === null || shown === null || controls === null) return;
+    const ds = shown.decisions;
+    const L = ds.length;
+    const log =
+      model.choices.thresholdLogScale ?? tauRangeOf(r, controls.ratioKind).scale === 'log';
+    const yScale = yScaleOf(log);
+    const words = flagWords(controls.mode);
+    const muted = withAlpha(p.mutedForeground, 0.45);
+    const wouldFill = withAlpha(p.flagged, 0.12);
+    const sel = model.choices.selectedHead;
+    const layer = sel !== null && sel.layer < L ? sel.layer : 0;
+    layerPick.set(String(layer));
+    headsTitle.textContent = `Heads of layer ${layer}: sₕ vs (1 + margin) × layer mean${sel === null ? '' : ` (head ${sel.head} outlined)`}`;
+    headChart.element.dataset['layer'] = String(layer);
+    headChart.element.dataset['selectedHead'] = sel === null ? '' : `${sel.layer}:${sel.head}`;
+    const heads = ds
+      .filter((d) => d.layer === layer)
+      .flatMap((d) =>
+        d.headStatistics.map((s, h) => ({
+          d,
+          h,
+          s,
+          flagged: shown.flags[d.layer]?.[h] ?? false,
+        })),
+      );
+    const selectedIndex = heads.findIndex(({ d, h }) => d.layer === sel?.layer && h === sel.head);
+    headChart.set({
+      type: 'bar',
+      data: {
+        labels: heads.map(({ h }) => `H${h}`),
+        datasets: [
+          ...(selectedIndex < 0
+            ? []
+            : [
+                {
+                  type: 'bar' as const,
+                  label: 'selected head',
+                  data: heads.map(({ s }, i) => (i === selectedIndex ? s : null)),
+                  grouped: false,
+                  backgroundColor: 'transparent',
+                  borderColor: p.foreground,
+                  borderWidth: 3,
+                  // Drawn last, over the head's own bar.
+                  order: -1,
+                },
+              ]),
+          thresholdTicks(
+            p,
+            '(1 + margin) × mean',
+            heads.map(({ d }) => d.headThreshold),
+          ),
+          ...categoryBars(
+            heads.map(({ s }) => s),
+            heads.map(({ d, h, flagged }) =>
+              flagged && words.real
+                ? 'hit'
+                : !words.real && d.flags[h]
+                  ? 'would'
+                  : d.triggered && d.enabled
+                    ? 'miss'
+                    : 'off',
+            ),
+            {
+              hit: { label: 'head flagged', style: { fill: p.flagged } },
+              would: {
+                label: `head ${words.flagged}`,
+                style: { fill: wouldFill, edge: p.flagged },
+              },
+              miss: { label: 'head below its tick', style: { fill: p.visual } },
+              off: { label: 'layer below τ or not enabled', style: { fill: muted } },
+            },
+          ),
+        ],
+      },
+      options: barOptions(yScale, (index) => {
+        const head = heads[index];
+        if (head === undefined) return '';
+        const gap = head.s - head.d.headThreshold;
+        const flip = flipPoints(head.d, head.h);
+        return [
+          `sₕ − (1 + m)·mean = ${gap >= 0 ? '+' : ''}${formatNumber(gap, 4)}`,
+          `layer ${head.d.triggered ? words.qualifies : 'does not qualify'} (statistic ${formatNumber(head.d.statistic, 4)} vs τ ${formatNumber(head.d.tau, 4)})`,
+          flip.headTau === null
+            ? `no τ flags it (passes its tick for margins below ${formatNumber(flip.headMargin, 3)})`
+            : `${words.real ? 'flagged' : 'would be flagged'} for τ < ${formatNumber(flip.headTau, 4)}`,
+          `decision: ${reasonText(head.d.reasons[head.h], words.real)}`,
+        ];
+      }),
+    });
+  };
+
   return {
     element: frame.element,
     update(p) {
@@ -195,12 +311,6 @@ export function thresholdView(model: PanelModel): View {
           ...ds.map((d) => el('vscode-option', { value: d.layer }, `layer ${d.layer}`)),
         );
       }
-      const sel = model.choices.selectedHead;
-      const layer = sel !== null && sel.layer < L ? sel.layer : 0;
-      layerPick.set(String(layer));
-      headsTitle.textContent = `Heads of layer ${layer}: sₕ vs (1 + margin) × layer mean${sel === null ? '' : ` (head ${sel.head} outlined)`}`;
-      headChart.element.dataset['layer'] = String(layer);
-      headChart.element.dataset['selectedHead'] = sel === null ? '' : `${sel.layer}:${sel.head}`;
       layerChart.element.dataset['layers'] = String(L);
       const range = tauRangeOf(r, controls.ratioKind);
       const log = model.choices.thresholdLogScale ?? range.scale === 'log';
@@ -217,20 +327,7 @@ export function thresholdView(model: PanelModel): View {
       frame.note.textContent = `Statistic: ${kind}${shown.preview ? ' — preview of the edited controls on this result’s masses (exact for the first layer acted on; later layers compound)' : ''}. A layer ${words.real ? 'qualifies' : 'would qualify'} when its bar passes τ; inside it, a head ${words.real ? 'is flagged' : 'would be flagged'} when its bar passes its layer’s tick. Each bar’s tooltip and the table give the τ at which it flips.`;
       const muted = withAlpha(p.mutedForeground, 0.45);
       const wouldFill = withAlpha(p.flagged, 0.12);
-      // Log axes label the powers of ten only (chart.js would print every minor tick in full).
-      const yScale = log
-        ? {
-            type: 'logarithmic' as const,
-            ticks: {
-              callback: (value: string | number) => {
-                const v = Number(value);
-                return Math.abs(Math.log10(v) - Math.round(Math.log10(v))) < 1e-9
-                  ? formatNumber(v, 1)
-                  : '';
-              },
-            },
-          }
-        : { type: 'linear' as const, min: 0 };
+      const yScale = yScaleOf(log);
       layerChart.set({
         type: 'bar',
         data: {
@@ -269,80 +366,7 @@ export function thresholdView(model: PanelModel): View {
           ];
         }),
       });
-      const heads = ds
-        .filter((d) => d.layer === layer)
-        .flatMap((d) =>
-          d.headStatistics.map((s, h) => ({
-            d,
-            h,
-            s,
-            flagged: shown.flags[d.layer]?.[h] ?? false,
-          })),
-        );
-      const selectedIndex = heads.findIndex(({ d, h }) => d.layer === sel?.layer && h === sel.head);
-      headChart.set({
-        type: 'bar',
-        data: {
-          labels: heads.map(({ h }) => `H${h}`),
-          datasets: [
-            ...(selectedIndex < 0
-              ? []
-              : [
-                  {
-                    type: 'bar' as const,
-                    label: 'selected head',
-                    data: heads.map(({ s }, i) => (i === selectedIndex ? s : null)),
-                    grouped: false,
-                    backgroundColor: 'transparent',
-                    borderColor: p.foreground,
-                    borderWidth: 3,
-                    // Drawn last, over the head's own bar.
-                    order: -1,
-                  },
-                ]),
-            thresholdTicks(
-              p,
-              '(1 + margin) × mean',
-              heads.map(({ d }) => d.headThreshold),
-            ),
-            ...categoryBars(
-              heads.map(({ s }) => s),
-              heads.map(({ d, h, flagged }) =>
-                flagged && words.real
-                  ? 'hit'
-                  : !words.real && d.flags[h]
-                    ? 'would'
-                    : d.triggered && d.enabled
-                      ? 'miss'
-                      : 'off',
-              ),
-              {
-                hit: { label: 'head flagged', style: { fill: p.flagged } },
-                would: {
-                  label: `head ${words.flagged}`,
-                  style: { fill: wouldFill, edge: p.flagged },
-                },
-                miss: { label: 'head below its tick', style: { fill: p.visual } },
-                off: { label: 'layer below τ or not enabled', style: { fill: muted } },
-              },
-            ),
-          ],
-        },
-        options: barOptions(yScale, (index) => {
-          const head = heads[index];
-          if (head === undefined) return '';
-          const gap = head.s - head.d.headThreshold;
-          const flip = flipPoints(head.d, head.h);
-          return [
-            `sₕ − (1 + m)·mean = ${gap >= 0 ? '+' : ''}${formatNumber(gap, 4)}`,
-            `layer ${head.d.triggered ? words.qualifies : 'does not qualify'} (statistic ${formatNumber(head.d.statistic, 4)} vs τ ${formatNumber(head.d.tau, 4)})`,
-            flip.headTau === null
-              ? `no τ flags it (passes its tick for margins below ${formatNumber(flip.headMargin, 3)})`
-              : `${words.real ? 'flagged' : 'would be flagged'} for τ < ${formatNumber(flip.headTau, 4)}`,
-            `decision: ${reasonText(head.d.reasons[head.h], words.real)}`,
-          ];
-        }),
-      });
+      drawHeads(p);
       const curve = flagsAcrossTau(r, controls, range);
       curveChart.element.dataset['curve'] = JSON.stringify(curve);
       const current = ds.reduce((n, d) => n + d.flags.filter(Boolean).length, 0);
@@ -430,6 +454,10 @@ export function thresholdView(model: PanelModel): View {
           ),
         ),
       );
+    },
+    // A new selection changes the heads chart only (its layer, and which head is outlined).
+    select(p) {
+      drawHeads(p);
     },
   };
 }

@@ -313,6 +313,10 @@ export function tokenAttentionView(model: PanelModel): View {
           .join(' ') || null;
       frame.note.textContent = `${missing === null ? '' : `${missing} `}Layer ${c.tokenLayer}, ${c.tokenHead === 'mean' ? 'heads averaged' : `head ${c.tokenHead}`}, ${which}. ${scaleText} ${c.tokenRun === 'difference' ? 'Only the visual tokens are differenced; the prompt’s words are shaded by the after run relative to its largest word. Hover a token for both weights.' : 'The audio strip is on an absolute 0–1 scale; words are shaded relative to the largest word. Hover a token for its exact weight and rank.'}${r.layout === undefined ? '' : ` Each grid cell is drawn at its rectangle in the model's ${r.model.metadata.frames.width} × ${r.model.metadata.frames.height} px input frame; global visual tokens are chips on the grid's scale.`}`;
     },
+    // The inspected head is the view's layer and head: the whole view follows it.
+    select(p) {
+      view.update(p);
+    },
   };
   return view;
 }

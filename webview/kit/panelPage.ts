@@ -3,7 +3,12 @@
 // to the host's log — so the Analysis, Compare and Evaluate pages and their reports behave alike.
 import { applyChartDefaults } from './chartCanvas';
 import { el } from './domBuilder';
-import { followBrowserSchemeWhenUnthemed, refreshPalette, watchTheme } from './theme';
+import {
+  currentPalette,
+  followBrowserSchemeWhenUnthemed,
+  refreshPalette,
+  watchTheme,
+} from './theme';
 import type { View } from './view';
 
 /** The page's #app element, created when the page has none. */
@@ -42,6 +47,21 @@ export function drawViews(views: readonly View[], report: (error: unknown) => vo
   for (const view of views) {
     try {
       view.update(palette);
+    } catch (error) {
+      report(error);
+    }
+  }
+}
+
+/**
+ * Redraws what a new selection changes: each view's `select`, in order (the theme is unchanged,
+ * so the palette is the last full draw's); a view that throws is reported, the rest draw.
+ */
+export function drawSelection(views: readonly View[], report: (error: unknown) => void): void {
+  const palette = currentPalette();
+  for (const view of views) {
+    try {
+      view.select?.(palette);
     } catch (error) {
       report(error);
     }
