@@ -23,6 +23,8 @@ import { compareClip, type CompareSubjectRequest } from '../core/engine/compareC
 import type { GivenFeatures } from '../core/engine/featureSource';
 import type { GivenTranscript } from '../core/engine/transcriptSource';
 import { knockoutHeads, rankHeads, type KnockoutBase } from '../core/engine/knockout';
+import { imbalanceProbe } from '../core/engine/imbalance';
+import type { ImbalanceProgress, ImbalanceResult } from '../protocol/imbalance';
 import type {
   HeadRanking,
   HeadRef,
@@ -280,7 +282,7 @@ export class ExtensionEngine extends Disposable {
     return comparison;
   }
 
-  /** A knockout or ranking request with the settings and Restricted Mode applied as in `analyze`. */
+  /** A knockout, ranking or probe request with the settings and Restricted Mode applied as in `analyze`. */
   private async knockoutBase(request: ClipAnalysisRequest): Promise<KnockoutBase> {
     const settings = this.config.current;
     const problem = this.env.modelProblem(request.modelPath, settings);
@@ -322,6 +324,21 @@ export class ExtensionEngine extends Disposable {
     return rankHeads(
       this.get().instance,
       { ...base, k: request.k, under: request.under },
+      signal,
+      onProgress,
+    );
+  }
+
+  /** Contract 1.2: the token-imbalance probe at each k (src/core/engine/imbalance.ts). */
+  async imbalance(
+    request: ClipAnalysisRequest & { repeats: readonly number[] },
+    signal: AbortSignal,
+    onProgress: (progress: ImbalanceProgress) => void,
+  ): Promise<ImbalanceResult> {
+    const base = await this.knockoutBase(request);
+    return imbalanceProbe(
+      this.get().instance,
+      { ...base, repeats: request.repeats },
       signal,
       onProgress,
     );

@@ -60,6 +60,12 @@ export const ImbalanceResultSchema = v.object({
 });
 export type ImbalanceResult = v.InferOutput<typeof ImbalanceResultSchema>;
 
+/** A kept probe (the Analysis webview's state) parsed back; null when it does not parse. */
+export function imbalanceResultOrNull(value: unknown): ImbalanceResult | null {
+  const parsed = v.safeParse(ImbalanceResultSchema, value);
+  return parsed.success ? parsed.output : null;
+}
+
 /** A probe's progress: `done` of `total` k values. */
 export const ImbalanceProgressSchema = v.object({ done: index, total: index });
 export type ImbalanceProgress = v.InferOutput<typeof ImbalanceProgressSchema>;

@@ -8,6 +8,12 @@ import * as v from 'valibot';
 import { AnalysisResultSchema, type AnalysisResult } from './analysisResult';
 import { ArControlsSchema, UserControlsSchema, type ArControls } from './contract';
 import { CounterfactualResultSchema, type CounterfactualResult } from './counterfactualResult';
+import {
+  ImbalanceProgressSchema,
+  ImbalanceResultSchema,
+  MAX_AUDIO_REPEATS,
+  type ImbalanceResult,
+} from './imbalance';
 import { describeValue, isMissing, issuePath, parseOrThrow, type Issue } from './issues';
 import {
   HeadRankingSchema,
@@ -135,6 +141,11 @@ export interface AnalysisViewState {
    * absent in states saved before it, or null: none run). Parsed on the way back in.
    */
   counterfactuals?: CounterfactualResult | null;
+  /**
+   * The Token imbalance section's latest probe (issue 18 item 5; absent in states saved before
+   * it, or null: none run). Parsed on the way back in.
+   */
+  imbalance?: ImbalanceResult | null;
 }
 
 /** The biased-heads list's filter: a layer range (null: open), a least statistic, flags only. */
@@ -268,6 +279,22 @@ export const WebviewToHostSchema = messageSchema([
   }),
   /** Stop the counterfactual run whose request id is `run`. */
   v.object({ type: v.literal('cancelCounterfactuals'), run: RequestIdSchema }),
+  /**
+   * Run the token-imbalance probe (contract 1.2's `audio_repeat`) at these k under off and these
+   * controls (progress, then `imbalanceResult`); the host checks k against the model's cap.
+   */
+  v.object({
+    type: v.literal('runImbalance'),
+    requestId: RequestIdSchema,
+    controls: UserControlsSchema,
+    repeats: v.pipe(
+      v.array(v.pipe(v.number(), v.safeInteger(), v.minValue(1))),
+      v.minLength(1),
+      v.maxLength(MAX_AUDIO_REPEATS),
+    ),
+  }),
+  /** Stop the probe whose request id is `run`. */
+  v.object({ type: v.literal('cancelImbalance'), run: RequestIdSchema }),
   /** Send one token row of the shown result (latest wins per run and stage). */
   TokenRowRequestSchema,
 ]);
@@ -338,6 +365,25 @@ export const HostToWebviewSchema = v.variant('type', [
   /** The counterfactual run failed (bad partner, one label only, decode failure) or was cancelled. */
   v.object({
     type: v.literal('counterfactualsFailed'),
+    requestId: v.number(),
+    message: v.string(),
+    cancelled: v.boolean(),
+  }),
+  /** The probe's progress: k values done of all. */
+  v.object({
+    type: v.literal('imbalanceProgress'),
+    requestId: v.number(),
+    progress: ImbalanceProgressSchema,
+  }),
+  /** The probe finished. */
+  v.object({
+    type: v.literal('imbalanceResult'),
+    requestId: v.number(),
+    result: ImbalanceResultSchema,
+  }),
+  /** The probe failed (no audio_repeat, k above the cap, decode failure) or was cancelled. */
+  v.object({
+    type: v.literal('imbalanceFailed'),
     requestId: v.number(),
     message: v.string(),
     cancelled: v.boolean(),

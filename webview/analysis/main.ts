@@ -8,6 +8,7 @@ import { counterfactualsView } from './counterfactualsView';
 import { el } from '../kit/domBuilder';
 import { headerView } from './headerView';
 import { headGridView } from './headGridView';
+import { imbalanceView } from './imbalanceView';
 import { knockoutView } from './knockoutView';
 import { labelLensView } from './labelLensView';
 import { moseGateView } from './moseGateView';
@@ -52,6 +53,8 @@ function start(): void {
   model.rowsArrived = () => drawViews([tokenView], (error) => model.reportError(error));
   const counterfactuals = counterfactualsView(model);
   counterfactuals.onRedraw(render);
+  const imbalance = imbalanceView(model);
+  imbalance.onRedraw(render);
   views = [
     header,
     controlsView(model),
@@ -65,8 +68,10 @@ function start(): void {
     knockoutView(model),
     tokenView,
     counterfactuals,
+    imbalance,
   ];
   const [, controls, ...cards] = views;
+  cards.pop(); // the token imbalance and
   cards.pop(); // the counterfactuals, full width below the tokens
   const tokens = cards.pop();
   // An inspected head redraws only what shows the selection (each view's `select`): the token
@@ -80,11 +85,12 @@ function start(): void {
     el('div', { class: 'cards' }, ...cards.map((v) => v.element)),
     tokens?.element ?? '',
     counterfactuals.element,
+    imbalance.element,
   );
   startPage({ hasHost: host.hasHost, redraw: render, report: (e) => model.reportError(e) });
   render();
   host.start((message) => {
-    if (!counterfactuals.receive(message)) model.receive(message);
+    if (!counterfactuals.receive(message) && !imbalance.receive(message)) model.receive(message);
   });
 }
 

@@ -5,6 +5,7 @@ import {
   counterfactualResultOrNull,
   type CounterfactualResult,
 } from '../../src/protocol/counterfactualResult';
+import { imbalanceResultOrNull, type ImbalanceResult } from '../../src/protocol/imbalance';
 import { jsonWithTokenRows } from '../../src/protocol/tokenRows';
 import { defaultControls } from '../../src/shared/controls';
 import type { FlagRuleResult } from '../../src/shared/flagRule';
@@ -44,7 +45,7 @@ export type PanelHost = WebviewHost<WebviewToHost, HostToWebview, AnalysisViewSt
 /** UI choices that survive a reload. */
 export type ViewChoices = Omit<
   AnalysisViewState,
-  'origin' | 'result' | 'rows' | 'controls' | 'counterfactuals'
+  'origin' | 'result' | 'rows' | 'controls' | 'counterfactuals' | 'imbalance'
 >;
 
 const DEFAULT_CHOICES: ViewChoices = {
@@ -104,6 +105,8 @@ export class PanelModel {
   notice: string | null = null;
   /** The Counterfactuals section's latest result (kept across reloads with the analysis). */
   counterfactuals: CounterfactualResult | null = null;
+  /** The Token imbalance section's latest probe (kept across reloads with the analysis). */
+  imbalance: ImbalanceResult | null = null;
   knockout: KnockoutState = {
     chosen: [],
     k: DEFAULT_RANK_K,
@@ -149,6 +152,7 @@ export class PanelModel {
     if (saved?.controls) this.controls = saved.controls;
     if (saved?.counterfactuals)
       this.counterfactuals = counterfactualResultOrNull(saved.counterfactuals);
+    if (saved?.imbalance) this.imbalance = imbalanceResultOrNull(saved.imbalance);
   }
 
   /** Whether `run` requests go anywhere. */
@@ -224,6 +228,7 @@ export class PanelModel {
           this.controls = null;
           this.transcript = null;
           this.counterfactuals = null;
+          this.imbalance = null;
         }
         this.init = message.init;
         if (message.init.result !== null) this.setResult(message.init.result, message.init.rows);
@@ -553,6 +558,12 @@ export class PanelModel {
     this.changed();
   }
 
+  /** Shows (and keeps across reloads) the Token imbalance section's latest probe. */
+  setImbalance(result: ImbalanceResult | null): void {
+    this.imbalance = result;
+    this.changed();
+  }
+
   /** Reports an error to the host's log (no console in webviews). */
   reportError(error: unknown): void {
     this.host.notify({ type: 'webviewError', message: errorText(error) });
@@ -567,6 +578,7 @@ export class PanelModel {
       fromEvaluation: this.init?.fromEvaluation ?? null,
       controls: this.controls,
       counterfactuals: this.counterfactuals,
+      imbalance: this.imbalance,
       ...this.choices,
     };
   }

@@ -78,6 +78,10 @@ export function subjectHost(
       if (message.type === 'runCounterfactuals') {
         throw new Error('counterfactuals run in the Analysis panel');
       }
+      // Nor a Token imbalance section.
+      if (message.type === 'runImbalance') {
+        throw new Error('the token-imbalance probe runs in the Analysis panel');
+      }
       if (message.type !== 'run' && message.type !== 'tokenRow') {
         return channel.request(message, lane);
       }
@@ -91,7 +95,8 @@ export function subjectHost(
         message.type !== 'saveDefaults' &&
         message.type !== 'pin' &&
         message.type !== 'cancelRank' &&
-        message.type !== 'cancelCounterfactuals'
+        message.type !== 'cancelCounterfactuals' &&
+        message.type !== 'cancelImbalance'
       ) {
         channel.notify(message);
       }

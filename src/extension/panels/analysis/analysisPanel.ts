@@ -38,6 +38,7 @@ import {
 import { buildHtmlReport } from '../../../core/reports/htmlReport';
 import { LatestRun } from '../latestRun';
 import { CounterfactualRuns } from './counterfactualRuns';
+import { ImbalanceRuns } from './imbalanceRuns';
 import {
   exportedBytes,
   PanelBase,
@@ -94,6 +95,7 @@ export class AnalysisPanel extends PanelBase<WebviewToHost, HostToWebview> {
   /** Only the latest re-run is answered; a new one cancels the one before. */
   private readonly latestRun: LatestRun;
   private readonly counterfactualRuns: CounterfactualRuns;
+  private readonly imbalanceRuns: ImbalanceRuns;
   private previewState: PreviewState | null = null;
   /** Whether the clip's checkpoint declares `head_gate` (undefined until read). */
   private headGate: { modelPath: string; has: boolean } | undefined;
@@ -214,6 +216,9 @@ export class AnalysisPanel extends PanelBase<WebviewToHost, HostToWebview> {
     this.counterfactualRuns = new CounterfactualRuns(host.engine, (m) => {
       if (!this.isDisposed) this.post(m);
     });
+    this.imbalanceRuns = new ImbalanceRuns(host.engine, (m) => {
+      if (!this.isDisposed) this.post(m);
+    });
     AnalysisPanel.open.set(originKey(origin), this);
     this.checkHeadGate();
   }
@@ -313,6 +318,7 @@ export class AnalysisPanel extends PanelBase<WebviewToHost, HostToWebview> {
   ): void {
     this.latestRun.cancel();
     this.knockoutRun?.abort();
+    this.imbalanceRuns.cancel();
     if (AnalysisPanel.open.get(originKey(this.origin)) === this) {
       AnalysisPanel.open.delete(originKey(this.origin));
     }
@@ -341,6 +347,7 @@ export class AnalysisPanel extends PanelBase<WebviewToHost, HostToWebview> {
     this.latestRun.cancel();
     this.knockoutRun?.abort();
     this.counterfactualRuns.cancel();
+    this.imbalanceRuns.cancel();
     if (AnalysisPanel.open.get(originKey(this.origin)) === this) {
       AnalysisPanel.open.delete(originKey(this.origin));
     }
@@ -443,6 +450,30 @@ export class AnalysisPanel extends PanelBase<WebviewToHost, HostToWebview> {
       }
       case 'cancelCounterfactuals':
         this.counterfactualRuns.cancel(message.run);
+        return;
+      case 'runImbalance': {
+        const problem = this.runProblem();
+        if (problem !== null || this.origin.kind !== 'clip') {
+          this.post({
+            type: 'imbalanceFailed',
+            requestId: message.requestId,
+            message: problem ?? 'read-only',
+            cancelled: false,
+          });
+          return;
+        }
+        const { clipPath, modelPath } = this.origin;
+        const typed = this.typedTranscript;
+        return this.imbalanceRuns.run(message.requestId, {
+          clipPath,
+          modelPath,
+          controls: message.controls,
+          repeats: message.repeats,
+          ...(typed === undefined ? {} : { transcript: { text: typed, source: 'typed' as const } }),
+        });
+      }
+      case 'cancelImbalance':
+        this.imbalanceRuns.cancel(message.run);
         return;
     }
   }
