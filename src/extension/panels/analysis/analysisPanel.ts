@@ -463,13 +463,12 @@ export class AnalysisPanel extends PanelBase<WebviewToHost, HostToWebview> {
           return;
         }
         const { clipPath, modelPath } = this.origin;
-        const typed = this.typedTranscript;
         return this.imbalanceRuns.run(message.requestId, {
           clipPath,
           modelPath,
           controls: message.controls,
           repeats: message.repeats,
-          ...(typed === undefined ? {} : { transcript: { text: typed, source: 'typed' as const } }),
+          ...this.givenInputs(),
         });
       }
       case 'cancelImbalance':
