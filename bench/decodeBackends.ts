@@ -2,7 +2,8 @@
 // clips (short and long keyframe interval), with the shipped checkpoint's decode spec:
 // `node dist/bench/decodeBackends.js [--runs N] [--json FILE]`. Each run is a full decode as the
 // engine does it (wasm: a fresh worker process each time); the decoders take turns run by run.
-// "system" reads all frames in one ffmpeg process, "per-frame" runs one process per frame.
+// "system" reads all frames in one ffmpeg process, "per-frame" runs one process per frame; "wasm"
+// reads all frames in one ffmpeg.wasm command, "wasm per-frame" one command per frame.
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { readdir } from 'node:fs/promises';
@@ -45,7 +46,7 @@ interface Medians {
   audioMs: number;
 }
 
-type BackendName = 'system' | 'per-frame' | 'wasm';
+type BackendName = 'system' | 'per-frame' | 'wasm' | 'wasm-per-frame';
 
 /** Medians of each decoder on one clip, the decoders taking turns run by run. */
 async function measure(
@@ -120,9 +121,11 @@ async function main(): Promise<void> {
     if (!isDecodeError(error, 'FFMPEG_NOT_FOUND')) throw error;
     systemMissing = error.message;
   }
+  const workerScript = join(root, 'dist', WASM_WORKER_BUNDLE);
+  backends.push({ name: 'wasm', decoder: new WasmFfmpegDecoder({ workerScript }) });
   backends.push({
-    name: 'wasm',
-    decoder: new WasmFfmpegDecoder({ workerScript: join(root, 'dist', WASM_WORKER_BUNDLE) }),
+    name: 'wasm-per-frame',
+    decoder: new WasmFfmpegDecoder({ workerScript, frameDecode: 'per-frame' }),
   });
 
   print(
@@ -138,6 +141,8 @@ async function main(): Promise<void> {
       'per-frame ms',
       'system/per-frame',
       'wasm ms',
+      'wasm per-frame ms',
+      'wasm/per-frame',
       'wasm/system',
       'wasm start',
       'wasm probe',
@@ -150,13 +155,20 @@ async function main(): Promise<void> {
     const clip = basename(path);
     const result = await measure(backends, path, spec, args.count);
     report[clip] = result;
-    const [s, p, w] = [result.system, result['per-frame'], result.wasm];
+    const [s, p, w, wp] = [
+      result.system,
+      result['per-frame'],
+      result.wasm,
+      result['wasm-per-frame'],
+    ];
     rows.push([
       clip,
       s === undefined ? 'n/a' : fmt(s.totalMs),
       fmt(p?.totalMs),
       s === undefined || p === undefined ? '–' : `${(s.totalMs / p.totalMs).toFixed(2)}×`,
       fmt(w?.totalMs),
+      fmt(wp?.totalMs),
+      w === undefined || wp === undefined ? '–' : `${(w.totalMs / wp.totalMs).toFixed(2)}×`,
       s === undefined || w === undefined ? '–' : `${(w.totalMs / s.totalMs).toFixed(2)}×`,
       fmt(w?.startMs),
       fmt(w?.probeMs),

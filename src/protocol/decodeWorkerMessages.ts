@@ -32,6 +32,15 @@ export const ClipDecodeSpecSchema = v.object({
 });
 type ClipDecodeSpec = v.InferOutput<typeof ClipDecodeSpecSchema>;
 
+/**
+ * How a clip's frames are read, in either backend; the two give identical tensors.
+ * 'one-process': all frames from one ffmpeg command (one sought input and one output per frame)
+ * where the clip has a single video stream, else per frame; 'per-frame': one command per frame
+ * (the spec's commands).
+ */
+export const FrameDecodeSchema = v.picklist(['one-process', 'per-frame']);
+export type FrameDecode = v.InferOutput<typeof FrameDecodeSchema>;
+
 /** What ffprobe says about a clip's video stream. */
 export const VideoStreamInfoSchema = v.object({
   index: v.number(),
@@ -117,8 +126,13 @@ const job = {
 export const WasmWorkerRequestSchema = v.variant('kind', [
   /** Read the duration and streams. */
   v.object({ ...job, kind: v.literal('probe') }),
-  /** Decode T frames and the audio window. */
-  v.object({ ...job, kind: v.literal('decode'), spec: ClipDecodeSpecSchema }),
+  /** Decode T frames and the audio window (frames in one command unless `frameDecode` says). */
+  v.object({
+    ...job,
+    kind: v.literal('decode'),
+    spec: ClipDecodeSpecSchema,
+    frameDecode: v.exactOptional(FrameDecodeSchema),
+  }),
 ]);
 export type WasmWorkerRequest = v.InferOutput<typeof WasmWorkerRequestSchema>;
 

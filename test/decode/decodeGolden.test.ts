@@ -1,12 +1,15 @@
 // The TypeScript decode reproduces the tensors the Python pipeline (models/mosear/decode.py)
 // produced for committed clips: the golden decodes of test-split clips and the README samples.
-// Both sides run the same ffmpeg commands, so with the same ffmpeg the error is 0.
+// Both sides run the same ffmpeg commands, so with the same ffmpeg the error is 0. The ffmpeg.wasm
+// decoder reads the same clips alike, all frames in one command or one command per frame.
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { describe, test, type TestContext } from 'node:test';
 import type { ClipDecodeSpec, DecodedClip } from '../../src/core/decode/clipDecoder';
 import { SystemFfmpegDecoder } from '../../src/core/decode/systemFfmpegDecoder';
+import { WasmFfmpegDecoder } from '../../src/core/decode/wasmFfmpegDecoder';
+import { WASM_WORKER } from '../fixtures/decodeClips';
 
 /** Frames may differ by one 8-bit level (another ffmpeg build); audio by 1e-4. */
 const FRAME_TOLERANCE = 1 / 255;
@@ -87,17 +90,21 @@ function compare(clip: DecodedClip, expected: PythonDecode): { frames: number; a
   return { frames, audio };
 }
 
+/** Decodes a clip with the decoder under test: the system decoder, or wasm both ways (checked equal). */
+type Decode = (path: string, spec: ClipDecodeSpec) => Promise<DecodedClip>;
+
 /** Decodes each clip in `folder` and compares it with its Python decode (paths under `folder`). */
 async function reproduces(
   t: TestContext,
   folder: string,
   expected: PythonDecode[],
   spec: ClipDecodeSpec,
+  decode: Decode = (path, s) => decoder.decode(path, s),
 ): Promise<void> {
   for (const entry of expected) {
     const clipPath = join(folder, entry.clip);
     assert.ok(existsSync(clipPath), `clip ${clipPath} is missing`);
-    const clip = await decoder.decode(clipPath, spec);
+    const clip = await decode(clipPath, spec);
     const errors = compare(clip, {
       ...entry,
       frames: join(folder, entry.frames),
@@ -107,7 +114,27 @@ async function reproduces(
   }
 }
 
-describe('golden decodes (Python decode.py vs TypeScript)', () => {
+const wasmOneProcess = new WasmFfmpegDecoder({ workerScript: WASM_WORKER });
+const wasmPerFrame = new WasmFfmpegDecoder({ workerScript: WASM_WORKER, frameDecode: 'per-frame' });
+
+/**
+ * The wasm decode of a clip all frames in one command, checked bit for bit against the decode
+ * one command per frame (what the wasm decoder did before): the same tensors, fewer commands.
+ */
+const wasmBothWays: Decode = async (path, spec) => {
+  const one = await wasmOneProcess.decode(path, spec);
+  const each = await wasmPerFrame.decode(path, spec);
+  assert.deepEqual(one.frames, each.frames, `${path}: frames, one command vs per frame`);
+  assert.deepEqual(one.audio, each.audio, `${path}: audio, one command vs per frame`);
+  assert.deepEqual(one.frameFromTail, each.frameFromTail, `${path}: tail rule`);
+  // probe, frames, audio against probe, T frames, audio
+  assert.equal(one.timings.commands, 3, `${path}: commands, one command`);
+  assert.equal(each.timings.commands, 2 + spec.frames, `${path}: commands, per frame`);
+  return one;
+};
+
+/** The two golden checks, run with `decode`. */
+function goldenTests(decode: Decode): void {
   test('test-split clips in models/samples/golden-decodes reproduce within 1/255 and 1e-4', async (t) => {
     const indexPath = join(goldenDir, 'index.json');
     assert.ok(
@@ -131,7 +158,7 @@ describe('golden decodes (Python decode.py vs TypeScript)', () => {
       samples: index.audio_shape[0],
     };
     const clips = index.clips.map(({ file, ...entry }) => ({ ...entry, clip: file }));
-    await reproduces(t, goldenDir, clips, spec);
+    await reproduces(t, goldenDir, clips, spec, decode);
   });
 
   test('README sample clips in models/samples reproduce their committed tensors', async (t) => {
@@ -150,6 +177,14 @@ describe('golden decodes (Python decode.py vs TypeScript)', () => {
       samples: 32000,
     };
     const clips = entries.map(({ path, ...entry }) => ({ ...entry, clip: path }));
-    await reproduces(t, samplesDir, clips, spec);
+    await reproduces(t, samplesDir, clips, spec, decode);
   });
+}
+
+describe('golden decodes (Python decode.py vs TypeScript)', () => {
+  goldenTests((path, spec) => decoder.decode(path, spec));
+});
+
+describe('golden decodes (Python decode.py vs ffmpeg.wasm, one command and per frame)', () => {
+  goldenTests(wasmBothWays);
 });

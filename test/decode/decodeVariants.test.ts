@@ -1,6 +1,7 @@
 // The contract 1.1 decode variants (CONTRACT.md §6 step 5) on generated clips: the first frame,
 // squash, bicubic, the audio window from the start and a variable audio length; per-frame and
-// one-process reads, the ffmpeg.wasm decoder and models/mosear/decode.py give the same tensors.
+// one-process reads (both decoders), the ffmpeg.wasm decoder and models/mosear/decode.py give the
+// same tensors.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
@@ -224,6 +225,10 @@ describe('per frame and one process: identical tensors for every variant', () =>
 
 describe('ffmpeg.wasm and the system ffmpeg agree bit for bit on every variant', () => {
   const wasm = new WasmFfmpegDecoder({ workerScript: WASM_WORKER });
+  const wasmPerFrame = new WasmFfmpegDecoder({
+    workerScript: WASM_WORKER,
+    frameDecode: 'per-frame',
+  });
   // 32×32 from 96×64 and 192×64 clips: swscale scales, where both builds give the same bytes
   // (decodeWasm.test.ts); the tone clip's audio is 16 kHz PCM, so nothing is resampled.
   for (const [name, spec] of VARIANTS) {
@@ -237,6 +242,12 @@ describe('ffmpeg.wasm and the system ffmpeg agree bit for bit on every variant',
         assert.deepEqual(w.frameTimesSeconds, s.frameTimesSeconds);
         assert.equal(w.audioStartSeconds, s.audioStartSeconds);
         assert.deepEqual(w.spec, s.spec);
+        // wasm all frames in one command (sought frames) against one command per frame
+        const each = await wasmPerFrame.decode(clip(c), small);
+        assert.deepEqual(each.frames, w.frames, `${c}: frames, wasm per frame`);
+        assert.deepEqual(each.audio, w.audio, `${c}: audio, wasm per frame`);
+        const oneCommand = spec.frameTimes !== 'first';
+        assert.equal(w.timings.commands! < each.timings.commands!, oneCommand, `${c}: commands`);
       }
     });
   }

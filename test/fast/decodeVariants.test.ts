@@ -239,6 +239,19 @@ describe('decode variants: the decode worker messages', () => {
     );
   });
 
+  test('a decode request may say how frames are read (absent: one command); others are refused', () => {
+    for (const frameDecode of ['one-process', 'per-frame'] as const) {
+      const request = parseWasmWorkerRequest({ ...job, kind: 'decode', spec: V1, frameDecode });
+      assert.equal(request.kind === 'decode' && request.frameDecode, frameDecode);
+    }
+    const plain = parseWasmWorkerRequest({ ...job, kind: 'decode', spec: V1 });
+    assert.ok(plain.kind === 'decode' && !('frameDecode' in plain));
+    assert.throws(
+      () => parseWasmWorkerRequest({ ...job, kind: 'decode', spec: V1, frameDecode: 'select' }),
+      /frameDecode/,
+    );
+  });
+
   test('a variable-length reply holds minSamples..samples values; a fixed one exactly S', () => {
     const spec = { ...ALL, samples: 100, minSamples: 10 };
     for (const n of [10, 57, 100]) parseWasmWorkerReply(reply(spec, n), spec);

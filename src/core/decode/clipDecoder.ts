@@ -95,6 +95,8 @@ export interface DecodeTimings {
   processes: number;
   /** wasm only: starting the decoder process and compiling the ffmpeg.wasm core. */
   startMs?: number;
+  /** wasm only: the ffprobe/ffmpeg commands the worker ran, one core instance each. */
+  commands?: number;
 }
 
 /** A clip decoded under the spec: the model's `frames` and `audio` inputs and how they were made. */

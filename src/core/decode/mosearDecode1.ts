@@ -444,6 +444,11 @@ export class DecodePlan {
     return this.seeks ? `read the frame at ${formatSeconds(tSeconds)} s` : 'read the first frame';
   }
 
+  /** What reading every frame in one process is called in messages. */
+  framesWhat(): string {
+    return `read the frames at ${this.frameTimes.map(formatSeconds).join(', ')} s`;
+  }
+
   /** What reading the audio is called in messages. */
   audioWhat(): string {
     return `read the audio from ${formatSeconds(this.audioStartSeconds)} s`;

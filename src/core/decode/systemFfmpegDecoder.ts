@@ -23,6 +23,7 @@ import {
 } from './executableLookup';
 import { formatRefusedMessage, isFormatRefusal, restrictInput } from './inputRestriction';
 import { DecodePlan, formatSeconds, parseProbe, probeArgs } from './mosearDecode1';
+import type { FrameDecode } from '../../protocol/decodeWorkerMessages';
 
 /** A process the decoder started or saw end (for logs; tests use the pids). */
 export interface DecodeProcessEvent {
@@ -56,8 +57,7 @@ export interface SystemFfmpegDecoderOptions {
   frameDecode?: FrameDecode | undefined;
 }
 
-/** How the frames of a clip are read: the two give identical tensors. */
-export type FrameDecode = 'one-process' | 'per-frame';
+export type { FrameDecode };
 
 const PROBE_MAX_BYTES = 4 * 1024 * 1024;
 const TAIL_MAX_FRAMES = 10_000;
@@ -200,8 +200,7 @@ export class SystemFfmpegDecoder implements ClipDecoder {
       try {
         const outputs = plan.frameTimes.map((_, i) => join(dir, `frame-${i}.rgb`));
         const result = await runFfmpeg(plan.framesArgs(outputs), new HeadSink(0));
-        const times = plan.frameTimes.map(formatSeconds).join(', ');
-        this.check(result, file, `read the frames at ${times} s`, signal);
+        this.check(result, file, plan.framesWhat(), signal);
         for (const [index, output] of outputs.entries()) {
           await keepFrame(index, await readFrameFile(output, frameBytes));
         }

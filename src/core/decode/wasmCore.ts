@@ -1,5 +1,6 @@
 // Loads @ffmpeg/core (ffmpeg 5.1 compiled to WebAssembly, single-threaded) inside the wasm
-// decoder's worker process and runs one ffmpeg or ffprobe command per fresh module instance.
+// decoder's worker process and runs one ffmpeg or ffprobe command per fresh module instance
+// (a command may write several output files: the one-process frame read).
 // Only the worker imports this file: the core is GPL code kept in its own files and process.
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -49,10 +50,13 @@ interface WebAssemblyApi {
 }
 const webAssembly = (globalThis as unknown as { WebAssembly: WebAssemblyApi }).WebAssembly;
 
-/** What one command did: ffmpeg's exit code (ffprobe: null), its output file, its stderr lines. */
+/**
+ * What one command did: ffmpeg's exit code (ffprobe: null), its output files (one per path asked
+ * for, undefined where the command wrote none), its stderr lines.
+ */
 export interface CoreRunResult {
   exitCode: number | null;
-  output: Uint8Array | undefined;
+  outputs: (Uint8Array | undefined)[];
   stderrLines: string[];
 }
 
@@ -90,13 +94,13 @@ export class WasmFfmpegCore {
 
   /**
    * Runs one command on a fresh instance: `input.bytes` appears at `input.path` (shared, not
-   * copied), and the file the command writes at `outputPath` is returned.
+   * copied), and the files the command writes at `outputPaths` are returned.
    */
   async run(
     tool: 'ffmpeg' | 'ffprobe',
     args: readonly string[],
     input: { path: string; bytes: Uint8Array },
-    outputPath: string,
+    outputPaths: readonly string[],
   ): Promise<CoreRunResult> {
     const instance = await this.factory({
       instantiateWasm: (imports, done) => {
@@ -114,9 +118,9 @@ export class WasmFfmpegCore {
     instance.FS.mkdir(input.path.slice(0, input.path.lastIndexOf('/')));
     instance.FS.writeFile(input.path, input.bytes, { canOwn: true });
     const ret = tool === 'ffmpeg' ? instance.exec(...args) : instance.ffprobe(...args);
-    const output = instance.FS.analyzePath(outputPath).exists
-      ? instance.FS.readFile(outputPath)
-      : undefined;
-    return { exitCode: tool === 'ffmpeg' ? ret : null, output, stderrLines };
+    const outputs = outputPaths.map((path) =>
+      instance.FS.analyzePath(path).exists ? instance.FS.readFile(path) : undefined,
+    );
+    return { exitCode: tool === 'ffmpeg' ? ret : null, outputs, stderrLines };
   }
 }

@@ -1,6 +1,8 @@
 // Decode spec "mosear-decode-1" on the ffmpeg.wasm core, inside the worker process: the same
 // ffprobe and ffmpeg argument lists as the system backend (mosearDecode1.ts), with the clip in
 // the core's in-memory file system instead of on disk and each output in a file instead of a pipe.
+// As there, every frame comes from one command by default (DecodePlan.framesArgs), per frame when
+// asked (frameDecode 'per-frame').
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { basename, extname } from 'node:path';
 import {
@@ -18,6 +20,7 @@ import {
 } from './inputRestriction';
 import { DecodePlan, formatSeconds, parseProbe, probeArgs } from './mosearDecode1';
 import type { CoreRunResult, WasmFfmpegCore } from './wasmCore';
+import type { FrameDecode } from '../../protocol/decodeWorkerMessages';
 
 /** The tool names used in messages, so a reader knows which decoder spoke. */
 const FFMPEG = 'ffmpeg.wasm';
@@ -169,7 +172,7 @@ export interface WorkerTimings {
   probeMs: number;
   framesMs: number;
   audioMs: number;
-  /** Commands run (probe, frames, tail re-reads, audio): one core instance each. */
+  /** Commands run (probe, frame reads, tail re-reads, audio): one core instance each. */
   commands: number;
 }
 
@@ -182,6 +185,8 @@ export class WasmClipDecode {
   constructor(
     private readonly core: WasmFfmpegCore,
     private readonly clip: ClipBytes,
+    /** How the frames are read (the system backend's choice, same default). */
+    private readonly frameDecode: FrameDecode = 'one-process',
   ) {}
 
   /** ffprobe with the spec's arguments, its JSON written to a file and parsed as the system's. */
@@ -190,7 +195,8 @@ export class WasmClipDecode {
     const { clip } = this;
     const result = await this.run('ffprobe', [...probeArgs(clip.memoryPath), '-o', OUTPUT]);
     this.timings.probeMs += performance.now() - started;
-    const json = result.output === undefined ? '' : new TextDecoder().decode(result.output);
+    const output = result.outputs[0];
+    const json = output === undefined ? '' : new TextDecoder().decode(output);
     // ffprobe's exit code is not reported: a file it could not open prints no format section.
     let parsed: unknown;
     try {
@@ -223,9 +229,18 @@ export class WasmClipDecode {
     const plan = new DecodePlan(this.clip.memoryPath, source, spec);
 
     const framesStarted = performance.now();
-    for (const [index, t] of plan.frameTimes.entries()) {
-      const { rgb, fromTail } = await this.frameAt(t, plan);
-      plan.setFrame(index, rgb, fromTail);
+    if (this.frameDecode === 'one-process' && plan.oneProcessFrames) {
+      await this.allFrames(plan);
+    } else {
+      for (const [index, t] of plan.frameTimes.entries()) {
+        const single = await this.run('ffmpeg', plan.frameArgs(t, true));
+        this.check(single, plan.frameWhat(t));
+        await this.keepFrame(
+          plan,
+          index,
+          this.bounded(single, 2 * plan.frameBytes, plan.frameWhat(t)),
+        );
+      }
     }
     this.timings.framesMs = performance.now() - framesStarted;
 
@@ -240,17 +255,32 @@ export class WasmClipDecode {
     return plan.clip('wasm');
   }
 
-  /** Frame at t: the first frame with pts ≥ t, else the last frame of the final 0.5 s. */
-  private async frameAt(
-    t: number,
-    plan: DecodePlan,
-  ): Promise<{ rgb: Uint8Array; fromTail: boolean }> {
+  /**
+   * Every frame from one command (the system backend's: one sought input and one output file per
+   * frame time), then the tail rule for any frame whose seek wrote less than a frame.
+   */
+  private async allFrames(plan: DecodePlan): Promise<void> {
+    const outputs = plan.frameTimes.map((_, i) => `${CLIP_DIR}/frame-${i}.rgb`);
+    const result = await this.run('ffmpeg', plan.framesArgs(outputs), outputs);
+    this.check(result, plan.framesWhat());
+    for (const index of outputs.keys()) {
+      const rgb = this.bounded(result, 2 * plan.frameBytes, plan.framesWhat(), index);
+      await this.keepFrame(plan, index, rgb);
+    }
+  }
+
+  /**
+   * Keeps frame `index` from `rgb`, what its seek wrote: the first frame with pts ≥ t, else (less
+   * than a frame arrived) the last frame of the final 0.5 s.
+   */
+  private async keepFrame(plan: DecodePlan, index: number, rgb: Uint8Array): Promise<void> {
     const { frameBytes } = plan;
     const { clip } = this;
-    const single = await this.run('ffmpeg', plan.frameArgs(t, true));
-    this.check(single, plan.frameWhat(t));
-    const rgb = this.bounded(single, 2 * frameBytes, plan.frameWhat(t));
-    if (rgb.length >= frameBytes) return { rgb: rgb.subarray(0, frameBytes), fromTail: false };
+    const t = plan.frameTimes[index]!;
+    if (rgb.length >= frameBytes) {
+      plan.setFrame(index, rgb.subarray(0, frameBytes), false);
+      return;
+    }
     if (!plan.seeks) {
       // The first frame, read without a seek, did not arrive: no tail can help.
       throw new DecodeError('NO_FRAME', plan.noFrameMessage(clip.name, t), clip.path);
@@ -269,14 +299,18 @@ export class WasmClipDecode {
         tail.stderrLines.join('\n'),
       );
     }
-    return {
-      rgb: bytes.subarray((records - 1) * frameBytes, records * frameBytes),
-      fromTail: true,
-    };
+    plan.setFrame(index, bytes.subarray((records - 1) * frameBytes, records * frameBytes), true);
   }
 
-  /** One command on a fresh core instance; the spec's `-` (stdout) becomes an output file. */
-  private async run(tool: 'ffmpeg' | 'ffprobe', args: string[]): Promise<CoreRunResult> {
+  /**
+   * One command on a fresh core instance; the spec's `-` (stdout) becomes the file OUTPUT, else
+   * the command names its `outputs` itself.
+   */
+  private async run(
+    tool: 'ffmpeg' | 'ffprobe',
+    args: string[],
+    outputs: readonly string[] = [OUTPUT],
+  ): Promise<CoreRunResult> {
     this.timings.commands += 1;
     const last = args.length - 1;
     const specArgs =
@@ -288,7 +322,7 @@ export class WasmClipDecode {
         tool,
         fileArgs,
         { path: this.clip.memoryPath, bytes: this.clip.bytes },
-        OUTPUT,
+        outputs,
       );
     } catch (error) {
       // A trap inside the module (out-of-bounds access, unreachable): the system backend's crash.
@@ -320,9 +354,9 @@ export class WasmClipDecode {
     );
   }
 
-  /** The command's output, or OUTPUT_LIMIT when it wrote more than `maxBytes`. */
-  private bounded(result: CoreRunResult, maxBytes: number, what: string): Uint8Array {
-    const bytes = result.output ?? new Uint8Array(0);
+  /** The command's output file `index`, or OUTPUT_LIMIT when it holds more than `maxBytes`. */
+  private bounded(result: CoreRunResult, maxBytes: number, what: string, index = 0): Uint8Array {
+    const bytes = result.outputs[index] ?? new Uint8Array(0);
     if (bytes.length > maxBytes) {
       throw new DecodeError(
         'OUTPUT_LIMIT',

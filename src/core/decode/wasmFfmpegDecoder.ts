@@ -12,7 +12,7 @@ import {
 } from './clipDecoder';
 import { checkClipFile } from './clipFile';
 import { DecodeError } from './decodeError';
-import type { DecodeProcessEvent } from './systemFfmpegDecoder';
+import type { DecodeProcessEvent, FrameDecode } from './systemFfmpegDecoder';
 import type { WasmCoreFiles } from './wasmCore';
 import { tooLargeMessage } from './wasmDecode';
 import {
@@ -47,6 +47,11 @@ export interface WasmFfmpegDecoderOptions {
   execPath?: string | undefined;
   /** Told about the worker process's start and end. */
   onProcess?: ((event: DecodeProcessEvent) => void) | undefined;
+  /**
+   * 'one-process' (default): all frames from one ffmpeg command where the clip has a single video
+   * stream, else per frame; 'per-frame': one command per frame. As the system decoder's option.
+   */
+  frameDecode?: FrameDecode | undefined;
 }
 
 /**
@@ -91,7 +96,8 @@ const STDERR_TAIL_BYTES = 4096;
  * Decodes clips with ffmpeg compiled to WebAssembly (@ffmpeg/core 0.12, ffmpeg 5.1), needing no
  * ffmpeg on the machine. Each probe or decode runs in its own child process: the file is read
  * into the core's in-memory file system and the spec's commands run there, one fresh core
- * instance per command. Cancel and the timeout kill the process.
+ * instance per command (all frames in one command unless `frameDecode` is 'per-frame'). Cancel
+ * and the timeout kill the process.
  */
 export class WasmFfmpegDecoder implements ClipDecoder {
   readonly backend = 'wasm' as const;
@@ -131,9 +137,14 @@ export class WasmFfmpegDecoder implements ClipDecoder {
     const started = performance.now();
     validateClipDecodeSpec(spec);
     const file = await this.checkFile(path);
-    const { reply, ms } = await this.runWorker(file, { kind: 'decode', spec }, signal);
+    const job = {
+      kind: 'decode' as const,
+      spec,
+      ...(this.options.frameDecode === undefined ? {} : { frameDecode: this.options.frameDecode }),
+    };
+    const { reply, ms } = await this.runWorker(file, job, signal);
     if (reply.kind !== 'decoded') throw new Error(`unexpected ${reply.kind} reply`);
-    const { probeMs, framesMs, audioMs } = reply.timings;
+    const { probeMs, framesMs, audioMs, commands } = reply.timings;
     const totalMs = performance.now() - started;
     return {
       ...reply.clip,
@@ -144,6 +155,7 @@ export class WasmFfmpegDecoder implements ClipDecoder {
         totalMs,
         processes: 1,
         startMs: Math.max(0, ms - probeMs - framesMs - audioMs),
+        commands,
       },
     };
   }
@@ -167,7 +179,7 @@ export class WasmFfmpegDecoder implements ClipDecoder {
    */
   private async runWorker(
     file: { path: string; name: string },
-    job: { kind: 'probe' } | { kind: 'decode'; spec: ClipDecodeSpec },
+    job: { kind: 'probe' } | { kind: 'decode'; spec: ClipDecodeSpec; frameDecode?: FrameDecode },
     signal: AbortSignal | undefined,
   ): Promise<{ reply: Exclude<WasmWorkerReply, { kind: 'failed' }>; ms: number }> {
     if (signal?.aborted === true) {

@@ -23,7 +23,11 @@ async function handle(raw: unknown): Promise<WasmWorkerReply> {
     }
     const clip = readClip(request.path, request.maxFileBytes);
     const core = await WasmFfmpegCore.load(request.core);
-    const decode = new WasmClipDecode(core, clip);
+    const decode = new WasmClipDecode(
+      core,
+      clip,
+      request.kind === 'decode' ? request.frameDecode : undefined,
+    );
     if (request.kind === 'probe') {
       const probe = await decode.probe();
       return { kind: 'probed', probe, timings: decode.timings };
