@@ -271,6 +271,8 @@ describe('analysis engine', () => {
         window_seconds: a.windowSeconds,
         optional: false,
         tokens: a.tokens,
+        // A 1.2 checkpoint's cap of its audio_repeat input stays declared (CONTRACT.md §1c).
+        ...(a.repeatMax === undefined ? {} : { repeat_max: a.repeatMax }),
       };
       const strict = writeTemp(
         dir,
