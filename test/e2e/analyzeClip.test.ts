@@ -238,6 +238,21 @@ describe('e2e: analyze a clip in code-server', { timeout: 480_000 }, () => {
   /** The explorer's row of a file or folder whose name starts with `name`. */
   const explorerRow = (name: string): Locator =>
     page.locator(`.explorer-folders-view .monaco-list-row[aria-label^="${name}"]`);
+  /**
+   * Expands a folder in the explorer unless it is expanded already (a click toggles it, and the
+   * explorer may have revealed the folder on its own), and waits until it is.
+   */
+  const expandFolder = async (name: string): Promise<void> => {
+    const row = explorerRow(name).first();
+    await row.waitFor();
+    if ((await row.getAttribute('aria-expanded')) !== 'true') await row.click();
+    await page
+      .locator(
+        `.explorer-folders-view .monaco-list-row[aria-label^="${name}"][aria-expanded="true"]`,
+      )
+      .first()
+      .waitFor();
+  };
   /** Right-clicks the clip in the explorer and clicks a contributed menu item. */
   const clickInContextMenu = async (
     title: string,
@@ -597,9 +612,9 @@ describe('e2e: analyze a clip in code-server', { timeout: 480_000 }, () => {
     for (const r of rows) assert.ok(existsSync(join(outDir, String(r['path']))), String(r['path']));
     // The source and the set in the explorer, its manifest open, for the README (npm run
     // screenshots).
-    await explorerRow(LABELLED).first().click();
-    await explorerRow(basename(outDir)).click();
-    await explorerRow('clips').click();
+    await expandFolder(LABELLED);
+    await expandFolder(basename(outDir));
+    await expandFolder('clips');
     await explorerRow('manifest.jsonl').click();
     await page.locator('.part.editor .tab', { hasText: 'manifest.jsonl' }).waitFor();
     await explorerRow('0002-').waitFor();
