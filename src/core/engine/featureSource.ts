@@ -84,8 +84,7 @@ export async function readFeatureFile(
   }
   let array;
   try {
-    // A plain Uint8Array view: a Buffer's slice() shares memory instead of copying.
-    array = decodeNpy(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.length), basename(path));
+    array = decodeNpy(bytes, basename(path));
   } catch (error) {
     // decodeNpy names the member first; the path is named already.
     if (error instanceof NpyError) return fail(error.message.replace(`${basename(path)}: `, ''));

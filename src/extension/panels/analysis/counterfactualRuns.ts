@@ -8,13 +8,16 @@ import type { HostToWebview } from '../../../protocol/panelMessages';
 import type { GivenTranscript } from '../../../core/engine/transcriptSource';
 import type { ExtensionEngine } from '../../extensionEngine';
 import { messageOf } from '../../logger';
+import { SectionRun } from './sectionRun';
 
 /** Extensions a partner may have (the clip folder's). */
 const PARTNER_EXTENSIONS = ['mp4', 'm4v', 'mov', 'mkv', 'webm', 'avi'];
 
 /** The panel's counterfactual runs. */
 export class CounterfactualRuns {
-  private running: { requestId: number; abort: AbortController } | undefined;
+  private readonly section = new SectionRun((requestId, message, cancelled) =>
+    this.post({ type: 'counterfactualsFailed', requestId, message, cancelled }),
+  );
 
   constructor(
     private readonly engine: ExtensionEngine,
@@ -32,9 +35,7 @@ export class CounterfactualRuns {
     },
     pick: 'audio' | 'frames' | undefined,
   ): Promise<void> {
-    this.cancel();
-    const abort = new AbortController();
-    this.running = { requestId, abort };
+    const signal = this.section.start(requestId);
     let picked: string[] | undefined;
     if (pick !== undefined) {
       const files = await vscode.window.showOpenDialog({
@@ -47,7 +48,7 @@ export class CounterfactualRuns {
         filters: { Clips: PARTNER_EXTENSIONS },
       });
       if (files === undefined || files.length === 0) {
-        this.finish(requestId, 'No partner picked.', true);
+        this.section.fail(requestId, 'No partner picked.', true);
         return;
       }
       picked = files.map((f) => f.fsPath);
@@ -60,29 +61,18 @@ export class CounterfactualRuns {
           ...(pick === 'audio' && picked !== undefined ? { audioFrom: picked } : {}),
           ...(pick === 'frames' && picked !== undefined ? { framesFrom: picked } : {}),
         },
-        abort.signal,
+        signal,
       );
-      if (this.running?.requestId !== requestId) return;
-      this.running = undefined;
-      this.post({ type: 'counterfactualsResult', requestId, result });
+      if (this.section.succeed(requestId)) {
+        this.post({ type: 'counterfactualsResult', requestId, result });
+      }
     } catch (error) {
-      this.finish(requestId, messageOf(error), abort.signal.aborted);
+      this.section.fail(requestId, messageOf(error), signal.aborted);
     }
   }
 
   /** Stops the run `requestId` (any run when undefined). */
   cancel(requestId?: number): void {
-    const running = this.running;
-    if (running === undefined || (requestId !== undefined && running.requestId !== requestId)) {
-      return;
-    }
-    running.abort.abort();
-    this.finish(running.requestId, 'Cancelled.', true);
-  }
-
-  private finish(requestId: number, message: string, cancelled: boolean): void {
-    if (this.running?.requestId !== requestId) return;
-    this.running = undefined;
-    this.post({ type: 'counterfactualsFailed', requestId, message, cancelled });
+    this.section.cancel(requestId);
   }
 }

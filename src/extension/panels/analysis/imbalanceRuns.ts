@@ -5,10 +5,13 @@ import type { ArControls } from '../../../protocol/contract';
 import type { HostToWebview } from '../../../protocol/panelMessages';
 import type { ClipAnalysisRequest, ExtensionEngine } from '../../extensionEngine';
 import { messageOf } from '../../logger';
+import { SectionRun } from './sectionRun';
 
 /** The panel's probes. */
 export class ImbalanceRuns {
-  private running: { requestId: number; abort: AbortController } | undefined;
+  private readonly section = new SectionRun((requestId, message, cancelled) =>
+    this.post({ type: 'imbalanceFailed', requestId, message, cancelled }),
+  );
 
   constructor(
     private readonly engine: ExtensionEngine,
@@ -20,36 +23,23 @@ export class ImbalanceRuns {
     requestId: number,
     request: ClipAnalysisRequest & { controls: ArControls; repeats: readonly number[] },
   ): Promise<void> {
-    this.cancel();
-    const abort = new AbortController();
-    this.running = { requestId, abort };
+    const signal = this.section.start(requestId);
     try {
-      const result = await this.engine.imbalance(request, abort.signal, (progress) => {
-        if (this.running?.requestId === requestId) {
+      const result = await this.engine.imbalance(request, signal, (progress) => {
+        if (this.section.isCurrent(requestId)) {
           this.post({ type: 'imbalanceProgress', requestId, progress });
         }
       });
-      if (this.running?.requestId !== requestId) return;
-      this.running = undefined;
-      this.post({ type: 'imbalanceResult', requestId, result });
+      if (this.section.succeed(requestId)) {
+        this.post({ type: 'imbalanceResult', requestId, result });
+      }
     } catch (error) {
-      this.finish(requestId, messageOf(error), abort.signal.aborted);
+      this.section.fail(requestId, messageOf(error), signal.aborted);
     }
   }
 
   /** Stops the probe `requestId` (any probe when undefined). */
   cancel(requestId?: number): void {
-    const running = this.running;
-    if (running === undefined || (requestId !== undefined && running.requestId !== requestId)) {
-      return;
-    }
-    running.abort.abort();
-    this.finish(running.requestId, 'Cancelled.', true);
-  }
-
-  private finish(requestId: number, message: string, cancelled: boolean): void {
-    if (this.running?.requestId !== requestId) return;
-    this.running = undefined;
-    this.post({ type: 'imbalanceFailed', requestId, message, cancelled });
+    this.section.cancel(requestId);
   }
 }
