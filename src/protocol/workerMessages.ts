@@ -44,6 +44,25 @@ export const RunInputsSchema = v.object({
 });
 export type RunInputs = v.InferOutput<typeof RunInputsSchema>;
 
+/**
+ * A clip tensor the worker process already holds: the id it was sent with (`holdAs`). The engine
+ * sends a re-run's frames and audio once per process, then only their ids (workerClient.ts).
+ */
+export const HeldTensorSchema = v.object({ held: v.pipe(v.number(), v.safeInteger()) });
+export type HeldTensor = v.InferOutput<typeof HeldTensorSchema>;
+
+/** RunInputs as a `run` request carries them: frames and audio given, or held from before. */
+const givenOrHeld = v.union(
+  [float32Array, HeldTensorSchema],
+  'must be a Float32Array or { held: id }',
+);
+export const WireRunInputsSchema = v.object({
+  ...RunInputsSchema.entries,
+  frames: givenOrHeld,
+  audio: givenOrHeld,
+});
+export type WireRunInputs = v.InferOutput<typeof WireRunInputsSchema>;
+
 /** Test-only faults (honoured only when the worker runs with MOSEAR_WORKER_TEST_FAULTS=1). */
 export const WorkerFaultSchema = v.variant('kind', [
   v.object({ kind: v.literal('exit'), code: v.number() }),
@@ -66,7 +85,9 @@ export const WorkerRequestSchema = v.variant('type', [
     type: v.literal('run'),
     id,
     settings: SessionSettingsSchema,
-    inputs: RunInputsSchema,
+    inputs: WireRunInputsSchema,
+    /** Ids under which the worker keeps the frames and audio sent with this request. */
+    holdAs: v.exactOptional(v.object({ frames: v.exactOptional(id), audio: v.exactOptional(id) })),
     controls: v.array(ArControlsSchema),
   }),
   /**

@@ -18,7 +18,7 @@ import {
   SUPERSEDED,
   type InferenceWorkerOptions,
 } from '../../src/core/inference/workerClient';
-import { TEST_FAULTS_ENV } from '../../src/protocol/workerMessages';
+import { TEST_FAULTS_ENV, type WorkerRunOutput } from '../../src/protocol/workerMessages';
 import { OnnxModelError } from '../../src/core/onnx/modelProto';
 import {
   MODEL,
@@ -93,6 +93,7 @@ describe('inference worker', () => {
     const worker = startWorker();
     const controls = [withAlpha(0.3), { ...inputs.controls, mode: 0 as const }];
     const first = await worker.run(settings, inputs, controls);
+    // The same arrays again: the process holds them and the request names them (workerClient.ts).
     const second = await worker.run(settings, inputs, [withAlpha(0.6)]);
     assert.ok(first.session.openMs > 0);
     assert.equal(second.session.openMs, 0);
@@ -119,6 +120,8 @@ describe('inference worker', () => {
           assert.deepEqual(remote[name]!.data, local[name]!.data, name);
         }
       }
+      const again = await runContractModel(model, inputs, withAlpha(0.6));
+      assert.deepEqual(second.runs[0]!.outputs.token_attention.data, again.token_attention.data);
     } finally {
       await closeContractModel(model);
     }
@@ -383,13 +386,50 @@ describe('inference worker', () => {
       assert.equal(failed.id, 7);
       assert.match(
         failed.error.message,
-        /^malformed request: inputs\.frames: must be a Float32Array$/,
+        /^malformed request: inputs\.frames: must be a Float32Array or { held: id }$/,
       );
       child.send({ type: 'open', id: 8, settings });
       assert.deepEqual(
         (({ type, id }) => ({ type, id }))((await next()) as { type: string; id: number }),
         { type: 'opened', id: 8 },
       );
+    } finally {
+      child.kill('SIGKILL');
+    }
+  });
+
+  test('frames and audio sent once are named by id after; an id the worker does not hold is refused', async () => {
+    const child = fork(WORKER_SCRIPT, [], {
+      serialization: 'advanced',
+      stdio: ['ignore', 'ignore', 'ignore', 'ipc'],
+    });
+    try {
+      const messages: unknown[] = [];
+      const next = () =>
+        new Promise<{ type: string; id: number; runs?: WorkerRunOutput[]; error?: { message: string } }>((resolve) => {
+          const take = () =>
+            messages.length > 0 ? resolve(messages.shift() as never) : setTimeout(take, 10);
+          take();
+        }); // prettier-ignore
+      child.on('message', (m) => messages.push(m));
+      assert.equal((await next()).type, 'ready');
+      const controls = [withAlpha(0.4)];
+      const { frames, audio, promptIds } = inputs;
+      child.send({ type: 'run', id: 1, settings, inputs: { frames, audio, promptIds }, holdAs: { frames: 11, audio: 12 }, controls }); // prettier-ignore
+      const sent = await next();
+      assert.equal(sent.type, 'ran');
+      child.send({ type: 'run', id: 2, settings, inputs: { frames: { held: 11 }, audio: { held: 12 }, promptIds }, controls }); // prettier-ignore
+      const named = await next();
+      assert.equal(named.type, 'ran');
+      assert.deepEqual(
+        named.runs![0]!.outputs.token_attention.data,
+        sent.runs![0]!.outputs.token_attention.data,
+      );
+      assert.deepEqual(named.runs![0]!.outputs.logits.data, sent.runs![0]!.outputs.logits.data);
+      child.send({ type: 'run', id: 3, settings, inputs: { frames: { held: 12 }, audio: { held: 12 }, promptIds }, controls }); // prettier-ignore
+      const refused = await next();
+      assert.equal(refused.type, 'failed');
+      assert.match(refused.error!.message, /does not hold the frames \(id 12\)/);
     } finally {
       child.kill('SIGKILL');
     }

@@ -20,6 +20,7 @@ import {
   type WorkerFault,
   type WorkerRequest,
   type WorkerResponse,
+  type RunInputs,
   type WorkerRunOutput,
 } from '../../protocol/workerMessages';
 import type { ProviderAttempt } from '../../protocol/executionProviders';
@@ -29,6 +30,29 @@ const send = (message: WorkerResponse): void => {
 };
 
 let current: { key: string; model: ContractModel; report: SessionReport } | undefined;
+/** The last frames and audio a run request sent, under the ids it named (`holdAs`). */
+const held: {
+  frames?: { id: number; data: Float32Array };
+  audio?: { id: number; data: Float32Array };
+} = {};
+
+/** A run's inputs with held tensors resolved; sent ones are kept when the request says so. */
+function resolveInputs(request: Extract<WorkerRequest, { type: 'run' }>): RunInputs {
+  const tensor = (name: 'frames' | 'audio'): Float32Array => {
+    const given = request.inputs[name];
+    if (given instanceof Float32Array) {
+      const id = request.holdAs?.[name];
+      if (id !== undefined) held[name] = { id, data: given };
+      return given;
+    }
+    const kept = held[name];
+    if (kept?.id !== given.held) {
+      throw new Error(`the worker does not hold the ${name} (id ${given.held}) this run names`);
+    }
+    return kept.data;
+  };
+  return { ...request.inputs, frames: tensor('frames'), audio: tensor('audio') };
+}
 let sessionRuns = 0;
 
 function settingsKey(s: SessionSettings): string {
@@ -142,12 +166,13 @@ async function handle(request: WorkerRequest): Promise<WorkerResponse> {
       return { type: 'opened', id: request.id, session: report };
     }
     case 'run': {
+      const inputs = resolveInputs(request);
       const { model, report } = await session(request.settings);
       const runs: WorkerRunOutput[] = [];
       for (const controls of request.controls) {
         const started = performance.now();
         sessionRuns++;
-        const outputs = await runContractModel(model, request.inputs, controls);
+        const outputs = await runContractModel(model, inputs, controls);
         runs.push({ outputs, runMs: performance.now() - started });
       }
       return { type: 'ran', id: request.id, session: report, runs, sessionRuns };

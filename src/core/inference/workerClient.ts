@@ -68,6 +68,12 @@ export interface RunReply {
   sessionRuns: number;
 }
 
+/** A clip tensor sent to the current process, and the id the process keeps it under. */
+interface HeldArray {
+  data: Float32Array;
+  id: number;
+}
+
 type WithoutId<T> = T extends unknown ? Omit<T, 'id'> : never;
 type RequestBody = WithoutId<WorkerRequest>;
 
@@ -156,6 +162,8 @@ export class InferenceWorker {
   private readonly openTimeoutMs: number;
   /** The session the current process holds, as far as its replies tell. */
   private openSession: string | undefined;
+  /** The frames and audio the current process holds (sent once, then named by id). */
+  private sent: { frames?: HeldArray; audio?: HeldArray } = {};
   /** What the current process's start and its session's open took (a restart's cost). */
   private restartMs = 0;
   /** Milliseconds per `session.run` of the current session's last run request. */
@@ -324,7 +332,32 @@ export class InferenceWorker {
       () => this.cancel(pending, 'TIMEOUT', timeoutMessage(what, limitMs)),
       limitMs,
     );
-    child.send({ ...body, id: pending.id });
+    child.send({ ...this.holding(body), id: pending.id });
+  }
+
+  /**
+   * A run's frames and audio go to a process once: the first request sends them with ids to keep
+   * them under, and later requests with the same arrays (a re-run of the clip with new settings)
+   * send only the ids. The worker answers a request naming an id it does not hold with an error,
+   * never with other data. The arrays are the engine's decoded clip, which nothing writes to.
+   */
+  private holding(body: RequestBody): RequestBody {
+    if (body.type !== 'run') return body;
+    const inputs = { ...body.inputs };
+    const holdAs: { frames?: number; audio?: number } = {};
+    for (const name of ['frames', 'audio'] as const) {
+      const data = inputs[name];
+      if (!(data instanceof Float32Array)) continue;
+      const sent = this.sent[name];
+      if (sent?.data === data) {
+        inputs[name] = { held: sent.id };
+      } else {
+        const heldId = this.nextId++;
+        this.sent[name] = { data, id: heldId };
+        holdAs[name] = heldId;
+      }
+    }
+    return { ...body, inputs, ...(Object.keys(holdAs).length === 0 ? {} : { holdAs }) };
   }
 
   /** The running process, started (and waited for) when there is none. */
@@ -363,6 +396,7 @@ export class InferenceWorker {
         if (child.pid === undefined) removeTempDir();
       });
       this.child = child;
+      this.sent = {};
       this.starts++;
       this.restartMs = 0;
       this.msPerRun = undefined;
@@ -579,6 +613,7 @@ export class InferenceWorker {
     this.child = undefined;
     this.ready = undefined;
     this.openSession = undefined;
+    this.sent = {};
   }
 
   private settle(pending: Pending, response: WorkerResponse | undefined, error?: unknown): void {
