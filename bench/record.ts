@@ -595,8 +595,13 @@ async function peakResident(command: string, args: string[]): Promise<{ self: nu
 } // prettier-ignore
 
 /** (e) Memory at ~1000 positions: CLI and worker peak RSS above an idle node process. */
-async function memory(model: string, meta: ContractMetadata, N: number): Promise<Record<string, number>> {
+async function memory(model: string, meta: ContractMetadata, N: number, threads: number): Promise<Record<string, number>> {
   const idle = await peakResident(process.execPath, ['-e', 'setTimeout(() => {}, 300)']);
+  // What a worker holds before any run: onnxruntime loaded and the session open (the worker's
+  // session options, contractModel.ts), no run: the part of the worker's peak no graph change removes.
+  const ort = join(root, 'node_modules', 'onnxruntime-node');
+  const open = `require(${JSON.stringify(ort)}).InferenceSession.create(${JSON.stringify(model)}, { enableMemPattern: false, graphOptimizationLevel: 'all', intraOpNumThreads: ${threads} }).then(() => setTimeout(() => {}, 300))`;
+  const opened = await peakResident(process.execPath, ['-e', open]);
   const run = await peakResident(process.execPath, [CLI, 'analyze', CLIP, '--model', model, '--transcript', LONG_TRANSCRIPT, '--quiet', '--alpha', '0.37']);
   const { layers: L, heads: Hh } = meta.architecture;
   // Held by a result: token_attention_before and token_attention [L, Hh, N] of both runs (f32).
@@ -608,6 +613,8 @@ async function memory(model: string, meta: ContractMetadata, N: number): Promise
     workerPeakMB: mb(run.children),
     cliAboveIdleMB: mb(run.self - idle.self),
     workerAboveIdleMB: mb(run.children - idle.self),
+    workerOpenAboveIdleMB: mb(opened.self - idle.self),
+    workerRunAboveOpenMB: mb(run.children - opened.self),
     tensorMB: tensorBytes / 2 ** 20,
   };
 } // prettier-ignore
@@ -684,6 +691,9 @@ async function main(): Promise<void> {
       ...(memoryFigures.workerAboveIdleMB === undefined
         ? {}
         : { workerMB: memoryFigures.workerAboveIdleMB }),
+      ...(memoryFigures.workerOpenAboveIdleMB === undefined
+        ? {}
+        : { workerOpenMB: memoryFigures.workerOpenAboveIdleMB }),
       ...(memoryFigures.tensorMB === undefined ? {} : { tensorMB: memoryFigures.tensorMB }),
     });
     const machine = {
@@ -796,7 +806,7 @@ async function main(): Promise<void> {
     if (!opts.quick && opts.parts.includes('e')) {
       log('(e) memory at ~1000 positions');
       const meta = (await engine.model(n1000.model)).metadata;
-      memoryFigures = await memory(n1000.model, meta, 1031);
+      memoryFigures = await memory(n1000.model, meta, 1031, threads);
       log(`  ${JSON.stringify(memoryFigures)}`);
       write(false);
     }

@@ -4,6 +4,7 @@
 // execution-provider fallback with a provider that fails on machines without a GPU.
 import assert from 'node:assert/strict';
 import { fork } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
 import { setTimeout as delay } from 'node:timers/promises';
 import type { ArControls } from '../../src/protocol/contract';
@@ -19,6 +20,7 @@ import {
   type InferenceWorkerOptions,
 } from '../../src/core/inference/workerClient';
 import { TEST_FAULTS_ENV, type WorkerRunOutput } from '../../src/protocol/workerMessages';
+import { SPILL_BYTES_ENV } from '../../src/core/inference/spill';
 import { OnnxModelError } from '../../src/core/onnx/modelProto';
 import {
   MODEL,
@@ -433,6 +435,55 @@ describe('inference worker', () => {
     } finally {
       child.kill('SIGKILL');
     }
+  });
+
+  test('an answer sent through a file (spill) is the in-process run; the file is gone once read', async () => {
+    const worker = startWorker({ env: { [TEST_FAULTS_ENV]: '1', [SPILL_BYTES_ENV]: '0' } });
+    const controls = [withAlpha(0.35), { ...inputs.controls, mode: 0 as const }];
+    const reply = await worker.run(settings, inputs, controls);
+    const model = await openContractModel(MODEL, { intraOpNumThreads: 1 });
+    try {
+      for (const [i, c] of controls.entries()) {
+        const local = await runContractModel(model, inputs, c);
+        for (const name of [
+          'logits',
+          'modality_mass',
+          'token_attention',
+          'token_attention_before',
+        ] as const) {
+          assert.deepEqual(reply.runs[i]!.outputs[name].data, local[name].data, name);
+        }
+      }
+    } finally {
+      await closeContractModel(model);
+    }
+    // The worker's private temp folder (its TMPDIR) holds no answer file any more.
+    const environ = readFileSync(`/proc/${worker.pid}/environ`, 'utf8').split('\0');
+    const dir = environ.find((e) => e.startsWith('TMPDIR='))!.slice('TMPDIR='.length);
+    assert.deepEqual(
+      readdirSync(dir).filter((f) => f.startsWith('ran-')),
+      [],
+    );
+  });
+
+  test("a spill naming a file outside the worker's temp folder is malformed: never read, never removed", async () => {
+    const dir = scratchDir('worker-spill');
+    const victim = writeTemp(dir, 'ran-1.bin', new Uint8Array(64));
+    const badSpill = writeTemp(
+      dir,
+      'bad-spill.js',
+      new TextEncoder().encode(
+        "process.send({ type: 'ready', pid: process.pid, onnxruntimeVersion: 'x' });\n" +
+          `process.on('message', (m) => process.send({ type: 'ran', id: m.id, spill: { file: ${JSON.stringify(victim)}, tensors: [] } }));`,
+      ),
+    );
+    const worker = startWorker({ workerScript: badSpill });
+    await rejectsWith(
+      worker.run(settings, inputs, [withAlpha(0.2)]),
+      'WORKER_FAILED',
+      /spill\.file: .* is not a file of the worker's temp folder/,
+    );
+    assert.ok(existsSync(victim));
   });
 
   test('dispose fails waiting and running requests with DISPOSED', async () => {

@@ -1,6 +1,7 @@
 // The inference worker: a child process (forked by workerClient.ts) that owns one onnxruntime
 // session for one checkpoint and answers WorkerRequests one at a time. onnxruntime-node's `run`
 // blocks the thread it runs on, and a native crash takes its process with it: both stay here.
+import { tmpdir } from 'node:os';
 import { ContractError } from '../contract/contractError';
 import { OnnxModelError } from '../onnx/modelProto';
 import {
@@ -11,6 +12,7 @@ import {
   type ContractModel,
 } from './contractModel';
 import { InferenceError } from './inferenceError';
+import { spillRuns, spillThreshold, type Spill } from './spill';
 import {
   parseWorkerRequest,
   TEST_FAULTS_ENV,
@@ -25,7 +27,10 @@ import {
 } from '../../protocol/workerMessages';
 import type { ProviderAttempt } from '../../protocol/executionProviders';
 
-const send = (message: WorkerResponse): void => {
+/** Answers with at least this many bytes of tensors go through a file (spill.ts). */
+const spillBytes = spillThreshold(process.env);
+
+const send = (message: WorkerResponse | (WorkerResponse & { spill: Spill })): void => {
   process.send?.(message);
 };
 
@@ -159,7 +164,9 @@ function fault(f: WorkerFault): void {
   }
 }
 
-async function handle(request: WorkerRequest): Promise<WorkerResponse> {
+async function handle(
+  request: WorkerRequest,
+): Promise<WorkerResponse | (WorkerResponse & { spill: Spill })> {
   switch (request.type) {
     case 'open': {
       const { report } = await session(request.settings);
@@ -175,7 +182,9 @@ async function handle(request: WorkerRequest): Promise<WorkerResponse> {
         const outputs = await runContractModel(model, inputs, controls);
         runs.push({ outputs, runMs: performance.now() - started });
       }
-      return { type: 'ran', id: request.id, session: report, runs, sessionRuns };
+      const ran = { type: 'ran' as const, id: request.id, session: report, runs, sessionRuns };
+      const spill = spillRuns(runs, tmpdir(), request.id, spillBytes);
+      return spill === undefined ? ran : { ...ran, spill };
     }
     case 'runLogits': {
       const { model, report } = await session(request.settings);

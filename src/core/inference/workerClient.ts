@@ -14,6 +14,7 @@ import { ContractError } from '../contract/contractError';
 import { OnnxModelError } from '../onnx/modelProto';
 import { durationText } from '../../shared/durationText';
 import { InferenceError } from './inferenceError';
+import { dropSpill, unspill } from './spill';
 import {
   parseWorkerResponse,
   type RunInputs,
@@ -379,12 +380,13 @@ export class InferenceWorker {
           serialization: 'advanced',
           stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
           execArgv: [],
+          // The private temp folder wins over options.env: large answers come through it (spill.ts).
           env: {
             ...process.env,
+            ...this.options.env,
             TMPDIR: tempDir,
             TEMP: tempDir,
             TMP: tempDir,
-            ...this.options.env,
           },
         });
       } catch (error) {
@@ -424,7 +426,11 @@ export class InferenceWorker {
       child.on('message', (raw: unknown) => {
         let message: WorkerResponse;
         try {
-          message = parseWorkerResponse(raw);
+          // A large answer's tensors come in a file (spill.ts); one nobody waits for is dropped.
+          const id = (raw as { id?: unknown } | null)?.id;
+          const wanted = this.child === child && id !== undefined && id === this.active?.id;
+          if (!wanted && dropSpill(raw, tempDir)) return;
+          message = parseWorkerResponse(unspill(raw, tempDir));
         } catch (error) {
           // A worker that says something malformed is broken: it is stopped like a crashed one.
           const text = `The inference worker sent a malformed message (${(error as Error).message}).`;
