@@ -39,7 +39,7 @@ export function spillRuns(
   threshold: number,
 ): Spill | undefined {
   const entries = runs.flatMap((run, i) =>
-    Object.entries(run.outputs).map(([name, t]) => ({ i, name, t: t as { data: Float32Array } })),
+    Object.entries(run.outputs).map(([name, t]) => ({ i, name, t })),
   );
   const bytes = entries.reduce((n, e) => n + e.t.data.byteLength, 0);
   if (bytes === 0 || bytes < threshold) return undefined;
