@@ -285,14 +285,22 @@ async function rerun(
   const project: number[] = [];
   const pytorch: number[] = [];
   const bare: number[] = [];
+  const roundTrip: number[] = [];
+  const engineOwn: number[] = [];
   let sessionRuns = 0;
   for (let i = 0; i < n; i++) {
     await interleaved(i, [
       async () => {
         const started = performance.now();
         const r = await engine.analyze({ clipPath: CLIP, modelPath: size.model, controls: freshControls(base), ...(size.slots ? { slots: size.slots } : {}) });
-        project.push(performance.now() - started);
+        const ms = performance.now() - started;
+        project.push(ms);
         sessionRuns += r.timings.sessionRuns;
+        // Where the project's time goes beyond the worker's session.run (the round trip to the
+        // worker, and the engine's own work before and after it).
+        const run = r.timings.sessionRunMs.reduce((a, b) => a + b, 0);
+        roundTrip.push(r.timings.inferenceMs - run);
+        engineOwn.push(ms - r.timings.inferenceMs);
         if (!r.timings.baselineReused) throw new Error('the re-run did not reuse its baseline');
       },
       async () => {
@@ -306,6 +314,8 @@ async function rerun(
   } // prettier-ignore
   await closeContractModel(floor);
   notes.projectSessionRuns = sessionRuns;
+  notes.projectWorkerRoundTripMs = figure('', 'project', '', 'ms', roundTrip).median;
+  notes.projectEngineOwnMs = figure('', 'project', '', 'ms', engineOwn).median;
   log(
     `  rerun ${size.name} (N ${N}): project ${figure('', 'project', '', 'ms', project).median.toFixed(1)} ms, pytorch ${pytorch.length ? figure('', 'pytorch', '', 'ms', pytorch).median.toFixed(1) : '–'} ms, floor ${figure('', 'floor', '', 'ms', bare).median.toFixed(1)} ms`,
   );
@@ -650,7 +660,20 @@ async function main(): Promise<void> {
   const torch = hasTorch ? new TorchRoute() : null;
   const threads = intraOpThreadsFor(availableParallelism(), 1);
   const jobs = Math.min(2, availableParallelism());
-  const engine = new AnalysisEngine({ workerScript: WORKER, toolName: 'mosear-lens-bench' });
+  // One engine per part and size, as a researcher runs one checkpoint: the engine's pool shares
+  // the cores among its live workers (workerPool.ts), so a worker left from an earlier size would
+  // halve the threads of the one measured (the floor keeps `threads`).
+  const newEngine = () =>
+    new AnalysisEngine({ workerScript: WORKER, toolName: 'mosear-lens-bench' });
+  const withEngine = async <T>(use: (c: typeof ctx) => Promise<T>): Promise<T> => {
+    const own = newEngine();
+    try {
+      return await use({ ...ctx, engine: own });
+    } finally {
+      await own.dispose();
+    }
+  };
+  const engine = newEngine();
   const ctx = { engine, torch, threads, cache, jobs };
   const figures: Figure[] = [];
   const ownFigures = figures;
@@ -776,7 +799,7 @@ async function main(): Promise<void> {
     };
     const rerunAt = async (size: Size) => {
       log(`(a) re-run with new AR settings: ${size.name}`);
-      const r = await rerun(size, counts.rerun, ctx);
+      const r = await withEngine((c) => rerun(size, counts.rerun, c));
       figures.push(...r.figures);
       notes[`rerun.${size.name}`] = r.notes;
       write(false);
@@ -787,7 +810,7 @@ async function main(): Promise<void> {
     for (const size of sizes) if (wanted(size)) await rerunAt(size);
     if (opts.parts.includes('b')) {
       log('(b) full analyze of a 10 s clip, decode cache off');
-      figures.push(...(await analyze(counts.analyze, ctx)));
+      figures.push(...(await withEngine((c) => analyze(counts.analyze, c))));
       write(false);
     }
     if (opts.parts.includes('c')) {

@@ -91,6 +91,39 @@ describe('analysis engine', () => {
     assert.equal(read.intervention.moseGate?.length, 4);
   });
 
+  test('a first analyze starts the worker and opens the session while the clip decodes', async () => {
+    let started: () => void = () => {};
+    const workerStarted = new Promise<void>((resolve) => (started = resolve));
+    let startedDuringDecode = false;
+    const inner = new SystemFfmpegDecoder();
+    // The real decoder, which waits (at most 10 s) for the worker to start before decoding.
+    const waiting: ClipDecoder = {
+      backend: inner.backend,
+      probe: inner.probe.bind(inner),
+      decode: async (...args) => {
+        startedDuringDecode = await Promise.race([
+          workerStarted.then(() => true),
+          new Promise<boolean>((resolve) => setTimeout(() => resolve(false), 10_000)),
+        ]);
+        return inner.decode(...args);
+      },
+    };
+    const own = new AnalysisEngine({
+      workerScript: WORKER_SCRIPT,
+      decoder: waiting,
+      cores: 1,
+      onWorkerEvent: (e) => e.kind === 'start' && started(),
+    });
+    try {
+      const result = await own.analyze({ clipPath: clip, modelPath: MODEL, controls: { mode: 1 } });
+      assert.equal(startedDuringDecode, true);
+      assert.ok(result.timings.sessionOpenMs > 0, 'the open ahead of the run is reported');
+      assert.equal(result.timings.sessionRuns, 2);
+    } finally {
+      await own.dispose();
+    }
+  });
+
   test('the engine feeds the golden decode: thumbnails and outputs match the committed tensors', async () => {
     const result = await engine.analyze({
       clipPath: clip,

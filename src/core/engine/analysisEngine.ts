@@ -45,7 +45,12 @@ import type { GraphOptimizationLevel } from '../inference/contractModel';
 import { providerChain, providerPlatformProblem } from '../inference/executionProviders';
 import type { WorkerEvent } from '../inference/workerClient';
 import { WorkerPool } from '../inference/workerPool';
-import type { RunInputs, SessionSettings, WorkerRunOutput } from '../../protocol/workerMessages';
+import type {
+  RunInputs,
+  SessionReport,
+  SessionSettings,
+  WorkerRunOutput,
+} from '../../protocol/workerMessages';
 import { ClipCache, type StoredDecodes } from './clipCache';
 import { EngineError } from './engineError';
 import {
@@ -359,6 +364,8 @@ interface PreparedRequest {
   decoded: Awaited<ReturnType<ClipCache['get']>>;
   clip: DecodedClip;
   audio: Float32Array;
+  /** The session's open ahead of the run (undefined: it was open, on its way, or failed). */
+  warmed: Promise<SessionReport | undefined>;
 }
 
 /** Gated session runs on one prepared clip and checkpoint (AnalysisEngine.gatedRunner). */
@@ -496,6 +503,12 @@ export class AnalysisEngine {
       throw error;
     }
     const model = meta === loaded.metadata ? loaded : { ...loaded, metadata: meta };
+    const choice = request.executionProvider ?? 'auto';
+    const allowFallback = request.allowFallback ?? false;
+    // The worker starts and opens the session while the prompt resolves and the clip decodes.
+    const warmed = this.pool
+      .workerFor(model.path)
+      .warm(this.sessionSettings(model, choice, allowFallback), signal);
     const controls = resolveControls(meta, request.controls);
     const transcript = await transcriptSlots(meta, request);
     const slots = transcript.slots;
@@ -513,8 +526,6 @@ export class AnalysisEngine {
       sidecar: request.featureSidecar ?? request.transcriptSidecar ?? false,
       modelName: model.fileName,
     });
-    const choice = request.executionProvider ?? 'auto';
-    const allowFallback = request.allowFallback ?? false;
 
     const spec = clipDecodeSpecFromContract(meta);
     const decoded = await this.clips.get(request.clipPath, spec, signal, request.storedDecodes);
@@ -543,6 +554,7 @@ export class AnalysisEngine {
       decoded,
       clip,
       audio,
+      warmed,
     };
   }
 
@@ -751,7 +763,8 @@ export class AnalysisEngine {
       timings: {
         decodeMs: decoded.ms,
         decodeCached: decoded.cached,
-        sessionOpenMs: reply.session.openMs,
+        // The session may have opened ahead of the run (prepare's warm-up).
+        sessionOpenMs: reply.session.openMs || ((await p.warmed)?.openMs ?? 0),
         inferenceMs,
         sessionRunMs: reply.runs.map((r) => r.runMs),
         sessionRuns: reply.runs.length,

@@ -198,6 +198,25 @@ export class InferenceWorker {
     return response.session;
   }
 
+  /**
+   * Starts the process and opens the session for these settings ahead of a run (while the clip
+   * decodes), unless the process holds that session or a request for it is already on its way:
+   * then it answers undefined at once. A failed open answers undefined too; the run that follows
+   * opens the session itself and reports the error.
+   */
+  warm(settings: SessionSettings, signal?: AbortSignal): Promise<SessionReport | undefined> {
+    const key = sessionKey(settings);
+    const coming = [this.active, ...this.queue].some(
+      (p) =>
+        p !== undefined &&
+        p.body.type !== 'probe' &&
+        p.body.type !== 'fault' &&
+        sessionKey(p.body.settings) === key,
+    );
+    if (key === this.openSession || coming) return Promise.resolve(undefined);
+    return this.open(settings, signal).catch(() => undefined);
+  }
+
   /** Runs the model once per controls entry on the same inputs. */
   async run(
     settings: SessionSettings,
