@@ -165,7 +165,6 @@ describe('containers and codecs', () => {
       let running = 0;
       let peak = 0;
       const bounded = new SystemFfmpegDecoder({
-        frameDecode: 'per-frame',
         maxParallelProcesses: limit,
         onProcess: (e) => {
           running += e.phase === 'start' ? 1 : -1;
@@ -174,11 +173,11 @@ describe('containers and codecs', () => {
       });
       const clip = await bounded.decode(clips.get('index.mp4')!, SPEC);
       assert.equal(peak, limit);
-      assert.equal(clip.timings.processes, 6); // ffprobe, 4 frames, audio
+      assert.equal(clip.timings.processes, 3); // ffprobe, all frames, audio
     }
-    const oneProcess = new SystemFfmpegDecoder();
-    const clip = await oneProcess.decode(clips.get('index.mp4')!, SPEC);
-    assert.equal(clip.timings.processes, 2); // ffprobe, then all frames and the audio
+    const perFrame = new SystemFfmpegDecoder({ frameDecode: 'per-frame' });
+    const clip = await perFrame.decode(clips.get('index.mp4')!, SPEC);
+    assert.equal(clip.timings.processes, 6); // ffprobe, 4 frames, audio
   });
 });
 
@@ -450,8 +449,7 @@ describe('cancellation and limits', () => {
     assert.equal(events.filter((e) => e.phase === 'end').length, pids.length);
   };
 
-  // The decode starts two processes: ffprobe, then the frames and the audio in one.
-  for (const at of [1, 2]) {
+  for (const at of [1, 2, 3]) {
     test(`abort at process start #${at}: CANCELLED, every process killed, settles quickly`, async () => {
       const run = await tracked({ abortAtStart: at });
       assert.ok(isDecodeError(run.error, 'CANCELLED'), String(run.error));

@@ -179,42 +179,6 @@ export function framesOneProcessArgs(
 }
 
 /**
- * The frames and the audio window in one ffmpeg process: input 0 is the audio command's input
- * and the audio output (last, to stdout) has no map, so ffmpeg's default selection picks the
- * stream the audio command picks (on equal scores the first input wins, and every input is the
- * same file); inputs 1… are the frames' (framesOneProcessArgs), each mapped explicitly.
- */
-export function framesAndAudioOneProcessArgs(
-  frames: Parameters<typeof framesOneProcessArgs>,
-  audio: Parameters<typeof audioArgs>,
-): string[] {
-  const [input, times, streamIndex, width, height, outputs, filter] = frames;
-  const framesPart = framesOneProcessArgs(
-    input,
-    times,
-    streamIndex,
-    width,
-    height,
-    outputs,
-    filter,
-  );
-  const [audioInput, startSeconds, windowSeconds, sampleRateHz] = audio;
-  const audioPart = audioArgs(audioInput, startSeconds, windowSeconds, sampleRateHz);
-  const audioInputEnd = audioPart.indexOf('-i') + 2;
-  // framesPart: -v error -nostdin, then its inputs, then one output per frame with `-map i:…`.
-  const framesOptions = framesPart
-    .slice(3)
-    .map((arg, k, all) =>
-      all[k - 1] === '-map' ? arg.replace(/^(\d+):/, (_, i: string) => `${Number(i) + 1}:`) : arg,
-    );
-  return [
-    ...audioPart.slice(0, audioInputEnd),
-    ...framesOptions,
-    ...audioPart.slice(audioInputEnd),
-  ];
-}
-
-/**
  * The audio window: mono float32 little-endian at the spec's rate, from s0 for the window length;
  * s0 null: from the start without a seek (audioWindow 'from-start'), the window length the cap.
  */
@@ -466,22 +430,6 @@ export class DecodePlan {
     return frameArgs(this.input, start, width, height, single, this.filter);
   }
 
-  /**
-   * Whether the frames and the audio may come from one ffmpeg process (framesAndAudioArgs): the
-   * one-process frames' condition, and an audio stream to read.
-   */
-  get oneProcessFramesAndAudio(): boolean {
-    return this.oneProcessFrames && this.source.audio !== null;
-  }
-
-  /** Every frame and the audio window in one process (framesAndAudioOneProcessArgs). */
-  framesAndAudioArgs(outputs: readonly string[]): string[] {
-    return framesAndAudioOneProcessArgs(
-      [this.input, this.frameTimes, this.source.video.index, this.spec.width, this.spec.height, outputs, this.filter],
-      [this.input, this.spec.audioWindow === 'from-start' ? null : this.audioStartSeconds, this.windowSeconds, this.spec.sampleRateHz],
-    );
-  } // prettier-ignore
-
   audioArgs(): string[] {
     return audioArgs(
       this.input,
@@ -499,11 +447,6 @@ export class DecodePlan {
   /** What reading every frame in one process is called in messages. */
   framesWhat(): string {
     return `read the frames at ${this.frameTimes.map(formatSeconds).join(', ')} s`;
-  }
-
-  /** What reading every frame and the audio in one process is called in messages. */
-  framesAndAudioWhat(): string {
-    return `${this.framesWhat()} and the audio from ${formatSeconds(this.audioStartSeconds)} s`;
   }
 
   /** What reading the audio is called in messages. */

@@ -210,26 +210,6 @@ export class SystemFfmpegDecoder implements ClipDecoder {
       framesEnd = Math.max(framesEnd, performance.now());
     };
 
-    // Frames and audio from one process (one process start fewer a clip, same tensors).
-    const framesAndAudioTask = async (): Promise<void> => {
-      framesStart = Math.min(framesStart, performance.now());
-      const dir = await mkdtemp(join(tmpdir(), 'mosear-frames-'));
-      try {
-        const outputs = plan.frameTimes.map((_, i) => join(dir, `frame-${i}.rgb`));
-        const head = new HeadSink(2 * 4 * spec.samples + 65536);
-        const result = await runFfmpeg(plan.framesAndAudioArgs(outputs), head);
-        this.check(result, file, plan.framesAndAudioWhat(), signal);
-        plan.setAudio(head.bytes());
-        audioMs = result.ms;
-        for (const [index, output] of outputs.entries()) {
-          await keepFrame(index, await readFrameFile(output, frameBytes));
-        }
-      } finally {
-        await rm(dir, { recursive: true, force: true });
-      }
-      framesEnd = Math.max(framesEnd, performance.now());
-    };
-
     const audioTask = async (): Promise<void> => {
       const pcmBytes = 4 * spec.samples;
       const head = new HeadSink(2 * pcmBytes + 65536);
@@ -239,14 +219,11 @@ export class SystemFfmpegDecoder implements ClipDecoder {
       audioMs = result.ms;
     };
 
-    const oneProcess = this.frameDecode === 'one-process';
     const tasks =
-      oneProcess && plan.oneProcessFramesAndAudio
-        ? [framesAndAudioTask]
-        : oneProcess && plan.oneProcessFrames
-          ? [allFramesTask]
-          : plan.frameTimes.map((_, i) => frameTask(i));
-    if (source.audio !== null && tasks[0] !== framesAndAudioTask) tasks.push(audioTask);
+      this.frameDecode === 'one-process' && plan.oneProcessFrames
+        ? [allFramesTask]
+        : plan.frameTimes.map((_, i) => frameTask(i));
+    if (source.audio !== null) tasks.push(audioTask);
     try {
       await runLimited(tasks, this.maxParallel, controller);
     } finally {
