@@ -80,7 +80,21 @@ describe('inference worker messages', () => {
           inputs: { frames: [0.5], audio: new Float32Array(1), promptIds: [] },
           controls: [],
         }),
-      { message: 'inputs.frames: must be a Float32Array' },
+      { message: 'inputs.frames: must be a Float32Array or { held: id }' },
+    );
+    // A re-run names the tensors the worker holds; the ids it keeps sent ones under pass too.
+    const held = {
+      type: 'run',
+      id: 2,
+      settings,
+      inputs: { frames: { held: 7 }, audio: new Float32Array(1), promptIds: [] },
+      holdAs: { audio: 8 },
+      controls: [],
+    };
+    assert.deepEqual(parseWorkerRequest(held), held);
+    assert.throws(
+      () => parseWorkerRequest({ ...held, inputs: { ...held.inputs, audio: { held: 1.5 } } }),
+      /^Error: inputs\.audio: must be a Float32Array or \{ held: id \}$/,
     );
     const bad = {
       ...outputs,
