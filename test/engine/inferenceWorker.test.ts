@@ -65,6 +65,23 @@ function alive(pid: number): boolean {
   }
 }
 
+/** A worker process spoken to over raw IPC, and the next message it sends (polled). */
+function rawWorker<M = unknown>(): { child: ReturnType<typeof fork>; next: () => Promise<M> } {
+  const child = fork(WORKER_SCRIPT, [], {
+    serialization: 'advanced',
+    stdio: ['ignore', 'ignore', 'ignore', 'ipc'],
+  });
+  const messages: unknown[] = [];
+  child.on('message', (m) => messages.push(m));
+  const next = () =>
+    new Promise<M>((resolve) => {
+      const take = () =>
+        messages.length > 0 ? resolve(messages.shift() as M) : setTimeout(take, 10);
+      take();
+    });
+  return { child, next };
+}
+
 async function waitUntilGone(pid: number): Promise<void> {
   for (let i = 0; i < 100 && alive(pid); i++) await delay(20);
   assert.equal(alive(pid), false, `process ${pid} is still running`);
@@ -362,19 +379,8 @@ describe('inference worker', () => {
   });
 
   test('the worker answers a malformed request with failed, naming the field, and keeps serving', async () => {
-    const child = fork(WORKER_SCRIPT, [], {
-      serialization: 'advanced',
-      stdio: ['ignore', 'ignore', 'ignore', 'ipc'],
-    });
+    const { child, next } = rawWorker();
     try {
-      const messages: unknown[] = [];
-      const next = () =>
-        new Promise<unknown>((resolve) => {
-          const take = () =>
-            messages.length > 0 ? resolve(messages.shift()) : setTimeout(take, 10);
-          take();
-        });
-      child.on('message', (m) => messages.push(m));
       assert.equal(((await next()) as { type: string }).type, 'ready');
       child.send({
         type: 'run',
@@ -401,19 +407,13 @@ describe('inference worker', () => {
   });
 
   test('frames and audio sent once are named by id after; an id the worker does not hold is refused', async () => {
-    const child = fork(WORKER_SCRIPT, [], {
-      serialization: 'advanced',
-      stdio: ['ignore', 'ignore', 'ignore', 'ipc'],
-    });
+    const { child, next } = rawWorker<{
+      type: string;
+      id: number;
+      runs?: WorkerRunOutput[];
+      error?: { message: string };
+    }>();
     try {
-      const messages: unknown[] = [];
-      const next = () =>
-        new Promise<{ type: string; id: number; runs?: WorkerRunOutput[]; error?: { message: string } }>((resolve) => {
-          const take = () =>
-            messages.length > 0 ? resolve(messages.shift() as never) : setTimeout(take, 10);
-          take();
-        }); // prettier-ignore
-      child.on('message', (m) => messages.push(m));
       assert.equal((await next()).type, 'ready');
       const controls = [withAlpha(0.4)];
       const { frames, audio, promptIds } = inputs;
