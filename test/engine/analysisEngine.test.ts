@@ -21,6 +21,7 @@ import {
 import { isInferenceError } from '../../src/core/inference/inferenceError';
 import { makeVideoOnly } from '../fixtures/decodeClips';
 import {
+  BASELINE_MODEL,
   MODEL,
   SAMPLES_DIR,
   V1_MODEL,
@@ -119,6 +120,23 @@ describe('analysis engine', () => {
       assert.equal(startedDuringDecode, true);
       assert.ok(result.timings.sessionOpenMs > 0, 'the open ahead of the run is reported');
       assert.equal(result.timings.sessionRuns, 2);
+    } finally {
+      await own.dispose();
+    }
+  });
+
+  test('an open session keeps its threads when another checkpoint joins: no reopen', async () => {
+    const own = new AnalysisEngine({ workerScript: WORKER_SCRIPT, cores: 2 });
+    try {
+      const a = (modelPath: string) =>
+        own.analyze({ clipPath: clip, modelPath, controls: { mode: 1, alpha: Math.random() } });
+      const first = await a(MODEL);
+      assert.equal(first.runtime.intraOpNumThreads, 2);
+      // The second checkpoint opens with the share of two workers.
+      assert.equal((await a(BASELINE_MODEL)).runtime.intraOpNumThreads, 1);
+      const again = await a(MODEL);
+      assert.equal(again.runtime.intraOpNumThreads, 2);
+      assert.equal(again.timings.sessionOpenMs, 0, 'the first session was not reopened');
     } finally {
       await own.dispose();
     }

@@ -1000,12 +1000,20 @@ export class AnalysisEngine {
     choice: ExecutionProviderChoice,
     allowFallback: boolean,
   ): SessionSettings {
-    return {
+    const settings: SessionSettings = {
       modelPath: model.path,
       modelIdentity: model.identity,
       providers: providerChain(choice, this.platform, allowFallback),
       intraOpNumThreads: this.pool.intraOpThreads(),
       graphOptimizationLevel: this.options.graphOptimizationLevel ?? 'all',
     };
+    // An open session keeps the threads it opened with: another checkpoint's worker changing the
+    // share is no reason to reopen it (a full-size model's open takes minutes).
+    const held = this.pool.workerFor(model.path).openSettings;
+    const same =
+      held !== undefined &&
+      JSON.stringify({ ...held, intraOpNumThreads: 0 }) ===
+        JSON.stringify({ ...settings, intraOpNumThreads: 0 });
+    return same ? { ...settings, intraOpNumThreads: held.intraOpNumThreads } : settings;
   }
 }

@@ -163,6 +163,8 @@ export class InferenceWorker {
   private readonly openTimeoutMs: number;
   /** The session the current process holds, as far as its replies tell. */
   private openSession: string | undefined;
+  /** The settings of that session. */
+  private heldSettings: SessionSettings | undefined;
   /** The frames and audio the current process holds (sent once, then named by id). */
   private sent: { frames?: HeldArray; audio?: HeldArray } = {};
   /** What the current process's start and its session's open took (a restart's cost). */
@@ -184,6 +186,11 @@ export class InferenceWorker {
   /** The current process's id, when one is running. */
   get pid(): number | undefined {
     return this.child?.pid;
+  }
+
+  /** The settings of the session the current process holds, as far as its replies tell. */
+  get openSettings(): SessionSettings | undefined {
+    return this.heldSettings;
   }
 
   /** Requests waiting behind the running one. */
@@ -507,8 +514,13 @@ export class InferenceWorker {
     const pending = this.active;
     if (pending === undefined || !('id' in message) || message.id !== pending.id) return;
     const { body } = pending;
-    if (message.type === 'failed') this.openSession = undefined;
-    else if (body.type === 'open' || isRun(body)) this.openSession = sessionKey(body.settings);
+    if (message.type === 'failed') {
+      this.openSession = undefined;
+      this.heldSettings = undefined;
+    } else if (body.type === 'open' || isRun(body)) {
+      this.openSession = sessionKey(body.settings);
+      this.heldSettings = body.settings;
+    }
     if (message.type === 'opened' || message.type === 'ran' || message.type === 'ranLogits') {
       if (message.session.openMs > 0) this.restartMs += message.session.openMs;
     }
@@ -638,6 +650,7 @@ export class InferenceWorker {
     this.child = undefined;
     this.ready = undefined;
     this.openSession = undefined;
+    this.heldSettings = undefined;
     this.sent = {};
   }
 

@@ -1,7 +1,7 @@
-// One long-lived inference worker per checkpoint, sharing the machine's cores: each session gets
-// max(1, ⌊cores ÷ workers⌋) intra-op threads (a worker whose share changed reopens its session
-// on its next request, because the thread count is part of its session settings). The engine
-// keeps one pool; an evaluation keeps one per lane and fixes its own thread count.
+// One long-lived inference worker per checkpoint, sharing the machine's cores: a session opens
+// with max(1, ⌊cores ÷ workers⌋) intra-op threads and keeps them while it is open (the engine
+// does not reopen it when another worker changes the share: AnalysisEngine.sessionSettings).
+// The engine keeps one pool; an evaluation keeps one per lane and fixes its own thread count.
 import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 import { InferenceWorker, type InferenceWorkerOptions } from './workerClient';
