@@ -364,6 +364,8 @@ interface PreparedRequest {
   decoded: Awaited<ReturnType<ClipCache['get']>>;
   clip: DecodedClip;
   audio: Float32Array;
+  /** The worker's session settings, as the warm-up opened them (the runs use the same). */
+  settings: SessionSettings;
   /** The session's open ahead of the run (undefined: it was open, on its way, or failed). */
   warmed: Promise<SessionReport | undefined>;
 }
@@ -506,9 +508,10 @@ export class AnalysisEngine {
     const choice = request.executionProvider ?? 'auto';
     const allowFallback = request.allowFallback ?? false;
     // The worker starts and opens the session while the prompt resolves and the clip decodes.
-    const warmed = this.pool
-      .workerFor(model.path)
-      .warm(this.sessionSettings(model, choice, allowFallback), signal);
+    // The worker first: its pool's share of the cores counts it (sessionSettings).
+    const worker = this.pool.workerFor(model.path);
+    const settings = this.sessionSettings(model, choice, allowFallback);
+    const warmed = worker.warm(settings, signal);
     const controls = resolveControls(meta, request.controls);
     const transcript = await transcriptSlots(meta, request);
     const slots = transcript.slots;
@@ -554,6 +557,7 @@ export class AnalysisEngine {
       decoded,
       clip,
       audio,
+      settings,
       warmed,
     };
   }
@@ -596,7 +600,7 @@ export class AnalysisEngine {
     const p = await this.prepare(request, signal);
     const meta = p.model.metadata;
     const worker = this.pool.workerFor(p.model.path);
-    const settings = this.sessionSettings(p.model, p.choice, p.allowFallback);
+    const { settings } = p;
     const session = await worker.open(settings, signal);
     const { layers: L, heads: Hh } = meta.architecture;
     const run = async (
@@ -672,7 +676,7 @@ export class AnalysisEngine {
         : [controls, { ...controls, mode: 0 as const }];
     const inferenceStarted = performance.now();
     const worker = this.pool.workerFor(model.path);
-    const settings = this.sessionSettings(model, choice, allowFallback);
+    const { settings } = p;
     const inputs = {
       frames: clip.frames,
       audio,
@@ -855,12 +859,7 @@ export class AnalysisEngine {
     const off = resolveControls(p.model.metadata, { mode: 0 });
     const reply = await this.pool
       .workerFor(p.model.path)
-      .runLogits(
-        this.sessionSettings(p.model, p.choice, p.allowFallback),
-        inputSets,
-        [off],
-        signal,
-      );
+      .runLogits(p.settings, inputSets, [off], signal);
     return reply.logits.map((row) => {
       const logits = row[0];
       if (logits === undefined) throw new Error('the worker returned no run for a k');
