@@ -5,11 +5,14 @@
 // the engine with both decoders), golden (onnxruntime on the
 // committed models), engine (worker processes, the CLI), webview (Chromium), integration
 // (VS Code), results, package, e2e (code-server + Chromium), python (pytest + flake8).
-// Neighbouring tiers of one `group` (the static checks: typecheck, lint, format, which start no
-// process of the product and share no files) run at the same time, each on its own output buffer
-// printed in suite order; each still reports its own wall time, and the total is the elapsed time.
+// Neighbouring tiers of one `group` run at the same time, each on its own output buffer printed
+// in suite order; each still reports its own wall time, and the total is the elapsed time. On 2
+// cores most tiers keep about one core busy (processes starting, browsers waiting on pages), so
+// the suite pairs them: the static checks together, then a tier that waits a lot beside one that
+// computes (docs/dev/testing.md has each tier's wall and CPU seconds). Paired tiers share no files:
+// each test file has its own scratch folder, and the decode cache is written atomically.
 import { Buffer } from 'node:buffer';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
@@ -28,21 +31,17 @@ function builtTests(tier) {
     .sort();
 }
 
-/** Runs a command with inherited output; true when it exits 0. */
-function run(args, env = {}) {
-  const result = spawnSync(process.execPath, args, {
-    cwd: root,
-    stdio: 'inherit',
-    env: { ...process.env, ...env },
-  });
-  if (result.error) console.error(result.error.message);
-  return result.status === 0;
-}
-
-/** Runs a command with its output (stdout and stderr) collected; resolves true when it exits 0. */
-function runCaptured(args, output) {
+/**
+ * Runs a node command with its output (stdout and stderr) handed to `output` (a tier's buffer, or
+ * straight to stdout when the tier runs alone); resolves true when it exits 0.
+ */
+function runCaptured(args, output, env = {}) {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, args, { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, args, {
+      cwd: root,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, ...env },
+    });
     child.stdout.on('data', (chunk) => output.push(chunk));
     child.stderr.on('data', (chunk) => output.push(chunk));
     child.on('error', (error) => {
@@ -69,15 +68,15 @@ function tapCounts(file) {
   return { pass: count('pass'), fail: count('fail') };
 }
 
-/** Runs one node --test tier: spec reporter on stdout, TAP copy on disk for the counts. */
-function nodeTest(tier) {
+/** Runs one node --test tier: spec reporter on its output, TAP copy on disk for the counts. */
+async function nodeTest(tier, output) {
   const files = builtTests(tier);
   if (files.length === 0) {
     console.error(`no built tests in dist-test/${tier}`);
     return { ok: false, pass: 0, fail: 1 };
   }
   const tap = join(root, 'dist-test', `${tier}.tap`);
-  const ok = run(
+  const ok = await runCaptured(
     [
       '--enable-source-maps',
       '--test',
@@ -87,6 +86,7 @@ function nodeTest(tier) {
       `--test-reporter-destination=${tap}`,
       ...files,
     ],
+    output,
     { TMPDIR: scratch },
   );
   return { ok, ...tapCounts(tap) };
@@ -104,7 +104,7 @@ const tsconfigs = [
   'bench',
 ];
 const tiers = [
-  { name: 'build', run: () => run(['esbuild.mjs', '--tests']) },
+  { name: 'build', run: (output) => runCaptured(['esbuild.mjs', '--tests'], output) },
   // The static checks run side by side (one node process each; 2 cores): lint is the longest.
   {
     name: 'typecheck',
@@ -127,46 +127,60 @@ const tiers = [
     run: (output) => runCaptured([bin('prettier', 'bin/prettier.cjs'), '--check', '.'], output),
   },
   // Pure tests in plain Node: no processes, no browsers; the everyday loop (seconds).
-  { name: 'fast', needsBuild: true, run: () => nodeTest('fast') },
-  // Decoders against real clips: system ffmpeg/ffprobe processes and the ffmpeg.wasm worker.
-  { name: 'decode', needsBuild: true, run: () => nodeTest('decode') },
-  // Generated damaged clips (test/fuzz/generateClips.ts, seven classes) through the engine with
-  // both decoders: a result or a documented error naming the file, no hang, no process left.
-  { name: 'fuzz', needsBuild: true, run: () => nodeTest('fuzz') },
-  { name: 'golden', needsBuild: true, run: () => nodeTest('golden') },
-  // The inference worker, the engine and the CLI end to end (real processes, real checkpoints).
-  { name: 'engine', needsBuild: true, run: () => nodeTest('engine') },
-  // The Analysis panel's bundle in headless Chromium (playwright-core + Debian chromium).
-  { name: 'webview', needsBuild: true, run: () => nodeTest('webview') },
-  // The extension inside a real VS Code workbench (code-server here; desktop VS Code with
-  // MOSEAR_VSCODE_DESKTOP=1): @vscode/test-electron's runTests with the mocha suite.
+  { name: 'fast', needsBuild: true, run: (output) => nodeTest('fast', output) },
+  // The inference worker, the engine and the CLI end to end (real processes, real checkpoints);
+  // beside it the panels' bundles in headless Chromium (playwright-core + Debian chromium), which
+  // mostly wait on pages (0.7 of a core alone).
+  { name: 'engine', group: 'engine', needsBuild: true, run: (o) => nodeTest('engine', o) },
+  { name: 'webview', group: 'engine', needsBuild: true, run: (o) => nodeTest('webview', o) },
+  // Decoders against real clips: system ffmpeg/ffprobe processes and the ffmpeg.wasm worker;
+  // beside them the extension inside a real VS Code workbench (code-server here; desktop VS Code
+  // with MOSEAR_VSCODE_DESKTOP=1): @vscode/test-electron's runTests with the mocha suite.
+  { name: 'decode', group: 'decode', needsBuild: true, run: (o) => nodeTest('decode', o) },
   {
     name: 'integration',
+    group: 'decode',
     needsBuild: true,
-    run: () => {
-      const ok = run(['dist-test/integration/runTests.js']);
+    run: async (output) => {
+      const ok = await runCaptured(['dist-test/integration/runTests.js'], output);
       return { ok, ...tapCounts(join(root, 'dist-test', 'integration.counts')) };
     },
   },
+  // Generated damaged clips (test/fuzz/generateClips.ts, seven classes) through the engine with
+  // both decoders: a result or a documented error naming the file, no hang, no process left;
+  // beside them onnxruntime on the committed models against their golden outputs.
+  { name: 'fuzz', group: 'golden', needsBuild: true, run: (o) => nodeTest('fuzz', o) },
+  { name: 'golden', group: 'golden', needsBuild: true, run: (o) => nodeTest('golden', o) },
   // Decodes the whole test split (minutes on a clean machine; reruns reuse .tmp/decode-cache/)
-  // and fails when models/RESULTS.md is stale or its inputs are missing.
+  // and fails when models/RESULTS.md is stale or its inputs are missing. Alone: it keeps both
+  // cores busy.
   {
     name: 'results',
     needsBuild: true,
-    run: () => run(['--enable-source-maps', 'dist/cli/results.js', '--check'], { TMPDIR: scratch }),
+    run: (output) =>
+      runCaptured(['--enable-source-maps', 'dist/cli/results.js', '--check'], output, {
+        TMPDIR: scratch,
+      }),
   },
   // One VSIX per target (bundles from the build tier), each checked: its own onnxruntime
   // binaries only, bindings, bundles, checkpoints and samples present, nothing forbidden.
-  { name: 'package', needsBuild: true, run: () => run(['scripts/package.mjs', '--no-build']) },
-  // The linux-x64 VSIX in code-server driven by chromium (test/e2e; installs code-server once).
-  { name: 'e2e', needsBuild: true, run: () => nodeTest('e2e') },
-  // The product Python under models/ (golden generator, state-dict recovery, decode spec):
-  // flake8 over all of models/, then pytest with Debian's python3-torch (scripts/pythonTests.mjs).
+  {
+    name: 'package',
+    needsBuild: true,
+    run: (output) => runCaptured(['scripts/package.mjs', '--no-build'], output),
+  },
+  // The linux-x64 VSIX in code-server driven by chromium (test/e2e; installs code-server once,
+  // after the integration tier did), beside the product Python under models/ (golden generator,
+  // state-dict recovery, decode spec): flake8 over all of models/, then pytest with Debian's
+  // python3-torch (scripts/pythonTests.mjs).
+  { name: 'e2e', group: 'last', needsBuild: true, run: (o) => nodeTest('e2e', o) },
   {
     name: 'python',
-    run: () => {
+    group: 'last',
+    run: async (output) => {
       const counts = join(scratch, 'python.counts');
-      return { ok: run(['scripts/pythonTests.mjs', counts]), ...tapCounts(counts) };
+      const ok = await runCaptured(['scripts/pythonTests.mjs', counts], output);
+      return { ok, ...tapCounts(counts) };
     },
   },
 ];
@@ -211,8 +225,15 @@ for (let i = 0; i < chosen.length;) {
   // A run of neighbouring tiers of the same group: started together, reported in order.
   let end = i + 1;
   while (tier.group !== undefined && end < chosen.length && chosen[end].group === tier.group) end++;
-  const batch = chosen.slice(i, end);
+  const batch = [];
+  for (const t of chosen.slice(i, end)) {
+    if (t.needsBuild && !built) {
+      console.log(`\n━━ ${t.name} ━━`);
+      results.push({ name: t.name, ok: false, seconds: 0, note: 'skipped: build failed' });
+    } else batch.push(t);
+  }
   i = end;
+  if (batch.length === 0) continue;
   if (batch.length > 1) {
     const names = batch.map((t) => t.name);
     console.log(`\n━━ ${names.join(' + ')} (side by side) ━━`);
@@ -227,17 +248,14 @@ for (let i = 0; i < chosen.length;) {
     }
     continue;
   }
-  console.log(`\n━━ ${tier.name} ━━`);
-  if (tier.needsBuild && !built) {
-    results.push({ name: tier.name, ok: false, seconds: 0, note: 'skipped: build failed' });
-    continue;
-  }
-  // A grouped tier run alone still collects its output: print it as it comes.
+  const only = batch[0];
+  console.log(`\n━━ ${only.name} ━━`);
+  // A tier run alone prints its output as it comes.
   const output = { push: (chunk) => process.stdout.write(chunk) };
-  const r = await runTier(tier, output);
-  if (tier.name === 'build') built = r.ok;
+  const r = await runTier(only, output);
+  if (only.name === 'build') built = r.ok;
   results.push(r);
-  console.log(`━━ ${tier.name}: ${r.ok ? 'ok' : 'FAILED'} in ${r.seconds.toFixed(1)} s`);
+  console.log(`━━ ${only.name}: ${r.ok ? 'ok' : 'FAILED'} in ${r.seconds.toFixed(1)} s`);
 }
 
 console.log('\nsummary');
