@@ -7,36 +7,26 @@
 import { readAnalysisResult } from '../../src/protocol/analysisResultReader';
 import { jsonWithTokenRows } from '../../src/protocol/tokenRows';
 import assert from 'node:assert/strict';
-import { copyFileSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { copyFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, before, describe, test } from 'node:test';
-import type { BrowserContext, Page } from 'playwright-core';
-import { AnalysisEngine } from '../../src/core/engine/analysisEngine';
+import { before, describe, test } from 'node:test';
+import type { Page } from 'playwright-core';
 import type { AnalysisResult } from '../../src/protocol/analysisResult';
 import type { ArControls } from '../../src/protocol/contract';
 import type { CounterfactualResult } from '../../src/protocol/counterfactualResult';
+import { parseWebviewMessage, type WebviewToHost } from '../../src/protocol/panelMessages';
 import {
-  parseWebviewMessage,
-  type AnalysisViewState,
-  type HostToWebview,
-  type PanelInit,
-  type WebviewToHost,
-} from '../../src/protocol/panelMessages';
-import { MODEL, SAMPLES_DIR, WORKER_SCRIPT, requireEngineFiles } from '../helpers/engineFixtures';
+  SCREENSHOTS,
+  analysisPanelHarness,
+  clipPanelInit,
+  panelRecord,
+  sendToPanel,
+  testIdText,
+  type AnalysisRecord,
+} from '../helpers/analysisPanelPage';
+import { MODEL, SAMPLES_DIR } from '../helpers/engineFixtures';
 import { REPO_ROOT } from '../helpers/golden';
-import {
-  assertCleanPage,
-  launchTestChromium,
-  openWithStubApi,
-  recordedMessages,
-  serveBundle,
-  type BundleServer,
-  type PageElement,
-  type StubRecord,
-} from '../helpers/webviewBrowser';
-
-const SCREENSHOTS = join(REPO_ROOT, 'test-results', 'webview');
+import { assertCleanPage, type PageElement } from '../helpers/webviewBrowser';
 const CLIP = join(SAMPLES_DIR, 'sample-consistent-happy.mp4');
 
 /** AR on every layer with the share statistic at τ, α 0.5 (an intervention that moves attention). */
@@ -44,26 +34,20 @@ function arControls(tau: number): Partial<ArControls> {
   return { mode: 1, ratioKind: 2, tau: [tau, tau, tau, tau], layers: [1, 1, 1, 1], alpha: 0.5 };
 }
 
-type Recorded = StubRecord<WebviewToHost, AnalysisViewState>;
-
 interface PageGlobals {
-  __mosear: Recorded;
+  __mosear: AnalysisRecord;
   postMessage(message: unknown, targetOrigin: string): void;
 }
 
 describe('Analysis panel: Counterfactuals section', { timeout: 180_000 }, () => {
-  const dir = mkdtempSync(join(tmpdir(), 'mosear-cf-webview-'));
-  let engine: AnalysisEngine;
-  let context: BrowserContext;
-  let server: BundleServer | undefined;
+  const panel = analysisPanelHarness('cf-webview');
+  const { problems, open } = panel;
   let analysis: AnalysisResult;
   let rerun: AnalysisResult;
   let counterfactuals: CounterfactualResult;
-  const problems: string[] = [];
 
   before(async () => {
-    requireEngineFiles();
-    engine = new AnalysisEngine({ workerScript: WORKER_SCRIPT, cores: 1, toolVersion: 'test' });
+    const { engine } = panel;
     const request = { clipPath: CLIP, modelPath: MODEL, executionProvider: 'cpu' as const };
     analysis = await engine.analyze({ ...request, controls: arControls(0.05) });
     rerun = await engine.analyze({ ...request, controls: arControls(0.5) });
@@ -72,34 +56,9 @@ describe('Analysis panel: Counterfactuals section', { timeout: 180_000 }, () => 
     analysis = readAnalysisResult(JSON.parse(jsonWithTokenRows(analysis)));
     rerun = readAnalysisResult(JSON.parse(jsonWithTokenRows(rerun)));
     counterfactuals = JSON.parse(JSON.stringify(counterfactuals)) as CounterfactualResult;
-    server = await serveBundle('analysis');
-    context = await launchTestChromium(dir);
   });
 
-  after(async () => {
-    await context?.close();
-    await server?.close();
-    await engine?.dispose();
-    rmSync(dir, { recursive: true, force: true });
-  });
-
-  function init(result: AnalysisResult): PanelInit {
-    return {
-      origin: { kind: 'clip', clipPath: result.clip.path, modelPath: result.model.path },
-      result,
-      canRun: true,
-      readOnlyReason: null,
-      workspaceDefaults: null,
-      debounceMs: 40,
-    };
-  }
-
-  const posted = async (page: Page): Promise<WebviewToHost[]> =>
-    (await recordedMessages<WebviewToHost, AnalysisViewState>(page, parseWebviewMessage)).posted;
-
-  async function send(page: Page, message: HostToWebview): Promise<void> {
-    await page.evaluate((m) => (globalThis as unknown as PageGlobals).postMessage(m, '*'), message);
-  }
+  const posted = async (page: Page): Promise<WebviewToHost[]> => (await panelRecord(page)).posted;
 
   async function waitForPosted(page: Page, type: string, count: number): Promise<void> {
     await page.waitForFunction(
@@ -117,20 +76,8 @@ describe('Analysis panel: Counterfactuals section', { timeout: 180_000 }, () => 
     );
   }
 
-  const text = (page: Page, testId: string): Promise<string> =>
-    page.$eval(
-      `[data-testid=${testId}]`,
-      (e: unknown) => (e as { textContent: string | null }).textContent?.trim() ?? '',
-    );
-
   test('Run posts the controls shown, Cancel posts a cancel of that run', async () => {
-    const page = await openWithStubApi(
-      context,
-      `${server?.origin}/panel`,
-      init(analysis),
-      null,
-      problems,
-    );
+    const page = await open(clipPanelInit(analysis));
     await page.click('[data-testid=counterfactuals-run]');
     await waitForPosted(page, 'runCounterfactuals', 1);
     const [run] = await runRequests(page);
@@ -143,30 +90,24 @@ describe('Analysis panel: Counterfactuals section', { timeout: 180_000 }, () => 
     await waitForPosted(page, 'cancelCounterfactuals', 1);
     const cancels = (await posted(page)).filter((m) => m.type === 'cancelCounterfactuals');
     assert.deepEqual(cancels, [{ type: 'cancelCounterfactuals', run: run?.requestId }]);
-    await send(page, {
+    await sendToPanel(page, {
       type: 'counterfactualsFailed',
       requestId: run?.requestId ?? -1,
       message: 'Cancelled.',
       cancelled: true,
     });
     await page.waitForFunction(() => true);
-    assert.equal(await text(page, 'counterfactuals-status'), 'Cancelled.');
+    assert.equal(await testIdText(page, 'counterfactuals-status'), 'Cancelled.');
     await assertCleanPage(page, problems, parseWebviewMessage);
     await page.close();
   });
 
   test('the table and the verdict show a real result; a re-run with other settings marks it stale', async () => {
-    const page = await openWithStubApi(
-      context,
-      `${server?.origin}/panel`,
-      init(analysis),
-      null,
-      problems,
-    );
+    const page = await open(clipPanelInit(analysis));
     await page.click('[data-testid=counterfactuals-run]');
     await waitForPosted(page, 'runCounterfactuals', 1);
     const [run] = await runRequests(page);
-    await send(page, {
+    await sendToPanel(page, {
       type: 'counterfactualsResult',
       requestId: run?.requestId ?? -1,
       result: counterfactuals,
@@ -208,14 +149,14 @@ describe('Analysis panel: Counterfactuals section', { timeout: 180_000 }, () => 
         (v) => v.kind === 'audio-silenced' || v.kind === 'frames-grey',
       ).length,
     );
-    const verdict = await text(page, 'counterfactuals-verdict');
+    const verdict = await testIdText(page, 'counterfactuals-verdict');
     assert.match(verdict, new RegExp(`off: ${counterfactuals.verdict.off.verdict}`));
     assert.match(
       verdict,
       new RegExp(`intervention: ${counterfactuals.verdict.intervention.verdict}`),
     );
     assert.ok(verdict.includes(counterfactuals.rule.text));
-    const partners = await text(page, 'counterfactuals-partners');
+    const partners = await testIdText(page, 'counterfactuals-partners');
     for (const p of counterfactuals.partners) assert.ok(partners.includes(p.how));
     assert.equal(
       await page.$eval(
@@ -225,7 +166,6 @@ describe('Analysis panel: Counterfactuals section', { timeout: 180_000 }, () => 
       'false',
     );
 
-    mkdirSync(SCREENSHOTS, { recursive: true });
     const shot = join(SCREENSHOTS, 'counterfactuals.png');
     await (await page.$('[data-section=counterfactuals-section]'))?.screenshot({ path: shot });
     // The README's picture is refreshed on request only: a test run never edits tracked files.
@@ -247,7 +187,11 @@ describe('Analysis panel: Counterfactuals section', { timeout: 180_000 }, () => 
     await waitForPosted(page, 'run', 1);
     const rerunRequest = (await posted(page)).find((m) => m.type === 'run');
     assert.ok(rerunRequest !== undefined && 'requestId' in rerunRequest);
-    await send(page, { type: 'runResult', requestId: rerunRequest.requestId, result: rerun });
+    await sendToPanel(page, {
+      type: 'runResult',
+      requestId: rerunRequest.requestId,
+      result: rerun,
+    });
     await page.waitForFunction(
       () =>
         ((
@@ -255,45 +199,30 @@ describe('Analysis panel: Counterfactuals section', { timeout: 180_000 }, () => 
         ).document.querySelector('[data-section=counterfactuals-section]')?.dataset['stale'] ??
           '') === 'true',
     );
-    assert.match(await text(page, 'counterfactuals-stale'), /^Stale:/);
+    assert.match(await testIdText(page, 'counterfactuals-stale'), /^Stale:/);
     await assertCleanPage(page, problems, parseWebviewMessage);
     await page.close();
   });
 
   test('a reload (the panel hidden and shown again) brings the result back from the kept state', async () => {
-    const page = await openWithStubApi(
-      context,
-      `${server?.origin}/panel`,
-      init(analysis),
-      null,
-      problems,
-    );
+    const page = await open(clipPanelInit(analysis));
     await page.click('[data-testid=counterfactuals-run]');
     await waitForPosted(page, 'runCounterfactuals', 1);
     const [run] = await runRequests(page);
-    await send(page, {
+    await sendToPanel(page, {
       type: 'counterfactualsResult',
       requestId: run?.requestId ?? -1,
       result: counterfactuals,
     });
     await page.waitForSelector('[data-testid=counterfactuals-table] tbody tr');
-    const verdict = await text(page, 'counterfactuals-verdict');
-    const { state } = await recordedMessages<WebviewToHost, AnalysisViewState>(
-      page,
-      parseWebviewMessage,
-    );
+    const verdict = await testIdText(page, 'counterfactuals-verdict');
+    const { state } = await panelRecord(page);
     assert.deepEqual(state?.counterfactuals, counterfactuals);
     await assertCleanPage(page, problems, parseWebviewMessage);
     await page.close();
 
     // VS Code reloads a hidden webview with its kept state; the host sends the same init again.
-    const reloaded = await openWithStubApi(
-      context,
-      `${server?.origin}/panel`,
-      init(analysis),
-      JSON.parse(JSON.stringify(state)),
-      problems,
-    );
+    const reloaded = await open(clipPanelInit(analysis), JSON.parse(JSON.stringify(state)));
     await reloaded.waitForSelector('[data-testid=counterfactuals-table] tbody tr');
     const kinds = await reloaded.$$eval('[data-testid=counterfactuals-table] tbody tr', (rows) =>
       rows.map((r) => (r as PageElement).dataset['kind']),
@@ -302,7 +231,7 @@ describe('Analysis panel: Counterfactuals section', { timeout: 180_000 }, () => 
       kinds,
       counterfactuals.variants.map((v) => v.kind),
     );
-    assert.equal(await text(reloaded, 'counterfactuals-verdict'), verdict);
+    assert.equal(await testIdText(reloaded, 'counterfactuals-verdict'), verdict);
     assert.equal(
       await reloaded.$eval(
         '[data-section=counterfactuals-section]',
@@ -311,24 +240,21 @@ describe('Analysis panel: Counterfactuals section', { timeout: 180_000 }, () => 
       'false',
     );
     // Another clip in this (preview) panel: the section empties.
-    const other = init(rerun);
-    await send(reloaded, {
+    const other = clipPanelInit(rerun);
+    await sendToPanel(reloaded, {
       type: 'init',
       init: { ...other, origin: { kind: 'clip', clipPath: '/elsewhere.mp4', modelPath: MODEL } },
     });
     await reloaded.waitForSelector('[data-testid=counterfactuals-table]', { state: 'hidden' });
-    assert.equal(await text(reloaded, 'counterfactuals-verdict'), '');
+    assert.equal(await testIdText(reloaded, 'counterfactuals-verdict'), '');
     await assertCleanPage(reloaded, problems, parseWebviewMessage);
     await reloaded.close();
 
     // A kept result that no longer parses is dropped, without an error.
-    const damaged = await openWithStubApi(
-      context,
-      `${server?.origin}/panel`,
-      init(analysis),
-      { ...state, counterfactuals: { ...counterfactuals, variants: 'damaged' } },
-      problems,
-    );
+    const damaged = await open(clipPanelInit(analysis), {
+      ...state,
+      counterfactuals: { ...counterfactuals, variants: 'damaged' },
+    });
     assert.equal(
       await damaged.$$eval('[data-testid=counterfactuals-table] tr', (r) => r.length),
       0,
@@ -338,18 +264,12 @@ describe('Analysis panel: Counterfactuals section', { timeout: 180_000 }, () => 
   });
 
   test('a failed run (one label only) is shown in the section, never as an error', async () => {
-    const page = await openWithStubApi(
-      context,
-      `${server?.origin}/panel`,
-      init(analysis),
-      null,
-      problems,
-    );
+    const page = await open(clipPanelInit(analysis));
     await page.click('[data-testid=counterfactuals-run]');
     await waitForPosted(page, 'runCounterfactuals', 1);
     const [run] = await runRequests(page);
     const message = 'manifest.jsonl has one label only (happy): no automatic swap partner';
-    await send(page, {
+    await sendToPanel(page, {
       type: 'counterfactualsFailed',
       requestId: run?.requestId ?? -1,
       message,

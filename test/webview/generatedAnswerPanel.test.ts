@@ -3,51 +3,32 @@
 // answers' text (set as text, so markup in an answer stays text) and their ids in the tooltip;
 // no answer facts for a result without one.
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, before, describe, test } from 'node:test';
-import type { BrowserContext, Page } from 'playwright-core';
-import { AnalysisEngine } from '../../src/core/engine/analysisEngine';
+import { before, describe, test } from 'node:test';
+import type { Page } from 'playwright-core';
 import type { AnalysisResult } from '../../src/protocol/analysisResult';
 import { readAnalysisResult } from '../../src/protocol/analysisResultReader';
 import { jsonWithTokenRows } from '../../src/protocol/tokenRows';
 import { parseWebviewMessage, type PanelInit } from '../../src/protocol/panelMessages';
-import { SAMPLES_DIR, WORKER_SCRIPT, requireEngineFiles } from '../helpers/engineFixtures';
+import { analysisPanelHarness, clipPanelInit } from '../helpers/analysisPanelPage';
+import { SAMPLES_DIR } from '../helpers/engineFixtures';
 import { REPO_ROOT } from '../helpers/golden';
-import {
-  assertCleanPage,
-  launchTestChromium,
-  openWithStubApi,
-  serveBundle,
-  type BundleServer,
-} from '../helpers/webviewBrowser';
+import { assertCleanPage } from '../helpers/webviewBrowser';
 
 const FIXTURE = join(REPO_ROOT, 'models', 'fixtures', 'realexport', 'emotion-llama-mini.onnx');
 const CLIP = join(SAMPLES_DIR, 'sample-video-aligned-sad.mp4');
 
 function initFor(result: AnalysisResult): PanelInit {
-  return {
-    origin: { kind: 'clip', clipPath: result.clip.path, modelPath: result.model.path },
-    result,
-    canRun: false,
-    readOnlyReason: 'a test',
-    workspaceDefaults: null,
-    debounceMs: 40,
-  };
+  return clipPanelInit(result, { canRun: false, readOnlyReason: 'a test' });
 }
 
 describe('Analysis panel: the generated answer', { timeout: 120_000 }, () => {
-  const dir = mkdtempSync(join(tmpdir(), 'mosear-answer-'));
-  let engine: AnalysisEngine;
-  let context: BrowserContext;
-  let server: BundleServer | undefined;
+  const panel = analysisPanelHarness('answer');
+  const { problems, open } = panel;
   let result: AnalysisResult;
-  const problems: string[] = [];
 
   before(async () => {
-    requireEngineFiles();
-    engine = new AnalysisEngine({ workerScript: WORKER_SCRIPT, cores: 1, toolVersion: 'test' });
+    const { engine } = panel;
     // As a saved result crosses to the panel: JSON with token rows, read back by the schema.
     result = readAnalysisResult(
       JSON.parse(
@@ -62,19 +43,8 @@ describe('Analysis panel: the generated answer', { timeout: 120_000 }, () => {
         ),
       ),
     );
-    server = await serveBundle('analysis');
-    context = await launchTestChromium(dir);
   });
 
-  after(async () => {
-    await context?.close();
-    await server?.close();
-    await engine?.dispose();
-    rmSync(dir, { recursive: true, force: true });
-  });
-
-  const open = (init: PanelInit): Promise<Page> =>
-    openWithStubApi(context, `${server!.origin}/panel`, init, null, problems);
   const fact = (page: Page, testId: string) =>
     page.$eval(`[data-testid=${testId}]`, (e: unknown) => {
       const dd = e as { textContent: string | null; title: string; childElementCount: number };

@@ -6,12 +6,10 @@
 // without the input shows the reason instead of the controls. Screenshot into
 // test-results/webview/.
 import assert from 'node:assert/strict';
-import { copyFileSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { copyFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, before, describe, test } from 'node:test';
-import type { BrowserContext, Page } from 'playwright-core';
-import { AnalysisEngine } from '../../src/core/engine/analysisEngine';
+import { before, describe, test } from 'node:test';
+import type { Page } from 'playwright-core';
 import { imbalanceProbe } from '../../src/core/engine/imbalance';
 import type { AnalysisResult } from '../../src/protocol/analysisResult';
 import { readAnalysisResult } from '../../src/protocol/analysisResultReader';
@@ -20,34 +18,21 @@ import {
   IMBALANCE_UNAVAILABLE,
   type ImbalanceResult,
 } from '../../src/protocol/imbalance';
-import {
-  parseWebviewMessage,
-  type AnalysisViewState,
-  type HostToWebview,
-  type PanelInit,
-  type WebviewToHost,
-} from '../../src/protocol/panelMessages';
+import { parseWebviewMessage } from '../../src/protocol/panelMessages';
 import { jsonWithTokenRows } from '../../src/protocol/tokenRows';
 import {
-  MODEL,
-  SAMPLES_DIR,
-  V1_MODEL,
-  WORKER_SCRIPT,
-  requireEngineFiles,
-} from '../helpers/engineFixtures';
+  SCREENSHOTS,
+  analysisPanelHarness,
+  clipPanelInit,
+  panelRecord,
+  postedOfType,
+  sendToPanel,
+  testIdHidden,
+  testIdText,
+} from '../helpers/analysisPanelPage';
+import { MODEL, SAMPLES_DIR, V1_MODEL } from '../helpers/engineFixtures';
 import { REPO_ROOT } from '../helpers/golden';
-import {
-  assertCleanPage,
-  canvasStats,
-  launchTestChromium,
-  openWithStubApi,
-  recordedMessages,
-  serveBundle,
-  type BundleServer,
-  type StubRecord,
-} from '../helpers/webviewBrowser';
-
-const SCREENSHOTS = join(REPO_ROOT, 'test-results', 'webview');
+import { assertCleanPage, canvasStats } from '../helpers/webviewBrowser';
 const CLIP = join(SAMPLES_DIR, 'sample-audio-aligned-surprise.mp4');
 const CONTROLS = {
   mode: 1 as const,
@@ -56,37 +41,19 @@ const CONTROLS = {
   alpha: 0.5,
 };
 
-type Recorded = StubRecord<WebviewToHost, AnalysisViewState>;
-
-function initFor(result: AnalysisResult): PanelInit {
-  return {
-    origin: { kind: 'clip', clipPath: result.clip.path, modelPath: result.model.path },
-    result,
-    canRun: true,
-    readOnlyReason: null,
-    workspaceDefaults: null,
-    debounceMs: 40,
-  };
-}
-
 /** A table's numeric cells as drawn: per row (its k), the cells' column and `data-value`. */
 type DrawnRows = { k: string; cells: { column: string; value: number; text: string }[] }[];
 
 describe('Analysis panel: Token imbalance section', { timeout: 120_000 }, () => {
-  const dir = mkdtempSync(join(tmpdir(), 'mosear-imbalance-'));
-  let engine: AnalysisEngine;
-  let context: BrowserContext;
-  let server: BundleServer | undefined;
+  const panel = analysisPanelHarness('imbalance');
+  const { problems, open } = panel;
   let result: AnalysisResult;
   let v1Result: AnalysisResult;
   let probe: ImbalanceResult;
   let repeatMax: number;
-  const problems: string[] = [];
 
   before(async () => {
-    requireEngineFiles();
-    mkdirSync(SCREENSHOTS, { recursive: true });
-    engine = new AnalysisEngine({ workerScript: WORKER_SCRIPT, cores: 1, toolVersion: 'test' });
+    const { engine } = panel;
     const request = {
       clipPath: CLIP,
       modelPath: MODEL,
@@ -104,41 +71,8 @@ describe('Analysis panel: Token imbalance section', { timeout: 120_000 }, () => 
     probe = JSON.parse(
       JSON.stringify(await imbalanceProbe(engine, { ...request, repeats })),
     ) as ImbalanceResult;
-    server = await serveBundle('analysis');
-    context = await launchTestChromium(dir);
   });
 
-  after(async () => {
-    await context?.close();
-    await server?.close();
-    await engine?.dispose();
-    rmSync(dir, { recursive: true, force: true });
-  });
-
-  const open = (init: PanelInit, saved: unknown = null): Promise<Page> =>
-    openWithStubApi(context, `${server!.origin}/panel`, init, saved, problems);
-  const recorded = (page: Page): Promise<Recorded> => recordedMessages(page, parseWebviewMessage);
-  const send = (page: Page, message: HostToWebview): Promise<void> =>
-    page.evaluate(
-      (m) =>
-        (globalThis as unknown as { postMessage(m: unknown, o: string): void }).postMessage(m, '*'),
-      message,
-    );
-  const text = (page: Page, testId: string): Promise<string> =>
-    page.$eval(
-      `[data-testid=${testId}]`,
-      (e: unknown) => (e as { textContent: string | null }).textContent?.trim() ?? '',
-    );
-  const hidden = (page: Page, testId: string): Promise<boolean> =>
-    page.$eval(`[data-testid=${testId}]`, (e: unknown) => (e as { hidden: boolean }).hidden);
-  async function posted<T extends WebviewToHost['type']>(
-    page: Page,
-    type: T,
-  ): Promise<Extract<WebviewToHost, { type: T }>[]> {
-    return (await recorded(page)).posted.filter(
-      (m): m is Extract<WebviewToHost, { type: T }> => m.type === type,
-    );
-  }
   const drawnRows = (page: Page, testId: string): Promise<DrawnRows> =>
     page.$$eval(`[data-testid=${testId}] tbody tr`, (trs) =>
       trs.map((tr) => {
@@ -189,7 +123,7 @@ describe('Analysis panel: Token imbalance section', { timeout: 120_000 }, () => 
   }
 
   test('Run posts the default k and the controls, progress and Cancel, then the core’s numbers', async () => {
-    const page = await open(initFor(result));
+    const page = await open(clipPanelInit(result));
     await page.waitForSelector('[data-testid=imbalance-run]');
     const expectedK = DEFAULT_AUDIO_REPEATS.filter((k) => k <= repeatMax);
     assert.equal(
@@ -200,46 +134,49 @@ describe('Analysis panel: Token imbalance section', { timeout: 120_000 }, () => 
       expectedK.join(', '),
     );
     await page.click('[data-testid=imbalance-run]');
-    const [first] = await posted(page, 'runImbalance');
+    const [first] = await postedOfType(page, 'runImbalance');
     assert.ok(first, 'a probe request');
     assert.deepEqual(first.repeats, expectedK);
     assert.deepEqual(first.controls, result.intervention.controls);
-    await send(page, {
+    await sendToPanel(page, {
       type: 'imbalanceProgress',
       requestId: first.requestId,
       progress: { done: 2, total: expectedK.length },
     });
-    assert.match(await text(page, 'imbalance-status'), new RegExp(`2 of ${expectedK.length} k`));
-    assert.equal(await hidden(page, 'imbalance-progress'), false);
+    assert.match(
+      await testIdText(page, 'imbalance-status'),
+      new RegExp(`2 of ${expectedK.length} k`),
+    );
+    assert.equal(await testIdHidden(page, 'imbalance-progress'), false);
     await page.click('[data-testid=imbalance-cancel]');
-    assert.deepEqual(await posted(page, 'cancelImbalance'), [
+    assert.deepEqual(await postedOfType(page, 'cancelImbalance'), [
       { type: 'cancelImbalance', run: first.requestId },
     ]);
-    await send(page, {
+    await sendToPanel(page, {
       type: 'imbalanceFailed',
       requestId: first.requestId,
       message: 'Cancelled.',
       cancelled: true,
     });
-    assert.equal(await text(page, 'imbalance-status'), 'Cancelled.');
-    assert.equal(await hidden(page, 'imbalance-cancel'), true);
+    assert.equal(await testIdText(page, 'imbalance-status'), 'Cancelled.');
+    assert.equal(await testIdHidden(page, 'imbalance-cancel'), true);
 
     // A k above the model's cap is refused in the panel, before any request.
     await page.fill('[data-testid=imbalance-k]', `1, ${repeatMax + 1}`);
     await page.click('[data-testid=imbalance-run]');
-    assert.match(await text(page, 'imbalance-status'), /above the model's cap/);
-    assert.equal((await posted(page, 'runImbalance')).length, 1);
+    assert.match(await testIdText(page, 'imbalance-status'), /above the model's cap/);
+    assert.equal((await postedOfType(page, 'runImbalance')).length, 1);
 
     await page.fill('[data-testid=imbalance-k]', expectedK.join(','));
     await page.click('[data-testid=imbalance-run]');
-    const again = (await posted(page, 'runImbalance'))[1];
+    const again = (await postedOfType(page, 'runImbalance'))[1];
     assert.ok(again && again.requestId > first.requestId);
-    await send(page, { type: 'imbalanceResult', requestId: again.requestId, result: probe });
+    await sendToPanel(page, { type: 'imbalanceResult', requestId: again.requestId, result: probe });
     await page.waitForSelector('[data-testid=imbalance-table] tbody tr');
     await assertDrawn(page);
     const [stats] = await canvasStats(page, '[data-testid=imbalance-chart] canvas');
     assert.ok(stats !== undefined && stats.colours > 2, 'the UAP-vs-k chart is drawn');
-    assert.equal(await hidden(page, 'imbalance-stale'), true);
+    assert.equal(await testIdHidden(page, 'imbalance-stale'), true);
     const shot = join(SCREENSHOTS, 'token-imbalance.png');
     await (await page.$('[data-section=imbalance-section]'))?.screenshot({ path: shot });
     // The README's picture is refreshed on request only: a test run never edits tracked files.
@@ -256,14 +193,14 @@ describe('Analysis panel: Token imbalance section', { timeout: 120_000 }, () => 
     });
     await assertDrawn(page, 'intervention');
     // No analysis re-run came from any of it.
-    assert.equal((await posted(page, 'run')).length, 0);
+    assert.equal((await postedOfType(page, 'run')).length, 0);
 
     // The kept state brings the probe back; with other controls than the analysis it is stale.
-    const { state } = await recorded(page);
+    const { state } = await panelRecord(page);
     assert.deepEqual(state?.imbalance, probe);
     await assertCleanPage(page, problems, parseWebviewMessage);
     await page.close();
-    const reloaded = await open(initFor(result), JSON.parse(JSON.stringify(state)));
+    const reloaded = await open(clipPanelInit(result), JSON.parse(JSON.stringify(state)));
     await reloaded.waitForSelector('[data-testid=imbalance-table] tbody tr');
     await assertDrawn(reloaded);
     await assertCleanPage(reloaded, problems, parseWebviewMessage);
@@ -272,19 +209,19 @@ describe('Analysis panel: Token imbalance section', { timeout: 120_000 }, () => 
       ...state,
       imbalance: { ...probe, controls: { ...probe.controls, alpha: probe.controls.alpha + 0.1 } },
     };
-    const stale = await open(initFor(result), other);
+    const stale = await open(clipPanelInit(result), other);
     await stale.waitForSelector('[data-testid=imbalance-table] tbody tr');
-    assert.equal(await hidden(stale, 'imbalance-stale'), false);
-    assert.match(await text(stale, 'imbalance-stale'), /^Stale:/);
+    assert.equal(await testIdHidden(stale, 'imbalance-stale'), false);
+    assert.match(await testIdText(stale, 'imbalance-stale'), /^Stale:/);
     await assertCleanPage(stale, problems, parseWebviewMessage);
     await stale.close();
   });
 
   test('a checkpoint without audio_repeat shows the reason instead of the controls', async () => {
-    const page = await open(initFor(v1Result));
+    const page = await open(clipPanelInit(v1Result));
     await page.waitForSelector('[data-testid=imbalance-unavailable]');
-    assert.equal(await text(page, 'imbalance-unavailable'), IMBALANCE_UNAVAILABLE);
-    assert.equal(await hidden(page, 'imbalance-unavailable'), false);
+    assert.equal(await testIdText(page, 'imbalance-unavailable'), IMBALANCE_UNAVAILABLE);
+    assert.equal(await testIdHidden(page, 'imbalance-unavailable'), false);
     assert.equal(
       await page.$eval(
         '[data-testid=imbalance-run]',

@@ -5,14 +5,10 @@
 // lens chart; disabled with the reason for a checkpoint without them. Screenshot into
 // test-results/webview/.
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, before, describe, test } from 'node:test';
+import { before, describe, test } from 'node:test';
 import { jsonWithTokenRows } from '../../src/protocol/tokenRows';
 import { readAnalysisResult } from '../../src/protocol/analysisResultReader';
-import type { BrowserContext, Page } from 'playwright-core';
-import { AnalysisEngine } from '../../src/core/engine/analysisEngine';
 import { knockoutHeads, rankHeads } from '../../src/core/engine/knockout';
 import type { AnalysisResult } from '../../src/protocol/analysisResult';
 import {
@@ -22,34 +18,20 @@ import {
   type HeadRanking,
   type KnockoutResult,
 } from '../../src/protocol/knockout';
-import {
-  parseWebviewMessage,
-  type AnalysisViewState,
-  type HostToWebview,
-  type PanelInit,
-  type WebviewToHost,
-} from '../../src/protocol/panelMessages';
+import { parseWebviewMessage, type PanelInit } from '../../src/protocol/panelMessages';
 import { flaggedHeadsByAudio } from '../../src/shared/flaggedHeads';
 import {
-  MODEL,
-  SAMPLES_DIR,
-  V1_MODEL,
-  WORKER_SCRIPT,
-  requireEngineFiles,
-} from '../helpers/engineFixtures';
-import { REPO_ROOT } from '../helpers/golden';
-import {
-  assertCleanPage,
-  canvasStats,
-  launchTestChromium,
-  openWithStubApi,
-  recordedMessages,
-  serveBundle,
-  type BundleServer,
-  type StubRecord,
-} from '../helpers/webviewBrowser';
-
-const SCREENSHOTS = join(REPO_ROOT, 'test-results', 'webview');
+  SCREENSHOTS,
+  analysisPanelHarness,
+  clipPanelInit,
+  panelRecord,
+  postedOfType,
+  sendToPanel,
+  testIdDisabled,
+  testIdText,
+} from '../helpers/analysisPanelPage';
+import { MODEL, SAMPLES_DIR, V1_MODEL } from '../helpers/engineFixtures';
+import { assertCleanPage, canvasStats } from '../helpers/webviewBrowser';
 const CLIP = join(SAMPLES_DIR, 'sample-audio-aligned-surprise.mp4');
 const CONTROLS = {
   mode: 1 as const,
@@ -58,35 +40,20 @@ const CONTROLS = {
   alpha: 0.5,
 };
 
-type Recorded = StubRecord<WebviewToHost, AnalysisViewState>;
-
 function initFor(result: AnalysisResult, knockout: PanelInit['knockout']): PanelInit {
-  return {
-    origin: { kind: 'clip', clipPath: result.clip.path, modelPath: result.model.path },
-    result,
-    canRun: true,
-    readOnlyReason: null,
-    workspaceDefaults: null,
-    debounceMs: 40,
-    ...(knockout === undefined ? {} : { knockout }),
-  };
+  return clipPanelInit(result, knockout === undefined ? {} : { knockout });
 }
 
 describe('Analysis panel: head knockout and label lens', { timeout: 120_000 }, () => {
-  const dir = mkdtempSync(join(tmpdir(), 'mosear-knockout-'));
-  let engine: AnalysisEngine;
-  let context: BrowserContext;
-  let server: BundleServer | undefined;
+  const panel = analysisPanelHarness('knockout');
+  const { problems, open } = panel;
   let result: AnalysisResult;
   let v1Result: AnalysisResult;
   let knockout: KnockoutResult;
   let ranking: HeadRanking;
-  const problems: string[] = [];
 
   before(async () => {
-    requireEngineFiles();
-    mkdirSync(SCREENSHOTS, { recursive: true });
-    engine = new AnalysisEngine({ workerScript: WORKER_SCRIPT, cores: 1, toolVersion: 'test' });
+    const { engine } = panel;
     const request = {
       clipPath: CLIP,
       modelPath: MODEL,
@@ -110,85 +77,53 @@ describe('Analysis panel: head knockout and label lens', { timeout: 120_000 }, (
     ranking = JSON.parse(
       JSON.stringify(await rankHeads(engine, { ...request, k: 16 })),
     ) as HeadRanking;
-    server = await serveBundle('analysis');
-    context = await launchTestChromium(dir);
   });
-
-  after(async () => {
-    await context?.close();
-    await server?.close();
-    await engine?.dispose();
-    rmSync(dir, { recursive: true, force: true });
-  });
-
-  const open = (init: PanelInit): Promise<Page> =>
-    openWithStubApi(context, `${server!.origin}/panel`, init, null, problems);
-  const recorded = (page: Page): Promise<Recorded> => recordedMessages(page, parseWebviewMessage);
-  const send = (page: Page, message: HostToWebview): Promise<void> =>
-    page.evaluate(
-      (m) =>
-        (globalThis as unknown as { postMessage(m: unknown, o: string): void }).postMessage(m, '*'),
-      message,
-    );
-  const text = (page: Page, testId: string): Promise<string> =>
-    page.$eval(
-      `[data-testid=${testId}]`,
-      (e: unknown) => (e as { textContent: string | null }).textContent?.trim() ?? '',
-    );
-  const disabled = (page: Page, testId: string): Promise<boolean> =>
-    page.$eval(`[data-testid=${testId}]`, (e: unknown) =>
-      (e as { hasAttribute(n: string): boolean }).hasAttribute('disabled'),
-    );
-  async function posted<T extends WebviewToHost['type']>(
-    page: Page,
-    type: T,
-  ): Promise<Extract<WebviewToHost, { type: T }>[]> {
-    return (await recorded(page)).posted.filter(
-      (m): m is Extract<WebviewToHost, { type: T }> => m.type === type,
-    );
-  }
 
   test('knock out the flagged heads, rank with progress and Cancel, the table and the curve', async () => {
     const page = await open(initFor(result, { available: true, reason: null }));
     await page.waitForSelector('[data-testid=knockout-flagged]');
-    assert.equal(await disabled(page, 'knockout-flagged'), false);
+    assert.equal(await testIdDisabled(page, 'knockout-flagged'), false);
     await page.click('[data-testid=knockout-flagged]');
-    const [request] = await posted(page, 'knockout');
+    const [request] = await postedOfType(page, 'knockout');
     assert.ok(request, 'a knockout request');
     assert.deepEqual(request.heads, knockout.heads);
     assert.deepEqual(request.controls, result.intervention.controls);
-    await send(page, { type: 'knockoutResult', requestId: request.requestId, result: knockout });
+    await sendToPanel(page, {
+      type: 'knockoutResult',
+      requestId: request.requestId,
+      result: knockout,
+    });
     await page.waitForSelector('[data-testid=knockout-result] tr[data-run=intervention]');
-    const outcome = await text(page, 'knockout-result');
+    const outcome = await testIdText(page, 'knockout-result');
     assert.match(outcome, new RegExp(`Knocked out ${knockout.heads.length} heads`));
     assert.match(outcome, new RegExp(knockout.labels[knockout.intervention.answer]!));
 
     await page.click('[data-testid=rank-run]');
-    const [rank] = await posted(page, 'rankHeads');
+    const [rank] = await postedOfType(page, 'rankHeads');
     assert.ok(rank);
     assert.equal(rank.k, 16);
     assert.equal(rank.under, 'off');
-    await send(page, {
+    await sendToPanel(page, {
       type: 'rankProgress',
       requestId: rank.requestId,
       progress: { done: 2, total: 7, phase: 'single' },
     });
-    assert.match(await text(page, 'knockout-status'), /Ranking: 2 of 7 runs/);
-    assert.equal(await disabled(page, 'rank-cancel'), false);
+    assert.match(await testIdText(page, 'knockout-status'), /Ranking: 2 of 7 runs/);
+    assert.equal(await testIdDisabled(page, 'rank-cancel'), false);
     await page.click('[data-testid=rank-cancel]');
-    assert.equal((await posted(page, 'cancelRank')).length, 1);
-    await send(page, {
+    assert.equal((await postedOfType(page, 'cancelRank')).length, 1);
+    await sendToPanel(page, {
       type: 'knockoutFailed',
       requestId: rank.requestId,
       message: 'The head ranking was cancelled.',
       cancelled: true,
     });
-    assert.match(await text(page, 'knockout-status'), /Cancelled/);
+    assert.match(await testIdText(page, 'knockout-status'), /Cancelled/);
 
     await page.click('[data-testid=rank-run]');
-    const again = (await posted(page, 'rankHeads'))[1];
+    const again = (await postedOfType(page, 'rankHeads'))[1];
     assert.ok(again && again.requestId > rank.requestId);
-    await send(page, { type: 'rankResult', requestId: again.requestId, ranking });
+    await sendToPanel(page, { type: 'rankResult', requestId: again.requestId, ranking });
     await page.waitForSelector('[data-testid=rank-table] tbody tr');
     const rows = await page.$$eval('[data-testid=rank-table] tbody tr', (trs) =>
       trs.map((r) => (r as unknown as { dataset: Record<string, string> }).dataset['head']),
@@ -197,7 +132,7 @@ describe('Analysis panel: head knockout and label lens', { timeout: 120_000 }, (
     const [stats] = await canvasStats(page, '[data-testid=rank-chart] canvas');
     assert.ok(stats !== undefined && stats.colours > 2, 'the cumulative curve is drawn');
     // No AR run and no override came from any of it.
-    assert.equal((await posted(page, 'run')).length, 0);
+    assert.equal((await postedOfType(page, 'run')).length, 0);
     await (
       await page.$('[data-section=knockout-section]')
     )?.screenshot({
@@ -214,16 +149,16 @@ describe('Analysis panel: head knockout and label lens', { timeout: 120_000 }, (
     await page.click('[data-testid=knockout-add-selected]');
     await page.click('[data-testid=head-grid] [data-layer="0"][data-head="1"]');
     await page.click('[data-testid=knockout-add-selected]');
-    assert.match(await text(page, 'knockout-chosen-list'), /L2\.H3.*L0\.H1/);
+    assert.match(await testIdText(page, 'knockout-chosen-list'), /L2\.H3.*L0\.H1/);
     await page.click('[data-testid=knockout-chosen]');
-    const [request] = await posted(page, 'knockout');
+    const [request] = await postedOfType(page, 'knockout');
     assert.deepEqual(request?.heads, [
       { layer: 2, head: 3 },
       { layer: 0, head: 1 },
     ]);
-    assert.equal((await posted(page, 'run')).length, 0, 'choosing heads runs no AR re-run');
+    assert.equal((await postedOfType(page, 'run')).length, 0, 'choosing heads runs no AR re-run');
     assert.deepEqual(
-      (await recorded(page)).state?.controls?.headOverride,
+      (await panelRecord(page)).state?.controls?.headOverride,
       result.intervention.controls.headOverride,
     );
     await assertCleanPage(page, problems, parseWebviewMessage);
@@ -233,7 +168,7 @@ describe('Analysis panel: head knockout and label lens', { timeout: 120_000 }, (
   test('the label lens: each label per layer, the answer highlighted, where it takes over', async () => {
     const page = await open(initFor(result, { available: true, reason: null }));
     await page.waitForSelector('[data-testid=label-lens-chart] canvas');
-    const note = await text(page, 'label-lens-takes-over');
+    const note = await testIdText(page, 'label-lens-takes-over');
     assert.match(note, new RegExp(`The answer \\(${result.intervention.prediction.label}`));
     assert.match(note, /leads (from layer \d|never) with the intervention/);
     const [stats] = await canvasStats(page, '[data-testid=label-lens-chart] canvas');
@@ -250,13 +185,13 @@ describe('Analysis panel: head knockout and label lens', { timeout: 120_000 }, (
   test('a checkpoint without head_gate and layer_logits: both disabled, with the reason', async () => {
     const page = await open(initFor(v1Result, { available: false, reason: KNOCKOUT_UNAVAILABLE }));
     await page.waitForSelector('[data-testid=knockout-unavailable]');
-    assert.equal(await text(page, 'knockout-unavailable'), KNOCKOUT_UNAVAILABLE);
+    assert.equal(await testIdText(page, 'knockout-unavailable'), KNOCKOUT_UNAVAILABLE);
     for (const id of ['knockout-flagged', 'rank-run', 'knockout-chosen']) {
-      assert.equal(await disabled(page, id), true, `${id} is disabled`);
+      assert.equal(await testIdDisabled(page, id), true, `${id} is disabled`);
     }
-    assert.equal(await text(page, 'label-lens-unavailable'), LABEL_LENS_UNAVAILABLE);
+    assert.equal(await testIdText(page, 'label-lens-unavailable'), LABEL_LENS_UNAVAILABLE);
     await page.click('[data-testid=knockout-flagged]', { force: true });
-    assert.equal((await posted(page, 'knockout')).length, 0);
+    assert.equal((await postedOfType(page, 'knockout')).length, 0);
     await assertCleanPage(page, problems, parseWebviewMessage);
     await page.close();
   });
