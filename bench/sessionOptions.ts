@@ -1,7 +1,10 @@
 // The perf log's experiments (docs/dev/perf-log.md): the re-run path's `session.run` under
 // different onnxruntime session options, in one process, interleaved, on the full-shape fixture
 // (or --model), each run with settings never used before. Not a test.
-// Usage: node dist/bench/sessionOptions.js [--model FILE] [--runs N]
+// Each variant's session open time is printed too, and its outputs are compared bit for bit with
+// the engine's. `--only TEXT` keeps the engine and the variants whose name contains TEXT (one
+// process per variant gives each its own peak memory: `/usr/bin/time -v`).
+// Usage: node dist/bench/sessionOptions.js [--model FILE] [--runs N] [--only TEXT]
 import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -27,7 +30,7 @@ interface Variant {
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
-    options: { model: { type: 'string' }, runs: { type: 'string' } },
+    options: { model: { type: 'string' }, runs: { type: 'string' }, only: { type: 'string' } },
   });
   const model = resolve(
     values.model ?? join(root, 'models', 'fixtures', 'emotion-llama-fullshape.onnx'),
@@ -41,21 +44,30 @@ async function main(): Promise<void> {
     logSeverityLevel: 3,
     enableMemPattern: false,
   };
-  const variants: Variant[] = [
+  const all: Variant[] = [
     { name: `engine today: all, ${threads} threads, no mem pattern`, options: engine },
     { name: 'intraOpNumThreads 1', options: { ...engine, intraOpNumThreads: 1 } },
     { name: 'graphOptimizationLevel extended', options: { ...engine, graphOptimizationLevel: 'extended' } },
     { name: 'graphOptimizationLevel basic', options: { ...engine, graphOptimizationLevel: 'basic' } },
     { name: 'executionMode parallel', options: { ...engine, executionMode: 'parallel', interOpNumThreads: threads } },
+    { name: 'executionMode parallel, 1 inter-op thread', options: { ...engine, executionMode: 'parallel', interOpNumThreads: 1 } },
     { name: 'enableCpuMemArena false', options: { ...engine, enableCpuMemArena: false } },
     { name: 'enableMemPattern true', options: { ...engine, enableMemPattern: true } },
     { name: 'intra_op.allow_spinning 0', options: { ...engine, extra: { session: { intra_op: { allow_spinning: '0' } } } } },
     { name: 'force_spinning_stop 1', options: { ...engine, extra: { session: { force_spinning_stop: '1' } } } },
     { name: 'preallocated outputs', options: engine, preallocated: true },
   ]; // prettier-ignore
+  const only = values.only;
+  const variants =
+    only === undefined ? all : all.filter((v, i) => i === 0 || v.name.includes(only));
   const { metadata: meta } = await readCheckedModelFile(model);
   const sessions: ort.InferenceSession[] = [];
-  for (const v of variants) sessions.push(await ort.InferenceSession.create(model, v.options));
+  const openMs: number[] = [];
+  for (const v of variants) {
+    const started = performance.now();
+    sessions.push(await ort.InferenceSession.create(model, v.options));
+    openMs.push(performance.now() - started);
+  }
   const spec = clipDecodeSpecFromContract(meta);
   const clip = await new SystemFfmpegDecoder().decode(
     join(root, 'models', 'samples', 'sample-video-aligned-sad.mp4'),
@@ -80,6 +92,23 @@ async function main(): Promise<void> {
       new ort.Tensor('float32', new Float32Array(shapes[n]!.size), shapes[n]!.dims),
     ]),
   );
+  // Every variant's outputs on one set of controls, compared bit for bit with the engine's.
+  const same = controls();
+  const reference = await sessions[0]!.run(
+    buildFeeds(meta, inputs, same, optionalTensorsOf(meta, sessions[0]!)),
+    names,
+  );
+  const identical: boolean[] = [];
+  for (const s of sessions) {
+    const out = await s.run(buildFeeds(meta, inputs, same, optionalTensorsOf(meta, s)), names);
+    identical.push(
+      names.every((n) =>
+        Buffer.from((out[n]!.data as Float32Array).buffer).equals(
+          Buffer.from((reference[n]!.data as Float32Array).buffer),
+        ),
+      ),
+    );
+  }
   const times: number[][] = variants.map(() => []);
   for (let i = 0; i < runs + 1; i++) {
     for (let k = 0; k < variants.length; k++) {
@@ -94,7 +123,7 @@ async function main(): Promise<void> {
   for (const [j, v] of variants.entries()) {
     const f = figure(v.name, 'floor', '', 'ms', times[j]!);
     console.log(
-      `${v.name.padEnd(48)} median ${f.median.toFixed(1)} ms  p90 ${f.p90.toFixed(1)} ms`,
+      `${v.name.padEnd(48)} open ${openMs[j]!.toFixed(0)} ms  median ${f.median.toFixed(1)} ms  p90 ${f.p90.toFixed(1)} ms  outputs ${identical[j] ? 'identical' : 'DIFFER'}`,
     );
   }
   for (const s of sessions) await s.release();
