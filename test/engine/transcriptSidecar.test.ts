@@ -1,32 +1,47 @@
-// A clip's transcript sidecar through the engine and the CLI on the full-shape contract-1.1
-// fixture: a .txt next to a copied sample clip fills the transcript slot (N changes) and the
-// result records 'sidecar-txt'; an .srt gives its cue text; `--no-sidecar` and a request without
-// sidecar pickup record 'none' and keep the default prompt.
+// A clip's transcript sidecar through the engine and the CLI on the committed real-checkpoint
+// miniature (contract 1.1, its prompt a sentencepiece template with a transcript slot; it opens in
+// a fifth of a second, where the full-shape fixture takes seconds): a .txt next to a copied sample
+// clip fills the transcript slot (N changes exactly as the TypeScript tokenizer resolves the
+// template) and the result records 'sidecar-txt'; an .srt gives its cue text; `--no-sidecar` and
+// a request without sidecar pickup record 'none' and keep the default prompt; `--transcript` wins.
 import { jsonWithTokenRows } from '../../src/protocol/tokenRows';
 import assert from 'node:assert/strict';
 import { copyFileSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { readAnalysisResult } from '../../src/protocol/analysisResultReader';
+import type { ContractMetadata } from '../../src/protocol/contract';
+import { readCheckedModelFile } from '../../src/core/contract/graphCheck';
 import { resolveRunLayout } from '../../src/core/contract/runLayout';
+import type { PieceEncoder } from '../../src/core/contract/sentencePieceTemplate';
+import { loadPromptTokenizer } from '../../src/core/tokenizer/promptTokenizer';
 import { AnalysisEngine } from '../../src/core/engine/analysisEngine';
 import { runCli } from '../helpers/cliRun';
 import { SAMPLES_DIR, WORKER_SCRIPT, requireEngineFiles } from '../helpers/engineFixtures';
 import { REPO_ROOT } from '../helpers/golden';
 import { scratchDir } from '../helpers/tempFiles';
 
-const FIXTURE = join(REPO_ROOT, 'models', 'fixtures', 'emotion-llama-fullshape.onnx');
+const FIXTURE = join(REPO_ROOT, 'models', 'fixtures', 'realexport', 'emotion-llama-mini.onnx');
 const dir = scratchDir('transcript-sidecar');
 const clip = join(dir, 'talk.mp4');
 const SAID = 'I really did not want this today';
 
-describe('transcript sidecars (full-shape fixture)', () => {
+describe('transcript sidecars (real-checkpoint miniature)', () => {
   let engine: AnalysisEngine;
+  let meta: ContractMetadata;
+  let tokenizer: PieceEncoder;
+  /** N with `transcript` in the slot (the default prompt when undefined). */
+  const total = (transcript?: string): number =>
+    transcript === undefined
+      ? meta.tokenLayout.total
+      : resolveRunLayout(meta, { slots: { transcript }, tokenizer }).layout.total;
 
-  before(() => {
+  before(async () => {
     requireEngineFiles();
     copyFileSync(join(SAMPLES_DIR, 'sample-video-aligned-sad.mp4'), clip);
     engine = new AnalysisEngine({ workerScript: WORKER_SCRIPT, cores: 1, toolVersion: 'test' });
+    meta = (await readCheckedModelFile(FIXTURE)).metadata;
+    tokenizer = (await loadPromptTokenizer(FIXTURE, meta))!;
   });
   after(async () => {
     await engine.dispose();
@@ -49,8 +64,7 @@ describe('transcript sidecars (full-shape fixture)', () => {
         ),
       );
     const withSidecar = await run(true);
-    const meta = withSidecar.model.metadata;
-    const expected = resolveRunLayout(meta, { slots: { transcript: SAID } });
+    const expected = resolveRunLayout(meta, { slots: { transcript: SAID }, tokenizer });
     assert.equal(withSidecar.settings.transcriptSource, 'sidecar-txt');
     assert.deepEqual(withSidecar.settings.slots, { transcript: SAID });
     assert.equal(withSidecar.layout?.total, expected.layout.total);
@@ -91,12 +105,13 @@ describe('transcript sidecars (full-shape fixture)', () => {
     const srt = await analyze();
     assert.equal(srt.settings.transcriptSource, 'sidecar-srt');
     assert.deepEqual(srt.settings.slots, { transcript: 'I am fine really' });
-    assert.equal(srt.layout?.total, 329 - 9 + 4);
+    assert.equal(srt.layout?.total, total('I am fine really'));
     const none = await analyze('--no-sidecar');
     assert.equal(none.settings.transcriptSource, 'none');
-    assert.equal(none.layout?.total, 329);
+    assert.equal(none.layout?.total, total());
     const typed = await analyze('--transcript', 'ok', '--no-sidecar');
     assert.equal(typed.settings.transcriptSource, 'cli');
-    assert.equal(typed.layout?.total, 329 - 9 + 1);
+    assert.equal(typed.layout?.total, total('ok'));
+    assert.notEqual(total('ok'), total('I am fine really'), 'the runs differ in N');
   });
 });
