@@ -42,7 +42,10 @@ export const PlannedCheckpointSchema = v.object({
   fileName: v.string(),
   /** `mosear.checkpoint.name`: the key of its records. */
   name: v.string(),
-  /** sha256 of the file: a changed checkpoint does not resume or merge with old records. */
+  /**
+   * sha256 of the checkpoint: its file, then its external data files (checkpointSha256), so a
+   * changed checkpoint, weights included, does not resume or merge with old records.
+   */
   sha256: v.string(),
   settings: v.array(EvaluationSettingSchema),
 });

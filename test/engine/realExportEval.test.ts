@@ -5,10 +5,10 @@
 // the slot's default and zeros, and a missing feature file is that row's error record, naming the
 // file, while the other rows are evaluated.
 import assert from 'node:assert/strict';
-import { copyFileSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { before, describe, test } from 'node:test';
-import { runBenchmark } from '../../src/core/evaluation/benchmarkRun';
+import { checkpointSha256, runBenchmark, sha256File } from '../../src/core/evaluation/benchmarkRun';
 import { readAnalysisResult } from '../../src/protocol/analysisResultReader';
 import { runCli } from '../helpers/cliRun';
 import { AnalysisEngine } from '../../src/core/engine/analysisEngine';
@@ -140,5 +140,36 @@ describe('eval of a real-checkpoint export: per-row transcripts and features', (
     ]);
     assert.notEqual(bad.code, 0);
     assert.match(bad.stderr, /VideoMAE features ".*plain\.mp4": not a \.npy array/);
+  });
+
+  test('new weights behind the same graph file are another checkpoint: the run folder refuses them', async () => {
+    // A copy of the export (graph, external weights, tokenizer) that this test may change.
+    const models = join(dir, 'models');
+    mkdirSync(models);
+    for (const suffix of ['.onnx', '.onnx.data', '.tokenizer.model']) {
+      const name = `emotion-llama-mini${suffix}`;
+      copyFileSync(join(REPO_ROOT, 'models', 'fixtures', 'realexport', name), join(models, name));
+    }
+    const model = join(models, 'emotion-llama-mini.onnx');
+    const before = await checkpointSha256(model);
+    assert.notEqual(before, await sha256File(model), 'the hash covers the external weights');
+    writeFileSync(join(dir, 'one.jsonl'), JSON.stringify({ path: 'plain.mp4', label: 'sad' }));
+    const run = join(dir, 'weights-run');
+    const args = ['eval', join(dir, 'one.jsonl'), '--model', model, '--out', run, '--quiet'];
+    const first = await runCli(args);
+    assert.equal(first.code, 0, first.stderr);
+    const plan = JSON.parse(readFileSync(join(run, 'plan.json'), 'utf8')) as {
+      checkpoints: { sha256: string }[];
+    };
+    assert.equal(plan.checkpoints[0]?.sha256, before);
+    // Fine-tuned weights, re-exported: the .onnx is byte for byte the same, the data is not.
+    const data = join(models, 'emotion-llama-mini.onnx.data');
+    const bytes = readFileSync(data);
+    for (let i = 64; i < bytes.length; i += 4096) bytes[i] = bytes[i]! ^ 0x40;
+    writeFileSync(data, bytes);
+    assert.notEqual(await checkpointSha256(model), before);
+    const again = await runCli(args);
+    assert.equal(again.code, 2, 'the old records are not resumed for the new weights');
+    assert.match(again.stderr, /holds a different evaluation/);
   });
 });

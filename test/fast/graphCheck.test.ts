@@ -11,7 +11,7 @@ import {
   readCheckedModelFile,
   unrunnableModelError,
 } from '../../src/core/contract/graphCheck';
-import { readOnnxGraphSignature } from '../../src/core/onnx/graphProto';
+import { readExternalDataLocations, readOnnxGraphSignature } from '../../src/core/onnx/graphProto';
 import { OnnxModelError } from '../../src/core/onnx/modelProto';
 import { toProps, validGraphValues, validMetadataValues } from '../helpers/contractFixture';
 import {
@@ -26,6 +26,7 @@ import {
   type GraphSpec,
   type ValueSpec,
 } from '../helpers/protoEncode';
+import { CHECKPOINT_DIR, REPO_ROOT } from '../helpers/golden';
 import { scratchDir, writeTemp } from '../helpers/tempFiles';
 
 const dir = scratchDir('graph-check');
@@ -384,5 +385,13 @@ describe('unrunnableModelError', () => {
       unrunnableModelError('/m.onnx', [{ provider: 'cpu', ok: true, ms: 3 }]),
       undefined,
     );
+  });
+});
+
+describe('readExternalDataLocations', () => {
+  it('names the file a real-checkpoint export keeps its weights in; none for a model that holds them', async () => {
+    const mini = join(REPO_ROOT, 'models', 'fixtures', 'realexport', 'emotion-llama-mini.onnx');
+    assert.deepEqual(await readExternalDataLocations(mini), ['emotion-llama-mini.onnx.data']);
+    assert.deepEqual(await readExternalDataLocations(join(CHECKPOINT_DIR, 'mosear-tiny.onnx')), []);
   });
 });

@@ -8,9 +8,10 @@
 // with a `transcript` slot gets the row's transcript column (none: the slot's default), a model
 // with FaceMAE / VideoMAE inputs the row's `.npy` files (none: zeros); no sidecar is read, and
 // the record says what was fed (a bad feature file is that row's error record).
-import { createHash } from 'node:crypto';
+import { createHash, type Hash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
 import { mkdir, open, readFile, stat, truncate } from 'node:fs/promises';
-import { basename, join, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import type { ContractMetadata, RatioKind } from '../../protocol/contract';
 import type { EvaluationProgress } from '../../protocol/evaluationMessages';
 import { softmax, argmax } from '../analysis/probabilities';
@@ -18,6 +19,7 @@ import { tokenAttentionSummary } from '../analysis/tokenAttention';
 import { uapPerLayer } from '../analysis/uap';
 import { ContractError } from '../contract/contractError';
 import { readCheckedModelFile } from '../contract/graphCheck';
+import { readExternalDataLocations } from '../onnx/graphProto';
 import { resolveRunLayout } from '../contract/runLayout';
 import type { PieceEncoder } from '../contract/sentencePieceTemplate';
 import { featureDimsOf } from '../contract/signature';
@@ -149,11 +151,40 @@ export interface BenchmarkOutcome {
   onnxruntimeVersion: string;
 }
 
+/** Feeds a file to `hash` in chunks (a multi-gigabyte checkpoint is never in memory at once). */
+async function hashFileInto(hash: Hash, path: string): Promise<void> {
+  for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
+}
+
 /** The sha256 of a file, hex. */
 export async function sha256File(path: string): Promise<string> {
-  return createHash('sha256')
-    .update(await readFile(path))
-    .digest('hex');
+  const hash = createHash('sha256');
+  await hashFileInto(hash, path);
+  return hash.digest('hex');
+}
+
+/**
+ * A checkpoint's sha256, hex: its .onnx file, then each file its initializers' data lives in
+ * (external data, by location, relative to the model's folder), so new weights behind an
+ * unchanged graph file are another checkpoint (a run folder does not resume them with old
+ * records, and a chosen setting does not carry over). For a model that holds its weights this
+ * is the file's sha256.
+ */
+export async function checkpointSha256(path: string): Promise<string> {
+  const locations = [...(await readExternalDataLocations(path))].sort();
+  const hash = createHash('sha256');
+  await hashFileInto(hash, path);
+  for (const location of locations) {
+    const file = resolve(dirname(path), location);
+    hash.update(`\0${location}\0`);
+    await hashFileInto(hash, file).catch((error: unknown) => {
+      const why = error instanceof Error ? error.message : String(error);
+      throw new BenchmarkError(
+        `the checkpoint ${path} keeps its weights in ${file}, which cannot be read: ${why}`,
+      );
+    });
+  }
+  return hash.digest('hex');
 }
 
 interface LoadedCheckpoint {
@@ -207,7 +238,7 @@ export async function planBenchmark(
     if (planned.some((p) => p.name === meta.checkpoint.name)) {
       throw new BenchmarkError(`two checkpoints are named "${meta.checkpoint.name}"`);
     }
-    const sha256 = await sha256File(path);
+    const sha256 = await checkpointSha256(path);
     if (choice !== undefined) checkChoiceCheckpoint(choice, path, meta.checkpoint.name, sha256);
     const spec = clipDecodeSpecFromContract(meta);
     checkpoints.push({

@@ -30,7 +30,11 @@ const GRAPH_INPUT = 11;
 const GRAPH_OUTPUT = 12;
 const GRAPH_SPARSE_INITIALIZER = 15;
 const TENSOR_NAME = 8;
+const TENSOR_EXTERNAL_DATA = 13;
+const ENTRY_KEY = 1;
+const ENTRY_VALUE = 2;
 const SPARSE_VALUES = 1;
+const SPARSE_INDICES = 2;
 const VALUE_NAME = 1;
 const VALUE_TYPE = 2;
 const TYPE_TENSOR = 1;
@@ -124,6 +128,59 @@ async function tensorName(
     }
   }
   return undefined;
+}
+
+/**
+ * The files the initializers' data lives in (TensorProto.external_data's `location`, relative to
+ * the model's folder), each once, in graph order; none for a model that holds its weights. Only
+ * the initializers' small fields are read; their raw data is skipped by position.
+ */
+export async function readExternalDataLocations(path: string): Promise<string[]> {
+  return readOnnxFile(path, async (reader) => {
+    let graphHeader: FieldHeader | undefined;
+    for (let header = await reader.next(); header; header = await reader.next()) {
+      if (header.field === MODEL_GRAPH) graphHeader = header;
+    }
+    if (graphHeader === undefined) throw new OnnxModelError('no graph field');
+    const graph = reader.nested(graphHeader);
+    const initializers: { header: FieldHeader; sparse: boolean }[] = [];
+    for (let header = await graph.next(); header; header = await graph.next()) {
+      if (header.field === GRAPH_INITIALIZER || header.field === GRAPH_SPARSE_INITIALIZER) {
+        initializers.push({ header, sparse: header.field === GRAPH_SPARSE_INITIALIZER });
+      }
+    }
+    const found = new Set<string>();
+    for (const { header, sparse } of initializers) {
+      await collectLocations(graph, header, sparse, found);
+    }
+    return [...found];
+  });
+}
+
+/** Adds a TensorProto's external data location (a sparse tensor's values and indices) to `found`. */
+async function collectLocations(
+  parent: FileProtoReader,
+  header: FieldHeader,
+  sparse: boolean,
+  found: Set<string>,
+): Promise<void> {
+  if (header.wireType !== WireType.LengthDelimited) return;
+  const tensor = parent.nested(header);
+  const parts: FieldHeader[] = [];
+  for (let field = await tensor.next(); field; field = await tensor.next()) {
+    if (sparse && (field.field === SPARSE_VALUES || field.field === SPARSE_INDICES)) {
+      parts.push(field);
+    } else if (!sparse && field.field === TENSOR_EXTERNAL_DATA) {
+      const entry = decodeMessage(await tensor.payload(field));
+      const key = entry.find((f) => f.field === ENTRY_KEY);
+      const value = entry.find((f) => f.field === ENTRY_VALUE);
+      if (key === undefined || value === undefined) continue;
+      if (decodeUtf8(message(key, 'external data key'), 'external data key') === 'location') {
+        found.add(decodeUtf8(message(value, 'external data location'), 'external data location'));
+      }
+    }
+  }
+  for (const part of parts) await collectLocations(tensor, part, false, found);
 }
 
 function message(f: ProtoField, what: string): Uint8Array {
