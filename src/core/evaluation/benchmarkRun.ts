@@ -163,19 +163,31 @@ export async function sha256File(path: string): Promise<string> {
   return hash.digest('hex');
 }
 
+/** Checkpoint hashes of this process, by the files' paths, sizes and times (see below). */
+const checkpointHashes = new Map<string, string>();
+
 /**
  * A checkpoint's sha256, hex: its .onnx file, then each file its initializers' data lives in
  * (external data, by location, relative to the model's folder), so new weights behind an
  * unchanged graph file are another checkpoint (a run folder does not resume them with old
  * records, and a chosen setting does not carry over). For a model that holds its weights this
- * is the file's sha256.
+ * is the file's sha256. Reading a 7B checkpoint takes a while, and planning an evaluation asks
+ * more than once (the Evaluate command, then its run), so the hash is kept while none of the
+ * files' size, modification or change times moves.
  */
 export async function checkpointSha256(path: string): Promise<string> {
   const locations = [...(await readExternalDataLocations(path))].sort();
+  const files = [path, ...locations.map((location) => resolve(dirname(path), location))];
+  const stats = await Promise.all(files.map((file) => stat(file).catch(() => null)));
+  const key = JSON.stringify(
+    files.map((file, i) => [file, stats[i]?.size, stats[i]?.mtimeMs, stats[i]?.ctimeMs]),
+  );
+  const known = stats.every((s) => s !== null) ? checkpointHashes.get(key) : undefined;
+  if (known !== undefined) return known;
   const hash = createHash('sha256');
   await hashFileInto(hash, path);
-  for (const location of locations) {
-    const file = resolve(dirname(path), location);
+  for (const [i, location] of locations.entries()) {
+    const file = files[i + 1]!;
     hash.update(`\0${location}\0`);
     await hashFileInto(hash, file).catch((error: unknown) => {
       const why = error instanceof Error ? error.message : String(error);
@@ -184,7 +196,9 @@ export async function checkpointSha256(path: string): Promise<string> {
       );
     });
   }
-  return hash.digest('hex');
+  const digest = hash.digest('hex');
+  checkpointHashes.set(key, digest);
+  return digest;
 }
 
 interface LoadedCheckpoint {
