@@ -172,4 +172,41 @@ describe('eval of a real-checkpoint export: per-row transcripts and features', (
     assert.equal(again.code, 2, 'the old records are not resumed for the new weights');
     assert.match(again.stderr, /holds a different evaluation/);
   });
+
+  test('an engine holding the export opens it again when its weights file changes', async () => {
+    const models = join(dir, 'models-engine');
+    mkdirSync(models);
+    for (const suffix of ['.onnx', '.onnx.data', '.tokenizer.model']) {
+      const name = `emotion-llama-mini${suffix}`;
+      copyFileSync(join(REPO_ROOT, 'models', 'fixtures', 'realexport', name), join(models, name));
+    }
+    const modelPath = join(models, 'emotion-llama-mini.onnx');
+    const engine = new AnalysisEngine({
+      workerScript: WORKER_SCRIPT,
+      cores: 1,
+      toolVersion: 'test',
+    });
+    try {
+      const request = {
+        clipPath: join(dir, 'plain.mp4'),
+        modelPath,
+        controls: { mode: 0 as const },
+      };
+      const first = await engine.analyze(request);
+      const data = join(models, 'emotion-llama-mini.onnx.data');
+      const bytes = readFileSync(data);
+      for (let i = 64; i < bytes.length; i += 4096) bytes[i] = bytes[i]! ^ 0x40;
+      writeFileSync(data, bytes);
+      const second = await engine.analyze(request);
+      assert.ok(second.timings.sessionOpenMs > 0, 'the session is opened again');
+      assert.equal(second.timings.baselineReused, false);
+      assert.notDeepEqual(
+        Array.from(second.baseline.logits),
+        Array.from(first.baseline.logits),
+        'the new weights give other logits',
+      );
+    } finally {
+      await engine.dispose();
+    }
+  });
 });

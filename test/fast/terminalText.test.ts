@@ -94,6 +94,7 @@ describe('every CLI text output with hostile strings', () => {
     const model: LoadedModel = {
       ...plainResult.model,
       identity: 'x',
+      externalFiles: [],
       optional: { headGate: false, layerLogits: false },
     };
     const onnx: OnnxModelInfo = {

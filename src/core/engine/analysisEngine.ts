@@ -3,7 +3,7 @@
 // the checkpoint's inference worker, analyses both runs. The CLI, the extension and the tests
 // all call this; the host passes in paths (the worker script, ffmpeg) and cancellation.
 import { statSync } from 'node:fs';
-import { basename, resolve } from 'node:path';
+import { basename, dirname, resolve } from 'node:path';
 import type {
   AnalysisResult,
   FrameThumbnail,
@@ -30,6 +30,7 @@ import {
 import { defaultControls } from '../../shared/controls';
 import { validateControls } from '../contract/controls';
 import { readCheckedModelFile } from '../contract/graphCheck';
+import { readExternalDataLocations } from '../onnx/graphProto';
 import { repeatAudio, resolveRunLayout, type ResolvedRun } from '../contract/runLayout';
 import type { PieceEncoder } from '../contract/sentencePieceTemplate';
 import { decodeIds } from '../tokenizer/pieceText';
@@ -145,8 +146,13 @@ export interface AnalyzeRequest {
 
 /** A checkpoint's file identity and validated metadata. */
 export interface LoadedModel extends ModelInfo {
-  /** path, size and mtime: changes when the file does. */
+  /**
+   * Path, size and mtime of the file and of each external data file its weights live in:
+   * changes when any of them does (re-exported weights behind an unchanged .onnx included).
+   */
   identity: string;
+  /** The external data files the graph names (absolute paths; none for a self-contained file). */
+  externalFiles: string[];
   /** Contract 1.1's optional `head_gate` input and `layer_logits` output, where declared. */
   optional: {
     headGate: boolean;
@@ -399,6 +405,26 @@ function nestGate(gate: Float32Array, L: number, Hh: number): number[][] {
 /** Baselines kept per decoded clip (checkpoints × prompts × providers). */
 const MAX_BASELINES_PER_CLIP = 4;
 
+/**
+ * A checkpoint's identity: the .onnx file's path, size and mtime, and each external data file's
+ * (statted synchronously like the file itself: a re-run checks them every time; a missing one
+ * counts as a change, and opening the session then says what is missing).
+ */
+function fileIdentity(
+  path: string,
+  info: { size: number; mtimeMs: number },
+  externalFiles: readonly string[],
+): string {
+  const external = externalFiles.map((file) => {
+    try {
+      const s = statSync(file);
+      return [file, s.size, s.mtimeMs];
+    } catch {
+      return [file, null, null];
+    }
+  });
+  return JSON.stringify([path, info.size, info.mtimeMs, ...external]);
+}
 /** Runs analyses; holds the decoded-clip cache and one inference worker per checkpoint. */
 export class AnalysisEngine {
   private readonly decoder: ClipDecoder;
@@ -450,10 +476,15 @@ export class AnalysisEngine {
       throw new EngineError('MODEL_NOT_FOUND', `The model file "${path}" does not exist.`);
     }
     if (!info.isFile()) throw new EngineError('MODEL_NOT_FOUND', `"${path}" is not a file.`);
-    const identity = JSON.stringify([path, info.size, info.mtimeMs]);
     const known = this.models.get(path);
-    if (known?.identity === identity) return known;
+    if (known !== undefined && known.identity === fileIdentity(path, info, known.externalFiles)) {
+      return known;
+    }
     const { metadata, graph } = await readCheckedModelFile(path);
+    const externalFiles = (await readExternalDataLocations(path)).map((location) =>
+      resolve(dirname(path), location),
+    );
+    const identity = fileIdentity(path, info, externalFiles);
     const v11 = metadata.contract !== '1';
     const model: LoadedModel = {
       path,
@@ -462,6 +493,7 @@ export class AnalysisEngine {
       modifiedMs: info.mtimeMs,
       metadata,
       identity,
+      externalFiles,
       optional: {
         headGate: v11 && graph.inputs.some((i) => i.name === HEAD_GATE_INPUT),
         layerLogits: v11 && graph.outputs.some((o) => o.name === LAYER_LOGITS_OUTPUT),
