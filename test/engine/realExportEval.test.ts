@@ -22,6 +22,24 @@ import { scratchDir } from '../helpers/tempFiles';
 const FIXTURE = join(REPO_ROOT, 'models', 'fixtures', 'realexport', 'emotion-llama-mini.onnx');
 const SAID = 'Ça va? I am très fâché with you';
 
+/** A copy of the export (graph, external weights, tokenizer) in `folder`; its .onnx path. */
+function copyOfExport(folder: string): string {
+  mkdirSync(folder);
+  for (const suffix of ['.onnx', '.onnx.data', '.tokenizer.model']) {
+    const name = `emotion-llama-mini${suffix}`;
+    copyFileSync(join(REPO_ROOT, 'models', 'fixtures', 'realexport', name), join(folder, name));
+  }
+  return join(folder, 'emotion-llama-mini.onnx');
+}
+
+/** Fine-tuned weights, re-exported: the .onnx stays byte for byte the same, its .onnx.data not. */
+function changeWeights(model: string): void {
+  const data = `${model}.data`;
+  const bytes = readFileSync(data);
+  for (let i = 64; i < bytes.length; i += 4096) bytes[i] = bytes[i]! ^ 0x40;
+  writeFileSync(data, bytes);
+}
+
 describe('eval of a real-checkpoint export: per-row transcripts and features', () => {
   const dir = scratchDir('realexport-eval');
   let records: ClipRecord[] = [];
@@ -143,14 +161,7 @@ describe('eval of a real-checkpoint export: per-row transcripts and features', (
   });
 
   test('new weights behind the same graph file are another checkpoint: the run folder refuses them', async () => {
-    // A copy of the export (graph, external weights, tokenizer) that this test may change.
-    const models = join(dir, 'models');
-    mkdirSync(models);
-    for (const suffix of ['.onnx', '.onnx.data', '.tokenizer.model']) {
-      const name = `emotion-llama-mini${suffix}`;
-      copyFileSync(join(REPO_ROOT, 'models', 'fixtures', 'realexport', name), join(models, name));
-    }
-    const model = join(models, 'emotion-llama-mini.onnx');
+    const model = copyOfExport(join(dir, 'models'));
     const before = await checkpointSha256(model);
     assert.notEqual(before, await sha256File(model), 'the hash covers the external weights');
     writeFileSync(join(dir, 'one.jsonl'), JSON.stringify({ path: 'plain.mp4', label: 'sad' }));
@@ -162,11 +173,7 @@ describe('eval of a real-checkpoint export: per-row transcripts and features', (
       checkpoints: { sha256: string }[];
     };
     assert.equal(plan.checkpoints[0]?.sha256, before);
-    // Fine-tuned weights, re-exported: the .onnx is byte for byte the same, the data is not.
-    const data = join(models, 'emotion-llama-mini.onnx.data');
-    const bytes = readFileSync(data);
-    for (let i = 64; i < bytes.length; i += 4096) bytes[i] = bytes[i]! ^ 0x40;
-    writeFileSync(data, bytes);
+    changeWeights(model);
     assert.notEqual(await checkpointSha256(model), before);
     const again = await runCli(args);
     assert.equal(again.code, 2, 'the old records are not resumed for the new weights');
@@ -174,13 +181,7 @@ describe('eval of a real-checkpoint export: per-row transcripts and features', (
   });
 
   test('an engine holding the export opens it again when its weights file changes', async () => {
-    const models = join(dir, 'models-engine');
-    mkdirSync(models);
-    for (const suffix of ['.onnx', '.onnx.data', '.tokenizer.model']) {
-      const name = `emotion-llama-mini${suffix}`;
-      copyFileSync(join(REPO_ROOT, 'models', 'fixtures', 'realexport', name), join(models, name));
-    }
-    const modelPath = join(models, 'emotion-llama-mini.onnx');
+    const modelPath = copyOfExport(join(dir, 'models-engine'));
     const engine = new AnalysisEngine({
       workerScript: WORKER_SCRIPT,
       cores: 1,
@@ -193,10 +194,7 @@ describe('eval of a real-checkpoint export: per-row transcripts and features', (
         controls: { mode: 0 as const },
       };
       const first = await engine.analyze(request);
-      const data = join(models, 'emotion-llama-mini.onnx.data');
-      const bytes = readFileSync(data);
-      for (let i = 64; i < bytes.length; i += 4096) bytes[i] = bytes[i]! ^ 0x40;
-      writeFileSync(data, bytes);
+      changeWeights(modelPath);
       const second = await engine.analyze(request);
       assert.ok(second.timings.sessionOpenMs > 0, 'the session is opened again');
       assert.equal(second.timings.baselineReused, false);
