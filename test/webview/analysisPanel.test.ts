@@ -5,13 +5,11 @@
 import { readAnalysisResult } from '../../src/protocol/analysisResultReader';
 import { jsonWithTokenRows, tokenRow } from '../../src/protocol/tokenRows';
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, before, describe, test } from 'node:test';
-import type { BrowserContext, Page } from 'playwright-core';
+import { before, describe, test } from 'node:test';
+import type { Page } from 'playwright-core';
 import { applyFlagRule } from '../../src/shared/flagRule';
-import { AnalysisEngine } from '../../src/core/engine/analysisEngine';
 import { buildHtmlReport } from '../../src/core/reports/htmlReport';
 import type { AnalysisResult } from '../../src/protocol/analysisResult';
 import type { ArControls } from '../../src/protocol/contract';
@@ -22,30 +20,19 @@ import {
   type PanelInit,
   type WebviewToHost,
 } from '../../src/protocol/panelMessages';
-import {
-  BASELINE_MODEL,
-  MODEL,
-  SAMPLES_DIR,
-  WORKER_SCRIPT,
-  requireEngineFiles,
-} from '../helpers/engineFixtures';
-import { REPO_ROOT } from '../helpers/golden';
+import { BASELINE_MODEL, MODEL, SAMPLES_DIR } from '../helpers/engineFixtures';
+import { SCREENSHOTS, panelHarness } from '../helpers/panelHarness';
 import { decodePng, distinctColours } from '../helpers/pngPixels';
 import {
   assertCleanPage,
   BUNDLE_DIR,
   canvasStats,
-  launchTestChromium,
-  openWithStubApi,
   recordedMessages,
-  serveBundle,
   watchProblems,
-  type BundleServer,
   type PageElement,
   type StubRecord,
 } from '../helpers/webviewBrowser';
 
-const SCREENSHOTS = join(REPO_ROOT, 'test-results', 'webview');
 const CLIP = join(SAMPLES_DIR, 'sample-video-aligned-sad.mp4');
 const DEBOUNCE_MS = 40;
 
@@ -108,19 +95,13 @@ interface PageGlobals {
 }
 
 describe('Analysis panel webview', { timeout: 120_000 }, () => {
-  // Removed after the browser has closed (it writes to its profile until then).
-  const dir = mkdtempSync(join(tmpdir(), 'mosear-webview-'));
-  let engine: AnalysisEngine;
-  let context: BrowserContext;
-  let server: BundleServer | undefined;
-  let origin = '';
+  const panel = panelHarness('webview');
+  const { dir, problems } = panel;
   const results: Record<'tiny' | 'tinyHighTau' | 'baseline' | 'off' | 'moved', AnalysisResult> =
     {} as never;
-  const problems: string[] = [];
 
   before(async () => {
-    requireEngineFiles();
-    engine = new AnalysisEngine({ workerScript: WORKER_SCRIPT, cores: 1, toolVersion: 'test' });
+    const { engine } = panel;
     const analyze = (modelPath: string, tau: number) =>
       engine.analyze({
         clipPath: CLIP,
@@ -150,17 +131,6 @@ describe('Analysis panel webview', { timeout: 120_000 }, () => {
       results[key] = readAnalysisResult(JSON.parse(jsonWithTokenRows(results[key])));
     }
     assert.ok(flaggedHeads(results.tiny).length > 0, 'the AR setting must flag heads');
-
-    server = await serveBundle('analysis');
-    origin = server.origin;
-    context = await launchTestChromium(dir);
-  });
-
-  after(async () => {
-    await context?.close();
-    await server?.close();
-    await engine?.dispose();
-    rmSync(dir, { recursive: true, force: true });
   });
 
   function watch(page: Page): void {
@@ -169,7 +139,7 @@ describe('Analysis panel webview', { timeout: 120_000 }, () => {
 
   /** Opens the panel behind the host's CSP with a stub VS Code API answering `ready`. */
   function openPanel(init: PanelInit, savedState?: AnalysisViewState): Promise<Page> {
-    return openWithStubApi(context, `${origin}/panel`, init, savedState ?? null, problems);
+    return panel.open(init, savedState ?? null);
   }
 
   function recorded(page: Page): Promise<Recorded> {
@@ -572,7 +542,7 @@ describe('Analysis panel webview', { timeout: 120_000 }, () => {
     assert.equal(await page.$$eval('#app b', (b) => b.length), 0, 'messages are text, not markup');
     assert.equal(await text(page, 'flag-count'), await text(page, 'preview-count'));
     await page.close();
-    const waiting = await context.newPage();
+    const waiting = await panel.context.newPage();
     watch(waiting);
     await waiting.addInitScript(
       (init: PanelInit) => {
@@ -588,7 +558,7 @@ describe('Analysis panel webview', { timeout: 120_000 }, () => {
       },
       { ...initFor(results.tiny), result: null },
     );
-    await waiting.goto(`${origin}/panel`);
+    await waiting.goto(`${panel.origin}/panel`);
     await waiting.waitForFunction(() => {
       const title = (
         globalThis as unknown as {
@@ -996,7 +966,7 @@ describe('Analysis panel webview', { timeout: 120_000 }, () => {
     });
     const file = join(dir, 'report.html');
     writeFileSync(file, html);
-    const page = await context.newPage();
+    const page = await panel.context.newPage();
     watch(page);
     const requests: string[] = [];
     page.on('request', (r) => requests.push(r.url()));

@@ -3,12 +3,10 @@
 // flag heads), behind the host's CSP with a stub VS Code API, and as an offline HTML report.
 import { jsonWithTokenRows } from '../../src/protocol/tokenRows';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, before, describe, test } from 'node:test';
-import type { BrowserContext, Page } from 'playwright-core';
-import { AnalysisEngine } from '../../src/core/engine/analysisEngine';
+import { before, describe, test } from 'node:test';
+import type { Page } from 'playwright-core';
 import { compareClip } from '../../src/core/engine/compareClip';
 import { buildCompareReport } from '../../src/core/reports/compareReport';
 import type { AnalysisResult } from '../../src/protocol/analysisResult';
@@ -25,24 +23,14 @@ import {
   type CompareToHost,
 } from '../../src/protocol/compareMessages';
 import type { ArControls } from '../../src/protocol/contract';
-import {
-  BASELINE_MODEL,
-  MODEL,
-  SAMPLES_DIR,
-  WORKER_SCRIPT,
-  requireEngineFiles,
-} from '../helpers/engineFixtures';
-import { REPO_ROOT } from '../helpers/golden';
+import { BASELINE_MODEL, MODEL, SAMPLES_DIR } from '../helpers/engineFixtures';
+import { SCREENSHOTS, panelHarness } from '../helpers/panelHarness';
 import { decodePng, distinctColours } from '../helpers/pngPixels';
 import {
   assertCleanPage,
   BUNDLE_DIR,
   canvasStats,
-  launchTestChromium,
-  openWithStubApi,
   recordedMessages,
-  serveBundle,
-  type BundleServer,
   type PageElement,
   type StubRecord,
 } from '../helpers/webviewBrowser';
@@ -88,21 +76,16 @@ function heads(grid: boolean[][]): string[] {
 }
 
 describe('Compare panel webview', { timeout: 120_000 }, () => {
-  const dir = mkdtempSync(join(tmpdir(), 'mosear-compare-webview-'));
-  let engine: AnalysisEngine;
+  const panel = panelHarness('compare-webview', { bundle: 'compare', cores: 2 });
+  const { dir, problems } = panel;
   let comparison: ComparisonResult;
   /** Each checkpoint with its own stored defaults (the command's two-checkpoint comparison). */
   let defaults: ComparisonResult;
   /** B's checkpoint run with A's defaults: what linking must make B run. */
   let linkedB: AnalysisResult;
-  let context: BrowserContext;
-  let server: BundleServer | undefined;
-  let origin = '';
-  const problems: string[] = [];
 
   before(async () => {
-    requireEngineFiles();
-    engine = new AnalysisEngine({ workerScript: WORKER_SCRIPT, cores: 2, toolVersion: 'test' });
+    const { engine } = panel;
     const real = await compareClip(engine, {
       clipPath: CLIP,
       subjects: {
@@ -126,7 +109,7 @@ describe('Compare panel webview', { timeout: 120_000 }, () => {
     defaults = readComparisonResult(
       JSON.parse(
         jsonWithTokenRows(
-          await compareClip(engine, {
+          await compareClip(panel.engine, {
             clipPath: CLIP,
             subjects: { a: { modelPath: BASELINE_MODEL }, b: { modelPath: MODEL } },
             executionProvider: 'cpu',
@@ -146,17 +129,6 @@ describe('Compare panel webview', { timeout: 120_000 }, () => {
         ),
       ),
     );
-
-    server = await serveBundle('compare');
-    origin = server.origin;
-    context = await launchTestChromium(dir);
-  });
-
-  after(async () => {
-    await context?.close();
-    await server?.close();
-    await engine?.dispose();
-    rmSync(dir, { recursive: true, force: true });
   });
 
   function initOf(c: ComparisonResult): CompareInit {
@@ -174,7 +146,7 @@ describe('Compare panel webview', { timeout: 120_000 }, () => {
   }
 
   function openPanel(init: CompareInit): Promise<Page> {
-    return openWithStubApi(context, `${origin}/panel`, init, null, problems);
+    return panel.open(init);
   }
 
   function recorded(page: Page): Promise<Recorded> {
@@ -223,7 +195,7 @@ describe('Compare panel webview', { timeout: 120_000 }, () => {
     const diff = await firstCanvasStats(page, '[data-testid=compare-token-diff] canvas');
     assert.ok(diff.width > 300 && diff.colours >= 16, `token difference: ${JSON.stringify(diff)}`);
     await page.screenshot({
-      path: join(REPO_ROOT, 'test-results', 'webview', 'compare.png'),
+      path: join(SCREENSHOTS, 'compare.png'),
       fullPage: true,
     });
     await assertClean(page);
@@ -288,7 +260,7 @@ describe('Compare panel webview', { timeout: 120_000 }, () => {
     const defaults = readComparisonResult(
       JSON.parse(
         jsonWithTokenRows(
-          await compareClip(engine, {
+          await compareClip(panel.engine, {
             clipPath: CLIP,
             subjects: { a: { modelPath: BASELINE_MODEL }, b: { modelPath: MODEL } },
             executionProvider: 'cpu',
@@ -453,7 +425,7 @@ describe('Compare panel webview', { timeout: 120_000 }, () => {
     );
     const file = join(dir, 'report.html');
     writeFileSync(file, html);
-    const page = await context.newPage();
+    const page = await panel.context.newPage();
     const errors: string[] = [];
     page.on('console', (m) => {
       if (m.type() === 'error') errors.push(m.text());

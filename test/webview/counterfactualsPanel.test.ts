@@ -17,13 +17,13 @@ import type { CounterfactualResult } from '../../src/protocol/counterfactualResu
 import { parseWebviewMessage, type WebviewToHost } from '../../src/protocol/panelMessages';
 import {
   SCREENSHOTS,
-  analysisPanelHarness,
+  panelHarness,
   clipPanelInit,
   panelRecord,
   sendToPanel,
   testIdText,
   type AnalysisRecord,
-} from '../helpers/analysisPanelPage';
+} from '../helpers/panelHarness';
 import { MODEL, SAMPLES_DIR } from '../helpers/engineFixtures';
 import { REPO_ROOT } from '../helpers/golden';
 import { assertCleanPage, type PageElement } from '../helpers/webviewBrowser';
@@ -40,7 +40,7 @@ interface PageGlobals {
 }
 
 describe('Analysis panel: Counterfactuals section', { timeout: 180_000 }, () => {
-  const panel = analysisPanelHarness('cf-webview');
+  const panel = panelHarness('cf-webview');
   const { problems, open } = panel;
   let analysis: AnalysisResult;
   let rerun: AnalysisResult;

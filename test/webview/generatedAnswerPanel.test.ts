@@ -10,7 +10,7 @@ import type { AnalysisResult } from '../../src/protocol/analysisResult';
 import { readAnalysisResult } from '../../src/protocol/analysisResultReader';
 import { jsonWithTokenRows } from '../../src/protocol/tokenRows';
 import { parseWebviewMessage, type PanelInit } from '../../src/protocol/panelMessages';
-import { analysisPanelHarness, clipPanelInit } from '../helpers/analysisPanelPage';
+import { panelHarness, clipPanelInit } from '../helpers/panelHarness';
 import { SAMPLES_DIR } from '../helpers/engineFixtures';
 import { REPO_ROOT } from '../helpers/golden';
 import { assertCleanPage } from '../helpers/webviewBrowser';
@@ -23,7 +23,7 @@ function initFor(result: AnalysisResult): PanelInit {
 }
 
 describe('Analysis panel: the generated answer', { timeout: 120_000 }, () => {
-  const panel = analysisPanelHarness('answer');
+  const panel = panelHarness('answer');
   const { problems, open } = panel;
   let result: AnalysisResult;
 

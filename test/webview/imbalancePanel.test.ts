@@ -22,14 +22,14 @@ import { parseWebviewMessage } from '../../src/protocol/panelMessages';
 import { jsonWithTokenRows } from '../../src/protocol/tokenRows';
 import {
   SCREENSHOTS,
-  analysisPanelHarness,
+  panelHarness,
   clipPanelInit,
   panelRecord,
   postedOfType,
   sendToPanel,
   testIdHidden,
   testIdText,
-} from '../helpers/analysisPanelPage';
+} from '../helpers/panelHarness';
 import { MODEL, SAMPLES_DIR, V1_MODEL } from '../helpers/engineFixtures';
 import { REPO_ROOT } from '../helpers/golden';
 import { assertCleanPage, canvasStats } from '../helpers/webviewBrowser';
@@ -45,7 +45,7 @@ const CONTROLS = {
 type DrawnRows = { k: string; cells: { column: string; value: number; text: string }[] }[];
 
 describe('Analysis panel: Token imbalance section', { timeout: 120_000 }, () => {
-  const panel = analysisPanelHarness('imbalance');
+  const panel = panelHarness('imbalance');
   const { problems, open } = panel;
   let result: AnalysisResult;
   let v1Result: AnalysisResult;

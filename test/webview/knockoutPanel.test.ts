@@ -22,14 +22,14 @@ import { parseWebviewMessage, type PanelInit } from '../../src/protocol/panelMes
 import { flaggedHeadsByAudio } from '../../src/shared/flaggedHeads';
 import {
   SCREENSHOTS,
-  analysisPanelHarness,
+  panelHarness,
   clipPanelInit,
   panelRecord,
   postedOfType,
   sendToPanel,
   testIdDisabled,
   testIdText,
-} from '../helpers/analysisPanelPage';
+} from '../helpers/panelHarness';
 import { MODEL, SAMPLES_DIR, V1_MODEL } from '../helpers/engineFixtures';
 import { assertCleanPage, canvasStats } from '../helpers/webviewBrowser';
 const CLIP = join(SAMPLES_DIR, 'sample-audio-aligned-surprise.mp4');
@@ -45,7 +45,7 @@ function initFor(result: AnalysisResult, knockout: PanelInit['knockout']): Panel
 }
 
 describe('Analysis panel: head knockout and label lens', { timeout: 120_000 }, () => {
-  const panel = analysisPanelHarness('knockout');
+  const panel = panelHarness('knockout');
   const { problems, open } = panel;
   let result: AnalysisResult;
   let v1Result: AnalysisResult;

@@ -1,5 +1,5 @@
-// What the Analysis panel's section tests share: one engine (real results on the shipped
-// checkpoints), the panel bundle served behind its CSP and one Chromium context per test file,
+// What the panel tests share: one engine (real results on the shipped checkpoints), the panel's
+// bundle served behind its CSP and one Chromium context per test file,
 // the init a clip's panel gets, and the page reads and writes those tests repeat (send a host
 // message, a test id's text or state, the messages of one type the panel posted).
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
@@ -45,22 +45,33 @@ export function clipPanelInit(result: AnalysisResult, extra: Partial<PanelInit> 
   };
 }
 
-export interface AnalysisPanelHarness {
+export interface PanelHarness {
   /** The test file's scratch folder (Chromium's profile lives in it). */
   readonly dir: string;
+  /** The browser context, for pages a test sets up itself (ready in `before`). */
+  readonly context: BrowserContext;
+  /** Where the bundle is served: `${origin}/panel` is the panel's page (ready in `before`). */
+  readonly origin: string;
   /** CSP violations and page errors of every page opened; `assertCleanPage` checks them. */
   readonly problems: string[];
   /** The engine (one worker core), ready in the file's `before` hooks after this one. */
   readonly engine: AnalysisEngine;
-  /** Opens the panel with `init` and the kept state `saved`; resolves once it shows a result. */
-  readonly open: (init: PanelInit, saved?: unknown) => Promise<Page>;
+  /**
+   * Opens the panel with `init` (what its bundle's init message carries) and the kept state
+   * `saved`; resolves once it shows a result.
+   */
+  readonly open: (init: unknown, saved?: unknown) => Promise<Page>;
 }
 
 /**
  * Registers the `before`/`after` hooks of one test file: call it first in the `describe`, so its
- * `before` (engine, bundle server, Chromium) runs before the file's own.
+ * `before` (engine, bundle server, Chromium) runs before the file's own. `bundle` is the panel
+ * ('analysis' unless said), `cores` the engine's (1 unless said).
  */
-export function analysisPanelHarness(prefix: string): AnalysisPanelHarness {
+export function panelHarness(
+  prefix: string,
+  options: { bundle?: string; cores?: number } = {},
+): PanelHarness {
   const dir = mkdtempSync(join(tmpdir(), `mosear-${prefix}-`));
   const problems: string[] = [];
   let engine: AnalysisEngine | undefined;
@@ -69,8 +80,12 @@ export function analysisPanelHarness(prefix: string): AnalysisPanelHarness {
   before(async () => {
     requireEngineFiles();
     mkdirSync(SCREENSHOTS, { recursive: true });
-    engine = new AnalysisEngine({ workerScript: WORKER_SCRIPT, cores: 1, toolVersion: 'test' });
-    server = await serveBundle('analysis');
+    engine = new AnalysisEngine({
+      workerScript: WORKER_SCRIPT,
+      cores: options.cores ?? 1,
+      toolVersion: 'test',
+    });
+    server = await serveBundle(options.bundle ?? 'analysis');
     context = await launchTestChromium(dir);
   });
   after(async () => {
@@ -79,19 +94,30 @@ export function analysisPanelHarness(prefix: string): AnalysisPanelHarness {
     await engine?.dispose();
     rmSync(dir, { recursive: true, force: true });
   });
+  const ready = <T>(value: T | undefined, what: string): T => {
+    if (value === undefined) throw new Error(`the harness ${what} starts in before()`);
+    return value;
+  };
   return {
     dir,
     problems,
+    get context(): BrowserContext {
+      return ready(context, 'browser');
+    },
+    get origin(): string {
+      return ready(server, 'bundle server').origin;
+    },
     get engine(): AnalysisEngine {
-      if (engine === undefined) throw new Error('the harness engine starts in before()');
-      return engine;
+      return ready(engine, 'engine');
     },
-    open: (init, saved = null) => {
-      if (context === undefined || server === undefined) {
-        throw new Error('the harness browser starts in before()');
-      }
-      return openWithStubApi(context, `${server.origin}/panel`, init, saved, problems);
-    },
+    open: (init, saved = null) =>
+      openWithStubApi(
+        ready(context, 'browser'),
+        `${ready(server, 'bundle server').origin}/panel`,
+        init,
+        saved,
+        problems,
+      ),
   };
 }
 
