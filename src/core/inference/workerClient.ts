@@ -161,9 +161,7 @@ export class InferenceWorker {
   private readonly requestTimeoutMs: number;
   private readonly startTimeoutMs: number;
   private readonly openTimeoutMs: number;
-  /** The session the current process holds, as far as its replies tell. */
-  private openSession: string | undefined;
-  /** The settings of that session. */
+  /** The settings of the session the current process holds, as far as its replies tell. */
   private heldSettings: SessionSettings | undefined;
   /** The frames and audio the current process holds (sent once, then named by id). */
   private sent: { frames?: HeldArray; audio?: HeldArray } = {};
@@ -191,6 +189,11 @@ export class InferenceWorker {
   /** The settings of the session the current process holds, as far as its replies tell. */
   get openSettings(): SessionSettings | undefined {
     return this.heldSettings;
+  }
+
+  /** The key of that session (sessionKey), undefined when none is held. */
+  private get openSession(): string | undefined {
+    return this.heldSettings === undefined ? undefined : sessionKey(this.heldSettings);
   }
 
   /** Requests waiting behind the running one. */
@@ -514,13 +517,8 @@ export class InferenceWorker {
     const pending = this.active;
     if (pending === undefined || !('id' in message) || message.id !== pending.id) return;
     const { body } = pending;
-    if (message.type === 'failed') {
-      this.openSession = undefined;
-      this.heldSettings = undefined;
-    } else if (body.type === 'open' || isRun(body)) {
-      this.openSession = sessionKey(body.settings);
-      this.heldSettings = body.settings;
-    }
+    if (message.type === 'failed') this.heldSettings = undefined;
+    else if (body.type === 'open' || isRun(body)) this.heldSettings = body.settings;
     if (message.type === 'opened' || message.type === 'ran' || message.type === 'ranLogits') {
       if (message.session.openMs > 0) this.restartMs += message.session.openMs;
     }
@@ -649,7 +647,6 @@ export class InferenceWorker {
   private detach(): void {
     this.child = undefined;
     this.ready = undefined;
-    this.openSession = undefined;
     this.heldSettings = undefined;
     this.sent = {};
   }

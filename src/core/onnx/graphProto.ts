@@ -70,14 +70,17 @@ const ELEMENT_TYPES: Readonly<Record<number, string>> = {
  * Throws OnnxModelError ("not an ONNX model: <path>: …") when the structure is broken.
  */
 export async function readOnnxGraphSignature(path: string): Promise<GraphSignature> {
-  return readOnnxFile(path, async (reader) => {
-    let graph: FieldHeader | undefined;
-    for (let header = await reader.next(); header; header = await reader.next()) {
-      if (header.field === MODEL_GRAPH) graph = header;
-    }
-    if (graph === undefined) throw new OnnxModelError('no graph field');
-    return await readGraph(reader.nested(graph));
-  });
+  return readOnnxFile(path, async (reader) => readGraph(await graphOf(reader)));
+}
+
+/** A reader over the model's GraphProto (the last `graph` field when there are several). */
+async function graphOf(model: FileProtoReader): Promise<FileProtoReader> {
+  let graph: FieldHeader | undefined;
+  for (let header = await model.next(); header; header = await model.next()) {
+    if (header.field === MODEL_GRAPH) graph = header;
+  }
+  if (graph === undefined) throw new OnnxModelError('no graph field');
+  return model.nested(graph);
 }
 
 async function readGraph(graph: FileProtoReader): Promise<GraphSignature> {
@@ -137,12 +140,7 @@ async function tensorName(
  */
 export async function readExternalDataLocations(path: string): Promise<string[]> {
   return readOnnxFile(path, async (reader) => {
-    let graphHeader: FieldHeader | undefined;
-    for (let header = await reader.next(); header; header = await reader.next()) {
-      if (header.field === MODEL_GRAPH) graphHeader = header;
-    }
-    if (graphHeader === undefined) throw new OnnxModelError('no graph field');
-    const graph = reader.nested(graphHeader);
+    const graph = await graphOf(reader);
     const initializers: { header: FieldHeader; sparse: boolean }[] = [];
     for (let header = await graph.next(); header; header = await graph.next()) {
       if (header.field === GRAPH_INITIALIZER || header.field === GRAPH_SPARSE_INITIALIZER) {
