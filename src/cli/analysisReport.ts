@@ -196,7 +196,9 @@ function flagged(r: AnalysisResult, options: SummaryOptions): string[] {
     lines.push(
       listed.length < heads.length
         ? `  top ${listed.length} of ${heads.length} by head stat − (1+m)·mean (--all-heads lists every one):`
-        : `  every flagged head (by layer):`,
+        : options.allHeads === true
+          ? `  every flagged head (by layer):`
+          : `  every flagged head, by head stat − (1+m)·mean:`,
     );
     const head = ['layer', 'head', 'head stat', 'vs (1+m)·mean', 'layer stat', 'vs τ', ''];
     lines.push(

@@ -157,3 +157,40 @@ describe('every CLI text output with hostile strings', () => {
     );
   });
 });
+
+describe('the flagged-head list says its order', () => {
+  test('a few heads: by head stat over the threshold, as listed; --all-heads: by layer', () => {
+    const meta = fixtureMetadata();
+    const base = defaultControls(meta);
+    // The share statistic at τ 0 and margin 0 on every layer: each layer flags its leading heads.
+    const result = fixtureResult({
+      ...base,
+      mode: 1,
+      ratioKind: 2,
+      tau: base.tau.map(() => 0),
+      headMargin: 0,
+    });
+    const flagged = result.intervention.arFlags.flat().filter((v) => v >= 0.5).length;
+    assert.ok(flagged > 0 && flagged <= 10, `the fixture flags a few heads, got ${flagged}`);
+    const rows = (text: string) =>
+      text
+        .split('\n')
+        .filter((line) => /^\s+\d+\s+\d+\s+[\d.e-]+\s+[>≤] /.test(line))
+        .map((line) => line.trim().split(/\s+/));
+    const few = formatAnalysis(result);
+    assert.match(few, /every flagged head, by head stat − \(1\+m\)·mean:/);
+    const gaps = rows(few).map((r) => Number(r[2]) - Number(r[4]));
+    assert.deepEqual(
+      gaps,
+      [...gaps].sort((a, b) => b - a),
+      'listed by the gap, largest first',
+    );
+    const all = formatAnalysis(result, { allHeads: true });
+    assert.match(all, /every flagged head \(by layer\):/);
+    const layers = rows(all).map((r) => Number(r[0]));
+    assert.deepEqual(
+      layers,
+      [...layers].sort((a, b) => a - b),
+    );
+  });
+});
